@@ -1,0 +1,147 @@
+// Package dsl loads, validates and compiles workflow definitions written in
+// OpenStack Mistral's v2 language: single workflows and workbooks with
+// ad-hoc actions. The result is a compiled graph the engine uses directly:
+// every expression is compiled once here, never on the engine's hot path.
+package dsl
+
+import "github.com/lazyflow/lazyflow/core/expr"
+
+// Pos is a place in a definition file.
+type Pos struct {
+	File   string `json:"file,omitempty"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+}
+
+// Workflow types.
+const (
+	Direct  = "direct"
+	Reverse = "reverse"
+)
+
+// Engine commands usable in transitions.
+const (
+	CmdFail    = "fail"
+	CmdSucceed = "succeed"
+	CmdPause   = "pause"
+)
+
+// Publish scopes of the extended publish / publish-on-error form.
+const (
+	ScopeBranch = "branch"
+	ScopeGlobal = "global"
+	ScopeAtomic = "atomic"
+)
+
+// Join kinds.
+const (
+	JoinNone  = ""      // not a join
+	JoinAll   = "all"   // every inbound task must arrive
+	JoinCount = "count" // N inbound tasks must arrive (Join.N)
+	JoinOne   = "one"   // the first arrival fires
+)
+
+// Document is a loaded file: one or more workflows and ad-hoc actions.
+type Document struct {
+	Version   string               `json:"version"`
+	Name      string               `json:"name,omitempty"` // workbook name, "" for a plain workflow file
+	Workflows map[string]*Workflow `json:"-"`
+	Order     []string             `json:"-"` // workflow names in file order
+	Actions   map[string]*Action   `json:"-"`
+	Source    []byte               `json:"-"` // the YAML text, kept so hosts can store and reload it
+}
+
+// Param is one declared input of a workflow or ad-hoc action.
+type Param struct {
+	Name       string
+	HasDefault bool
+	Default    *expr.Value
+}
+
+// Workflow is one compiled workflow.
+type Workflow struct {
+	Name          string
+	Pos           Pos
+	Type          string // Direct or Reverse
+	Description   string
+	Input         []Param
+	Output        *expr.Value
+	OutputOnError *expr.Value
+	Vars          *expr.Value // map
+	Tasks         map[string]*Task
+	TaskOrder     []string // task names in file order
+
+	// Compiled graph (direct workflows).
+	StartTasks []string            // tasks with no inbound transition, in file order
+	Inbound    map[string][]string // task -> tasks that have a transition to it (deduplicated, file order)
+}
+
+// Task is one compiled task, with task-defaults already merged in.
+type Task struct {
+	Name        string
+	Pos         Pos
+	Description string
+
+	Action   string      // action name, "" when Workflow is set
+	Workflow string      // sub-workflow name
+	Input    *expr.Value // map; for the inline form "std.echo output=hi" the parsed parameters are merged here
+
+	Publish        *expr.Value // map: branch-scope publish on success
+	PublishGlobal  *expr.Value // map: global-scope publish on success (publish: {branch:, global:})
+	PublishAtomic  *expr.Value
+	PublishOnError *expr.Value // map: branch-scope publish on error
+	PublishOnErrorGlobal *expr.Value
+
+	OnSuccess  []Transition
+	OnError    []Transition
+	OnComplete []Transition
+
+	Join     string // JoinNone, JoinAll, JoinCount, JoinOne
+	JoinN    int    // for JoinCount
+	Requires []string
+
+	WithItems   []WithItem
+	Concurrency *expr.Value // int
+
+	Retry       *Retry
+	Timeout     *expr.Value // seconds
+	WaitBefore  *expr.Value // seconds
+	WaitAfter   *expr.Value // seconds
+	PauseBefore *expr.Value // bool
+	KeepResult  *expr.Value // bool, default true
+	SafeRerun   bool
+	Target      *expr.Value
+}
+
+// WithItem is one "x in <% list %>" clause of with-items.
+type WithItem struct {
+	Var  string
+	List *expr.Value
+}
+
+// Retry is the retry policy.
+type Retry struct {
+	Count      *expr.Value // extra attempts after the first
+	Delay      *expr.Value // seconds
+	BreakOn    *expr.Value // condition; stop retrying when true
+	ContinueOn *expr.Value // condition; keep retrying (even on success) while true
+}
+
+// Transition is one entry of on-success / on-error / on-complete.
+type Transition struct {
+	Pos       Pos
+	Task      string      // target task; "" when Command is set
+	Command   string      // CmdFail, CmdSucceed, CmdPause or ""
+	Msg       *expr.Value // for commands: msg="..."
+	Condition *expr.Value // nil means always
+}
+
+// Action is an ad-hoc action defined in a workbook's actions: section.
+type Action struct {
+	Name      string
+	Pos       Pos
+	Base      string
+	BaseInput *expr.Value // map, evaluated with the ad-hoc action's input as $
+	Input     []Param
+	Output    *expr.Value // evaluated with the base action's result as $
+}

@@ -1,0 +1,125 @@
+package engine
+
+import "time"
+
+// State is the state of an execution, a task execution or an action attempt,
+// with Mistral's names.
+type State string
+
+// Mistral's states.
+const (
+	Idle           State = "IDLE"
+	Waiting        State = "WAITING"
+	Running        State = "RUNNING"
+	RunningDelayed State = "RUNNING_DELAYED"
+	Paused         State = "PAUSED"
+	Success        State = "SUCCESS"
+	Error          State = "ERROR"
+	Cancelled      State = "CANCELLED"
+)
+
+// Terminal reports whether nothing more can happen in state s (short of a rerun).
+func (s State) Terminal() bool { return s == Success || s == Error || s == Cancelled }
+
+// Execution is the head record of one workflow execution. It stays small: the
+// per-task records live beside it, so a completion never rewrites history.
+type Execution struct {
+	ID        string         `json:"id"`
+	Workflow  string         `json:"workflow"`
+	DefID     string         `json:"def_id"` // content hash of the definition source the execution runs
+	State     State          `json:"state"`
+	StateInfo string         `json:"state_info,omitempty"`
+	Input     map[string]any `json:"input,omitempty"`
+	Vars      map[string]any `json:"vars,omitempty"` // workflow vars plus global-scope publishes
+	Env       map[string]any `json:"env,omitempty"`
+	Output    any            `json:"output,omitempty"`
+	Target    string         `json:"target,omitempty"` // reverse workflows: the task to reach
+
+	// A sub-workflow knows the task that started it, so its end can complete that task.
+	Parent        string `json:"parent,omitempty"`
+	ParentTask    string `json:"parent_task,omitempty"`
+	ParentAttempt int    `json:"parent_attempt,omitempty"`
+	Root          string `json:"root,omitempty"`
+
+	// Active counts units of work that can still change the execution: task
+	// executions not yet finished plus join arrivals not yet resolved. It is
+	// changed only by atomic adds in the same commit that creates or finishes
+	// the work, so Active == 0 is stable and whoever sees it may finalise.
+	Active    int64  `json:"active"`
+	Errors    int64  `json:"errors"`               // unhandled task errors
+	ErrorInfo string `json:"error_info,omitempty"` // state_info of the first unhandled error
+	Seq       int64  `json:"seq"`                  // task start counter, for ordering
+
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	Version        int64     `json:"version"`
+	Created        time.Time `json:"created"`
+	Updated        time.Time `json:"updated"`
+}
+
+// Task is one task execution. A task that runs again in a cycle gets a new
+// record with a new key (name, name#2, ...).
+type Task struct {
+	Exec      string         `json:"exec"`
+	Key       string         `json:"key"`
+	Name      string         `json:"name"`
+	State     State          `json:"state"`
+	StateInfo string         `json:"state_info,omitempty"`
+	Ctx       map[string]any `json:"ctx,omitempty"`       // branch-scope data the task started with
+	Published map[string]any `json:"published,omitempty"` // what the task published
+	Result    any            `json:"result,omitempty"`
+	HasResult bool           `json:"has_result,omitempty"`
+	Attempt   int            `json:"attempt"`           // current action attempt, from 1
+	Claimed   int            `json:"claimed,omitempty"` // highest attempt a runner has claimed
+	Seq       int64          `json:"seq"`
+	Pending   string         `json:"pending,omitempty"` // why a RUNNING_DELAYED/WAITING task waits (wait-before, retry, wait-after, join)
+
+	// with-items
+	Items       int   `json:"items,omitempty"`
+	Concurrency int   `json:"concurrency,omitempty"`
+	Done        int64 `json:"done,omitempty"`   // items finished with success
+	Failed      int64 `json:"failed,omitempty"` // items finished with error
+
+	// join
+	Arrivals map[string]map[string]any `json:"arrivals,omitempty"` // inbound task key -> its outbound context
+	Fired    bool                      `json:"fired,omitempty"`
+
+	// Outbox holds the commands decided in the commit that finished this task,
+	// so a host that crashed before carrying them out can do so again when the
+	// result is redelivered.
+	Outbox []Command `json:"outbox,omitempty"`
+
+	Version  int64     `json:"version"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished,omitempty"`
+}
+
+// Slot is one item of a with-items task.
+type Slot struct {
+	Exec      string `json:"exec"`
+	Task      string `json:"task"`
+	Index     int    `json:"index"`
+	State     State  `json:"state"`
+	StateInfo string `json:"state_info,omitempty"`
+	Attempt   int    `json:"attempt"`
+	Claimed   int    `json:"claimed,omitempty"`
+	Result    any    `json:"result,omitempty"`
+	Version   int64  `json:"version"`
+}
+
+// Leaf records the outbound context of a task after which its branch ended;
+// the workflow's final context is built from these when it finishes.
+type Leaf struct {
+	Exec string         `json:"exec"`
+	Seq  int64          `json:"seq"`
+	Task string         `json:"task"`
+	Ctx  map[string]any `json:"ctx,omitempty"`
+}
+
+// Definition is a stored workflow source (a file that may hold several workflows).
+type Definition struct {
+	Name    string    `json:"name"` // workflow name
+	DefID   string    `json:"def_id"`
+	Source  string    `json:"source"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}

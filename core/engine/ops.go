@@ -1,0 +1,141 @@
+package engine
+
+// An Op is one conditional write of a commit. A commit's ops succeed or fail
+// together; when any condition fails the whole commit is refused with a
+// conflict, and the host reloads and asks the engine again. The ops are few
+// and fixed in kind so each store can map them to its own conditional writes
+// (DynamoDB: one UpdateItem/PutItem, or TransactWriteItems for several).
+type Op interface{ op() }
+
+// PutExecution writes the head record if its stored version is IfVersion
+// (0: must not exist yet). The stored version becomes IfVersion+1.
+type PutExecution struct {
+	Exec      *Execution
+	IfVersion int64
+}
+
+// AddExecution changes the head's counters atomically without a version check,
+// so parallel branches of one execution never conflict with each other. It
+// fails when the execution's state is not IfState, which makes a completion
+// computed for a running execution conflict with a concurrent pause or cancel.
+type AddExecution struct {
+	ID        string
+	Active    int64
+	Errors    int64
+	ErrorInfo string // set if none is set yet
+	Seq       int64
+	IfState   State
+}
+
+// PutTask writes a task record if its stored version is IfVersion (0: must not exist).
+type PutTask struct {
+	Task      *Task
+	IfVersion int64
+}
+
+// AddItems counts finished with-items items atomically; it requires the task
+// to be running.
+type AddItems struct {
+	Exec, Key    string
+	Done, Failed int64
+}
+
+// ArriveJoin records one inbound branch at a join task, creating the join's
+// record if needed. Arrivals are keyed by the inbound task, so a branch is
+// counted once however often its result is applied.
+type ArriveJoin struct {
+	Exec, Key, Name string
+	From            string
+	Ctx             map[string]any
+}
+
+// PutSlot writes a with-items slot if its stored version is IfVersion (0: must not exist).
+type PutSlot struct {
+	Slot      *Slot
+	IfVersion int64
+}
+
+// PutLeaf records a branch end (idempotent: same Seq, same content).
+type PutLeaf struct{ Leaf *Leaf }
+
+func (PutExecution) op() {}
+func (AddExecution) op() {}
+func (PutTask) op()      {}
+func (AddItems) op()     {}
+func (ArriveJoin) op()   {}
+func (PutSlot) op()      {}
+func (PutLeaf) op()      {}
+
+// Command is something the host carries out after a commit. Commands carry
+// deterministic ids so carrying one out twice is harmless.
+type Command struct {
+	Kind CommandKind `json:"kind"`
+
+	Exec    string `json:"exec"`
+	Task    string `json:"task,omitempty"` // task key
+	Slot    int    `json:"slot"`           // with-items index, -1 for a plain task
+	Attempt int    `json:"attempt,omitempty"`
+
+	// RunAction
+	Action   string         `json:"action,omitempty"`
+	Input    map[string]any `json:"input,omitempty"`
+	Deadline int            `json:"deadline,omitempty"` // seconds the action may run before the watchdog fails it
+
+	// StartTimer
+	Timer TimerKind `json:"timer,omitempty"`
+	Delay float64   `json:"delay,omitempty"` // seconds
+
+	// StartWorkflow
+	Workflow string `json:"workflow,omitempty"`
+	DefID    string `json:"def_id,omitempty"`
+	ChildID  string `json:"child_id,omitempty"`
+
+	// ReportParent / StartWorkflow input
+	Result *Result `json:"result,omitempty"`
+}
+
+// CommandKind names what a command asks for.
+type CommandKind string
+
+// Command kinds.
+const (
+	RunAction     CommandKind = "run_action"     // send the action to a runner
+	StartTimer    CommandKind = "start_timer"    // deliver a Timer back to the engine after Delay
+	StartWorkflow CommandKind = "start_workflow" // start a sub-workflow execution
+	ReportParent  CommandKind = "report_parent"  // deliver Result to the parent execution
+	CheckJoin     CommandKind = "check_join"     // decide whether the join Task fires
+	CheckItems    CommandKind = "check_items"    // decide whether the with-items Task is finished
+	Finished      CommandKind = "finished"       // the execution reached a terminal state
+)
+
+// TimerKind says what a timer is for.
+type TimerKind string
+
+// Timer kinds.
+const (
+	TimerRetry      TimerKind = "retry"
+	TimerWaitBefore TimerKind = "wait_before"
+	TimerWaitAfter  TimerKind = "wait_after"
+	TimerTimeout    TimerKind = "timeout"
+	TimerWatchdog   TimerKind = "watchdog"
+)
+
+// Result is the outcome of one action attempt. Errors are ordinary results.
+type Result struct {
+	Exec    string `json:"exec"`
+	Task    string `json:"task"`
+	Slot    int    `json:"slot"`
+	Attempt int    `json:"attempt"`
+	OK      bool   `json:"ok"`
+	Output  any    `json:"output,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// Timer is a timer coming back.
+type Timer struct {
+	Exec    string    `json:"exec"`
+	Task    string    `json:"task"`
+	Slot    int       `json:"slot"`
+	Attempt int       `json:"attempt"`
+	Kind    TimerKind `json:"kind"`
+}
