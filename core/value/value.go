@@ -1,0 +1,400 @@
+// Package value defines the JSON-like values that flow through Lazyflow:
+// nil, bool, int64, float64, string, []any and map[string]any.
+//
+// Workflow inputs, task results, published variables and expression results
+// are all of this shape, so every package can compare, print and test them the
+// same way. Anything else (int, float32, json.Number, []string, ...) is brought
+// into this shape by Normalize at the edges.
+//
+// The comparison and truthiness rules follow Python, because Mistral (and the
+// YAQL it embeds) are written in Python and workflows rely on that behaviour:
+// 1 == 1.0, an empty list is false, null sorts before everything else.
+package value
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+)
+
+// Normalize converts v into the canonical JSON-like shape. Numbers become
+// int64 or float64 (an unsigned value that does not fit int64 becomes
+// float64), json.Number becomes int64 when integral, and slices and maps of
+// any element type become []any and map[string]any. Values with no JSON-like
+// form (structs, channels, ...) go through encoding/json, which is also how a
+// host would have serialised them; a value that cannot be marshalled is
+// returned as its fmt %v string so Normalize never fails.
+func Normalize(v any) any {
+	switch x := v.(type) {
+	case nil, bool, int64, float64, string:
+		return x
+	case int:
+		return int64(x)
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case uint:
+		return fromUint(uint64(x))
+	case uint8:
+		return int64(x)
+	case uint16:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case uint64:
+		return fromUint(x)
+	case float32:
+		return float64(x)
+	case json.Number:
+		return fromNumber(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = Normalize(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = Normalize(e)
+		}
+		return out
+	case []string:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = e
+		}
+		return out
+	case map[string]string:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = e
+		}
+		return out
+	}
+	return normalizeReflect(v)
+}
+
+func fromUint(u uint64) any {
+	if u > math.MaxInt64 {
+		return float64(u)
+	}
+	return int64(u)
+}
+
+func fromNumber(n json.Number) any {
+	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+		return i
+	}
+	if f, err := strconv.ParseFloat(string(n), 64); err == nil {
+		return f
+	}
+	return string(n)
+}
+
+func normalizeReflect(v any) any {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Bool:
+		return rv.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return fromUint(rv.Uint())
+	case reflect.Float32, reflect.Float64:
+		return rv.Float()
+	case reflect.String:
+		return rv.String()
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return nil
+		}
+		if rv.Kind() == reflect.Interface {
+			return Normalize(rv.Elem().Interface())
+		}
+	case reflect.Slice, reflect.Array:
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return nil
+		}
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			break // []byte is a JSON string (base64), as encoding/json does.
+		}
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = Normalize(rv.Index(i).Interface())
+		}
+		return out
+	case reflect.Map:
+		if rv.Type().Key().Kind() == reflect.String {
+			if rv.IsNil() {
+				return nil
+			}
+			out := make(map[string]any, rv.Len())
+			it := rv.MapRange()
+			for it.Next() {
+				out[it.Key().String()] = Normalize(it.Value().Interface())
+			}
+			return out
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	out, err := FromJSON(b)
+	if err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return out
+}
+
+// FromJSON decodes JSON text into a value. Integral numbers become int64 so
+// that counters and ids survive a round trip without turning into floats.
+func FromJSON(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("value: decode JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("value: decode JSON: unexpected data after the first value")
+	}
+	return numbersOf(v), nil
+}
+
+// numbersOf replaces json.Number in place; the decoder just built v, so no one
+// else holds a reference to it.
+func numbersOf(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		return fromNumber(x)
+	case []any:
+		for i, e := range x {
+			x[i] = numbersOf(e)
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = numbersOf(e)
+		}
+	}
+	return v
+}
+
+// TypeName names the kind of a value as error messages show it: "null",
+// "bool", "int", "float", "string", "list", "dict"; other Go types are named
+// by their Go type.
+func TypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "bool"
+	case int64, int, int32:
+		return "int"
+	case float64, float32:
+		return "float"
+	case string:
+		return "string"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "dict"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// Truthy reports Python truthiness: null, false, 0, 0.0, "" and empty
+// lists and dicts are false; everything else is true. Mistral applies it to
+// the result of on-complete/on-success conditions and to YAQL's and/or/not.
+func Truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case int64:
+		return x != 0
+	case float64:
+		return x != 0
+	case string:
+		return x != ""
+	case []any:
+		return len(x) != 0
+	case map[string]any:
+		return len(x) != 0
+	case int:
+		return x != 0
+	}
+	return true
+}
+
+// Equal reports deep equality with Python's numeric rule: an int and a float
+// holding the same number are equal. A bool never equals a number (unlike
+// Python's True == 1), because JSON keeps them apart and a workflow comparing
+// a flag with 1 is almost certainly a mistake that should not pass silently.
+func Equal(a, b any) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case int64:
+		switch y := b.(type) {
+		case int64:
+			return x == y
+		case float64:
+			return intEqFloat(x, y)
+		}
+		return false
+	case float64:
+		switch y := b.(type) {
+		case float64:
+			return x == y
+		case int64:
+			return intEqFloat(y, x)
+		}
+		return false
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !Equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok || !Equal(xv, yv) {
+				return false
+			}
+		}
+		return true
+	}
+	na, nb := Normalize(a), Normalize(b)
+	if reflect.TypeOf(na) != reflect.TypeOf(a) || reflect.TypeOf(nb) != reflect.TypeOf(b) {
+		return Equal(na, nb)
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func intEqFloat(i int64, f float64) bool {
+	return cmpIntFloat(i, f) == 0 && !math.IsNaN(f)
+}
+
+// IncomparableError is returned by Compare for values that have no order,
+// such as a string and an int, or two dicts.
+type IncomparableError struct{ A, B string }
+
+func (e *IncomparableError) Error() string {
+	return "cannot compare " + e.A + " with " + e.B
+}
+
+// Compare orders a and b and returns -1, 0 or +1. Numbers compare by value
+// across int and float, strings by bytes (code points), bools false < true,
+// lists lexicographically. null is smaller than any other value and equal to
+// itself, as in YAQL, so a missing optional value sorts first instead of
+// failing a whole orderBy. Any other pairing is an *IncomparableError.
+func Compare(a, b any) (int, error) {
+	if a == nil || b == nil {
+		switch {
+		case a == nil && b == nil:
+			return 0, nil
+		case a == nil:
+			return -1, nil
+		default:
+			return 1, nil
+		}
+	}
+	switch x := a.(type) {
+	case int64:
+		switch y := b.(type) {
+		case int64:
+			return cmpOrdered(x, y), nil
+		case float64:
+			return cmpIntFloat(x, y), nil
+		}
+	case float64:
+		switch y := b.(type) {
+		case float64:
+			return cmpOrdered(x, y), nil
+		case int64:
+			return -cmpIntFloat(y, x), nil
+		}
+	case string:
+		if y, ok := b.(string); ok {
+			return cmpOrdered(x, y), nil
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			return cmpOrdered(b2i(x), b2i(y)), nil
+		}
+	case []any:
+		if y, ok := b.([]any); ok {
+			for i := 0; i < len(x) && i < len(y); i++ {
+				c, err := Compare(x[i], y[i])
+				if err != nil || c != 0 {
+					return c, err
+				}
+			}
+			return cmpOrdered(len(x), len(y)), nil
+		}
+	}
+	return 0, &IncomparableError{A: TypeName(a), B: TypeName(b)}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func cmpOrdered[T int | int64 | float64 | string](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// cmpIntFloat compares exactly even when the int does not fit a float64's
+// mantissa (beyond 2^53 a plain conversion would round).
+func cmpIntFloat(i int64, f float64) int {
+	if math.IsNaN(f) {
+		return -1
+	}
+	const two63 = 9223372036854775808.0
+	if f >= two63 {
+		return -1
+	}
+	if f < -two63 {
+		return 1
+	}
+	t := math.Trunc(f)
+	ti := int64(t)
+	if i != ti {
+		return cmpOrdered(i, ti)
+	}
+	return cmpOrdered(0, f-t)
+}
