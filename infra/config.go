@@ -1,0 +1,258 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// FunctionNames lists the Lambda functions in the order the Makefile builds them; each one is
+// shipped as build/lambda/<name>/bootstrap.
+var FunctionNames = []string{"api", "engine", "runner"}
+
+// FunctionConfig is the sizing of one Lambda function.
+type FunctionConfig struct {
+	MemorySize int // MiB
+	Timeout    int // seconds
+	// ReservedConcurrency caps the function's concurrent executions; 0 leaves it unreserved
+	// (new accounts often have too little unreserved concurrency to reserve any).
+	ReservedConcurrency int
+}
+
+// Config is everything a deployment may tune. ConfigFromContext fills it from CDK context
+// (cdk.json or `-c key=value`); tests build it directly.
+type Config struct {
+	Stage string
+	// Local selects the emulator profile: CliCredentialsStackSynthesizer, account 000000000000,
+	// us-east-1, and DESTROY removal for data so a test stack can be torn down.
+	Local bool
+	// Arch is "arm64" or "x86_64"; emulators run the bootstrap natively, so they need the host's.
+	Arch     string
+	AssetDir string
+
+	Functions map[string]FunctionConfig
+
+	BatchSize int
+	// BatchingWindow (seconds) and MaxConcurrency are per consuming function: "engine", "runner".
+	BatchingWindow  map[string]int
+	MaxConcurrency  map[string]int
+	MaxReceiveCount int
+
+	LogRetentionDays   int
+	ValueRetentionDays int // lifecycle expiration of large values in the bucket
+	LogLevel           string
+
+	ThrottleRate  int // steady requests per second on the API
+	ThrottleBurst int
+}
+
+// DefaultConfig is the configuration used for every key the context leaves unset.
+func DefaultConfig() Config {
+	return Config{
+		Stage:    "dev",
+		Arch:     "arm64",
+		AssetDir: "../build/lambda",
+		Functions: map[string]FunctionConfig{
+			// API Gateway gives up on an integration after 30s, so the API must answer before.
+			"api":    {MemorySize: 256, Timeout: 29},
+			"engine": {MemorySize: 512, Timeout: 30},
+			// The runner executes user actions (HTTP calls, scripts), the slowest step.
+			"runner": {MemorySize: 512, Timeout: 120},
+		},
+		BatchSize:          10,
+		BatchingWindow:     map[string]int{"engine": 0, "runner": 1},
+		MaxConcurrency:     map[string]int{"engine": 50, "runner": 100},
+		MaxReceiveCount:    5,
+		LogRetentionDays:   30,
+		ValueRetentionDays: 30,
+		LogLevel:           "info",
+		ThrottleRate:       100,
+		ThrottleBurst:      200,
+	}
+}
+
+// contextKeys documents every key ConfigFromContext reads; README.md lists the same.
+var contextKeys = []string{
+	"stage", "local", "arch", "assetDir",
+	"apiMemorySize", "engineMemorySize", "runnerMemorySize",
+	"apiTimeout", "engineTimeout", "runnerTimeout",
+	"apiReservedConcurrency", "engineReservedConcurrency", "runnerReservedConcurrency",
+	"batchSize", "engineBatchingWindow", "runnerBatchingWindow",
+	"engineMaxConcurrency", "runnerMaxConcurrency", "maxReceiveCount",
+	"retentionDays", "valueRetentionDays", "logLevel", "throttleRate", "throttleBurst",
+}
+
+// ConfigFromContext reads the CDK context of node over DefaultConfig and validates the result.
+func ConfigFromContext(node constructs.Node) (Config, error) {
+	c := DefaultConfig()
+	get := func(key string) (string, bool) {
+		v := node.TryGetContext(jsii.String(key))
+		if v == nil {
+			return "", false
+		}
+		return fmt.Sprint(v), true
+	}
+	var errs []string
+	intKey := func(key string, dst *int) {
+		s, ok := get(key)
+		if !ok {
+			return
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("context %q: %q is not an integer", key, s))
+			return
+		}
+		*dst = n
+	}
+	if s, ok := get("stage"); ok {
+		c.Stage = s
+	}
+	if s, ok := get("local"); ok {
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "1", "true", "yes":
+			c.Local = true
+		case "0", "false", "no", "":
+			c.Local = false
+		default:
+			errs = append(errs, fmt.Sprintf("context \"local\": %q is not 1 or 0", s))
+		}
+	}
+	if s, ok := get("arch"); ok {
+		c.Arch = s
+	}
+	if s, ok := get("assetDir"); ok {
+		c.AssetDir = s
+	}
+	if s, ok := get("logLevel"); ok {
+		c.LogLevel = s
+	}
+	for _, name := range FunctionNames {
+		f := c.Functions[name]
+		intKey(name+"MemorySize", &f.MemorySize)
+		intKey(name+"Timeout", &f.Timeout)
+		intKey(name+"ReservedConcurrency", &f.ReservedConcurrency)
+		c.Functions[name] = f
+	}
+	for _, name := range []string{"engine", "runner"} {
+		w, m := c.BatchingWindow[name], c.MaxConcurrency[name]
+		intKey(name+"BatchingWindow", &w)
+		intKey(name+"MaxConcurrency", &m)
+		c.BatchingWindow[name], c.MaxConcurrency[name] = w, m
+	}
+	intKey("batchSize", &c.BatchSize)
+	intKey("maxReceiveCount", &c.MaxReceiveCount)
+	intKey("retentionDays", &c.LogRetentionDays)
+	intKey("valueRetentionDays", &c.ValueRetentionDays)
+	intKey("throttleRate", &c.ThrottleRate)
+	intKey("throttleBurst", &c.ThrottleBurst)
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("reading CDK context: %s", strings.Join(errs, "; "))
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+var stagePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
+
+// Validate rejects values AWS would reject at deploy time, so a mistake fails at synth with the
+// name of the key instead of half-way through a CloudFormation rollback.
+func (c Config) Validate() error {
+	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	if !stagePattern.MatchString(c.Stage) {
+		bad("stage %q must be 1-20 lowercase letters, digits or '-', starting with a letter", c.Stage)
+	}
+	if c.Arch != "arm64" && c.Arch != "x86_64" {
+		bad("arch %q must be arm64 or x86_64", c.Arch)
+	}
+	if c.AssetDir == "" {
+		bad("assetDir must not be empty")
+	}
+	for _, name := range FunctionNames {
+		f, ok := c.Functions[name]
+		if !ok {
+			bad("function %q has no configuration", name)
+			continue
+		}
+		if f.MemorySize < 128 || f.MemorySize > 10240 {
+			bad("%sMemorySize %d must be within 128..10240 MiB", name, f.MemorySize)
+		}
+		if f.Timeout < 1 || f.Timeout > 900 {
+			bad("%sTimeout %d must be within 1..900 seconds", name, f.Timeout)
+		}
+		if f.ReservedConcurrency < 0 {
+			bad("%sReservedConcurrency %d must not be negative", name, f.ReservedConcurrency)
+		}
+	}
+	if f := c.Functions["api"]; f.Timeout > 29 {
+		// HTTP APIs time an integration out at 30s; a longer function timeout only hides that.
+		bad("apiTimeout %d must be at most 29 seconds (API Gateway's integration limit)", f.Timeout)
+	}
+	for _, name := range []string{"engine", "runner"} {
+		// SQS caps the visibility timeout at 12 hours and it is 6x the function timeout.
+		if t := c.Functions[name].Timeout; t*6 > 43200 {
+			bad("%sTimeout %d gives a visibility timeout over SQS's 12 hours", name, t)
+		}
+		if w := c.BatchingWindow[name]; w < 0 || w > 300 {
+			bad("%sBatchingWindow %d must be within 0..300 seconds", name, w)
+		}
+		m := c.MaxConcurrency[name]
+		if m < 2 || m > 1000 {
+			bad("%sMaxConcurrency %d must be within 2..1000", name, m)
+		}
+		if r := c.Functions[name].ReservedConcurrency; r > 0 && r < m {
+			bad("%sReservedConcurrency %d is below %sMaxConcurrency %d; the mapping would be throttled", name, r, name, m)
+		}
+	}
+	if c.BatchSize < 1 || c.BatchSize > 10000 {
+		bad("batchSize %d must be within 1..10000", c.BatchSize)
+	}
+	if c.BatchSize > 10 && c.BatchingWindow["engine"] == 0 || c.BatchSize > 10 && c.BatchingWindow["runner"] == 0 {
+		// Lambda refuses a batch size above 10 on a standard queue without a batching window.
+		bad("batchSize %d above 10 needs a batching window of at least 1 second for engine and runner", c.BatchSize)
+	}
+	if c.MaxReceiveCount < 1 || c.MaxReceiveCount > 1000 {
+		bad("maxReceiveCount %d must be within 1..1000", c.MaxReceiveCount)
+	}
+	if _, ok := retentionDays[c.LogRetentionDays]; !ok {
+		bad("retentionDays %d is not a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)", c.LogRetentionDays)
+	}
+	if c.ValueRetentionDays < 1 {
+		bad("valueRetentionDays %d must be at least 1", c.ValueRetentionDays)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("logLevel %q must be debug, info, warn or error", c.LogLevel)
+	}
+	if c.ThrottleRate < 1 || c.ThrottleBurst < 1 {
+		bad("throttleRate %d and throttleBurst %d must be positive", c.ThrottleRate, c.ThrottleBurst)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid Lazyflow configuration: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// retentionDays maps the day counts CloudWatch Logs accepts to the CDK's enum.
+var retentionDays = map[int]awslogs.RetentionDays{
+	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS,
+	5: awslogs.RetentionDays_FIVE_DAYS, 7: awslogs.RetentionDays_ONE_WEEK,
+	14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS,
+	120: awslogs.RetentionDays_FOUR_MONTHS, 150: awslogs.RetentionDays_FIVE_MONTHS,
+	180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS,
+	731: awslogs.RetentionDays_TWO_YEARS, 1096: awslogs.RetentionDays_THREE_YEARS,
+	1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS,
+	3288: awslogs.RetentionDays_NINE_YEARS, 3653: awslogs.RetentionDays_TEN_YEARS,
+}

@@ -1,0 +1,461 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// LocalAccount and LocalRegion are where the emulator profile (Config.Local) deploys.
+const (
+	LocalAccount = "000000000000"
+	LocalRegion  = "us-east-1"
+)
+
+// Names of the table's secondary indexes; the DynamoDB store in functions/ queries them by name.
+const (
+	IndexByWorkflow = "byWorkflow"
+	IndexByState    = "byState"
+)
+
+// LazyflowStackProps configures NewLazyflowStack. StackProps.Synthesizer and Env are filled in
+// for the emulator when Config.Local is set and they are left empty.
+type LazyflowStackProps struct {
+	awscdk.StackProps
+	Config Config
+}
+
+// routes is the API's route table. Every route but the callbacks needs SigV4 (IAM) signing;
+// callbacks are called by third parties that hold only the signed token in the URL, which the
+// api function verifies, so API Gateway must let them through unauthenticated.
+var routes = []struct {
+	Method awsapigatewayv2.HttpMethod
+	Path   string
+	IAM    bool
+}{
+	{awsapigatewayv2.HttpMethod_POST, "/workflows", true},
+	{awsapigatewayv2.HttpMethod_GET, "/workflows", true},
+	{awsapigatewayv2.HttpMethod_GET, "/workflows/{name}", true},
+	{awsapigatewayv2.HttpMethod_POST, "/executions", true},
+	{awsapigatewayv2.HttpMethod_GET, "/executions", true},
+	{awsapigatewayv2.HttpMethod_GET, "/executions/{id}", true},
+	{awsapigatewayv2.HttpMethod_POST, "/executions/{id}/pause", true},
+	{awsapigatewayv2.HttpMethod_POST, "/executions/{id}/resume", true},
+	{awsapigatewayv2.HttpMethod_POST, "/executions/{id}/cancel", true},
+	{awsapigatewayv2.HttpMethod_POST, "/tasks/{id}/rerun", true},
+	{awsapigatewayv2.HttpMethod_GET, "/openapi.json", true},
+	{awsapigatewayv2.HttpMethod_POST, "/callbacks/{token}", false},
+	{awsapigatewayv2.HttpMethod_POST, "/callbacks/{token}/heartbeat", false},
+}
+
+// accessLogFormat logs the route key, never the path: a callback path carries the bearer token.
+const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
+	`"caller":"$context.identity.userArn","requestTime":"$context.requestTime",` +
+	`"routeKey":"$context.routeKey","status":"$context.status","protocol":"$context.protocol",` +
+	`"responseLength":"$context.responseLength","latencyMs":"$context.responseLatency",` +
+	`"integrationError":"$context.integrationErrorMessage"}`
+
+// accessLogSettings implements awsapigatewayv2.IAccessLogSettings (a plain interface in the CDK).
+type accessLogSettings struct {
+	destination awsapigatewayv2.IAccessLogDestination
+	format      awsapigateway.AccessLogFormat
+}
+
+func (s *accessLogSettings) Destination() awsapigatewayv2.IAccessLogDestination {
+	return s.destination
+}
+func (s *accessLogSettings) Format() awsapigateway.AccessLogFormat { return s.format }
+
+// CheckAssets reports a clear error when a function's bootstrap binary is missing, so a synth
+// before `make build` fails at once instead of deploying an empty or stale asset.
+func CheckAssets(assetDir string) error {
+	var missing []string
+	for _, name := range FunctionNames {
+		p := filepath.Join(assetDir, name, "bootstrap")
+		info, err := os.Stat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			missing = append(missing, p)
+		case err != nil:
+			return fmt.Errorf("checking Lambda asset %s: %w", p, err)
+		case !info.Mode().IsRegular():
+			return fmt.Errorf("lambda asset %s is not a regular file", p)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("lambda bootstrap binaries missing (%s): run `make build` first, "+
+			"or pass -c assetDir=<dir holding api/, engine/, runner/>", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// NewLazyflowStack defines every resource Lazyflow runs on. It fails, without side effects
+// beyond the constructs already added to scope, when the configuration is invalid or the
+// function binaries have not been built.
+func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStackProps) (awscdk.Stack, error) {
+	if props == nil {
+		props = &LazyflowStackProps{Config: DefaultConfig()}
+	}
+	cfg := props.Config
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := CheckAssets(cfg.AssetDir); err != nil {
+		return nil, err
+	}
+	sp := props.StackProps
+	if cfg.Local {
+		// The emulator has no CDK bootstrap roles; the CLI's own credentials publish assets.
+		if sp.Synthesizer == nil {
+			sp.Synthesizer = awscdk.NewCliCredentialsStackSynthesizer(nil)
+		}
+		if sp.Env == nil {
+			sp.Env = &awscdk.Environment{Account: jsii.String(LocalAccount), Region: jsii.String(LocalRegion)}
+		}
+	}
+	if sp.Description == nil {
+		sp.Description = jsii.String("Lazyflow workflow service (" + cfg.Stage + ")")
+	}
+	stack := awscdk.NewStack(scope, jsii.String(id), &sp)
+	awscdk.Tags_Of(stack).Add(jsii.String("lazyflow:stage"), jsii.String(cfg.Stage), nil)
+
+	// Data that outlives a deployment (executions, large values, the token key) is kept when the
+	// stack is deleted, except on an emulator where stacks come and go with the tests.
+	dataRemoval := awscdk.RemovalPolicy_RETAIN
+	if cfg.Local {
+		dataRemoval = awscdk.RemovalPolicy_DESTROY
+	}
+
+	table := awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		TimeToLiveAttribute: jsii.String("ttl"),
+		Encryption:          awsdynamodb.TableEncryption_AWS_MANAGED,
+		RemovalPolicy:       dataRemoval,
+	})
+	for _, gsi := range []struct{ name, pk, sk string }{
+		{IndexByWorkflow, "gsi1pk", "gsi1sk"},
+		{IndexByState, "gsi2pk", "gsi2sk"},
+	} {
+		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:      jsii.String(gsi.name),
+			PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(gsi.pk), Type: awsdynamodb.AttributeType_STRING},
+			SortKey:        &awsdynamodb.Attribute{Name: jsii.String(gsi.sk), Type: awsdynamodb.AttributeType_STRING},
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		})
+	}
+	tableArn := table.TableArn()
+	indexArns := []*string{
+		jsii.String(*tableArn + "/index/" + IndexByWorkflow),
+		jsii.String(*tableArn + "/index/" + IndexByState),
+	}
+
+	bucket := awss3.NewBucket(stack, jsii.String("Values"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-values"),
+			Expiration:                          awscdk.Duration_Days(jsii.Number(float64(cfg.ValueRetentionDays))),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+		}},
+		RemovalPolicy: dataRemoval,
+		// No AutoDeleteObjects: it is a CDK custom resource, which emulators cannot run.
+	})
+
+	secret := awssecretsmanager.NewSecret(stack, jsii.String("CallbackSecret"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("Lazyflow " + cfg.Stage + ": HMAC key that signs delegate callback tokens"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(64),
+			ExcludePunctuation: jsii.Bool(true),
+			IncludeSpace:       jsii.Bool(false),
+		},
+		RemovalPolicy: dataRemoval,
+	})
+
+	// Lambda's guidance for SQS sources: the queue's visibility timeout is 6x the function
+	// timeout, so a message is not redelivered while a throttled batch is still being retried.
+	newQueue := func(name string, consumerTimeout int) (queue, dlq awssqs.Queue) {
+		dlq = awssqs.NewQueue(stack, jsii.String(name+"Dlq"), &awssqs.QueueProps{
+			Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+			RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		})
+		queue = awssqs.NewQueue(stack, jsii.String(name+"Queue"), &awssqs.QueueProps{
+			Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+			VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(float64(6 * consumerTimeout))),
+			DeadLetterQueue: &awssqs.DeadLetterQueue{
+				Queue:           dlq,
+				MaxReceiveCount: jsii.Number(float64(cfg.MaxReceiveCount)),
+			},
+		})
+		return queue, dlq
+	}
+	taskQueue, taskDlq := newQueue("Task", cfg.Functions["runner"].Timeout)
+	// Timers (retries, waits, watchdogs) are delayed messages on the result queue.
+	resultQueue, resultDlq := newQueue("Result", cfg.Functions["engine"].Timeout)
+
+	arch := awslambda.Architecture_ARM_64()
+	if cfg.Arch == "x86_64" {
+		arch = awslambda.Architecture_X86_64()
+	}
+	commonEnv := map[string]*string{
+		"LAZYFLOW_TABLE":               table.TableName(),
+		"LAZYFLOW_BUCKET":              bucket.BucketName(),
+		"LAZYFLOW_TASK_QUEUE_URL":      taskQueue.QueueUrl(),
+		"LAZYFLOW_RESULT_QUEUE_URL":    resultQueue.QueueUrl(),
+		"LAZYFLOW_CALLBACK_SECRET_ARN": secret.SecretArn(),
+		"LAZYFLOW_LOG_LEVEL":           jsii.String(cfg.LogLevel),
+	}
+
+	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+		ApiName:            jsii.String("lazyflow-" + cfg.Stage),
+		Description:        jsii.String("Lazyflow " + cfg.Stage + " API"),
+		CreateDefaultStage: jsii.Bool(false),
+	})
+	accessLogs := awslogs.NewLogGroup(stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		Retention:     retentionDays[cfg.LogRetentionDays],
+		RemovalPolicy: logRemoval(cfg),
+	})
+	apiStage := awsapigatewayv2.NewHttpStage(stack, jsii.String("ApiDefaultStage"), &awsapigatewayv2.HttpStageProps{
+		HttpApi:    api,
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit:  jsii.Number(float64(cfg.ThrottleRate)),
+			BurstLimit: jsii.Number(float64(cfg.ThrottleBurst)),
+		},
+		AccessLogSettings: &accessLogSettings{
+			destination: awsapigatewayv2.NewLogGroupLogDestination(accessLogs),
+			format:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
+		},
+	})
+	// The $default stage serves at the root, so its URL ends in "/".
+	apiURL := apiStage.Url()
+
+	s3Objects := jsii.String(*bucket.BucketArn() + "/*")
+	fns := map[string]awslambda.Function{}
+	for _, name := range FunctionNames {
+		fc := cfg.Functions[name]
+		logGroup := awslogs.NewLogGroup(stack, jsii.String(title(name)+"Logs"), &awslogs.LogGroupProps{
+			Retention:     retentionDays[cfg.LogRetentionDays],
+			RemovalPolicy: logRemoval(cfg),
+		})
+		// An own role instead of the default one: the default attaches the managed
+		// AWSLambdaBasicExecutionRole, which may create any log group and write to any stream.
+		role := awsiam.NewRole(stack, jsii.String(title(name)+"Role"), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			Description: jsii.String("Lazyflow " + cfg.Stage + " " + name + " function"),
+		})
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:     jsii.String("WriteOwnLogs"),
+			Actions: jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			// Lambda names a log stream per execution environment at run time, so the stream
+			// part of the ARN cannot be narrower than "*"; the group is this function's own.
+			Resources: jsii.Strings(*stack.FormatArn(&awscdk.ArnComponents{
+				Service:      jsii.String("logs"),
+				Resource:     jsii.String("log-group"),
+				ResourceName: jsii.String(*logGroup.LogGroupName() + ":log-stream:*"),
+				ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+			})),
+		}))
+		for _, st := range permissions(name, tableArn, indexArns, s3Objects, secret.SecretArn(),
+			taskQueue.QueueArn(), resultQueue.QueueArn()) {
+			role.AddToPrincipalPolicy(st)
+		}
+
+		env := map[string]*string{}
+		for k, v := range commonEnv {
+			env[k] = v
+		}
+		if name == "runner" {
+			env["LAZYFLOW_CALLBACK_BASE_URL"] = jsii.String(*apiURL + "callbacks/")
+		}
+		fp := &awslambda.FunctionProps{
+			Description:  jsii.String("Lazyflow " + cfg.Stage + " " + name),
+			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+			Architecture: arch,
+			Handler:      jsii.String("bootstrap"),
+			Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(cfg.AssetDir, name)), nil),
+			MemorySize:   jsii.Number(float64(fc.MemorySize)),
+			Timeout:      awscdk.Duration_Seconds(jsii.Number(float64(fc.Timeout))),
+			Environment:  &env,
+			Role:         role,
+			LogGroup:     logGroup,
+		}
+		if fc.ReservedConcurrency > 0 {
+			fp.ReservedConcurrentExecutions = jsii.Number(float64(fc.ReservedConcurrency))
+		}
+		if name != "api" {
+			// engine -> task queue -> runner -> result queue -> engine is the design, not a
+			// bug: without ALLOW, Lambda's recursion detection stops any execution after
+			// about 16 hops and drops the message.
+			fp.RecursiveLoop = awslambda.RecursiveLoop_ALLOW
+		}
+		fn := awslambda.NewFunction(stack, jsii.String(title(name)+"Function"), fp)
+		// The CDK makes a function depend on its whole role construct, so the template repeats
+		// the Role in DependsOn beside the GetAtt; cfn-lint W3005 flags the redundancy. The same
+		// DependsOn also holds the role's policy, which must stay (the event source mapping is
+		// refused unless the role can already receive from the queue), so only W3005 is ignored,
+		// and only on these three resources.
+		fn.Node().DefaultChild().(awscdk.CfnResource).AddMetadata(jsii.String("cfn-lint"), map[string]any{
+			"config": map[string]any{"ignore_checks": []string{"W3005"}},
+		})
+		fns[name] = fn
+	}
+
+	for _, m := range []struct {
+		fn    string
+		queue awssqs.Queue
+	}{{"engine", resultQueue}, {"runner", taskQueue}} {
+		props := &awslambdaeventsources.SqsEventSourceProps{
+			BatchSize:               jsii.Number(float64(cfg.BatchSize)),
+			ReportBatchItemFailures: jsii.Bool(true),
+			MaxConcurrency:          jsii.Number(float64(cfg.MaxConcurrency[m.fn])),
+		}
+		if w := cfg.BatchingWindow[m.fn]; w > 0 {
+			props.MaxBatchingWindow = awscdk.Duration_Seconds(jsii.Number(float64(w)))
+		}
+		fns[m.fn].AddEventSource(awslambdaeventsources.NewSqsEventSource(m.queue, props))
+	}
+
+	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), fns["api"],
+		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+			PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+		})
+	iamAuth := awsapigatewayv2authorizers.NewHttpIamAuthorizer()
+	for _, r := range routes {
+		opts := &awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(r.Path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{r.Method},
+			Integration: integration,
+		}
+		if r.IAM {
+			opts.Authorizer = iamAuth
+		} else {
+			opts.Authorizer = awsapigatewayv2.NewHttpNoneAuthorizer()
+		}
+		api.AddRoutes(opts)
+	}
+
+	alarm := func(id, desc string, metric awscloudwatch.Metric) {
+		metric.CreateAlarm(stack, jsii.String(id), &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription:   jsii.String("Lazyflow " + cfg.Stage + ": " + desc),
+			Threshold:          jsii.Number(0),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	}
+	oneMinuteMax := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum")}
+	fiveMinuteSum := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
+	alarm("TaskDlqAlarm", "task messages reached the dead-letter queue", taskDlq.MetricApproximateNumberOfMessagesVisible(oneMinuteMax))
+	alarm("ResultDlqAlarm", "result messages reached the dead-letter queue", resultDlq.MetricApproximateNumberOfMessagesVisible(oneMinuteMax))
+	for _, name := range FunctionNames {
+		alarm(title(name)+"ErrorsAlarm", name+" function errors", fns[name].MetricErrors(fiveMinuteSum))
+		alarm(title(name)+"ThrottlesAlarm", name+" function throttled", fns[name].MetricThrottles(fiveMinuteSum))
+	}
+
+	for _, o := range []struct{ id, value, desc string }{
+		{"ApiUrl", *apiURL, "base URL of the Lazyflow API (SigV4-signed, service execute-api)"},
+		{"ApiId", *api.ApiId(), "HTTP API id"},
+		{"TableName", *table.TableName(), "DynamoDB table"},
+		{"BucketName", *bucket.BucketName(), "S3 bucket for large values"},
+		{"TaskQueueUrl", *taskQueue.QueueUrl(), "task queue"},
+		{"ResultQueueUrl", *resultQueue.QueueUrl(), "result and timer queue"},
+		{"TaskDlqUrl", *taskDlq.QueueUrl(), "task dead-letter queue"},
+		{"ResultDlqUrl", *resultDlq.QueueUrl(), "result dead-letter queue"},
+		{"CallbackSecretArn", *secret.SecretArn(), "Secrets Manager secret with the callback HMAC key"},
+	} {
+		awscdk.NewCfnOutput(stack, jsii.String(o.id), &awscdk.CfnOutputProps{
+			Value:       jsii.String(o.value),
+			Description: jsii.String(o.desc),
+		})
+	}
+	return stack, nil
+}
+
+// permissions returns the statements each function needs for what it does, action by action;
+// queue consumption is added by the event source mappings. Only dynamodb:Query reaches the
+// indexes, since reads and writes of items address the base table.
+//
+// There is no IAM action for TransactWriteItems: DynamoDB authorizes each item of a transaction
+// by its own action (PutItem, UpdateItem, ConditionCheckItem, DeleteItem). So the api and the
+// engine, which commit with transactions, hold ConditionCheckItem beside their writes, and no
+// function holds DeleteItem (expiry is left to the table's TTL).
+func permissions(fn string, table *string, indexes []*string, objects, secret, taskQueue, resultQueue *string) []awsiam.PolicyStatement {
+	st := func(sid string, actions []string, resources ...*string) awsiam.PolicyStatement {
+		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String(sid),
+			Actions:   jsii.Strings(actions...),
+			Resources: &resources,
+		})
+	}
+	readSecret := st("ReadCallbackSecret", []string{"secretsmanager:GetSecretValue"}, secret)
+	// Object keys are chosen at run time (one per large value), hence bucket/*.
+	values := st("ReadWriteValues", []string{"s3:GetObject", "s3:PutObject"}, objects)
+	queryAll := append([]*string{table}, indexes...)
+	switch fn {
+	case "api":
+		return []awsiam.PolicyStatement{
+			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+				"dynamodb:ConditionCheckItem"}, table),
+			st("TableQuery", []string{"dynamodb:Query"}, queryAll...),
+			st("SendTasksAndResults", []string{"sqs:SendMessage"}, taskQueue, resultQueue),
+			readSecret, values,
+		}
+	case "engine":
+		return []awsiam.PolicyStatement{
+			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+				"dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem"}, table),
+			st("TableQuery", []string{"dynamodb:Query"}, queryAll...),
+			st("SendTasksAndResults", []string{"sqs:SendMessage"}, taskQueue, resultQueue),
+			readSecret, values,
+		}
+	case "runner":
+		return []awsiam.PolicyStatement{
+			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, table),
+			st("SendResults", []string{"sqs:SendMessage"}, resultQueue),
+			readSecret, values,
+		}
+	}
+	return nil
+}
+
+func logRemoval(cfg Config) awscdk.RemovalPolicy {
+	if cfg.Local {
+		return awscdk.RemovalPolicy_DESTROY
+	}
+	return awscdk.RemovalPolicy_RETAIN
+}
+
+// title turns a function name into a construct id prefix ("api" -> "Api").
+func title(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
