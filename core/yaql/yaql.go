@@ -3,28 +3,236 @@
 //
 // An expression is compiled once (Compile) and evaluated many times (Eval)
 // against an Env. Values are the JSON-like values of package value.
+//
+// The language follows OpenStack YAQL 1.x as Mistral configures it:
+//
+//   - `$` is the data, `$.key` reads a dict key, `$.list[0]` indexes,
+//     `$.list.key` reads key from every element; `?.` returns null on null.
+//   - A bare word such as `ubuntu` or `t1` is a string, so `task(t1)` and
+//     `task('t1')` are the same call.
+//   - Operators, loosest first: `->`, or, and, not, comparisons (= != < <= >
+//     >= in), + -, * / mod, =~ !~, unary + -, then . ?. [] and calls.
+//     `/` on two ints is floor division and mod follows Python's sign rule.
+//   - and/or return one of their operands (Python semantics); not, where and
+//     conditions use Python truthiness (value.Truthy).
+//   - Reading a missing dict key with `.key` or `[key]` is an error, as in
+//     Mistral (its own unit test expects `$.wrong_key` to fail); use
+//     `$.get(key, default)` for optional keys, or set Env.NullOnMissingKey.
+//
+// Deliberate differences: there are no clocks or randomness (now(),
+// localNow(), random() are refused) so that the lazy engine can re-evaluate an
+// expression and get the same answer; host functions (task, execution, uuid,
+// ...) come from Env.Funcs and override built-ins of the same name. Dict keys
+// are always strings: non-string keys are converted the way json.dumps does
+// (4 -> "4", null -> "null", true -> "true"). Regular expressions use Go's RE2
+// syntax, which has no backreferences but runs in linear time.
+//
+// Every evaluation is sandboxed: a step budget bounds work (each node, lambda
+// call and produced list element costs a step), strings and lists have
+// maximum sizes, and parse depth is bounded so no input can exhaust the stack.
 package yaql
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/lazyflow/lazyflow/core/value"
+)
 
 // Func is a host-provided function callable from an expression, such as
-// task(), execution() or env(). Arguments are already evaluated.
+// task(), execution() or env(). Arguments are already evaluated. When called
+// as a method (`x.f(a)`), the receiver comes first. The args slice may be
+// shared between evaluations: a Func must not modify or retain it.
 type Func func(args []any) (any, error)
+
+// Default limits, used when the corresponding Env field is zero.
+const (
+	DefaultMaxSteps     = 1_000_000
+	DefaultMaxStringLen = 1 << 20 // bytes
+	DefaultMaxListLen   = 1_000_000
+	// MaxDepth bounds the nesting of an expression (parentheses, calls,
+	// lists, operators). Compile rejects anything deeper, which also bounds
+	// the evaluator's recursion.
+	MaxDepth = 200
+	// MaxSourceLen bounds the text Compile accepts.
+	MaxSourceLen = 64 << 10
+)
 
 // Env is what an expression sees when it runs.
 type Env struct {
 	Data  any             // the value of $
 	Funcs map[string]Func // extra functions provided by the host (task, tasks, execution, env, ...)
+
+	// MaxSteps bounds the work of one evaluation (0 = DefaultMaxSteps).
+	MaxSteps int64
+	// MaxStringLen bounds, in bytes, any string an expression builds
+	// (0 = DefaultMaxStringLen).
+	MaxStringLen int
+	// MaxListLen bounds the length of any list or dict an expression builds
+	// (0 = DefaultMaxListLen).
+	MaxListLen int
+	// NullOnMissingKey makes `$.missing` and `$[missing]` return null instead
+	// of failing (YAQL's legacy behaviour).
+	NullOnMissingKey bool
 }
 
-// Expr is a compiled expression.
-type Expr struct{ src string }
+// Sentinel errors, matched with errors.Is.
+var (
+	// ErrSyntax is matched by every Compile error.
+	ErrSyntax = errors.New("yaql: syntax error")
+	// ErrEval is matched by every Eval error.
+	ErrEval = errors.New("yaql: evaluation error")
+	// ErrLimit is matched by Eval errors caused by a sandbox limit (steps,
+	// string or list size).
+	ErrLimit = errors.New("yaql: sandbox limit exceeded")
+)
+
+// SyntaxError reports where and why an expression does not parse.
+type SyntaxError struct {
+	Source string
+	Column int // 1-based, counted in characters
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("yaql: at column %d: %s", e.Column, e.Msg)
+}
+
+// Is makes errors.Is(err, ErrSyntax) true.
+func (e *SyntaxError) Is(target error) bool { return target == ErrSyntax }
+
+func syntaxErr(src string, pos int, msg string) *SyntaxError {
+	if pos > len(src) {
+		pos = len(src)
+	}
+	return &SyntaxError{Source: src, Column: utf8.RuneCountInString(src[:pos]) + 1, Msg: msg}
+}
+
+// EvalError reports a failed evaluation: the operation that failed and the
+// expression it failed in. Err holds the cause when there is one (a host
+// function's error, ErrLimit).
+type EvalError struct {
+	Source string
+	Msg    string
+	Err    error
+}
+
+func (e *EvalError) Error() string {
+	return fmt.Sprintf("yaql: %s in %q", e.Msg, e.Source)
+}
+
+// Unwrap returns the cause.
+func (e *EvalError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrEval) true.
+func (e *EvalError) Is(target error) bool { return target == ErrEval }
+
+// opError is what the evaluator returns internally; Eval adds the source.
+type opError struct {
+	msg string
+	err error
+}
+
+func (e *opError) Error() string { return e.msg }
+func (e *opError) Unwrap() error { return e.err }
+
+func failf(format string, args ...any) error {
+	return &opError{msg: fmt.Sprintf(format, args...)}
+}
+
+// Expr is a compiled expression. It is immutable and safe for concurrent use.
+type Expr struct {
+	src  string
+	root evalFn
+}
 
 // Compile parses src (the text between <% and %>, without delimiters).
-func Compile(src string) (*Expr, error) { return &Expr{src: src}, nil }
+func Compile(src string) (*Expr, error) {
+	if len(src) > MaxSourceLen {
+		return nil, &SyntaxError{Source: src, Column: 1, Msg: fmt.Sprintf("expression is longer than %d bytes", MaxSourceLen)}
+	}
+	toks, err := lex(src)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{src: src, toks: toks}
+	n, err := p.parseAll()
+	if err != nil {
+		return nil, err
+	}
+	root, err := compileNode(n, src)
+	if err != nil {
+		return nil, err
+	}
+	return &Expr{src: src, root: root}, nil
+}
+
+// MustCompile is Compile for expressions known at build time; it panics on
+// a syntax error.
+func MustCompile(src string) *Expr {
+	e, err := Compile(src)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
 
 // Source returns the text the expression was compiled from.
 func (e *Expr) Source() string { return e.src }
 
-// Eval runs the expression.
-func (e *Expr) Eval(env *Env) (any, error) { return nil, errors.New("yaql: not implemented") }
+var evalPool = sync.Pool{New: func() any { return new(evaluator) }}
+
+// Eval runs the expression. The result is a JSON-like value; Eval never
+// panics, whatever the expression or the data.
+func (e *Expr) Eval(env *Env) (result any, err error) {
+	if env == nil {
+		env = &Env{}
+	}
+	ev := evalPool.Get().(*evaluator)
+	ev.reset(env)
+	defer func() {
+		if r := recover(); r != nil {
+			// A bug in a built-in must not take the engine down with it.
+			result, err = nil, &EvalError{Source: e.src, Msg: fmt.Sprintf("internal error: %v", r)}
+		}
+		ev.reset(nil)
+		evalPool.Put(ev)
+	}()
+	v, err := e.root(ev, &ev.root)
+	if err == nil {
+		v, err = exportValue(v)
+	}
+	if err != nil {
+		var oe *opError
+		if errors.As(err, &oe) {
+			return nil, &EvalError{Source: e.src, Msg: oe.msg, Err: oe.err}
+		}
+		return nil, &EvalError{Source: e.src, Msg: err.Error(), Err: err}
+	}
+	return v, nil
+}
+
+// Eval compiles and runs src once; use Compile to evaluate repeatedly.
+func Eval(src string, env *Env) (any, error) {
+	e, err := Compile(src)
+	if err != nil {
+		return nil, err
+	}
+	return e.Eval(env)
+}
+
+// exportValue rejects the evaluator's internal values (let contexts, regular
+// expressions), which have no JSON form and would confuse the host.
+func exportValue(v any) (any, error) {
+	switch v.(type) {
+	case *letContext:
+		return nil, failf("let(...) must be followed by -> and an expression")
+	case *regexValue:
+		return nil, failf("a regex(...) value cannot be the result of an expression")
+	}
+	return v, nil
+}
+
+var _ = value.Truthy
