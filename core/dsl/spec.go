@@ -24,6 +24,7 @@ const (
 	CmdFail    = "fail"
 	CmdSucceed = "succeed"
 	CmdPause   = "pause"
+	CmdNoop    = "noop" // Mistral's fourth reserved name: a transition that does nothing
 )
 
 // Publish scopes of the extended publish / publish-on-error form.
@@ -70,6 +71,7 @@ type Workflow struct {
 	Vars          *expr.Value // map
 	Tasks         map[string]*Task
 	TaskOrder     []string // task names in file order
+	Tags          []string
 
 	// Compiled graph (direct workflows).
 	StartTasks []string            // tasks with no inbound transition, in file order
@@ -82,19 +84,30 @@ type Task struct {
 	Pos         Pos
 	Description string
 
-	Action   string      // action name, "" when Workflow is set
-	Workflow string      // sub-workflow name
+	Action   string // action name, "" when Workflow is set
+	Workflow string // sub-workflow name
+	// NameExpr is set when action: or workflow: is one expression that names
+	// the callee at run time (Mistral allows workflow: <% $.name %>); Action or
+	// Workflow then holds the expression text.
+	NameExpr *expr.Value
 	Input    *expr.Value // map; for the inline form "std.echo output=hi" the parsed parameters are merged here
 
-	Publish        *expr.Value // map: branch-scope publish on success
-	PublishGlobal  *expr.Value // map: global-scope publish on success (publish: {branch:, global:})
-	PublishAtomic  *expr.Value
-	PublishOnError *expr.Value // map: branch-scope publish on error
+	Publish              *expr.Value // map: branch-scope publish on success
+	PublishGlobal        *expr.Value // map: global-scope publish on success (publish: {branch:, global:})
+	PublishAtomic        *expr.Value
+	PublishOnError       *expr.Value // map: branch-scope publish on error
 	PublishOnErrorGlobal *expr.Value
+	PublishOnErrorAtomic *expr.Value
+	// Publish of the advanced on-complete form (on-complete: {publish: ..., next: ...}),
+	// applied whatever the outcome, after the success/error publish.
+	PublishOnComplete       *expr.Value
+	PublishOnCompleteGlobal *expr.Value
 
-	OnSuccess  []Transition
-	OnError    []Transition
-	OnComplete []Transition
+	OnSuccess     []Transition
+	OnError       []Transition
+	OnComplete    []Transition
+	OnSkip        []Transition // Mistral's on-skip, taken when the task is skipped
+	PublishOnSkip *expr.Value
 
 	Join     string // JoinNone, JoinAll, JoinCount, JoinOne
 	JoinN    int    // for JoinCount
@@ -103,14 +116,20 @@ type Task struct {
 	WithItems   []WithItem
 	Concurrency *expr.Value // int
 
-	Retry       *Retry
-	Timeout     *expr.Value // seconds
-	WaitBefore  *expr.Value // seconds
-	WaitAfter   *expr.Value // seconds
-	PauseBefore *expr.Value // bool
-	KeepResult  *expr.Value // bool, default true
-	SafeRerun   bool
-	Target      *expr.Value
+	Retry         *Retry
+	Timeout       *expr.Value // seconds
+	WaitBefore    *expr.Value // seconds
+	WaitAfter     *expr.Value // seconds
+	PauseBefore   *expr.Value // bool
+	KeepResult    *expr.Value // bool, default true
+	SafeRerun     bool
+	Target        *expr.Value
+	FailOn        *expr.Value // condition: fail the task when true even if the action succeeded (Mistral fail-on)
+	Tags          []string
+	SafeRerunExpr *expr.Value // set when safe-rerun is an expression rather than a literal
+
+	joinPos     Pos // where join is written, for graph errors
+	requiresPos Pos
 }
 
 // WithItem is one "x in <% list %>" clause of with-items.

@@ -1,14 +1,32 @@
 // Package expr compiles and evaluates the values found in Mistral workflow
 // definitions: plain data, YAQL expressions inside <% %> and Jinja expressions
-// inside {{ }}.
+// inside {{ }} (and Jinja statements inside {% %}).
 //
 // A string that is exactly one expression evaluates to a typed value; a string
-// with an expression inside larger text is interpolated. Maps and lists are
-// walked recursively. Everything is compiled once, at load time.
+// with an expression inside larger text is interpolated, as Mistral does. Maps
+// and lists are walked recursively, and map keys may be expressions too.
+// Everything is compiled once (Compile) and evaluated many times (Eval): the
+// engine's hot path never parses.
+//
+// Evaluation is sandboxed: expressions see only the data and host functions in
+// the Context, can do no I/O, and Jinja evaluation runs under the limits in
+// jinja.go (Limits), so a hostile template ends with an error rather than
+// hanging or exhausting memory.
 package expr
 
-// Func is a host function (task, tasks, execution, env, ...).
-type Func func(args []any) (any, error)
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/lazyflow/lazyflow/core/yaql"
+)
+
+// Func is a host function (task, tasks, execution, env, ...). It is the same
+// type as yaql.Func so one map of functions serves both languages without
+// copying on every evaluation.
+type Func = yaql.Func
 
 // Context is what an expression sees at evaluation time.
 type Context struct {
@@ -16,27 +34,352 @@ type Context struct {
 	Funcs map[string]Func // host functions
 }
 
-// Value is a compiled definition value.
-type Value struct {
-	src any
+// CompileError reports an expression that does not parse. Text is the whole
+// string as written in the definition, so callers can locate it.
+type CompileError struct {
+	Text string
+	Err  error
 }
 
-// Compile compiles a value read from YAML (string, number, bool, nil, []any, map[string]any).
-func Compile(v any) (*Value, error) { return &Value{src: v}, nil }
+func (e *CompileError) Error() string {
+	return fmt.Sprintf("invalid expression %q: %v", e.Text, e.Err)
+}
+
+func (e *CompileError) Unwrap() error { return e.Err }
+
+// EvalError reports an expression that failed at run time.
+type EvalError struct {
+	Text string
+	Err  error
+}
+
+func (e *EvalError) Error() string {
+	return fmt.Sprintf("cannot evaluate %q: %v", e.Text, e.Err)
+}
+
+func (e *EvalError) Unwrap() error { return e.Err }
+
+// node is one compiled piece of a value.
+type node interface {
+	eval(ctx *Context) (any, error)
+}
+
+// Value is a compiled definition value.
+type Value struct {
+	src   any
+	n     node     // nil when the value holds no expression
+	exprs []string // every expression string found, in walk order
+}
+
+// Compile compiles a value read from YAML (string, number, bool, nil, []any,
+// map[string]any). The error, if any, is a *CompileError (possibly several
+// joined with errors.Join when more than one string is broken).
+func Compile(v any) (*Value, error) {
+	c := &compiler{}
+	n := c.compile(v)
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	return &Value{src: v, n: n, exprs: c.exprs}, nil
+}
+
+// MustCompile is Compile for values known to be valid (tests, built-in defaults).
+func MustCompile(v any) *Value {
+	val, err := Compile(v)
+	if err != nil {
+		panic(err)
+	}
+	return val
+}
 
 // Const wraps a plain value with no expressions.
 func Const(v any) *Value { return &Value{src: v} }
 
 // IsConst reports whether the value holds no expression.
-func (v *Value) IsConst() bool { return true }
+func (v *Value) IsConst() bool { return v == nil || v.n == nil }
 
 // Source returns the value as written.
-func (v *Value) Source() any { return v.src }
+func (v *Value) Source() any {
+	if v == nil {
+		return nil
+	}
+	return v.src
+}
 
-// Eval evaluates the value. A nil *Value evaluates to nil.
+// Expressions lists the strings of the value that hold an expression, as
+// written, so a validator or a UI can show them.
+func (v *Value) Expressions() []string {
+	if v == nil {
+		return nil
+	}
+	return v.exprs
+}
+
+// Eval evaluates the value. A nil *Value evaluates to nil. Constant maps and
+// lists are copied so callers may modify what they get.
 func (v *Value) Eval(ctx *Context) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
-	return v.src, nil
+	if v.n == nil {
+		return deepCopy(v.src), nil
+	}
+	if ctx == nil {
+		ctx = &Context{}
+	}
+	return v.n.eval(ctx)
+}
+
+// Condition evaluates v and reports whether the result is true in Mistral's
+// (Python's) sense: nil, false, 0, "" and empty collections are false. A nil
+// *Value is true, because an absent condition means "always".
+func Condition(v *Value, ctx *Context) (bool, error) {
+	if v == nil {
+		return true, nil
+	}
+	r, err := v.Eval(ctx)
+	if err != nil {
+		return false, err
+	}
+	return truthy(r), nil
+}
+
+type compiler struct {
+	errs  []error
+	exprs []string
+}
+
+func (c *compiler) compile(v any) node {
+	switch x := v.(type) {
+	case string:
+		n, isExpr, err := compileString(x)
+		if err != nil {
+			c.errs = append(c.errs, err)
+			return nil
+		}
+		if isExpr {
+			c.exprs = append(c.exprs, x)
+		}
+		return n
+	case []any:
+		items := make([]node, len(x))
+		dynamic := false
+		for i, e := range x {
+			n := c.compile(e)
+			if n != nil {
+				dynamic = true
+			} else {
+				n = constNode{e}
+			}
+			items[i] = n
+		}
+		if !dynamic {
+			return nil
+		}
+		return listNode(items)
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		// Sorted so errors and Expressions() come out in a stable order.
+		sort.Strings(keys)
+		m := &mapNode{}
+		dynamic := false
+		for _, k := range keys {
+			kn := c.compile(k)
+			vn := c.compile(x[k])
+			if kn != nil || vn != nil {
+				dynamic = true
+			}
+			if kn == nil {
+				kn = constNode{k}
+			}
+			if vn == nil {
+				vn = constNode{x[k]}
+			}
+			m.keys = append(m.keys, kn)
+			m.vals = append(m.vals, vn)
+		}
+		if !dynamic {
+			return nil
+		}
+		return m
+	}
+	return nil
+}
+
+// compileString compiles one string. It returns a nil node (and false) when
+// the string holds no expression.
+func compileString(s string) (node, bool, error) {
+	hasYAQL := strings.Contains(s, "<%")
+	hasJinja := jinjaMarker.MatchString(s)
+	switch {
+	case hasYAQL && hasJinja && yaqlMarker.MatchString(s):
+		// Mistral refuses this too: which language would own the string?
+		return nil, false, &CompileError{Text: s, Err: errors.New("mixing YAQL (<% %>) and Jinja ({{ }}) in one string is not allowed")}
+	case hasJinja:
+		n, err := compileJinja(s)
+		if err != nil {
+			return nil, false, &CompileError{Text: s, Err: err}
+		}
+		return n, true, nil
+	case hasYAQL:
+		n, err := compileYAQL(s)
+		if err != nil {
+			return nil, false, &CompileError{Text: s, Err: err}
+		}
+		if n == nil {
+			return nil, false, nil
+		}
+		return n, true, nil
+	}
+	return nil, false, nil
+}
+
+// compileYAQL splits s into text and <% %> pieces.
+func compileYAQL(s string) (node, error) {
+	var parts []node
+	rest := s
+	found := false
+	for {
+		i := strings.Index(rest, "<%")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(rest[i+2:], "%>")
+		if j < 0 {
+			return nil, errors.New("'<%' has no closing '%>'")
+		}
+		src := rest[i+2 : i+2+j]
+		e, err := yaql.Compile(strings.TrimSpace(src))
+		if err != nil {
+			return nil, err
+		}
+		found = true
+		if i > 0 {
+			parts = append(parts, constNode{rest[:i]})
+		}
+		parts = append(parts, &yaqlNode{e: e, text: "<%" + src + "%>"})
+		rest = rest[i+2+j+2:]
+	}
+	if !found {
+		return nil, nil
+	}
+	if rest != "" {
+		parts = append(parts, constNode{rest})
+	}
+	if len(parts) == 1 {
+		// Exactly one expression and nothing else: the typed value.
+		return parts[0], nil
+	}
+	return &concatNode{parts: parts, text: s}, nil
+}
+
+type constNode struct{ v any }
+
+func (n constNode) eval(*Context) (any, error) { return deepCopy(n.v), nil }
+
+type yaqlNode struct {
+	e    *yaql.Expr
+	text string
+}
+
+func (n *yaqlNode) eval(ctx *Context) (r any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, &EvalError{Text: n.text, Err: fmt.Errorf("internal error: %v", p)}
+		}
+	}()
+	var data any = ctx.Data
+	if ctx.Data == nil {
+		data = map[string]any{}
+	}
+	r, err = n.e.Eval(&yaql.Env{Data: data, Funcs: ctx.Funcs})
+	if err != nil {
+		return nil, &EvalError{Text: n.text, Err: err}
+	}
+	return r, nil
+}
+
+// concatNode interpolates: every part's result is turned into text.
+type concatNode struct {
+	parts []node
+	text  string
+}
+
+func (n *concatNode) eval(ctx *Context) (any, error) {
+	var b strings.Builder
+	for _, p := range n.parts {
+		if c, ok := p.(constNode); ok {
+			b.WriteString(c.v.(string))
+			continue
+		}
+		r, err := p.eval(ctx)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(toString(r))
+		if b.Len() > DefaultLimits.MaxOutput {
+			return nil, &EvalError{Text: n.text, Err: fmt.Errorf("result longer than %d bytes", DefaultLimits.MaxOutput)}
+		}
+	}
+	return b.String(), nil
+}
+
+type listNode []node
+
+func (n listNode) eval(ctx *Context) (any, error) {
+	out := make([]any, len(n))
+	for i, e := range n {
+		r, err := e.eval(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+type mapNode struct {
+	keys []node
+	vals []node
+}
+
+func (n *mapNode) eval(ctx *Context) (any, error) {
+	out := make(map[string]any, len(n.keys))
+	for i := range n.keys {
+		k, err := n.keys[i].eval(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ks, ok := k.(string)
+		if !ok {
+			ks = toString(k)
+		}
+		v, err := n.vals[i].eval(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out[ks] = v
+	}
+	return out, nil
+}
+
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deepCopy(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = deepCopy(e)
+		}
+		return out
+	}
+	return v
 }

@@ -1,0 +1,161 @@
+package dsl
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// splitInline splits "std.echo output='hi' x=<% $.y %>" into the name and
+// its parameters, as Mistral's action/workflow shorthand allows.
+func splitInline(s string) (string, map[string]any, error) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexAny(s, " \t\n")
+	if i < 0 {
+		return s, nil, nil
+	}
+	name, rest := s[:i], strings.TrimSpace(s[i+1:])
+	params, err := parseParams(rest)
+	if err != nil {
+		return name, nil, fmt.Errorf("parameters of %s: %w", name, err)
+	}
+	return name, params, nil
+}
+
+// parseParams reads space-separated key=value pairs. A value is a quoted
+// string, an expression (<% %>, {{ }}), a [list] or {map} in YAML flow
+// syntax, or a bare word read as a YAML literal (number, true, null, text).
+func parseParams(s string) (map[string]any, error) {
+	out := map[string]any{}
+	i := 0
+	for {
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
+		if i >= len(s) {
+			return out, nil
+		}
+		start := i
+		for i < len(s) && (isWord(s[i]) || s[i] == '-') {
+			i++
+		}
+		key := s[start:i]
+		if key == "" || i >= len(s) || s[i] != '=' {
+			return nil, fmt.Errorf("expected name=value at %q", clip(s[start:]))
+		}
+		i++ // '='
+		if i >= len(s) {
+			return nil, fmt.Errorf("%s= has no value", key)
+		}
+		val, next, err := readValue(s, i)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("parameter %q is given twice", key)
+		}
+		out[key] = val
+		i = next
+		if i < len(s) && !isSpace(s[i]) {
+			return nil, fmt.Errorf("expected a space after the value of %s, at %q", key, clip(s[i:]))
+		}
+	}
+}
+
+func readValue(s string, i int) (any, int, error) {
+	switch {
+	case s[i] == '"' || s[i] == '\'':
+		q := s[i]
+		j := strings.IndexByte(s[i+1:], q)
+		if j < 0 {
+			return nil, 0, fmt.Errorf("unclosed quote %c", q)
+		}
+		return s[i+1 : i+1+j], i + 2 + j, nil
+	case strings.HasPrefix(s[i:], "<%"):
+		j := strings.Index(s[i:], "%>")
+		if j < 0 {
+			return nil, 0, fmt.Errorf("'<%%' has no closing '%%>'")
+		}
+		return s[i : i+j+2], i + j + 2, nil
+	case strings.HasPrefix(s[i:], "{{"):
+		j := strings.Index(s[i:], "}}")
+		if j < 0 {
+			return nil, 0, fmt.Errorf("'{{' has no closing '}}'")
+		}
+		return s[i : i+j+2], i + j + 2, nil
+	case s[i] == '[' || s[i] == '{':
+		end, err := matchBracket(s, i)
+		if err != nil {
+			return nil, 0, err
+		}
+		text := s[i : end+1]
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(text), &n); err != nil || len(n.Content) == 0 {
+			return text, end + 1, nil
+		}
+		l := &loader{}
+		return l.plain(n.Content[0]), end + 1, nil
+	}
+	j := i
+	for j < len(s) && !isSpace(s[j]) {
+		j++
+	}
+	word := s[i:j]
+	switch word {
+	case "true", "True":
+		return true, j, nil
+	case "false", "False":
+		return false, j, nil
+	case "null", "None":
+		return nil, j, nil
+	}
+	if n, err := strconv.ParseInt(word, 10, 64); err == nil {
+		return n, j, nil
+	}
+	if f, err := strconv.ParseFloat(word, 64); err == nil {
+		return f, j, nil
+	}
+	return word, j, nil
+}
+
+// matchBracket finds the bracket closing the one at s[i], skipping quoted text.
+func matchBracket(s string, i int) (int, error) {
+	depth := 0
+	var quote byte
+	for j := i; j < len(s); j++ {
+		c := s[j]
+		if quote != 0 {
+			if c == quote {
+				quote = 0
+			}
+			continue
+		}
+		switch c {
+		case '"', '\'':
+			quote = c
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				return j, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("unclosed %c", s[i])
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func isWord(c byte) bool {
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+}
+
+func clip(s string) string {
+	if len(s) > 30 {
+		return s[:30] + "..."
+	}
+	return s
+}

@@ -1,0 +1,871 @@
+package dsl
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/lazyflow/lazyflow/core/expr"
+)
+
+// Keys each section accepts. The lists also feed "did you mean".
+var (
+	workbookKeys = []string{"version", "name", "description", "tags", "workflows", "actions"}
+	workflowKeys = []string{"type", "description", "tags", "input", "output", "output-on-error", "vars", "task-defaults", "tasks", "name", "version"}
+	actionKeys   = []string{"base", "base-input", "input", "output", "description", "tags", "name"}
+	taskKeys     = []string{
+		"description", "type", "action", "workflow", "input", "publish", "publish-on-error", "publish-on-skip",
+		"with-items", "concurrency", "retry", "timeout", "wait-before", "wait-after", "pause-before",
+		"keep-result", "safe-rerun", "target", "fail-on", "tags", "name",
+		"on-success", "on-error", "on-complete", "on-skip", "join", "requires",
+	}
+	directOnlyTaskKeys  = []string{"on-success", "on-error", "on-complete", "on-skip", "join"}
+	reverseOnlyTaskKeys = []string{"requires"}
+	taskDefaultKeys     = []string{
+		"retry", "wait-before", "wait-after", "timeout", "pause-before", "concurrency", "fail-on",
+		"on-complete", "on-success", "on-error", "on-skip", "safe-rerun", "requires", "keep-result",
+	}
+	retryKeys   = []string{"count", "delay", "break-on", "continue-on"}
+	publishKeys = []string{ScopeBranch, ScopeGlobal, ScopeAtomic}
+	commands    = []string{CmdFail, CmdSucceed, CmdPause, CmdNoop}
+)
+
+// maxAliasExpansion bounds YAML alias expansion so a "billion laughs"
+// document fails instead of eating memory.
+const maxAliasExpansion = 100_000
+
+// Load parses a workflow file or workbook, validates it and compiles every
+// expression. file names the source in error positions. On any problem the
+// error is an Errors listing all of them; Load never panics.
+func Load(file string, src []byte) (doc *Document, err error) {
+	l := &loader{file: file}
+	defer func() {
+		if p := recover(); p != nil {
+			doc = nil
+			err = Errors{{Pos: Pos{File: file, Line: 1, Column: 1}, Msg: fmt.Sprintf("internal error while loading (please report): %v", p)}}
+		}
+	}()
+	doc = l.load(src)
+	if len(l.errs) > 0 {
+		l.errs.sort()
+		return nil, l.errs
+	}
+	return doc, nil
+}
+
+type loader struct {
+	file     string
+	errs     Errors
+	expanded int
+}
+
+func (l *loader) pos(n *yaml.Node) Pos {
+	if n == nil {
+		return Pos{File: l.file, Line: 1, Column: 1}
+	}
+	return Pos{File: l.file, Line: n.Line, Column: n.Column}
+}
+
+func (l *loader) errf(n *yaml.Node, format string, args ...any) {
+	l.errs = append(l.errs, &Error{Pos: l.pos(n), Msg: fmt.Sprintf(format, args...)})
+}
+
+// pair is one key/value of a YAML mapping.
+type pair struct {
+	k, v *yaml.Node
+}
+
+// deref follows aliases, charging each use against the expansion budget.
+func (l *loader) deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
+		n = n.Alias
+	}
+	if n != nil && n.Kind == yaml.AliasNode {
+		return nil
+	}
+	return n
+}
+
+// pairs lists a mapping's entries, reporting duplicate keys and applying
+// YAML merge keys (<<).
+func (l *loader) pairs(n *yaml.Node, what string) []pair {
+	n = l.deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var out []pair
+	seen := map[string]bool{}
+	var merged []pair
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], l.deref(n.Content[i+1])
+		if v == nil {
+			v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: k.Line, Column: k.Column}
+		}
+		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Tag == "!!merge" {
+			srcs := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				srcs = v.Content
+			}
+			for _, s := range srcs {
+				merged = append(merged, l.pairs(s, what)...)
+			}
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			l.errf(k, "%s keys must be plain text", what)
+			continue
+		}
+		if seen[k.Value] {
+			if what == "tasks" {
+				l.errf(k, "duplicate task name %q", k.Value)
+			} else {
+				l.errf(k, "duplicate key %q in %s", k.Value, what)
+			}
+			continue
+		}
+		seen[k.Value] = true
+		out = append(out, pair{k, v})
+	}
+	for _, p := range merged {
+		if !seen[p.k.Value] {
+			seen[p.k.Value] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// checkKeys reports keys not in known, with a suggestion.
+func (l *loader) checkKeys(ps []pair, known []string, what string) {
+	for _, p := range ps {
+		if !contains(known, p.k.Value) {
+			l.errf(p.k, "unknown key %q in %s%s", p.k.Value, what, suggest(p.k.Value, known))
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *loader) load(src []byte) *Document {
+	var root yaml.Node
+	if err := yaml.Unmarshal(src, &root); err != nil {
+		line := 1
+		msg := err.Error()
+		// yaml.v3 reports "yaml: line N: ..." with no column.
+		var n int
+		if _, e := fmt.Sscanf(strings.TrimPrefix(msg, "yaml: "), "line %d:", &n); e == nil && n > 0 {
+			line = n
+		}
+		l.errs = append(l.errs, &Error{Pos: Pos{File: l.file, Line: line, Column: 1}, Msg: "not valid YAML: " + strings.TrimPrefix(msg, "yaml: ")})
+		return nil
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		l.errf(nil, "the file is empty: expected version: '2.0' and at least one workflow")
+		return nil
+	}
+	top := l.deref(root.Content[0])
+	if top == nil || top.Kind != yaml.MappingNode {
+		l.errf(top, "the file must be a YAML mapping with version: '2.0' and workflows")
+		return nil
+	}
+	doc := &Document{Workflows: map[string]*Workflow{}, Actions: map[string]*Action{}, Source: src}
+	ps := l.pairs(top, "the document")
+
+	workbook := false
+	for _, p := range ps {
+		switch p.k.Value {
+		case "workflows", "actions":
+			workbook = true
+		case "name":
+			if p.v.Kind == yaml.ScalarNode {
+				workbook = true
+			}
+		}
+	}
+
+	versionSeen := false
+	var wfPairs []pair
+	for _, p := range ps {
+		switch {
+		case p.k.Value == "version":
+			versionSeen = true
+			v := p.v.Value
+			if p.v.Kind != yaml.ScalarNode || (v != "2.0" && v != "2" && v != "v2.0") {
+				l.errf(p.v, "unsupported version %q: only version '2.0' of the Mistral language is supported", v)
+			}
+			doc.Version = "2.0"
+		case workbook && p.k.Value == "name":
+			doc.Name = l.str(p.v, "workbook name")
+		case p.k.Value == "description" && (workbook || p.v.Kind == yaml.ScalarNode):
+		case p.k.Value == "tags" && (workbook || p.v.Kind == yaml.SequenceNode):
+		case workbook && p.k.Value == "workflows":
+			if p.v.Kind != yaml.MappingNode {
+				l.errf(p.v, "workflows must be a mapping of workflow names to workflows")
+				continue
+			}
+			wfPairs = append(wfPairs, l.pairs(p.v, "workflows")...)
+		case workbook && p.k.Value == "actions":
+			if p.v.Kind != yaml.MappingNode {
+				l.errf(p.v, "actions must be a mapping of action names to actions")
+				continue
+			}
+			for _, ap := range l.pairs(p.v, "actions") {
+				if a := l.action(ap.k, ap.v); a != nil {
+					doc.Actions[a.Name] = a
+				}
+			}
+		case workbook:
+			l.errf(p.k, "unknown key %q in the workbook%s", p.k.Value, suggest(p.k.Value, workbookKeys))
+		default:
+			if p.v.Kind != yaml.MappingNode {
+				l.errf(p.k, "%q is not a workflow: a workflow must be a mapping with tasks%s", p.k.Value, suggest(p.k.Value, []string{"version", "description", "tags"}))
+				continue
+			}
+			if hasKey(p.v, "base") && !hasKey(p.v, "tasks") {
+				// An action definition file (mistral action-create): ad-hoc actions at the top level.
+				if a := l.action(p.k, p.v); a != nil {
+					doc.Actions[a.Name] = a
+				}
+				continue
+			}
+			wfPairs = append(wfPairs, p)
+		}
+	}
+	if !versionSeen {
+		l.errf(top, "missing version: add version: '2.0' at the top of the file")
+	}
+	for _, p := range wfPairs {
+		if p.v.Kind != yaml.MappingNode {
+			l.errf(p.v, "workflow %q must be a mapping with tasks", p.k.Value)
+			continue
+		}
+		if wf := l.workflow(p.k, p.v); wf != nil {
+			doc.Workflows[wf.Name] = wf
+			doc.Order = append(doc.Order, wf.Name)
+		}
+	}
+	if len(doc.Workflows) == 0 && len(doc.Actions) == 0 && len(l.errs) == 0 {
+		l.errf(top, "no workflow found: add a workflow name with a tasks mapping")
+	}
+	l.crossChecks(doc)
+	return doc
+}
+
+func hasKey(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+// str reads a scalar as text.
+func (l *loader) str(n *yaml.Node, what string) string {
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		l.errf(n, "%s must be text", what)
+		return ""
+	}
+	return n.Value
+}
+
+// plain turns a node into a JSON-like Go value.
+func (l *loader) plain(n *yaml.Node) any {
+	n = l.deref(n)
+	if n == nil {
+		return nil
+	}
+	l.expanded++
+	if l.expanded > maxAliasExpansion {
+		if l.expanded == maxAliasExpansion+1 {
+			l.errf(n, "the document expands to more than %d values (too many aliases)", maxAliasExpansion)
+		}
+		return nil
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return scalar(n)
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			out = append(out, l.plain(c))
+		}
+		return out
+	case yaml.MappingNode:
+		out := map[string]any{}
+		for _, p := range l.pairs(n, "mapping") {
+			out[p.k.Value] = l.plain(p.v)
+		}
+		return out
+	case yaml.DocumentNode:
+		if len(n.Content) > 0 {
+			return l.plain(n.Content[0])
+		}
+	}
+	return nil
+}
+
+// scalar decodes a scalar by its resolved YAML tag.
+func scalar(n *yaml.Node) any {
+	switch n.Tag {
+	case "!!null":
+		return nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err == nil {
+			return b
+		}
+	case "!!int":
+		var i int64
+		if err := n.Decode(&i); err == nil {
+			return i
+		}
+		var f float64
+		if err := n.Decode(&f); err == nil {
+			return f
+		}
+	case "!!float":
+		var f float64
+		if err := n.Decode(&f); err == nil {
+			return f
+		}
+	}
+	return n.Value
+}
+
+// compile compiles a node's value, reporting bad expressions at the string
+// that holds them.
+func (l *loader) compile(n *yaml.Node) *expr.Value {
+	if n == nil {
+		return nil
+	}
+	v, err := expr.Compile(l.plain(n))
+	if err != nil {
+		l.exprErrors(n, err)
+		return nil
+	}
+	return v
+}
+
+func (l *loader) compileValue(n *yaml.Node, v any) *expr.Value {
+	c, err := expr.Compile(v)
+	if err != nil {
+		l.exprErrors(n, err)
+		return nil
+	}
+	return c
+}
+
+func (l *loader) exprErrors(n *yaml.Node, err error) {
+	var list []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	} else {
+		list = []error{err}
+	}
+	for _, e := range list {
+		var ce *expr.CompileError
+		if errors.As(e, &ce) {
+			at := findScalar(n, ce.Text, 0)
+			if at == nil {
+				at = n
+			}
+			l.errf(at, "expression does not parse: %v", ce.Err)
+			continue
+		}
+		l.errf(n, "%v", e)
+	}
+}
+
+func findScalar(n *yaml.Node, text string, depth int) *yaml.Node {
+	if n == nil || depth > 100 {
+		return nil
+	}
+	if n.Kind == yaml.AliasNode {
+		return findScalar(n.Alias, text, depth+1)
+	}
+	if n.Kind == yaml.ScalarNode && n.Value == text {
+		return n
+	}
+	for _, c := range n.Content {
+		if f := findScalar(c, text, depth+1); f != nil {
+			return f
+		}
+	}
+	// Inline parameters (std.echo output=<% ... %>) hold the text inside a longer scalar.
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, text) {
+		return n
+	}
+	return nil
+}
+
+func (l *loader) stringList(n *yaml.Node, what string) []string {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return nil
+		}
+		return []string{n.Value}
+	case yaml.SequenceNode:
+		var out []string
+		for _, c := range n.Content {
+			c = l.deref(c)
+			if c == nil || c.Kind != yaml.ScalarNode {
+				l.errf(c, "%s must be a list of names", what)
+				continue
+			}
+			out = append(out, c.Value)
+		}
+		return out
+	}
+	l.errf(n, "%s must be a name or a list of names", what)
+	return nil
+}
+
+// params reads input declarations: a list of names, or of name: default.
+func (l *loader) params(n *yaml.Node, what string) []Param {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		l.errf(n, "%s must be a list of names or of name: default", what)
+		return nil
+	}
+	var out []Param
+	seen := map[string]bool{}
+	for _, c := range n.Content {
+		c = l.deref(c)
+		var p Param
+		var at *yaml.Node = c
+		switch {
+		case c == nil:
+			continue
+		case c.Kind == yaml.ScalarNode:
+			p.Name = c.Value
+		case c.Kind == yaml.MappingNode && len(c.Content) == 2:
+			p.Name = c.Content[0].Value
+			p.HasDefault = true
+			p.Default = l.compile(c.Content[1])
+			at = c.Content[0]
+		default:
+			l.errf(c, "each entry of %s must be a name or a single name: default", what)
+			continue
+		}
+		if p.Name == "" {
+			l.errf(at, "an entry of %s has an empty name", what)
+			continue
+		}
+		if seen[p.Name] {
+			l.errf(at, "%s declares %q twice", what, p.Name)
+			continue
+		}
+		seen[p.Name] = true
+		out = append(out, p)
+	}
+	return out
+}
+
+func (l *loader) action(k, n *yaml.Node) *Action {
+	a := &Action{Name: k.Value, Pos: l.pos(k)}
+	if n.Kind != yaml.MappingNode {
+		l.errf(n, "action %q must be a mapping with base", a.Name)
+		return nil
+	}
+	ps := l.pairs(n, "action "+a.Name)
+	l.checkKeys(ps, actionKeys, fmt.Sprintf("action %q", a.Name))
+	var baseInput map[string]any
+	var baseInputNode *yaml.Node
+	hasBase := false
+	for _, p := range ps {
+		switch p.k.Value {
+		case "base":
+			hasBase = true
+			name, params, err := splitInline(l.str(p.v, "base"))
+			if err != nil {
+				l.errf(p.v, "%v", err)
+			}
+			a.Base = name
+			if len(params) > 0 {
+				baseInput = params
+				baseInputNode = p.v
+			}
+		case "base-input":
+			if p.v.Kind != yaml.MappingNode {
+				l.errf(p.v, "base-input must be a mapping of parameter names to values")
+				continue
+			}
+			m, _ := l.plain(p.v).(map[string]any)
+			if baseInput == nil {
+				baseInput = map[string]any{}
+			}
+			for key, val := range m {
+				baseInput[key] = val
+			}
+			baseInputNode = p.v
+		case "input":
+			a.Input = l.params(p.v, "input")
+		case "output":
+			a.Output = l.compile(p.v)
+		}
+	}
+	if !hasBase {
+		l.errf(k, "action %q has no base: name the action it is built on", a.Name)
+	}
+	if baseInput != nil {
+		a.BaseInput = l.compileValue(baseInputNode, baseInput)
+	}
+	return a
+}
+
+func (l *loader) workflow(k, n *yaml.Node) *Workflow {
+	wf := &Workflow{Name: k.Value, Pos: l.pos(k), Type: Direct, Tasks: map[string]*Task{}, Inbound: map[string][]string{}}
+	ps := l.pairs(n, "workflow "+wf.Name)
+	l.checkKeys(ps, workflowKeys, fmt.Sprintf("workflow %q", wf.Name))
+	var tasksNode, defaultsNode *yaml.Node
+	for _, p := range ps {
+		switch p.k.Value {
+		case "type":
+			t := l.str(p.v, "type")
+			if t != Direct && t != Reverse {
+				l.errf(p.v, "unknown workflow type %q: use direct or reverse%s", t, suggest(t, []string{Direct, Reverse}))
+			} else {
+				wf.Type = t
+			}
+		case "description":
+			wf.Description = p.v.Value
+		case "tags":
+			wf.Tags = l.stringList(p.v, "tags")
+		case "input":
+			wf.Input = l.params(p.v, "input")
+		case "output":
+			wf.Output = l.compile(p.v)
+		case "output-on-error":
+			wf.OutputOnError = l.compile(p.v)
+		case "vars":
+			if p.v.Kind != yaml.MappingNode && !(p.v.Kind == yaml.ScalarNode && p.v.Tag == "!!null") {
+				l.errf(p.v, "vars must be a mapping of names to values")
+				continue
+			}
+			wf.Vars = l.compile(p.v)
+		case "task-defaults":
+			defaultsNode = p.v
+		case "tasks":
+			tasksNode = p.v
+		}
+	}
+	var defaults *taskDefaults
+	if defaultsNode != nil {
+		defaults = l.taskDefaults(wf, defaultsNode)
+	}
+	if tasksNode == nil {
+		l.errf(k, "workflow %q has no tasks", wf.Name)
+		return wf
+	}
+	if tasksNode.Kind != yaml.MappingNode || len(tasksNode.Content) == 0 {
+		l.errf(tasksNode, "tasks of workflow %q must be a non-empty mapping of task names to tasks", wf.Name)
+		return wf
+	}
+	taskNodes := map[string]*yaml.Node{}
+	for _, p := range l.pairs(tasksNode, "tasks") {
+		t := l.task(wf, p.k, p.v, defaults)
+		if t == nil {
+			continue
+		}
+		wf.Tasks[t.Name] = t
+		wf.TaskOrder = append(wf.TaskOrder, t.Name)
+		taskNodes[t.Name] = p.k
+	}
+	l.graph(wf, taskNodes)
+	return wf
+}
+
+// graph checks references between tasks and fills StartTasks and Inbound.
+func (l *loader) graph(wf *Workflow, taskNodes map[string]*yaml.Node) {
+	names := wf.TaskOrder
+	if wf.Type == Reverse {
+		for _, name := range names {
+			t := wf.Tasks[name]
+			for _, r := range t.Requires {
+				if _, ok := wf.Tasks[r]; !ok {
+					l.errs = append(l.errs, &Error{Pos: t.requiresPos, Msg: fmt.Sprintf("task %q requires %q, which is not a task of workflow %q%s", name, r, wf.Name, suggest(r, names))})
+				}
+			}
+		}
+		l.reverseCycles(wf)
+		return
+	}
+	for _, name := range names {
+		t := wf.Tasks[name]
+		for _, list := range [][]Transition{t.OnSuccess, t.OnError, t.OnComplete, t.OnSkip} {
+			for _, tr := range list {
+				if tr.Task == "" {
+					continue
+				}
+				if _, ok := wf.Tasks[tr.Task]; !ok {
+					l.errs = append(l.errs, &Error{Pos: tr.Pos, Msg: fmt.Sprintf("task %q goes to %q, which is not a task of workflow %q%s", name, tr.Task, wf.Name, suggest(tr.Task, names))})
+					continue
+				}
+				if !contains(wf.Inbound[tr.Task], name) {
+					wf.Inbound[tr.Task] = append(wf.Inbound[tr.Task], name)
+				}
+			}
+		}
+	}
+	for _, name := range names {
+		if len(wf.Inbound[name]) == 0 {
+			wf.StartTasks = append(wf.StartTasks, name)
+		}
+	}
+	for _, name := range names {
+		t := wf.Tasks[name]
+		n := len(wf.Inbound[name])
+		switch {
+		case t.Join == JoinNone:
+		case n < 2:
+			l.errs = append(l.errs, &Error{Pos: t.joinPos, Msg: fmt.Sprintf("task %q has join but only %d task(s) lead to it: a join needs at least two incoming tasks", name, n)})
+		case t.Join == JoinCount && t.JoinN > n:
+			l.errs = append(l.errs, &Error{Pos: t.joinPos, Msg: fmt.Sprintf("task %q joins %d tasks but only %d tasks lead to it, so it could never run", name, t.JoinN, n)})
+		}
+	}
+	if len(wf.StartTasks) == 0 && len(names) > 0 {
+		l.errs = append(l.errs, &Error{Pos: wf.Pos, Msg: fmt.Sprintf("workflow %q has no start task: every task is the target of a transition, so nothing can run first", wf.Name)})
+	}
+}
+
+// reverseCycles reports a requires cycle, which would deadlock a reverse workflow.
+func (l *loader) reverseCycles(wf *Workflow) {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	reported := false
+	var visit func(name string, path []string)
+	visit = func(name string, path []string) {
+		if reported {
+			return
+		}
+		color[name] = grey
+		t := wf.Tasks[name]
+		for _, r := range t.Requires {
+			if _, ok := wf.Tasks[r]; !ok {
+				continue
+			}
+			switch color[r] {
+			case grey:
+				cyc := append(append([]string{}, path...), name, r)
+				i := indexOf(cyc, r)
+				l.errs = append(l.errs, &Error{Pos: t.requiresPos, Msg: fmt.Sprintf("requires cycle in workflow %q: %s", wf.Name, strings.Join(cyc[i:], " -> "))})
+				reported = true
+				return
+			case white:
+				visit(r, append(path, name))
+			}
+		}
+		color[name] = black
+	}
+	for _, name := range wf.TaskOrder {
+		if color[name] == white {
+			visit(name, nil)
+		}
+	}
+}
+
+func indexOf(list []string, s string) int {
+	for i, e := range list {
+		if e == s {
+			return i
+		}
+	}
+	return 0
+}
+
+// crossChecks validates references between workflows and actions of one document.
+func (l *loader) crossChecks(doc *Document) {
+	for _, wfName := range doc.Order {
+		wf := doc.Workflows[wfName]
+		for _, name := range wf.TaskOrder {
+			t := wf.Tasks[name]
+			var params []Param
+			var kind, target string
+			switch {
+			case t.Workflow != "":
+				sub := doc.lookupWorkflow(t.Workflow)
+				if sub == nil {
+					continue
+				}
+				params, kind, target = sub.Input, "workflow", t.Workflow
+			case t.Action != "":
+				a := doc.lookupAction(t.Action)
+				if a == nil {
+					continue
+				}
+				params, kind, target = a.Input, "action", t.Action
+			default:
+				continue
+			}
+			src, ok := t.Input.Source().(map[string]any)
+			if t.Input != nil && !ok {
+				continue // input is one expression: only known at run time
+			}
+			var missing []string
+			for _, p := range params {
+				if _, given := src[p.Name]; !given && !p.HasDefault {
+					missing = append(missing, p.Name)
+				}
+			}
+			if len(missing) > 0 {
+				l.errs = append(l.errs, &Error{Pos: t.Pos, Msg: fmt.Sprintf("task %q calls %s %q without its required input %s", name, kind, target, quoteList(missing))})
+			}
+			declared := make([]string, len(params))
+			for i, p := range params {
+				declared[i] = p.Name
+			}
+			var extra []string
+			for k := range src {
+				if !contains(declared, k) {
+					extra = append(extra, k)
+				}
+			}
+			sort.Strings(extra)
+			for _, k := range extra {
+				l.errs = append(l.errs, &Error{Pos: t.Pos, Msg: fmt.Sprintf("task %q passes %q to %s %q, which declares no such input%s", name, k, kind, target, suggest(k, declared))})
+			}
+		}
+	}
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+func (d *Document) lookupWorkflow(name string) *Workflow {
+	if wf, ok := d.Workflows[name]; ok {
+		return wf
+	}
+	if d.Name != "" && strings.HasPrefix(name, d.Name+".") {
+		return d.Workflows[strings.TrimPrefix(name, d.Name+".")]
+	}
+	return nil
+}
+
+func (d *Document) lookupAction(name string) *Action {
+	if a, ok := d.Actions[name]; ok {
+		return a
+	}
+	if d.Name != "" && strings.HasPrefix(name, d.Name+".") {
+		return d.Actions[strings.TrimPrefix(name, d.Name+".")]
+	}
+	return nil
+}
+
+// Workflow returns the named workflow; in a workbook the name may carry the
+// workbook prefix (wb.wf), as Mistral writes it.
+func (d *Document) Workflow(name string) (*Workflow, error) {
+	if d == nil {
+		return nil, errors.New("no document")
+	}
+	if wf := d.lookupWorkflow(name); wf != nil {
+		return wf, nil
+	}
+	return nil, fmt.Errorf("no workflow %q in this definition (it has %s)%s", name, quoteList(d.Order), suggest(name, d.Order))
+}
+
+// Main returns the only or first workflow, or nil when there is none.
+func (d *Document) Main() *Workflow {
+	if d == nil || len(d.Order) == 0 {
+		return nil
+	}
+	return d.Workflows[d.Order[0]]
+}
+
+// Action returns an ad-hoc action of the document, or nil.
+func (d *Document) Action(name string) *Action {
+	if d == nil {
+		return nil
+	}
+	return d.lookupAction(name)
+}
+
+// isExprString reports whether a scalar holds an expression.
+func isExprString(s string) bool {
+	return strings.Contains(s, "<%") || strings.Contains(s, "{{") || strings.Contains(s, "{%")
+}
+
+// intPolicy reads a policy that must be a non-negative whole number or an expression.
+func (l *loader) intPolicy(n *yaml.Node, what string) *expr.Value {
+	if n.Kind == yaml.ScalarNode {
+		if n.Tag == "!!int" {
+			v := scalar(n)
+			if i, ok := v.(int64); ok && i >= 0 {
+				return expr.Const(i)
+			}
+		}
+		if n.Tag == "!!str" && isExprString(n.Value) {
+			return l.compile(n)
+		}
+		if n.Tag == "!!float" {
+			if f, ok := scalar(n).(float64); ok && f >= 0 && f == math.Trunc(f) && f < 1e15 {
+				return expr.Const(int64(f))
+			}
+		}
+	}
+	l.errf(n, "%s must be a whole number (0 or more) or an expression, not %s", what, describe(n))
+	return nil
+}
+
+// boolPolicy reads a policy that must be true/false or an expression.
+func (l *loader) boolPolicy(n *yaml.Node, what string) *expr.Value {
+	if n.Kind == yaml.ScalarNode {
+		if n.Tag == "!!bool" {
+			return expr.Const(scalar(n))
+		}
+		if n.Tag == "!!str" && isExprString(n.Value) {
+			return l.compile(n)
+		}
+	}
+	l.errf(n, "%s must be true, false or an expression, not %s", what, describe(n))
+	return nil
+}
+
+// condPolicy reads a condition: an expression, or a constant boolean.
+func (l *loader) condPolicy(n *yaml.Node, what string) *expr.Value {
+	return l.boolPolicy(n, what)
+}
+
+// describe names a node's value for error messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		v := n.Value
+		if len(v) > 40 {
+			v = v[:40] + "..."
+		}
+		return strconv.Quote(v)
+	}
+	return "this value"
+}

@@ -1,0 +1,599 @@
+package dsl
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/lazyflow/lazyflow/core/expr"
+)
+
+// taskDefaults holds the parsed task-defaults section, applied to every task
+// that does not set the same attribute itself (Mistral's rule: a task's own
+// value replaces the default whole, it is never merged field by field).
+type taskDefaults struct {
+	nodes map[string]*yaml.Node
+}
+
+func (l *loader) taskDefaults(wf *Workflow, n *yaml.Node) *taskDefaults {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		l.errf(n, "task-defaults must be a mapping")
+		return nil
+	}
+	d := &taskDefaults{nodes: map[string]*yaml.Node{}}
+	ps := l.pairs(n, "task-defaults")
+	l.checkKeys(ps, taskDefaultKeys, "task-defaults")
+	for _, p := range ps {
+		if !contains(taskDefaultKeys, p.k.Value) {
+			continue
+		}
+		if wf.Type == Direct && p.k.Value == "requires" {
+			l.errf(p.k, "requires is only for reverse workflows; workflow %q is direct", wf.Name)
+			continue
+		}
+		d.nodes[p.k.Value] = p.v
+	}
+	return d
+}
+
+func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Task {
+	t := &Task{Name: k.Value, Pos: l.pos(k)}
+	if t.Name == "" {
+		l.errf(k, "a task has an empty name")
+		return nil
+	}
+	if len(t.Name) > 255 {
+		l.errf(k, "task name is longer than 255 characters")
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		n = &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
+	}
+	if n.Kind != yaml.MappingNode {
+		l.errf(n, "task %q must be a mapping of attributes, not %s", t.Name, describe(n))
+		return nil
+	}
+	what := fmt.Sprintf("task %q", t.Name)
+	ps := l.pairs(n, what)
+	attrs := map[string]*yaml.Node{}
+	attrKeys := map[string]*yaml.Node{}
+	for _, p := range ps {
+		key := p.k.Value
+		switch {
+		case !contains(taskKeys, key):
+			l.errf(p.k, "unknown key %q in %s%s", key, what, suggest(key, taskKeys))
+			continue
+		case wf.Type == Reverse && contains(directOnlyTaskKeys, key):
+			l.errf(p.k, "%s is only for direct workflows; workflow %q is reverse", key, wf.Name)
+			continue
+		case wf.Type == Direct && contains(reverseOnlyTaskKeys, key):
+			l.errf(p.k, "%s is only for reverse workflows; workflow %q is direct (add type: reverse)", key, wf.Name)
+			continue
+		}
+		attrs[key] = p.v
+		attrKeys[key] = p.k
+	}
+	if defaults != nil {
+		for key, v := range defaults.nodes {
+			if _, set := attrs[key]; set {
+				continue
+			}
+			if wf.Type == Reverse && contains(directOnlyTaskKeys, key) {
+				continue
+			}
+			attrs[key] = v
+			attrKeys[key] = v
+		}
+		// requires from defaults add to the task's own list (Mistral unions them).
+		if dn, ok := defaults.nodes["requires"]; ok && wf.Type == Reverse && attrKeys["requires"] != dn {
+			t.Requires = append(t.Requires, l.stringList(dn, "requires")...)
+		}
+	}
+
+	if attrs["action"] != nil && attrs["workflow"] != nil {
+		l.errf(attrKeys["workflow"], "task %q has both action and workflow: a task runs one or the other", t.Name)
+	}
+	var inline map[string]any
+	var inlineNode *yaml.Node
+	switch {
+	case attrs["action"] != nil:
+		t.Action, inline = l.callee(t, attrs["action"], "action")
+		inlineNode = attrs["action"]
+	case attrs["workflow"] != nil:
+		t.Workflow, inline = l.callee(t, attrs["workflow"], "workflow")
+		inlineNode = attrs["workflow"]
+	default:
+		// Mistral runs std.noop for a task with neither action nor workflow.
+		t.Action = "std.noop"
+	}
+	if in := attrs["input"]; in != nil {
+		switch {
+		case in.Kind == yaml.MappingNode:
+			m, _ := l.plain(in).(map[string]any)
+			for key, v := range inline {
+				if _, dup := m[key]; !dup {
+					m[key] = v
+				}
+			}
+			t.Input = l.compileValue(in, m)
+		case in.Kind == yaml.ScalarNode && in.Tag == "!!str" && isExprString(in.Value):
+			if len(inline) > 0 {
+				l.errf(in, "task %q gives input both inline and as an expression; use one", t.Name)
+			}
+			t.Input = l.compile(in)
+		case in.Kind == yaml.ScalarNode && in.Tag == "!!str":
+			// Mistral's string input: inline parameters (error_data={x: 1}).
+			params, err := parseParams(in.Value)
+			if err != nil {
+				l.errf(in, "input of task %q: %v", t.Name, err)
+				break
+			}
+			for key, v := range inline {
+				if _, dup := params[key]; !dup {
+					params[key] = v
+				}
+			}
+			t.Input = l.compileValue(in, params)
+		case in.Kind == yaml.ScalarNode && in.Tag == "!!null":
+		default:
+			l.errf(in, "input of task %q must be a mapping of names to values or an expression, not %s", t.Name, describe(in))
+		}
+	}
+	if t.Input == nil && len(inline) > 0 {
+		t.Input = l.compileValue(inlineNode, inline)
+	}
+
+	for _, key := range []string{"description", "tags", "publish", "publish-on-error", "publish-on-skip",
+		"with-items", "concurrency", "retry", "timeout", "wait-before", "wait-after", "pause-before",
+		"keep-result", "safe-rerun", "target", "fail-on", "on-success", "on-error", "on-complete", "on-skip",
+		"join", "requires"} {
+		v := attrs[key]
+		if v == nil {
+			continue
+		}
+		switch key {
+		case "description":
+			t.Description = v.Value
+		case "tags":
+			t.Tags = l.stringList(v, "tags")
+		case "publish":
+			t.Publish, t.PublishGlobal, t.PublishAtomic = l.publish(v, "publish")
+		case "publish-on-error":
+			t.PublishOnError, t.PublishOnErrorGlobal, t.PublishOnErrorAtomic = l.publish(v, "publish-on-error")
+		case "publish-on-skip":
+			t.PublishOnSkip, _, _ = l.publish(v, "publish-on-skip")
+		case "with-items":
+			t.WithItems = l.withItems(v)
+		case "concurrency":
+			t.Concurrency = l.intPolicy(v, "concurrency")
+		case "retry":
+			t.Retry = l.retry(v)
+		case "timeout":
+			t.Timeout = l.intPolicy(v, "timeout")
+		case "wait-before":
+			t.WaitBefore = l.intPolicy(v, "wait-before")
+		case "wait-after":
+			t.WaitAfter = l.intPolicy(v, "wait-after")
+		case "pause-before":
+			t.PauseBefore = l.boolPolicy(v, "pause-before")
+		case "keep-result":
+			t.KeepResult = l.boolPolicy(v, "keep-result")
+		case "safe-rerun":
+			sr := l.boolPolicy(v, "safe-rerun")
+			if sr != nil && sr.IsConst() {
+				t.SafeRerun, _ = sr.Source().(bool)
+			} else {
+				t.SafeRerunExpr = sr
+			}
+		case "fail-on":
+			t.FailOn = l.condPolicy(v, "fail-on")
+		case "target":
+			if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+				l.errf(v, "target must be text or an expression, not %s", describe(v))
+				continue
+			}
+			t.Target = l.compile(v)
+		case "on-success":
+			var pub, glob *expr.Value
+			t.OnSuccess, pub, glob = l.transitions(v, key, t.Name)
+			t.Publish, t.PublishGlobal = mergePublish(t.Publish, pub), mergePublish(t.PublishGlobal, glob)
+		case "on-error":
+			var pub, glob *expr.Value
+			t.OnError, pub, glob = l.transitions(v, key, t.Name)
+			t.PublishOnError, t.PublishOnErrorGlobal = mergePublish(t.PublishOnError, pub), mergePublish(t.PublishOnErrorGlobal, glob)
+		case "on-complete":
+			t.OnComplete, t.PublishOnComplete, t.PublishOnCompleteGlobal = l.transitions(v, key, t.Name)
+		case "on-skip":
+			t.OnSkip, _, _ = l.transitions(v, key, t.Name)
+		case "join":
+			t.joinPos = l.pos(v)
+			l.join(t, v)
+		case "requires":
+			t.requiresPos = l.pos(v)
+			for _, r := range l.stringList(v, "requires") {
+				if r != t.Name && !contains(t.Requires, r) {
+					t.Requires = append(t.Requires, r)
+				}
+			}
+		}
+	}
+	// A task inherits defaults that name itself; Mistral drops such self-references.
+	t.Requires = removeString(t.Requires, t.Name)
+	return t
+}
+
+// callee reads action: or workflow:, a name with optional inline
+// parameters, or one expression that names the callee at run time.
+func (l *loader) callee(t *Task, n *yaml.Node, what string) (string, map[string]any) {
+	raw := strings.TrimSpace(l.str(n, what))
+	if isExprString(raw) && (strings.HasPrefix(raw, "<%") || strings.HasPrefix(raw, "{{")) {
+		c := l.compile(n)
+		if c != nil && len(c.Expressions()) == 1 {
+			t.NameExpr = c
+			return raw, nil
+		}
+	}
+	name, params, err := splitInline(raw)
+	if err != nil {
+		l.errf(n, "%v", err)
+	}
+	if name == "" {
+		l.errf(n, "%s of task %q is empty", what, t.Name)
+	}
+	return name, params
+}
+
+func removeString(list []string, s string) []string {
+	out := list[:0]
+	for _, e := range list {
+		if e != s {
+			out = append(out, e)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// mergePublish combines the task's publish with the publish of an advanced
+// on-clause; keys of the on-clause win, as they are the more specific.
+func mergePublish(a, b *expr.Value) *expr.Value {
+	if b == nil {
+		return a
+	}
+	if a == nil {
+		return b
+	}
+	am, _ := a.Source().(map[string]any)
+	bm, _ := b.Source().(map[string]any)
+	m := map[string]any{}
+	for k, v := range am {
+		m[k] = v
+	}
+	for k, v := range bm {
+		m[k] = v
+	}
+	c, err := expr.Compile(m)
+	if err != nil {
+		return a // both halves compiled already, so this cannot happen
+	}
+	return c
+}
+
+func (l *loader) join(t *Task, v *yaml.Node) {
+	if v.Kind == yaml.ScalarNode {
+		switch {
+		case v.Tag == "!!str" && v.Value == JoinAll:
+			t.Join = JoinAll
+			return
+		case v.Tag == "!!str" && v.Value == JoinOne:
+			t.Join = JoinOne
+			return
+		case v.Tag == "!!int":
+			if i, ok := scalar(v).(int64); ok && i > 0 && i < 1<<20 {
+				t.Join, t.JoinN = JoinCount, int(i)
+				return
+			}
+		}
+	}
+	l.errf(v, "join must be all, one or a number of tasks (1 or more), not %s", describe(v))
+}
+
+// publish reads a publish map, plain or in the branch/global/atomic form.
+func (l *loader) publish(v *yaml.Node, what string) (branch, global, atomic *expr.Value) {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return nil, nil, nil
+	}
+	if v.Kind != yaml.MappingNode {
+		l.errf(v, "%s must be a mapping of variable names to values, not %s", what, describe(v))
+		return nil, nil, nil
+	}
+	ps := l.pairs(v, what)
+	scoped := len(ps) > 0
+	for _, p := range ps {
+		if !contains(publishKeys, p.k.Value) || p.v.Kind != yaml.MappingNode {
+			scoped = false
+		}
+	}
+	if !scoped {
+		return l.compile(v), nil, nil
+	}
+	for _, p := range ps {
+		c := l.compile(p.v)
+		switch p.k.Value {
+		case ScopeBranch:
+			branch = c
+		case ScopeGlobal:
+			global = c
+		case ScopeAtomic:
+			atomic = c
+		}
+	}
+	return branch, global, atomic
+}
+
+var withItemsRe = regexp.MustCompile(`(?s)^\s*([\w-]+)\s+in\s+(.+?)\s*$`)
+
+func (l *loader) withItems(v *yaml.Node) []WithItem {
+	var entries []*yaml.Node
+	switch v.Kind {
+	case yaml.ScalarNode:
+		entries = []*yaml.Node{v}
+	case yaml.SequenceNode:
+		entries = v.Content
+	default:
+		l.errf(v, "with-items must be \"x in <%% $.list %%>\" or a list of such clauses")
+		return nil
+	}
+	var out []WithItem
+	seen := map[string]bool{}
+	for _, e := range entries {
+		e = l.deref(e)
+		if e == nil || e.Kind != yaml.ScalarNode || e.Tag != "!!str" {
+			l.errf(e, "each with-items clause must be text like \"x in <%% $.list %%>\"")
+			continue
+		}
+		m := withItemsRe.FindStringSubmatch(e.Value)
+		if m == nil {
+			l.errf(e, "with-items clause %q must read \"name in <%% list expression %%>\" or \"name in [1, 2]\"", e.Value)
+			continue
+		}
+		name, list := m[1], m[2]
+		if seen[name] {
+			l.errf(e, "with-items uses %q twice", name)
+			continue
+		}
+		seen[name] = true
+		var c *expr.Value
+		switch {
+		case strings.HasPrefix(list, "["):
+			var items []any
+			var ln yaml.Node
+			if err := yaml.Unmarshal([]byte(list), &ln); err != nil || len(ln.Content) == 0 || ln.Content[0].Kind != yaml.SequenceNode {
+				l.errf(e, "with-items list %s is not a valid list", list)
+				continue
+			}
+			items, _ = l.plain(ln.Content[0]).([]any)
+			if items == nil {
+				items = []any{}
+			}
+			c = l.compileValue(e, items)
+		case isExprString(list):
+			var err error
+			c, err = expr.Compile(list)
+			if err != nil {
+				l.exprErrors(e, err)
+				continue
+			}
+			if c.IsConst() {
+				l.errf(e, "with-items list %q must be an expression or a [list]", list)
+				continue
+			}
+		default:
+			l.errf(e, "with-items list %q must be an expression like <%% $.items %%> or a [list]", list)
+			continue
+		}
+		if c != nil {
+			out = append(out, WithItem{Var: name, List: c})
+		}
+	}
+	return out
+}
+
+func (l *loader) retry(v *yaml.Node) *Retry {
+	r := &Retry{}
+	switch {
+	case v.Kind == yaml.MappingNode:
+		ps := l.pairs(v, "retry")
+		l.checkKeys(ps, retryKeys, "retry")
+		for _, p := range ps {
+			switch p.k.Value {
+			case "count":
+				r.Count = l.intPolicy(p.v, "retry count")
+			case "delay":
+				r.Delay = l.intPolicy(p.v, "retry delay")
+			case "break-on":
+				r.BreakOn = l.condPolicy(p.v, "retry break-on")
+			case "continue-on":
+				r.ContinueOn = l.condPolicy(p.v, "retry continue-on")
+			}
+		}
+	case v.Kind == yaml.ScalarNode && v.Tag == "!!str":
+		// Mistral's one-line form: retry: count=3 delay=10 break-on=<% ... %>
+		params, err := parseParams(v.Value)
+		if err != nil {
+			l.errf(v, "retry: %v", err)
+			return nil
+		}
+		for key, val := range params {
+			n := &yaml.Node{Kind: yaml.ScalarNode, Line: v.Line, Column: v.Column}
+			n.Value = fmt.Sprint(val)
+			switch val.(type) {
+			case int64:
+				n.Tag = "!!int"
+			case bool:
+				n.Tag = "!!bool"
+			case float64:
+				n.Tag = "!!float"
+			default:
+				n.Tag = "!!str"
+			}
+			switch key {
+			case "count":
+				r.Count = l.intPolicy(n, "retry count")
+			case "delay":
+				r.Delay = l.intPolicy(n, "retry delay")
+			case "break-on":
+				r.BreakOn = l.condPolicy(n, "retry break-on")
+			case "continue-on":
+				r.ContinueOn = l.condPolicy(n, "retry continue-on")
+			default:
+				l.errf(v, "unknown retry setting %q%s", key, suggest(key, retryKeys))
+			}
+		}
+	default:
+		l.errf(v, "retry must be a mapping with count, delay, break-on, continue-on, not %s", describe(v))
+		return nil
+	}
+	if r.Count == nil {
+		l.errf(v, "retry needs count: the number of extra attempts")
+	}
+	return r
+}
+
+// transitions reads on-success / on-error / on-complete in every form
+// Mistral accepts. It also returns the publish of the advanced form.
+func (l *loader) transitions(v *yaml.Node, what, task string) (list []Transition, branch, global *expr.Value) {
+	switch v.Kind {
+	case yaml.ScalarNode:
+		if v.Tag == "!!null" {
+			return nil, nil, nil
+		}
+		if tr, ok := l.transition(v, v.Value, nil, what); ok {
+			list = append(list, tr)
+		}
+	case yaml.SequenceNode:
+		list = l.transitionList(v.Content, what)
+	case yaml.MappingNode:
+		ps := l.pairs(v, what)
+		advanced := len(ps) > 0
+		for _, p := range ps {
+			if p.k.Value != "publish" && p.k.Value != "next" {
+				advanced = false
+			}
+		}
+		if !advanced {
+			if len(ps) != 1 {
+				l.errf(v, "%s must be a task name, a list, a single \"task: <%% condition %%>\" or a mapping with publish and next", what)
+				return nil, nil, nil
+			}
+			if tr, ok := l.transition(ps[0].k, ps[0].k.Value, ps[0].v, what); ok {
+				list = append(list, tr)
+			}
+			return list, nil, nil
+		}
+		for _, p := range ps {
+			switch p.k.Value {
+			case "publish":
+				var atomic *expr.Value
+				branch, global, atomic = l.publish(p.v, what+" publish")
+				if atomic != nil {
+					l.errf(p.v, "atomic publish is not supported in %s; use branch or global", what)
+				}
+			case "next":
+				switch p.v.Kind {
+				case yaml.SequenceNode:
+					list = l.transitionList(p.v.Content, what)
+				default:
+					sub, _, _ := l.transitions(p.v, what, task)
+					list = sub
+				}
+			}
+		}
+	default:
+		l.errf(v, "%s must be a task name or a list of them", what)
+	}
+	return list, branch, global
+}
+
+func (l *loader) transitionList(items []*yaml.Node, what string) []Transition {
+	var list []Transition
+	for _, it := range items {
+		it = l.deref(it)
+		if it == nil {
+			continue
+		}
+		switch {
+		case it.Kind == yaml.ScalarNode && it.Tag != "!!null":
+			if tr, ok := l.transition(it, it.Value, nil, what); ok {
+				list = append(list, tr)
+			}
+		case it.Kind == yaml.MappingNode && len(it.Content) == 2:
+			k := it.Content[0]
+			if tr, ok := l.transition(k, k.Value, l.deref(it.Content[1]), what); ok {
+				list = append(list, tr)
+			}
+		default:
+			l.errf(it, "each entry of %s must be a task name or a single \"task: <%% condition %%>\"", what)
+		}
+	}
+	return list
+}
+
+var funcCmdRe = regexp.MustCompile(`(?s)^(\w+)\((.*)\)$`)
+
+// transition parses one entry: "task", "fail msg='x'", "fail(msg='x')",
+// optionally with a condition node.
+func (l *loader) transition(at *yaml.Node, text string, cond *yaml.Node, what string) (Transition, bool) {
+	tr := Transition{Pos: l.pos(at)}
+	text = strings.TrimSpace(text)
+	name, rest := text, ""
+	if m := funcCmdRe.FindStringSubmatch(text); m != nil && contains(commands, m[1]) {
+		name, rest = m[1], m[2]
+	} else if i := strings.IndexAny(text, " \t"); i >= 0 {
+		name, rest = text[:i], strings.TrimSpace(text[i+1:])
+	}
+	if name == "" {
+		l.errf(at, "%s has an empty task name", what)
+		return tr, false
+	}
+	if contains(commands, name) {
+		tr.Command = name
+		if rest != "" {
+			params, err := parseParams(rest)
+			if err != nil {
+				l.errf(at, "%s: %v", what, err)
+				return tr, false
+			}
+			for k, v := range params {
+				if k != "msg" {
+					l.errf(at, "engine command %s takes only msg, not %q", name, k)
+					continue
+				}
+				tr.Msg = l.compileValue(at, v)
+			}
+		}
+	} else {
+		if rest != "" {
+			l.errf(at, "%q is not a task name: task names have no spaces, and only fail, succeed and pause take parameters", text)
+			return tr, false
+		}
+		tr.Task = name
+	}
+	if cond != nil && !(cond.Kind == yaml.ScalarNode && cond.Tag == "!!null") {
+		switch {
+		case cond.Kind == yaml.ScalarNode && cond.Tag == "!!str" && isExprString(cond.Value):
+			tr.Condition = l.compile(cond)
+		case cond.Kind == yaml.ScalarNode && cond.Tag == "!!bool":
+			tr.Condition = expr.Const(scalar(cond))
+		default:
+			l.errf(cond, "the condition of %q in %s must be an expression like <%% $.ok %%>, not %s", text, what, describe(cond))
+		}
+	}
+	return tr, true
+}

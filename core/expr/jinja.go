@@ -1,0 +1,873 @@
+package expr
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nikolalohinski/gonja/v2/builtins"
+	"github.com/nikolalohinski/gonja/v2/config"
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/loaders"
+	"github.com/nikolalohinski/gonja/v2/nodes"
+	"github.com/nikolalohinski/gonja/v2/parser"
+	"github.com/nikolalohinski/gonja/v2/tokens"
+	"gopkg.in/yaml.v3"
+
+	"github.com/lazyflow/lazyflow/core/value"
+
+	controlStructures "github.com/nikolalohinski/gonja/v2/builtins/control_structures"
+)
+
+// Limits bound the cost of evaluating one Jinja string. gonja has no step
+// counter of its own, so the sandbox counts "steps" at every point a template
+// can loop or build data: each for-loop iteration, each filter, each host or
+// global function call and each +, ~ or * (which are rewritten into guarded
+// calls at compile time). The clock is checked at every step too.
+//
+// What else the sandbox removes: include/import/extends/from/block (file
+// access), macro/call (unbounded recursion), the mutating methods append,
+// update, setdefault, pop and clear and the namespace() global (they can
+// build self-referencing data whose printing never ends), the padding methods
+// (center/ljust/rjust/zfill/expandtabs/format) that allocate a caller-chosen
+// width, and the random filter (evaluation must be deterministic because the
+// engine may recompute a step).
+type Limits struct {
+	MaxSource int           // longest expression string accepted at compile time, bytes
+	MaxOutput int           // largest rendered text or built string/list, bytes or items
+	MaxSteps  int           // steps per evaluation
+	Timeout   time.Duration // wall-clock time per evaluation
+}
+
+// DefaultLimits are the limits used by Eval.
+var DefaultLimits = Limits{
+	MaxSource: 64 << 10,
+	MaxOutput: 1 << 20,
+	MaxSteps:  100_000,
+	Timeout:   time.Second,
+}
+
+// ErrLimit is wrapped by every error caused by a sandbox limit.
+var ErrLimit = errors.New("expression exceeded a sandbox limit")
+
+// budget is the per-evaluation cost account, stored in the gonja context.
+type budget struct {
+	steps    int
+	deadline time.Time
+	limits   Limits
+}
+
+func (b *budget) tick() error {
+	b.steps++
+	if b.steps > b.limits.MaxSteps {
+		return fmt.Errorf("%w: more than %d steps", ErrLimit, b.limits.MaxSteps)
+	}
+	// Reading the clock every step would dominate cheap loops; every 64 is enough.
+	if b.steps&63 == 0 && time.Now().After(b.deadline) {
+		return fmt.Errorf("%w: took longer than %s", ErrLimit, b.limits.Timeout)
+	}
+	return nil
+}
+
+func (b *budget) size(n int) error {
+	if n > b.limits.MaxOutput {
+		return fmt.Errorf("%w: result of %d bytes/items is larger than %d", ErrLimit, n, b.limits.MaxOutput)
+	}
+	return nil
+}
+
+const (
+	budgetKey = "__lf_budget"
+	funcsKey  = "__lf_funcs"
+	tickName  = "__lf_tick"
+	rootID    = "expression"
+)
+
+var (
+	jinjaConfig = func() *config.Config {
+		c := config.New()
+		// Mistral's environment: StrictUndefined, trim_blocks, lstrip_blocks.
+		c.StrictUndefined = true
+		c.TrimBlocks = true
+		c.LeftStripBlocks = true
+		return c
+	}()
+	jinjaEnv = newJinjaEnv()
+)
+
+// mistralFuncs are the names Mistral registers as both Jinja globals and
+// filters; the filter form passes the piped value as the first argument.
+var mistralFuncs = []string{
+	"env", "execution", "executions", "global", "json_dump", "json_parse", "json_pp",
+	"task", "tasks", "uuid", "yaml_dump", "yaml_parse",
+}
+
+func newJinjaEnv() *exec.Environment {
+	allowed := []string{"autoescape", "filter", "for", "if", "raw", "set", "with", "do", "break", "continue"}
+	csMap := map[string]parser.ControlStructureParser{}
+	for _, name := range allowed {
+		if p, ok := controlStructures.All.Get(name); ok {
+			csMap[name] = p
+		}
+	}
+	controls := exec.NewControlStructureSet(csMap)
+
+	filters := exec.NewFilterSet(map[string]exec.FilterFunction{})
+	sizeArgFilters := map[string]bool{"batch": true, "center": true, "indent": true, "slice": true, "truncate": true, "wordwrap": true}
+	for _, name := range builtinFilterNames {
+		f, ok := builtins.Filters.Get(name)
+		if !ok {
+			continue
+		}
+		_ = filters.Register(name, guardFilter(f, sizeArgFilters[name]))
+	}
+	for _, name := range mistralFuncs {
+		_ = filters.Register(name, funcFilter(name))
+	}
+
+	methods := exec.Methods{
+		Bool:  builtins.Methods.Bool,
+		Int:   builtins.Methods.Int,
+		Float: builtins.Methods.Float,
+		Str:   pickMethods(builtins.Methods.Str, "center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map"),
+		Dict:  pickMethods(builtins.Methods.Dict, "update", "setdefault", "pop", "clear"),
+		List:  pickMethods(builtins.Methods.List, "append", "reverse"),
+	}
+
+	globals := map[string]any{
+		"range":    rangeFunc,
+		tickName:   tickFunc,
+		"__lf_add": binopFunc(tokens.Addition, "+"),
+		"__lf_mul": binopFunc(tokens.Multiply, "*"),
+		"__lf_cat": binopFunc(tokens.Tilde, "~"),
+	}
+	for _, name := range []string{"dict", "cycler", "joiner"} {
+		if f, ok := builtins.GlobalFunctions.Get(name); ok {
+			globals[name] = f
+		}
+	}
+	for _, name := range mistralFuncs {
+		globals[name] = globalFunc(name)
+	}
+
+	return &exec.Environment{
+		Context:           exec.NewContext(globals),
+		Filters:           filters,
+		Tests:             builtins.Tests,
+		ControlStructures: controls,
+		Methods:           methods,
+	}
+}
+
+var builtinFilterNames = []string{
+	"abs", "attr", "batch", "capitalize", "center", "default", "d", "dictsort", "e", "escape",
+	"filesizeformat", "first", "float", "forceescape", "format", "groupby", "indent", "int",
+	"join", "items", "last", "length", "count", "list", "lower", "map", "max", "min", "pprint",
+	"rejectattr", "reject", "replace", "reverse", "round", "safe", "selectattr", "select",
+	"slice", "sort", "string", "striptags", "sum", "title", "tojson", "trim", "truncate",
+	"unique", "upper", "urlencode", "urlize", "wordcount", "wordwrap", "xmlattr",
+}
+
+// pickMethods copies a method set without the named methods.
+func pickMethods[I any](set *exec.MethodSet[I], drop ...string) *exec.MethodSet[I] {
+	out := map[string]exec.Method[I]{}
+	for _, name := range allMethodNames {
+		if contains(drop, name) {
+			continue
+		}
+		if m, ok := set.Get(name); ok {
+			out[name] = m
+		}
+	}
+	return exec.NewMethodSet(out)
+}
+
+// allMethodNames covers every method name gonja v2.9.1 defines on any type;
+// MethodSet has no way to list its names.
+var allMethodNames = []string{
+	"capitalize", "capwords", "casefold", "center", "count", "encode", "endswith", "expandtabs",
+	"find", "format", "format_map", "isalnum", "isalpha", "isascii", "isdecimal", "isdigit",
+	"islower", "isnumeric", "isprintable", "isspace", "istitle", "isupper", "join", "ljust",
+	"lower", "lstrip", "partition", "removeprefix", "removesuffix", "replace", "rfind", "rjust",
+	"rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip", "swapcase",
+	"title", "upper", "zfill", "keys", "values", "items", "get", "pop", "setdefault", "update",
+	"copy", "clear", "append", "reverse", "is_integer", "bit_length", "conjugate",
+	"as_integer_ratio", "hex", "fromhex", "real", "imag", "numerator", "denominator",
+	"index", "sort", "extend", "insert", "remove",
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+func budgetOf(e *exec.Evaluator) *budget {
+	if e == nil || e.Environment == nil || e.Environment.Context == nil {
+		return nil
+	}
+	v, ok := e.Environment.Context.Get(budgetKey)
+	if !ok {
+		return nil
+	}
+	b, _ := v.(*budget)
+	return b
+}
+
+func errValue(err error) *exec.Value { return exec.AsValue(err) }
+
+func guardFilter(f exec.FilterFunction, checkSizeArgs bool) exec.FilterFunction {
+	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		b := budgetOf(e)
+		if b != nil {
+			if err := b.tick(); err != nil {
+				return errValue(err)
+			}
+			if checkSizeArgs && params != nil {
+				for _, a := range params.Args {
+					if a.IsInteger() {
+						if err := b.size(a.Integer()); err != nil {
+							return errValue(err)
+						}
+					}
+				}
+				for _, a := range params.KwArgs {
+					if a.IsInteger() {
+						if err := b.size(a.Integer()); err != nil {
+							return errValue(err)
+						}
+					}
+				}
+			}
+		}
+		out := f(e, in, params)
+		if b != nil && out != nil && (out.IsString() || out.IsList()) {
+			if err := b.size(out.Len()); err != nil {
+				return errValue(err)
+			}
+		}
+		return out
+	}
+}
+
+func hostFuncs(e *exec.Evaluator) map[string]Func {
+	if e == nil || e.Environment == nil || e.Environment.Context == nil {
+		return nil
+	}
+	v, _ := e.Environment.Context.Get(funcsKey)
+	m, _ := v.(map[string]Func)
+	return m
+}
+
+// callMistral calls a Mistral custom function: a host function when the host
+// provides one under that name, else the pure built-in version.
+func callMistral(e *exec.Evaluator, name string, args []any) (any, error) {
+	if b := budgetOf(e); b != nil {
+		if err := b.tick(); err != nil {
+			return nil, err
+		}
+	}
+	if f, ok := hostFuncs(e)[name]; ok && f != nil {
+		return f(args)
+	}
+	if f, ok := pureFuncs[name]; ok {
+		return f(args)
+	}
+	return nil, fmt.Errorf("function %s() is not available here", name)
+}
+
+func funcFilter(name string) exec.FilterFunction {
+	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		if in.IsError() {
+			return in
+		}
+		args := []any{}
+		first, err := fromGonja(in)
+		if err != nil {
+			return errValue(err)
+		}
+		args = append(args, first)
+		if params != nil {
+			for _, a := range params.Args {
+				v, err := fromGonja(a)
+				if err != nil {
+					return errValue(err)
+				}
+				args = append(args, v)
+			}
+		}
+		r, err := callMistral(e, name, args)
+		if err != nil {
+			return errValue(fmt.Errorf("%s: %w", name, err))
+		}
+		return exec.AsValue(r)
+	}
+}
+
+func globalFunc(name string) func(*exec.Evaluator, *exec.VarArgs) (any, error) {
+	return func(e *exec.Evaluator, params *exec.VarArgs) (any, error) {
+		args := []any{}
+		for _, a := range params.Args {
+			v, err := fromGonja(a)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, v)
+		}
+		return callMistral(e, name, args)
+	}
+}
+
+// hostGlobal exposes a host function that is not one of Mistral's names.
+func hostGlobal(f Func) func(*exec.Evaluator, *exec.VarArgs) (any, error) {
+	return func(e *exec.Evaluator, params *exec.VarArgs) (any, error) {
+		if b := budgetOf(e); b != nil {
+			if err := b.tick(); err != nil {
+				return nil, err
+			}
+		}
+		args := []any{}
+		for _, a := range params.Args {
+			v, err := fromGonja(a)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, v)
+		}
+		return f(args)
+	}
+}
+
+func tickFunc(e *exec.Evaluator, _ *exec.VarArgs) (string, error) {
+	if b := budgetOf(e); b != nil {
+		if err := b.tick(); err != nil {
+			return "", err
+		}
+	}
+	return "", nil
+}
+
+// rangeFunc replaces gonja's range, which feeds a channel from a goroutine
+// that would leak if the loop were abandoned, and has no bound.
+func rangeFunc(e *exec.Evaluator, params *exec.VarArgs) ([]any, error) {
+	var start, stop, step = 0, 0, 1
+	ints := make([]int, 0, 3)
+	for _, a := range params.Args {
+		if !a.IsInteger() {
+			return nil, errors.New("range() takes integers")
+		}
+		ints = append(ints, a.Integer())
+	}
+	switch len(ints) {
+	case 1:
+		stop = ints[0]
+	case 2:
+		start, stop = ints[0], ints[1]
+	case 3:
+		start, stop, step = ints[0], ints[1], ints[2]
+	default:
+		return nil, errors.New("range() takes 1 to 3 integers")
+	}
+	if step == 0 {
+		return nil, errors.New("range() step must not be zero")
+	}
+	n := 0
+	if step > 0 && stop > start {
+		n = (stop - start + step - 1) / step
+	} else if step < 0 && stop < start {
+		n = (start - stop - step - 1) / -step
+	}
+	if b := budgetOf(e); b != nil {
+		if err := b.size(n); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]any, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, start+i*step)
+	}
+	return out, nil
+}
+
+// binopFunc evaluates a +, ~ or * after checking the size of what it would
+// build; the compiled template calls it in place of the operator.
+func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) *exec.Value {
+	expr := &nodes.BinaryExpression{
+		Left:     &nodes.Name{Name: &tokens.Token{Type: tokens.Name, Val: "__lf_l"}},
+		Right:    &nodes.Name{Name: &tokens.Token{Type: tokens.Name, Val: "__lf_r"}},
+		Operator: &nodes.BinOperator{Token: &tokens.Token{Type: op, Val: sym}},
+	}
+	return func(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+		if len(params.Args) != 2 {
+			return errValue(errors.New("internal: operator needs two operands"))
+		}
+		l, r := params.Args[0], params.Args[1]
+		if b := budgetOf(e); b != nil {
+			if err := b.tick(); err != nil {
+				return errValue(err)
+			}
+			n := 0
+			switch op {
+			case tokens.Multiply:
+				if (l.IsString() || l.IsList()) && r.IsInteger() {
+					n = l.Len() * max(r.Integer(), 0)
+					if r.Integer() > b.limits.MaxOutput {
+						n = r.Integer()
+					}
+				} else if (r.IsString() || r.IsList()) && l.IsInteger() {
+					n = r.Len() * max(l.Integer(), 0)
+					if l.Integer() > b.limits.MaxOutput {
+						n = l.Integer()
+					}
+				}
+			case tokens.Tilde:
+				n = len(l.String()) + len(r.String())
+			case tokens.Addition:
+				if (l.IsString() && r.IsString()) || (l.IsList() && r.IsList()) {
+					n = l.Len() + r.Len()
+				}
+			}
+			if err := b.size(n); err != nil {
+				return errValue(err)
+			}
+		}
+		sub := *e
+		env := *e.Environment
+		env.Context = e.Environment.Context.Inherit()
+		env.Context.Set("__lf_l", l)
+		env.Context.Set("__lf_r", r)
+		sub.Environment = &env
+		return sub.Eval(expr)
+	}
+}
+
+// sourceLoader serves the one template source and refuses every other read,
+// so no template can reach the file system.
+type sourceLoader struct{ src string }
+
+func (l *sourceLoader) Read(path string) (io.Reader, error) {
+	if path != rootID {
+		return nil, fmt.Errorf("templates cannot load %q: file access is disabled", path)
+	}
+	return strings.NewReader(l.src), nil
+}
+
+func (l *sourceLoader) Resolve(path string) (string, error) {
+	if path != rootID {
+		return "", fmt.Errorf("templates cannot load %q: file access is disabled", path)
+	}
+	return path, nil
+}
+
+func (l *sourceLoader) Inherit(string) (loaders.Loader, error) { return l, nil }
+
+// jinjaNode is a compiled Jinja string. When the whole string is one {{ }}
+// block, expr is set and the result keeps its type; otherwise the template is
+// rendered to text.
+type jinjaNode struct {
+	text   string
+	tmpl   *exec.Template
+	output *nodes.Output // the single {{ }} when the string is exactly one
+}
+
+func compileJinja(s string) (n node, err error) {
+	if len(s) > DefaultLimits.MaxSource {
+		return nil, fmt.Errorf("expression is longer than %d bytes", DefaultLimits.MaxSource)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			n, err = nil, fmt.Errorf("jinja parser failed: %v", p)
+		}
+	}()
+	tmpl, err := exec.NewTemplate(rootID, jinjaConfig, &sourceLoader{src: s}, jinjaEnv)
+	if err != nil {
+		return nil, cleanJinjaError(err, s)
+	}
+	root := tmpl.Root()
+	if root.Parent != nil {
+		return nil, errors.New("template inheritance is not allowed")
+	}
+	guardAST(reflect.ValueOf(root), map[uintptr]bool{})
+	jn := &jinjaNode{text: s, tmpl: tmpl}
+	if len(root.Nodes) == 1 {
+		if o, ok := root.Nodes[0].(*nodes.Output); ok && strings.HasPrefix(s, "{{") && strings.HasSuffix(s, "}}") {
+			jn.output = o
+		}
+	}
+	return jn, nil
+}
+
+// cleanJinjaError drops gonja's "failed to parse template '<whole source>'"
+// prefix, since callers already show the source.
+func cleanJinjaError(err error, src string) error {
+	msg := err.Error()
+	msg = strings.Replace(msg, "failed to parse template '"+src+"': ", "", 1)
+	return errors.New(msg)
+}
+
+var (
+	nodeExprType = reflect.TypeFor[nodes.Expression]()
+	nodeNodeType = reflect.TypeFor[nodes.Node]()
+	forType      = reflect.TypeFor[*controlStructures.ForControlStructure]()
+)
+
+// guardAST rewrites the parsed template in place: every +, ~ and * becomes
+// a call to the size-checking binopFunc, and every for-loop body gets a tick
+// so loops count against the step budget. gonja's node types are plain
+// structs, so a reflective walk reaches expressions inside any statement.
+func guardAST(v reflect.Value, seen map[uintptr]bool) {
+	switch v.Kind() {
+	case reflect.Interface:
+		if !v.IsNil() {
+			guardAST(v.Elem(), seen)
+		}
+	case reflect.Pointer:
+		if v.IsNil() || seen[v.Pointer()] {
+			return
+		}
+		if v.Type() == reflect.TypeFor[*tokens.Token]() {
+			return
+		}
+		seen[v.Pointer()] = true
+		if v.Type() == forType {
+			f := v.Interface().(*controlStructures.ForControlStructure)
+			if f.BodyWrapper != nil {
+				f.BodyWrapper.Nodes = append(f.BodyWrapper.Nodes, tickNode())
+			}
+		}
+		guardAST(v.Elem(), seen)
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Field(i)
+			if !f.CanSet() {
+				continue
+			}
+			guardAST(f, seen)
+			replaceBinop(f)
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			guardAST(v.Index(i), seen)
+			replaceBinop(v.Index(i))
+		}
+	case reflect.Map:
+		if v.Type().Elem() != nodeExprType && v.Type().Elem() != nodeNodeType {
+			for _, k := range v.MapKeys() {
+				guardAST(v.MapIndex(k), seen)
+			}
+			return
+		}
+		for _, k := range v.MapKeys() {
+			e := v.MapIndex(k)
+			guardAST(e, seen)
+			if c := guardedCall(e); c != nil {
+				v.SetMapIndex(k, reflect.ValueOf(c))
+			}
+		}
+	}
+}
+
+func replaceBinop(f reflect.Value) {
+	if f.Kind() != reflect.Interface || !f.CanSet() {
+		return
+	}
+	if c := guardedCall(f); c != nil && reflect.TypeOf(c).AssignableTo(f.Type()) {
+		f.Set(reflect.ValueOf(c))
+	}
+}
+
+func guardedCall(v reflect.Value) *nodes.Call {
+	if v.Kind() != reflect.Interface || v.IsNil() {
+		return nil
+	}
+	b, ok := v.Interface().(*nodes.BinaryExpression)
+	if !ok || b.Operator == nil || b.Operator.Token == nil {
+		return nil
+	}
+	var name string
+	switch b.Operator.Token.Type {
+	case tokens.Addition:
+		name = "__lf_add"
+	case tokens.Multiply:
+		name = "__lf_mul"
+	case tokens.Tilde:
+		name = "__lf_cat"
+	default:
+		return nil
+	}
+	tok := &tokens.Token{Type: tokens.Name, Val: name, Line: b.Operator.Token.Line, Col: b.Operator.Token.Col, Pos: b.Operator.Token.Pos}
+	return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: []nodes.Expression{b.Left, b.Right}, Kwargs: map[string]nodes.Expression{}}
+}
+
+func tickNode() *nodes.Output {
+	tok := &tokens.Token{Type: tokens.Name, Val: tickName}
+	return &nodes.Output{Start: tok, End: tok, Expression: &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Kwargs: map[string]nodes.Expression{}}}
+}
+
+func (n *jinjaNode) dataContext(ctx *Context) (*exec.Context, *budget) {
+	b := &budget{limits: DefaultLimits, deadline: time.Now().Add(DefaultLimits.Timeout)}
+	data := map[string]any{budgetKey: b, funcsKey: ctx.Funcs}
+	var d any = ctx.Data
+	if ctx.Data == nil {
+		d = map[string]any{}
+	}
+	data["_"] = d
+	for name, f := range ctx.Funcs {
+		if contains(mistralFuncs, name) {
+			continue // reached through globalFunc, which prefers the host version
+		}
+		data[name] = hostGlobal(f)
+	}
+	// Mistral also exposes these three context entries at the top level.
+	for _, k := range []string{"__env", "__execution", "__task_execution"} {
+		if ctx.Data != nil {
+			data[k] = ctx.Data[k]
+		}
+	}
+	return exec.NewContext(data), b
+}
+
+func (n *jinjaNode) eval(ctx *Context) (r any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, &EvalError{Text: n.text, Err: fmt.Errorf("internal error in template engine: %v", p)}
+		}
+	}()
+	dctx, b := n.dataContext(ctx)
+	if n.output != nil {
+		ev := &exec.Evaluator{
+			Config: jinjaConfig,
+			Environment: &exec.Environment{
+				Context:           jinjaEnv.Context.Inherit().Update(dctx),
+				Filters:           jinjaEnv.Filters,
+				Tests:             jinjaEnv.Tests,
+				ControlStructures: jinjaEnv.ControlStructures,
+				Methods:           jinjaEnv.Methods,
+			},
+			Loader: &sourceLoader{src: n.text},
+		}
+		expr := n.output.Expression
+		if n.output.Condition != nil {
+			c := ev.Eval(n.output.Condition)
+			if c.IsError() {
+				return nil, &EvalError{Text: n.text, Err: unwrapGonja(c)}
+			}
+			if !c.IsTrue() {
+				if n.output.Alternative == nil {
+					return nil, nil
+				}
+				expr = n.output.Alternative
+			}
+		}
+		v := ev.Eval(expr)
+		if v.IsError() {
+			return nil, &EvalError{Text: n.text, Err: unwrapGonja(v)}
+		}
+		out, err := fromGonja(v)
+		if err != nil {
+			return nil, &EvalError{Text: n.text, Err: err}
+		}
+		return out, nil
+	}
+	w := &limitWriter{max: b.limits.MaxOutput}
+	if err := n.tmpl.Execute(w, dctx); err != nil {
+		return nil, &EvalError{Text: n.text, Err: err}
+	}
+	return w.b.String(), nil
+}
+
+func unwrapGonja(v *exec.Value) error {
+	if err, ok := v.Interface().(error); ok {
+		return err
+	}
+	return errors.New(v.String())
+}
+
+type limitWriter struct {
+	b   strings.Builder
+	max int
+}
+
+func (w *limitWriter) Write(p []byte) (int, error) {
+	if w.b.Len()+len(p) > w.max {
+		return 0, fmt.Errorf("%w: rendered text is longer than %d bytes", ErrLimit, w.max)
+	}
+	return w.b.Write(p)
+}
+
+// fromGonja turns a template result into a plain JSON-like value.
+func fromGonja(v *exec.Value) (any, error) {
+	if v == nil || v.IsNil() {
+		return nil, nil
+	}
+	if v.IsError() {
+		return nil, unwrapGonja(v)
+	}
+	return plain(reflect.ValueOf(v.Interface()), 0)
+}
+
+const maxDepth = 200
+
+func plain(v reflect.Value, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("%w: value nested deeper than %d levels", ErrLimit, maxDepth)
+	}
+	if !v.IsValid() || !v.CanInterface() {
+		return nil, nil
+	}
+	if d, ok := v.Interface().(*exec.Dict); ok && d != nil {
+		out := make(map[string]any, len(d.Pairs))
+		for _, p := range d.Pairs {
+			k, err := plain(reflect.ValueOf(p.Key), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			e, err := plain(reflect.ValueOf(p.Value), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			ks, ok := k.(string)
+			if !ok {
+				ks = toString(k)
+			}
+			out[ks] = e
+		}
+		return out, nil
+	}
+	if v.Type() == reflect.TypeFor[*exec.Value]() {
+		if v.IsNil() {
+			return nil, nil
+		}
+		return plain(reflect.ValueOf(v.Interface().(*exec.Value).Interface()), depth+1)
+	}
+	switch v.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			return nil, nil
+		}
+		return plain(v.Elem(), depth+1)
+	case reflect.Bool:
+		return v.Bool(), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int(), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		u := v.Uint()
+		if u > math.MaxInt64 {
+			return float64(u), nil
+		}
+		return int64(u), nil
+	case reflect.Float32, reflect.Float64:
+		return v.Float(), nil
+	case reflect.String:
+		return v.String(), nil
+	case reflect.Slice, reflect.Array:
+		out := make([]any, v.Len())
+		for i := range out {
+			e, err := plain(v.Index(i), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = e
+		}
+		return out, nil
+	case reflect.Map:
+		out := make(map[string]any, v.Len())
+		iter := v.MapRange()
+		for iter.Next() {
+			k := iter.Key()
+			var ks string
+			if k.Kind() == reflect.String {
+				ks = k.String()
+			} else {
+				kv, err := plain(k, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				ks = toString(kv)
+			}
+			e, err := plain(iter.Value(), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[ks] = e
+		}
+		return out, nil
+	}
+	if s, ok := v.Interface().(fmt.Stringer); ok {
+		return s.String(), nil
+	}
+	return nil, fmt.Errorf("expression produced a %s, which is not a data value", v.Type())
+}
+
+// pureFuncs are Mistral's functions that need no host: they work the same in
+// every execution.
+var pureFuncs = map[string]Func{
+	"json_dump": func(args []any) (any, error) {
+		if len(args) != 1 {
+			return nil, errors.New("json_dump takes one argument")
+		}
+		return value.JSON(value.Normalize(args[0]), -1, true), nil
+	},
+	"json_pp": func(args []any) (any, error) {
+		if len(args) != 1 {
+			return nil, errors.New("json_pp takes one argument")
+		}
+		return value.JSON(value.Normalize(args[0]), 4, false), nil
+	},
+	"json_parse": func(args []any) (any, error) {
+		if len(args) != 1 {
+			return nil, errors.New("json_parse takes one argument")
+		}
+		s, ok := args[0].(string)
+		if !ok {
+			return nil, fmt.Errorf("json_parse needs a string, not %T", args[0])
+		}
+		v, err := value.FromJSON([]byte(s))
+		if err != nil {
+			return nil, fmt.Errorf("json_parse: %w", err)
+		}
+		return v, nil
+	},
+	"yaml_dump": func(args []any) (any, error) {
+		if len(args) != 1 {
+			return nil, errors.New("yaml_dump takes one argument")
+		}
+		b, err := yaml.Marshal(args[0])
+		if err != nil {
+			return nil, err
+		}
+		return string(b), nil
+	},
+	"yaml_parse": func(args []any) (any, error) {
+		if len(args) != 1 {
+			return nil, errors.New("yaml_parse takes one argument")
+		}
+		s, ok := args[0].(string)
+		if !ok {
+			return nil, fmt.Errorf("yaml_parse needs a string, not %T", args[0])
+		}
+		var v any
+		if err := yaml.Unmarshal([]byte(s), &v); err != nil {
+			return nil, fmt.Errorf("yaml_parse: %w", err)
+		}
+		return plain(reflect.ValueOf(v), 0)
+	},
+}
+
+// sortedKeys is used by tests and error messages that list names.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
