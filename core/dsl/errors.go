@@ -48,6 +48,19 @@ func (es Errors) sort() {
 	})
 }
 
+// dedupe drops repeats of the same message at the same place, which arise
+// when one task-defaults entry is applied to several tasks. es must be sorted.
+func (es Errors) dedupe() Errors {
+	out := es[:0]
+	for i, e := range es {
+		if i > 0 && *e == *es[i-1] {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 // suggest returns " (did you mean "x"?)" when a known word is close to the
 // unknown one, else "".
 func suggest(word string, known []string) string {

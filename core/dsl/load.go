@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -16,7 +15,7 @@ import (
 // Keys each section accepts. The lists also feed "did you mean".
 var (
 	workbookKeys = []string{"version", "name", "description", "tags", "workflows", "actions"}
-	workflowKeys = []string{"type", "description", "tags", "input", "output", "output-on-error", "vars", "task-defaults", "tasks", "name", "version"}
+	workflowKeys = []string{"tasks", "type", "description", "tags", "input", "output", "output-on-error", "vars", "task-defaults", "name", "version"}
 	actionKeys   = []string{"base", "base-input", "input", "output", "description", "tags", "name"}
 	taskKeys     = []string{
 		"description", "type", "action", "workflow", "input", "publish", "publish-on-error", "publish-on-skip",
@@ -53,7 +52,7 @@ func Load(file string, src []byte) (doc *Document, err error) {
 	doc = l.load(src)
 	if len(l.errs) > 0 {
 		l.errs.sort()
-		return nil, l.errs
+		return nil, l.errs.dedupe()
 	}
 	return doc, nil
 }
@@ -633,8 +632,10 @@ func (l *loader) graph(wf *Workflow, taskNodes map[string]*yaml.Node) {
 		n := len(wf.Inbound[name])
 		switch {
 		case t.Join == JoinNone:
-		case n < 2:
-			l.errs = append(l.errs, &Error{Pos: t.joinPos, Msg: fmt.Sprintf("task %q has join but only %d task(s) lead to it: a join needs at least two incoming tasks", name, n)})
+		case n < 2 && t.Join != JoinOne:
+			// join: one with a single way in behaves like no join at all, and
+			// Mistral's own test workbooks use it, so only all/N are refused.
+			l.errs = append(l.errs, &Error{Pos: t.joinPos, Msg: fmt.Sprintf("task %q has join but %s: a join needs at least two incoming tasks", name, leadCount(n))})
 		case t.Join == JoinCount && t.JoinN > n:
 			l.errs = append(l.errs, &Error{Pos: t.joinPos, Msg: fmt.Sprintf("task %q joins %d tasks but only %d tasks lead to it, so it could never run", name, t.JoinN, n)})
 		}
@@ -730,22 +731,15 @@ func (l *loader) crossChecks(doc *Document) {
 			if len(missing) > 0 {
 				l.errs = append(l.errs, &Error{Pos: t.Pos, Msg: fmt.Sprintf("task %q calls %s %q without its required input %s", name, kind, target, quoteList(missing))})
 			}
-			declared := make([]string, len(params))
-			for i, p := range params {
-				declared[i] = p.Name
-			}
-			var extra []string
-			for k := range src {
-				if !contains(declared, k) {
-					extra = append(extra, k)
-				}
-			}
-			sort.Strings(extra)
-			for _, k := range extra {
-				l.errs = append(l.errs, &Error{Pos: t.Pos, Msg: fmt.Sprintf("task %q passes %q to %s %q, which declares no such input%s", name, k, kind, target, suggest(k, declared))})
-			}
 		}
 	}
+}
+
+func leadCount(n int) string {
+	if n == 1 {
+		return "only one task leads to it"
+	}
+	return "no task leads to it"
 }
 
 func quoteList(names []string) string {

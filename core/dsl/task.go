@@ -223,6 +223,13 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 	}
 	// A task inherits defaults that name itself; Mistral drops such self-references.
 	t.Requires = removeString(t.Requires, t.Name)
+	if defaults != nil {
+		for key, list := range map[string]*[]Transition{"on-success": &t.OnSuccess, "on-error": &t.OnError, "on-complete": &t.OnComplete, "on-skip": &t.OnSkip} {
+			if dn, ok := defaults.nodes[key]; ok && attrKeys[key] == dn {
+				*list = dropSelf(*list, t.Name)
+			}
+		}
+	}
 	return t
 }
 
@@ -245,6 +252,16 @@ func (l *loader) callee(t *Task, n *yaml.Node, what string) (string, map[string]
 		l.errf(n, "%s of task %q is empty", what, t.Name)
 	}
 	return name, params
+}
+
+func dropSelf(list []Transition, name string) []Transition {
+	var out []Transition
+	for _, tr := range list {
+		if tr.Task != name {
+			out = append(out, tr)
+		}
+	}
+	return out
 }
 
 func removeString(list []string, s string) []string {
@@ -407,6 +424,7 @@ func (l *loader) withItems(v *yaml.Node) []WithItem {
 
 func (l *loader) retry(v *yaml.Node) *Retry {
 	r := &Retry{}
+	hasCount := false
 	switch {
 	case v.Kind == yaml.MappingNode:
 		ps := l.pairs(v, "retry")
@@ -414,6 +432,7 @@ func (l *loader) retry(v *yaml.Node) *Retry {
 		for _, p := range ps {
 			switch p.k.Value {
 			case "count":
+				hasCount = true
 				r.Count = l.intPolicy(p.v, "retry count")
 			case "delay":
 				r.Delay = l.intPolicy(p.v, "retry delay")
@@ -445,6 +464,7 @@ func (l *loader) retry(v *yaml.Node) *Retry {
 			}
 			switch key {
 			case "count":
+				hasCount = true
 				r.Count = l.intPolicy(n, "retry count")
 			case "delay":
 				r.Delay = l.intPolicy(n, "retry delay")
@@ -460,7 +480,7 @@ func (l *loader) retry(v *yaml.Node) *Retry {
 		l.errf(v, "retry must be a mapping with count, delay, break-on, continue-on, not %s", describe(v))
 		return nil
 	}
-	if r.Count == nil {
+	if !hasCount {
 		l.errf(v, "retry needs count: the number of extra attempts")
 	}
 	return r
