@@ -83,9 +83,9 @@ type Task struct {
 	Arrivals map[string]map[string]any `json:"arrivals,omitempty"` // inbound task key -> its outbound context
 	Fired    bool                      `json:"fired,omitempty"`
 
-	// Outbox holds the commands decided in the commit that finished this task,
-	// so a host that crashed before carrying them out can do so again when the
-	// result is redelivered.
+	// Outbox holds the commands decided by the step that last wrote this
+	// record, so a host that crashed before carrying them out can do so again
+	// when the input of that step is redelivered.
 	Outbox []Command `json:"outbox,omitempty"`
 
 	Version  int64     `json:"version"`
@@ -95,15 +95,17 @@ type Task struct {
 
 // Slot is one item of a with-items task.
 type Slot struct {
-	Exec      string `json:"exec"`
-	Task      string `json:"task"`
-	Index     int    `json:"index"`
-	State     State  `json:"state"`
-	StateInfo string `json:"state_info,omitempty"`
-	Attempt   int    `json:"attempt"`
-	Claimed   int    `json:"claimed,omitempty"`
-	Result    any    `json:"result,omitempty"`
-	Version   int64  `json:"version"`
+	Exec      string    `json:"exec"`
+	Task      string    `json:"task"`
+	Index     int       `json:"index"`
+	State     State     `json:"state"`
+	StateInfo string    `json:"state_info,omitempty"`
+	Attempt   int       `json:"attempt"`
+	Claimed   int       `json:"claimed,omitempty"`
+	Result    any       `json:"result,omitempty"`
+	Rerun     bool      `json:"rerun,omitempty"`  // started again by Rerun: its window successor already ran
+	Outbox    []Command `json:"outbox,omitempty"` // commands of the step that last wrote the slot
+	Version   int64     `json:"version"`
 }
 
 // Leaf records the outbound context of a task after which its branch ended;

@@ -1,0 +1,181 @@
+// Package embedded runs the whole service in one process: the engine host
+// and a pool of runners, over any store and in-process queues. `lazyflow
+// run` uses it with the memory store to run one workflow and wait for its
+// end — a synchronous runner built on the lazy engine, not a second engine.
+// `lazyflow serve` (functions/local) uses it with the durable stores.
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/actions"
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/queue"
+	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/store"
+)
+
+// Options configures a Host.
+type Options struct {
+	Store   store.Store
+	Actions *actions.Registry
+	Log     *slog.Logger
+	// Tasks and Results default to in-memory queues with SQS semantics.
+	Tasks, Results queue.Queue
+	Runners        int // concurrent actions (default 16)
+	Engines        int // concurrent engine steps (default 4)
+	// Visibility is how long a received message stays hidden (default 30s).
+	Visibility time.Duration
+	// MaxReceives sends a message to the dead-letter handling after this many receives (default 5).
+	MaxReceives int
+}
+
+// Host is a running in-process service.
+type Host struct {
+	*service.Service
+	tasks, results queue.Queue
+	opt            Options
+	cancel         context.CancelFunc
+	wg             sync.WaitGroup
+
+	mu      sync.Mutex
+	waiters map[string][]chan *engine.Execution
+	// DeadLetters counts messages given up on after MaxReceives.
+	DeadLetters int
+}
+
+// New builds a host; call Run to start its workers.
+func New(opt Options) *Host {
+	if opt.Runners <= 0 {
+		opt.Runners = 16
+	}
+	if opt.Engines <= 0 {
+		opt.Engines = 4
+	}
+	if opt.Visibility <= 0 {
+		opt.Visibility = 30 * time.Second
+	}
+	if opt.MaxReceives <= 0 {
+		opt.MaxReceives = 5
+	}
+	if opt.Actions == nil {
+		opt.Actions = actions.New()
+	}
+	if opt.Tasks == nil {
+		opt.Tasks = queue.NewMemory(queue.MemoryOptions{Visibility: opt.Visibility})
+	}
+	if opt.Results == nil {
+		opt.Results = queue.NewMemory(queue.MemoryOptions{Visibility: opt.Visibility})
+	}
+	svc := service.New(opt.Store, opt.Actions, opt.Log)
+	svc.Tasks, svc.Results = opt.Tasks, opt.Results
+	h := &Host{Service: svc, tasks: opt.Tasks, results: opt.Results, opt: opt, waiters: map[string][]chan *engine.Execution{}}
+	svc.OnFinished = h.finished
+	return h
+}
+
+// Run starts the workers; they stop when ctx ends or Close is called.
+func (h *Host) Run(ctx context.Context) {
+	ctx, h.cancel = context.WithCancel(ctx)
+	for i := 0; i < h.opt.Engines; i++ {
+		h.wg.Add(1)
+		go h.loop(ctx, h.results, 10, h.Service.HandleMessage)
+	}
+	for i := 0; i < h.opt.Runners; i++ {
+		h.wg.Add(1)
+		go h.loop(ctx, h.tasks, 1, h.Service.RunTask)
+	}
+}
+
+// Close stops the workers and waits for them.
+func (h *Host) Close() {
+	if h.cancel != nil {
+		h.cancel()
+	}
+	h.wg.Wait()
+}
+
+// loop is one consumer, handling messages as the Lambda event source would:
+// delete on success, leave for redelivery on error, give up on poison or
+// after MaxReceives.
+func (h *Host) loop(ctx context.Context, q queue.Queue, batch int, handle func(context.Context, []byte) error) {
+	defer h.wg.Done()
+	for ctx.Err() == nil {
+		msgs, err := q.Receive(ctx, batch, time.Second)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, queue.ErrClosed) {
+				return
+			}
+			h.Log.Error("receive", "err", err)
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		for _, m := range msgs {
+			err := handle(ctx, m.Body)
+			switch {
+			case err == nil:
+				_ = q.Delete(ctx, m.Receipt)
+			case errors.Is(err, service.ErrPoison) || m.Receives >= h.opt.MaxReceives:
+				h.mu.Lock()
+				h.DeadLetters++
+				h.mu.Unlock()
+				h.Log.Error("message given up", "err", err, "receives", m.Receives, "body", truncate(string(m.Body), 300))
+				_ = q.Delete(ctx, m.Receipt)
+			default:
+				h.Log.Warn("message will be retried", "err", err, "receives", m.Receives)
+				_ = q.ChangeVisibility(ctx, m.Receipt, time.Duration(m.Receives)*50*time.Millisecond)
+			}
+		}
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func (h *Host) finished(e *engine.Execution) {
+	h.mu.Lock()
+	ws := h.waiters[e.ID]
+	delete(h.waiters, e.ID)
+	h.mu.Unlock()
+	for _, w := range ws {
+		w <- e
+	}
+}
+
+// Wait blocks until execution id is in a terminal state (or PAUSED, when
+// stopOnPause), or ctx ends.
+func (h *Host) Wait(ctx context.Context, id string, stopOnPause bool) (*engine.Execution, error) {
+	ch := make(chan *engine.Execution, 1)
+	h.mu.Lock()
+	h.waiters[id] = append(h.waiters[id], ch)
+	h.mu.Unlock()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		e, err := h.Store.Execution(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			return nil, fmt.Errorf("execution %s: %w", id, store.ErrNotFound)
+		}
+		if e.State.Terminal() || stopOnPause && e.State == engine.Paused {
+			return e, nil
+		}
+		select {
+		case <-ctx.Done():
+			return e, ctx.Err()
+		case <-ch:
+		case <-tick.C:
+		}
+	}
+}

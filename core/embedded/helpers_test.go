@@ -1,0 +1,7 @@
+package embedded_test
+
+import "github.com/lazyflow/lazyflow/core/service"
+
+func serviceStart(wf string, input map[string]any) service.StartRequest {
+	return service.StartRequest{Workflow: wf, Input: input}
+}

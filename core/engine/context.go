@@ -1,0 +1,288 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/expr"
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+// current is the outcome of the task whose expressions are being evaluated,
+// before it is written: task() and task(<own name>) see it.
+type current struct {
+	state  State
+	result any
+}
+
+func resultOf(ok bool, output any, errMsg string) *current {
+	if ok {
+		return &current{state: Success, result: output}
+	}
+	return &current{state: Error, result: errMsg}
+}
+
+// data builds $: the workflow input, then vars and global publishes, then
+// the branch's published values, then with-items variables (later wins, as
+// in Mistral's data flow).
+func (b *builder) data(branch, item map[string]any) map[string]any {
+	out := make(map[string]any, len(b.head.Input)+len(b.head.Vars)+len(branch)+len(item))
+	for k, v := range b.head.Input {
+		out[k] = v
+	}
+	for k, v := range b.head.Vars {
+		out[k] = v
+	}
+	for k, v := range branch {
+		out[k] = v
+	}
+	for k, v := range item {
+		out[k] = v
+	}
+	return out
+}
+
+// evalCtx is the expression context of task rec (nil outside a task).
+func (b *builder) evalCtx(data map[string]any, rec *Task, cur *current) *expr.Context {
+	return &expr.Context{Data: data, Funcs: b.funcs(rec, cur)}
+}
+
+// evalCtxWith evaluates an ad-hoc action's output over its base result.
+func (b *builder) evalCtxWith(result any, rec *Task) *expr.Context {
+	c := b.evalCtx(nil, rec, nil)
+	if m, ok := result.(map[string]any); ok {
+		c.Data = m
+	} else {
+		// expr.Context.Data is a map, so a scalar base result is reachable as $.result.
+		c.Data = map[string]any{"result": result}
+	}
+	return c
+}
+
+func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
+	ctx := b.ctx
+	view := func(t *Task) map[string]any {
+		m := map[string]any{
+			"id": t.Exec + "/" + t.Key, "name": t.Name, "state": string(t.State),
+			"state_info": nilIfEmpty(t.StateInfo), "result": t.Result, "published": t.Published,
+		}
+		if m["published"] == nil {
+			m["published"] = map[string]any{}
+		}
+		if rec != nil && t.Key == rec.Key && cur != nil {
+			m["state"], m["result"] = string(cur.state), cur.result
+		}
+		return m
+	}
+	return map[string]expr.Func{
+		"task": func(args []any) (any, error) {
+			if len(args) == 0 || args[0] == nil {
+				if rec == nil {
+					return nil, fmt.Errorf("task() used outside a task")
+				}
+				return view(rec), nil
+			}
+			name, ok := args[0].(string)
+			if !ok {
+				return nil, fmt.Errorf("task(): name must be a string, not %s", value.TypeName(args[0]))
+			}
+			if rec != nil && (name == rec.Name || name == rec.Key) {
+				return view(rec), nil
+			}
+			t, err := b.r.Task(ctx, b.head.ID, name)
+			if err != nil {
+				return nil, fmt.Errorf("task(%s): %w", name, err)
+			}
+			if t == nil {
+				return nil, fmt.Errorf("task(%s): no execution of task %q in this workflow execution", name, name)
+			}
+			return view(t), nil
+		},
+		"tasks": func(args []any) (any, error) {
+			all, err := b.r.Tasks(ctx, b.head.ID)
+			if err != nil {
+				return nil, fmt.Errorf("tasks(): %w", err)
+			}
+			// tasks(workflow_execution_id, recursive, state): only the state filter applies here.
+			var state string
+			if len(args) >= 3 {
+				state, _ = args[2].(string)
+			}
+			sort.Slice(all, func(i, j int) bool { return all[i].Seq < all[j].Seq })
+			out := make([]any, 0, len(all))
+			for _, t := range all {
+				if state == "" || string(t.State) == state {
+					out = append(out, view(t))
+				}
+			}
+			return out, nil
+		},
+		"execution": func(args []any) (any, error) {
+			h := b.head
+			return map[string]any{
+				"id": h.ID, "name": h.Workflow, "workflow_name": h.Workflow, "input": h.Input,
+				"state": string(h.State), "params": map[string]any{"env": h.Env},
+				"created_at": h.Created.Format("2006-01-02 15:04:05"), "root_execution_id": h.Root,
+			}, nil
+		},
+		"env": func(args []any) (any, error) {
+			if b.head.Env == nil {
+				return map[string]any{}, nil
+			}
+			return b.head.Env, nil
+		},
+	}
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func truth(v *expr.Value, c *expr.Context) (bool, error) {
+	if v == nil {
+		return false, nil
+	}
+	x, err := v.Eval(c)
+	if err != nil {
+		return false, err
+	}
+	return value.Truthy(x), nil
+}
+
+func floatOf(v *expr.Value, c *expr.Context) (float64, error) {
+	if v == nil {
+		return 0, nil
+	}
+	x, err := v.Eval(c)
+	if err != nil {
+		return 0, err
+	}
+	switch n := value.Normalize(x).(type) {
+	case nil:
+		return 0, nil
+	case int64:
+		return float64(n), nil
+	case float64:
+		if math.IsNaN(n) || math.IsInf(n, 0) {
+			return 0, fmt.Errorf("%v is not a usable number", n)
+		}
+		return n, nil
+	case string:
+		var f float64
+		if _, err := fmt.Sscan(n, &f); err == nil {
+			return f, nil
+		}
+	}
+	return 0, fmt.Errorf("expected a number, got %s %v", value.TypeName(x), x)
+}
+
+func intOf(v *expr.Value, c *expr.Context) (int, error) {
+	f, err := floatOf(v, c)
+	if err != nil {
+		return 0, err
+	}
+	if f < 0 || f > 1e9 {
+		return 0, fmt.Errorf("%v is out of range", f)
+	}
+	return int(f), nil
+}
+
+func (b *builder) seconds(v *expr.Value, rec *Task) (float64, error) {
+	f, err := floatOf(v, b.evalCtx(b.data(rec.Ctx, nil), rec, nil))
+	if err != nil {
+		return 0, err
+	}
+	if f < 0 {
+		return 0, fmt.Errorf("negative duration %v", f)
+	}
+	return f, nil
+}
+
+// graph is the part of a workflow's shape that depends on the run: for a
+// reverse workflow, the tasks needed to reach the target.
+type graph struct {
+	reverse bool
+	starts  []string
+	succ    map[string][]string
+	need    map[string]int
+}
+
+var graphs sync.Map // graphKey -> *graph
+
+type graphKey struct {
+	wf     *dsl.Workflow
+	target string
+}
+
+func graphOf(wf *dsl.Workflow, target string) (*graph, error) {
+	if wf.Type != dsl.Reverse {
+		return &graph{}, nil
+	}
+	k := graphKey{wf, target}
+	if g, ok := graphs.Load(k); ok {
+		return g.(*graph), nil
+	}
+	if _, ok := wf.Tasks[target]; !ok {
+		return nil, fmt.Errorf("target task %q is not in workflow %s: %w", target, wf.Name, ErrInvalidInput)
+	}
+	g := &graph{reverse: true, succ: map[string][]string{}, need: map[string]int{}}
+	seen := map[string]int{} // 1 visiting, 2 done
+	var visit func(name string, path []string) error
+	visit = func(name string, path []string) error {
+		switch seen[name] {
+		case 1:
+			return fmt.Errorf("reverse workflow %s: requires form a cycle through %v: %w", wf.Name, append(path, name), ErrInvalidInput)
+		case 2:
+			return nil
+		}
+		seen[name] = 1
+		t := wf.Tasks[name]
+		for _, r := range t.Requires {
+			if _, ok := wf.Tasks[r]; !ok {
+				return fmt.Errorf("task %s requires unknown task %q: %w", name, r, ErrInvalidInput)
+			}
+			if err := visit(r, append(path, name)); err != nil {
+				return err
+			}
+			g.succ[r] = append(g.succ[r], name)
+		}
+		if len(t.Requires) == 0 {
+			g.starts = append(g.starts, name)
+		}
+		if len(t.Requires) > 1 {
+			g.need[name] = len(t.Requires)
+		}
+		seen[name] = 2
+		return nil
+	}
+	if err := visit(target, nil); err != nil {
+		return nil, err
+	}
+	graphs.Store(k, g)
+	return g, nil
+}
+
+// joinNeed is how many inbound arrivals fire task t (0: t is not a join).
+func (g *graph) joinNeed(wf *dsl.Workflow, t *dsl.Task) int {
+	if g.reverse {
+		return g.need[t.Name]
+	}
+	switch t.Join {
+	case dsl.JoinAll:
+		return len(wf.Inbound[t.Name])
+	case dsl.JoinCount:
+		return t.JoinN
+	case dsl.JoinOne:
+		return 1
+	}
+	return 0
+}
+
+var _ = context.Background

@@ -1,0 +1,1327 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/dsl"
+)
+
+// Reader is what the engine may read of an execution. A nil record with a nil
+// error means "absent".
+type Reader interface {
+	Execution(ctx context.Context, id string) (*Execution, error)
+	Task(ctx context.Context, exec, key string) (*Task, error)
+	Slot(ctx context.Context, exec, task string, index int) (*Slot, error)
+	// Slots returns every slot of a with-items task in index order.
+	Slots(ctx context.Context, exec, task string) ([]*Slot, error)
+	// Tasks returns every task record of an execution (used only on rare
+	// paths: resume, rerun, the tasks() function).
+	Tasks(ctx context.Context, exec string) ([]*Task, error)
+	Leaves(ctx context.Context, exec string) ([]*Leaf, error)
+}
+
+// Defs resolves a stored definition by its content hash.
+type Defs interface {
+	Doc(ctx context.Context, defID string) (*dsl.Document, error)
+}
+
+// Errors callers match with errors.Is.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrInvalidState = errors.New("invalid state for this operation")
+	ErrInvalidInput = errors.New("invalid input")
+)
+
+// Engine holds configuration only; it keeps no state between calls.
+type Engine struct {
+	Defs Defs
+	// Now is the clock used for timestamps (never for decisions).
+	Now func() time.Time
+	// ActionDeadline is how long, in seconds, an action may run without
+	// reporting before the watchdog fails its attempt (0: no watchdog).
+	ActionDeadline int
+}
+
+// Plan is what an operation decided.
+type Plan struct {
+	Ops      []Op
+	Commands []Command
+	// Exec is the head as it will be after the commit (nil when unchanged or unknown).
+	Exec *Execution
+	// Duplicate is set when the input had already been applied; Commands then
+	// repeats the outbox of the record it had finished, for a host that
+	// crashed before carrying it out.
+	Duplicate bool
+	// CheckFinal asks the host to look at the head after the commit and call
+	// Finalize when Active is zero.
+	CheckFinal bool
+}
+
+// StartParams describes a new execution.
+type StartParams struct {
+	ID             string
+	DefID          string
+	Workflow       string
+	Input          map[string]any
+	Env            map[string]any
+	Target         string // reverse workflows: task to reach (default: the workflow's last task)
+	Parent         string
+	ParentTask     string
+	ParentAttempt  int
+	Root           string
+	IdempotencyKey string
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// builder accumulates one plan.
+type builder struct {
+	e     *Engine
+	ctx   context.Context
+	r     Reader
+	doc   *dsl.Document
+	wf    *dsl.Workflow
+	head  *Execution
+	graph *graph
+
+	putHead bool // the head is replaced (version-checked) rather than counted
+	add     AddExecution
+	ops     []Op
+	cmds    []Command
+	now     time.Time
+}
+
+func (e *Engine) load(ctx context.Context, r Reader, execID string) (*builder, error) {
+	head, err := r.Execution(ctx, execID)
+	if err != nil {
+		return nil, fmt.Errorf("load execution %s: %w", execID, err)
+	}
+	if head == nil {
+		return nil, fmt.Errorf("execution %s: %w", execID, ErrNotFound)
+	}
+	b := &builder{e: e, ctx: ctx, r: r, head: head, now: e.now()}
+	if err := b.resolve(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *builder) resolve() error {
+	doc, err := b.e.Defs.Doc(b.ctx, b.head.DefID)
+	if err != nil {
+		return fmt.Errorf("load definition %s of execution %s: %w", b.head.DefID, b.head.ID, err)
+	}
+	wf, ok := doc.Workflows[b.head.Workflow]
+	if !ok {
+		return fmt.Errorf("workflow %q not in definition %s: %w", b.head.Workflow, b.head.DefID, ErrNotFound)
+	}
+	b.doc, b.wf = doc, wf
+	g, err := graphOf(wf, b.head.Target)
+	if err != nil {
+		return err
+	}
+	b.graph = g
+	return nil
+}
+
+// plan closes the builder into a Plan.
+func (b *builder) plan() *Plan {
+	p := &Plan{Commands: b.cmds}
+	if b.putHead {
+		h := *b.head
+		h.Active += b.add.Active
+		h.Errors += b.add.Errors
+		if h.ErrorInfo == "" {
+			h.ErrorInfo = b.add.ErrorInfo
+		}
+		h.Seq += b.add.Seq
+		h.Updated = b.now
+		p.Ops = append([]Op{PutExecution{Exec: &h, IfVersion: b.head.Version}}, b.ops...)
+		h.Version++
+		p.Exec = &h
+		p.CheckFinal = h.State == Running && h.Active <= 0
+		return p
+	}
+	if b.add.Active != 0 || b.add.Errors != 0 || b.add.Seq != 0 || b.add.ErrorInfo != "" {
+		a := b.add
+		a.ID = b.head.ID
+		a.IfState = b.head.State
+		p.Ops = append([]Op{a}, b.ops...)
+		// Only the host that brings Active to zero is sure to see zero; the
+		// others' checks are harmless reads.
+		p.CheckFinal = b.add.Active < 0
+	} else {
+		p.Ops = b.ops
+	}
+	return p
+}
+
+// ---------------------------------------------------------------- Start
+
+// Start creates an execution and its first tasks.
+func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, error) {
+	if sp.ID == "" {
+		return nil, fmt.Errorf("start: empty execution id: %w", ErrInvalidInput)
+	}
+	doc, err := e.Defs.Doc(ctx, sp.DefID)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: load definition: %w", sp.ID, err)
+	}
+	wf, ok := doc.Workflows[sp.Workflow]
+	if !ok {
+		return nil, fmt.Errorf("start %s: workflow %q is not defined: %w", sp.ID, sp.Workflow, ErrNotFound)
+	}
+	now := e.now()
+	head := &Execution{
+		ID: sp.ID, Workflow: sp.Workflow, DefID: sp.DefID, State: Running,
+		Env: sp.Env, Target: sp.Target, Parent: sp.Parent, ParentTask: sp.ParentTask,
+		ParentAttempt: sp.ParentAttempt, Root: sp.Root, IdempotencyKey: sp.IdempotencyKey,
+		Created: now, Updated: now,
+	}
+	if head.Root == "" {
+		head.Root = head.ID
+	}
+	b := &builder{e: e, ctx: ctx, r: r, doc: doc, wf: wf, head: head, now: now, putHead: true}
+	input, err := b.bindInput(sp.Input)
+	if err != nil {
+		return nil, err
+	}
+	head.Input = input
+	if wf.Vars != nil {
+		v, err := wf.Vars.Eval(b.evalCtx(b.data(nil, nil), nil, nil))
+		if err != nil {
+			return nil, fmt.Errorf("start %s: evaluate vars of workflow %s: %w", sp.ID, wf.Name, err)
+		}
+		if m, ok := v.(map[string]any); ok {
+			head.Vars = m
+		}
+	}
+	if wf.Type == dsl.Reverse && head.Target == "" {
+		return nil, fmt.Errorf("start %s: reverse workflow %s needs a target task: %w", sp.ID, wf.Name, ErrInvalidInput)
+	}
+	g, err := graphOf(wf, head.Target)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", sp.ID, err)
+	}
+	b.graph = g
+	starts := g.starts
+	if wf.Type == dsl.Direct {
+		starts = wf.StartTasks
+	}
+	for _, name := range starts {
+		if err := b.schedule(name, "", nil); err != nil {
+			return nil, err
+		}
+	}
+	if len(starts) == 0 {
+		b.finish(Success, "", nil)
+	}
+	p := b.plan()
+	p.Ops[0] = PutExecution{Exec: p.Exec, IfVersion: 0}
+	p.Exec.Version = 1
+	return p, nil
+}
+
+// bindInput applies declared defaults and rejects unknown or missing inputs.
+func (b *builder) bindInput(in map[string]any) (map[string]any, error) {
+	out := make(map[string]any, len(in))
+	declared := make(map[string]bool, len(b.wf.Input))
+	var missing []string
+	for _, p := range b.wf.Input {
+		declared[p.Name] = true
+		if v, ok := in[p.Name]; ok {
+			out[p.Name] = v
+			continue
+		}
+		if !p.HasDefault {
+			missing = append(missing, p.Name)
+			continue
+		}
+		v, err := p.Default.Eval(b.evalCtx(out, nil, nil))
+		if err != nil {
+			return nil, fmt.Errorf("input %q of workflow %s: default: %w", p.Name, b.wf.Name, err)
+		}
+		out[p.Name] = v
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("workflow %s: missing required input %s: %w", b.wf.Name, strings.Join(missing, ", "), ErrInvalidInput)
+	}
+	var unknown []string
+	for k, v := range in {
+		if !declared[k] {
+			if len(b.wf.Input) > 0 {
+				unknown = append(unknown, k)
+				continue
+			}
+			out[k] = v // a workflow that declares nothing takes whatever it is given
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("workflow %s: unexpected input %s: %w", b.wf.Name, strings.Join(unknown, ", "), ErrInvalidInput)
+	}
+	return out, nil
+}
+
+// ---------------------------------------------------------------- scheduling
+
+// schedule creates the next task execution of name, reached from the task
+// record `from` ("" at start) with branch context ctx.
+func (b *builder) schedule(name, from string, ctx map[string]any) error {
+	t, ok := b.wf.Tasks[name]
+	if !ok {
+		return fmt.Errorf("workflow %s: transition to unknown task %q", b.wf.Name, name)
+	}
+	if n := b.graph.joinNeed(b.wf, t); n > 0 && from != "" {
+		b.ops = append(b.ops, ArriveJoin{Exec: b.head.ID, Key: name, Name: name, From: from, Ctx: ctx})
+		b.cmds = append(b.cmds, Command{Kind: CheckJoin, Exec: b.head.ID, Task: name, Slot: -1})
+		// The arriving branch's unit ends here; the join's own unit is added
+		// when it fires. Finalize checks joins before it declares an end, so
+		// the gap between the two is safe.
+		return nil
+	}
+	key := name
+	if from != "" {
+		existing, err := b.r.Task(b.ctx, b.head.ID, name)
+		if err != nil {
+			return fmt.Errorf("load task %s of %s: %w", name, b.head.ID, err)
+		}
+		if existing != nil {
+			// A cycle: this task ran before. A key derived from the record
+			// that leads here is unique and needs no counter.
+			key = name + "#" + shortHash(from)
+		}
+	}
+	rec := &Task{Exec: b.head.ID, Key: key, Name: name, Ctx: ctx, Attempt: 1, Started: b.now,
+		Seq: b.head.Seq + b.add.Seq + 1}
+	b.add.Seq++
+	b.add.Active++
+	mark := len(b.cmds)
+	if err := b.begin(rec, t); err != nil {
+		return err
+	}
+	if rec.Outbox == nil {
+		rec.Outbox = clone(b.cmds[mark:])
+	}
+	b.putTask(rec)
+	return nil
+}
+
+func clone(c []Command) []Command {
+	if len(c) == 0 {
+		return nil
+	}
+	return append([]Command(nil), c...)
+}
+
+// begin decides how a newly created task record starts and fills its state.
+func (b *builder) begin(rec *Task, t *dsl.Task) error {
+	if b.head.State == Paused {
+		rec.State = Idle
+		return nil
+	}
+	if t.PauseBefore != nil && rec.Pending != "paused" {
+		v, err := truth(t.PauseBefore, b.evalCtx(b.data(rec.Ctx, nil), rec, nil))
+		if err != nil {
+			return b.failTaskAtStart(rec, fmt.Errorf("pause-before: %w", err))
+		}
+		if v {
+			rec.State = Idle
+			rec.Pending = "paused"
+			b.pauseHead(fmt.Sprintf("paused before task %s", rec.Name))
+			return nil
+		}
+	}
+	if t.WaitBefore != nil {
+		secs, err := b.seconds(t.WaitBefore, rec)
+		if err != nil {
+			return b.failTaskAtStart(rec, fmt.Errorf("wait-before: %w", err))
+		}
+		if secs > 0 {
+			rec.State = RunningDelayed
+			rec.Pending = string(TimerWaitBefore)
+			b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: -1,
+				Attempt: rec.Attempt, Timer: TimerWaitBefore, Delay: secs})
+			return nil
+		}
+	}
+	return b.run(rec, t)
+}
+
+// run dispatches a task's work: its items, its sub-workflow or its action.
+func (b *builder) run(rec *Task, t *dsl.Task) error {
+	rec.State = Running
+	rec.Pending = ""
+	if len(t.WithItems) > 0 {
+		return b.runItems(rec, t)
+	}
+	if t.Timeout != nil {
+		secs, err := b.seconds(t.Timeout, rec)
+		if err != nil {
+			return b.failTaskAtStart(rec, fmt.Errorf("timeout: %w", err))
+		}
+		if secs > 0 {
+			b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: -1,
+				Attempt: rec.Attempt, Timer: TimerTimeout, Delay: secs})
+		}
+	}
+	return b.runAttempt(rec, t)
+}
+
+// dispatch emits the commands that do one attempt of a task or of one item.
+// It has no effect when it fails (the input did not evaluate), so callers can
+// turn the failure into an ordinary error result.
+func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, item map[string]any) error {
+	ectx := b.evalCtx(b.data(rec.Ctx, item), rec, nil)
+	input := map[string]any{}
+	if t.Input != nil {
+		v, err := t.Input.Eval(ectx)
+		if err != nil {
+			return fmt.Errorf("evaluate input of task %s: %w", t.Name, err)
+		}
+		if m, ok := v.(map[string]any); ok {
+			input = m
+		} else if v != nil {
+			return fmt.Errorf("input of task %s is %T, not a map", t.Name, v)
+		}
+	}
+	if t.Workflow != "" {
+		childID := rec.Exec + "." + shortHash(fmt.Sprintf("%s/%d/%d", rec.Key, slot, attempt))
+		b.cmds = append(b.cmds, Command{Kind: StartWorkflow, Exec: rec.Exec, Task: rec.Key, Slot: slot,
+			Attempt: attempt, Workflow: t.Workflow, DefID: b.head.DefID, ChildID: childID, Input: input})
+		return nil
+	}
+	action := t.Action
+	if ad, ok := b.doc.Actions[action]; ok {
+		// An ad-hoc action runs its base action with base-input evaluated
+		// over the ad-hoc action's own input.
+		adIn := map[string]any{}
+		for _, p := range ad.Input {
+			if v, ok := input[p.Name]; ok {
+				adIn[p.Name] = v
+			} else if p.HasDefault {
+				dv, err := p.Default.Eval(b.evalCtx(adIn, rec, nil))
+				if err != nil {
+					return fmt.Errorf("default of input %s of action %s: %w", p.Name, ad.Name, err)
+				}
+				adIn[p.Name] = dv
+			} else {
+				return fmt.Errorf("action %s: missing required input %s", ad.Name, p.Name)
+			}
+		}
+		base := map[string]any{}
+		if ad.BaseInput != nil {
+			v, err := ad.BaseInput.Eval(b.evalCtx(adIn, rec, nil))
+			if err != nil {
+				return fmt.Errorf("base-input of action %s: %w", ad.Name, err)
+			}
+			if m, ok := v.(map[string]any); ok {
+				base = m
+			}
+		}
+		action, input = ad.Base, base
+	}
+	b.cmds = append(b.cmds, Command{Kind: RunAction, Exec: rec.Exec, Task: rec.Key, Slot: slot,
+		Attempt: attempt, Action: action, Input: input, Deadline: b.e.ActionDeadline})
+	if b.e.ActionDeadline > 0 {
+		b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: slot,
+			Attempt: attempt, Timer: TimerWatchdog, Delay: float64(b.e.ActionDeadline)})
+	}
+	return nil
+}
+
+// runAttempt dispatches the current attempt of a plain task; an attempt that
+// cannot be sent becomes an error result, so retry and on-error apply to it.
+// The caller writes rec.
+func (b *builder) runAttempt(rec *Task, t *dsl.Task) error {
+	err := b.dispatch(rec, t, -1, rec.Attempt, nil)
+	if err == nil {
+		return nil
+	}
+	return b.settle(rec, t, Result{Exec: rec.Exec, Task: rec.Key, Slot: -1, Attempt: rec.Attempt, Error: err.Error()})
+}
+
+func (b *builder) failTaskAtStart(rec *Task, err error) error {
+	rec.State = Running
+	return b.settle(rec, b.wf.Tasks[rec.Name], Result{Exec: rec.Exec, Task: rec.Key, Slot: -1, Attempt: rec.Attempt, Error: err.Error()})
+}
+
+// ---------------------------------------------------------------- Complete
+
+// Complete applies the result of one action attempt.
+func (e *Engine) Complete(ctx context.Context, r Reader, res Result) (*Plan, error) {
+	b, err := e.load(ctx, r, res.Exec)
+	if err != nil {
+		return nil, err
+	}
+	if b.head.State.Terminal() {
+		return &Plan{Duplicate: true}, nil
+	}
+	rec, err := r.Task(ctx, res.Exec, res.Task)
+	if err != nil {
+		return nil, fmt.Errorf("load task %s of %s: %w", res.Task, res.Exec, err)
+	}
+	if rec == nil {
+		return nil, fmt.Errorf("result for task %s of %s: %w", res.Task, res.Exec, ErrNotFound)
+	}
+	t, ok := b.wf.Tasks[rec.Name]
+	if !ok {
+		return nil, fmt.Errorf("task %s not in workflow %s: %w", rec.Name, b.wf.Name, ErrNotFound)
+	}
+	if res.Slot >= 0 {
+		slot, err := r.Slot(ctx, res.Exec, res.Task, res.Slot)
+		if err != nil {
+			return nil, fmt.Errorf("load slot %d of task %s of %s: %w", res.Slot, res.Task, res.Exec, err)
+		}
+		if rec.State != Running || slot == nil || slot.State != Running || slot.Attempt != res.Attempt {
+			p := &Plan{Duplicate: true, Commands: b.itemsFollowUp(rec)}
+			if slot != nil && rec.State == Running {
+				p.Commands = append(clone(slot.Outbox), p.Commands...)
+			}
+			return p, nil
+		}
+		if err := b.itemResult(rec, t, slot, res); err != nil {
+			return nil, err
+		}
+		return b.plan(), nil
+	}
+	if rec.State != Running || rec.Attempt != res.Attempt || rec.Pending != "" {
+		return &Plan{Duplicate: true, Commands: rec.Outbox, CheckFinal: rec.State.Terminal()}, nil
+	}
+	if err := b.settle(rec, t, res); err != nil {
+		return nil, err
+	}
+	rec.Outbox = clone(b.cmds)
+	b.putTask(rec)
+	return b.plan(), nil
+}
+
+// settle handles a plain task's attempt result: retry, wait-after, or
+// finish. Like every step below it, it changes rec and leaves writing it to
+// the operation that loaded or created it.
+func (b *builder) settle(rec *Task, t *dsl.Task, res Result) error {
+	ok := res.OK
+	output := res.Output
+	errMsg := res.Error
+	if ok {
+		if ad, isAd := b.doc.Actions[t.Action]; isAd && ad.Output != nil {
+			v, err := ad.Output.Eval(b.evalCtxWith(output, rec))
+			if err != nil {
+				ok, errMsg = false, fmt.Sprintf("output of action %s: %v", ad.Name, err)
+			} else {
+				output = v
+			}
+		}
+	}
+	if retry, delay, err := b.shouldRetry(rec, t, ok, output, errMsg); err != nil {
+		ok, errMsg = false, err.Error()
+	} else if retry {
+		rec.Attempt++
+		if delay > 0 {
+			rec.State = RunningDelayed
+			rec.Pending = string(TimerRetry)
+			b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: -1,
+				Attempt: rec.Attempt, Timer: TimerRetry, Delay: delay})
+			return nil
+		}
+		return b.runAttempt(rec, t)
+	}
+	rec.Result, rec.HasResult = output, true
+	if !ok {
+		rec.Result = errMsg
+	}
+	if ok && t.WaitAfter != nil {
+		secs, err := b.seconds(t.WaitAfter, rec)
+		if err == nil && secs > 0 {
+			rec.State = RunningDelayed
+			rec.Pending = string(TimerWaitAfter)
+			b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: -1,
+				Attempt: rec.Attempt, Timer: TimerWaitAfter, Delay: secs})
+			return nil
+		}
+	}
+	return b.finishTask(rec, t, ok, errMsg)
+}
+
+// shouldRetry applies the retry policy. Mistral's count is the number of
+// extra attempts; break-on stops retrying, continue-on retries even a success.
+func (b *builder) shouldRetry(rec *Task, t *dsl.Task, ok bool, output any, errMsg string) (bool, float64, error) {
+	if t.Retry == nil {
+		return false, 0, nil
+	}
+	resCtx := b.evalCtx(b.data(rec.Ctx, nil), rec, resultOf(ok, output, errMsg))
+	count, err := intOf(t.Retry.Count, resCtx)
+	if err != nil {
+		return false, 0, fmt.Errorf("retry count of task %s: %w", t.Name, err)
+	}
+	if rec.Attempt > count {
+		return false, 0, nil
+	}
+	if ok {
+		if t.Retry.ContinueOn == nil {
+			return false, 0, nil
+		}
+		cont, err := truth(t.Retry.ContinueOn, resCtx)
+		if err != nil || !cont {
+			return false, 0, err
+		}
+	} else if t.Retry.BreakOn != nil {
+		brk, err := truth(t.Retry.BreakOn, resCtx)
+		if err != nil || brk {
+			return false, 0, err
+		}
+	}
+	delay, err := floatOf(t.Retry.Delay, resCtx)
+	if err != nil {
+		return false, 0, fmt.Errorf("retry delay of task %s: %w", t.Name, err)
+	}
+	return true, delay, nil
+}
+
+// finishTask publishes, follows transitions and ends the task's unit of work.
+func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) error {
+	rec.Finished = b.now
+	rec.Pending = ""
+	ectx := b.evalCtx(b.data(rec.Ctx, nil), rec, resultOf(ok, rec.Result, errMsg))
+	out := copyMap(rec.Ctx)
+	pub, glob := t.Publish, t.PublishGlobal
+	if !ok {
+		pub, glob = t.PublishOnError, t.PublishOnErrorGlobal
+	}
+	if ok {
+		rec.State = Success
+		rec.StateInfo = ""
+	} else {
+		rec.State = Error
+		rec.StateInfo = errMsg
+	}
+	if pub != nil {
+		v, err := pub.Eval(ectx)
+		if err != nil {
+			ok = false
+			rec.State, rec.StateInfo = Error, fmt.Sprintf("publish of task %s: %v", t.Name, err)
+		} else if m, isMap := v.(map[string]any); isMap {
+			rec.Published = m
+			for k, x := range m {
+				out[k] = x
+			}
+		}
+	}
+	if glob != nil && rec.State == map[bool]State{true: Success, false: Error}[ok] {
+		if v, err := glob.Eval(ectx); err == nil {
+			if m, isMap := v.(map[string]any); isMap && len(m) > 0 {
+				vars := copyMap(b.head.Vars)
+				for k, x := range m {
+					vars[k] = x
+					if rec.Published == nil {
+						rec.Published = map[string]any{}
+					}
+					rec.Published[k] = x
+				}
+				b.head.Vars = vars
+				b.putHead = true
+			}
+		}
+	}
+	if t.KeepResult != nil {
+		if keep, err := truth(t.KeepResult, ectx); err == nil && !keep {
+			rec.Result, rec.HasResult = nil, false
+		}
+	}
+	ok = rec.State == Success
+	ectx = b.evalCtx(b.data(out, nil), rec, resultOf(ok, rec.Result, rec.StateInfo))
+
+	var next []dsl.Transition
+	if b.wf.Type == dsl.Reverse {
+		if ok {
+			for _, s := range b.graph.succ[rec.Name] {
+				next = append(next, dsl.Transition{Task: s})
+			}
+		}
+	} else if ok {
+		next = append(append(next, t.OnSuccess...), t.OnComplete...)
+	} else {
+		next = append(append(next, t.OnError...), t.OnComplete...)
+	}
+	taken := 0
+	ended := false
+	mark := len(b.cmds)
+	for _, tr := range next {
+		if tr.Condition != nil {
+			yes, err := truth(tr.Condition, ectx)
+			if err != nil {
+				rec.State, rec.StateInfo = Error, fmt.Sprintf("condition of transition %s of task %s: %v", tr.Task+tr.Command, t.Name, err)
+				ok = false
+				break
+			}
+			if !yes {
+				continue
+			}
+		}
+		taken++
+		if tr.Command != "" {
+			msg := ""
+			if tr.Msg != nil {
+				if v, err := tr.Msg.Eval(ectx); err == nil {
+					msg = fmt.Sprint(v)
+				}
+			}
+			switch tr.Command {
+			case dsl.CmdFail:
+				if msg == "" {
+					msg = fmt.Sprintf("failed by task %s (fail command)", rec.Name)
+					if !ok {
+						msg = fmt.Sprintf("failed by task %s: %s", rec.Name, rec.StateInfo)
+					}
+				}
+				b.finish(Error, msg, out)
+				ended = true
+			case dsl.CmdSucceed:
+				b.finish(Success, msg, out)
+				ended = true
+			case dsl.CmdPause:
+				b.pauseHead(msg)
+			}
+			if ended {
+				break
+			}
+			continue
+		}
+		if err := b.schedule(tr.Task, rec.Key, out); err != nil {
+			return err
+		}
+	}
+	b.add.Active-- // this task's unit ends
+	if !ok && taken == 0 && !ended {
+		// Mistral: an error no on-error/on-complete clause handled fails the
+		// workflow once nothing else is running.
+		b.add.Errors++
+		if b.add.ErrorInfo == "" {
+			b.add.ErrorInfo = fmt.Sprintf("failure caused by error in task '%s': %s", rec.Name, rec.StateInfo)
+		}
+	}
+	if taken == 0 && !ended {
+		b.ops = append(b.ops, PutLeaf{Leaf: &Leaf{Exec: rec.Exec, Seq: rec.Seq, Task: rec.Key, Ctx: out}})
+	}
+	rec.Outbox = append([]Command(nil), b.cmds[mark:]...)
+	return nil
+}
+
+// putTask writes rec, conditional on the version it was read at (0: new).
+func (b *builder) putTask(rec *Task) {
+	b.ops = append(b.ops, PutTask{Task: rec, IfVersion: rec.Version})
+}
+
+// pauseHead moves the execution to PAUSED in this plan.
+func (b *builder) pauseHead(info string) {
+	if b.head.State != Running {
+		return
+	}
+	h := *b.head
+	h.State = Paused
+	h.StateInfo = info
+	b.head = &h
+	b.putHead = true
+}
+
+// finish ends the execution in this plan with state st.
+func (b *builder) finish(st State, info string, final map[string]any) {
+	h := *b.head
+	h.State = st
+	h.StateInfo = info
+	data := b.data(final, nil)
+	ectx := b.evalCtx(data, nil, nil)
+	if st == Success && b.wf.Output != nil {
+		v, err := b.wf.Output.Eval(ectx)
+		if err != nil {
+			h.State = Error
+			h.StateInfo = fmt.Sprintf("evaluate output of workflow %s: %v", b.wf.Name, err)
+		} else {
+			h.Output = v
+		}
+	} else if st == Error && b.wf.OutputOnError != nil {
+		if v, err := b.wf.OutputOnError.Eval(ectx); err == nil {
+			h.Output = v
+		}
+	}
+	if st == Success && b.wf.Output == nil {
+		h.Output = map[string]any{}
+	}
+	b.head = &h
+	b.putHead = true
+	b.cmds = append(b.cmds, Command{Kind: Finished, Exec: h.ID, Slot: -1})
+	if h.Parent != "" {
+		r := &Result{Exec: h.Parent, Task: h.ParentTask, Slot: -1, Attempt: h.ParentAttempt,
+			OK: h.State == Success, Output: h.Output, Error: h.StateInfo}
+		if r.Error == "" && !r.OK {
+			r.Error = fmt.Sprintf("sub-workflow %s ended in %s", h.ID, h.State)
+		}
+		b.cmds = append(b.cmds, Command{Kind: ReportParent, Exec: h.ID, Slot: -1, Result: r})
+	}
+}
+
+// ---------------------------------------------------------------- with-items
+
+// runItems starts a with-items task: the first window of items.
+func (b *builder) runItems(rec *Task, t *dsl.Task) error {
+	items, err := b.items(rec, t)
+	if err != nil {
+		return b.finishTask(rec, t, false, err.Error())
+	}
+	rec.Items = len(items)
+	conc := 0
+	if t.Concurrency != nil {
+		c, err := intOf(t.Concurrency, b.evalCtx(b.data(rec.Ctx, nil), rec, nil))
+		if err != nil {
+			return b.finishTask(rec, t, false, fmt.Sprintf("concurrency of task %s: %v", t.Name, err))
+		}
+		conc = c
+	}
+	if conc <= 0 || conc > len(items) {
+		conc = len(items)
+	}
+	rec.Concurrency = conc
+	if len(items) == 0 {
+		rec.Result, rec.HasResult = []any{}, true
+		return b.finishTask(rec, t, true, "")
+	}
+	failed := false
+	for i := 0; i < conc; i++ {
+		if !b.startSlot(rec, t, items, i) {
+			rec.Failed++
+			failed = true
+		}
+	}
+	if failed {
+		b.cmds = append(b.cmds, Command{Kind: CheckItems, Exec: rec.Exec, Task: rec.Key, Slot: -1})
+	}
+	return nil
+}
+
+// startSlot creates item i and dispatches it. An item whose input does not
+// evaluate is created failed; it reports false and the caller counts it.
+func (b *builder) startSlot(rec *Task, t *dsl.Task, items []map[string]any, i int) bool {
+	s := &Slot{Exec: rec.Exec, Task: rec.Key, Index: i, State: Running, Attempt: 1}
+	b.ops = append(b.ops, PutSlot{Slot: s})
+	if err := b.dispatch(rec, t, i, 1, items[i]); err != nil {
+		s.State, s.StateInfo, s.Result = Error, err.Error(), err.Error()
+		return false
+	}
+	return true
+}
+
+// items evaluates the with-items lists into one map of variables per item.
+func (b *builder) items(rec *Task, t *dsl.Task) ([]map[string]any, error) {
+	ectx := b.evalCtx(b.data(rec.Ctx, nil), rec, nil)
+	n := -1
+	lists := make([][]any, len(t.WithItems))
+	for i, wi := range t.WithItems {
+		v, err := wi.List.Eval(ectx)
+		if err != nil {
+			return nil, fmt.Errorf("with-items of task %s: %w", t.Name, err)
+		}
+		l, ok := v.([]any)
+		if !ok && v != nil {
+			return nil, fmt.Errorf("with-items of task %s: %s is %T, not a list", t.Name, wi.Var, v)
+		}
+		if n >= 0 && len(l) != n {
+			return nil, fmt.Errorf("with-items of task %s: lists have different lengths (%d and %d)", t.Name, n, len(l))
+		}
+		n = len(l)
+		lists[i] = l
+	}
+	if n < 0 {
+		n = 0
+	}
+	out := make([]map[string]any, n)
+	for i := range out {
+		m := make(map[string]any, len(lists))
+		for j, wi := range t.WithItems {
+			m[wi.Var] = lists[j][i]
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+// itemResult applies the result of one item's attempt: a retry of the item,
+// or its end, counted on the task atomically; the item after the concurrency
+// window takes its place.
+func (b *builder) itemResult(rec *Task, t *dsl.Task, slot *Slot, res Result) error {
+	s := *slot
+	b.ops = append(b.ops, PutSlot{Slot: &s, IfVersion: slot.Version})
+	items, err := b.items(rec, t)
+	if err != nil || s.Index >= len(items) {
+		return fmt.Errorf("re-evaluate items of task %s: %v", t.Name, err)
+	}
+	if !res.OK && t.Retry != nil {
+		rc := b.evalCtx(b.data(rec.Ctx, items[s.Index]), rec, resultOf(false, nil, res.Error))
+		count, _ := intOf(t.Retry.Count, rc)
+		brk := false
+		if t.Retry.BreakOn != nil {
+			brk, _ = truth(t.Retry.BreakOn, rc)
+		}
+		if s.Attempt <= count && !brk {
+			s.Attempt++
+			if err := b.dispatch(rec, t, s.Index, s.Attempt, items[s.Index]); err == nil {
+				s.Outbox = clone(b.cmds)
+				return nil
+			} else {
+				res.Error = err.Error()
+			}
+		}
+	}
+	a := AddItems{Exec: rec.Exec, Key: rec.Key}
+	if res.OK {
+		s.State, s.Result = Success, res.Output
+		a.Done = 1
+	} else {
+		s.State, s.StateInfo, s.Result = Error, res.Error, res.Error
+		a.Failed = 1
+	}
+	// Each finished item starts at most the one item a window further on,
+	// so no item starts twice. A rerun item (Attempt > 1) starts none: its
+	// successor already ran.
+	if next := s.Index + rec.Concurrency; next < rec.Items && !slot.Rerun {
+		if !b.startSlot(rec, t, items, next) {
+			a.Failed++
+		}
+	}
+	b.ops = append(b.ops, a)
+	b.cmds = append(b.cmds, Command{Kind: CheckItems, Exec: rec.Exec, Task: rec.Key, Slot: -1})
+	s.Outbox = clone(b.cmds)
+	return nil
+}
+
+func (b *builder) itemsFollowUp(rec *Task) []Command {
+	if rec.State == Running {
+		return []Command{{Kind: CheckItems, Exec: rec.Exec, Task: rec.Key, Slot: -1}}
+	}
+	return rec.Outbox
+}
+
+// CheckItems finishes a with-items task once every item has finished.
+func (e *Engine) CheckItems(ctx context.Context, r Reader, execID, key string) (*Plan, error) {
+	b, err := e.load(ctx, r, execID)
+	if err != nil {
+		return nil, err
+	}
+	if b.head.State.Terminal() {
+		return &Plan{}, nil
+	}
+	rec, err := r.Task(ctx, execID, key)
+	if err != nil {
+		return nil, fmt.Errorf("load task %s of %s: %w", key, execID, err)
+	}
+	if rec == nil || rec.State != Running || rec.Items == 0 || int(rec.Done+rec.Failed) < rec.Items {
+		return &Plan{}, nil
+	}
+	slots, err := r.Slots(ctx, execID, key)
+	if err != nil {
+		return nil, fmt.Errorf("load items of task %s of %s: %w", key, execID, err)
+	}
+	results := make([]any, rec.Items)
+	var firstErr string
+	for _, s := range slots {
+		if s.Index < len(results) {
+			results[s.Index] = s.Result
+			if s.State == Error && firstErr == "" {
+				firstErr = fmt.Sprintf("item %d: %s", s.Index, s.StateInfo)
+			}
+		}
+	}
+	t := b.wf.Tasks[rec.Name]
+	rec.Result, rec.HasResult = results, true
+	if err := b.finishTask(rec, t, rec.Failed == 0, firstErr); err != nil {
+		return nil, err
+	}
+	b.putTask(rec)
+	return b.plan(), nil
+}
+
+// ---------------------------------------------------------------- joins
+
+// CheckJoin fires the join task key when enough inbound branches have arrived.
+func (e *Engine) CheckJoin(ctx context.Context, r Reader, execID, key string) (*Plan, error) {
+	b, err := e.load(ctx, r, execID)
+	if err != nil {
+		return nil, err
+	}
+	if b.head.State.Terminal() {
+		return &Plan{}, nil
+	}
+	rec, err := r.Task(ctx, execID, key)
+	if err != nil {
+		return nil, fmt.Errorf("load join %s of %s: %w", key, execID, err)
+	}
+	if rec == nil || rec.Fired {
+		return &Plan{}, nil
+	}
+	t := b.wf.Tasks[rec.Name]
+	if len(rec.Arrivals) < b.graph.joinNeed(b.wf, t) {
+		return &Plan{}, nil
+	}
+	if err := b.fire(rec, t); err != nil {
+		return nil, err
+	}
+	return b.plan(), nil
+}
+
+func (b *builder) fire(rec *Task, t *dsl.Task) error {
+	rec.Fired = true
+	rec.Attempt = 1
+	rec.Started = b.now
+	rec.Seq = b.head.Seq + b.add.Seq + 1
+	// Mistral merges the inbound branches' contexts in arrival order; keys
+	// sort to make the merge deterministic whatever order they came in.
+	froms := make([]string, 0, len(rec.Arrivals))
+	for f := range rec.Arrivals {
+		froms = append(froms, f)
+	}
+	sort.Strings(froms)
+	ctx := map[string]any{}
+	for _, f := range froms {
+		for k, v := range rec.Arrivals[f] {
+			ctx[k] = v
+		}
+	}
+	rec.Ctx = ctx
+	b.add.Seq++
+	b.add.Active++
+	mark := len(b.cmds)
+	if err := b.begin(rec, t); err != nil {
+		return err
+	}
+	if rec.Outbox == nil {
+		rec.Outbox = clone(b.cmds[mark:])
+	}
+	b.putTask(rec)
+	return nil
+}
+
+// ---------------------------------------------------------------- timers
+
+// Fire handles a timer coming back.
+func (e *Engine) Fire(ctx context.Context, r Reader, tm Timer) (*Plan, error) {
+	b, err := e.load(ctx, r, tm.Exec)
+	if err != nil {
+		return nil, err
+	}
+	if b.head.State.Terminal() {
+		return &Plan{}, nil
+	}
+	rec, err := r.Task(ctx, tm.Exec, tm.Task)
+	if err != nil {
+		return nil, fmt.Errorf("load task %s of %s: %w", tm.Task, tm.Exec, err)
+	}
+	if rec == nil || rec.State.Terminal() {
+		return &Plan{}, nil
+	}
+	t := b.wf.Tasks[rec.Name]
+	switch tm.Kind {
+	case TimerWaitBefore, TimerRetry:
+		if rec.State != RunningDelayed || rec.Pending != string(tm.Kind) || rec.Attempt != tm.Attempt {
+			return &Plan{}, nil
+		}
+		if b.head.State == Paused {
+			return &Plan{}, nil // Resume picks delayed tasks up again
+		}
+		if tm.Kind == TimerWaitBefore {
+			if err := b.run(rec, t); err != nil {
+				return nil, err
+			}
+		} else {
+			rec.State, rec.Pending = Running, ""
+			if err := b.runAttempt(rec, t); err != nil {
+				return nil, err
+			}
+		}
+		rec.Outbox = clone(b.cmds)
+		b.putTask(rec)
+	case TimerWaitAfter:
+		if rec.State != RunningDelayed || rec.Pending != string(TimerWaitAfter) || rec.Attempt != tm.Attempt {
+			return &Plan{}, nil
+		}
+		if err := b.finishTask(rec, t, true, ""); err != nil {
+			return nil, err
+		}
+		rec.Outbox = clone(b.cmds)
+		b.putTask(rec)
+	case TimerTimeout, TimerWatchdog:
+		msg := fmt.Sprintf("task %s timed out (timeout policy)", rec.Name)
+		if tm.Kind == TimerWatchdog {
+			msg = fmt.Sprintf("action of task %s did not report within %d s; its runner is presumed lost", rec.Name, b.e.ActionDeadline)
+		}
+		if tm.Slot >= 0 {
+			slot, err := r.Slot(ctx, tm.Exec, tm.Task, tm.Slot)
+			if err != nil {
+				return nil, fmt.Errorf("load slot %d of %s: %w", tm.Slot, tm.Task, err)
+			}
+			if slot == nil || slot.State != Running || slot.Attempt != tm.Attempt || rec.State != Running {
+				return &Plan{}, nil
+			}
+			if err := b.itemResult(rec, t, slot, Result{Exec: tm.Exec, Task: tm.Task, Slot: tm.Slot, Attempt: tm.Attempt, Error: msg}); err != nil {
+				return nil, err
+			}
+			break
+		}
+		if rec.State != Running || rec.Attempt != tm.Attempt || rec.Items > 0 {
+			return &Plan{}, nil
+		}
+		if err := b.settle(rec, t, Result{Exec: tm.Exec, Task: tm.Task, Slot: -1, Attempt: tm.Attempt, Error: msg}); err != nil {
+			return nil, err
+		}
+		rec.Outbox = clone(b.cmds)
+		b.putTask(rec)
+	default:
+		return nil, fmt.Errorf("timer of unknown kind %q: %w", tm.Kind, ErrInvalidInput)
+	}
+	return b.plan(), nil
+}
+
+// ---------------------------------------------------------------- end
+
+// Finalize ends an execution whose Active count is zero. Before it declares
+// the end it fires any join whose arrivals are enough (a branch may have
+// arrived without its CheckJoin having run yet); a join that can never be
+// satisfied fails, as in Mistral.
+func (e *Engine) Finalize(ctx context.Context, r Reader, execID string) (*Plan, error) {
+	b, err := e.load(ctx, r, execID)
+	if err != nil {
+		return nil, err
+	}
+	if b.head.State != Running || b.head.Active != 0 {
+		return &Plan{}, nil
+	}
+	var unsatisfied []*Task
+	for _, name := range b.wf.TaskOrder {
+		t := b.wf.Tasks[name]
+		need := b.graph.joinNeed(b.wf, t)
+		if need == 0 {
+			continue
+		}
+		rec, err := r.Task(ctx, execID, name)
+		if err != nil {
+			return nil, fmt.Errorf("load join %s of %s: %w", name, execID, err)
+		}
+		if rec == nil || rec.Fired {
+			continue
+		}
+		if len(rec.Arrivals) >= need {
+			if err := b.fire(rec, t); err != nil {
+				return nil, err
+			}
+			return b.plan(), nil
+		}
+		unsatisfied = append(unsatisfied, rec)
+	}
+	for _, rec := range unsatisfied {
+		// The branches that were to reach this join ended elsewhere.
+		rec.State = Error
+		rec.Fired = true
+		rec.StateInfo = fmt.Sprintf("join of task %s can never be satisfied: %d of %d inbound tasks arrived",
+			rec.Name, len(rec.Arrivals), b.graph.joinNeed(b.wf, b.wf.Tasks[rec.Name]))
+		rec.Finished = b.now
+		b.putTask(rec)
+		b.head.Errors++
+		if b.head.ErrorInfo == "" {
+			b.head.ErrorInfo = rec.StateInfo
+		}
+	}
+	leaves, err := r.Leaves(ctx, execID)
+	if err != nil {
+		return nil, fmt.Errorf("load branch ends of %s: %w", execID, err)
+	}
+	sort.Slice(leaves, func(i, j int) bool { return leaves[i].Seq < leaves[j].Seq })
+	final := map[string]any{}
+	for _, l := range leaves {
+		for k, v := range l.Ctx {
+			final[k] = v
+		}
+	}
+	if b.head.Errors > 0 {
+		b.finish(Error, b.head.ErrorInfo, final)
+	} else {
+		b.finish(Success, "", final)
+	}
+	return b.plan(), nil
+}
+
+// ---------------------------------------------------------------- control
+
+// Pause pauses a running execution: running actions finish, nothing new starts.
+func (e *Engine) Pause(ctx context.Context, r Reader, execID string) (*Plan, error) {
+	b, err := e.load(ctx, r, execID)
+	if err != nil {
+		return nil, err
+	}
+	if b.head.State != Running {
+		return nil, fmt.Errorf("pause execution %s in state %s: %w", execID, b.head.State, ErrInvalidState)
+	}
+	b.pauseHead("paused by request")
+	return b.plan(), nil
+}
+
+// Resume continues a paused execution, starting the tasks held while it was paused.
+func (e *Engine) Resume(ctx context.Context, r Reader, execID string) (*Plan, error) {
+	b, err := e.load(ctx, r, execID)
+	if err != nil {
+		return nil, err
+	}
+	if b.head.State != Paused {
+		return nil, fmt.Errorf("resume execution %s in state %s: %w", execID, b.head.State, ErrInvalidState)
+	}
+	h := *b.head
+	h.State, h.StateInfo = Running, ""
+	b.head = &h
+	b.putHead = true
+	tasks, err := r.Tasks(ctx, execID)
+	if err != nil {
+		return nil, fmt.Errorf("load tasks of %s: %w", execID, err)
+	}
+	for _, rec := range tasks {
+		t := b.wf.Tasks[rec.Name]
+		if t == nil {
+			continue
+		}
+		switch {
+		case rec.State == Idle:
+			// A task held by its own pause-before keeps Pending "paused",
+			// so begin does not pause again.
+			mark := len(b.cmds)
+			if err := b.begin(rec, t); err != nil {
+				return nil, err
+			}
+			rec.Outbox = clone(b.cmds[mark:])
+			b.putTask(rec)
+		case rec.State == RunningDelayed && (rec.Pending == string(TimerRetry) || rec.Pending == string(TimerWaitBefore)):
+			// Its timer may have come back while paused and been dropped.
+			b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: -1,
+				Attempt: rec.Attempt, Timer: TimerKind(rec.Pending), Delay: 0})
+		}
+	}
+	p := b.plan()
+	// Everything may have finished while paused; only a running execution
+	// can be finalised, so look again now.
+	p.CheckFinal = true
+	return p, nil
+}
+
+// Cancel ends an execution as CANCELLED; results that arrive later are ignored.
+func (e *Engine) Cancel(ctx context.Context, r Reader, execID string) (*Plan, error) {
+	b, err := e.load(ctx, r, execID)
+	if err != nil {
+		return nil, err
+	}
+	if b.head.State.Terminal() {
+		return nil, fmt.Errorf("cancel execution %s in state %s: %w", execID, b.head.State, ErrInvalidState)
+	}
+	h := *b.head
+	h.State, h.StateInfo = Cancelled, "cancelled by request"
+	b.head = &h
+	b.putHead = true
+	b.cmds = append(b.cmds, Command{Kind: Finished, Exec: execID, Slot: -1})
+	if h.Parent != "" {
+		b.cmds = append(b.cmds, Command{Kind: ReportParent, Exec: execID, Slot: -1, Result: &Result{
+			Exec: h.Parent, Task: h.ParentTask, Slot: -1, Attempt: h.ParentAttempt, Error: "sub-workflow " + h.ID + " was cancelled"}})
+	}
+	return b.plan(), nil
+}
+
+// Rerun runs a failed task again (Mistral's task rerun): a plain task gets a
+// new attempt; a with-items task reruns only its failed items. The execution
+// returns to RUNNING.
+func (e *Engine) Rerun(ctx context.Context, r Reader, execID, key string) (*Plan, error) {
+	b, err := e.load(ctx, r, execID)
+	if err != nil {
+		return nil, err
+	}
+	if b.head.State != Error {
+		return nil, fmt.Errorf("rerun a task of execution %s in state %s (must be ERROR): %w", execID, b.head.State, ErrInvalidState)
+	}
+	rec, err := r.Task(ctx, execID, key)
+	if err != nil {
+		return nil, fmt.Errorf("load task %s of %s: %w", key, execID, err)
+	}
+	if rec == nil {
+		return nil, fmt.Errorf("task %s of %s: %w", key, execID, ErrNotFound)
+	}
+	if rec.State != Error {
+		return nil, fmt.Errorf("rerun task %s in state %s (must be ERROR): %w", key, rec.State, ErrInvalidState)
+	}
+	t := b.wf.Tasks[rec.Name]
+	h := *b.head
+	h.State, h.StateInfo, h.ErrorInfo = Running, "", ""
+	if h.Errors > 0 {
+		h.Errors--
+	}
+	h.Active++
+	b.head = &h
+	b.putHead = true
+	rec.State, rec.StateInfo, rec.Outbox = Running, "", nil
+	rec.Attempt++
+	rec.Finished = time.Time{}
+	if rec.Items > 0 {
+		slots, err := r.Slots(ctx, execID, key)
+		if err != nil {
+			return nil, fmt.Errorf("load items of %s: %w", key, err)
+		}
+		items, err := b.items(rec, t)
+		if err != nil {
+			return nil, err
+		}
+		var failed int64
+		for _, s := range slots {
+			if s.State != Error || s.Index >= len(items) {
+				continue
+			}
+			failed++
+			ns := *s
+			ns.State, ns.StateInfo, ns.Result = Running, "", nil
+			ns.Attempt++
+			ns.Rerun = true
+			b.ops = append(b.ops, PutSlot{Slot: &ns, IfVersion: s.Version})
+			if err := b.dispatch(rec, t, ns.Index, ns.Attempt, items[ns.Index]); err != nil {
+				return nil, err
+			}
+		}
+		rec.Failed -= failed
+	} else if err := b.runAttempt(rec, t); err != nil {
+		return nil, err
+	}
+	b.putTask(rec)
+	return b.plan(), nil
+}
+
+// ---------------------------------------------------------------- helpers
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:6])
+}
+
+func copyMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m)+2)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// DefID is the content hash that identifies a definition source.
+func DefID(source []byte) string {
+	sum := sha256.Sum256(source)
+	return hex.EncodeToString(sum[:16])
+}

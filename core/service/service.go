@@ -1,0 +1,586 @@
+// Package service is the host around the lazy engine: it loads state from a
+// store, asks the engine what to do, commits the plan with conditional
+// writes (reloading and recomputing on a conflict), and then carries out the
+// plan's commands over queues. The Lambda functions and the embedded local
+// mode are thin adapters over this package, so both behave the same.
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/actions"
+	"github.com/lazyflow/lazyflow/core/callback"
+	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/store"
+)
+
+// Sender is the sending side of a queue.
+type Sender interface {
+	Send(ctx context.Context, body []byte, delay time.Duration) error
+}
+
+// MaxDelay is the longest delay one message can carry (SQS: 15 minutes);
+// longer timers are chained.
+const MaxDelay = 15 * time.Minute
+
+// Message is what travels on the result queue: an action's result or a timer.
+type Message struct {
+	Result *engine.Result `json:"result,omitempty"`
+	Timer  *engine.Timer  `json:"timer,omitempty"`
+	// Due is when a timer is due; a timer that arrives early (its delay was
+	// longer than one message can carry) is sent again for the rest.
+	Due time.Time `json:"due,omitempty"`
+}
+
+// Service hosts the engine over a store and two queues.
+type Service struct {
+	Store   store.Store
+	Engine  *engine.Engine
+	Tasks   Sender // run-action commands, consumed by runners
+	Results Sender // results and timers, consumed by the engine host
+	Actions *actions.Registry
+	Log     *slog.Logger
+
+	// CallbackKey signs delegate actions' callback tokens; CallbackURL is
+	// the base the token is appended to; CallbackTTL is how long it works.
+	CallbackKey []byte
+	CallbackURL string
+	CallbackTTL time.Duration
+
+	// MaxConflicts bounds reload-and-recompute rounds for one step.
+	MaxConflicts int
+	// OnFinished, if set, is told when an execution reaches a terminal state.
+	OnFinished func(e *engine.Execution)
+	// OnStep, if set, is told of each committed step (for accounting and tests).
+	OnStep func(kind string, ops int)
+
+	defs sync.Map // def id -> *dsl.Document
+}
+
+// New wires a service; the caller sets queues and options.
+func New(st store.Store, reg *actions.Registry, log *slog.Logger) *Service {
+	s := &Service{Store: st, Actions: reg, Log: log, MaxConflicts: 50, CallbackTTL: 24 * time.Hour}
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	s.Engine = &engine.Engine{Defs: defs{s}}
+	return s
+}
+
+type defs struct{ s *Service }
+
+// Doc implements engine.Defs with a cache: a definition id names immutable
+// content, so a parsed document never goes stale.
+func (d defs) Doc(ctx context.Context, id string) (*dsl.Document, error) {
+	if v, ok := d.s.defs.Load(id); ok {
+		return v.(*dsl.Document), nil
+	}
+	def, err := d.s.Store.DefinitionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := dsl.Load(def.Name+".yaml", []byte(def.Source))
+	if err != nil {
+		return nil, fmt.Errorf("stored definition %s no longer loads: %w", id, err)
+	}
+	d.s.defs.Store(id, doc)
+	return doc, nil
+}
+
+// ---------------------------------------------------------------- definitions
+
+// Register validates a workflow file and stores every workflow in it under
+// its name. It returns the names registered.
+func (s *Service) Register(ctx context.Context, file string, source []byte) ([]string, error) {
+	doc, err := dsl.Load(file, source)
+	if err != nil {
+		return nil, err
+	}
+	id := engine.DefID(source)
+	s.defs.Store(id, doc)
+	now := time.Now().UTC()
+	var names []string
+	for _, name := range doc.Order {
+		full := name
+		if doc.Name != "" && !strings.HasPrefix(name, doc.Name+".") {
+			// Workbook workflows are reachable by their short name too.
+			full = name
+		}
+		def := &engine.Definition{Name: full, DefID: id, Source: string(source), Created: now, Updated: now}
+		if err := s.Store.PutDefinition(ctx, def); err != nil {
+			return names, fmt.Errorf("store workflow %s: %w", name, err)
+		}
+		names = append(names, full)
+	}
+	return names, nil
+}
+
+// ---------------------------------------------------------------- executions
+
+// StartRequest asks for a new execution.
+type StartRequest struct {
+	Workflow       string
+	Input          map[string]any
+	Env            map[string]any
+	Target         string // reverse workflows
+	IdempotencyKey string
+	// DefID pins a definition (used for sub-workflows); default: the current one of Workflow.
+	DefID string
+}
+
+// Start starts an execution. With an idempotency key the execution id is
+// derived from the key, so a repeated request finds the first execution
+// (created=false) instead of making a second one.
+func (s *Service) Start(ctx context.Context, r StartRequest) (exec *engine.Execution, created bool, err error) {
+	defID := r.DefID
+	if defID == "" {
+		def, err := s.Store.Definition(ctx, r.Workflow)
+		if err != nil {
+			return nil, false, err
+		}
+		defID = def.DefID
+	}
+	id := newID()
+	if r.IdempotencyKey != "" {
+		id = "ex-" + hashKey(r.Workflow+"\x00"+r.IdempotencyKey)
+	}
+	return s.startID(ctx, id, engine.StartParams{ID: id, DefID: defID, Workflow: r.Workflow, Input: r.Input,
+		Env: r.Env, Target: r.Target, IdempotencyKey: r.IdempotencyKey})
+}
+
+func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams) (*engine.Execution, bool, error) {
+	if cur, err := s.Store.Execution(ctx, id); err != nil {
+		return nil, false, err
+	} else if cur != nil {
+		// A repeat: make sure its first tasks were sent (the first request
+		// may have died between its commit and its sends).
+		return cur, false, s.Recover(ctx, id)
+	}
+	p, err := s.Engine.Start(ctx, s.Store, sp)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.Store.Commit(ctx, p.Ops); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			cur, gerr := s.Store.Execution(ctx, id)
+			if gerr == nil && cur != nil {
+				return cur, false, nil
+			}
+		}
+		return nil, false, fmt.Errorf("commit start of %s: %w", id, err)
+	}
+	s.step("start", len(p.Ops))
+	s.Log.Info("execution started", "execution_id", id, "workflow", sp.Workflow)
+	if err := s.carry(ctx, id, p); err != nil {
+		return p.Exec, true, err
+	}
+	return p.Exec, true, nil
+}
+
+// Recover re-sends the pending commands of every running, unclaimed task of
+// an execution. It is safe at any time: runners claim each attempt once.
+func (s *Service) Recover(ctx context.Context, id string) error {
+	head, err := s.Store.Execution(ctx, id)
+	if err != nil || head == nil || head.State != engine.Running {
+		return err
+	}
+	tasks, err := s.Store.Tasks(ctx, id)
+	if err != nil {
+		return fmt.Errorf("recover %s: %w", id, err)
+	}
+	for _, t := range tasks {
+		if t.State == engine.Running && t.Items == 0 && t.Claimed < t.Attempt {
+			if err := s.carry(ctx, id, &engine.Plan{Commands: ownCommands(t)}); err != nil {
+				return err
+			}
+		}
+		if t.State == engine.Running && t.Items > 0 {
+			slots, err := s.Store.Slots(ctx, id, t.Key)
+			if err != nil {
+				return err
+			}
+			for _, sl := range slots {
+				if sl.State == engine.Running && sl.Claimed < sl.Attempt {
+					if err := s.carry(ctx, id, &engine.Plan{Commands: []engine.Command{{Kind: engine.RunAction,
+						Exec: id, Task: t.Key, Slot: sl.Index, Attempt: sl.Attempt}}}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return s.checkFinal(ctx, id)
+}
+
+// ownCommands picks a task's own run/timer commands out of its outbox.
+func ownCommands(t *engine.Task) []engine.Command {
+	var out []engine.Command
+	for _, c := range t.Outbox {
+		if c.Task == t.Key && (c.Kind == engine.RunAction || c.Kind == engine.StartTimer || c.Kind == engine.StartWorkflow) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Pause, Resume, Cancel and Rerun change an execution on request.
+func (s *Service) Pause(ctx context.Context, id string) (*engine.Execution, error) {
+	return s.control(ctx, id, "pause", func() (*engine.Plan, error) { return s.Engine.Pause(ctx, s.Store, id) })
+}
+
+// Resume continues a paused execution.
+func (s *Service) Resume(ctx context.Context, id string) (*engine.Execution, error) {
+	e, err := s.control(ctx, id, "resume", func() (*engine.Plan, error) { return s.Engine.Resume(ctx, s.Store, id) })
+	if err != nil {
+		return nil, err
+	}
+	// Tasks whose messages runners dropped while paused are sent again.
+	return e, s.Recover(ctx, id)
+}
+
+// Cancel cancels an execution.
+func (s *Service) Cancel(ctx context.Context, id string) (*engine.Execution, error) {
+	return s.control(ctx, id, "cancel", func() (*engine.Plan, error) { return s.Engine.Cancel(ctx, s.Store, id) })
+}
+
+// Rerun runs a failed task of a failed execution again.
+func (s *Service) Rerun(ctx context.Context, id, task string) (*engine.Execution, error) {
+	return s.control(ctx, id, "rerun", func() (*engine.Plan, error) { return s.Engine.Rerun(ctx, s.Store, id, task) })
+}
+
+func (s *Service) control(ctx context.Context, id, kind string, fn func() (*engine.Plan, error)) (*engine.Execution, error) {
+	p, err := s.apply(ctx, id, kind, fn)
+	if err != nil {
+		return nil, err
+	}
+	s.Log.Info("execution "+kind, "execution_id", id)
+	if p.Exec != nil {
+		return p.Exec, nil
+	}
+	return s.Store.Execution(ctx, id)
+}
+
+// ---------------------------------------------------------------- engine host
+
+// HandleMessage handles one result-queue message. An error means the message
+// should come back (the step did not commit).
+func (s *Service) HandleMessage(ctx context.Context, body []byte) error {
+	var m Message
+	if err := json.Unmarshal(body, &m); err != nil {
+		return fmt.Errorf("%w: decode result message: %v", ErrPoison, err)
+	}
+	switch {
+	case m.Result != nil:
+		return s.HandleResult(ctx, *m.Result)
+	case m.Timer != nil:
+		if !m.Due.IsZero() {
+			if left := time.Until(m.Due); left > time.Second {
+				return s.sendTimer(ctx, *m.Timer, left, m.Due)
+			}
+		}
+		_, err := s.apply(ctx, m.Timer.Exec, "timer", func() (*engine.Plan, error) { return s.Engine.Fire(ctx, s.Store, *m.Timer) })
+		return err
+	}
+	return fmt.Errorf("%w: result message has neither result nor timer", ErrPoison)
+}
+
+// ErrPoison marks a message that can never be processed; hosts delete it
+// (or let it reach the dead-letter queue) instead of retrying.
+var ErrPoison = errors.New("unprocessable message")
+
+// HandleResult applies one action result.
+func (s *Service) HandleResult(ctx context.Context, r engine.Result) error {
+	_, err := s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.Complete(ctx, s.Store, r) })
+	if errors.Is(err, engine.ErrNotFound) {
+		return fmt.Errorf("%w: %v", ErrPoison, err)
+	}
+	return err
+}
+
+// apply runs one engine step to a committed plan and carries it out.
+func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error)) (*engine.Plan, error) {
+	for round := 0; ; round++ {
+		p, err := fn()
+		if err != nil {
+			return nil, err
+		}
+		if len(p.Ops) > 0 {
+			err = s.Store.Commit(ctx, p.Ops)
+			if errors.Is(err, store.ErrConflict) && round < s.MaxConflicts {
+				backoff(ctx, round)
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s for execution %s: commit: %w", kind, execID, err)
+			}
+			s.step(kind, len(p.Ops))
+		}
+		return p, s.carry(ctx, execID, p)
+	}
+}
+
+func (s *Service) step(kind string, ops int) {
+	if s.OnStep != nil {
+		s.OnStep(kind, ops)
+	}
+}
+
+// backoff sleeps a jittered, growing, bounded time before a recompute.
+func backoff(ctx context.Context, round int) {
+	max := int64(1) << min(round, 7) // up to 128 ms
+	n, _ := rand.Int(rand.Reader, big.NewInt(max*1000))
+	t := time.NewTimer(time.Duration(n.Int64()) * time.Microsecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// carry carries out a committed plan's commands.
+func (s *Service) carry(ctx context.Context, execID string, p *engine.Plan) error {
+	var errs []error
+	for _, c := range p.Commands {
+		if err := s.command(ctx, c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if p.CheckFinal {
+		if err := s.checkFinal(ctx, execID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Service) command(ctx context.Context, c engine.Command) error {
+	switch c.Kind {
+	case engine.RunAction:
+		body, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("encode action of task %s: %w", c.Task, err)
+		}
+		return s.Tasks.Send(ctx, body, 0)
+	case engine.StartTimer:
+		d := time.Duration(c.Delay * float64(time.Second))
+		return s.sendTimer(ctx, engine.Timer{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, Kind: c.Timer}, d, time.Now().Add(d))
+	case engine.CheckJoin:
+		_, err := s.apply(ctx, c.Exec, "join", func() (*engine.Plan, error) { return s.Engine.CheckJoin(ctx, s.Store, c.Exec, c.Task) })
+		return err
+	case engine.CheckItems:
+		_, err := s.apply(ctx, c.Exec, "items", func() (*engine.Plan, error) { return s.Engine.CheckItems(ctx, s.Store, c.Exec, c.Task) })
+		return err
+	case engine.StartWorkflow:
+		root := c.Exec
+		if head, err := s.Store.Execution(ctx, c.Exec); err == nil && head != nil && head.Root != "" {
+			root = head.Root
+		}
+		_, _, err := s.startID(ctx, c.ChildID, engine.StartParams{ID: c.ChildID, DefID: c.DefID, Workflow: c.Workflow,
+			Input: c.Input, Parent: c.Exec, ParentTask: c.Task, ParentAttempt: c.Attempt, Root: root})
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			// A child that cannot start is an error result of the parent's task.
+			return s.HandleResult(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt,
+				Error: fmt.Sprintf("start sub-workflow %s: %v", c.Workflow, err)})
+		}
+		return nil
+	case engine.ReportParent:
+		if c.Result == nil {
+			return nil
+		}
+		return s.HandleResult(ctx, *c.Result)
+	case engine.Finished:
+		e, err := s.Store.Execution(ctx, c.Exec)
+		if err != nil {
+			return err
+		}
+		if e != nil {
+			s.Log.Info("execution finished", "execution_id", e.ID, "workflow", e.Workflow, "state", e.State, "state_info", e.StateInfo)
+			if s.OnFinished != nil {
+				s.OnFinished(e)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown command %q", c.Kind)
+}
+
+func (s *Service) sendTimer(ctx context.Context, t engine.Timer, d time.Duration, due time.Time) error {
+	m := Message{Timer: &t}
+	if d > MaxDelay {
+		d, m.Due = MaxDelay, due
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return s.Results.Send(ctx, body, d)
+}
+
+// checkFinal finalises an execution whose work count reached zero.
+func (s *Service) checkFinal(ctx context.Context, id string) error {
+	head, err := s.Store.Execution(ctx, id)
+	if err != nil {
+		return fmt.Errorf("check end of %s: %w", id, err)
+	}
+	if head == nil || head.State != engine.Running || head.Active != 0 {
+		return nil
+	}
+	_, err = s.apply(ctx, id, "finalize", func() (*engine.Plan, error) { return s.Engine.Finalize(ctx, s.Store, id) })
+	return err
+}
+
+// ---------------------------------------------------------------- runner
+
+// RunTask is the runner's side: check the attempt is still wanted, claim it,
+// run the action, and send its result — success or error — to the engine.
+func (s *Service) RunTask(ctx context.Context, body []byte) error {
+	var c engine.Command
+	if err := json.Unmarshal(body, &c); err != nil || c.Kind != engine.RunAction {
+		return fmt.Errorf("%w: decode task message: %v", ErrPoison, err)
+	}
+	log := s.Log.With("execution_id", c.Exec, "task", c.Task, "slot", c.Slot, "attempt", c.Attempt, "action", c.Action)
+	head, err := s.Store.Execution(ctx, c.Exec)
+	if err != nil {
+		return fmt.Errorf("load execution %s: %w", c.Exec, err)
+	}
+	if head == nil || head.State != engine.Running {
+		// Paused: Resume sends it again; finished or gone: nothing to do.
+		log.Info("action not run: execution not running")
+		return nil
+	}
+	if c.Action == "" {
+		// A recovery message names only the attempt; its details are on the record.
+		if err := s.fillCommand(ctx, &c); err != nil {
+			return err
+		}
+	}
+	err = s.Store.ClaimAttempt(ctx, store.ClaimParams{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt})
+	if errors.Is(err, store.ErrConflict) {
+		log.Info("action not run: attempt already claimed or superseded")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("claim %s/%s attempt %d: %w", c.Exec, c.Task, c.Attempt, err)
+	}
+	actx := ctx
+	if c.Deadline > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, time.Duration(c.Deadline)*time.Second)
+		defer cancel()
+	}
+	started := time.Now()
+	out, async, aerr := s.Actions.Run(actx, c.Action, c.Input, func() (actions.Callback, error) { return s.callbackFor(c) })
+	if async && aerr == nil {
+		log.Info("delegate action started", "duration_ms", time.Since(started).Milliseconds())
+		return nil
+	}
+	res := engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: aerr == nil, Output: out}
+	if aerr != nil {
+		res.Error = aerr.Error()
+	}
+	log.Info("action done", "ok", res.OK, "duration_ms", time.Since(started).Milliseconds())
+	return s.SendResult(ctx, res)
+}
+
+// SendResult puts a result on the result queue.
+func (s *Service) SendResult(ctx context.Context, r engine.Result) error {
+	body, err := json.Marshal(Message{Result: &r})
+	if err != nil {
+		// An output that cannot be encoded is the action's error, not a lost result.
+		body, _ = json.Marshal(Message{Result: &engine.Result{Exec: r.Exec, Task: r.Task, Slot: r.Slot, Attempt: r.Attempt,
+			Error: fmt.Sprintf("action output cannot be encoded as JSON: %v", err)}})
+	}
+	return s.Results.Send(ctx, body, 0)
+}
+
+func (s *Service) fillCommand(ctx context.Context, c *engine.Command) error {
+	t, err := s.Store.Task(ctx, c.Exec, c.Task)
+	if err != nil || t == nil {
+		return fmt.Errorf("load task %s of %s: %v", c.Task, c.Exec, err)
+	}
+	outbox := t.Outbox
+	if c.Slot >= 0 {
+		sl, err := s.Store.Slot(ctx, c.Exec, c.Task, c.Slot)
+		if err != nil || sl == nil {
+			return fmt.Errorf("load item %d of %s: %v", c.Slot, c.Task, err)
+		}
+		outbox = append(append([]engine.Command(nil), sl.Outbox...), outbox...)
+	}
+	for _, o := range outbox {
+		if o.Kind == engine.RunAction && o.Task == c.Task && o.Slot == c.Slot && o.Attempt == c.Attempt {
+			*c = o
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: no pending action for %s/%s item %d attempt %d", ErrPoison, c.Exec, c.Task, c.Slot, c.Attempt)
+}
+
+func (s *Service) callbackFor(c engine.Command) (actions.Callback, error) {
+	if len(s.CallbackKey) == 0 {
+		return actions.Callback{}, errors.New("delegate actions need a callback key (LAZYFLOW_CALLBACK_KEY or the deployment secret)")
+	}
+	exp := time.Now().Add(s.CallbackTTL).Unix()
+	tok, err := callback.Sign(s.CallbackKey, callback.Claims{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, Expires: exp})
+	if err != nil {
+		return actions.Callback{}, err
+	}
+	return actions.Callback{URL: s.CallbackURL + tok, Token: tok, Expires: exp}, nil
+}
+
+// Callback errors.
+var (
+	ErrCallbackRejected = errors.New("callback rejected")
+	ErrCallbackStale    = errors.New("callback for an attempt that is no longer running")
+)
+
+// Callback completes a delegate action from a signed token.
+func (s *Service) Callback(ctx context.Context, token string, ok bool, output any, errMsg string) error {
+	c, err := callback.Verify(s.CallbackKey, token, time.Now())
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrCallbackRejected, err)
+	}
+	if err := s.attemptRunning(ctx, c); err != nil {
+		return err
+	}
+	return s.HandleResult(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: ok, Output: output, Error: errMsg})
+}
+
+func (s *Service) attemptRunning(ctx context.Context, c callback.Claims) error {
+	if c.Slot >= 0 {
+		sl, err := s.Store.Slot(ctx, c.Exec, c.Task, c.Slot)
+		if err != nil {
+			return err
+		}
+		if sl == nil || sl.State != engine.Running || sl.Attempt != c.Attempt {
+			return ErrCallbackStale
+		}
+		return nil
+	}
+	t, err := s.Store.Task(ctx, c.Exec, c.Task)
+	if err != nil {
+		return err
+	}
+	if t == nil || t.State != engine.Running || t.Attempt != c.Attempt {
+		return ErrCallbackStale
+	}
+	return nil
+}
+
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "ex-" + hex.EncodeToString(b[:])
+}
+
+func hashKey(s string) string { return engine.DefID([]byte(s)) }

@@ -1,0 +1,381 @@
+// Package kvstore implements store.Store over any ordered, transactional
+// key-value backend. The in-memory driver (NewMemory) and the durable
+// embedded driver (boltstore) are this package over two backends, so the
+// conditional-write rules live in one place.
+//
+// Layout: every record has a partition key (an execution id, or "~def" /
+// "~exec" for definitions and the execution index) and a sort key:
+//
+//	<exec>  H                     the execution head
+//	<exec>  T#<task key>          a task execution
+//	<exec>  S#<task key>#<index>  a with-items slot (index zero-padded)
+//	<exec>  L#<seq>#<task key>    a branch end (leaf), for the final context
+//	~def    N#<name>              the current definition of a workflow
+//	~def    I#<def id>            a definition by content id
+//	~exec   <inverted time>#<id>  index of executions, newest first
+package kvstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/store"
+)
+
+// Tx is one transaction of a backend.
+type Tx interface {
+	Get(pk, sk string) ([]byte, error) // nil, nil when absent
+	Put(pk, sk string, v []byte) error
+	// Scan calls fn for each record of pk whose sort key starts with prefix, in order.
+	Scan(pk, prefix string, fn func(sk string, v []byte) error) error
+}
+
+// Backend runs transactions.
+type Backend interface {
+	Update(fn func(Tx) error) error // read-write, atomic
+	View(fn func(Tx) error) error   // read-only snapshot
+	Close() error
+}
+
+// Store is store.Store over a Backend.
+type Store struct {
+	b Backend
+	// MaxValue is the largest encoded record accepted (default 4 MiB).
+	MaxValue int
+}
+
+// New wraps a backend.
+func New(b Backend) *Store { return &Store{b: b, MaxValue: 4 << 20} }
+
+var _ store.Store = (*Store)(nil)
+
+const (
+	defPK   = "~def"
+	indexPK = "~exec"
+	headSK  = "H"
+)
+
+func taskSK(key string) string          { return "T#" + key }
+func slotSK(task string, i int) string  { return fmt.Sprintf("S#%s#%08d", task, i) }
+func leafSK(seq int64, t string) string { return fmt.Sprintf("L#%012d#%s", seq, t) }
+func indexSK(e *engine.Execution) string {
+	return fmt.Sprintf("%019d#%s", math.MaxInt64-e.Created.UnixNano(), e.ID)
+}
+
+func get[T any](tx Tx, pk, sk string) (*T, error) {
+	raw, err := tx.Get(pk, sk)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	v := new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, fmt.Errorf("decode %s/%s: %w", pk, sk, err)
+	}
+	return v, nil
+}
+
+func (s *Store) put(tx Tx, pk, sk string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s/%s: %w", pk, sk, err)
+	}
+	if s.MaxValue > 0 && len(raw) > s.MaxValue {
+		return fmt.Errorf("record %s/%s is %d bytes (limit %d): %w", pk, sk, len(raw), s.MaxValue, store.ErrTooLarge)
+	}
+	return tx.Put(pk, sk, raw)
+}
+
+func conflict(format string, a ...any) error {
+	return fmt.Errorf(format+": %w", append(a, store.ErrConflict)...)
+}
+
+func validID(id string) error {
+	if id == "" || strings.HasPrefix(id, "~") {
+		return fmt.Errorf("invalid execution id %q: %w", id, engine.ErrInvalidInput)
+	}
+	return nil
+}
+
+// Commit implements store.Store.
+func (s *Store) Commit(ctx context.Context, ops []engine.Op) error {
+	return s.b.Update(func(tx Tx) error {
+		for _, op := range ops {
+			if err := s.apply(tx, op); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) apply(tx Tx, op engine.Op) error {
+	switch o := op.(type) {
+	case engine.PutExecution:
+		if err := validID(o.Exec.ID); err != nil {
+			return err
+		}
+		cur, err := get[engine.Execution](tx, o.Exec.ID, headSK)
+		if err != nil {
+			return err
+		}
+		if cur == nil && o.IfVersion != 0 || cur != nil && cur.Version != o.IfVersion {
+			return conflict("execution %s changed", o.Exec.ID)
+		}
+		e := *o.Exec
+		e.Version = o.IfVersion + 1
+		if cur == nil {
+			if err := s.put(tx, indexPK, indexSK(&e), map[string]string{"id": e.ID}); err != nil {
+				return err
+			}
+		}
+		return s.put(tx, e.ID, headSK, &e)
+	case engine.AddExecution:
+		cur, err := get[engine.Execution](tx, o.ID, headSK)
+		if err != nil {
+			return err
+		}
+		if cur == nil || cur.State != o.IfState {
+			return conflict("execution %s is not %s", o.ID, o.IfState)
+		}
+		cur.Active += o.Active
+		cur.Errors += o.Errors
+		cur.Seq += o.Seq
+		if cur.ErrorInfo == "" {
+			cur.ErrorInfo = o.ErrorInfo
+		}
+		cur.Version++
+		return s.put(tx, o.ID, headSK, cur)
+	case engine.PutTask:
+		cur, err := get[engine.Task](tx, o.Task.Exec, taskSK(o.Task.Key))
+		if err != nil {
+			return err
+		}
+		if cur == nil && o.IfVersion != 0 || cur != nil && cur.Version != o.IfVersion {
+			return conflict("task %s of %s changed", o.Task.Key, o.Task.Exec)
+		}
+		t := *o.Task
+		t.Version = o.IfVersion + 1
+		if cur != nil && cur.Claimed > t.Claimed {
+			t.Claimed = cur.Claimed // claims are written by runners, not by the engine
+		}
+		return s.put(tx, t.Exec, taskSK(t.Key), &t)
+	case engine.AddItems:
+		cur, err := get[engine.Task](tx, o.Exec, taskSK(o.Key))
+		if err != nil {
+			return err
+		}
+		if cur == nil || cur.State != engine.Running {
+			return conflict("with-items task %s of %s is not running", o.Key, o.Exec)
+		}
+		cur.Done += o.Done
+		cur.Failed += o.Failed
+		cur.Version++
+		return s.put(tx, o.Exec, taskSK(o.Key), cur)
+	case engine.ArriveJoin:
+		cur, err := get[engine.Task](tx, o.Exec, taskSK(o.Key))
+		if err != nil {
+			return err
+		}
+		if cur == nil {
+			cur = &engine.Task{Exec: o.Exec, Key: o.Key, Name: o.Name, State: engine.Waiting, Pending: "join"}
+		}
+		if _, dup := cur.Arrivals[o.From]; dup {
+			return conflict("branch %s already arrived at join %s of %s", o.From, o.Key, o.Exec)
+		}
+		if cur.Arrivals == nil {
+			cur.Arrivals = map[string]map[string]any{}
+		}
+		cur.Arrivals[o.From] = o.Ctx
+		if cur.Arrivals[o.From] == nil {
+			cur.Arrivals[o.From] = map[string]any{}
+		}
+		cur.Version++
+		return s.put(tx, o.Exec, taskSK(o.Key), cur)
+	case engine.PutSlot:
+		sk := slotSK(o.Slot.Task, o.Slot.Index)
+		cur, err := get[engine.Slot](tx, o.Slot.Exec, sk)
+		if err != nil {
+			return err
+		}
+		if cur == nil && o.IfVersion != 0 || cur != nil && cur.Version != o.IfVersion {
+			return conflict("item %d of task %s of %s changed", o.Slot.Index, o.Slot.Task, o.Slot.Exec)
+		}
+		sl := *o.Slot
+		sl.Version = o.IfVersion + 1
+		if cur != nil && cur.Claimed > sl.Claimed {
+			sl.Claimed = cur.Claimed
+		}
+		return s.put(tx, sl.Exec, sk, &sl)
+	case engine.PutLeaf:
+		return s.put(tx, o.Leaf.Exec, leafSK(o.Leaf.Seq, o.Leaf.Task), o.Leaf)
+	}
+	return fmt.Errorf("unknown op %T", op)
+}
+
+// ClaimAttempt implements store.Store.
+func (s *Store) ClaimAttempt(ctx context.Context, p store.ClaimParams) error {
+	return s.b.Update(func(tx Tx) error {
+		if p.Slot >= 0 {
+			sk := slotSK(p.Task, p.Slot)
+			cur, err := get[engine.Slot](tx, p.Exec, sk)
+			if err != nil {
+				return err
+			}
+			if cur == nil || cur.State != engine.Running || cur.Attempt != p.Attempt || cur.Claimed >= p.Attempt {
+				return conflict("item %d of task %s of %s attempt %d is not claimable", p.Slot, p.Task, p.Exec, p.Attempt)
+			}
+			cur.Claimed = p.Attempt
+			return s.put(tx, p.Exec, sk, cur)
+		}
+		cur, err := get[engine.Task](tx, p.Exec, taskSK(p.Task))
+		if err != nil {
+			return err
+		}
+		if cur == nil || cur.State != engine.Running || cur.Pending != "" || cur.Attempt != p.Attempt || cur.Claimed >= p.Attempt {
+			return conflict("task %s of %s attempt %d is not claimable", p.Task, p.Exec, p.Attempt)
+		}
+		cur.Claimed = p.Attempt
+		return s.put(tx, p.Exec, taskSK(p.Task), cur)
+	})
+}
+
+func (s *Store) view(fn func(Tx) error) error { return s.b.View(fn) }
+
+// Execution implements engine.Reader.
+func (s *Store) Execution(ctx context.Context, id string) (e *engine.Execution, err error) {
+	err = s.view(func(tx Tx) error { e, err = get[engine.Execution](tx, id, headSK); return err })
+	return e, err
+}
+
+// Task implements engine.Reader.
+func (s *Store) Task(ctx context.Context, exec, key string) (t *engine.Task, err error) {
+	err = s.view(func(tx Tx) error { t, err = get[engine.Task](tx, exec, taskSK(key)); return err })
+	return t, err
+}
+
+// Slot implements engine.Reader.
+func (s *Store) Slot(ctx context.Context, exec, task string, i int) (sl *engine.Slot, err error) {
+	err = s.view(func(tx Tx) error { sl, err = get[engine.Slot](tx, exec, slotSK(task, i)); return err })
+	return sl, err
+}
+
+func scanAll[T any](s *Store, pk, prefix string) ([]*T, error) {
+	var out []*T
+	err := s.view(func(tx Tx) error {
+		return tx.Scan(pk, prefix, func(sk string, raw []byte) error {
+			v := new(T)
+			if err := json.Unmarshal(raw, v); err != nil {
+				return fmt.Errorf("decode %s/%s: %w", pk, sk, err)
+			}
+			out = append(out, v)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Slots implements engine.Reader.
+func (s *Store) Slots(ctx context.Context, exec, task string) ([]*engine.Slot, error) {
+	return scanAll[engine.Slot](s, exec, "S#"+task+"#")
+}
+
+// Tasks implements engine.Reader.
+func (s *Store) Tasks(ctx context.Context, exec string) ([]*engine.Task, error) {
+	ts, err := scanAll[engine.Task](s, exec, "T#")
+	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Seq < ts[j].Seq })
+	return ts, err
+}
+
+// Leaves implements engine.Reader.
+func (s *Store) Leaves(ctx context.Context, exec string) ([]*engine.Leaf, error) {
+	return scanAll[engine.Leaf](s, exec, "L#")
+}
+
+// PutDefinition implements store.Store.
+func (s *Store) PutDefinition(ctx context.Context, d *engine.Definition) error {
+	return s.b.Update(func(tx Tx) error {
+		cur, err := get[engine.Definition](tx, defPK, "N#"+d.Name)
+		if err != nil {
+			return err
+		}
+		nd := *d
+		if cur != nil {
+			nd.Created = cur.Created
+		}
+		if err := s.put(tx, defPK, "N#"+d.Name, &nd); err != nil {
+			return err
+		}
+		return s.put(tx, defPK, "I#"+d.DefID, &nd)
+	})
+}
+
+// Definition implements store.Store.
+func (s *Store) Definition(ctx context.Context, name string) (d *engine.Definition, err error) {
+	err = s.view(func(tx Tx) error { d, err = get[engine.Definition](tx, defPK, "N#"+name); return err })
+	if err == nil && d == nil {
+		err = fmt.Errorf("workflow %q: %w", name, store.ErrNotFound)
+	}
+	return d, err
+}
+
+// DefinitionByID implements store.Store.
+func (s *Store) DefinitionByID(ctx context.Context, id string) (d *engine.Definition, err error) {
+	err = s.view(func(tx Tx) error { d, err = get[engine.Definition](tx, defPK, "I#"+id); return err })
+	if err == nil && d == nil {
+		err = fmt.Errorf("definition %s: %w", id, store.ErrNotFound)
+	}
+	return d, err
+}
+
+// ListDefinitions implements store.Store.
+func (s *Store) ListDefinitions(ctx context.Context) ([]*engine.Definition, error) {
+	return scanAll[engine.Definition](s, defPK, "N#")
+}
+
+// ListExecutions implements store.Store.
+func (s *Store) ListExecutions(ctx context.Context, p store.ListParams) (*store.ExecutionPage, error) {
+	limit := p.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	page := &store.ExecutionPage{}
+	errStop := errors.New("page full")
+	err := s.view(func(tx Tx) error {
+		return tx.Scan(indexPK, "", func(sk string, raw []byte) error {
+			if p.Cursor != "" && sk <= p.Cursor {
+				return nil
+			}
+			id := sk[strings.IndexByte(sk, '#')+1:]
+			e, err := get[engine.Execution](tx, id, headSK)
+			if err != nil || e == nil {
+				return err
+			}
+			if p.Workflow != "" && e.Workflow != p.Workflow || p.State != "" && e.State != p.State {
+				return nil
+			}
+			if len(page.Executions) == limit {
+				return errStop
+			}
+			page.Executions = append(page.Executions, e)
+			page.Next = sk
+			return nil
+		})
+	})
+	if errors.Is(err, errStop) {
+		return page, nil
+	}
+	page.Next = ""
+	return page, err
+}
+
+// Close implements store.Store.
+func (s *Store) Close() error { return s.b.Close() }
+
+var _ = time.Now

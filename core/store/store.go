@@ -1,0 +1,80 @@
+// Package store defines what Lazyflow needs from a database: the engine's
+// Reader, an atomic conditional Commit of the engine's ops, and the few
+// queries the API and the runners make. Drivers: memstore (tests and
+// `lazyflow run`), boltstore (the durable embedded default) and, outside
+// core, the DynamoDB driver. Every driver passes the suite in storetest.
+//
+// Drivers return the sentinel errors below, never a raw database error, so
+// hosts can decide what to retry.
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/lazyflow/lazyflow/core/engine"
+)
+
+// Sentinel errors every driver returns (wrapped with context).
+var (
+	// ErrConflict: a condition of a commit or claim failed; reload and recompute.
+	ErrConflict = errors.New("conflict")
+	// ErrNotFound: the record does not exist.
+	ErrNotFound = engine.ErrNotFound
+	// ErrTooLarge: a value exceeds what the store accepts, even offloaded.
+	ErrTooLarge = errors.New("value too large")
+	// ErrUnavailable: the database could not be reached or throttled us past
+	// the retries; the operation may be retried later.
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+// Store is the interface every driver implements.
+type Store interface {
+	engine.Reader
+
+	// Commit applies ops atomically: all conditions hold and every op is
+	// written, or nothing is written and the error wraps ErrConflict.
+	Commit(ctx context.Context, ops []engine.Op) error
+
+	// ClaimAttempt marks attempt of a task (slot < 0) or of one with-items
+	// slot as taken by a runner. It succeeds once per attempt, and only while
+	// the record is RUNNING at that attempt; otherwise ErrConflict.
+	ClaimAttempt(ctx context.Context, p ClaimParams) error
+
+	// PutDefinition stores a workflow source under its name (replacing the
+	// previous one) and under its content id (never replaced: running
+	// executions keep the definition they started with).
+	PutDefinition(ctx context.Context, def *engine.Definition) error
+	// Definition returns the current definition of a workflow name.
+	Definition(ctx context.Context, name string) (*engine.Definition, error)
+	// DefinitionByID returns a definition by content id.
+	DefinitionByID(ctx context.Context, defID string) (*engine.Definition, error)
+	ListDefinitions(ctx context.Context) ([]*engine.Definition, error)
+
+	// ListExecutions lists heads newest first, filtered, one page at a time.
+	ListExecutions(ctx context.Context, p ListParams) (*ExecutionPage, error)
+
+	Close() error
+}
+
+// ClaimParams names one action attempt.
+type ClaimParams struct {
+	Exec    string
+	Task    string
+	Slot    int
+	Attempt int
+}
+
+// ListParams filters and pages ListExecutions.
+type ListParams struct {
+	Workflow string // "" for all
+	State    engine.State
+	Limit    int    // default 100
+	Cursor   string // from the previous page
+}
+
+// ExecutionPage is one page of executions.
+type ExecutionPage struct {
+	Executions []*engine.Execution
+	Next       string // "" on the last page
+}
