@@ -203,7 +203,10 @@ func bSelectMany(c *callCtx) (any, error) {
 			return nil, err
 		}
 		if sub, ok := v.([]any); ok {
-			if err := c.ev.checkList(len(out)+len(sub), "selectMany()"); err != nil {
+			if err := c.ev.limitList(len(out)+len(sub), "selectMany()"); err != nil {
+				return nil, err
+			}
+			if err := c.ev.charge(len(sub)); err != nil {
 				return nil, err
 			}
 			out = append(out, sub...)
@@ -629,11 +632,11 @@ func bJoin(c *callCtx) (any, error) {
 	for i, e := range l {
 		parts[i] = yaqlStr(e)
 		n += len(parts[i])
-		if err := c.ev.checkStr(n, "join()"); err != nil {
+		if err := c.ev.limitStr(n, "join()"); err != nil {
 			return nil, err
 		}
 	}
-	return strings.Join(parts, s), nil
+	return strings.Join(parts, s), c.ev.charge(n / 64)
 }
 
 func bAny(c *callCtx) (any, error) {
@@ -713,7 +716,10 @@ func bFlatten(c *callCtx) (any, error) {
 				}
 				continue
 			}
-			if err := c.ev.checkList(len(out)+1, "flatten()"); err != nil {
+			if err := c.ev.limitList(len(out)+1, "flatten()"); err != nil {
+				return err
+			}
+			if err := c.ev.charge(1); err != nil {
 				return err
 			}
 			out = append(out, e)
@@ -903,7 +909,10 @@ func bConcat(c *callCtx) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := c.ev.checkList(len(out)+len(l), "concat()"); err != nil {
+			if err := c.ev.limitList(len(out)+len(l), "concat()"); err != nil {
+				return nil, err
+			}
+			if err := c.ev.charge(len(l)); err != nil {
 				return nil, err
 			}
 			out = append(out, l...)
@@ -919,12 +928,12 @@ func bConcat(c *callCtx) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := c.ev.checkStr(b.Len()+len(s), "concat()"); err != nil {
+		if err := c.ev.limitStr(b.Len()+len(s), "concat()"); err != nil {
 			return nil, err
 		}
 		b.WriteString(s)
 	}
-	return b.String(), nil
+	return b.String(), c.ev.charge(b.Len() / 64)
 }
 
 func bReverse(c *callCtx) (any, error) {
@@ -1794,11 +1803,11 @@ func bFormat(c *callCtx) (any, error) {
 			return nil, err
 		}
 		b.WriteString(s)
-		if err := c.ev.checkStr(b.Len(), "format()"); err != nil {
+		if err := c.ev.limitStr(b.Len(), "format()"); err != nil {
 			return nil, err
 		}
 	}
-	return b.String(), nil
+	return b.String(), c.ev.charge(b.Len() / 64)
 }
 
 func formatSpec(v any, spec string) (string, error) {
@@ -1881,6 +1890,7 @@ func bRegex(c *callCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.ev.internal = true
 	return &regexValue{re: re}, nil
 }
 
@@ -2066,6 +2076,7 @@ func bCoalesce(c *callCtx) (any, error) {
 // Positional arguments become $1, $2, ...; as a method the receiver also
 // becomes $.
 func bLet(c *callCtx) (any, error) {
+	c.ev.internal = true
 	lc := &letContext{}
 	if c.method {
 		lc.data, lc.hasData = c.recv, true

@@ -36,12 +36,14 @@ type evaluator struct {
 	maxStr      int
 	maxList     int
 	nullMissing bool
+	internal    bool // a let context or regex was created; check the result
 	root        scope
 	free        []*callCtx
 }
 
 func (ev *evaluator) reset(env *Env) {
 	ev.env = env
+	ev.internal = false
 	ev.root = scope{}
 	if env == nil {
 		return
@@ -86,18 +88,38 @@ func (ev *evaluator) charge(n int) error {
 	return nil
 }
 
+// checkList enforces the list size limit for a new list of n items and pays
+// for building it.
 func (ev *evaluator) checkList(n int, op string) error {
-	if n > ev.maxList || n < 0 {
-		return &opError{msg: op + " would build a list of " + strconv.Itoa(n) + " items, more than the limit of " + strconv.Itoa(ev.maxList), err: ErrLimit}
+	if err := ev.limitList(n, op); err != nil {
+		return err
 	}
 	return ev.charge(n)
 }
 
+// limitList enforces the size limit only, for lists grown piecewise whose
+// pieces are paid for as they are added.
+func (ev *evaluator) limitList(n int, op string) error {
+	if n > ev.maxList || n < 0 {
+		return &opError{msg: op + " would build a list of " + strconv.Itoa(n) + " items, more than the limit of " + strconv.Itoa(ev.maxList), err: ErrLimit}
+	}
+	return nil
+}
+
+// checkStr enforces the string size limit for a new string of n bytes and
+// pays for copying it.
 func (ev *evaluator) checkStr(n int, op string) error {
+	if err := ev.limitStr(n, op); err != nil {
+		return err
+	}
+	return ev.charge(n / 64)
+}
+
+func (ev *evaluator) limitStr(n int, op string) error {
 	if n > ev.maxStr || n < 0 {
 		return &opError{msg: op + " would build a string of " + strconv.Itoa(n) + " bytes, more than the limit of " + strconv.Itoa(ev.maxStr), err: ErrLimit}
 	}
-	return ev.charge(n / 64)
+	return nil
 }
 
 func compileNode(n node, src string) (evalFn, error) {

@@ -37,8 +37,6 @@ import (
 	"fmt"
 	"sync"
 	"unicode/utf8"
-
-	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Func is a host-provided function callable from an expression, such as
@@ -201,7 +199,7 @@ func (e *Expr) Eval(env *Env) (result any, err error) {
 		evalPool.Put(ev)
 	}()
 	v, err := e.root(ev, &ev.root)
-	if err == nil {
+	if err == nil && ev.internal {
 		v, err = exportValue(v)
 	}
 	if err != nil {
@@ -224,15 +222,26 @@ func Eval(src string, env *Env) (any, error) {
 }
 
 // exportValue rejects the evaluator's internal values (let contexts, regular
-// expressions), which have no JSON form and would confuse the host.
+// expressions), which have no JSON form and would confuse the host. It only
+// runs when the evaluation created one, so ordinary results are not walked.
 func exportValue(v any) (any, error) {
-	switch v.(type) {
+	switch x := v.(type) {
 	case *letContext:
 		return nil, failf("let(...) must be followed by -> and an expression")
 	case *regexValue:
-		return nil, failf("a regex(...) value cannot be the result of an expression")
+		return nil, failf("a regex(...) value cannot be part of the result of an expression")
+	case []any:
+		for _, e := range x {
+			if _, err := exportValue(e); err != nil {
+				return nil, err
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if _, err := exportValue(e); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return v, nil
 }
-
-var _ = value.Truthy
