@@ -1325,3 +1325,18 @@ func DefID(source []byte) string {
 	sum := sha256.Sum256(source)
 	return hex.EncodeToString(sum[:16])
 }
+
+// Fail ends an execution as ERROR from outside the workflow: a message about
+// it could not be processed (it reached a dead-letter queue), so the
+// execution is failed with a reason rather than left RUNNING forever.
+func (e *Engine) Fail(ctx context.Context, r Reader, execID, reason string) (*Plan, error) {
+	b, err := e.load(ctx, r, execID)
+	if err != nil {
+		return nil, err
+	}
+	if b.head.State.Terminal() {
+		return &Plan{}, nil
+	}
+	b.finish(Error, reason, nil)
+	return b.plan(), nil
+}
