@@ -107,12 +107,35 @@ func abs(i int) int {
 // maps have no insertion order and output must be deterministic. Values that
 // are not JSON-like are normalised first.
 func JSON(v any, indent int, asciiOnly bool) string {
-	var b strings.Builder
-	writeJSON(&b, v, indent, 0, asciiOnly)
-	return b.String()
+	s, _ := JSONLimit(v, indent, asciiOnly, math.MaxInt)
+	return s
 }
 
-func writeJSON(b *strings.Builder, v any, indent, level int, ascii bool) {
+// JSONLimit is JSON that gives up, returning false, as soon as the text
+// grows beyond max bytes. Values that share sub-lists can stand for far more
+// text than they occupy in memory, so sandboxed callers must not encode them
+// unbounded.
+func JSONLimit(v any, indent int, asciiOnly bool, max int) (string, bool) {
+	e := jsonEncoder{indent: indent, ascii: asciiOnly, max: max}
+	e.write(v, 0)
+	if e.b.Len() > max {
+		return "", false
+	}
+	return e.b.String(), true
+}
+
+type jsonEncoder struct {
+	b      strings.Builder
+	indent int
+	ascii  bool
+	max    int
+}
+
+func (e *jsonEncoder) write(v any, level int) {
+	if e.b.Len() > e.max {
+		return
+	}
+	b, indent, ascii := &e.b, e.indent, e.ascii
 	switch x := v.(type) {
 	case nil:
 		b.WriteString("null")
@@ -143,12 +166,12 @@ func writeJSON(b *strings.Builder, v any, indent, level int, ascii bool) {
 			return
 		}
 		b.WriteByte('[')
-		for i, e := range x {
+		for i, el := range x {
 			if i > 0 {
 				sep(b, indent)
 			}
 			newline(b, indent, level+1)
-			writeJSON(b, e, indent, level+1, ascii)
+			e.write(el, level+1)
 		}
 		newline(b, indent, level)
 		b.WriteByte(']')
@@ -170,14 +193,14 @@ func writeJSON(b *strings.Builder, v any, indent, level int, ascii bool) {
 			newline(b, indent, level+1)
 			writeJSONString(b, k, ascii)
 			b.WriteString(": ")
-			writeJSON(b, x[k], indent, level+1, ascii)
+			e.write(x[k], level+1)
 		}
 		newline(b, indent, level)
 		b.WriteByte('}')
 	default:
 		n := Normalize(v)
 		if isCanonical(n) {
-			writeJSON(b, n, indent, level, ascii)
+			e.write(n, level)
 			return
 		}
 		writeJSONString(b, fmt.Sprintf("%v", v), ascii)

@@ -394,7 +394,7 @@ func extreme(c *callCtx, want int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		cmp, err := compare(b, a)
+		cmp, err := c.ev.compare(b, a)
 		if err != nil {
 			return nil, err
 		}
@@ -415,7 +415,7 @@ func extreme(c *callCtx, want int) (any, error) {
 	}
 	best := l[0]
 	for _, e := range l[1:] {
-		cmp, err := compare(e, best)
+		cmp, err := c.ev.compare(e, best)
 		if err != nil {
 			return nil, err
 		}
@@ -428,47 +428,6 @@ func extreme(c *callCtx, want int) (any, error) {
 
 func bMax(c *callCtx) (any, error) { return extreme(c, 1) }
 func bMin(c *callCtx) (any, error) { return extreme(c, -1) }
-
-// hashKey maps equal values (by value.Equal) to equal map keys.
-func hashKey(v any) any {
-	switch x := v.(type) {
-	case int64:
-		if x > -(1<<53) && x < 1<<53 {
-			return float64(x)
-		}
-		return x
-	case float64:
-		if x == math.Trunc(x) && x > -(1<<53) && x < 1<<53 {
-			return x
-		}
-		return x
-	case nil, bool, string:
-		return v
-	}
-	return struct{ j string }{value.JSON(normalizeNumbers(v), -1, false)}
-}
-
-// normalizeNumbers makes 1 and 1.0 print alike inside containers, so their
-// hash keys agree as value.Equal does.
-func normalizeNumbers(v any) any {
-	switch x := v.(type) {
-	case int64:
-		return float64(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalizeNumbers(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = normalizeNumbers(e)
-		}
-		return out
-	}
-	return v
-}
 
 func bDistinct(c *callCtx) (any, error) {
 	l, err := c.selfList()
@@ -484,7 +443,10 @@ func bDistinct(c *callCtx) (any, error) {
 				return nil, err
 			}
 		}
-		h := hashKey(k)
+		h, err := c.ev.hashKey(k)
+		if err != nil {
+			return nil, err
+		}
 		if _, dup := seen[h]; dup {
 			continue
 		}
@@ -518,7 +480,7 @@ func bOrderBy(desc bool) builtin {
 		}
 		var cmpErr error
 		sort.SliceStable(idx, func(a, b int) bool {
-			r, err := compare(keys[idx[a]], keys[idx[b]])
+			r, err := c.ev.compare(keys[idx[a]], keys[idx[b]])
 			if err != nil && cmpErr == nil {
 				cmpErr = err
 			}
@@ -594,8 +556,8 @@ func bContainsValue(c *callCtx) (any, error) {
 		return nil, err
 	}
 	for _, v := range m {
-		if value.Equal(v, x) {
-			return true, nil
+		if eq, err := c.ev.equal(v, x); err != nil || eq {
+			return eq, err
 		}
 	}
 	return false, nil
@@ -630,7 +592,9 @@ func bJoin(c *callCtx) (any, error) {
 	n := len(s) * len(l)
 	parts := make([]string, len(l))
 	for i, e := range l {
-		parts[i] = yaqlStr(e)
+		if parts[i], err = c.ev.str(e); err != nil {
+			return nil, err
+		}
 		n += len(parts[i])
 		if err := c.ev.limitStr(n, "join()"); err != nil {
 			return nil, err
@@ -808,8 +772,8 @@ func bIndexOf(c *callCtx) (any, error) {
 		return int64(s + utf8.RuneCountInString(string(rs[s:e])[:i])), nil
 	case []any:
 		for i, e := range t {
-			if value.Equal(e, x) {
-				return int64(i), nil
+			if eq, err := c.ev.equal(e, x); err != nil || eq {
+				return int64(i), err
 			}
 		}
 		return int64(-1), nil
@@ -839,8 +803,8 @@ func bLastIndexOf(c *callCtx) (any, error) {
 		return int64(utf8.RuneCountInString(t[:i])), nil
 	case []any:
 		for i := len(t) - 1; i >= 0; i-- {
-			if value.Equal(t[i], x) {
-				return int64(i), nil
+			if eq, err := c.ev.equal(t[i], x); err != nil || eq {
+				return int64(i), err
 			}
 		}
 		return int64(-1), nil
@@ -1152,7 +1116,10 @@ func bGroupBy(c *callCtx) (any, error) {
 				return nil, err
 			}
 		}
-		h := hashKey(k)
+		h, err := c.ev.hashKey(k)
+		if err != nil {
+			return nil, err
+		}
 		g := index[h]
 		if g == nil {
 			g = &group{key: k}
@@ -1641,7 +1608,11 @@ func replaceString(c *callCtx, s string) (any, error) {
 			if count >= 0 {
 				n = int(min(count, int64(len(s)+1)))
 			}
-			s = strings.Replace(s, k, yaqlStr(m[k]), n)
+			nw, err := c.ev.str(m[k])
+			if err != nil {
+				return nil, err
+			}
+			s = strings.Replace(s, k, nw, n)
 			if err := c.ev.checkStr(len(s), "replace()"); err != nil {
 				return nil, err
 			}
@@ -1798,7 +1769,7 @@ func bFormat(c *callCtx) (any, error) {
 				return nil, failf("format() has no argument named %s", name)
 			}
 		}
-		s, err := formatSpec(v, spec)
+		s, err := formatSpec(c.ev, v, spec)
 		if err != nil {
 			return nil, err
 		}
@@ -1810,9 +1781,9 @@ func bFormat(c *callCtx) (any, error) {
 	return b.String(), c.ev.charge(b.Len() / 64)
 }
 
-func formatSpec(v any, spec string) (string, error) {
+func formatSpec(ev *evaluator, v any, spec string) (string, error) {
 	if spec == "" {
-		return value.String(v), nil
+		return ev.display(v)
 	}
 	align := byte(0)
 	if len(spec) > 0 && (spec[0] == '<' || spec[0] == '>' || spec[0] == '^') {
@@ -1836,7 +1807,10 @@ func formatSpec(v any, spec string) (string, error) {
 				return "", failf("format() spec d needs an integer, not a %s", value.TypeName(v))
 			}
 		}
-		s = value.String(v)
+		var err error
+		if s, err = ev.display(v); err != nil {
+			return "", err
+		}
 	case strings.HasPrefix(rest, ".") && strings.HasSuffix(rest, "f"):
 		prec, err := strconv.Atoi(rest[1 : len(rest)-1])
 		f, ok := toFloat(v)
@@ -1871,7 +1845,10 @@ func bStr(c *callCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := yaqlStr(v)
+	s, err := c.ev.str(v)
+	if err != nil {
+		return nil, err
+	}
 	return s, c.ev.checkStr(len(s), "str()")
 }
 
@@ -2117,8 +2094,7 @@ func bJSONDump(c *callCtx) (any, error) {
 	if err := c.ev.charge(1); err != nil {
 		return nil, err
 	}
-	s := value.JSON(v, 4, true)
-	return s, c.ev.checkStr(len(s), c.name+"()")
+	return c.ev.json(v, 4, true, c.name+"()")
 }
 
 func bJSONParse(c *callCtx) (any, error) {

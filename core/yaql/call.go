@@ -80,7 +80,14 @@ func (c *callCtx) noKw() error {
 	return nil
 }
 
-func (c *callCtx) arg(i int) (any, error) { return c.args[i](c.ev, c.sc) }
+// arg evaluates positional argument i; a missing one is an error, which
+// spares every built-in an arity check of its own.
+func (c *callCtx) arg(i int) (any, error) {
+	if i >= len(c.args) {
+		return nil, failf("%s() is missing argument %d", c.name, i+1)
+	}
+	return c.args[i](c.ev, c.sc)
+}
 
 func (c *callCtx) argOr(i int, def any) (any, error) {
 	if i >= len(c.args) {
@@ -97,6 +104,9 @@ func (c *callCtx) lambda(i int, item any) (any, error) {
 	c.child.parent = c.sc
 	c.child.vars = nil
 	c.child.set1(item)
+	if i >= len(c.args) {
+		return nil, failf("%s() is missing argument %d", c.name, i+1)
+	}
 	return c.args[i](c.ev, &c.child)
 }
 
@@ -110,6 +120,9 @@ func (c *callCtx) lambda2(i int, a, b any) (any, error) {
 	c.child.data = a
 	c.child.argbuf[0], c.child.argbuf[1] = a, b
 	c.child.args = c.child.argbuf[:2]
+	if i >= len(c.args) {
+		return nil, failf("%s() is missing argument %d", c.name, i+1)
+	}
 	return c.args[i](c.ev, &c.child)
 }
 

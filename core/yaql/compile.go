@@ -354,7 +354,7 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 			if err != nil {
 				return nil, err
 			}
-			return value.Equal(a, b), nil
+			return ev.equal(a, b)
 		}, nil
 	case "!=":
 		return func(ev *evaluator, sc *scope) (any, error) {
@@ -362,7 +362,8 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 			if err != nil {
 				return nil, err
 			}
-			return !value.Equal(a, b), nil
+			eq, err := ev.equal(a, b)
+			return !eq, err
 		}, nil
 	case "<", "<=", ">", ">=":
 		var test func(int) bool
@@ -381,7 +382,7 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 			if err != nil {
 				return nil, err
 			}
-			cmp, err := compare(a, b)
+			cmp, err := ev.compare(a, b)
 			if err != nil {
 				return nil, err
 			}
@@ -433,14 +434,6 @@ func binop(l, r evalFn, op func(ev *evaluator, a, b any) (any, error)) evalFn {
 		}
 		return op(ev, a, b)
 	}
-}
-
-func compare(a, b any) (int, error) {
-	c, err := value.Compare(a, b)
-	if err != nil {
-		return 0, failf("%s", err.Error())
-	}
-	return c, nil
 }
 
 func (c *compiler) member(n *nMember) (evalFn, error) {

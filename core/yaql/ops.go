@@ -218,8 +218,8 @@ func opIn(ev *evaluator, a, b any) (any, error) {
 			return nil, err
 		}
 		for _, e := range x {
-			if value.Equal(a, e) {
-				return true, nil
+			if eq, err := ev.equal(a, e); err != nil || eq {
+				return eq, err
 			}
 		}
 		return false, nil

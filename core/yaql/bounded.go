@@ -1,0 +1,146 @@
+package yaql
+
+import (
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+// Values built by an expression can share sub-lists
+// (let(a => range(1000)) -> range(1000).select($a)), so their logical size
+// can be far larger than the steps it took to build them. Every operation
+// that walks a whole value therefore pays per element it visits.
+
+func (ev *evaluator) equal(a, b any) (bool, error) {
+	switch x := a.(type) {
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false, nil
+		}
+		if err := ev.charge(len(x)); err != nil {
+			return false, err
+		}
+		for i := range x {
+			if eq, err := ev.equal(x[i], y[i]); err != nil || !eq {
+				return false, err
+			}
+		}
+		return true, nil
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false, nil
+		}
+		if err := ev.charge(len(x)); err != nil {
+			return false, err
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok {
+				return false, nil
+			}
+			if eq, err := ev.equal(xv, yv); err != nil || !eq {
+				return false, err
+			}
+		}
+		return true, nil
+	}
+	return value.Equal(a, b), nil
+}
+
+func (ev *evaluator) compare(a, b any) (int, error) {
+	if x, ok := a.([]any); ok {
+		if y, ok := b.([]any); ok {
+			if err := ev.charge(min(len(x), len(y))); err != nil {
+				return 0, err
+			}
+			for i := 0; i < len(x) && i < len(y); i++ {
+				c, err := ev.compare(x[i], y[i])
+				if err != nil || c != 0 {
+					return c, err
+				}
+			}
+			return cmpInt(len(x), len(y)), nil
+		}
+	}
+	c, err := value.Compare(a, b)
+	if err != nil {
+		return 0, failf("%s", err.Error())
+	}
+	return c, nil
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// json encodes v within the string limit and pays for the text.
+func (ev *evaluator) json(v any, indent int, ascii bool, op string) (string, error) {
+	s, ok := value.JSONLimit(v, indent, ascii, ev.maxStr)
+	if !ok {
+		return "", ev.limitStr(ev.maxStr+1, op)
+	}
+	return s, ev.charge(len(s) / 16)
+}
+
+// str is YAQL's str() (see yaqlStr) within the sandbox limits.
+func (ev *evaluator) str(v any) (string, error) {
+	switch v.(type) {
+	case []any, map[string]any:
+		return ev.json(v, -1, false, "str()")
+	}
+	return yaqlStr(v), nil
+}
+
+// display is Python's str() (value.String) within the sandbox limits, for
+// format().
+func (ev *evaluator) display(v any) (string, error) {
+	switch v.(type) {
+	case []any, map[string]any:
+		return ev.json(v, -1, false, "format()")
+	}
+	return value.String(v), nil
+}
+
+// hashKey maps values that are equal (by value.Equal) to equal map keys, for
+// distinct() and groupBy().
+func (ev *evaluator) hashKey(v any) (any, error) {
+	switch x := v.(type) {
+	case int64:
+		if x > -(1<<53) && x < 1<<53 {
+			return float64(x), nil
+		}
+		return x, nil
+	case nil, bool, string, float64:
+		return v, nil
+	}
+	s, err := ev.json(normalizeNumbers(v), -1, false, "distinct()")
+	return struct{ j string }{s}, err
+}
+
+// normalizeNumbers makes 1 and 1.0 print alike inside containers, so their
+// hash keys agree as value.Equal does.
+func normalizeNumbers(v any) any {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normalizeNumbers(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = normalizeNumbers(e)
+		}
+		return out
+	}
+	return v
+}
