@@ -75,7 +75,7 @@ func get[T any](tx Tx, pk, sk string) (*T, error) {
 		return nil, err
 	}
 	v := new(T)
-	if err := json.Unmarshal(raw, v); err != nil {
+	if err := engine.Decode(raw, v); err != nil {
 		return nil, fmt.Errorf("decode %s/%s: %w", pk, sk, err)
 	}
 	return v, nil
@@ -271,7 +271,7 @@ func scanAll[T any](s *Store, pk, prefix string) ([]*T, error) {
 	err := s.view(func(tx Tx) error {
 		return tx.Scan(pk, prefix, func(sk string, raw []byte) error {
 			v := new(T)
-			if err := json.Unmarshal(raw, v); err != nil {
+			if err := engine.Decode(raw, v); err != nil {
 				return fmt.Errorf("decode %s/%s: %w", pk, sk, err)
 			}
 			out = append(out, v)

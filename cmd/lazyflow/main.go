@@ -1,0 +1,79 @@
+// Command lazyflow runs, checks and serves Mistral v2 workflows.
+//
+//	lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json]
+//	lazyflow validate FILE...
+//	lazyflow serve [--addr 127.0.0.1:8080] [--data DIR]
+//
+// Exit status: 0 success, 3 the workflow ended in ERROR or CANCELLED,
+// 2 invalid definition or usage, 1 anything else.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage:
+  lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json]
+  lazyflow validate FILE...
+  lazyflow serve [--addr 127.0.0.1:8080] [--data DIR]
+`
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+	exitWfError = 3
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError is a mistake in how the command was called.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	var code int
+	var err error
+	switch args[0] {
+	case "run":
+		code, err = cmdRun(ctx, args[1:], stdout, stderr)
+	case "validate":
+		code, err = cmdValidate(args[1:], stdout, stderr)
+	case "serve":
+		code, err = cmdServe(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		err = usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "lazyflow:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprint(stderr, usage)
+			return exitUsage
+		}
+		if code == 0 {
+			code = exitFailure
+		}
+	}
+	return code
+}

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/embedded"
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+// parseInterspersed parses flags that may come before or after positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// report is the one JSON object `lazyflow run --json` prints.
+type report struct {
+	ID        string       `json:"id"`
+	Workflow  string       `json:"workflow"`
+	State     engine.State `json:"state"`
+	StateInfo string       `json:"state_info"`
+	Output    any          `json:"output"`
+	Tasks     []taskReport `json:"tasks"`
+}
+
+type taskReport struct {
+	Name      string         `json:"name"`
+	State     engine.State   `json:"state"`
+	StateInfo string         `json:"state_info"`
+	Published map[string]any `json:"published"`
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	wfName := fs.String("workflow", "", "workflow to run (default: the file's only or first workflow)")
+	inputJSON := fs.String("input", "", "input as a JSON object")
+	inputFile := fs.String("input-file", "", "file holding the input as a JSON (or YAML) object")
+	target := fs.String("task", "", "target task (reverse workflows)")
+	asJSON := fs.Bool("json", false, "print one JSON object describing the execution")
+	timeout := fs.Duration("timeout", 0, "give up after this long (0: no limit)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage, usageError{err.Error()}
+	}
+	if len(pos) != 1 {
+		return exitUsage, usageError{"run needs exactly one workflow file"}
+	}
+	if *inputJSON != "" && *inputFile != "" {
+		return exitUsage, usageError{"--input and --input-file cannot be used together"}
+	}
+	file := pos[0]
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return exitUsage, err
+	}
+	doc, err := dsl.Load(file, src)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage, nil
+	}
+	input, err := readInput(*inputJSON, *inputFile)
+	if err != nil {
+		return exitUsage, usageError{err.Error()}
+	}
+	wf := doc.Main()
+	if *wfName != "" {
+		if wf, err = doc.Workflow(*wfName); err != nil {
+			return exitUsage, usageError{err.Error()}
+		}
+	}
+	if wf == nil {
+		return exitUsage, usageError{file + " defines no workflow"}
+	}
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+
+	level := slog.LevelWarn
+	if os.Getenv("LAZYFLOW_LOG_LEVEL") == "debug" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	st := kvstore.NewMemory()
+	h := embedded.New(embedded.Options{Store: st, Log: log})
+	h.CallbackKey = []byte(randomKey())
+	h.Run(ctx)
+	defer h.Close()
+	if _, err := h.Register(ctx, file, src); err != nil {
+		return exitUsage, err
+	}
+	exec, _, err := h.Start(ctx, service.StartRequest{Workflow: wf.Name, Input: input, Target: *target, DefID: engine.DefID(src)})
+	if err != nil {
+		if errors.Is(err, engine.ErrInvalidInput) {
+			return exitUsage, err
+		}
+		return exitFailure, err
+	}
+	done := make(chan struct{})
+	if !*asJSON {
+		go progress(ctx, st, exec.ID, stdout, done)
+	}
+	final, err := h.Wait(ctx, exec.ID, false)
+	close(done)
+	if err != nil {
+		return exitFailure, fmt.Errorf("execution %s did not finish: %w", exec.ID, err)
+	}
+	tasks, err := st.Tasks(ctx, exec.ID)
+	if err != nil {
+		return exitFailure, err
+	}
+	rep := report{ID: final.ID, Workflow: final.Workflow, State: final.State, StateInfo: final.StateInfo, Output: final.Output}
+	for _, t := range visible(tasks) {
+		pub := t.Published
+		if pub == nil {
+			pub = map[string]any{}
+		}
+		rep.Tasks = append(rep.Tasks, taskReport{Name: t.Name, State: t.State, StateInfo: t.StateInfo, Published: pub})
+	}
+	if rep.Tasks == nil {
+		rep.Tasks = []taskReport{}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		if err := enc.Encode(rep); err != nil {
+			return exitFailure, err
+		}
+	} else {
+		printProgress(stdout, tasks, map[string]engine.State{})
+		fmt.Fprintf(stdout, "execution %s: %s", final.ID, final.State)
+		if final.StateInfo != "" {
+			fmt.Fprintf(stdout, " (%s)", final.StateInfo)
+		}
+		fmt.Fprintln(stdout)
+		if final.Output != nil {
+			fmt.Fprintf(stdout, "output: %s\n", value.JSON(final.Output, 2, false))
+		}
+	}
+	if final.State == engine.Success {
+		return exitOK, nil
+	}
+	return exitWfError, nil
+}
+
+// visible drops join records that never fired and were never resolved:
+// they are bookkeeping, not tasks that ran.
+func visible(ts []*engine.Task) []*engine.Task {
+	out := ts[:0:0]
+	for _, t := range ts {
+		if t.State == engine.Waiting && t.Seq == 0 {
+			continue
+		}
+		out = append(out, t)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out
+}
+
+func readInput(inline, file string) (map[string]any, error) {
+	raw := []byte(inline)
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		raw = b
+	}
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return map[string]any{}, nil
+	}
+	v, err := value.FromJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("input is not valid JSON: %v", err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("input must be a JSON object, not %s", value.TypeName(v))
+	}
+	return m, nil
+}
+
+// progress prints task state changes as they happen.
+func progress(ctx context.Context, r engine.Reader, id string, w io.Writer, done <-chan struct{}) {
+	seen := map[string]engine.State{}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		ts, err := r.Tasks(ctx, id)
+		if err != nil {
+			return
+		}
+		select {
+		case <-done:
+			return
+		default:
+		}
+		printProgress(w, ts, seen)
+	}
+}
+
+func printProgress(w io.Writer, ts []*engine.Task, seen map[string]engine.State) {
+	for _, t := range visible(ts) {
+		if seen[t.Key] == t.State {
+			continue
+		}
+		seen[t.Key] = t.State
+		line := fmt.Sprintf("%-9s %s", t.State, t.Key)
+		if t.StateInfo != "" {
+			line += ": " + t.StateInfo
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+func cmdValidate(args []string, stdout, stderr io.Writer) (int, error) {
+	if len(args) == 0 {
+		return exitUsage, usageError{"validate needs at least one file"}
+	}
+	code := exitOK
+	for _, file := range args {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			code = exitUsage
+			continue
+		}
+		doc, err := dsl.Load(file, src)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			code = exitUsage
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok (%d workflows, %d actions)\n", file, len(doc.Workflows), len(doc.Actions))
+	}
+	return code, nil
+}
