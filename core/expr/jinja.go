@@ -94,7 +94,9 @@ var (
 		// Mistral's environment: StrictUndefined, trim_blocks, lstrip_blocks.
 		c.StrictUndefined = true
 		c.TrimBlocks = true
-		c.LeftStripBlocks = true
+		// gonja's lstrip_blocks also strips spaces between "}}" and "{%" on
+		// one line, which Jinja2 keeps; lstripBlocks below does it right.
+		c.LeftStripBlocks = false
 		return c
 	}()
 	jinjaEnv = newJinjaEnv()
@@ -290,11 +292,17 @@ func funcFilter(name string) exec.FilterFunction {
 			return in
 		}
 		args := []any{}
-		first, err := fromGonja(in)
-		if err != nil {
-			return errValue(err)
+		// Mistral's filters get the execution context as their first
+		// argument: for the functions that read execution state the piped
+		// value is that context (_|task("x") is task("x")); for the pure data
+		// functions it is the data to work on (_.x|json_dump).
+		if _, pure := pureFuncs[name]; pure {
+			first, err := fromGonja(in)
+			if err != nil {
+				return errValue(err)
+			}
+			args = append(args, first)
 		}
-		args = append(args, first)
 		if params != nil {
 			for _, a := range params.Args {
 				v, err := fromGonja(a)
@@ -487,7 +495,7 @@ func compileJinja(s string) (n node, err error) {
 			n, err = nil, fmt.Errorf("jinja parser failed: %v", p)
 		}
 	}()
-	tmpl, err := exec.NewTemplate(rootID, jinjaConfig, &sourceLoader{src: s}, jinjaEnv)
+	tmpl, err := exec.NewTemplate(rootID, jinjaConfig, &sourceLoader{src: lstripBlocks(s)}, jinjaEnv)
 	if err != nil {
 		return nil, cleanJinjaError(err, s)
 	}
@@ -503,6 +511,26 @@ func compileJinja(s string) (n node, err error) {
 		}
 	}
 	return jn, nil
+}
+
+// lstripBlocks applies Jinja2's lstrip_blocks, which Mistral turns on:
+// spaces and tabs before a block tag ({% or {#) that starts a line are
+// removed, unless the tag opens with {%+.
+func lstripBlocks(s string) string {
+	if !strings.Contains(s, "\n") && !strings.HasPrefix(strings.TrimLeft(s, " \t"), "{") {
+		return s
+	}
+	lines := strings.SplitAfter(s, "\n")
+	for i, line := range lines {
+		trimmed := strings.TrimLeft(line, " \t")
+		if len(trimmed) == len(line) {
+			continue
+		}
+		if (strings.HasPrefix(trimmed, "{%") && !strings.HasPrefix(trimmed, "{%+")) || strings.HasPrefix(trimmed, "{#") {
+			lines[i] = trimmed
+		}
+	}
+	return strings.Join(lines, "")
 }
 
 // cleanJinjaError drops gonja's "failed to parse template '<whole source>'"

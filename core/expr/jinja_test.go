@@ -1,0 +1,302 @@
+package expr
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+// mistralData is DATA from mistral/tests/unit/expressions/test_jinja_expression.py.
+var mistralData = map[string]any{
+	"server": map[string]any{
+		"id":     "03ea824a-aa24-4105-9131-66c48ae54acf",
+		"name":   "cloud-fedora",
+		"status": "ACTIVE",
+	},
+	"status": "OK",
+}
+
+// mistralServers is SERVERS from the same file.
+var mistralServers = map[string]any{
+	"servers": []any{
+		map[string]any{"name": "centos"},
+		map[string]any{"name": "ubuntu"},
+		map[string]any{"name": "fedora"},
+	},
+}
+
+var plainData = map[string]any{
+	"x":     int64(3),
+	"y":     "a",
+	"f":     1.5,
+	"t":     true,
+	"n":     nil,
+	"list":  []any{int64(1), int64(2), int64(3)},
+	"names": []any{"b", "a", "c"},
+	"m":     map[string]any{"k": "v", "n": int64(2)},
+	"empty": []any{},
+	"dir":   "/tmp",
+	"file":  "a.txt",
+	"items": []any{map[string]any{"id": int64(1), "ok": true}, map[string]any{"id": int64(2), "ok": false}},
+}
+
+type jcase struct {
+	src     string // where the case comes from
+	expr    string
+	data    map[string]any
+	want    any
+	wantErr string // substring of the error; "" means success
+}
+
+const (
+	mistralJinja = "mistral/tests/unit/expressions/test_jinja_expression.py"
+	jinjaDocs    = "Jinja2 template designer documentation"
+	ours         = "lazyflow"
+)
+
+var jinjaCases = []jcase{
+	// mistral test_jinja_expression.py: JinjaEvaluatorTest and InlineJinjaEvaluatorTest.
+	{mistralJinja + " test_expression_result", "{{ _.server }}", mistralData, mistralData["server"], ""},
+	{mistralJinja + " test_expression_result", "{{ _.server.id }}", mistralData, "03ea824a-aa24-4105-9131-66c48ae54acf", ""},
+	{mistralJinja + " test_expression_result", "{{ _.server.status == 'ACTIVE' }}", mistralData, true, ""},
+	{mistralJinja + " test_select_result", `{{ _.servers|selectattr("name", "equalto", "ubuntu")|list }}`, mistralServers, []any{map[string]any{"name": "ubuntu"}}, ""},
+	{mistralJinja + " test_function_string", "{{ _.x|string }}", plainData, "3", ""},
+	{mistralJinja + " test_function_len", "{{ _.y|length }}", plainData, int64(1), ""},
+	{mistralJinja + " test_function_len", `{{ _.items|selectattr("ok", "equalto", true)|list|length }}`, plainData, int64(1), ""},
+	{mistralJinja + " test_function_env", "{{ env() }}", map[string]any{"__env": map[string]any{"k": "v"}}, map[string]any{"k": "v"}, ""},
+	{mistralJinja + " test_filter_env", "{{ _|env }}", map[string]any{"__env": map[string]any{"k": "v"}}, map[string]any{"k": "v"}, ""},
+	{mistralJinja + " test_function_task", `{{ task("some") }}`, nil, map[string]any{"name": "some", "result": "ok"}, ""},
+	{mistralJinja + " test_filter_task_with_taskexecution", `{{ _|task("some") }}`, nil, map[string]any{"name": "some", "result": "ok"}, ""},
+	{mistralJinja + " test_filter_tasks_without_task_execution", `{{ _|tasks() }}`, nil, []any{"t1", "t2"}, ""},
+	{mistralJinja + " test_function_execution", "{{ execution() }}", nil, map[string]any{"id": "ex1"}, ""},
+	{mistralJinja + " test_filter_execution", "{{ _|execution }}", nil, map[string]any{"id": "ex1"}, ""},
+	{mistralJinja + " test_multiple_placeholders", "Statistics for tenant \"{{ _.project_id }}\"\nNumber of virtual machines: {{ _.vm_count }}\nNumber of networks: {{ _.net_count }}\n",
+		map[string]any{"project_id": "1-2-3-4", "vm_count": int64(28), "net_count": int64(1)},
+		"Statistics for tenant \"1-2-3-4\"\nNumber of virtual machines: 28\nNumber of networks: 1", ""}, // Jinja2 drops one trailing newline
+	{mistralJinja + " test_block_placeholders", "vms: {{ _.vm_count }}\n{% if _.active_vm_count %}\nactive: {{ _.active_vm_count }}\n{% endif %}\nnets: {{ _.net_count }}\n",
+		map[string]any{"vm_count": int64(28), "active_vm_count": int64(0), "net_count": int64(1)},
+		"vms: 28\nnets: 1", ""},
+	{mistralJinja + " test_block_placeholders (indented)", "vms: {{ _.vm_count }}\n    {% if _.active_vm_count %}\n    active: {{ _.active_vm_count }}\n    {% endif %}\n    nets: {{ _.net_count }}",
+		map[string]any{"vm_count": int64(28), "active_vm_count": int64(0), "net_count": int64(1)},
+		"vms: 28\n    nets: 1", ""},
+	{mistralJinja + " test_single_value_casting", "{{ _.x }}", plainData, int64(3), ""},
+	{mistralJinja + " test_single_value_casting", "{{ _.x }}{{ _.x }}", plainData, "33", ""},
+	{mistralJinja + " test_multiple_expressions", "{{ _.dir }}/{{ _.file }}", plainData, "/tmp/a.txt", ""},
+	{mistralJinja + " test_function_string (inline)", "{{ _.y|string }}", plainData, "a", ""},
+	{mistralJinja + " test_validate", "{{ 1 }}", nil, int64(1), ""},
+	{mistralJinja + " test_validate", "{{ 1 + 2 }}", nil, int64(3), ""},
+	{mistralJinja + " test_validate", "{{ _.x * _.x }}", plainData, int64(9), ""},
+	{mistralJinja + " test_validate", "{{ _.x }} is {{ _.y }}", plainData, "3 is a", ""},
+	{mistralJinja + " test_validate", "The value is {{ _.x }}.", plainData, "The value is 3.", ""},
+	{mistralJinja + " test_wrong_expression", "{{ _.status == 'Invalid value' }}", mistralData, false, ""},
+	{mistralJinja + " test_wrong_expression", "{{ _.wrong_key }}", mistralData, nil, "wrong_key"},
+	{mistralJinja + " test_wrong_expression", "{{ invalid_expression_string }}", mistralData, nil, "invalid_expression_string"},
+	{mistralJinja + " test_wrong_expression", "!! {{ _.nonexistent_variable }} !!", mistralData, nil, "nonexistent_variable"},
+
+	// Jinja2 language features Mistral workflows rely on.
+	{jinjaDocs + " literals", "{{ 'text' }}", nil, "text", ""},
+	{jinjaDocs + " literals", "{{ [1, 'a', true] }}", nil, []any{int64(1), "a", true}, ""},
+	{jinjaDocs + " literals", "{{ {'a': 1, 'b': [2]} }}", nil, map[string]any{"a": int64(1), "b": []any{int64(2)}}, ""},
+	{jinjaDocs + " literals", "{{ None }}", nil, nil, ""},
+	{jinjaDocs + " math", "{{ 7 // 2 }}", nil, int64(3), ""},
+	{jinjaDocs + " math", "{{ 7 % 4 }}", nil, int64(3), ""},
+	{jinjaDocs + " math", "{{ 3 / 2 }}", nil, 1.5, ""},
+	{jinjaDocs + " math", "{{ 2 ** 3 }}", nil, 8.0, ""},
+	{jinjaDocs + " math", "{{ _.f * 2 }}", plainData, 3.0, ""},
+	{jinjaDocs + " comparisons", "{{ _.x > 2 and _.y == 'a' }}", plainData, true, ""},
+	{jinjaDocs + " comparisons", "{{ _.x < 2 or not _.t }}", plainData, false, ""},
+	{jinjaDocs + " in", "{{ 2 in _.list }}", plainData, true, ""},
+	{jinjaDocs + " in", "{{ 'k' in _.m }}", plainData, true, ""},
+	{jinjaDocs + " concat", "{{ _.y ~ _.x }}", plainData, "a3", ""},
+	{jinjaDocs + " list +", "{{ _.list + [4] }}", plainData, []any{int64(1), int64(2), int64(3), int64(4)}, ""},
+	{jinjaDocs + " string *", "{{ 'ab' * 2 }}", nil, "abab", ""},
+	{jinjaDocs + " indexing", "{{ _.list[0] }}", plainData, int64(1), ""},
+	{jinjaDocs + " indexing", "{{ _.list[-1] }}", plainData, int64(3), ""},
+	{jinjaDocs + " indexing", "{{ _['m']['k'] }}", plainData, "v", ""},
+	{jinjaDocs + " slicing", "{{ _.list[1:] }}", plainData, []any{int64(2), int64(3)}, ""},
+	{jinjaDocs + " conditional expression", "{{ 'big' if _.x > 2 else 'small' }}", plainData, "big", ""},
+	{jinjaDocs + " conditional expression", "{{ 'big' if _.x > 5 else 'small' }}", plainData, "small", ""},
+	{jinjaDocs + " filter default", "{{ _.m.missing|default('d') }}", plainData, "d", ""},
+	{jinjaDocs + " filter join", "{{ _.names|join(',') }}", plainData, "b,a,c", ""},
+	{jinjaDocs + " filter sort", "{{ _.names|sort }}", plainData, []any{"a", "b", "c"}, ""},
+	{jinjaDocs + " filter upper", "{{ _.y|upper }}", plainData, "A", ""},
+	{jinjaDocs + " filter first/last", "{{ _.list|first }}-{{ _.list|last }}", plainData, "1-3", ""},
+	{jinjaDocs + " filter sum", "{{ _.list|sum }}", plainData, int64(6), ""},
+	{jinjaDocs + " filter map", "{{ _.items|map(attribute='id')|list }}", plainData, []any{int64(1), int64(2)}, ""},
+	{jinjaDocs + " filter int", "{{ '42'|int + 1 }}", nil, int64(43), ""},
+	{jinjaDocs + " filter replace", "{{ 'a-b'|replace('-', '_') }}", nil, "a_b", ""},
+	{jinjaDocs + " filter length", "{{ _.empty|length }}", plainData, int64(0), ""},
+	{jinjaDocs + " test defined", "{{ _.x is defined }}", plainData, true, ""},
+	{jinjaDocs + " for loop", "{% for i in _.list %}{{ i }};{% endfor %}", plainData, "1;2;3;", ""},
+	{jinjaDocs + " for loop.index", "{% for n in _.names %}{{ loop.index }}{{ n }} {% endfor %}", plainData, "1b 2a 3c ", ""},
+	{jinjaDocs + " for over dict items", "{% for k, v in _.m|dictsort %}{{ k }}={{ v }} {% endfor %}", plainData, "k=v n=2 ", ""},
+	{jinjaDocs + " set", "{% set z = _.x + 1 %}{{ z }}", plainData, "4", ""},
+	{jinjaDocs + " range", "{{ range(3)|list }}", nil, []any{int64(0), int64(1), int64(2)}, ""},
+	{jinjaDocs + " if/else", "{% if _.t %}yes{% else %}no{% endif %}", plainData, "yes", ""},
+	{jinjaDocs + " str method", "{{ _.y.upper() }}", plainData, "A", ""},
+	{jinjaDocs + " dict method", "{{ _.m.get('k') }}", plainData, "v", ""},
+
+	// Mistral's custom functions as globals and filters.
+	{ours + " json_dump", "{{ json_dump(_.m) }}", plainData, `{"k": "v", "n": 2}`, ""},
+	{ours + " json_dump filter", "{{ _.list|json_dump }}", plainData, `[1, 2, 3]`, ""},
+	{ours + " json_parse", `{{ json_parse('{"a": [1, 2.5]}') }}`, nil, map[string]any{"a": []any{int64(1), 2.5}}, ""},
+	{ours + " json_parse filter", `{{ '[1]'|json_parse }}`, nil, []any{int64(1)}, ""},
+	{ours + " yaml_parse", `{{ yaml_parse('a: 1') }}`, nil, map[string]any{"a": int64(1)}, ""},
+	{ours + " host function with args", "{{ task('t1').result }}", nil, "ok", ""},
+	{ours + " host function not from Mistral's list", "{{ double(4) }}", nil, int64(8), ""},
+	{ours + " top-level __execution", "{{ __execution.id }}", map[string]any{"__execution": map[string]any{"id": "e9"}}, "e9", ""},
+	{ours + " host function error", "{{ task('boom') }}", nil, nil, "no task boom"},
+
+	// Errors.
+	{ours + " undefined name", "{{ nope }}", nil, nil, "nope"},
+	{ours + " not callable", "{{ _.x() }}", plainData, nil, ""},
+}
+
+func hostFuncsForTest() map[string]Func {
+	return map[string]Func{
+		"task": func(args []any) (any, error) {
+			name := "current"
+			if len(args) > 0 {
+				name, _ = args[0].(string)
+			}
+			if name == "boom" {
+				return nil, errors.New("no task boom")
+			}
+			return map[string]any{"name": name, "result": "ok"}, nil
+		},
+		"tasks":     func(args []any) (any, error) { return []any{"t1", "t2"}, nil },
+		"execution": func(args []any) (any, error) { return map[string]any{"id": "ex1"}, nil },
+		"double": func(args []any) (any, error) {
+			n, _ := args[0].(int64)
+			return n * 2, nil
+		},
+	}
+}
+
+func TestJinjaCases(t *testing.T) {
+	if len(jinjaCases) < 50 {
+		t.Fatalf("only %d Jinja cases", len(jinjaCases))
+	}
+	funcs := hostFuncsForTest()
+	for _, c := range jinjaCases {
+		t.Run(c.expr, func(t *testing.T) {
+			v, err := Compile(c.expr)
+			if err != nil {
+				t.Fatalf("%s: compile: %v", c.src, err)
+			}
+			if v.IsConst() {
+				t.Fatalf("%s: compiled as a constant", c.src)
+			}
+			data := c.data
+			if strings.Contains(c.expr, "env") && data != nil {
+				// Mistral's env() reads __env from the context; our host provides it as a function.
+				env := data["__env"]
+				funcs["env"] = func([]any) (any, error) { return env, nil }
+			}
+			got, err := v.Eval(&Context{Data: data, Funcs: funcs})
+			if c.wantErr != "" || (c.want == nil && strings.HasPrefix(c.src, ours+" not callable")) {
+				if err == nil {
+					t.Fatalf("%s: want an error containing %q, got %#v", c.src, c.wantErr, got)
+				}
+				if !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("%s: error %q does not contain %q", c.src, err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", c.src, err)
+			}
+			if !value.Equal(got, c.want) || value.TypeName(got) != value.TypeName(c.want) {
+				t.Fatalf("%s: got %#v (%s), want %#v (%s)", c.src, got, value.TypeName(got), c.want, value.TypeName(c.want))
+			}
+		})
+	}
+}
+
+// TestJinjaCompileErrors: Mistral's test_validate_failed cases and others
+// must fail at compile time, naming the text.
+func TestJinjaCompileErrors(t *testing.T) {
+	for _, s := range []string{
+		"{{ * }}",               // mistral test_validate_failed
+		"The value is {{ * }}.", // mistral InlineJinjaEvaluatorTest.test_validate_failed
+		"{{ _.x | }}",
+		"{% if _.x %}no end",
+		"{% macro m() %}{% endmacro %}", // macros are outside the sandbox
+		"{% include 'other.j2' %}",      // no file access
+		"{% import 'x' as y %}",
+		"{% extends 'base' %}",
+		"<% $.a %> {{ _.b }}", // mixing languages, refused as Mistral does
+	} {
+		_, err := Compile(s)
+		var ce *CompileError
+		if !errors.As(err, &ce) {
+			t.Errorf("%q: want a CompileError, got %v", s, err)
+			continue
+		}
+		if ce.Text != s {
+			t.Errorf("%q: error names %q", s, ce.Text)
+		}
+	}
+}
+
+// TestJinjaSandbox: hostile templates stop with a limit error, quickly.
+func TestJinjaSandbox(t *testing.T) {
+	for _, s := range []string{
+		"{{ 'a' * 100000000 }}",
+		"{{ [0] * 2000000000 }}", // mistral's MemoryError example in jinja_expression.py
+		"{{ range(1000000000000) }}",
+		"{{ range(100000000)|list }}",
+		"{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}",
+		"{% for i in range(100000) %}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endfor %}",
+		"{% set a = 'x' * 1000000 %}{{ (a ~ a)|length }}",
+		"{% set a = 'y' * 1000000 %}{{ (a + a)|length }}",
+		"{{ 'x'|center(1000000000) }}",
+		"{{ 'x'|indent(1000000000) }}",
+	} {
+		v, err := Compile(s)
+		if err != nil {
+			t.Errorf("%q: compile: %v", s, err)
+			continue
+		}
+		start := time.Now()
+		_, err = v.Eval(&Context{})
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%q: took %s", s, d)
+		}
+		if err == nil {
+			t.Errorf("%q: evaluated without hitting a limit", s)
+			continue
+		}
+		if !errors.Is(err, ErrLimit) && !strings.Contains(err.Error(), ErrLimit.Error()) {
+			t.Errorf("%q: error is not a limit error: %v", s, err)
+		}
+	}
+}
+
+// TestJinjaConcurrent: one compiled template evaluated from many goroutines
+// (the engine shares compiled definitions) gives each its own answer.
+func TestJinjaConcurrent(t *testing.T) {
+	v := MustCompile("{% for i in _.list %}{{ i * _.k }},{% endfor %}")
+	done := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func(k int64) {
+			for i := 0; i < 50; i++ {
+				got, err := v.Eval(&Context{Data: map[string]any{"list": []any{int64(1), int64(2)}, "k": k}})
+				want := value.String(k) + "," + value.String(2*k) + ","
+				if err != nil || got != want {
+					done <- errors.New("got " + value.String(got) + " want " + want)
+					return
+				}
+			}
+			done <- nil
+		}(int64(g))
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
