@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,6 +50,11 @@ type Config struct {
 
 	ThrottleRate  int // steady requests per second on the API
 	ThrottleBurst int
+
+	// APIBaseURL, when set, replaces https://<apiId>.execute-api.<region>.<suffix> in ApiUrl
+	// and the runner's callback URL with <APIBaseURL>/<apiId>/. Emulators serve HTTP APIs under
+	// a path, e.g. http://127.0.0.1:4566/_aws/execute-api, not under AWS's host names.
+	APIBaseURL string
 }
 
 // DefaultConfig is the configuration used for every key the context leaves unset.
@@ -85,6 +91,7 @@ var contextKeys = []string{
 	"batchSize", "engineBatchingWindow", "runnerBatchingWindow",
 	"engineMaxConcurrency", "runnerMaxConcurrency", "maxReceiveCount",
 	"retentionDays", "valueRetentionDays", "logLevel", "throttleRate", "throttleBurst",
+	"apiBaseUrl",
 }
 
 // ConfigFromContext reads the CDK context of node over DefaultConfig and validates the result.
@@ -131,6 +138,9 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	}
 	if s, ok := get("logLevel"); ok {
 		c.LogLevel = s
+	}
+	if s, ok := get("apiBaseUrl"); ok {
+		c.APIBaseURL = strings.TrimRight(strings.TrimSpace(s), "/")
 	}
 	for _, name := range FunctionNames {
 		f := c.Functions[name]
@@ -232,6 +242,11 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("logLevel %q must be debug, info, warn or error", c.LogLevel)
+	}
+	if c.APIBaseURL != "" {
+		if u, err := url.Parse(c.APIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("apiBaseUrl %q must be an absolute http(s) URL", c.APIBaseURL)
+		}
 	}
 	if c.ThrottleRate < 1 || c.ThrottleBurst < 1 {
 		bad("throttleRate %d and throttleBurst %d must be positive", c.ThrottleRate, c.ThrottleBurst)

@@ -255,6 +255,9 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 	})
 	// The $default stage serves at the root, so its URL ends in "/".
 	apiURL := apiStage.Url()
+	if cfg.APIBaseURL != "" {
+		apiURL = jsii.String(cfg.APIBaseURL + "/" + *api.ApiId() + "/")
+	}
 
 	s3Objects := jsii.String(*bucket.BucketArn() + "/*")
 	fns := map[string]awslambda.Function{}

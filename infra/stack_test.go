@@ -772,7 +772,7 @@ func TestContextConfiguresStack(t *testing.T) {
 		"engineReservedConcurrency": "80", "batchSize": "5", "engineBatchingWindow": "2",
 		"runnerBatchingWindow": "0", "engineMaxConcurrency": "20", "runnerMaxConcurrency": "3",
 		"maxReceiveCount": "3", "retentionDays": "7", "valueRetentionDays": "9", "logLevel": "debug",
-		"throttleRate": "10", "throttleBurst": "20",
+		"throttleRate": "10", "throttleBurst": "20", "apiBaseUrl": "http://127.0.0.1:4566/_aws/execute-api/",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -786,6 +786,14 @@ func TestContextConfiguresStack(t *testing.T) {
 	if v := props(api)["Environment"].(obj)["Variables"].(obj)["LAZYFLOW_LOG_LEVEL"]; v != "debug" {
 		t.Errorf("LAZYFLOW_LOG_LEVEL = %v, want debug", v)
 	}
+	// apiBaseUrl moves the API URL (and so the callback URL) to the emulator's path form.
+	apiID, _ := onlyResource(t, m, "Api")
+	local := func(suffix string) obj {
+		return obj{"Fn::Join": []any{"", []any{"http://127.0.0.1:4566/_aws/execute-api/", ref(apiID), suffix}}}
+	}
+	assertJSON(t, "runner callback URL", props(runner)["Environment"].(obj)["Variables"].(obj),
+		obj{"LAZYFLOW_CALLBACK_BASE_URL": local("/callbacks/")})
+	assertJSON(t, "ApiUrl output", m["Outputs"].(obj)["ApiUrl"].(obj), obj{"Value": local("/")})
 	_, task := onlyResource(t, m, "TaskQueue")
 	assertJSON(t, "task queue", props(task), obj{"VisibilityTimeout": 1800})
 	_, result := onlyResource(t, m, "ResultQueue")
@@ -856,6 +864,7 @@ func TestConfigValidation(t *testing.T) {
 		{mutate(func(c *Config) { c.BatchSize = 50 }), "batching window"},
 		{mutate(func(c *Config) { c.MaxReceiveCount = 0 }), "maxReceiveCount 0"},
 		{mutate(func(c *Config) { c.LogLevel = "verbose" }), "logLevel"},
+		{mutate(func(c *Config) { c.APIBaseURL = "127.0.0.1:4566" }), "apiBaseUrl"},
 		{mutate(func(c *Config) {
 			c.Functions["runner"] = FunctionConfig{MemorySize: 512, Timeout: 120, ReservedConcurrency: 10}
 		}), "runnerReservedConcurrency 10 is below runnerMaxConcurrency 100"},
