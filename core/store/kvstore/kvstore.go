@@ -283,7 +283,16 @@ func scanAll[T any](s *Store, pk, prefix string) ([]*T, error) {
 
 // Slots implements engine.Reader.
 func (s *Store) Slots(ctx context.Context, exec, task string) ([]*engine.Slot, error) {
-	return scanAll[engine.Slot](s, exec, "S#"+task+"#")
+	// Task keys of cycles contain '#' (name#hash), so the prefix of task
+	// "b" also matches the slots of "b#1a2b"; keep only this task's.
+	all, err := scanAll[engine.Slot](s, exec, "S#"+task+"#")
+	out := all[:0]
+	for _, sl := range all {
+		if sl.Task == task {
+			out = append(out, sl)
+		}
+	}
+	return out, err
 }
 
 // Tasks implements engine.Reader.
