@@ -1,0 +1,478 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/callback"
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+func (a *API) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// ---------------------------------------------------------------- workflows
+
+// WorkflowSummary is one registered workflow.
+type WorkflowSummary struct {
+	Name    string    `json:"name"`
+	DefID   string    `json:"def_id"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+// WorkflowDetail is a workflow with its source.
+type WorkflowDetail struct {
+	WorkflowSummary
+	Source string `json:"source"`
+}
+
+type registerRequest struct {
+	Definition string `json:"definition"`
+	// File names the definition in error positions (default "workflow.yaml").
+	File string `json:"file"`
+}
+
+func (a *API) registerWorkflows(w http.ResponseWriter, r *http.Request) error {
+	req := registerRequest{File: "workflow.yaml"}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json":
+		if _, err := decodeJSON(r, &req); err != nil {
+			return err
+		}
+		if req.File == "" {
+			req.File = "workflow.yaml"
+		}
+	case "", "text/yaml", "application/x-yaml", "application/yaml", "text/x-yaml", "text/plain":
+		data, err := readBody(r)
+		if err != nil {
+			return err
+		}
+		req.Definition = string(data)
+	default:
+		return errf(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "", "Content-Type %q is not accepted: send the YAML text as text/yaml or application/x-yaml, or JSON {\"definition\": \"...\"}", ct)
+	}
+	if strings.TrimSpace(req.Definition) == "" {
+		return errf(http.StatusBadRequest, CodeInvalidWorkflow, "definition", "the workflow definition is empty")
+	}
+	names, err := a.svc.Register(r.Context(), req.File, []byte(req.Definition))
+	if err != nil {
+		return classify(err, "definition")
+	}
+	out := []WorkflowSummary{}
+	for _, n := range names {
+		d, err := a.svc.Store.Definition(r.Context(), n)
+		if err != nil {
+			return fmt.Errorf("read back workflow %s: %w", n, err)
+		}
+		out = append(out, summary(d))
+	}
+	a.opt.Log.Info("workflows registered", "workflows", names)
+	writeJSON(w, http.StatusOK, map[string]any{"workflows": out})
+	return nil
+}
+
+func summary(d *engine.Definition) WorkflowSummary {
+	return WorkflowSummary{Name: d.Name, DefID: d.DefID, Created: d.Created, Updated: d.Updated}
+}
+
+func (a *API) listWorkflows(w http.ResponseWriter, r *http.Request) error {
+	defs, err := a.svc.Store.ListDefinitions(r.Context())
+	if err != nil {
+		return fmt.Errorf("list workflows: %w", err)
+	}
+	out := []WorkflowSummary{}
+	for _, d := range defs {
+		out = append(out, summary(d))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	writeJSON(w, http.StatusOK, map[string]any{"workflows": out})
+	return nil
+}
+
+func (a *API) getWorkflow(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	d, err := a.svc.Store.Definition(r.Context(), name)
+	if err != nil || d == nil {
+		if err == nil || errors.Is(err, store.ErrNotFound) {
+			return errf(http.StatusNotFound, CodeNotFound, "name", "workflow %q is not registered", name)
+		}
+		return fmt.Errorf("get workflow %s: %w", name, err)
+	}
+	writeJSON(w, http.StatusOK, WorkflowDetail{WorkflowSummary: summary(d), Source: d.Source})
+	return nil
+}
+
+// ---------------------------------------------------------------- executions
+
+type startRequest struct {
+	Workflow string          `json:"workflow"`
+	Input    json.RawMessage `json:"input"`
+	Env      json.RawMessage `json:"env"`
+	Target   string          `json:"target"`
+}
+
+// objectField decodes an optional JSON object field into a value map.
+func objectField(raw json.RawMessage, field string) (map[string]any, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	v, err := value.FromJSON(raw)
+	if err != nil {
+		return nil, errf(http.StatusBadRequest, CodeInvalidJSON, field, "field %q: %v", field, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, errf(http.StatusBadRequest, CodeInvalidInput, field, "field %q must be a JSON object, not %s", field, value.TypeName(v))
+	}
+	return m, nil
+}
+
+// MaxIdempotencyKey bounds the Idempotency-Key header.
+const MaxIdempotencyKey = 255
+
+func (a *API) startExecution(w http.ResponseWriter, r *http.Request) error {
+	var req startRequest
+	if _, err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if req.Workflow == "" {
+		return errf(http.StatusBadRequest, CodeInvalidInput, "workflow", "field \"workflow\" is required: the name of a registered workflow")
+	}
+	input, err := objectField(req.Input, "input")
+	if err != nil {
+		return err
+	}
+	env, err := objectField(req.Env, "env")
+	if err != nil {
+		return err
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > MaxIdempotencyKey {
+		return errf(http.StatusBadRequest, CodeBadRequest, "Idempotency-Key", "the Idempotency-Key header is longer than %d characters", MaxIdempotencyKey)
+	}
+	if _, err := a.svc.Store.Definition(r.Context(), req.Workflow); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return errf(http.StatusNotFound, CodeNotFound, "workflow", "workflow %q is not registered", req.Workflow)
+		}
+		return fmt.Errorf("look up workflow %s: %w", req.Workflow, err)
+	}
+	e, created, err := a.svc.Start(r.Context(), service.StartRequest{Workflow: req.Workflow, Input: input, Env: env,
+		Target: req.Target, IdempotencyKey: key})
+	if e != nil {
+		info(r).exec = e.ID
+	}
+	if err != nil && e == nil {
+		return classify(err, "input")
+	}
+	if err != nil {
+		// Committed, but sending its first tasks failed: the execution
+		// exists and a repeat of the request (or recovery) sends them.
+		a.opt.Log.Error("execution started but its first tasks were not all sent", "execution_id", e.ID, "err", err)
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	w.Header().Set("Location", "/executions/"+e.ID)
+	writeJSON(w, status, execView(e))
+	return nil
+}
+
+// Execution is an execution as the API shows it.
+type Execution struct {
+	ID             string         `json:"id"`
+	Workflow       string         `json:"workflow"`
+	DefID          string         `json:"def_id"`
+	State          engine.State   `json:"state"`
+	StateInfo      string         `json:"state_info,omitempty"`
+	Input          map[string]any `json:"input"`
+	Output         any            `json:"output,omitempty"`
+	Env            map[string]any `json:"env,omitempty"`
+	Target         string         `json:"target,omitempty"`
+	Parent         string         `json:"parent,omitempty"`
+	ParentTask     string         `json:"parent_task,omitempty"`
+	IdempotencyKey string         `json:"idempotency_key,omitempty"`
+	Created        time.Time      `json:"created"`
+	Updated        time.Time      `json:"updated"`
+	Tasks          []Task         `json:"tasks,omitempty"`
+}
+
+// Task is a task execution as the API shows it.
+type Task struct {
+	ID        string         `json:"id"` // "<execution id>/<task key>", for POST /tasks/{id}/rerun
+	Name      string         `json:"name"`
+	Key       string         `json:"key"`
+	State     engine.State   `json:"state"`
+	StateInfo string         `json:"state_info,omitempty"`
+	Published map[string]any `json:"published,omitempty"`
+	Result    any            `json:"result,omitempty"`
+	Attempt   int            `json:"attempt"`
+	Items     int            `json:"items,omitempty"`
+	Done      int64          `json:"items_done,omitempty"`
+	Failed    int64          `json:"items_failed,omitempty"`
+	Waiting   string         `json:"waiting_for,omitempty"`
+	Started   time.Time      `json:"started"`
+	Finished  *time.Time     `json:"finished,omitempty"`
+}
+
+func execView(e *engine.Execution) Execution {
+	in := e.Input
+	if in == nil {
+		in = map[string]any{}
+	}
+	return Execution{ID: e.ID, Workflow: e.Workflow, DefID: e.DefID, State: e.State, StateInfo: e.StateInfo, Input: in,
+		Output: e.Output, Env: e.Env, Target: e.Target, Parent: e.Parent, ParentTask: e.ParentTask,
+		IdempotencyKey: e.IdempotencyKey, Created: e.Created, Updated: e.Updated}
+}
+
+func taskView(t *engine.Task) Task {
+	v := Task{ID: t.Exec + "/" + t.Key, Name: t.Name, Key: t.Key, State: t.State, StateInfo: t.StateInfo, Published: t.Published,
+		Attempt: t.Attempt, Items: t.Items, Done: t.Done, Failed: t.Failed, Waiting: t.Pending, Started: t.Started}
+	if t.HasResult {
+		v.Result = t.Result
+	}
+	if !t.Finished.IsZero() {
+		f := t.Finished
+		v.Finished = &f
+	}
+	return v
+}
+
+func (a *API) loadExecution(r *http.Request, id string) (*engine.Execution, error) {
+	info(r).exec = id
+	e, err := a.svc.Store.Execution(r.Context(), id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("load execution %s: %w", id, err)
+	}
+	if e == nil {
+		return nil, errf(http.StatusNotFound, CodeNotFound, "id", "execution %q does not exist", id)
+	}
+	return e, nil
+}
+
+func (a *API) getExecution(w http.ResponseWriter, r *http.Request) error {
+	e, err := a.loadExecution(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	tasks, err := a.svc.Store.Tasks(r.Context(), e.ID)
+	if err != nil {
+		return fmt.Errorf("load tasks of %s: %w", e.ID, err)
+	}
+	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].Seq < tasks[j].Seq })
+	v := execView(e)
+	v.Tasks = []Task{}
+	for _, t := range tasks {
+		v.Tasks = append(v.Tasks, taskView(t))
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+var states = []engine.State{engine.Idle, engine.Waiting, engine.Running, engine.RunningDelayed, engine.Paused,
+	engine.Success, engine.Error, engine.Cancelled}
+
+func (a *API) listExecutions(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	p := store.ListParams{Workflow: q.Get("workflow"), Cursor: q.Get("cursor"), Limit: 100}
+	if s := q.Get("state"); s != "" {
+		st := engine.State(strings.ToUpper(s))
+		known := false
+		for _, k := range states {
+			known = known || k == st
+		}
+		if !known {
+			return errf(http.StatusBadRequest, CodeBadRequest, "state", "state %q is not one of %v", s, states)
+		}
+		p.State = st
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return errf(http.StatusBadRequest, CodeBadRequest, "limit", "limit must be a whole number from 1 to 1000, not %q", s)
+		}
+		p.Limit = n
+	}
+	page, err := a.svc.Store.ListExecutions(r.Context(), p)
+	if err != nil {
+		if p.Cursor != "" && !errors.Is(err, store.ErrUnavailable) {
+			return errf(http.StatusBadRequest, CodeBadRequest, "cursor", "cursor is not valid: %v", err)
+		}
+		return fmt.Errorf("list executions: %w", err)
+	}
+	out := struct {
+		Executions []Execution `json:"executions"`
+		Next       string      `json:"next_cursor,omitempty"`
+	}{Executions: []Execution{}, Next: page.Next}
+	for _, e := range page.Executions {
+		out.Executions = append(out.Executions, execView(e))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// needs says which state each control operation needs, for a 409's message.
+var needs = map[string]string{"pause": "RUNNING", "resume": "PAUSED", "cancel": "RUNNING or PAUSED", "rerun": "ERROR"}
+
+func (a *API) control(op string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id := r.PathValue("id")
+		cur, err := a.loadExecution(r, id)
+		if err != nil {
+			return err
+		}
+		var e *engine.Execution
+		switch op {
+		case "pause":
+			e, err = a.svc.Pause(r.Context(), id)
+		case "resume":
+			e, err = a.svc.Resume(r.Context(), id)
+		case "cancel":
+			e, err = a.svc.Cancel(r.Context(), id)
+		}
+		if err != nil && e == nil {
+			return a.controlError(op, cur, err)
+		}
+		if err != nil {
+			a.opt.Log.Error(op+" committed but sending follow-up messages failed", "execution_id", id, "err", err)
+		}
+		writeJSON(w, http.StatusOK, execView(e))
+		return nil
+	}
+}
+
+func (a *API) controlError(op string, cur *engine.Execution, err error) error {
+	if errors.Is(err, engine.ErrInvalidState) {
+		return errf(http.StatusConflict, CodeInvalidState, "", "cannot %s execution %s: it is %s, and %s needs %s (%v)",
+			op, cur.ID, cur.State, op, needs[op], err)
+	}
+	return classify(err, "")
+}
+
+func (a *API) rerunTask(w http.ResponseWriter, r *http.Request) error {
+	exec, task := r.PathValue("exec"), r.PathValue("task")
+	if id := r.PathValue("id"); id != "" {
+		var ok bool
+		exec, task, ok = strings.Cut(id, "/")
+		if !ok || exec == "" || task == "" {
+			return errf(http.StatusBadRequest, CodeBadRequest, "id", "task id %q must be \"<execution id>/<task key>\" (escape the slash as %%2F)", id)
+		}
+	}
+	cur, err := a.loadExecution(r, exec)
+	if err != nil {
+		return err
+	}
+	info(r).task = task
+	e, err := a.svc.Rerun(r.Context(), exec, task)
+	if err != nil && e == nil {
+		if errors.Is(err, engine.ErrNotFound) {
+			return errf(http.StatusNotFound, CodeNotFound, "id", "execution %s has no task %q", exec, task)
+		}
+		return a.controlError("rerun", cur, err)
+	}
+	writeJSON(w, http.StatusOK, execView(e))
+	return nil
+}
+
+// ---------------------------------------------------------------- callbacks
+
+type callbackRequest struct {
+	State  string          `json:"state"`
+	Output json.RawMessage `json:"output"`
+	Error  string          `json:"error"`
+}
+
+// verifyToken checks a callback token before anything else is read, so a
+// forged one learns nothing and changes nothing.
+func (a *API) verifyToken(r *http.Request) (callback.Claims, error) {
+	c, err := callback.Verify(a.svc.CallbackKey, r.PathValue("token"), time.Now())
+	if err != nil {
+		return c, classify(err, "token")
+	}
+	info(r).exec, info(r).task = c.Exec, c.Task
+	return c, nil
+}
+
+func (a *API) completeCallback(w http.ResponseWriter, r *http.Request) error {
+	if _, err := a.verifyToken(r); err != nil {
+		return err
+	}
+	var req callbackRequest
+	if _, err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	var ok bool
+	switch strings.ToUpper(req.State) {
+	case "SUCCESS":
+		ok = true
+	case "ERROR":
+	default:
+		return errf(http.StatusBadRequest, CodeBadRequest, "state", "field \"state\" must be \"SUCCESS\" or \"ERROR\", not %q", req.State)
+	}
+	var out any
+	if len(req.Output) > 0 {
+		v, err := value.FromJSON(req.Output)
+		if err != nil {
+			return errf(http.StatusBadRequest, CodeInvalidJSON, "output", "field \"output\": %v", err)
+		}
+		out = v
+	}
+	if !ok && req.Error == "" {
+		req.Error = "the delegate action reported an error"
+	}
+	if err := a.svc.Callback(r.Context(), r.PathValue("token"), ok, out, req.Error); err != nil {
+		return classify(err, "output")
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted"})
+	return nil
+}
+
+// heartbeat checks the token and that its attempt still runs. Extending the
+// action's deadline needs the engine's watchdog, which core does not have
+// yet; until it does, a heartbeat only confirms the attempt is wanted (a 409
+// tells the third party to stop working on it).
+func (a *API) heartbeat(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.verifyToken(r)
+	if err != nil {
+		return err
+	}
+	running, err := a.attemptRunning(r, c)
+	if err != nil {
+		return err
+	}
+	if !running {
+		return errf(http.StatusConflict, CodeCallbackStale, "token", "the attempt this token names is no longer running")
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted"})
+	return nil
+}
+
+func (a *API) attemptRunning(r *http.Request, c callback.Claims) (bool, error) {
+	ctx := r.Context()
+	if c.Slot >= 0 {
+		sl, err := a.svc.Store.Slot(ctx, c.Exec, c.Task, c.Slot)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return false, fmt.Errorf("load item %d of %s/%s: %w", c.Slot, c.Exec, c.Task, err)
+		}
+		return sl != nil && sl.State == engine.Running && sl.Attempt == c.Attempt, nil
+	}
+	t, err := a.svc.Store.Task(ctx, c.Exec, c.Task)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, fmt.Errorf("load task %s/%s: %w", c.Exec, c.Task, err)
+	}
+	return t != nil && t.State == engine.Running && t.Attempt == c.Attempt, nil
+}

@@ -1,0 +1,250 @@
+// Package httpapi is Lazyflow's HTTP API over a service.Service: register
+// workflows, start and steer executions, and accept delegate actions'
+// callbacks. The API Lambda function (behind API Gateway) and the local
+// all-in-one serve the same Handler, so both answer identically.
+//
+// Every error has one shape, {"error": {"code", "message", "field"}}, bodies
+// are size-limited, no panic reaches a client, and the routes are exactly
+// those of the embedded OpenAPI document (a test holds them together).
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/service"
+)
+
+// DefaultMaxBody is the largest request body accepted unless Options says otherwise.
+const DefaultMaxBody = 1 << 20
+
+// Options configures the API.
+type Options struct {
+	// MaxBody bounds request bodies in bytes (default DefaultMaxBody); a
+	// bigger body is refused with 413.
+	MaxBody int64
+	Log     *slog.Logger
+}
+
+// API is the HTTP handler.
+type API struct {
+	svc    *service.Service
+	opt    Options
+	mux    *http.ServeMux
+	routes []Route
+}
+
+// Route is one method and path pattern (net/http pattern syntax, which is
+// also OpenAPI's: /executions/{id}).
+type Route struct {
+	Method string
+	Path   string
+}
+
+// New returns the API over svc.
+func New(svc *service.Service, opt Options) *API {
+	if opt.MaxBody <= 0 {
+		opt.MaxBody = DefaultMaxBody
+	}
+	if opt.Log == nil {
+		opt.Log = svc.Log
+	}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	a := &API{svc: svc, opt: opt, mux: http.NewServeMux()}
+	a.handle("GET", "/healthz", a.healthz)
+	a.handle("GET", "/openapi.json", a.openapi)
+	a.handle("POST", "/workflows", a.registerWorkflows)
+	a.handle("GET", "/workflows", a.listWorkflows)
+	a.handle("GET", "/workflows/{name}", a.getWorkflow)
+	a.handle("POST", "/executions", a.startExecution)
+	a.handle("GET", "/executions", a.listExecutions)
+	a.handle("GET", "/executions/{id}", a.getExecution)
+	a.handle("POST", "/executions/{id}/pause", a.control("pause"))
+	a.handle("POST", "/executions/{id}/resume", a.control("resume"))
+	a.handle("POST", "/executions/{id}/cancel", a.control("cancel"))
+	// A task id is "<execution id>/<task key>": sent as one escaped segment
+	// (%2F) or, as API Gateway's REST payload delivers it decoded, as two.
+	a.handle("POST", "/tasks/{id}/rerun", a.rerunTask)
+	a.handle("POST", "/tasks/{exec}/{task}/rerun", a.rerunTask)
+	a.handle("POST", "/callbacks/{token}", a.completeCallback)
+	a.handle("POST", "/callbacks/{token}/heartbeat", a.heartbeat)
+	a.mux.HandleFunc("/", a.noRoute)
+	return a
+}
+
+// noRoute answers paths no route serves, and methods a path does not
+// accept, in the API's error shape rather than ServeMux's plain text.
+func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		if m == r.Method {
+			continue
+		}
+		r2 := r.Clone(r.Context())
+		r2.Method = m
+		if _, p := a.mux.Handler(r2); p != "" && p != "/" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		a.writeError(w, r, errf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "%s is not allowed on %s; use %s",
+			r.Method, r.URL.Path, strings.Join(allowed, " or ")))
+		return
+	}
+	a.writeError(w, r, errf(http.StatusNotFound, CodeNotFound, "", "no route %s %s", r.Method, r.URL.Path))
+}
+
+// Routes lists the routes the API serves.
+func (a *API) Routes() []Route { return append([]Route(nil), a.routes...) }
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (a *API) handle(method, path string, h handlerFunc) {
+	a.routes = append(a.routes, Route{Method: method, Path: path})
+	a.mux.HandleFunc(method+" "+path, func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+// reqInfo collects what the access log line says about a request; handlers
+// add the execution id they worked on.
+type reqInfo struct {
+	status int
+	exec   string
+	task   string
+	err    *Error
+}
+
+type infoKey struct{}
+
+func info(r *http.Request) *reqInfo {
+	if ri, ok := r.Context().Value(infoKey{}).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	ri    *reqInfo
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.ri.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ServeHTTP limits the body, recovers panics and logs one line per request.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ri := &reqInfo{}
+	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
+	sw := &statusWriter{ResponseWriter: w, ri: ri}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(sw, r.Body, a.opt.MaxBody)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			a.opt.Log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if !sw.wrote {
+				a.writeError(sw, r, errf(http.StatusInternalServerError, CodeInternal, "", "internal error"))
+			}
+		}
+		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", ri.status, "duration_ms", time.Since(start).Milliseconds()}
+		if ri.exec != "" {
+			attrs = append(attrs, "execution_id", ri.exec)
+		}
+		if ri.task != "" {
+			attrs = append(attrs, "task", ri.task)
+		}
+		level := slog.LevelInfo
+		if ri.err != nil {
+			attrs = append(attrs, "error_code", ri.err.Code, "error", ri.err.Message)
+			if ri.status >= 500 {
+				level = slog.LevelError
+			}
+		}
+		a.opt.Log.Log(r.Context(), level, "http request", attrs...)
+	}()
+	a.mux.ServeHTTP(sw, r)
+}
+
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ae := classify(err, "")
+	ri := info(r)
+	ri.err = ae
+	if ae.Status >= 500 {
+		// The client sees a generic message; the log keeps the cause.
+		a.opt.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err.Error(), "execution_id", ri.exec)
+	}
+	writeJSON(w, ae.Status, errorBody{Error: ae})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		fmt.Fprintf(&buf, `{"error":{"code":%q,"message":"response could not be encoded as JSON"}}`+"\n", CodeInternal)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", fmt.Sprint(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// readBody reads the whole (already size-limited) body.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, classify(err, "")
+	}
+	return data, nil
+}
+
+// decodeJSON decodes a JSON object body into v, refusing unknown fields so
+// a typo ("inputs") is named instead of silently ignored.
+func decodeJSON(r *http.Request, v any) ([]byte, error) {
+	data, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return data, jsonError(err, data)
+	}
+	if dec.More() {
+		return data, errf(http.StatusBadRequest, CodeInvalidJSON, "", "request body has data after the JSON object")
+	}
+	return data, nil
+}
