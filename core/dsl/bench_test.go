@@ -13,7 +13,7 @@ func bigWorkflow(n int) []byte {
 	b.WriteString("version: '2.0'\nbig:\n  input:\n    - x\n    - y: 1\n  task-defaults:\n    retry:\n      count: 2\n      delay: 1\n  tasks:\n")
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&b, "    t%d:\n      action: std.echo output=\"step %d\" n=<%% $.x %%>\n", i, i)
-		fmt.Fprintf(&b, "      publish:\n        r%d: <%% task().result %%>\n        s%d: \"<%% $.x %%>-%d\"\n", i, i, i)
+		fmt.Fprintf(&b, "      publish:\n        r%d: <%% task().result %%>\n        s%d: \"<%% $.x %%>-%d\"\n        j: \"{{ _.x }}\"\n", i, i, i)
 		fmt.Fprintf(&b, "      timeout: 30\n")
 		if i+2 < n {
 			fmt.Fprintf(&b, "      on-success:\n        - t%d: <%% $.x > %d %%>\n        - t%d\n", i+1, i, i+2)

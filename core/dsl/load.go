@@ -316,17 +316,27 @@ func (l *loader) plain(n *yaml.Node) any {
 	return nil
 }
 
-// scalar decodes a scalar by its resolved YAML tag.
+// scalar decodes a scalar by its resolved YAML tag. The common forms are
+// parsed directly because yaml's reflective Decode dominates load time.
 func scalar(n *yaml.Node) any {
 	switch n.Tag {
 	case "!!null":
 		return nil
 	case "!!bool":
+		switch n.Value {
+		case "true", "True", "TRUE":
+			return true
+		case "false", "False", "FALSE":
+			return false
+		}
 		var b bool
 		if err := n.Decode(&b); err == nil {
 			return b
 		}
 	case "!!int":
+		if i, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+			return i
+		}
 		var i int64
 		if err := n.Decode(&i); err == nil {
 			return i
@@ -336,6 +346,9 @@ func scalar(n *yaml.Node) any {
 			return f
 		}
 	case "!!float":
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
+			return f
+		}
 		var f float64
 		if err := n.Decode(&f); err == nil {
 			return f

@@ -128,7 +128,9 @@ func TestCondition(t *testing.T) {
 
 func TestHostFuncsReachBothLanguages(t *testing.T) {
 	ctx := &Context{Data: map[string]any{}, Funcs: map[string]Func{
-		"task": func(args []any) (any, error) { return map[string]any{"result": map[string]any{"items": []any{int64(1), int64(2)}}}, nil },
+		"task": func(args []any) (any, error) {
+			return map[string]any{"result": map[string]any{"items": []any{int64(1), int64(2)}}}, nil
+		},
 	}}
 	for _, s := range []string{"<% task(t1).result.items.len() %>", "{{ task('t1').result['items']|length }}"} {
 		got, err := MustCompile(s).Eval(ctx)

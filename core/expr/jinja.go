@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
@@ -486,7 +487,39 @@ type jinjaNode struct {
 	output *nodes.Output // the single {{ }} when the string is exactly one
 }
 
-func compileJinja(s string) (n node, err error) {
+// jinjaCache holds compiled templates by source. Compiled nodes are never
+// modified after compilation, so one can serve every definition that
+// contains the same string; gonja's parser is slow enough (it builds
+// regular expressions per template) that repeated strings dominate load time.
+var jinjaCache struct {
+	sync.Mutex
+	m map[string]*jinjaNode
+}
+
+const jinjaCacheMax = 4096
+
+func compileJinja(s string) (node, error) {
+	jinjaCache.Lock()
+	n, ok := jinjaCache.m[s]
+	jinjaCache.Unlock()
+	if ok {
+		return n, nil
+	}
+	n, err := compileJinjaUncached(s)
+	if err != nil {
+		return nil, err
+	}
+	jinjaCache.Lock()
+	if jinjaCache.m == nil || len(jinjaCache.m) >= jinjaCacheMax {
+		// Dropping everything is crude but bounded, and keeps no LRU bookkeeping on the hot path.
+		jinjaCache.m = map[string]*jinjaNode{}
+	}
+	jinjaCache.m[s] = n
+	jinjaCache.Unlock()
+	return n, nil
+}
+
+func compileJinjaUncached(s string) (n *jinjaNode, err error) {
 	if len(s) > DefaultLimits.MaxSource {
 		return nil, fmt.Errorf("expression is longer than %d bytes", DefaultLimits.MaxSource)
 	}
