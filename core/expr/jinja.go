@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -921,14 +920,4 @@ var pureFuncs = map[string]Func{
 		}
 		return plain(reflect.ValueOf(v), 0)
 	},
-}
-
-// sortedKeys is used by tests and error messages that list names.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
