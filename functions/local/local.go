@@ -1,0 +1,326 @@
+// Package local runs all of Lazyflow's functions in one process — the HTTP
+// API on localhost, the engine host and the action runners — over the
+// durable embedded store, so `lazyflow serve` (and `make run`) gives a
+// working service with one command. Killing and restarting it loses
+// nothing: on start it re-sends the pending work of every running
+// execution, and an action the previous process was running when it died
+// gets an error result (so its retry policy, if any, runs it again).
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/actions"
+	"github.com/lazyflow/lazyflow/core/callback"
+	"github.com/lazyflow/lazyflow/core/embedded"
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/queue"
+	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/store/boltstore"
+	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
+)
+
+// DefaultAddr is where the API listens unless told otherwise: loopback
+// only, because the API has no authentication of its own.
+const DefaultAddr = "127.0.0.1:8080"
+
+// Options configures Serve.
+type Options struct {
+	// Addr to listen on (default DefaultAddr); ignored when Listener is set.
+	Addr     string
+	Listener net.Listener
+	// DataDir holds the store file and the callback key (default ./.lazyflow).
+	DataDir string
+	Log     *slog.Logger
+	// Actions lets a Go program add its own actions (default: the built-ins).
+	Actions *actions.Registry
+	// CallbackKey signs delegate actions' callback tokens. Default: the
+	// LAZYFLOW_CALLBACK_KEY environment variable (its text, at least 32
+	// bytes), else a key generated once and kept in DataDir/callback.key.
+	CallbackKey []byte
+	// CallbackBaseURL is what tokens are appended to (default
+	// LAZYFLOW_CALLBACK_BASE_URL, else http://<listen address>/callbacks/).
+	CallbackBaseURL string
+	// Visibility is how long a received message stays hidden (default 30s).
+	Visibility time.Duration
+	Runners    int
+	// MaxBody bounds request bodies (default httpapi.DefaultMaxBody).
+	MaxBody int64
+	// ShutdownTimeout bounds the wait for in-flight requests (default 10s).
+	ShutdownTimeout time.Duration
+	// Ready, if set, is called with the API's base URL once it listens.
+	Ready func(baseURL string)
+}
+
+// Serve runs the service until ctx ends or the process gets SIGINT or
+// SIGTERM, then shuts down gracefully.
+func Serve(ctx context.Context, opt Options) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := opt.defaults(); err != nil {
+		return err
+	}
+	log := opt.Log
+	if err := os.MkdirAll(opt.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory %s: %w", opt.DataDir, err)
+	}
+	key, err := opt.callbackKey()
+	if err != nil {
+		return err
+	}
+	dbPath := filepath.Join(opt.DataDir, "lazyflow.db")
+	st, err := boltstore.Open(dbPath)
+	if err != nil {
+		return fmt.Errorf("open store (is another lazyflow serving %s?): %w", opt.DataDir, err)
+	}
+	defer st.Close()
+
+	ln := opt.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", opt.Addr); err != nil {
+			return fmt.Errorf("listen on %s: %w", opt.Addr, err)
+		}
+	}
+	base := "http://" + ln.Addr().String()
+	if opt.CallbackBaseURL == "" {
+		opt.CallbackBaseURL = base + "/callbacks/"
+	}
+
+	// The workers outlive ctx until the HTTP server has drained. Sends are
+	// refused once they stop, so an action cut short by the shutdown is not
+	// reported as the action's own error: it stays claimed and unfinished,
+	// and the next start treats it as interrupted.
+	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRun()
+	tasks := &guarded{Queue: queue.NewMemory(queue.MemoryOptions{Visibility: opt.Visibility}), stopping: runCtx}
+	results := &guarded{Queue: queue.NewMemory(queue.MemoryOptions{Visibility: opt.Visibility}), stopping: runCtx}
+	h := embedded.New(embedded.Options{Store: st, Actions: opt.Actions, Log: log, Tasks: tasks, Results: results,
+		Runners: opt.Runners, Visibility: opt.Visibility})
+	h.CallbackKey = key
+	h.CallbackURL = opt.CallbackBaseURL
+	h.Run(runCtx)
+	defer h.Close()
+
+	if err := recoverAll(ctx, h, opt.Actions, opt.Visibility+2*time.Second, log); err != nil {
+		log.Error("recovery of running executions incomplete", "err", err)
+	}
+
+	api := httpapi.New(h.Service, httpapi.Options{Log: log, MaxBody: opt.MaxBody})
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("lazyflow serving", "url", base, "data_dir", opt.DataDir, "openapi", base+"/openapi.json")
+	if opt.Ready != nil {
+		opt.Ready(base)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	log.Info("lazyflow shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), opt.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("in-flight requests cut short", "err", err)
+	}
+	cancelRun()
+	h.Close()
+	return nil
+}
+
+func (opt *Options) defaults() error {
+	if opt.Addr == "" {
+		opt.Addr = DefaultAddr
+	}
+	if opt.DataDir == "" {
+		opt.DataDir = ".lazyflow"
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if opt.Actions == nil {
+		opt.Actions = actions.New()
+	}
+	if opt.CallbackBaseURL == "" {
+		opt.CallbackBaseURL = os.Getenv("LAZYFLOW_CALLBACK_BASE_URL")
+	}
+	if opt.CallbackBaseURL != "" && !strings.HasSuffix(opt.CallbackBaseURL, "/") {
+		opt.CallbackBaseURL += "/"
+	}
+	if opt.Visibility <= 0 {
+		opt.Visibility = 30 * time.Second
+	}
+	if opt.ShutdownTimeout <= 0 {
+		opt.ShutdownTimeout = 10 * time.Second
+	}
+	return nil
+}
+
+// callbackKey picks the signing key; a generated one is kept so callback
+// URLs handed out before a restart still work after it.
+func (opt *Options) callbackKey() ([]byte, error) {
+	if len(opt.CallbackKey) > 0 {
+		return checkKey(opt.CallbackKey, "Options.CallbackKey")
+	}
+	if k := os.Getenv("LAZYFLOW_CALLBACK_KEY"); k != "" {
+		return checkKey([]byte(k), "LAZYFLOW_CALLBACK_KEY")
+	}
+	path := filepath.Join(opt.DataDir, "callback.key")
+	data, err := os.ReadFile(path)
+	if err == nil {
+		return checkKey([]byte(strings.TrimSpace(string(data))), path)
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read callback key: %w", err)
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("generate callback key: %w", err)
+	}
+	k := hex.EncodeToString(b[:])
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create callback key file: %w", err)
+	}
+	if _, err := f.WriteString(k + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write callback key file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("write callback key file: %w", err)
+	}
+	return []byte(k), nil
+}
+
+func checkKey(k []byte, from string) ([]byte, error) {
+	if len(k) < callback.MinKeyLen {
+		return nil, fmt.Errorf("callback key from %s is %d bytes; at least %d are required", from, len(k), callback.MinKeyLen)
+	}
+	return k, nil
+}
+
+// guarded is a queue that refuses sends once stopping ends.
+type guarded struct {
+	queue.Queue
+	stopping context.Context
+}
+
+var errStopping = errors.New("lazyflow is shutting down; the message stays for the next start")
+
+func (g *guarded) Send(ctx context.Context, body []byte, delay time.Duration) error {
+	if g.stopping.Err() != nil {
+		return errStopping
+	}
+	return g.Queue.Send(ctx, body, delay)
+}
+
+// recoverAll resumes every running execution after a start. Work that was
+// never claimed is sent again (service.Recover). An action attempt that was
+// claimed but never reported was cut short when the previous process
+// stopped: it gets an error result, delivered after delay so that a result
+// the previous process did send is applied first (and this one is then a
+// duplicate). Delegate actions are left alone: their result comes through
+// the callback, whose key survives restarts.
+func recoverAll(ctx context.Context, h *embedded.Host, reg *actions.Registry, delay time.Duration, log *slog.Logger) error {
+	var errs []error
+	for _, state := range []engine.State{engine.Running, engine.Paused} {
+		cursor := ""
+		for {
+			page, err := h.Store.ListExecutions(ctx, store.ListParams{State: state, Cursor: cursor, Limit: 100})
+			if err != nil {
+				return fmt.Errorf("list %s executions: %w", state, err)
+			}
+			for _, e := range page.Executions {
+				if state == engine.Running {
+					if err := h.Recover(ctx, e.ID); err != nil {
+						errs = append(errs, fmt.Errorf("recover %s: %w", e.ID, err))
+					}
+				}
+				n, err := interrupted(ctx, h.Service, reg, e.ID, delay)
+				if err != nil {
+					errs = append(errs, err)
+				}
+				log.Info("execution recovered after restart", "execution_id", e.ID, "state", e.State, "interrupted_actions", n)
+			}
+			if page.Next == "" {
+				break
+			}
+			cursor = page.Next
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func interrupted(ctx context.Context, s *service.Service, reg *actions.Registry, id string, delay time.Duration) (int, error) {
+	tasks, err := s.Store.Tasks(ctx, id)
+	if err != nil {
+		return 0, fmt.Errorf("load tasks of %s: %w", id, err)
+	}
+	n := 0
+	for _, t := range tasks {
+		if t.State != engine.Running {
+			continue
+		}
+		type attempt struct {
+			slot, n, claimed int
+			outbox           []engine.Command
+		}
+		var cands []attempt
+		if t.Items == 0 {
+			cands = append(cands, attempt{-1, t.Attempt, t.Claimed, t.Outbox})
+		} else {
+			slots, err := s.Store.Slots(ctx, id, t.Key)
+			if err != nil {
+				return n, fmt.Errorf("load items of %s/%s: %w", id, t.Key, err)
+			}
+			for _, sl := range slots {
+				if sl.State == engine.Running {
+					cands = append(cands, attempt{sl.Index, sl.Attempt, sl.Claimed, append(append([]engine.Command(nil), sl.Outbox...), t.Outbox...)})
+				}
+			}
+		}
+		for _, a := range cands {
+			if a.n == 0 || a.claimed < a.n || isDelegate(reg, a.outbox, t.Key, a.slot, a.n) {
+				continue
+			}
+			body, err := json.Marshal(service.Message{Result: &engine.Result{Exec: id, Task: t.Key, Slot: a.slot, Attempt: a.n,
+				Error: fmt.Sprintf("the action of task %s (attempt %d) was interrupted: lazyflow stopped while it ran", t.Name, a.n)}})
+			if err != nil {
+				return n, err
+			}
+			if err := s.Results.Send(ctx, body, delay); err != nil {
+				return n, fmt.Errorf("report interrupted action of %s/%s: %w", id, t.Key, err)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+func isDelegate(reg *actions.Registry, outbox []engine.Command, task string, slot, attempt int) bool {
+	for _, c := range outbox {
+		if c.Kind == engine.RunAction && c.Task == task && c.Slot == slot && c.Attempt == attempt {
+			return reg.IsAsync(c.Action)
+		}
+	}
+	return false
+}

@@ -1,0 +1,259 @@
+package local_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/actions"
+	"github.com/lazyflow/lazyflow/functions/local"
+)
+
+// server is one run of Serve on a random port.
+type server struct {
+	t      *testing.T
+	url    string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// start runs Serve over dir. reg may hold test actions; the delegate
+// action below is how a test learns a callback URL, the way a real third
+// party would: the runner hands it to the action, never to API readers.
+func start(t *testing.T, dir string, reg *actions.Registry) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	s := &server{t: t, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		s.done <- local.Serve(ctx, local.Options{Addr: "127.0.0.1:0", DataDir: dir, Actions: reg,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Visibility: 500 * time.Millisecond,
+			Ready: func(u string) { ready <- u }})
+	}()
+	select {
+	case s.url = <-ready:
+	case err := <-s.done:
+		t.Fatalf("Serve ended before listening: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not start")
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
+func (s *server) stop() {
+	s.cancel()
+	select {
+	case err := <-s.done:
+		if err != nil {
+			s.t.Errorf("Serve: %v", err)
+		}
+		s.done <- nil // a second stop returns at once
+	case <-time.After(15 * time.Second):
+		s.t.Fatal("Serve did not stop")
+	}
+}
+
+func (s *server) call(method, path, ctype, body string) (int, map[string]any) {
+	s.t.Helper()
+	url := path
+	if !strings.HasPrefix(path, "http") {
+		url = s.url + path
+	}
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		s.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+	}
+	return resp.StatusCode, out
+}
+
+func (s *server) register(src string) {
+	s.t.Helper()
+	if code, out := s.call("POST", "/workflows", "text/yaml", src); code != 200 {
+		s.t.Fatalf("register: %d %v", code, out)
+	}
+}
+
+func (s *server) run(wf, input string) string {
+	s.t.Helper()
+	code, out := s.call("POST", "/executions", "application/json", fmt.Sprintf(`{"workflow": %q, "input": %s}`, wf, input))
+	if code != 201 {
+		s.t.Fatalf("start: %d %v", code, out)
+	}
+	return out["id"].(string)
+}
+
+func (s *server) wait(id, state string, within time.Duration) map[string]any {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		_, out := s.call("GET", "/executions/"+id, "", "")
+		if out["state"] == state {
+			return out
+		}
+		if time.Now().After(deadline) {
+			b, _ := json.Marshal(out)
+			s.t.Fatalf("execution %s: want %s, have %s", id, state, b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func delegateRegistry() (*actions.Registry, chan actions.Callback) {
+	reg := actions.New()
+	ch := make(chan actions.Callback, 8)
+	reg.RegisterAsync("test.delegate", func(ctx context.Context, in map[string]any, cb actions.Callback) error {
+		ch <- cb
+		return nil
+	})
+	return reg, ch
+}
+
+const workflows = `
+version: '2.0'
+hello:
+  input:
+    - name
+  tasks:
+    greet:
+      action: std.echo output=<% 'Hello, ' + $.name %>
+      publish:
+        greeting: <% task().result %>
+  output:
+    greeting: <% $.greeting %>
+delegated:
+  tasks:
+    ask:
+      action: test.delegate
+      publish:
+        answer: <% task().result %>
+  output:
+    answer: <% $.answer %>
+`
+
+func TestServeRunsWorkflowsAndCallbacks(t *testing.T) {
+	dir := t.TempDir()
+	reg, cbs := delegateRegistry()
+	s := start(t, dir, reg)
+	s.register(workflows)
+
+	id := s.run("hello", `{"name": "Ada"}`)
+	out := s.wait(id, "SUCCESS", 10*time.Second)
+	if out["output"].(map[string]any)["greeting"] != "Hello, Ada" {
+		t.Fatalf("output %v", out["output"])
+	}
+
+	id = s.run("delegated", `{}`)
+	cb := <-cbs
+	if !strings.HasPrefix(cb.URL, s.url+"/callbacks/") {
+		t.Fatalf("callback URL %q is not on this server (%s)", cb.URL, s.url)
+	}
+	// A forged token is refused and changes nothing.
+	forged := cb.URL[:len(cb.URL)-4] + "AAAA"
+	if code, _ := s.call("POST", forged, "application/json", `{"state": "SUCCESS", "output": "forged"}`); code != 403 {
+		t.Fatalf("forged callback: %d", code)
+	}
+	if _, out := s.call("GET", "/executions/"+id, "", ""); out["state"] != "RUNNING" {
+		t.Fatalf("forged callback changed the execution: %v", out)
+	}
+	if code, out := s.call("POST", cb.URL, "application/json", `{"state": "SUCCESS", "output": 42}`); code != 202 {
+		t.Fatalf("callback: %d %v", code, out)
+	}
+	out = s.wait(id, "SUCCESS", 10*time.Second)
+	if out["output"].(map[string]any)["answer"] != float64(42) {
+		t.Fatalf("output %v", out["output"])
+	}
+
+	fi, err := os.Stat(filepath.Join(dir, "callback.key"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("callback key file: %v %v", fi, err)
+	}
+}
+
+const sleepy = `
+version: '2.0'
+sleepy:
+  tasks:
+    nap:
+      action: std.sleep seconds=2
+      retry:
+        count: 1
+        delay: 0
+      on-success: after
+    after:
+      action: std.echo output="done"
+      publish:
+        said: <% task().result %>
+  output:
+    said: <% $.said %>
+`
+
+// TestKillAndRestart stops the server while an action runs and starts it
+// again on the same data directory: the execution still finishes. The
+// interrupted attempt gets an error result, so its retry policy runs the
+// action again — a second attempt, never the same attempt twice.
+func TestKillAndRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, nil)
+	s.register(sleepy)
+	id := s.run("sleepy", `{}`)
+	// Let the runner claim and begin the sleep, then stop mid-action.
+	time.Sleep(500 * time.Millisecond)
+	if _, out := s.call("GET", "/executions/"+id, "", ""); out["state"] != "RUNNING" {
+		t.Fatalf("before stop: %v", out)
+	}
+	s.stop()
+
+	s2 := start(t, dir, nil)
+	out := s2.wait(id, "SUCCESS", 20*time.Second)
+	if out["output"].(map[string]any)["said"] != "done" {
+		t.Fatalf("output %v", out["output"])
+	}
+	nap := out["tasks"].([]any)[0].(map[string]any)
+	if nap["name"] != "nap" || nap["attempt"] != float64(2) {
+		t.Fatalf("nap should have needed a second attempt: %v", nap)
+	}
+	// The workflow registered before the restart is still there.
+	if code, _ := s2.call("GET", "/workflows/sleepy", "", ""); code != 200 {
+		t.Fatalf("workflow lost across restart: %d", code)
+	}
+}
+
+// TestCallbackURLSurvivesRestart: a third party holding a callback URL from
+// before a restart can still complete its action after it.
+func TestCallbackURLSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	reg, cbs := delegateRegistry()
+	s := start(t, dir, reg)
+	s.register(workflows)
+	id := s.run("delegated", `{}`)
+	cb := <-cbs
+	s.stop()
+
+	s2 := start(t, dir, reg)
+	// The port changed, so post to the new server with the old token.
+	path := cb.URL[strings.Index(cb.URL, "/callbacks/"):]
+	if code, out := s2.call("POST", path, "application/json", `{"state": "SUCCESS", "output": "late"}`); code != 202 {
+		t.Fatalf("callback after restart: %d %v", code, out)
+	}
+	out := s2.wait(id, "SUCCESS", 10*time.Second)
+	if out["output"].(map[string]any)["answer"] != "late" {
+		t.Fatalf("output %v", out["output"])
+	}
+}
