@@ -1,0 +1,134 @@
+// Package sqsqueue is queue.Queue over Amazon SQS. The Lambda functions
+// receive through event source mappings and only send with it; tests and
+// end-to-end harnesses use the receiving side to drive queues by hand.
+//
+// SQS's limits show through: a delay is capped at 15 minutes (the service
+// chains longer timers itself), a long poll waits at most 20 seconds, a
+// receive returns at most 10 messages, and bodies must be text (Lazyflow's
+// messages are JSON).
+package sqsqueue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/lazyflow/lazyflow/core/queue"
+)
+
+// Limits SQS imposes.
+const (
+	MaxDelay      = 15 * time.Minute
+	MaxWait       = 20 * time.Second
+	MaxBatch      = 10
+	MaxVisibility = 12 * time.Hour
+	MaxBody       = 256 << 10
+)
+
+// API is the part of the SQS client the queue uses.
+type API interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
+	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+}
+
+// Queue is one SQS queue.
+type Queue struct {
+	client API
+	url    string
+}
+
+var _ queue.Queue = (*Queue)(nil)
+
+// New returns the queue at url.
+func New(client API, url string) *Queue { return &Queue{client: client, url: url} }
+
+// URL is the queue's URL.
+func (q *Queue) URL() string { return q.url }
+
+// ceilSeconds rounds d up to whole seconds within [0, max].
+func ceilSeconds(d, max time.Duration) int32 {
+	if d <= 0 {
+		return 0
+	}
+	if d > max {
+		d = max
+	}
+	return int32(math.Ceil(d.Seconds()))
+}
+
+// Send implements queue.Queue. Delays over 15 minutes are capped: callers
+// that need longer chain messages (service.MaxDelay).
+func (q *Queue) Send(ctx context.Context, body []byte, delay time.Duration) error {
+	if len(body) > MaxBody {
+		return fmt.Errorf("sqs send to %s: message of %d bytes exceeds SQS's %d", q.url, len(body), MaxBody)
+	}
+	if !utf8.Valid(body) {
+		return fmt.Errorf("sqs send to %s: message body is not UTF-8 text", q.url)
+	}
+	_, err := q.client.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl:     aws.String(q.url),
+		MessageBody:  aws.String(string(body)),
+		DelaySeconds: ceilSeconds(delay, MaxDelay),
+	})
+	if err != nil {
+		return fmt.Errorf("sqs send to %s: %w", q.url, err)
+	}
+	return nil
+}
+
+// Receive implements queue.Queue with long polling (wait rounds up to whole
+// seconds, at most 20).
+func (q *Queue) Receive(ctx context.Context, n int, wait time.Duration) ([]queue.Message, error) {
+	n = min(MaxBatch, max(1, n))
+	out, err := q.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl:                    aws.String(q.url),
+		MaxNumberOfMessages:         int32(n),
+		WaitTimeSeconds:             ceilSeconds(wait, MaxWait),
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameApproximateReceiveCount},
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("sqs receive from %s: %w", q.url, err)
+	}
+	msgs := make([]queue.Message, 0, len(out.Messages))
+	for _, m := range out.Messages {
+		n, _ := strconv.Atoi(m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
+		msgs = append(msgs, queue.Message{ID: aws.ToString(m.MessageId), Body: []byte(aws.ToString(m.Body)),
+			Receipt: aws.ToString(m.ReceiptHandle), Receives: n})
+	}
+	return msgs, nil
+}
+
+// Delete implements queue.Queue.
+func (q *Queue) Delete(ctx context.Context, receipt string) error {
+	if receipt == "" {
+		return errors.New("sqs delete: empty receipt")
+	}
+	_, err := q.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(q.url), ReceiptHandle: aws.String(receipt)})
+	if err != nil {
+		return fmt.Errorf("sqs delete from %s: %w", q.url, err)
+	}
+	return nil
+}
+
+// ChangeVisibility implements queue.Queue (d rounds up to whole seconds, at most 12 hours).
+func (q *Queue) ChangeVisibility(ctx context.Context, receipt string, d time.Duration) error {
+	_, err := q.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(q.url),
+		ReceiptHandle: aws.String(receipt), VisibilityTimeout: ceilSeconds(d, MaxVisibility)})
+	if err != nil {
+		return fmt.Errorf("sqs change visibility in %s: %w", q.url, err)
+	}
+	return nil
+}

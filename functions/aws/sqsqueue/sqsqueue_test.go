@@ -1,0 +1,195 @@
+package sqsqueue_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/lazyflow/lazyflow/functions/aws/sqsqueue"
+)
+
+// These tests run against SQS as MiniStack serves it. With AWS_ENDPOINT_URL
+// unset, TestMain starts MiniStack with the repository's localstack/
+// scripts (and stops it afterwards unless it was already up).
+func TestMain(m *testing.M) {
+	code, err := run(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sqsqueue TestMain:", err)
+		code = max(code, 1)
+	}
+	os.Exit(code)
+}
+
+func run(m *testing.M) (int, error) {
+	if os.Getenv("AWS_ENDPOINT_URL") != "" {
+		return m.Run(), nil
+	}
+	root := filepath.Join("..", "..", "..")
+	envFile := filepath.Join(root, ".cache", "localstack", "env")
+	_, statErr := os.Stat(envFile)
+	alreadyUp := statErr == nil
+	script := func(name string, args ...string) error {
+		cmd := exec.Command("./localstack/"+name, args...)
+		cmd.Dir = root
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("localstack/%s: %w", name, err)
+		}
+		return nil
+	}
+	if err := script("install.sh", "ministack"); err != nil {
+		return 1, err
+	}
+	if err := script("up.sh", "ministack"); err != nil {
+		return 1, err
+	}
+	if !alreadyUp {
+		defer func() { _ = script("down.sh", "ministack") }()
+	}
+	f, err := os.Open(envFile)
+	if err != nil {
+		return 1, err
+	}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "="); ok && !strings.HasPrefix(k, "#") {
+			os.Setenv(k, v)
+		}
+	}
+	f.Close()
+	return m.Run(), nil
+}
+
+var runID = strconv.FormatInt(time.Now().UnixNano()%1_000_000_000, 36)
+
+func newQueue(t *testing.T, name string, visibility int) (*sqsqueue.Queue, *sqs.Client) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := sqs.NewFromConfig(cfg)
+	out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("sqsqueue-" + name + "-" + runID),
+		Attributes: map[string]string{string(types.QueueAttributeNameVisibilityTimeout): strconv.Itoa(visibility)}})
+	if err != nil {
+		t.Fatalf("create queue: %v", err)
+	}
+	t.Cleanup(func() { _, _ = client.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: out.QueueUrl}) })
+	return sqsqueue.New(client, *out.QueueUrl), client
+}
+
+func ctxFor(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestSendReceiveDelete(t *testing.T) {
+	ctx := ctxFor(t)
+	q, _ := newQueue(t, "basic", 30)
+	for i := 0; i < 3; i++ {
+		if err := q.Send(ctx, []byte(fmt.Sprintf(`{"n": %d}`, i)), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for len(seen) < 3 {
+		msgs, err := q.Receive(ctx, 10, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 0 {
+			t.Fatalf("only %d of 3 messages received", len(seen))
+		}
+		for _, m := range msgs {
+			if m.Receives != 1 || m.ID == "" || m.Receipt == "" {
+				t.Fatalf("message %+v", m)
+			}
+			seen[string(m.Body)] = true
+			if err := q.Delete(ctx, m.Receipt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if !seen[`{"n": 0}`] || !seen[`{"n": 2}`] {
+		t.Fatalf("bodies %v", seen)
+	}
+	// Deleted messages do not come back; an empty long poll waits about as asked.
+	start := time.Now()
+	msgs, err := q.Receive(ctx, 10, time.Second)
+	if err != nil || len(msgs) != 0 {
+		t.Fatalf("after delete: %v %v", msgs, err)
+	}
+	if el := time.Since(start); el < 800*time.Millisecond {
+		t.Fatalf("receive returned after %v, not a long poll", el)
+	}
+}
+
+func TestVisibilityAndRedelivery(t *testing.T) {
+	ctx := ctxFor(t)
+	q, _ := newQueue(t, "vis", 30)
+	if err := q.Send(ctx, []byte(`"x"`), 0); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := q.Receive(ctx, 1, 2*time.Second)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("receive: %v %v", msgs, err)
+	}
+	// Hidden for the 30 s visibility timeout...
+	if again, _ := q.Receive(ctx, 1, time.Second); len(again) != 0 {
+		t.Fatalf("received while invisible: %v", again)
+	}
+	// ...until made visible again, which counts a second receive.
+	if err := q.ChangeVisibility(ctx, msgs[0].Receipt, 0); err != nil {
+		t.Fatal(err)
+	}
+	again, err := q.Receive(ctx, 1, 2*time.Second)
+	if err != nil || len(again) != 1 || string(again[0].Body) != `"x"` || again[0].Receives != 2 {
+		t.Fatalf("redelivery: %+v %v", again, err)
+	}
+}
+
+func TestDelay(t *testing.T) {
+	ctx := ctxFor(t)
+	q, _ := newQueue(t, "delay", 30)
+	if err := q.Send(ctx, []byte(`"later"`), 1500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	if msgs, _ := q.Receive(ctx, 1, 0); len(msgs) != 0 {
+		t.Fatalf("delayed message visible at once")
+	}
+	var got []byte
+	for time.Since(sent) < 10*time.Second && got == nil {
+		msgs, err := q.Receive(ctx, 1, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 1 {
+			got = msgs[0].Body
+		}
+	}
+	if string(got) != `"later"` || time.Since(sent) < time.Second {
+		t.Fatalf("delayed message %q after %v", got, time.Since(sent))
+	}
+	// A delay over SQS's 15 minutes is capped rather than refused.
+	if err := q.Send(ctx, []byte(`"far"`), time.Hour); err != nil {
+		t.Fatalf("long delay: %v", err)
+	}
+	if err := q.Send(ctx, []byte{0xff, 0xfe}, 0); err == nil {
+		t.Fatal("a non-UTF-8 body was accepted")
+	}
+}
