@@ -4,11 +4,37 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"os"
+
+	"github.com/lazyflow/lazyflow/functions/local"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
-	return exitFailure, usageError{"serve is not available in this build"}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("addr", local.DefaultAddr, "address to listen on")
+	data := fs.String("data", ".lazyflow", "directory for the durable store and the callback key")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage, usageError{err.Error()}
+	}
+	if len(pos) != 0 {
+		return exitUsage, usageError{"serve takes no arguments"}
+	}
+	level := slog.LevelInfo
+	if os.Getenv("LAZYFLOW_LOG_LEVEL") == "debug" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	fmt.Fprintf(stdout, "lazyflow: serving on http://%s (data in %s); Ctrl-C stops\n", *addr, *data)
+	if err := local.Serve(ctx, local.Options{Addr: *addr, DataDir: *data, Log: log}); err != nil {
+		return exitFailure, err
+	}
+	return exitOK, nil
 }
 
 func randomKey() string {
