@@ -35,9 +35,9 @@ func TestRunJSONSuccess(t *testing.T) {
 	}
 	var rep struct {
 		ID, Workflow, State string
-		StateInfo          string `json:"state_info"`
-		Output             map[string]any
-		Tasks              []struct {
+		StateInfo           string `json:"state_info"`
+		Output              map[string]any
+		Tasks               []struct {
 			Name, State string
 			Published   map[string]any
 		}
