@@ -4,16 +4,24 @@
 //
 // SQS's limits show through: a delay is capped at 15 minutes (the service
 // chains longer timers itself), a long poll waits at most 20 seconds, a
-// receive returns at most 10 messages, and bodies must be text (Lazyflow's
-// messages are JSON).
+// receive returns at most 10 messages, and a body is at most 256 KiB.
+//
+// SQS accepts only some characters in a body. Lazyflow's messages are JSON
+// and always qualify, so they travel as they are and a Lambda function reads
+// them straight from the event; any other body (control characters, bytes
+// that are not UTF-8) travels base64-encoded behind the "b64:" marker, and
+// DecodeBody, which Receive and the Lambda adapters use, restores it.
 package sqsqueue
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -72,12 +80,13 @@ func (q *Queue) Send(ctx context.Context, body []byte, delay time.Duration) erro
 	if len(body) > MaxBody {
 		return fmt.Errorf("sqs send to %s: message of %d bytes exceeds SQS's %d", q.url, len(body), MaxBody)
 	}
-	if !utf8.Valid(body) {
-		return fmt.Errorf("sqs send to %s: message body is not UTF-8 text", q.url)
+	text := EncodeBody(body)
+	if len(text) > MaxBody {
+		return fmt.Errorf("sqs send to %s: encoded message of %d bytes exceeds SQS's %d", q.url, len(text), MaxBody)
 	}
 	_, err := q.client.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl:     aws.String(q.url),
-		MessageBody:  aws.String(string(body)),
+		MessageBody:  aws.String(text),
 		DelaySeconds: ceilSeconds(delay, MaxDelay),
 	})
 	if err != nil {
@@ -105,7 +114,7 @@ func (q *Queue) Receive(ctx context.Context, n int, wait time.Duration) ([]queue
 	msgs := make([]queue.Message, 0, len(out.Messages))
 	for _, m := range out.Messages {
 		n, _ := strconv.Atoi(m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
-		msgs = append(msgs, queue.Message{ID: aws.ToString(m.MessageId), Body: []byte(aws.ToString(m.Body)),
+		msgs = append(msgs, queue.Message{ID: aws.ToString(m.MessageId), Body: DecodeBody(aws.ToString(m.Body)),
 			Receipt: aws.ToString(m.ReceiptHandle), Receives: n})
 	}
 	return msgs, nil
@@ -131,4 +140,43 @@ func (q *Queue) ChangeVisibility(ctx context.Context, receipt string, d time.Dur
 		return fmt.Errorf("sqs change visibility in %s: %w", q.url, err)
 	}
 	return nil
+}
+
+// marker starts an encoded body. No JSON text starts with it.
+const marker = "b64:"
+
+// EncodeBody returns body as SQS can carry it: unchanged when SQS accepts
+// every character of it, else base64 behind the marker.
+func EncodeBody(body []byte) string {
+	if !bytes.HasPrefix(body, []byte(marker)) && sqsText(body) {
+		return string(body)
+	}
+	return marker + base64.StdEncoding.EncodeToString(body)
+}
+
+// DecodeBody undoes EncodeBody.
+func DecodeBody(text string) []byte {
+	if rest, ok := strings.CutPrefix(text, marker); ok {
+		if b, err := base64.StdEncoding.DecodeString(rest); err == nil {
+			return b
+		}
+	}
+	return []byte(text)
+}
+
+// sqsText reports whether every character is in SQS's allowed set:
+// #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF.
+func sqsText(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, r := range string(b) {
+		switch {
+		case r == 0x9 || r == 0xA || r == 0xD:
+		case r >= 0x20 && r <= 0xD7FF, r >= 0xE000 && r <= 0xFFFD, r >= 0x10000 && r <= 0x10FFFF:
+		default:
+			return false
+		}
+	}
+	return true
 }

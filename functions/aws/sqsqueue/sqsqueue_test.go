@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/lazyflow/lazyflow/core/queue/queuetest"
 	"github.com/lazyflow/lazyflow/functions/aws/sqsqueue"
 )
 
@@ -74,7 +76,15 @@ func run(m *testing.M) (int, error) {
 
 var runID = strconv.FormatInt(time.Now().UnixNano()%1_000_000_000, 36)
 
+var seq atomic.Int64
+
 func newQueue(t *testing.T, name string, visibility int) (*sqsqueue.Queue, *sqs.Client) {
+	t.Helper()
+	return createQueue(t, name, visibility, "")
+}
+
+// createQueue makes a queue; redrive, if set, is its RedrivePolicy.
+func createQueue(t *testing.T, name string, visibility int, redrive string) (*sqsqueue.Queue, *sqs.Client) {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := config.LoadDefaultConfig(ctx)
@@ -82,13 +92,38 @@ func newQueue(t *testing.T, name string, visibility int) (*sqsqueue.Queue, *sqs.
 		t.Fatal(err)
 	}
 	client := sqs.NewFromConfig(cfg)
-	out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("sqsqueue-" + name + "-" + runID),
-		Attributes: map[string]string{string(types.QueueAttributeNameVisibilityTimeout): strconv.Itoa(visibility)}})
+	attrs := map[string]string{string(types.QueueAttributeNameVisibilityTimeout): strconv.Itoa(visibility)}
+	if redrive != "" {
+		attrs[string(types.QueueAttributeNameRedrivePolicy)] = redrive
+	}
+	out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{
+		QueueName:  aws.String(fmt.Sprintf("sqsqueue-%s-%s-%d", name, runID, seq.Add(1))),
+		Attributes: attrs})
 	if err != nil {
 		t.Fatalf("create queue: %v", err)
 	}
 	t.Cleanup(func() { _, _ = client.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: out.QueueUrl}) })
 	return sqsqueue.New(client, *out.QueueUrl), client
+}
+
+// TestConformance runs the queue suite every driver passes against SQS.
+func TestConformance(t *testing.T) {
+	queuetest.Run(t, func(t *testing.T, opt queuetest.Options) queuetest.Queues {
+		vis := int(opt.Visibility / time.Second)
+		if opt.MaxReceives == 0 {
+			q, _ := newQueue(t, "suite", vis)
+			return queuetest.Queues{Queue: q}
+		}
+		dlq, client := newQueue(t, "suite-dlq", vis)
+		attrs, err := client.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(dlq.URL()),
+			AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		policy := fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, attrs.Attributes["QueueArn"], opt.MaxReceives)
+		q, _ := createQueue(t, "suite", vis, policy)
+		return queuetest.Queues{Queue: q, DLQ: dlq}
+	})
 }
 
 func ctxFor(t *testing.T) context.Context {
@@ -189,7 +224,34 @@ func TestDelay(t *testing.T) {
 	if err := q.Send(ctx, []byte(`"far"`), time.Hour); err != nil {
 		t.Fatalf("long delay: %v", err)
 	}
-	if err := q.Send(ctx, []byte{0xff, 0xfe}, 0); err == nil {
-		t.Fatal("a non-UTF-8 body was accepted")
+}
+
+func TestBodiesSQSRefusesRoundTrip(t *testing.T) {
+	ctx := ctxFor(t)
+	q, _ := newQueue(t, "bytes", 30)
+	bodies := []string{"\xff\xfe not UTF-8", "control \x01 char", "b64:looks encoded", `{"json": "as is"}`}
+	for _, b := range bodies {
+		if err := q.Send(ctx, []byte(b), 0); err != nil {
+			t.Fatalf("send %q: %v", b, err)
+		}
+	}
+	got := map[string]bool{}
+	for len(got) < len(bodies) {
+		msgs, err := q.Receive(ctx, 10, 2*time.Second)
+		if err != nil || len(msgs) == 0 {
+			t.Fatalf("received %d of %d: %v", len(got), len(bodies), err)
+		}
+		for _, m := range msgs {
+			got[string(m.Body)] = true
+		}
+	}
+	for _, b := range bodies {
+		if !got[b] {
+			t.Fatalf("body %q did not round-trip; got %v", b, got)
+		}
+	}
+	// JSON travels as is, so Lambda functions can read it straight from the event.
+	if sqsqueue.EncodeBody([]byte(`{"a":"ü"}`)) != `{"a":"ü"}` {
+		t.Fatal("JSON body was encoded")
 	}
 }
