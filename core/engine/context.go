@@ -38,7 +38,9 @@ func (b *builder) data(branch, item map[string]any) map[string]any {
 		out[k] = v
 	}
 	for k, v := range branch {
-		out[k] = v
+		if k != versionsKey {
+			out[k] = v
+		}
 	}
 	for k, v := range item {
 		out[k] = v

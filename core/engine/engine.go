@@ -97,10 +97,13 @@ type builder struct {
 	graph *graph
 
 	putHead bool // the head is replaced (version-checked) rather than counted
-	add     AddExecution
-	ops     []Op
-	cmds    []Command
-	now     time.Time
+	// finishing is the task whose end is being decided (finishTask), which
+	// endLiveTasks must leave to its caller.
+	finishing string
+	add       AddExecution
+	ops       []Op
+	cmds      []Command
+	now       time.Time
 }
 
 func (e *Engine) load(ctx context.Context, r Reader, execID string) (*builder, error) {
@@ -466,12 +469,16 @@ func (e *Engine) Complete(ctx context.Context, r Reader, res Result) (*Plan, err
 	if err != nil {
 		return nil, err
 	}
-	if b.head.State.Terminal() {
-		return &Plan{Duplicate: true}, nil
-	}
 	rec, err := r.Task(ctx, res.Exec, res.Task)
 	if err != nil {
 		return nil, fmt.Errorf("load task %s of %s: %w", res.Task, res.Exec, err)
+	}
+	if b.head.State.Terminal() {
+		// Fix: the execution ended (a fail/succeed command, a cancel) while
+		// this action ran. Its outcome is still recorded on its task, as in
+		// Mistral, so no task stays RUNNING in a finished execution; nothing
+		// follows from it (no transitions, no counters).
+		return b.lateResult(rec, res)
 	}
 	if rec == nil {
 		return nil, fmt.Errorf("result for task %s of %s: %w", res.Task, res.Exec, ErrNotFound)
@@ -506,6 +513,44 @@ func (e *Engine) Complete(ctx context.Context, r Reader, res Result) (*Plan, err
 	rec.Outbox = clone(b.cmds)
 	b.putTask(rec)
 	return b.plan(), nil
+}
+
+// lateResult records the result of an attempt that was running when its
+// execution ended.
+func (b *builder) lateResult(rec *Task, res Result) (*Plan, error) {
+	if rec == nil {
+		return &Plan{Duplicate: true}, nil
+	}
+	st, info := Success, ""
+	if !res.OK {
+		st, info = Error, res.Error
+	}
+	if res.Slot >= 0 {
+		slot, err := b.r.Slot(b.ctx, res.Exec, res.Task, res.Slot)
+		if err != nil {
+			return nil, fmt.Errorf("load slot %d of task %s of %s: %w", res.Slot, res.Task, res.Exec, err)
+		}
+		if slot == nil || slot.State != Running || slot.Attempt != res.Attempt {
+			return &Plan{Duplicate: true}, nil
+		}
+		s := *slot
+		s.State, s.StateInfo, s.Result, s.Outbox = st, info, res.Output, nil
+		if !res.OK {
+			s.Result = res.Error
+		}
+		return &Plan{Ops: []Op{PutSlot{Slot: &s, IfVersion: slot.Version}}}, nil
+	}
+	if rec.State != Running || rec.Attempt != res.Attempt || rec.Pending != "" || rec.Items > 0 {
+		return &Plan{Duplicate: true}, nil
+	}
+	t := *rec
+	t.State, t.StateInfo, t.Result, t.HasResult, t.Finished, t.Outbox = st, info, res.Output, true, b.now, nil
+	if !res.OK {
+		t.Result = res.Error
+	}
+	// The task's unit of work ends here, so Active still returns to zero.
+	return &Plan{Ops: []Op{AddExecution{ID: b.head.ID, Active: -1, IfState: b.head.State},
+		PutTask{Task: &t, IfVersion: rec.Version}}}, nil
 }
 
 // settle handles a plain task's attempt result: retry, wait-after, or
@@ -592,6 +637,8 @@ func (b *builder) shouldRetry(rec *Task, t *dsl.Task, ok bool, output any, errMs
 
 // finishTask publishes, follows transitions and ends the task's unit of work.
 func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) error {
+	b.finishing = rec.Key
+	defer func() { b.finishing = "" }()
 	rec.Finished = b.now
 	rec.Pending = ""
 	ectx := b.evalCtx(b.data(rec.Ctx, nil), rec, resultOf(ok, rec.Result, errMsg))
@@ -617,6 +664,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 			for k, x := range m {
 				out[k] = x
 			}
+			bumpVersions(out, m)
 		}
 	}
 	if glob != nil && rec.State == map[bool]State{true: Success, false: Error}[ok] {
@@ -743,6 +791,10 @@ func (b *builder) finish(st State, info string, final map[string]any) {
 	h.StateInfo = info
 	data := b.data(final, nil)
 	ectx := b.evalCtx(data, nil, nil)
+	// Mistral's defaults: without an output clause the output is the final
+	// context (the branches' published data); a failed execution's output
+	// is {"result": state_info} merged with output-on-error, or with the
+	// final context when there is none.
 	if st == Success && b.wf.Output != nil {
 		v, err := b.wf.Output.Eval(ectx)
 		if err != nil {
@@ -751,16 +803,31 @@ func (b *builder) finish(st State, info string, final map[string]any) {
 		} else {
 			h.Output = v
 		}
-	} else if st == Error && b.wf.OutputOnError != nil {
-		if v, err := b.wf.OutputOnError.Eval(ectx); err == nil {
-			h.Output = v
-		}
+	} else if st == Success {
+		h.Output = plainCtx(final)
 	}
-	if st == Success && b.wf.Output == nil {
-		h.Output = map[string]any{}
+	if h.State == Error {
+		out := map[string]any{}
+		var extra any = plainCtx(final)
+		if b.wf.OutputOnError != nil {
+			if v, err := b.wf.OutputOnError.Eval(ectx); err == nil {
+				extra = v
+			}
+		}
+		if m, ok := extra.(map[string]any); ok {
+			for k, v := range m {
+				out[k] = v
+			}
+		}
+		out["result"] = h.StateInfo
+		h.Output = out
 	}
 	b.head = &h
 	b.putHead = true
+	if err := b.endLiveTasks(); err != nil {
+		// The end stands; a task left RUNNING is reported, not hidden.
+		h.StateInfo = strings.TrimSpace(h.StateInfo + " (" + err.Error() + ")")
+	}
 	b.cmds = append(b.cmds, Command{Kind: Finished, Exec: h.ID, Slot: -1})
 	if h.Parent != "" {
 		r := &Result{Exec: h.Parent, Task: h.ParentTask, Slot: -1, Attempt: h.ParentAttempt,
@@ -770,6 +837,66 @@ func (b *builder) finish(st State, info string, final map[string]any) {
 		}
 		b.cmds = append(b.cmds, Command{Kind: ReportParent, Exec: h.ID, Slot: -1, Result: r})
 	}
+}
+
+// endLiveTasks is called when the execution ends while work is still live
+// (a fail/succeed command with branches running, a cancel). Fix: before, the
+// runners then dropped the unclaimed actions and their tasks stayed RUNNING
+// forever. Now every task that has not started an action yet (created in
+// this plan, unclaimed, delayed, idle) becomes CANCELLED and its commands are
+// withdrawn; a task whose action a runner already claimed stays RUNNING until
+// its result arrives (Complete records it, see lateResult). Each cancelled
+// task's unit of work ends, so Active still returns to zero. It reads every
+// task record, which is fine: it runs at most once per execution.
+func (b *builder) endLiveTasks() error {
+	live := b.head.Active + b.add.Active
+	if b.finishing != "" {
+		live-- // its own unit ends in finishTask
+	}
+	if live <= 0 {
+		return nil
+	}
+	cancel := func(t *Task) {
+		t.State, t.StateInfo, t.Pending, t.Outbox = Cancelled, "execution ended before this task finished", "", nil
+		t.Finished = b.now
+		b.add.Active--
+	}
+	dropped := map[string]bool{}
+	planned := map[string]bool{}
+	for _, op := range b.ops {
+		if pt, ok := op.(PutTask); ok && pt.Task.Key != b.finishing {
+			planned[pt.Task.Key] = true
+			if t := pt.Task; !t.State.Terminal() && !(t.State == Waiting && !t.Fired) && t.Claimed < t.Attempt {
+				cancel(t)
+				dropped[t.Key] = true
+			}
+		}
+	}
+	stored, err := b.r.Tasks(b.ctx, b.head.ID)
+	if err != nil {
+		return fmt.Errorf("cancel live tasks: %w", err)
+	}
+	for _, t := range stored {
+		if planned[t.Key] || t.Key == b.finishing || t.State.Terminal() || t.State == Waiting && !t.Fired {
+			continue
+		}
+		if t.State == Running && t.Pending == "" && t.Items == 0 && t.Claimed >= t.Attempt {
+			continue // its claimed action will report
+		}
+		cancel(t)
+		dropped[t.Key] = true
+		b.putTask(t)
+	}
+	if len(dropped) > 0 {
+		kept := b.cmds[:0]
+		for _, c := range b.cmds {
+			if !dropped[c.Task] || c.Exec != b.head.ID {
+				kept = append(kept, c)
+			}
+		}
+		b.cmds = kept
+	}
+	return nil
 }
 
 // ---------------------------------------------------------------- with-items
@@ -984,20 +1111,7 @@ func (b *builder) fire(rec *Task, t *dsl.Task) error {
 	rec.Attempt = 1
 	rec.Started = b.now
 	rec.Seq = b.head.Seq + b.add.Seq + 1
-	// Mistral merges the inbound branches' contexts in arrival order; keys
-	// sort to make the merge deterministic whatever order they came in.
-	froms := make([]string, 0, len(rec.Arrivals))
-	for f := range rec.Arrivals {
-		froms = append(froms, f)
-	}
-	sort.Strings(froms)
-	ctx := map[string]any{}
-	for _, f := range froms {
-		for k, v := range rec.Arrivals[f] {
-			ctx[k] = v
-		}
-	}
-	rec.Ctx = ctx
+	rec.Ctx = mergeBranches(rec.Arrivals)
 	b.add.Seq++
 	b.add.Active++
 	mark := len(b.cmds)
@@ -1127,30 +1241,44 @@ func (e *Engine) Finalize(ctx context.Context, r Reader, execID string) (*Plan, 
 		}
 		unsatisfied = append(unsatisfied, rec)
 	}
-	for _, rec := range unsatisfied {
-		// The branches that were to reach this join ended elsewhere.
-		rec.State = Error
-		rec.Fired = true
-		rec.StateInfo = fmt.Sprintf("join of task %s can never be satisfied: %d of %d inbound tasks arrived",
-			rec.Name, len(rec.Arrivals), b.graph.joinNeed(b.wf, b.wf.Tasks[rec.Name]))
-		rec.Finished = b.now
-		b.putTask(rec)
-		b.head.Errors++
-		if b.head.ErrorInfo == "" {
-			b.head.ErrorInfo = rec.StateInfo
+	if len(unsatisfied) > 0 {
+		// Fix: a join that can never be satisfied now fails as an ordinary
+		// task error (Mistral: "join can never be satisfied"), so its
+		// publish-on-error, on-error and on-complete apply and a handled
+		// failure no longer fails the workflow. Before, it was marked ERROR
+		// directly and always counted as unhandled.
+		for _, rec := range unsatisfied {
+			t := b.wf.Tasks[rec.Name]
+			rec.Fired = true
+			rec.State = Running
+			rec.Attempt = 1
+			rec.Started = b.now
+			rec.Seq = b.head.Seq + b.add.Seq + 1
+			rec.Ctx = mergeBranches(rec.Arrivals)
+			b.add.Seq++
+			b.add.Active++ // the join's unit, ended by finishTask
+			msg := fmt.Sprintf("join of task %s can never be satisfied: %d of %d inbound tasks arrived",
+				rec.Name, len(rec.Arrivals), b.graph.joinNeed(b.wf, t))
+			rec.Result, rec.HasResult = msg, true
+			if err := b.finishTask(rec, t, false, msg); err != nil {
+				return nil, err
+			}
+			b.putTask(rec)
 		}
+		p := b.plan()
+		p.CheckFinal = true // finalise again once the error's handlers (if any) are done
+		return p, nil
 	}
 	leaves, err := r.Leaves(ctx, execID)
 	if err != nil {
 		return nil, fmt.Errorf("load branch ends of %s: %w", execID, err)
 	}
 	sort.Slice(leaves, func(i, j int) bool { return leaves[i].Seq < leaves[j].Seq })
-	final := map[string]any{}
-	for _, l := range leaves {
-		for k, v := range l.Ctx {
-			final[k] = v
-		}
+	ends := make([]map[string]any, len(leaves))
+	for i, l := range leaves {
+		ends[i] = l.Ctx
 	}
+	final := mergeBranches(ends)
 	if b.head.Errors > 0 {
 		b.finish(Error, b.head.ErrorInfo, final)
 	} else {
@@ -1232,6 +1360,9 @@ func (e *Engine) Cancel(ctx context.Context, r Reader, execID string) (*Plan, er
 	h.State, h.StateInfo = Cancelled, "cancelled by request"
 	b.head = &h
 	b.putHead = true
+	if err := b.endLiveTasks(); err != nil {
+		return nil, err
+	}
 	b.cmds = append(b.cmds, Command{Kind: Finished, Exec: execID, Slot: -1})
 	if h.Parent != "" {
 		b.cmds = append(b.cmds, Command{Kind: ReportParent, Exec: execID, Slot: -1, Result: &Result{
@@ -1339,4 +1470,89 @@ func (e *Engine) Fail(ctx context.Context, r Reader, execID, reason string) (*Pl
 	}
 	b.finish(Error, reason, nil)
 	return b.plan(), nil
+}
+
+// versionsKey holds, inside a branch context, how many times each key was
+// published along the branch: Mistral's context versioning. When branches
+// meet at a join, the value published more often (later) wins, so a value a
+// branch published is not overwritten by another branch's stale copy of it.
+// Top-level keys only (Mistral also versions the keys of nested maps).
+const versionsKey = "__versions"
+
+func versionOf(ctx map[string]any, k string) int64 {
+	v, _ := ctx[versionsKey].(map[string]any)
+	n, _ := v[k].(int64)
+	if f, ok := v[k].(float64); ok {
+		n = int64(f)
+	}
+	return n
+}
+
+// bumpVersions counts one more publication of each key of pub in ctx.
+func bumpVersions(ctx, pub map[string]any) {
+	old, _ := ctx[versionsKey].(map[string]any)
+	vers := make(map[string]any, len(old)+len(pub))
+	for k, v := range old {
+		vers[k] = v
+	}
+	for k := range pub {
+		vers[k] = versionOf(ctx, k) + 1
+	}
+	ctx[versionsKey] = vers
+}
+
+// mergeBranches merges branch contexts by version (ties: the later one in
+// key order wins, which keeps the merge independent of arrival order).
+func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[string]any {
+	var list []map[string]any
+	switch c := any(ctxs).(type) {
+	case map[string]map[string]any:
+		froms := make([]string, 0, len(c))
+		for f := range c {
+			froms = append(froms, f)
+		}
+		sort.Strings(froms)
+		for _, f := range froms {
+			list = append(list, c[f])
+		}
+	case []map[string]any:
+		list = c
+	}
+	out := map[string]any{}
+	vers := map[string]int64{}
+	for _, ctx := range list {
+		for k, v := range ctx {
+			if k == versionsKey {
+				continue
+			}
+			n := versionOf(ctx, k)
+			if _, seen := out[k]; !seen || n >= vers[k] {
+				out[k], vers[k] = v, n
+			}
+		}
+	}
+	var kept map[string]any
+	for k, n := range vers {
+		if n > 0 {
+			if kept == nil {
+				kept = map[string]any{}
+			}
+			kept[k] = n
+		}
+	}
+	if kept != nil {
+		out[versionsKey] = kept
+	}
+	return out
+}
+
+// plainCtx is a branch context without its bookkeeping.
+func plainCtx(ctx map[string]any) map[string]any {
+	out := make(map[string]any, len(ctx))
+	for k, v := range ctx {
+		if k != versionsKey {
+			out[k] = v
+		}
+	}
+	return out
 }
