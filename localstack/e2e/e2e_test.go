@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
@@ -576,4 +578,75 @@ func TestPoisonMessageDeadLetters(t *testing.T) {
 		t.Errorf("the poison message made the next task run %d times", n)
 	}
 	figure("poison result message: execution failed by the dead-letter path %s after sending", time.Since(sent).Round(time.Second))
+}
+
+// setHeadRecord replaces the JSON record (attribute d) of an execution's head item, the way a
+// bad deploy or a hand edit could leave it, and returns the previous value. The layout is the
+// DynamoDB store's (functions/aws/dynamostore/doc.go: pk=<exec>, sk=H, record JSON in d).
+func setHeadRecord(t *testing.T, exec, d string) string {
+	t.Helper()
+	out, err := env.ddb.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName: aws.String(env.out.TableName),
+		Key: map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: exec},
+			"sk": &ddbtypes.AttributeValueMemberS{Value: "H"},
+		},
+		UpdateExpression:          aws.String("SET d = :d"),
+		ConditionExpression:       aws.String("attribute_exists(d)"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":d": &ddbtypes.AttributeValueMemberS{Value: d}},
+		ReturnValues:              ddbtypes.ReturnValueUpdatedOld,
+	})
+	if err != nil {
+		t.Fatalf("set the head record of %s: %v", exec, err)
+	}
+	old, ok := out.Attributes["d"].(*ddbtypes.AttributeValueMemberS)
+	if !ok {
+		t.Fatalf("head item of %s has no string attribute d: %v", exec, out.Attributes)
+	}
+	return old.Value
+}
+
+// TestEngineFailsMidBatchThenRedeliveryFinishes sends the engine one batch with results for
+// two waiting executions, one of which it cannot read (its stored record is corrupt). The
+// engine must fail only that message (the other execution finishes at once), and once the
+// record is repaired the queue's redelivery must finish the work: SUCCESS, next task run once.
+func TestEngineFailsMidBatchThenRedeliveryFinishes(t *testing.T) {
+	name := wf("midbatch")
+	waiting(t, name)
+	okAfter, badAfter := "midbatch-ok/"+runID, "midbatch-bad/"+runID
+	good := start(t, name, map[string]any{"after": env.tp.URL + "/hit/" + okAfter})
+	bad := start(t, name, map[string]any{"after": env.tp.URL + "/hit/" + badAfter})
+	gt := waitTaskRunning(t, good.ID, "wait")
+	bt := waitTaskRunning(t, bad.ID, "wait")
+
+	orig := setHeadRecord(t, bad.ID, "{this record is corrupt")
+	restored := false
+	defer func() {
+		if !restored {
+			setHeadRecord(t, bad.ID, orig)
+		}
+	}()
+	sent := time.Now()
+	sendResults(t, resultBody(bad.ID, bt.Key, bt.Attempt, true, "late"), resultBody(good.ID, gt.Key, gt.Attempt, true, "early"))
+	g := waitTerminal(t, good.ID)
+	if g.State != "SUCCESS" || !jsonEqual(g.Output, map[string]any{"got": "early"}) {
+		t.Fatalf("healthy execution: want SUCCESS got=early, got %s %v; tasks %s", g.State, g.Output, TaskSummary(g))
+	}
+	goodTook := time.Since(sent)
+	if n := env.tp.Hits(badAfter); n != 0 {
+		t.Fatalf("the unreadable execution moved on (%d calls) before it was repaired", n)
+	}
+	setHeadRecord(t, bad.ID, orig)
+	restored = true
+	b := waitTerminal(t, bad.ID)
+	if b.State != "SUCCESS" || !jsonEqual(b.Output, map[string]any{"got": "late"}) {
+		t.Fatalf("repaired execution: want SUCCESS got=late after redelivery, got %s (%s) %v; tasks %s", b.State, b.StateInfo, b.Output, TaskSummary(b))
+	}
+	for _, k := range []string{okAfter, badAfter} {
+		if n := env.tp.Hits(k); n != 1 {
+			t.Errorf("%s ran %d times, want exactly 1", k, n)
+		}
+	}
+	figure("engine mid-batch failure: healthy result applied after %s, failed one redelivered and applied after %s",
+		goodTook.Round(100*time.Millisecond), time.Since(sent).Round(100*time.Millisecond))
 }
