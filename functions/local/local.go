@@ -1,6 +1,6 @@
 // Package local runs all of Lazyflow's functions in one process — the HTTP
 // API on localhost, the engine host and the action runners — over the
-// durable embedded store, so `lazyflow serve` (and `make run`) gives a
+// durable embedded store and queues (one bbolt file), so `lazyflow serve` (and `make run`) gives a
 // working service with one command. Killing and restarting it loses
 // nothing: on start it re-sends the pending work of every running
 // execution, and an action the previous process was running when it died
@@ -15,12 +15,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,6 +31,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/embedded"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/queue"
+	"github.com/lazyflow/lazyflow/core/queue/boltqueue"
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/boltstore"
@@ -58,7 +61,10 @@ type Options struct {
 	CallbackBaseURL string
 	// Visibility is how long a received message stays hidden (default 30s).
 	Visibility time.Duration
-	Runners    int
+	// MaxReceives moves a message that failed this many times to its
+	// dead-letter queue (default 5).
+	MaxReceives int
+	Runners     int
 	// MaxBody bounds request bodies (default httpapi.DefaultMaxBody).
 	MaxBody int64
 	// ShutdownTimeout bounds the wait for in-flight requests (default 10s).
@@ -84,11 +90,33 @@ func Serve(ctx context.Context, opt Options) error {
 		return err
 	}
 	dbPath := filepath.Join(opt.DataDir, "lazyflow.db")
-	st, err := boltstore.Open(dbPath)
+	db, err := boltstore.OpenDB(dbPath)
 	if err != nil {
-		return fmt.Errorf("open store (is another lazyflow serving %s?): %w", opt.DataDir, err)
+		return fmt.Errorf("open %s (is another lazyflow serving this data directory?): %w", dbPath, err)
+	}
+	defer db.Close()
+	st, err := boltstore.New(db, false)
+	if err != nil {
+		return err
 	}
 	defer st.Close()
+	// The queues share the store's file, so a result or timer sent before a
+	// crash is delivered after the restart. A message that keeps failing
+	// moves to its dead-letter queue, which service.DeadLetter drains, as
+	// the deployed dlq function does.
+	qs := map[string]*boltqueue.Queue{}
+	for _, name := range []string{"tasks", "results", "tasks-dlq", "results-dlq"} {
+		qo := boltqueue.Options{Visibility: opt.Visibility}
+		if !strings.HasSuffix(name, "-dlq") {
+			qo.MaxReceives, qo.DLQ = opt.MaxReceives, name+"-dlq"
+		}
+		q, err := boltqueue.New(db, name, qo)
+		if err != nil {
+			return fmt.Errorf("open queue %s: %w", name, err)
+		}
+		defer q.Close()
+		qs[name] = q
+	}
 
 	ln := opt.Listener
 	if ln == nil {
@@ -107,14 +135,23 @@ func Serve(ctx context.Context, opt Options) error {
 	// and the next start treats it as interrupted.
 	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRun()
-	tasks := &guarded{Queue: queue.NewMemory(queue.MemoryOptions{Visibility: opt.Visibility}), stopping: runCtx}
-	results := &guarded{Queue: queue.NewMemory(queue.MemoryOptions{Visibility: opt.Visibility}), stopping: runCtx}
-	h := embedded.New(embedded.Options{Store: st, Actions: opt.Actions, Log: log, Tasks: tasks, Results: results,
-		Runners: opt.Runners, Visibility: opt.Visibility})
+	h := embedded.New(embedded.Options{Store: st, Actions: opt.Actions, Log: log,
+		Tasks:   &guarded{Queue: qs["tasks"], stopping: runCtx},
+		Results: &guarded{Queue: qs["results"], stopping: runCtx},
+		Runners: opt.Runners, Visibility: opt.Visibility,
+		// The queues count receives and dead-letter; the host must not give up first.
+		MaxReceives: math.MaxInt32})
 	h.CallbackKey = key
 	h.CallbackURL = opt.CallbackBaseURL
 	h.Run(runCtx)
 	defer h.Close()
+	var dlqs sync.WaitGroup
+	for _, name := range []string{"tasks-dlq", "results-dlq"} {
+		dlqs.Add(1)
+		go func() { defer dlqs.Done(); drainDeadLetters(runCtx, qs[name], h.Service, log) }()
+	}
+	defer dlqs.Wait()
+	defer cancelRun()
 
 	if err := recoverAll(ctx, h, opt.Actions, opt.Visibility+2*time.Second, log); err != nil {
 		log.Error("recovery of running executions incomplete", "err", err)
@@ -144,7 +181,32 @@ func Serve(ctx context.Context, opt Options) error {
 	}
 	cancelRun()
 	h.Close()
+	dlqs.Wait()
 	return nil
+}
+
+// drainDeadLetters hands each dead-lettered message to the service, which
+// fails the attempt or execution it belonged to, so nothing stays RUNNING.
+func drainDeadLetters(ctx context.Context, q queue.Queue, s *service.Service, log *slog.Logger) {
+	for ctx.Err() == nil {
+		msgs, err := q.Receive(ctx, 10, time.Second)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, queue.ErrClosed) {
+				log.Error("receive dead letters", "err", err)
+				time.Sleep(time.Second)
+				continue
+			}
+			return
+		}
+		for _, m := range msgs {
+			if err := s.DeadLetter(ctx, m.Body); err != nil {
+				log.Error("dead letter not handled; will retry", "err", err, "receives", m.Receives)
+				_ = q.ChangeVisibility(ctx, m.Receipt, time.Duration(min(m.Receives, 30))*time.Second)
+				continue
+			}
+			_ = q.Delete(ctx, m.Receipt)
+		}
+	}
 }
 
 func (opt *Options) defaults() error {
@@ -168,6 +230,9 @@ func (opt *Options) defaults() error {
 	}
 	if opt.Visibility <= 0 {
 		opt.Visibility = 30 * time.Second
+	}
+	if opt.MaxReceives <= 0 {
+		opt.MaxReceives = 5
 	}
 	if opt.ShutdownTimeout <= 0 {
 		opt.ShutdownTimeout = 10 * time.Second
