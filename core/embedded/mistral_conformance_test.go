@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -75,8 +76,17 @@ type step struct {
 	Cancel   bool          `yaml:"cancel"`
 	Rerun    string        `yaml:"rerun"` // task name to rerun
 	Complete *asyncOutcome `yaml:"complete"`
-	Sleep    float64       `yaml:"sleep"`
-	Check    *expect       `yaml:"check"` // intermediate expectations
+	// CompleteItems completes the async items of a with-items task one by
+	// one, in index order, checking that no more than Concurrency run at once.
+	CompleteItems *itemsOutcome `yaml:"complete_items"`
+	Sleep         float64       `yaml:"sleep"`
+	Check         *expect       `yaml:"check"` // intermediate expectations
+}
+
+type itemsOutcome struct {
+	Task        string `yaml:"task"`
+	Concurrency int    `yaml:"concurrency"`
+	Outputs     []any  `yaml:"outputs"`
 }
 
 type taskWait struct {
@@ -213,6 +223,12 @@ func mockRegistry(c *mistralCase, calls *sync.Map) *actions.Registry {
 			return out, err
 		})
 	}
+	// sleep_echo is Mistral's RandomSleepEchoAction: echo after a random
+	// short sleep, so results arrive out of order.
+	reg.Register("sleep_echo", func(ctx context.Context, in map[string]any) (any, error) {
+		time.Sleep(time.Duration(rand.IntN(50)) * time.Millisecond)
+		return in["output"], nil
+	})
 	return reg
 }
 
@@ -332,6 +348,8 @@ func doStep(ctx context.Context, h *embedded.Host, id string, s step) error {
 		}
 		return h.HandleResult(ctx, engine.Result{Exec: id, Task: rec.Key, Slot: -1, Attempt: rec.Attempt,
 			OK: s.Complete.Error == "", Output: value.Normalize(s.Complete.Output), Error: s.Complete.Error})
+	case s.CompleteItems != nil:
+		return completeItems(ctx, h, id, s.CompleteItems)
 	case s.Sleep > 0:
 		time.Sleep(time.Duration(s.Sleep * float64(time.Second)))
 		return nil
@@ -544,4 +562,43 @@ func js(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+func completeItems(ctx context.Context, h *embedded.Host, id string, ci *itemsOutcome) error {
+	for i, out := range ci.Outputs {
+		var key string
+		var running int
+		err := waitFor(ctx, fmt.Sprintf("item %d of %s claimed", i, ci.Task), func() (bool, error) {
+			ts, err := tasksByName(ctx, h, id)
+			if err != nil || len(ts[ci.Task]) == 0 {
+				return false, err
+			}
+			key = ts[ci.Task][0].Key
+			slots, err := h.Store.Slots(ctx, id, key)
+			if err != nil {
+				return false, err
+			}
+			running = 0
+			claimed := false
+			for _, sl := range slots {
+				if sl.State == engine.Running {
+					running++
+					if sl.Index == i && sl.Claimed == sl.Attempt {
+						claimed = true
+					}
+				}
+			}
+			return claimed, nil
+		})
+		if err != nil {
+			return err
+		}
+		if want := min(ci.Concurrency, len(ci.Outputs)-i); ci.Concurrency > 0 && running != want {
+			return fmt.Errorf("%d items of %s running before item %d completes, want %d (concurrency)", running, ci.Task, i, want)
+		}
+		if err := h.HandleResult(ctx, engine.Result{Exec: id, Task: key, Slot: i, Attempt: 1, OK: true, Output: value.Normalize(out)}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
