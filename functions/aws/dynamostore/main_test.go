@@ -1,0 +1,173 @@
+package dynamostore_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/lazyflow/lazyflow/functions/aws/blobstore"
+	"github.com/lazyflow/lazyflow/functions/aws/dynamostore"
+)
+
+// The tests run against real servers, never mocks: DynamoDB Local (AWS's
+// own emulator, the reference for conditional-write semantics) and MiniStack
+// (the LocalStack-compatible emulator, also used for S3). TestMain starts
+// them with the repo's scripts when they are not running.
+var (
+	ddbLocal  string // DynamoDB Local endpoint
+	ministack string // MiniStack endpoint (DynamoDB and S3)
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(crashChildEnv) != "" {
+		os.Exit(crashChild())
+	}
+	if err := emulators(); err != nil {
+		fmt.Fprintln(os.Stderr, "dynamostore tests: emulators:", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("go.mod not found above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+func readEnv(path string) map[string]string {
+	out := map[string]string{}
+	f, err := os.Open(path)
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func answers(url string) bool {
+	if url == "" {
+		return false
+	}
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return true
+}
+
+// emulators finds DynamoDB Local and MiniStack from .cache/localstack/env,
+// and runs localstack/install.sh and up.sh when either does not answer.
+func emulators() error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	envFile := filepath.Join(root, ".cache", "localstack", "env")
+	env := readEnv(envFile)
+	if !answers(env["LAZYFLOW_DDB_LOCAL_ENDPOINT"]) || !answers(env["AWS_ENDPOINT_URL"]+"/_ministack/health") {
+		for _, script := range []string{"install.sh", "up.sh"} {
+			cmd := exec.Command(filepath.Join(root, "localstack", script), "ministack", "ddblocal")
+			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("localstack/%s: %w", script, err)
+			}
+		}
+		env = readEnv(envFile)
+	}
+	ddbLocal, ministack = env["LAZYFLOW_DDB_LOCAL_ENDPOINT"], env["AWS_ENDPOINT_URL"]
+	if !answers(ddbLocal) {
+		return fmt.Errorf("DynamoDB Local does not answer at %q after up.sh", ddbLocal)
+	}
+	if !answers(ministack + "/_ministack/health") {
+		return fmt.Errorf("MiniStack does not answer at %q after up.sh", ministack)
+	}
+	return nil
+}
+
+func awsConfig() aws.Config {
+	return aws.Config{Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
+}
+
+func ddbClient(endpoint string) *dynamodb.Client {
+	return dynamodb.NewFromConfig(awsConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
+}
+
+func s3Client() *s3.Client {
+	return s3.NewFromConfig(awsConfig(), func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(ministack)
+		o.UsePathStyle = true
+	})
+}
+
+func randomName(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+var blobs *blobstore.Store
+
+// valueBlobs is one bucket on MiniStack's S3 for every test's large values.
+func valueBlobs(t testing.TB) *blobstore.Store {
+	if blobs == nil {
+		b := blobstore.New(s3Client(), "lazyflow-test-values", "values/")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := b.EnsureBucket(ctx); err != nil {
+			t.Fatalf("S3 bucket on MiniStack: %v", err)
+		}
+		blobs = b
+	}
+	return blobs
+}
+
+// newStore makes a fresh table on endpoint and a store over it.
+func newStore(t testing.TB, endpoint string, opt dynamostore.Options) *dynamostore.Store {
+	t.Helper()
+	c := ddbClient(endpoint)
+	opt.Table = randomName("lazyflow-test-")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := dynamostore.CreateTable(ctx, c, opt.Table); err != nil {
+		t.Fatalf("create table on %s: %v", endpoint, err)
+	}
+	t.Cleanup(func() {
+		_, _ = c.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(opt.Table)})
+	})
+	return dynamostore.New(c, opt)
+}
