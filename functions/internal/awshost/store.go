@@ -2,17 +2,27 @@ package awshost
 
 import (
 	"context"
-	"errors"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/functions/aws/blobstore"
+	"github.com/lazyflow/lazyflow/functions/aws/dynamostore"
 )
 
-// openStore opens the DynamoDB store. TODO(lead): wire
-// functions/aws/dynamostore here once it is committed; until then the
-// functions fail at cold start with this error rather than run on a store
-// that forgets.
+// openStore opens the DynamoDB store, with large values offloaded to
+// LAZYFLOW_BUCKET when it is set.
 func openStore(ctx context.Context, cfg aws.Config, c Config) (store.Store, error) {
-	return nil, errors.New("the DynamoDB store (functions/aws/dynamostore) is not wired into awshost yet")
+	opt := dynamostore.Options{Table: c.Table}
+	if c.Bucket != "" {
+		s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
+			// Emulators serve buckets by path, not by virtual host.
+			o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+		})
+		opt.Blobs = blobstore.New(s3c, c.Bucket, "values/")
+	}
+	return dynamostore.New(dynamodb.NewFromConfig(cfg), opt), nil
 }
