@@ -113,12 +113,21 @@ func isSizeMessage(m string) bool {
 	return strings.Contains(m, "item size") || strings.Contains(m, "maximum allowed size") || strings.Contains(m, "size has exceeded")
 }
 
-// call runs one request with the store's retries and accounting.
+// call runs one write request with the store's retries and accounting.
 func (s *Store) call(ctx context.Context, what string, fn func() ([]types.ConsumedCapacity, error)) error {
+	return s.request(ctx, what, false, fn)
+}
+
+// read is call for a read request.
+func (s *Store) read(ctx context.Context, what string, fn func() ([]types.ConsumedCapacity, error)) error {
+	return s.request(ctx, what, true, fn)
+}
+
+func (s *Store) request(ctx context.Context, what string, read bool, fn func() ([]types.ConsumedCapacity, error)) error {
 	for try := 0; ; try++ {
 		s.Stats.Requests.Add(1)
 		cc, err := fn()
-		s.Stats.addCapacity(cc)
+		s.Stats.addCapacity(cc, read)
 		if err == nil {
 			return nil
 		}

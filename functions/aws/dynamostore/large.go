@@ -182,7 +182,7 @@ func (s *Store) each(ws []*write, fn func(map[string]types.AttributeValue)) {
 
 func (s *Store) marker(ctx context.Context, exec, tok string) (string, error) {
 	var item map[string]types.AttributeValue
-	err := s.call(ctx, "read commit marker "+tok, func() ([]types.ConsumedCapacity, error) {
+	err := s.read(ctx, "read commit marker "+tok, func() ([]types.ConsumedCapacity, error) {
 		out, err := s.c.GetItem(ctx, &dynamodb.GetItemInput{TableName: s.table, Key: key(exec, "X#"+tok),
 			ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
 		if out != nil {

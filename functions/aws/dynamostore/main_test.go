@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/functions/aws/blobstore"
 	"github.com/lazyflow/lazyflow/functions/aws/dynamostore"
 )
@@ -171,3 +172,5 @@ func newStore(t testing.TB, endpoint string, opt dynamostore.Options) *dynamosto
 	})
 	return dynamostore.New(c, opt)
 }
+
+func startReq(wf string) service.StartRequest { return service.StartRequest{Workflow: wf} }

@@ -46,13 +46,16 @@ func milli(f *float64) int64 {
 	return int64(math.Round(*f * 1000))
 }
 
-func (s *Stats) addCapacity(cc []types.ConsumedCapacity) {
+func (s *Stats) addCapacity(cc []types.ConsumedCapacity, read bool) {
 	for _, c := range cc {
 		r, w := milli(c.ReadCapacityUnits), milli(c.WriteCapacityUnits)
 		if r == 0 && w == 0 && c.CapacityUnits != nil {
-			// Some servers report only the total; reads and writes are
-			// then told apart by the request, which we do not know here.
-			w = milli(c.CapacityUnits)
+			// DynamoDB Local reports only the total: the request says which.
+			if read {
+				r = milli(c.CapacityUnits)
+			} else {
+				w = milli(c.CapacityUnits)
+			}
 		}
 		s.ReadMilli.Add(r)
 		s.WriteMilli.Add(w)

@@ -618,7 +618,7 @@ func (s *Store) ClaimAttempt(ctx context.Context, p store.ClaimParams) error {
 
 func (s *Store) get(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
 	var item map[string]types.AttributeValue
-	err := s.call(ctx, "read "+pk+"/"+sk, func() ([]types.ConsumedCapacity, error) {
+	err := s.read(ctx, "read "+pk+"/"+sk, func() ([]types.ConsumedCapacity, error) {
 		out, err := s.c.GetItem(ctx, &dynamodb.GetItemInput{TableName: s.table, Key: key(pk, sk), ConsistentRead: aws.Bool(true),
 			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
 		if out != nil {
@@ -683,7 +683,7 @@ func (s *Store) query(ctx context.Context, pk, prefix string, fn func(map[string
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal}
 	for {
 		var out *dynamodb.QueryOutput
-		err := s.call(ctx, "query "+pk+"/"+prefix, func() ([]types.ConsumedCapacity, error) {
+		err := s.read(ctx, "query "+pk+"/"+prefix, func() ([]types.ConsumedCapacity, error) {
 			var err error
 			out, err = s.c.Query(ctx, in)
 			if out != nil {
@@ -862,7 +862,7 @@ func (s *Store) ListExecutions(ctx context.Context, p store.ListParams) (*store.
 		n := 0
 		for {
 			var out *dynamodb.QueryOutput
-			err := s.call(ctx, "list executions", func() ([]types.ConsumedCapacity, error) {
+			err := s.read(ctx, "list executions", func() ([]types.ConsumedCapacity, error) {
 				var err error
 				out, err = s.c.Query(ctx, in)
 				if out != nil {
@@ -979,3 +979,6 @@ func (s *Store) DeleteExecution(ctx context.Context, id string) error {
 
 // Close implements store.Store; the client needs no closing.
 func (s *Store) Close() error { return nil }
+
+// TableName is the table the store uses.
+func (s *Store) TableName() string { return s.opt.Table }
