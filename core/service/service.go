@@ -23,6 +23,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Sender is the sending side of a queue.
@@ -155,8 +156,11 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (exec *engine.Execu
 	if r.IdempotencyKey != "" {
 		id = "ex-" + hashKey(r.Workflow+"\x00"+r.IdempotencyKey)
 	}
-	return s.startID(ctx, id, engine.StartParams{ID: id, DefID: defID, Workflow: r.Workflow, Input: r.Input,
-		Env: r.Env, Target: r.Target, IdempotencyKey: r.IdempotencyKey})
+	// Go callers pass ints and nested typed maps; the engine sees only JSON-like values.
+	input, _ := value.Normalize(r.Input).(map[string]any)
+	env, _ := value.Normalize(r.Env).(map[string]any)
+	return s.startID(ctx, id, engine.StartParams{ID: id, DefID: defID, Workflow: r.Workflow, Input: input,
+		Env: env, Target: r.Target, IdempotencyKey: r.IdempotencyKey})
 }
 
 func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams) (*engine.Execution, bool, error) {
