@@ -125,6 +125,11 @@ func (h *Host) loop(ctx context.Context, q queue.Queue, batch int, handle func(c
 				h.DeadLetters++
 				h.mu.Unlock()
 				h.Log.Error("message given up", "err", err, "receives", m.Receives, "body", truncate(string(m.Body), 300))
+				// As the dlq function does on AWS: the attempt or execution the
+				// message was about fails, rather than staying RUNNING forever.
+				if derr := h.Service.DeadLetter(ctx, m.Body); derr != nil {
+					h.Log.Error("dead letter not applied", "err", derr)
+				}
 				_ = q.Delete(ctx, m.Receipt)
 			default:
 				h.Log.Warn("message will be retried", "err", err, "receives", m.Receives)
@@ -132,6 +137,13 @@ func (h *Host) loop(ctx context.Context, q queue.Queue, batch int, handle func(c
 			}
 		}
 	}
+}
+
+// DeadLetterCount is how many messages were given up on.
+func (h *Host) DeadLetterCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.DeadLetters
 }
 
 func truncate(s string, n int) string {

@@ -60,3 +60,43 @@ wf:
 		t.Fatalf("output %v", e.Output)
 	}
 }
+
+// A delegate action that cannot get its callback fails its attempt with an
+// ordinary error result, and a message that can never be processed is
+// dead-lettered instead of blocking the host.
+func TestPoisonTaskMessageFailsExecution(t *testing.T) {
+	h := embedded.New(embedded.Options{Store: kvstore.NewMemory(), MaxReceives: 2, Visibility: 200 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h.Run(ctx)
+	defer h.Close()
+	src := "version: '2.0'\nwf:\n  tasks:\n    t1:\n      action: std.async_noop\n"
+	if _, err := h.Register(ctx, "wf.yaml", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	// No callback key: the delegate action cannot get a callback URL, so the
+	// runner fails the attempt with an error result — an ordinary error.
+	e, _, err := h.Start(ctx, serviceStart("wf", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err = h.Wait(ctx, e.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.State != engine.Error {
+		t.Fatalf("state %s, want ERROR", e.State)
+	}
+	// A result for an execution that does not exist can never apply: it is
+	// poison, dead-lettered without crashing or blocking the host.
+	if err := h.SendResult(ctx, engine.Result{Exec: "ex-missing", Task: "nope", Slot: -1, Attempt: 1, OK: true}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for h.DeadLetterCount() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if h.DeadLetterCount() == 0 {
+		t.Fatal("poison message was not dead-lettered")
+	}
+}
