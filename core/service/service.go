@@ -204,7 +204,10 @@ func (s *Service) Recover(ctx context.Context, id string) error {
 		return fmt.Errorf("recover %s: %w", id, err)
 	}
 	for _, t := range tasks {
-		if t.State == engine.Running && t.Items == 0 && t.Claimed < t.Attempt {
+		if t.State == engine.Running && t.Items == 0 && t.Claimed < t.Attempt || t.State == engine.RunningDelayed {
+			// Timers of delayed tasks are sent again too: a duplicate timer
+			// is ignored by the engine (it checks the attempt and what the
+			// task waits for).
 			if err := s.carry(ctx, id, &engine.Plan{Commands: ownCommands(t)}); err != nil {
 				return err
 			}
@@ -560,7 +563,7 @@ var (
 func (s *Service) Callback(ctx context.Context, token string, ok bool, output any, errMsg string) error {
 	c, err := callback.Verify(s.CallbackKey, token, time.Now())
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrCallbackRejected, err)
+		return fmt.Errorf("%w: %w", ErrCallbackRejected, err)
 	}
 	if err := s.attemptRunning(ctx, c); err != nil {
 		return err
