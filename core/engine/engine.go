@@ -752,23 +752,37 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 		}
 	}
 	b.add.Active-- // this task's unit ends
+	leafErr := ""
 	if !ok && taken == 0 && !ended {
 		// Mistral: an error no on-error/on-complete clause handled fails the
 		// workflow once nothing else is running.
+		leafErr = fmt.Sprintf("failure caused by error in task '%s': %s", rec.Name, rec.StateInfo)
 		b.add.Errors++
 		if b.add.ErrorInfo == "" {
-			b.add.ErrorInfo = fmt.Sprintf("failure caused by error in task '%s': %s", rec.Name, rec.StateInfo)
+			b.add.ErrorInfo = leafErr
 		}
 	}
 	if taken == 0 && !ended {
-		b.ops = append(b.ops, PutLeaf{Leaf: &Leaf{Exec: rec.Exec, Seq: rec.Seq, Task: rec.Key, Ctx: out}})
+		b.ops = append(b.ops, PutLeaf{Leaf: &Leaf{Exec: rec.Exec, Seq: rec.Seq, Task: rec.Key, Ctx: out, Error: leafErr}})
 	}
 	rec.Outbox = append([]Command(nil), b.cmds[mark:]...)
 	return nil
 }
 
 // putTask writes rec, conditional on the version it was read at (0: new).
+// Fix: a with-items task's outbox keeps only its own commands, not one per
+// item (each item's commands live on its slot), so the task record, read
+// and rewritten on every item's completion, stays small.
 func (b *builder) putTask(rec *Task) {
+	if rec.Items > 0 && len(rec.Outbox) > 0 {
+		kept := make([]Command, 0, 2)
+		for _, c := range rec.Outbox {
+			if c.Slot < 0 || c.Task != rec.Key {
+				kept = append(kept, c)
+			}
+		}
+		rec.Outbox = kept
+	}
 	b.ops = append(b.ops, PutTask{Task: rec, IfVersion: rec.Version})
 }
 
@@ -907,7 +921,7 @@ func (b *builder) runItems(rec *Task, t *dsl.Task) error {
 	if err != nil {
 		return b.finishTask(rec, t, false, err.Error())
 	}
-	rec.Items = len(items)
+	rec.Items = items.n
 	conc := 0
 	if t.Concurrency != nil {
 		c, err := intOf(t.Concurrency, b.evalCtx(b.data(rec.Ctx, nil), rec, nil))
@@ -916,11 +930,11 @@ func (b *builder) runItems(rec *Task, t *dsl.Task) error {
 		}
 		conc = c
 	}
-	if conc <= 0 || conc > len(items) {
-		conc = len(items)
+	if conc <= 0 || conc > items.n {
+		conc = items.n
 	}
 	rec.Concurrency = conc
-	if len(items) == 0 {
+	if items.n == 0 {
 		rec.Result, rec.HasResult = []any{}, true
 		return b.finishTask(rec, t, true, "")
 	}
@@ -939,21 +953,43 @@ func (b *builder) runItems(rec *Task, t *dsl.Task) error {
 
 // startSlot creates item i and dispatches it. An item whose input does not
 // evaluate is created failed; it reports false and the caller counts it.
-func (b *builder) startSlot(rec *Task, t *dsl.Task, items []map[string]any, i int) bool {
+func (b *builder) startSlot(rec *Task, t *dsl.Task, items *itemList, i int) bool {
 	s := &Slot{Exec: rec.Exec, Task: rec.Key, Index: i, State: Running, Attempt: 1}
 	b.ops = append(b.ops, PutSlot{Slot: s})
-	if err := b.dispatch(rec, t, i, 1, items[i]); err != nil {
+	mark := len(b.cmds)
+	if err := b.dispatch(rec, t, i, 1, items.at(i)); err != nil {
 		s.State, s.StateInfo, s.Result = Error, err.Error(), err.Error()
 		return false
 	}
+	// The item keeps its own commands (recovery finds them here), so the
+	// task record does not carry one command per item.
+	s.Outbox = clone(b.cmds[mark:])
 	return true
 }
 
-// items evaluates the with-items lists into one map of variables per item.
-func (b *builder) items(rec *Task, t *dsl.Task) ([]map[string]any, error) {
+// itemList is the evaluated with-items lists of a task. Fix: item variables
+// are built only for the items a step touches (at), where before every
+// completion built a map for every item, which made one item's completion
+// cost grow with the number of items.
+type itemList struct {
+	vars  []string
+	lists [][]any
+	n     int
+}
+
+func (l *itemList) at(i int) map[string]any {
+	m := make(map[string]any, len(l.vars))
+	for j, v := range l.vars {
+		m[v] = l.lists[j][i]
+	}
+	return m
+}
+
+// items evaluates the with-items lists.
+func (b *builder) items(rec *Task, t *dsl.Task) (*itemList, error) {
 	ectx := b.evalCtx(b.data(rec.Ctx, nil), rec, nil)
 	n := -1
-	lists := make([][]any, len(t.WithItems))
+	out := &itemList{vars: make([]string, len(t.WithItems)), lists: make([][]any, len(t.WithItems))}
 	for i, wi := range t.WithItems {
 		v, err := wi.List.Eval(ectx)
 		if err != nil {
@@ -967,19 +1003,12 @@ func (b *builder) items(rec *Task, t *dsl.Task) ([]map[string]any, error) {
 			return nil, fmt.Errorf("with-items of task %s: lists have different lengths (%d and %d)", t.Name, n, len(l))
 		}
 		n = len(l)
-		lists[i] = l
+		out.vars[i], out.lists[i] = wi.Var, l
 	}
 	if n < 0 {
 		n = 0
 	}
-	out := make([]map[string]any, n)
-	for i := range out {
-		m := make(map[string]any, len(lists))
-		for j, wi := range t.WithItems {
-			m[wi.Var] = lists[j][i]
-		}
-		out[i] = m
-	}
+	out.n = n
 	return out, nil
 }
 
@@ -990,11 +1019,11 @@ func (b *builder) itemResult(rec *Task, t *dsl.Task, slot *Slot, res Result) err
 	s := *slot
 	b.ops = append(b.ops, PutSlot{Slot: &s, IfVersion: slot.Version})
 	items, err := b.items(rec, t)
-	if err != nil || s.Index >= len(items) {
+	if err != nil || s.Index >= items.n {
 		return fmt.Errorf("re-evaluate items of task %s: %v", t.Name, err)
 	}
 	if !res.OK && t.Retry != nil {
-		rc := b.evalCtx(b.data(rec.Ctx, items[s.Index]), rec, resultOf(false, nil, res.Error))
+		rc := b.evalCtx(b.data(rec.Ctx, items.at(s.Index)), rec, resultOf(false, nil, res.Error))
 		count, _ := intOf(t.Retry.Count, rc)
 		brk := false
 		if t.Retry.BreakOn != nil {
@@ -1002,7 +1031,7 @@ func (b *builder) itemResult(rec *Task, t *dsl.Task, slot *Slot, res Result) err
 		}
 		if s.Attempt <= count && !brk {
 			s.Attempt++
-			if err := b.dispatch(rec, t, s.Index, s.Attempt, items[s.Index]); err == nil {
+			if err := b.dispatch(rec, t, s.Index, s.Attempt, items.at(s.Index)); err == nil {
 				s.Outbox = clone(b.cmds)
 				return nil
 			} else {
@@ -1280,7 +1309,16 @@ func (e *Engine) Finalize(ctx context.Context, r Reader, execID string) (*Plan, 
 	}
 	final := mergeBranches(ends)
 	if b.head.Errors > 0 {
-		b.finish(Error, b.head.ErrorInfo, final)
+		// Fix: with several unhandled errors, the state_info names the one
+		// of the smallest task key, not the first to arrive, so the outcome
+		// does not depend on the order results came in.
+		info, key := b.head.ErrorInfo, ""
+		for _, l := range leaves {
+			if l.Error != "" && (key == "" || l.Task < key) {
+				info, key = l.Error, l.Task
+			}
+		}
+		b.finish(Error, info, final)
 	} else {
 		b.finish(Success, "", final)
 	}
@@ -1415,7 +1453,7 @@ func (e *Engine) Rerun(ctx context.Context, r Reader, execID, key string) (*Plan
 		}
 		var failed int64
 		for _, s := range slots {
-			if s.State != Error || s.Index >= len(items) {
+			if s.State != Error || s.Index >= items.n {
 				continue
 			}
 			failed++
@@ -1424,9 +1462,11 @@ func (e *Engine) Rerun(ctx context.Context, r Reader, execID, key string) (*Plan
 			ns.Attempt++
 			ns.Rerun = true
 			b.ops = append(b.ops, PutSlot{Slot: &ns, IfVersion: s.Version})
-			if err := b.dispatch(rec, t, ns.Index, ns.Attempt, items[ns.Index]); err != nil {
+			mark := len(b.cmds)
+			if err := b.dispatch(rec, t, ns.Index, ns.Attempt, items.at(ns.Index)); err != nil {
 				return nil, err
 			}
+			ns.Outbox = clone(b.cmds[mark:])
 		}
 		rec.Failed -= failed
 	} else if err := b.runAttempt(rec, t); err != nil {

@@ -121,6 +121,9 @@ type Leaf struct {
 	Seq  int64          `json:"seq"`
 	Task string         `json:"task"`
 	Ctx  map[string]any `json:"ctx,omitempty"`
+	// Error is the state_info of an unhandled task error that ended the
+	// branch; Finalize picks the execution's state_info among these.
+	Error string `json:"error,omitempty"`
 }
 
 // Definition is a stored workflow source (a file that may hold several workflows).

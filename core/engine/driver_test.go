@@ -1,0 +1,188 @@
+package engine_test
+
+// A minimal host for benchmarks: the engine over the kvstore memory store,
+// with no queues. Follow-up steps the engine asks for (join and with-items
+// checks, finalisation) run inline; run-action commands are returned to the
+// caller, which decides when their results arrive.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/store/kvstore"
+)
+
+type oneDoc struct{ doc *dsl.Document }
+
+func (d oneDoc) Doc(ctx context.Context, id string) (*dsl.Document, error) { return d.doc, nil }
+
+type driver struct {
+	e  *engine.Engine
+	st *kvstore.Store
+	// engineTime accumulates time spent inside engine calls only.
+	engineTime time.Duration
+}
+
+func newDriver(tb testing.TB, src string) *driver {
+	tb.Helper()
+	doc, err := dsl.Load("bench.yaml", []byte(src))
+	if err != nil {
+		tb.Fatalf("load: %v", err)
+	}
+	return &driver{e: &engine.Engine{Defs: oneDoc{doc}}, st: kvstore.NewMemory()}
+}
+
+// step computes and commits one engine step, recomputing on a conflict,
+// then runs its follow-ups; it returns the run-action commands.
+func (d *driver) step(ctx context.Context, fn func() (*engine.Plan, error)) ([]engine.Command, error) {
+	for round := 0; ; round++ {
+		t0 := time.Now()
+		p, err := fn()
+		d.engineTime += time.Since(t0)
+		if err != nil {
+			return nil, err
+		}
+		if len(p.Ops) > 0 {
+			if err := d.st.Commit(ctx, p.Ops); err != nil {
+				if errors.Is(err, store.ErrConflict) && round < 20 {
+					continue
+				}
+				return nil, err
+			}
+		}
+		return d.follow(ctx, p)
+	}
+}
+
+func (d *driver) follow(ctx context.Context, p *engine.Plan) ([]engine.Command, error) {
+	var runs []engine.Command
+	for _, c := range p.Commands {
+		var more []engine.Command
+		var err error
+		switch c.Kind {
+		case engine.RunAction:
+			runs = append(runs, c)
+		case engine.CheckJoin:
+			more, err = d.step(ctx, func() (*engine.Plan, error) { return d.e.CheckJoin(ctx, d.st, c.Exec, c.Task) })
+		case engine.CheckItems:
+			more, err = d.step(ctx, func() (*engine.Plan, error) { return d.e.CheckItems(ctx, d.st, c.Exec, c.Task) })
+		}
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, more...)
+	}
+	if p.CheckFinal {
+		h, err := d.st.Execution(ctx, execOf(p))
+		if err != nil {
+			return nil, err
+		}
+		if h != nil && h.State == engine.Running && h.Active == 0 {
+			more, err := d.step(ctx, func() (*engine.Plan, error) { return d.e.Finalize(ctx, d.st, h.ID) })
+			if err != nil {
+				return nil, err
+			}
+			runs = append(runs, more...)
+		}
+	}
+	return runs, nil
+}
+
+func execOf(p *engine.Plan) string {
+	if p.Exec != nil {
+		return p.Exec.ID
+	}
+	for _, c := range p.Commands {
+		return c.Exec
+	}
+	for _, op := range p.Ops {
+		switch o := op.(type) {
+		case engine.AddExecution:
+			return o.ID
+		case engine.PutTask:
+			return o.Task.Exec
+		case engine.PutSlot:
+			return o.Slot.Exec
+		}
+	}
+	return ""
+}
+
+func (d *driver) start(ctx context.Context, id, wf string, input map[string]any) ([]engine.Command, error) {
+	return d.step(ctx, func() (*engine.Plan, error) {
+		return d.e.Start(ctx, d.st, engine.StartParams{ID: id, DefID: "bench", Workflow: wf, Input: input})
+	})
+}
+
+func (d *driver) complete(ctx context.Context, c engine.Command, output any) ([]engine.Command, error) {
+	return d.step(ctx, func() (*engine.Plan, error) {
+		return d.e.Complete(ctx, d.st, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: true, Output: output})
+	})
+}
+
+// chainSrc is a chain of n tasks.
+func chainSrc(n int) string {
+	var b strings.Builder
+	b.WriteString("version: '2.0'\nwf:\n  tasks:\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "    t%d:\n      action: std.noop\n", i)
+		if i+1 < n {
+			fmt.Fprintf(&b, "      on-success: t%d\n", i+1)
+		}
+	}
+	return b.String()
+}
+
+// fanSrc is one start task fanning out to n branches that join.
+func fanSrc(n int) string {
+	var b strings.Builder
+	b.WriteString("version: '2.0'\nwf:\n  tasks:\n    start:\n      action: std.noop\n      on-success:\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "        - b%d\n", i)
+	}
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "    b%d:\n      action: std.noop\n      on-success: done\n", i)
+	}
+	b.WriteString("    done:\n      join: all\n      action: std.noop\n")
+	return b.String()
+}
+
+const itemsSrc = `version: '2.0'
+wf:
+  input:
+    - xs
+  tasks:
+    t:
+      with-items: x in <% $.xs %>
+      action: std.echo output=<% $.x %>
+`
+
+func itemsInput(n int) map[string]any {
+	xs := make([]any, n)
+	for i := range xs {
+		xs[i] = int64(i)
+	}
+	return map[string]any{"xs": xs}
+}
+
+func mustJSON(t interface{ Fatalf(string, ...any) }, b []byte, v any) {
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+}
+
+func js(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
