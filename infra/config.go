@@ -14,7 +14,14 @@ import (
 
 // FunctionNames lists the Lambda functions in the order the Makefile builds them; each one is
 // shipped as build/lambda/<name>/bootstrap.
-var FunctionNames = []string{"api", "engine", "runner"}
+var FunctionNames = []string{"api", "engine", "runner", "dlq"}
+
+// Consumers are the functions fed by SQS event source mappings, with how many mappings each has:
+// engine reads the result queue, runner the task queue, dlq both dead-letter queues.
+var Consumers = []struct {
+	Name     string
+	Mappings int
+}{{"engine", 1}, {"runner", 1}, {"dlq", 2}}
 
 // FunctionConfig is the sizing of one Lambda function.
 type FunctionConfig struct {
@@ -39,7 +46,8 @@ type Config struct {
 	Functions map[string]FunctionConfig
 
 	BatchSize int
-	// BatchingWindow (seconds) and MaxConcurrency are per consuming function: "engine", "runner".
+	// BatchingWindow (seconds) and MaxConcurrency are per consuming function (see Consumers);
+	// MaxConcurrency applies to each mapping, so dlq may run twice that many at once.
 	BatchingWindow  map[string]int
 	MaxConcurrency  map[string]int
 	MaxReceiveCount int
@@ -69,10 +77,14 @@ func DefaultConfig() Config {
 			"engine": {MemorySize: 512, Timeout: 30},
 			// The runner executes user actions (HTTP calls, scripts), the slowest step.
 			"runner": {MemorySize: 512, Timeout: 120},
+			// dlq runs one engine step per dead letter, like the engine.
+			"dlq": {MemorySize: 256, Timeout: 30},
 		},
-		BatchSize:          10,
-		BatchingWindow:     map[string]int{"engine": 0, "runner": 1},
-		MaxConcurrency:     map[string]int{"engine": 50, "runner": 100},
+		BatchSize:      10,
+		BatchingWindow: map[string]int{"engine": 0, "runner": 1, "dlq": 0},
+		// Dead letters are rare; a few dlq instances keep a burst of them from crowding out the
+		// engine on the table.
+		MaxConcurrency:     map[string]int{"engine": 50, "runner": 100, "dlq": 5},
 		MaxReceiveCount:    5,
 		LogRetentionDays:   30,
 		ValueRetentionDays: 30,
@@ -85,11 +97,11 @@ func DefaultConfig() Config {
 // contextKeys documents every key ConfigFromContext reads; README.md lists the same.
 var contextKeys = []string{
 	"stage", "local", "arch", "assetDir",
-	"apiMemorySize", "engineMemorySize", "runnerMemorySize",
-	"apiTimeout", "engineTimeout", "runnerTimeout",
-	"apiReservedConcurrency", "engineReservedConcurrency", "runnerReservedConcurrency",
-	"batchSize", "engineBatchingWindow", "runnerBatchingWindow",
-	"engineMaxConcurrency", "runnerMaxConcurrency", "maxReceiveCount",
+	"apiMemorySize", "engineMemorySize", "runnerMemorySize", "dlqMemorySize",
+	"apiTimeout", "engineTimeout", "runnerTimeout", "dlqTimeout",
+	"apiReservedConcurrency", "engineReservedConcurrency", "runnerReservedConcurrency", "dlqReservedConcurrency",
+	"batchSize", "engineBatchingWindow", "runnerBatchingWindow", "dlqBatchingWindow",
+	"engineMaxConcurrency", "runnerMaxConcurrency", "dlqMaxConcurrency", "maxReceiveCount",
 	"retentionDays", "valueRetentionDays", "logLevel", "throttleRate", "throttleBurst",
 	"apiBaseUrl",
 }
@@ -149,7 +161,8 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 		intKey(name+"ReservedConcurrency", &f.ReservedConcurrency)
 		c.Functions[name] = f
 	}
-	for _, name := range []string{"engine", "runner"} {
+	for _, cons := range Consumers {
+		name := cons.Name
 		w, m := c.BatchingWindow[name], c.MaxConcurrency[name]
 		intKey(name+"BatchingWindow", &w)
 		intKey(name+"MaxConcurrency", &m)
@@ -206,28 +219,38 @@ func (c Config) Validate() error {
 		// HTTP APIs time an integration out at 30s; a longer function timeout only hides that.
 		bad("apiTimeout %d must be at most 29 seconds (API Gateway's integration limit)", f.Timeout)
 	}
-	for _, name := range []string{"engine", "runner"} {
-		// SQS caps the visibility timeout at 12 hours and it is 6x the function timeout.
+	var noWindow []string
+	for _, cons := range Consumers {
+		name := cons.Name
+		// SQS caps the visibility timeout at 12 hours and the consumed queue's is 6x the
+		// function timeout.
 		if t := c.Functions[name].Timeout; t*6 > 43200 {
 			bad("%sTimeout %d gives a visibility timeout over SQS's 12 hours", name, t)
 		}
-		if w := c.BatchingWindow[name]; w < 0 || w > 300 {
+		w := c.BatchingWindow[name]
+		if w < 0 || w > 300 {
 			bad("%sBatchingWindow %d must be within 0..300 seconds", name, w)
+		}
+		if w == 0 {
+			noWindow = append(noWindow, name)
 		}
 		m := c.MaxConcurrency[name]
 		if m < 2 || m > 1000 {
 			bad("%sMaxConcurrency %d must be within 2..1000", name, m)
 		}
-		if r := c.Functions[name].ReservedConcurrency; r > 0 && r < m {
-			bad("%sReservedConcurrency %d is below %sMaxConcurrency %d; the mapping would be throttled", name, r, name, m)
+		// Maximum concurrency is per mapping, so a function with two mappings needs room for both.
+		if r := c.Functions[name].ReservedConcurrency; r > 0 && r < cons.Mappings*m {
+			bad("%sReservedConcurrency %d is below %d x %sMaxConcurrency %d; the mappings would be throttled",
+				name, r, cons.Mappings, name, m)
 		}
 	}
 	if c.BatchSize < 1 || c.BatchSize > 10000 {
 		bad("batchSize %d must be within 1..10000", c.BatchSize)
 	}
-	if c.BatchSize > 10 && c.BatchingWindow["engine"] == 0 || c.BatchSize > 10 && c.BatchingWindow["runner"] == 0 {
+	if c.BatchSize > 10 && len(noWindow) > 0 {
 		// Lambda refuses a batch size above 10 on a standard queue without a batching window.
-		bad("batchSize %d above 10 needs a batching window of at least 1 second for engine and runner", c.BatchSize)
+		bad("batchSize %d above 10 needs a batching window of at least 1 second (%s have none)",
+			c.BatchSize, strings.Join(noWindow, ", "))
 	}
 	if c.MaxReceiveCount < 1 || c.MaxReceiveCount > 1000 {
 		bad("maxReceiveCount %d must be within 1..1000", c.MaxReceiveCount)

@@ -104,7 +104,7 @@ func CheckAssets(assetDir string) error {
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("lambda bootstrap binaries missing (%s): run `make build` first, "+
-			"or pass -c assetDir=<dir holding api/, engine/, runner/>", strings.Join(missing, ", "))
+			"or pass -c assetDir=<dir holding api/, engine/, runner/, dlq/>", strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -199,10 +199,12 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 
 	// Lambda's guidance for SQS sources: the queue's visibility timeout is 6x the function
 	// timeout, so a message is not redelivered while a throttled batch is still being retried.
+	// The dead-letter queues are consumed too (by dlq), so the same rule sets theirs.
 	newQueue := func(name string, consumerTimeout int) (queue, dlq awssqs.Queue) {
 		dlq = awssqs.NewQueue(stack, jsii.String(name+"Dlq"), &awssqs.QueueProps{
-			Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-			RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+			Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+			RetentionPeriod:   awscdk.Duration_Days(jsii.Number(14)),
+			VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(float64(6 * cfg.Functions["dlq"].Timeout))),
 		})
 		queue = awssqs.NewQueue(stack, jsii.String(name+"Queue"), &awssqs.QueueProps{
 			Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
@@ -315,7 +317,11 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		if name != "api" {
 			// engine -> task queue -> runner -> result queue -> engine is the design, not a
 			// bug: without ALLOW, Lambda's recursion detection stops any execution after
-			// about 16 hops and drops the message.
+			// about 16 hops and drops the message. dlq is in the same loop: it sends to the
+			// task and result queues (the engine step it runs dispatches retries and timers),
+			// and what it sends can dead-letter again and come back to it with the same trace,
+			// e.g. a task whose every retry fails. Stopping it there would leave the very
+			// execution it exists to finish RUNNING.
 			fp.RecursiveLoop = awslambda.RecursiveLoop_ALLOW
 		}
 		fn := awslambda.NewFunction(stack, jsii.String(title(name)+"Function"), fp)
@@ -323,17 +329,19 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		// the Role in DependsOn beside the GetAtt; cfn-lint W3005 flags the redundancy. The same
 		// DependsOn also holds the role's policy, which must stay (the event source mapping is
 		// refused unless the role can already receive from the queue), so only W3005 is ignored,
-		// and only on these three resources.
+		// and only on the function resources.
 		fn.Node().DefaultChild().(awscdk.CfnResource).AddMetadata(jsii.String("cfn-lint"), map[string]any{
 			"config": map[string]any{"ignore_checks": []string{"W3005"}},
 		})
 		fns[name] = fn
 	}
 
+	// dlq reads both dead-letter queues: a task message becomes an error result of its attempt,
+	// a result or timer message fails its execution (service.DeadLetter).
 	for _, m := range []struct {
 		fn    string
 		queue awssqs.Queue
-	}{{"engine", resultQueue}, {"runner", taskQueue}} {
+	}{{"engine", resultQueue}, {"runner", taskQueue}, {"dlq", taskDlq}, {"dlq", resultDlq}} {
 		props := &awslambdaeventsources.SqsEventSourceProps{
 			BatchSize:               jsii.Number(float64(cfg.BatchSize)),
 			ReportBatchItemFailures: jsii.Bool(true),
@@ -408,7 +416,8 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 // There is no IAM action for TransactWriteItems: DynamoDB authorizes each item of a transaction
 // by its own action (PutItem, UpdateItem, ConditionCheckItem, DeleteItem). So the api and the
 // engine, which commit with transactions, hold ConditionCheckItem beside their writes, and no
-// function holds DeleteItem (expiry is left to the table's TTL).
+// function holds DeleteItem (expiry is left to the table's TTL). dlq runs engine steps
+// (HandleResult for a dead task, Fail for a dead result or timer), so it holds the engine's.
 func permissions(fn string, table *string, indexes []*string, objects, secret, taskQueue, resultQueue *string) []awsiam.PolicyStatement {
 	st := func(sid string, actions []string, resources ...*string) awsiam.PolicyStatement {
 		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -430,7 +439,7 @@ func permissions(fn string, table *string, indexes []*string, objects, secret, t
 			st("SendTasksAndResults", []string{"sqs:SendMessage"}, taskQueue, resultQueue),
 			readSecret, values,
 		}
-	case "engine":
+	case "engine", "dlq":
 		return []awsiam.PolicyStatement{
 			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
 				"dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem"}, table),

@@ -231,8 +231,8 @@ func TestBucket(t *testing.T) {
 			t.Errorf("custom resource %s (%s) in the template", id, typ)
 		}
 	}
-	check(t, "no functions beyond api, engine, runner", func() {
-		tpl.ResourceCountIs(str("AWS::Lambda::Function"), jsii.Number(3))
+	check(t, "no functions beyond api, engine, runner, dlq", func() {
+		tpl.ResourceCountIs(str("AWS::Lambda::Function"), jsii.Number(4))
 	})
 }
 
@@ -266,6 +266,11 @@ func TestQueues(t *testing.T) {
 		assertJSON(t, q.name+" DLQ", props(dlq), obj{
 			"SqsManagedSseEnabled":   true,
 			"MessageRetentionPeriod": 14 * 24 * 3600,
+			// The dlq function consumes it: 6 x its default timeout of 30 s.
+			"VisibilityTimeout": 6 * 30,
+			// A DLQ has no DLQ of its own: a dead letter dlq cannot handle stays for the
+			// retention period and keeps the depth alarm on.
+			"RedrivePolicy": nil,
 		})
 	}
 }
@@ -299,7 +304,7 @@ func TestFunctions(t *testing.T) {
 		name            string
 		memory, timeout int
 		recursive       any
-	}{{"api", 256, 29, nil}, {"engine", 512, 30, "Allow"}, {"runner", 512, 120, "Allow"}} {
+	}{{"api", 256, 29, nil}, {"engine", 512, 30, "Allow"}, {"runner", 512, 120, "Allow"}, {"dlq", 256, 30, "Allow"}} {
 		_, fn := onlyResource(t, m, title(f.name)+"Function")
 		p := props(fn)
 		logsID, logs := onlyResource(t, m, title(f.name)+"Logs")
@@ -333,15 +338,15 @@ func TestFunctions(t *testing.T) {
 	}
 	_, access := onlyResource(t, m, "ApiAccessLogs")
 	assertJSON(t, "API access log group", props(access), obj{"RetentionInDays": 30})
-	check(t, "four log groups", func() {
-		defaultTemplate.ResourceCountIs(str("AWS::Logs::LogGroup"), jsii.Number(4))
+	check(t, "five log groups (four functions and the API's access logs)", func() {
+		defaultTemplate.ResourceCountIs(str("AWS::Logs::LogGroup"), jsii.Number(5))
 	})
 }
 
 func TestEventSourceMappings(t *testing.T) {
 	tpl, m := defaultStack(t)
 	id := func(p string) string { i, _ := onlyResource(t, m, p); return i }
-	check(t, "two mappings", func() { tpl.ResourceCountIs(str("AWS::Lambda::EventSourceMapping"), jsii.Number(2)) })
+	check(t, "four mappings", func() { tpl.ResourceCountIs(str("AWS::Lambda::EventSourceMapping"), jsii.Number(4)) })
 	check(t, "engine consumes results", func() {
 		tpl.HasResourceProperties(str("AWS::Lambda::EventSourceMapping"), obj{
 			"FunctionName":                   ref(id("EngineFunction")),
@@ -362,6 +367,36 @@ func TestEventSourceMappings(t *testing.T) {
 			"ScalingConfig":                  obj{"MaximumConcurrency": 100},
 		})
 	})
+	// dlq has exactly two mappings, one per dead-letter queue, and nothing else feeds it.
+	var dlqSources []string
+	for _, r := range m["Resources"].(obj) {
+		r := r.(obj)
+		if r["Type"] != "AWS::Lambda::EventSourceMapping" {
+			continue
+		}
+		p := props(r)
+		if fmt.Sprint(p["FunctionName"]) != fmt.Sprint(ref(id("DlqFunction"))) {
+			continue
+		}
+		src, _ := json.Marshal(p["EventSourceArn"])
+		dlqSources = append(dlqSources, string(src))
+		assertJSON(t, "dlq mapping "+string(src), p, obj{
+			"BatchSize":                      10,
+			"MaximumBatchingWindowInSeconds": nil,
+			"FunctionResponseTypes":          []any{"ReportBatchItemFailures"},
+			"ScalingConfig":                  obj{"MaximumConcurrency": 5},
+		})
+	}
+	sort.Strings(dlqSources)
+	wantSources := []string{}
+	for _, q := range []string{"TaskDlq", "ResultDlq"} {
+		j, _ := json.Marshal(getAtt(id(q)))
+		wantSources = append(wantSources, string(j))
+	}
+	sort.Strings(wantSources)
+	if !slices.Equal(dlqSources, wantSources) {
+		t.Errorf("dlq mapping sources = %v, want %v", dlqSources, wantSources)
+	}
 }
 
 func TestAPI(t *testing.T) {
@@ -443,7 +478,7 @@ func TestAPI(t *testing.T) {
 
 func TestAlarms(t *testing.T) {
 	tpl, m := defaultStack(t)
-	check(t, "eight alarms", func() { tpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), jsii.Number(8)) })
+	check(t, "ten alarms", func() { tpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), jsii.Number(10)) })
 	id := func(p string) string { i, _ := onlyResource(t, m, p); return i }
 	for _, q := range []string{"TaskDlq", "ResultDlq"} {
 		check(t, q+" depth alarm", func() {
@@ -679,12 +714,14 @@ func TestFunctionPermissionsExact(t *testing.T) {
 			"s3:PutObject":                  {id("Values")},
 		}
 	}
-	want := map[string]grants{"api": base("api"), "engine": base("engine"), "runner": base("runner")}
+	want := map[string]grants{"api": base("api"), "engine": base("engine"), "runner": base("runner"), "dlq": base("dlq")}
 	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"} {
 		want["api"][a] = []string{id("Table")}
 	}
+	// dlq runs engine steps (HandleResult, Fail), so it holds exactly the engine's table grants.
 	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem", "dynamodb:Query"} {
 		want["engine"][a] = []string{id("Table")}
+		want["dlq"][a] = []string{id("Table")}
 	}
 	for _, a := range []string{"dynamodb:GetItem", "dynamodb:UpdateItem"} {
 		want["runner"][a] = []string{id("Table")}
@@ -692,9 +729,14 @@ func TestFunctionPermissionsExact(t *testing.T) {
 	want["api"]["sqs:SendMessage"] = sorted(id("TaskQueue"), id("ResultQueue"))
 	want["engine"]["sqs:SendMessage"] = sorted(id("TaskQueue"), id("ResultQueue"))
 	want["runner"]["sqs:SendMessage"] = []string{id("ResultQueue")}
+	want["dlq"]["sqs:SendMessage"] = sorted(id("TaskQueue"), id("ResultQueue"))
 	for _, a := range consume {
 		want["engine"][a] = []string{id("ResultQueue")}
 		want["runner"][a] = []string{id("TaskQueue")}
+		want["dlq"][a] = sorted(id("TaskDlq"), id("ResultDlq"))
+	}
+	if len(want) != len(FunctionNames) {
+		t.Fatalf("grant table covers %d functions, FunctionNames has %d", len(want), len(FunctionNames))
 	}
 
 	for _, fn := range FunctionNames {
@@ -773,6 +815,8 @@ func TestContextConfiguresStack(t *testing.T) {
 		"runnerBatchingWindow": "0", "engineMaxConcurrency": "20", "runnerMaxConcurrency": "3",
 		"maxReceiveCount": "3", "retentionDays": "7", "valueRetentionDays": "9", "logLevel": "debug",
 		"throttleRate": "10", "throttleBurst": "20", "apiBaseUrl": "http://127.0.0.1:4566/_aws/execute-api/",
+		"dlqMemorySize": "192", "dlqTimeout": "45", "dlqReservedConcurrency": "8", "dlqMaxConcurrency": "4",
+		"dlqBatchingWindow": "3",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -800,6 +844,18 @@ func TestContextConfiguresStack(t *testing.T) {
 	assertJSON(t, "result queue", props(result), obj{"VisibilityTimeout": 120})
 	if rc := props(result)["RedrivePolicy"].(obj)["maxReceiveCount"]; rc != float64(3) {
 		t.Errorf("maxReceiveCount = %v, want 3", rc)
+	}
+	_, dlqFn := onlyResource(t, m, "DlqFunction")
+	assertJSON(t, "dlq", props(dlqFn), obj{"MemorySize": 192, "Timeout": 45, "ReservedConcurrentExecutions": 8})
+	for _, q := range []string{"TaskDlq", "ResultDlq"} {
+		_, dq := onlyResource(t, m, q)
+		assertJSON(t, q, props(dq), obj{"VisibilityTimeout": 6 * 45})
+		check(t, q+" mapping", func() {
+			tpl.HasResourceProperties(str("AWS::Lambda::EventSourceMapping"), obj{
+				"FunctionName": ref(resourcesByPrefix(m, "DlqFunction")[0]), "EventSourceArn": getAtt(resourcesByPrefix(m, q)[0]),
+				"BatchSize": 5, "MaximumBatchingWindowInSeconds": 3, "ScalingConfig": obj{"MaximumConcurrency": 4},
+			})
+		})
 	}
 	check(t, "engine mapping", func() {
 		tpl.HasResourceProperties(str("AWS::Lambda::EventSourceMapping"), obj{
@@ -867,7 +923,17 @@ func TestConfigValidation(t *testing.T) {
 		{mutate(func(c *Config) { c.APIBaseURL = "127.0.0.1:4566" }), "apiBaseUrl"},
 		{mutate(func(c *Config) {
 			c.Functions["runner"] = FunctionConfig{MemorySize: 512, Timeout: 120, ReservedConcurrency: 10}
-		}), "runnerReservedConcurrency 10 is below runnerMaxConcurrency 100"},
+		}), "runnerReservedConcurrency 10 is below 1 x runnerMaxConcurrency 100"},
+		// dlq has a mapping per DLQ, each up to dlqMaxConcurrency (5), so 8 is too few.
+		{mutate(func(c *Config) {
+			c.Functions["dlq"] = FunctionConfig{MemorySize: 256, Timeout: 30, ReservedConcurrency: 8}
+		}), "dlqReservedConcurrency 8 is below 2 x dlqMaxConcurrency 5"},
+		{mutate(func(c *Config) { c.Functions["dlq"] = FunctionConfig{MemorySize: 256, Timeout: 7201} }), "dlqTimeout 7201 gives a visibility timeout"},
+		{mutate(func(c *Config) { c.MaxConcurrency["dlq"] = 1001 }), "dlqMaxConcurrency 1001"},
+		{mutate(func(c *Config) {
+			c.BatchSize = 20
+			c.BatchingWindow["engine"], c.BatchingWindow["runner"] = 1, 1
+		}), "(dlq have none)"},
 	} {
 		err := tc.cfg.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -935,5 +1001,66 @@ func TestReadmeDocumentsContextKeys(t *testing.T) {
 		if !strings.Contains(string(b), "`"+k+"`") {
 			t.Errorf("README.md does not document context key %q", k)
 		}
+	}
+}
+
+// TestContextKeysAreRead sets every per-function and per-consumer key to a value Validate
+// rejects: each must then be named in the error, which proves ConfigFromContext reads it (a key
+// listed in contextKeys but never read would pass silently).
+func TestContextKeysAreRead(t *testing.T) {
+	ctx := map[string]any{}
+	var want []string
+	for _, name := range FunctionNames {
+		ctx[name+"MemorySize"] = "1"
+		ctx[name+"Timeout"] = "0"
+		ctx[name+"ReservedConcurrency"] = "-1"
+		want = append(want, name+"MemorySize 1", name+"Timeout 0", name+"ReservedConcurrency -1")
+	}
+	for _, c := range Consumers {
+		ctx[c.Name+"BatchingWindow"] = "301"
+		ctx[c.Name+"MaxConcurrency"] = "1"
+		want = append(want, c.Name+"BatchingWindow 301", c.Name+"MaxConcurrency 1")
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	_, err := ConfigFromContext(app.Node())
+	if err == nil {
+		t.Fatal("ConfigFromContext accepted invalid values for every function key")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not mention %q: %v", w, err)
+		}
+	}
+	for k := range ctx {
+		if !slices.Contains(contextKeys, k) {
+			t.Errorf("key %q is read but missing from contextKeys", k)
+		}
+	}
+}
+
+// TestEmulatorShortTimeouts synthesizes the combination the emulator end-to-end suite uses
+// (README "Local/emulator"): short timeouts give short visibility timeouts, so a failing
+// message reaches its DLQ, and the dlq function, within a minute or two instead of an hour.
+func TestEmulatorShortTimeouts(t *testing.T) {
+	_, m, err := synth(t, map[string]any{
+		"local": "1", "runnerTimeout": "10", "engineTimeout": "10", "dlqTimeout": "10", "maxReceiveCount": "3",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"TaskQueue", "ResultQueue"} {
+		_, r := onlyResource(t, m, q)
+		assertJSON(t, q, props(r), obj{"VisibilityTimeout": 60})
+		if rc := props(r)["RedrivePolicy"].(obj)["maxReceiveCount"]; rc != float64(3) {
+			t.Errorf("%s maxReceiveCount = %v, want 3", q, rc)
+		}
+	}
+	for _, q := range []string{"TaskDlq", "ResultDlq"} {
+		_, r := onlyResource(t, m, q)
+		assertJSON(t, q, props(r), obj{"VisibilityTimeout": 60})
+	}
+	for _, f := range []string{"RunnerFunction", "EngineFunction", "DlqFunction"} {
+		_, r := onlyResource(t, m, f)
+		assertJSON(t, f, props(r), obj{"Timeout": 10})
 	}
 }
