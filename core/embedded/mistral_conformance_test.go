@@ -65,6 +65,10 @@ type mockOutcome struct {
 	Output any     `yaml:"output"`
 	Error  string  `yaml:"error"`
 	Sleep  float64 `yaml:"sleep"` // seconds the action takes
+	// IfOutput, when set, reserves this outcome for a call whose input
+	// "output" is this text (Mistral's mocks go by call order, which
+	// parallel items do not keep here).
+	IfOutput string `yaml:"if_output"`
 }
 
 // step is one control action between start and the final expectations.
@@ -205,12 +209,28 @@ func mockRegistry(c *mistralCase, calls *sync.Map) *actions.Registry {
 	}
 	for name := range names {
 		outcomes, has := c.Mocks[name], real.Has(name)
+		var mu sync.Mutex
+		used := make([]bool, len(outcomes))
+		// next takes the first unused outcome meant for this call; a
+		// test-only action of Mistral's tests (not registered here) keeps
+		// repeating its last outcome.
+		next := func(in map[string]any) (mockOutcome, bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			for i, o := range outcomes {
+				if !used[i] && (o.IfOutput == "" || o.IfOutput == fmt.Sprint(in["output"])) {
+					used[i] = true
+					return o, true
+				}
+			}
+			if !has && len(outcomes) > 0 {
+				return outcomes[len(outcomes)-1], true
+			}
+			return mockOutcome{}, false
+		}
 		reg.Register(name, func(ctx context.Context, in map[string]any) (any, error) {
-			n := count(name)
-			if n <= len(outcomes) || !has {
-				// A test-only action of Mistral's tests has only its listed
-				// outcomes; the last one repeats.
-				o := outcomes[min(n, len(outcomes))-1]
+			count(name)
+			if o, ok := next(in); ok {
 				if o.Sleep > 0 {
 					time.Sleep(time.Duration(o.Sleep * float64(time.Second)))
 				}

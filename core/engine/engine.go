@@ -196,6 +196,21 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	if head.Root == "" {
 		head.Root = head.ID
 	}
+	if wf.Type == dsl.Reverse && head.Target == "" {
+		// Fix: Mistral calls a reverse sub-workflow with its target among the
+		// call's parameters (workflow: wf1 ... task_name='task2'); it is a
+		// parameter, not an input of the sub-workflow.
+		if name, ok := sp.Input["task_name"].(string); ok {
+			head.Target = name
+			in := make(map[string]any, len(sp.Input))
+			for k, v := range sp.Input {
+				if k != "task_name" {
+					in[k] = v
+				}
+			}
+			sp.Input = in
+		}
+	}
 	b := &builder{e: e, ctx: ctx, r: r, doc: doc, wf: wf, head: head, now: now, putHead: true}
 	input, err := b.bindInput(sp.Input)
 	if err != nil {
