@@ -1,0 +1,416 @@
+// Command lfbench times Lazyflow on one benchmark shape in one of three
+// modes and prints one JSON line (bench/run collects them):
+//
+//	engine  the service host over the in-memory store, driven by a plain
+//	        in-process loop instead of queues and worker pools: what the lazy
+//	        engine and its store commits cost, and nothing else.
+//	bolt    the embedded host (runners, engine workers, in-memory queues) over
+//	        the durable bbolt store in a temporary file, as `lazyflow serve` runs.
+//	cli     `lazyflow run FILE --json` as a child process (embedded host over
+//	        the memory store), timed from spawn to exit.
+//
+// Each shape runs in a fresh process, so the peak RSS reported (VmHWM of this
+// process, or the child's maxrss in cli mode) belongs to that shape alone.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/actions"
+	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/embedded"
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/store/boltstore"
+	"github.com/lazyflow/lazyflow/core/store/kvstore"
+)
+
+// result is the line printed for bench/run; the Python peers print the same.
+type result struct {
+	System    string    `json:"system"`
+	Shape     string    `json:"shape"`
+	Tasks     int       `json:"tasks"`
+	Walls     []float64 `json:"walls"` // seconds, one per repetition
+	PeakRSSKB int64     `json:"peak_rss_kb"`
+	OK        bool      `json:"ok"`
+	Note      string    `json:"note,omitempty"`
+	// Store is what the last repetition asked of its store (engine mode):
+	// the numbers the AWS paper model in bench/README.md is built from.
+	Store *counts `json:"store,omitempty"`
+}
+
+// counts tallies store calls the way a DynamoDB driver would issue them.
+type counts struct {
+	Gets      int64 `json:"gets"`        // Execution, Task, Slot: one GetItem each
+	Queries   int64 `json:"queries"`     // Tasks, Slots, Leaves: one Query (or more pages) each
+	Commits   int64 `json:"commits"`     // Commit calls
+	Singles   int64 `json:"singles"`     // commits of one plain op: one PutItem/UpdateItem
+	Transacts int64 `json:"transacts"`   // commits of several ops or a counter: TransactWriteItems
+	Ops       int64 `json:"ops"`         // items written in all commits
+	Claims    int64 `json:"claims"`      // ClaimAttempt: one conditional UpdateItem
+	TaskMsgs  int64 `json:"task_msgs"`   // messages to runners (SQS SendMessage)
+	Results   int64 `json:"result_msgs"` // results and timers to the engine (SQS SendMessage)
+}
+
+// countingStore wraps a store and counts what is asked of it.
+type countingStore struct {
+	store.Store
+	c *counts
+}
+
+func (s countingStore) Execution(ctx context.Context, id string) (*engine.Execution, error) {
+	s.c.Gets++
+	return s.Store.Execution(ctx, id)
+}
+
+func (s countingStore) Task(ctx context.Context, exec, key string) (*engine.Task, error) {
+	s.c.Gets++
+	return s.Store.Task(ctx, exec, key)
+}
+
+func (s countingStore) Slot(ctx context.Context, exec, task string, i int) (*engine.Slot, error) {
+	s.c.Gets++
+	return s.Store.Slot(ctx, exec, task, i)
+}
+
+func (s countingStore) Slots(ctx context.Context, exec, task string) ([]*engine.Slot, error) {
+	s.c.Queries++
+	return s.Store.Slots(ctx, exec, task)
+}
+
+func (s countingStore) Tasks(ctx context.Context, exec string) ([]*engine.Task, error) {
+	s.c.Queries++
+	return s.Store.Tasks(ctx, exec)
+}
+
+func (s countingStore) Arrivals(ctx context.Context, exec, key string) (map[string]map[string]any, error) {
+	s.c.Queries++
+	return s.Store.Arrivals(ctx, exec, key)
+}
+
+func (s countingStore) Leaves(ctx context.Context, exec string) ([]*engine.Leaf, error) {
+	s.c.Queries++
+	return s.Store.Leaves(ctx, exec)
+}
+
+func (s countingStore) Commit(ctx context.Context, ops []engine.Op) error {
+	s.c.Commits++
+	s.c.Ops += int64(len(ops))
+	if _, counter := ops[0].(engine.AddExecution); len(ops) == 1 && !counter {
+		s.c.Singles++
+	} else {
+		s.c.Transacts++
+	}
+	return s.Store.Commit(ctx, ops)
+}
+
+func (s countingStore) ClaimAttempt(ctx context.Context, p store.ClaimParams) error {
+	s.c.Claims++
+	return s.Store.ClaimAttempt(ctx, p)
+}
+
+func main() {
+	mode := flag.String("mode", "engine", "engine, bolt or cli")
+	file := flag.String("shape", "", "workflow YAML file")
+	tasks := flag.Int("tasks", 0, "units of work in the shape (tasks, or items), for the per-task figure")
+	input := flag.String("input", "{}", "workflow input as JSON")
+	reps := flag.Int("reps", 3, "repetitions")
+	bin := flag.String("lazyflow", "build/lazyflow", "lazyflow binary (cli mode)")
+	timeout := flag.Duration("timeout", 10*time.Minute, "give up on one repetition after this long")
+	flag.Parse()
+
+	name := strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file))
+	res := result{System: "lazyflow-" + *mode, Shape: name, Tasks: *tasks}
+	err := run(*mode, *file, *input, *bin, *reps, *timeout, &res)
+	if err != nil {
+		res.OK, res.Note = false, err.Error()
+	} else {
+		res.OK = true
+	}
+	if *mode != "cli" {
+		res.PeakRSSKB = vmHWM()
+	}
+	_ = json.NewEncoder(os.Stdout).Encode(res)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lfbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(mode, file, inputJSON, bin string, reps int, timeout time.Duration, res *result) error {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var input map[string]any
+	if err := json.Unmarshal([]byte(inputJSON), &input); err != nil {
+		return fmt.Errorf("input: %w", err)
+	}
+	doc, err := dsl.Load(file, src)
+	if err != nil {
+		return err
+	}
+	wf := doc.Main().Name
+	for i := 0; i < reps; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		var wall time.Duration
+		switch mode {
+		case "engine":
+			// Counted from after registration, so the figures are the execution's own.
+			res.Store = &counts{}
+			wall, err = runEngine(ctx, file, src, wf, input, res.Store)
+		case "bolt":
+			wall, err = runBolt(ctx, file, src, wf, input)
+		case "cli":
+			var rss int64
+			wall, rss, err = runCLI(ctx, bin, file, inputJSON)
+			res.PeakRSSKB = max(res.PeakRSSKB, rss)
+		default:
+			err = fmt.Errorf("unknown mode %q", mode)
+		}
+		cancel()
+		if err != nil {
+			return fmt.Errorf("repetition %d: %w", i+1, err)
+		}
+		res.Walls = append(res.Walls, wall.Seconds())
+	}
+	return nil
+}
+
+// flaky is the retry shape's action: it fails on the first two attempts for
+// a key and succeeds on the third. Mistral's harness registers the same
+// action in Python, so both engines run one YAML with `retry: count: 2`.
+type flaky struct {
+	mu    sync.Mutex
+	calls map[string]int
+	total int
+}
+
+func (f *flaky) run(_ context.Context, in map[string]any) (any, error) {
+	key, _ := in["key"].(string)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[key]++
+	f.total++
+	if n := f.calls[key]; n <= 2 {
+		return nil, fmt.Errorf("bench.flaky %s: planned failure %d of 2", key, n)
+	}
+	return key, nil
+}
+
+func registry() (*actions.Registry, *flaky) {
+	reg := actions.New()
+	f := &flaky{calls: map[string]int{}}
+	reg.Register("bench.flaky", f.run)
+	return reg, f
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// loop is the engine mode's transport: two in-process FIFOs instead of
+// queues, so nothing but the service's own work is timed. Delayed messages
+// (timers) wait in a list until due.
+type loop struct {
+	tasks, results [][]byte
+	delayed        []delayed
+}
+
+type delayed struct {
+	due  time.Time
+	body []byte
+}
+
+type sender struct {
+	l    *loop
+	task bool
+	c    *counts
+}
+
+func (s sender) Send(_ context.Context, body []byte, d time.Duration) error {
+	b := append([]byte(nil), body...)
+	if s.task {
+		s.c.TaskMsgs++
+	} else {
+		s.c.Results++
+	}
+	switch {
+	case d > 0:
+		s.l.delayed = append(s.l.delayed, delayed{time.Now().Add(d), b})
+	case s.task:
+		s.l.tasks = append(s.l.tasks, b)
+	default:
+		s.l.results = append(s.l.results, b)
+	}
+	return nil
+}
+
+func runEngine(ctx context.Context, file string, src []byte, wf string, input map[string]any, c *counts) (time.Duration, error) {
+	mem := kvstore.NewMemory()
+	st := countingStore{mem, c}
+	reg, fl := registry()
+	svc := service.New(st, reg, quiet)
+	l := &loop{}
+	svc.Tasks, svc.Results = sender{l, true, c}, sender{l, false, c}
+	var final *engine.Execution
+	svc.OnFinished = func(e *engine.Execution) { final = e }
+	if _, err := svc.Register(ctx, file, src); err != nil {
+		return 0, err
+	}
+	*c = counts{}
+	t0 := time.Now()
+	ex, _, err := svc.Start(ctx, service.StartRequest{Workflow: wf, Input: input, DefID: engine.DefID(src)})
+	if err != nil {
+		return 0, err
+	}
+	for final == nil {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		switch {
+		case len(l.results) > 0:
+			m := l.results[0]
+			l.results = l.results[1:]
+			if err := svc.HandleMessage(ctx, m); err != nil {
+				return 0, fmt.Errorf("handle result: %w", err)
+			}
+		case len(l.tasks) > 0:
+			m := l.tasks[0]
+			l.tasks = l.tasks[1:]
+			if err := svc.RunTask(ctx, m); err != nil {
+				return 0, fmt.Errorf("run task: %w", err)
+			}
+		case len(l.delayed) > 0:
+			next := 0
+			for i, d := range l.delayed {
+				if d.due.Before(l.delayed[next].due) {
+					next = i
+				}
+			}
+			time.Sleep(time.Until(l.delayed[next].due))
+			l.results = append(l.results, l.delayed[next].body)
+			l.delayed = append(l.delayed[:next], l.delayed[next+1:]...)
+		default:
+			return 0, fmt.Errorf("execution %s: nothing left to do but not finished", ex.ID)
+		}
+	}
+	wall := time.Since(t0)
+	return wall, check(ctx, st, final, fl)
+}
+
+func runBolt(ctx context.Context, file string, src []byte, wf string, input map[string]any) (time.Duration, error) {
+	dir, err := os.MkdirTemp("", "lfbench-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	st, err := boltstore.Open(filepath.Join(dir, "lazyflow.db"))
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	reg, fl := registry()
+	h := embedded.New(embedded.Options{Store: st, Actions: reg, Log: quiet})
+	h.Run(ctx)
+	defer h.Close()
+	if _, err := h.Register(ctx, file, src); err != nil {
+		return 0, err
+	}
+	t0 := time.Now()
+	ex, _, err := h.Start(ctx, service.StartRequest{Workflow: wf, Input: input, DefID: engine.DefID(src)})
+	if err != nil {
+		return 0, err
+	}
+	final, err := h.Wait(ctx, ex.ID, false)
+	if err != nil {
+		return 0, err
+	}
+	wall := time.Since(t0)
+	return wall, check(ctx, st, final, fl)
+}
+
+// check fails a repetition that did not do all its work: a benchmark of a
+// workflow that errored out early would look fast.
+func check(ctx context.Context, st store.Store, final *engine.Execution, fl *flaky) error {
+	if final.State != engine.Success {
+		return fmt.Errorf("execution ended %s: %s", final.State, final.StateInfo)
+	}
+	ts, err := st.Tasks(ctx, final.ID)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if t.State != engine.Success {
+			return fmt.Errorf("task %s ended %s", t.Key, t.State)
+		}
+		if t.Items > 0 && t.Done != int64(t.Items) {
+			return fmt.Errorf("task %s: %d of %d items done", t.Key, t.Done, t.Items)
+		}
+	}
+	for k, n := range fl.calls {
+		if n != 3 {
+			return fmt.Errorf("bench.flaky %s ran %d times, want 3", k, n)
+		}
+	}
+	return nil
+}
+
+type cliReport struct {
+	State string            `json:"state"`
+	Tasks []json.RawMessage `json:"tasks"`
+}
+
+func runCLI(ctx context.Context, bin, file, input string) (time.Duration, int64, error) {
+	cmd := exec.CommandContext(ctx, bin, "run", file, "--json", "--input", input)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	t0 := time.Now()
+	err := cmd.Run()
+	wall := time.Since(t0)
+	var rss int64
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = ru.Maxrss // KiB on Linux
+		}
+	}
+	if err != nil {
+		return 0, rss, fmt.Errorf("%s run: %w: %s", bin, err, strings.TrimSpace(errb.String()))
+	}
+	var rep cliReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		return 0, rss, fmt.Errorf("decode report: %w", err)
+	}
+	if rep.State != string(engine.Success) {
+		return 0, rss, fmt.Errorf("execution ended %s", rep.State)
+	}
+	return wall, rss, nil
+}
+
+// vmHWM reads this process's peak resident set size in KiB.
+func vmHWM() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
