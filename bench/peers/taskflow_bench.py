@@ -104,6 +104,8 @@ def main():
     p.add_argument("--shape", required=True)
     p.add_argument("--engine", choices=["serial", "parallel"], default="serial")
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--budget", type=float, default=600.0,
+                   help="stop repeating once the repetitions so far took this long (at least one runs)")
     a = p.parse_args()
     kind, n = shapes.SHAPES[a.shape]
     out = {"system": "taskflow-" + a.engine, "shape": a.shape, "tasks": shapes.units(a.shape),
@@ -126,6 +128,8 @@ def main():
             eng.run()
             out["walls"].append(time.perf_counter() - t0)
             check(eng, kind, n)
+            if sum(out["walls"]) > a.budget:
+                break
         out["ok"] = True
     except Exception as e:  # reported, not raised: bench/run prints the note
         out["note"] = ("%s: %s" % (type(e).__name__, e))[:300]
