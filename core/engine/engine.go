@@ -21,6 +21,9 @@ type Reader interface {
 	Slot(ctx context.Context, exec, task string, index int) (*Slot, error)
 	// Slots returns every slot of a with-items task in index order.
 	Slots(ctx context.Context, exec, task string) ([]*Slot, error)
+	// Arrivals returns the outbound context of every branch that arrived at
+	// join task key, by the key of the task it came from.
+	Arrivals(ctx context.Context, exec, key string) (map[string]map[string]any, error)
 	// Tasks returns every task record of an execution (used only on rare
 	// paths: resume, rerun, the tasks() function).
 	Tasks(ctx context.Context, exec string) ([]*Task, error)
@@ -303,7 +306,10 @@ func (b *builder) schedule(name, from string, ctx map[string]any) error {
 		return fmt.Errorf("workflow %s: transition to unknown task %q", b.wf.Name, name)
 	}
 	if n := b.graph.joinNeed(b.wf, t); n > 0 && from != "" {
-		b.ops = append(b.ops, ArriveJoin{Exec: b.head.ID, Key: name, Name: name, From: from, Ctx: ctx})
+		// The arrival is its own record and the join only counts it, so
+		// the cost of an arrival does not grow with the number of branches.
+		b.ops = append(b.ops, PutArrival{Exec: b.head.ID, Join: name, From: from, Ctx: ctx},
+			CountArrival{Exec: b.head.ID, Key: name, Name: name})
 		b.cmds = append(b.cmds, Command{Kind: CheckJoin, Exec: b.head.ID, Task: name, Slot: -1})
 		// The arriving branch's unit ends here; the join's own unit is added
 		// when it fires. Finalize checks joins before it declares an end, so
@@ -1141,7 +1147,7 @@ func (e *Engine) CheckJoin(ctx context.Context, r Reader, execID, key string) (*
 		return &Plan{}, nil
 	}
 	t := b.wf.Tasks[rec.Name]
-	if len(rec.Arrivals) < b.graph.joinNeed(b.wf, t) {
+	if int(rec.Arrived) < b.graph.joinNeed(b.wf, t) {
 		return &Plan{}, nil
 	}
 	if err := b.fire(rec, t); err != nil {
@@ -1155,7 +1161,12 @@ func (b *builder) fire(rec *Task, t *dsl.Task) error {
 	rec.Attempt = 1
 	rec.Started = b.now
 	rec.Seq = b.head.Seq + b.add.Seq + 1
-	rec.Ctx = mergeBranches(rec.Arrivals)
+	// Arrivals are read once, when the join fires, never on each arrival.
+	arrivals, err := b.r.Arrivals(b.ctx, rec.Exec, rec.Key)
+	if err != nil {
+		return fmt.Errorf("load arrivals at join %s of %s: %w", rec.Key, rec.Exec, err)
+	}
+	rec.Ctx = mergeBranches(arrivals)
 	b.add.Seq++
 	b.add.Active++
 	mark := len(b.cmds)
@@ -1277,7 +1288,7 @@ func (e *Engine) Finalize(ctx context.Context, r Reader, execID string) (*Plan, 
 		if rec == nil || rec.Fired {
 			continue
 		}
-		if len(rec.Arrivals) >= need {
+		if int(rec.Arrived) >= need {
 			if err := b.fire(rec, t); err != nil {
 				return nil, err
 			}
@@ -1298,11 +1309,15 @@ func (e *Engine) Finalize(ctx context.Context, r Reader, execID string) (*Plan, 
 			rec.Attempt = 1
 			rec.Started = b.now
 			rec.Seq = b.head.Seq + b.add.Seq + 1
-			rec.Ctx = mergeBranches(rec.Arrivals)
+			arrivals, err := r.Arrivals(ctx, execID, rec.Key)
+			if err != nil {
+				return nil, fmt.Errorf("load arrivals at join %s of %s: %w", rec.Key, execID, err)
+			}
+			rec.Ctx = mergeBranches(arrivals)
 			b.add.Seq++
 			b.add.Active++ // the join's unit, ended by finishTask
 			msg := fmt.Sprintf("join of task %s can never be satisfied: %d of %d inbound tasks arrived",
-				rec.Name, len(rec.Arrivals), b.graph.joinNeed(b.wf, t))
+				rec.Name, rec.Arrived, b.graph.joinNeed(b.wf, t))
 			rec.Result, rec.HasResult = msg, true
 			if err := b.finishTask(rec, t, false, msg); err != nil {
 				return nil, err

@@ -86,8 +86,8 @@ type Task struct {
 	Failed      int64 `json:"failed,omitempty"` // items finished with error
 
 	// join
-	Arrivals map[string]map[string]any `json:"arrivals,omitempty"` // inbound task key -> its outbound context
-	Fired    bool                      `json:"fired,omitempty"`
+	Arrived int64 `json:"arrived,omitempty"` // branches arrived (their contexts are separate records: Reader.Arrivals)
+	Fired   bool  `json:"fired,omitempty"`
 
 	// Outbox holds the commands decided by the step that last wrote this
 	// record, so a host that crashed before carrying them out can do so again
@@ -166,9 +166,6 @@ func Decode(raw []byte, rec any) error {
 	case *Task:
 		r.Ctx, r.Published = norm(r.Ctx), norm(r.Published)
 		r.Result = value.Normalize(r.Result)
-		for k, v := range r.Arrivals {
-			r.Arrivals[k] = norm(v)
-		}
 		normCmds(r.Outbox)
 	case *Slot:
 		r.Result = value.Normalize(r.Result)

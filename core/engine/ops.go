@@ -40,13 +40,20 @@ type AddItems struct {
 	Done, Failed int64
 }
 
-// ArriveJoin records one inbound branch at a join task, creating the join's
-// record if needed. Arrivals are keyed by the inbound task, so a branch is
-// counted once however often its result is applied.
-type ArriveJoin struct {
+// PutArrival records that the branch ending in task From reached join Join,
+// with its outbound context, as a record of its own. It fails if that branch
+// already arrived, so an arrival is counted once however often its result is
+// applied.
+type PutArrival struct {
+	Exec, Join, From string
+	Ctx              map[string]any
+}
+
+// CountArrival adds one to the join record's arrival count (creating the
+// record, WAITING, if needed) and bumps its version, so a firing decided on
+// an older count conflicts. It always comes with a PutArrival.
+type CountArrival struct {
 	Exec, Key, Name string
-	From            string
-	Ctx             map[string]any
 }
 
 // PutSlot writes a with-items slot if its stored version is IfVersion (0: must not exist).
@@ -62,7 +69,8 @@ func (PutExecution) op() {}
 func (AddExecution) op() {}
 func (PutTask) op()      {}
 func (AddItems) op()     {}
-func (ArriveJoin) op()   {}
+func (PutArrival) op()   {}
+func (CountArrival) op() {}
 func (PutSlot) op()      {}
 func (PutLeaf) op()      {}
 

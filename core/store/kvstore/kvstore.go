@@ -10,6 +10,7 @@
 //	<exec>  T#<task key>          a task execution
 //	<exec>  S#<task key>#<index>  a with-items slot (index zero-padded)
 //	<exec>  L#<seq>#<task key>    a branch end (leaf), for the final context
+//	<exec>  A#<join>\x00<from>    one branch's arrival at a join, with its context
 //	~def    N#<name>              the current definition of a workflow
 //	~def    I#<def id>            a definition by content id
 //	~exec   <inverted time>#<id>  index of executions, newest first
@@ -65,6 +66,10 @@ const (
 func taskSK(key string) string          { return "T#" + key }
 func slotSK(task string, i int) string  { return fmt.Sprintf("S#%s#%08d", task, i) }
 func leafSK(seq int64, t string) string { return fmt.Sprintf("L#%012d#%s", seq, t) }
+
+// Arrival records sort under their join; "\x00" ends the join key so join
+// "b" never sees the arrivals of a join "b#…".
+func arrivalSK(join, from string) string { return "A#" + join + "\x00" + from }
 func indexSK(e *engine.Execution) string {
 	return fmt.Sprintf("%019d#%s", math.MaxInt64-e.Created.UnixNano(), e.ID)
 }
@@ -178,7 +183,22 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		cur.Failed += o.Failed
 		cur.Version++
 		return s.put(tx, o.Exec, taskSK(o.Key), cur)
-	case engine.ArriveJoin:
+	case engine.PutArrival:
+		sk := arrivalSK(o.Join, o.From)
+		cur, err := tx.Get(o.Exec, sk)
+		if err != nil {
+			return err
+		}
+		if cur != nil {
+			return conflict("branch %s already arrived at join %s of %s", o.From, o.Join, o.Exec)
+		}
+		c := o.Ctx
+		if c == nil {
+			c = map[string]any{}
+		}
+		// An arrival has a leaf's shape: the task it came from and its context.
+		return s.put(tx, o.Exec, sk, &engine.Leaf{Exec: o.Exec, Task: o.From, Ctx: c})
+	case engine.CountArrival:
 		cur, err := get[engine.Task](tx, o.Exec, taskSK(o.Key))
 		if err != nil {
 			return err
@@ -186,16 +206,7 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		if cur == nil {
 			cur = &engine.Task{Exec: o.Exec, Key: o.Key, Name: o.Name, State: engine.Waiting, Pending: "join"}
 		}
-		if _, dup := cur.Arrivals[o.From]; dup {
-			return conflict("branch %s already arrived at join %s of %s", o.From, o.Key, o.Exec)
-		}
-		if cur.Arrivals == nil {
-			cur.Arrivals = map[string]map[string]any{}
-		}
-		cur.Arrivals[o.From] = o.Ctx
-		if cur.Arrivals[o.From] == nil {
-			cur.Arrivals[o.From] = map[string]any{}
-		}
+		cur.Arrived++
 		cur.Version++
 		return s.put(tx, o.Exec, taskSK(o.Key), cur)
 	case engine.PutSlot:
@@ -300,6 +311,22 @@ func (s *Store) Tasks(ctx context.Context, exec string) ([]*engine.Task, error) 
 	ts, err := scanAll[engine.Task](s, exec, "T#")
 	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Seq < ts[j].Seq })
 	return ts, err
+}
+
+// Arrivals implements engine.Reader.
+func (s *Store) Arrivals(ctx context.Context, exec, join string) (map[string]map[string]any, error) {
+	ls, err := scanAll[engine.Leaf](s, exec, "A#"+join+"\x00")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]map[string]any, len(ls))
+	for _, l := range ls {
+		if l.Ctx == nil {
+			l.Ctx = map[string]any{}
+		}
+		out[l.Task] = l.Ctx
+	}
+	return out, nil
 }
 
 // Leaves implements engine.Reader.

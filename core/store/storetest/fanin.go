@@ -181,7 +181,7 @@ func testFanIn(t *testing.T, st store.Store, opt Options) {
 			t.Fatalf("execution %s: the join's action was sent %d times, want exactly once", id, len(joins))
 		}
 		j := task(t, st, id, "join")
-		if j == nil || !j.Fired || j.State != engine.Running || len(j.Arrivals) != opt.Branches {
+		if j == nil || !j.Fired || j.State != engine.Running || j.Arrived != int64(opt.Branches) {
 			t.Fatalf("execution %s: join record %+v", id, j)
 		}
 		for i := 0; i < opt.Branches; i++ {

@@ -311,34 +311,53 @@ func testAddItems(t *testing.T, s store.Store) {
 	}
 }
 
+// arrive is the pair of ops the engine commits for one branch reaching join key.
+func arrive(exec, key, from string, ctx map[string]any) []engine.Op {
+	return []engine.Op{engine.PutArrival{Exec: exec, Join: key, From: from, Ctx: ctx},
+		engine.CountArrival{Exec: exec, Key: key, Name: key}}
+}
+
+func arrivals(t *testing.T, s store.Store, exec, key string) map[string]map[string]any {
+	t.Helper()
+	a, err := s.Arrivals(ctxBG, exec, key)
+	if err != nil {
+		t.Fatalf("arrivals of %s: %v", key, err)
+	}
+	return a
+}
+
 func testArriveJoin(t *testing.T, s store.Store) {
-	commit(t, s, engine.ArriveJoin{Exec: "e1", Key: "join", Name: "join", From: "a", Ctx: map[string]any{"x": int64(1)}})
+	commit(t, s, arrive("e1", "join", "a", map[string]any{"x": int64(1)})...)
 	got := task(t, s, "e1", "join")
-	if got == nil || got.State != engine.Waiting || got.Pending != "join" || got.Name != "join" || got.Version != 1 ||
-		!reflect.DeepEqual(got.Arrivals, map[string]map[string]any{"a": {"x": int64(1)}}) {
+	if got == nil || got.State != engine.Waiting || got.Pending != "join" || got.Name != "join" || got.Version != 1 || got.Arrived != 1 ||
+		!reflect.DeepEqual(arrivals(t, s, "e1", "join"), map[string]map[string]any{"a": {"x": int64(1)}}) {
 		t.Fatalf("first arrival did not create the join record: %+v", got)
 	}
-	mustConflict(t, s, "same branch twice", engine.ArriveJoin{Exec: "e1", Key: "join", Name: "join", From: "a", Ctx: map[string]any{"x": int64(2)}})
-	commit(t, s, engine.ArriveJoin{Exec: "e1", Key: "join", Name: "join", From: "b#12ab", Ctx: nil})
+	mustConflict(t, s, "same branch twice", arrive("e1", "join", "a", map[string]any{"x": int64(2)})...)
+	commit(t, s, arrive("e1", "join", "b#12ab", nil)...)
 	got = task(t, s, "e1", "join")
 	want := map[string]map[string]any{"a": {"x": int64(1)}, "b#12ab": {}}
-	if got.Version != 2 || !reflect.DeepEqual(got.Arrivals, want) {
-		t.Fatalf("arrivals %v version %d, want %v version 2", got.Arrivals, got.Version, want)
+	if got.Version != 2 || got.Arrived != 2 || !reflect.DeepEqual(arrivals(t, s, "e1", "join"), want) {
+		t.Fatalf("arrivals %v count %d version %d, want %v, 2, version 2", arrivals(t, s, "e1", "join"), got.Arrived, got.Version, want)
 	}
-	// Firing is a versioned put of the record read with its arrivals; an
-	// arrival after that read makes the put conflict, and arrivals survive
-	// the put.
+	// A join named like another join's prefix sees only its own arrivals.
+	commit(t, s, arrive("e1", "join#x", "z", nil)...)
+	if a := arrivals(t, s, "e1", "join"); len(a) != 2 {
+		t.Fatalf("arrivals of join leak into another join: %v", a)
+	}
+	// Firing is a versioned put of the record read with its count; an
+	// arrival after that read makes the put conflict.
 	fire := *got
 	fire.Fired, fire.State, fire.Pending, fire.Attempt = true, engine.Running, "", 1
-	commit(t, s, engine.ArriveJoin{Exec: "e1", Key: "join", Name: "join", From: "c", Ctx: map[string]any{"y": "z"}})
+	commit(t, s, arrive("e1", "join", "c", map[string]any{"y": "z"})...)
 	mustConflict(t, s, "fire computed before the last arrival", engine.PutTask{Task: &fire, IfVersion: 2})
 	got = task(t, s, "e1", "join")
 	fire = *got
 	fire.Fired, fire.State, fire.Pending, fire.Attempt = true, engine.Running, "", 1
 	commit(t, s, engine.PutTask{Task: &fire, IfVersion: got.Version})
 	got = task(t, s, "e1", "join")
-	if !got.Fired || got.State != engine.Running || len(got.Arrivals) != 3 || got.Arrivals["c"]["y"] != "z" {
-		t.Fatalf("after fire: %+v", got)
+	if a := arrivals(t, s, "e1", "join"); !got.Fired || got.State != engine.Running || got.Arrived != 3 || len(a) != 3 || a["c"]["y"] != "z" {
+		t.Fatalf("after fire: %+v %v", got, a)
 	}
 	mustConflict(t, s, "second fire", engine.PutTask{Task: &fire, IfVersion: 3})
 }
@@ -387,7 +406,8 @@ func testAtomicity(t *testing.T, s store.Store) {
 	mustConflict(t, s, "last op stale",
 		engine.AddExecution{ID: "e1", Active: 1, Seq: 1, IfState: engine.Running},
 		engine.PutTask{Task: newTask("e1", "b")},
-		engine.ArriveJoin{Exec: "e1", Key: "j", Name: "j", From: "a"},
+		engine.PutArrival{Exec: "e1", Join: "j", From: "a"},
+		engine.CountArrival{Exec: "e1", Key: "j", Name: "j"},
 		engine.PutSlot{Slot: &engine.Slot{Exec: "e1", Task: "a", Index: 0, State: engine.Running, Attempt: 1}},
 		engine.PutLeaf{Leaf: &engine.Leaf{Exec: "e1", Seq: 1, Task: "a"}},
 		engine.PutTask{Task: newTask("e1", "a"), IfVersion: 7})
@@ -418,10 +438,9 @@ func testAtomicity(t *testing.T, s store.Store) {
 	}
 
 	// A duplicate arrival makes the whole step a no-op.
-	commit(t, s, engine.ArriveJoin{Exec: "e1", Key: "j", Name: "j", From: "a"})
-	mustConflict(t, s, "duplicate arrival",
-		engine.AddExecution{ID: "e1", Active: -1, IfState: engine.Running},
-		engine.ArriveJoin{Exec: "e1", Key: "j", Name: "j", From: "a"})
+	commit(t, s, arrive("e1", "j", "a", nil)...)
+	mustConflict(t, s, "duplicate arrival", append([]engine.Op{
+		engine.AddExecution{ID: "e1", Active: -1, IfState: engine.Running}}, arrive("e1", "j", "a", nil)...)...)
 	if got := head(t, s, "e1"); got.Active != before.Active {
 		t.Fatalf("counters moved by a refused commit: %d, want %d", got.Active, before.Active)
 	}
@@ -433,12 +452,13 @@ func testAtomicity(t *testing.T, s store.Store) {
 		engine.AddExecution{ID: "e1", Active: 1, Seq: 2, IfState: engine.Running},
 		engine.PutTask{Task: a, IfVersion: a.Version},
 		engine.PutTask{Task: newTask("e1", "c")},
-		engine.ArriveJoin{Exec: "e1", Key: "j", Name: "j", From: "c"},
+		engine.PutArrival{Exec: "e1", Join: "j", From: "c"},
+		engine.CountArrival{Exec: "e1", Key: "j", Name: "j"},
 		engine.PutLeaf{Leaf: &engine.Leaf{Exec: "e1", Seq: 1, Task: "a"}})
 	if got := head(t, s, "e1"); got.Active != before.Active+1 || got.Seq != before.Seq+2 {
 		t.Fatalf("good commit: head %+v", got)
 	}
-	if task(t, s, "e1", "a").State != engine.Success || task(t, s, "e1", "c") == nil || len(task(t, s, "e1", "j").Arrivals) != 2 {
+	if task(t, s, "e1", "a").State != engine.Success || task(t, s, "e1", "c") == nil || task(t, s, "e1", "j").Arrived != 2 || len(arrivals(t, s, "e1", "j")) != 2 {
 		t.Fatal("good commit: not every op landed")
 	}
 }
@@ -730,8 +750,8 @@ func testLargeValues(t *testing.T, s store.Store, opt Options) {
 		t.Fatal("a small update of a large record did not replace it")
 	}
 	// A big join arrival comes back too.
-	commit(t, s, engine.ArriveJoin{Exec: "e1", Key: "j", Name: "j", From: "big", Ctx: map[string]any{"x": big}})
-	if j := task(t, s, "e1", "j"); j.Arrivals["big"]["x"] != big {
+	commit(t, s, arrive("e1", "j", "big", map[string]any{"x": big})...)
+	if a := arrivals(t, s, "e1", "j"); a["big"]["x"] != big {
 		t.Fatal("a large join arrival did not come back intact")
 	}
 
@@ -766,12 +786,12 @@ func testConcurrentCounters(t *testing.T, s store.Store) {
 		go func() {
 			for i := range next {
 				op := engine.AddExecution{ID: "e1", Active: 1, Seq: 1, IfState: engine.Running}
-				arr := engine.ArriveJoin{Exec: "e1", Key: "j", Name: "j", From: fmt.Sprintf("b%d", i)}
+				arr := arrive("e1", "j", fmt.Sprintf("b%d", i), nil)
 				var err error
 				// A transactional store may refuse concurrent commits on
 				// one item; the host's answer is to try again.
 				for try := 0; try < 200; try++ {
-					if err = s.Commit(ctxBG, []engine.Op{op, arr}); !errors.Is(err, store.ErrConflict) {
+					if err = s.Commit(ctxBG, append([]engine.Op{op}, arr...)); !errors.Is(err, store.ErrConflict) {
 						break
 					}
 					time.Sleep(time.Duration(1+try%10) * time.Millisecond)
@@ -788,8 +808,8 @@ func testConcurrentCounters(t *testing.T, s store.Store) {
 	if got := head(t, s, "e1"); got.Active != n || got.Seq != n || got.Version != n+1 {
 		t.Fatalf("after %d concurrent adds: active %d seq %d version %d", n, got.Active, got.Seq, got.Version)
 	}
-	if j := task(t, s, "e1", "j"); len(j.Arrivals) != n {
-		t.Fatalf("after %d concurrent arrivals: %d recorded", n, len(j.Arrivals))
+	if j := task(t, s, "e1", "j"); j.Arrived != int64(n) || len(arrivals(t, s, "e1", "j")) != n {
+		t.Fatalf("after %d concurrent arrivals: %d counted, %d recorded", n, j.Arrived, len(arrivals(t, s, "e1", "j")))
 	}
 }
 

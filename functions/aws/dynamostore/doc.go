@@ -50,12 +50,14 @@
 //	AddExecution  UpdateItem ADD active, errors, seq, v; SET ei = if_not_exists(ei); condition st = :ifState
 //	PutTask       new: PutItem, condition attribute_not_exists(pk);
 //	              else UpdateItem SET d, st, attempt, pnd, done, failed, v; condition v = :ifv
-//	              (claimed and arrivals are left to their own writers: a claim is
+//	              (claimed and arrived are left to their own writers: a claim is
 //	              not a versioned change, and the version test proves the writer
 //	              saw every arrival)
 //	AddItems      UpdateItem ADD done, failed, v; condition st = RUNNING
-//	ArriveJoin    UpdateItem SET a:<from> = :ctx, d = if_not_exists(d, :waitingRecord) ADD v;
-//	              condition attribute_not_exists(a:<from>)
+//	PutArrival    PutItem <exec> / A#<join>\x00<from> holding the branch's context;
+//	              condition attribute_not_exists(pk)
+//	CountArrival  UpdateItem SET d = if_not_exists(d, :waitingRecord) ADD arrived, v
+//	              (the join's context is read from its arrival items once, when it fires)
 //	PutSlot       as PutTask
 //	PutLeaf       PutItem without condition (same step, same leaf)
 //	ClaimAttempt  UpdateItem SET claimed = :a; condition st = RUNNING AND attempt = :a
@@ -77,8 +79,8 @@
 // attribute holds a map {ref: key, n: size} instead; reads fetch it back. A
 // value over Options.MaxValue (default 4 MiB), or over what an item can
 // hold when there is no blob store, is refused with store.ErrTooLarge before
-// anything is written. An item whose many inline arrivals together pass
-// DynamoDB's 400 KB item limit is refused the same way.
+// anything is written. Join arrivals are items of their own, so no item
+// grows with the number of branches.
 //
 // # Retention
 //

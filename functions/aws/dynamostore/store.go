@@ -222,7 +222,7 @@ func (s *Store) decodeHead(ctx context.Context, item map[string]types.AttributeV
 // left out, so no stale copy of them can be read.
 func (s *Store) taskDoc(ctx context.Context, t *engine.Task) (types.AttributeValue, error) {
 	doc := *t
-	doc.Version, doc.Claimed, doc.Done, doc.Failed, doc.Arrivals = 0, 0, 0, 0, nil
+	doc.Version, doc.Claimed, doc.Done, doc.Failed, doc.Arrived = 0, 0, 0, 0, 0
 	raw, err := json.Marshal(&doc)
 	if err != nil {
 		return nil, fmt.Errorf("encode task %s of %s: %w", t.Key, t.Exec, err)
@@ -230,18 +230,9 @@ func (s *Store) taskDoc(ctx context.Context, t *engine.Task) (types.AttributeVal
 	return s.blob(ctx, fmt.Sprintf("task %s of %s", t.Key, t.Exec), raw)
 }
 
-const arrivalPrefix = "a:"
-
-func (s *Store) arrival(ctx context.Context, exec, join, from string, c map[string]any) (types.AttributeValue, error) {
-	if c == nil {
-		c = map[string]any{}
-	}
-	raw, err := json.Marshal(c)
-	if err != nil {
-		return nil, fmt.Errorf("encode arrival of %s at %s of %s: %w", from, join, exec, err)
-	}
-	return s.blob(ctx, fmt.Sprintf("arrival of %s at join %s of %s", from, join, exec), raw)
-}
+// arrivalSK sorts a join's arrivals under it; "\x00" ends the join key so
+// join "b" never reads the arrivals of a join "b#…".
+func arrivalSK(join, from string) string { return "A#" + join + "\x00" + from }
 
 func (s *Store) decodeTask(ctx context.Context, item map[string]types.AttributeValue) (*engine.Task, error) {
 	what := fmt.Sprintf("task %s of %s", strings.TrimPrefix(strOf(item["sk"]), "T#"), strOf(item["pk"]))
@@ -255,31 +246,7 @@ func (s *Store) decodeTask(ctx context.Context, item map[string]types.AttributeV
 	}
 	t.Version, t.Claimed = numOf(item["v"]), int(numOf(item["claimed"]))
 	t.Done, t.Failed = numOf(item["done"]), numOf(item["failed"])
-	t.Arrivals = nil
-	for name, av := range item {
-		from, ok := strings.CutPrefix(name, arrivalPrefix)
-		if !ok {
-			continue
-		}
-		raw, err := s.unblob(ctx, what+" arrival "+from, av)
-		if err != nil {
-			return nil, err
-		}
-		// Decoded through a Task so numbers come back as the engine's Decode makes them.
-		var holder engine.Task
-		wrapped := append(append([]byte(`{"arrivals":{"x":`), raw...), '}', '}')
-		if err := engine.Decode(wrapped, &holder); err != nil {
-			return nil, fmt.Errorf("decode %s arrival %s: %w", what, from, err)
-		}
-		if t.Arrivals == nil {
-			t.Arrivals = map[string]map[string]any{}
-		}
-		c := holder.Arrivals["x"]
-		if c == nil {
-			c = map[string]any{}
-		}
-		t.Arrivals[from] = c
-	}
+	t.Arrived = numOf(item["arrived"])
 	return t, nil
 }
 
@@ -381,13 +348,6 @@ func (s *Store) plan(ctx context.Context, op engine.Op) (*write, error) {
 			if t.Pending != "" {
 				item["pnd"] = avS(t.Pending)
 			}
-			for from, c := range t.Arrivals {
-				av, err := s.arrival(ctx, t.Exec, t.Key, from, c)
-				if err != nil {
-					return nil, err
-				}
-				item[arrivalPrefix+from] = av
-			}
 			return &write{what: what, put: &types.Put{TableName: s.table, Item: item,
 				ConditionExpression: aws.String("attribute_not_exists(pk)")}}, nil
 		}
@@ -411,22 +371,38 @@ func (s *Store) plan(ctx context.Context, op engine.Op) (*write, error) {
 			ExpressionAttributeValues: map[string]types.AttributeValue{":d": avN(o.Done), ":f": avN(o.Failed), ":one": one, ":running": avS(string(engine.Running))},
 		}}, nil
 
-	case engine.ArriveJoin:
-		av, err := s.arrival(ctx, o.Exec, o.Key, o.From, o.Ctx)
+	case engine.PutArrival:
+		// An arrival is its own item (a leaf's shape: the task it came from and
+		// its context), so neither its write nor the join's count grows with
+		// the number of branches.
+		c := o.Ctx
+		if c == nil {
+			c = map[string]any{}
+		}
+		what := fmt.Sprintf("arrival of %s at join %s of %s", o.From, o.Join, o.Exec)
+		raw, err := json.Marshal(&engine.Leaf{Exec: o.Exec, Task: o.From, Ctx: c})
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", what, err)
+		}
+		d, err := s.blob(ctx, what, raw)
 		if err != nil {
 			return nil, err
 		}
+		item := key(o.Exec, arrivalSK(o.Join, o.From))
+		item["d"] = d
+		return &write{what: what, put: &types.Put{TableName: s.table, Item: item,
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}}, nil
+
+	case engine.CountArrival:
 		base := &engine.Task{Exec: o.Exec, Key: o.Key, Name: o.Name, State: engine.Waiting, Pending: "join"}
 		d, err := s.taskDoc(ctx, base)
 		if err != nil {
 			return nil, err
 		}
-		return &write{what: fmt.Sprintf("join %s of %s", o.Key, o.Exec), upd: &types.Update{
+		return &write{what: fmt.Sprintf("join %s of %s", o.Key, o.Exec), counter: true, upd: &types.Update{
 			TableName: s.table, Key: key(o.Exec, taskSK(o.Key)),
-			UpdateExpression:          aws.String("SET #a = :ctx, d = if_not_exists(d, :d) ADD v :one"),
-			ConditionExpression:       aws.String("attribute_not_exists(#a)"),
-			ExpressionAttributeNames:  map[string]string{"#a": arrivalPrefix + o.From},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":ctx": av, ":d": d, ":one": one},
+			UpdateExpression:          aws.String("SET d = if_not_exists(d, :d) ADD v :one, arrived :one"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": d, ":one": one},
 		}}, nil
 
 	case engine.PutSlot:
@@ -739,6 +715,23 @@ func (s *Store) Tasks(ctx context.Context, exec string) ([]*engine.Task, error) 
 		return err
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out, err
+}
+
+// Arrivals implements engine.Reader.
+func (s *Store) Arrivals(ctx context.Context, exec, join string) (map[string]map[string]any, error) {
+	out := map[string]map[string]any{}
+	err := s.query(ctx, exec, "A#"+join+"\x00", func(it map[string]types.AttributeValue) error {
+		l, err := decodeDoc[engine.Leaf](s, ctx, it)
+		if err != nil {
+			return err
+		}
+		if l.Ctx == nil {
+			l.Ctx = map[string]any{}
+		}
+		out[l.Task] = l.Ctx
+		return nil
+	})
 	return out, err
 }
 
