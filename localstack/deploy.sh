@@ -17,7 +17,7 @@
 #
 # Environment (all optional):
 #   LAZYFLOW_STAGE             stack stage, default "local" (stack Lazyflow-local)
-#   LAZYFLOW_LOCAL_VISIBILITY  seconds; the task and result queues' visibility timeout after
+#   LAZYFLOW_LOCAL_VISIBILITY  seconds; the visibility timeout of all four queues after
 #                              deploy (default 10). infra sets 6x the consumer's timeout, which
 #                              is right on AWS but makes every redelivery test wait minutes.
 #   LAZYFLOW_LOCAL_CONTEXT     extra "-c key=value ..." for the synth (overrides the defaults)
@@ -69,13 +69,21 @@ else
     [[ -d "$ROOT/functions/$want" ]] && grep -qs '^package main' "$ROOT/functions/$want/"*.go ||
       die "functions/$want has no main package yet: the stack needs api, engine and runner"
   done
+  # One go command for all of them: the shared packages compile once and the links run in
+  # parallel (it writes each binary under the package's directory name).
+  log "building ${names[*]} for linux/$arch_go"
+  tmp="$assets/.tmp"
+  rm -rf "$tmp" && mkdir -p "$tmp"
+  pkgs=()
+  for n in "${names[@]}"; do pkgs+=("./functions/$n"); done
+  (cd "$ROOT" && GOOS=linux GOARCH="$arch_go" CGO_ENABLED=0 \
+    go build -trimpath -tags lambda.norpc -o "$tmp/" "${pkgs[@]}") ||
+    die "go build ${pkgs[*]} failed"
   for n in "${names[@]}"; do
-    log "building functions/$n for linux/$arch_go"
     mkdir -p "$assets/$n"
-    (cd "$ROOT" && GOOS=linux GOARCH="$arch_go" CGO_ENABLED=0 \
-      go build -trimpath -tags lambda.norpc -o "$assets/$n/bootstrap" "./functions/$n") ||
-      die "go build ./functions/$n failed"
+    mv -f "$tmp/$n" "$assets/$n/bootstrap"
   done
+  rmdir "$tmp"
 fi
 
 # --- 2. CDK CLI and assets bucket ------------------------------------------------------------
@@ -88,12 +96,20 @@ case "$code" in
 esac
 
 # --- 3. synth + deploy -----------------------------------------------------------------------
-# Short timeouts: the suite's actions finish in well under a second, and on the emulator the
-# queues' visibility timeout (6x these) bounds how long a redelivery takes. maxReceiveCount 3
-# keeps a poison message's trip to the DLQ short without dead-lettering a message that merely
-# lost two conditional-write races.
+# - apiBaseUrl: ApiUrl and the runner's callback URLs point at the emulator, not amazonaws.com.
+# - 20 s timeouts: the suite's actions take well under a second; a function killed at its
+#   timeout is redelivered only after the queue's visibility timeout (step 5 shortens it).
+# - Mapping concurrency 5 (infra: 50 engine, 100 runner): MiniStack serves every API call from
+#   one Python process, so on 2 cores more concurrent functions only make each batch slower.
+#   With 50/100 the 100x20 load test saw engine batches run past 18 s, messages handed back
+#   ("not enough time left") until they reached the DLQ and failed healthy executions; with 5
+#   it finished in under a minute with no redelivery.
+# - maxReceiveCount 5 (infra's default): one receive too few under load dead-letters a healthy
+#   message; 5 x 10 s still gets a poison message to its DLQ within a minute.
 context=(-c local=1 -c "arch=$arch_cdk" -c "assetDir=$assets" -c "stage=$STAGE"
-  -c apiTimeout=20 -c engineTimeout=20 -c runnerTimeout=20 -c maxReceiveCount=3
+  -c "apiBaseUrl=$EP/_aws/execute-api"
+  -c apiTimeout=20 -c engineTimeout=20 -c runnerTimeout=20 -c dlqTimeout=20
+  -c engineMaxConcurrency=5 -c runnerMaxConcurrency=5 -c maxReceiveCount=5
   -c retentionDays=1 -c logLevel=info)
 # shellcheck disable=SC2206 # word splitting of the extra context is the point
 [[ -z "${LAZYFLOW_LOCAL_CONTEXT:-}" ]] || context+=(${LAZYFLOW_LOCAL_CONTEXT})
@@ -155,6 +171,12 @@ aws_json DynamoDB_20120810.DescribeTimeToLive "{\"TableName\":\"$table\"}" dynam
 grep -q '"ENABLED"' "$STATE/call.out" || die "TTL on $table is not ENABLED after UpdateTimeToLive: $(cat "$STATE/call.out")"
 log "table $table: TTL on attribute ttl enabled"
 
+for q in TaskDlqUrl ResultDlqUrl; do
+  # The dlq function consumes these; a dead letter it fails on comes back after this too.
+  aws_json AmazonSQS.SetQueueAttributes \
+    "{\"QueueUrl\":\"$(out_of "$q")\",\"Attributes\":{\"VisibilityTimeout\":\"$VISIBILITY\"}}" sqs ||
+    die "SetQueueAttributes on $(out_of "$q") failed"
+done
 for q in TaskQueueUrl ResultQueueUrl; do
   url="$(out_of "$q")"
   aws_json AmazonSQS.SetQueueAttributes \

@@ -192,9 +192,8 @@ func TestRetryThenSuccess(t *testing.T) {
 	}
 }
 
-// callbackToken takes the token out of a callback URL. The runner builds the URL from the
-// stack's ApiUrl, which on the emulator names the real cloud's host; the token is what matters,
-// and the suite posts it to the emulator's execute-api path.
+// callbackToken takes the token out of a callback URL, which the suite then posts to through
+// its client (the same URL, with the client's transport).
 func callbackToken(t *testing.T, raw string) string {
 	t.Helper()
 	u, err := url.Parse(raw)
@@ -231,14 +230,30 @@ func TestDelegateCallback(t *testing.T) {
 	key := "delegate/" + runID
 	e := start(t, name, map[string]any{"url": env.tp.URL + "/delegate/" + key})
 	ctx := context.Background()
+	// Wait for the call, but stop at once if the execution ends instead (e.g. unknown action).
+	if _, err := env.api.Wait(ctx, e.ID, finishTimeout, func(cur Execution) bool {
+		select {
+		case <-env.tp.Arrived(key):
+			return true
+		default:
+			return Terminal(cur.State)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case <-env.tp.Arrived(key):
-	case <-time.After(finishTimeout):
+	default:
 		cur, _ := env.api.Get(ctx, e.ID)
 		t.Fatalf("the delegate action never called the third party; execution %s (%s), tasks %s", cur.State, cur.StateInfo, TaskSummary(cur))
 	}
 	h, _ := env.tp.DelegateHeaders(key)
-	tok := callbackToken(t, h.Get("Mistral-Callback-URL"))
+	cbURL := h.Get("Mistral-Callback-URL")
+	// deploy.sh sets infra's apiBaseUrl, so the URL the third party got is the emulator's.
+	if !strings.HasPrefix(cbURL, env.api.Base+"/callbacks/") {
+		t.Errorf("callback URL %q does not start with the deployed API's %s/callbacks/", cbURL, env.api.Base)
+	}
+	tok := callbackToken(t, cbURL)
 
 	// The action returned without a result: the execution waits, holding nothing.
 	time.Sleep(2 * time.Second)
@@ -566,7 +581,7 @@ func TestPoisonMessageDeadLetters(t *testing.T) {
 	waitTaskRunning(t, e.ID, "wait")
 	sent := time.Now()
 	sendResults(t, resultBody(e.ID, "no-such-task", 1, true, "poison"))
-	// maxReceiveCount 3 x visibility 10 s, plus the dead-letter handler's own delivery.
+	// maxReceiveCount 5 x visibility 10 s, plus the dead-letter handler's own delivery.
 	got, err := env.api.Wait(context.Background(), e.ID, 3*time.Minute, func(e Execution) bool { return Terminal(e.State) })
 	if err != nil {
 		t.Fatalf("the poisoned execution never ended (is a dead-letter handler deployed on the result DLQ?): %v", err)

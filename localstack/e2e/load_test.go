@@ -11,6 +11,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 // loadSize reads LAZYFLOW_E2E_LOAD ("100x20": executions x fan-out branches; default 100x20).
@@ -64,6 +68,11 @@ func TestLoadFanOutFanIn(t *testing.T) {
 	name := wf("fan")
 	register(t, fanWorkflow(name, branches))
 	ctx := context.Background()
+	// Start from quiet queues, so what is left afterwards is this test's.
+	if err := waitQueuesDrained(ctx, time.Minute); err != nil {
+		t.Fatalf("before the load: %v", err)
+	}
+	dlqBefore := dlqDepth(t)
 	wantTotal := branches * (branches + 1) / 2
 	tasksPerExec := branches + 2
 
@@ -183,10 +192,72 @@ func TestLoadFanOutFanIn(t *testing.T) {
 		}
 	}
 
+	// Every message of a finished execution was deleted after one successful handling: the
+	// queues drain at once. A handler whose successes SQS does not see (a batch response it
+	// cannot read, an error after the work) leaves them in flight until they are redelivered,
+	// and in the end moves healthy messages to the dead-letter queues.
+	if err := waitQueuesDrained(ctx, 8*time.Second); err != nil {
+		t.Errorf("after every execution finished: %v (messages were not deleted after success)", err)
+	}
+	if after := dlqDepth(t); after > dlqBefore {
+		t.Errorf("the dead-letter queues grew from %d to %d messages during a load with no poison in it", dlqBefore, after)
+	}
+
 	tasks := execs * tasksPerExec
 	figure("load: %d executions x %d tasks (%d-way fan-out + join) = %d tasks, %d counted action calls",
 		execs, tasksPerExec, branches, tasks, runs)
 	figure("load: started in %s, all SUCCESS after %s wall: %.1f tasks/s, %.2f executions/s",
 		started.Round(100*time.Millisecond), wall.Round(100*time.Millisecond),
 		float64(tasks)/wall.Seconds(), float64(execs)/wall.Seconds())
+}
+
+// queueDepth returns a queue's visible and in-flight message counts.
+func queueDepth(ctx context.Context, url string) (visible, inFlight int, err error) {
+	out, err := env.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	if err != nil {
+		return 0, 0, fmt.Errorf("queue attributes of %s: %w", url, err)
+	}
+	visible, _ = strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)])
+	inFlight, _ = strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)])
+	return visible, inFlight, nil
+}
+
+// waitQueuesDrained waits until the task and result queues hold no message at all.
+func waitQueuesDrained(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		var left []string
+		for _, q := range []string{env.out.TaskQueueURL, env.out.ResultQueueURL} {
+			v, f, err := queueDepth(ctx, q)
+			if err != nil {
+				return err
+			}
+			if v+f > 0 {
+				left = append(left, fmt.Sprintf("%s: %d visible, %d in flight", q[strings.LastIndex(q, "/")+1:], v, f))
+			}
+		}
+		if len(left) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("queues not empty after %s: %s", timeout, strings.Join(left, "; "))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// dlqDepth is the number of messages in both dead-letter queues.
+func dlqDepth(t *testing.T) int {
+	t.Helper()
+	total := 0
+	for _, q := range []string{env.out.TaskDLQURL, env.out.ResultDLQURL} {
+		v, f, err := queueDepth(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += v + f
+	}
+	return total
 }
