@@ -461,7 +461,8 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, item map[s
 		Attempt: attempt, Action: action, Input: input, Deadline: b.e.ActionDeadline})
 	if b.e.ActionDeadline > 0 {
 		b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: slot,
-			Attempt: attempt, Timer: TimerWatchdog, Delay: float64(b.e.ActionDeadline)})
+			Attempt: attempt, Timer: TimerWatchdog, Delay: float64(b.e.ActionDeadline),
+			Due: b.now.Unix() + int64(b.e.ActionDeadline)})
 	}
 	return nil
 }
@@ -1241,6 +1242,9 @@ func (e *Engine) Fire(ctx context.Context, r Reader, tm Timer) (*Plan, error) {
 			if slot == nil || slot.State != Running || slot.Attempt != tm.Attempt || rec.State != Running {
 				return &Plan{}, nil
 			}
+			if tm.Kind == TimerWatchdog && slot.Deadline > tm.Due && tm.Due > 0 {
+				return b.rearm(tm, slot.Deadline), nil
+			}
 			if err := b.itemResult(rec, t, slot, Result{Exec: tm.Exec, Task: tm.Task, Slot: tm.Slot, Attempt: tm.Attempt, Error: msg}); err != nil {
 				return nil, err
 			}
@@ -1249,6 +1253,9 @@ func (e *Engine) Fire(ctx context.Context, r Reader, tm Timer) (*Plan, error) {
 		if rec.State != Running || rec.Attempt != tm.Attempt || rec.Items > 0 {
 			return &Plan{}, nil
 		}
+		if tm.Kind == TimerWatchdog && rec.Deadline > tm.Due && tm.Due > 0 {
+			return b.rearm(tm, rec.Deadline), nil
+		}
 		if err := b.settle(rec, t, Result{Exec: tm.Exec, Task: tm.Task, Slot: -1, Attempt: tm.Attempt, Error: msg}); err != nil {
 			return nil, err
 		}
@@ -1256,6 +1263,54 @@ func (e *Engine) Fire(ctx context.Context, r Reader, tm Timer) (*Plan, error) {
 		b.putTask(rec)
 	default:
 		return nil, fmt.Errorf("timer of unknown kind %q: %w", tm.Kind, ErrInvalidInput)
+	}
+	return b.plan(), nil
+}
+
+// rearm sends a watchdog again for a deadline a heartbeat moved later.
+func (b *builder) rearm(tm Timer, deadline int64) *Plan {
+	return &Plan{Commands: []Command{{Kind: StartTimer, Exec: tm.Exec, Task: tm.Task, Slot: tm.Slot, Attempt: tm.Attempt,
+		Timer: TimerWatchdog, Delay: float64(deadline - tm.Due), Due: deadline}}}
+}
+
+// Heartbeat moves the watchdog deadline of a running attempt (a delegate
+// action still at work) to now+extend. It fails with ErrInvalidState when
+// the attempt no longer runs, so the caller can tell the third party to stop.
+func (e *Engine) Heartbeat(ctx context.Context, r Reader, execID, key string, slot, attempt int, extend time.Duration) (*Plan, error) {
+	b, err := e.load(ctx, r, execID)
+	if err != nil {
+		return nil, err
+	}
+	until := b.now.Add(extend).Unix()
+	rec, err := r.Task(ctx, execID, key)
+	if err != nil {
+		return nil, fmt.Errorf("load task %s of %s: %w", key, execID, err)
+	}
+	stale := fmt.Errorf("attempt %d of task %s of %s is not running: %w", attempt, key, execID, ErrInvalidState)
+	if b.head.State.Terminal() || rec == nil || rec.State != Running {
+		return nil, stale
+	}
+	if slot >= 0 {
+		s, err := r.Slot(ctx, execID, key, slot)
+		if err != nil {
+			return nil, fmt.Errorf("load item %d of %s: %w", slot, key, err)
+		}
+		if s == nil || s.State != Running || s.Attempt != attempt {
+			return nil, stale
+		}
+		if s.Deadline < until {
+			ns := *s
+			ns.Deadline = until
+			b.ops = append(b.ops, PutSlot{Slot: &ns, IfVersion: s.Version})
+		}
+		return b.plan(), nil
+	}
+	if rec.Attempt != attempt || rec.Pending != "" {
+		return nil, stale
+	}
+	if rec.Deadline < until {
+		rec.Deadline = until
+		b.putTask(rec)
 	}
 	return b.plan(), nil
 }

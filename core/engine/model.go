@@ -76,8 +76,11 @@ type Task struct {
 	HasResult bool           `json:"has_result,omitempty"`
 	Attempt   int            `json:"attempt"`           // current action attempt, from 1
 	Claimed   int            `json:"claimed,omitempty"` // highest attempt a runner has claimed
-	Seq       int64          `json:"seq"`
-	Pending   string         `json:"pending,omitempty"` // why a RUNNING_DELAYED/WAITING task waits (wait-before, retry, wait-after, join)
+	// Deadline (unix seconds) is when the running attempt's watchdog may
+	// fail it; a delegate's heartbeat moves it later. 0: as dispatched.
+	Deadline int64  `json:"deadline,omitempty"`
+	Seq      int64  `json:"seq"`
+	Pending  string `json:"pending,omitempty"` // why a RUNNING_DELAYED/WAITING task waits (wait-before, retry, wait-after, join)
 
 	// with-items
 	Items       int   `json:"items,omitempty"`
@@ -108,6 +111,7 @@ type Slot struct {
 	StateInfo string    `json:"state_info,omitempty"`
 	Attempt   int       `json:"attempt"`
 	Claimed   int       `json:"claimed,omitempty"`
+	Deadline  int64     `json:"deadline,omitempty"` // as Task.Deadline
 	Result    any       `json:"result,omitempty"`
 	Rerun     bool      `json:"rerun,omitempty"`  // started again by Rerun: its window successor already ran
 	Outbox    []Command `json:"outbox,omitempty"` // commands of the step that last wrote the slot

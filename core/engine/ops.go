@@ -92,6 +92,7 @@ type Command struct {
 	// StartTimer
 	Timer TimerKind `json:"timer,omitempty"`
 	Delay float64   `json:"delay,omitempty"` // seconds
+	Due   int64     `json:"due,omitempty"`   // watchdog: the deadline (unix seconds) it enforces
 
 	// StartWorkflow
 	Workflow string `json:"workflow,omitempty"`
@@ -146,4 +147,5 @@ type Timer struct {
 	Slot    int       `json:"slot"`
 	Attempt int       `json:"attempt"`
 	Kind    TimerKind `json:"kind"`
+	Due     int64     `json:"due,omitempty"` // watchdog: the deadline it was set for
 }

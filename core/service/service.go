@@ -389,7 +389,7 @@ func (s *Service) command(ctx context.Context, c engine.Command) error {
 		return s.Tasks.Send(ctx, body, 0)
 	case engine.StartTimer:
 		d := time.Duration(c.Delay * float64(time.Second))
-		return s.sendTimer(ctx, engine.Timer{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, Kind: c.Timer}, d, time.Now().Add(d))
+		return s.sendTimer(ctx, engine.Timer{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, Kind: c.Timer, Due: c.Due}, d, time.Now().Add(d))
 	case engine.CheckJoin:
 		_, err := s.apply(ctx, c.Exec, "join", func() (*engine.Plan, error) { return s.Engine.CheckJoin(ctx, s.Store, c.Exec, c.Task) })
 		return err
@@ -569,6 +569,22 @@ func (s *Service) Callback(ctx context.Context, token string, ok bool, output an
 		return err
 	}
 	return s.HandleResult(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: ok, Output: output, Error: errMsg})
+}
+
+// Heartbeat keeps a delegate action's attempt alive: its watchdog deadline
+// moves to now+extend. A stale attempt gets ErrCallbackStale.
+func (s *Service) Heartbeat(ctx context.Context, token string, extend time.Duration) error {
+	c, err := callback.Verify(s.CallbackKey, token, time.Now())
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCallbackRejected, err)
+	}
+	_, err = s.apply(ctx, c.Exec, "heartbeat", func() (*engine.Plan, error) {
+		return s.Engine.Heartbeat(ctx, s.Store, c.Exec, c.Task, c.Slot, c.Attempt, extend)
+	})
+	if errors.Is(err, engine.ErrInvalidState) || errors.Is(err, engine.ErrNotFound) {
+		return fmt.Errorf("%w: %v", ErrCallbackStale, err)
+	}
+	return err
 }
 
 func (s *Service) attemptRunning(ctx context.Context, c callback.Claims) error {

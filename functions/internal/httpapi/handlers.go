@@ -441,21 +441,34 @@ func (a *API) completeCallback(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// heartbeat checks the token and that its attempt still runs. Extending the
-// action's deadline needs the engine's watchdog, which core does not have
-// yet; until it does, a heartbeat only confirms the attempt is wanted (a 409
-// tells the third party to stop working on it).
+// heartbeat keeps a delegate action's attempt alive: its watchdog deadline
+// moves to now + extend_seconds (body {"extend_seconds": N}, default the
+// deployment's action deadline, else 300 s). A 409 tells the third party the
+// attempt is no longer wanted and it should stop.
 func (a *API) heartbeat(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.verifyToken(r)
-	if err != nil {
+	if _, err := a.verifyToken(r); err != nil {
 		return err
 	}
-	running, err := a.attemptRunning(r, c)
-	if err != nil {
-		return err
+	var req struct {
+		Extend *float64 `json:"extend_seconds"`
 	}
-	if !running {
-		return errf(http.StatusConflict, CodeCallbackStale, "token", "the attempt this token names is no longer running")
+	if r.ContentLength != 0 {
+		if _, err := decodeJSON(r, &req); err != nil {
+			return err
+		}
+	}
+	extend := 300 * time.Second
+	if d := a.svc.Engine.ActionDeadline; d > 0 {
+		extend = time.Duration(d) * time.Second
+	}
+	if req.Extend != nil {
+		if *req.Extend <= 0 || *req.Extend > 7*24*3600 {
+			return errf(http.StatusBadRequest, CodeBadRequest, "extend_seconds", "field \"extend_seconds\" must be between 0 and 604800, not %v", *req.Extend)
+		}
+		extend = time.Duration(*req.Extend * float64(time.Second))
+	}
+	if err := a.svc.Heartbeat(r.Context(), r.PathValue("token"), extend); err != nil {
+		return classify(err, "token")
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted"})
 	return nil
