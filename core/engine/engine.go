@@ -421,13 +421,29 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, item map[s
 			return fmt.Errorf("input of task %s is %T, not a map", t.Name, v)
 		}
 	}
+	callee := t.Action
+	if t.Workflow != "" {
+		callee = t.Workflow
+	}
+	if t.NameExpr != nil {
+		// action: <% ... %> / workflow: <% ... %> name the callee at run time.
+		v, err := t.NameExpr.Eval(ectx)
+		if err != nil {
+			return fmt.Errorf("evaluate the callee name of task %s: %w", t.Name, err)
+		}
+		name, ok := v.(string)
+		if !ok || name == "" {
+			return fmt.Errorf("the callee name of task %s evaluated to %v, not a name", t.Name, v)
+		}
+		callee = name
+	}
 	if t.Workflow != "" {
 		childID := rec.Exec + "." + shortHash(fmt.Sprintf("%s/%d/%d", rec.Key, slot, attempt))
 		b.cmds = append(b.cmds, Command{Kind: StartWorkflow, Exec: rec.Exec, Task: rec.Key, Slot: slot,
-			Attempt: attempt, Workflow: t.Workflow, DefID: b.head.DefID, ChildID: childID, Input: input})
+			Attempt: attempt, Workflow: callee, DefID: b.head.DefID, ChildID: childID, Input: input})
 		return nil
 	}
-	action := t.Action
+	action := callee
 	if ad, ok := b.doc.Actions[action]; ok {
 		// An ad-hoc action runs its base action with base-input evaluated
 		// over the ad-hoc action's own input.
@@ -592,6 +608,17 @@ func (b *builder) settle(rec *Task, t *dsl.Task, res Result) error {
 			}
 		}
 	}
+	if ok && t.FailOn != nil {
+		// Mistral's fail-on: a successful action whose result meets the
+		// condition fails the task (and retry applies as to any failure).
+		fail, err := truth(t.FailOn, b.evalCtx(b.data(rec.Ctx, nil), rec, resultOf(true, output, "")))
+		switch {
+		case err != nil:
+			ok, errMsg = false, fmt.Sprintf("fail-on of task %s: %v", t.Name, err)
+		case fail:
+			ok, errMsg = false, fmt.Sprintf("task %s failed by its fail-on condition", t.Name)
+		}
+	}
 	if retry, delay, err := b.shouldRetry(rec, t, ok, output, errMsg); err != nil {
 		ok, errMsg = false, err.Error()
 	} else if retry {
@@ -689,6 +716,37 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 			bumpVersions(out, m)
 		}
 	}
+	if t.PublishOnComplete != nil && rec.State == map[bool]State{true: Success, false: Error}[ok] {
+		// publish-on-complete (Mistral's advanced on-complete form) applies
+		// after the success or error publish, whatever the outcome.
+		if v, err := t.PublishOnComplete.Eval(ectx); err != nil {
+			ok = false
+			rec.State, rec.StateInfo = Error, fmt.Sprintf("publish on complete of task %s: %v", t.Name, err)
+		} else if m, isMap := v.(map[string]any); isMap {
+			if rec.Published == nil {
+				rec.Published = map[string]any{}
+			}
+			for k, x := range m {
+				out[k] = x
+				rec.Published[k] = x
+			}
+			bumpVersions(out, m)
+		}
+	}
+	if t.PublishOnCompleteGlobal != nil {
+		if glob == nil {
+			glob = t.PublishOnCompleteGlobal
+		} else if v, err := t.PublishOnCompleteGlobal.Eval(ectx); err == nil {
+			if m, isMap := v.(map[string]any); isMap && len(m) > 0 {
+				vars := copyMap(b.head.Vars)
+				for k, x := range m {
+					vars[k] = x
+				}
+				b.head.Vars = vars
+				b.putHead = true
+			}
+		}
+	}
 	if glob != nil && rec.State == map[bool]State{true: Success, false: Error}[ok] {
 		if v, err := glob.Eval(ectx); err == nil {
 			if m, isMap := v.(map[string]any); isMap && len(m) > 0 {
@@ -763,6 +821,8 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 				ended = true
 			case dsl.CmdPause:
 				b.pauseHead(msg)
+			case dsl.CmdNoop:
+				// Taken, so an error it follows counts as handled; does nothing.
 			}
 			if ended {
 				break

@@ -1,0 +1,58 @@
+package embedded_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/lazyflow/lazyflow/core/engine"
+)
+
+// fail-on, the noop command, publish-on-complete and a callee named by an
+// expression, together.
+func TestFailOnNoopPublishOnCompleteDynamicAction(t *testing.T) {
+	h, e := run(t, `
+version: '2.0'
+wf:
+  input:
+    - which: std.echo
+  output:
+    seen: <% $.seen %>
+    done: <% $.done %>
+  tasks:
+    pick:
+      action: <% $.which %>
+      input:
+        output: 7
+      fail-on: <% task().result > 5 %>
+      on-error:
+        - noop
+      on-complete:
+        publish:
+          seen: <% task().result %>
+        next: last
+    last:
+      action: std.noop
+      publish:
+        done: true
+`, "wf", nil)
+	if e.State != engine.Success {
+		t.Fatalf("state %s %q", e.State, e.StateInfo)
+	}
+	out, _ := e.Output.(map[string]any)
+	if out["done"] != true {
+		t.Fatalf("output %v", e.Output)
+	}
+	pick, err := h.Store.Task(context.Background(), e.ID, "pick")
+	if err != nil || pick == nil {
+		t.Fatal(err)
+	}
+	// fail-on turned the successful echo of 7 into an error the noop handled;
+	// publish-on-complete still published.
+	if pick.State != engine.Error || !strings.Contains(pick.StateInfo, "fail-on") {
+		t.Fatalf("pick: %s %q", pick.State, pick.StateInfo)
+	}
+	if _, ok := pick.Published["seen"]; !ok {
+		t.Fatalf("publish-on-complete did not publish: %v", pick.Published)
+	}
+}
