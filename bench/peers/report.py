@@ -78,6 +78,7 @@ def main():
     ap.add_argument("--md", required=True)
     ap.add_argument("--png")
     ap.add_argument("--gobench")
+    ap.add_argument("--dynamostore")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--no-plot", action="store_true")
     a = ap.parse_args()
@@ -178,6 +179,20 @@ def main():
         w("```")
         with open(a.gobench) as f:
             w(f.read().rstrip())
+        w("```")
+        w("")
+
+    if a.dynamostore and os.path.exists(a.dynamostore) and os.path.getsize(a.dynamostore) > 0:
+        w("## DynamoDB requests and consumed capacity per completion (emulator)")
+        w("")
+        w("functions/aws/dynamostore's BenchmarkCompletion against DynamoDB Local: one engine step "
+          "(load, decide, commit) per completion, counted by the driver's Stats. The runner's own two requests "
+          "per attempt (head read, claim) are not in these figures; see the table above. Emulator latencies are "
+          "not AWS latencies.")
+        w("")
+        w("```")
+        with open(a.dynamostore) as f:
+            w("\n".join(l for l in f.read().splitlines() if "Benchmark" in l or l.startswith(("not measured", "ok", "FAIL", "PASS", "goos", "cpu"))))
         w("```")
         w("")
 
