@@ -80,6 +80,7 @@ type StartParams struct {
 	ParentAttempt  int
 	Root           string
 	IdempotencyKey string
+	RequestHash    string
 }
 
 func (e *Engine) now() time.Time {
@@ -193,7 +194,7 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	head := &Execution{
 		ID: sp.ID, Workflow: sp.Workflow, DefID: sp.DefID, State: Running,
 		Env: sp.Env, Target: sp.Target, Parent: sp.Parent, ParentTask: sp.ParentTask,
-		ParentAttempt: sp.ParentAttempt, Root: sp.Root, IdempotencyKey: sp.IdempotencyKey,
+		ParentAttempt: sp.ParentAttempt, Root: sp.Root, IdempotencyKey: sp.IdempotencyKey, RequestHash: sp.RequestHash,
 		Created: now, Updated: now,
 	}
 	if head.Root == "" {

@@ -57,6 +57,7 @@ type Execution struct {
 	Seq       int64  `json:"seq"`                  // task start counter, for ordering
 
 	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	RequestHash    string    `json:"request_hash,omitempty"` // what the idempotent request asked for
 	Version        int64     `json:"version"`
 	Created        time.Time `json:"created"`
 	Updated        time.Time `json:"updated"`

@@ -153,14 +153,25 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (exec *engine.Execu
 		defID = def.DefID
 	}
 	id := newID()
-	if r.IdempotencyKey != "" {
-		id = "ex-" + hashKey(r.Workflow+"\x00"+r.IdempotencyKey)
-	}
 	// Go callers pass ints and nested typed maps; the engine sees only JSON-like values.
 	input, _ := value.Normalize(r.Input).(map[string]any)
 	env, _ := value.Normalize(r.Env).(map[string]any)
-	return s.startID(ctx, id, engine.StartParams{ID: id, DefID: defID, Workflow: r.Workflow, Input: input,
-		Env: env, Target: r.Target, IdempotencyKey: r.IdempotencyKey})
+	sp := engine.StartParams{ID: id, DefID: defID, Workflow: r.Workflow, Input: input,
+		Env: env, Target: r.Target, IdempotencyKey: r.IdempotencyKey}
+	if r.IdempotencyKey != "" {
+		sp.ID = "ex-" + hashKey(r.Workflow+"\x00"+r.IdempotencyKey)
+		// encoding/json sorts map keys, so equal requests hash equal.
+		req, _ := json.Marshal([]any{r.Workflow, input, env, r.Target})
+		sp.RequestHash = hashKey(string(req))
+		cur, err := s.Store.Execution(ctx, sp.ID)
+		if err != nil {
+			return nil, false, err
+		}
+		if cur != nil && cur.RequestHash != sp.RequestHash {
+			return nil, false, fmt.Errorf("%w: execution %s was started with this key and a different request", ErrIdempotencyMismatch, cur.ID)
+		}
+	}
+	return s.startID(ctx, sp.ID, sp)
 }
 
 func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams) (*engine.Execution, bool, error) {
@@ -552,6 +563,9 @@ func (s *Service) callbackFor(c engine.Command) (actions.Callback, error) {
 	}
 	return actions.Callback{URL: s.CallbackURL + tok, Token: tok, Expires: exp}, nil
 }
+
+// ErrIdempotencyMismatch: an idempotency key was reused for a different request.
+var ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
 
 // Callback errors.
 var (

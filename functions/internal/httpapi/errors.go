@@ -78,6 +78,8 @@ func classify(err error, field string) *Error {
 		return errf(http.StatusRequestEntityTooLarge, CodeTooLarge, "", "request body is larger than the limit of %d bytes", tooBig.Limit)
 	case errors.As(err, &des):
 		return definitionError(des)
+	case errors.Is(err, service.ErrIdempotencyMismatch):
+		return errf(http.StatusConflict, CodeConflict, "Idempotency-Key", "%v; use a new key for a new request", err)
 	case errors.Is(err, service.ErrCallbackStale):
 		return errf(http.StatusConflict, CodeCallbackStale, "token", "%v: the attempt was already completed, retried or cancelled; nothing was changed", err)
 	case errors.Is(err, callback.ErrExpired):

@@ -340,6 +340,9 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Fatalf("want 2 executions, got %s", r.raw)
 	}
 	wantError(t, e.start("hello", `{"name": "A"}`, "Idempotency-Key", strings.Repeat("k", 300)), 400, httpapi.CodeBadRequest, "Idempotency-Key")
+	// The same key for a different request is refused, not silently mapped
+	// to the first execution.
+	wantError(t, e.start("hello", `{"name": "B"}`, "Idempotency-Key", "order-17"), 409, httpapi.CodeConflict, "Idempotency-Key")
 }
 
 func TestStartErrors(t *testing.T) {
