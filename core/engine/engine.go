@@ -130,8 +130,8 @@ func (b *builder) resolve() error {
 	if err != nil {
 		return fmt.Errorf("load definition %s of execution %s: %w", b.head.DefID, b.head.ID, err)
 	}
-	wf, ok := doc.Workflows[b.head.Workflow]
-	if !ok {
+	wf, err := doc.Workflow(b.head.Workflow)
+	if err != nil {
 		return fmt.Errorf("workflow %q not in definition %s: %w", b.head.Workflow, b.head.DefID, ErrNotFound)
 	}
 	b.doc, b.wf = doc, wf
@@ -186,8 +186,8 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	if err != nil {
 		return nil, fmt.Errorf("start %s: load definition: %w", sp.ID, err)
 	}
-	wf, ok := doc.Workflows[sp.Workflow]
-	if !ok {
+	wf, err := doc.Workflow(sp.Workflow)
+	if err != nil {
 		return nil, fmt.Errorf("start %s: workflow %q is not defined: %w", sp.ID, sp.Workflow, ErrNotFound)
 	}
 	now := e.now()

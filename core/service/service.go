@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"strings"
 	"sync"
 	"time"
 
@@ -113,16 +112,18 @@ func (s *Service) Register(ctx context.Context, file string, source []byte) ([]s
 	now := time.Now().UTC()
 	var names []string
 	for _, name := range doc.Order {
-		full := name
-		if doc.Name != "" && !strings.HasPrefix(name, doc.Name+".") {
-			// Workbook workflows are reachable by their short name too.
-			full = name
+		all := []string{name}
+		if doc.Name != "" {
+			// Mistral names a workbook's workflows wb.wf; the short name works too.
+			all = append(all, doc.Name+"."+name)
 		}
-		def := &engine.Definition{Name: full, DefID: id, Source: string(source), Created: now, Updated: now}
-		if err := s.Store.PutDefinition(ctx, def); err != nil {
-			return names, fmt.Errorf("store workflow %s: %w", name, err)
+		for _, n := range all {
+			def := &engine.Definition{Name: n, DefID: id, Source: string(source), Created: now, Updated: now}
+			if err := s.Store.PutDefinition(ctx, def); err != nil {
+				return names, fmt.Errorf("store workflow %s: %w", n, err)
+			}
+			names = append(names, n)
 		}
-		names = append(names, full)
 	}
 	return names, nil
 }

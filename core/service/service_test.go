@@ -51,3 +51,37 @@ wf:
 		t.Fatalf("%d messages were given up on; the result should have been applied as an error", h.DeadLetters)
 	}
 }
+
+// A workbook's workflows start by their Mistral name (wb.wf) or short name.
+func TestWorkbookNames(t *testing.T) {
+	h := embedded.New(embedded.Options{Store: kvstore.NewMemory()})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h.Run(ctx)
+	defer h.Close()
+	src := `version: '2.0'
+name: wb
+workflows:
+  wf:
+    output:
+      r: <% $.r %>
+    tasks:
+      t:
+        action: std.echo output=1
+        publish:
+          r: <% task().result %>
+`
+	names, err := h.Register(ctx, "wb.yaml", []byte(src))
+	if err != nil || len(names) != 2 {
+		t.Fatalf("register: %v %v", names, err)
+	}
+	for _, n := range []string{"wb.wf", "wf"} {
+		e, _, err := h.Start(ctx, service.StartRequest{Workflow: n})
+		if err != nil {
+			t.Fatalf("start %s: %v", n, err)
+		}
+		if e, err = h.Wait(ctx, e.ID, false); err != nil || e.State != engine.Success {
+			t.Fatalf("%s: %v %v", n, e, err)
+		}
+	}
+}
