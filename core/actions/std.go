@@ -23,6 +23,13 @@ func registerBuiltins(r *Registry) {
 	r.Register("std.http", stdHTTP)
 	// std.async_noop starts nothing: the result comes later through its callback.
 	r.RegisterAsync("std.async_noop", func(ctx context.Context, in map[string]any, cb Callback) error { return nil })
+	// std.mistral_http is Mistral's delegate HTTP action: it calls the URL with
+	// the callback URL in the Mistral-Callback-URL header and returns without
+	// a result; the service it called posts the result to that URL later.
+	r.RegisterAsync("std.mistral_http", func(ctx context.Context, in map[string]any, cb Callback) error {
+		_, err := httpCall(ctx, in, map[string]string{"Mistral-Callback-URL": cb.URL})
+		return err
+	})
 }
 
 func stdFail(ctx context.Context, in map[string]any) (any, error) {
@@ -66,7 +73,9 @@ const MaxHTTPBody = 4 << 20
 // stdHTTP is Mistral's std.http: url, method, params, body, json, headers,
 // timeout, allow_redirects, auth (user/password list). Its result is
 // {content, status, headers, url}; content is parsed JSON when the response is JSON.
-func stdHTTP(ctx context.Context, in map[string]any) (any, error) {
+func stdHTTP(ctx context.Context, in map[string]any) (any, error) { return httpCall(ctx, in, nil) }
+
+func httpCall(ctx context.Context, in map[string]any, extra map[string]string) (any, error) {
 	raw, _ := in["url"].(string)
 	if raw == "" {
 		return nil, errors.New("std.http: url is required")
@@ -125,6 +134,9 @@ func stdHTTP(ctx context.Context, in map[string]any) (any, error) {
 		for k, v := range h {
 			req.Header.Set(k, value.String(v))
 		}
+	}
+	for k, v := range extra {
+		req.Header.Set(k, v)
 	}
 	if a, ok := in["auth"].([]any); ok && len(a) == 2 {
 		req.SetBasicAuth(value.String(a[0]), value.String(a[1]))

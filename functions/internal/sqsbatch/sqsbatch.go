@@ -32,7 +32,9 @@ const Reserve = 2 * time.Second
 // deals with it, instead of it vanishing here.
 func Handler(name string, handle Handle, log *slog.Logger) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	return func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-		var resp events.SQSEventResponse
+		// An empty list, never null: an event source that reads null as
+		// "no answer" deletes nothing and redelivers the whole batch.
+		resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 		for _, rec := range ev.Records {
 			l := log.With("function", name, "message_id", rec.MessageId, "receives", rec.Attributes["ApproximateReceiveCount"])
 			if d, ok := ctx.Deadline(); ok && time.Until(d) < Reserve {

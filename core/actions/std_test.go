@@ -1,0 +1,73 @@
+package actions
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStdHTTP(t *testing.T) {
+	seen := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/json":
+			var body map[string]any
+			_ = json.NewDecoder(r.Body).Decode(&body)
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"got": body["x"], "q": r.URL.Query().Get("p"), "h": r.Header.Get("X-T")})
+		case "/slow":
+			time.Sleep(2 * time.Second)
+		case "/fail":
+			http.Error(w, "nope", http.StatusTeapot)
+		case "/delegate":
+			seen <- r.Header.Get("Mistral-Callback-URL")
+		}
+	}))
+	defer srv.Close()
+	r := New()
+	out, _, err := r.Run(context.Background(), "std.http", map[string]any{"url": srv.URL + "/json", "method": "POST",
+		"json": map[string]any{"x": int64(3)}, "params": map[string]any{"p": "v"}, "headers": map[string]any{"X-T": "h1"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := out.(map[string]any)
+	content := m["content"].(map[string]any)
+	if m["status"] != int64(200) || content["got"] != int64(3) || content["q"] != "v" || content["h"] != "h1" {
+		t.Fatalf("result %v", m)
+	}
+	if _, _, err := r.Run(context.Background(), "std.http", map[string]any{"url": srv.URL + "/slow", "timeout": 0.2}, nil); err == nil ||
+		!strings.Contains(err.Error(), "deadline") {
+		t.Fatalf("timeout not honoured: %v", err)
+	}
+	if _, _, err := r.Run(context.Background(), "std.http", map[string]any{"url": srv.URL + "/fail"}, nil); err == nil || !strings.Contains(err.Error(), "418") {
+		t.Fatalf("error status: %v", err)
+	}
+	if _, _, err := r.Run(context.Background(), "std.http", map[string]any{"url": "file:///etc/passwd"}, nil); err == nil {
+		t.Fatal("non-http URL accepted")
+	}
+	// The delegate variant hands the callback URL over and returns no result.
+	out, async, err := r.Run(context.Background(), "std.mistral_http", map[string]any{"url": srv.URL + "/delegate"},
+		func() (Callback, error) { return Callback{URL: "http://cb/tok"}, nil })
+	if err != nil || !async || out != nil {
+		t.Fatalf("mistral_http: out %v async %v err %v", out, async, err)
+	}
+	if h := <-seen; h != "http://cb/tok" {
+		t.Fatalf("Mistral-Callback-URL header %q", h)
+	}
+}
+
+func TestPanicBecomesError(t *testing.T) {
+	r := New()
+	r.Register("test.panic", func(ctx context.Context, in map[string]any) (any, error) { panic("kaboom") })
+	_, _, err := r.Run(context.Background(), "test.panic", nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "kaboom") {
+		t.Fatalf("panic not turned into an error: %v", err)
+	}
+	if _, _, err := r.Run(context.Background(), "no.such", nil, nil); err == nil {
+		t.Fatal("unknown action ran")
+	}
+}
