@@ -16,7 +16,10 @@ import (
 // Reader is what the engine may read of an execution. A nil record with a nil
 // error means "absent".
 type Reader interface {
+	// Execution returns the head without its input (Input is nil).
 	Execution(ctx context.Context, id string) (*Execution, error)
+	// Input returns an execution's input (immutable: callers may cache it).
+	Input(ctx context.Context, exec string) (map[string]any, error)
 	Task(ctx context.Context, exec, key string) (*Task, error)
 	Slot(ctx context.Context, exec, task string, index int) (*Slot, error)
 	// Slots returns every slot of a with-items task in index order.
@@ -117,6 +120,11 @@ func (e *Engine) load(ctx context.Context, r Reader, execID string) (*builder, e
 	}
 	if head == nil {
 		return nil, fmt.Errorf("execution %s: %w", execID, ErrNotFound)
+	}
+	if head.Input == nil {
+		if head.Input, err = r.Input(ctx, execID); err != nil {
+			return nil, fmt.Errorf("load input of execution %s: %w", execID, err)
+		}
 	}
 	b := &builder{e: e, ctx: ctx, r: r, head: head, now: e.now()}
 	if err := b.resolve(); err != nil {
@@ -252,6 +260,7 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	}
 	p := b.plan()
 	p.Ops[0] = PutExecution{Exec: p.Exec, IfVersion: 0}
+	p.Ops = append(p.Ops, PutInput{Exec: head.ID, Input: input})
 	p.Exec.Version = 1
 	return p, nil
 }
@@ -479,7 +488,7 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, item map[s
 	if b.e.ActionDeadline > 0 {
 		b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: slot,
 			Attempt: attempt, Timer: TimerWatchdog, Delay: float64(b.e.ActionDeadline),
-			Due: b.now.Unix() + int64(b.e.ActionDeadline)})
+			Due: b.now.UnixMilli() + int64(b.e.ActionDeadline)*1000})
 	}
 	return nil
 }
@@ -1331,7 +1340,7 @@ func (e *Engine) Fire(ctx context.Context, r Reader, tm Timer) (*Plan, error) {
 // rearm sends a watchdog again for a deadline a heartbeat moved later.
 func (b *builder) rearm(tm Timer, deadline int64) *Plan {
 	return &Plan{Commands: []Command{{Kind: StartTimer, Exec: tm.Exec, Task: tm.Task, Slot: tm.Slot, Attempt: tm.Attempt,
-		Timer: TimerWatchdog, Delay: float64(deadline - tm.Due), Due: deadline}}}
+		Timer: TimerWatchdog, Delay: float64(deadline-tm.Due) / 1000, Due: deadline}}}
 }
 
 // Heartbeat moves the watchdog deadline of a running attempt (a delegate
@@ -1342,7 +1351,7 @@ func (e *Engine) Heartbeat(ctx context.Context, r Reader, execID, key string, sl
 	if err != nil {
 		return nil, err
 	}
-	until := b.now.Add(extend).Unix()
+	until := b.now.Add(extend).UnixMilli()
 	rec, err := r.Task(ctx, execID, key)
 	if err != nil {
 		return nil, fmt.Errorf("load task %s of %s: %w", key, execID, err)

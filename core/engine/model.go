@@ -35,8 +35,8 @@ type Execution struct {
 	DefID     string         `json:"def_id"` // content hash of the definition source the execution runs
 	State     State          `json:"state"`
 	StateInfo string         `json:"state_info,omitempty"`
-	Input     map[string]any `json:"input,omitempty"`
-	Vars      map[string]any `json:"vars,omitempty"` // workflow vars plus global-scope publishes
+	Input     map[string]any `json:"input,omitempty"` // kept apart from the head by stores: see PutInput
+	Vars      map[string]any `json:"vars,omitempty"`  // workflow vars plus global-scope publishes
 	Env       map[string]any `json:"env,omitempty"`
 	Output    any            `json:"output,omitempty"`
 	Target    string         `json:"target,omitempty"` // reverse workflows: the task to reach
@@ -77,7 +77,7 @@ type Task struct {
 	HasResult bool           `json:"has_result,omitempty"`
 	Attempt   int            `json:"attempt"`           // current action attempt, from 1
 	Claimed   int            `json:"claimed,omitempty"` // highest attempt a runner has claimed
-	// Deadline (unix seconds) is when the running attempt's watchdog may
+	// Deadline (unix milliseconds) is when the running attempt's watchdog may
 	// fail it; a delegate's heartbeat moves it later. 0: as dispatched.
 	Deadline int64  `json:"deadline,omitempty"`
 	Seq      int64  `json:"seq"`

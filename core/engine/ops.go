@@ -27,6 +27,14 @@ type AddExecution struct {
 	IfState   State
 }
 
+// PutInput writes an execution's input, once, beside its head: the input
+// never changes, so hosts may cache it, and the head that every step reads
+// and writes stays small however big the input is.
+type PutInput struct {
+	Exec  string
+	Input map[string]any
+}
+
 // PutTask writes a task record if its stored version is IfVersion (0: must not exist).
 type PutTask struct {
 	Task      *Task
@@ -66,6 +74,7 @@ type PutSlot struct {
 type PutLeaf struct{ Leaf *Leaf }
 
 func (PutExecution) op() {}
+func (PutInput) op()     {}
 func (AddExecution) op() {}
 func (PutTask) op()      {}
 func (AddItems) op()     {}
@@ -92,7 +101,7 @@ type Command struct {
 	// StartTimer
 	Timer TimerKind `json:"timer,omitempty"`
 	Delay float64   `json:"delay,omitempty"` // seconds
-	Due   int64     `json:"due,omitempty"`   // watchdog: the deadline (unix seconds) it enforces
+	Due   int64     `json:"due,omitempty"`   // watchdog: the deadline (unix milliseconds) it enforces
 
 	// StartWorkflow
 	Workflow string `json:"workflow,omitempty"`

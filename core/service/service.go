@@ -65,8 +65,48 @@ type Service struct {
 	// OnStep, if set, is told of each committed step (for accounting and tests).
 	OnStep func(kind string, ops int)
 
-	defs sync.Map // def id -> *dsl.Document
+	defs   sync.Map // def id -> *dsl.Document
+	inputs inputCache
 }
+
+// inputCache keeps executions' inputs, which never change, so an engine step
+// does not read and decode a large input again (a with-items over a long
+// list would otherwise pay for the whole list on every item).
+type inputCache struct {
+	mu sync.Mutex
+	m  map[string]map[string]any
+}
+
+// maxCachedInputs bounds the cache; when full it starts again empty.
+const maxCachedInputs = 4096
+
+type cachedReader struct {
+	store.Store
+	c *inputCache
+}
+
+func (r cachedReader) Input(ctx context.Context, exec string) (map[string]any, error) {
+	r.c.mu.Lock()
+	in, ok := r.c.m[exec]
+	r.c.mu.Unlock()
+	if ok {
+		return in, nil
+	}
+	in, err := r.Store.Input(ctx, exec)
+	if err != nil || in == nil {
+		return in, err
+	}
+	r.c.mu.Lock()
+	if r.c.m == nil || len(r.c.m) >= maxCachedInputs {
+		r.c.m = map[string]map[string]any{}
+	}
+	r.c.m[exec] = in
+	r.c.mu.Unlock()
+	return in, nil
+}
+
+// reader is what the engine reads through.
+func (s *Service) reader() engine.Reader { return cachedReader{Store: s.Store, c: &s.inputs} }
 
 // New wires a service; the caller sets queues and options.
 func New(st store.Store, reg *actions.Registry, log *slog.Logger) *Service {
@@ -183,7 +223,7 @@ func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams)
 		// may have died between its commit and its sends).
 		return cur, false, s.Recover(ctx, id)
 	}
-	p, err := s.Engine.Start(ctx, s.Store, sp)
+	p, err := s.Engine.Start(ctx, s.reader(), sp)
 	if err != nil {
 		return nil, false, err
 	}
@@ -255,12 +295,12 @@ func ownCommands(t *engine.Task) []engine.Command {
 
 // Pause, Resume, Cancel and Rerun change an execution on request.
 func (s *Service) Pause(ctx context.Context, id string) (*engine.Execution, error) {
-	return s.control(ctx, id, "pause", func() (*engine.Plan, error) { return s.Engine.Pause(ctx, s.Store, id) })
+	return s.control(ctx, id, "pause", func() (*engine.Plan, error) { return s.Engine.Pause(ctx, s.reader(), id) })
 }
 
 // Resume continues a paused execution.
 func (s *Service) Resume(ctx context.Context, id string) (*engine.Execution, error) {
-	e, err := s.control(ctx, id, "resume", func() (*engine.Plan, error) { return s.Engine.Resume(ctx, s.Store, id) })
+	e, err := s.control(ctx, id, "resume", func() (*engine.Plan, error) { return s.Engine.Resume(ctx, s.reader(), id) })
 	if err != nil {
 		return nil, err
 	}
@@ -270,12 +310,12 @@ func (s *Service) Resume(ctx context.Context, id string) (*engine.Execution, err
 
 // Cancel cancels an execution.
 func (s *Service) Cancel(ctx context.Context, id string) (*engine.Execution, error) {
-	return s.control(ctx, id, "cancel", func() (*engine.Plan, error) { return s.Engine.Cancel(ctx, s.Store, id) })
+	return s.control(ctx, id, "cancel", func() (*engine.Plan, error) { return s.Engine.Cancel(ctx, s.reader(), id) })
 }
 
 // Rerun runs a failed task of a failed execution again.
 func (s *Service) Rerun(ctx context.Context, id, task string) (*engine.Execution, error) {
-	return s.control(ctx, id, "rerun", func() (*engine.Plan, error) { return s.Engine.Rerun(ctx, s.Store, id, task) })
+	return s.control(ctx, id, "rerun", func() (*engine.Plan, error) { return s.Engine.Rerun(ctx, s.reader(), id, task) })
 }
 
 func (s *Service) control(ctx context.Context, id, kind string, fn func() (*engine.Plan, error)) (*engine.Execution, error) {
@@ -308,7 +348,7 @@ func (s *Service) HandleMessage(ctx context.Context, body []byte) error {
 				return s.sendTimer(ctx, *m.Timer, left, m.Due)
 			}
 		}
-		_, err := s.apply(ctx, m.Timer.Exec, "timer", func() (*engine.Plan, error) { return s.Engine.Fire(ctx, s.Store, *m.Timer) })
+		_, err := s.apply(ctx, m.Timer.Exec, "timer", func() (*engine.Plan, error) { return s.Engine.Fire(ctx, s.reader(), *m.Timer) })
 		return err
 	}
 	return fmt.Errorf("%w: result message has neither result nor timer", ErrPoison)
@@ -320,14 +360,14 @@ var ErrPoison = errors.New("unprocessable message")
 
 // HandleResult applies one action result.
 func (s *Service) HandleResult(ctx context.Context, r engine.Result) error {
-	_, err := s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.Complete(ctx, s.Store, r) })
+	_, err := s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.Complete(ctx, s.reader(), r) })
 	if errors.Is(err, store.ErrTooLarge) && r.OK {
 		// A result the store cannot hold fails its task with a clear error;
 		// retrying the same message would only fail the same way.
 		s.Log.Warn("result too large for the store; failing the task", "execution_id", r.Exec, "task", r.Task, "err", err)
 		r.OK, r.Output = false, nil
 		r.Error = fmt.Sprintf("the action's result is too large to store: %v", err)
-		_, err = s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.Complete(ctx, s.Store, r) })
+		_, err = s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.Complete(ctx, s.reader(), r) })
 	}
 	if errors.Is(err, engine.ErrNotFound) {
 		return fmt.Errorf("%w: %v", ErrPoison, err)
@@ -403,10 +443,10 @@ func (s *Service) command(ctx context.Context, c engine.Command) error {
 		d := time.Duration(c.Delay * float64(time.Second))
 		return s.sendTimer(ctx, engine.Timer{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, Kind: c.Timer, Due: c.Due}, d, time.Now().Add(d))
 	case engine.CheckJoin:
-		_, err := s.apply(ctx, c.Exec, "join", func() (*engine.Plan, error) { return s.Engine.CheckJoin(ctx, s.Store, c.Exec, c.Task) })
+		_, err := s.apply(ctx, c.Exec, "join", func() (*engine.Plan, error) { return s.Engine.CheckJoin(ctx, s.reader(), c.Exec, c.Task) })
 		return err
 	case engine.CheckItems:
-		_, err := s.apply(ctx, c.Exec, "items", func() (*engine.Plan, error) { return s.Engine.CheckItems(ctx, s.Store, c.Exec, c.Task) })
+		_, err := s.apply(ctx, c.Exec, "items", func() (*engine.Plan, error) { return s.Engine.CheckItems(ctx, s.reader(), c.Exec, c.Task) })
 		return err
 	case engine.StartWorkflow:
 		root := c.Exec
@@ -463,7 +503,7 @@ func (s *Service) checkFinal(ctx context.Context, id string) error {
 	if head == nil || head.State != engine.Running || head.Active != 0 {
 		return nil
 	}
-	_, err = s.apply(ctx, id, "finalize", func() (*engine.Plan, error) { return s.Engine.Finalize(ctx, s.Store, id) })
+	_, err = s.apply(ctx, id, "finalize", func() (*engine.Plan, error) { return s.Engine.Finalize(ctx, s.reader(), id) })
 	return err
 }
 
@@ -594,7 +634,7 @@ func (s *Service) Heartbeat(ctx context.Context, token string, extend time.Durat
 		return fmt.Errorf("%w: %w", ErrCallbackRejected, err)
 	}
 	_, err = s.apply(ctx, c.Exec, "heartbeat", func() (*engine.Plan, error) {
-		return s.Engine.Heartbeat(ctx, s.Store, c.Exec, c.Task, c.Slot, c.Attempt, extend)
+		return s.Engine.Heartbeat(ctx, s.reader(), c.Exec, c.Task, c.Slot, c.Attempt, extend)
 	})
 	if errors.Is(err, engine.ErrInvalidState) || errors.Is(err, engine.ErrNotFound) {
 		return fmt.Errorf("%w: %v", ErrCallbackStale, err)
@@ -659,7 +699,7 @@ func (s *Service) DeadLetter(ctx context.Context, body []byte) error {
 	}
 	s.Log.Error("engine message dead-lettered; failing execution", "execution_id", exec)
 	_, err := s.apply(ctx, exec, "dead-letter", func() (*engine.Plan, error) {
-		return s.Engine.Fail(ctx, s.Store, exec, "a message of this execution could not be processed and was moved to the dead-letter queue")
+		return s.Engine.Fail(ctx, s.reader(), exec, "a message of this execution could not be processed and was moved to the dead-letter queue")
 	})
 	if errors.Is(err, engine.ErrNotFound) {
 		return nil

@@ -6,7 +6,8 @@
 // Layout: every record has a partition key (an execution id, or "~def" /
 // "~exec" for definitions and the execution index) and a sort key:
 //
-//	<exec>  H                     the execution head
+//	<exec>  H                     the execution head (without its input)
+//	<exec>  I                     the execution's input, written once
 //	<exec>  T#<task key>          a task execution
 //	<exec>  S#<task key>#<index>  a with-items slot (index zero-padded)
 //	<exec>  L#<seq>#<task key>    a branch end (leaf), for the final context
@@ -61,6 +62,7 @@ const (
 	defPK   = "~def"
 	indexPK = "~exec"
 	headSK  = "H"
+	inputSK = "I"
 )
 
 func taskSK(key string) string          { return "T#" + key }
@@ -135,6 +137,7 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		}
 		e := *o.Exec
 		e.Version = o.IfVersion + 1
+		e.Input = nil // kept in its own record (PutInput)
 		if cur == nil {
 			if err := s.put(tx, indexPK, indexSK(&e), map[string]string{"id": e.ID}); err != nil {
 				return err
@@ -157,6 +160,9 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		}
 		cur.Version++
 		return s.put(tx, o.ID, headSK, cur)
+	case engine.PutInput:
+		// A leaf's shape (a context map) holds the input, decoded the same way.
+		return s.put(tx, o.Exec, inputSK, &engine.Leaf{Exec: o.Exec, Ctx: o.Input})
 	case engine.PutTask:
 		cur, err := get[engine.Task](tx, o.Task.Exec, taskSK(o.Task.Key))
 		if err != nil {
@@ -263,6 +269,19 @@ func (s *Store) view(fn func(Tx) error) error { return s.b.View(fn) }
 func (s *Store) Execution(ctx context.Context, id string) (e *engine.Execution, err error) {
 	err = s.view(func(tx Tx) error { e, err = get[engine.Execution](tx, id, headSK); return err })
 	return e, err
+}
+
+// Input implements engine.Reader.
+func (s *Store) Input(ctx context.Context, exec string) (map[string]any, error) {
+	var l *engine.Leaf
+	err := s.view(func(tx Tx) (err error) { l, err = get[engine.Leaf](tx, exec, inputSK); return err })
+	if err != nil || l == nil {
+		return nil, err
+	}
+	if l.Ctx == nil {
+		return map[string]any{}, nil
+	}
+	return l.Ctx, nil
 }
 
 // Task implements engine.Reader.

@@ -87,8 +87,9 @@ func New(client *dynamodb.Client, opt Options) *Store {
 // ---------------------------------------------------------------- keys
 
 const (
-	defPK  = "~def"
-	headSK = "H"
+	defPK   = "~def"
+	headSK  = "H"
+	inputSK = "I" // the execution's input, written once beside the head
 )
 
 func taskSK(key string) string          { return "T#" + key }
@@ -178,6 +179,7 @@ func (s *Store) unblob(ctx context.Context, what string, av types.AttributeValue
 func (s *Store) headItem(ctx context.Context, e *engine.Execution, version int64) (map[string]types.AttributeValue, error) {
 	doc := *e
 	doc.Active, doc.Errors, doc.Seq, doc.ErrorInfo, doc.Version = 0, 0, 0, "", 0
+	doc.Input = nil // its own item (PutInput): the head every step reads stays small
 	raw, err := json.Marshal(&doc)
 	if err != nil {
 		return nil, fmt.Errorf("encode execution %s: %w", e.ID, err)
@@ -321,6 +323,20 @@ func (s *Store) plan(ctx context.Context, op engine.Op) (*write, error) {
 			p.ExpressionAttributeValues = map[string]types.AttributeValue{":ifv": avN(o.IfVersion)}
 		}
 		return &write{what: "execution " + o.Exec.ID, put: p}, nil
+
+	case engine.PutInput:
+		what := "input of execution " + o.Exec
+		raw, err := json.Marshal(&engine.Leaf{Exec: o.Exec, Ctx: o.Input})
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", what, err)
+		}
+		d, err := s.blob(ctx, what, raw)
+		if err != nil {
+			return nil, err
+		}
+		item := key(o.Exec, inputSK)
+		item["d"] = d
+		return &write{what: what, put: &types.Put{TableName: s.table, Item: item}}, nil
 
 	case engine.AddExecution:
 		expr := "ADD active :a, errors :e, seq :s, v :one"
@@ -622,6 +638,25 @@ func (s *Store) Execution(ctx context.Context, id string) (*engine.Execution, er
 		return nil, err
 	}
 	return s.decodeHead(ctx, item)
+}
+
+// Input implements engine.Reader.
+func (s *Store) Input(ctx context.Context, exec string) (map[string]any, error) {
+	if exec == "" {
+		return nil, nil
+	}
+	item, err := s.get(ctx, exec, inputSK)
+	if err != nil || item == nil {
+		return nil, err
+	}
+	l, err := decodeDoc[engine.Leaf](s, ctx, item)
+	if err != nil {
+		return nil, err
+	}
+	if l.Ctx == nil {
+		return map[string]any{}, nil
+	}
+	return l.Ctx, nil
 }
 
 // Task implements engine.Reader.

@@ -273,6 +273,10 @@ func (a *API) getExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("load tasks of %s: %w", e.ID, err)
 	}
+	// The input is kept beside the head; the list view leaves it out.
+	if e.Input, err = a.svc.Store.Input(r.Context(), e.ID); err != nil {
+		return fmt.Errorf("load input of %s: %w", e.ID, err)
+	}
 	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].Seq < tasks[j].Seq })
 	v := execView(e)
 	v.Tasks = []Task{}
