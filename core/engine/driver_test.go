@@ -27,6 +27,7 @@ func (d oneDoc) Doc(ctx context.Context, id string) (*dsl.Document, error) { ret
 type driver struct {
 	e  *engine.Engine
 	st *kvstore.Store
+	r  engine.Reader // st, with inputs cached as every host caches them
 	// engineTime accumulates time spent inside engine calls only.
 	engineTime time.Duration
 }
@@ -37,7 +38,8 @@ func newDriver(tb testing.TB, src string) *driver {
 	if err != nil {
 		tb.Fatalf("load: %v", err)
 	}
-	return &driver{e: &engine.Engine{Defs: oneDoc{doc}}, st: kvstore.NewMemory()}
+	st := kvstore.NewMemory()
+	return &driver{e: &engine.Engine{Defs: oneDoc{doc}}, st: st, r: &inputCache{Store: st, m: map[string]map[string]any{}}}
 }
 
 // step computes and commits one engine step, recomputing on a conflict,
@@ -71,9 +73,9 @@ func (d *driver) follow(ctx context.Context, p *engine.Plan) ([]engine.Command, 
 		case engine.RunAction:
 			runs = append(runs, c)
 		case engine.CheckJoin:
-			more, err = d.step(ctx, func() (*engine.Plan, error) { return d.e.CheckJoin(ctx, d.st, c.Exec, c.Task) })
+			more, err = d.step(ctx, func() (*engine.Plan, error) { return d.e.CheckJoin(ctx, d.r, c.Exec, c.Task) })
 		case engine.CheckItems:
-			more, err = d.step(ctx, func() (*engine.Plan, error) { return d.e.CheckItems(ctx, d.st, c.Exec, c.Task) })
+			more, err = d.step(ctx, func() (*engine.Plan, error) { return d.e.CheckItems(ctx, d.r, c.Exec, c.Task) })
 		}
 		if err != nil {
 			return nil, err
@@ -86,7 +88,7 @@ func (d *driver) follow(ctx context.Context, p *engine.Plan) ([]engine.Command, 
 			return nil, err
 		}
 		if h != nil && h.State == engine.Running && h.Active == 0 {
-			more, err := d.step(ctx, func() (*engine.Plan, error) { return d.e.Finalize(ctx, d.st, h.ID) })
+			more, err := d.step(ctx, func() (*engine.Plan, error) { return d.e.Finalize(ctx, d.r, h.ID) })
 			if err != nil {
 				return nil, err
 			}
@@ -118,13 +120,13 @@ func execOf(p *engine.Plan) string {
 
 func (d *driver) start(ctx context.Context, id, wf string, input map[string]any) ([]engine.Command, error) {
 	return d.step(ctx, func() (*engine.Plan, error) {
-		return d.e.Start(ctx, d.st, engine.StartParams{ID: id, DefID: "bench", Workflow: wf, Input: input})
+		return d.e.Start(ctx, d.r, engine.StartParams{ID: id, DefID: "bench", Workflow: wf, Input: input})
 	})
 }
 
 func (d *driver) complete(ctx context.Context, c engine.Command, output any) ([]engine.Command, error) {
 	return d.step(ctx, func() (*engine.Plan, error) {
-		return d.e.Complete(ctx, d.st, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: true, Output: output})
+		return d.e.Complete(ctx, d.r, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: true, Output: output})
 	})
 }
 
@@ -185,4 +187,22 @@ func js(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// inputCache caches executions' inputs, which never change, as
+// service.Service does for every real host.
+type inputCache struct {
+	*kvstore.Store
+	m map[string]map[string]any
+}
+
+func (c *inputCache) Input(ctx context.Context, exec string) (map[string]any, error) {
+	if in, ok := c.m[exec]; ok {
+		return in, nil
+	}
+	in, err := c.Store.Input(ctx, exec)
+	if err == nil {
+		c.m[exec] = in
+	}
+	return in, err
 }
