@@ -56,3 +56,37 @@ wf:
 		t.Fatalf("publish-on-complete did not publish: %v", pick.Published)
 	}
 }
+
+// In a cycle, task(name) is the latest run of that task, as in Mistral.
+func TestTaskFunctionInCycle(t *testing.T) {
+	_, e := run(t, `
+version: '2.0'
+wf:
+  vars:
+    n: 0
+  output:
+    seen: <% $.seen %>
+  tasks:
+    begin:
+      action: std.noop
+      on-success: count
+    count:
+      action: std.echo output=<% $.n + 1 %>
+      publish:
+        n: <% task().result %>
+      on-success: look
+    look:
+      action: std.echo output=<% task(count).result %>
+      publish:
+        seen: <% $.get(seen, []) + [task().result] %>
+      on-success:
+        - count: <% $.n < 3 %>
+`, "wf", nil)
+	if e.State != engine.Success {
+		t.Fatalf("state %s %q", e.State, e.StateInfo)
+	}
+	seen, _ := e.Output.(map[string]any)["seen"].([]any)
+	if len(seen) != 3 || seen[0] != int64(1) || seen[2] != int64(3) {
+		t.Fatalf("task(count) did not follow the cycle: %v", e.Output)
+	}
+}

@@ -38,7 +38,7 @@ func (b *builder) data(branch, item map[string]any) map[string]any {
 		out[k] = v
 	}
 	for k, v := range branch {
-		if k != versionsKey {
+		if k != versionsKey && k != keysKey {
 			out[k] = v
 		}
 	}
@@ -95,7 +95,19 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 			if rec != nil && (name == rec.Name || name == rec.Key) {
 				return view(rec), nil
 			}
-			t, err := b.r.Task(ctx, b.head.ID, name)
+			key := name
+			if rec != nil {
+				// In a cycle, task(name) is the latest run of name on this branch.
+				if m, ok := rec.Ctx[keysKey].(map[string]any); ok {
+					if k, ok := m[name].(string); ok {
+						key = k
+					}
+				}
+			}
+			if t, ok := b.live[key]; ok {
+				return view(t), nil
+			}
+			t, err := b.r.Task(ctx, b.head.ID, key)
 			if err != nil {
 				return nil, fmt.Errorf("task(%s): %w", name, err)
 			}

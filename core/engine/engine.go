@@ -111,6 +111,7 @@ type builder struct {
 	ops       []Op
 	cmds      []Command
 	now       time.Time
+	live      map[string]*Task // records finished in this plan, by key
 }
 
 func (e *Engine) load(ctx context.Context, r Reader, execID string) (*builder, error) {
@@ -702,6 +703,25 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 	rec.Pending = ""
 	ectx := b.evalCtx(b.data(rec.Ctx, nil), rec, resultOf(ok, rec.Result, errMsg))
 	out := copyMap(rec.Ctx)
+	// Successors started in this step see this task finished (task(name)
+	// reads it here: it is committed together with them).
+	if b.live == nil {
+		b.live = map[string]*Task{}
+	}
+	b.live[rec.Key] = rec
+	if rec.Key != rec.Name || out[keysKey] != nil {
+		// Remember which record ran this task last on the branch, so
+		// task(name) finds the latest run in a cycle; workflows without
+		// cycles never carry this.
+		keys := map[string]any{}
+		if m, ok := out[keysKey].(map[string]any); ok {
+			for k, v := range m {
+				keys[k] = v
+			}
+		}
+		keys[rec.Name] = rec.Key
+		out[keysKey] = keys
+	}
 	pub, glob := t.Publish, t.PublishGlobal
 	if !ok {
 		pub, glob = t.PublishOnError, t.PublishOnErrorGlobal
@@ -1674,6 +1694,10 @@ func (e *Engine) Fail(ctx context.Context, r Reader, execID, reason string) (*Pl
 // Top-level keys only (Mistral also versions the keys of nested maps).
 const versionsKey = "__versions"
 
+// keysKey holds, inside a branch context, the record key of the latest run
+// of each task that ran in a cycle (see finishTask).
+const keysKey = "__task_keys"
+
 func versionOf(ctx map[string]any, k string) int64 {
 	v, _ := ctx[versionsKey].(map[string]any)
 	n, _ := v[k].(int64)
@@ -1745,7 +1769,7 @@ func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[s
 func plainCtx(ctx map[string]any) map[string]any {
 	out := make(map[string]any, len(ctx))
 	for k, v := range ctx {
-		if k != versionsKey {
+		if k != versionsKey && k != keysKey {
 			out[k] = v
 		}
 	}
