@@ -81,6 +81,7 @@ type StartParams struct {
 	Parent         string
 	ParentTask     string
 	ParentAttempt  int
+	ParentSlot     int // with-items item of the parent task, -1 for none
 	Root           string
 	IdempotencyKey string
 	RequestHash    string
@@ -203,7 +204,7 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	head := &Execution{
 		ID: sp.ID, Workflow: sp.Workflow, DefID: sp.DefID, State: Running,
 		Env: sp.Env, Target: sp.Target, Parent: sp.Parent, ParentTask: sp.ParentTask,
-		ParentAttempt: sp.ParentAttempt, Root: sp.Root, IdempotencyKey: sp.IdempotencyKey, RequestHash: sp.RequestHash,
+		ParentAttempt: sp.ParentAttempt, ParentSlot: sp.ParentSlot, Root: sp.Root, IdempotencyKey: sp.IdempotencyKey, RequestHash: sp.RequestHash,
 		Created: now, Updated: now,
 	}
 	if head.Root == "" {
@@ -321,7 +322,7 @@ func (b *builder) schedule(name, from string, ctx map[string]any) error {
 		// the cost of an arrival does not grow with the number of branches.
 		b.ops = append(b.ops, PutArrival{Exec: b.head.ID, Join: name, From: from, Ctx: ctx},
 			CountArrival{Exec: b.head.ID, Key: name, Name: name})
-		b.cmds = append(b.cmds, Command{Kind: CheckJoin, Exec: b.head.ID, Task: name, Slot: -1})
+		b.cmds = append(b.cmds, Command{Kind: CheckJoin, Exec: b.head.ID, Task: name, Slot: -1, From: from})
 		// The arriving branch's unit ends here; the join's own unit is added
 		// when it fires. Finalize checks joins before it declares an end, so
 		// the gap between the two is safe.
@@ -399,18 +400,21 @@ func (b *builder) begin(rec *Task, t *dsl.Task) error {
 func (b *builder) run(rec *Task, t *dsl.Task) error {
 	rec.State = Running
 	rec.Pending = ""
-	if len(t.WithItems) > 0 {
-		return b.runItems(rec, t)
-	}
 	if t.Timeout != nil {
+		// Mistral's timeout bounds the task as a whole: its retries and,
+		// for with-items, all its items.
 		secs, err := b.seconds(t.Timeout, rec)
 		if err != nil {
 			return b.failTaskAtStart(rec, fmt.Errorf("timeout: %w", err))
 		}
 		if secs > 0 {
+			rec.TimeoutAt = b.now.UnixMilli() + int64(secs*1000)
 			b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: -1,
-				Attempt: rec.Attempt, Timer: TimerTimeout, Delay: secs})
+				Attempt: rec.Attempt, Timer: TimerTimeout, Delay: secs, Due: rec.TimeoutAt})
 		}
+	}
+	if len(t.WithItems) > 0 {
+		return b.runItems(rec, t)
 	}
 	return b.runAttempt(rec, t)
 }
@@ -527,7 +531,11 @@ func (e *Engine) Complete(ctx context.Context, r Reader, res Result) (*Plan, err
 		// this action ran. Its outcome is still recorded on its task, as in
 		// Mistral, so no task stays RUNNING in a finished execution; nothing
 		// follows from it (no transitions, no counters).
-		return b.lateResult(rec, res)
+		p, err := b.lateResult(rec, res)
+		if p != nil {
+			p.Commands = append(p.Commands, ParentReport(b.head)...)
+		}
+		return p, err
 	}
 	if rec == nil {
 		return nil, fmt.Errorf("result for task %s of %s: %w", res.Task, res.Exec, ErrNotFound)
@@ -814,6 +822,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 		next = append(append(next, t.OnError...), t.OnComplete...)
 	}
 	taken := 0
+	scheduled := map[string]bool{}
 	ended := false
 	mark := len(b.cmds)
 	for _, tr := range next {
@@ -859,6 +868,12 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 			}
 			continue
 		}
+		if scheduled[tr.Task] {
+			// on-success and on-complete may both name it: one successor,
+			// as a second would be the same record written twice.
+			continue
+		}
+		scheduled[tr.Task] = true
 		if err := b.schedule(tr.Task, rec.Key, out); err != nil {
 			return err
 		}
@@ -955,14 +970,27 @@ func (b *builder) finish(st State, info string, final map[string]any) {
 		h.StateInfo = strings.TrimSpace(h.StateInfo + " (" + err.Error() + ")")
 	}
 	b.cmds = append(b.cmds, Command{Kind: Finished, Exec: h.ID, Slot: -1})
-	if h.Parent != "" {
-		r := &Result{Exec: h.Parent, Task: h.ParentTask, Slot: -1, Attempt: h.ParentAttempt,
-			OK: h.State == Success, Output: h.Output, Error: h.StateInfo}
-		if r.Error == "" && !r.OK {
-			r.Error = fmt.Sprintf("sub-workflow %s ended in %s", h.ID, h.State)
-		}
-		b.cmds = append(b.cmds, Command{Kind: ReportParent, Exec: h.ID, Slot: -1, Result: r})
+	b.cmds = append(b.cmds, ParentReport(&h)...)
+}
+
+// ParentReport is the command that tells a finished sub-workflow's parent
+// task how it ended (none for a top-level or unfinished execution). Hosts
+// repeat it whenever they meet the finished child again: the parent applies
+// a result for an attempt once, so a repeat is harmless and a lost report is
+// repaired.
+func ParentReport(h *Execution) []Command {
+	if h.Parent == "" || !h.State.Terminal() {
+		return nil
 	}
+	r := &Result{Exec: h.Parent, Task: h.ParentTask, Slot: h.ParentSlot, Attempt: h.ParentAttempt,
+		OK: h.State == Success, Output: h.Output, Error: h.StateInfo}
+	if r.Error == "" && !r.OK {
+		r.Error = fmt.Sprintf("sub-workflow %s ended in %s", h.ID, h.State)
+	}
+	if h.State == Cancelled {
+		r.Error = "sub-workflow " + h.ID + " was cancelled"
+	}
+	return []Command{{Kind: ReportParent, Exec: h.ID, Slot: -1, Result: r}}
 }
 
 // endLiveTasks is called when the execution ends while work is still live
@@ -1052,8 +1080,8 @@ func (b *builder) runItems(rec *Task, t *dsl.Task) error {
 	}
 	failed := false
 	for i := 0; i < conc; i++ {
-		if !b.startSlot(rec, t, items, i) {
-			rec.Failed++
+		if n := b.startWindow(rec, t, items, i); n > 0 {
+			rec.Failed += n
 			failed = true
 		}
 	}
@@ -1077,6 +1105,20 @@ func (b *builder) startSlot(rec *Task, t *dsl.Task, items *itemList, i int) bool
 	// task record does not carry one command per item.
 	s.Outbox = clone(b.cmds[mark:])
 	return true
+}
+
+// startWindow starts item i; an item that fails at dispatch is counted and
+// the item a window further on takes its place at once (no result will come
+// back to start it), so the items always all run. It returns how many failed.
+func (b *builder) startWindow(rec *Task, t *dsl.Task, items *itemList, i int) int64 {
+	var failed int64
+	for ; i < rec.Items; i += rec.Concurrency {
+		if b.startSlot(rec, t, items, i) {
+			break
+		}
+		failed++
+	}
+	return failed
 }
 
 // itemList is the evaluated with-items lists of a task. Fix: item variables
@@ -1163,9 +1205,7 @@ func (b *builder) itemResult(rec *Task, t *dsl.Task, slot *Slot, res Result) err
 	// so no item starts twice. A rerun item (Attempt > 1) starts none: its
 	// successor already ran.
 	if next := s.Index + rec.Concurrency; next < rec.Items && !slot.Rerun {
-		if !b.startSlot(rec, t, items, next) {
-			a.Failed++
-		}
+		a.Failed += b.startWindow(rec, t, items, next)
 	}
 	b.ops = append(b.ops, a)
 	b.cmds = append(b.cmds, Command{Kind: CheckItems, Exec: rec.Exec, Task: rec.Key, Slot: -1})
@@ -1221,8 +1261,9 @@ func (e *Engine) CheckItems(ctx context.Context, r Reader, execID, key string) (
 
 // ---------------------------------------------------------------- joins
 
-// CheckJoin fires the join task key when enough inbound branches have arrived.
-func (e *Engine) CheckJoin(ctx context.Context, r Reader, execID, key string) (*Plan, error) {
+// CheckJoin fires the join task key when enough inbound branches have
+// arrived; from is the arrival that asks.
+func (e *Engine) CheckJoin(ctx context.Context, r Reader, execID, key, from string) (*Plan, error) {
 	b, err := e.load(ctx, r, execID)
 	if err != nil {
 		return nil, err
@@ -1234,13 +1275,23 @@ func (e *Engine) CheckJoin(ctx context.Context, r Reader, execID, key string) (*
 	if err != nil {
 		return nil, fmt.Errorf("load join %s of %s: %w", key, execID, err)
 	}
-	if rec == nil || rec.Fired {
+	if rec == nil {
+		return &Plan{}, nil
+	}
+	if rec.Fired {
+		// The arrival that fired the join asks again only when its result
+		// was redelivered: the host that fired may have died before sending
+		// the join's action, so repeat it. Other arrivals send nothing.
+		if from != "" && rec.FiredBy == from {
+			return &Plan{Duplicate: true, Commands: ownCommands(rec)}, nil
+		}
 		return &Plan{}, nil
 	}
 	t := b.wf.Tasks[rec.Name]
 	if int(rec.Arrived) < b.graph.joinNeed(b.wf, t) {
 		return &Plan{}, nil
 	}
+	rec.FiredBy = from
 	if err := b.fire(rec, t); err != nil {
 		return nil, err
 	}
@@ -1319,7 +1370,20 @@ func (e *Engine) Fire(ctx context.Context, r Reader, tm Timer) (*Plan, error) {
 		}
 		rec.Outbox = clone(b.cmds)
 		b.putTask(rec)
-	case TimerTimeout, TimerWatchdog:
+	case TimerTimeout:
+		// The timer names the run it bounds by its due time; a rerun or a
+		// later run of the task set another.
+		if rec.TimeoutAt == 0 || tm.Due != rec.TimeoutAt || (rec.State != Running && rec.State != RunningDelayed) {
+			return &Plan{}, nil
+		}
+		msg := fmt.Sprintf("task %s timed out (timeout policy)", rec.Name)
+		rec.Result, rec.HasResult = msg, true
+		if err := b.finishTask(rec, t, false, msg); err != nil {
+			return nil, err
+		}
+		rec.Outbox = clone(b.cmds)
+		b.putTask(rec)
+	case TimerWatchdog:
 		msg := fmt.Sprintf("task %s timed out (timeout policy)", rec.Name)
 		if tm.Kind == TimerWatchdog {
 			msg = fmt.Sprintf("action of task %s did not report within %d s; its runner is presumed lost", rec.Name, b.e.ActionDeadline)
@@ -1577,10 +1641,7 @@ func (e *Engine) Cancel(ctx context.Context, r Reader, execID string) (*Plan, er
 		return nil, err
 	}
 	b.cmds = append(b.cmds, Command{Kind: Finished, Exec: execID, Slot: -1})
-	if h.Parent != "" {
-		b.cmds = append(b.cmds, Command{Kind: ReportParent, Exec: execID, Slot: -1, Result: &Result{
-			Exec: h.Parent, Task: h.ParentTask, Slot: -1, Attempt: h.ParentAttempt, Error: "sub-workflow " + h.ID + " was cancelled"}})
-	}
+	b.cmds = append(b.cmds, ParentReport(&h)...)
 	return b.plan(), nil
 }
 
@@ -1617,6 +1678,7 @@ func (e *Engine) Rerun(ctx context.Context, r Reader, execID, key string) (*Plan
 	rec.State, rec.StateInfo, rec.Outbox = Running, "", nil
 	rec.Attempt++
 	rec.Finished = time.Time{}
+	rec.TimeoutAt = 0 // a timer of the failed run must not end the rerun
 	if rec.Items > 0 {
 		slots, err := r.Slots(ctx, execID, key)
 		if err != nil {
@@ -1644,14 +1706,34 @@ func (e *Engine) Rerun(ctx context.Context, r Reader, execID, key string) (*Plan
 			ns.Outbox = clone(b.cmds[mark:])
 		}
 		rec.Failed -= failed
-	} else if err := b.runAttempt(rec, t); err != nil {
-		return nil, err
+	} else {
+		mark := len(b.cmds)
+		if err := b.runAttempt(rec, t); err != nil {
+			return nil, err
+		}
+		// Kept so the new attempt can be sent again (Recover, Resume).
+		rec.Outbox = clone(b.cmds[mark:])
 	}
 	b.putTask(rec)
 	return b.plan(), nil
 }
 
 // ---------------------------------------------------------------- helpers
+
+// ownCommands picks, from a record's outbox, the commands that start its own
+// work (its action, timers, sub-workflow), for a step repeated after a crash.
+func ownCommands(t *Task) []Command {
+	if t.State != Running && t.State != RunningDelayed {
+		return nil
+	}
+	var out []Command
+	for _, c := range t.Outbox {
+		if c.Task == t.Key && (c.Kind == RunAction || c.Kind == StartTimer || c.Kind == StartWorkflow) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
 
 func shortHash(s string) string {
 	sum := sha256.Sum256([]byte(s))

@@ -45,6 +45,7 @@ type Execution struct {
 	Parent        string `json:"parent,omitempty"`
 	ParentTask    string `json:"parent_task,omitempty"`
 	ParentAttempt int    `json:"parent_attempt,omitempty"`
+	ParentSlot    int    `json:"parent_slot"` // with-items item of the parent task (-1: none)
 	Root          string `json:"root,omitempty"`
 
 	// Active counts units of work that can still change the execution: task
@@ -79,9 +80,12 @@ type Task struct {
 	Claimed   int            `json:"claimed,omitempty"` // highest attempt a runner has claimed
 	// Deadline (unix milliseconds) is when the running attempt's watchdog may
 	// fail it; a delegate's heartbeat moves it later. 0: as dispatched.
-	Deadline int64  `json:"deadline,omitempty"`
-	Seq      int64  `json:"seq"`
-	Pending  string `json:"pending,omitempty"` // why a RUNNING_DELAYED/WAITING task waits (wait-before, retry, wait-after, join)
+	Deadline int64 `json:"deadline,omitempty"`
+	// TimeoutAt (unix milliseconds) is when the task's timeout policy ends
+	// this run; its timer carries the same value.
+	TimeoutAt int64  `json:"timeout_at,omitempty"`
+	Seq       int64  `json:"seq"`
+	Pending   string `json:"pending,omitempty"` // why a RUNNING_DELAYED/WAITING task waits (wait-before, retry, wait-after, join)
 
 	// with-items
 	Items       int   `json:"items,omitempty"`
@@ -90,8 +94,9 @@ type Task struct {
 	Failed      int64 `json:"failed,omitempty"` // items finished with error
 
 	// join
-	Arrived int64 `json:"arrived,omitempty"` // branches arrived (their contexts are separate records: Reader.Arrivals)
-	Fired   bool  `json:"fired,omitempty"`
+	Arrived int64  `json:"arrived,omitempty"` // branches arrived (their contexts are separate records: Reader.Arrivals)
+	Fired   bool   `json:"fired,omitempty"`
+	FiredBy string `json:"fired_by,omitempty"` // the arrival whose check fired it
 
 	// Outbox holds the commands decided by the step that last wrote this
 	// record, so a host that crashed before carrying them out can do so again

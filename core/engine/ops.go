@@ -91,6 +91,7 @@ type Command struct {
 	Exec    string `json:"exec"`
 	Task    string `json:"task,omitempty"` // task key
 	Slot    int    `json:"slot"`           // with-items index, -1 for a plain task
+	From    string `json:"from,omitempty"` // CheckJoin: the arriving task's key
 	Attempt int    `json:"attempt,omitempty"`
 
 	// RunAction

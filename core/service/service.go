@@ -220,12 +220,16 @@ func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams)
 		return nil, false, err
 	} else if cur != nil {
 		// A repeat: make sure its first tasks were sent (the first request
-		// may have died between its commit and its sends).
+		// may have died between its commit and its sends), and that a
+		// finished sub-workflow's parent heard of its end.
+		if err := s.carry(ctx, id, &engine.Plan{Commands: engine.ParentReport(cur)}); err != nil {
+			return cur, false, err
+		}
 		return cur, false, s.Recover(ctx, id)
 	}
 	p, err := s.Engine.Start(ctx, s.reader(), sp)
 	if err != nil {
-		return nil, false, err
+		return nil, false, fmt.Errorf("%w: %w", errStartRefused, err)
 	}
 	if err := s.Store.Commit(ctx, p.Ops); err != nil {
 		if errors.Is(err, store.ErrConflict) {
@@ -443,7 +447,7 @@ func (s *Service) command(ctx context.Context, c engine.Command) error {
 		d := time.Duration(c.Delay * float64(time.Second))
 		return s.sendTimer(ctx, engine.Timer{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, Kind: c.Timer, Due: c.Due}, d, time.Now().Add(d))
 	case engine.CheckJoin:
-		_, err := s.apply(ctx, c.Exec, "join", func() (*engine.Plan, error) { return s.Engine.CheckJoin(ctx, s.reader(), c.Exec, c.Task) })
+		_, err := s.apply(ctx, c.Exec, "join", func() (*engine.Plan, error) { return s.Engine.CheckJoin(ctx, s.reader(), c.Exec, c.Task, c.From) })
 		return err
 	case engine.CheckItems:
 		_, err := s.apply(ctx, c.Exec, "items", func() (*engine.Plan, error) { return s.Engine.CheckItems(ctx, s.reader(), c.Exec, c.Task) })
@@ -453,14 +457,20 @@ func (s *Service) command(ctx context.Context, c engine.Command) error {
 		if head, err := s.Store.Execution(ctx, c.Exec); err == nil && head != nil && head.Root != "" {
 			root = head.Root
 		}
-		_, _, err := s.startID(ctx, c.ChildID, engine.StartParams{ID: c.ChildID, DefID: c.DefID, Workflow: c.Workflow,
-			Input: c.Input, Parent: c.Exec, ParentTask: c.Task, ParentAttempt: c.Attempt, Root: root})
-		if err != nil && !errors.Is(err, store.ErrConflict) {
-			// A child that cannot start is an error result of the parent's task.
+		defID, err := s.calleeDef(ctx, c.DefID, c.Workflow)
+		if err == nil {
+			_, _, err = s.startID(ctx, c.ChildID, engine.StartParams{ID: c.ChildID, DefID: defID, Workflow: c.Workflow,
+				Input: c.Input, Parent: c.Exec, ParentTask: c.Task, ParentAttempt: c.Attempt, ParentSlot: c.Slot, Root: root})
+		}
+		if errors.Is(err, errStartRefused) || errors.Is(err, store.ErrNotFound) {
+			// A child that cannot start (unknown workflow, bad input) is an
+			// error result of the parent's task. Any other failure (the child
+			// exists but a send failed, the store was unavailable) is retried
+			// with the message.
 			return s.HandleResult(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt,
 				Error: fmt.Sprintf("start sub-workflow %s: %v", c.Workflow, err)})
 		}
-		return nil
+		return err
 	case engine.ReportParent:
 		if c.Result == nil {
 			return nil
@@ -603,6 +613,26 @@ func (s *Service) callbackFor(c engine.Command) (actions.Callback, error) {
 		return actions.Callback{}, err
 	}
 	return actions.Callback{URL: s.CallbackURL + tok, Token: tok, Expires: exp}, nil
+}
+
+// errStartRefused marks an execution the engine would not start (unknown
+// workflow, bad input): no retry can change that.
+var errStartRefused = errors.New("execution refused")
+
+// calleeDef is the definition a sub-workflow runs: the parent's own file when
+// it defines the callee, else the callee's current registered definition, as
+// Mistral resolves sub-workflows by name among all registered workflows.
+func (s *Service) calleeDef(ctx context.Context, parentDef, workflow string) (string, error) {
+	if doc, err := (defs{s}).Doc(ctx, parentDef); err == nil {
+		if _, err := doc.Workflow(workflow); err == nil {
+			return parentDef, nil
+		}
+	}
+	def, err := s.Store.Definition(ctx, workflow)
+	if err != nil {
+		return "", err
+	}
+	return def.DefID, nil
 }
 
 // ErrIdempotencyMismatch: an idempotency key was reused for a different request.

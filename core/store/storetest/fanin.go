@@ -177,8 +177,20 @@ func testFanIn(t *testing.T, st store.Store, opt Options) {
 				joins = append(joins, c)
 			}
 		}
-		if len(joins) != 1 {
-			t.Fatalf("execution %s: the join's action was sent %d times, want exactly once", id, len(joins))
+		// A redelivered result of the branch that fired the join sends the
+		// join's action again (crash repair); what must hold is that it is
+		// one attempt, which runners can claim once.
+		claims := 0
+		for _, c := range joins {
+			if c.Attempt != 1 {
+				t.Fatalf("execution %s: the join was dispatched at attempt %d, want only attempt 1", id, c.Attempt)
+			}
+			if err := st.ClaimAttempt(ctx, store.ClaimParams{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt}); err == nil {
+				claims++
+			}
+		}
+		if len(joins) == 0 || len(joins) > 2 || claims != 1 {
+			t.Fatalf("execution %s: the join's action was sent %d times and claimed %d times; want one claimable attempt, sent once (twice at most, when the firing result was redelivered)", id, len(joins), claims)
 		}
 		j := task(t, st, id, "join")
 		if j == nil || !j.Fired || j.State != engine.Running || j.Arrived != int64(opt.Branches) {
@@ -197,8 +209,8 @@ func testFanIn(t *testing.T, st store.Store, opt Options) {
 		if h.State != engine.Success || h.Active != 0 || h.Errors != 0 {
 			t.Fatalf("execution %s ended %s (%s) active %d errors %d, want SUCCESS", id, h.State, h.StateInfo, h.Active, h.Errors)
 		}
-		if n := len(tasks.Runs(id)); n != opt.Branches+2 {
-			t.Fatalf("execution %s sent %d actions in all, want %d (each once)", id, n, opt.Branches+2)
+		if n := len(tasks.Runs(id)) - len(joins); n != opt.Branches+1 {
+			t.Fatalf("execution %s sent %d actions besides the join's, want %d (each once)", id, n, opt.Branches+1)
 		}
 	}
 }
