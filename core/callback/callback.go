@@ -52,6 +52,10 @@ func Sign(key []byte, c Claims) (string, error) {
 // Verify checks a token's signature and expiry and returns its claims.
 func Verify(key []byte, token string, now time.Time) (Claims, error) {
 	var c Claims
+	if len(key) < MinKeyLen {
+		// An empty or short key would let anyone mint tokens.
+		return c, ErrForged
+	}
 	p, sig, ok := strings.Cut(token, ".")
 	if !ok || len(token) > 2048 {
 		return c, ErrMalformed

@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -40,5 +41,18 @@ func TestRoundTripForgeExpire(t *testing.T) {
 	}
 	if _, err := Sign([]byte("short"), c); err == nil {
 		t.Fatal("short key accepted")
+	}
+}
+
+// With no key (a host that forgot to configure one) nothing verifies, so
+// nobody can mint tokens with an empty key.
+func TestEmptyKeyVerifiesNothing(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	// A token "signed" with an empty key, made by hand.
+	body := `{"e":"ex1","t":"t1","s":-1,"a":1,"x":1800003600}`
+	p := base64.RawURLEncoding.EncodeToString([]byte(body))
+	tok := p + "." + base64.RawURLEncoding.EncodeToString(mac(nil, p))
+	if _, err := Verify(nil, tok, now); err == nil {
+		t.Fatal("token verified with an empty key")
 	}
 }

@@ -170,6 +170,20 @@ func (h *Host) Wait(ctx context.Context, id string, stopOnPause bool) (*engine.E
 	h.mu.Lock()
 	h.waiters[id] = append(h.waiters[id], ch)
 	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		ws := h.waiters[id]
+		for i, w := range ws {
+			if w == ch {
+				h.waiters[id] = append(ws[:i:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(h.waiters[id]) == 0 {
+			delete(h.waiters, id)
+		}
+	}()
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -374,7 +374,7 @@ func (s *Service) HandleResult(ctx context.Context, r engine.Result) error {
 		_, err = s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.Complete(ctx, s.reader(), r) })
 	}
 	if errors.Is(err, engine.ErrNotFound) {
-		return fmt.Errorf("%w: %v", ErrPoison, err)
+		return fmt.Errorf("%w: %w", ErrPoison, err)
 	}
 	return err
 }

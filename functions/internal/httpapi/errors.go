@@ -100,7 +100,8 @@ func classify(err error, field string) *Error {
 	case errors.Is(err, store.ErrConflict):
 		return errf(http.StatusConflict, CodeConflict, "", "%v; retry the request", err)
 	case errors.Is(err, store.ErrUnavailable):
-		return errf(http.StatusServiceUnavailable, CodeUnavailable, "", "%v; retry later", err)
+		// The cause (a database's own message) is logged, not shown.
+		return errf(http.StatusServiceUnavailable, CodeUnavailable, "", "the store is unavailable; retry later")
 	}
 	return errf(http.StatusInternalServerError, CodeInternal, "", "internal error")
 }
