@@ -251,6 +251,42 @@ func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams)
 // Recover re-sends the pending commands of every running, unclaimed task of
 // an execution. It is safe at any time: runners claim each attempt once.
 func (s *Service) Recover(ctx context.Context, id string) error {
+	return s.recover(ctx, id, time.Time{})
+}
+
+// Sweep repairs what a lost message could leave waiting, where nothing else
+// would: for each RUNNING execution (at most max) it re-sends the actions of
+// tasks started before now-minAge that no runner has claimed, and finalises
+// executions whose work is done. Run it on a schedule (the sweeper function
+// on AWS). It returns how many executions it looked at.
+func (s *Service) Sweep(ctx context.Context, minAge time.Duration, max int) (int, error) {
+	before := time.Now().Add(-minAge)
+	n, cursor := 0, ""
+	for n < max {
+		page, err := s.Store.ListExecutions(ctx, store.ListParams{State: engine.Running, Limit: 100, Cursor: cursor})
+		if err != nil {
+			return n, fmt.Errorf("sweep: list running executions: %w", err)
+		}
+		for _, e := range page.Executions {
+			if n == max {
+				break
+			}
+			n++
+			if err := s.recover(ctx, e.ID, before); err != nil {
+				s.Log.Error("sweep: recover failed", "execution_id", e.ID, "err", err)
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	return n, nil
+}
+
+// recover re-sends unclaimed work; with a non-zero before, only that of tasks
+// started before it (and no timers, whose own delay may be long).
+func (s *Service) recover(ctx context.Context, id string, before time.Time) error {
 	head, err := s.Store.Execution(ctx, id)
 	if err != nil || head == nil || head.State != engine.Running {
 		return err
@@ -260,6 +296,9 @@ func (s *Service) Recover(ctx context.Context, id string) error {
 		return fmt.Errorf("recover %s: %w", id, err)
 	}
 	for _, t := range tasks {
+		if !before.IsZero() && (!t.Started.Before(before) || t.State == engine.RunningDelayed) {
+			continue
+		}
 		if t.State == engine.Running && t.Items == 0 && t.Claimed < t.Attempt || t.State == engine.RunningDelayed {
 			// Timers of delayed tasks are sent again too: a duplicate timer
 			// is ignored by the engine (it checks the attempt and what the

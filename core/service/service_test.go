@@ -85,3 +85,47 @@ workflows:
 		}
 	}
 }
+
+// A task whose action message was lost is sent again by Sweep once it is
+// older than the sweep's age, and the execution finishes.
+func TestSweepResendsLostAction(t *testing.T) {
+	st := kvstore.NewMemory()
+	h := embedded.New(embedded.Options{Store: st})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := h.Register(ctx, "wf.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    t1:\n      action: std.noop\n")); err != nil {
+		t.Fatal(err)
+	}
+	// Start with the task queue dropping everything: the action is lost.
+	real := h.Tasks
+	h.Tasks = dropAll{}
+	e, _, err := h.Start(ctx, service.StartRequest{Workflow: "wf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Tasks = real
+	h.Run(ctx)
+	defer h.Close()
+	time.Sleep(300 * time.Millisecond)
+	if cur, _ := st.Execution(ctx, e.ID); cur.State != engine.Running {
+		t.Fatalf("state %s before the sweep; the lost action should have left it RUNNING", cur.State)
+	}
+	// Too young for a sweep with a long age: nothing is sent.
+	if n, err := h.Sweep(ctx, time.Hour, 100); err != nil || n != 1 {
+		t.Fatalf("sweep: %d %v", n, err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if cur, _ := st.Execution(ctx, e.ID); cur.State != engine.Running {
+		t.Fatalf("a sweep with a one-hour age resent a young task")
+	}
+	if _, err := h.Sweep(ctx, 0, 100); err != nil {
+		t.Fatal(err)
+	}
+	if e, err = h.Wait(ctx, e.ID, false); err != nil || e.State != engine.Success {
+		t.Fatalf("after the sweep: %v %v", e, err)
+	}
+}
+
+type dropAll struct{}
+
+func (dropAll) Send(context.Context, []byte, time.Duration) error { return nil }
