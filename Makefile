@@ -9,7 +9,7 @@ ADDR  ?= 127.0.0.1:8080
 DATA  ?= .lazyflow
 # Lambda binaries: arm64 for AWS; the emulator runs them as host processes.
 LAMBDA_ARCH ?= arm64
-FUNCTIONS := api engine runner dlq
+FUNCTIONS := api engine runner dlq sweeper
 FUZZTIME ?= 10s
 ENV_FILE := .cache/localstack/env
 
