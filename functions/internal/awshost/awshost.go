@@ -13,6 +13,9 @@
 //	LAZYFLOW_CALLBACK_BASE_URL    the API's URL for callbacks, ending in /callbacks/
 //	LAZYFLOW_ACTION_DEADLINE      seconds an action may run before the watchdog fails it
 //	LAZYFLOW_LOG_LEVEL            debug, info (default), warn or error
+//	LAZYFLOW_SWEEP_MIN_AGE        sweeper: seconds a task must have been started before its
+//	                              unclaimed action is sent again (default 120)
+//	LAZYFLOW_SWEEP_MAX            sweeper: most RUNNING executions one sweep looks at (default 1000)
 //
 // The AWS SDK reads its own variables, AWS_ENDPOINT_URL included, so the
 // same functions run against an emulator.
@@ -27,6 +30,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -51,7 +55,17 @@ type Config struct {
 	CallbackBaseURL   string
 	ActionDeadline    int
 	LogLevel          slog.Level
+	// SweepMinAge and SweepMax are the sweeper's arguments to service.Sweep.
+	SweepMinAge time.Duration
+	SweepMax    int
 }
+
+// Sweeper defaults: two minutes is well past a normal commit-to-claim delay, so a
+// sweep does not duplicate a message that is merely still queued.
+const (
+	DefaultSweepMinAge = 120 * time.Second
+	DefaultSweepMax    = 1000
+)
 
 // FromEnv reads the configuration, naming every missing or bad variable.
 func FromEnv(getenv func(string) string) (Config, error) {
@@ -63,6 +77,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		CallbackSecretARN: getenv("LAZYFLOW_CALLBACK_SECRET_ARN"),
 		CallbackKey:       getenv("LAZYFLOW_CALLBACK_KEY"),
 		CallbackBaseURL:   getenv("LAZYFLOW_CALLBACK_BASE_URL"),
+		SweepMinAge:       DefaultSweepMinAge,
+		SweepMax:          DefaultSweepMax,
 	}
 	var errs []error
 	for name, v := range map[string]string{"LAZYFLOW_TABLE": c.Table, "LAZYFLOW_TASK_QUEUE_URL": c.TaskQueueURL,
@@ -83,6 +99,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("LAZYFLOW_ACTION_DEADLINE must be a whole number of seconds, not %q", s))
 		}
 		c.ActionDeadline = n
+	}
+	if s := getenv("LAZYFLOW_SWEEP_MIN_AGE"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("LAZYFLOW_SWEEP_MIN_AGE must be a whole number of seconds, not %q", s))
+		}
+		c.SweepMinAge = time.Duration(n) * time.Second
+	}
+	if s := getenv("LAZYFLOW_SWEEP_MAX"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("LAZYFLOW_SWEEP_MAX must be a positive whole number, not %q", s))
+		}
+		c.SweepMax = n
 	}
 	if s := getenv("LAZYFLOW_LOG_LEVEL"); s != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {

@@ -74,8 +74,30 @@ func TestFromEnv(t *testing.T) {
 	if err != nil || c.ActionDeadline != 900 || c.CallbackBaseURL != "https://x/callbacks/" || c.LogLevel.String() != "DEBUG" {
 		t.Fatalf("%+v %v", c, err)
 	}
+	if c.SweepMinAge != 2*time.Minute || c.SweepMax != 1000 {
+		t.Fatalf("sweep defaults: min age %v, max %d", c.SweepMinAge, c.SweepMax)
+	}
 	if _, err := awshost.CallbackKey(context.Background(), awshost.Config{CallbackKey: "short"}, nil); err == nil {
 		t.Fatal("a short key was accepted")
+	}
+}
+
+func TestFromEnvSweep(t *testing.T) {
+	env := map[string]string{"LAZYFLOW_TABLE": "t", "LAZYFLOW_TASK_QUEUE_URL": "tq", "LAZYFLOW_RESULT_QUEUE_URL": "rq",
+		"LAZYFLOW_CALLBACK_KEY": strings.Repeat("k", 32), "LAZYFLOW_SWEEP_MIN_AGE": "30", "LAZYFLOW_SWEEP_MAX": "5"}
+	c, err := awshost.FromEnv(envOf(env))
+	if err != nil || c.SweepMinAge != 30*time.Second || c.SweepMax != 5 {
+		t.Fatalf("%+v %v", c, err)
+	}
+	for k, v := range map[string]string{"LAZYFLOW_SWEEP_MIN_AGE": "2m", "LAZYFLOW_SWEEP_MAX": "0"} {
+		bad := map[string]string{}
+		for k2, v2 := range env {
+			bad[k2] = v2
+		}
+		bad[k] = v
+		if _, err := awshost.FromEnv(envOf(bad)); err == nil || !strings.Contains(err.Error(), k) || !strings.Contains(err.Error(), v) {
+			t.Errorf("%s=%s: error %v does not name the variable and value", k, v, err)
+		}
 	}
 }
 
