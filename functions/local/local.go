@@ -4,7 +4,9 @@
 // working service with one command. Killing and restarting it loses
 // nothing: on start it re-sends the pending work of every running
 // execution, and an action the previous process was running when it died
-// gets an error result (so its retry policy, if any, runs it again).
+// gets an error result (so its retry policy, if any, runs it again). While
+// it runs, a sweep every minute re-sends work whose message was lost and
+// finalises executions whose work is done (service.Sweep).
 package local
 
 import (
@@ -71,6 +73,12 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Ready, if set, is called with the API's base URL once it listens.
 	Ready func(baseURL string)
+	// SweepInterval is how often service.Sweep runs (default 1 minute), and
+	// SweepMinAge how long a task must have been started before its
+	// unclaimed action is sent again (default 2 minutes). The start-up
+	// recovery covers crashes; the sweep covers a message lost while running.
+	SweepInterval time.Duration
+	SweepMinAge   time.Duration
 }
 
 // Serve runs the service until ctx ends or the process gets SIGINT or
@@ -145,12 +153,14 @@ func Serve(ctx context.Context, opt Options) error {
 	h.CallbackURL = opt.CallbackBaseURL
 	h.Run(runCtx)
 	defer h.Close()
-	var dlqs sync.WaitGroup
+	var background sync.WaitGroup
 	for _, name := range []string{"tasks-dlq", "results-dlq"} {
-		dlqs.Add(1)
-		go func() { defer dlqs.Done(); drainDeadLetters(runCtx, qs[name], h.Service, log) }()
+		background.Add(1)
+		go func() { defer background.Done(); drainDeadLetters(runCtx, qs[name], h.Service, log) }()
 	}
-	defer dlqs.Wait()
+	background.Add(1)
+	go func() { defer background.Done(); sweep(ctx, h.Service, opt.SweepInterval, opt.SweepMinAge, log) }()
+	defer background.Wait()
 	defer cancelRun()
 
 	if err := recoverAll(ctx, h, opt.Actions, opt.Visibility+2*time.Second, log); err != nil {
@@ -181,8 +191,34 @@ func Serve(ctx context.Context, opt Options) error {
 	}
 	cancelRun()
 	h.Close()
-	dlqs.Wait()
+	background.Wait()
 	return nil
+}
+
+// sweepMax bounds one sweep; a laptop's store rarely holds that many
+// running executions, and the next sweep picks up the rest.
+const sweepMax = 1000
+
+// sweep runs service.Sweep every interval until ctx ends, as the sweeper
+// function does on AWS on its schedule.
+func sweep(ctx context.Context, s *service.Service, interval, minAge time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := s.Sweep(ctx, minAge, sweepMax)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("sweep failed", "executions", n, "err", err)
+			}
+			continue
+		}
+		log.Debug("sweep done", "executions", n)
+	}
 }
 
 // drainDeadLetters hands each dead-lettered message to the service, which
@@ -236,6 +272,12 @@ func (opt *Options) defaults() error {
 	}
 	if opt.ShutdownTimeout <= 0 {
 		opt.ShutdownTimeout = 10 * time.Second
+	}
+	if opt.SweepInterval <= 0 {
+		opt.SweepInterval = time.Minute
+	}
+	if opt.SweepMinAge <= 0 {
+		opt.SweepMinAge = 2 * time.Minute
 	}
 	return nil
 }

@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,16 +30,18 @@ type server struct {
 // start runs Serve over dir. reg may hold test actions; the delegate
 // action below is how a test learns a callback URL, the way a real third
 // party would: the runner hands it to the action, never to API readers.
-func start(t *testing.T, dir string, reg *actions.Registry) *server {
+func start(t *testing.T, dir string, reg *actions.Registry, tweak ...func(*local.Options)) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	s := &server{t: t, cancel: cancel, done: make(chan error, 1)}
-	go func() {
-		s.done <- local.Serve(ctx, local.Options{Addr: "127.0.0.1:0", DataDir: dir, Actions: reg,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Visibility: 500 * time.Millisecond,
-			Ready: func(u string) { ready <- u }})
-	}()
+	opt := local.Options{Addr: "127.0.0.1:0", DataDir: dir, Actions: reg,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Visibility: 500 * time.Millisecond,
+		Ready: func(u string) { ready <- u }}
+	for _, f := range tweak {
+		f(&opt)
+	}
+	go func() { s.done <- local.Serve(ctx, opt) }()
 	select {
 	case s.url = <-ready:
 	case err := <-s.done:
@@ -255,5 +259,73 @@ func TestCallbackURLSurvivesRestart(t *testing.T) {
 	out := s2.wait(id, "SUCCESS", 10*time.Second)
 	if out["output"].(map[string]any)["answer"] != "late" {
 		t.Fatalf("output %v", out["output"])
+	}
+}
+
+// sweeps records the executions count of each "sweep done" log record.
+type sweeps struct {
+	mu     sync.Mutex
+	counts []int64
+}
+
+func (h *sweeps) Enabled(context.Context, slog.Level) bool { return true }
+func (h *sweeps) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *sweeps) WithGroup(string) slog.Handler            { return h }
+func (h *sweeps) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "sweep done" {
+		return nil
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "executions" {
+			h.mu.Lock()
+			h.counts = append(h.counts, a.Value.Int64())
+			h.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+func (h *sweeps) seen() []int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]int64(nil), h.counts...)
+}
+
+// TestPeriodicSweep: while Serve runs, service.Sweep runs on its interval
+// and looks at the running executions (here one waiting on a delegate
+// callback, which it must leave alone); it stops with Serve.
+func TestPeriodicSweep(t *testing.T) {
+	reg, cbs := delegateRegistry()
+	rec := &sweeps{}
+	s := start(t, t.TempDir(), reg, func(o *local.Options) {
+		o.Log = slog.New(rec)
+		o.SweepInterval, o.SweepMinAge = 50*time.Millisecond, time.Millisecond
+	})
+	s.register(workflows)
+	id := s.run("delegated", `{}`)
+	cb := <-cbs
+	deadline := time.Now().Add(5 * time.Second)
+	for !slices.Contains(rec.seen(), 1) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no sweep looked at the running execution; sweeps seen: %v", rec.seen())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The delegate's claimed attempt was not sent again: still one callback, still RUNNING.
+	select {
+	case extra := <-cbs:
+		t.Fatalf("the sweep re-sent a claimed action (callback %s)", extra.URL)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if code, _ := s.call("POST", cb.URL, "application/json", `{"state": "SUCCESS", "output": 1}`); code != 202 {
+		t.Fatalf("callback: %d", code)
+	}
+	s.wait(id, "SUCCESS", 10*time.Second)
+	s.stop()
+	n := len(rec.seen())
+	time.Sleep(200 * time.Millisecond)
+	if after := len(rec.seen()); after != n {
+		t.Fatalf("sweeps went on after Serve returned: %d then %d", n, after)
 	}
 }
