@@ -14,7 +14,7 @@ import (
 
 // FunctionNames lists the Lambda functions in the order the Makefile builds them; each one is
 // shipped as build/lambda/<name>/bootstrap.
-var FunctionNames = []string{"api", "engine", "runner", "dlq"}
+var FunctionNames = []string{"api", "engine", "runner", "dlq", "sweeper"}
 
 // Consumers are the functions fed by SQS event source mappings, with how many mappings each has:
 // engine reads the result queue, runner the task queue, dlq both dead-letter queues.
@@ -63,6 +63,16 @@ type Config struct {
 	// and the runner's callback URL with <APIBaseURL>/<apiId>/. Emulators serve HTTP APIs under
 	// a path, e.g. http://127.0.0.1:4566/_aws/execute-api, not under AWS's host names.
 	APIBaseURL string
+
+	// SweepMinAge (seconds) and SweepMax are the sweeper function's LAZYFLOW_SWEEP_MIN_AGE and
+	// LAZYFLOW_SWEEP_MAX; SweepEveryMinutes is the rate of its EventBridge schedule.
+	SweepMinAge       int
+	SweepMax          int
+	SweepEveryMinutes int
+	// SweeperSchedule adds the EventBridge rule that runs the sweeper. Without it the function
+	// is still deployed and can be invoked by hand; emulators may not know AWS::Events::Rule,
+	// and an unknown resource type rolls the whole stack back.
+	SweeperSchedule bool
 }
 
 // DefaultConfig is the configuration used for every key the context leaves unset.
@@ -79,6 +89,8 @@ func DefaultConfig() Config {
 			"runner": {MemorySize: 512, Timeout: 120},
 			// dlq runs one engine step per dead letter, like the engine.
 			"dlq": {MemorySize: 256, Timeout: 30},
+			// One sweep reads up to sweepMax executions, a few table reads each.
+			"sweeper": {MemorySize: 256, Timeout: 120},
 		},
 		BatchSize:      10,
 		BatchingWindow: map[string]int{"engine": 0, "runner": 1, "dlq": 0},
@@ -91,19 +103,24 @@ func DefaultConfig() Config {
 		LogLevel:           "info",
 		ThrottleRate:       100,
 		ThrottleBurst:      200,
+		SweepMinAge:        120,
+		SweepMax:           1000,
+		SweepEveryMinutes:  5,
+		SweeperSchedule:    true,
 	}
 }
 
 // contextKeys documents every key ConfigFromContext reads; README.md lists the same.
 var contextKeys = []string{
 	"stage", "local", "arch", "assetDir",
-	"apiMemorySize", "engineMemorySize", "runnerMemorySize", "dlqMemorySize",
-	"apiTimeout", "engineTimeout", "runnerTimeout", "dlqTimeout",
+	"apiMemorySize", "engineMemorySize", "runnerMemorySize", "dlqMemorySize", "sweeperMemorySize",
+	"apiTimeout", "engineTimeout", "runnerTimeout", "dlqTimeout", "sweeperTimeout",
 	"apiReservedConcurrency", "engineReservedConcurrency", "runnerReservedConcurrency", "dlqReservedConcurrency",
+	"sweeperReservedConcurrency",
 	"batchSize", "engineBatchingWindow", "runnerBatchingWindow", "dlqBatchingWindow",
 	"engineMaxConcurrency", "runnerMaxConcurrency", "dlqMaxConcurrency", "maxReceiveCount",
 	"retentionDays", "valueRetentionDays", "logLevel", "throttleRate", "throttleBurst",
-	"apiBaseUrl",
+	"apiBaseUrl", "sweepMinAge", "sweepMax", "sweepEveryMinutes", "sweeperSchedule",
 }
 
 // ConfigFromContext reads the CDK context of node over DefaultConfig and validates the result.
@@ -132,16 +149,25 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	if s, ok := get("stage"); ok {
 		c.Stage = s
 	}
-	if s, ok := get("local"); ok {
+	boolKey := func(key string, dst *bool) {
+		s, ok := get(key)
+		if !ok {
+			return
+		}
 		switch strings.ToLower(strings.TrimSpace(s)) {
 		case "1", "true", "yes":
-			c.Local = true
+			*dst = true
 		case "0", "false", "no", "":
-			c.Local = false
+			*dst = false
 		default:
-			errs = append(errs, fmt.Sprintf("context \"local\": %q is not 1 or 0", s))
+			errs = append(errs, fmt.Sprintf("context %q: %q is not 1 or 0", key, s))
 		}
 	}
+	boolKey("local", &c.Local)
+	// The emulator profile leaves the schedule out unless asked for: MiniStack may not know
+	// AWS::Events::Rule, and one unknown type rolls the whole stack back.
+	c.SweeperSchedule = !c.Local
+	boolKey("sweeperSchedule", &c.SweeperSchedule)
 	if s, ok := get("arch"); ok {
 		c.Arch = s
 	}
@@ -174,6 +200,9 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	intKey("valueRetentionDays", &c.ValueRetentionDays)
 	intKey("throttleRate", &c.ThrottleRate)
 	intKey("throttleBurst", &c.ThrottleBurst)
+	intKey("sweepMinAge", &c.SweepMinAge)
+	intKey("sweepMax", &c.SweepMax)
+	intKey("sweepEveryMinutes", &c.SweepEveryMinutes)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("reading CDK context: %s", strings.Join(errs, "; "))
 	}
@@ -270,6 +299,16 @@ func (c Config) Validate() error {
 		if u, err := url.Parse(c.APIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("apiBaseUrl %q must be an absolute http(s) URL", c.APIBaseURL)
 		}
+	}
+	if c.SweepMinAge < 0 {
+		bad("sweepMinAge %d must not be negative", c.SweepMinAge)
+	}
+	if c.SweepMax < 1 {
+		bad("sweepMax %d must be at least 1", c.SweepMax)
+	}
+	// EventBridge rates are whole minutes, at least one.
+	if c.SweepEveryMinutes < 1 || c.SweepEveryMinutes > 1440 {
+		bad("sweepEveryMinutes %d must be within 1..1440", c.SweepEveryMinutes)
 	}
 	if c.ThrottleRate < 1 || c.ThrottleBurst < 1 {
 		bad("throttleRate %d and throttleBurst %d must be positive", c.ThrottleRate, c.ThrottleBurst)

@@ -1,6 +1,7 @@
 // Command infra is the CDK app that defines Lazyflow's AWS deployment: the DynamoDB table, the
 // value bucket, the task and result queues with their dead-letter queues, the api, engine,
-// runner and dlq functions, the HTTP API, the callback key, alarms and outputs.
+// runner, dlq and sweeper functions (with the sweeper's schedule), the HTTP API, the callback key,
+// alarms and outputs.
 //
 // It runs under the CDK CLI (`make deploy`, see cdk.json) or directly: `go run . -c key=value`
 // writes the cloud assembly to $CDK_OUTDIR, or cdk.out when that is unset.

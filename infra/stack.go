@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
@@ -104,7 +106,7 @@ func CheckAssets(assetDir string) error {
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("lambda bootstrap binaries missing (%s): run `make build` first, "+
-			"or pass -c assetDir=<dir holding api/, engine/, runner/, dlq/>", strings.Join(missing, ", "))
+			"or pass -c assetDir=<dir holding %s/>", strings.Join(missing, ", "), strings.Join(FunctionNames, "/, "))
 	}
 	return nil
 }
@@ -169,10 +171,8 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		})
 	}
 	tableArn := table.TableArn()
-	indexArns := []*string{
-		jsii.String(*tableArn + "/index/" + IndexByWorkflow),
-		jsii.String(*tableArn + "/index/" + IndexByState),
-	}
+	byStateArn := jsii.String(*tableArn + "/index/" + IndexByState)
+	indexArns := []*string{jsii.String(*tableArn + "/index/" + IndexByWorkflow), byStateArn}
 
 	bucket := awss3.NewBucket(stack, jsii.String("Values"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
@@ -287,7 +287,7 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 				ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
 			})),
 		}))
-		for _, st := range permissions(name, tableArn, indexArns, s3Objects, secret.SecretArn(),
+		for _, st := range permissions(name, tableArn, indexArns, byStateArn, s3Objects, secret.SecretArn(),
 			taskQueue.QueueArn(), resultQueue.QueueArn()) {
 			role.AddToPrincipalPolicy(st)
 		}
@@ -296,8 +296,12 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		for k, v := range commonEnv {
 			env[k] = v
 		}
-		if name == "runner" {
+		switch name {
+		case "runner":
 			env["LAZYFLOW_CALLBACK_BASE_URL"] = jsii.String(*apiURL + "callbacks/")
+		case "sweeper":
+			env["LAZYFLOW_SWEEP_MIN_AGE"] = jsii.String(fmt.Sprint(cfg.SweepMinAge))
+			env["LAZYFLOW_SWEEP_MAX"] = jsii.String(fmt.Sprint(cfg.SweepMax))
 		}
 		fp := &awslambda.FunctionProps{
 			Description:  jsii.String("Lazyflow " + cfg.Stage + " " + name),
@@ -314,14 +318,15 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		if fc.ReservedConcurrency > 0 {
 			fp.ReservedConcurrentExecutions = jsii.Number(float64(fc.ReservedConcurrency))
 		}
-		if name != "api" {
+		if name != "api" && name != "sweeper" {
 			// engine -> task queue -> runner -> result queue -> engine is the design, not a
 			// bug: without ALLOW, Lambda's recursion detection stops any execution after
 			// about 16 hops and drops the message. dlq is in the same loop: it sends to the
 			// task and result queues (the engine step it runs dispatches retries and timers),
 			// and what it sends can dead-letter again and come back to it with the same trace,
 			// e.g. a task whose every retry fails. Stopping it there would leave the very
-			// execution it exists to finish RUNNING.
+			// execution it exists to finish RUNNING. The sweeper sends into the loop but
+			// nothing in it invokes the sweeper (its schedule does), so it keeps the default.
 			fp.RecursiveLoop = awslambda.RecursiveLoop_ALLOW
 		}
 		fn := awslambda.NewFunction(stack, jsii.String(title(name)+"Function"), fp)
@@ -351,6 +356,16 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 			props.MaxBatchingWindow = awscdk.Duration_Seconds(jsii.Number(float64(w)))
 		}
 		fns[m.fn].AddEventSource(awslambdaeventsources.NewSqsEventSource(m.queue, props))
+	}
+
+	// The sweeper re-sends what a lost message left waiting and finalises finished executions
+	// (service.Sweep). Its rule is left out when SweeperSchedule is off (the emulator profile).
+	if cfg.SweeperSchedule {
+		awsevents.NewRule(stack, jsii.String("SweeperSchedule"), &awsevents.RuleProps{
+			Description: jsii.String("Lazyflow " + cfg.Stage + ": run the sweeper"),
+			Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(float64(cfg.SweepEveryMinutes)))),
+			Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fns["sweeper"], nil)},
+		})
 	}
 
 	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), fns["api"],
@@ -418,7 +433,11 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 // engine, which commit with transactions, hold ConditionCheckItem beside their writes, and no
 // function holds DeleteItem (expiry is left to the table's TTL). dlq runs engine steps
 // (HandleResult for a dead task, Fail for a dead result or timer), so it holds the engine's.
-func permissions(fn string, table *string, indexes []*string, objects, secret, taskQueue, resultQueue *string) []awsiam.PolicyStatement {
+// The sweeper lists RUNNING executions (a state-only listing, which reads the byState index
+// alone), re-sends actions and runs engine steps to finalise (which may start a child
+// workflow's execution), so it holds the engine's item and send grants without BatchGetItem,
+// which the store never calls, and queries the table and byState only.
+func permissions(fn string, table *string, indexes []*string, byState *string, objects, secret, taskQueue, resultQueue *string) []awsiam.PolicyStatement {
 	st := func(sid string, actions []string, resources ...*string) awsiam.PolicyStatement {
 		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String(sid),
@@ -444,6 +463,14 @@ func permissions(fn string, table *string, indexes []*string, objects, secret, t
 			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
 				"dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem"}, table),
 			st("TableQuery", []string{"dynamodb:Query"}, queryAll...),
+			st("SendTasksAndResults", []string{"sqs:SendMessage"}, taskQueue, resultQueue),
+			readSecret, values,
+		}
+	case "sweeper":
+		return []awsiam.PolicyStatement{
+			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+				"dynamodb:ConditionCheckItem"}, table),
+			st("TableQuery", []string{"dynamodb:Query"}, table, byState),
 			st("SendTasksAndResults", []string{"sqs:SendMessage"}, taskQueue, resultQueue),
 			readSecret, values,
 		}

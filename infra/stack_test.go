@@ -231,8 +231,8 @@ func TestBucket(t *testing.T) {
 			t.Errorf("custom resource %s (%s) in the template", id, typ)
 		}
 	}
-	check(t, "no functions beyond api, engine, runner, dlq", func() {
-		tpl.ResourceCountIs(str("AWS::Lambda::Function"), jsii.Number(4))
+	check(t, "no functions beyond api, engine, runner, dlq, sweeper", func() {
+		tpl.ResourceCountIs(str("AWS::Lambda::Function"), jsii.Number(5))
 	})
 }
 
@@ -304,7 +304,9 @@ func TestFunctions(t *testing.T) {
 		name            string
 		memory, timeout int
 		recursive       any
-	}{{"api", 256, 29, nil}, {"engine", 512, 30, "Allow"}, {"runner", 512, 120, "Allow"}, {"dlq", 256, 30, "Allow"}} {
+	}{{"api", 256, 29, nil}, {"engine", 512, 30, "Allow"}, {"runner", 512, 120, "Allow"}, {"dlq", 256, 30, "Allow"},
+		// The sweeper is started by its schedule, not by the engine-runner loop.
+		{"sweeper", 256, 120, nil}} {
 		_, fn := onlyResource(t, m, title(f.name)+"Function")
 		p := props(fn)
 		logsID, logs := onlyResource(t, m, title(f.name)+"Logs")
@@ -313,10 +315,14 @@ func TestFunctions(t *testing.T) {
 		for k, v := range commonEnv {
 			env[k] = v
 		}
-		if f.name == "runner" {
+		switch f.name {
+		case "runner":
 			env["LAZYFLOW_CALLBACK_BASE_URL"] = obj{"Fn::Join": []any{"", []any{
 				"https://", ref(apiID), ".execute-api.", ref("AWS::Region"), ".", ref("AWS::URLSuffix"), "/callbacks/",
 			}}}
+		case "sweeper":
+			env["LAZYFLOW_SWEEP_MIN_AGE"] = "120"
+			env["LAZYFLOW_SWEEP_MAX"] = "1000"
 		}
 		assertJSON(t, f.name, p, obj{
 			"Runtime":       "provided.al2023",
@@ -338,8 +344,8 @@ func TestFunctions(t *testing.T) {
 	}
 	_, access := onlyResource(t, m, "ApiAccessLogs")
 	assertJSON(t, "API access log group", props(access), obj{"RetentionInDays": 30})
-	check(t, "five log groups (four functions and the API's access logs)", func() {
-		defaultTemplate.ResourceCountIs(str("AWS::Logs::LogGroup"), jsii.Number(5))
+	check(t, "six log groups (five functions and the API's access logs)", func() {
+		defaultTemplate.ResourceCountIs(str("AWS::Logs::LogGroup"), jsii.Number(6))
 	})
 }
 
@@ -478,7 +484,7 @@ func TestAPI(t *testing.T) {
 
 func TestAlarms(t *testing.T) {
 	tpl, m := defaultStack(t)
-	check(t, "ten alarms", func() { tpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), jsii.Number(10)) })
+	check(t, "twelve alarms", func() { tpl.ResourceCountIs(str("AWS::CloudWatch::Alarm"), jsii.Number(12)) })
 	id := func(p string) string { i, _ := onlyResource(t, m, p); return i }
 	for _, q := range []string{"TaskDlq", "ResultDlq"} {
 		check(t, q+" depth alarm", func() {
@@ -506,6 +512,66 @@ func TestAlarms(t *testing.T) {
 				})
 			})
 		}
+	}
+}
+
+// TestSweeperSchedule: by default an EventBridge rule runs the sweeper every 5 minutes, and the
+// function lets exactly that rule invoke it.
+func TestSweeperSchedule(t *testing.T) {
+	tpl, m := defaultStack(t)
+	ruleID, rule := onlyResource(t, m, "SweeperSchedule")
+	fnID, _ := onlyResource(t, m, "SweeperFunction")
+	check(t, "one rule", func() { tpl.ResourceCountIs(str("AWS::Events::Rule"), jsii.Number(1)) })
+	assertJSON(t, "sweeper rule", props(rule), obj{
+		"ScheduleExpression": "rate(5 minutes)",
+		"State":              "ENABLED",
+	})
+	targets := asList(props(rule)["Targets"])
+	if len(targets) != 1 {
+		t.Fatalf("sweeper rule targets = %v, want one", targets)
+	}
+	assertJSON(t, "sweeper rule target", targets[0].(obj), obj{"Arn": getAtt(fnID), "Input": nil})
+	// The API's integrations add permissions for apigateway.amazonaws.com; EventBridge gets
+	// exactly one, for this rule on this function.
+	var fromEvents []obj
+	for _, r := range m["Resources"].(obj) {
+		if r := r.(obj); r["Type"] == "AWS::Lambda::Permission" && props(r)["Principal"] == "events.amazonaws.com" {
+			fromEvents = append(fromEvents, props(r))
+		}
+	}
+	if len(fromEvents) != 1 {
+		t.Fatalf("%d Lambda permissions for events.amazonaws.com, want 1: %v", len(fromEvents), fromEvents)
+	}
+	assertJSON(t, "sweeper invoke permission", fromEvents[0], obj{
+		"Action":       "lambda:InvokeFunction",
+		"FunctionName": getAtt(fnID),
+		"SourceArn":    getAtt(ruleID),
+	})
+}
+
+// TestSweeperScheduleContext: the rule is on by default, off under local=1 unless
+// sweeperSchedule says otherwise, and sweeperSchedule alone turns it off.
+func TestSweeperScheduleContext(t *testing.T) {
+	for _, tc := range []struct {
+		ctx  map[string]any
+		want bool
+	}{
+		{map[string]any{}, true},
+		{map[string]any{"local": "1"}, false},
+		{map[string]any{"local": "1", "sweeperSchedule": "true"}, true},
+		{map[string]any{"sweeperSchedule": "0"}, false},
+		{map[string]any{"local": "0", "sweeperSchedule": "yes"}, true},
+	} {
+		app := awscdk.NewApp(&awscdk.AppProps{Context: &tc.ctx})
+		c, err := ConfigFromContext(app.Node())
+		if err != nil || c.SweeperSchedule != tc.want {
+			t.Errorf("%v: SweeperSchedule = %v (%v), want %v", tc.ctx, c.SweeperSchedule, err, tc.want)
+		}
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"sweeperSchedule": "hourly", "sweepMax": "many"}})
+	if _, err := ConfigFromContext(app.Node()); err == nil || !strings.Contains(err.Error(), `"sweeperSchedule"`) ||
+		!strings.Contains(err.Error(), `"sweepMax"`) {
+		t.Errorf("ConfigFromContext = %v, want errors naming sweeperSchedule and sweepMax", err)
 	}
 }
 
@@ -714,7 +780,8 @@ func TestFunctionPermissionsExact(t *testing.T) {
 			"s3:PutObject":                  {id("Values")},
 		}
 	}
-	want := map[string]grants{"api": base("api"), "engine": base("engine"), "runner": base("runner"), "dlq": base("dlq")}
+	want := map[string]grants{"api": base("api"), "engine": base("engine"), "runner": base("runner"), "dlq": base("dlq"),
+		"sweeper": base("sweeper")}
 	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"} {
 		want["api"][a] = []string{id("Table")}
 	}
@@ -726,6 +793,11 @@ func TestFunctionPermissionsExact(t *testing.T) {
 	for _, a := range []string{"dynamodb:GetItem", "dynamodb:UpdateItem"} {
 		want["runner"][a] = []string{id("Table")}
 	}
+	// The sweeper lists RUNNING executions, re-sends actions and finalises (engine steps).
+	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"} {
+		want["sweeper"][a] = []string{id("Table")}
+	}
+	want["sweeper"]["sqs:SendMessage"] = sorted(id("TaskQueue"), id("ResultQueue"))
 	want["api"]["sqs:SendMessage"] = sorted(id("TaskQueue"), id("ResultQueue"))
 	want["engine"]["sqs:SendMessage"] = sorted(id("TaskQueue"), id("ResultQueue"))
 	want["runner"]["sqs:SendMessage"] = []string{id("ResultQueue")}
@@ -772,6 +844,30 @@ func TestFunctionPermissionsExact(t *testing.T) {
 			t.Errorf("%s permissions:\n got %s\nwant %s", fn, gj, wj)
 		}
 	}
+
+	// The table above names resources by logical id, so an index ARN counts as the table. The
+	// sweeper's listing is by state only: its Query reaches the table and byState, not byWorkflow.
+	sweeperRole, _ := onlyResource(t, m, "SweeperRole")
+	var queried []string
+	for _, r := range res {
+		r := r.(obj)
+		if r["Type"] != "AWS::IAM::Policy" || fmt.Sprint(asList(props(r)["Roles"])) != fmt.Sprint([]any{ref(sweeperRole)}) {
+			continue
+		}
+		for _, s := range asList(props(r)["PolicyDocument"].(obj)["Statement"]) {
+			if slices.Contains(asList(s.(obj)["Action"]), any("dynamodb:Query")) {
+				for _, x := range asList(s.(obj)["Resource"]) {
+					j, _ := json.Marshal(x)
+					queried = append(queried, string(j))
+				}
+			}
+		}
+	}
+	tableJ, _ := json.Marshal(getAtt(id("Table")))
+	byStateJ, _ := json.Marshal(obj{"Fn::Join": []any{"", []any{getAtt(id("Table")), "/index/byState"}}})
+	if want := sorted(string(tableJ), string(byStateJ)); !slices.Equal(sorted(queried...), want) {
+		t.Errorf("sweeper dynamodb:Query resources = %v, want %v", queried, want)
+	}
 }
 
 // collectRefs adds every logical id an expression refers to (Ref or Fn::GetAtt), ignoring
@@ -817,6 +913,9 @@ func TestContextConfiguresStack(t *testing.T) {
 		"throttleRate": "10", "throttleBurst": "20", "apiBaseUrl": "http://127.0.0.1:4566/_aws/execute-api/",
 		"dlqMemorySize": "192", "dlqTimeout": "45", "dlqReservedConcurrency": "8", "dlqMaxConcurrency": "4",
 		"dlqBatchingWindow": "3",
+		// local=1 drops the schedule unless it is asked for explicitly.
+		"sweeperSchedule": "1", "sweepEveryMinutes": "1", "sweepMinAge": "30", "sweepMax": "50",
+		"sweeperMemorySize": "128", "sweeperTimeout": "300",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -845,6 +944,12 @@ func TestContextConfiguresStack(t *testing.T) {
 	if rc := props(result)["RedrivePolicy"].(obj)["maxReceiveCount"]; rc != float64(3) {
 		t.Errorf("maxReceiveCount = %v, want 3", rc)
 	}
+	_, sweeper := onlyResource(t, m, "SweeperFunction")
+	assertJSON(t, "sweeper", props(sweeper), obj{"MemorySize": 128, "Timeout": 300})
+	assertJSON(t, "sweeper environment", props(sweeper)["Environment"].(obj)["Variables"].(obj),
+		obj{"LAZYFLOW_SWEEP_MIN_AGE": "30", "LAZYFLOW_SWEEP_MAX": "50"})
+	_, rule := onlyResource(t, m, "SweeperSchedule")
+	assertJSON(t, "sweeper rule", props(rule), obj{"ScheduleExpression": "rate(1 minute)"})
 	_, dlqFn := onlyResource(t, m, "DlqFunction")
 	assertJSON(t, "dlq", props(dlqFn), obj{"MemorySize": 192, "Timeout": 45, "ReservedConcurrentExecutions": 8})
 	for _, q := range []string{"TaskDlq", "ResultDlq"} {
@@ -930,6 +1035,10 @@ func TestConfigValidation(t *testing.T) {
 		}), "dlqReservedConcurrency 8 is below 2 x dlqMaxConcurrency 5"},
 		{mutate(func(c *Config) { c.Functions["dlq"] = FunctionConfig{MemorySize: 256, Timeout: 7201} }), "dlqTimeout 7201 gives a visibility timeout"},
 		{mutate(func(c *Config) { c.MaxConcurrency["dlq"] = 1001 }), "dlqMaxConcurrency 1001"},
+		{mutate(func(c *Config) { c.SweepEveryMinutes = 0 }), "sweepEveryMinutes 0"},
+		{mutate(func(c *Config) { c.SweepMax = 0 }), "sweepMax 0"},
+		{mutate(func(c *Config) { c.SweepMinAge = -1 }), "sweepMinAge -1"},
+		{mutate(func(c *Config) { c.Functions["sweeper"] = FunctionConfig{MemorySize: 256, Timeout: 901} }), "sweeperTimeout 901"},
 		{mutate(func(c *Config) {
 			c.BatchSize = 20
 			c.BatchingWindow["engine"], c.BatchingWindow["runner"] = 1, 1
@@ -1062,5 +1171,14 @@ func TestEmulatorShortTimeouts(t *testing.T) {
 	for _, f := range []string{"RunnerFunction", "EngineFunction", "DlqFunction"} {
 		_, r := onlyResource(t, m, f)
 		assertJSON(t, f, props(r), obj{"Timeout": 10})
+	}
+	// The emulator profile deploys the sweeper without its schedule (MiniStack may not know
+	// AWS::Events::Rule); it can still be invoked by hand.
+	onlyResource(t, m, "SweeperFunction")
+	for id, r := range m["Resources"].(obj) {
+		r := r.(obj)
+		if typ := r["Type"]; typ == "AWS::Events::Rule" || typ == "AWS::Lambda::Permission" && props(r)["Principal"] != "apigateway.amazonaws.com" {
+			t.Errorf("local template has %s (%s); sweeperSchedule should default to off", id, typ)
+		}
 	}
 }
