@@ -40,7 +40,7 @@ test: emulator-install
 	if [ -z "$${AWS_ENDPOINT_URL:-}" ]; then localstack/up.sh; started=1; fi; \
 	trap '[ $$started = 1 ] && localstack/down.sh' EXIT; \
 	if [ -f $(ENV_FILE) ]; then set -a; . ./$(ENV_FILE); set +a; fi; \
-	$(MAKE) --no-print-directory vet test-unit test-fuzz test-infra test-e2e
+	$(MAKE) --no-print-directory vet test-unit test-fuzz test-infra test-e2e bench-smoke
 
 emulator-install:
 	localstack/install.sh
@@ -82,6 +82,10 @@ local-up: ## start the emulator (MiniStack + DynamoDB Local), no Docker
 
 local-down:
 	localstack/down.sh
+
+# The benchmark harness on its smallest shapes, once: proves it runs (figures in bench/out/smoke.md).
+bench-smoke:
+	bench/run --smoke
 
 bench: ## benchmarks and peer comparison (not part of make test)
 	@if [ -x bench/run ]; then bench/run; else $(GO) test -run '^$$' -bench . -benchmem ./core/...; fi
