@@ -66,6 +66,8 @@ def cell(r):
     if r is None:
         return "not run"
     if r.get("timed_out"):
+        if r.get("phase") == "setup":
+            return "setup did not finish in %d s" % r["timed_out"]
         return "did not finish in %d s" % r["timed_out"]
     if not r.get("ok"):
         return "not measured"
@@ -112,7 +114,7 @@ def main():
             pt = per_task(r)
             if pt is None or base is None:
                 c = cell(r) or "not measured"
-                if r and r.get("timed_out") and base:
+                if r and r.get("timed_out") and r.get("phase") != "setup" and base:
                     c = "> %s" % fmt_ratio(r["timed_out"] / shapes.units(n) / base)
                 cells.append(c)
             else:

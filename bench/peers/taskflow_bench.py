@@ -85,6 +85,20 @@ def build(name):
     raise ValueError(name)
 
 
+def watchdog(out, timeout, what):
+    """TaskFlow's run() cannot be interrupted: after timeout, report the
+    shape as not finished (with the repetitions that did) and exit."""
+    def fire():
+        out.update(ok=False, timed_out=timeout, phase="setup" if "setup" in what else "run", note="%s did not finish in %.0f s" % (what, timeout),
+                   peak_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        print(json.dumps(out), flush=True)
+        os._exit(2)
+    t = threading.Timer(timeout, fire)
+    t.daemon = True
+    t.start()
+    return t
+
+
 def check(eng, kind, n):
     """A run that skipped work would look fast: check what it did."""
     if eng.storage.get_flow_state() != "SUCCESS":
@@ -104,6 +118,8 @@ def main():
     p.add_argument("--shape", required=True)
     p.add_argument("--engine", choices=["serial", "parallel"], default="serial")
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--timeout", type=float, default=900.0,
+                   help="seconds one repetition (or its compile/prepare) may take before the shape is reported as not finished")
     p.add_argument("--budget", type=float, default=600.0,
                    help="stop repeating once the repetitions so far took this long (at least one runs)")
     a = p.parse_args()
@@ -116,6 +132,7 @@ def main():
             pool = futurist.ThreadPoolExecutor(max_workers=100 if kind == "items" else 16)
         for _ in range(a.reps):
             FLAKY.clear()
+            guard = watchdog(out, a.timeout, "building and compiling the flow (untimed setup) of repetition %d" % (len(out["walls"]) + 1))
             flow = build(a.shape)
             if pool is not None:
                 eng = engines.load(flow, engine="parallel", executor=pool)
@@ -124,9 +141,12 @@ def main():
             eng.compile()
             eng.prepare()
             eng.validate()
+            guard.cancel()
+            guard = watchdog(out, a.timeout, "repetition %d" % (len(out["walls"]) + 1))
             t0 = time.perf_counter()
             eng.run()
             out["walls"].append(time.perf_counter() - t0)
+            guard.cancel()
             check(eng, kind, n)
             if sum(out["walls"]) > a.budget:
                 break
