@@ -4,6 +4,13 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/actions"
+	"github.com/lazyflow/lazyflow/core/embedded"
+	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/store/kvstore"
 
 	"github.com/lazyflow/lazyflow/core/engine"
 )
@@ -88,5 +95,53 @@ wf:
 	seen, _ := e.Output.(map[string]any)["seen"].([]any)
 	if len(seen) != 3 || seen[0] != int64(1) || seen[2] != int64(3) {
 		t.Fatalf("task(count) did not follow the cycle: %v", e.Output)
+	}
+}
+
+// Cancelling a parent cancels its running sub-workflow, as in Mistral.
+func TestCancelCascadesToSubWorkflow(t *testing.T) {
+	reg := actions.New()
+	reg.RegisterAsync("test.hold", func(ctx context.Context, in map[string]any, cb actions.Callback) error { return nil })
+	h := embedded.New(embedded.Options{Store: kvstore.NewMemory(), Actions: reg})
+	h.CallbackKey = []byte(strings.Repeat("k", 32))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h.Run(ctx)
+	defer h.Close()
+	src := `version: '2.0'
+parent:
+  tasks:
+    call:
+      workflow: child
+child:
+  tasks:
+    hold:
+      action: test.hold
+`
+	if _, err := h.Register(ctx, "wf.yaml", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	e, _, err := h.Start(ctx, service.StartRequest{Workflow: "parent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the child to be running.
+	var childID string
+	for i := 0; i < 100 && childID == ""; i++ {
+		page, _ := h.Store.ListExecutions(ctx, store.ListParams{Workflow: "child"})
+		if page != nil && len(page.Executions) == 1 {
+			childID = page.Executions[0].ID
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if childID == "" {
+		t.Fatal("child never started")
+	}
+	if _, err := h.Cancel(ctx, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	child, err := h.Wait(ctx, childID, false)
+	if err != nil || child.State != engine.Cancelled {
+		t.Fatalf("child after the parent's cancel: %v %v", child, err)
 	}
 }

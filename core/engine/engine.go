@@ -453,7 +453,7 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, item map[s
 		callee = name
 	}
 	if t.Workflow != "" {
-		childID := rec.Exec + "." + shortHash(fmt.Sprintf("%s/%d/%d", rec.Key, slot, attempt))
+		childID := childID(rec.Exec, rec.Key, slot, attempt)
 		b.cmds = append(b.cmds, Command{Kind: StartWorkflow, Exec: rec.Exec, Task: rec.Key, Slot: slot,
 			Attempt: attempt, Workflow: callee, DefID: b.head.DefID, ChildID: childID, Input: input})
 		return nil
@@ -1049,6 +1049,42 @@ func (b *builder) endLiveTasks() error {
 			}
 		}
 		b.cmds = kept
+	}
+	// Sub-workflows of the tasks it ends are cancelled too, as in Mistral.
+	for key := range dropped {
+		if err := b.cancelChildren(key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// childID is the deterministic id of the sub-workflow one attempt starts.
+func childID(exec, key string, slot, attempt int) string {
+	return exec + "." + shortHash(fmt.Sprintf("%s/%d/%d", key, slot, attempt))
+}
+
+// cancelChildren asks the host to cancel the running sub-workflows of task key.
+func (b *builder) cancelChildren(key string) error {
+	rec, err := b.r.Task(b.ctx, b.head.ID, key)
+	if err != nil || rec == nil {
+		return err
+	}
+	if t := b.wf.Tasks[rec.Name]; t == nil || t.Workflow == "" {
+		return nil
+	}
+	if rec.Items == 0 {
+		b.cmds = append(b.cmds, Command{Kind: CancelWorkflow, Exec: childID(b.head.ID, key, -1, rec.Attempt), Slot: -1})
+		return nil
+	}
+	slots, err := b.r.Slots(b.ctx, b.head.ID, key)
+	if err != nil {
+		return fmt.Errorf("load items of %s: %w", key, err)
+	}
+	for _, s := range slots {
+		if s.State == Running {
+			b.cmds = append(b.cmds, Command{Kind: CancelWorkflow, Exec: childID(b.head.ID, key, s.Index, s.Attempt), Slot: -1})
+		}
 	}
 	return nil
 }

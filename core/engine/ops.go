@@ -118,13 +118,14 @@ type CommandKind string
 
 // Command kinds.
 const (
-	RunAction     CommandKind = "run_action"     // send the action to a runner
-	StartTimer    CommandKind = "start_timer"    // deliver a Timer back to the engine after Delay
-	StartWorkflow CommandKind = "start_workflow" // start a sub-workflow execution
-	ReportParent  CommandKind = "report_parent"  // deliver Result to the parent execution
-	CheckJoin     CommandKind = "check_join"     // decide whether the join Task fires
-	CheckItems    CommandKind = "check_items"    // decide whether the with-items Task is finished
-	Finished      CommandKind = "finished"       // the execution reached a terminal state
+	RunAction      CommandKind = "run_action"      // send the action to a runner
+	StartTimer     CommandKind = "start_timer"     // deliver a Timer back to the engine after Delay
+	StartWorkflow  CommandKind = "start_workflow"  // start a sub-workflow execution
+	ReportParent   CommandKind = "report_parent"   // deliver Result to the parent execution
+	CheckJoin      CommandKind = "check_join"      // decide whether the join Task fires
+	CheckItems     CommandKind = "check_items"     // decide whether the with-items Task is finished
+	CancelWorkflow CommandKind = "cancel_workflow" // cancel the (sub-workflow) execution Exec, if it still runs
+	Finished       CommandKind = "finished"        // the execution reached a terminal state
 )
 
 // TimerKind says what a timer is for.

@@ -510,6 +510,12 @@ func (s *Service) command(ctx context.Context, c engine.Command) error {
 				Error: fmt.Sprintf("start sub-workflow %s: %v", c.Workflow, err)})
 		}
 		return err
+	case engine.CancelWorkflow:
+		_, err := s.apply(ctx, c.Exec, "cancel", func() (*engine.Plan, error) { return s.Engine.Cancel(ctx, s.reader(), c.Exec) })
+		if errors.Is(err, engine.ErrInvalidState) || errors.Is(err, engine.ErrNotFound) {
+			return nil // already finished, or never started
+		}
+		return err
 	case engine.ReportParent:
 		if c.Result == nil {
 			return nil
