@@ -1319,7 +1319,7 @@ func (e *Engine) CheckJoin(ctx context.Context, r Reader, execID, key, from stri
 		// was redelivered: the host that fired may have died before sending
 		// the join's action, so repeat it. Other arrivals send nothing.
 		if from != "" && rec.FiredBy == from {
-			return &Plan{Duplicate: true, Commands: ownCommands(rec)}, nil
+			return &Plan{Duplicate: true, Commands: OwnCommands(rec)}, nil
 		}
 		return &Plan{}, nil
 	}
@@ -1756,9 +1756,10 @@ func (e *Engine) Rerun(ctx context.Context, r Reader, execID, key string) (*Plan
 
 // ---------------------------------------------------------------- helpers
 
-// ownCommands picks, from a record's outbox, the commands that start its own
-// work (its action, timers, sub-workflow), for a step repeated after a crash.
-func ownCommands(t *Task) []Command {
+// OwnCommands picks, from a running task's outbox, the commands that start
+// its own work (its action, timers, sub-workflow), for a step repeated after
+// a crash.
+func OwnCommands(t *Task) []Command {
 	if t.State != Running && t.State != RunningDelayed {
 		return nil
 	}

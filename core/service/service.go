@@ -303,7 +303,7 @@ func (s *Service) recover(ctx context.Context, id string, before time.Time) erro
 			// Timers of delayed tasks are sent again too: a duplicate timer
 			// is ignored by the engine (it checks the attempt and what the
 			// task waits for).
-			if err := s.carry(ctx, id, &engine.Plan{Commands: ownCommands(t)}); err != nil {
+			if err := s.carry(ctx, id, &engine.Plan{Commands: engine.OwnCommands(t)}); err != nil {
 				return err
 			}
 		}
@@ -323,17 +323,6 @@ func (s *Service) recover(ctx context.Context, id string, before time.Time) erro
 		}
 	}
 	return s.checkFinal(ctx, id)
-}
-
-// ownCommands picks a task's own run/timer commands out of its outbox.
-func ownCommands(t *engine.Task) []engine.Command {
-	var out []engine.Command
-	for _, c := range t.Outbox {
-		if c.Task == t.Key && (c.Kind == engine.RunAction || c.Kind == engine.StartTimer || c.Kind == engine.StartWorkflow) {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // Pause, Resume, Cancel and Rerun change an execution on request.
