@@ -239,7 +239,11 @@ def plot(rows, names, path):
         ax.set_xlabel("units of work (tasks or items)")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("wall time per unit (s, median)")
-    axes[-1].legend(fontsize=8, loc="best")
+    # One legend, on the first panel that has lines (a shape may not have run).
+    for ax in axes:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="best")
+            break
     fig.suptitle("Per-task overhead against workflow size (log-log; flat is better)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
