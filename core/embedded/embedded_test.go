@@ -100,3 +100,26 @@ func TestPoisonTaskMessageFailsExecution(t *testing.T) {
 		t.Fatal("poison message was not dead-lettered")
 	}
 }
+
+// Whole numbers stay whole across the queues: an action's output 3 comes
+// back as 3 (Mistral prints str(3) as "3"), not as the float 3.0 a plain
+// JSON decode would make of it, and so does an integer action input.
+func TestIntegersSurviveTheQueues(t *testing.T) {
+	_, e := run(t, `
+version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.echo output=3
+      publish:
+        s: <% str(task().result) %>
+        list: <% str([task().result, 2]) %>
+`, "wf", nil)
+	if e.State != engine.Success {
+		t.Fatalf("state %s (%s)", e.State, e.StateInfo)
+	}
+	out, _ := e.Output.(map[string]any)
+	if out["s"] != "3" || out["list"] != "[3, 2]" {
+		t.Fatalf("output %#v, want s \"3\" and list \"[3, 2]\"", e.Output)
+	}
+}

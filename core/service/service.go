@@ -6,6 +6,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -28,6 +29,36 @@ import (
 // Sender is the sending side of a queue.
 type Sender interface {
 	Send(ctx context.Context, body []byte, delay time.Duration) error
+}
+
+// LocalSender is a Sender whose consumer runs in the same process and takes
+// messages as values (RunCommand, HandleMessageValue): the service hands it
+// the value and skips the JSON encoding a real queue needs.
+type LocalSender interface {
+	Sender
+	SendValue(ctx context.Context, msg any, delay time.Duration) error
+}
+
+// decodeJSON decodes a queue message keeping whole numbers whole, as the
+// store does: an action's output 3 must stay 3, not become 3.0.
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	switch m := v.(type) {
+	case *Message:
+		if m.Result != nil {
+			m.Result.Output = value.Normalize(m.Result.Output)
+		}
+	case *engine.Command:
+		m.Input, _ = value.Normalize(m.Input).(map[string]any)
+		if m.Result != nil {
+			m.Result.Output = value.Normalize(m.Result.Output)
+		}
+	}
+	return nil
 }
 
 // MaxDelay is the longest delay one message can carry (SQS: 15 minutes);
@@ -368,9 +399,15 @@ func (s *Service) control(ctx context.Context, id, kind string, fn func() (*engi
 // should come back (the step did not commit).
 func (s *Service) HandleMessage(ctx context.Context, body []byte) error {
 	var m Message
-	if err := json.Unmarshal(body, &m); err != nil {
+	if err := decodeJSON(body, &m); err != nil {
 		return fmt.Errorf("%w: decode result message: %v", ErrPoison, err)
 	}
+	return s.HandleMessageValue(ctx, m)
+}
+
+// HandleMessageValue handles a result-queue message already decoded (from a
+// LocalSender).
+func (s *Service) HandleMessageValue(ctx context.Context, m Message) error {
 	switch {
 	case m.Result != nil:
 		return s.HandleResult(ctx, *m.Result)
@@ -466,6 +503,9 @@ func (s *Service) carry(ctx context.Context, execID string, p *engine.Plan) erro
 func (s *Service) command(ctx context.Context, c engine.Command) error {
 	switch c.Kind {
 	case engine.RunAction:
+		if l, ok := s.Tasks.(LocalSender); ok {
+			return l.SendValue(ctx, c, 0)
+		}
 		body, err := json.Marshal(c)
 		if err != nil {
 			return fmt.Errorf("encode action of task %s: %w", c.Task, err)
@@ -531,6 +571,9 @@ func (s *Service) sendTimer(ctx context.Context, t engine.Timer, d time.Duration
 	if d > MaxDelay {
 		d, m.Due = MaxDelay, due
 	}
+	if l, ok := s.Results.(LocalSender); ok {
+		return l.SendValue(ctx, m, d)
+	}
 	body, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -557,17 +600,22 @@ func (s *Service) checkFinal(ctx context.Context, id string) error {
 // run the action, and send its result — success or error — to the engine.
 func (s *Service) RunTask(ctx context.Context, body []byte) error {
 	var c engine.Command
-	if err := json.Unmarshal(body, &c); err != nil || c.Kind != engine.RunAction {
+	if err := decodeJSON(body, &c); err != nil || c.Kind != engine.RunAction {
 		return fmt.Errorf("%w: decode task message: %v", ErrPoison, err)
 	}
-	log := s.Log.With("execution_id", c.Exec, "task", c.Task, "slot", c.Slot, "attempt", c.Attempt, "action", c.Action)
+	return s.RunCommand(ctx, c)
+}
+
+// RunCommand is RunTask for a run-action command already decoded (from a
+// LocalSender).
+func (s *Service) RunCommand(ctx context.Context, c engine.Command) error {
 	head, err := s.Store.Execution(ctx, c.Exec)
 	if err != nil {
 		return fmt.Errorf("load execution %s: %w", c.Exec, err)
 	}
 	if head == nil || head.State != engine.Running {
 		// Paused: Resume sends it again; finished or gone: nothing to do.
-		log.Info("action not run: execution not running")
+		s.logAction(ctx, c, "action not run: execution not running")
 		return nil
 	}
 	if c.Action == "" {
@@ -578,7 +626,7 @@ func (s *Service) RunTask(ctx context.Context, body []byte) error {
 	}
 	err = s.Store.ClaimAttempt(ctx, store.ClaimParams{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt})
 	if errors.Is(err, store.ErrConflict) {
-		log.Info("action not run: attempt already claimed or superseded")
+		s.logAction(ctx, c, "action not run: attempt already claimed or superseded")
 		return nil
 	}
 	if err != nil {
@@ -593,19 +641,35 @@ func (s *Service) RunTask(ctx context.Context, body []byte) error {
 	started := time.Now()
 	out, async, aerr := s.Actions.Run(actx, c.Action, c.Input, func() (actions.Callback, error) { return s.callbackFor(c) })
 	if async && aerr == nil {
-		log.Info("delegate action started", "duration_ms", time.Since(started).Milliseconds())
+		s.logAction(ctx, c, "delegate action started", slog.Int64("duration_ms", time.Since(started).Milliseconds()))
 		return nil
 	}
 	res := engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: aerr == nil, Output: out}
 	if aerr != nil {
 		res.Error = aerr.Error()
 	}
-	log.Info("action done", "ok", res.OK, "duration_ms", time.Since(started).Milliseconds())
+	s.logAction(ctx, c, "action done", slog.Bool("ok", res.OK), slog.Int64("duration_ms", time.Since(started).Milliseconds()))
 	return s.SendResult(ctx, res)
+}
+
+// logAction logs one line about an action attempt at Info. The attributes
+// are built only when Info is enabled: a runner logs per attempt, and a
+// quiet host should not pay for lines nobody reads.
+func (s *Service) logAction(ctx context.Context, c engine.Command, msg string, extra ...slog.Attr) {
+	if !s.Log.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	attrs := append([]slog.Attr{slog.String("execution_id", c.Exec), slog.String("task", c.Task), slog.Int("slot", c.Slot),
+		slog.Int("attempt", c.Attempt), slog.String("action", c.Action)}, extra...)
+	s.Log.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
 }
 
 // SendResult puts a result on the result queue.
 func (s *Service) SendResult(ctx context.Context, r engine.Result) error {
+	if l, ok := s.Results.(LocalSender); ok {
+		r.Output = value.Normalize(r.Output) // what the JSON round trip would have made of it
+		return l.SendValue(ctx, Message{Result: &r}, 0)
+	}
 	body, err := json.Marshal(Message{Result: &r})
 	if err != nil {
 		// An output that cannot be encoded is the action's error, not a lost result.

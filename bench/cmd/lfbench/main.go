@@ -2,8 +2,9 @@
 // modes and prints one JSON line (bench/run collects them):
 //
 //	engine  the service host over the in-memory store, driven by a plain
-//	        in-process loop instead of queues and worker pools: what the lazy
-//	        engine and its store commits cost, and nothing else.
+//	        in-process loop instead of queues and worker pools, messages
+//	        passed as values (service.LocalSender): what the lazy engine, its
+//	        conditional commits and the runner's claims cost, and nothing else.
 //	bolt    the embedded host (runners, engine workers, in-memory queues) over
 //	        the durable bbolt store in a temporary file, as `lazyflow serve` runs.
 //	cli     `lazyflow run FILE --json` as a child process (embedded host over
@@ -19,11 +20,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,7 +133,20 @@ func main() {
 	reps := flag.Int("reps", 3, "repetitions")
 	bin := flag.String("lazyflow", "build/lazyflow", "lazyflow binary (cli mode)")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up on one repetition after this long")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the repetitions to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lfbench:", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "lfbench:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	name := strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file))
 	res := result{System: "lazyflow-" + *mode, Shape: name, Tasks: *tasks}
@@ -148,6 +162,7 @@ func main() {
 	_ = json.NewEncoder(os.Stdout).Encode(res)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lfbench:", err)
+		pprof.StopCPUProfile() // os.Exit skips the deferred stop
 		os.Exit(1)
 	}
 }
@@ -220,19 +235,21 @@ func registry() (*actions.Registry, *flaky) {
 	return reg, f
 }
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = slog.New(slog.DiscardHandler)
 
 // loop is the engine mode's transport: two in-process FIFOs instead of
-// queues, so nothing but the service's own work is timed. Delayed messages
-// (timers) wait in a list until due.
+// queues, holding messages as values (service.LocalSender), so nothing but
+// the service's own work is timed. Delayed messages (timers) wait in a list
+// until due.
 type loop struct {
-	tasks, results [][]byte
-	delayed        []delayed
+	tasks   []engine.Command
+	results []service.Message
+	delayed []delayed
 }
 
 type delayed struct {
-	due  time.Time
-	body []byte
+	due time.Time
+	msg service.Message
 }
 
 type sender struct {
@@ -241,20 +258,27 @@ type sender struct {
 	c    *counts
 }
 
-func (s sender) Send(_ context.Context, body []byte, d time.Duration) error {
-	b := append([]byte(nil), body...)
+func (s sender) Send(context.Context, []byte, time.Duration) error {
+	return fmt.Errorf("lfbench: the in-process loop takes values only")
+}
+
+func (s sender) SendValue(_ context.Context, msg any, d time.Duration) error {
 	if s.task {
 		s.c.TaskMsgs++
 	} else {
 		s.c.Results++
 	}
-	switch {
-	case d > 0:
-		s.l.delayed = append(s.l.delayed, delayed{time.Now().Add(d), b})
-	case s.task:
-		s.l.tasks = append(s.l.tasks, b)
+	switch m := msg.(type) {
+	case engine.Command:
+		s.l.tasks = append(s.l.tasks, m)
+	case service.Message:
+		if d > 0 {
+			s.l.delayed = append(s.l.delayed, delayed{time.Now().Add(d), m})
+		} else {
+			s.l.results = append(s.l.results, m)
+		}
 	default:
-		s.l.results = append(s.l.results, b)
+		return fmt.Errorf("lfbench: unexpected message %T", msg)
 	}
 	return nil
 }
@@ -285,13 +309,13 @@ func runEngine(ctx context.Context, file string, src []byte, wf string, input ma
 		case len(l.results) > 0:
 			m := l.results[0]
 			l.results = l.results[1:]
-			if err := svc.HandleMessage(ctx, m); err != nil {
+			if err := svc.HandleMessageValue(ctx, m); err != nil {
 				return 0, fmt.Errorf("handle result: %w", err)
 			}
 		case len(l.tasks) > 0:
 			m := l.tasks[0]
 			l.tasks = l.tasks[1:]
-			if err := svc.RunTask(ctx, m); err != nil {
+			if err := svc.RunCommand(ctx, m); err != nil {
 				return 0, fmt.Errorf("run task: %w", err)
 			}
 		case len(l.delayed) > 0:
@@ -302,7 +326,7 @@ func runEngine(ctx context.Context, file string, src []byte, wf string, input ma
 				}
 			}
 			time.Sleep(time.Until(l.delayed[next].due))
-			l.results = append(l.results, l.delayed[next].body)
+			l.results = append(l.results, l.delayed[next].msg)
 			l.delayed = append(l.delayed[:next], l.delayed[next+1:]...)
 		default:
 			return 0, fmt.Errorf("execution %s: nothing left to do but not finished", ex.ID)

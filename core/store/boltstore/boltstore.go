@@ -76,7 +76,7 @@ func key(pk, sk string) []byte {
 
 type tx struct{ b *bolt.Bucket }
 
-func (t tx) Get(pk, sk string) ([]byte, error) {
+func (t tx) Get(pk, sk string) (any, error) {
 	v := t.b.Get(key(pk, sk))
 	if v == nil {
 		return nil, nil
@@ -85,14 +85,18 @@ func (t tx) Get(pk, sk string) ([]byte, error) {
 	return append([]byte(nil), v...), nil
 }
 
-func (t tx) Put(pk, sk string, v []byte) error {
-	if err := t.b.Put(key(pk, sk), v); err != nil {
+func (t tx) Put(pk, sk string, v any) error {
+	b, ok := v.([]byte)
+	if !ok {
+		return fmt.Errorf("write %s/%s: %T is not bytes", pk, sk, v)
+	}
+	if err := t.b.Put(key(pk, sk), b); err != nil {
 		return fmt.Errorf("write %s/%s: %w", pk, sk, err)
 	}
 	return nil
 }
 
-func (t tx) Scan(pk, prefix string, fn func(sk string, v []byte) error) error {
+func (t tx) Scan(pk, prefix string, fn func(sk string, v any) error) error {
 	p := key(pk, prefix)
 	skAt := len(pk) + 1
 	c := t.b.Cursor()

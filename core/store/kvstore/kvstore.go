@@ -31,12 +31,40 @@ import (
 	"github.com/lazyflow/lazyflow/core/store"
 )
 
-// Tx is one transaction of a backend.
+// Tx is one transaction of a backend. Values are opaque to the backend: it
+// keeps whatever the store's codec made of a record (JSON bytes for a
+// durable backend, a private deep copy for the memory one).
 type Tx interface {
-	Get(pk, sk string) ([]byte, error) // nil, nil when absent
-	Put(pk, sk string, v []byte) error
+	Get(pk, sk string) (any, error) // nil, nil when absent
+	Put(pk, sk string, v any) error
 	// Scan calls fn for each record of pk whose sort key starts with prefix, in order.
-	Scan(pk, prefix string, fn func(sk string, v []byte) error) error
+	Scan(pk, prefix string, fn func(sk string, v any) error) error
+}
+
+// codec turns records into what a backend keeps and back. encode refuses a
+// record whose encoding exceeds max bytes with store.ErrTooLarge.
+type codec interface {
+	encode(v any, max int) (raw any, size int, err error)
+	decode(raw, into any) error
+}
+
+// jsonCodec is the durable backends' codec: the bytes they write to disk.
+type jsonCodec struct{}
+
+func (jsonCodec) encode(v any, max int) (any, int, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, 0, err
+	}
+	return raw, len(raw), nil
+}
+
+func (jsonCodec) decode(raw, into any) error {
+	b, ok := raw.([]byte)
+	if !ok {
+		return fmt.Errorf("backend returned %T, not bytes", raw)
+	}
+	return engine.Decode(b, into)
 }
 
 // Backend runs transactions.
@@ -49,12 +77,13 @@ type Backend interface {
 // Store is store.Store over a Backend.
 type Store struct {
 	b Backend
+	c codec
 	// MaxValue is the largest encoded record accepted (default 4 MiB).
 	MaxValue int
 }
 
-// New wraps a backend.
-func New(b Backend) *Store { return &Store{b: b, MaxValue: 4 << 20} }
+// New wraps a backend that keeps records as JSON bytes.
+func New(b Backend) *Store { return &Store{b: b, c: jsonCodec{}, MaxValue: 4 << 20} }
 
 var _ store.Store = (*Store)(nil)
 
@@ -76,25 +105,25 @@ func indexSK(e *engine.Execution) string {
 	return fmt.Sprintf("%019d#%s", math.MaxInt64-e.Created.UnixNano(), e.ID)
 }
 
-func get[T any](tx Tx, pk, sk string) (*T, error) {
+func get[T any](s *Store, tx Tx, pk, sk string) (*T, error) {
 	raw, err := tx.Get(pk, sk)
 	if err != nil || raw == nil {
 		return nil, err
 	}
 	v := new(T)
-	if err := engine.Decode(raw, v); err != nil {
+	if err := s.c.decode(raw, v); err != nil {
 		return nil, fmt.Errorf("decode %s/%s: %w", pk, sk, err)
 	}
 	return v, nil
 }
 
 func (s *Store) put(tx Tx, pk, sk string, v any) error {
-	raw, err := json.Marshal(v)
+	raw, n, err := s.c.encode(v, s.MaxValue)
 	if err != nil {
 		return fmt.Errorf("encode %s/%s: %w", pk, sk, err)
 	}
-	if s.MaxValue > 0 && len(raw) > s.MaxValue {
-		return fmt.Errorf("record %s/%s is %d bytes (limit %d): %w", pk, sk, len(raw), s.MaxValue, store.ErrTooLarge)
+	if s.MaxValue > 0 && n > s.MaxValue {
+		return fmt.Errorf("record %s/%s is %d bytes (limit %d): %w", pk, sk, n, s.MaxValue, store.ErrTooLarge)
 	}
 	return tx.Put(pk, sk, raw)
 }
@@ -128,7 +157,7 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		if err := validID(o.Exec.ID); err != nil {
 			return err
 		}
-		cur, err := get[engine.Execution](tx, o.Exec.ID, headSK)
+		cur, err := get[engine.Execution](s, tx, o.Exec.ID, headSK)
 		if err != nil {
 			return err
 		}
@@ -145,7 +174,7 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		}
 		return s.put(tx, e.ID, headSK, &e)
 	case engine.AddExecution:
-		cur, err := get[engine.Execution](tx, o.ID, headSK)
+		cur, err := get[engine.Execution](s, tx, o.ID, headSK)
 		if err != nil {
 			return err
 		}
@@ -164,7 +193,7 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		// A leaf's shape (a context map) holds the input, decoded the same way.
 		return s.put(tx, o.Exec, inputSK, &engine.Leaf{Exec: o.Exec, Ctx: o.Input})
 	case engine.PutTask:
-		cur, err := get[engine.Task](tx, o.Task.Exec, taskSK(o.Task.Key))
+		cur, err := get[engine.Task](s, tx, o.Task.Exec, taskSK(o.Task.Key))
 		if err != nil {
 			return err
 		}
@@ -178,7 +207,7 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		}
 		return s.put(tx, t.Exec, taskSK(t.Key), &t)
 	case engine.AddItems:
-		cur, err := get[engine.Task](tx, o.Exec, taskSK(o.Key))
+		cur, err := get[engine.Task](s, tx, o.Exec, taskSK(o.Key))
 		if err != nil {
 			return err
 		}
@@ -205,7 +234,7 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		// An arrival has a leaf's shape: the task it came from and its context.
 		return s.put(tx, o.Exec, sk, &engine.Leaf{Exec: o.Exec, Task: o.From, Ctx: c})
 	case engine.CountArrival:
-		cur, err := get[engine.Task](tx, o.Exec, taskSK(o.Key))
+		cur, err := get[engine.Task](s, tx, o.Exec, taskSK(o.Key))
 		if err != nil {
 			return err
 		}
@@ -217,7 +246,7 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		return s.put(tx, o.Exec, taskSK(o.Key), cur)
 	case engine.PutSlot:
 		sk := slotSK(o.Slot.Task, o.Slot.Index)
-		cur, err := get[engine.Slot](tx, o.Slot.Exec, sk)
+		cur, err := get[engine.Slot](s, tx, o.Slot.Exec, sk)
 		if err != nil {
 			return err
 		}
@@ -241,7 +270,7 @@ func (s *Store) ClaimAttempt(ctx context.Context, p store.ClaimParams) error {
 	return s.b.Update(func(tx Tx) error {
 		if p.Slot >= 0 {
 			sk := slotSK(p.Task, p.Slot)
-			cur, err := get[engine.Slot](tx, p.Exec, sk)
+			cur, err := get[engine.Slot](s, tx, p.Exec, sk)
 			if err != nil {
 				return err
 			}
@@ -251,7 +280,7 @@ func (s *Store) ClaimAttempt(ctx context.Context, p store.ClaimParams) error {
 			cur.Claimed = p.Attempt
 			return s.put(tx, p.Exec, sk, cur)
 		}
-		cur, err := get[engine.Task](tx, p.Exec, taskSK(p.Task))
+		cur, err := get[engine.Task](s, tx, p.Exec, taskSK(p.Task))
 		if err != nil {
 			return err
 		}
@@ -267,14 +296,14 @@ func (s *Store) view(fn func(Tx) error) error { return s.b.View(fn) }
 
 // Execution implements engine.Reader.
 func (s *Store) Execution(ctx context.Context, id string) (e *engine.Execution, err error) {
-	err = s.view(func(tx Tx) error { e, err = get[engine.Execution](tx, id, headSK); return err })
+	err = s.view(func(tx Tx) error { e, err = get[engine.Execution](s, tx, id, headSK); return err })
 	return e, err
 }
 
 // Input implements engine.Reader.
 func (s *Store) Input(ctx context.Context, exec string) (map[string]any, error) {
 	var l *engine.Leaf
-	err := s.view(func(tx Tx) (err error) { l, err = get[engine.Leaf](tx, exec, inputSK); return err })
+	err := s.view(func(tx Tx) (err error) { l, err = get[engine.Leaf](s, tx, exec, inputSK); return err })
 	if err != nil || l == nil {
 		return nil, err
 	}
@@ -286,22 +315,22 @@ func (s *Store) Input(ctx context.Context, exec string) (map[string]any, error) 
 
 // Task implements engine.Reader.
 func (s *Store) Task(ctx context.Context, exec, key string) (t *engine.Task, err error) {
-	err = s.view(func(tx Tx) error { t, err = get[engine.Task](tx, exec, taskSK(key)); return err })
+	err = s.view(func(tx Tx) error { t, err = get[engine.Task](s, tx, exec, taskSK(key)); return err })
 	return t, err
 }
 
 // Slot implements engine.Reader.
 func (s *Store) Slot(ctx context.Context, exec, task string, i int) (sl *engine.Slot, err error) {
-	err = s.view(func(tx Tx) error { sl, err = get[engine.Slot](tx, exec, slotSK(task, i)); return err })
+	err = s.view(func(tx Tx) error { sl, err = get[engine.Slot](s, tx, exec, slotSK(task, i)); return err })
 	return sl, err
 }
 
 func scanAll[T any](s *Store, pk, prefix string) ([]*T, error) {
 	var out []*T
 	err := s.view(func(tx Tx) error {
-		return tx.Scan(pk, prefix, func(sk string, raw []byte) error {
+		return tx.Scan(pk, prefix, func(sk string, raw any) error {
 			v := new(T)
-			if err := engine.Decode(raw, v); err != nil {
+			if err := s.c.decode(raw, v); err != nil {
 				return fmt.Errorf("decode %s/%s: %w", pk, sk, err)
 			}
 			out = append(out, v)
@@ -356,7 +385,7 @@ func (s *Store) Leaves(ctx context.Context, exec string) ([]*engine.Leaf, error)
 // PutDefinition implements store.Store.
 func (s *Store) PutDefinition(ctx context.Context, d *engine.Definition) error {
 	return s.b.Update(func(tx Tx) error {
-		cur, err := get[engine.Definition](tx, defPK, "N#"+d.Name)
+		cur, err := get[engine.Definition](s, tx, defPK, "N#"+d.Name)
 		if err != nil {
 			return err
 		}
@@ -373,7 +402,7 @@ func (s *Store) PutDefinition(ctx context.Context, d *engine.Definition) error {
 
 // Definition implements store.Store.
 func (s *Store) Definition(ctx context.Context, name string) (d *engine.Definition, err error) {
-	err = s.view(func(tx Tx) error { d, err = get[engine.Definition](tx, defPK, "N#"+name); return err })
+	err = s.view(func(tx Tx) error { d, err = get[engine.Definition](s, tx, defPK, "N#"+name); return err })
 	if err == nil && d == nil {
 		err = fmt.Errorf("workflow %q: %w", name, store.ErrNotFound)
 	}
@@ -382,7 +411,7 @@ func (s *Store) Definition(ctx context.Context, name string) (d *engine.Definiti
 
 // DefinitionByID implements store.Store.
 func (s *Store) DefinitionByID(ctx context.Context, id string) (d *engine.Definition, err error) {
-	err = s.view(func(tx Tx) error { d, err = get[engine.Definition](tx, defPK, "I#"+id); return err })
+	err = s.view(func(tx Tx) error { d, err = get[engine.Definition](s, tx, defPK, "I#"+id); return err })
 	if err == nil && d == nil {
 		err = fmt.Errorf("definition %s: %w", id, store.ErrNotFound)
 	}
@@ -403,12 +432,12 @@ func (s *Store) ListExecutions(ctx context.Context, p store.ListParams) (*store.
 	page := &store.ExecutionPage{}
 	errStop := errors.New("page full")
 	err := s.view(func(tx Tx) error {
-		return tx.Scan(indexPK, "", func(sk string, raw []byte) error {
+		return tx.Scan(indexPK, "", func(sk string, _ any) error {
 			if p.Cursor != "" && sk <= p.Cursor {
 				return nil
 			}
 			id := sk[strings.IndexByte(sk, '#')+1:]
-			e, err := get[engine.Execution](tx, id, headSK)
+			e, err := get[engine.Execution](s, tx, id, headSK)
 			if err != nil || e == nil {
 				return err
 			}

@@ -8,26 +8,67 @@ import (
 
 // NewMemory returns a Store that keeps everything in memory: for tests and
 // for `lazyflow run`, where nothing needs to outlive the process.
-func NewMemory() *Store { return New(&memBackend{parts: map[string]map[string][]byte{}}) }
+//
+// Records are kept as private deep copies rather than JSON (see copyCodec):
+// the conditional rules are the same as the durable drivers', without
+// paying for an encoding nobody reads.
+func NewMemory() *Store {
+	return &Store{b: &memBackend{parts: map[string]*partition{}}, c: copyCodec{}, MaxValue: 4 << 20}
+}
 
 type memBackend struct {
 	mu    sync.RWMutex
-	parts map[string]map[string][]byte
+	parts map[string]*partition
+}
+
+// partition keeps its sort keys ordered so a prefix scan is a binary search
+// and a walk over the matching keys only.
+type partition struct {
+	vals map[string]any
+	keys []string
+}
+
+func (p *partition) put(sk string, v any) {
+	if _, ok := p.vals[sk]; !ok {
+		i := sort.SearchStrings(p.keys, sk)
+		p.keys = append(p.keys, "")
+		copy(p.keys[i+1:], p.keys[i:])
+		p.keys[i] = sk
+	}
+	p.vals[sk] = v
+}
+
+// withPrefix returns the sorted keys that start with prefix.
+func (p *partition) withPrefix(prefix string) []string {
+	if p == nil {
+		return nil
+	}
+	i := sort.SearchStrings(p.keys, prefix)
+	j := i
+	for j < len(p.keys) && strings.HasPrefix(p.keys[j], prefix) {
+		j++
+	}
+	return p.keys[i:j]
 }
 
 type memTx struct {
 	m      *memBackend
-	writes map[[2]string][]byte // staged until the transaction succeeds
+	writes map[[2]string]any // staged until the transaction succeeds
 }
 
-func (t *memTx) Get(pk, sk string) ([]byte, error) {
+func (t *memTx) Get(pk, sk string) (any, error) {
 	if v, ok := t.writes[[2]string{pk, sk}]; ok {
 		return v, nil
 	}
-	return t.m.parts[pk][sk], nil
+	if p := t.m.parts[pk]; p != nil {
+		if v, ok := p.vals[sk]; ok {
+			return v, nil
+		}
+	}
+	return nil, nil
 }
 
-func (t *memTx) Put(pk, sk string, v []byte) error {
+func (t *memTx) Put(pk, sk string, v any) error {
 	if t.writes == nil {
 		return errReadOnly
 	}
@@ -35,22 +76,24 @@ func (t *memTx) Put(pk, sk string, v []byte) error {
 	return nil
 }
 
-func (t *memTx) Scan(pk, prefix string, fn func(string, []byte) error) error {
+func (t *memTx) Scan(pk, prefix string, fn func(string, any) error) error {
 	part := t.m.parts[pk]
-	keys := make([]string, 0, len(part))
-	for k := range part {
-		if strings.HasPrefix(k, prefix) {
-			keys = append(keys, k)
-		}
-	}
+	keys := part.withPrefix(prefix)
+	var staged []string
 	for k := range t.writes {
-		if k[0] == pk && strings.HasPrefix(k[1], prefix) {
-			if _, ok := part[k[1]]; !ok {
-				keys = append(keys, k[1])
-			}
+		if k[0] != pk || !strings.HasPrefix(k[1], prefix) {
+			continue
+		}
+		if part == nil {
+			staged = append(staged, k[1])
+		} else if _, ok := part.vals[k[1]]; !ok {
+			staged = append(staged, k[1])
 		}
 	}
-	sort.Strings(keys)
+	if len(staged) > 0 {
+		keys = append(append([]string(nil), keys...), staged...)
+		sort.Strings(keys)
+	}
 	for _, k := range keys {
 		v, _ := t.Get(pk, k)
 		if err := fn(k, v); err != nil {
@@ -63,17 +106,17 @@ func (t *memTx) Scan(pk, prefix string, fn func(string, []byte) error) error {
 func (m *memBackend) Update(fn func(Tx) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	tx := &memTx{m: m, writes: map[[2]string][]byte{}}
+	tx := &memTx{m: m, writes: map[[2]string]any{}}
 	if err := fn(tx); err != nil {
 		return err
 	}
 	for k, v := range tx.writes {
 		p := m.parts[k[0]]
 		if p == nil {
-			p = map[string][]byte{}
+			p = &partition{vals: map[string]any{}}
 			m.parts[k[0]] = p
 		}
-		p[k[1]] = v
+		p.put(k[1], v)
 	}
 	return nil
 }

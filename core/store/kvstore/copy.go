@@ -1,0 +1,173 @@
+package kvstore
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+// copyCodec is the memory backend's codec. A record is deep-copied on the
+// way in and on the way out, so no caller ever shares a map with the store,
+// and it comes back exactly as the JSON codec would return it: values in
+// their canonical shape (value.Normalize), empty maps and lists of
+// `omitempty` fields dropped, times without a monotonic reading. The size
+// checked against MaxValue is an estimate of the JSON encoding (the same
+// order of magnitude, which is what the limit is for).
+type copyCodec struct{}
+
+// recordOverhead stands for a record's fixed-size fields in the estimate.
+const recordOverhead = 256
+
+func (copyCodec) encode(v any, max int) (any, int, error) {
+	switch r := v.(type) {
+	case *engine.Execution:
+		c := copyExecution(r)
+		return c, recordOverhead + len(c.StateInfo) + len(c.ErrorInfo) + size(c.Input) + size(c.Vars) + size(c.Env) + size(c.Output), nil
+	case *engine.Task:
+		c := copyTask(r)
+		return c, recordOverhead + len(c.StateInfo) + size(c.Ctx) + size(c.Published) + size(c.Result) + commandsSize(c.Outbox), nil
+	case *engine.Slot:
+		c := copySlot(r)
+		return c, recordOverhead + len(c.StateInfo) + size(c.Result) + commandsSize(c.Outbox), nil
+	case *engine.Leaf:
+		c := *r
+		c.Ctx = copyMap(r.Ctx)
+		return &c, recordOverhead + len(c.Error) + size(c.Ctx), nil
+	case *engine.Definition:
+		c := *r
+		c.Created, c.Updated = r.Created.Round(0), r.Updated.Round(0)
+		return &c, recordOverhead + len(c.Source), nil
+	case map[string]string:
+		c := make(map[string]string, len(r))
+		n := 2
+		for k, s := range r {
+			c[k] = s
+			n += len(k) + len(s) + 6
+		}
+		return c, n, nil
+	}
+	return nil, 0, fmt.Errorf("memory store cannot keep a %T", v)
+}
+
+func (copyCodec) decode(raw, into any) error {
+	switch dst := into.(type) {
+	case *engine.Execution:
+		if src, ok := raw.(*engine.Execution); ok {
+			*dst = *copyExecution(src)
+			return nil
+		}
+	case *engine.Task:
+		if src, ok := raw.(*engine.Task); ok {
+			*dst = *copyTask(src)
+			return nil
+		}
+	case *engine.Slot:
+		if src, ok := raw.(*engine.Slot); ok {
+			*dst = *copySlot(src)
+			return nil
+		}
+	case *engine.Leaf:
+		if src, ok := raw.(*engine.Leaf); ok {
+			*dst = *src
+			dst.Ctx = copyMap(src.Ctx)
+			return nil
+		}
+	case *engine.Definition:
+		if src, ok := raw.(*engine.Definition); ok {
+			*dst = *src
+			return nil
+		}
+	}
+	return fmt.Errorf("memory store holds a %T where a %T was asked for", raw, into)
+}
+
+func copyExecution(e *engine.Execution) *engine.Execution {
+	c := *e
+	c.Input, c.Vars, c.Env = copyMap(e.Input), copyMap(e.Vars), copyMap(e.Env)
+	c.Output = value.Normalize(e.Output)
+	c.Created, c.Updated = e.Created.Round(0), e.Updated.Round(0)
+	return &c
+}
+
+func copyTask(t *engine.Task) *engine.Task {
+	c := *t
+	c.Ctx, c.Published = copyMap(t.Ctx), copyMap(t.Published)
+	c.Result = value.Normalize(t.Result)
+	c.Outbox = copyCommands(t.Outbox)
+	c.Started, c.Finished = t.Started.Round(0), t.Finished.Round(0)
+	return &c
+}
+
+func copySlot(s *engine.Slot) *engine.Slot {
+	c := *s
+	c.Result = value.Normalize(s.Result)
+	c.Outbox = copyCommands(s.Outbox)
+	return &c
+}
+
+// copyMap copies an `omitempty` map field: empty becomes nil, as after JSON.
+func copyMap(m map[string]any) map[string]any {
+	if len(m) == 0 {
+		return nil
+	}
+	return value.Normalize(m).(map[string]any)
+}
+
+func copyCommands(cs []engine.Command) []engine.Command {
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]engine.Command, len(cs))
+	for i, c := range cs {
+		c.Input = copyMap(c.Input)
+		if c.Result != nil {
+			r := *c.Result
+			r.Output = value.Normalize(r.Output)
+			c.Result = &r
+		}
+		out[i] = c
+	}
+	return out
+}
+
+func commandsSize(cs []engine.Command) int {
+	n := 0
+	for _, c := range cs {
+		n += 128 + size(c.Input)
+		if c.Result != nil {
+			n += 64 + len(c.Result.Error) + size(c.Result.Output)
+		}
+	}
+	return n
+}
+
+// size estimates the JSON length of a canonical value.
+func size(v any) int {
+	switch x := v.(type) {
+	case nil:
+		return 4
+	case bool:
+		return 5
+	case int64, float64:
+		return 8
+	case string:
+		return len(x) + 2
+	case []any:
+		n := 2
+		for _, e := range x {
+			n += size(e) + 1
+		}
+		return n
+	case map[string]any:
+		n := 2
+		for k, e := range x {
+			n += len(k) + 4 + size(e)
+		}
+		return n
+	case time.Time:
+		return 32
+	}
+	return 16
+}
