@@ -13,7 +13,11 @@ package boltstore
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -43,7 +47,9 @@ func Open(path string) (*kvstore.Store, error) {
 // OpenDB opens a bbolt file with the options the Lazyflow drivers expect, for
 // callers that share one file between the store and the queue.
 func OpenDB(path string) (*bolt.DB, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	// The freelist is rebuilt on open instead of written on every commit:
+	// less to write per commit, and no durability lost (bbolt's own advice).
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("open store file %s: %w: %v", path, store.ErrUnavailable, err)
 	}
@@ -62,9 +68,28 @@ func New(db *bolt.DB, own bool) (*kvstore.Store, error) {
 	return kvstore.New(&backend{db: db, own: own}), nil
 }
 
+// backend runs kvstore's transactions over bbolt. Read-write transactions
+// from concurrent callers are group-committed: while one bbolt transaction
+// commits (its fsync is most of its cost), the calls that arrive queue up,
+// and the next transaction runs them all, one after another, and commits
+// once. Each call's writes are staged in its own overlay and reach the
+// bbolt transaction only if the call succeeds, so a call that fails (a
+// conflict) leaves no trace and does not fail the others: the group is
+// equivalent to running its calls one by one. A lone caller commits at once.
 type backend struct {
 	db  *bolt.DB
 	own bool
+
+	mu      sync.Mutex
+	busy    bool    // a group is committing
+	pending []*call // waiting for the next group
+	groups  int     // bbolt transactions committed (tests)
+}
+
+type call struct {
+	fn   func(kvstore.Tx) error
+	err  error
+	done chan bool // false: finished (err is set); true: lead the next group
 }
 
 func key(pk, sk string) []byte {
@@ -86,14 +111,7 @@ func (t tx) Get(pk, sk string) (any, error) {
 }
 
 func (t tx) Put(pk, sk string, v any) error {
-	b, ok := v.([]byte)
-	if !ok {
-		return fmt.Errorf("write %s/%s: %T is not bytes", pk, sk, v)
-	}
-	if err := t.b.Put(key(pk, sk), b); err != nil {
-		return fmt.Errorf("write %s/%s: %w", pk, sk, err)
-	}
-	return nil
+	return errors.New("write in a read-only transaction")
 }
 
 func (t tx) Scan(pk, prefix string, fn func(sk string, v any) error) error {
@@ -108,19 +126,148 @@ func (t tx) Scan(pk, prefix string, fn func(sk string, v any) error) error {
 	return nil
 }
 
+// overlay is one call's view inside a group: the bbolt transaction (with
+// the writes of the calls before it) plus its own staged writes.
+type overlay struct {
+	tx
+	writes map[string][]byte // by bbolt key
+}
+
+func (o *overlay) Get(pk, sk string) (any, error) {
+	if v, ok := o.writes[string(key(pk, sk))]; ok {
+		return append([]byte(nil), v...), nil
+	}
+	return o.tx.Get(pk, sk)
+}
+
+func (o *overlay) Put(pk, sk string, v any) error {
+	b, ok := v.([]byte)
+	if !ok {
+		return fmt.Errorf("write %s/%s: %T is not bytes", pk, sk, v)
+	}
+	o.writes[string(key(pk, sk))] = b
+	return nil
+}
+
+func (o *overlay) Scan(pk, prefix string, fn func(sk string, v any) error) error {
+	p := string(key(pk, prefix))
+	var staged []string
+	for k := range o.writes {
+		if strings.HasPrefix(k, p) {
+			staged = append(staged, k)
+		}
+	}
+	if len(staged) == 0 {
+		return o.tx.Scan(pk, prefix, fn)
+	}
+	keys := map[string]bool{}
+	for _, k := range staged {
+		keys[k] = true
+	}
+	c := o.b.Cursor()
+	for k, _ := c.Seek([]byte(p)); k != nil && bytes.HasPrefix(k, []byte(p)); k, _ = c.Next() {
+		keys[string(k)] = true
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	skAt := len(pk) + 1
+	for _, k := range sorted {
+		v, ok := o.writes[k]
+		if ok {
+			v = append([]byte(nil), v...)
+		} else {
+			v = append([]byte(nil), o.b.Get([]byte(k))...)
+		}
+		if err := fn(k[skAt:], v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (b *backend) Update(fn func(kvstore.Tx) error) error {
-	return b.run(b.db.Update, fn)
+	c := &call{fn: fn, done: make(chan bool, 1)}
+	b.mu.Lock()
+	b.pending = append(b.pending, c)
+	lead := !b.busy
+	b.busy = true
+	b.mu.Unlock()
+	if !lead && !<-c.done {
+		return c.err
+	}
+	b.mu.Lock()
+	group := b.pending
+	b.pending = nil
+	b.mu.Unlock()
+	b.commit(group)
+	for _, g := range group {
+		if g != c {
+			g.done <- false
+		}
+	}
+	b.mu.Lock()
+	if len(b.pending) > 0 {
+		next := b.pending[0]
+		b.mu.Unlock()
+		next.done <- true // busy stays set: leadership passes on
+	} else {
+		b.busy = false
+		b.mu.Unlock()
+	}
+	return c.err
+}
+
+// commit runs a group's calls in one bbolt transaction. A call's own error
+// stays its own; a failure of bbolt itself (disk full, closed database)
+// fails every call that had succeeded, marked unavailable.
+func (b *backend) commit(group []*call) {
+	err := b.db.Update(func(btx *bolt.Tx) error {
+		bk := btx.Bucket(bucket)
+		if bk == nil {
+			return fmt.Errorf("store bucket missing in %s", b.db.Path())
+		}
+		for _, c := range group {
+			o := &overlay{tx: tx{bk}, writes: map[string][]byte{}}
+			if c.err = run(c.fn, o); c.err != nil {
+				continue
+			}
+			for k, v := range o.writes {
+				if err := bk.Put([]byte(k), v); err != nil {
+					return fmt.Errorf("write %q: %w", k, err)
+				}
+			}
+		}
+		return nil
+	})
+	b.mu.Lock()
+	b.groups++
+	b.mu.Unlock()
+	if err != nil {
+		for _, c := range group {
+			if c.err == nil {
+				c.err = fmt.Errorf("store file %s: %w: %v", b.db.Path(), store.ErrUnavailable, err)
+			}
+		}
+	}
+}
+
+// run calls fn, turning a panic into that call's error: the leader runs
+// other callers' functions, and one bad call must not strand the rest.
+func run(fn func(kvstore.Tx) error, t kvstore.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store transaction panicked: %v", r)
+		}
+	}()
+	return fn(t)
 }
 
 func (b *backend) View(fn func(kvstore.Tx) error) error {
-	return b.run(b.db.View, fn)
-}
-
-// run keeps the driver's own errors (conflicts, too large) as they are and
-// marks bbolt's failures (disk full, closed database) as unavailable.
-func (b *backend) run(do func(func(*bolt.Tx) error) error, fn func(kvstore.Tx) error) error {
 	var inner error
-	err := do(func(btx *bolt.Tx) error {
+	err := b.db.View(func(btx *bolt.Tx) error {
 		bk := btx.Bucket(bucket)
 		if bk == nil {
 			return fmt.Errorf("store bucket missing in %s", b.db.Path())
