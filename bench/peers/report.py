@@ -17,10 +17,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import shapes  # noqa: E402
 
 SYSTEMS = [
-    ("lazyflow-engine", "Lazyflow, pure engine in-process (memory store, no queues)"),
+    ("lazyflow-engine", "Lazyflow, pure engine in-process: the service host over the memory store, driven by a "
+                        "plain loop, messages passed as values (no queues, no worker pools)"),
     ("lazyflow-cli", "Lazyflow, `lazyflow run --json` (embedded host, memory store; process spawn to exit)"),
     ("lazyflow-bolt", "Lazyflow, embedded host over the durable bbolt store"),
-    ("lazyflow-service", "Lazyflow, service on the emulator"),
+    ("lazyflow-service", "Lazyflow, the CDK stack deployed to the emulator (MiniStack: API Gateway, Lambda as "
+                         "local processes, SQS, DynamoDB), timed over the signed HTTP API from the start request to the "
+                         "first 100 ms poll that sees the end; emulator figures, not AWS figures"),
     ("taskflow-serial", "TaskFlow 6.5.0, serial engine"),
     ("taskflow-parallel", "TaskFlow 6.5.0, parallel engine (thread pool)"),
     ("mistral-fastpoll", "Mistral 23.0.0 in-process, fake transport poll cut to 1 ms"),
@@ -127,8 +130,8 @@ def main():
 
     w("## Wall time, per-task overhead and peak RSS")
     w("")
-    w("| shape | system | reps | wall min / median / max | per task (median) | peak RSS |")
-    w("|---|---|---:|---|---:|---:|")
+    w("| shape | system | reps | wall min / median / max | per task (median) | units/s (median) | peak RSS |")
+    w("|---|---|---:|---|---:|---:|---:|")
     notes = []
     for n in names:
         for s, _ in SYSTEMS:
@@ -139,12 +142,13 @@ def main():
             if c:
                 why = r.get("note", "")
                 notes.append("- `%s` on %s: %s" % (s, n, why))
-                w("| %s | %s | | %s [%d] | | |" % (n, s, c, len(notes)))
+                w("| %s | %s | | %s [%d] | | | |" % (n, s, c, len(notes)))
                 continue
             ws = r["walls"]
-            w("| %s | %s | %d | %s / %s / %s | %s | %.0f MB |" % (
+            rss = "%.0f MB" % (r["peak_rss_kb"] / 1024) if r["peak_rss_kb"] else "n/a"
+            w("| %s | %s | %d | %s / %s / %s | %s | %s | %s |" % (
                 n, s, len(ws), fmt_s(min(ws)), fmt_s(statistics.median(ws)), fmt_s(max(ws)),
-                fmt_s(per_task(r)), r["peak_rss_kb"] / 1024))
+                fmt_s(per_task(r)), "{:,.0f}".format(r["tasks"] / statistics.median(ws)), rss))
     w("")
     if notes:
         w("Not measured, and why:")

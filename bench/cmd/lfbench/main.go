@@ -9,6 +9,12 @@
 //	        the durable bbolt store in a temporary file, as `lazyflow serve` runs.
 //	cli     `lazyflow run FILE --json` as a child process (embedded host over
 //	        the memory store), timed from spawn to exit.
+//	service the deployed stack on the emulator (localstack/deploy.sh): the
+//	        shape registered and started over the signed HTTP API, timed from
+//	        the start request to the first poll that sees the execution end
+//	        (polls every 100 ms). Emulator figures are not AWS figures: each
+//	        Lambda invocation is a local process, and the emulator's queues
+//	        poll on their own schedule.
 //
 // Each shape runs in a fresh process, so the peak RSS reported (VmHWM of this
 // process, or the child's maxrss in cli mode) belongs to that shape alone.
@@ -126,13 +132,15 @@ func (s countingStore) ClaimAttempt(ctx context.Context, p store.ClaimParams) er
 }
 
 func main() {
-	mode := flag.String("mode", "engine", "engine, bolt or cli")
+	mode := flag.String("mode", "engine", "engine, bolt, cli or service")
+	outputs := flag.String("outputs", ".cache/localstack/outputs.json", "stack outputs written by localstack/deploy.sh (service mode)")
 	file := flag.String("shape", "", "workflow YAML file")
 	tasks := flag.Int("tasks", 0, "units of work in the shape (tasks, or items), for the per-task figure")
 	input := flag.String("input", "{}", "workflow input as JSON")
 	reps := flag.Int("reps", 3, "repetitions")
 	bin := flag.String("lazyflow", "build/lazyflow", "lazyflow binary (cli mode)")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up on one repetition after this long")
+	budget := flag.Duration("budget", 0, "no further repetitions once the repetitions so far took this long (0: all of -reps)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the repetitions to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -150,13 +158,18 @@ func main() {
 
 	name := strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file))
 	res := result{System: "lazyflow-" + *mode, Shape: name, Tasks: *tasks}
-	err := run(*mode, *file, *input, *bin, *reps, *timeout, &res)
+	var err error
+	if *mode == "service" {
+		err = runService(*outputs, *file, *input, *reps, *timeout, *budget, &res)
+	} else {
+		err = run(*mode, *file, *input, *bin, *reps, *timeout, *budget, &res)
+	}
 	if err != nil {
 		res.OK, res.Note = false, err.Error()
 	} else {
 		res.OK = true
 	}
-	if *mode != "cli" {
+	if *mode != "cli" && *mode != "service" {
 		res.PeakRSSKB = vmHWM()
 	}
 	_ = json.NewEncoder(os.Stdout).Encode(res)
@@ -167,7 +180,7 @@ func main() {
 	}
 }
 
-func run(mode, file, inputJSON, bin string, reps int, timeout time.Duration, res *result) error {
+func run(mode, file, inputJSON, bin string, reps int, timeout, budget time.Duration, res *result) error {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return err
@@ -203,8 +216,19 @@ func run(mode, file, inputJSON, bin string, reps int, timeout time.Duration, res
 			return fmt.Errorf("repetition %d: %w", i+1, err)
 		}
 		res.Walls = append(res.Walls, wall.Seconds())
+		if overBudget(res.Walls, budget) {
+			break
+		}
 	}
 	return nil
+}
+
+func overBudget(walls []float64, budget time.Duration) bool {
+	sum := 0.0
+	for _, w := range walls {
+		sum += w
+	}
+	return budget > 0 && sum > budget.Seconds()
 }
 
 // flaky is the retry shape's action: it fails on the first two attempts for
