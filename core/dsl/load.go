@@ -61,6 +61,9 @@ type loader struct {
 	file     string
 	errs     Errors
 	expanded int
+	// exprs compiles each distinct expression of the document once: large
+	// generated workflows repeat the same few expressions in every task.
+	exprs expr.Compiler
 }
 
 func (l *loader) pos(n *yaml.Node) Pos {
@@ -363,7 +366,7 @@ func (l *loader) compile(n *yaml.Node) *expr.Value {
 	if n == nil {
 		return nil
 	}
-	v, err := expr.Compile(l.plain(n))
+	v, err := l.exprs.Compile(l.plain(n))
 	if err != nil {
 		l.exprErrors(n, err)
 		return nil
@@ -372,7 +375,7 @@ func (l *loader) compile(n *yaml.Node) *expr.Value {
 }
 
 func (l *loader) compileValue(n *yaml.Node, v any) *expr.Value {
-	c, err := expr.Compile(v)
+	c, err := l.exprs.Compile(v)
 	if err != nil {
 		l.exprErrors(n, err)
 		return nil

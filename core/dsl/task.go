@@ -402,7 +402,7 @@ func (l *loader) withItems(v *yaml.Node) []WithItem {
 			c = l.compileValue(e, items)
 		case isExprString(list):
 			var err error
-			c, err = expr.Compile(list)
+			c, err = l.exprs.Compile(list)
 			if err != nil {
 				l.exprErrors(e, err)
 				continue

@@ -75,7 +75,39 @@ type Value struct {
 // map[string]any). The error, if any, is a *CompileError (possibly several
 // joined with errors.Join when more than one string is broken).
 func Compile(v any) (*Value, error) {
-	c := &compiler{}
+	return compileWith(v, nil)
+}
+
+// Compiler compiles values like Compile but compiles each distinct
+// expression string only once, which pays off when loading a large
+// definition that repeats the same expressions in many tasks. Compiled
+// expressions are never modified after compilation, so the Values it returns
+// may share them and still evaluate independently. The zero Compiler is ready
+// to use; a Compiler is not safe for concurrent use, and it keeps every
+// expression it has seen, so use one per definition rather than forever.
+type Compiler struct {
+	strs map[string]compiled     // by the whole string as written
+	yaql map[string]yaqlCompiled // by the text between <% and %>, trimmed
+}
+
+type compiled struct {
+	n      node
+	isExpr bool
+	err    error
+}
+
+type yaqlCompiled struct {
+	e   *yaql.Expr
+	err error
+}
+
+// Compile is the package-level Compile with the cache.
+func (c *Compiler) Compile(v any) (*Value, error) {
+	return compileWith(v, c)
+}
+
+func compileWith(v any, cache *Compiler) (*Value, error) {
+	c := &compiler{cache: cache}
 	n := c.compile(v)
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
@@ -147,36 +179,28 @@ func Condition(v *Value, ctx *Context) (bool, error) {
 type compiler struct {
 	errs  []error
 	exprs []string
+	cache *Compiler // nil: compile everything afresh
 }
 
 func (c *compiler) compile(v any) node {
 	switch x := v.(type) {
 	case string:
-		n, isExpr, err := compileString(x)
-		if err != nil {
-			c.errs = append(c.errs, err)
-			return nil
-		}
-		if isExpr {
-			c.exprs = append(c.exprs, x)
-		}
-		return n
+		return c.str(x)
 	case []any:
+		// Constant items stay nil here and are taken from consts, so a
+		// large constant list inside a dynamic one boxes nothing.
 		items := make([]node, len(x))
 		dynamic := false
 		for i, e := range x {
-			n := c.compile(e)
-			if n != nil {
+			if n := c.compile(e); n != nil {
+				items[i] = n
 				dynamic = true
-			} else {
-				n = constNode{e}
 			}
-			items[i] = n
 		}
 		if !dynamic {
 			return nil
 		}
-		return listNode(items)
+		return &listNode{items: items, consts: append([]any(nil), x...)}
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -184,34 +208,94 @@ func (c *compiler) compile(v any) node {
 		}
 		// Sorted so errors and Expressions() come out in a stable order.
 		sort.Strings(keys)
-		m := &mapNode{}
+		var keyNodes, vals []node
 		dynamic := false
-		for _, k := range keys {
-			kn := c.compile(k)
+		for i, k := range keys {
+			kn := c.str(k)
 			vn := c.compile(x[k])
-			if kn != nil || vn != nil {
+			if kn != nil {
+				if keyNodes == nil {
+					keyNodes = make([]node, len(keys))
+				}
+				keyNodes[i] = kn
 				dynamic = true
 			}
-			if kn == nil {
-				kn = constNode{k}
+			if vn != nil {
+				if vals == nil {
+					vals = make([]node, len(keys))
+				}
+				vals[i] = vn
+				dynamic = true
 			}
-			if vn == nil {
-				vn = constNode{x[k]}
-			}
-			m.keys = append(m.keys, kn)
-			m.vals = append(m.vals, vn)
 		}
 		if !dynamic {
 			return nil
+		}
+		m := &mapNode{keys: keys, keyNodes: keyNodes, vals: vals, consts: make([]any, len(keys))}
+		for i, k := range keys {
+			if vals == nil || vals[i] == nil {
+				m.consts[i] = x[k]
+			}
 		}
 		return m
 	}
 	return nil
 }
 
+// str compiles one string, recording it when it holds an expression.
+func (c *compiler) str(s string) node {
+	n, isExpr, err := c.cache.compileString(s)
+	if err != nil {
+		c.errs = append(c.errs, err)
+		return nil
+	}
+	if isExpr {
+		c.exprs = append(c.exprs, s)
+	}
+	return n
+}
+
+// compileString is the package-level compileString, remembering strings
+// that hold an expression (or fail to compile); a nil Compiler remembers
+// nothing. Plain strings are not kept: they are cheap to recognise and
+// rarely repeat.
+func (c *Compiler) compileString(s string) (node, bool, error) {
+	if c == nil {
+		return compileString(s, nil)
+	}
+	if r, ok := c.strs[s]; ok {
+		return r.n, r.isExpr, r.err
+	}
+	n, isExpr, err := compileString(s, c)
+	if isExpr || err != nil {
+		if c.strs == nil {
+			c.strs = map[string]compiled{}
+		}
+		c.strs[s] = compiled{n, isExpr, err}
+	}
+	return n, isExpr, err
+}
+
+// compileYAQL compiles the text of one <% %>, remembering the result so that
+// "<% $.x %>-1" and "<% $.x %>-2" share the parse of $.x.
+func (c *Compiler) compileYAQL(src string) (*yaql.Expr, error) {
+	if c == nil {
+		return yaql.Compile(src)
+	}
+	if r, ok := c.yaql[src]; ok {
+		return r.e, r.err
+	}
+	e, err := yaql.Compile(src)
+	if c.yaql == nil {
+		c.yaql = map[string]yaqlCompiled{}
+	}
+	c.yaql[src] = yaqlCompiled{e, err}
+	return e, err
+}
+
 // compileString compiles one string. It returns a nil node (and false) when
-// the string holds no expression.
-func compileString(s string) (node, bool, error) {
+// the string holds no expression. cache may be nil.
+func compileString(s string, cache *Compiler) (node, bool, error) {
 	hasYAQL := strings.Contains(s, "<%")
 	hasJinja := jinjaMarker.MatchString(s)
 	switch {
@@ -225,7 +309,7 @@ func compileString(s string) (node, bool, error) {
 		}
 		return n, true, nil
 	case hasYAQL:
-		n, err := compileYAQL(s)
+		n, err := compileYAQL(s, cache)
 		if err != nil {
 			return nil, false, &CompileError{Text: s, Err: err}
 		}
@@ -237,8 +321,8 @@ func compileString(s string) (node, bool, error) {
 	return nil, false, nil
 }
 
-// compileYAQL splits s into text and <% %> pieces.
-func compileYAQL(s string) (node, error) {
+// compileYAQL splits s into text and <% %> pieces. cache may be nil.
+func compileYAQL(s string, cache *Compiler) (node, error) {
 	var parts []node
 	rest := s
 	found := false
@@ -252,7 +336,7 @@ func compileYAQL(s string) (node, error) {
 			return nil, errors.New("'<%' has no closing '%>'")
 		}
 		src := rest[i+2 : i+2+j]
-		e, err := yaql.Compile(strings.TrimSpace(src))
+		e, err := cache.compileYAQL(strings.TrimSpace(src))
 		if err != nil {
 			return nil, err
 		}
@@ -260,7 +344,8 @@ func compileYAQL(s string) (node, error) {
 		if i > 0 {
 			parts = append(parts, constNode{rest[:i]})
 		}
-		parts = append(parts, &yaqlNode{e: e, text: "<%" + src + "%>"})
+		// The text as written, delimiters included, is a slice of s.
+		parts = append(parts, &yaqlNode{e: e, text: rest[i : i+2+j+2]})
 		rest = rest[i+2+j+2:]
 	}
 	if !found {
@@ -327,11 +412,20 @@ func (n *concatNode) eval(ctx *Context) (any, error) {
 	return b.String(), nil
 }
 
-type listNode []node
+// listNode is a list with at least one dynamic item; items[i] is nil where
+// the item is the constant consts[i].
+type listNode struct {
+	items  []node
+	consts []any
+}
 
-func (n listNode) eval(ctx *Context) (any, error) {
-	out := make([]any, len(n))
-	for i, e := range n {
+func (n *listNode) eval(ctx *Context) (any, error) {
+	out := make([]any, len(n.items))
+	for i, e := range n.items {
+		if e == nil {
+			out[i] = deepCopy(n.consts[i])
+			continue
+		}
 		r, err := e.eval(ctx)
 		if err != nil {
 			return nil, err
@@ -341,25 +435,37 @@ func (n listNode) eval(ctx *Context) (any, error) {
 	return out, nil
 }
 
+// mapNode is a mapping with at least one dynamic key or value. keyNodes and
+// vals are nil when no key (value) is dynamic, and hold nil where that key
+// (value) is constant: keys[i] (consts[i]).
 type mapNode struct {
-	keys []node
-	vals []node
+	keys     []string
+	keyNodes []node
+	vals     []node
+	consts   []any
 }
 
 func (n *mapNode) eval(ctx *Context) (any, error) {
 	out := make(map[string]any, len(n.keys))
-	for i := range n.keys {
-		k, err := n.keys[i].eval(ctx)
-		if err != nil {
-			return nil, err
+	for i, ks := range n.keys {
+		if n.keyNodes != nil && n.keyNodes[i] != nil {
+			k, err := n.keyNodes[i].eval(ctx)
+			if err != nil {
+				return nil, err
+			}
+			var ok bool
+			if ks, ok = k.(string); !ok {
+				ks = toString(k)
+			}
 		}
-		ks, ok := k.(string)
-		if !ok {
-			ks = toString(k)
-		}
-		v, err := n.vals[i].eval(ctx)
-		if err != nil {
-			return nil, err
+		var v any
+		if n.vals != nil && n.vals[i] != nil {
+			var err error
+			if v, err = n.vals[i].eval(ctx); err != nil {
+				return nil, err
+			}
+		} else {
+			v = deepCopy(n.consts[i])
 		}
 		out[ks] = v
 	}

@@ -46,9 +46,9 @@ var ops = []string{"=>", "->", "?.", "!=", "<=", ">=", "=~", "!~", "(", ")", "["
 
 // lex splits src into tokens. Bare words follow YAQL's rule (a letter or
 // underscore, then letters, digits or underscores, not starting with "__"),
-// so `$.where($.name = ubuntu)` compares with the string "ubuntu".
-func lex(src string) ([]token, error) {
-	toks := make([]token, 0, len(src)/3+1)
+// so `$.where($.name = ubuntu)` compares with the string "ubuntu". Tokens are
+// appended to toks, which may be a recycled slice.
+func lex(src string, toks []token) ([]token, error) {
 	i := 0
 	for i < len(src) {
 		c := src[i]
@@ -74,20 +74,20 @@ func lex(src string) ([]token, error) {
 			if isFloat {
 				f, err := strconv.ParseFloat(text, 64)
 				if err != nil {
-					return nil, syntaxErr(src, start, "invalid number "+text)
+					return toks, syntaxErr(src, start, "invalid number "+text)
 				}
 				toks = append(toks, token{kind: tFloat, pos: start, text: text, fval: f})
 			} else {
 				n, err := strconv.ParseInt(text, 10, 64)
 				if err != nil {
-					return nil, syntaxErr(src, start, "integer "+text+" does not fit in 64 bits")
+					return toks, syntaxErr(src, start, "integer "+text+" does not fit in 64 bits")
 				}
 				toks = append(toks, token{kind: tInt, pos: start, text: text, ival: n})
 			}
 		case c == '\'' || c == '"' || c == '`':
 			s, n, err := lexString(src, i)
 			if err != nil {
-				return nil, err
+				return toks, err
 			}
 			i = n
 			toks = append(toks, token{kind: tString, pos: start, text: s})
@@ -114,7 +114,7 @@ func lex(src string) ([]token, error) {
 				}
 				word := src[start:i]
 				if strings.HasPrefix(word, "__") {
-					return nil, syntaxErr(src, start, `names starting with "__" are reserved`)
+					return toks, syntaxErr(src, start, `names starting with "__" are reserved`)
 				}
 				toks = append(toks, token{kind: tIdent, pos: start, text: word})
 				continue
@@ -129,7 +129,7 @@ func lex(src string) ([]token, error) {
 				}
 			}
 			if !matched {
-				return nil, syntaxErr(src, start, "unexpected character "+strconv.QuoteRune(r))
+				return toks, syntaxErr(src, start, "unexpected character "+strconv.QuoteRune(r))
 			}
 		}
 	}

@@ -151,12 +151,15 @@ func Compile(src string) (*Expr, error) {
 	if len(src) > MaxSourceLen {
 		return nil, &SyntaxError{Source: src, Column: 1, Msg: fmt.Sprintf("expression is longer than %d bytes", MaxSourceLen)}
 	}
-	toks, err := lex(src)
+	buf := tokPool.Get().(*[]token)
+	toks, err := lex(src, (*buf)[:0])
 	if err != nil {
+		putToks(buf, toks)
 		return nil, err
 	}
 	p := &parser{src: src, toks: toks}
 	n, err := p.parseAll()
+	putToks(buf, toks)
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +168,24 @@ func Compile(src string) (*Expr, error) {
 		return nil, err
 	}
 	return &Expr{src: src, root: root}, nil
+}
+
+// tokPool recycles token slices: the syntax tree copies what it needs from
+// the tokens, so they are garbage as soon as parsing ends, and allocating
+// them afresh dominated the cost of compiling the many short expressions of
+// a large workflow.
+var tokPool = sync.Pool{New: func() any { s := make([]token, 0, 32); return &s }}
+
+// maxPooledToks keeps one huge expression from pinning a huge slice.
+const maxPooledToks = 1024
+
+func putToks(buf *[]token, toks []token) {
+	if cap(toks) > maxPooledToks {
+		return
+	}
+	clear(toks) // drop references to the source strings; the rest is already zero
+	*buf = toks[:0]
+	tokPool.Put(buf)
 }
 
 // MustCompile is Compile for expressions known at build time; it panics on
