@@ -53,8 +53,11 @@ type Config struct {
 	MaxReceiveCount int
 
 	LogRetentionDays   int
-	ValueRetentionDays int // lifecycle expiration of large values in the bucket
-	LogLevel           string
+	ValueRetentionDays int // lifecycle expiration of large values in the bucket (0: none)
+	// ExecutionRetentionDays is LAZYFLOW_RETENTION_DAYS: the sweeper deletes finished
+	// executions this long after their last update (0: keep everything).
+	ExecutionRetentionDays int
+	LogLevel               string
 
 	ThrottleRate  int // steady requests per second on the API
 	ThrottleBurst int
@@ -99,14 +102,17 @@ func DefaultConfig() Config {
 		MaxConcurrency:     map[string]int{"engine": 50, "runner": 100, "dlq": 5},
 		MaxReceiveCount:    5,
 		LogRetentionDays:   30,
-		ValueRetentionDays: 30,
-		LogLevel:           "info",
-		ThrottleRate:       100,
-		ThrottleBurst:      200,
-		SweepMinAge:        120,
-		SweepMax:           1000,
-		SweepEveryMinutes:  5,
-		SweeperSchedule:    true,
+		ValueRetentionDays: 40,
+		// A finished execution's head expires by TTL a week after this, so large values,
+		// which a stored execution may still read, outlive both.
+		ExecutionRetentionDays: 30,
+		LogLevel:               "info",
+		ThrottleRate:           100,
+		ThrottleBurst:          200,
+		SweepMinAge:            120,
+		SweepMax:               1000,
+		SweepEveryMinutes:      5,
+		SweeperSchedule:        true,
 	}
 }
 
@@ -119,7 +125,7 @@ var contextKeys = []string{
 	"sweeperReservedConcurrency",
 	"batchSize", "engineBatchingWindow", "runnerBatchingWindow", "dlqBatchingWindow",
 	"engineMaxConcurrency", "runnerMaxConcurrency", "dlqMaxConcurrency", "maxReceiveCount",
-	"retentionDays", "valueRetentionDays", "logLevel", "throttleRate", "throttleBurst",
+	"retentionDays", "valueRetentionDays", "executionRetentionDays", "logLevel", "throttleRate", "throttleBurst",
 	"apiBaseUrl", "sweepMinAge", "sweepMax", "sweepEveryMinutes", "sweeperSchedule",
 }
 
@@ -198,6 +204,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	intKey("maxReceiveCount", &c.MaxReceiveCount)
 	intKey("retentionDays", &c.LogRetentionDays)
 	intKey("valueRetentionDays", &c.ValueRetentionDays)
+	intKey("executionRetentionDays", &c.ExecutionRetentionDays)
 	intKey("throttleRate", &c.ThrottleRate)
 	intKey("throttleBurst", &c.ThrottleBurst)
 	intKey("sweepMinAge", &c.SweepMinAge)
@@ -287,8 +294,15 @@ func (c Config) Validate() error {
 	if _, ok := retentionDays[c.LogRetentionDays]; !ok {
 		bad("retentionDays %d is not a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)", c.LogRetentionDays)
 	}
-	if c.ValueRetentionDays < 1 {
-		bad("valueRetentionDays %d must be at least 1", c.ValueRetentionDays)
+	switch {
+	case c.ExecutionRetentionDays < 0:
+		bad("executionRetentionDays %d must not be negative (0 keeps everything)", c.ExecutionRetentionDays)
+	case c.ValueRetentionDays < 0:
+		bad("valueRetentionDays %d must not be negative (0: no expiration)", c.ValueRetentionDays)
+	case c.ExecutionRetentionDays == 0 && c.ValueRetentionDays != 0:
+		bad("valueRetentionDays %d with executionRetentionDays 0: executions kept forever would lose their large values; set valueRetentionDays to 0", c.ValueRetentionDays)
+	case c.ExecutionRetentionDays > 0 && c.ValueRetentionDays != 0 && c.ValueRetentionDays <= c.ExecutionRetentionDays+7:
+		bad("valueRetentionDays %d must exceed executionRetentionDays + 7 (%d): a stored execution may still read its large values", c.ValueRetentionDays, c.ExecutionRetentionDays+7)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

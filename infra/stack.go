@@ -178,12 +178,8 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL:        jsii.Bool(true),
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                                  jsii.String("expire-values"),
-			Expiration:                          awscdk.Duration_Days(jsii.Number(float64(cfg.ValueRetentionDays))),
-			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
-		}},
-		RemovalPolicy: dataRemoval,
+		LifecycleRules:    valueLifecycle(cfg),
+		RemovalPolicy:     dataRemoval,
 		// No AutoDeleteObjects: it is a CDK custom resource, which emulators cannot run.
 	})
 
@@ -231,6 +227,7 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		"LAZYFLOW_RESULT_QUEUE_URL":    resultQueue.QueueUrl(),
 		"LAZYFLOW_CALLBACK_SECRET_ARN": secret.SecretArn(),
 		"LAZYFLOW_LOG_LEVEL":           jsii.String(cfg.LogLevel),
+		"LAZYFLOW_RETENTION_DAYS":      jsii.String(fmt.Sprint(cfg.ExecutionRetentionDays)),
 	}
 
 	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
@@ -431,7 +428,8 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 // There is no IAM action for TransactWriteItems: DynamoDB authorizes each item of a transaction
 // by its own action (PutItem, UpdateItem, ConditionCheckItem, DeleteItem). So the api and the
 // engine, which commit with transactions, hold ConditionCheckItem beside their writes, and no
-// function holds DeleteItem (expiry is left to the table's TTL). dlq runs engine steps
+// function holds DeleteItem; only the sweeper deletes (expired executions, with
+// BatchWriteItem), the table's TTL being the backstop. dlq runs engine steps
 // (HandleResult for a dead task, Fail for a dead result or timer), so it holds the engine's.
 // The sweeper lists RUNNING executions (a state-only listing, which reads the byState index
 // alone), re-sends actions and runs engine steps to finalise (which may start a child
@@ -468,8 +466,9 @@ func permissions(fn string, table *string, indexes []*string, byState *string, o
 		}
 	case "sweeper":
 		return []awsiam.PolicyStatement{
+			// BatchWriteItem: PurgeExecutions deletes expired executions' items 25 at a time.
 			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-				"dynamodb:ConditionCheckItem"}, table),
+				"dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"}, table),
 			st("TableQuery", []string{"dynamodb:Query"}, table, byState),
 			st("SendTasksAndResults", []string{"sqs:SendMessage"}, taskQueue, resultQueue),
 			readSecret, values,
@@ -482,6 +481,19 @@ func permissions(fn string, table *string, indexes []*string, byState *string, o
 		}
 	}
 	return nil
+}
+
+// valueLifecycle expires large values after ValueRetentionDays (none when 0) and
+// aborts incomplete uploads after a day.
+func valueLifecycle(cfg Config) *[]*awss3.LifecycleRule {
+	r := &awss3.LifecycleRule{
+		Id:                                  jsii.String("expire-values"),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+	}
+	if cfg.ValueRetentionDays > 0 {
+		r.Expiration = awscdk.Duration_Days(jsii.Number(float64(cfg.ValueRetentionDays)))
+	}
+	return &[]*awss3.LifecycleRule{r}
 }
 
 func logRemoval(cfg Config) awscdk.RemovalPolicy {

@@ -206,7 +206,7 @@ func TestBucket(t *testing.T) {
 					"IgnorePublicAcls": true, "RestrictPublicBuckets": true,
 				},
 				"LifecycleConfiguration": obj{"Rules": []any{obj{
-					"ExpirationInDays": 30,
+					"ExpirationInDays": 40,
 					"Status":           "Enabled",
 				}}},
 			},
@@ -298,6 +298,7 @@ func TestFunctions(t *testing.T) {
 		"LAZYFLOW_RESULT_QUEUE_URL":    ref(queueID("ResultQueue")),
 		"LAZYFLOW_CALLBACK_SECRET_ARN": ref(queueID("CallbackSecret")),
 		"LAZYFLOW_LOG_LEVEL":           "info",
+		"LAZYFLOW_RETENTION_DAYS":      "30",
 	}
 	apiID := queueID("Api")
 	for _, f := range []struct {
@@ -793,8 +794,9 @@ func TestFunctionPermissionsExact(t *testing.T) {
 	for _, a := range []string{"dynamodb:GetItem", "dynamodb:UpdateItem"} {
 		want["runner"][a] = []string{id("Table")}
 	}
-	// The sweeper lists RUNNING executions, re-sends actions and finalises (engine steps).
-	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"} {
+	// The sweeper lists RUNNING executions, re-sends actions and finalises (engine steps),
+	// and deletes expired executions (BatchWriteItem).
+	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchWriteItem"} {
 		want["sweeper"][a] = []string{id("Table")}
 	}
 	want["sweeper"]["sqs:SendMessage"] = sorted(id("TaskQueue"), id("ResultQueue"))
@@ -909,7 +911,7 @@ func TestContextConfiguresStack(t *testing.T) {
 		"runnerMemorySize": "1024", "runnerTimeout": "300", "engineTimeout": "20", "apiMemorySize": "128",
 		"engineReservedConcurrency": "80", "batchSize": "5", "engineBatchingWindow": "2",
 		"runnerBatchingWindow": "0", "engineMaxConcurrency": "20", "runnerMaxConcurrency": "3",
-		"maxReceiveCount": "3", "retentionDays": "7", "valueRetentionDays": "9", "logLevel": "debug",
+		"maxReceiveCount": "3", "retentionDays": "7", "valueRetentionDays": "9", "executionRetentionDays": "1", "logLevel": "debug",
 		"throttleRate": "10", "throttleBurst": "20", "apiBaseUrl": "http://127.0.0.1:4566/_aws/execute-api/",
 		"dlqMemorySize": "192", "dlqTimeout": "45", "dlqReservedConcurrency": "8", "dlqMaxConcurrency": "4",
 		"dlqBatchingWindow": "3",
@@ -1025,6 +1027,9 @@ func TestConfigValidation(t *testing.T) {
 		{mutate(func(c *Config) { c.BatchSize = 50 }), "batching window"},
 		{mutate(func(c *Config) { c.MaxReceiveCount = 0 }), "maxReceiveCount 0"},
 		{mutate(func(c *Config) { c.LogLevel = "verbose" }), "logLevel"},
+		{mutate(func(c *Config) { c.ValueRetentionDays = 30 }), "valueRetentionDays 30 must exceed executionRetentionDays + 7"},
+		{mutate(func(c *Config) { c.ExecutionRetentionDays = 0 }), "valueRetentionDays 40 with executionRetentionDays 0"},
+		{mutate(func(c *Config) { c.ExecutionRetentionDays = -1 }), "executionRetentionDays -1"},
 		{mutate(func(c *Config) { c.APIBaseURL = "127.0.0.1:4566" }), "apiBaseUrl"},
 		{mutate(func(c *Config) {
 			c.Functions["runner"] = FunctionConfig{MemorySize: 512, Timeout: 120, ReservedConcurrency: 10}

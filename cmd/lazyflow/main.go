@@ -2,7 +2,7 @@
 //
 //	lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json]
 //	lazyflow validate FILE...
-//	lazyflow serve [--addr 127.0.0.1:8080] [--data DIR]
+//	lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h]
 //
 // Exit status: 0 success, 3 the workflow ended in ERROR or CANCELLED,
 // 2 invalid definition or usage, 1 anything else.
@@ -21,7 +21,7 @@ import (
 const usage = `usage:
   lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json]
   lazyflow validate FILE...
-  lazyflow serve [--addr 127.0.0.1:8080] [--data DIR]
+  lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h]
 `
 
 // Exit codes.

@@ -18,6 +18,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	fs.SetOutput(io.Discard)
 	addr := fs.String("addr", local.DefaultAddr, "address to listen on")
 	data := fs.String("data", ".lazyflow", "directory for the durable store and the callback key")
+	retention := fs.Duration("retention", 0, "delete finished executions last updated longer ago than this, e.g. 720h (0: keep everything)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage, usageError{err.Error()}
@@ -25,13 +26,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if len(pos) != 0 {
 		return exitUsage, usageError{"serve takes no arguments"}
 	}
+	if *retention < 0 {
+		return exitUsage, usageError{"--retention must not be negative"}
+	}
 	level := slog.LevelInfo
 	if os.Getenv("LAZYFLOW_LOG_LEVEL") == "debug" {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	fmt.Fprintf(stdout, "lazyflow: serving on http://%s (data in %s); Ctrl-C stops\n", *addr, *data)
-	if err := local.Serve(ctx, local.Options{Addr: *addr, DataDir: *data, Log: log}); err != nil {
+	if err := local.Serve(ctx, local.Options{Addr: *addr, DataDir: *data, Log: log, Retention: *retention}); err != nil {
 		return exitFailure, err
 	}
 	return exitOK, nil

@@ -11,6 +11,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/lazyflow/lazyflow/core/engine"
 )
@@ -54,6 +55,13 @@ type Store interface {
 	// ListExecutions lists heads newest first, filtered, one page at a time.
 	ListExecutions(ctx context.Context, p ListParams) (*ExecutionPage, error)
 
+	// PurgeExecutions deletes finished executions (SUCCESS, ERROR,
+	// CANCELLED) last updated before p.Before, with every record they own,
+	// at most p.Max of them (0: no limit), oldest first, and returns how many
+	// it deleted. An execution that is running, paused or idle is never
+	// touched, however old.
+	PurgeExecutions(ctx context.Context, p PurgeParams) (int, error)
+
 	Close() error
 }
 
@@ -71,6 +79,12 @@ type ListParams struct {
 	State    engine.State
 	Limit    int    // default 100
 	Cursor   string // from the previous page
+}
+
+// PurgeParams selects the executions PurgeExecutions deletes.
+type PurgeParams struct {
+	Before time.Time
+	Max    int
 }
 
 // ExecutionPage is one page of executions.

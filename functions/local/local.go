@@ -79,6 +79,9 @@ type Options struct {
 	// recovery covers crashes; the sweep covers a message lost while running.
 	SweepInterval time.Duration
 	SweepMinAge   time.Duration
+	// Retention, when positive, deletes finished executions last updated
+	// longer ago than that (checked at every sweep); zero keeps everything.
+	Retention time.Duration
 }
 
 // Serve runs the service until ctx ends or the process gets SIGINT or
@@ -159,7 +162,7 @@ func Serve(ctx context.Context, opt Options) error {
 		go func() { defer background.Done(); drainDeadLetters(runCtx, qs[name], h.Service, log) }()
 	}
 	background.Add(1)
-	go func() { defer background.Done(); sweep(ctx, h.Service, opt.SweepInterval, opt.SweepMinAge, log) }()
+	go func() { defer background.Done(); sweep(ctx, h.Service, opt, log) }()
 	defer background.Wait()
 	defer cancelRun()
 
@@ -201,8 +204,8 @@ const sweepMax = 1000
 
 // sweep runs service.Sweep every interval until ctx ends, as the sweeper
 // function does on AWS on its schedule.
-func sweep(ctx context.Context, s *service.Service, interval, minAge time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
+func sweep(ctx context.Context, s *service.Service, opt Options, log *slog.Logger) {
+	t := time.NewTicker(opt.SweepInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -210,7 +213,7 @@ func sweep(ctx context.Context, s *service.Service, interval, minAge time.Durati
 			return
 		case <-t.C:
 		}
-		n, err := s.Sweep(ctx, minAge, sweepMax)
+		n, err := s.Sweep(ctx, opt.SweepMinAge, sweepMax)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("sweep failed", "executions", n, "err", err)
@@ -218,6 +221,9 @@ func sweep(ctx context.Context, s *service.Service, interval, minAge time.Durati
 			continue
 		}
 		log.Debug("sweep done", "executions", n)
+		if _, err := s.Purge(ctx, opt.Retention, sweepMax); err != nil && ctx.Err() == nil {
+			log.Error("purge failed", "err", err)
+		}
 	}
 }
 

@@ -329,3 +329,34 @@ func TestPeriodicSweep(t *testing.T) {
 		t.Fatalf("sweeps went on after Serve returned: %d then %d", n, after)
 	}
 }
+
+// TestRetentionPurges: with a retention set, the periodic sweep deletes
+// finished executions older than it, and leaves a running one alone.
+func TestRetentionPurges(t *testing.T) {
+	reg, cbs := delegateRegistry()
+	s := start(t, t.TempDir(), reg, func(o *local.Options) {
+		o.SweepInterval, o.Retention = 50*time.Millisecond, time.Nanosecond
+	})
+	s.register(workflows)
+	running := s.run("delegated", `{}`)
+	<-cbs // its action is out, waiting for the callback
+	done := s.run("delegated", `{}`)
+	cb := <-cbs
+	if code, _ := s.call("POST", cb.URL, "application/json", `{"state": "SUCCESS", "output": 1}`); code != 202 {
+		t.Fatalf("callback: %d", code)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, _ := s.call("GET", "/executions/"+done, "", "")
+		if code == 404 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("finished execution %s still there (HTTP %d) after 10 s with a 1 ns retention", done, code)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, body := s.call("GET", "/executions/"+running, "", ""); code != 200 || body["state"] != "RUNNING" {
+		t.Fatalf("the running execution was touched: HTTP %d %v", code, body)
+	}
+}

@@ -2,8 +2,9 @@
 // repairs what a lost message leaves waiting: for RUNNING executions it
 // re-sends the actions of tasks started more than LAZYFLOW_SWEEP_MIN_AGE
 // seconds ago that no runner claimed, and finalises executions whose work is
-// done (service.Sweep). Any event invokes it; the event's content is ignored,
-// so it can also be invoked by hand.
+// done (service.Sweep); then it deletes finished executions older than
+// LAZYFLOW_RETENTION_DAYS (service.Purge). Any event invokes it; the event's
+// content is ignored, so it can also be invoked by hand.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 // Result is what an invocation returns (visible when invoked by hand).
 type Result struct {
 	Executions int `json:"executions"`
+	Purged     int `json:"purged"`
 }
 
 func main() {
@@ -42,6 +44,11 @@ func main() {
 			return Result{Executions: n}, fmt.Errorf("sweep after %d executions: %w", n, err)
 		}
 		svc.Log.Info("sweep done", "executions", n, "min_age_seconds", int(c.SweepMinAge.Seconds()), "max", c.SweepMax)
-		return Result{Executions: n}, nil
+		purged, err := svc.Purge(ctx, c.Retention, awshost.PurgeMax)
+		if err != nil {
+			svc.Log.Error("purge failed", "purged", purged, "err", err)
+			return Result{Executions: n, Purged: purged}, err
+		}
+		return Result{Executions: n, Purged: purged}, nil
 	})
 }

@@ -114,6 +114,10 @@ func (t tx) Put(pk, sk string, v any) error {
 	return errors.New("write in a read-only transaction")
 }
 
+func (t tx) Delete(pk, sk string) error {
+	return errors.New("delete in a read-only transaction")
+}
+
 func (t tx) Scan(pk, prefix string, fn func(sk string, v any) error) error {
 	p := key(pk, prefix)
 	skAt := len(pk) + 1
@@ -130,14 +134,22 @@ func (t tx) Scan(pk, prefix string, fn func(sk string, v any) error) error {
 // the writes of the calls before it) plus its own staged writes.
 type overlay struct {
 	tx
-	writes map[string][]byte // by bbolt key
+	writes map[string][]byte // by bbolt key; nil: deleted
 }
 
 func (o *overlay) Get(pk, sk string) (any, error) {
 	if v, ok := o.writes[string(key(pk, sk))]; ok {
+		if v == nil {
+			return nil, nil
+		}
 		return append([]byte(nil), v...), nil
 	}
 	return o.tx.Get(pk, sk)
+}
+
+func (o *overlay) Delete(pk, sk string) error {
+	o.writes[string(key(pk, sk))] = nil
+	return nil
 }
 
 func (o *overlay) Put(pk, sk string, v any) error {
@@ -177,6 +189,9 @@ func (o *overlay) Scan(pk, prefix string, fn func(sk string, v any) error) error
 	for _, k := range sorted {
 		v, ok := o.writes[k]
 		if ok {
+			if v == nil {
+				continue // deleted in this transaction
+			}
 			v = append([]byte(nil), v...)
 		} else {
 			v = append([]byte(nil), o.b.Get([]byte(k))...)
@@ -235,7 +250,13 @@ func (b *backend) commit(group []*call) {
 				continue
 			}
 			for k, v := range o.writes {
-				if err := bk.Put([]byte(k), v); err != nil {
+				var err error
+				if v == nil {
+					err = bk.Delete([]byte(k))
+				} else {
+					err = bk.Put([]byte(k), v)
+				}
+				if err != nil {
 					return fmt.Errorf("write %q: %w", k, err)
 				}
 			}

@@ -37,6 +37,7 @@ import (
 type Tx interface {
 	Get(pk, sk string) (any, error) // nil, nil when absent
 	Put(pk, sk string, v any) error
+	Delete(pk, sk string) error
 	// Scan calls fn for each record of pk whose sort key starts with prefix, in order.
 	Scan(pk, prefix string, fn func(sk string, v any) error) error
 }
@@ -457,6 +458,59 @@ func (s *Store) ListExecutions(ctx context.Context, p store.ListParams) (*store.
 	}
 	page.Next = ""
 	return page, err
+}
+
+// PurgeExecutions implements store.Store. It walks the execution index (a
+// local store holds few enough executions for that) and deletes each
+// chosen execution's partition and index entry in one transaction.
+func (s *Store) PurgeExecutions(ctx context.Context, p store.PurgeParams) (int, error) {
+	type victim struct{ id, indexSK string }
+	var old []victim
+	err := s.view(func(tx Tx) error {
+		return tx.Scan(indexPK, "", func(sk string, _ any) error {
+			id := sk[strings.IndexByte(sk, '#')+1:]
+			e, err := get[engine.Execution](s, tx, id, headSK)
+			if err != nil || e == nil {
+				return err
+			}
+			if e.State.Terminal() && e.Updated.Before(p.Before) {
+				old = append(old, victim{id, sk})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("find executions to purge: %w", err)
+	}
+	n := 0
+	for i := len(old) - 1; i >= 0 && (p.Max <= 0 || n < p.Max); i-- { // the index is newest first
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		v := old[i]
+		err := s.b.Update(func(tx Tx) error {
+			// Checked again inside the transaction: a rerun may have woken it.
+			e, err := get[engine.Execution](s, tx, v.id, headSK)
+			if err != nil || e == nil || !e.State.Terminal() || !e.Updated.Before(p.Before) {
+				return err
+			}
+			var sks []string
+			if err := tx.Scan(v.id, "", func(sk string, _ any) error { sks = append(sks, sk); return nil }); err != nil {
+				return err
+			}
+			for _, sk := range sks {
+				if err := tx.Delete(v.id, sk); err != nil {
+					return err
+				}
+			}
+			n++
+			return tx.Delete(indexPK, v.indexSK)
+		})
+		if err != nil {
+			return n, fmt.Errorf("purge execution %s: %w", v.id, err)
+		}
+	}
+	return n, nil
 }
 
 // Close implements store.Store.

@@ -28,6 +28,15 @@ type partition struct {
 	keys []string
 }
 
+func (p *partition) del(sk string) {
+	if _, ok := p.vals[sk]; !ok {
+		return
+	}
+	delete(p.vals, sk)
+	i := sort.SearchStrings(p.keys, sk)
+	p.keys = append(p.keys[:i], p.keys[i+1:]...)
+}
+
 func (p *partition) put(sk string, v any) {
 	if _, ok := p.vals[sk]; !ok {
 		i := sort.SearchStrings(p.keys, sk)
@@ -53,12 +62,12 @@ func (p *partition) withPrefix(prefix string) []string {
 
 type memTx struct {
 	m      *memBackend
-	writes map[[2]string]any // staged until the transaction succeeds
+	writes map[[2]string]any // staged until the transaction succeeds; deleted: nil
 }
 
 func (t *memTx) Get(pk, sk string) (any, error) {
 	if v, ok := t.writes[[2]string{pk, sk}]; ok {
-		return v, nil
+		return v, nil // nil for a staged delete
 	}
 	if p := t.m.parts[pk]; p != nil {
 		if v, ok := p.vals[sk]; ok {
@@ -73,6 +82,14 @@ func (t *memTx) Put(pk, sk string, v any) error {
 		return errReadOnly
 	}
 	t.writes[[2]string{pk, sk}] = v
+	return nil
+}
+
+func (t *memTx) Delete(pk, sk string) error {
+	if t.writes == nil {
+		return errReadOnly
+	}
+	t.writes[[2]string{pk, sk}] = nil
 	return nil
 }
 
@@ -96,6 +113,9 @@ func (t *memTx) Scan(pk, prefix string, fn func(string, any) error) error {
 	}
 	for _, k := range keys {
 		v, _ := t.Get(pk, k)
+		if v == nil {
+			continue // deleted in this transaction
+		}
 		if err := fn(k, v); err != nil {
 			return err
 		}
@@ -112,6 +132,15 @@ func (m *memBackend) Update(fn func(Tx) error) error {
 	}
 	for k, v := range tx.writes {
 		p := m.parts[k[0]]
+		if v == nil {
+			if p != nil {
+				p.del(k[1])
+				if len(p.keys) == 0 {
+					delete(m.parts, k[0])
+				}
+			}
+			continue
+		}
 		if p == nil {
 			p = &partition{vals: map[string]any{}}
 			m.parts[k[0]] = p

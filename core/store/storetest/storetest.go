@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,7 @@ func RunWith(t *testing.T, newStore func(t *testing.T) store.Store, opt Options)
 		{"ClaimSlot", testClaimSlot},
 		{"Definitions", testDefinitions},
 		{"ListExecutions", testListExecutions},
+		{"PurgeExecutions", testPurgeExecutions},
 		{"TasksOrder", testTasksOrder},
 		{"LargeValues", func(t *testing.T, s store.Store) { testLargeValues(t, s, opt) }},
 		{"ConcurrentCounters", testConcurrentCounters},
@@ -850,5 +852,78 @@ func testConcurrentPut(t *testing.T, s store.Store) {
 	}
 	if got := head(t, s, "e1"); got.Version != 2 {
 		t.Fatalf("version %d, want 2", got.Version)
+	}
+}
+
+func testPurgeExecutions(t *testing.T, s store.Store) {
+	hour := time.Hour
+	mk := func(id string, st engine.State, created, updated time.Time) {
+		e := newExec(id)
+		e.State, e.Created, e.Updated = st, created, updated
+		commit(t, s, engine.PutExecution{Exec: e}, engine.PutInput{Exec: id, Input: e.Input})
+		tk := newTask(id, "t1")
+		tk.State = engine.Success
+		commit(t, s, engine.PutTask{Task: tk}, engine.PutLeaf{Leaf: &engine.Leaf{Exec: id, Seq: 1, Task: "t1", Ctx: map[string]any{"x": "y"}}})
+		commit(t, s, engine.PutSlot{Slot: &engine.Slot{Exec: id, Task: "t1", Index: 0, State: engine.Success, Attempt: 1}})
+		commit(t, s, arrive(id, "j", "t1", map[string]any{"a": "b"})...)
+	}
+	mk("ex-old-done", engine.Success, t0, t0)
+	mk("ex-old-error", engine.Error, t0.Add(time.Second), t0.Add(time.Second))
+	mk("ex-old-running", engine.Running, t0, t0)
+	mk("ex-new-done", engine.Success, t0.Add(2*hour), t0.Add(2*hour))
+	mk("ex-late-done", engine.Cancelled, t0, t0.Add(2*hour)) // created long ago, finished recently
+	if err := s.PutDefinition(ctxBG, &engine.Definition{Name: "wf", DefID: "def1", Source: "src", Created: t0, Updated: t0}); err != nil {
+		t.Fatal(err)
+	}
+	p := store.PurgeParams{Before: t0.Add(hour), Max: 1}
+	if n, err := s.PurgeExecutions(ctxBG, p); err != nil || n != 1 {
+		t.Fatalf("PurgeExecutions(max 1) = %d, %v; want 1", n, err)
+	}
+	p.Max = 0
+	if n, err := s.PurgeExecutions(ctxBG, p); err != nil || n != 1 {
+		t.Fatalf("PurgeExecutions again = %d, %v; want the 1 left", n, err)
+	}
+	if n, err := s.PurgeExecutions(ctxBG, p); err != nil || n != 0 {
+		t.Fatalf("PurgeExecutions a third time = %d, %v; want 0", n, err)
+	}
+	for _, id := range []string{"ex-old-done", "ex-old-error"} {
+		if e, err := s.Execution(ctxBG, id); err != nil || e != nil {
+			t.Fatalf("%s after purge: %v, %v", id, e, err)
+		}
+		if tk := task(t, s, id, "t1"); tk != nil {
+			t.Fatalf("%s: task left after purge", id)
+		}
+		if sl := slot(t, s, id, "t1", 0); sl != nil {
+			t.Fatalf("%s: slot left after purge", id)
+		}
+		if ls, err := s.Leaves(ctxBG, id); err != nil || len(ls) != 0 {
+			t.Fatalf("%s: leaves left after purge: %v %v", id, ls, err)
+		}
+		if a := arrivals(t, s, id, "j"); len(a) != 0 {
+			t.Fatalf("%s: arrivals left after purge: %v", id, a)
+		}
+		if in, err := s.Input(ctxBG, id); err != nil || in != nil {
+			t.Fatalf("%s: input left after purge: %v %v", id, in, err)
+		}
+	}
+	for _, id := range []string{"ex-old-running", "ex-new-done", "ex-late-done"} {
+		if head(t, s, id) == nil || task(t, s, id, "t1") == nil || len(arrivals(t, s, id, "j")) != 1 {
+			t.Fatalf("%s was purged (or lost records), but it is running or finished after the cutoff", id)
+		}
+	}
+	page, err := s.ListExecutions(ctxBG, store.ListParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range page.Executions {
+		ids = append(ids, e.ID)
+	}
+	sort.Strings(ids)
+	if fmt.Sprint(ids) != "[ex-late-done ex-new-done ex-old-running]" {
+		t.Fatalf("listed after purge: %v", ids)
+	}
+	if d, err := s.Definition(ctxBG, "wf"); err != nil || d == nil {
+		t.Fatalf("a purge touched the definitions: %v %v", d, err)
 	}
 }

@@ -84,13 +84,17 @@
 //
 // # Retention
 //
-// When a head is written in a terminal state it gets ttl = now + Retention
-// (default 30 days). Its task, slot and leaf items get no ttl: setting one on
-// each at finalisation would cost a write per item, breaking the constant
-// cost of a step. DeleteExecution removes every item of an execution (a
-// query and batched deletes); a sweeper calls it for executions whose head
-// DynamoDB has expired (a stream handler on TTL deletions, or a periodic
-// query of byState for old finished executions).
+// PurgeExecutions, which the sweeper function calls on its schedule,
+// deletes finished executions last updated more than Retention (default 30
+// days) ago: it queries byState for each finished state below the cutoff,
+// checks the head itself (the index lags), and deletes every item of the
+// execution's partition, commit markers included, the head last, so a
+// purge cut short is finished by the next one. When a head is written in a
+// terminal state it also gets ttl = now + Retention + 7 days: a backstop
+// for a head the sweeper never reached, late enough not to orphan the
+// other items by expiring first. Offloaded values in S3 are content-
+// addressed and may be shared, so they are left to the bucket's lifecycle
+// rule.
 //
 // # Errors
 //

@@ -41,8 +41,9 @@ type Options struct {
 	OffloadAt int
 	// MaxValue is the largest encoded record accepted at all (default 4 MiB).
 	MaxValue int
-	// Retention is how long a finished execution's head is kept before its
-	// ttl expires (default 30 days; negative: no ttl).
+	// Retention is how long a finished execution is kept: PurgeExecutions
+	// (the sweeper) deletes it then; its head's ttl falls due a week later as
+	// a backstop (default 30 days; negative: no ttl).
 	Retention time.Duration
 	// MaxRetries bounds the retries of throttled or failed requests (default 6).
 	MaxRetries int
@@ -200,7 +201,7 @@ func (s *Store) headItem(ctx context.Context, e *engine.Execution, version int64
 	item["gsi1pk"], item["gsi1sk"] = avS("WF#"+e.Workflow), avS(isk)
 	item["gsi2pk"], item["gsi2sk"] = avS("ST#"+string(e.State)), avS(isk)
 	if e.State.Terminal() && s.opt.Retention > 0 {
-		item["ttl"] = avN(s.opt.Now().Add(s.opt.Retention).Unix())
+		item["ttl"] = avN(s.opt.Now().Add(s.opt.Retention + ttlGrace).Unix())
 	}
 	return item, nil
 }
@@ -964,13 +965,36 @@ func (s *Store) DeleteExecution(ctx context.Context, id string) error {
 	if err := validID(id); err != nil {
 		return err
 	}
+	// Every item, commit markers and provisional items included, keys only.
 	var keys []map[string]types.AttributeValue
-	if err := s.query(ctx, id, "", func(it map[string]types.AttributeValue) error {
-		keys = append(keys, key(strOf(it["pk"]), strOf(it["sk"])))
-		return nil
-	}); err != nil {
-		return err
+	in := &dynamodb.QueryInput{TableName: s.table, ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: aws.String("pk = :pk"), ProjectionExpression: aws.String("pk, sk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": avS(id)},
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal}
+	for {
+		var out *dynamodb.QueryOutput
+		err := s.read(ctx, "list items of "+id, func() ([]types.ConsumedCapacity, error) {
+			var err error
+			out, err = s.c.Query(ctx, in)
+			if out != nil {
+				return caps(out.ConsumedCapacity), err
+			}
+			return nil, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, it := range out.Items {
+			keys = append(keys, key(strOf(it["pk"]), strOf(it["sk"])))
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+	// The head goes last: until it is gone, the indexes still find the
+	// execution, so a delete cut short is finished by the next purge.
+	sort.SliceStable(keys, func(i, j int) bool { return strOf(keys[j]["sk"]) == headSK && strOf(keys[i]["sk"]) != headSK })
 	for len(keys) > 0 {
 		n := min(len(keys), 25)
 		reqs := make([]types.WriteRequest, n)

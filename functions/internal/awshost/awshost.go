@@ -16,6 +16,9 @@
 //	LAZYFLOW_SWEEP_MIN_AGE        sweeper: seconds a task must have been started before its
 //	                              unclaimed action is sent again (default 120)
 //	LAZYFLOW_SWEEP_MAX            sweeper: most RUNNING executions one sweep looks at (default 1000)
+//	LAZYFLOW_RETENTION_DAYS       days a finished execution is kept: the sweeper deletes it
+//	                              then, the table's TTL a week later as a backstop
+//	                              (default 30; 0 keeps everything)
 //
 // The AWS SDK reads its own variables, AWS_ENDPOINT_URL included, so the
 // same functions run against an emulator.
@@ -58,6 +61,8 @@ type Config struct {
 	// SweepMinAge and SweepMax are the sweeper's arguments to service.Sweep.
 	SweepMinAge time.Duration
 	SweepMax    int
+	// Retention is how long finished executions are kept (0: forever).
+	Retention time.Duration
 }
 
 // Sweeper defaults: two minutes is well past a normal commit-to-claim delay, so a
@@ -65,6 +70,10 @@ type Config struct {
 const (
 	DefaultSweepMinAge = 120 * time.Second
 	DefaultSweepMax    = 1000
+	DefaultRetention   = 30 * 24 * time.Hour
+	// PurgeMax bounds the executions one sweeper run deletes, so a backlog
+	// is worked off over several runs within the function's timeout.
+	PurgeMax = 200
 )
 
 // FromEnv reads the configuration, naming every missing or bad variable.
@@ -79,6 +88,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		CallbackBaseURL:   getenv("LAZYFLOW_CALLBACK_BASE_URL"),
 		SweepMinAge:       DefaultSweepMinAge,
 		SweepMax:          DefaultSweepMax,
+		Retention:         DefaultRetention,
 	}
 	var errs []error
 	for name, v := range map[string]string{"LAZYFLOW_TABLE": c.Table, "LAZYFLOW_TASK_QUEUE_URL": c.TaskQueueURL,
@@ -113,6 +123,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("LAZYFLOW_SWEEP_MAX must be a positive whole number, not %q", s))
 		}
 		c.SweepMax = n
+	}
+	if s := getenv("LAZYFLOW_RETENTION_DAYS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("LAZYFLOW_RETENTION_DAYS must be a whole number of days (0: keep everything), not %q", s))
+		}
+		c.Retention = time.Duration(n) * 24 * time.Hour
 	}
 	if s := getenv("LAZYFLOW_LOG_LEVEL"); s != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {

@@ -131,3 +131,20 @@ func TestCallbackKeyFromSecretsManager(t *testing.T) {
 		t.Fatal("a missing secret gave a key")
 	}
 }
+
+func TestFromEnvRetention(t *testing.T) {
+	env := map[string]string{"LAZYFLOW_TABLE": "t", "LAZYFLOW_TASK_QUEUE_URL": "tq", "LAZYFLOW_RESULT_QUEUE_URL": "rq",
+		"LAZYFLOW_CALLBACK_KEY": strings.Repeat("k", 32)}
+	c, err := awshost.FromEnv(envOf(env))
+	if err != nil || c.Retention != 30*24*time.Hour {
+		t.Fatalf("default retention %v, %v; want 30 days", c.Retention, err)
+	}
+	env["LAZYFLOW_RETENTION_DAYS"] = "0"
+	if c, err := awshost.FromEnv(envOf(env)); err != nil || c.Retention != 0 {
+		t.Fatalf("retention 0: %v, %v", c.Retention, err)
+	}
+	env["LAZYFLOW_RETENTION_DAYS"] = "-3"
+	if _, err := awshost.FromEnv(envOf(env)); err == nil || !strings.Contains(err.Error(), "LAZYFLOW_RETENTION_DAYS") {
+		t.Fatalf("a negative retention: error %v", err)
+	}
+}

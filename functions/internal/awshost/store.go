@@ -16,7 +16,10 @@ import (
 // openStore opens the DynamoDB store, with large values offloaded to
 // LAZYFLOW_BUCKET when it is set.
 func openStore(ctx context.Context, cfg aws.Config, c Config) (store.Store, error) {
-	opt := dynamostore.Options{Table: c.Table}
+	opt := dynamostore.Options{Table: c.Table, Retention: c.Retention}
+	if c.Retention == 0 {
+		opt.Retention = -1 // keep everything: no TTL either
+	}
 	if c.Bucket != "" {
 		s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
 			// Emulators serve buckets by path, not by virtual host.
