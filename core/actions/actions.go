@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -33,32 +34,86 @@ var ErrUnknownAction = errors.New("unknown action")
 
 // Registry maps action names to implementations. It is safe for concurrent use.
 type Registry struct {
-	mu    sync.RWMutex
-	sync  map[string]Func
-	async map[string]AsyncFunc
+	mu     sync.RWMutex
+	sync   map[string]Func
+	async  map[string]AsyncFunc
+	params map[string]Params
+}
+
+// Params declares an action's input names, so a call with an unknown or a
+// missing one fails before the action runs, with Mistral's "Invalid input"
+// error. An action without declared Params takes any input.
+type Params struct {
+	Required []string
+	Optional []string
 }
 
 // New returns a registry holding the built-in actions.
 func New() *Registry {
-	r := &Registry{sync: map[string]Func{}, async: map[string]AsyncFunc{}}
+	r := &Registry{sync: map[string]Func{}, async: map[string]AsyncFunc{}, params: map[string]Params{}}
 	registerBuiltins(r)
 	return r
 }
 
-// Register adds or replaces a synchronous action.
+// Declare sets the input names action name accepts (see Params).
+func (r *Registry) Declare(name string, p Params) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.params[name] = p
+}
+
+// checkInput reports unexpected and missing input names as Mistral does:
+// "Invalid input [name=std.echo, unexpected=['x'], missing=['output']]".
+func checkInput(name string, p Params, input map[string]any) error {
+	known := map[string]bool{}
+	for _, k := range p.Required {
+		known[k] = true
+	}
+	for _, k := range p.Optional {
+		known[k] = true
+	}
+	var unexpected, missing []string
+	for k := range input {
+		if !known[k] {
+			unexpected = append(unexpected, "'"+k+"'")
+		}
+	}
+	for _, k := range p.Required {
+		if _, ok := input[k]; !ok {
+			missing = append(missing, "'"+k+"'")
+		}
+	}
+	if len(unexpected) == 0 && len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(unexpected)
+	msg := "Invalid input [name=" + name
+	if len(unexpected) > 0 {
+		msg += ", unexpected=[" + strings.Join(unexpected, ", ") + "]"
+	}
+	if len(missing) > 0 {
+		msg += ", missing=[" + strings.Join(missing, ", ") + "]"
+	}
+	return errors.New(msg + "]")
+}
+
+// Register adds or replaces a synchronous action (and forgets the input
+// names declared for an action it replaces).
 func (r *Registry) Register(name string, fn Func) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sync[name] = fn
 	delete(r.async, name)
+	delete(r.params, name)
 }
 
-// RegisterAsync adds or replaces a delegate action.
+// RegisterAsync adds or replaces a delegate action (see Register).
 func (r *Registry) RegisterAsync(name string, fn AsyncFunc) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.async[name] = fn
 	delete(r.sync, name)
+	delete(r.params, name)
 }
 
 // IsAsync reports whether name is a delegate action.
@@ -99,7 +154,13 @@ func (r *Registry) Run(ctx context.Context, name string, input map[string]any, c
 	r.mu.RLock()
 	fn, okSync := r.sync[name]
 	afn, okAsync := r.async[name]
+	p, declared := r.params[name]
 	r.mu.RUnlock()
+	if declared && (okSync || okAsync) {
+		if err := checkInput(name, p, input); err != nil {
+			return nil, false, err
+		}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			out, async = nil, false

@@ -30,6 +30,21 @@ func registerBuiltins(r *Registry) {
 		_, err := httpCall(ctx, in, map[string]string{"Mistral-Callback-URL": cb.URL})
 		return err
 	})
+	// Mistral's signatures (mistral/actions/std_actions.py): a call with another
+	// input name fails with "Invalid input", as there.
+	httpParams := Params{Required: []string{"url"}, Optional: []string{"method", "params", "body", "json", "headers",
+		"cookies", "auth", "timeout", "allow_redirects", "proxies", "verify"}}
+	for name, p := range map[string]Params{
+		"std.noop":         {},
+		"std.async_noop":   {},
+		"std.echo":         {Required: []string{"output"}},
+		"std.fail":         {Optional: []string{"error_data"}},
+		"std.sleep":        {Optional: []string{"seconds"}},
+		"std.http":         httpParams,
+		"std.mistral_http": httpParams,
+	} {
+		r.Declare(name, p)
+	}
 }
 
 func stdFail(ctx context.Context, in map[string]any) (any, error) {
@@ -41,9 +56,12 @@ func stdFail(ctx context.Context, in map[string]any) (any, error) {
 }
 
 func stdSleep(ctx context.Context, in map[string]any) (any, error) {
-	secs, err := number(in["seconds"])
-	if err != nil {
-		return nil, fmt.Errorf("std.sleep: seconds: %w", err)
+	secs := 1.0 // Mistral's default
+	if v, ok := in["seconds"]; ok {
+		var err error
+		if secs, err = number(v); err != nil {
+			return nil, fmt.Errorf("std.sleep: seconds: %w", err)
+		}
 	}
 	t := time.NewTimer(time.Duration(secs * float64(time.Second)))
 	defer t.Stop()

@@ -71,3 +71,40 @@ func TestPanicBecomesError(t *testing.T) {
 		t.Fatal("unknown action ran")
 	}
 }
+
+// The std actions check their input names as Mistral's do: an unknown name
+// or a missing required one fails the call with "Invalid input", before the
+// action runs; an action registered without declared names takes anything.
+func TestStdInputNames(t *testing.T) {
+	r := New()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		action string
+		input  map[string]any
+		want   string // "" for success
+	}{
+		{"std.echo", map[string]any{"output": "x"}, ""},
+		{"std.echo", map[string]any{"wrong_input": "x"}, "Invalid input [name=std.echo, unexpected=['wrong_input'], missing=['output']]"},
+		{"std.echo", map[string]any{"output": 1, "b": 2, "a": 3}, "Invalid input [name=std.echo, unexpected=['a', 'b']]"},
+		{"std.noop", map[string]any{"x": 1}, "Invalid input [name=std.noop, unexpected=['x']]"},
+		{"std.fail", map[string]any{"error_data": "boom"}, "boom"},
+		{"std.http", map[string]any{"method": "GET"}, "Invalid input [name=std.http, missing=['url']]"},
+		{"std.sleep", map[string]any{"seconds": 0}, ""},
+	} {
+		_, _, err := r.Run(ctx, tc.action, tc.input, nil)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s %v: %v", tc.action, tc.input, err)
+		case tc.want != "" && (err == nil || err.Error() != tc.want):
+			t.Errorf("%s %v: error %v, want %q", tc.action, tc.input, err, tc.want)
+		}
+	}
+	r.Register("my.any", func(context.Context, map[string]any) (any, error) { return "ok", nil })
+	if out, _, err := r.Run(ctx, "my.any", map[string]any{"whatever": 1}, nil); err != nil || out != "ok" {
+		t.Fatalf("an action without declared inputs: %v %v", out, err)
+	}
+	r.Register("std.echo", func(context.Context, map[string]any) (any, error) { return "mine", nil })
+	if out, _, err := r.Run(ctx, "std.echo", map[string]any{"other": 1}, nil); err != nil || out != "mine" {
+		t.Fatalf("a replaced std.echo kept the old input names: %v %v", out, err)
+	}
+}
