@@ -82,6 +82,7 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 	}
 	return map[string]expr.Func{
 		"task": func(args []any) (any, error) {
+			b.hostCalls++
 			if len(args) == 0 || args[0] == nil {
 				if rec == nil {
 					return nil, fmt.Errorf("task() used outside a task")
@@ -117,6 +118,7 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 			return view(t), nil
 		},
 		"tasks": func(args []any) (any, error) {
+			b.hostCalls++
 			all, err := b.r.Tasks(ctx, b.head.ID)
 			if err != nil {
 				return nil, fmt.Errorf("tasks(): %w", err)
@@ -136,6 +138,7 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 			return out, nil
 		},
 		"execution": func(args []any) (any, error) {
+			b.hostCalls++
 			h := b.head
 			return map[string]any{
 				"id": h.ID, "name": h.Workflow, "workflow_name": h.Workflow, "input": h.Input,

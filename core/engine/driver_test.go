@@ -179,6 +179,19 @@ func itemsInput(n int) map[string]any {
 	return map[string]any{"xs": xs}
 }
 
+const rangeSrc = `version: '2.0'
+wf:
+  input:
+    - n
+  tasks:
+    t:
+      with-items: i in <% range(0, $.n) %>
+      concurrency: 100
+      action: std.noop
+`
+
+func rangeInput(n int) map[string]any { return map[string]any{"n": int64(n)} }
+
 func mustJSON(t interface{ Fatalf(string, ...any) }, b []byte, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("decode %s: %v", b, err)

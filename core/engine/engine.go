@@ -45,7 +45,9 @@ var (
 	ErrInvalidInput = errors.New("invalid input")
 )
 
-// Engine holds configuration only; it keeps no state between calls.
+// Engine holds configuration, and a cache that only saves work: every
+// decision depends on what the Reader returns, never on earlier calls.
+// Use it by pointer (it must not be copied after first use).
 type Engine struct {
 	Defs Defs
 	// Now is the clock used for timestamps (never for decisions).
@@ -53,6 +55,8 @@ type Engine struct {
 	// ActionDeadline is how long, in seconds, an action may run without
 	// reporting before the watchdog fails its attempt (0: no watchdog).
 	ActionDeadline int
+
+	itemCache itemCache
 }
 
 // Plan is what an operation decided.
@@ -113,6 +117,9 @@ type builder struct {
 	cmds      []Command
 	now       time.Time
 	live      map[string]*Task // records finished in this plan, by key
+	// hostCalls counts calls of the functions that read mutable state
+	// (task, tasks, execution), so items can tell a list it may cache.
+	hostCalls int
 }
 
 func (e *Engine) load(ctx context.Context, r Reader, execID string) (*builder, error) {
@@ -1175,8 +1182,30 @@ func (l *itemList) at(i int) map[string]any {
 	return m
 }
 
-// items evaluates the with-items lists.
+// items is the with-items lists of this run of rec, from the engine's cache
+// when it holds them (see itemCache). The lists are shared: never modify them.
 func (b *builder) items(rec *Task, t *dsl.Task) (*itemList, error) {
+	k := keyOf(b.head, rec, t)
+	if l := b.e.itemCache.get(k, b.head.Vars); l != nil {
+		return l, nil
+	}
+	calls := b.hostCalls
+	l, err := b.evalItems(rec, t)
+	if err != nil {
+		return nil, err
+	}
+	// A list that read other tasks or the execution's state (task(),
+	// tasks(), execution()) may differ when evaluated again, so only a fresh
+	// evaluation gives the value a host without the cache would see.
+	if b.hostCalls == calls {
+		b.e.itemCache.put(k, l, b.head.Vars)
+	}
+	return l, nil
+}
+
+// evalItems evaluates the with-items lists.
+func (b *builder) evalItems(rec *Task, t *dsl.Task) (*itemList, error) {
+	b.e.itemCache.evals.Add(1)
 	ectx := b.evalCtx(b.data(rec.Ctx, nil), rec, nil)
 	n := -1
 	out := &itemList{vars: make([]string, len(t.WithItems)), lists: make([][]any, len(t.WithItems))}
@@ -1193,7 +1222,8 @@ func (b *builder) items(rec *Task, t *dsl.Task) (*itemList, error) {
 			return nil, fmt.Errorf("with-items of task %s: lists have different lengths (%d and %d)", t.Name, n, len(l))
 		}
 		n = len(l)
-		out.vars[i], out.lists[i] = wi.Var, l
+		// Capped, so an append to a shared list could never write into it.
+		out.vars[i], out.lists[i] = wi.Var, l[:len(l):len(l)]
 	}
 	if n < 0 {
 		n = 0
