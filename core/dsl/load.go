@@ -161,8 +161,8 @@ func contains(list []string, s string) bool {
 }
 
 func (l *loader) load(src []byte) *Document {
-	var root yaml.Node
-	if err := yaml.Unmarshal(src, &root); err != nil {
+	root, err := parseYAML(src)
+	if err != nil {
 		line := 1
 		msg := err.Error()
 		// yaml.v3 reports "yaml: line N: ..." with no column.
@@ -593,8 +593,9 @@ func (l *loader) workflow(k, n *yaml.Node) *Workflow {
 		return wf
 	}
 	taskNodes := map[string]*yaml.Node{}
-	for _, p := range l.pairs(tasksNode, "tasks") {
-		t := l.task(wf, p.k, p.v, defaults)
+	ps = l.pairs(tasksNode, "tasks")
+	for i, t := range l.tasks(wf, ps, defaults) {
+		p := ps[i]
 		if t == nil {
 			continue
 		}
