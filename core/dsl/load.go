@@ -14,15 +14,10 @@ import (
 
 // Keys each section accepts. The lists also feed "did you mean".
 var (
-	workbookKeys = []string{"version", "name", "description", "tags", "workflows", "actions"}
-	workflowKeys = []string{"tasks", "type", "description", "tags", "input", "output", "output-on-error", "vars", "task-defaults", "name", "version"}
-	actionKeys   = []string{"base", "base-input", "input", "output", "description", "tags", "name"}
-	taskKeys     = []string{
-		"description", "type", "action", "workflow", "input", "publish", "publish-on-error", "publish-on-skip",
-		"with-items", "concurrency", "retry", "timeout", "wait-before", "wait-after", "pause-before",
-		"keep-result", "safe-rerun", "target", "fail-on", "tags", "name",
-		"on-success", "on-error", "on-complete", "on-skip", "join", "requires",
-	}
+	workbookKeys        = []string{"version", "name", "description", "tags", "workflows", "actions"}
+	workflowKeys        = []string{"tasks", "type", "description", "tags", "input", "output", "output-on-error", "vars", "task-defaults", "name", "version"}
+	actionKeys          = []string{"base", "base-input", "input", "output", "description", "tags", "name"}
+	taskKeys            = taskKeyList[:]
 	directOnlyTaskKeys  = []string{"on-success", "on-error", "on-complete", "on-skip", "join"}
 	reverseOnlyTaskKeys = []string{"requires"}
 	taskDefaultKeys     = []string{
@@ -33,6 +28,14 @@ var (
 	publishKeys = []string{ScopeBranch, ScopeGlobal, ScopeAtomic}
 	commands    = []string{CmdFail, CmdSucceed, CmdPause, CmdNoop}
 )
+
+// taskKeyList is taskKeys as an array, whose length sizes taskAttrs.
+var taskKeyList = [...]string{
+	"description", "type", "action", "workflow", "input", "publish", "publish-on-error", "publish-on-skip",
+	"with-items", "concurrency", "retry", "timeout", "wait-before", "wait-after", "pause-before",
+	"keep-result", "safe-rerun", "target", "fail-on", "tags", "name",
+	"on-success", "on-error", "on-complete", "on-skip", "join", "requires",
+}
 
 // maxAliasExpansion bounds YAML alias expansion so a "billion laughs"
 // document fails instead of eating memory.
@@ -100,8 +103,31 @@ func (l *loader) pairs(n *yaml.Node, what string) []pair {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
-	var out []pair
-	seen := map[string]bool{}
+	out := make([]pair, 0, len(n.Content)/2)
+	// A set only pays for itself on large mappings (tasks); most have a
+	// handful of keys, which a scan of out checks faster. Either way it
+	// answers "is this key in out already".
+	var seen map[string]bool
+	if len(n.Content) > 2*smallMapping {
+		seen = make(map[string]bool, len(n.Content)/2)
+	}
+	has := func(key string) bool {
+		if seen != nil {
+			return seen[key]
+		}
+		for _, p := range out {
+			if p.k.Value == key {
+				return true
+			}
+		}
+		return false
+	}
+	add := func(p pair) {
+		out = append(out, p)
+		if seen != nil {
+			seen[p.k.Value] = true
+		}
+	}
 	var merged []pair
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], l.deref(n.Content[i+1])
@@ -122,7 +148,7 @@ func (l *loader) pairs(n *yaml.Node, what string) []pair {
 			l.errf(k, "%s keys must be plain text", what)
 			continue
 		}
-		if seen[k.Value] {
+		if has(k.Value) {
 			if what == "tasks" {
 				l.errf(k, "duplicate task name %q", k.Value)
 			} else {
@@ -130,17 +156,19 @@ func (l *loader) pairs(n *yaml.Node, what string) []pair {
 			}
 			continue
 		}
-		seen[k.Value] = true
-		out = append(out, pair{k, v})
+		add(pair{k, v})
 	}
 	for _, p := range merged {
-		if !seen[p.k.Value] {
-			seen[p.k.Value] = true
-			out = append(out, p)
+		if !has(p.k.Value) {
+			add(p)
 		}
 	}
 	return out
 }
+
+// smallMapping is the number of keys up to which pairs finds duplicates by
+// scanning rather than with a map.
+const smallMapping = 16
 
 // checkKeys reports keys not in known, with a suggestion.
 func (l *loader) checkKeys(ps []pair, known []string, what string) {
@@ -173,6 +201,11 @@ func (l *loader) load(src []byte) *Document {
 		l.errs = append(l.errs, &Error{Pos: Pos{File: l.file, Line: line, Column: 1}, Msg: "not valid YAML: " + strings.TrimPrefix(msg, "yaml: ")})
 		return nil
 	}
+	return l.loadRoot(root, src)
+}
+
+// loadRoot reads a parsed document.
+func (l *loader) loadRoot(root *yaml.Node, src []byte) *Document {
 	if root.Kind == 0 || len(root.Content) == 0 {
 		l.errf(nil, "the file is empty: expected version: '2.0' and at least one workflow")
 		return nil

@@ -59,8 +59,9 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 	}
 	what := fmt.Sprintf("task %q", t.Name)
 	ps := l.pairs(n, what)
-	attrs := map[string]*yaml.Node{}
-	attrKeys := map[string]*yaml.Node{}
+	// Arrays indexed by taskKeys rather than maps: a large workflow reads
+	// thousands of tasks, and two small maps each were a good part of it.
+	var attrs, attrKeys taskAttrs
 	for _, p := range ps {
 		key := p.k.Value
 		switch {
@@ -74,43 +75,43 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 			l.errf(p.k, "%s is only for reverse workflows; workflow %q is direct (add type: reverse)", key, wf.Name)
 			continue
 		}
-		attrs[key] = p.v
-		attrKeys[key] = p.k
+		attrs.set(key, p.v)
+		attrKeys.set(key, p.k)
 	}
 	if defaults != nil {
 		for key, v := range defaults.nodes {
-			if _, set := attrs[key]; set {
+			if attrs.get(key) != nil {
 				continue
 			}
 			if wf.Type == Reverse && contains(directOnlyTaskKeys, key) {
 				continue
 			}
-			attrs[key] = v
-			attrKeys[key] = v
+			attrs.set(key, v)
+			attrKeys.set(key, v)
 		}
 		// requires from defaults add to the task's own list (Mistral unions them).
-		if dn, ok := defaults.nodes["requires"]; ok && wf.Type == Reverse && attrKeys["requires"] != dn {
+		if dn, ok := defaults.nodes["requires"]; ok && wf.Type == Reverse && attrKeys.get("requires") != dn {
 			t.Requires = append(t.Requires, l.stringList(dn, "requires")...)
 		}
 	}
 
-	if attrs["action"] != nil && attrs["workflow"] != nil {
-		l.errf(attrKeys["workflow"], "task %q has both action and workflow: a task runs one or the other", t.Name)
+	if attrs.get("action") != nil && attrs.get("workflow") != nil {
+		l.errf(attrKeys.get("workflow"), "task %q has both action and workflow: a task runs one or the other", t.Name)
 	}
 	var inline map[string]any
 	var inlineNode *yaml.Node
 	switch {
-	case attrs["action"] != nil:
-		t.Action, inline = l.callee(t, attrs["action"], "action")
-		inlineNode = attrs["action"]
-	case attrs["workflow"] != nil:
-		t.Workflow, inline = l.callee(t, attrs["workflow"], "workflow")
-		inlineNode = attrs["workflow"]
+	case attrs.get("action") != nil:
+		t.Action, inline = l.callee(t, attrs.get("action"), "action")
+		inlineNode = attrs.get("action")
+	case attrs.get("workflow") != nil:
+		t.Workflow, inline = l.callee(t, attrs.get("workflow"), "workflow")
+		inlineNode = attrs.get("workflow")
 	default:
 		// Mistral runs std.noop for a task with neither action nor workflow.
 		t.Action = "std.noop"
 	}
-	if in := attrs["input"]; in != nil {
+	if in := attrs.get("input"); in != nil {
 		switch {
 		case in.Kind == yaml.MappingNode:
 			m, _ := l.plain(in).(map[string]any)
@@ -151,7 +152,7 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 		"with-items", "concurrency", "retry", "timeout", "wait-before", "wait-after", "pause-before",
 		"keep-result", "safe-rerun", "target", "fail-on", "on-success", "on-error", "on-complete", "on-skip",
 		"join", "requires"} {
-		v := attrs[key]
+		v := attrs.get(key)
 		if v == nil {
 			continue
 		}
@@ -225,13 +226,36 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 	t.Requires = removeString(t.Requires, t.Name)
 	if defaults != nil {
 		for key, list := range map[string]*[]Transition{"on-success": &t.OnSuccess, "on-error": &t.OnError, "on-complete": &t.OnComplete, "on-skip": &t.OnSkip} {
-			if dn, ok := defaults.nodes[key]; ok && attrKeys[key] == dn {
+			if dn, ok := defaults.nodes[key]; ok && attrKeys.get(key) == dn {
 				*list = dropSelf(*list, t.Name)
 			}
 		}
 	}
 	return t
 }
+
+// taskAttrs holds one node per key of taskKeys.
+type taskAttrs [len(taskKeyList)]*yaml.Node
+
+// taskKeyIndex maps each of taskKeys to its index.
+var taskKeyIndex = func() map[string]int {
+	m := make(map[string]int, len(taskKeys))
+	for i, k := range taskKeys {
+		m[k] = i
+	}
+	return m
+}()
+
+// get returns the node of key, nil when unset; key must be one of taskKeys
+// for set, and may be anything for get.
+func (a *taskAttrs) get(key string) *yaml.Node {
+	if i, ok := taskKeyIndex[key]; ok {
+		return a[i]
+	}
+	return nil
+}
+
+func (a *taskAttrs) set(key string, n *yaml.Node) { a[taskKeyIndex[key]] = n }
 
 // callee reads action: or workflow:, a name with optional inline
 // parameters, or one expression that names the callee at run time.
@@ -567,13 +591,22 @@ func (l *loader) transitionList(items []*yaml.Node, what string) []Transition {
 
 var funcCmdRe = regexp.MustCompile(`(?s)^(\w+)\((.*)\)$`)
 
+func funcCmdMatch(text string) []string {
+	if !strings.HasSuffix(text, ")") {
+		return nil
+	}
+	return funcCmdRe.FindStringSubmatch(text)
+}
+
 // transition parses one entry: "task", "fail msg='x'", "fail(msg='x')",
 // optionally with a condition node.
 func (l *loader) transition(at *yaml.Node, text string, cond *yaml.Node, what string) (Transition, bool) {
 	tr := Transition{Pos: l.pos(at)}
 	text = strings.TrimSpace(text)
 	name, rest := text, ""
-	if m := funcCmdRe.FindStringSubmatch(text); m != nil && contains(commands, m[1]) {
+	// The regexp can only match text ending in ")"; testing that first keeps
+	// it off the common path (a plain task name).
+	if m := funcCmdMatch(text); m != nil && contains(commands, m[1]) {
 		name, rest = m[1], m[2]
 	} else if i := strings.IndexAny(text, " \t"); i >= 0 {
 		name, rest = text[:i], strings.TrimSpace(text[i+1:])

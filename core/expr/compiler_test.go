@@ -17,7 +17,7 @@ func TestCompilerShares(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := c.Compile(map[string]any{"k": "<% $.x %>", "s": "<% $.x %>-1"})
+	b, err := c.Compile(map[string]any{"k": "<% $.x %>", "s": "<% $.x %>-1", "t": "<% $.x %>-2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,12 +26,13 @@ func TestCompilerShares(t *testing.T) {
 	if m.vals[0] != whole {
 		t.Errorf("the same string compiled twice: %p and %p", m.vals[0], whole)
 	}
-	inner := m.vals[1].(*concatNode).parts[0].(*yaqlNode)
-	if inner.e != whole.e {
+	inner1 := m.vals[1].(*concatNode).parts[0].(*yaqlNode)
+	inner2 := m.vals[2].(*concatNode).parts[0].(*yaqlNode)
+	if inner1.e != inner2.e {
 		t.Errorf("the YAQL inside an interpolation was parsed again")
 	}
-	if inner.text != "<% $.x %>" {
-		t.Errorf("interpolated part text = %q", inner.text)
+	if inner1.text != "<% $.x %>" {
+		t.Errorf("interpolated part text = %q", inner1.text)
 	}
 
 	r1, err := a.Eval(&Context{Data: map[string]any{"x": int64(1)}})
@@ -42,7 +43,7 @@ func TestCompilerShares(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r1 != int64(1) || !reflect.DeepEqual(r2, map[string]any{"k": int64(2), "s": "2-1"}) {
+	if r1 != int64(1) || !reflect.DeepEqual(r2, map[string]any{"k": int64(2), "s": "2-1", "t": "2-2"}) {
 		t.Errorf("shared expression evaluated to %v and %v", r1, r2)
 	}
 }

@@ -269,7 +269,7 @@ func (c *Compiler) compileString(s string) (node, bool, error) {
 	n, isExpr, err := compileString(s, c)
 	if isExpr || err != nil {
 		if c.strs == nil {
-			c.strs = map[string]compiled{}
+			c.strs = make(map[string]compiled, 64)
 		}
 		c.strs[s] = compiled{n, isExpr, err}
 	}
@@ -297,7 +297,8 @@ func (c *Compiler) compileYAQL(src string) (*yaql.Expr, error) {
 // the string holds no expression. cache may be nil.
 func compileString(s string, cache *Compiler) (node, bool, error) {
 	hasYAQL := strings.Contains(s, "<%")
-	hasJinja := jinjaMarker.MatchString(s)
+	// The regexp needs "{{" or "{%" to match; most strings have neither.
+	hasJinja := (strings.Contains(s, "{{") || strings.Contains(s, "{%")) && jinjaMarker.MatchString(s)
 	switch {
 	case hasYAQL && hasJinja && yaqlMarker.MatchString(s):
 		// Mistral refuses this too: which language would own the string?
@@ -336,7 +337,15 @@ func compileYAQL(s string, cache *Compiler) (node, error) {
 			return nil, errors.New("'<%' has no closing '%>'")
 		}
 		src := rest[i+2 : i+2+j]
-		e, err := cache.compileYAQL(strings.TrimSpace(src))
+		var e *yaql.Expr
+		var err error
+		if !found && i == 0 && i+2+j+2 == len(rest) {
+			// The whole string is one expression, which the string cache
+			// already holds: a second entry would only cost an insert.
+			e, err = yaql.Compile(strings.TrimSpace(src))
+		} else {
+			e, err = cache.compileYAQL(strings.TrimSpace(src))
+		}
 		if err != nil {
 			return nil, err
 		}
