@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
@@ -19,22 +20,98 @@ type current struct {
 	result any
 }
 
-func resultOf(ok bool, output any, errMsg string) *current {
+func resultOf(ok bool, output any, errMsg string) current {
 	if ok {
-		return &current{state: Success, result: output}
+		return current{state: Success, result: output}
 	}
-	return &current{state: Error, result: errMsg}
+	return current{state: Error, result: errMsg}
+}
+
+// scope is what the expressions of one evaluation site see. Its parts are
+// made on first use: most steps evaluate no expression at all (a task with no
+// input, publish or condition), and most expressions call no host function,
+// so neither $ nor the functions are built for them.
+type scope struct {
+	b   *builder
+	rec *Task // nil outside a task
+	cur current
+	// hasCur: task() and task(<own name>) see cur, the outcome being decided.
+	hasCur bool
+	// $ is the workflow input, then vars (as they were when the scope was
+	// made), then branch without its bookkeeping, then item; or exactly
+	// branch when raw.
+	vars         map[string]any
+	branch, item map[string]any
+	raw          bool
+
+	c   *expr.Context // made on first use
+	fns bool
+}
+
+// scope is the context of task rec (nil outside a task) over $ made of the
+// workflow's data, the branch context and the with-items variables.
+func (b *builder) scope(branch, item map[string]any, rec *Task) *scope {
+	return &scope{b: b, rec: rec, vars: b.head.Vars, branch: branch, item: item}
+}
+
+// scopeWith is scope for an expression that sees the outcome cur of rec.
+func (b *builder) scopeWith(branch map[string]any, rec *Task, cur current) *scope {
+	return &scope{b: b, rec: rec, cur: cur, hasCur: true, vars: b.head.Vars, branch: branch}
+}
+
+// rawScope has data as $ (an ad-hoc action's input or base result, the
+// workflow input while defaults are bound).
+func (b *builder) rawScope(data map[string]any, rec *Task) *scope {
+	return &scope{b: b, rec: rec, branch: data, raw: true}
+}
+
+func (s *scope) eval(v *expr.Value) (any, error) {
+	if v.IsConst() {
+		return v.Eval(nil)
+	}
+	if s.c == nil {
+		s.c = &expr.Context{Data: s.branch}
+		if !s.raw {
+			s.c.Data = s.b.data(s.vars, s.branch, s.item)
+		}
+	}
+	if !s.fns && callsHost(v) {
+		s.fns = true
+		var cur *current
+		if s.hasCur {
+			c := s.cur // a copy, so the scope itself can stay on the stack
+			cur = &c
+		}
+		s.c.Funcs = s.b.funcs(s.rec, cur)
+	}
+	return v.Eval(s.c)
+}
+
+// hostNames are the host functions of funcs.
+var hostNames = [...]string{"task", "execution", "env"} // "task" covers tasks
+
+// callsHost reports whether v may call a host function: a call names it in
+// the text of one of v's expressions. A false positive only costs the map.
+func callsHost(v *expr.Value) bool {
+	for _, e := range v.Expressions() {
+		for _, n := range hostNames {
+			if strings.Contains(e, n) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // data builds $: the workflow input, then vars and global publishes, then
 // the branch's published values, then with-items variables (later wins, as
 // in Mistral's data flow).
-func (b *builder) data(branch, item map[string]any) map[string]any {
-	out := make(map[string]any, len(b.head.Input)+len(b.head.Vars)+len(branch)+len(item))
+func (b *builder) data(vars, branch, item map[string]any) map[string]any {
+	out := make(map[string]any, len(b.head.Input)+len(vars)+len(branch)+len(item))
 	for k, v := range b.head.Input {
 		out[k] = v
 	}
-	for k, v := range b.head.Vars {
+	for k, v := range vars {
 		out[k] = v
 	}
 	for k, v := range branch {
@@ -48,21 +125,13 @@ func (b *builder) data(branch, item map[string]any) map[string]any {
 	return out
 }
 
-// evalCtx is the expression context of task rec (nil outside a task).
-func (b *builder) evalCtx(data map[string]any, rec *Task, cur *current) *expr.Context {
-	return &expr.Context{Data: data, Funcs: b.funcs(rec, cur)}
-}
-
-// evalCtxWith evaluates an ad-hoc action's output over its base result.
-func (b *builder) evalCtxWith(result any, rec *Task) *expr.Context {
-	c := b.evalCtx(nil, rec, nil)
+// resultScope evaluates an ad-hoc action's output over its base result.
+func (b *builder) resultScope(result any, rec *Task) *scope {
 	if m, ok := result.(map[string]any); ok {
-		c.Data = m
-	} else {
-		// expr.Context.Data is a map, so a scalar base result is reachable as $.result.
-		c.Data = map[string]any{"result": result}
+		return b.rawScope(m, rec)
 	}
-	return c
+	// expr.Context.Data is a map, so a scalar base result is reachable as $.result.
+	return b.rawScope(map[string]any{"result": result}, rec)
 }
 
 func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
@@ -105,7 +174,7 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 					}
 				}
 			}
-			if t, ok := b.live[key]; ok {
+			if t := b.liveTask(key); t != nil {
 				return view(t), nil
 			}
 			t, err := b.r.Task(ctx, b.head.ID, key)
@@ -162,22 +231,22 @@ func nilIfEmpty(s string) any {
 	return s
 }
 
-func truth(v *expr.Value, c *expr.Context) (bool, error) {
+func truth(v *expr.Value, c *scope) (bool, error) {
 	if v == nil {
 		return false, nil
 	}
-	x, err := v.Eval(c)
+	x, err := c.eval(v)
 	if err != nil {
 		return false, err
 	}
 	return value.Truthy(x), nil
 }
 
-func floatOf(v *expr.Value, c *expr.Context) (float64, error) {
+func floatOf(v *expr.Value, c *scope) (float64, error) {
 	if v == nil {
 		return 0, nil
 	}
-	x, err := v.Eval(c)
+	x, err := c.eval(v)
 	if err != nil {
 		return 0, err
 	}
@@ -200,7 +269,7 @@ func floatOf(v *expr.Value, c *expr.Context) (float64, error) {
 	return 0, fmt.Errorf("expected a number, got %s %v", value.TypeName(x), x)
 }
 
-func intOf(v *expr.Value, c *expr.Context) (int, error) {
+func intOf(v *expr.Value, c *scope) (int, error) {
 	f, err := floatOf(v, c)
 	if err != nil {
 		return 0, err
@@ -212,7 +281,7 @@ func intOf(v *expr.Value, c *expr.Context) (int, error) {
 }
 
 func (b *builder) seconds(v *expr.Value, rec *Task) (float64, error) {
-	f, err := floatOf(v, b.evalCtx(b.data(rec.Ctx, nil), rec, nil))
+	f, err := floatOf(v, b.scope(rec.Ctx, nil, rec))
 	if err != nil {
 		return 0, err
 	}
@@ -238,9 +307,12 @@ type graphKey struct {
 	target string
 }
 
+// directGraph serves every direct workflow: their shape is all in dsl.Workflow.
+var directGraph = &graph{}
+
 func graphOf(wf *dsl.Workflow, target string) (*graph, error) {
 	if wf.Type != dsl.Reverse {
-		return &graph{}, nil
+		return directGraph, nil
 	}
 	k := graphKey{wf, target}
 	if g, ok := graphs.Load(k); ok {

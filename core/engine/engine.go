@@ -116,7 +116,7 @@ type builder struct {
 	ops       []Op
 	cmds      []Command
 	now       time.Time
-	live      map[string]*Task // records finished in this plan, by key
+	live      []*Task // records finished in this plan (few: a slice beats a map)
 	// hostCalls counts calls of the functions that read mutable state
 	// (task, tasks, execution), so items can tell a list it may cache.
 	hostCalls int
@@ -239,7 +239,7 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	}
 	head.Input = input
 	if wf.Vars != nil {
-		v, err := wf.Vars.Eval(b.evalCtx(b.data(nil, nil), nil, nil))
+		v, err := b.scope(nil, nil, nil).eval(wf.Vars)
 		if err != nil {
 			return nil, fmt.Errorf("start %s: evaluate vars of workflow %s: %w", sp.ID, wf.Name, err)
 		}
@@ -289,7 +289,7 @@ func (b *builder) bindInput(in map[string]any) (map[string]any, error) {
 			missing = append(missing, p.Name)
 			continue
 		}
-		v, err := p.Default.Eval(b.evalCtx(out, nil, nil))
+		v, err := b.rawScope(out, nil).eval(p.Default)
 		if err != nil {
 			return nil, fmt.Errorf("input %q of workflow %s: default: %w", p.Name, b.wf.Name, err)
 		}
@@ -376,7 +376,7 @@ func (b *builder) begin(rec *Task, t *dsl.Task) error {
 		return nil
 	}
 	if t.PauseBefore != nil && rec.Pending != "paused" {
-		v, err := truth(t.PauseBefore, b.evalCtx(b.data(rec.Ctx, nil), rec, nil))
+		v, err := truth(t.PauseBefore, b.scope(rec.Ctx, nil, rec))
 		if err != nil {
 			return b.failTaskAtStart(rec, fmt.Errorf("pause-before: %w", err))
 		}
@@ -430,18 +430,22 @@ func (b *builder) run(rec *Task, t *dsl.Task) error {
 // It has no effect when it fails (the input did not evaluate), so callers can
 // turn the failure into an ordinary error result.
 func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, item map[string]any) error {
-	ectx := b.evalCtx(b.data(rec.Ctx, item), rec, nil)
-	input := map[string]any{}
+	ectx := b.scope(rec.Ctx, item, rec)
+	var input map[string]any
+	evaluated := false
 	if t.Input != nil {
-		v, err := t.Input.Eval(ectx)
+		v, err := ectx.eval(t.Input)
 		if err != nil {
 			return fmt.Errorf("evaluate input of task %s: %w", t.Name, err)
 		}
 		if m, ok := v.(map[string]any); ok {
-			input = m
+			input, evaluated = m, true
 		} else if v != nil {
 			return fmt.Errorf("input of task %s is %T, not a map", t.Name, v)
 		}
+	}
+	if !evaluated {
+		input = map[string]any{}
 	}
 	callee := t.Action
 	if t.Workflow != "" {
@@ -449,7 +453,7 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, item map[s
 	}
 	if t.NameExpr != nil {
 		// action: <% ... %> / workflow: <% ... %> name the callee at run time.
-		v, err := t.NameExpr.Eval(ectx)
+		v, err := ectx.eval(t.NameExpr)
 		if err != nil {
 			return fmt.Errorf("evaluate the callee name of task %s: %w", t.Name, err)
 		}
@@ -474,7 +478,7 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, item map[s
 			if v, ok := input[p.Name]; ok {
 				adIn[p.Name] = v
 			} else if p.HasDefault {
-				dv, err := p.Default.Eval(b.evalCtx(adIn, rec, nil))
+				dv, err := b.rawScope(adIn, rec).eval(p.Default)
 				if err != nil {
 					return fmt.Errorf("default of input %s of action %s: %w", p.Name, ad.Name, err)
 				}
@@ -485,7 +489,7 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, item map[s
 		}
 		base := map[string]any{}
 		if ad.BaseInput != nil {
-			v, err := ad.BaseInput.Eval(b.evalCtx(adIn, rec, nil))
+			v, err := b.rawScope(adIn, rec).eval(ad.BaseInput)
 			if err != nil {
 				return fmt.Errorf("base-input of action %s: %w", ad.Name, err)
 			}
@@ -626,7 +630,7 @@ func (b *builder) settle(rec *Task, t *dsl.Task, res Result) error {
 	errMsg := res.Error
 	if ok {
 		if ad, isAd := b.doc.Actions[t.Action]; isAd && ad.Output != nil {
-			v, err := ad.Output.Eval(b.evalCtxWith(output, rec))
+			v, err := b.resultScope(output, rec).eval(ad.Output)
 			if err != nil {
 				ok, errMsg = false, fmt.Sprintf("output of action %s: %v", ad.Name, err)
 			} else {
@@ -637,7 +641,7 @@ func (b *builder) settle(rec *Task, t *dsl.Task, res Result) error {
 	if ok && t.FailOn != nil {
 		// Mistral's fail-on: a successful action whose result meets the
 		// condition fails the task (and retry applies as to any failure).
-		fail, err := truth(t.FailOn, b.evalCtx(b.data(rec.Ctx, nil), rec, resultOf(true, output, "")))
+		fail, err := truth(t.FailOn, b.scopeWith(rec.Ctx, rec, resultOf(true, output, "")))
 		switch {
 		case err != nil:
 			ok, errMsg = false, fmt.Sprintf("fail-on of task %s: %v", t.Name, err)
@@ -681,7 +685,7 @@ func (b *builder) shouldRetry(rec *Task, t *dsl.Task, ok bool, output any, errMs
 	if t.Retry == nil {
 		return false, 0, nil
 	}
-	resCtx := b.evalCtx(b.data(rec.Ctx, nil), rec, resultOf(ok, output, errMsg))
+	resCtx := b.scopeWith(rec.Ctx, rec, resultOf(ok, output, errMsg))
 	count, err := intOf(t.Retry.Count, resCtx)
 	if err != nil {
 		return false, 0, fmt.Errorf("retry count of task %s: %w", t.Name, err)
@@ -716,14 +720,18 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 	defer func() { b.finishing = "" }()
 	rec.Finished = b.now
 	rec.Pending = ""
-	ectx := b.evalCtx(b.data(rec.Ctx, nil), rec, resultOf(ok, rec.Result, errMsg))
-	out := copyMap(rec.Ctx)
+	ectx := b.scopeWith(rec.Ctx, rec, resultOf(ok, rec.Result, errMsg))
+	// out is the outbound context: rec.Ctx until something is published
+	// into it (then a copy), as most tasks publish nothing.
+	out, owned := rec.Ctx, false
+	own := func() {
+		if !owned {
+			out, owned = copyMap(out), true
+		}
+	}
 	// Successors started in this step see this task finished (task(name)
 	// reads it here: it is committed together with them).
-	if b.live == nil {
-		b.live = map[string]*Task{}
-	}
-	b.live[rec.Key] = rec
+	b.setLive(rec)
 	if rec.Key != rec.Name || out[keysKey] != nil {
 		// Remember which record ran this task last on the branch, so
 		// task(name) finds the latest run in a cycle; workflows without
@@ -735,6 +743,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 			}
 		}
 		keys[rec.Name] = rec.Key
+		own()
 		out[keysKey] = keys
 	}
 	pub, glob := t.Publish, t.PublishGlobal
@@ -749,12 +758,13 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 		rec.StateInfo = errMsg
 	}
 	if pub != nil {
-		v, err := pub.Eval(ectx)
+		v, err := ectx.eval(pub)
 		if err != nil {
 			ok = false
 			rec.State, rec.StateInfo = Error, fmt.Sprintf("publish of task %s: %v", t.Name, err)
 		} else if m, isMap := v.(map[string]any); isMap {
 			rec.Published = m
+			own()
 			for k, x := range m {
 				out[k] = x
 			}
@@ -764,13 +774,14 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 	if t.PublishOnComplete != nil && rec.State == map[bool]State{true: Success, false: Error}[ok] {
 		// publish-on-complete (Mistral's advanced on-complete form) applies
 		// after the success or error publish, whatever the outcome.
-		if v, err := t.PublishOnComplete.Eval(ectx); err != nil {
+		if v, err := ectx.eval(t.PublishOnComplete); err != nil {
 			ok = false
 			rec.State, rec.StateInfo = Error, fmt.Sprintf("publish on complete of task %s: %v", t.Name, err)
 		} else if m, isMap := v.(map[string]any); isMap {
 			if rec.Published == nil {
 				rec.Published = map[string]any{}
 			}
+			own()
 			for k, x := range m {
 				out[k] = x
 				rec.Published[k] = x
@@ -781,7 +792,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 	if t.PublishOnCompleteGlobal != nil {
 		if glob == nil {
 			glob = t.PublishOnCompleteGlobal
-		} else if v, err := t.PublishOnCompleteGlobal.Eval(ectx); err == nil {
+		} else if v, err := ectx.eval(t.PublishOnCompleteGlobal); err == nil {
 			if m, isMap := v.(map[string]any); isMap && len(m) > 0 {
 				vars := copyMap(b.head.Vars)
 				for k, x := range m {
@@ -793,7 +804,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 		}
 	}
 	if glob != nil && rec.State == map[bool]State{true: Success, false: Error}[ok] {
-		if v, err := glob.Eval(ectx); err == nil {
+		if v, err := ectx.eval(glob); err == nil {
 			if m, isMap := v.(map[string]any); isMap && len(m) > 0 {
 				vars := copyMap(b.head.Vars)
 				for k, x := range m {
@@ -814,7 +825,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 		}
 	}
 	ok = rec.State == Success
-	ectx = b.evalCtx(b.data(out, nil), rec, resultOf(ok, rec.Result, rec.StateInfo))
+	ectx = b.scopeWith(out, rec, resultOf(ok, rec.Result, rec.StateInfo))
 
 	var next []dsl.Transition
 	if b.wf.Type == dsl.Reverse {
@@ -824,9 +835,9 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 			}
 		}
 	} else if ok {
-		next = append(append(next, t.OnSuccess...), t.OnComplete...)
+		next = joinTransitions(t.OnSuccess, t.OnComplete)
 	} else {
-		next = append(append(next, t.OnError...), t.OnComplete...)
+		next = joinTransitions(t.OnError, t.OnComplete)
 	}
 	taken := 0
 	scheduled := map[string]bool{}
@@ -848,7 +859,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 		if tr.Command != "" {
 			msg := ""
 			if tr.Msg != nil {
-				if v, err := tr.Msg.Eval(ectx); err == nil {
+				if v, err := ectx.eval(tr.Msg); err == nil {
 					msg = fmt.Sprint(v)
 				}
 			}
@@ -903,6 +914,37 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 	return nil
 }
 
+func (b *builder) setLive(rec *Task) {
+	for i, t := range b.live {
+		if t.Key == rec.Key {
+			b.live[i] = rec
+			return
+		}
+	}
+	b.live = append(b.live, rec)
+}
+
+func (b *builder) liveTask(key string) *Task {
+	for _, t := range b.live {
+		if t.Key == key {
+			return t
+		}
+	}
+	return nil
+}
+
+// joinTransitions is a followed by b; it copies only when both have
+// transitions (next is only read).
+func joinTransitions(a, b []dsl.Transition) []dsl.Transition {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) == 0 {
+		return b
+	}
+	return append(append(make([]dsl.Transition, 0, len(a)+len(b)), a...), b...)
+}
+
 // putTask writes rec, conditional on the version it was read at (0: new).
 // Fix: a with-items task's outbox keeps only its own commands, not one per
 // item (each item's commands live on its slot), so the task record, read
@@ -937,14 +979,13 @@ func (b *builder) finish(st State, info string, final map[string]any) {
 	h := *b.head
 	h.State = st
 	h.StateInfo = info
-	data := b.data(final, nil)
-	ectx := b.evalCtx(data, nil, nil)
+	ectx := b.scope(final, nil, nil)
 	// Mistral's defaults: without an output clause the output is the final
 	// context (the branches' published data); a failed execution's output
 	// is {"result": state_info} merged with output-on-error, or with the
 	// final context when there is none.
 	if st == Success && b.wf.Output != nil {
-		v, err := b.wf.Output.Eval(ectx)
+		v, err := ectx.eval(b.wf.Output)
 		if err != nil {
 			h.State = Error
 			h.StateInfo = fmt.Sprintf("evaluate output of workflow %s: %v", b.wf.Name, err)
@@ -958,7 +999,7 @@ func (b *builder) finish(st State, info string, final map[string]any) {
 		out := map[string]any{}
 		var extra any = plainCtx(final)
 		if b.wf.OutputOnError != nil {
-			if v, err := b.wf.OutputOnError.Eval(ectx); err == nil {
+			if v, err := ectx.eval(b.wf.OutputOnError); err == nil {
 				extra = v
 			}
 		}
@@ -1107,7 +1148,7 @@ func (b *builder) runItems(rec *Task, t *dsl.Task) error {
 	rec.Items = items.n
 	conc := 0
 	if t.Concurrency != nil {
-		c, err := intOf(t.Concurrency, b.evalCtx(b.data(rec.Ctx, nil), rec, nil))
+		c, err := intOf(t.Concurrency, b.scope(rec.Ctx, nil, rec))
 		if err != nil {
 			return b.finishTask(rec, t, false, fmt.Sprintf("concurrency of task %s: %v", t.Name, err))
 		}
@@ -1206,11 +1247,11 @@ func (b *builder) items(rec *Task, t *dsl.Task) (*itemList, error) {
 // evalItems evaluates the with-items lists.
 func (b *builder) evalItems(rec *Task, t *dsl.Task) (*itemList, error) {
 	b.e.itemCache.evals.Add(1)
-	ectx := b.evalCtx(b.data(rec.Ctx, nil), rec, nil)
+	ectx := b.scope(rec.Ctx, nil, rec)
 	n := -1
 	out := &itemList{vars: make([]string, len(t.WithItems)), lists: make([][]any, len(t.WithItems))}
 	for i, wi := range t.WithItems {
-		v, err := wi.List.Eval(ectx)
+		v, err := ectx.eval(wi.List)
 		if err != nil {
 			return nil, fmt.Errorf("with-items of task %s: %w", t.Name, err)
 		}
@@ -1243,7 +1284,8 @@ func (b *builder) itemResult(rec *Task, t *dsl.Task, slot *Slot, res Result) err
 		return fmt.Errorf("re-evaluate items of task %s: %v", t.Name, err)
 	}
 	if !res.OK && t.Retry != nil {
-		rc := b.evalCtx(b.data(rec.Ctx, items.at(s.Index)), rec, resultOf(false, nil, res.Error))
+		rc := b.scope(rec.Ctx, items.at(s.Index), rec)
+		rc.cur, rc.hasCur = resultOf(false, nil, res.Error), true
 		count, _ := intOf(t.Retry.Count, rc)
 		brk := false
 		if t.Retry.BreakOn != nil {
