@@ -59,7 +59,7 @@ func parseSplit(src []byte, n int) *yaml.Node {
 		return nil
 	}
 	b, ok := findTasksBody(src)
-	if !ok {
+	if !ok || lineMarkers(src[:b.start]) || lineMarkers(src[b.end:]) {
 		return nil
 	}
 	chunks := b.chunks(n)
@@ -123,27 +123,62 @@ func parseSplit(src []byte, n int) *yaml.Node {
 }
 
 // splitSafeText refuses, cheaply and conservatively, every feature whose
-// meaning can reach across lines or documents: comments (attached to
-// neighbouring nodes), anchors and aliases, merge keys, explicit "?" keys
-// (whose missing value is placed at the next token, possibly in the next
-// chunk), directives and document markers, tabs, carriage returns and byte
-// order marks.
+// meaning can reach across lines: comments (attached to neighbouring nodes),
+// anchors and aliases, merge keys, explicit "?" keys (whose missing value is
+// placed at the next token, possibly in the next chunk), tabs, carriage
+// returns and byte order marks. Directives and document markers, which can
+// only stand outside the tasks body, are refused by lineMarkers.
+//
+// Each test looks for a rare byte with IndexByte, which is much faster than
+// bytes.Index for patterns that start with a space or a newline.
 func splitSafeText(src []byte) bool {
-	if src[len(src)-1] == '?' {
+	if src[0] >= 0x80 || src[len(src)-1] == '?' {
 		return false
 	}
-	if src[0] == '#' || src[0] == '%' || src[0] == '-' || src[0] == '.' || src[0] == '?' || src[0] >= 0x80 {
-		return false
-	}
-	if bytes.ContainsAny(src, "&*\t\r\x00") {
-		return false
-	}
-	for _, bad := range []string{" #", "\n#", "<<", "? ", "?\n", "\n%", "\n---", "\n..."} {
-		if bytes.Contains(src, []byte(bad)) {
+	for _, c := range []byte("&*\t\r\x00") {
+		if bytes.IndexByte(src, c) >= 0 {
 			return false
 		}
 	}
-	return true
+	// '#' starts a comment at the start of a line or after a space.
+	for i := 0; ; {
+		j := bytes.IndexByte(src[i:], '#')
+		if j < 0 {
+			break
+		}
+		at := i + j
+		if at == 0 || src[at-1] == ' ' || src[at-1] == '\n' {
+			return false
+		}
+		i = at + 1
+	}
+	// '?' then a space or a line end is an explicit key.
+	for i := 0; ; {
+		j := bytes.IndexByte(src[i:], '?')
+		if j < 0 {
+			break
+		}
+		at := i + j
+		if at+1 == len(src) || src[at+1] == ' ' || src[at+1] == '\n' {
+			return false
+		}
+		i = at + 1
+	}
+	return !bytes.Contains(src, []byte("<<"))
+}
+
+// lineMarkers reports whether a line of text starts with a directive or a
+// document marker, which would make several documents or change tags.
+func lineMarkers(text []byte) bool {
+	for off := 0; off < len(text); {
+		eol := lineEnd(text, off)
+		l := text[off:eol]
+		if len(l) > 0 && (l[0] == '%' || bytes.HasPrefix(l, []byte("---")) || bytes.HasPrefix(l, []byte("..."))) {
+			return true
+		}
+		off = eol
+	}
+	return false
 }
 
 // tasksBody is the run of lines under a "tasks:" key.
@@ -163,23 +198,34 @@ type bodyLine struct {
 
 // findTasksBody finds the largest body of a line reading exactly "tasks:"
 // whose lines are all indented deeper than it, starting with a plain key.
+// Lines before it need no length check: the block levels open at a key
+// indented n columns are at most n+1, so they cannot bring yaml.v3's nesting
+// limit closer than a chunk sees it.
 func findTasksBody(src []byte) (tasksBody, bool) {
 	var best tasksBody
 	found := false
-	line := 0
-	for off := 0; off < len(src); {
-		line++
-		eol := lineEnd(src, off)
-		ind, text := indentOf(src[off:eol])
-		if eol-off > splitMaxLine {
-			return tasksBody{}, false
+	line, counted := 1, 0 // line is the 1-based line of byte counted
+	for from := 0; ; {
+		i := bytes.Index(src[from:], []byte("tasks:"))
+		if i < 0 {
+			break
 		}
-		if string(bytes.TrimRight(text, " \n")) == "tasks:" {
-			if b, ok := scanBody(src, eol, line, ind); ok && (!found || b.end-b.start > best.end-best.start) {
-				best, found = b, true
-			}
+		at := from + i
+		from = at + len("tasks:")
+		start := bytes.LastIndexByte(src[:at], '\n') + 1
+		ind, _ := indentOf(src[start:at])
+		if start+ind != at {
+			continue // not at the start of the line's content
 		}
-		off = eol
+		eol := lineEnd(src, at)
+		if len(bytes.TrimRight(src[from:eol], " \n")) != 0 {
+			continue
+		}
+		line += bytes.Count(src[counted:start], []byte("\n"))
+		counted = start
+		if b, ok := scanBody(src, eol, line, ind); ok && (!found || b.end-b.start > best.end-best.start) {
+			best, found = b, true
+		}
 	}
 	if !found || best.end-best.start < splitMinBody {
 		return tasksBody{}, false
@@ -198,7 +244,7 @@ func scanBody(src []byte, eol, keyLine, keyIndent int) (tasksBody, bool) {
 			return tasksBody{}, false
 		}
 		ind, text := indentOf(src[off:next])
-		blank := len(bytes.TrimRight(text, " \n")) == 0
+		blank := len(text) == 0 || text[0] == '\n' // only spaces: tabs and CRs are refused
 		if !blank {
 			if ind <= keyIndent {
 				break
