@@ -38,20 +38,27 @@ type scope struct {
 	// hasCur: task() and task(<own name>) see cur, the outcome being decided.
 	hasCur bool
 	// $ is the workflow input, then vars (as they were when the scope was
-	// made), then branch without its bookkeeping, then item; or exactly
-	// branch when raw.
-	vars         map[string]any
-	branch, item map[string]any
-	raw          bool
+	// made), then branch without its bookkeeping, then the variables of
+	// item index of items; or exactly branch when raw.
+	vars   map[string]any
+	branch map[string]any
+	items  *itemList
+	index  int
+	raw    bool
 
 	c   *expr.Context // made on first use
 	fns bool
 }
 
 // scope is the context of task rec (nil outside a task) over $ made of the
-// workflow's data, the branch context and the with-items variables.
-func (b *builder) scope(branch, item map[string]any, rec *Task) *scope {
-	return &scope{b: b, rec: rec, vars: b.head.Vars, branch: branch, item: item}
+// workflow's data and the branch context.
+func (b *builder) scope(branch map[string]any, rec *Task) *scope {
+	return &scope{b: b, rec: rec, vars: b.head.Vars, branch: branch}
+}
+
+// itemScope is scope with the variables of item i of items (none if nil).
+func (b *builder) itemScope(branch map[string]any, items *itemList, i int, rec *Task) *scope {
+	return &scope{b: b, rec: rec, vars: b.head.Vars, branch: branch, items: items, index: i}
 }
 
 // scopeWith is scope for an expression that sees the outcome cur of rec.
@@ -72,7 +79,7 @@ func (s *scope) eval(v *expr.Value) (any, error) {
 	if s.c == nil {
 		s.c = &expr.Context{Data: s.branch}
 		if !s.raw {
-			s.c.Data = s.b.data(s.vars, s.branch, s.item)
+			s.c.Data = s.b.data(s.vars, s.branch, s.items, s.index)
 		}
 	}
 	if !s.fns && callsHost(v) {
@@ -104,10 +111,14 @@ func callsHost(v *expr.Value) bool {
 }
 
 // data builds $: the workflow input, then vars and global publishes, then
-// the branch's published values, then with-items variables (later wins, as
-// in Mistral's data flow).
-func (b *builder) data(vars, branch, item map[string]any) map[string]any {
-	out := make(map[string]any, len(b.head.Input)+len(vars)+len(branch)+len(item))
+// the branch's published values, then the variables of item i of items
+// (later wins, as in Mistral's data flow).
+func (b *builder) data(vars, branch map[string]any, items *itemList, i int) map[string]any {
+	n := len(b.head.Input) + len(vars) + len(branch)
+	if items != nil {
+		n += len(items.vars)
+	}
+	out := make(map[string]any, n)
 	for k, v := range b.head.Input {
 		out[k] = v
 	}
@@ -119,8 +130,10 @@ func (b *builder) data(vars, branch, item map[string]any) map[string]any {
 			out[k] = v
 		}
 	}
-	for k, v := range item {
-		out[k] = v
+	if items != nil {
+		for j, v := range items.vars {
+			out[v] = items.lists[j][i]
+		}
 	}
 	return out
 }
@@ -281,7 +294,7 @@ func intOf(v *expr.Value, c *scope) (int, error) {
 }
 
 func (b *builder) seconds(v *expr.Value, rec *Task) (float64, error) {
-	f, err := floatOf(v, b.scope(rec.Ctx, nil, rec))
+	f, err := floatOf(v, b.scope(rec.Ctx, rec))
 	if err != nil {
 		return 0, err
 	}

@@ -120,6 +120,28 @@ type builder struct {
 	// hostCalls counts calls of the functions that read mutable state
 	// (task, tasks, execution), so items can tell a list it may cache.
 	hostCalls int
+
+	// Room for a step's usual ops and commands and for its plan, so they
+	// cost no allocations of their own. opsBuf[0] is kept for the head's
+	// op, which plan puts before the others.
+	opsBuf  [8]Op
+	cmdsBuf [3]Command
+	p       Plan
+}
+
+func (b *builder) init() *builder {
+	b.ops, b.cmds = b.opsBuf[1:1], b.cmdsBuf[:0]
+	return b
+}
+
+// headFirst is op followed by b.ops.
+func (b *builder) headFirst(op Op) []Op {
+	if len(b.ops) == 0 || &b.ops[0] == &b.opsBuf[1] {
+		b.opsBuf[0] = op
+		return b.opsBuf[:len(b.ops)+1]
+	}
+	ops := make([]Op, 0, len(b.ops)+1)
+	return append(append(ops, op), b.ops...)
 }
 
 func (e *Engine) load(ctx context.Context, r Reader, execID string) (*builder, error) {
@@ -135,7 +157,7 @@ func (e *Engine) load(ctx context.Context, r Reader, execID string) (*builder, e
 			return nil, fmt.Errorf("load input of execution %s: %w", execID, err)
 		}
 	}
-	b := &builder{e: e, ctx: ctx, r: r, head: head, now: e.now()}
+	b := (&builder{e: e, ctx: ctx, r: r, head: head, now: e.now()}).init()
 	if err := b.resolve(); err != nil {
 		return nil, err
 	}
@@ -162,7 +184,8 @@ func (b *builder) resolve() error {
 
 // plan closes the builder into a Plan.
 func (b *builder) plan() *Plan {
-	p := &Plan{Commands: b.cmds}
+	p := &b.p
+	p.Commands = b.cmds
 	if b.putHead {
 		h := *b.head
 		h.Active += b.add.Active
@@ -172,7 +195,7 @@ func (b *builder) plan() *Plan {
 		}
 		h.Seq += b.add.Seq
 		h.Updated = b.now
-		p.Ops = append([]Op{PutExecution{Exec: &h, IfVersion: b.head.Version}}, b.ops...)
+		p.Ops = b.headFirst(PutExecution{Exec: &h, IfVersion: b.head.Version})
 		h.Version++
 		p.Exec = &h
 		p.CheckFinal = h.State == Running && h.Active <= 0
@@ -182,7 +205,7 @@ func (b *builder) plan() *Plan {
 		a := b.add
 		a.ID = b.head.ID
 		a.IfState = b.head.State
-		p.Ops = append([]Op{a}, b.ops...)
+		p.Ops = b.headFirst(a)
 		// Only the host that brings Active to zero is sure to see zero; the
 		// others' checks are harmless reads.
 		p.CheckFinal = b.add.Active < 0
@@ -232,14 +255,14 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 			sp.Input = in
 		}
 	}
-	b := &builder{e: e, ctx: ctx, r: r, doc: doc, wf: wf, head: head, now: now, putHead: true}
+	b := (&builder{e: e, ctx: ctx, r: r, doc: doc, wf: wf, head: head, now: now, putHead: true}).init()
 	input, err := b.bindInput(sp.Input)
 	if err != nil {
 		return nil, err
 	}
 	head.Input = input
 	if wf.Vars != nil {
-		v, err := b.scope(nil, nil, nil).eval(wf.Vars)
+		v, err := b.scope(nil, nil).eval(wf.Vars)
 		if err != nil {
 			return nil, fmt.Errorf("start %s: evaluate vars of workflow %s: %w", sp.ID, wf.Name, err)
 		}
@@ -376,7 +399,7 @@ func (b *builder) begin(rec *Task, t *dsl.Task) error {
 		return nil
 	}
 	if t.PauseBefore != nil && rec.Pending != "paused" {
-		v, err := truth(t.PauseBefore, b.scope(rec.Ctx, nil, rec))
+		v, err := truth(t.PauseBefore, b.scope(rec.Ctx, rec))
 		if err != nil {
 			return b.failTaskAtStart(rec, fmt.Errorf("pause-before: %w", err))
 		}
@@ -429,8 +452,8 @@ func (b *builder) run(rec *Task, t *dsl.Task) error {
 // dispatch emits the commands that do one attempt of a task or of one item.
 // It has no effect when it fails (the input did not evaluate), so callers can
 // turn the failure into an ordinary error result.
-func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, item map[string]any) error {
-	ectx := b.scope(rec.Ctx, item, rec)
+func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *itemList) error {
+	ectx := b.itemScope(rec.Ctx, items, slot, rec)
 	var input map[string]any
 	evaluated := false
 	if t.Input != nil {
@@ -979,7 +1002,7 @@ func (b *builder) finish(st State, info string, final map[string]any) {
 	h := *b.head
 	h.State = st
 	h.StateInfo = info
-	ectx := b.scope(final, nil, nil)
+	ectx := b.scope(final, nil)
 	// Mistral's defaults: without an output clause the output is the final
 	// context (the branches' published data); a failed execution's output
 	// is {"result": state_info} merged with output-on-error, or with the
@@ -1148,7 +1171,7 @@ func (b *builder) runItems(rec *Task, t *dsl.Task) error {
 	rec.Items = items.n
 	conc := 0
 	if t.Concurrency != nil {
-		c, err := intOf(t.Concurrency, b.scope(rec.Ctx, nil, rec))
+		c, err := intOf(t.Concurrency, b.scope(rec.Ctx, rec))
 		if err != nil {
 			return b.finishTask(rec, t, false, fmt.Sprintf("concurrency of task %s: %v", t.Name, err))
 		}
@@ -1181,7 +1204,7 @@ func (b *builder) startSlot(rec *Task, t *dsl.Task, items *itemList, i int) bool
 	s := &Slot{Exec: rec.Exec, Task: rec.Key, Index: i, State: Running, Attempt: 1}
 	b.ops = append(b.ops, PutSlot{Slot: s})
 	mark := len(b.cmds)
-	if err := b.dispatch(rec, t, i, 1, items.at(i)); err != nil {
+	if err := b.dispatch(rec, t, i, 1, items); err != nil {
 		s.State, s.StateInfo, s.Result = Error, err.Error(), err.Error()
 		return false
 	}
@@ -1206,21 +1229,13 @@ func (b *builder) startWindow(rec *Task, t *dsl.Task, items *itemList, i int) in
 }
 
 // itemList is the evaluated with-items lists of a task. Fix: item variables
-// are built only for the items a step touches (at), where before every
-// completion built a map for every item, which made one item's completion
-// cost grow with the number of items.
+// are set only for the items a step touches (straight into $, see data),
+// where before every completion built a map for every item, which made one
+// item's completion cost grow with the number of items.
 type itemList struct {
 	vars  []string
 	lists [][]any
 	n     int
-}
-
-func (l *itemList) at(i int) map[string]any {
-	m := make(map[string]any, len(l.vars))
-	for j, v := range l.vars {
-		m[v] = l.lists[j][i]
-	}
-	return m
 }
 
 // items is the with-items lists of this run of rec, from the engine's cache
@@ -1247,7 +1262,7 @@ func (b *builder) items(rec *Task, t *dsl.Task) (*itemList, error) {
 // evalItems evaluates the with-items lists.
 func (b *builder) evalItems(rec *Task, t *dsl.Task) (*itemList, error) {
 	b.e.itemCache.evals.Add(1)
-	ectx := b.scope(rec.Ctx, nil, rec)
+	ectx := b.scope(rec.Ctx, rec)
 	n := -1
 	out := &itemList{vars: make([]string, len(t.WithItems)), lists: make([][]any, len(t.WithItems))}
 	for i, wi := range t.WithItems {
@@ -1284,7 +1299,7 @@ func (b *builder) itemResult(rec *Task, t *dsl.Task, slot *Slot, res Result) err
 		return fmt.Errorf("re-evaluate items of task %s: %v", t.Name, err)
 	}
 	if !res.OK && t.Retry != nil {
-		rc := b.scope(rec.Ctx, items.at(s.Index), rec)
+		rc := b.itemScope(rec.Ctx, items, s.Index, rec)
 		rc.cur, rc.hasCur = resultOf(false, nil, res.Error), true
 		count, _ := intOf(t.Retry.Count, rc)
 		brk := false
@@ -1293,7 +1308,7 @@ func (b *builder) itemResult(rec *Task, t *dsl.Task, slot *Slot, res Result) err
 		}
 		if s.Attempt <= count && !brk {
 			s.Attempt++
-			if err := b.dispatch(rec, t, s.Index, s.Attempt, items.at(s.Index)); err == nil {
+			if err := b.dispatch(rec, t, s.Index, s.Attempt, items); err == nil {
 				s.Outbox = clone(b.cmds)
 				return nil
 			} else {
@@ -1330,18 +1345,21 @@ func (b *builder) itemsFollowUp(rec *Task) []Command {
 
 // CheckItems finishes a with-items task once every item has finished.
 func (e *Engine) CheckItems(ctx context.Context, r Reader, execID, key string) (*Plan, error) {
-	b, err := e.load(ctx, r, execID)
-	if err != nil {
-		return nil, err
-	}
-	if b.head.State.Terminal() {
-		return &Plan{}, nil
-	}
+	// Every item's end asks, and all but the last find items still to
+	// finish, which the task record alone tells: the execution is loaded
+	// only when there may be something to decide.
 	rec, err := r.Task(ctx, execID, key)
 	if err != nil {
 		return nil, fmt.Errorf("load task %s of %s: %w", key, execID, err)
 	}
-	if rec == nil || rec.State != Running || rec.Items == 0 || int(rec.Done+rec.Failed) < rec.Items {
+	if rec != nil && (rec.State != Running || rec.Items == 0 || int(rec.Done+rec.Failed) < rec.Items) {
+		return &Plan{}, nil
+	}
+	b, err := e.load(ctx, r, execID)
+	if err != nil {
+		return nil, err
+	}
+	if b.head.State.Terminal() || rec == nil {
 		return &Plan{}, nil
 	}
 	slots, err := r.Slots(ctx, execID, key)
@@ -1808,7 +1826,7 @@ func (e *Engine) Rerun(ctx context.Context, r Reader, execID, key string) (*Plan
 			ns.Rerun = true
 			b.ops = append(b.ops, PutSlot{Slot: &ns, IfVersion: s.Version})
 			mark := len(b.cmds)
-			if err := b.dispatch(rec, t, ns.Index, ns.Attempt, items.at(ns.Index)); err != nil {
+			if err := b.dispatch(rec, t, ns.Index, ns.Attempt, items); err != nil {
 				return nil, err
 			}
 			ns.Outbox = clone(b.cmds[mark:])
