@@ -205,6 +205,9 @@ func findTasksBody(src []byte) (tasksBody, bool) {
 	var best tasksBody
 	found := false
 	line, counted := 1, 0 // line is the 1-based line of byte counted
+	// Nested "tasks:" lines would each rescan the lines below them; bounding
+	// the bytes scanned keeps a crafted document from making this quadratic.
+	budget := 2 * len(src)
 	for from := 0; ; {
 		i := bytes.Index(src[from:], []byte("tasks:"))
 		if i < 0 {
@@ -223,7 +226,11 @@ func findTasksBody(src []byte) (tasksBody, bool) {
 		}
 		line += bytes.Count(src[counted:start], []byte("\n"))
 		counted = start
-		if b, ok := scanBody(src, eol, line, ind); ok && (!found || b.end-b.start > best.end-best.start) {
+		b, ok, scanned := scanBody(src, eol, line, ind)
+		if budget -= scanned; budget < 0 {
+			return tasksBody{}, false
+		}
+		if ok && (!found || b.end-b.start > best.end-best.start) {
 			best, found = b, true
 		}
 	}
@@ -233,15 +240,17 @@ func findTasksBody(src []byte) (tasksBody, bool) {
 	return best, true
 }
 
-// scanBody reads the lines after a "tasks:" line ending at byte eol.
-func scanBody(src []byte, eol, keyLine, keyIndent int) (tasksBody, bool) {
+// scanBody reads the lines after a "tasks:" line ending at byte eol. It
+// also returns how many bytes it looked at.
+func scanBody(src []byte, eol, keyLine, keyIndent int) (_ tasksBody, _ bool, scanned int) {
 	b := tasksBody{keyLine: keyLine, keyIndent: keyIndent, start: eol, end: eol, firstLine: keyLine + 1, indent: -1}
 	line := keyLine
 	for off := eol; off < len(src); {
 		line++
 		next := lineEnd(src, off)
+		scanned = next - eol
 		if next-off > splitMaxLine {
-			return tasksBody{}, false
+			return tasksBody{}, false, scanned
 		}
 		ind, text := indentOf(src[off:next])
 		blank := len(text) == 0 || text[0] == '\n' // only spaces: tabs and CRs are refused
@@ -251,12 +260,12 @@ func scanBody(src []byte, eol, keyLine, keyIndent int) (tasksBody, bool) {
 			}
 			if b.indent < 0 {
 				if !isPlainKeyLine(text) {
-					return tasksBody{}, false
+					return tasksBody{}, false, scanned
 				}
 				b.indent = ind
 			}
 			if ind < b.indent {
-				return tasksBody{}, false
+				return tasksBody{}, false, scanned
 			}
 			if ind == b.indent && isPlainKeyLine(text) {
 				b.splits = append(b.splits, bodyLine{off: off, line: line})
@@ -266,7 +275,7 @@ func scanBody(src []byte, eol, keyLine, keyIndent int) (tasksBody, bool) {
 		b.end = next
 		off = next
 	}
-	return b, b.indent >= 0
+	return b, b.indent >= 0, scanned
 }
 
 // chunks cuts the body at task entries into at most n runs of similar size.

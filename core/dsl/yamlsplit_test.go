@@ -144,6 +144,18 @@ func TestSplitParseCases(t *testing.T) {
 	}
 }
 
+// TestSplitParseNestedTasksKeys covers a document made of nested "tasks:"
+// keys, each of which starts a body holding all those below it: the search
+// gives up within its budget, and the result is still exact.
+func TestSplitParseNestedTasksKeys(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 4*splitMinBody; i++ {
+		fmt.Fprintf(&b, "%stasks:\n", strings.Repeat(" ", i))
+	}
+	fmt.Fprintf(&b, "%sa: 1\n", strings.Repeat(" ", 1000))
+	checkSplit(t, []byte(b.String()), 2)
+}
+
 // TestSplitParseSmallFilesUntouched checks that small documents never take
 // the split path.
 func TestSplitParseSmallFilesUntouched(t *testing.T) {
