@@ -148,11 +148,8 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 		t.Input = l.compileValue(inlineNode, inline)
 	}
 
-	for _, key := range []string{"description", "tags", "publish", "publish-on-error", "publish-on-skip",
-		"with-items", "concurrency", "retry", "timeout", "wait-before", "wait-after", "pause-before",
-		"keep-result", "safe-rerun", "target", "fail-on", "on-success", "on-error", "on-complete", "on-skip",
-		"join", "requires"} {
-		v := attrs.get(key)
+	for _, a := range taskAttrOrder {
+		key, v := a.key, attrs[a.i]
 		if v == nil {
 			continue
 		}
@@ -233,6 +230,26 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 	}
 	return t
 }
+
+// taskAttrOrder is the order task attributes are read in, with each one's
+// index in taskAttrs, so reading them costs no lookups.
+var taskAttrOrder = func() []struct {
+	key string
+	i   int
+} {
+	keys := []string{"description", "tags", "publish", "publish-on-error", "publish-on-skip",
+		"with-items", "concurrency", "retry", "timeout", "wait-before", "wait-after", "pause-before",
+		"keep-result", "safe-rerun", "target", "fail-on", "on-success", "on-error", "on-complete", "on-skip",
+		"join", "requires"}
+	out := make([]struct {
+		key string
+		i   int
+	}, len(keys))
+	for n, k := range keys {
+		out[n].key, out[n].i = k, taskKeyIndex[k]
+	}
+	return out
+}()
 
 // taskAttrs holds one node per key of taskKeys.
 type taskAttrs [len(taskKeyList)]*yaml.Node
