@@ -126,11 +126,12 @@ type builder struct {
 	// op, which plan puts before the others.
 	opsBuf  [8]Op
 	cmdsBuf [3]Command
+	liveBuf [2]*Task
 	p       Plan
 }
 
 func (b *builder) init() *builder {
-	b.ops, b.cmds = b.opsBuf[1:1], b.cmdsBuf[:0]
+	b.ops, b.cmds, b.live = b.opsBuf[1:1], b.cmdsBuf[:0], b.liveBuf[:0]
 	return b
 }
 
@@ -601,7 +602,11 @@ func (e *Engine) Complete(ctx context.Context, r Reader, res Result) (*Plan, err
 	if err := b.settle(rec, t, res); err != nil {
 		return nil, err
 	}
-	rec.Outbox = clone(b.cmds)
+	if !rec.State.Terminal() {
+		// A task that ended went through finishTask, which already set its
+		// outbox to this step's commands (it is the first to add any).
+		rec.Outbox = clone(b.cmds)
+	}
 	b.putTask(rec)
 	return b.plan(), nil
 }
