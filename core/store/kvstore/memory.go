@@ -21,43 +21,63 @@ type memBackend struct {
 	parts map[string]*partition
 }
 
-// partition keeps its sort keys ordered so a prefix scan is a binary search
-// and a walk over the matching keys only.
+// partition keeps its sort keys for prefix scans. Writes only note a new
+// key; the sorted index absorbs them at the next scan (scans are rare: a
+// join firing, an execution ending), so a step costs the same whether the
+// partition holds ten records or a hundred thousand.
 type partition struct {
 	vals map[string]any
-	keys []string
-}
 
-func (p *partition) del(sk string) {
-	if _, ok := p.vals[sk]; !ok {
-		return
-	}
-	delete(p.vals, sk)
-	i := sort.SearchStrings(p.keys, sk)
-	p.keys = append(p.keys[:i], p.keys[i+1:]...)
+	mu      sync.Mutex // guards keys and pending, which scans under the read lock rebuild
+	keys    []string   // sorted; may still name deleted keys (skipped, dropped at the next merge)
+	pending []string   // keys added since the last merge, unsorted
 }
 
 func (p *partition) put(sk string, v any) {
 	if _, ok := p.vals[sk]; !ok {
-		i := sort.SearchStrings(p.keys, sk)
-		p.keys = append(p.keys, "")
-		copy(p.keys[i+1:], p.keys[i:])
-		p.keys[i] = sk
+		p.mu.Lock()
+		p.pending = append(p.pending, sk)
+		p.mu.Unlock()
 	}
 	p.vals[sk] = v
 }
 
-// withPrefix returns the sorted keys that start with prefix.
+func (p *partition) del(sk string) {
+	delete(p.vals, sk) // its key leaves the index at the next merge
+}
+
+// withPrefix returns the sorted keys that start with prefix. The slice is
+// never written again (a merge builds a new one), so it stays valid for the
+// caller while other scans merge.
 func (p *partition) withPrefix(prefix string) []string {
 	if p == nil {
 		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.pending) > 0 || len(p.keys) > len(p.vals) {
+		sort.Strings(p.pending)
+		merged := make([]string, 0, len(p.vals))
+		i, j := 0, 0
+		for i < len(p.keys) || j < len(p.pending) {
+			var k string
+			if j == len(p.pending) || i < len(p.keys) && p.keys[i] < p.pending[j] {
+				k, i = p.keys[i], i+1
+			} else {
+				k, j = p.pending[j], j+1
+			}
+			if _, ok := p.vals[k]; ok && (len(merged) == 0 || merged[len(merged)-1] != k) {
+				merged = append(merged, k)
+			}
+		}
+		p.keys, p.pending = merged, nil
 	}
 	i := sort.SearchStrings(p.keys, prefix)
 	j := i
 	for j < len(p.keys) && strings.HasPrefix(p.keys[j], prefix) {
 		j++
 	}
-	return p.keys[i:j]
+	return p.keys[i:j:j]
 }
 
 type memTx struct {
@@ -135,7 +155,7 @@ func (m *memBackend) Update(fn func(Tx) error) error {
 		if v == nil {
 			if p != nil {
 				p.del(k[1])
-				if len(p.keys) == 0 {
+				if len(p.vals) == 0 {
 					delete(m.parts, k[0])
 				}
 			}
