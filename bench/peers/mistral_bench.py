@@ -20,6 +20,7 @@ Prints one JSON line: system, shape, tasks, walls, peak_rss_kb, ok, note.
 """
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -106,6 +107,7 @@ class Bench(engine_base.EngineTestCase):
         walls = []
         for _ in range(ARGS.reps):
             FLAKY_CALLS.clear()
+            gc.collect()  # start each repetition from a collected heap, as the Go harness does
             t0 = time.perf_counter()
             ex = self.engine.start_workflow(name, wf_input=wf_input)
             deadline = t0 + ARGS.timeout

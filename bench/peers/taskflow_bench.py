@@ -23,6 +23,7 @@ Usage: python taskflow_bench.py --shape chain_100 --engine serial --reps 3
 """
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -143,6 +144,7 @@ def main():
             eng.validate()
             guard.cancel()
             guard = watchdog(out, a.timeout, "repetition %d" % (len(out["walls"]) + 1))
+            gc.collect()  # start each repetition from a collected heap, as the Go harness does
             t0 = time.perf_counter()
             eng.run()
             out["walls"].append(time.perf_counter() - t0)

@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -142,6 +143,7 @@ func main() {
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up on one repetition after this long")
 	budget := flag.Duration("budget", 0, "no further repetitions once the repetitions so far took this long (0: all of -reps)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the repetitions to this file")
+	memprofile := flag.String("memprofile", "", "write an allocation profile to this file at the end")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -171,6 +173,12 @@ func main() {
 	}
 	if *mode != "cli" && *mode != "service" {
 		res.PeakRSSKB = vmHWM()
+	}
+	if *memprofile != "" {
+		if f, err := os.Create(*memprofile); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			_ = f.Close()
+		}
 	}
 	_ = json.NewEncoder(os.Stdout).Encode(res)
 	if err != nil {
@@ -320,6 +328,7 @@ func runEngine(ctx context.Context, file string, src []byte, wf string, input ma
 		return 0, err
 	}
 	*c = counts{}
+	runtime.GC() // start each repetition from a collected heap (the peers' harnesses do the same)
 	t0 := time.Now()
 	ex, _, err := svc.Start(ctx, service.StartRequest{Workflow: wf, Input: input, DefID: engine.DefID(src)})
 	if err != nil {
@@ -378,6 +387,7 @@ func runBolt(ctx context.Context, file string, src []byte, wf string, input map[
 	if _, err := h.Register(ctx, file, src); err != nil {
 		return 0, err
 	}
+	runtime.GC()
 	t0 := time.Now()
 	ex, _, err := h.Start(ctx, service.StartRequest{Workflow: wf, Input: input, DefID: engine.DefID(src)})
 	if err != nil {

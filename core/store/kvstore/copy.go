@@ -55,17 +55,17 @@ func (copyCodec) decode(raw, into any) error {
 	switch dst := into.(type) {
 	case *engine.Execution:
 		if src, ok := raw.(*engine.Execution); ok {
-			*dst = *copyExecution(src)
+			copyExecutionTo(dst, src)
 			return nil
 		}
 	case *engine.Task:
 		if src, ok := raw.(*engine.Task); ok {
-			*dst = *copyTask(src)
+			copyTaskTo(dst, src)
 			return nil
 		}
 	case *engine.Slot:
 		if src, ok := raw.(*engine.Slot); ok {
-			*dst = *copySlot(src)
+			copySlotTo(dst, src)
 			return nil
 		}
 	case *engine.Leaf:
@@ -84,27 +84,42 @@ func (copyCodec) decode(raw, into any) error {
 }
 
 func copyExecution(e *engine.Execution) *engine.Execution {
-	c := *e
+	c := new(engine.Execution)
+	copyExecutionTo(c, e)
+	return c
+}
+
+func copyExecutionTo(c, e *engine.Execution) {
+	*c = *e
 	c.Input, c.Vars, c.Env = copyMap(e.Input), copyMap(e.Vars), copyMap(e.Env)
 	c.Output = value.Normalize(e.Output)
 	c.Created, c.Updated = e.Created.Round(0), e.Updated.Round(0)
-	return &c
 }
 
 func copyTask(t *engine.Task) *engine.Task {
-	c := *t
+	c := new(engine.Task)
+	copyTaskTo(c, t)
+	return c
+}
+
+func copyTaskTo(c, t *engine.Task) {
+	*c = *t
 	c.Ctx, c.Published = copyMap(t.Ctx), copyMap(t.Published)
 	c.Result = value.Normalize(t.Result)
 	c.Outbox = copyCommands(t.Outbox)
 	c.Started, c.Finished = t.Started.Round(0), t.Finished.Round(0)
-	return &c
 }
 
 func copySlot(s *engine.Slot) *engine.Slot {
-	c := *s
+	c := new(engine.Slot)
+	copySlotTo(c, s)
+	return c
+}
+
+func copySlotTo(c, s *engine.Slot) {
+	*c = *s
 	c.Result = value.Normalize(s.Result)
 	c.Outbox = copyCommands(s.Outbox)
-	return &c
 }
 
 // copyMap copies an `omitempty` map field: empty becomes nil, as after JSON.

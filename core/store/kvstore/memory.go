@@ -82,12 +82,32 @@ func (p *partition) withPrefix(prefix string) []string {
 
 type memTx struct {
 	m      *memBackend
-	writes map[[2]string]any // staged until the transaction succeeds; deleted: nil
+	rw     bool
+	writes []staged          // until the transaction succeeds; a step writes a handful
+	index  map[[2]string]int // of writes, once there are many (a purge)
+}
+
+type staged struct {
+	pk, sk string
+	v      any // nil: deleted
+}
+
+func (t *memTx) staged(pk, sk string) (int, bool) {
+	if t.index != nil {
+		i, ok := t.index[[2]string{pk, sk}]
+		return i, ok
+	}
+	for i := len(t.writes) - 1; i >= 0; i-- {
+		if t.writes[i].pk == pk && t.writes[i].sk == sk {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 func (t *memTx) Get(pk, sk string) (any, error) {
-	if v, ok := t.writes[[2]string{pk, sk}]; ok {
-		return v, nil // nil for a staged delete
+	if i, ok := t.staged(pk, sk); ok {
+		return t.writes[i].v, nil // nil for a staged delete
 	}
 	if p := t.m.parts[pk]; p != nil {
 		if v, ok := p.vals[sk]; ok {
@@ -98,37 +118,58 @@ func (t *memTx) Get(pk, sk string) (any, error) {
 }
 
 func (t *memTx) Put(pk, sk string, v any) error {
-	if t.writes == nil {
+	if !t.rw {
 		return errReadOnly
 	}
-	t.writes[[2]string{pk, sk}] = v
+	if i, ok := t.staged(pk, sk); ok {
+		t.writes[i].v = v
+		return nil
+	}
+	t.stage(staged{pk, sk, v})
 	return nil
 }
 
+func (t *memTx) stage(w staged) {
+	t.writes = append(t.writes, w)
+	switch {
+	case t.index != nil:
+		t.index[[2]string{w.pk, w.sk}] = len(t.writes) - 1
+	case len(t.writes) > 32:
+		t.index = make(map[[2]string]int, 2*len(t.writes))
+		for i, w := range t.writes {
+			t.index[[2]string{w.pk, w.sk}] = i
+		}
+	}
+}
+
 func (t *memTx) Delete(pk, sk string) error {
-	if t.writes == nil {
+	if !t.rw {
 		return errReadOnly
 	}
-	t.writes[[2]string{pk, sk}] = nil
+	if i, ok := t.staged(pk, sk); ok {
+		t.writes[i].v = nil
+		return nil
+	}
+	t.stage(staged{pk, sk, nil})
 	return nil
 }
 
 func (t *memTx) Scan(pk, prefix string, fn func(string, any) error) error {
 	part := t.m.parts[pk]
 	keys := part.withPrefix(prefix)
-	var staged []string
-	for k := range t.writes {
-		if k[0] != pk || !strings.HasPrefix(k[1], prefix) {
+	var added []string
+	for _, w := range t.writes {
+		if w.pk != pk || !strings.HasPrefix(w.sk, prefix) {
 			continue
 		}
 		if part == nil {
-			staged = append(staged, k[1])
-		} else if _, ok := part.vals[k[1]]; !ok {
-			staged = append(staged, k[1])
+			added = append(added, w.sk)
+		} else if _, ok := part.vals[w.sk]; !ok {
+			added = append(added, w.sk)
 		}
 	}
-	if len(staged) > 0 {
-		keys = append(append([]string(nil), keys...), staged...)
+	if len(added) > 0 {
+		keys = append(append([]string(nil), keys...), added...)
 		sort.Strings(keys)
 	}
 	for _, k := range keys {
@@ -146,26 +187,26 @@ func (t *memTx) Scan(pk, prefix string, fn func(string, any) error) error {
 func (m *memBackend) Update(fn func(Tx) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	tx := &memTx{m: m, writes: map[[2]string]any{}}
+	tx := &memTx{m: m, rw: true}
 	if err := fn(tx); err != nil {
 		return err
 	}
-	for k, v := range tx.writes {
-		p := m.parts[k[0]]
-		if v == nil {
+	for _, w := range tx.writes {
+		p := m.parts[w.pk]
+		if w.v == nil {
 			if p != nil {
-				p.del(k[1])
+				p.del(w.sk)
 				if len(p.vals) == 0 {
-					delete(m.parts, k[0])
+					delete(m.parts, w.pk)
 				}
 			}
 			continue
 		}
 		if p == nil {
 			p = &partition{vals: map[string]any{}}
-			m.parts[k[0]] = p
+			m.parts[w.pk] = p
 		}
-		p.put(k[1], v)
+		p.put(w.sk, w.v)
 	}
 	return nil
 }
