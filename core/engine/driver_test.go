@@ -77,7 +77,7 @@ func (d *driver) follow(ctx context.Context, p *engine.Plan) ([]engine.Command, 
 		case engine.RunAction:
 			runs = append(runs, c)
 		case engine.CheckJoin:
-			more, err = d.step(ctx, func() (*engine.Plan, error) { return d.e.CheckJoin(ctx, d.r, c.Exec, c.Task, c.From) })
+			more, err = d.step(ctx, func() (*engine.Plan, error) { return d.e.CheckJoin(ctx, d.r, c.Exec, c.Task, c.From, c.Need) })
 		case engine.CheckItems:
 			more, err = d.step(ctx, func() (*engine.Plan, error) { return d.e.CheckItems(ctx, d.r, c.Exec, c.Task) })
 		}

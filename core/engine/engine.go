@@ -353,7 +353,7 @@ func (b *builder) schedule(name, from string, ctx map[string]any) error {
 		// the cost of an arrival does not grow with the number of branches.
 		b.ops = append(b.ops, PutArrival{Exec: b.head.ID, Join: name, From: from, Ctx: ctx},
 			CountArrival{Exec: b.head.ID, Key: name, Name: name})
-		b.cmds = append(b.cmds, Command{Kind: CheckJoin, Exec: b.head.ID, Task: name, Slot: -1, From: from})
+		b.cmds = append(b.cmds, Command{Kind: CheckJoin, Exec: b.head.ID, Task: name, Slot: -1, From: from, Need: n})
 		// The arriving branch's unit ends here; the join's own unit is added
 		// when it fires. Finalize checks joins before it declares an end, so
 		// the gap between the two is safe.
@@ -1394,7 +1394,21 @@ func (e *Engine) CheckItems(ctx context.Context, r Reader, execID, key string) (
 
 // CheckJoin fires the join task key when enough inbound branches have
 // arrived; from is the arrival that asks.
-func (e *Engine) CheckJoin(ctx context.Context, r Reader, execID, key, from string) (*Plan, error) {
+//
+// need, when known (the CheckJoin command's Need), lets most arrivals stop
+// after reading the join record alone: one that finds fewer arrivals than
+// need and the join not fired would get an empty plan anyway, whatever the
+// execution's state, so it need not load the execution.
+func (e *Engine) CheckJoin(ctx context.Context, r Reader, execID, key, from string, need int) (*Plan, error) {
+	if need > 0 {
+		rec, err := r.Task(ctx, execID, key)
+		if err != nil {
+			return nil, fmt.Errorf("load join %s of %s: %w", key, execID, err)
+		}
+		if rec == nil || !rec.Fired && int(rec.Arrived) < need {
+			return &Plan{}, nil
+		}
+	}
 	b, err := e.load(ctx, r, execID)
 	if err != nil {
 		return nil, err

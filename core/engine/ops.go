@@ -93,6 +93,9 @@ type Command struct {
 	Slot    int    `json:"slot"`           // with-items index, -1 for a plain task
 	From    string `json:"from,omitempty"` // CheckJoin: the arriving task's key
 	Attempt int    `json:"attempt,omitempty"`
+	// Need (CheckJoin) is how many arrivals fire the join, known when the
+	// arrival was scheduled; 0 (an older outbox) means look it up.
+	Need int `json:"need,omitempty"`
 
 	// RunAction
 	Action   string         `json:"action,omitempty"`

@@ -533,7 +533,9 @@ func (s *Service) command(ctx context.Context, c engine.Command) error {
 		d := time.Duration(c.Delay * float64(time.Second))
 		return s.sendTimer(ctx, engine.Timer{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, Kind: c.Timer, Due: c.Due}, d, time.Now().Add(d))
 	case engine.CheckJoin:
-		_, err := s.apply(ctx, c.Exec, "join", func() (*engine.Plan, error) { return s.Engine.CheckJoin(ctx, s.reader(), c.Exec, c.Task, c.From) })
+		_, err := s.apply(ctx, c.Exec, "join", func() (*engine.Plan, error) {
+			return s.Engine.CheckJoin(ctx, s.reader(), c.Exec, c.Task, c.From, c.Need)
+		})
 		return err
 	case engine.CheckItems:
 		_, err := s.apply(ctx, c.Exec, "items", func() (*engine.Plan, error) { return s.Engine.CheckItems(ctx, s.reader(), c.Exec, c.Task) })
