@@ -57,6 +57,9 @@ type result struct {
 	PeakRSSKB int64     `json:"peak_rss_kb"`
 	OK        bool      `json:"ok"`
 	Note      string    `json:"note,omitempty"`
+	// TimedOut is the limit, in seconds, a repetition did not finish within
+	// (the report prints "did not finish in N s", as for the peers).
+	TimedOut float64 `json:"timed_out,omitempty"`
 	// Store is what the last repetition asked of its store (engine mode):
 	// the numbers the AWS paper model in bench/README.md is built from.
 	Store *counts `json:"store,omitempty"`

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,6 +52,9 @@ func runService(outputs, file, inputJSON string, reps int, timeout, budget time.
 	}
 	for i := 0; i < reps; i++ {
 		wall, err := serviceRep(ctx, api, doc.Main().Name, input, timeout)
+		if errors.Is(err, errTimedOut) {
+			res.TimedOut = timeout.Seconds()
+		}
 		if err != nil {
 			return fmt.Errorf("repetition %d: %w", i+1, err)
 		}
@@ -88,11 +92,13 @@ func serviceRep(ctx context.Context, api *e2e.Client, wf string, input map[strin
 			return wall, nil
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("execution %s still %s after %s (tasks: %s)", e.ID, e.State, timeout, strings.Join(summary(e), ", "))
+			return 0, fmt.Errorf("execution %s still %s after %s (tasks: %s): %w", e.ID, e.State, timeout, strings.Join(summary(e), ", "), errTimedOut)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+var errTimedOut = errors.New("timed out")
 
 // summary counts the tasks by state, for a timeout message.
 func summary(e e2e.Execution) []string {
