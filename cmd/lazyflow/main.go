@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/lazyflow/lazyflow/core/gctune"
 )
 
 const usage = `usage:
@@ -33,6 +35,7 @@ const (
 )
 
 func main() {
+	gctune.Apply(nil, "")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -42,6 +42,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/embedded"
 	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/gctune"
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/boltstore"
@@ -148,6 +149,9 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the repetitions to this file")
 	memprofile := flag.String("memprofile", "", "write an allocation profile to this file at the end")
 	flag.Parse()
+	// The engine and bolt modes host the engine in this process: collect
+	// garbage as Lazyflow's own binaries do (cmd/lazyflow, the functions).
+	gctune.Apply(nil, "")
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {

@@ -42,6 +42,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/actions"
 	"github.com/lazyflow/lazyflow/core/callback"
+	"github.com/lazyflow/lazyflow/core/gctune"
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/functions/aws/sqsqueue"
@@ -159,6 +160,8 @@ func Service(ctx context.Context) (*service.Service, error) {
 		return nil, err
 	}
 	log := Logger(c.LogLevel)
+	gc := gctune.Apply(nil, "")
+	log.Debug("garbage collector", slog.Int("gc_percent", gc.Percent), slog.Int64("memory_limit", gc.Limit), slog.String("memory_from", gc.From))
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
