@@ -2,7 +2,7 @@
 //
 // An engine step allocates a few kilobytes that die at once (records read,
 // copied, rewritten) against a small live heap, so with Go's default
-// (GOGC=100: collect when the heap doubles) a busy engine spends a quarter of
+// (GOGC=100: collect when the heap doubles) a busy engine spends a fifth of
 // its CPU collecting. Lazyflow's binaries let the heap grow five times the
 // live data before collecting (GOGC=400) and, where the process's memory is
 // known (a Lambda function's memory size, a cgroup limit), set a soft memory
