@@ -45,7 +45,8 @@ func TestLambdaMemorySetsLimitAndPercent(t *testing.T) {
 func TestCgroupLimit(t *testing.T) {
 	restore(t)
 	s := Apply(env(nil), writeFile(t, "1073741824\n"))
-	if want := int64(912680547); /* 85% of 1 GiB */ s.Limit != want {
+	want := int64(912680547) // 85% of 1 GiB
+	if s.Limit != want {
 		t.Fatalf("limit = %d, want %d (settings %+v)", s.Limit, want, s)
 	}
 }
