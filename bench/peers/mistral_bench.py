@@ -42,6 +42,7 @@ def parse():
                    help="seconds one repetition may take before the shape is reported as not finished")
     p.add_argument("--budget", type=float, default=600.0,
                    help="stop repeating once the repetitions so far took this long (at least one runs)")
+    repeat.add_args(p)
     return p.parse_args()
 
 
@@ -53,6 +54,7 @@ _backend.init_backend(_backend.BackendType.THREADING)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import reps as repeat  # noqa: E402
 import shapes  # noqa: E402
 
 import unittest  # noqa: E402
@@ -105,7 +107,7 @@ class Bench(engine_base.EngineTestCase):
         wf_input = shapes.workflow_input(name)
         kind, n = shapes.SHAPES[name]
         walls = []
-        for _ in range(ARGS.reps):
+        while repeat.more(walls, ARGS.reps, ARGS.min_time, ARGS.max_reps, ARGS.budget):
             FLAKY_CALLS.clear()
             gc.collect()  # start each repetition from a collected heap, as the Go harness does
             t0 = time.perf_counter()
@@ -138,8 +140,6 @@ class Bench(engine_base.EngineTestCase):
             with db_api.transaction():
                 db_api.delete_workflow_executions()
             log("delete %.2fs" % (time.perf_counter() - t))
-            if sum(walls) > ARGS.budget:
-                break
         RESULT["walls"] = walls
 
 

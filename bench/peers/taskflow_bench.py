@@ -37,6 +37,7 @@ from taskflow.patterns import linear_flow as lf
 from taskflow.patterns import unordered_flow as uf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reps as repeat  # noqa: E402
 import shapes  # noqa: E402
 
 
@@ -123,6 +124,7 @@ def main():
                    help="seconds one repetition (or its compile/prepare) may take before the shape is reported as not finished")
     p.add_argument("--budget", type=float, default=600.0,
                    help="stop repeating once the repetitions so far took this long (at least one runs)")
+    repeat.add_args(p)
     a = p.parse_args()
     kind, n = shapes.SHAPES[a.shape]
     out = {"system": "taskflow-" + a.engine, "shape": a.shape, "tasks": shapes.units(a.shape),
@@ -131,7 +133,7 @@ def main():
     try:
         if a.engine == "parallel":
             pool = futurist.ThreadPoolExecutor(max_workers=100 if kind == "items" else 16)
-        for _ in range(a.reps):
+        while repeat.more(out["walls"], a.reps, a.min_time, a.max_reps, a.budget):
             FLAKY.clear()
             guard = watchdog(out, a.timeout, "building and compiling the flow (untimed setup) of repetition %d" % (len(out["walls"]) + 1))
             flow = build(a.shape)
@@ -150,8 +152,6 @@ def main():
             out["walls"].append(time.perf_counter() - t0)
             guard.cancel()
             check(eng, kind, n)
-            if sum(out["walls"]) > a.budget:
-                break
         out["ok"] = True
     except Exception as e:  # reported, not raised: bench/run prints the note
         out["note"] = ("%s: %s" % (type(e).__name__, e))[:300]

@@ -603,11 +603,11 @@ func (s *Service) sendTimer(ctx context.Context, t engine.Timer, d time.Duration
 
 // checkFinal finalises an execution whose work count reached zero.
 func (s *Service) checkFinal(ctx context.Context, id string) error {
-	head, err := s.Store.Execution(ctx, id)
+	st, ok, err := store.ReadStatus(ctx, s.Store, id)
 	if err != nil {
 		return fmt.Errorf("check end of %s: %w", id, err)
 	}
-	if head == nil || head.State != engine.Running || head.Active != 0 {
+	if !ok || st.State != engine.Running || st.Active != 0 {
 		return nil
 	}
 	_, err = s.apply(ctx, id, "finalize", func() (*engine.Plan, error) { return s.Engine.Finalize(ctx, s.reader(), id) })
@@ -629,11 +629,11 @@ func (s *Service) RunTask(ctx context.Context, body []byte) error {
 // RunCommand is RunTask for a run-action command already decoded (from a
 // LocalSender).
 func (s *Service) RunCommand(ctx context.Context, c engine.Command) error {
-	head, err := s.Store.Execution(ctx, c.Exec)
+	st, ok, err := store.ReadStatus(ctx, s.Store, c.Exec)
 	if err != nil {
 		return fmt.Errorf("load execution %s: %w", c.Exec, err)
 	}
-	if head == nil || head.State != engine.Running {
+	if !ok || st.State != engine.Running {
 		// Paused: Resume sends it again; finished or gone: nothing to do.
 		s.logAction(ctx, c, "action not run: execution not running")
 		return nil

@@ -92,3 +92,32 @@ type ExecutionPage struct {
 	Executions []*engine.Execution
 	Next       string // "" on the last page
 }
+
+// Status is what a host checks before it runs an action or finalises an
+// execution: its state and its count of unfinished work.
+type Status struct {
+	State  engine.State
+	Active int64
+}
+
+// StatusReader is implemented by drivers that read an execution's Status
+// without decoding the rest of its head (variables, environment, output),
+// which a runner would otherwise copy once per action only to look at the
+// state. Optional: ReadStatus falls back to the head.
+type StatusReader interface {
+	// ExecutionStatus reports ok == false when the execution does not exist.
+	ExecutionStatus(ctx context.Context, id string) (st Status, ok bool, err error)
+}
+
+// ReadStatus returns the Status of execution id from r, through its
+// StatusReader when it has one.
+func ReadStatus(ctx context.Context, r engine.Reader, id string) (Status, bool, error) {
+	if sr, ok := r.(StatusReader); ok {
+		return sr.ExecutionStatus(ctx, id)
+	}
+	e, err := r.Execution(ctx, id)
+	if err != nil || e == nil {
+		return Status{}, false, err
+	}
+	return Status{State: e.State, Active: e.Active}, true, nil
+}

@@ -64,6 +64,10 @@ type result struct {
 	// Store is what the last repetition asked of its store (engine mode):
 	// the numbers the AWS paper model in bench/README.md is built from.
 	Store *counts `json:"store,omitempty"`
+	// AllocBytes is what the last repetition allocated on the heap (engine
+	// mode): unlike wall time on a shared machine, it does not vary from run
+	// to run, so it shows what a change to the engine saves.
+	AllocBytes uint64 `json:"alloc_bytes,omitempty"`
 }
 
 // counts tallies store calls the way a DynamoDB driver would issue them.
@@ -88,6 +92,12 @@ type countingStore struct {
 func (s countingStore) Execution(ctx context.Context, id string) (*engine.Execution, error) {
 	s.c.Gets++
 	return s.Store.Execution(ctx, id)
+}
+
+// ExecutionStatus counts as a get: on DynamoDB it would be one.
+func (s countingStore) ExecutionStatus(ctx context.Context, id string) (store.Status, bool, error) {
+	s.c.Gets++
+	return store.ReadStatus(ctx, s.Store, id)
 }
 
 func (s countingStore) Task(ctx context.Context, exec, key string) (*engine.Task, error) {
@@ -146,6 +156,8 @@ func main() {
 	bin := flag.String("lazyflow", "build/lazyflow", "lazyflow binary (cli mode)")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up on one repetition after this long")
 	budget := flag.Duration("budget", 0, "no further repetitions once the repetitions so far took this long (0: all of -reps)")
+	minTime := flag.Duration("min-time", 0, "after -reps, go on repeating while the repetitions took less than this in all")
+	maxReps := flag.Int("max-reps", 25, "no more repetitions than this because of -min-time")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the repetitions to this file")
 	memprofile := flag.String("memprofile", "", "write an allocation profile to this file at the end")
 	flag.Parse()
@@ -167,11 +179,12 @@ func main() {
 
 	name := strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file))
 	res := result{System: "lazyflow-" + *mode, Shape: name, Tasks: *tasks}
+	pol := repeatPolicy{reps: *reps, minTime: *minTime, maxReps: *maxReps, budget: *budget}
 	var err error
 	if *mode == "service" {
-		err = runService(*outputs, *file, *input, *reps, *timeout, *budget, &res)
+		err = runService(*outputs, *file, *input, pol, *timeout, &res)
 	} else {
-		err = run(*mode, *file, *input, *bin, *reps, *timeout, *budget, &res)
+		err = run(*mode, *file, *input, *bin, pol, *timeout, &res)
 	}
 	if err != nil {
 		res.OK, res.Note = false, err.Error()
@@ -195,7 +208,7 @@ func main() {
 	}
 }
 
-func run(mode, file, inputJSON, bin string, reps int, timeout, budget time.Duration, res *result) error {
+func run(mode, file, inputJSON, bin string, pol repeatPolicy, timeout time.Duration, res *result) error {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return err
@@ -209,14 +222,14 @@ func run(mode, file, inputJSON, bin string, reps int, timeout, budget time.Durat
 		return err
 	}
 	wf := doc.Main().Name
-	for i := 0; i < reps; i++ {
+	for i := 0; pol.more(res.Walls); i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		var wall time.Duration
 		switch mode {
 		case "engine":
 			// Counted from after registration, so the figures are the execution's own.
 			res.Store = &counts{}
-			wall, err = runEngine(ctx, file, src, wf, input, res.Store)
+			wall, res.AllocBytes, err = runEngine(ctx, file, src, wf, input, res.Store)
 		case "bolt":
 			wall, err = runBolt(ctx, file, src, wf, input)
 		case "cli":
@@ -231,19 +244,35 @@ func run(mode, file, inputJSON, bin string, reps int, timeout, budget time.Durat
 			return fmt.Errorf("repetition %d: %w", i+1, err)
 		}
 		res.Walls = append(res.Walls, wall.Seconds())
-		if overBudget(res.Walls, budget) {
-			break
-		}
 	}
 	return nil
 }
 
-func overBudget(walls []float64, budget time.Duration) bool {
-	sum := 0.0
+// repeatPolicy says how many repetitions of a shape run; bench/peers/reps.py
+// is the same rule for the peers, so every system gets the same treatment.
+type repeatPolicy struct {
+	reps    int
+	minTime time.Duration // after reps, more while all of them took less than this
+	maxReps int           // no more than this because of minTime
+	budget  time.Duration // none once the repetitions took longer (0: no budget)
+}
+
+// more reports whether to run another repetition after those timed in walls.
+// A shape that runs for milliseconds gets enough samples under minTime that
+// one slow repetition (the first, on cold caches) cannot move the median.
+func (p repeatPolicy) more(walls []float64) bool {
+	total := 0.0
 	for _, w := range walls {
-		sum += w
+		total += w
 	}
-	return budget > 0 && sum > budget.Seconds()
+	switch {
+	case len(walls) > 0 && p.budget > 0 && total > p.budget.Seconds():
+		return false
+	case len(walls) < p.reps:
+		return true
+	default:
+		return total < p.minTime.Seconds() && len(walls) < p.maxReps
+	}
 }
 
 // flaky is the retry shape's action: it fails on the first two attempts for
@@ -281,9 +310,35 @@ var quiet = slog.New(slog.DiscardHandler)
 // the service's own work is timed. Delayed messages (timers) wait in a list
 // until due.
 type loop struct {
-	tasks   []engine.Command
-	results []service.Message
+	tasks   fifo[engine.Command]
+	results fifo[service.Message]
 	delayed []delayed
+}
+
+// fifo is a queue that reuses its slice: taking from the front moves an
+// index, and the taken half is reclaimed when the slice would grow.
+type fifo[T any] struct {
+	buf  []T
+	head int
+}
+
+func (q *fifo[T]) len() int { return len(q.buf) - q.head }
+
+func (q *fifo[T]) push(v T) {
+	if len(q.buf) == cap(q.buf) && q.head > 0 {
+		n := copy(q.buf, q.buf[q.head:])
+		clear(q.buf[n:])
+		q.buf, q.head = q.buf[:n], 0
+	}
+	q.buf = append(q.buf, v)
+}
+
+func (q *fifo[T]) pop() T {
+	var zero T
+	v := q.buf[q.head]
+	q.buf[q.head] = zero
+	q.head++
+	return v
 }
 
 type delayed struct {
@@ -309,12 +364,12 @@ func (s sender) SendValue(_ context.Context, msg any, d time.Duration) error {
 	}
 	switch m := msg.(type) {
 	case engine.Command:
-		s.l.tasks = append(s.l.tasks, m)
+		s.l.tasks.push(m)
 	case service.Message:
 		if d > 0 {
 			s.l.delayed = append(s.l.delayed, delayed{time.Now().Add(d), m})
 		} else {
-			s.l.results = append(s.l.results, m)
+			s.l.results.push(m)
 		}
 	default:
 		return fmt.Errorf("lfbench: unexpected message %T", msg)
@@ -322,7 +377,7 @@ func (s sender) SendValue(_ context.Context, msg any, d time.Duration) error {
 	return nil
 }
 
-func runEngine(ctx context.Context, file string, src []byte, wf string, input map[string]any, c *counts) (time.Duration, error) {
+func runEngine(ctx context.Context, file string, src []byte, wf string, input map[string]any, c *counts) (time.Duration, uint64, error) {
 	mem := kvstore.NewMemory()
 	st := countingStore{mem, c}
 	reg, fl := registry()
@@ -332,31 +387,32 @@ func runEngine(ctx context.Context, file string, src []byte, wf string, input ma
 	var final *engine.Execution
 	svc.OnFinished = func(e *engine.Execution) { final = e }
 	if _, err := svc.Register(ctx, file, src); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	*c = counts{}
 	runtime.GC() // start each repetition from a collected heap (the peers' harnesses do the same)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	alloc0 := ms.TotalAlloc
 	t0 := time.Now()
 	ex, _, err := svc.Start(ctx, service.StartRequest{Workflow: wf, Input: input, DefID: engine.DefID(src)})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	for final == nil {
 		if err := ctx.Err(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		switch {
-		case len(l.results) > 0:
-			m := l.results[0]
-			l.results = l.results[1:]
+		case l.results.len() > 0:
+			m := l.results.pop()
 			if err := svc.HandleMessageValue(ctx, m); err != nil {
-				return 0, fmt.Errorf("handle result: %w", err)
+				return 0, 0, fmt.Errorf("handle result: %w", err)
 			}
-		case len(l.tasks) > 0:
-			m := l.tasks[0]
-			l.tasks = l.tasks[1:]
+		case l.tasks.len() > 0:
+			m := l.tasks.pop()
 			if err := svc.RunCommand(ctx, m); err != nil {
-				return 0, fmt.Errorf("run task: %w", err)
+				return 0, 0, fmt.Errorf("run task: %w", err)
 			}
 		case len(l.delayed) > 0:
 			next := 0
@@ -366,14 +422,15 @@ func runEngine(ctx context.Context, file string, src []byte, wf string, input ma
 				}
 			}
 			time.Sleep(time.Until(l.delayed[next].due))
-			l.results = append(l.results, l.delayed[next].msg)
+			l.results.push(l.delayed[next].msg)
 			l.delayed = append(l.delayed[:next], l.delayed[next+1:]...)
 		default:
-			return 0, fmt.Errorf("execution %s: nothing left to do but not finished", ex.ID)
+			return 0, 0, fmt.Errorf("execution %s: nothing left to do but not finished", ex.ID)
 		}
 	}
 	wall := time.Since(t0)
-	return wall, check(ctx, st, final, fl)
+	runtime.ReadMemStats(&ms)
+	return wall, ms.TotalAlloc - alloc0, check(ctx, st, final, fl)
 }
 
 func runBolt(ctx context.Context, file string, src []byte, wf string, input map[string]any) (time.Duration, error) {

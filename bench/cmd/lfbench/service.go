@@ -19,7 +19,7 @@ import (
 // runService times the shape on the stack deployed to the emulator. The
 // endpoint and credentials come from the environment (AWS_ENDPOINT_URL and
 // the rest of .cache/localstack/env, which bench/run loads).
-func runService(outputs, file, inputJSON string, reps int, timeout, budget time.Duration, res *result) error {
+func runService(outputs, file, inputJSON string, pol repeatPolicy, timeout time.Duration, res *result) error {
 	endpoint := os.Getenv("AWS_ENDPOINT_URL")
 	if endpoint == "" {
 		return fmt.Errorf("AWS_ENDPOINT_URL is not set: start the emulator (make local-up) and load .cache/localstack/env")
@@ -50,7 +50,7 @@ func runService(outputs, file, inputJSON string, reps int, timeout, budget time.
 	if err := api.RegisterWorkflow(ctx, string(src)); err != nil {
 		return err
 	}
-	for i := 0; i < reps; i++ {
+	for i := 0; pol.more(res.Walls); i++ {
 		wall, err := serviceRep(ctx, api, doc.Main().Name, input, timeout)
 		if errors.Is(err, errTimedOut) {
 			res.TimedOut = timeout.Seconds()
@@ -59,9 +59,6 @@ func runService(outputs, file, inputJSON string, reps int, timeout, budget time.
 			return fmt.Errorf("repetition %d: %w", i+1, err)
 		}
 		res.Walls = append(res.Walls, wall.Seconds())
-		if overBudget(res.Walls, budget) {
-			break
-		}
 	}
 	res.Note = "emulator (MiniStack) figures, not AWS figures; peak RSS not measured (the functions run as separate processes)"
 	return nil

@@ -117,6 +117,57 @@ func indexSK(e *engine.Execution) string {
 	return fmt.Sprintf("%019d#%s", math.MaxInt64-e.Created.UnixNano(), e.ID)
 }
 
+// peek returns the record at pk/sk for reading only: the caller must not
+// change it or keep it past the transaction. Over the memory backend that is
+// the store's own copy, so a check of a version or a state copies nothing.
+func peek[T any](s *Store, tx Tx, pk, sk string) (*T, error) {
+	raw, err := tx.Get(pk, sk)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	if r, ok := raw.(*T); ok {
+		return r, nil
+	}
+	return decoded[T](s, pk, sk, raw)
+}
+
+// bump rewrites the record at pk/sk with fn's changes to its fixed-size
+// fields (counters, states, versions); fn must not change a map, a slice or
+// a string's length in a way that matters to MaxValue. It reports whether
+// the record exists; fn runs only if it does. Over the memory backend the
+// new version is a shallow copy sharing its maps with the old one: stored
+// records are never changed in place (every write replaces the value and
+// every read copies it), so the two can share what neither changes.
+func bump[T any](s *Store, tx Tx, pk, sk string, fn func(*T) error) (bool, error) {
+	raw, err := tx.Get(pk, sk)
+	if err != nil || raw == nil {
+		return false, err
+	}
+	if r, ok := raw.(*T); ok {
+		c := *r
+		if err := fn(&c); err != nil {
+			return true, err
+		}
+		return true, tx.Put(pk, sk, &c)
+	}
+	v, err := decoded[T](s, pk, sk, raw)
+	if err != nil {
+		return true, err
+	}
+	if err := fn(v); err != nil {
+		return true, err
+	}
+	return true, s.put(tx, pk, sk, v)
+}
+
+func decoded[T any](s *Store, pk, sk string, raw any) (*T, error) {
+	v := new(T)
+	if err := s.c.decode(raw, v); err != nil {
+		return nil, fmt.Errorf("decode %s/%s: %w", pk, sk, err)
+	}
+	return v, nil
+}
+
 func get[T any](s *Store, tx Tx, pk, sk string) (*T, error) {
 	raw, err := tx.Get(pk, sk)
 	if err != nil || raw == nil {
@@ -169,7 +220,7 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		if err := validID(o.Exec.ID); err != nil {
 			return err
 		}
-		cur, err := get[engine.Execution](s, tx, o.Exec.ID, headSK)
+		cur, err := peek[engine.Execution](s, tx, o.Exec.ID, headSK)
 		if err != nil {
 			return err
 		}
@@ -186,26 +237,41 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		}
 		return s.put(tx, e.ID, headSK, &e)
 	case engine.AddExecution:
-		cur, err := get[engine.Execution](s, tx, o.ID, headSK)
-		if err != nil {
-			return err
+		add := func(cur *engine.Execution) error {
+			if cur.State != o.IfState {
+				return conflict("execution %s is not %s", o.ID, o.IfState)
+			}
+			cur.Active += o.Active
+			cur.Errors += o.Errors
+			cur.Seq += o.Seq
+			cur.Version++
+			return nil
 		}
-		if cur == nil || cur.State != o.IfState {
+		var found bool
+		var err error
+		if o.ErrorInfo == "" {
+			found, err = bump(s, tx, o.ID, headSK, add)
+		} else { // the head may grow: a full rewrite checks its size
+			var cur *engine.Execution
+			if cur, err = get[engine.Execution](s, tx, o.ID, headSK); err == nil && cur != nil {
+				found = true
+				if err = add(cur); err == nil {
+					if cur.ErrorInfo == "" {
+						cur.ErrorInfo = o.ErrorInfo
+					}
+					err = s.put(tx, o.ID, headSK, cur)
+				}
+			}
+		}
+		if err == nil && !found {
 			return conflict("execution %s is not %s", o.ID, o.IfState)
 		}
-		cur.Active += o.Active
-		cur.Errors += o.Errors
-		cur.Seq += o.Seq
-		if cur.ErrorInfo == "" {
-			cur.ErrorInfo = o.ErrorInfo
-		}
-		cur.Version++
-		return s.put(tx, o.ID, headSK, cur)
+		return err
 	case engine.PutInput:
 		// A leaf's shape (a context map) holds the input, decoded the same way.
 		return s.put(tx, o.Exec, inputSK, &engine.Leaf{Exec: o.Exec, Ctx: o.Input})
 	case engine.PutTask:
-		cur, err := get[engine.Task](s, tx, o.Task.Exec, taskSK(o.Task.Key))
+		cur, err := peek[engine.Task](s, tx, o.Task.Exec, taskSK(o.Task.Key))
 		if err != nil {
 			return err
 		}
@@ -219,17 +285,20 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		}
 		return s.put(tx, t.Exec, taskSK(t.Key), &t)
 	case engine.AddItems:
-		cur, err := get[engine.Task](s, tx, o.Exec, taskSK(o.Key))
-		if err != nil {
-			return err
+		notRunning := func() error { return conflict("with-items task %s of %s is not running", o.Key, o.Exec) }
+		found, err := bump(s, tx, o.Exec, taskSK(o.Key), func(cur *engine.Task) error {
+			if cur.State != engine.Running {
+				return notRunning()
+			}
+			cur.Done += o.Done
+			cur.Failed += o.Failed
+			cur.Version++
+			return nil
+		})
+		if err == nil && !found {
+			return notRunning()
 		}
-		if cur == nil || cur.State != engine.Running {
-			return conflict("with-items task %s of %s is not running", o.Key, o.Exec)
-		}
-		cur.Done += o.Done
-		cur.Failed += o.Failed
-		cur.Version++
-		return s.put(tx, o.Exec, taskSK(o.Key), cur)
+		return err
 	case engine.PutArrival:
 		sk := arrivalSK(o.Join, o.From)
 		cur, err := tx.Get(o.Exec, sk)
@@ -246,19 +315,21 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 		// An arrival has a leaf's shape: the task it came from and its context.
 		return s.put(tx, o.Exec, sk, &engine.Leaf{Exec: o.Exec, Task: o.From, Ctx: c})
 	case engine.CountArrival:
-		cur, err := get[engine.Task](s, tx, o.Exec, taskSK(o.Key))
-		if err != nil {
+		count := func(cur *engine.Task) error {
+			cur.Arrived++
+			cur.Version++
+			return nil
+		}
+		found, err := bump(s, tx, o.Exec, taskSK(o.Key), count)
+		if err != nil || found {
 			return err
 		}
-		if cur == nil {
-			cur = &engine.Task{Exec: o.Exec, Key: o.Key, Name: o.Name, State: engine.Waiting, Pending: "join"}
-		}
-		cur.Arrived++
-		cur.Version++
+		cur := &engine.Task{Exec: o.Exec, Key: o.Key, Name: o.Name, State: engine.Waiting, Pending: "join"}
+		_ = count(cur)
 		return s.put(tx, o.Exec, taskSK(o.Key), cur)
 	case engine.PutSlot:
 		sk := slotSK(o.Slot.Task, o.Slot.Index)
-		cur, err := get[engine.Slot](s, tx, o.Slot.Exec, sk)
+		cur, err := peek[engine.Slot](s, tx, o.Slot.Exec, sk)
 		if err != nil {
 			return err
 		}
@@ -281,28 +352,35 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 func (s *Store) ClaimAttempt(ctx context.Context, p store.ClaimParams) error {
 	return s.b.Update(func(tx Tx) error {
 		if p.Slot >= 0 {
-			sk := slotSK(p.Task, p.Slot)
-			cur, err := get[engine.Slot](s, tx, p.Exec, sk)
-			if err != nil {
-				return err
-			}
-			if cur == nil || cur.State != engine.Running || cur.Attempt != p.Attempt || cur.Claimed >= p.Attempt {
+			ok, err := bump(s, tx, p.Exec, slotSK(p.Task, p.Slot), func(cur *engine.Slot) error {
+				if cur.State != engine.Running || cur.Attempt != p.Attempt || cur.Claimed >= p.Attempt {
+					return errNotClaimable
+				}
+				cur.Claimed = p.Attempt
+				return nil
+			})
+			if !ok && err == nil || err == errNotClaimable {
 				return conflict("item %d of task %s of %s attempt %d is not claimable", p.Slot, p.Task, p.Exec, p.Attempt)
 			}
-			cur.Claimed = p.Attempt
-			return s.put(tx, p.Exec, sk, cur)
-		}
-		cur, err := get[engine.Task](s, tx, p.Exec, taskSK(p.Task))
-		if err != nil {
 			return err
 		}
-		if cur == nil || cur.State != engine.Running || cur.Pending != "" || cur.Attempt != p.Attempt || cur.Claimed >= p.Attempt {
+		ok, err := bump(s, tx, p.Exec, taskSK(p.Task), func(cur *engine.Task) error {
+			if cur.State != engine.Running || cur.Pending != "" || cur.Attempt != p.Attempt || cur.Claimed >= p.Attempt {
+				return errNotClaimable
+			}
+			cur.Claimed = p.Attempt
+			return nil
+		})
+		if !ok && err == nil || err == errNotClaimable {
 			return conflict("task %s of %s attempt %d is not claimable", p.Task, p.Exec, p.Attempt)
 		}
-		cur.Claimed = p.Attempt
-		return s.put(tx, p.Exec, taskSK(p.Task), cur)
+		return err
 	})
 }
+
+// errNotClaimable stands for the conflict ClaimAttempt reports, which it
+// words only when it happens.
+var errNotClaimable = errors.New("not claimable")
 
 func (s *Store) view(fn func(Tx) error) error { return s.b.View(fn) }
 
@@ -310,6 +388,19 @@ func (s *Store) view(fn func(Tx) error) error { return s.b.View(fn) }
 func (s *Store) Execution(ctx context.Context, id string) (e *engine.Execution, err error) {
 	err = s.view(func(tx Tx) error { e, err = get[engine.Execution](s, tx, id, headSK); return err })
 	return e, err
+}
+
+// ExecutionStatus implements store.StatusReader: over the memory backend it
+// copies nothing.
+func (s *Store) ExecutionStatus(ctx context.Context, id string) (st store.Status, ok bool, err error) {
+	err = s.view(func(tx Tx) error {
+		e, err := peek[engine.Execution](s, tx, id, headSK)
+		if e != nil {
+			st, ok = store.Status{State: e.State, Active: e.Active}, true
+		}
+		return err
+	})
+	return st, ok, err
 }
 
 // Input implements engine.Reader.

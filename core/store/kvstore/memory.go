@@ -82,9 +82,9 @@ func (p *partition) withPrefix(prefix string) []string {
 
 type memTx struct {
 	m      *memBackend
-	rw     bool
 	writes []staged          // until the transaction succeeds; a step writes a handful
 	index  map[[2]string]int // of writes, once there are many (a purge)
+	buf    [6]staged         // room for a step's writes, allocated with the transaction
 }
 
 type staged struct {
@@ -109,18 +109,17 @@ func (t *memTx) Get(pk, sk string) (any, error) {
 	if i, ok := t.staged(pk, sk); ok {
 		return t.writes[i].v, nil // nil for a staged delete
 	}
-	if p := t.m.parts[pk]; p != nil {
-		if v, ok := p.vals[sk]; ok {
-			return v, nil
-		}
+	return t.m.get(pk, sk), nil
+}
+
+func (m *memBackend) get(pk, sk string) any {
+	if p := m.parts[pk]; p != nil {
+		return p.vals[sk]
 	}
-	return nil, nil
+	return nil
 }
 
 func (t *memTx) Put(pk, sk string, v any) error {
-	if !t.rw {
-		return errReadOnly
-	}
 	if i, ok := t.staged(pk, sk); ok {
 		t.writes[i].v = v
 		return nil
@@ -143,9 +142,6 @@ func (t *memTx) stage(w staged) {
 }
 
 func (t *memTx) Delete(pk, sk string) error {
-	if !t.rw {
-		return errReadOnly
-	}
 	if i, ok := t.staged(pk, sk); ok {
 		t.writes[i].v = nil
 		return nil
@@ -187,7 +183,8 @@ func (t *memTx) Scan(pk, prefix string, fn func(string, any) error) error {
 func (m *memBackend) Update(fn func(Tx) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	tx := &memTx{m: m, rw: true}
+	tx := &memTx{m: m}
+	tx.writes = tx.buf[:0]
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -214,7 +211,27 @@ func (m *memBackend) Update(fn func(Tx) error) error {
 func (m *memBackend) View(fn func(Tx) error) error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return fn(&memTx{m: m})
+	return fn(memView{m})
+}
+
+// memView is a read-only transaction. It is a single pointer, so passing
+// it as a Tx allocates nothing: most reads are views, one per record read.
+type memView struct{ m *memBackend }
+
+func (v memView) Get(pk, sk string) (any, error) { return v.m.get(pk, sk), nil }
+func (v memView) Put(string, string, any) error  { return errReadOnly }
+func (v memView) Delete(string, string) error    { return errReadOnly }
+
+func (v memView) Scan(pk, prefix string, fn func(string, any) error) error {
+	part := v.m.parts[pk]
+	for _, k := range part.withPrefix(prefix) {
+		if x, ok := part.vals[k]; ok {
+			if err := fn(k, x); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (m *memBackend) Close() error { return nil }

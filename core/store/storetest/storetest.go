@@ -76,6 +76,8 @@ func RunWith(t *testing.T, newStore func(t *testing.T) store.Store, opt Options)
 	}{
 		{"PutExecution", testPutExecution},
 		{"AddExecution", testAddExecution},
+		{"Status", testStatus},
+		{"CountersIsolate", testCountersIsolate},
 		{"PutTask", testPutTask},
 		{"AddItems", testAddItems},
 		{"ArriveJoin", testArriveJoin},
@@ -261,6 +263,59 @@ func testAddExecution(t *testing.T, s store.Store) {
 	commit(t, s, engine.AddExecution{ID: "e1", Active: 1, Seq: 1, IfState: engine.Running})
 	if got := head(t, s, "e1"); got.Active != 1 || got.Seq != 11 || got.Errors != 0 {
 		t.Fatalf("counters after put then add: %v", counters(got))
+	}
+}
+
+// testStatus: what a runner and a finaliser read (store.ReadStatus, through
+// the driver's StatusReader when it has one) follows the head.
+func testStatus(t *testing.T, s store.Store) {
+	status := func(id string) (store.Status, bool) {
+		t.Helper()
+		st, ok, err := store.ReadStatus(ctxBG, s, id)
+		if err != nil {
+			t.Fatalf("ReadStatus(%s): %v", id, err)
+		}
+		return st, ok
+	}
+	if st, ok := status("nope"); ok {
+		t.Fatalf("status of a missing execution: %+v, ok", st)
+	}
+	commit(t, s, engine.PutExecution{Exec: newExec("e1")})
+	commit(t, s, engine.AddExecution{ID: "e1", Active: 2, IfState: engine.Running})
+	if st, ok := status("e1"); !ok || st != (store.Status{State: engine.Running, Active: 2}) {
+		t.Fatalf("status %+v (ok %v), want RUNNING with 2 active", st, ok)
+	}
+	e := head(t, s, "e1")
+	e.State, e.Active = engine.Paused, 0
+	commit(t, s, engine.PutExecution{Exec: e, IfVersion: e.Version})
+	if st, ok := status("e1"); !ok || st != (store.Status{State: engine.Paused}) {
+		t.Fatalf("status after pause %+v (ok %v), want PAUSED with 0 active", st, ok)
+	}
+}
+
+// testCountersIsolate: counter updates and claims (which a driver may apply
+// without rewriting the whole record) leave every version of a record whole:
+// what a caller does to a record it read never reaches the store.
+func testCountersIsolate(t *testing.T, s store.Store) {
+	commit(t, s, engine.PutExecution{Exec: newExec("e1")}, engine.PutTask{Task: newTask("e1", "a")})
+	h1 := head(t, s, "e1")
+	commit(t, s, engine.AddExecution{ID: "e1", Active: 1, IfState: engine.Running})
+	h1.Vars["v"] = "changed by a caller"
+	h2 := head(t, s, "e1")
+	h2.Vars["w"] = 1
+	if got := head(t, s, "e1"); len(got.Vars) != 1 || got.Active != 1 {
+		t.Fatalf("head after an add and callers' changes: vars %v active %d", got.Vars, got.Active)
+	}
+	a1 := task(t, s, "e1", "a")
+	if err := s.ClaimAttempt(ctxBG, store.ClaimParams{Exec: "e1", Task: "a", Slot: -1, Attempt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	a2 := task(t, s, "e1", "a")
+	a1.Ctx["k"], a2.Ctx["k2"] = "changed", "added"
+	a2.Outbox[0].Action = "changed"
+	got := task(t, s, "e1", "a")
+	if got.Claimed != 1 || len(got.Ctx) != 1 || got.Ctx["k"] != "v" || got.Outbox[0].Action != "std.noop" {
+		t.Fatalf("task after a claim and callers' changes: %+v", got)
 	}
 }
 
