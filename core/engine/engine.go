@@ -920,6 +920,20 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 			continue
 		}
 		scheduled[tr.Task] = true
+		if rec.Key != rec.Name {
+			// A run in a cycle: it may reach a join a second time, which
+			// the join's one record cannot count. Checked only here, so a
+			// workflow without cycles pays nothing for it.
+			why, err := b.joinAgain(tr.Task, rec)
+			if err != nil {
+				return err
+			}
+			if why != "" {
+				b.finish(Error, why, out)
+				ended = true
+				break
+			}
+		}
 		if err := b.schedule(tr.Task, rec.Key, out); err != nil {
 			return err
 		}
@@ -940,6 +954,52 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 	}
 	rec.Outbox = append([]Command(nil), b.cmds[mark:]...)
 	return nil
+}
+
+// joinAgain explains why the execution cannot go on when rec, a run of a
+// task in a cycle, transitions to name and name is a join that has already
+// fired, or that already counts an arrival of the same task. A join keeps
+// one record per execution, counting arrivals until it fires once: a second
+// round would be lost, and a second arrival of one inbound task would be
+// counted as another branch (Mistral counts each inbound task once, by its
+// latest run). Failing says so; going on would give a wrong result quietly.
+func (b *builder) joinAgain(name string, rec *Task) (string, error) {
+	t, ok := b.wf.Tasks[name]
+	if !ok || b.graph.joinNeed(b.wf, t) == 0 {
+		return "", nil
+	}
+	join, err := b.r.Task(b.ctx, b.head.ID, name)
+	if err != nil || join == nil {
+		return "", err
+	}
+	if join.Fired {
+		return fmt.Sprintf("task %s reached join task %s again in a cycle, after the join had run: "+
+			"a join runs once per execution here (a join inside a cycle is not supported)", rec.Name, name), nil
+	}
+	arrivals, err := b.r.Arrivals(b.ctx, b.head.ID, name)
+	if err != nil {
+		return "", fmt.Errorf("load arrivals at join %s of %s: %w", name, b.head.ID, err)
+	}
+	for from := range arrivals {
+		if b.taskNameOf(from) == rec.Name {
+			return fmt.Sprintf("task %s reached join task %s a second time (in a cycle) before the join ran: "+
+				"a join counts every arrival, so it would run early (a join inside a cycle is not supported)", rec.Name, name), nil
+		}
+	}
+	return "", nil
+}
+
+// taskNameOf is the task name of a task record key: name, or name#<hash>
+// for a run in a cycle.
+func (b *builder) taskNameOf(key string) string {
+	if i := len(key) - 13; i > 0 && key[i] == '#' {
+		if _, err := hex.DecodeString(key[i+1:]); err == nil {
+			if _, ok := b.wf.Tasks[key[:i]]; ok {
+				return key[:i]
+			}
+		}
+	}
+	return key
 }
 
 func (b *builder) setLive(rec *Task) {
