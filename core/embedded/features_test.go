@@ -2,6 +2,7 @@ package embedded_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -146,20 +147,23 @@ child:
 	}
 }
 
-// A join reached again in a cycle cannot be counted by its one record: the
-// execution fails and says why, instead of ending without the second round
-// (the loop below runs on Mistral; see README, "Known limits").
-func TestJoinInCycleFailsClearly(t *testing.T) {
-	_, e := run(t, `
+// A join reached again in a cycle runs again, as in Mistral: each round
+// counts its own arrivals and merges its own branches' contexts.
+func TestJoinInCycleRunsEachRound(t *testing.T) {
+	h, e := run(t, `
 version: '2.0'
 wf:
+  output:
+    rounds: <% $.i %>
+    seen: <% $.seen %>
   tasks:
     init:
       action: std.noop
-      publish: {i: 0}
+      publish: {i: 0, seen: []}
       on-success: [a, b]
     a:
-      action: std.noop
+      action: std.echo output=<% $.i %>
+      publish: {fromA: <% task().result %>}
       on-success: [j]
     b:
       action: std.noop
@@ -167,13 +171,33 @@ wf:
     j:
       join: all
       action: std.noop
-      publish: {i: <% $.i + 1 %>}
+      publish:
+        i: <% $.i + 1 %>
+        seen: <% $.seen + [$.fromA] %>
       on-success:
-        - a: <% $.i < 2 %>
-        - b: <% $.i < 2 %>
+        - a: <% $.i < 3 %>
+        - b: <% $.i < 3 %>
 `, "wf", nil)
-	if e.State != engine.Error || !strings.Contains(e.StateInfo, "reached join task j again in a cycle") {
-		t.Fatalf("state %s %q, want ERROR naming the join reached again", e.State, e.StateInfo)
+	if e.State != engine.Success {
+		t.Fatalf("state %s %q", e.State, e.StateInfo)
+	}
+	out := e.Output.(map[string]any)
+	if out["rounds"] != int64(3) || fmt.Sprint(out["seen"]) != "[0 1 2]" {
+		t.Fatalf("output %v, want 3 rounds seeing a's result of each", out)
+	}
+	tasks, err := h.Store.Tasks(context.Background(), e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string]int{}
+	for _, tk := range tasks {
+		if tk.State != engine.Success {
+			t.Errorf("task %s (%s) ended %s %q", tk.Name, tk.Key, tk.State, tk.StateInfo)
+		}
+		runs[tk.Name]++
+	}
+	if runs["j"] != 3 || runs["a"] != 3 || runs["b"] != 3 {
+		t.Fatalf("runs %v, want a, b and j three times each", runs)
 	}
 }
 

@@ -344,6 +344,12 @@ func (b *builder) bindInput(in map[string]any) (map[string]any, error) {
 // schedule creates the next task execution of name, reached from the task
 // record `from` ("" at start) with branch context ctx.
 func (b *builder) schedule(name, from string, ctx map[string]any) error {
+	return b.scheduleAt(name, name, from, ctx)
+}
+
+// scheduleAt is schedule with the record key a join arrival counts on:
+// the join's name, or the key of a later round (joinRound).
+func (b *builder) scheduleAt(name, joinKey, from string, ctx map[string]any) error {
 	t, ok := b.wf.Tasks[name]
 	if !ok {
 		return fmt.Errorf("workflow %s: transition to unknown task %q", b.wf.Name, name)
@@ -351,9 +357,9 @@ func (b *builder) schedule(name, from string, ctx map[string]any) error {
 	if n := b.graph.joinNeed(b.wf, t); n > 0 && from != "" {
 		// The arrival is its own record and the join only counts it, so
 		// the cost of an arrival does not grow with the number of branches.
-		b.ops = append(b.ops, PutArrival{Exec: b.head.ID, Join: name, From: from, Ctx: ctx},
-			CountArrival{Exec: b.head.ID, Key: name, Name: name})
-		b.cmds = append(b.cmds, Command{Kind: CheckJoin, Exec: b.head.ID, Task: name, Slot: -1, From: from, Need: n})
+		b.ops = append(b.ops, PutArrival{Exec: b.head.ID, Join: joinKey, From: from, Ctx: ctx},
+			CountArrival{Exec: b.head.ID, Key: joinKey, Name: name})
+		b.cmds = append(b.cmds, Command{Kind: CheckJoin, Exec: b.head.ID, Task: joinKey, Slot: -1, From: from, Need: n})
 		// The arriving branch's unit ends here; the join's own unit is added
 		// when it fires. Finalize checks joins before it declares an end, so
 		// the gap between the two is safe.
@@ -920,11 +926,11 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 			continue
 		}
 		scheduled[tr.Task] = true
+		joinKey := tr.Task
 		if rec.Key != rec.Name {
-			// A run in a cycle: it may reach a join a second time, which
-			// the join's one record cannot count. Checked only here, so a
-			// workflow without cycles pays nothing for it.
-			why, err := b.joinAgain(tr.Task, rec)
+			// A run in a cycle may reach a join again: find the round it
+			// arrives in. Only here, so workflows without cycles pay nothing.
+			key, why, err := b.joinRound(tr.Task, rec)
 			if err != nil {
 				return err
 			}
@@ -933,8 +939,9 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 				ended = true
 				break
 			}
+			joinKey = key
 		}
-		if err := b.schedule(tr.Task, rec.Key, out); err != nil {
+		if err := b.scheduleAt(tr.Task, joinKey, rec.Key, out); err != nil {
 			return err
 		}
 	}
@@ -956,37 +963,51 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 	return nil
 }
 
-// joinAgain explains why the execution cannot go on when rec, a run of a
-// task in a cycle, transitions to name and name is a join that has already
-// fired, or that already counts an arrival of the same task. A join keeps
-// one record per execution, counting arrivals until it fires once: a second
-// round would be lost, and a second arrival of one inbound task would be
-// counted as another branch (Mistral counts each inbound task once, by its
-// latest run). Failing says so; going on would give a wrong result quietly.
-func (b *builder) joinAgain(name string, rec *Task) (string, error) {
+// joinRound returns the key of the join record that rec, a run of a task
+// in a cycle, arrives at when it transitions to name, or why the execution
+// cannot go on. As in Mistral, a join reached again after it ran runs again
+// (Mistral re-arms its one task execution; here each round is a record of
+// its own): round 1 is keyed name, round k+1 name#<hash of round k's key>,
+// and an arrival goes to the first round that has not fired. A second
+// arrival of one task in a round that has not fired would be counted as
+// another branch (Mistral counts each inbound task once, by its latest
+// run), firing the join early: that fails the execution, saying so.
+func (b *builder) joinRound(name string, rec *Task) (string, string, error) {
 	t, ok := b.wf.Tasks[name]
 	if !ok || b.graph.joinNeed(b.wf, t) == 0 {
-		return "", nil
+		return name, "", nil
 	}
-	join, err := b.r.Task(b.ctx, b.head.ID, name)
+	join, key, err := b.openJoin(name)
 	if err != nil || join == nil {
-		return "", err
+		return key, "", err
 	}
-	if join.Fired {
-		return fmt.Sprintf("task %s reached join task %s again in a cycle, after the join had run: "+
-			"a join runs once per execution here (a join inside a cycle is not supported)", rec.Name, name), nil
-	}
-	arrivals, err := b.r.Arrivals(b.ctx, b.head.ID, name)
+	arrivals, err := b.r.Arrivals(b.ctx, b.head.ID, key)
 	if err != nil {
-		return "", fmt.Errorf("load arrivals at join %s of %s: %w", name, b.head.ID, err)
+		return "", "", fmt.Errorf("load arrivals at join %s of %s: %w", key, b.head.ID, err)
 	}
 	for from := range arrivals {
 		if b.taskNameOf(from) == rec.Name {
-			return fmt.Sprintf("task %s reached join task %s a second time (in a cycle) before the join ran: "+
-				"a join counts every arrival, so it would run early (a join inside a cycle is not supported)", rec.Name, name), nil
+			return "", fmt.Sprintf("task %s reached join task %s a second time (in a cycle) before the join ran: "+
+				"a join counts each arrival, so it would run early (a task may reach a join once per round)", rec.Name, name), nil
 		}
 	}
-	return "", nil
+	return key, "", nil
+}
+
+// openJoin returns the first round of join name that has not fired, and
+// its key (the record is nil when no branch has arrived in it yet).
+func (b *builder) openJoin(name string) (*Task, string, error) {
+	key := name
+	for {
+		rec, err := b.r.Task(b.ctx, b.head.ID, key)
+		if err != nil {
+			return nil, "", fmt.Errorf("load join %s of %s: %w", key, b.head.ID, err)
+		}
+		if rec == nil || !rec.Fired {
+			return rec, key, nil
+		}
+		key = name + "#" + shortHash(key)
+	}
 }
 
 // taskNameOf is the task name of a task record key: name, or name#<hash>
@@ -1695,11 +1716,11 @@ func (e *Engine) Finalize(ctx context.Context, r Reader, execID string) (*Plan, 
 		if need == 0 {
 			continue
 		}
-		rec, err := r.Task(ctx, execID, name)
+		rec, _, err := b.openJoin(name) // a join in a cycle may have run before
 		if err != nil {
-			return nil, fmt.Errorf("load join %s of %s: %w", name, execID, err)
+			return nil, err
 		}
-		if rec == nil || rec.Fired {
+		if rec == nil {
 			continue
 		}
 		if int(rec.Arrived) >= need {

@@ -214,3 +214,79 @@ func testFanIn(t *testing.T, st store.Store, opt Options) {
 		}
 	}
 }
+
+// joinRoundsSource forks a and b from init, joins them in j, and loops back
+// to a and b until j has run three times.
+const joinRoundsSource = `version: '2.0'
+rounds:
+  output:
+    rounds: <% $.i %>
+  tasks:
+    init:
+      action: std.noop
+      publish: {i: 0}
+      on-success: [a, b]
+    a:
+      action: std.noop
+      on-success: [j]
+    b:
+      action: std.noop
+      on-success: [j]
+    j:
+      join: all
+      action: std.noop
+      publish: {i: <% $.i + 1 %>}
+      on-success:
+        - a: <% $.i < 3 %>
+        - b: <% $.i < 3 %>
+`
+
+// testJoinRounds: a join inside a cycle runs once per round, each round
+// counting its own arrivals, with every result delivered twice (the second
+// as a redelivery would be), through the service on this driver.
+func testJoinRounds(t *testing.T, st store.Store) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	svc, tasks, _ := NewService(st)
+	if _, err := svc.Register(ctx, "rounds.yaml", []byte(joinRoundsSource)); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	e, _, err := svc.Start(ctx, service.StartRequest{Workflow: "rounds"})
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	delivered := map[string]bool{}
+	joins := 0
+	for step := 0; step < 50; step++ {
+		var pending []engine.Command
+		for _, c := range tasks.Runs(e.ID) {
+			k := fmt.Sprintf("%s/%d", c.Task, c.Attempt)
+			if !delivered[k] {
+				delivered[k] = true
+				pending = append(pending, c)
+				if strings.HasPrefix(c.Task, "j") {
+					joins++
+				}
+			}
+		}
+		if len(pending) == 0 {
+			break
+		}
+		for _, c := range pending {
+			r := engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: true}
+			for i := 0; i < 2; i++ {
+				if err := svc.HandleResult(ctx, r); err != nil {
+					t.Fatalf("result of %s (delivery %d): %v", c.Task, i+1, err)
+				}
+			}
+		}
+	}
+	h := head(t, st, e.ID)
+	if h.State != engine.Success {
+		t.Fatalf("execution %s %q, want SUCCESS", h.State, h.StateInfo)
+	}
+	out, _ := h.Output.(map[string]any)
+	if n, _ := asFloat(out["rounds"]); n != 3 || joins != 3 {
+		t.Fatalf("output %v after %d runs of the join, want 3 rounds", h.Output, joins)
+	}
+}

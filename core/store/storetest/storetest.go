@@ -98,6 +98,7 @@ func RunWith(t *testing.T, newStore func(t *testing.T) store.Store, opt Options)
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
 	t.Run("FanInJoin", func(t *testing.T) { testFanIn(t, open(t), opt) })
+	t.Run("JoinRounds", func(t *testing.T) { testJoinRounds(t, open(t)) })
 }
 
 // ---------------------------------------------------------------- helpers
