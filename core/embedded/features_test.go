@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -262,5 +263,73 @@ wf:
 `, "wf", nil)
 	if e.State != engine.Success || e.Output.(map[string]any)["k"] != int64(3) {
 		t.Fatalf("state %s %q output %v, want SUCCESS with k 3", e.State, e.StateInfo, e.Output)
+	}
+}
+
+// taskReads counts the task records a host reads.
+type taskReads struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (s *taskReads) Task(ctx context.Context, exec, key string) (*engine.Task, error) {
+	s.n.Add(1)
+	return s.Store.Task(ctx, exec, key)
+}
+
+// A join in a loop of many rounds: every round runs, and finding the open
+// round costs the same at round 40 as at round 10 (an arrival starts after
+// the round its branch came through instead of walking from the first).
+func TestJoinRoundsReadsStayFlat(t *testing.T) {
+	src := `
+version: '2.0'
+wf:
+  input: [n]
+  output:
+    rounds: <% $.i %>
+  tasks:
+    init:
+      action: std.noop
+      publish: {i: 0}
+      on-success: [a, b]
+    a:
+      action: std.noop
+      on-success: [j]
+    b:
+      action: std.noop
+      on-success: [j]
+    j:
+      join: all
+      action: std.noop
+      publish: {i: <% $.i + 1 %>}
+      on-success:
+        - a: <% $.i < $.n %>
+        - b: <% $.i < $.n %>
+`
+	perRound := map[int]float64{}
+	for _, n := range []int{10, 40} {
+		st := &taskReads{Store: kvstore.NewMemory()}
+		h := embedded.New(embedded.Options{Store: st})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		h.Run(ctx)
+		if _, err := h.Register(ctx, "wf.yaml", []byte(src)); err != nil {
+			t.Fatal(err)
+		}
+		e, _, err := h.Start(ctx, serviceStart("wf", map[string]any{"n": n}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err = h.Wait(ctx, e.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		h.Close()
+		cancel()
+		if e.State != engine.Success || e.Output.(map[string]any)["rounds"] != int64(n) {
+			t.Fatalf("%d rounds: %s %q output %v", n, e.State, e.StateInfo, e.Output)
+		}
+		perRound[n] = float64(st.n.Load()) / float64(n)
+	}
+	if perRound[40] > 1.5*perRound[10] {
+		t.Fatalf("task reads per round grow with the rounds: %.1f at 10 rounds, %.1f at 40", perRound[10], perRound[40])
 	}
 }

@@ -930,7 +930,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 		if rec.Key != rec.Name {
 			// A run in a cycle may reach a join again: find the round it
 			// arrives in. Only here, so workflows without cycles pay nothing.
-			key, why, err := b.joinRound(tr.Task, rec)
+			key, why, err := b.joinRound(tr.Task, rec, out)
 			if err != nil {
 				return err
 			}
@@ -972,12 +972,23 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 // arrival of one task in a round that has not fired would be counted as
 // another branch (Mistral counts each inbound task once, by its latest
 // run), firing the join early: that fails the execution, saying so.
-func (b *builder) joinRound(name string, rec *Task) (string, string, error) {
+//
+// The search starts after the round this branch last came through (its
+// context remembers the key of the join's latest run on the branch):
+// rounds fire in order, so every earlier one has fired, and a loop of many
+// rounds costs one read per arrival rather than one per round.
+func (b *builder) joinRound(name string, rec *Task, ctx map[string]any) (string, string, error) {
 	t, ok := b.wf.Tasks[name]
 	if !ok || b.graph.joinNeed(b.wf, t) == 0 {
 		return name, "", nil
 	}
-	join, key, err := b.openJoin(name)
+	start := name
+	if keys, ok := ctx[keysKey].(map[string]any); ok {
+		if k, ok := keys[name].(string); ok {
+			start = name + "#" + shortHash(k)
+		}
+	}
+	join, key, err := b.openJoinFrom(name, start)
 	if err != nil || join == nil {
 		return key, "", err
 	}
@@ -997,7 +1008,12 @@ func (b *builder) joinRound(name string, rec *Task) (string, string, error) {
 // openJoin returns the first round of join name that has not fired, and
 // its key (the record is nil when no branch has arrived in it yet).
 func (b *builder) openJoin(name string) (*Task, string, error) {
-	key := name
+	return b.openJoinFrom(name, name)
+}
+
+// openJoinFrom is openJoin starting at round key, known to follow only
+// rounds that have fired.
+func (b *builder) openJoinFrom(name, key string) (*Task, string, error) {
 	for {
 		rec, err := b.r.Task(b.ctx, b.head.ID, key)
 		if err != nil {
