@@ -160,12 +160,17 @@ func valueBlobs(t testing.TB) *blobstore.Store {
 // newStore makes a fresh table on endpoint and a store over it.
 func newStore(t testing.TB, endpoint string, opt dynamostore.Options) *dynamostore.Store {
 	t.Helper()
-	c := ddbClient(endpoint)
+	return newStoreWith(t, ddbClient(endpoint), opt)
+}
+
+// newStoreWith is newStore over a client of the caller's.
+func newStoreWith(t testing.TB, c *dynamodb.Client, opt dynamostore.Options) *dynamostore.Store {
+	t.Helper()
 	opt.Table = randomName("lazyflow-test-")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := dynamostore.CreateTable(ctx, c, opt.Table); err != nil {
-		t.Fatalf("create table on %s: %v", endpoint, err)
+		t.Fatalf("create table on %s: %v", aws.ToString(c.Options().BaseEndpoint), err)
 	}
 	t.Cleanup(func() {
 		_, _ = c.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(opt.Table)})

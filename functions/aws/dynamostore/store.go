@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -505,15 +507,32 @@ func (s *Store) single(ctx context.Context, w *write) error {
 	if w.put != nil {
 		in := &dynamodb.PutItemInput{TableName: s.table, Item: w.put.Item, ConditionExpression: w.put.ConditionExpression,
 			ExpressionAttributeNames: w.put.ExpressionAttributeNames, ExpressionAttributeValues: w.put.ExpressionAttributeValues,
-			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal}
+			ReturnConsumedCapacity:              types.ReturnConsumedCapacityTotal,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
 		s.Stats.BytesWritten.Add(itemSize(in.Item))
-		return s.call(ctx, "write "+w.what, func() ([]types.ConsumedCapacity, error) {
-			out, err := s.c.PutItem(ctx, in)
+		var found map[string]types.AttributeValue
+		tries := 0
+		err := s.call(ctx, "write "+w.what, func() ([]types.ConsumedCapacity, error) {
+			// Retried here, not by the SDK, so this code knows when a try
+			// is a retry.
+			tries++
+			out, err := s.c.PutItem(ctx, in, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+			var ccf *types.ConditionalCheckFailedException
+			if errors.As(err, &ccf) {
+				found = ccf.Item
+			}
 			if out != nil {
 				return caps(out.ConsumedCapacity), err
 			}
 			return nil, err
 		})
+		if errors.Is(err, store.ErrConflict) && tries > 1 && reflect.DeepEqual(found, in.Item) {
+			// A retry found exactly this item: an earlier try landed and
+			// its response was lost, so the write is done, not refused.
+			// (A transaction gets the same from its request token.)
+			return nil
+		}
+		return err
 	}
 	in := &dynamodb.UpdateItemInput{TableName: s.table, Key: w.upd.Key, UpdateExpression: w.upd.UpdateExpression,
 		ConditionExpression: w.upd.ConditionExpression, ExpressionAttributeNames: w.upd.ExpressionAttributeNames,
