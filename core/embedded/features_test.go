@@ -157,10 +157,11 @@ wf:
   output:
     rounds: <% $.i %>
     seen: <% $.seen %>
+    viaTask: <% $.viaTask %>
   tasks:
     init:
       action: std.noop
-      publish: {i: 0, seen: []}
+      publish: {i: 0, seen: [], viaTask: []}
       on-success: [a, b]
     a:
       action: std.echo output=<% $.i %>
@@ -175,6 +176,7 @@ wf:
       publish:
         i: <% $.i + 1 %>
         seen: <% $.seen + [$.fromA] %>
+        viaTask: <% $.viaTask + [task(a).result] %>
       on-success:
         - a: <% $.i < 3 %>
         - b: <% $.i < 3 %>
@@ -183,8 +185,8 @@ wf:
 		t.Fatalf("state %s %q", e.State, e.StateInfo)
 	}
 	out := e.Output.(map[string]any)
-	if out["rounds"] != int64(3) || fmt.Sprint(out["seen"]) != "[0 1 2]" {
-		t.Fatalf("output %v, want 3 rounds seeing a's result of each", out)
+	if out["rounds"] != int64(3) || fmt.Sprint(out["seen"]) != "[0 1 2]" || fmt.Sprint(out["viaTask"]) != "[0 1 2]" {
+		t.Fatalf("output %v, want 3 rounds seeing a's result of each, also through task(a)", out)
 	}
 	tasks, err := h.Store.Tasks(context.Background(), e.ID)
 	if err != nil {
@@ -331,5 +333,63 @@ wf:
 	}
 	if perRound[40] > 1.5*perRound[10] {
 		t.Fatalf("task reads per round grow with the rounds: %.1f at 10 rounds, %.1f at 40", perRound[10], perRound[40])
+	}
+}
+
+// Partial joins in a cycle: a late arrival of a round is counted in that
+// round and ignored, as in round 1, rather than opening a round of its own.
+func TestPartialJoinInCycleRounds(t *testing.T) {
+	for _, c := range []struct{ join, slow string }{{"1", "b"}, {"2", "c"}} {
+		t.Run("join "+c.join, func(t *testing.T) {
+			h, e := run(t, `
+version: '2.0'
+wf:
+  output:
+    rounds: <% $.i %>
+  tasks:
+    init:
+      action: std.noop
+      publish: {i: 0}
+      on-success: [a, b, c]
+    a:
+      action: std.echo output=<% $.i %>
+      on-success: [j]
+    b:
+      action: `+map[bool]string{true: "std.sleep seconds=0.05", false: "std.noop"}[c.slow == "b"]+`
+      on-success: [j]
+    c:
+      action: `+map[bool]string{true: "std.sleep seconds=0.05", false: "std.noop"}[c.slow == "c"]+`
+      on-success: [j]
+    j:
+      join: `+c.join+`
+      action: std.noop
+      publish:
+        i: <% $.i + 1 %>
+      on-success:
+        - a: <% $.i < 3 %>
+        - b: <% $.i < 3 %>
+        - c: <% $.i < 3 %>
+`, "wf", nil)
+			if e.State != engine.Success {
+				t.Fatalf("state %s %q", e.State, e.StateInfo)
+			}
+			out := e.Output.(map[string]any)
+			if out["rounds"] != int64(3) {
+				t.Fatalf("output %v, want 3 rounds", out)
+			}
+			tasks, err := h.Store.Tasks(context.Background(), e.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs := map[string]int{}
+			for _, tk := range tasks {
+				if tk.State == engine.Success {
+					runs[tk.Name]++
+				}
+			}
+			if runs["j"] != 3 {
+				t.Fatalf("j ran %d times, want 3 (runs %v)", runs["j"], runs)
+			}
+		})
 	}
 }

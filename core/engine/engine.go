@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
@@ -766,7 +767,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 	// Successors started in this step see this task finished (task(name)
 	// reads it here: it is committed together with them).
 	b.setLive(rec)
-	if rec.Key != rec.Name || out[keysKey] != nil {
+	if rec.Key != rec.Name || out[keysKey] != nil || rec.Fired && joinInCycle(b.wf, rec.Name) {
 		// Remember which record ran this task last on the branch, so
 		// task(name) finds the latest run in a cycle; workflows without
 		// cycles never carry this.
@@ -967,30 +968,34 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 // in a cycle, arrives at when it transitions to name, or why the execution
 // cannot go on. As in Mistral, a join reached again after it ran runs again
 // (Mistral re-arms its one task execution; here each round is a record of
-// its own): round 1 is keyed name, round k+1 name#<hash of round k's key>,
-// and an arrival goes to the first round that has not fired. A second
-// arrival of one task in a round that has not fired would be counted as
-// another branch (Mistral counts each inbound task once, by its latest
-// run), firing the join early: that fails the execution, saying so.
-//
-// The search starts after the round this branch last came through (its
-// context remembers the key of the join's latest run on the branch):
-// rounds fire in order, so every earlier one has fired, and a loop of many
-// rounds costs one read per arrival rather than one per round.
+// its own): round 1 is keyed name, round k+1 name#<hash of round k's key>.
+// A branch that came through round k of the join (its context keeps the
+// key) arrives at round k+1, whether or not that round has fired: a late
+// arrival at a partial join (join: 1, join: N) is counted and ignored, as
+// in round 1, rather than opening a round of its own. A branch that never
+// came through the join arrives at the first round that has not fired.
+// A second arrival of one task in a round that has not fired would be
+// counted as another branch (Mistral counts each inbound task once, by its
+// latest run), firing the join early: that fails the execution, saying so.
 func (b *builder) joinRound(name string, rec *Task, ctx map[string]any) (string, string, error) {
 	t, ok := b.wf.Tasks[name]
 	if !ok || b.graph.joinNeed(b.wf, t) == 0 {
 		return name, "", nil
 	}
-	start := name
-	if keys, ok := ctx[keysKey].(map[string]any); ok {
-		if k, ok := keys[name].(string); ok {
-			start = name + "#" + shortHash(k)
+	var join *Task
+	var key string
+	var err error
+	if keys, ok := ctx[keysKey].(map[string]any); ok && keys[name] != nil {
+		last, _ := keys[name].(string)
+		key = name + "#" + shortHash(last)
+		if join, err = b.r.Task(b.ctx, b.head.ID, key); err != nil {
+			return "", "", fmt.Errorf("load join %s of %s: %w", key, b.head.ID, err)
 		}
+	} else if join, key, err = b.openJoin(name); err != nil {
+		return "", "", err
 	}
-	join, key, err := b.openJoinFrom(name, start)
-	if err != nil || join == nil {
-		return key, "", err
+	if join == nil || join.Fired {
+		return key, "", nil
 	}
 	arrivals, err := b.r.Arrivals(b.ctx, b.head.ID, key)
 	if err != nil {
@@ -1008,12 +1013,7 @@ func (b *builder) joinRound(name string, rec *Task, ctx map[string]any) (string,
 // openJoin returns the first round of join name that has not fired, and
 // its key (the record is nil when no branch has arrived in it yet).
 func (b *builder) openJoin(name string) (*Task, string, error) {
-	return b.openJoinFrom(name, name)
-}
-
-// openJoinFrom is openJoin starting at round key, known to follow only
-// rounds that have fired.
-func (b *builder) openJoinFrom(name, key string) (*Task, string, error) {
+	key := name
 	for {
 		rec, err := b.r.Task(b.ctx, b.head.ID, key)
 		if err != nil {
@@ -1029,11 +1029,9 @@ func (b *builder) openJoinFrom(name, key string) (*Task, string, error) {
 // taskNameOf is the task name of a task record key: name, or name#<hash>
 // for a run in a cycle.
 func (b *builder) taskNameOf(key string) string {
-	if i := len(key) - 13; i > 0 && key[i] == '#' {
-		if _, err := hex.DecodeString(key[i+1:]); err == nil {
-			if _, ok := b.wf.Tasks[key[:i]]; ok {
-				return key[:i]
-			}
+	if n := baseName(key); n != key {
+		if _, ok := b.wf.Tasks[n]; ok {
+			return n
 		}
 	}
 	return key
@@ -2049,6 +2047,7 @@ func bumpVersions(ctx, pub map[string]any) {
 // key order wins, which keeps the merge independent of arrival order).
 func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[string]any {
 	var list []map[string]any
+	var own map[string]any // arrivals: the arriving run of each branch's own task
 	switch c := any(ctxs).(type) {
 	case map[string]map[string]any:
 		froms := make([]string, 0, len(c))
@@ -2058,15 +2057,37 @@ func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[s
 		sort.Strings(froms)
 		for _, f := range froms {
 			list = append(list, c[f])
+			if m, ok := c[f][keysKey].(map[string]any); ok {
+				if n := baseName(f); m[n] == f {
+					if own == nil {
+						own = map[string]any{}
+					}
+					own[n] = f
+				}
+			}
 		}
 	case []map[string]any:
 		list = c
 	}
 	out := map[string]any{}
 	vers := map[string]int64{}
+	var keys map[string]any
 	for _, ctx := range list {
 		for k, v := range ctx {
 			if k == versionsKey {
+				continue
+			}
+			if k == keysKey {
+				// Each branch knows the latest runs on its own path; the
+				// merge knows them all (task(name) after a join, join rounds).
+				if m, ok := v.(map[string]any); ok {
+					if keys == nil {
+						keys = map[string]any{}
+					}
+					for n, key := range m {
+						keys[n] = key
+					}
+				}
 				continue
 			}
 			n := versionOf(ctx, k)
@@ -2087,7 +2108,71 @@ func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[s
 	if kept != nil {
 		out[versionsKey] = kept
 	}
+	if keys != nil {
+		// Another branch may carry an older run of a task whose latest run
+		// is the one arriving here: the arriving run wins.
+		for n, k := range own {
+			keys[n] = k
+		}
+		out[keysKey] = keys
+	}
 	return out
+}
+
+// baseName is the task name of a record key name#<12 hex digits> (a run in
+// a cycle), or the key itself.
+func baseName(key string) string {
+	if i := len(key) - 13; i > 0 && key[i] == '#' {
+		if _, err := hex.DecodeString(key[i+1:]); err == nil {
+			return key[:i]
+		}
+	}
+	return key
+}
+
+var joinCycles sync.Map // *dsl.Workflow -> map[string]bool
+
+// joinInCycle reports whether the join task name can be reached again
+// from itself through transitions, so its runs are rounds (joinRound).
+func joinInCycle(wf *dsl.Workflow, name string) bool {
+	if m, ok := joinCycles.Load(wf); ok {
+		return m.(map[string]bool)[name]
+	}
+	m := map[string]bool{}
+	for n, t := range wf.Tasks {
+		if t.Join != dsl.JoinNone && wf.Type != dsl.Reverse {
+			m[n] = reaches(wf, n, n)
+		}
+	}
+	joinCycles.Store(wf, m)
+	return m[name]
+}
+
+// reaches reports whether to can be reached from the successors of from.
+func reaches(wf *dsl.Workflow, from, to string) bool {
+	seen := map[string]bool{}
+	stack := []string{from}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		t := wf.Tasks[n]
+		if t == nil {
+			continue
+		}
+		for _, list := range [][]dsl.Transition{t.OnSuccess, t.OnError, t.OnComplete} {
+			for _, tr := range list {
+				if tr.Task == "" || seen[tr.Task] {
+					continue
+				}
+				if tr.Task == to {
+					return true
+				}
+				seen[tr.Task] = true
+				stack = append(stack, tr.Task)
+			}
+		}
+	}
+	return false
 }
 
 // plainCtx is a branch context without its bookkeeping.
