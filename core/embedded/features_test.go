@@ -393,3 +393,81 @@ wf:
 		})
 	}
 }
+
+// Branches that came through different rounds of a join meet at another
+// join before they loop back: the merged context may name an older round,
+// and the next arrivals must still go to the round that has not run.
+func TestJoinRoundsAcrossAnotherJoin(t *testing.T) {
+	_, e := run(t, `
+version: '2.0'
+wf:
+  output:
+    rounds: <% $.i %>
+  tasks:
+    init:
+      action: std.noop
+      publish: {i: 0}
+      on-success: [a, b]
+    a:
+      action: std.noop
+      on-success: [j]
+    b:
+      action: std.noop
+      on-success: [j]
+    j:
+      join: all
+      action: std.noop
+      publish: {i: <% $.i + 1 %>}
+      on-success:
+        - a: <% $.i = 1 %>
+        - b: <% $.i = 1 %>
+        - y: <% $.i = 1 %>
+        - x: <% $.i = 2 %>
+    x:
+      action: std.noop
+      on-success: [m]
+    y:
+      action: std.noop
+      on-success: [m]
+    m:
+      join: all
+      action: std.noop
+      on-success:
+        - a: <% $.i < 3 %>
+        - b: <% $.i < 3 %>
+`, "wf", nil)
+	if e.State != engine.Success || e.Output.(map[string]any)["rounds"] != int64(3) {
+		t.Fatalf("state %s %q output %v, want SUCCESS after 3 rounds of j", e.State, e.StateInfo, e.Output)
+	}
+}
+
+// A task's first run can come back to a join it went through (x is reached
+// from j): it arrives at the next round, which runs.
+func TestJoinRoundFromFirstRun(t *testing.T) {
+	_, e := run(t, `
+version: '2.0'
+wf:
+  output:
+    rounds: <% $.i %>
+  tasks:
+    init:
+      action: std.noop
+      publish: {i: 0}
+      on-success: [a]
+    a:
+      action: std.noop
+      on-success: [j]
+    j:
+      join: 1
+      action: std.noop
+      publish: {i: <% $.i + 1 %>}
+      on-success:
+        - x: <% $.i < 3 %>
+    x:
+      action: std.noop
+      on-success: [j]
+`, "wf", nil)
+	if e.State != engine.Success || e.Output.(map[string]any)["rounds"] != int64(3) {
+		t.Fatalf("state %s %q output %v, want SUCCESS after 3 rounds of j", e.State, e.StateInfo, e.Output)
+	}
+}

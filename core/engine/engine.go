@@ -928,7 +928,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 		}
 		scheduled[tr.Task] = true
 		joinKey := tr.Task
-		if rec.Key != rec.Name {
+		if rec.Key != rec.Name || knowsRun(out, tr.Task) {
 			// A run in a cycle may reach a join again: find the round it
 			// arrives in. Only here, so workflows without cycles pay nothing.
 			key, why, err := b.joinRound(tr.Task, rec, out)
@@ -965,15 +965,17 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 }
 
 // joinRound returns the key of the join record that rec, a run of a task
-// in a cycle, arrives at when it transitions to name, or why the execution
-// cannot go on. As in Mistral, a join reached again after it ran runs again
-// (Mistral re-arms its one task execution; here each round is a record of
-// its own): round 1 is keyed name, round k+1 name#<hash of round k's key>.
-// A branch that came through round k of the join (its context keeps the
-// key) arrives at round k+1, whether or not that round has fired: a late
-// arrival at a partial join (join: 1, join: N) is counted and ignored, as
-// in round 1, rather than opening a round of its own. A branch that never
-// came through the join arrives at the first round that has not fired.
+// in a cycle (or a branch that came through the join), arrives at when it
+// transitions to name, or why the execution cannot go on. As in Mistral, a
+// join reached again after it ran runs again (Mistral re-arms its one task
+// execution; here each round is a record of its own): round 1 is keyed
+// name, round k+1 name#<hash of round k's key>. A branch that came through
+// round k of the join (its context keeps the key) arrives at the first
+// later round its task has not arrived at, whether or not that round has
+// fired: a late arrival at a partial join (join: 1, join: N) is counted
+// and ignored, as in round 1, rather than opening a round of its own. A
+// branch that never came through the join arrives at the first round that
+// has not fired.
 // A second arrival of one task in a round that has not fired would be
 // counted as another branch (Mistral counts each inbound task once, by its
 // latest run), firing the join early: that fails the execution, saying so.
@@ -982,32 +984,75 @@ func (b *builder) joinRound(name string, rec *Task, ctx map[string]any) (string,
 	if !ok || b.graph.joinNeed(b.wf, t) == 0 {
 		return name, "", nil
 	}
-	var join *Task
-	var key string
-	var err error
-	if keys, ok := ctx[keysKey].(map[string]any); ok && keys[name] != nil {
-		last, _ := keys[name].(string)
-		key = name + "#" + shortHash(last)
-		if join, err = b.r.Task(b.ctx, b.head.ID, key); err != nil {
+	keys, _ := ctx[keysKey].(map[string]any)
+	last, ok := keys[name].(string)
+	if !ok {
+		join, key, err := b.openJoin(name)
+		if err != nil || join == nil {
+			return key, "", err
+		}
+		why, err := b.secondArrival(name, key, rec)
+		return key, why, err
+	}
+	// The branch's key can be older than its last round when branches that
+	// came through different rounds were merged on the way: a round that
+	// fired with this task among its arrivals is one it came through.
+	key := name + "#" + shortHash(last)
+	for {
+		join, err := b.r.Task(b.ctx, b.head.ID, key)
+		if err != nil {
 			return "", "", fmt.Errorf("load join %s of %s: %w", key, b.head.ID, err)
 		}
-	} else if join, key, err = b.openJoin(name); err != nil {
-		return "", "", err
-	}
-	if join == nil || join.Fired {
-		return key, "", nil
-	}
-	arrivals, err := b.r.Arrivals(b.ctx, b.head.ID, key)
-	if err != nil {
-		return "", "", fmt.Errorf("load arrivals at join %s of %s: %w", key, b.head.ID, err)
-	}
-	for from := range arrivals {
-		if b.taskNameOf(from) == rec.Name {
-			return "", fmt.Sprintf("task %s reached join task %s a second time (in a cycle) before the join ran: "+
-				"a join counts each arrival, so it would run early (a task may reach a join once per round)", rec.Name, name), nil
+		if join == nil {
+			return key, "", nil
+		}
+		arrived, err := b.arrivedFrom(key, rec.Name)
+		if err != nil {
+			return "", "", err
+		}
+		switch {
+		case join.Fired && arrived:
+			key = name + "#" + shortHash(key)
+		case join.Fired:
+			return key, "", nil // late at a partial join: counted, ignored
+		case arrived:
+			why, err := b.secondArrival(name, key, rec)
+			return "", why, err
+		default:
+			return key, "", nil
 		}
 	}
-	return key, "", nil
+}
+
+// secondArrival explains why rec cannot arrive at round key of join name
+// when rec's task has already arrived there ("" when it has not).
+func (b *builder) secondArrival(name, key string, rec *Task) (string, error) {
+	if arrived, err := b.arrivedFrom(key, rec.Name); err != nil || !arrived {
+		return "", err
+	}
+	return fmt.Sprintf("task %s reached join task %s a second time (in a cycle) before the join ran: "+
+		"a join counts each arrival, so it would run early (a task may reach a join once per round)", rec.Name, name), nil
+}
+
+// arrivedFrom reports whether a run of task has arrived at join round key.
+func (b *builder) arrivedFrom(key, task string) (bool, error) {
+	arrivals, err := b.r.Arrivals(b.ctx, b.head.ID, key)
+	if err != nil {
+		return false, fmt.Errorf("load arrivals at join %s of %s: %w", key, b.head.ID, err)
+	}
+	for from := range arrivals {
+		if b.taskNameOf(from) == task {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// knowsRun reports whether a branch context records a run of task (a join
+// in a cycle this branch came through).
+func knowsRun(ctx map[string]any, task string) bool {
+	keys, ok := ctx[keysKey].(map[string]any)
+	return ok && keys[task] != nil
 }
 
 // openJoin returns the first round of join name that has not fired, and
