@@ -471,3 +471,80 @@ wf:
 		t.Fatalf("state %s %q output %v, want SUCCESS after 3 rounds of j", e.State, e.StateInfo, e.Output)
 	}
 }
+
+// A partial join whose branches meet again at another join before they
+// loop back: the merged context keeps the latest round the branches came
+// through (not whichever branch sorts last), so the loop's next arrival
+// opens the next round instead of being taken for a late one.
+func TestPartialJoinRoundsAcrossAnotherJoin(t *testing.T) {
+	_, e := run(t, `
+version: '2.0'
+wf:
+  output:
+    rounds: <% $.i %>
+  tasks:
+    init:
+      action: std.noop
+      publish: {i: 0}
+      on-success: [a]
+    a:
+      action: std.noop
+      on-success: [j]
+    b:
+      action: std.noop
+      on-success: [j]
+    j:
+      join: 1
+      action: std.noop
+      publish: {i: <% $.i + 1 %>}
+      on-success:
+        - y: <% $.i = 1 %>
+        - b: <% $.i = 1 %>
+        - x: <% $.i = 2 %>
+    x:
+      action: std.noop
+      on-success: [m]
+    y:
+      action: std.noop
+      on-success: [m]
+    m:
+      join: all
+      action: std.noop
+      on-success:
+        - a: <% $.i < 3 %>
+`, "wf", nil)
+	if e.State != engine.Success || e.Output.(map[string]any)["rounds"] != int64(3) {
+		t.Fatalf("state %s %q output %v, want SUCCESS after 3 rounds of j", e.State, e.StateInfo, e.Output)
+	}
+}
+
+// Each round of a join counts the arrivals made in it: an inbound task
+// outside the cycle, which runs once, does not arrive again, and the second
+// round fails as a join that can never be satisfied (Mistral would reuse
+// that task's one run; README says so).
+func TestJoinRoundWithInboundOutsideCycle(t *testing.T) {
+	_, e := run(t, `
+version: '2.0'
+wf:
+  tasks:
+    init:
+      action: std.noop
+      publish: {i: 0}
+      on-success: [a, s]
+    s:
+      action: std.noop
+      on-success: [j]
+    a:
+      action: std.noop
+      on-success: [j]
+    j:
+      join: all
+      action: std.noop
+      publish: {i: <% $.i + 1 %>}
+      on-success:
+        - a: <% $.i < 3 %>
+`, "wf", nil)
+	if e.State != engine.Error || !strings.Contains(e.StateInfo, "can never be satisfied") {
+		t.Fatalf("state %s %q, want ERROR: the second round can never be satisfied", e.State, e.StateInfo)
+	}
+}

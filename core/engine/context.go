@@ -126,7 +126,7 @@ func (b *builder) data(vars, branch map[string]any, items *itemList, i int) map[
 		out[k] = v
 	}
 	for k, v := range branch {
-		if k != versionsKey && k != keysKey {
+		if !bookkeeping(k) {
 			out[k] = v
 		}
 	}

@@ -781,6 +781,12 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 		own()
 		out[keysKey] = keys
 	}
+	if rec.Fired && joinInCycle(b.wf, rec.Name) && !knowsRound(out, rec.Name) {
+		// Round 1 of a join in a cycle (later rounds' arrivals carry their
+		// round): the branches after it know they came through round 1.
+		own()
+		out[roundsKey] = withRound(out, rec.Name, 1)[roundsKey]
+	}
 	pub, glob := t.Publish, t.PublishGlobal
 	if !ok {
 		pub, glob = t.PublishOnError, t.PublishOnErrorGlobal
@@ -927,11 +933,11 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 			continue
 		}
 		scheduled[tr.Task] = true
-		joinKey := tr.Task
-		if rec.Key != rec.Name || knowsRun(out, tr.Task) {
+		joinKey, arrival := tr.Task, out
+		if rec.Key != rec.Name || knowsRound(out, tr.Task) {
 			// A run in a cycle may reach a join again: find the round it
 			// arrives in. Only here, so workflows without cycles pay nothing.
-			key, why, err := b.joinRound(tr.Task, rec, out)
+			key, n, why, err := b.joinRound(tr.Task, rec, out)
 			if err != nil {
 				return err
 			}
@@ -941,8 +947,11 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 				break
 			}
 			joinKey = key
+			if n > 0 {
+				arrival = withRound(out, tr.Task, n)
+			}
 		}
-		if err := b.scheduleAt(tr.Task, joinKey, rec.Key, out); err != nil {
+		if err := b.scheduleAt(tr.Task, joinKey, rec.Key, arrival); err != nil {
 			return err
 		}
 	}
@@ -979,49 +988,73 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 // A second arrival of one task in a round that has not fired would be
 // counted as another branch (Mistral counts each inbound task once, by its
 // latest run), firing the join early: that fails the execution, saying so.
-func (b *builder) joinRound(name string, rec *Task, ctx map[string]any) (string, string, error) {
+func (b *builder) joinRound(name string, rec *Task, ctx map[string]any) (string, int64, string, error) {
 	t, ok := b.wf.Tasks[name]
 	if !ok || b.graph.joinNeed(b.wf, t) == 0 {
-		return name, "", nil
+		return name, 0, "", nil
 	}
-	keys, _ := ctx[keysKey].(map[string]any)
-	last, ok := keys[name].(string)
+	rounds, _ := ctx[roundsKey].(map[string]any)
+	last, ok := rounds[name].(int64)
 	if !ok {
-		join, key, err := b.openJoin(name)
+		join, key, n, err := b.openJoin(name)
 		if err != nil || join == nil {
-			return key, "", err
+			return key, n, "", err
 		}
 		why, err := b.secondArrival(name, key, rec)
-		return key, why, err
+		return key, n, why, err
 	}
-	// The branch's key can be older than its last round when branches that
-	// came through different rounds were merged on the way: a round that
-	// fired with this task among its arrivals is one it came through.
-	key := name + "#" + shortHash(last)
+	n := last + 1
+	key := roundKey(name, n)
 	for {
 		join, err := b.r.Task(b.ctx, b.head.ID, key)
 		if err != nil {
-			return "", "", fmt.Errorf("load join %s of %s: %w", key, b.head.ID, err)
+			return "", 0, "", fmt.Errorf("load join %s of %s: %w", key, b.head.ID, err)
 		}
 		if join == nil {
-			return key, "", nil
+			return key, n, "", nil
 		}
 		arrived, err := b.arrivedFrom(key, rec.Name)
 		if err != nil {
-			return "", "", err
+			return "", 0, "", err
 		}
 		switch {
 		case join.Fired && arrived:
-			key = name + "#" + shortHash(key)
+			// This task already came through this round on another path.
+			n, key = n+1, name+"#"+shortHash(key)
 		case join.Fired:
-			return key, "", nil // late at a partial join: counted, ignored
+			return key, n, "", nil // late at a partial join: counted, ignored
 		case arrived:
 			why, err := b.secondArrival(name, key, rec)
-			return "", why, err
+			return "", 0, why, err
 		default:
-			return key, "", nil
+			return key, n, "", nil
 		}
 	}
+}
+
+// roundKey is the record key of round n (from 1) of join name.
+func roundKey(name string, n int64) string {
+	key := name
+	for i := int64(1); i < n; i++ {
+		key = name + "#" + shortHash(key)
+	}
+	return key
+}
+
+// withRound is ctx, copied, recording that the branch reaches round n of
+// join name: the join merges it from its arrivals, and the branches after
+// the join carry it.
+func withRound(ctx map[string]any, name string, n int64) map[string]any {
+	out := copyMap(ctx)
+	rounds := map[string]any{}
+	if m, ok := ctx[roundsKey].(map[string]any); ok {
+		for k, v := range m {
+			rounds[k] = v
+		}
+	}
+	rounds[name] = n
+	out[roundsKey] = rounds
+	return out
 }
 
 // secondArrival explains why rec cannot arrive at round key of join name
@@ -1048,24 +1081,24 @@ func (b *builder) arrivedFrom(key, task string) (bool, error) {
 	return false, nil
 }
 
-// knowsRun reports whether a branch context records a run of task (a join
-// in a cycle this branch came through).
-func knowsRun(ctx map[string]any, task string) bool {
-	keys, ok := ctx[keysKey].(map[string]any)
-	return ok && keys[task] != nil
+// knowsRound reports whether a branch context records a round of join
+// task, which the branch came through.
+func knowsRound(ctx map[string]any, task string) bool {
+	rounds, ok := ctx[roundsKey].(map[string]any)
+	return ok && rounds[task] != nil
 }
 
 // openJoin returns the first round of join name that has not fired, and
 // its key (the record is nil when no branch has arrived in it yet).
-func (b *builder) openJoin(name string) (*Task, string, error) {
+func (b *builder) openJoin(name string) (*Task, string, int64, error) {
 	key := name
-	for {
+	for n := int64(1); ; n++ {
 		rec, err := b.r.Task(b.ctx, b.head.ID, key)
 		if err != nil {
-			return nil, "", fmt.Errorf("load join %s of %s: %w", key, b.head.ID, err)
+			return nil, "", 0, fmt.Errorf("load join %s of %s: %w", key, b.head.ID, err)
 		}
 		if rec == nil || !rec.Fired {
-			return rec, key, nil
+			return rec, key, n, nil
 		}
 		key = name + "#" + shortHash(key)
 	}
@@ -1775,7 +1808,7 @@ func (e *Engine) Finalize(ctx context.Context, r Reader, execID string) (*Plan, 
 		if need == 0 {
 			continue
 		}
-		rec, _, err := b.openJoin(name) // a join in a cycle may have run before
+		rec, _, _, err := b.openJoin(name) // a join in a cycle may have run before
 		if err != nil {
 			return nil, err
 		}
@@ -2066,6 +2099,15 @@ const versionsKey = "__versions"
 // of each task that ran in a cycle (see finishTask).
 const keysKey = "__task_keys"
 
+// roundsKey holds, inside a branch context, the latest round of each join
+// in a cycle that the branch came through (see joinRound). Merges keep the
+// highest, so a branch that met an older one on the way still knows it.
+const roundsKey = "__join_rounds"
+
+// bookkeeping reports whether k is one of the engine's own context keys,
+// which expressions and outputs never see.
+func bookkeeping(k string) bool { return k == versionsKey || k == keysKey || k == roundsKey }
+
 func versionOf(ctx map[string]any, k string) int64 {
 	v, _ := ctx[versionsKey].(map[string]any)
 	n, _ := v[k].(int64)
@@ -2116,15 +2158,29 @@ func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[s
 	}
 	out := map[string]any{}
 	vers := map[string]int64{}
-	var keys map[string]any
+	var keys, rounds map[string]any
 	for _, ctx := range list {
 		for k, v := range ctx {
 			if k == versionsKey {
 				continue
 			}
+			if k == roundsKey {
+				if m, ok := v.(map[string]any); ok {
+					if rounds == nil {
+						rounds = map[string]any{}
+					}
+					for n, r := range m {
+						cur, _ := rounds[n].(int64)
+						if x, ok := r.(int64); ok && x > cur {
+							rounds[n] = r
+						}
+					}
+				}
+				continue
+			}
 			if k == keysKey {
 				// Each branch knows the latest runs on its own path; the
-				// merge knows them all (task(name) after a join, join rounds).
+				// merge knows them all (task(name) after a join).
 				if m, ok := v.(map[string]any); ok {
 					if keys == nil {
 						keys = map[string]any{}
@@ -2160,6 +2216,9 @@ func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[s
 			keys[n] = k
 		}
 		out[keysKey] = keys
+	}
+	if rounds != nil {
+		out[roundsKey] = rounds
 	}
 	return out
 }
@@ -2224,7 +2283,7 @@ func reaches(wf *dsl.Workflow, from, to string) bool {
 func plainCtx(ctx map[string]any) map[string]any {
 	out := make(map[string]any, len(ctx))
 	for k, v := range ctx {
-		if k != versionsKey && k != keysKey {
+		if !bookkeeping(k) {
 			out[k] = v
 		}
 	}
