@@ -767,7 +767,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 	// Successors started in this step see this task finished (task(name)
 	// reads it here: it is committed together with them).
 	b.setLive(rec)
-	if rec.Key != rec.Name || out[keysKey] != nil || rec.Fired && joinInCycle(b.wf, rec.Name) {
+	if rec.Key != rec.Name || out[keysKey] != nil {
 		// Remember which record ran this task last on the branch, so
 		// task(name) finds the latest run in a cycle; workflows without
 		// cycles never carry this.
@@ -785,7 +785,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 		// Round 1 of a join in a cycle (later rounds' arrivals carry their
 		// round): the branches after it know they came through round 1.
 		own()
-		out[roundsKey] = withRound(out, rec.Name, 1)[roundsKey]
+		out[roundsKey] = roundsWith(out, rec.Name, 1)
 	}
 	pub, glob := t.Publish, t.PublishGlobal
 	if !ok {
@@ -1020,7 +1020,7 @@ func (b *builder) joinRound(name string, rec *Task, ctx map[string]any) (string,
 		switch {
 		case join.Fired && arrived:
 			// This task already came through this round on another path.
-			n, key = n+1, name+"#"+shortHash(key)
+			n, key = n+1, nextRound(name, key)
 		case join.Fired:
 			return key, n, "", nil // late at a partial join: counted, ignored
 		case arrived:
@@ -1036,16 +1036,25 @@ func (b *builder) joinRound(name string, rec *Task, ctx map[string]any) (string,
 func roundKey(name string, n int64) string {
 	key := name
 	for i := int64(1); i < n; i++ {
-		key = name + "#" + shortHash(key)
+		key = nextRound(name, key)
 	}
 	return key
 }
+
+// nextRound is the record key of the round of join name after round key.
+func nextRound(name, key string) string { return name + "#" + shortHash(key) }
 
 // withRound is ctx, copied, recording that the branch reaches round n of
 // join name: the join merges it from its arrivals, and the branches after
 // the join carry it.
 func withRound(ctx map[string]any, name string, n int64) map[string]any {
 	out := copyMap(ctx)
+	out[roundsKey] = roundsWith(ctx, name, n)
+	return out
+}
+
+// roundsWith is a copy of ctx's join rounds with round n of join name.
+func roundsWith(ctx map[string]any, name string, n int64) map[string]any {
 	rounds := map[string]any{}
 	if m, ok := ctx[roundsKey].(map[string]any); ok {
 		for k, v := range m {
@@ -1053,8 +1062,7 @@ func withRound(ctx map[string]any, name string, n int64) map[string]any {
 		}
 	}
 	rounds[name] = n
-	out[roundsKey] = rounds
-	return out
+	return rounds
 }
 
 // secondArrival explains why rec cannot arrive at round key of join name
@@ -1100,7 +1108,7 @@ func (b *builder) openJoin(name string) (*Task, string, int64, error) {
 		if rec == nil || !rec.Fired {
 			return rec, key, n, nil
 		}
-		key = name + "#" + shortHash(key)
+		key = nextRound(name, key)
 	}
 }
 

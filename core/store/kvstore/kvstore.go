@@ -173,11 +173,7 @@ func get[T any](s *Store, tx Tx, pk, sk string) (*T, error) {
 	if err != nil || raw == nil {
 		return nil, err
 	}
-	v := new(T)
-	if err := s.c.decode(raw, v); err != nil {
-		return nil, fmt.Errorf("decode %s/%s: %w", pk, sk, err)
-	}
-	return v, nil
+	return decoded[T](s, pk, sk, raw)
 }
 
 func (s *Store) put(tx Tx, pk, sk string, v any) error {
@@ -432,9 +428,9 @@ func scanAll[T any](s *Store, pk, prefix string) ([]*T, error) {
 	var out []*T
 	err := s.view(func(tx Tx) error {
 		return tx.Scan(pk, prefix, func(sk string, raw any) error {
-			v := new(T)
-			if err := s.c.decode(raw, v); err != nil {
-				return fmt.Errorf("decode %s/%s: %w", pk, sk, err)
+			v, err := decoded[T](s, pk, sk, raw)
+			if err != nil {
+				return err
 			}
 			out = append(out, v)
 			return nil
