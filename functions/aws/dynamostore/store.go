@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -504,47 +503,88 @@ func itemKey(w *write) string {
 }
 
 func (s *Store) single(ctx context.Context, w *write) error {
+	tok := writeToken()
 	if w.put != nil {
-		in := &dynamodb.PutItemInput{TableName: s.table, Item: w.put.Item, ConditionExpression: w.put.ConditionExpression,
+		item := make(map[string]types.AttributeValue, len(w.put.Item)+1)
+		for k, v := range w.put.Item {
+			item[k] = v
+		}
+		item[tokAttr] = avS(tok)
+		in := &dynamodb.PutItemInput{TableName: s.table, Item: item, ConditionExpression: w.put.ConditionExpression,
 			ExpressionAttributeNames: w.put.ExpressionAttributeNames, ExpressionAttributeValues: w.put.ExpressionAttributeValues,
 			ReturnConsumedCapacity:              types.ReturnConsumedCapacityTotal,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
 		s.Stats.BytesWritten.Add(itemSize(in.Item))
-		var found map[string]types.AttributeValue
-		tries := 0
-		err := s.call(ctx, "write "+w.what, func() ([]types.ConsumedCapacity, error) {
-			// Retried here, not by the SDK, so this code knows when a try
-			// is a retry.
-			tries++
-			out, err := s.c.PutItem(ctx, in, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
-			var ccf *types.ConditionalCheckFailedException
-			if errors.As(err, &ccf) {
-				found = ccf.Item
-			}
+		return s.conditional(ctx, "write "+w.what, tok, func(o func(*dynamodb.Options)) (*types.ConsumedCapacity, error) {
+			out, err := s.c.PutItem(ctx, in, o)
 			if out != nil {
-				return caps(out.ConsumedCapacity), err
+				return out.ConsumedCapacity, err
 			}
 			return nil, err
 		})
-		if errors.Is(err, store.ErrConflict) && tries > 1 && reflect.DeepEqual(found, in.Item) {
-			// A retry found exactly this item: an earlier try landed and
-			// its response was lost, so the write is done, not refused.
-			// (A transaction gets the same from its request token.)
-			return nil
-		}
-		return err
 	}
-	in := &dynamodb.UpdateItemInput{TableName: s.table, Key: w.upd.Key, UpdateExpression: w.upd.UpdateExpression,
+	vals := make(map[string]types.AttributeValue, len(w.upd.ExpressionAttributeValues)+1)
+	for k, v := range w.upd.ExpressionAttributeValues {
+		vals[k] = v
+	}
+	vals[":"+tokAttr] = avS(tok)
+	in := &dynamodb.UpdateItemInput{TableName: s.table, Key: w.upd.Key,
+		UpdateExpression:    aws.String(withToken(aws.ToString(w.upd.UpdateExpression))),
 		ConditionExpression: w.upd.ConditionExpression, ExpressionAttributeNames: w.upd.ExpressionAttributeNames,
-		ExpressionAttributeValues: w.upd.ExpressionAttributeValues, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal}
+		ExpressionAttributeValues: vals, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
 	s.Stats.BytesWritten.Add(itemSize(in.Key) + itemSize(in.ExpressionAttributeValues))
-	return s.call(ctx, "update "+w.what, func() ([]types.ConsumedCapacity, error) {
-		out, err := s.c.UpdateItem(ctx, in)
+	return s.conditional(ctx, "update "+w.what, tok, func(o func(*dynamodb.Options)) (*types.ConsumedCapacity, error) {
+		out, err := s.c.UpdateItem(ctx, in, o)
 		if out != nil {
-			return caps(out.ConsumedCapacity), err
+			return out.ConsumedCapacity, err
 		}
 		return nil, err
 	})
+}
+
+// tokAttr holds the token of the last single-item write to an item. A
+// conditional write whose response is lost is retried, and the retry's
+// condition fails against the item the first try wrote; the token tells
+// that apart from another writer's item. (A transaction has its
+// ClientRequestToken for the same.)
+const tokAttr = "wtok"
+
+func writeToken() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// withToken adds the token to a SET update expression.
+func withToken(expr string) string {
+	if rest, ok := strings.CutPrefix(expr, "SET "); ok {
+		return "SET " + tokAttr + " = :" + tokAttr + ", " + rest
+	}
+	return "SET " + tokAttr + " = :" + tokAttr + " " + expr
+}
+
+// conditional runs one conditional single-item write that stores tok. It is
+// retried here, not by the SDK, so this code knows when a try is a retry:
+// a retry refused by an item that carries tok found an earlier try that
+// landed, so the write is done, not refused.
+func (s *Store) conditional(ctx context.Context, what, tok string,
+	send func(func(*dynamodb.Options)) (*types.ConsumedCapacity, error)) error {
+	var found map[string]types.AttributeValue
+	tries := 0
+	err := s.call(ctx, what, func() ([]types.ConsumedCapacity, error) {
+		tries++
+		cc, err := send(func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			found = ccf.Item
+		}
+		return caps(cc), err
+	})
+	if errors.Is(err, store.ErrConflict) && tries > 1 && strOf(found[tokAttr]) == tok {
+		return nil
+	}
+	return err
 }
 
 func (s *Store) transact(ctx context.Context, ws []*write) error {
@@ -613,14 +653,19 @@ func (s *Store) ClaimAttempt(ctx context.Context, p store.ClaimParams) error {
 		cond = "st = :running AND attempt = :a AND claimed < :a"
 		what = fmt.Sprintf("claim item %d of task %s of %s attempt %d", p.Slot, p.Task, p.Exec, p.Attempt)
 	}
-	in := &dynamodb.UpdateItemInput{TableName: s.table, Key: k, UpdateExpression: aws.String("SET claimed = :a"),
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":running": avS(string(engine.Running)), ":a": avN(int64(p.Attempt))},
-		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal}
-	return s.call(ctx, what, func() ([]types.ConsumedCapacity, error) {
-		out, err := s.c.UpdateItem(ctx, in)
+	// The token matters most here: a claim that landed but was reported
+	// refused would leave the task claimed and never run.
+	tok := writeToken()
+	in := &dynamodb.UpdateItemInput{TableName: s.table, Key: k, UpdateExpression: aws.String(withToken("SET claimed = :a")),
+		ConditionExpression: aws.String(cond),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":running": avS(string(engine.Running)),
+			":a": avN(int64(p.Attempt)), ":" + tokAttr: avS(tok)},
+		ReturnConsumedCapacity:              types.ReturnConsumedCapacityTotal,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
+	return s.conditional(ctx, what, tok, func(o func(*dynamodb.Options)) (*types.ConsumedCapacity, error) {
+		out, err := s.c.UpdateItem(ctx, in, o)
 		if out != nil {
-			return caps(out.ConsumedCapacity), err
+			return out.ConsumedCapacity, err
 		}
 		return nil, err
 	})
