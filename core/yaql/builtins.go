@@ -25,6 +25,7 @@ func init() {
 		"sum": bSum, "max": bMax, "min": bMin,
 		"distinct": bDistinct, "toSet": bDistinct,
 		"orderBy": bOrderBy(false), "orderByDescending": bOrderBy(true),
+		"thenBy": bThenBy(false), "thenByDescending": bThenBy(true),
 		"sort":     bOrderBy(false),
 		"toList":   bToList,
 		"contains": bContains, "containsKey": bContainsKey, "containsValue": bContainsValue,
@@ -462,42 +463,116 @@ func bOrderBy(desc bool) builtin {
 		if err != nil {
 			return nil, err
 		}
-		keys := l
-		if len(c.args) > 0 {
-			keys = make([]any, len(l))
-			for i, e := range l {
-				if keys[i], err = c.lambda(0, e); err != nil {
-					return nil, err
+		keys, err := c.sortKeys(l)
+		if err != nil {
+			return nil, err
+		}
+		return c.sorted(l, nil, keys, desc)
+	}
+}
+
+// bThenBy refines the order of an orderBy() (or thenBy()) result among the
+// elements its earlier keys left equal, as yaql's thenBy on an ordering.
+func bThenBy(desc bool) builtin {
+	return func(c *callCtx) (any, error) {
+		l, err := c.selfList()
+		if err != nil {
+			return nil, err
+		}
+		if len(l) == 0 {
+			return l, nil
+		}
+		prev, ok := c.ev.orders[&l[0]]
+		if !ok || len(prev.keys) != len(l) {
+			return nil, failf("%s() applies to the result of orderBy(), orderByDescending() or %s()", c.name, c.name)
+		}
+		keys, err := c.sortKeys(l)
+		if err != nil {
+			return nil, err
+		}
+		return c.sorted(l, &prev, keys, desc)
+	}
+}
+
+// sortKeys is the sort key of each element: the lambda's value, or the
+// element itself.
+func (c *callCtx) sortKeys(l []any) ([]any, error) {
+	if len(c.args) == 0 {
+		return l, nil
+	}
+	keys := make([]any, len(l))
+	for i, e := range l {
+		var err error
+		if keys[i], err = c.lambda(0, e); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// ordering is what thenBy needs of an ordered list: each element's keys so
+// far, in the list's order, and each key's direction.
+type ordering struct {
+	keys [][]any
+	desc []bool
+}
+
+// sorted sorts l stably by prev's keys (if any) and then by keys, and
+// remembers the result's ordering for a following thenBy.
+func (c *callCtx) sorted(l []any, prev *ordering, keys []any, desc bool) (any, error) {
+	idx := make([]int, len(l))
+	for i := range idx {
+		idx[i] = i
+	}
+	if err := c.ev.charge(len(l) * 4); err != nil {
+		return nil, err
+	}
+	var cmpErr error
+	cmp := func(a, b any, desc bool) int {
+		r, err := c.ev.compare(a, b)
+		if err != nil && cmpErr == nil {
+			cmpErr = err
+		}
+		if desc {
+			return -r
+		}
+		return r
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		i, j := idx[a], idx[b]
+		if prev != nil {
+			for k, d := range prev.desc {
+				if r := cmp(prev.keys[i][k], prev.keys[j][k], d); r != 0 {
+					return r < 0
 				}
 			}
 		}
-		idx := make([]int, len(l))
-		for i := range idx {
-			idx[i] = i
-		}
-		if err := c.ev.charge(len(l) * 4); err != nil {
-			return nil, err
-		}
-		var cmpErr error
-		sort.SliceStable(idx, func(a, b int) bool {
-			r, err := c.ev.compare(keys[idx[a]], keys[idx[b]])
-			if err != nil && cmpErr == nil {
-				cmpErr = err
-			}
-			if desc {
-				return r > 0
-			}
-			return r < 0
-		})
-		if cmpErr != nil {
-			return nil, cmpErr
-		}
-		out := make([]any, len(l))
-		for i, j := range idx {
-			out[i] = l[j]
-		}
-		return out, nil
+		return cmp(keys[i], keys[j], desc) < 0
+	})
+	if cmpErr != nil {
+		return nil, cmpErr
 	}
+	out := make([]any, len(l))
+	next := ordering{keys: make([][]any, len(l))}
+	if prev != nil {
+		next.desc = append(next.desc, prev.desc...)
+	}
+	next.desc = append(next.desc, desc)
+	for i, j := range idx {
+		out[i] = l[j]
+		var k []any
+		if prev != nil {
+			k = append(k, prev.keys[j]...)
+		}
+		next.keys[i] = append(k, keys[j])
+	}
+	if len(out) > 0 {
+		if c.ev.orders == nil {
+			c.ev.orders = map[*any]ordering{}
+		}
+		c.ev.orders[&out[0]] = next
+	}
+	return out, nil
 }
 
 func bToList(c *callCtx) (any, error) {

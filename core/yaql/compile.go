@@ -39,12 +39,18 @@ type evaluator struct {
 	internal    bool // a let context or regex was created; check the result
 	root        scope
 	free        []*callCtx
+	// orders holds the keys of this evaluation's orderBy results, by their
+	// first element, for thenBy.
+	orders map[*any]ordering
 }
 
 func (ev *evaluator) reset(env *Env) {
 	ev.env = env
 	ev.internal = false
 	ev.root = scope{}
+	if ev.orders != nil {
+		ev.orders = nil
+	}
 	if env == nil {
 		return
 	}
