@@ -121,12 +121,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 		}
 		return exitFailure, err
 	}
-	done := make(chan struct{})
-	if !*asJSON {
-		go progress(ctx, st, exec.ID, stdout, done)
+	// The progress lines and the closing ones share what was printed, so
+	// each task's state is printed once, live or at the end.
+	done, stopped := make(chan struct{}), make(chan struct{})
+	seen := map[string]engine.State{}
+	if *asJSON {
+		close(stopped)
+	} else {
+		go func() {
+			defer close(stopped)
+			progress(ctx, st, exec.ID, stdout, seen, done)
+		}()
 	}
 	final, err := h.Wait(ctx, exec.ID, false)
+	if err == nil {
+		err = h.Settle(ctx, exec.ID)
+	}
 	close(done)
+	<-stopped
 	if err != nil {
 		return exitFailure, fmt.Errorf("execution %s did not finish: %w", exec.ID, err)
 	}
@@ -151,7 +163,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 			return exitFailure, err
 		}
 	} else {
-		printProgress(stdout, tasks, map[string]engine.State{})
+		printProgress(stdout, tasks, seen)
 		fmt.Fprintf(stdout, "execution %s: %s", final.ID, final.State)
 		if final.StateInfo != "" {
 			fmt.Fprintf(stdout, " (%s)", final.StateInfo)
@@ -205,8 +217,7 @@ func readInput(inline, file string) (map[string]any, error) {
 }
 
 // progress prints task state changes as they happen.
-func progress(ctx context.Context, r engine.Reader, id string, w io.Writer, done <-chan struct{}) {
-	seen := map[string]engine.State{}
+func progress(ctx context.Context, r engine.Reader, id string, w io.Writer, seen map[string]engine.State, done <-chan struct{}) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -205,3 +205,43 @@ func (h *Host) Wait(ctx context.Context, id string, stopOnPause bool) (*engine.E
 		}
 	}
 }
+
+// Settle blocks until no action of ended execution id that was started
+// with the fail/succeed command that ended it is still running, or ctx
+// ends. Mistral runs those actions (on-error: [notify, fail] notifies) and
+// records their outcome after the workflow's end; a synchronous run waits
+// for them rather than abandon them. Actions a runner had claimed in other
+// branches when the execution ended are not waited for: their outcome is
+// recorded when they report, but nothing asked for them past the end.
+func (h *Host) Settle(ctx context.Context, id string) error {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ts, err := h.Store.Tasks(ctx, id)
+		if err != nil {
+			return fmt.Errorf("settle %s: %w", id, err)
+		}
+		if !outliving(ts) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func outliving(ts []*engine.Task) bool {
+	for _, t := range ts {
+		if t.State != engine.Running {
+			continue
+		}
+		for _, c := range t.Outbox {
+			if c.PastEnd {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -548,3 +548,102 @@ wf:
 		t.Fatalf("state %s %q, want ERROR: the second round can never be satisfied", e.State, e.StateInfo)
 	}
 }
+
+// Tasks listed before a fail/succeed command are started with it and run to
+// the end after the execution ended, as in Mistral (its dispatcher runs the
+// task commands before the first state command): on-error: [notify, fail]
+// notifies. The action here is slow and only finishes once the execution
+// has ended, so it cannot have run before. Tasks after the command never
+// start; a with-items task before it is cancelled with the execution (a
+// documented limit: only plain action tasks outlive it).
+func TestTasksBeforeEndingCommandRun(t *testing.T) {
+	reg := actions.New()
+	var h *embedded.Host
+	var execID atomic.Value
+	reg.Register("test.notify", func(ctx context.Context, in map[string]any) (any, error) {
+		// Finish only after the execution ended: proves it ran past the end.
+		for i := 0; i < 500; i++ {
+			if id, _ := execID.Load().(string); id != "" {
+				if e, err := h.Store.Execution(ctx, id); err == nil && e != nil && e.State.Terminal() {
+					return map[string]any{"sent": in["msg"], "after_end": string(e.State)}, nil
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return nil, fmt.Errorf("the execution never ended while notify ran")
+	})
+	h = embedded.New(embedded.Options{Store: kvstore.NewMemory(), Actions: reg})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h.Run(ctx)
+	defer h.Close()
+	src := `version: '2.0'
+wf:
+  tasks:
+    work:
+      action: std.fail
+      on-error:
+        - notify
+        - many
+        - fail
+        - never
+    notify:
+      action: test.notify msg="work failed"
+      publish:
+        sent: <% task().result.sent %>
+    many:
+      with-items: x in [1, 2]
+      action: std.noop
+    never:
+      action: std.noop
+ok:
+  tasks:
+    work:
+      action: std.noop
+      on-success:
+        - notify
+        - succeed
+    notify:
+      action: test.notify msg="done"
+`
+	if _, err := h.Register(ctx, "wf.yaml", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		wf    string
+		state engine.State
+		msg   string
+	}{{"wf", engine.Error, "work failed"}, {"ok", engine.Success, "done"}} {
+		e, _, err := h.Start(ctx, service.StartRequest{Workflow: c.wf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		execID.Store(e.ID)
+		if e, err = h.Wait(ctx, e.ID, false); err != nil || e.State != c.state {
+			t.Fatalf("%s: %v %v, want %s", c.wf, e, err, c.state)
+		}
+		if err := h.Settle(ctx, e.ID); err != nil {
+			t.Fatalf("%s: settle: %v", c.wf, err)
+		}
+		n, err := h.Store.Task(ctx, e.ID, "notify")
+		if err != nil || n == nil {
+			t.Fatalf("%s: notify: %v %v", c.wf, n, err)
+		}
+		res, _ := n.Result.(map[string]any)
+		if n.State != engine.Success || res["sent"] != c.msg || res["after_end"] != string(c.state) {
+			t.Fatalf("%s: notify %s %q result %v; want SUCCESS after the end, sent %q", c.wf, n.State, n.StateInfo, n.Result, c.msg)
+		}
+		if c.wf != "wf" {
+			continue
+		}
+		if m, _ := h.Store.Task(ctx, e.ID, "many"); m == nil || m.State != engine.Cancelled {
+			t.Fatalf("with-items task before fail: %+v, want CANCELLED", m)
+		}
+		if nv, _ := h.Store.Task(ctx, e.ID, "never"); nv != nil {
+			t.Fatalf("task after the fail command started: %+v", nv)
+		}
+		if got, _ := h.Store.Execution(ctx, e.ID); got.State != engine.Error || !strings.Contains(got.StateInfo, "failed by task work") {
+			t.Fatalf("execution after notify: %s %q", got.State, got.StateInfo)
+		}
+	}
+}

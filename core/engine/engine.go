@@ -113,11 +113,14 @@ type builder struct {
 	// finishing is the task whose end is being decided (finishTask), which
 	// endLiveTasks must leave to its caller.
 	finishing string
-	add       AddExecution
-	ops       []Op
-	cmds      []Command
-	now       time.Time
-	live      []*Task // records finished in this plan (few: a slice beats a map)
+	// outlive holds tasks started in this step before the fail/succeed
+	// command that ends the execution: as in Mistral, their actions run.
+	outlive map[string]bool
+	add     AddExecution
+	ops     []Op
+	cmds    []Command
+	now     time.Time
+	live    []*Task // records finished in this plan (few: a slice beats a map)
 	// hostCalls counts calls of the functions that read mutable state
 	// (task, tasks, execution), so items can tell a list it may cache.
 	hostCalls int
@@ -883,7 +886,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 	taken := 0
 	scheduled := map[string]bool{}
 	ended := false
-	mark := len(b.cmds)
+	mark, opsMark := len(b.cmds), len(b.ops)
 	for _, tr := range next {
 		if tr.Condition != nil {
 			yes, err := truth(tr.Condition, ectx)
@@ -912,9 +915,11 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 						msg = fmt.Sprintf("failed by task %s: %s", rec.Name, rec.StateInfo)
 					}
 				}
+				b.markOutlive(opsMark)
 				b.finish(Error, msg, out)
 				ended = true
 			case dsl.CmdSucceed:
+				b.markOutlive(opsMark)
 				b.finish(Success, msg, out)
 				ended = true
 			case dsl.CmdPause:
@@ -1250,6 +1255,30 @@ func ParentReport(h *Execution) []Command {
 	return []Command{{Kind: ReportParent, Exec: h.ID, Slot: -1, Result: r}}
 }
 
+// markOutlive marks the tasks this step started from ops[from:] whose
+// action is about to run: Mistral dispatches the task commands listed
+// before a fail/succeed command (on-success: [notify, succeed]) and runs
+// them to the end after the workflow ended. Only plain action tasks: a
+// with-items task, a sub-workflow or a task waiting on a policy is
+// cancelled with the execution, as any other unstarted task.
+func (b *builder) markOutlive(from int) {
+	for _, op := range b.ops[from:] {
+		pt, ok := op.(PutTask)
+		if !ok {
+			continue
+		}
+		t, d := pt.Task, b.wf.Tasks[pt.Task.Name]
+		if d == nil || d.Action == "" || len(d.WithItems) > 0 || t.State != Running || t.Pending != "" ||
+			t.Items > 0 || t.Claimed >= t.Attempt {
+			continue
+		}
+		if b.outlive == nil {
+			b.outlive = map[string]bool{}
+		}
+		b.outlive[t.Key] = true
+	}
+}
+
 // endLiveTasks is called when the execution ends while work is still live
 // (a fail/succeed command with branches running, a cancel). Fix: before, the
 // runners then dropped the unclaimed actions and their tasks stayed RUNNING
@@ -1277,6 +1306,11 @@ func (b *builder) endLiveTasks() error {
 	for _, op := range b.ops {
 		if pt, ok := op.(PutTask); ok && pt.Task.Key != b.finishing {
 			planned[pt.Task.Key] = true
+			if b.outlive[pt.Task.Key] {
+				pastEnd(pt.Task.Outbox, pt.Task.Key)
+				pastEnd(b.cmds, pt.Task.Key)
+				continue
+			}
 			if t := pt.Task; !t.State.Terminal() && !(t.State == Waiting && !t.Fired) && t.Claimed < t.Attempt {
 				cancel(t)
 				dropped[t.Key] = true
@@ -1314,6 +1348,16 @@ func (b *builder) endLiveTasks() error {
 		}
 	}
 	return nil
+}
+
+// pastEnd lets the runner run task key's action although the execution has
+// ended (see markOutlive).
+func pastEnd(cmds []Command, key string) {
+	for i := range cmds {
+		if cmds[i].Kind == RunAction && cmds[i].Task == key {
+			cmds[i].PastEnd = true
+		}
+	}
 }
 
 // childID is the deterministic id of the sub-workflow one attempt starts.

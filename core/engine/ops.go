@@ -101,6 +101,9 @@ type Command struct {
 	Action   string         `json:"action,omitempty"`
 	Input    map[string]any `json:"input,omitempty"`
 	Deadline int            `json:"deadline,omitempty"` // seconds the action may run before the watchdog fails it
+	// PastEnd: the action runs although the execution has ended, as it was
+	// started in the same step as the fail/succeed command that ended it.
+	PastEnd bool `json:"past_end,omitempty"`
 
 	// StartTimer
 	Timer TimerKind `json:"timer,omitempty"`

@@ -633,8 +633,9 @@ func (s *Service) RunCommand(ctx context.Context, c engine.Command) error {
 	if err != nil {
 		return fmt.Errorf("load execution %s: %w", c.Exec, err)
 	}
-	if !ok || st.State != engine.Running {
-		// Paused: Resume sends it again; finished or gone: nothing to do.
+	if !ok || st.State != engine.Running && !(c.PastEnd && st.State.Terminal()) {
+		// Paused: Resume sends it again; finished or gone: nothing to do
+		// (unless the action was started with the end: the claim decides).
 		s.logAction(ctx, c, "action not run: execution not running")
 		return nil
 	}
