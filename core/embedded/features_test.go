@@ -645,5 +645,21 @@ ok:
 		if got, _ := h.Store.Execution(ctx, e.ID); got.State != engine.Error || !strings.Contains(got.StateInfo, "failed by task work") {
 			t.Fatalf("execution after notify: %s %q", got.State, got.StateInfo)
 		}
+		// The result that ended the execution, delivered again (the step
+		// may have died before sending): notify's action is sent again, and
+		// its claim keeps it from running twice.
+		p, err := h.Engine.Complete(ctx, h.Store, engine.Result{Exec: e.ID, Task: "work", Slot: -1, Attempt: 1, Error: "again"})
+		if err != nil || !p.Duplicate {
+			t.Fatalf("redelivered result: %+v %v", p, err)
+		}
+		var again int
+		for _, c := range p.Commands {
+			if c.Kind == engine.RunAction && c.Task == "notify" && c.PastEnd {
+				again++
+			}
+		}
+		if again != 1 {
+			t.Fatalf("redelivered result's commands %+v: want notify's action again", p.Commands)
+		}
 	}
 }

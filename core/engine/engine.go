@@ -647,7 +647,15 @@ func (b *builder) lateResult(rec *Task, res Result) (*Plan, error) {
 		return &Plan{Ops: []Op{PutSlot{Slot: &s, IfVersion: slot.Version}}}, nil
 	}
 	if rec.State != Running || rec.Attempt != res.Attempt || rec.Pending != "" || rec.Items > 0 {
-		return &Plan{Duplicate: true}, nil
+		// A result delivered again: the step that ended the execution may
+		// have died before it sent the actions started with the end.
+		var again []Command
+		for _, c := range rec.Outbox {
+			if c.PastEnd {
+				again = append(again, c)
+			}
+		}
+		return &Plan{Duplicate: true, Commands: again}, nil
 	}
 	t := *rec
 	t.State, t.StateInfo, t.Result, t.HasResult, t.Finished, t.Outbox = st, info, res.Output, true, b.now, nil
