@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -187,8 +188,18 @@ func (a *API) startExecution(w http.ResponseWriter, r *http.Request) error {
 	if !created {
 		status = http.StatusOK
 	}
+	v := execView(e)
+	if v.Input == nil {
+		// A repeat found the stored head, which keeps the input beside it.
+		if v.Input, err = a.svc.Store.Input(r.Context(), e.ID); err != nil {
+			return fmt.Errorf("load input of %s: %w", e.ID, err)
+		}
+	}
+	if v.Input == nil {
+		v.Input = map[string]any{}
+	}
 	w.Header().Set("Location", "/executions/"+e.ID)
-	writeJSON(w, status, execView(e))
+	writeJSON(w, status, v)
 	return nil
 }
 
@@ -199,7 +210,7 @@ type Execution struct {
 	DefID          string         `json:"def_id"`
 	State          engine.State   `json:"state"`
 	StateInfo      string         `json:"state_info,omitempty"`
-	Input          map[string]any `json:"input"`
+	Input          map[string]any `json:"input,omitzero"` // nil in the list: the input is kept beside the head
 	Output         any            `json:"output,omitempty"`
 	Env            map[string]any `json:"env,omitempty"`
 	Target         string         `json:"target,omitempty"`
@@ -230,11 +241,7 @@ type Task struct {
 }
 
 func execView(e *engine.Execution) Execution {
-	in := e.Input
-	if in == nil {
-		in = map[string]any{}
-	}
-	return Execution{ID: e.ID, Workflow: e.Workflow, DefID: e.DefID, State: e.State, StateInfo: e.StateInfo, Input: in,
+	return Execution{ID: e.ID, Workflow: e.Workflow, DefID: e.DefID, State: e.State, StateInfo: e.StateInfo, Input: e.Input,
 		Output: e.Output, Env: e.Env, Target: e.Target, Parent: e.Parent, ParentTask: e.ParentTask,
 		IdempotencyKey: e.IdempotencyKey, Created: e.Created, Updated: e.Updated}
 }
@@ -277,6 +284,9 @@ func (a *API) getExecution(w http.ResponseWriter, r *http.Request) error {
 	if e.Input, err = a.svc.Store.Input(r.Context(), e.ID); err != nil {
 		return fmt.Errorf("load input of %s: %w", e.ID, err)
 	}
+	if e.Input == nil {
+		e.Input = map[string]any{}
+	}
 	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].Seq < tasks[j].Seq })
 	v := execView(e)
 	v.Tasks = []Task{}
@@ -292,7 +302,13 @@ var states = []engine.State{engine.Idle, engine.Waiting, engine.Running, engine.
 
 func (a *API) listExecutions(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	p := store.ListParams{Workflow: q.Get("workflow"), Cursor: q.Get("cursor"), Limit: 100}
+	p := store.ListParams{Workflow: q.Get("workflow"), Limit: 100}
+	if c := q.Get("cursor"); c != "" {
+		var ok bool
+		if p.Cursor, ok = decodeCursor(c); !ok {
+			return errf(http.StatusBadRequest, CodeBadRequest, "cursor", "cursor %q is not a next_cursor this API gave", c)
+		}
+	}
 	if s := q.Get("state"); s != "" {
 		st := engine.State(strings.ToUpper(s))
 		known := false
@@ -321,12 +337,36 @@ func (a *API) listExecutions(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
 		Executions []Execution `json:"executions"`
 		Next       string      `json:"next_cursor,omitempty"`
-	}{Executions: []Execution{}, Next: page.Next}
+	}{Executions: []Execution{}, Next: encodeCursor(page.Next)}
 	for _, e := range page.Executions {
 		out.Executions = append(out.Executions, execView(e))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// A store's cursor may hold any bytes ('#' cut it short in a URL, and the
+// server then served the same page forever); the API's is URL-safe and
+// marked, so one it did not make is refused rather than read as a key.
+const cursorMark = "c1."
+
+func encodeCursor(next string) string {
+	if next == "" {
+		return ""
+	}
+	return cursorMark + base64.RawURLEncoding.EncodeToString([]byte(next))
+}
+
+func decodeCursor(c string) (string, bool) {
+	rest, ok := strings.CutPrefix(c, cursorMark)
+	if !ok {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil || len(b) == 0 {
+		return "", false
+	}
+	return string(b), true
 }
 
 // needs says which state each control operation needs, for a 409's message.

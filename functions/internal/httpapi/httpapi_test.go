@@ -335,9 +335,19 @@ func TestIdempotencyKey(t *testing.T) {
 	if a.body["id"] != b.body["id"] || a.body["id"] == c.body["id"] {
 		t.Fatalf("ids %v %v %v", a.body["id"], b.body["id"], c.body["id"])
 	}
+	// The repeat shows the execution as it was started, input included.
+	if in, _ := b.body["input"].(map[string]any); in["name"] != "A" {
+		t.Fatalf("repeat's input %v, want the request's", b.body["input"])
+	}
 	e.wait(a.body["id"].(string), engine.Success)
-	if r := e.json("GET", "/executions?workflow=hello", ""); len(r.body["executions"].([]any)) != 2 {
+	r := e.json("GET", "/executions?workflow=hello", "")
+	if len(r.body["executions"].([]any)) != 2 {
 		t.Fatalf("want 2 executions, got %s", r.raw)
+	}
+	// The list leaves the input out (it is kept beside the head) rather
+	// than show an empty one.
+	if _, has := r.body["executions"].([]any)[0].(map[string]any)["input"]; has {
+		t.Fatalf("list rows carry an input: %s", r.raw)
 	}
 	wantError(t, e.start("hello", `{"name": "A"}`, "Idempotency-Key", strings.Repeat("k", 300)), 400, httpapi.CodeBadRequest, "Idempotency-Key")
 	// The same key for a different request is refused, not silently mapped
@@ -397,7 +407,9 @@ func TestListPagination(t *testing.T) {
 	cursor := ""
 	pages := 0
 	for {
-		r := e.json("GET", "/executions?workflow=hello&limit=2&cursor="+url.QueryEscape(cursor), "")
+		// The cursor goes into the URL as given: it must be URL-safe (a
+		// store key with '#' once cut it short and repeated one page forever).
+		r := e.json("GET", "/executions?workflow=hello&limit=2&cursor="+cursor, "")
 		if r.status != 200 {
 			t.Fatalf("list: %s", r.raw)
 		}
@@ -425,6 +437,8 @@ func TestListPagination(t *testing.T) {
 	wantError(t, e.json("GET", "/executions?state=DONE", ""), 400, httpapi.CodeBadRequest, "state")
 	wantError(t, e.json("GET", "/executions?limit=0", ""), 400, httpapi.CodeBadRequest, "limit")
 	wantError(t, e.json("GET", "/executions?limit=x", ""), 400, httpapi.CodeBadRequest, "limit")
+	wantError(t, e.json("GET", "/executions?cursor=zzz", ""), 400, httpapi.CodeBadRequest, "cursor")
+	wantError(t, e.json("GET", "/executions?cursor=c1.", ""), 400, httpapi.CodeBadRequest, "cursor")
 	wantError(t, e.json("GET", "/executions/ex-nope", ""), 404, httpapi.CodeNotFound, "id")
 }
 
