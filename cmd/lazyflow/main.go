@@ -1,10 +1,11 @@
 // Command lazyflow runs, checks and serves Mistral v2 workflows.
 //
-//	lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json]
+//	lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json] [--timeout 5m]
 //	lazyflow validate FILE...
 //	lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h]
 //
-// Exit status: 0 success, 3 the workflow ended in ERROR or CANCELLED,
+// Exit status: 0 success, 3 the workflow ended in ERROR or CANCELLED (or
+// PAUSED: nothing in a run can resume it),
 // 2 invalid definition or usage, 1 anything else.
 package main
 
@@ -21,7 +22,7 @@ import (
 )
 
 const usage = `usage:
-  lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json]
+  lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json] [--timeout 5m]
   lazyflow validate FILE...
   lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h]
 `

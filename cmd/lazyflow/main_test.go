@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func write(t *testing.T, body string) string {
@@ -69,6 +70,52 @@ wf:
 	}
 	if !strings.Contains(out, `"state":"ERROR"`) || !strings.Contains(out, "disk full") {
 		t.Fatalf("report lacks the failure: %s", out)
+	}
+}
+
+// A workflow that pauses ends the run (nothing in it can resume): exit 3
+// with PAUSED, not a wait forever.
+func TestRunStopsAtPause(t *testing.T) {
+	p := write(t, `version: '2.0'
+wf:
+  tasks:
+    before:
+      action: std.noop
+      on-success:
+        - pause
+        - after
+    after:
+      action: std.noop
+`)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"run", p}, &out, &errb)
+	if code != 3 || !strings.Contains(out.String(), ": PAUSED") || !strings.Contains(out.String(), "can resume") {
+		t.Fatalf("exit %d, out %q, stderr %q; want 3 and PAUSED", code, out.String(), errb.String())
+	}
+}
+
+// Each task's state is printed once, live or at the end; a task started
+// with the fail command is waited for.
+func TestRunPrintsEachStateOnceAndWaitsForNotify(t *testing.T) {
+	p := write(t, `version: '2.0'
+wf:
+  tasks:
+    work:
+      action: std.fail
+      on-error:
+        - notify
+        - fail
+    notify:
+      action: std.sleep seconds=0.3
+`)
+	code, out, _ := runCLI("run", p)
+	if code != 3 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	if strings.Count(out, "ERROR     work") != 1 || !strings.Contains(out, "SUCCESS   notify") {
+		t.Fatalf("progress %q: want work's ERROR once and notify's SUCCESS", out)
 	}
 }
 

@@ -133,8 +133,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 			progress(ctx, st, exec.ID, stdout, seen, done)
 		}()
 	}
-	final, err := h.Wait(ctx, exec.ID, false)
-	if err == nil {
+	// A pause (a pause command, pause-before) is the end of a run: nothing
+	// in this process can resume it.
+	final, err := h.Wait(ctx, exec.ID, true)
+	if err == nil && final.State.Terminal() {
 		err = h.Settle(ctx, exec.ID)
 	}
 	close(done)
@@ -169,6 +171,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 			fmt.Fprintf(stdout, " (%s)", final.StateInfo)
 		}
 		fmt.Fprintln(stdout)
+		if final.State == engine.Paused {
+			fmt.Fprintln(stdout, "the execution paused, and nothing in `lazyflow run` can resume it: run it under `lazyflow serve` and resume it through the API")
+		}
 		if final.Output != nil {
 			fmt.Fprintf(stdout, "output: %s\n", value.JSON(final.Output, 2, false))
 		}
