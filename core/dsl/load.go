@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -746,6 +747,16 @@ func indexOf(list []string, s string) int {
 
 // crossChecks validates references between workflows and actions of one document.
 func (l *loader) crossChecks(doc *Document) {
+	names := make([]string, 0, len(doc.Actions))
+	for n := range doc.Actions {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if _, err := doc.AdhocChain(n); err != nil {
+			l.errs = append(l.errs, &Error{Pos: doc.Actions[n].Pos, Msg: err.Error()})
+		}
+	}
 	for _, wfName := range doc.Order {
 		wf := doc.Workflows[wfName]
 		for _, name := range wf.TaskOrder {
@@ -808,6 +819,23 @@ func (d *Document) lookupWorkflow(name string) *Workflow {
 		return d.Workflows[strings.TrimPrefix(name, d.Name+".")]
 	}
 	return nil
+}
+
+// AdhocChain is the ad-hoc action name and, when its base is itself an
+// ad-hoc action of this document, that one and so on, outermost first;
+// empty when name is not an ad-hoc action. In a workbook a name may carry
+// the workbook prefix (wb.action), as Mistral writes it.
+func (d *Document) AdhocChain(name string) ([]*Action, error) {
+	var chain []*Action
+	for a := d.lookupAction(name); a != nil; a = d.lookupAction(a.Base) {
+		for _, seen := range chain {
+			if seen == a {
+				return nil, fmt.Errorf("action %s: its base actions lead back to it", name)
+			}
+		}
+		chain = append(chain, a)
+	}
+	return chain, nil
 }
 
 func (d *Document) lookupAction(name string) *Action {

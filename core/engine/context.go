@@ -45,6 +45,9 @@ type scope struct {
 	items  *itemList
 	index  int
 	raw    bool
+	// root, when rootSet, is $ itself (a base action's result).
+	root    any
+	rootSet bool
 
 	c   *expr.Context // made on first use
 	fns bool
@@ -77,7 +80,7 @@ func (s *scope) eval(v *expr.Value) (any, error) {
 		return v.Eval(nil)
 	}
 	if s.c == nil {
-		s.c = &expr.Context{Data: s.branch}
+		s.c = &expr.Context{Data: s.branch, Root: s.root, RootSet: s.rootSet}
 		if !s.raw {
 			s.c.Data = s.b.data(s.vars, s.branch, s.items, s.index)
 		}
@@ -140,11 +143,9 @@ func (b *builder) data(vars, branch map[string]any, items *itemList, i int) map[
 
 // resultScope evaluates an ad-hoc action's output over its base result.
 func (b *builder) resultScope(result any, rec *Task) *scope {
-	if m, ok := result.(map[string]any); ok {
-		return b.rawScope(m, rec)
-	}
-	// expr.Context.Data is a map, so a scalar base result is reachable as $.result.
-	return b.rawScope(map[string]any{"result": result}, rec)
+	// $ is the result as it is, a string or a number too, as in Mistral
+	// (output: "<% $ %> and <% $ %>").
+	return &scope{b: b, rec: rec, raw: true, root: result, rootSet: true}
 }
 
 func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {

@@ -504,9 +504,14 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 		return nil
 	}
 	action := callee
-	if ad, ok := b.doc.Actions[action]; ok {
+	chain, err := b.doc.AdhocChain(action)
+	if err != nil {
+		return err
+	}
+	for _, ad := range chain {
 		// An ad-hoc action runs its base action with base-input evaluated
-		// over the ad-hoc action's own input.
+		// over the ad-hoc action's own input; a base that is itself an
+		// ad-hoc action does the same in turn.
 		adIn := map[string]any{}
 		for _, p := range ad.Input {
 			if v, ok := input[p.Name]; ok {
@@ -621,6 +626,25 @@ func (e *Engine) Complete(ctx context.Context, r Reader, res Result) (*Plan, err
 	return b.plan(), nil
 }
 
+// adhocOutput applies the output clauses of action's ad-hoc chain to its
+// base action's result, innermost first (none when action is not ad-hoc).
+func (b *builder) adhocOutput(action string, result any, rec *Task) (any, error) {
+	chain, err := b.doc.AdhocChain(action)
+	if err != nil || len(chain) == 0 {
+		return result, err
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		if ad := chain[i]; ad.Output != nil {
+			v, err := b.resultScope(result, rec).eval(ad.Output)
+			if err != nil {
+				return nil, fmt.Errorf("output of action %s: %w", ad.Name, err)
+			}
+			result = v
+		}
+	}
+	return result, nil
+}
+
 // lateResult records the result of an attempt that was running when its
 // execution ended.
 func (b *builder) lateResult(rec *Task, res Result) (*Plan, error) {
@@ -675,13 +699,10 @@ func (b *builder) settle(rec *Task, t *dsl.Task, res Result) error {
 	output := res.Output
 	errMsg := res.Error
 	if ok {
-		if ad, isAd := b.doc.Actions[t.Action]; isAd && ad.Output != nil {
-			v, err := b.resultScope(output, rec).eval(ad.Output)
-			if err != nil {
-				ok, errMsg = false, fmt.Sprintf("output of action %s: %v", ad.Name, err)
-			} else {
-				output = v
-			}
+		if v, err := b.adhocOutput(t.Action, output, rec); err != nil {
+			ok, errMsg = false, err.Error()
+		} else {
+			output = v
 		}
 	}
 	if ok && t.FailOn != nil {
@@ -1552,6 +1573,14 @@ func (b *builder) itemResult(rec *Task, t *dsl.Task, slot *Slot, res Result) err
 			} else {
 				res.Error = err.Error()
 			}
+		}
+	}
+	if res.OK {
+		// Each item's action is an ad-hoc action's too.
+		if v, err := b.adhocOutput(t.Action, res.Output, rec); err != nil {
+			res.OK, res.Error = false, err.Error()
+		} else {
+			res.Output = v
 		}
 	}
 	a := AddItems{Exec: rec.Exec, Key: rec.Key}

@@ -32,6 +32,11 @@ type Func = yaql.Func
 type Context struct {
 	Data  map[string]any  // $ in YAQL, _ in Jinja
 	Funcs map[string]Func // host functions
+	// Root, when RootSet, is $ / _ instead of Data: a value that need not
+	// be a map (an ad-hoc action's output sees its base action's result,
+	// which may be a string).
+	Root    any
+	RootSet bool
 }
 
 // CompileError reports an expression that does not parse. Text is the whole
@@ -386,7 +391,9 @@ func (n *yaqlNode) eval(ctx *Context) (r any, err error) {
 		}
 	}()
 	var data any = ctx.Data
-	if ctx.Data == nil {
+	if ctx.RootSet {
+		data = ctx.Root
+	} else if ctx.Data == nil {
 		data = map[string]any{}
 	}
 	r, err = n.e.Eval(&yaql.Env{Data: data, Funcs: ctx.Funcs})

@@ -676,7 +676,9 @@ func (n *jinjaNode) dataContext(ctx *Context) (*exec.Context, *budget) {
 	b := &budget{limits: DefaultLimits, deadline: time.Now().Add(DefaultLimits.Timeout)}
 	data := map[string]any{budgetKey: b, funcsKey: ctx.Funcs}
 	var d any = ctx.Data
-	if ctx.Data == nil {
+	if ctx.RootSet {
+		d = ctx.Root
+	} else if ctx.Data == nil {
 		d = map[string]any{}
 	}
 	data["_"] = d
