@@ -2,7 +2,7 @@
 //
 //	lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json] [--timeout 5m]
 //	lazyflow validate FILE...
-//	lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h]
+//	lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s]
 //
 // Exit status: 0 success, 3 the workflow ended in ERROR or CANCELLED (or
 // PAUSED: nothing in a run can resume it),
@@ -24,7 +24,7 @@ import (
 const usage = `usage:
   lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json] [--timeout 5m]
   lazyflow validate FILE...
-  lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h]
+  lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s]
 `
 
 // Exit codes.

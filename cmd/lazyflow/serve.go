@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/lazyflow/lazyflow/functions/local"
 )
@@ -19,12 +20,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	addr := fs.String("addr", local.DefaultAddr, "address to listen on")
 	data := fs.String("data", ".lazyflow", "directory for the durable store and the callback key")
 	retention := fs.Duration("retention", 0, "delete finished executions last updated longer ago than this, e.g. 720h (0: keep everything)")
+	drain := fs.Duration("drain", 25*time.Second, "on SIGTERM or Ctrl-C, how long running actions may finish before they are cut short")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage, usageError{err.Error()}
 	}
 	if len(pos) != 0 {
 		return exitUsage, usageError{"serve takes no arguments"}
+	}
+	if *drain <= 0 {
+		return exitUsage, usageError{"--drain must be positive"}
 	}
 	if *retention < 0 {
 		return exitUsage, usageError{"--retention must not be negative"}
@@ -35,7 +40,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	fmt.Fprintf(stdout, "lazyflow: serving on http://%s (data in %s); Ctrl-C stops\n", *addr, *data)
-	if err := local.Serve(ctx, local.Options{Addr: *addr, DataDir: *data, Log: log, Retention: *retention}); err != nil {
+	if err := local.Serve(ctx, local.Options{Addr: *addr, DataDir: *data, Log: log, Retention: *retention, DrainTimeout: *drain}); err != nil {
 		return exitFailure, err
 	}
 	return exitOK, nil

@@ -42,6 +42,10 @@ type Host struct {
 	opt            Options
 	cancel         context.CancelFunc
 	wg             sync.WaitGroup
+	// Runners stop receiving when stopRunners is cancelled (Drain) and
+	// finish what they hold; runnersWG counts them.
+	stopRunners context.CancelFunc
+	runnersWG   sync.WaitGroup
 
 	mu      sync.Mutex
 	waiters map[string][]chan *engine.Execution
@@ -82,13 +86,40 @@ func New(opt Options) *Host {
 // Run starts the workers; they stop when ctx ends or Close is called.
 func (h *Host) Run(ctx context.Context) {
 	ctx, h.cancel = context.WithCancel(ctx)
+	recv, stop := context.WithCancel(ctx)
+	h.stopRunners = stop
 	for i := 0; i < h.opt.Engines; i++ {
 		h.wg.Add(1)
-		go h.loop(ctx, h.results, 10, h.Service.HandleMessage)
+		go h.loop(ctx, ctx, h.results, 10, h.Service.HandleMessage)
 	}
 	for i := 0; i < h.opt.Runners; i++ {
 		h.wg.Add(1)
-		go h.loop(ctx, h.tasks, 1, h.Service.RunTask)
+		h.runnersWG.Add(1)
+		go func() {
+			defer h.runnersWG.Done()
+			h.loop(ctx, recv, h.tasks, 1, h.Service.RunTask)
+		}()
+	}
+}
+
+// Drain lets the actions that are running finish and report, taking no new
+// ones, until they are done (it returns true) or ctx ends (false); Close
+// then stops the rest. A graceful shutdown uses it so that a restart does
+// not cut short every action in flight. Engine steps go on meanwhile, so
+// the drained actions' results are applied (or kept by a durable queue for
+// the next start).
+func (h *Host) Drain(ctx context.Context) bool {
+	if h.stopRunners == nil {
+		return true
+	}
+	h.stopRunners()
+	done := make(chan struct{})
+	go func() { h.runnersWG.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -103,12 +134,13 @@ func (h *Host) Close() {
 // loop is one consumer, handling messages as the Lambda event source would:
 // delete on success, leave for redelivery on error, give up on poison or
 // after MaxReceives.
-func (h *Host) loop(ctx context.Context, q queue.Queue, batch int, handle func(context.Context, []byte) error) {
+// recv ends receiving (a drain) while ctx still lets the handler finish.
+func (h *Host) loop(ctx, recv context.Context, q queue.Queue, batch int, handle func(context.Context, []byte) error) {
 	defer h.wg.Done()
-	for ctx.Err() == nil {
-		msgs, err := q.Receive(ctx, batch, time.Second)
+	for recv.Err() == nil {
+		msgs, err := q.Receive(recv, batch, time.Second)
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, queue.ErrClosed) {
+			if recv.Err() != nil || errors.Is(err, queue.ErrClosed) {
 				return
 			}
 			h.Log.Error("receive", "err", err)

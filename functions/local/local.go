@@ -71,6 +71,11 @@ type Options struct {
 	MaxBody int64
 	// ShutdownTimeout bounds the wait for in-flight requests (default 10s).
 	ShutdownTimeout time.Duration
+	// DrainTimeout bounds how long a shutdown waits for running actions to
+	// finish and report (default 25s, inside the usual 30 s between a
+	// SIGTERM and a SIGKILL); what still runs then is cut short, and the
+	// next start reports it as interrupted.
+	DrainTimeout time.Duration
 	// Ready, if set, is called with the API's base URL once it listens.
 	Ready func(baseURL string)
 	// SweepInterval is how often service.Sweep runs (default 1 minute), and
@@ -192,6 +197,14 @@ func Serve(ctx context.Context, opt Options) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("in-flight requests cut short", "err", err)
 	}
+	dctx, dcancel := context.WithTimeout(context.Background(), opt.DrainTimeout)
+	defer dcancel()
+	if !h.Drain(dctx) {
+		log.Warn("actions still running at the end of the drain are cut short; the next start reports them as interrupted",
+			"drain_timeout", opt.DrainTimeout.String())
+	} else {
+		log.Info("running actions finished")
+	}
 	cancelRun()
 	h.Close()
 	background.Wait()
@@ -275,6 +288,9 @@ func (opt *Options) defaults() error {
 	}
 	if opt.MaxReceives <= 0 {
 		opt.MaxReceives = 5
+	}
+	if opt.DrainTimeout <= 0 {
+		opt.DrainTimeout = 25 * time.Second
 	}
 	if opt.ShutdownTimeout <= 0 {
 		opt.ShutdownTimeout = 10 * time.Second

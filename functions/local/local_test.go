@@ -214,7 +214,8 @@ sleepy:
 // action again — a second attempt, never the same attempt twice.
 func TestKillAndRestart(t *testing.T) {
 	dir := t.TempDir()
-	s := start(t, dir, nil)
+	// No time to drain: the sleep is cut short, as by a kill.
+	s := start(t, dir, nil, func(o *local.Options) { o.DrainTimeout = time.Millisecond })
 	s.register(sleepy)
 	id := s.run("sleepy", `{}`)
 	// Let the runner claim and begin the sleep, then stop mid-action.
@@ -236,6 +237,31 @@ func TestKillAndRestart(t *testing.T) {
 	// The workflow registered before the restart is still there.
 	if code, _ := s2.call("GET", "/workflows/sleepy", "", ""); code != 200 {
 		t.Fatalf("workflow lost across restart: %d", code)
+	}
+}
+
+// TestGracefulStopLetsActionsFinish: a stop (SIGTERM) takes no new work but
+// lets the action in flight finish and report within the drain timeout, so
+// a restart continues without an interrupted attempt.
+func TestGracefulStopLetsActionsFinish(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, nil)
+	s.register(sleepy)
+	id := s.run("sleepy", `{}`)
+	time.Sleep(500 * time.Millisecond)
+	if _, out := s.call("GET", "/executions/"+id, "", ""); out["state"] != "RUNNING" {
+		t.Fatalf("before stop: %v", out)
+	}
+	began := time.Now()
+	s.stop()
+	if d := time.Since(began); d < time.Second {
+		t.Fatalf("stop took %v: it did not wait for the 2 s sleep", d)
+	}
+	s2 := start(t, dir, nil)
+	out := s2.wait(id, "SUCCESS", 20*time.Second)
+	nap := out["tasks"].([]any)[0].(map[string]any)
+	if nap["name"] != "nap" || nap["attempt"] != float64(1) || nap["state"] != "SUCCESS" {
+		t.Fatalf("nap should have finished in its first attempt: %v", nap)
 	}
 }
 
