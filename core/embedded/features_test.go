@@ -663,3 +663,193 @@ ok:
 		}
 	}
 }
+
+// A pause spreads through sub-workflows as in Mistral (its
+// test_subworkflows_pause_resume.py): pausing the parent pauses its running
+// sub-workflows and resuming it resumes them (cascade down); pausing a
+// sub-workflow pauses the parent and, through it, the other sub-workflows,
+// and the parent resumes once none of them is paused (cascade up); a
+// pause-before inside a sub-workflow pauses the parent too.
+func TestPauseResumeSpreadsThroughSubWorkflows(t *testing.T) {
+	const src = `version: '2.0'
+name: wb
+workflows:
+  wf1:
+    tasks:
+      task1:
+        workflow: wf2
+        on-success: task3
+      task2:
+        workflow: wf3
+        on-success: task3
+      task3:
+        join: all
+  wf2:
+    tasks:
+      task1:
+        action: std.noop
+        on-success: task2
+      task2:
+        action: test.gate
+  wf3:
+    tasks:
+      task1:
+        action: test.gate
+        on-success: task2
+      task2:
+        action: std.noop
+  pb1:
+    tasks:
+      task1:
+        workflow: pb2
+  pb2:
+    tasks:
+      task1:
+        pause-before: true
+        action: std.noop
+`
+	setup := func(t *testing.T) (*embedded.Host, context.Context, chan struct{}) {
+		gate := make(chan struct{})
+		reg := actions.New()
+		reg.Register("test.gate", func(ctx context.Context, in map[string]any) (any, error) {
+			select {
+			case <-gate:
+				return "open", nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		})
+		h := embedded.New(embedded.Options{Store: kvstore.NewMemory(), Actions: reg})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		t.Cleanup(cancel)
+		h.Run(ctx)
+		t.Cleanup(h.Close)
+		t.Cleanup(func() {
+			select {
+			case <-gate:
+			default:
+				close(gate)
+			}
+		})
+		if _, err := h.Register(ctx, "wb.yaml", []byte(src)); err != nil {
+			t.Fatal(err)
+		}
+		return h, ctx, gate
+	}
+	// children returns parent's sub-workflow executions by workflow name.
+	children := func(t *testing.T, h *embedded.Host, ctx context.Context, parent string, n int) map[string]string {
+		t.Helper()
+		for i := 0; i < 200; i++ {
+			page, err := h.Store.ListExecutions(ctx, store.ListParams{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]string{}
+			for _, e := range page.Executions {
+				if e.Parent == parent && e.State == engine.Running || e.Parent == parent && e.State == engine.Paused {
+					out[strings.TrimPrefix(e.Workflow, "wb.")] = e.ID
+				}
+			}
+			if len(out) == n {
+				return out
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("%d sub-workflows of %s never ran", n, parent)
+		return nil
+	}
+	want := func(t *testing.T, h *embedded.Host, ctx context.Context, st engine.State, ids ...string) {
+		t.Helper()
+		for _, id := range ids {
+			var e *engine.Execution
+			for i := 0; i < 200; i++ {
+				e, _ = h.Store.Execution(ctx, id)
+				if e != nil && e.State == st {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if e == nil || e.State != st {
+				t.Fatalf("execution %s: %+v, want %s", id, e, st)
+			}
+		}
+	}
+	start := func(t *testing.T, h *embedded.Host, ctx context.Context, wf string) string {
+		e, _, err := h.Start(ctx, service.StartRequest{Workflow: wf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.ID
+	}
+
+	t.Run("CascadeDown", func(t *testing.T) {
+		h, ctx, gate := setup(t)
+		wf1 := start(t, h, ctx, "wb.wf1")
+		kids := children(t, h, ctx, wf1, 2)
+		if _, err := h.Pause(ctx, wf1); err != nil {
+			t.Fatal(err)
+		}
+		want(t, h, ctx, engine.Paused, wf1, kids["wf2"], kids["wf3"])
+		if _, err := h.Resume(ctx, wf1); err != nil {
+			t.Fatal(err)
+		}
+		want(t, h, ctx, engine.Running, wf1, kids["wf2"], kids["wf3"])
+		close(gate)
+		want(t, h, ctx, engine.Success, kids["wf2"], kids["wf3"], wf1)
+	})
+	t.Run("CascadeUp", func(t *testing.T) {
+		h, ctx, gate := setup(t)
+		wf1 := start(t, h, ctx, "wb.wf1")
+		kids := children(t, h, ctx, wf1, 2)
+		if _, err := h.Pause(ctx, kids["wf2"]); err != nil {
+			t.Fatal(err)
+		}
+		want(t, h, ctx, engine.Paused, kids["wf2"], wf1, kids["wf3"])
+		if _, err := h.Resume(ctx, kids["wf2"]); err != nil {
+			t.Fatal(err)
+		}
+		want(t, h, ctx, engine.Running, kids["wf2"])
+		time.Sleep(100 * time.Millisecond)
+		// wf3 is still paused, so wf1 stays paused.
+		want(t, h, ctx, engine.Paused, wf1, kids["wf3"])
+		if _, err := h.Resume(ctx, kids["wf3"]); err != nil {
+			t.Fatal(err)
+		}
+		want(t, h, ctx, engine.Running, kids["wf3"], wf1)
+		close(gate)
+		want(t, h, ctx, engine.Success, kids["wf2"], kids["wf3"], wf1)
+	})
+	t.Run("PauseBefore", func(t *testing.T) {
+		h, ctx, _ := setup(t)
+		pb1 := start(t, h, ctx, "wb.pb1")
+		want(t, h, ctx, engine.Paused, pb1)
+		kids := children(t, h, ctx, pb1, 1)
+		want(t, h, ctx, engine.Paused, kids["pb2"])
+		if _, err := h.Resume(ctx, kids["pb2"]); err != nil {
+			t.Fatal(err)
+		}
+		want(t, h, ctx, engine.Success, kids["pb2"], pb1)
+	})
+	t.Run("ParentPausedByRequestStays", func(t *testing.T) {
+		h, ctx, gate := setup(t)
+		wf1 := start(t, h, ctx, "wb.wf1")
+		kids := children(t, h, ctx, wf1, 2)
+		if _, err := h.Pause(ctx, wf1); err != nil {
+			t.Fatal(err)
+		}
+		want(t, h, ctx, engine.Paused, wf1, kids["wf2"], kids["wf3"])
+		// Resuming the sub-workflows does not undo the parent's own pause.
+		for _, k := range []string{"wf2", "wf3"} {
+			if _, err := h.Resume(ctx, kids[k]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		close(gate)
+		want(t, h, ctx, engine.Success, kids["wf2"], kids["wf3"])
+		want(t, h, ctx, engine.Paused, wf1)
+		if _, err := h.Resume(ctx, wf1); err != nil {
+			t.Fatal(err)
+		}
+		want(t, h, ctx, engine.Success, wf1)
+	})
+}

@@ -417,8 +417,7 @@ func (b *builder) begin(rec *Task, t *dsl.Task) error {
 		if v {
 			rec.State = Idle
 			rec.Pending = "paused"
-			b.pauseHead(fmt.Sprintf("paused before task %s", rec.Name))
-			return nil
+			return b.pauseHead(fmt.Sprintf("paused before task %s", rec.Name))
 		}
 	}
 	if t.WaitBefore != nil {
@@ -952,7 +951,9 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 				b.finish(Success, msg, out)
 				ended = true
 			case dsl.CmdPause:
-				b.pauseHead(msg)
+				if err := b.pauseHead(msg); err != nil {
+					return err
+				}
 			case dsl.CmdNoop:
 				// Taken, so an error it follows counts as handled; does nothing.
 			}
@@ -1205,16 +1206,80 @@ func (b *builder) putTask(rec *Task) {
 	b.ops = append(b.ops, PutTask{Task: rec, IfVersion: rec.Version})
 }
 
-// pauseHead moves the execution to PAUSED in this plan.
-func (b *builder) pauseHead(info string) {
+// pauseHead moves the execution to PAUSED in this plan. As in Mistral the
+// pause spreads to its running sub-workflows and to its parent (whose pause
+// spreads to its other sub-workflows); each stops at an execution that is
+// not running.
+func (b *builder) pauseHead(info string) error {
 	if b.head.State != Running {
-		return
+		return nil
 	}
 	h := *b.head
 	h.State = Paused
 	h.StateInfo = info
 	b.head = &h
 	b.putHead = true
+	kids, err := b.subWorkflows()
+	if err != nil {
+		return fmt.Errorf("pause sub-workflows of %s: %w", h.ID, err)
+	}
+	for _, id := range kids {
+		b.cmds = append(b.cmds, Command{Kind: PauseWorkflow, Exec: id, From: h.ID, Slot: -1})
+	}
+	if h.Parent != "" {
+		b.cmds = append(b.cmds, Command{Kind: PauseWorkflow, Exec: h.Parent, From: h.ID, Slot: -1})
+	}
+	return nil
+}
+
+// PausedWithChild starts the state info of a parent a sub-workflow's pause
+// paused: only such a parent resumes when its sub-workflows do.
+const PausedWithChild = "paused with its sub-workflow "
+
+// subWorkflows lists the running sub-workflow executions of this execution
+// (none, without reading, when its workflow calls none).
+func (b *builder) subWorkflows() ([]string, error) {
+	calls := false
+	for _, t := range b.wf.Tasks {
+		calls = calls || t.Workflow != ""
+	}
+	if !calls {
+		return nil, nil
+	}
+	tasks, err := b.r.Tasks(b.ctx, b.head.ID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, rec := range tasks {
+		if t := b.wf.Tasks[rec.Name]; t == nil || t.Workflow == "" || rec.State != Running {
+			continue
+		}
+		kids, err := b.childrenOf(rec)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, kids...)
+	}
+	return ids, nil
+}
+
+// childrenOf lists the sub-workflow executions task rec is running.
+func (b *builder) childrenOf(rec *Task) ([]string, error) {
+	if rec.Items == 0 {
+		return []string{childID(b.head.ID, rec.Key, -1, rec.Attempt)}, nil
+	}
+	slots, err := b.r.Slots(b.ctx, b.head.ID, rec.Key)
+	if err != nil {
+		return nil, fmt.Errorf("load items of %s: %w", rec.Key, err)
+	}
+	var ids []string
+	for _, s := range slots {
+		if s.State == Running {
+			ids = append(ids, childID(b.head.ID, rec.Key, s.Index, s.Attempt))
+		}
+	}
+	return ids, nil
 }
 
 // finish ends the execution in this plan with state st.
@@ -1403,20 +1468,11 @@ func (b *builder) cancelChildren(key string) error {
 	if t := b.wf.Tasks[rec.Name]; t == nil || t.Workflow == "" {
 		return nil
 	}
-	if rec.Items == 0 {
-		b.cmds = append(b.cmds, Command{Kind: CancelWorkflow, Exec: childID(b.head.ID, key, -1, rec.Attempt), Slot: -1})
-		return nil
+	kids, err := b.childrenOf(rec)
+	for _, id := range kids {
+		b.cmds = append(b.cmds, Command{Kind: CancelWorkflow, Exec: id, Slot: -1})
 	}
-	slots, err := b.r.Slots(b.ctx, b.head.ID, key)
-	if err != nil {
-		return fmt.Errorf("load items of %s: %w", key, err)
-	}
-	for _, s := range slots {
-		if s.State == Running {
-			b.cmds = append(b.cmds, Command{Kind: CancelWorkflow, Exec: childID(b.head.ID, key, s.Index, s.Attempt), Slot: -1})
-		}
-	}
-	return nil
+	return err
 }
 
 // ---------------------------------------------------------------- with-items
@@ -1982,8 +2038,58 @@ func (e *Engine) Pause(ctx context.Context, r Reader, execID string) (*Plan, err
 	if b.head.State != Running {
 		return nil, fmt.Errorf("pause execution %s in state %s: %w", execID, b.head.State, ErrInvalidState)
 	}
-	b.pauseHead("paused by request")
+	if err := b.pauseHead("paused by request"); err != nil {
+		return nil, err
+	}
 	return b.plan(), nil
+}
+
+// PauseWith pauses a running execution because a related one, from (its
+// parent or one of its sub-workflows), paused (see pauseHead).
+func (e *Engine) PauseWith(ctx context.Context, r Reader, execID, from string) (*Plan, error) {
+	b, err := e.load(ctx, r, execID)
+	if err != nil {
+		return nil, err
+	}
+	if b.head.State != Running {
+		return nil, fmt.Errorf("pause execution %s in state %s: %w", execID, b.head.State, ErrInvalidState)
+	}
+	info := PausedWithChild + from
+	if b.head.Parent == from {
+		info = "paused with its parent " + from
+	}
+	if err := b.pauseHead(info); err != nil {
+		return nil, err
+	}
+	return b.plan(), nil
+}
+
+// ResumeAfterChild resumes an execution a sub-workflow's pause paused, once
+// none of its sub-workflows is paused any more (as in Mistral). An
+// execution paused on its own account (by request, a pause command) stays
+// paused.
+func (e *Engine) ResumeAfterChild(ctx context.Context, r Reader, execID string) (*Plan, error) {
+	b, err := e.load(ctx, r, execID)
+	if err != nil {
+		return nil, err
+	}
+	if b.head.State != Paused || !strings.HasPrefix(b.head.StateInfo, PausedWithChild) {
+		return &Plan{}, nil
+	}
+	kids, err := b.subWorkflows()
+	if err != nil {
+		return nil, fmt.Errorf("resume %s: %w", execID, err)
+	}
+	for _, id := range kids {
+		k, err := r.Execution(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("resume %s: load sub-workflow %s: %w", execID, id, err)
+		}
+		if k != nil && k.State == Paused {
+			return &Plan{}, nil
+		}
+	}
+	return b.resume()
 }
 
 // Resume continues a paused execution, starting the tasks held while it was paused.
@@ -1995,11 +2101,29 @@ func (e *Engine) Resume(ctx context.Context, r Reader, execID string) (*Plan, er
 	if b.head.State != Paused {
 		return nil, fmt.Errorf("resume execution %s in state %s: %w", execID, b.head.State, ErrInvalidState)
 	}
+	return b.resume()
+}
+
+// resume continues the paused execution: the tasks held while it was
+// paused start, its paused sub-workflows resume, and a parent that paused
+// with it resumes if none of its other sub-workflows is paused.
+func (b *builder) resume() (*Plan, error) {
+	execID := b.head.ID
 	h := *b.head
 	h.State, h.StateInfo = Running, ""
 	b.head = &h
 	b.putHead = true
-	tasks, err := r.Tasks(ctx, execID)
+	kids, err := b.subWorkflows()
+	if err != nil {
+		return nil, fmt.Errorf("resume sub-workflows of %s: %w", execID, err)
+	}
+	for _, id := range kids {
+		b.cmds = append(b.cmds, Command{Kind: ResumeWorkflow, Exec: id, Slot: -1})
+	}
+	if h.Parent != "" {
+		b.cmds = append(b.cmds, Command{Kind: ResumeWorkflow, Exec: h.Parent, From: execID, Slot: -1})
+	}
+	tasks, err := b.r.Tasks(b.ctx, execID)
 	if err != nil {
 		return nil, fmt.Errorf("load tasks of %s: %w", execID, err)
 	}

@@ -91,7 +91,7 @@ type Command struct {
 	Exec    string `json:"exec"`
 	Task    string `json:"task,omitempty"` // task key
 	Slot    int    `json:"slot"`           // with-items index, -1 for a plain task
-	From    string `json:"from,omitempty"` // CheckJoin: the arriving task's key
+	From    string `json:"from,omitempty"` // CheckJoin: the arriving task's key; Pause/ResumeWorkflow: the execution it comes from
 	Attempt int    `json:"attempt,omitempty"`
 	// Need (CheckJoin) is how many arrivals fire the join, known when the
 	// arrival was scheduled; 0 (an older outbox) means look it up.
@@ -131,6 +131,10 @@ const (
 	CheckJoin      CommandKind = "check_join"      // decide whether the join Task fires
 	CheckItems     CommandKind = "check_items"     // decide whether the with-items Task is finished
 	CancelWorkflow CommandKind = "cancel_workflow" // cancel the (sub-workflow) execution Exec, if it still runs
+	// PauseWorkflow and ResumeWorkflow spread a pause or resume to the
+	// execution Exec, a sub-workflow or the parent of From (as in Mistral).
+	PauseWorkflow  CommandKind = "pause_workflow"
+	ResumeWorkflow CommandKind = "resume_workflow"
 	Finished       CommandKind = "finished"        // the execution reached a terminal state
 )
 

@@ -565,6 +565,23 @@ func (s *Service) command(ctx context.Context, c engine.Command) error {
 			return nil // already finished, or never started
 		}
 		return err
+	case engine.PauseWorkflow:
+		_, err := s.apply(ctx, c.Exec, "pause", func() (*engine.Plan, error) { return s.Engine.PauseWith(ctx, s.reader(), c.Exec, c.From) })
+		if errors.Is(err, engine.ErrInvalidState) || errors.Is(err, engine.ErrNotFound) {
+			return nil // not running: paused already, finished, or never started
+		}
+		return err
+	case engine.ResumeWorkflow:
+		_, err := s.apply(ctx, c.Exec, "resume", func() (*engine.Plan, error) {
+			if c.From != "" {
+				return s.Engine.ResumeAfterChild(ctx, s.reader(), c.Exec)
+			}
+			return s.Engine.Resume(ctx, s.reader(), c.Exec)
+		})
+		if errors.Is(err, engine.ErrInvalidState) || errors.Is(err, engine.ErrNotFound) {
+			return nil
+		}
+		return err
 	case engine.ReportParent:
 		if c.Result == nil {
 			return nil
