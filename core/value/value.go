@@ -166,25 +166,53 @@ func FromJSON(b []byte) (any, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("value: decode JSON: unexpected data after the first value")
 	}
-	return numbersOf(v), nil
+	return numbersOf(v, "")
+}
+
+// RangeError is a JSON number no float64 can hold; At is where it is in
+// the value ("a.b[2]"; empty for the value itself).
+type RangeError struct{ Number, At string }
+
+func (e *RangeError) Error() string {
+	if e.At == "" {
+		return fmt.Sprintf("number %s is out of range", e.Number)
+	}
+	return fmt.Sprintf("number %s at %s is out of range", e.Number, e.At)
 }
 
 // numbersOf replaces json.Number in place; the decoder just built v, so no one
-// else holds a reference to it.
-func numbersOf(v any) any {
+// else holds a reference to it. A number no float64 can hold (1e400) is an
+// error naming where it is, not a string that later fails far away.
+func numbersOf(v any, at string) (any, error) {
 	switch x := v.(type) {
 	case json.Number:
-		return fromNumber(x)
+		n := fromNumber(x)
+		if _, isStr := n.(string); isStr {
+			return nil, &RangeError{Number: string(x), At: at}
+		}
+		return n, nil
 	case []any:
 		for i, e := range x {
-			x[i] = numbersOf(e)
+			n, err := numbersOf(e, fmt.Sprintf("%s[%d]", at, i))
+			if err != nil {
+				return nil, err
+			}
+			x[i] = n
 		}
 	case map[string]any:
 		for k, e := range x {
-			x[k] = numbersOf(e)
+			p := k
+			if at != "" {
+				p = at + "." + k
+			}
+			n, err := numbersOf(e, p)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = n
 		}
 	}
-	return v
+	return v, nil
 }
 
 // TypeName names the kind of a value as error messages show it: "null",

@@ -46,6 +46,10 @@ func TestFromJSON(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %#v want %#v", got, want)
 	}
+	var re *RangeError
+	if _, err := FromJSON([]byte(`{"a": {"b": [1, 1e400]}}`)); !errors.As(err, &re) || re.At != "a.b[1]" || re.Number != "1e400" {
+		t.Fatalf("out-of-range number: %v, want a RangeError at a.b[1]", err)
+	}
 	if _, err := FromJSON([]byte(`{"a":`)); err == nil {
 		t.Fatal("truncated JSON decoded without error")
 	}

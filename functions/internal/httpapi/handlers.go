@@ -132,6 +132,14 @@ func objectField(raw json.RawMessage, field string) (map[string]any, error) {
 		return nil, nil
 	}
 	v, err := value.FromJSON(raw)
+	var re *value.RangeError
+	if errors.As(err, &re) {
+		at := field
+		if re.At != "" {
+			at += "." + re.At
+		}
+		return nil, errf(http.StatusBadRequest, CodeInvalidInput, at, "field %q: number %s is out of range", at, re.Number)
+	}
 	if err != nil {
 		return nil, errf(http.StatusBadRequest, CodeInvalidJSON, field, "field %q: %v", field, err)
 	}

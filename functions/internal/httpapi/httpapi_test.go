@@ -382,6 +382,11 @@ func TestStartErrors(t *testing.T) {
 		t.Fatalf("message does not name the missing input: %v", er["message"])
 	}
 	wantError(t, e.start("hello", `{"name": 1, "extra": 2}`), 400, httpapi.CodeInvalidInput, "input")
+	// A number no float can hold is refused where it is, not kept as a string.
+	er = wantError(t, e.start("hello", `{"name": 1e400}`), 400, httpapi.CodeInvalidInput, "input.name")
+	if !strings.Contains(er["message"].(string), "1e400") {
+		t.Fatalf("message %v", er["message"])
+	}
 	big := `{"name": "` + strings.Repeat("x", 70<<10) + `"}`
 	wantError(t, e.start("hello", big), 413, httpapi.CodeTooLarge, "")
 	if r := e.json("GET", "/executions", ""); len(r.body["executions"].([]any)) != 0 {
