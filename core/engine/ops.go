@@ -135,7 +135,7 @@ const (
 	// execution Exec, a sub-workflow or the parent of From (as in Mistral).
 	PauseWorkflow  CommandKind = "pause_workflow"
 	ResumeWorkflow CommandKind = "resume_workflow"
-	Finished       CommandKind = "finished"        // the execution reached a terminal state
+	Finished       CommandKind = "finished" // the execution reached a terminal state
 )
 
 // TimerKind says what a timer is for.
