@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/lazyflow/lazyflow/core/actions"
 	"io"
 	"log/slog"
 	"os"
@@ -77,7 +78,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	if err != nil {
 		return exitUsage, err
 	}
-	doc, err := dsl.Load(file, src)
+	doc, err := dsl.LoadWith(file, src, dsl.Options{Actions: actions.New()})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage, nil
@@ -272,7 +273,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) (int, error) {
 			code = exitUsage
 			continue
 		}
-		doc, err := dsl.Load(file, src)
+		doc, err := dsl.LoadWith(file, src, dsl.Options{Actions: actions.New()})
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			code = exitUsage

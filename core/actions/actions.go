@@ -133,6 +133,18 @@ func (r *Registry) Has(name string) bool {
 	return a || s
 }
 
+// ActionInputs reports whether name is registered and, when its inputs are
+// declared (see Params), which it requires and accepts. It lets the
+// workflow validator check calls before they run (dsl.ActionCatalog).
+func (r *Registry) ActionInputs(name string) (required, optional []string, declared, exists bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	_, a := r.async[name]
+	_, s := r.sync[name]
+	p, declared := r.params[name]
+	return p.Required, p.Optional, declared, a || s
+}
+
 // Names lists the registered actions.
 func (r *Registry) Names() []string {
 	r.mu.RLock()

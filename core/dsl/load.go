@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,7 +47,31 @@ const maxAliasExpansion = 100_000
 // expression. file names the source in error positions. On any problem the
 // error is an Errors listing all of them; Load never panics.
 func Load(file string, src []byte) (doc *Document, err error) {
-	l := &loader{file: file}
+	return LoadWith(file, src, Options{})
+}
+
+// Options adds checks to Load.
+type Options struct {
+	// Actions, when set, is what the validator knows of the actions that
+	// can run: a std.* action it does not know and an input a known action
+	// does not take (or lacks) are errors at their task. Other unknown
+	// names are left to run time, as Mistral does (another runner may
+	// provide them).
+	Actions ActionCatalog
+}
+
+// ActionCatalog describes the actions a host can run.
+type ActionCatalog interface {
+	// ActionInputs says whether action name exists and, when declared,
+	// the input names it requires and accepts.
+	ActionInputs(name string) (required, optional []string, declared, exists bool)
+	// Names lists the actions, for "did you mean".
+	Names() []string
+}
+
+// LoadWith is Load with the checks opt adds.
+func LoadWith(file string, src []byte, opt Options) (doc *Document, err error) {
+	l := &loader{file: file, opt: opt}
 	defer func() {
 		if p := recover(); p != nil {
 			doc = nil
@@ -63,6 +88,7 @@ func Load(file string, src []byte) (doc *Document, err error) {
 
 type loader struct {
 	file     string
+	opt      Options
 	errs     Errors
 	expanded int
 	// exprs compiles each distinct expression of the document once: large
@@ -757,6 +783,9 @@ func (l *loader) crossChecks(doc *Document) {
 			l.errs = append(l.errs, &Error{Pos: doc.Actions[n].Pos, Msg: err.Error()})
 		}
 	}
+	if l.opt.Actions != nil {
+		l.checkCatalog(doc, names)
+	}
 	for _, wfName := range doc.Order {
 		wf := doc.Workflows[wfName]
 		for _, name := range wf.TaskOrder {
@@ -794,6 +823,73 @@ func (l *loader) crossChecks(doc *Document) {
 			}
 		}
 	}
+}
+
+// checkCatalog checks the calls of actions the catalog knows: every task
+// whose action is named in the text (not an expression), and every ad-hoc
+// action's base.
+func (l *loader) checkCatalog(doc *Document, adhoc []string) {
+	check := func(pos Pos, who, action string, input *expr.Value) {
+		if doc.lookupAction(action) != nil {
+			return // ad-hoc: its own input is checked with the workflow
+		}
+		req, opt, declared, exists := l.opt.Actions.ActionInputs(action)
+		if !exists {
+			if strings.HasPrefix(action, "std.") {
+				l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s calls action %q, which does not exist%s",
+					who, action, suggest(action, l.opt.Actions.Names()))})
+			}
+			return
+		}
+		src, ok := input.Source().(map[string]any)
+		if !declared || input != nil && !ok {
+			return // takes any input, or its input is one expression
+		}
+		known := append(append([]string(nil), req...), opt...)
+		var unknown []string
+		for k := range src {
+			if !slices.Contains(known, k) {
+				unknown = append(unknown, k)
+			}
+		}
+		sort.Strings(unknown)
+		for _, k := range unknown {
+			hint := suggest(k, known)
+			if hint == "" {
+				hint = " (it takes " + takes(known) + ")"
+			}
+			l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s gives action %q the input %q, which it does not take%s",
+				who, action, k, hint)})
+		}
+		var missing []string
+		for _, k := range req {
+			if _, ok := src[k]; !ok {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) > 0 {
+			l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s calls action %q without its required input %s", who, action, quoteList(missing))})
+		}
+	}
+	for _, n := range adhoc {
+		a := doc.Actions[n]
+		check(a.Pos, fmt.Sprintf("ad-hoc action %q", n), a.Base, a.BaseInput)
+	}
+	for _, wfName := range doc.Order {
+		wf := doc.Workflows[wfName]
+		for _, name := range wf.TaskOrder {
+			if t := wf.Tasks[name]; t.Action != "" && t.NameExpr == nil {
+				check(t.Pos, fmt.Sprintf("task %q", name), t.Action, t.Input)
+			}
+		}
+	}
+}
+
+func takes(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return quoteList(names)
 }
 
 func leadCount(n int) string {

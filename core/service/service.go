@@ -174,7 +174,9 @@ func (d defs) Doc(ctx context.Context, id string) (*dsl.Document, error) {
 // Register validates a workflow file and stores every workflow in it under
 // its name. It returns the names registered.
 func (s *Service) Register(ctx context.Context, file string, source []byte) ([]string, error) {
-	doc, err := dsl.Load(file, source)
+	// The registry checks the calls of the actions it knows; a stored
+	// definition is loaded again without it, so it never stops loading.
+	doc, err := dsl.LoadWith(file, source, dsl.Options{Actions: s.Actions})
 	if err != nil {
 		return nil, err
 	}
