@@ -434,6 +434,11 @@ func (a *API) rerunTask(w http.ResponseWriter, r *http.Request) error {
 		if errors.Is(err, engine.ErrNotFound) {
 			return errf(http.StatusNotFound, CodeNotFound, "id", "execution %s has no task %q", exec, task)
 		}
+		if errors.Is(err, engine.ErrInvalidState) && cur.State == engine.Error {
+			// The execution may be rerun; the task may not.
+			return errf(http.StatusConflict, CodeInvalidState, "task", "cannot rerun task %q of execution %s: only a task that failed (ERROR) can be rerun (%v)",
+				task, exec, err)
+		}
 		return a.controlError("rerun", cur, err)
 	}
 	writeJSON(w, http.StatusOK, execView(e))

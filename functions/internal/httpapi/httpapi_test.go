@@ -502,6 +502,14 @@ func TestRerun(t *testing.T) {
 	ok := e.start("hello", `{"name": "x"}`).body["id"].(string)
 	e.wait(ok, engine.Success)
 	wantError(t, e.json("POST", "/tasks/"+url.PathEscape(ok+"/greet")+"/rerun", ""), 409, httpapi.CodeInvalidState, "")
+	// A failed execution whose named task succeeded: the task is the problem.
+	e.register("version: '2.0'\ntwo:\n  tasks:\n    fine:\n      action: std.noop\n      on-success: boom\n    boom:\n      action: std.fail\n")
+	two := e.start("two", `{}`).body["id"].(string)
+	e.wait(two, engine.Error)
+	er := wantError(t, e.json("POST", "/tasks/"+url.PathEscape(two+"/fine")+"/rerun", ""), 409, httpapi.CodeInvalidState, "task")
+	if msg := er["message"].(string); !strings.Contains(msg, "only a task that failed") || strings.Contains(msg, "needs ERROR") {
+		t.Fatalf("message %q", msg)
+	}
 }
 
 func tokenOf(t *testing.T, cb actions.Callback) string {
