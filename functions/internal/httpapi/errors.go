@@ -158,6 +158,8 @@ func jsonKind(k string) string {
 		return "a list"
 	case "bool":
 		return "true or false"
+	case "float32", "float64", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "a number"
 	}
 	return "a " + k
 }

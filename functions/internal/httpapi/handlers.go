@@ -520,7 +520,7 @@ func (a *API) heartbeat(w http.ResponseWriter, r *http.Request) error {
 	}
 	if req.Extend != nil {
 		if *req.Extend <= 0 || *req.Extend > 7*24*3600 {
-			return errf(http.StatusBadRequest, CodeBadRequest, "extend_seconds", "field \"extend_seconds\" must be between 0 and 604800, not %v", *req.Extend)
+			return errf(http.StatusBadRequest, CodeBadRequest, "extend_seconds", "field \"extend_seconds\" must be more than 0 and at most 604800 (a week), not %v", *req.Extend)
 		}
 		extend = time.Duration(*req.Extend * float64(time.Second))
 	}
