@@ -333,7 +333,7 @@ func graphOf(wf *dsl.Workflow, target string) (*graph, error) {
 		return g.(*graph), nil
 	}
 	if _, ok := wf.Tasks[target]; !ok {
-		return nil, fmt.Errorf("target task %q is not in workflow %s: %w", target, wf.Name, ErrInvalidInput)
+		return nil, inputErrorf("target task %q is not in workflow %s", target, wf.Name)
 	}
 	g := &graph{reverse: true, succ: map[string][]string{}, need: map[string]int{}}
 	seen := map[string]int{} // 1 visiting, 2 done
@@ -341,7 +341,7 @@ func graphOf(wf *dsl.Workflow, target string) (*graph, error) {
 	visit = func(name string, path []string) error {
 		switch seen[name] {
 		case 1:
-			return fmt.Errorf("reverse workflow %s: requires form a cycle through %v: %w", wf.Name, append(path, name), ErrInvalidInput)
+			return inputErrorf("reverse workflow %s: requires form a cycle through %v", wf.Name, append(path, name))
 		case 2:
 			return nil
 		}
@@ -349,7 +349,7 @@ func graphOf(wf *dsl.Workflow, target string) (*graph, error) {
 		t := wf.Tasks[name]
 		for _, r := range t.Requires {
 			if _, ok := wf.Tasks[r]; !ok {
-				return fmt.Errorf("task %s requires unknown task %q: %w", name, r, ErrInvalidInput)
+				return inputErrorf("task %s requires unknown task %q", name, r)
 			}
 			if err := visit(r, append(path, name)); err != nil {
 				return err

@@ -46,6 +46,16 @@ var (
 	ErrInvalidInput = errors.New("invalid input")
 )
 
+// InputError is a start request the workflow refuses (missing or unexpected
+// input, a bad target); Msg says why without the ids around it, for users.
+// It is ErrInvalidInput to errors.Is.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string        { return e.Msg + ": invalid input" }
+func (e *InputError) Is(target error) bool { return target == ErrInvalidInput }
+
+func inputErrorf(format string, a ...any) error { return &InputError{Msg: fmt.Sprintf(format, a...)} }
+
 // Engine holds configuration, and a cache that only saves work: every
 // decision depends on what the Reader returns, never on earlier calls.
 // Use it by pointer (it must not be copied after first use).
@@ -276,7 +286,7 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 		}
 	}
 	if wf.Type == dsl.Reverse && head.Target == "" {
-		return nil, fmt.Errorf("start %s: reverse workflow %s needs a target task: %w", sp.ID, wf.Name, ErrInvalidInput)
+		return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("reverse workflow %s needs a target task", wf.Name))
 	}
 	g, err := graphOf(wf, head.Target)
 	if err != nil {
@@ -324,7 +334,7 @@ func (b *builder) bindInput(in map[string]any) (map[string]any, error) {
 		out[p.Name] = v
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("workflow %s: missing required input %s: %w", b.wf.Name, strings.Join(missing, ", "), ErrInvalidInput)
+		return nil, inputErrorf("workflow %s: missing required input %s", b.wf.Name, strings.Join(missing, ", "))
 	}
 	var unknown []string
 	for k, v := range in {
@@ -338,7 +348,7 @@ func (b *builder) bindInput(in map[string]any) (map[string]any, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, fmt.Errorf("workflow %s: unexpected input %s: %w", b.wf.Name, strings.Join(unknown, ", "), ErrInvalidInput)
+		return nil, inputErrorf("workflow %s: unexpected input %s", b.wf.Name, strings.Join(unknown, ", "))
 	}
 	return out, nil
 }

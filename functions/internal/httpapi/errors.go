@@ -92,7 +92,12 @@ func classify(err error, field string) *Error {
 		if field == "input" && strings.Contains(err.Error(), "target") {
 			field = "target"
 		}
-		return errf(http.StatusBadRequest, CodeInvalidInput, field, "%v", err)
+		msg := err.Error()
+		var ie *engine.InputError
+		if errors.As(err, &ie) {
+			msg = ie.Msg // without the made-up execution id of a refused start
+		}
+		return errf(http.StatusBadRequest, CodeInvalidInput, field, "%s", msg)
 	case errors.Is(err, store.ErrNotFound):
 		return errf(http.StatusNotFound, CodeNotFound, "", "%v", err)
 	case errors.Is(err, store.ErrTooLarge):
