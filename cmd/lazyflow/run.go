@@ -96,6 +96,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	if wf == nil {
 		return exitUsage, usageError{file + " defines no workflow"}
 	}
+	if *wfName == "" && len(doc.Order) > 1 {
+		fmt.Fprintf(stderr, "lazyflow: running %s, the first of the %d workflows in %s (--workflow picks another)\n", wf.Name, len(doc.Order), file)
+	}
 	if *timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
@@ -162,6 +165,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false) // expressions hold < and >
 		if err := enc.Encode(rep); err != nil {
 			return exitFailure, err
 		}

@@ -39,8 +39,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-	fmt.Fprintf(stdout, "lazyflow: serving on http://%s (data in %s); Ctrl-C stops\n", *addr, *data)
-	if err := local.Serve(ctx, local.Options{Addr: *addr, DataDir: *data, Log: log, Retention: *retention, DrainTimeout: *drain}); err != nil {
+	ready := func(url string) {
+		fmt.Fprintf(stdout, "lazyflow: serving on %s (data in %s); Ctrl-C stops\n", url, *data)
+	}
+	if err := local.Serve(ctx, local.Options{Addr: *addr, DataDir: *data, Log: log, Retention: *retention, DrainTimeout: *drain,
+		Ready: ready}); err != nil {
 		return exitFailure, err
 	}
 	return exitOK, nil
