@@ -707,6 +707,18 @@ func (b *builder) settle(rec *Task, t *dsl.Task, res Result) error {
 	ok := res.OK
 	output := res.Output
 	errMsg := res.Error
+	if res.Interrupted && !ok && rec.Reruns < maxReruns {
+		// Mistral's safe-rerun: an action whose runner was lost runs again
+		// when the task says running it twice is safe; otherwise the lost
+		// run is the attempt's error (and retry decides).
+		if safe, err := b.safeRerun(rec, t); err != nil {
+			errMsg = err.Error()
+		} else if safe {
+			rec.Attempt++
+			rec.Reruns++
+			return b.runAttempt(rec, t)
+		}
+	}
 	if ok {
 		if v, err := b.adhocOutput(t.Action, output, rec); err != nil {
 			ok, errMsg = false, err.Error()
@@ -766,7 +778,7 @@ func (b *builder) shouldRetry(rec *Task, t *dsl.Task, ok bool, output any, errMs
 	if err != nil {
 		return false, 0, fmt.Errorf("retry count of task %s: %w", t.Name, err)
 	}
-	if rec.Attempt > count {
+	if rec.Attempt-rec.Reruns > count {
 		return false, 0, nil
 	}
 	if ok {
@@ -788,6 +800,21 @@ func (b *builder) shouldRetry(rec *Task, t *dsl.Task, ok bool, output any, errMs
 		return false, 0, fmt.Errorf("retry delay of task %s: %w", t.Name, err)
 	}
 	return true, delay, nil
+}
+
+// maxReruns bounds safe-rerun, so an action that kills its runner every
+// time does not run forever.
+const maxReruns = 3
+
+func (b *builder) safeRerun(rec *Task, t *dsl.Task) (bool, error) {
+	if t.SafeRerunExpr == nil {
+		return t.SafeRerun, nil
+	}
+	v, err := truth(t.SafeRerunExpr, b.scope(rec.Ctx, rec))
+	if err != nil {
+		return false, fmt.Errorf("safe-rerun of task %s: %w", t.Name, err)
+	}
+	return v, nil
 }
 
 // finishTask publishes, follows transitions and ends the task's unit of work.
@@ -1883,7 +1910,8 @@ func (e *Engine) Fire(ctx context.Context, r Reader, tm Timer) (*Plan, error) {
 		if tm.Kind == TimerWatchdog && rec.Deadline > tm.Due && tm.Due > 0 {
 			return b.rearm(tm, rec.Deadline), nil
 		}
-		if err := b.settle(rec, t, Result{Exec: tm.Exec, Task: tm.Task, Slot: -1, Attempt: tm.Attempt, Error: msg}); err != nil {
+		if err := b.settle(rec, t, Result{Exec: tm.Exec, Task: tm.Task, Slot: -1, Attempt: tm.Attempt, Error: msg,
+			Interrupted: tm.Kind == TimerWatchdog}); err != nil {
 			return nil, err
 		}
 		rec.Outbox = clone(b.cmds)

@@ -78,6 +78,7 @@ type Task struct {
 	HasResult bool           `json:"has_result,omitempty"`
 	Attempt   int            `json:"attempt"`           // current action attempt, from 1
 	Claimed   int            `json:"claimed,omitempty"` // highest attempt a runner has claimed
+	Reruns    int            `json:"reruns,omitempty"`  // attempts run again by safe-rerun, not counted by retry
 	// Deadline (unix milliseconds) is when the running attempt's watchdog may
 	// fail it; a delegate's heartbeat moves it later. 0: as dispatched.
 	Deadline int64 `json:"deadline,omitempty"`

@@ -159,6 +159,9 @@ type Result struct {
 	OK      bool   `json:"ok"`
 	Output  any    `json:"output,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// Interrupted: the action did not end; its runner was lost (a stopped
+	// process, the watchdog). A task with safe-rerun runs it again.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Timer is a timer coming back.

@@ -432,7 +432,8 @@ func interrupted(ctx context.Context, s *service.Service, reg *actions.Registry,
 				continue
 			}
 			body, err := json.Marshal(service.Message{Result: &engine.Result{Exec: id, Task: t.Key, Slot: a.slot, Attempt: a.n,
-				Error: fmt.Sprintf("the action of task %s (attempt %d) was interrupted: lazyflow stopped while it ran", t.Name, a.n)}})
+				Error:       fmt.Sprintf("the action of task %s (attempt %d) was interrupted: lazyflow stopped while it ran", t.Name, a.n),
+				Interrupted: true}})
 			if err != nil {
 				return n, err
 			}

@@ -240,6 +240,40 @@ func TestKillAndRestart(t *testing.T) {
 	}
 }
 
+// TestSafeRerunAfterKill: an action cut short by a kill runs again after
+// the restart when its task has safe-rerun (Mistral's policy for a lost
+// executor), with no retry policy; without it, the task fails.
+func TestSafeRerunAfterKill(t *testing.T) {
+	const src = `
+version: '2.0'
+safe:
+  tasks:
+    nap:
+      action: std.sleep seconds=2
+      safe-rerun: true
+unsafe:
+  tasks:
+    nap:
+      action: std.sleep seconds=2
+`
+	dir := t.TempDir()
+	kill := func(o *local.Options) { o.DrainTimeout = time.Millisecond }
+	s := start(t, dir, nil, kill)
+	s.register(src)
+	safe, unsafe := s.run("safe", `{}`), s.run("unsafe", `{}`)
+	time.Sleep(500 * time.Millisecond)
+	s.stop()
+	s2 := start(t, dir, nil)
+	out := s2.wait(safe, "SUCCESS", 20*time.Second)
+	if nap := out["tasks"].([]any)[0].(map[string]any); nap["attempt"] != float64(2) || nap["state"] != "SUCCESS" {
+		t.Fatalf("safe-rerun nap: %v", nap)
+	}
+	out = s2.wait(unsafe, "ERROR", 20*time.Second)
+	if nap := out["tasks"].([]any)[0].(map[string]any); !strings.Contains(fmt.Sprint(nap["state_info"]), "interrupted") {
+		t.Fatalf("nap without safe-rerun: %v", nap)
+	}
+}
+
 // TestGracefulStopLetsActionsFinish: a stop (SIGTERM) takes no new work but
 // lets the action in flight finish and report within the drain timeout, so
 // a restart continues without an interrupted attempt.
