@@ -224,11 +224,60 @@ func (l *loader) load(src []byte) *Document {
 		var n int
 		if _, e := fmt.Sscanf(strings.TrimPrefix(msg, "yaml: "), "line %d:", &n); e == nil && n > 0 {
 			line = n
+			// yaml.v3 names the line where the enclosing mapping or list
+			// began, not the offending one: report the line that breaks it.
+			if at := firstBadLine(src); at > line {
+				line = at
+				msg = "line " + strconv.Itoa(at) + msg[strings.Index(msg, ":"):]
+				msg = strings.Replace(msg, ": line "+strconv.Itoa(n)+":", ":", 1)
+			}
 		}
 		l.errs = append(l.errs, &Error{Pos: Pos{File: l.file, Line: line, Column: 1}, Msg: "not valid YAML: " + strings.TrimPrefix(msg, "yaml: ")})
 		return nil
 	}
 	return l.loadRoot(root, src)
+}
+
+// firstBadLine is the first line whose inclusion makes src fail to parse
+// (0 if that cannot be found): the shortest failing prefix of whole lines,
+// by bisection, as a prefix that stops before the offending line parses.
+// Only for an error, so a dozen parses of a prefix are fine.
+func firstBadLine(src []byte) int {
+	var ends []int // byte offset after each line
+	for i, c := range src {
+		if c == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(ends) == 0 || ends[len(ends)-1] != len(src) {
+		ends = append(ends, len(src))
+	}
+	problem := func(k int) string {
+		var n yaml.Node
+		err := yaml.Unmarshal(src[:ends[k-1]], &n)
+		if err == nil {
+			return ""
+		}
+		msg := err.Error()
+		return msg[strings.LastIndex(msg, ":")+1:]
+	}
+	// A prefix can fail for a reason of its own (it ends inside a quoted
+	// string): only the same problem as the whole file's counts.
+	want := problem(len(ends))
+	fails := func(k int) bool { return problem(k) == want }
+	if want == "" {
+		return 0
+	}
+	lo, hi := 1, len(ends) // fails(hi); find the least such
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }
 
 // loadRoot reads a parsed document.
