@@ -853,3 +853,49 @@ workflows:
 		want(t, h, ctx, engine.Success, wf1)
 	})
 }
+
+// global(name) reads the execution's global context as Mistral's does:
+// what a task published with publish: global:, the vars, the input; from
+// YAQL and Jinja. uuid() gives a fresh UUID in both languages.
+func TestGlobalAndUUIDFunctions(t *testing.T) {
+	_, e := run(t, `
+version: '2.0'
+wf:
+  input:
+    - who: Ann
+  vars:
+    greeting: Hello
+  output:
+    from_task: <% $.seen %>
+    jinja: '{{ global("shared") }}'
+    var: <% global(greeting) %>
+    input: <% global(who) %>
+    missing: <% global(nope) %>
+    ids: <% [$.id1, $.id2] %>
+  tasks:
+    share:
+      action: std.noop
+      publish:
+        branch:
+          id1: <% uuid() %>
+          id2: '{{ uuid() }}'
+        global:
+          shared: 42
+      on-success: read
+    read:
+      action: std.noop
+      publish:
+        seen: <% global(shared) %>
+`, "wf", nil)
+	if e.State != engine.Success {
+		t.Fatalf("state %s %q", e.State, e.StateInfo)
+	}
+	out := e.Output.(map[string]any)
+	if out["from_task"] != int64(42) || out["jinja"] != int64(42) || out["var"] != "Hello" || out["input"] != "Ann" || out["missing"] != nil {
+		t.Fatalf("output %v", out)
+	}
+	ids := out["ids"].([]any)
+	if len(fmt.Sprint(ids[0])) != 36 || len(fmt.Sprint(ids[1])) != 36 || ids[0] == ids[1] {
+		t.Fatalf("uuids %v", ids)
+	}
+}

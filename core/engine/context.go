@@ -98,7 +98,7 @@ func (s *scope) eval(v *expr.Value) (any, error) {
 }
 
 // hostNames are the host functions of funcs.
-var hostNames = [...]string{"task", "execution", "env"} // "task" covers tasks
+var hostNames = [...]string{"task", "execution", "env", "global"} // "task" covers tasks
 
 // callsHost reports whether v may call a host function: a call names it in
 // the text of one of v's expressions. A false positive only costs the map.
@@ -228,6 +228,22 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 				"state": string(h.State), "params": map[string]any{"env": h.Env},
 				"created_at": h.Created.Format("2006-01-02 15:04:05"), "root_execution_id": h.Root,
 			}, nil
+		},
+		// global(name) is Mistral's: a variable of the execution's global
+		// context (its vars, what tasks published with publish: global:,
+		// then its input).
+		"global": func(args []any) (any, error) {
+			if len(args) != 1 {
+				return nil, fmt.Errorf("global() takes a variable name")
+			}
+			name, ok := args[0].(string)
+			if !ok {
+				return nil, fmt.Errorf("global() takes a variable name, not %v", args[0])
+			}
+			if v, ok := b.head.Vars[name]; ok {
+				return v, nil
+			}
+			return b.head.Input[name], nil
 		},
 		"env": func(args []any) (any, error) {
 			if b.head.Env == nil {

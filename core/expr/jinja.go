@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lazyflow/lazyflow/core/value"
+	"github.com/lazyflow/lazyflow/core/yaql"
 
 	controlStructures "github.com/nikolalohinski/gonja/v2/builtins/control_structures"
 )
@@ -872,6 +873,12 @@ func plain(v reflect.Value, depth int) (any, error) {
 // pureFuncs are Mistral's functions that need no host: they work the same in
 // every execution.
 var pureFuncs = map[string]Func{
+	"uuid": func(args []any) (any, error) {
+		if len(args) != 0 {
+			return nil, errors.New("uuid takes no arguments")
+		}
+		return yaql.UUID(), nil
+	},
 	"json_dump": func(args []any) (any, error) {
 		if len(args) != 1 {
 			return nil, errors.New("json_dump takes one argument")

@@ -66,6 +66,10 @@ func init() {
 		"switch": bSwitch, "coalesce": bCoalesce, "let": bLet,
 		// Mistral's own functions (mistral/utils/expression_utils.py).
 		"json_dump": bJSONDump, "json_pp": bJSONDump, "json_parse": bJSONParse,
+		"yaml_dump": bYAMLDump, "yaml_parse": bYAMLParse, "uuid": bUUID,
+		// More of the standard library (more.go).
+		"union": bUnion, "intersect": bIntersect, "difference": bDifference,
+		"mergeWith": bMergeWith, "insert": bInsert, "replaceBy": bReplaceBy, "round": bRound,
 	}
 }
 
