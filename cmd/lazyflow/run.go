@@ -83,6 +83,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 		fmt.Fprintln(stderr, err)
 		return exitUsage, nil
 	}
+	for _, w := range doc.Warnings {
+		fmt.Fprintf(stderr, "%s: warning: %s\n", w.Pos, w.Msg)
+	}
 	input, err := readInput(*inputJSON, *inputFile)
 	if err != nil {
 		return exitUsage, usageError{err.Error()}
@@ -282,6 +285,9 @@ func cmdValidate(args []string, stdout, stderr io.Writer) (int, error) {
 			fmt.Fprintln(stderr, err)
 			code = exitUsage
 			continue
+		}
+		for _, w := range doc.Warnings {
+			fmt.Fprintf(stderr, "%s: warning: %s\n", w.Pos, w.Msg)
 		}
 		fmt.Fprintf(stdout, "%s: ok (%d workflows, %d actions)\n", file, len(doc.Workflows), len(doc.Actions))
 	}

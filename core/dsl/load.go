@@ -83,12 +83,20 @@ func LoadWith(file string, src []byte, opt Options) (doc *Document, err error) {
 		l.errs.sort()
 		return nil, l.errs.dedupe()
 	}
+	if len(l.warns) > 0 {
+		l.warns.sort()
+		doc.Warnings = l.warns.dedupe()
+	}
 	return doc, nil
 }
 
 type loader struct {
-	file     string
-	opt      Options
+	file  string
+	opt   Options
+	warns Errors
+	// broken holds tasks whose input or inline parameters had an error
+	// already reported: checks of their input would only add false ones.
+	broken   map[*Task]bool
 	errs     Errors
 	expanded int
 	// exprs compiles each distinct expression of the document once: large
@@ -203,6 +211,57 @@ func (l *loader) checkKeys(ps []pair, known []string, what string) {
 		if !contains(known, p.k.Value) {
 			l.errf(p.k, "unknown key %q in %s%s", p.k.Value, what, suggest(p.k.Value, known))
 		}
+	}
+}
+
+func (l *loader) warnf(n *yaml.Node, format string, a ...any) {
+	l.warns = append(l.warns, &Error{Pos: l.pos(n), Msg: fmt.Sprintf(format, a...)})
+}
+
+// checkWorkflowKeys is checkKeys for a workflow's own keys, which Mistral
+// does not check: a key close to a known one is a misspelling (an error,
+// with the suggestion); any other is kept out of the way with a warning,
+// as some workbooks park YAML anchors under keys of their own.
+func (l *loader) checkWorkflowKeys(ps []pair, what string) {
+	for _, p := range ps {
+		if contains(workflowKeys, p.k.Value) {
+			continue
+		}
+		if hint := suggest(p.k.Value, workflowKeys); hint != "" {
+			l.errf(p.k, "unknown key %q in %s%s", p.k.Value, what, hint)
+			continue
+		}
+		l.warnf(p.k, "unknown key %q in %s is ignored (as Mistral ignores it)", p.k.Value, what)
+	}
+}
+
+// unclosed finds a string in v with a '<%' that no '%>' closes: Mistral
+// keeps such text as it is, and so does Lazyflow, with a warning.
+func unclosed(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		if i := strings.LastIndex(x, "<%"); i >= 0 && !strings.Contains(x[i:], "%>") {
+			return x, true
+		}
+	case map[string]any:
+		for _, e := range x {
+			if s, ok := unclosed(e); ok {
+				return s, true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if s, ok := unclosed(e); ok {
+				return s, true
+			}
+		}
+	}
+	return "", false
+}
+
+func (l *loader) warnUnclosed(n *yaml.Node, v any) {
+	if s, ok := unclosed(v); ok {
+		l.warnf(n, "%q has a '<%%' with no closing '%%>': it is kept as plain text, as Mistral keeps it", s)
 	}
 }
 
@@ -475,11 +534,13 @@ func (l *loader) compile(n *yaml.Node) *expr.Value {
 	if n == nil {
 		return nil
 	}
-	v, err := l.exprs.Compile(l.plain(n))
+	pv := l.plain(n)
+	v, err := l.exprs.Compile(pv)
 	if err != nil {
 		l.exprErrors(n, err)
 		return nil
 	}
+	l.warnUnclosed(n, pv)
 	return v
 }
 
@@ -489,6 +550,7 @@ func (l *loader) compileValue(n *yaml.Node, v any) *expr.Value {
 		l.exprErrors(n, err)
 		return nil
 	}
+	l.warnUnclosed(n, v)
 	return c
 }
 
@@ -656,7 +718,7 @@ func (l *loader) action(k, n *yaml.Node) *Action {
 func (l *loader) workflow(k, n *yaml.Node) *Workflow {
 	wf := &Workflow{Name: k.Value, Pos: l.pos(k), Type: Direct, Tasks: map[string]*Task{}, Inbound: map[string][]string{}}
 	ps := l.pairs(n, "workflow "+wf.Name)
-	l.checkKeys(ps, workflowKeys, fmt.Sprintf("workflow %q", wf.Name))
+	l.checkWorkflowKeys(ps, fmt.Sprintf("workflow %q", wf.Name))
 	var tasksNode, defaultsNode *yaml.Node
 	for _, p := range ps {
 		switch p.k.Value {
@@ -839,6 +901,9 @@ func (l *loader) crossChecks(doc *Document) {
 		wf := doc.Workflows[wfName]
 		for _, name := range wf.TaskOrder {
 			t := wf.Tasks[name]
+			if l.broken[t] {
+				continue
+			}
 			var params []Param
 			var kind, target string
 			switch {
@@ -884,7 +949,11 @@ func (l *loader) checkCatalog(doc *Document, adhoc []string) {
 		}
 		req, opt, declared, exists := l.opt.Actions.ActionInputs(action)
 		if !exists {
-			if strings.HasPrefix(action, "std.") {
+			switch {
+			case slices.Contains(mistralOnly, action):
+				l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s calls action %q, a Mistral action Lazyflow does not provide (it has %s)",
+					who, action, quoteList(l.opt.Actions.Names()))})
+			case strings.HasPrefix(action, "std."):
 				l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s calls action %q, which does not exist%s",
 					who, action, suggest(action, l.opt.Actions.Names()))})
 			}
@@ -927,12 +996,15 @@ func (l *loader) checkCatalog(doc *Document, adhoc []string) {
 	for _, wfName := range doc.Order {
 		wf := doc.Workflows[wfName]
 		for _, name := range wf.TaskOrder {
-			if t := wf.Tasks[name]; t.Action != "" && t.NameExpr == nil {
+			if t := wf.Tasks[name]; t.Action != "" && t.NameExpr == nil && !l.broken[t] {
 				check(t.Pos, fmt.Sprintf("task %q", name), t.Action, t.Input)
 			}
 		}
 	}
 }
+
+// mistralOnly are std actions Mistral ships that Lazyflow does not.
+var mistralOnly = []string{"std.ssh", "std.ssh_proxied", "std.javascript", "std.js", "std.email", "std.wait_ssh", "std.test_dict"}
 
 func takes(names []string) string {
 	if len(names) == 0 {
@@ -1024,6 +1096,19 @@ func (d *Document) Action(name string) *Action {
 // isExprString reports whether a scalar holds an expression.
 func isExprString(s string) bool {
 	return strings.Contains(s, "<%") || strings.Contains(s, "{{") || strings.Contains(s, "{%")
+}
+
+// secondsPolicy reads a policy in seconds: a non-negative number (0.5
+// too) or an expression.
+func (l *loader) secondsPolicy(n *yaml.Node, what string) *expr.Value {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!float" {
+		if f, ok := scalar(n).(float64); ok && f >= 0 && f < 1e15 {
+			return expr.Const(f)
+		}
+		l.errf(n, "%s must be a number of seconds (0 or more) or an expression, not %s", what, describe(n))
+		return nil
+	}
+	return l.intPolicy(n, what)
 }
 
 // intPolicy reads a policy that must be a non-negative whole number or an expression.

@@ -50,6 +50,10 @@ type Document struct {
 	Order     []string             `json:"-"` // workflow names in file order
 	Actions   map[string]*Action   `json:"-"`
 	Source    []byte               `json:"-"` // the YAML text, kept so hosts can store and reload it
+	// Warnings are things Mistral accepts and Lazyflow runs the same way,
+	// but that look like mistakes (an unknown workflow key, a '<%' never
+	// closed); the document is valid.
+	Warnings Errors `json:"-"`
 }
 
 // Param is one declared input of a workflow or ad-hoc action.

@@ -33,7 +33,8 @@ func (l *loader) taskDefaults(wf *Workflow, n *yaml.Node) *taskDefaults {
 			continue
 		}
 		if wf.Type == Direct && p.k.Value == "requires" {
-			l.errf(p.k, "requires is only for reverse workflows; workflow %q is direct", wf.Name)
+			// Mistral's schema allows it in task-defaults; it means nothing there.
+			l.warnf(p.k, "requires in task-defaults is ignored: workflow %q is direct", wf.Name)
 			continue
 		}
 		d.nodes[p.k.Value] = p.v
@@ -146,6 +147,9 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 	}
 	if t.Input == nil && len(inline) > 0 {
 		t.Input = l.compileValue(inlineNode, inline)
+	}
+	if in := attrs.get("input"); t.Input == nil && (len(inline) > 0 || in != nil && in.Tag != "!!null") {
+		l.markBroken(t) // its error is reported; a "missing input" would be false
 	}
 
 	for _, a := range taskAttrOrder {
@@ -288,11 +292,19 @@ func (l *loader) callee(t *Task, n *yaml.Node, what string) (string, map[string]
 	name, params, err := splitInline(raw)
 	if err != nil {
 		l.errf(n, "%v", err)
+		l.markBroken(t)
 	}
 	if name == "" {
 		l.errf(n, "%s of task %q is empty", what, t.Name)
 	}
 	return name, params
+}
+
+func (l *loader) markBroken(t *Task) {
+	if l.broken == nil {
+		l.broken = map[*Task]bool{}
+	}
+	l.broken[t] = true
 }
 
 func dropSelf(list []Transition, name string) []Transition {
@@ -476,7 +488,7 @@ func (l *loader) retry(v *yaml.Node) *Retry {
 				hasCount = true
 				r.Count = l.intPolicy(p.v, "retry count")
 			case "delay":
-				r.Delay = l.intPolicy(p.v, "retry delay")
+				r.Delay = l.secondsPolicy(p.v, "retry delay")
 			case "break-on":
 				r.BreakOn = l.condPolicy(p.v, "retry break-on")
 			case "continue-on":
@@ -508,7 +520,7 @@ func (l *loader) retry(v *yaml.Node) *Retry {
 				hasCount = true
 				r.Count = l.intPolicy(n, "retry count")
 			case "delay":
-				r.Delay = l.intPolicy(n, "retry delay")
+				r.Delay = l.secondsPolicy(n, "retry delay")
 			case "break-on":
 				r.BreakOn = l.condPolicy(n, "retry break-on")
 			case "continue-on":

@@ -339,7 +339,9 @@ func compileYAQL(s string, cache *Compiler) (node, error) {
 		}
 		j := strings.Index(rest[i+2:], "%>")
 		if j < 0 {
-			return nil, errors.New("'<%' has no closing '%>'")
+			// Mistral's pattern (<%.*?%>) finds no expression here either:
+			// the rest is plain text.
+			break
 		}
 		src := rest[i+2 : i+2+j]
 		var e *yaql.Expr

@@ -84,7 +84,12 @@ func TestConstAndExpressions(t *testing.T) {
 }
 
 func TestCompileErrors(t *testing.T) {
-	for _, s := range []string{"<% $.x + %>", "text <% $.x", "<% (1 %>", "{{ 1 + }}", "a {% for %} b"} {
+	// A '<%' never closed is plain text, as Mistral's pattern finds no
+	// expression in it.
+	if v, err := Compile("text <% $.x"); err != nil || !v.IsConst() {
+		t.Errorf("unclosed <%%: %v, %v; want plain text", v, err)
+	}
+	for _, s := range []string{"<% $.x + %>", "<% (1 %>", "{{ 1 + }}", "a {% for %} b"} {
 		_, err := Compile(map[string]any{"k": []any{s}})
 		var ce *CompileError
 		if !errors.As(err, &ce) || ce.Text != s {

@@ -174,11 +174,26 @@ func (d defs) Doc(ctx context.Context, id string) (*dsl.Document, error) {
 // Register validates a workflow file and stores every workflow in it under
 // its name. It returns the names registered.
 func (s *Service) Register(ctx context.Context, file string, source []byte) ([]string, error) {
+	names, _, err := s.RegisterWarn(ctx, file, source)
+	return names, err
+}
+
+// RegisterWarn is Register that also returns the document's warnings
+// (accepted, as Mistral accepts them, but likely mistakes).
+func (s *Service) RegisterWarn(ctx context.Context, file string, source []byte) ([]string, dsl.Errors, error) {
+	names, doc, err := s.register(ctx, file, source)
+	if doc == nil {
+		return names, nil, err
+	}
+	return names, doc.Warnings, err
+}
+
+func (s *Service) register(ctx context.Context, file string, source []byte) ([]string, *dsl.Document, error) {
 	// The registry checks the calls of the actions it knows; a stored
 	// definition is loaded again without it, so it never stops loading.
 	doc, err := dsl.LoadWith(file, source, dsl.Options{Actions: s.Actions})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	id := engine.DefID(source)
 	s.defs.Store(id, doc)
@@ -193,12 +208,12 @@ func (s *Service) Register(ctx context.Context, file string, source []byte) ([]s
 		for _, n := range all {
 			def := &engine.Definition{Name: n, DefID: id, Source: string(source), Created: now, Updated: now}
 			if err := s.Store.PutDefinition(ctx, def); err != nil {
-				return names, fmt.Errorf("store workflow %s: %w", n, err)
+				return names, doc, fmt.Errorf("store workflow %s: %w", n, err)
 			}
 			names = append(names, n)
 		}
 	}
-	return names, nil
+	return names, doc, nil
 }
 
 // ---------------------------------------------------------------- executions

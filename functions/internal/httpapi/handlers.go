@@ -69,7 +69,7 @@ func (a *API) registerWorkflows(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(req.Definition) == "" {
 		return errf(http.StatusBadRequest, CodeInvalidWorkflow, "definition", "the workflow definition is empty")
 	}
-	names, err := a.svc.Register(r.Context(), req.File, []byte(req.Definition))
+	names, warns, err := a.svc.RegisterWarn(r.Context(), req.File, []byte(req.Definition))
 	if err != nil {
 		return classify(err, "definition")
 	}
@@ -82,7 +82,16 @@ func (a *API) registerWorkflows(w http.ResponseWriter, r *http.Request) error {
 		out = append(out, summary(d))
 	}
 	a.opt.Log.Info("workflows registered", "workflows", names)
-	writeJSON(w, http.StatusOK, map[string]any{"workflows": out})
+	resp := map[string]any{"workflows": out}
+	if len(warns) > 0 {
+		// Accepted as Mistral accepts them, but likely mistakes.
+		ws := make([]string, len(warns))
+		for i, w := range warns {
+			ws[i] = w.Error()
+		}
+		resp["warnings"] = ws
+	}
+	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 

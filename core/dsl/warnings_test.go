@@ -1,0 +1,63 @@
+package dsl
+
+import (
+	"strings"
+	"testing"
+)
+
+// What Mistral accepts but looks like a mistake loads, with a warning: an
+// unknown workflow key far from any known one, a '<%' never closed (kept
+// as text), requires in a direct workflow's task-defaults. A key close to a
+// known one is still a misspelling, and an error.
+func TestWarnings(t *testing.T) {
+	doc, err := Load("w.yaml", []byte(`version: '2.0'
+wf:
+  source: "print('x')"
+  task-defaults:
+    requires: [t1]
+  tasks:
+    t1:
+      action: std.echo
+      input:
+        output: <% $.get('status', 'SUCCESS')
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range doc.Warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		`w.yaml:3:3: unknown key "source" in workflow "wf" is ignored (as Mistral ignores it)`,
+		`w.yaml:5:5: requires in task-defaults is ignored: workflow "wf" is direct`,
+		`w.yaml:10:9: "<% $.get('status', 'SUCCESS')" has a '<%' with no closing '%>': it is kept as plain text, as Mistral keeps it`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	v, err := doc.Workflows["wf"].Tasks["t1"].Input.Eval(nil)
+	if err != nil || v.(map[string]any)["output"] != "<% $.get('status', 'SUCCESS')" {
+		t.Fatalf("input %v, %v: want the text as written", v, err)
+	}
+	_, err = Load("w.yaml", []byte("version: '2.0'\nwf:\n  ouptut: {}\n  tasks:\n    t1:\n      action: std.noop\n"))
+	if err == nil || !strings.Contains(err.Error(), `unknown key "ouptut" in workflow "wf" (did you mean "output"?)`) {
+		t.Fatalf("a misspelt workflow key: %v", err)
+	}
+}
+
+// A retry delay may be a fraction of a second, in both forms.
+func TestRetryDelaySeconds(t *testing.T) {
+	doc, err := Load("r.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    a:\n      action: std.noop\n      retry: delay=0.1 count=3\n    b:\n      action: std.noop\n      retry: {count: 1, delay: 0.5}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]float64{"a": 0.1, "b": 0.5} {
+		if v, err := doc.Workflows["wf"].Tasks[name].Retry.Delay.Eval(nil); err != nil || v != want {
+			t.Errorf("task %s delay %v, %v; want %v", name, v, err, want)
+		}
+	}
+	if _, err := Load("r.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    a:\n      action: std.noop\n      retry: {count: 1, delay: -0.5}\n")); err == nil {
+		t.Error("a negative delay loaded")
+	}
+}
