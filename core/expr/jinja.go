@@ -132,6 +132,9 @@ func newJinjaEnv() *exec.Environment {
 	for _, name := range mistralFuncs {
 		_ = filters.Register(name, funcFilter(name))
 	}
+	// gonja's reverse sorts and its format is Go's; Jinja's are Python's.
+	_ = filters.Replace("reverse", guardFilter(reverseFilter, false))
+	_ = filters.Replace("format", guardFilter(formatFilter, false))
 
 	methods := exec.Methods{
 		Bool:  builtins.Methods.Bool,
@@ -147,6 +150,7 @@ func newJinjaEnv() *exec.Environment {
 		tickName:   tickFunc,
 		"__lf_add": binopFunc(tokens.Addition, "+"),
 		"__lf_mul": binopFunc(tokens.Multiply, "*"),
+		"__lf_mod": binopFunc(tokens.Modulo, "%"),
 		"__lf_cat": binopFunc(tokens.Tilde, "~"),
 	}
 	for _, name := range []string{"dict", "cycler", "joiner"} {
@@ -448,6 +452,16 @@ func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) 
 				return errValue(err)
 			}
 		}
+		if op == tokens.Modulo {
+			if v, ok := modOrFormat(l, r); ok {
+				return v
+			}
+		}
+		if op == tokens.Multiply {
+			if v, ok := repeatList(l, r); ok {
+				return v
+			}
+		}
 		sub := *e
 		env := *e.Environment
 		env.Context = e.Environment.Context.Inherit()
@@ -659,6 +673,8 @@ func guardedCall(v reflect.Value) *nodes.Call {
 		name = "__lf_add"
 	case tokens.Multiply:
 		name = "__lf_mul"
+	case tokens.Modulo:
+		name = "__lf_mod"
 	case tokens.Tilde:
 		name = "__lf_cat"
 	default:

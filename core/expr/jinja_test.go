@@ -58,6 +58,17 @@ const (
 )
 
 var jinjaCases = []jcase{
+	// Python's behaviour, which gonja got wrong (reverse sorted; % and the
+	// format filter were Go's or 0; list * n was 0).
+	{jinjaDocs, "{{ _.names | reverse | list }}", plainData, []any{"c", "a", "b"}, ""},
+	{jinjaDocs, "{{ 'abc' | reverse }}", plainData, "cba", ""},
+	{jinjaDocs, "{{ '%s items' % _.x }}", plainData, "3 items", ""},
+	{jinjaDocs, "{{ '%s-%d-%.2f' % [_.y, _.x, _.f] }}", plainData, "a-3-1.50", ""},
+	{jinjaDocs, "{{ '%s, %s' | format(_.y, _.x) }}", plainData, "a, 3", ""},
+	{jinjaDocs, "{{ '%s %s' % [_.x] }}", plainData, nil, "not enough arguments"},
+	{jinjaDocs, "{{ _.list * 2 }}", plainData, []any{int64(1), int64(2), int64(3), int64(1), int64(2), int64(3)}, ""},
+	{jinjaDocs, "{{ 7 % 3 }}", plainData, int64(1), ""},
+	{ours, "{{ '%999999999s' % 1 }}", plainData, nil, "over 1000"},
 	// mistral test_jinja_expression.py: JinjaEvaluatorTest and InlineJinjaEvaluatorTest.
 	{mistralJinja + " test_expression_result", "{{ _.server }}", mistralData, mistralData["server"], ""},
 	{mistralJinja + " test_expression_result", "{{ _.server.id }}", mistralData, "03ea824a-aa24-4105-9131-66c48ae54acf", ""},

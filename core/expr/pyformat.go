@@ -1,0 +1,223 @@
+package expr
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nikolalohinski/gonja/v2/exec"
+
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+// Python's printf-style formatting, which Mistral's Jinja (Python) has and
+// gonja does not: 'x=%s' % v, '%s-%d' % [a, b], and the format filter.
+// Conversions: s r d i f F e E g G x X o c %, with flags, width and
+// precision.
+func pyFormat(format string, args []any) (string, error) {
+	var b strings.Builder
+	next := 0
+	for i := 0; i < len(format); i++ {
+		c := format[i]
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		j := i + 1
+		for j < len(format) && strings.IndexByte("#0- +", format[j]) >= 0 {
+			j++
+		}
+		for j < len(format) && (format[j] >= '0' && format[j] <= '9' || format[j] == '.') {
+			j++
+		}
+		if j >= len(format) {
+			return "", errors.New("incomplete format")
+		}
+		spec, conv := format[i+1:j], format[j]
+		i = j
+		for _, part := range strings.FieldsFunc(spec, func(r rune) bool { return r < '0' || r > '9' }) {
+			if n, err := strconv.Atoi(part); err != nil || n > maxFormatWidth {
+				return "", fmt.Errorf("width or precision %s is over %d", part, maxFormatWidth)
+			}
+		}
+		if conv == '%' {
+			b.WriteByte('%')
+			continue
+		}
+		if next >= len(args) {
+			return "", errors.New("not enough arguments for format string")
+		}
+		a := args[next]
+		next++
+		switch conv {
+		case 's', 'r':
+			s := value.String(a)
+			if conv == 'r' {
+				if str, ok := a.(string); ok {
+					s = "'" + str + "'"
+				}
+			}
+			fmt.Fprintf(&b, "%"+spec+"s", s)
+		case 'd', 'i':
+			n, err := toInt(a)
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(&b, "%"+spec+"d", n)
+		case 'f', 'F', 'e', 'E', 'g', 'G':
+			f, err := toFloat(a)
+			if err != nil {
+				return "", err
+			}
+			if !strings.Contains(spec, ".") && (conv == 'f' || conv == 'F' || conv == 'e' || conv == 'E') {
+				spec += ".6"
+			}
+			fmt.Fprintf(&b, "%"+spec+string(conv), f)
+		case 'x', 'X', 'o':
+			n, err := toInt(a)
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(&b, "%"+spec+string(conv), n)
+		case 'c':
+			n, err := toInt(a)
+			if err != nil {
+				return "", err
+			}
+			b.WriteRune(rune(n))
+		default:
+			return "", fmt.Errorf("unsupported format character %q", conv)
+		}
+	}
+	if next < len(args) {
+		return "", errors.New("not all arguments converted during string formatting")
+	}
+	return b.String(), nil
+}
+
+// maxFormatWidth bounds widths and precisions, which would otherwise let
+// a short expression build a huge string.
+const maxFormatWidth = 1000
+
+func toInt(a any) (int64, error) {
+	switch x := a.(type) {
+	case int64:
+		return x, nil
+	case float64:
+		return int64(x), nil
+	case bool:
+		if x {
+			return 1, nil
+		}
+		return 0, nil
+	case string:
+		if n, err := strconv.ParseInt(x, 10, 64); err == nil {
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("%%d format: a number is required, not %s", value.TypeName(a))
+}
+
+func toFloat(a any) (float64, error) {
+	switch x := a.(type) {
+	case int64:
+		return float64(x), nil
+	case float64:
+		return x, nil
+	}
+	return 0, fmt.Errorf("float format: a number is required, not %s", value.TypeName(a))
+}
+
+// modOrFormat is Jinja's %: string formatting when the left side is a
+// string (a list on the right gives several arguments), else gonja's %.
+func modOrFormat(l, r *exec.Value) (*exec.Value, bool) {
+	if !l.IsString() {
+		return nil, false
+	}
+	rv, err := fromGonja(r)
+	if err != nil {
+		return errValue(err), true
+	}
+	args := []any{rv}
+	if list, ok := rv.([]any); ok {
+		args = list
+	}
+	s, err := pyFormat(l.String(), args)
+	if err != nil {
+		return errValue(fmt.Errorf("%% formatting: %w", err)), true
+	}
+	return exec.AsValue(s), true
+}
+
+// formatFilter is Jinja's format filter: '%s-%s' | format(a, b).
+func formatFilter(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+	if in.IsError() {
+		return in
+	}
+	var args []any
+	if params != nil {
+		for _, p := range params.Args {
+			v, err := fromGonja(p)
+			if err != nil {
+				return errValue(err)
+			}
+			args = append(args, v)
+		}
+	}
+	s, err := pyFormat(in.String(), args)
+	if err != nil {
+		return errValue(fmt.Errorf("format: %w", err))
+	}
+	return exec.AsValue(s)
+}
+
+// reverseFilter is Jinja's reverse: the list (or string) backwards.
+// gonja's sorted instead.
+func reverseFilter(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+	if in.IsError() {
+		return in
+	}
+	v, err := fromGonja(in)
+	if err != nil {
+		return errValue(err)
+	}
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[len(x)-1-i] = e
+		}
+		return exec.AsValue(out)
+	case string:
+		r := []rune(x)
+		for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+			r[i], r[j] = r[j], r[i]
+		}
+		return exec.AsValue(string(r))
+	}
+	return errValue(fmt.Errorf("reverse needs a list or a string, not %s", value.TypeName(v)))
+}
+
+// repeatList is list * n (either order), which gonja leaves at 0.
+func repeatList(l, r *exec.Value) (*exec.Value, bool) {
+	if r.IsList() && l.IsInteger() {
+		l, r = r, l
+	}
+	if !l.IsList() || !r.IsInteger() {
+		return nil, false
+	}
+	v, err := fromGonja(l)
+	if err != nil {
+		return errValue(err), true
+	}
+	list, _ := v.([]any)
+	var out []any
+	for i := 0; i < r.Integer(); i++ {
+		out = append(out, list...)
+	}
+	if out == nil {
+		out = []any{}
+	}
+	return exec.AsValue(out), true
+}
