@@ -164,8 +164,14 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 			t.Tags = l.stringList(v, "tags")
 		case "publish":
 			t.Publish, t.PublishGlobal, t.PublishAtomic = l.publish(v, "publish")
+			if t.PublishAtomic != nil {
+				l.warnf(v, "atomic publish of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
+			}
 		case "publish-on-error":
 			t.PublishOnError, t.PublishOnErrorGlobal, t.PublishOnErrorAtomic = l.publish(v, "publish-on-error")
+			if t.PublishOnErrorAtomic != nil {
+				l.warnf(v, "atomic publish-on-error of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
+			}
 		case "publish-on-skip":
 			t.PublishOnSkip, _, _ = l.publish(v, "publish-on-skip")
 		case "with-items":
@@ -576,7 +582,8 @@ func (l *loader) transitions(v *yaml.Node, what, task string) (list []Transition
 				var atomic *expr.Value
 				branch, global, atomic = l.publish(p.v, what+" publish")
 				if atomic != nil {
-					l.errf(p.v, "atomic publish is not supported in %s; use branch or global", what)
+					// Mistral parses atomic publish and ignores it (a TODO there).
+					l.warnf(p.v, "atomic publish in %s is ignored, as Mistral ignores it; use branch or global", what)
 				}
 			case "next":
 				switch p.v.Kind {

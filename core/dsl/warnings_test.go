@@ -61,3 +61,14 @@ func TestRetryDelaySeconds(t *testing.T) {
 		t.Error("a negative delay loaded")
 	}
 }
+
+// Atomic publish is parsed and ignored, as in Mistral, with a warning.
+func TestAtomicPublishWarns(t *testing.T) {
+	doc, err := Load("a.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    a:\n      action: std.noop\n      publish:\n        atomic:\n          x: 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Warnings) != 1 || !strings.Contains(doc.Warnings[0].Msg, "atomic publish of task \"a\" is ignored") {
+		t.Fatalf("warnings %v", doc.Warnings)
+	}
+}
