@@ -140,7 +140,7 @@ func newJinjaEnv() *exec.Environment {
 		Bool:  builtins.Methods.Bool,
 		Int:   builtins.Methods.Int,
 		Float: builtins.Methods.Float,
-		Str:   pickMethods(builtins.Methods.Str, "center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map"),
+		Str:   withMethods(pickMethods(builtins.Methods.Str, "center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map"), strMethodFixes),
 		Dict:  pickMethods(builtins.Methods.Dict, "update", "setdefault", "pop", "clear"),
 		List:  pickMethods(builtins.Methods.List, "append", "reverse"),
 	}
@@ -152,6 +152,9 @@ func newJinjaEnv() *exec.Environment {
 		"__lf_mul": binopFunc(tokens.Multiply, "*"),
 		"__lf_mod": binopFunc(tokens.Modulo, "%"),
 		"__lf_cat": binopFunc(tokens.Tilde, "~"),
+		// Jinja's null literal, which gonja lacks.
+		"none": nil,
+		"None": nil,
 	}
 	for _, name := range []string{"dict", "cycler", "joiner"} {
 		if f, ok := builtins.GlobalFunctions.Get(name); ok {
@@ -190,6 +193,20 @@ func pickMethods[I any](set *exec.MethodSet[I], drop ...string) *exec.MethodSet[
 		if m, ok := set.Get(name); ok {
 			out[name] = m
 		}
+	}
+	return exec.NewMethodSet(out)
+}
+
+// withMethods is set with fixes replacing or adding methods.
+func withMethods[I any](set *exec.MethodSet[I], fixes map[string]exec.Method[I]) *exec.MethodSet[I] {
+	out := map[string]exec.Method[I]{}
+	for _, name := range allMethodNames {
+		if m, ok := set.Get(name); ok {
+			out[name] = m
+		}
+	}
+	for name, m := range fixes {
+		out[name] = m
 	}
 	return exec.NewMethodSet(out)
 }

@@ -1,0 +1,117 @@
+package expr
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nikolalohinski/gonja/v2/exec"
+)
+
+// Python string methods that gonja v2.9.1 gets wrong: count counted the
+// string in itself, replace required its optional count, split required
+// its optional separator. These follow Python.
+var strMethodFixes = map[string]exec.Method[string]{
+	"count": func(self string, _ *exec.Value, a *exec.VarArgs) (any, error) {
+		if len(a.Args) < 1 || len(a.Args) > 3 || !a.Args[0].IsString() {
+			return nil, errors.New("count(sub[, start[, end]]) needs a string to count")
+		}
+		r := []rune(self)
+		start, end, err := runeRange(a.Args[1:], len(r))
+		if err != nil {
+			return nil, fmt.Errorf("count: %w", err)
+		}
+		return strings.Count(string(r[start:end]), a.Args[0].String()), nil
+	},
+	"replace": func(self string, _ *exec.Value, a *exec.VarArgs) (any, error) {
+		if len(a.Args) < 2 || len(a.Args) > 3 || !a.Args[0].IsString() || !a.Args[1].IsString() {
+			return nil, errors.New("replace(old, new[, count]) needs two strings")
+		}
+		n := -1
+		if len(a.Args) == 3 {
+			if !a.Args[2].IsInteger() {
+				return nil, errors.New("replace: count must be a whole number")
+			}
+			n = a.Args[2].Integer()
+		}
+		old, nw := a.Args[0].String(), a.Args[1].String()
+		hits := strings.Count(self, old)
+		if n >= 0 {
+			hits = min(hits, n)
+		}
+		// Sized before it is built: a long replacement repeated would
+		// otherwise allocate far more than the limit first.
+		if len(self)+hits*(len(nw)-len(old)) > DefaultLimits.MaxOutput {
+			return nil, fmt.Errorf("replace: the result is longer than %d bytes", DefaultLimits.MaxOutput)
+		}
+		return strings.Replace(self, old, nw, n), nil
+	},
+	"split": func(self string, _ *exec.Value, a *exec.VarArgs) (any, error) {
+		if len(a.Args) > 2 {
+			return nil, errors.New("split([sep[, maxsplit]]) takes at most two arguments")
+		}
+		max := -1
+		if len(a.Args) == 2 {
+			if !a.Args[1].IsInteger() {
+				return nil, errors.New("split: maxsplit must be a whole number")
+			}
+			max = a.Args[1].Integer()
+		}
+		var parts []string
+		if len(a.Args) == 0 || a.Args[0].IsNil() {
+			// Python: runs of whitespace separate, none at the ends.
+			parts = strings.Fields(self)
+			if max >= 0 && len(parts) > max+1 {
+				rest := strings.TrimLeft(self, " \t\n\r\v\f")
+				parts = parts[:0]
+				for i := 0; i < max; i++ {
+					f := strings.IndexAny(rest, " \t\n\r\v\f")
+					parts = append(parts, rest[:f])
+					rest = strings.TrimLeft(rest[f:], " \t\n\r\v\f")
+				}
+				parts = append(parts, rest)
+			}
+		} else {
+			if !a.Args[0].IsString() || a.Args[0].String() == "" {
+				return nil, errors.New("split: the separator must be a non-empty string")
+			}
+			n := -1
+			if max >= 0 {
+				n = max + 1
+			}
+			parts = strings.SplitN(self, a.Args[0].String(), n)
+		}
+		out := make([]any, len(parts))
+		for i, p := range parts {
+			out[i] = p
+		}
+		return out, nil
+	},
+}
+
+// runeRange reads Python's optional start and end (negative from the end).
+func runeRange(args []*exec.Value, n int) (int, int, error) {
+	start, end := 0, n
+	for i, a := range args {
+		if a.IsNil() {
+			continue
+		}
+		if !a.IsInteger() {
+			return 0, 0, errors.New("start and end must be whole numbers")
+		}
+		v := a.Integer()
+		if v < 0 {
+			v += n
+		}
+		v = min(max(v, 0), n)
+		if i == 0 {
+			start = v
+		} else {
+			end = v
+		}
+	}
+	if end < start {
+		end = start
+	}
+	return start, end, nil
+}
