@@ -205,7 +205,20 @@ func (s *Service) register(ctx context.Context, file string, source []byte) ([]s
 			// Mistral names a workbook's workflows wb.wf; the short name works too.
 			all = append(all, doc.Name+"."+name)
 		}
-		for _, n := range all {
+		for i, n := range all {
+			if doc.Name != "" && i == 0 {
+				// The short name is a convenience Mistral does not have: it
+				// must not replace a workflow registered on its own.
+				taken, err := s.standalone(ctx, n, id)
+				if err != nil {
+					return names, doc, err
+				}
+				if taken {
+					doc.Warnings = append(doc.Warnings, &dsl.Error{Pos: doc.Workflows[name].Pos,
+						Msg: fmt.Sprintf("workflow %q is registered as %s.%s only: a workflow registered on its own already has the name %q", name, doc.Name, name, name)})
+					continue
+				}
+			}
 			def := &engine.Definition{Name: n, DefID: id, Source: string(source), Created: now, Updated: now}
 			if err := s.Store.PutDefinition(ctx, def); err != nil {
 				return names, doc, fmt.Errorf("store workflow %s: %w", n, err)
@@ -214,6 +227,23 @@ func (s *Service) register(ctx context.Context, file string, source []byte) ([]s
 		}
 	}
 	return names, doc, nil
+}
+
+// standalone reports whether name is taken by a definition other than id
+// that is not a workbook (a workflow registered on its own).
+func (s *Service) standalone(ctx context.Context, name, id string) (bool, error) {
+	cur, err := s.Store.Definition(ctx, name)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (cur == nil || cur.DefID == id) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up workflow %s: %w", name, err)
+	}
+	doc, err := dsl.Load(cur.Name+".yaml", []byte(cur.Source))
+	if err != nil {
+		return false, nil // not loadable any more: replacing it loses nothing
+	}
+	return doc.Name == "", nil
 }
 
 // ---------------------------------------------------------------- executions

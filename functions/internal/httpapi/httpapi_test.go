@@ -266,6 +266,33 @@ func TestRegisterAndGetWorkflows(t *testing.T) {
 	}
 }
 
+// A workbook's workflows are wb.wf (Mistral's names) and, for convenience,
+// their short names, which never replace a workflow registered on its
+// own: that one stays, and the response warns. Warnings also carry what
+// Mistral accepts but looks wrong.
+func TestWorkbookShortNamesAndWarnings(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register("version: '2.0'\nhello:\n  tasks:\n    a:\n      action: std.noop\n")
+	own := e.json("GET", "/workflows/hello", "").body["def_id"]
+	wb := "version: '2.0'\nname: wb\nworkflows:\n  hello:\n    tasks:\n      b:\n        action: std.noop\n  other:\n    source: x\n    tasks:\n      c:\n        action: std.noop\n"
+	r := e.do("POST", "/workflows", "text/yaml", wb)
+	if r.status != 200 {
+		t.Fatalf("register: %d %s", r.status, r.raw)
+	}
+	ws, _ := r.body["warnings"].([]any)
+	if len(ws) != 2 || !strings.Contains(fmt.Sprint(ws), `registered as wb.hello only`) || !strings.Contains(fmt.Sprint(ws), `unknown key "source"`) {
+		t.Fatalf("warnings %v", r.body["warnings"])
+	}
+	if got := e.json("GET", "/workflows/hello", "").body["def_id"]; got != own {
+		t.Fatalf("the standalone hello was replaced: %v, want %v", got, own)
+	}
+	for _, n := range []string{"wb.hello", "wb.other", "other"} {
+		if r := e.json("GET", "/workflows/"+n, ""); r.status != 200 {
+			t.Fatalf("%s: %d", n, r.status)
+		}
+	}
+}
+
 func TestRegisterInvalidListsEveryProblem(t *testing.T) {
 	e := newEnv(t, nil)
 	src := "version: '2.0'\nwf:\n  tasks:\n    a:\n      action: std.noop\n      on-success: missing\n    b:\n      acton: std.noop\n"
