@@ -76,6 +76,10 @@ var jinjaCases = []jcase{
 	{jinjaDocs, "{{ 'a b  c'.split(none, 1) }}", plainData, []any{"a", "b  c"}, ""},
 	{jinjaDocs, "{{ 'a,b,c'.split(',', 1) }}", plainData, []any{"a", "b,c"}, ""},
 	{jinjaDocs, "{{ none is none }}", plainData, true, ""},
+	{jinjaDocs, "{{ '{} and {}'.format(_.y, _.x) }}", plainData, "a and 3", ""},
+	{jinjaDocs, "{{ '{1}{0}{{x}}'.format(_.y, _.x) }}", plainData, "3a{x}", ""},
+	{jinjaDocs, "{{ '{n:.2f}|{w:>4}|{p:.0%}'.format(n=_.f, w=_.y, p=0.5) }}", plainData, "1.50|   a|50%", ""},
+	{jinjaDocs, "{{ '{} {}'.format(_.y) }}", plainData, nil, "no argument for field 1"},
 	{jinjaDocs, "{{ _.n == none }}", plainData, true, ""},
 	{ours, "{{ '%999999999s' % 1 }}", plainData, nil, "over 1000"},
 	// mistral test_jinja_expression.py: JinjaEvaluatorTest and InlineJinjaEvaluatorTest.

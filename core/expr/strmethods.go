@@ -12,6 +12,7 @@ import (
 // string in itself, replace required its optional count, split required
 // its optional separator. These follow Python.
 var strMethodFixes = map[string]exec.Method[string]{
+	"format": strFormat,
 	"count": func(self string, _ *exec.Value, a *exec.VarArgs) (any, error) {
 		if len(a.Args) < 1 || len(a.Args) > 3 || !a.Args[0].IsString() {
 			return nil, errors.New("count(sub[, start[, end]]) needs a string to count")
@@ -114,4 +115,105 @@ func runeRange(args []*exec.Value, n int) (int, int, error) {
 		end = start
 	}
 	return start, end, nil
+}
+
+// strFormat is Python's str.format: {} (next argument), {0}, {name}, {{
+// and }}, with a format spec of [align][width][.precision][type]
+// (types s d f e g x o %); attribute and index lookups are not supported.
+func strFormat(self string, _ *exec.Value, a *exec.VarArgs) (any, error) {
+	var b strings.Builder
+	auto := 0
+	for i := 0; i < len(self); i++ {
+		c := self[i]
+		if c == '}' {
+			if i+1 < len(self) && self[i+1] == '}' {
+				b.WriteByte('}')
+				i++
+				continue
+			}
+			return nil, errors.New("format: single '}' in the string")
+		}
+		if c != '{' {
+			b.WriteByte(c)
+			continue
+		}
+		if i+1 < len(self) && self[i+1] == '{' {
+			b.WriteByte('{')
+			i++
+			continue
+		}
+		end := strings.IndexByte(self[i:], '}')
+		if end < 0 {
+			return nil, errors.New("format: single '{' in the string")
+		}
+		field := self[i+1 : i+end]
+		i += end
+		name, spec, _ := strings.Cut(field, ":")
+		var arg *exec.Value
+		switch {
+		case name == "":
+			if auto >= len(a.Args) {
+				return nil, fmt.Errorf("format: no argument for field %d", auto)
+			}
+			arg = a.Args[auto]
+			auto++
+		case name[0] >= '0' && name[0] <= '9':
+			var n int
+			if _, err := fmt.Sscanf(name, "%d", &n); err != nil || n >= len(a.Args) || fmt.Sprint(n) != name {
+				return nil, fmt.Errorf("format: no argument %s", name)
+			}
+			arg = a.Args[n]
+		default:
+			v, ok := a.KwArgs[name]
+			if !ok {
+				return nil, fmt.Errorf("format: no argument named %s", name)
+			}
+			arg = v
+		}
+		v, err := fromGonja(arg)
+		if err != nil {
+			return nil, err
+		}
+		s, err := formatSpec(v, spec)
+		if err != nil {
+			return nil, fmt.Errorf("format: %w", err)
+		}
+		b.WriteString(s)
+		if b.Len() > DefaultLimits.MaxOutput {
+			return nil, fmt.Errorf("format: the result is longer than %d bytes", DefaultLimits.MaxOutput)
+		}
+	}
+	return b.String(), nil
+}
+
+// formatSpec applies a Python format spec through pyFormat.
+func formatSpec(v any, spec string) (string, error) {
+	if spec == "" {
+		return pyFormat("%s", []any{v})
+	}
+	align := ""
+	switch spec[0] {
+	case '<':
+		align, spec = "-", spec[1:]
+	case '>':
+		spec = spec[1:]
+	}
+	conv := byte('s')
+	if n := len(spec); n > 0 && strings.IndexByte("sdfeEgGxXo%", spec[n-1]) >= 0 {
+		conv, spec = spec[n-1], spec[:n-1]
+	}
+	for _, r := range spec {
+		if (r < '0' || r > '9') && r != '.' {
+			return "", fmt.Errorf("format spec %q is not supported", spec)
+		}
+	}
+	if conv == '%' {
+		f, err := toFloat(v)
+		if err != nil {
+			return "", err
+		}
+		s, err := pyFormat("%"+align+spec+"f", []any{f * 100})
+		return s + "%", err
+	}
+	return pyFormat("%"+align+spec+string(conv), []any{v})
 }
