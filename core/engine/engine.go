@@ -690,6 +690,15 @@ func (b *builder) lateResult(rec *Task, res Result) (*Plan, error) {
 		}
 		return &Plan{Duplicate: true, Commands: again}, nil
 	}
+	if res.OK {
+		if d := b.wf.Tasks[rec.Name]; d != nil {
+			if v, err := b.adhocOutput(d.Action, res.Output, rec); err != nil {
+				st, info, res.OK, res.Error = Error, err.Error(), false, err.Error()
+			} else {
+				res.Output = v
+			}
+		}
+	}
 	t := *rec
 	t.State, t.StateInfo, t.Result, t.HasResult, t.Finished, t.Outbox = st, info, res.Output, true, b.now, nil
 	if !res.OK {
@@ -1364,6 +1373,16 @@ func (b *builder) finish(st State, info string, final map[string]any) {
 	}
 	b.cmds = append(b.cmds, Command{Kind: Finished, Exec: h.ID, Slot: -1})
 	b.cmds = append(b.cmds, ParentReport(&h)...)
+	b.cmds = append(b.cmds, resumeParent(&h)...)
+}
+
+// resumeParent lets a parent that paused with this sub-workflow resume
+// once it ended (none of its sub-workflows may be paused any more).
+func resumeParent(h *Execution) []Command {
+	if h.Parent == "" {
+		return nil
+	}
+	return []Command{{Kind: ResumeWorkflow, Exec: h.Parent, From: h.ID, Slot: -1}}
 }
 
 // ParentReport is the command that tells a finished sub-workflow's parent
@@ -2211,6 +2230,7 @@ func (e *Engine) Cancel(ctx context.Context, r Reader, execID string) (*Plan, er
 	}
 	b.cmds = append(b.cmds, Command{Kind: Finished, Exec: execID, Slot: -1})
 	b.cmds = append(b.cmds, ParentReport(&h)...)
+	b.cmds = append(b.cmds, resumeParent(&h)...)
 	return b.plan(), nil
 }
 

@@ -70,14 +70,20 @@ func pyFormat(format string, args []any) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			if !strings.Contains(spec, ".") && (conv == 'f' || conv == 'F' || conv == 'e' || conv == 'E') {
-				spec += ".6"
+			if !strings.Contains(spec, ".") {
+				spec += ".6" // Python's default precision, for g too
 			}
 			fmt.Fprintf(&b, "%"+spec+string(conv), f)
 		case 'x', 'X', 'o':
 			n, err := toInt(a)
 			if err != nil {
 				return "", err
+			}
+			if conv == 'o' && strings.Contains(spec, "#") {
+				// Python's alternate octal form is 0o, Go's is 0.
+				spec = strings.ReplaceAll(spec, "#", "")
+				fmt.Fprintf(&b, "%s", "0o"+strconv.FormatInt(n, 8))
+				break
 			}
 			fmt.Fprintf(&b, "%"+spec+string(conv), n)
 		case 'c':

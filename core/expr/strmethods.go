@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
 )
@@ -63,12 +64,12 @@ var strMethodFixes = map[string]exec.Method[string]{
 			// Python: runs of whitespace separate, none at the ends.
 			parts = strings.Fields(self)
 			if max >= 0 && len(parts) > max+1 {
-				rest := strings.TrimLeft(self, " \t\n\r\v\f")
+				rest := strings.TrimLeftFunc(self, unicode.IsSpace)
 				parts = parts[:0]
 				for i := 0; i < max; i++ {
-					f := strings.IndexAny(rest, " \t\n\r\v\f")
+					f := strings.IndexFunc(rest, unicode.IsSpace)
 					parts = append(parts, rest[:f])
-					rest = strings.TrimLeft(rest[f:], " \t\n\r\v\f")
+					rest = strings.TrimLeftFunc(rest[f:], unicode.IsSpace)
 				}
 				parts = append(parts, rest)
 			}
@@ -191,16 +192,26 @@ func formatSpec(v any, spec string) (string, error) {
 	if spec == "" {
 		return pyFormat("%s", []any{v})
 	}
-	align := ""
+	align, explicitRight := "", false
 	switch spec[0] {
 	case '<':
 		align, spec = "-", spec[1:]
 	case '>':
-		spec = spec[1:]
+		explicitRight, spec = true, spec[1:]
 	}
-	conv := byte('s')
+	conv := byte(0)
 	if n := len(spec); n > 0 && strings.IndexByte("sdfeEgGxXo%", spec[n-1]) >= 0 {
 		conv, spec = spec[n-1], spec[:n-1]
+	}
+	_, isStr := v.(string)
+	if conv == 0 {
+		conv = 's'
+		if !isStr && strings.Contains(spec, ".") {
+			conv = 'g' // Python: a precision without a type is general format
+		}
+	}
+	if isStr && conv == 's' && align == "" && !explicitRight {
+		align = "-" // Python left-aligns strings unless told otherwise
 	}
 	for _, r := range spec {
 		if (r < '0' || r > '9') && r != '.' {

@@ -409,11 +409,22 @@ func (s *Service) recover(ctx context.Context, id string, before time.Time) erro
 				return err
 			}
 			for _, sl := range slots {
-				if sl.State == engine.Running && sl.Claimed < sl.Attempt {
-					if err := s.carry(ctx, id, &engine.Plan{Commands: []engine.Command{{Kind: engine.RunAction,
-						Exec: id, Task: t.Key, Slot: sl.Index, Attempt: sl.Attempt}}}); err != nil {
-						return err
+				if sl.State != engine.Running || sl.Claimed >= sl.Attempt {
+					continue
+				}
+				// An item running a sub-workflow is never claimed: its start
+				// is sent again (idempotent by the child's id), not an action.
+				var again []engine.Command
+				for _, c := range sl.Outbox {
+					if c.Kind == engine.StartWorkflow && c.Slot == sl.Index && c.Attempt == sl.Attempt {
+						again = append(again, c)
 					}
+				}
+				if len(again) == 0 {
+					again = []engine.Command{{Kind: engine.RunAction, Exec: id, Task: t.Key, Slot: sl.Index, Attempt: sl.Attempt}}
+				}
+				if err := s.carry(ctx, id, &engine.Plan{Commands: again}); err != nil {
+					return err
 				}
 			}
 		}
@@ -628,7 +639,11 @@ func (s *Service) command(ctx context.Context, c engine.Command) error {
 		if errors.Is(err, engine.ErrInvalidState) || errors.Is(err, engine.ErrNotFound) {
 			return nil
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		// As Service.Resume does: runners dropped its actions while paused.
+		return s.Recover(ctx, c.Exec)
 	case engine.ReportParent:
 		if c.Result == nil {
 			return nil

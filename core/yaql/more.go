@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 
 	"gopkg.in/yaml.v3"
 
@@ -209,9 +210,12 @@ func bReplaceBy(c *callCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	count, err := c.intArg(2, -1)
+	count, err := c.intArg(2, 0)
 	if err != nil {
 		return nil, err
+	}
+	if count <= 0 {
+		count = -1 // yaql: 0, the default, replaces every match
 	}
 	var out []byte
 	last, n := 0, int64(0)
@@ -237,7 +241,7 @@ func bReplaceBy(c *callCtx) (any, error) {
 	return string(append(out, str[last:]...)), nil
 }
 
-// bRound is round(number[, digits]), rounding half away from zero.
+// bRound is round(number[, digits]).
 func bRound(c *callCtx) (any, error) {
 	v, err := c.self()
 	if err != nil {
@@ -259,14 +263,17 @@ func bRound(c *callCtx) (any, error) {
 	default:
 		return nil, failf("round() needs a number, not %s", value.TypeName(v))
 	}
-	p := math.Pow(10, float64(digits))
-	r := math.Round(f*p) / p
-	if len(c.args) == 0 {
-		if r >= math.MinInt64 && r <= math.MaxInt64 {
-			return int64(r), nil
+	// yaql's round is Python's round(n, digits): half to even on the
+	// exact value (2.675 is 2.67499…, so 2.67), a float. strconv rounds
+	// the exact binary value that way.
+	if digits >= 0 && digits <= 20 {
+		r, err := strconv.ParseFloat(strconv.FormatFloat(f, 'f', int(digits), 64), 64)
+		if err == nil {
+			return r, nil
 		}
 	}
-	return r, nil
+	p := math.Pow(10, float64(digits))
+	return math.RoundToEven(f*p) / p, nil
 }
 
 // bYAMLDump is Mistral's yaml_dump: the value as block-style YAML.
