@@ -17,7 +17,6 @@ import (
 	"github.com/nikolalohinski/gonja/v2/nodes"
 	"github.com/nikolalohinski/gonja/v2/parser"
 	"github.com/nikolalohinski/gonja/v2/tokens"
-	"gopkg.in/yaml.v3"
 
 	"github.com/lazyflow/lazyflow/core/value"
 	"github.com/lazyflow/lazyflow/core/yaql"
@@ -942,11 +941,7 @@ var pureFuncs = map[string]Func{
 		if len(args) != 1 {
 			return nil, errors.New("yaml_dump takes one argument")
 		}
-		b, err := yaml.Marshal(args[0])
-		if err != nil {
-			return nil, err
-		}
-		return string(b), nil
+		return yaql.YAMLDump(args[0])
 	},
 	"yaml_parse": func(args []any) (any, error) {
 		if len(args) != 1 {
@@ -956,10 +951,10 @@ var pureFuncs = map[string]Func{
 		if !ok {
 			return nil, fmt.Errorf("yaml_parse needs a string, not %T", args[0])
 		}
-		var v any
-		if err := yaml.Unmarshal([]byte(s), &v); err != nil {
+		v, err := yaql.YAMLParse(s)
+		if err != nil {
 			return nil, fmt.Errorf("yaml_parse: %w", err)
 		}
-		return plain(reflect.ValueOf(v), 0)
+		return v, nil
 	},
 }

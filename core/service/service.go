@@ -239,7 +239,7 @@ func (s *Service) standalone(ctx context.Context, name, id string) (bool, error)
 	if err != nil {
 		return false, fmt.Errorf("look up workflow %s: %w", name, err)
 	}
-	doc, err := dsl.Load(cur.Name+".yaml", []byte(cur.Source))
+	doc, err := defs{s}.Doc(ctx, cur.DefID) // parsed once, cached
 	if err != nil {
 		return false, nil // not loadable any more: replacing it loses nothing
 	}

@@ -439,14 +439,15 @@ func bDistinct(c *callCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(c.args) == 0 {
+		return c.ev.distinct(l)
+	}
 	seen := make(map[any]struct{}, len(l))
 	out := make([]any, 0, len(l))
 	for _, e := range l {
-		k := e
-		if len(c.args) > 0 {
-			if k, err = c.lambda(0, e); err != nil {
-				return nil, err
-			}
+		k, err := c.lambda(0, e)
+		if err != nil {
+			return nil, err
 		}
 		h, err := c.ev.hashKey(k)
 		if err != nil {

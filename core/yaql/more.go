@@ -282,11 +282,27 @@ func bYAMLDump(c *callCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := yaml.Marshal(value.Normalize(v))
+	out, err := YAMLDump(v)
 	if err != nil {
 		return nil, failf("yaml_dump(): %v", err)
 	}
-	return string(b), c.ev.checkStr(len(b), "yaml_dump()")
+	return out, c.ev.checkStr(len(out), "yaml_dump()")
+}
+
+// YAMLDump is Mistral's yaml_dump, for both expression languages.
+func YAMLDump(v any) (string, error) {
+	b, err := yaml.Marshal(value.Normalize(v))
+	return string(b), err
+}
+
+// YAMLParse is Mistral's yaml_parse, for both expression languages: the
+// document as JSON-like values.
+func YAMLParse(s string) (any, error) {
+	var v any
+	if err := yaml.Unmarshal([]byte(s), &v); err != nil {
+		return nil, err
+	}
+	return plainYAML(reflect.ValueOf(v), 0)
 }
 
 // bYAMLParse is Mistral's yaml_parse.
@@ -298,11 +314,11 @@ func bYAMLParse(c *callCtx) (any, error) {
 	if err := c.ev.checkStr(len(s), "yaml_parse()"); err != nil {
 		return nil, err
 	}
-	var v any
-	if err := yaml.Unmarshal([]byte(s), &v); err != nil {
+	v, err := YAMLParse(s)
+	if err != nil {
 		return nil, failf("yaml_parse(): %v", err)
 	}
-	return plainYAML(reflect.ValueOf(v), 0)
+	return v, nil
 }
 
 // plainYAML turns what yaml.v3 decoded into JSON-like values.
