@@ -1,0 +1,259 @@
+package dsl
+
+import (
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+)
+
+// loadRoot reads a parsed document.
+func (l *loader) loadRoot(root *yaml.Node, src []byte) *Document {
+	if root.Kind == 0 || len(root.Content) == 0 {
+		l.errf(nil, "the file is empty: expected version: '2.0' and at least one workflow")
+		return nil
+	}
+	top := l.deref(root.Content[0])
+	if top == nil || top.Kind != yaml.MappingNode {
+		l.errf(top, "the file must be a YAML mapping with version: '2.0' and workflows")
+		return nil
+	}
+	doc := &Document{Workflows: map[string]*Workflow{}, Actions: map[string]*Action{}, Source: src}
+	ps := l.pairs(top, "the document")
+
+	workbook := false
+	for _, p := range ps {
+		switch p.k.Value {
+		case "workflows", "actions":
+			workbook = true
+		case "name":
+			if p.v.Kind == yaml.ScalarNode {
+				workbook = true
+			}
+		}
+	}
+
+	versionSeen := false
+	var wfPairs []pair
+	for _, p := range ps {
+		switch {
+		case p.k.Value == "version":
+			versionSeen = true
+			v := p.v.Value
+			if p.v.Kind != yaml.ScalarNode || (v != "2.0" && v != "2" && v != "v2.0") {
+				l.errf(p.v, "unsupported version %q: only version '2.0' of the Mistral language is supported", v)
+			}
+			doc.Version = "2.0"
+		case workbook && p.k.Value == "name":
+			doc.Name = l.str(p.v, "workbook name")
+		case p.k.Value == "description" && (workbook || p.v.Kind == yaml.ScalarNode):
+		case p.k.Value == "tags" && (workbook || p.v.Kind == yaml.SequenceNode):
+		case workbook && p.k.Value == "workflows":
+			if p.v.Kind != yaml.MappingNode {
+				l.errf(p.v, "workflows must be a mapping of workflow names to workflows")
+				continue
+			}
+			wfPairs = append(wfPairs, l.pairs(p.v, "workflows")...)
+		case workbook && p.k.Value == "actions":
+			if p.v.Kind != yaml.MappingNode {
+				l.errf(p.v, "actions must be a mapping of action names to actions")
+				continue
+			}
+			for _, ap := range l.pairs(p.v, "actions") {
+				if a := l.action(ap.k, ap.v); a != nil {
+					doc.Actions[a.Name] = a
+				}
+			}
+		case workbook:
+			l.errf(p.k, "unknown key %q in the workbook%s", p.k.Value, suggest(p.k.Value, workbookKeys))
+		default:
+			if p.v.Kind != yaml.MappingNode {
+				l.errf(p.k, "%q is not a workflow: a workflow must be a mapping with tasks%s", p.k.Value, suggest(p.k.Value, []string{"version", "description", "tags"}))
+				continue
+			}
+			if hasKey(p.v, "base") && !hasKey(p.v, "tasks") {
+				// An action definition file (mistral action-create): ad-hoc actions at the top level.
+				if a := l.action(p.k, p.v); a != nil {
+					doc.Actions[a.Name] = a
+				}
+				continue
+			}
+			wfPairs = append(wfPairs, p)
+		}
+	}
+	if !versionSeen {
+		l.errf(top, "missing version: add version: '2.0' at the top of the file")
+	}
+	for _, p := range wfPairs {
+		if p.v.Kind != yaml.MappingNode {
+			l.errf(p.v, "workflow %q must be a mapping with tasks", p.k.Value)
+			continue
+		}
+		if wf := l.workflow(p.k, p.v); wf != nil {
+			doc.Workflows[wf.Name] = wf
+			doc.Order = append(doc.Order, wf.Name)
+		}
+	}
+	if len(doc.Workflows) == 0 && len(doc.Actions) == 0 && len(l.errs) == 0 {
+		l.errf(top, "no workflow found: add a workflow name with a tasks mapping")
+	}
+	l.crossChecks(doc)
+	return doc
+}
+
+func (l *loader) action(k, n *yaml.Node) *Action {
+	a := &Action{Name: k.Value, Pos: l.pos(k)}
+	if n.Kind != yaml.MappingNode {
+		l.errf(n, "action %q must be a mapping with base", a.Name)
+		return nil
+	}
+	ps := l.pairs(n, "action "+a.Name)
+	l.checkKeys(ps, actionKeys, fmt.Sprintf("action %q", a.Name))
+	var baseInput map[string]any
+	var baseInputNode *yaml.Node
+	hasBase := false
+	for _, p := range ps {
+		switch p.k.Value {
+		case "base":
+			hasBase = true
+			name, params, err := splitInline(l.str(p.v, "base"))
+			if err != nil {
+				l.errf(p.v, "%v", err)
+			}
+			a.Base = name
+			if len(params) > 0 {
+				baseInput = params
+				baseInputNode = p.v
+			}
+		case "base-input":
+			if p.v.Kind != yaml.MappingNode {
+				l.errf(p.v, "base-input must be a mapping of parameter names to values")
+				continue
+			}
+			m, _ := l.plain(p.v).(map[string]any)
+			if baseInput == nil {
+				baseInput = map[string]any{}
+			}
+			for key, val := range m {
+				baseInput[key] = val
+			}
+			baseInputNode = p.v
+		case "input":
+			a.Input = l.params(p.v, "input")
+		case "output":
+			a.Output = l.compile(p.v)
+		}
+	}
+	if !hasBase {
+		l.errf(k, "action %q has no base: name the action it is built on", a.Name)
+	}
+	if baseInput != nil {
+		a.BaseInput = l.compileValue(baseInputNode, baseInput)
+	}
+	return a
+}
+
+func (l *loader) workflow(k, n *yaml.Node) *Workflow {
+	wf := &Workflow{Name: k.Value, Pos: l.pos(k), Type: Direct, Tasks: map[string]*Task{}, Inbound: map[string][]string{}}
+	ps := l.pairs(n, "workflow "+wf.Name)
+	l.checkWorkflowKeys(ps, fmt.Sprintf("workflow %q", wf.Name))
+	var tasksNode, defaultsNode *yaml.Node
+	for _, p := range ps {
+		switch p.k.Value {
+		case "type":
+			t := l.str(p.v, "type")
+			if t != Direct && t != Reverse {
+				l.errf(p.v, "unknown workflow type %q: use direct or reverse%s", t, suggest(t, []string{Direct, Reverse}))
+			} else {
+				wf.Type = t
+			}
+		case "description":
+			wf.Description = p.v.Value
+		case "tags":
+			wf.Tags = l.stringList(p.v, "tags")
+		case "input":
+			wf.Input = l.params(p.v, "input")
+		case "output":
+			wf.Output = l.compile(p.v)
+		case "output-on-error":
+			wf.OutputOnError = l.compile(p.v)
+		case "vars":
+			if p.v.Kind != yaml.MappingNode && !(p.v.Kind == yaml.ScalarNode && p.v.Tag == "!!null") {
+				l.errf(p.v, "vars must be a mapping of names to values")
+				continue
+			}
+			wf.Vars = l.compile(p.v)
+		case "task-defaults":
+			defaultsNode = p.v
+		case "tasks":
+			tasksNode = p.v
+		}
+	}
+	var defaults *taskDefaults
+	if defaultsNode != nil {
+		defaults = l.taskDefaults(wf, defaultsNode)
+	}
+	if tasksNode == nil {
+		l.errf(k, "workflow %q has no tasks", wf.Name)
+		return wf
+	}
+	if tasksNode.Kind != yaml.MappingNode || len(tasksNode.Content) == 0 {
+		l.errf(tasksNode, "tasks of workflow %q must be a non-empty mapping of task names to tasks", wf.Name)
+		return wf
+	}
+	taskNodes := map[string]*yaml.Node{}
+	ps = l.pairs(tasksNode, "tasks")
+	for i, t := range l.tasks(wf, ps, defaults) {
+		p := ps[i]
+		if t == nil {
+			continue
+		}
+		wf.Tasks[t.Name] = t
+		wf.TaskOrder = append(wf.TaskOrder, t.Name)
+		taskNodes[t.Name] = p.k
+	}
+	l.graph(wf, taskNodes)
+	return wf
+}
+
+// params reads input declarations: a list of names, or of name: default.
+func (l *loader) params(n *yaml.Node, what string) []Param {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		l.errf(n, "%s must be a list of names or of name: default", what)
+		return nil
+	}
+	var out []Param
+	seen := map[string]bool{}
+	for _, c := range n.Content {
+		c = l.deref(c)
+		var p Param
+		var at *yaml.Node = c
+		switch {
+		case c == nil:
+			continue
+		case c.Kind == yaml.ScalarNode:
+			p.Name = c.Value
+		case c.Kind == yaml.MappingNode && len(c.Content) == 2:
+			p.Name = c.Content[0].Value
+			p.HasDefault = true
+			p.Default = l.compile(c.Content[1])
+			at = c.Content[0]
+		default:
+			l.errf(c, "each entry of %s must be a name or a single name: default", what)
+			continue
+		}
+		if p.Name == "" {
+			l.errf(at, "an entry of %s has an empty name", what)
+			continue
+		}
+		if seen[p.Name] {
+			l.errf(at, "%s declares %q twice", what, p.Name)
+			continue
+		}
+		seen[p.Name] = true
+		out = append(out, p)
+	}
+	return out
+}
