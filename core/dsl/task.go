@@ -42,8 +42,37 @@ func (l *loader) taskDefaults(wf *Workflow, n *yaml.Node) *taskDefaults {
 	return d
 }
 
+// task reads one task: its attributes with the defaults merged in, then
+// what it calls and with what input, then every other attribute in
+// taskAttrOrder. It returns nil when the task cannot be read at all.
 func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Task {
 	t := &Task{Name: k.Value, Pos: l.pos(k)}
+	n = l.taskMapping(t, k, n)
+	if n == nil {
+		return nil
+	}
+	attrs, attrKeys := l.taskKeys(wf, t, n)
+	if defaults != nil {
+		l.applyTaskDefaults(wf, t, defaults, &attrs, &attrKeys)
+	}
+	l.taskCall(t, &attrs, &attrKeys)
+	for _, a := range taskAttrOrder {
+		if v := attrs[a.i]; v != nil {
+			l.taskAttr(t, a.key, v)
+		}
+	}
+	// A task inherits defaults that name itself; Mistral drops such self-references.
+	t.Requires = removeString(t.Requires, t.Name)
+	if defaults != nil {
+		dropDefaultSelfTransitions(t, defaults, &attrKeys)
+	}
+	return t
+}
+
+// taskMapping checks the task's name and returns its attributes' mapping
+// (an empty one for a task written with nothing after its name), or nil
+// when the task is not a mapping or has no name.
+func (l *loader) taskMapping(t *Task, k, n *yaml.Node) *yaml.Node {
 	if t.Name == "" {
 		l.errf(k, "a task has an empty name")
 		return nil
@@ -58,12 +87,17 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 		l.errf(n, "task %q must be a mapping of attributes, not %s", t.Name, describe(n))
 		return nil
 	}
+	return n
+}
+
+// taskKeys reads the task's own attributes, reporting unknown keys and
+// keys of the other workflow type. attrs holds each attribute's value and
+// attrKeys the node it was set from.
+func (l *loader) taskKeys(wf *Workflow, t *Task, n *yaml.Node) (attrs, attrKeys taskAttrs) {
 	what := fmt.Sprintf("task %q", t.Name)
-	ps := l.pairs(n, what)
 	// Arrays indexed by taskKeys rather than maps: a large workflow reads
 	// thousands of tasks, and two small maps each were a good part of it.
-	var attrs, attrKeys taskAttrs
-	for _, p := range ps {
+	for _, p := range l.pairs(n, what) {
 		key := p.k.Value
 		switch {
 		case !contains(taskKeys, key):
@@ -79,23 +113,32 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 		attrs.set(key, p.v)
 		attrKeys.set(key, p.k)
 	}
-	if defaults != nil {
-		for key, v := range defaults.nodes {
-			if attrs.get(key) != nil {
-				continue
-			}
-			if wf.Type == Reverse && contains(directOnlyTaskKeys, key) {
-				continue
-			}
-			attrs.set(key, v)
-			attrKeys.set(key, v)
-		}
-		// requires from defaults add to the task's own list (Mistral unions them).
-		if dn, ok := defaults.nodes["requires"]; ok && wf.Type == Reverse && attrKeys.get("requires") != dn {
-			t.Requires = append(t.Requires, l.stringList(dn, "requires")...)
-		}
-	}
+	return attrs, attrKeys
+}
 
+// applyTaskDefaults fills the attributes the task does not set from
+// task-defaults. Such an attribute's key node is the default's value node,
+// which is how later steps tell an inherited attribute from the task's own.
+func (l *loader) applyTaskDefaults(wf *Workflow, t *Task, defaults *taskDefaults, attrs, attrKeys *taskAttrs) {
+	for key, v := range defaults.nodes {
+		if attrs.get(key) != nil {
+			continue
+		}
+		if wf.Type == Reverse && contains(directOnlyTaskKeys, key) {
+			continue
+		}
+		attrs.set(key, v)
+		attrKeys.set(key, v)
+	}
+	// requires from defaults add to the task's own list (Mistral unions them).
+	if dn, ok := defaults.nodes["requires"]; ok && wf.Type == Reverse && attrKeys.get("requires") != dn {
+		t.Requires = append(t.Requires, l.stringList(dn, "requires")...)
+	}
+}
+
+// taskCall reads what the task runs (action or workflow, with inline
+// parameters) and its input, into which the inline parameters merge.
+func (l *loader) taskCall(t *Task, attrs, attrKeys *taskAttrs) {
 	if attrs.get("action") != nil && attrs.get("workflow") != nil {
 		l.errf(attrKeys.get("workflow"), "task %q has both action and workflow: a task runs one or the other", t.Name)
 	}
@@ -112,133 +155,169 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 		// Mistral runs std.noop for a task with neither action nor workflow.
 		t.Action = "std.noop"
 	}
-	if in := attrs.get("input"); in != nil {
-		switch {
-		case in.Kind == yaml.MappingNode:
-			m, _ := l.plain(in).(map[string]any)
-			for key, v := range inline {
-				if _, dup := m[key]; !dup {
-					m[key] = v
-				}
-			}
-			t.Input = l.compileValue(in, m)
-		case in.Kind == yaml.ScalarNode && in.Tag == "!!str" && isExprString(in.Value):
-			if len(inline) > 0 {
-				l.errf(in, "task %q gives input both inline and as an expression; use one", t.Name)
-			}
-			t.Input = l.compile(in)
-		case in.Kind == yaml.ScalarNode && in.Tag == "!!str":
-			// Mistral's string input: inline parameters (error_data={x: 1}).
-			params, err := parseParams(in.Value)
-			if err != nil {
-				l.errf(in, "input of task %q: %v", t.Name, err)
-				break
-			}
-			for key, v := range inline {
-				if _, dup := params[key]; !dup {
-					params[key] = v
-				}
-			}
-			t.Input = l.compileValue(in, params)
-		case in.Kind == yaml.ScalarNode && in.Tag == "!!null":
-		default:
-			l.errf(in, "input of task %q must be a mapping of names to values or an expression, not %s", t.Name, describe(in))
-		}
+	in := attrs.get("input")
+	if in != nil {
+		t.Input = l.taskInput(t, in, inline)
 	}
 	if t.Input == nil && len(inline) > 0 {
 		t.Input = l.compileValue(inlineNode, inline)
 	}
-	if in := attrs.get("input"); t.Input == nil && (len(inline) > 0 || in != nil && in.Tag != "!!null") {
+	if t.Input == nil && (len(inline) > 0 || in != nil && in.Tag != "!!null") {
 		l.markBroken(t) // its error is reported; a "missing input" would be false
 	}
+}
 
-	for _, a := range taskAttrOrder {
-		key, v := a.key, attrs[a.i]
-		if v == nil {
-			continue
+// taskInput reads input: a mapping, one expression, or Mistral's string of
+// inline parameters. Inline parameters of the callee fill the names input
+// does not give; nil when there is no input or it has an error.
+func (l *loader) taskInput(t *Task, in *yaml.Node, inline map[string]any) *expr.Value {
+	switch {
+	case in.Kind == yaml.MappingNode:
+		m, _ := l.plain(in).(map[string]any)
+		return l.compileValue(in, withInline(m, inline))
+	case in.Kind == yaml.ScalarNode && in.Tag == "!!str" && isExprString(in.Value):
+		if len(inline) > 0 {
+			l.errf(in, "task %q gives input both inline and as an expression; use one", t.Name)
 		}
-		switch key {
-		case "description":
-			t.Description = v.Value
-		case "tags":
-			t.Tags = l.stringList(v, "tags")
-		case "publish":
-			t.Publish, t.PublishGlobal, t.PublishAtomic = l.publish(v, "publish")
-			if t.PublishAtomic != nil {
-				l.warnf(v, "atomic publish of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
-			}
-		case "publish-on-error":
-			t.PublishOnError, t.PublishOnErrorGlobal, t.PublishOnErrorAtomic = l.publish(v, "publish-on-error")
-			if t.PublishOnErrorAtomic != nil {
-				l.warnf(v, "atomic publish-on-error of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
-			}
-		case "publish-on-skip":
-			t.PublishOnSkip, _, _ = l.publish(v, "publish-on-skip")
-		case "with-items":
-			t.WithItems = l.withItems(v)
-		case "concurrency":
-			t.Concurrency = l.intPolicy(v, "concurrency")
-		case "retry":
-			t.Retry = l.retry(v)
-		case "timeout":
-			t.Timeout = l.intPolicy(v, "timeout")
-		case "wait-before":
-			t.WaitBefore = l.intPolicy(v, "wait-before")
-		case "wait-after":
-			t.WaitAfter = l.intPolicy(v, "wait-after")
-		case "pause-before":
-			t.PauseBefore = l.boolPolicy(v, "pause-before")
-		case "keep-result":
-			t.KeepResult = l.boolPolicy(v, "keep-result")
-		case "safe-rerun":
-			sr := l.boolPolicy(v, "safe-rerun")
-			if sr != nil && sr.IsConst() {
-				t.SafeRerun, _ = sr.Source().(bool)
-			} else {
-				t.SafeRerunExpr = sr
-			}
-		case "fail-on":
-			t.FailOn = l.condPolicy(v, "fail-on")
-		case "target":
-			if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-				l.errf(v, "target must be text or an expression, not %s", describe(v))
-				continue
-			}
-			t.Target = l.compile(v)
-		case "on-success":
-			var pub, glob *expr.Value
-			t.OnSuccess, pub, glob = l.transitions(v, key, t.Name)
-			t.Publish, t.PublishGlobal = mergePublish(t.Publish, pub), mergePublish(t.PublishGlobal, glob)
-		case "on-error":
-			var pub, glob *expr.Value
-			t.OnError, pub, glob = l.transitions(v, key, t.Name)
-			t.PublishOnError, t.PublishOnErrorGlobal = mergePublish(t.PublishOnError, pub), mergePublish(t.PublishOnErrorGlobal, glob)
-		case "on-complete":
-			t.OnComplete, t.PublishOnComplete, t.PublishOnCompleteGlobal = l.transitions(v, key, t.Name)
-		case "on-skip":
-			t.OnSkip, _, _ = l.transitions(v, key, t.Name)
-		case "join":
-			t.joinPos = l.pos(v)
-			l.join(t, v)
-		case "requires":
-			t.requiresPos = l.pos(v)
-			for _, r := range l.stringList(v, "requires") {
-				if r != t.Name && !contains(t.Requires, r) {
-					t.Requires = append(t.Requires, r)
-				}
-			}
+		return l.compile(in)
+	case in.Kind == yaml.ScalarNode && in.Tag == "!!str":
+		// Mistral's string input: inline parameters (error_data={x: 1}).
+		params, err := parseParams(in.Value)
+		if err != nil {
+			l.errf(in, "input of task %q: %v", t.Name, err)
+			return nil
+		}
+		return l.compileValue(in, withInline(params, inline))
+	case in.Kind == yaml.ScalarNode && in.Tag == "!!null":
+		return nil
+	default:
+		l.errf(in, "input of task %q must be a mapping of names to values or an expression, not %s", t.Name, describe(in))
+		return nil
+	}
+}
+
+// withInline adds to input the inline parameters it does not give itself:
+// input's own value wins.
+func withInline(input, inline map[string]any) map[string]any {
+	for key, v := range inline {
+		if _, dup := input[key]; !dup {
+			input[key] = v
 		}
 	}
-	// A task inherits defaults that name itself; Mistral drops such self-references.
-	t.Requires = removeString(t.Requires, t.Name)
-	if defaults != nil {
-		for key, list := range map[string]*[]Transition{"on-success": &t.OnSuccess, "on-error": &t.OnError, "on-complete": &t.OnComplete, "on-skip": &t.OnSkip} {
-			if dn, ok := defaults.nodes[key]; ok && attrKeys.get(key) == dn {
-				*list = dropSelf(*list, t.Name)
+	return input
+}
+
+// taskAttr reads one attribute other than action, workflow and input.
+func (l *loader) taskAttr(t *Task, key string, v *yaml.Node) {
+	switch key {
+	case "description":
+		t.Description = v.Value
+	case "tags":
+		t.Tags = l.stringList(v, "tags")
+	case "publish", "publish-on-error", "publish-on-skip":
+		l.taskPublish(t, key, v)
+	case "with-items":
+		t.WithItems = l.withItems(v)
+	case "on-success", "on-error", "on-complete", "on-skip":
+		l.taskTransitions(t, key, v)
+	case "join":
+		t.joinPos = l.pos(v)
+		l.join(t, v)
+	case "requires":
+		t.requiresPos = l.pos(v)
+		for _, r := range l.stringList(v, "requires") {
+			if r != t.Name && !contains(t.Requires, r) {
+				t.Requires = append(t.Requires, r)
 			}
 		}
+	default:
+		l.taskPolicy(t, key, v)
 	}
-	return t
+}
+
+// taskPublish reads publish, publish-on-error or publish-on-skip.
+func (l *loader) taskPublish(t *Task, key string, v *yaml.Node) {
+	switch key {
+	case "publish":
+		t.Publish, t.PublishGlobal, t.PublishAtomic = l.publish(v, "publish")
+		if t.PublishAtomic != nil {
+			l.warnf(v, "atomic publish of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
+		}
+	case "publish-on-error":
+		t.PublishOnError, t.PublishOnErrorGlobal, t.PublishOnErrorAtomic = l.publish(v, "publish-on-error")
+		if t.PublishOnErrorAtomic != nil {
+			l.warnf(v, "atomic publish-on-error of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
+		}
+	case "publish-on-skip":
+		t.PublishOnSkip, _, _ = l.publish(v, "publish-on-skip")
+	}
+}
+
+// taskTransitions reads an on-clause. The publish of its advanced form
+// merges into the task's publish of the same outcome, which taskAttrOrder
+// reads first.
+func (l *loader) taskTransitions(t *Task, key string, v *yaml.Node) {
+	switch key {
+	case "on-success":
+		var pub, glob *expr.Value
+		t.OnSuccess, pub, glob = l.transitions(v, key, t.Name)
+		t.Publish, t.PublishGlobal = mergePublish(t.Publish, pub), mergePublish(t.PublishGlobal, glob)
+	case "on-error":
+		var pub, glob *expr.Value
+		t.OnError, pub, glob = l.transitions(v, key, t.Name)
+		t.PublishOnError, t.PublishOnErrorGlobal = mergePublish(t.PublishOnError, pub), mergePublish(t.PublishOnErrorGlobal, glob)
+	case "on-complete":
+		t.OnComplete, t.PublishOnComplete, t.PublishOnCompleteGlobal = l.transitions(v, key, t.Name)
+	case "on-skip":
+		t.OnSkip, _, _ = l.transitions(v, key, t.Name)
+	}
+}
+
+// taskPolicy reads a policy attribute: retry, timeouts and waits,
+// concurrency, pause-before, keep-result, safe-rerun, fail-on, target.
+func (l *loader) taskPolicy(t *Task, key string, v *yaml.Node) {
+	switch key {
+	case "concurrency":
+		t.Concurrency = l.intPolicy(v, "concurrency")
+	case "retry":
+		t.Retry = l.retry(v)
+	case "timeout":
+		t.Timeout = l.intPolicy(v, "timeout")
+	case "wait-before":
+		t.WaitBefore = l.intPolicy(v, "wait-before")
+	case "wait-after":
+		t.WaitAfter = l.intPolicy(v, "wait-after")
+	case "pause-before":
+		t.PauseBefore = l.boolPolicy(v, "pause-before")
+	case "keep-result":
+		t.KeepResult = l.boolPolicy(v, "keep-result")
+	case "safe-rerun":
+		sr := l.boolPolicy(v, "safe-rerun")
+		if sr != nil && sr.IsConst() {
+			t.SafeRerun, _ = sr.Source().(bool)
+		} else {
+			t.SafeRerunExpr = sr
+		}
+	case "fail-on":
+		t.FailOn = l.condPolicy(v, "fail-on")
+	case "target":
+		if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+			l.errf(v, "target must be text or an expression, not %s", describe(v))
+			return
+		}
+		t.Target = l.compile(v)
+	}
+}
+
+// dropDefaultSelfTransitions removes, from the on-clauses the task
+// inherits from task-defaults, the transitions to the task itself, as
+// Mistral does.
+func dropDefaultSelfTransitions(t *Task, defaults *taskDefaults, attrKeys *taskAttrs) {
+	for key, list := range map[string]*[]Transition{"on-success": &t.OnSuccess, "on-error": &t.OnError, "on-complete": &t.OnComplete, "on-skip": &t.OnSkip} {
+		if dn, ok := defaults.nodes[key]; ok && attrKeys.get(key) == dn {
+			*list = dropSelf(*list, t.Name)
+		}
+	}
 }
 
 // taskAttrOrder is the order task attributes are read in, with each one's
