@@ -6,7 +6,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// loadRoot reads a parsed document.
+// loadRoot reads a parsed document: a workbook (name, workflows, actions)
+// or a file of workflows and ad-hoc actions at the top level. It reads the
+// ad-hoc actions and version first, then the workflows in file order, then
+// checks the calls between them.
 func (l *loader) loadRoot(root *yaml.Node, src []byte) *Document {
 	if root.Kind == 0 || len(root.Content) == 0 {
 		l.errf(nil, "the file is empty: expected version: '2.0' and at least one workflow")
@@ -19,7 +22,35 @@ func (l *loader) loadRoot(root *yaml.Node, src []byte) *Document {
 	}
 	doc := &Document{Workflows: map[string]*Workflow{}, Actions: map[string]*Action{}, Source: src}
 	ps := l.pairs(top, "the document")
+	workbook := isWorkbook(ps)
+	versionSeen := false
+	var wfPairs []pair
+	for _, p := range ps {
+		switch {
+		case p.k.Value == "version":
+			versionSeen = true
+			l.version(doc, p.v)
+		case workbook:
+			wfPairs = append(wfPairs, l.workbookEntry(doc, p)...)
+		default:
+			wfPairs = append(wfPairs, l.topLevelEntry(doc, p)...)
+		}
+	}
+	if !versionSeen {
+		l.errf(top, "missing version: add version: '2.0' at the top of the file")
+	}
+	l.workflows(doc, wfPairs)
+	if len(doc.Workflows) == 0 && len(doc.Actions) == 0 && len(l.errs) == 0 {
+		l.errf(top, "no workflow found: add a workflow name with a tasks mapping")
+	}
+	l.crossChecks(doc)
+	return doc
+}
 
+// isWorkbook reports whether the document's keys make it a workbook: it
+// has workflows or actions sections, or a name that is text (a workflow
+// called "name" would be a mapping).
+func isWorkbook(ps []pair) bool {
 	workbook := false
 	for _, p := range ps {
 		switch p.k.Value {
@@ -31,58 +62,73 @@ func (l *loader) loadRoot(root *yaml.Node, src []byte) *Document {
 			}
 		}
 	}
+	return workbook
+}
 
-	versionSeen := false
-	var wfPairs []pair
-	for _, p := range ps {
-		switch {
-		case p.k.Value == "version":
-			versionSeen = true
-			v := p.v.Value
-			if p.v.Kind != yaml.ScalarNode || (v != "2.0" && v != "2" && v != "v2.0") {
-				l.errf(p.v, "unsupported version %q: only version '2.0' of the Mistral language is supported", v)
-			}
-			doc.Version = "2.0"
-		case workbook && p.k.Value == "name":
-			doc.Name = l.str(p.v, "workbook name")
-		case p.k.Value == "description" && (workbook || p.v.Kind == yaml.ScalarNode):
-		case p.k.Value == "tags" && (workbook || p.v.Kind == yaml.SequenceNode):
-		case workbook && p.k.Value == "workflows":
-			if p.v.Kind != yaml.MappingNode {
-				l.errf(p.v, "workflows must be a mapping of workflow names to workflows")
-				continue
-			}
-			wfPairs = append(wfPairs, l.pairs(p.v, "workflows")...)
-		case workbook && p.k.Value == "actions":
-			if p.v.Kind != yaml.MappingNode {
-				l.errf(p.v, "actions must be a mapping of action names to actions")
-				continue
-			}
-			for _, ap := range l.pairs(p.v, "actions") {
-				if a := l.action(ap.k, ap.v); a != nil {
-					doc.Actions[a.Name] = a
-				}
-			}
-		case workbook:
-			l.errf(p.k, "unknown key %q in the workbook%s", p.k.Value, suggest(p.k.Value, workbookKeys))
-		default:
-			if p.v.Kind != yaml.MappingNode {
-				l.errf(p.k, "%q is not a workflow: a workflow must be a mapping with tasks%s", p.k.Value, suggest(p.k.Value, []string{"version", "description", "tags"}))
-				continue
-			}
-			if hasKey(p.v, "base") && !hasKey(p.v, "tasks") {
-				// An action definition file (mistral action-create): ad-hoc actions at the top level.
-				if a := l.action(p.k, p.v); a != nil {
-					doc.Actions[a.Name] = a
-				}
-				continue
-			}
-			wfPairs = append(wfPairs, p)
+// version checks the document's version: Mistral's v2 language, however
+// it is spelled.
+func (l *loader) version(doc *Document, v *yaml.Node) {
+	if v.Kind != yaml.ScalarNode || (v.Value != "2.0" && v.Value != "2" && v.Value != "v2.0") {
+		l.errf(v, "unsupported version %q: only version '2.0' of the Mistral language is supported", v.Value)
+	}
+	doc.Version = "2.0"
+}
+
+// workbookEntry reads a workbook key other than version. It reads the
+// ad-hoc actions into doc and returns the workflows' entries, which are
+// read once every action is known.
+func (l *loader) workbookEntry(doc *Document, p pair) []pair {
+	switch p.k.Value {
+	case "name":
+		doc.Name = l.str(p.v, "workbook name")
+	case "description", "tags":
+	case "workflows":
+		if p.v.Kind != yaml.MappingNode {
+			l.errf(p.v, "workflows must be a mapping of workflow names to workflows")
+			return nil
 		}
+		return l.pairs(p.v, "workflows")
+	case "actions":
+		if p.v.Kind != yaml.MappingNode {
+			l.errf(p.v, "actions must be a mapping of action names to actions")
+			return nil
+		}
+		for _, ap := range l.pairs(p.v, "actions") {
+			l.addAction(doc, ap.k, ap.v)
+		}
+	default:
+		l.errf(p.k, "unknown key %q in the workbook%s", p.k.Value, suggest(p.k.Value, workbookKeys))
 	}
-	if !versionSeen {
-		l.errf(top, "missing version: add version: '2.0' at the top of the file")
+	return nil
+}
+
+// topLevelEntry reads a key, other than version, of a file that is not a
+// workbook: a description, tags, an ad-hoc action (a mapping with base and
+// no tasks, as in a file for mistral action-create) or a workflow, whose
+// entry it returns.
+func (l *loader) topLevelEntry(doc *Document, p pair) []pair {
+	switch {
+	case p.k.Value == "description" && p.v.Kind == yaml.ScalarNode:
+	case p.k.Value == "tags" && p.v.Kind == yaml.SequenceNode:
+	case p.v.Kind != yaml.MappingNode:
+		l.errf(p.k, "%q is not a workflow: a workflow must be a mapping with tasks%s", p.k.Value, suggest(p.k.Value, []string{"version", "description", "tags"}))
+	case hasKey(p.v, "base") && !hasKey(p.v, "tasks"):
+		l.addAction(doc, p.k, p.v)
+	default:
+		return []pair{p}
 	}
+	return nil
+}
+
+// addAction reads an ad-hoc action into doc.
+func (l *loader) addAction(doc *Document, k, n *yaml.Node) {
+	if a := l.action(k, n); a != nil {
+		doc.Actions[a.Name] = a
+	}
+}
+
+// workflows reads the workflows into doc, in file order.
+func (l *loader) workflows(doc *Document, wfPairs []pair) {
 	for _, p := range wfPairs {
 		if p.v.Kind != yaml.MappingNode {
 			l.errf(p.v, "workflow %q must be a mapping with tasks", p.k.Value)
@@ -93,11 +139,6 @@ func (l *loader) loadRoot(root *yaml.Node, src []byte) *Document {
 			doc.Order = append(doc.Order, wf.Name)
 		}
 	}
-	if len(doc.Workflows) == 0 && len(doc.Actions) == 0 && len(l.errs) == 0 {
-		l.errf(top, "no workflow found: add a workflow name with a tasks mapping")
-	}
-	l.crossChecks(doc)
-	return doc
 }
 
 func (l *loader) action(k, n *yaml.Node) *Action {
