@@ -7,11 +7,17 @@ import (
 )
 
 func (d *Document) lookupWorkflow(name string) *Workflow {
-	if wf, ok := d.Workflows[name]; ok {
-		return wf
+	return lookupPrefixed(d.Workflows, d.Name, name)
+}
+
+// lookupPrefixed finds name in m; in a workbook (named workbook) also
+// without the workbook prefix, as Mistral writes wb.name.
+func lookupPrefixed[T any](m map[string]*T, workbook, name string) *T {
+	if v, ok := m[name]; ok {
+		return v
 	}
-	if d.Name != "" && strings.HasPrefix(name, d.Name+".") {
-		return d.Workflows[strings.TrimPrefix(name, d.Name+".")]
+	if workbook != "" && strings.HasPrefix(name, workbook+".") {
+		return m[strings.TrimPrefix(name, workbook+".")]
 	}
 	return nil
 }
@@ -34,13 +40,7 @@ func (d *Document) AdhocChain(name string) ([]*Action, error) {
 }
 
 func (d *Document) lookupAction(name string) *Action {
-	if a, ok := d.Actions[name]; ok {
-		return a
-	}
-	if d.Name != "" && strings.HasPrefix(name, d.Name+".") {
-		return d.Actions[strings.TrimPrefix(name, d.Name+".")]
-	}
-	return nil
+	return lookupPrefixed(d.Actions, d.Name, name)
 }
 
 // Workflow returns the named workflow; in a workbook the name may carry the

@@ -20,16 +20,12 @@ func (l *loader) compile(n *yaml.Node) *expr.Value {
 	if n == nil {
 		return nil
 	}
-	pv := l.plain(n)
-	v, err := l.exprs.Compile(pv)
-	if err != nil {
-		l.exprErrors(n, err)
-		return nil
-	}
-	l.warnUnclosed(n, pv)
-	return v
+	return l.compileValue(n, l.plain(n))
 }
 
+// compileValue compiles v, a value read from n (or built from its text, as
+// inline parameters are), reporting bad expressions at the string of n
+// that holds them and warning of a '<%' never closed.
 func (l *loader) compileValue(n *yaml.Node, v any) *expr.Value {
 	c, err := l.exprs.Compile(v)
 	if err != nil {
@@ -40,6 +36,8 @@ func (l *loader) compileValue(n *yaml.Node, v any) *expr.Value {
 	return c
 }
 
+// exprErrors reports each error of compiling n's value, at the scalar
+// holding the expression that does not parse when it can be found.
 func (l *loader) exprErrors(n *yaml.Node, err error) {
 	var list []error
 	if j, ok := err.(interface{ Unwrap() []error }); ok {

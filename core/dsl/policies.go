@@ -63,6 +63,8 @@ func (l *loader) condPolicy(n *yaml.Node, what string) *expr.Value {
 	return l.boolPolicy(n, what)
 }
 
+// retry reads the retry policy: a mapping, or Mistral's one-line form
+// (retry: count=3 delay=10 break-on=<% ... %>). count is required.
 func (l *loader) retry(v *yaml.Node) *Retry {
 	r := &Retry{}
 	hasCount := false
@@ -71,49 +73,18 @@ func (l *loader) retry(v *yaml.Node) *Retry {
 		ps := l.pairs(v, "retry")
 		l.checkKeys(ps, retryKeys, "retry")
 		for _, p := range ps {
-			switch p.k.Value {
-			case "count":
-				hasCount = true
-				r.Count = l.intPolicy(p.v, "retry count")
-			case "delay":
-				r.Delay = l.secondsPolicy(p.v, "retry delay")
-			case "break-on":
-				r.BreakOn = l.condPolicy(p.v, "retry break-on")
-			case "continue-on":
-				r.ContinueOn = l.condPolicy(p.v, "retry continue-on")
-			}
+			hasCount = hasCount || p.k.Value == "count"
+			l.retrySetting(r, p.k.Value, p.v)
 		}
 	case v.Kind == yaml.ScalarNode && v.Tag == "!!str":
-		// Mistral's one-line form: retry: count=3 delay=10 break-on=<% ... %>
 		params, err := parseParams(v.Value)
 		if err != nil {
 			l.errf(v, "retry: %v", err)
 			return nil
 		}
 		for key, val := range params {
-			n := &yaml.Node{Kind: yaml.ScalarNode, Line: v.Line, Column: v.Column}
-			n.Value = fmt.Sprint(val)
-			switch val.(type) {
-			case int64:
-				n.Tag = "!!int"
-			case bool:
-				n.Tag = "!!bool"
-			case float64:
-				n.Tag = "!!float"
-			default:
-				n.Tag = "!!str"
-			}
-			switch key {
-			case "count":
-				hasCount = true
-				r.Count = l.intPolicy(n, "retry count")
-			case "delay":
-				r.Delay = l.secondsPolicy(n, "retry delay")
-			case "break-on":
-				r.BreakOn = l.condPolicy(n, "retry break-on")
-			case "continue-on":
-				r.ContinueOn = l.condPolicy(n, "retry continue-on")
-			default:
+			hasCount = hasCount || key == "count"
+			if !l.retrySetting(r, key, paramNode(v, val)) {
 				l.errf(v, "unknown retry setting %q%s", key, suggest(key, retryKeys))
 			}
 		}
@@ -125,4 +96,41 @@ func (l *loader) retry(v *yaml.Node) *Retry {
 		l.errf(v, "retry needs count: the number of extra attempts")
 	}
 	return r
+}
+
+// retrySetting reads one retry setting into r, and reports whether key is
+// one of retryKeys.
+func (l *loader) retrySetting(r *Retry, key string, n *yaml.Node) bool {
+	switch key {
+	case "count":
+		r.Count = l.intPolicy(n, "retry count")
+	case "delay":
+		r.Delay = l.secondsPolicy(n, "retry delay")
+	case "break-on":
+		r.BreakOn = l.condPolicy(n, "retry break-on")
+	case "continue-on":
+		r.ContinueOn = l.condPolicy(n, "retry continue-on")
+	default:
+		return false
+	}
+	return true
+}
+
+// paramNode is a scalar node for an inline parameter's value, tagged as
+// YAML would tag it, at the place of the text that holds it, so that the
+// policy readers check it as they check a YAML value.
+func paramNode(at *yaml.Node, val any) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Line: at.Line, Column: at.Column}
+	n.Value = fmt.Sprint(val)
+	switch val.(type) {
+	case int64:
+		n.Tag = "!!int"
+	case bool:
+		n.Tag = "!!bool"
+	case float64:
+		n.Tag = "!!float"
+	default:
+		n.Tag = "!!str"
+	}
+	return n
 }
