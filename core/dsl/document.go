@@ -6,6 +6,7 @@ import (
 	"strings"
 )
 
+// lookupWorkflow finds a workflow of the document, nil when there is none.
 func (d *Document) lookupWorkflow(name string) *Workflow {
 	return lookupPrefixed(d.Workflows, d.Name, name)
 }
@@ -39,6 +40,7 @@ func (d *Document) AdhocChain(name string) ([]*Action, error) {
 	return chain, nil
 }
 
+// lookupAction finds an ad-hoc action of the document, nil when there is none.
 func (d *Document) lookupAction(name string) *Action {
 	return lookupPrefixed(d.Actions, d.Name, name)
 }

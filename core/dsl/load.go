@@ -90,6 +90,8 @@ func (l *loader) warnf(n *yaml.Node, format string, a ...any) {
 	l.warns = append(l.warns, &Error{Pos: l.pos(n), Msg: fmt.Sprintf(format, a...)})
 }
 
+// load parses src and reads it; a YAML syntax error is reported at the
+// line that breaks the document.
 func (l *loader) load(src []byte) *Document {
 	root, err := parseYAML(src)
 	if err != nil {

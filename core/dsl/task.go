@@ -385,6 +385,7 @@ func (l *loader) callee(t *Task, n *yaml.Node, what string) (string, map[string]
 	return name, params
 }
 
+// markBroken records that t's input had an error already reported.
 func (l *loader) markBroken(t *Task) {
 	if l.broken == nil {
 		l.broken = map[*Task]bool{}
@@ -415,6 +416,7 @@ func removeString(list []string, s string) []string {
 	return out
 }
 
+// join reads join: all, one, or a number of incoming tasks.
 func (l *loader) join(t *Task, v *yaml.Node) {
 	if v.Kind == yaml.ScalarNode {
 		switch {
@@ -436,6 +438,8 @@ func (l *loader) join(t *Task, v *yaml.Node) {
 
 var withItemsRe = regexp.MustCompile(`(?s)^\s*([\w-]+)\s+in\s+(.+?)\s*$`)
 
+// withItems reads with-items: one "x in <list>" clause or a list of them,
+// each list an expression or a [list] written inline.
 func (l *loader) withItems(v *yaml.Node) []WithItem {
 	var entries []*yaml.Node
 	switch v.Kind {

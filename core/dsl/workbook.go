@@ -141,6 +141,8 @@ func (l *loader) workflows(doc *Document, wfPairs []pair) {
 	}
 }
 
+// action reads an ad-hoc action: its base (with inline parameters), the
+// base-input merged over them, its input and output.
 func (l *loader) action(k, n *yaml.Node) *Action {
 	a := &Action{Name: k.Value, Pos: l.pos(k)}
 	if n.Kind != yaml.MappingNode {
@@ -193,6 +195,9 @@ func (l *loader) action(k, n *yaml.Node) *Action {
 	return a
 }
 
+// workflow reads one workflow and its tasks, then checks the graph the
+// tasks make. It returns the workflow, with what could be read, even when
+// its tasks are missing or not a mapping.
 func (l *loader) workflow(k, n *yaml.Node) *Workflow {
 	wf := &Workflow{Name: k.Value, Pos: l.pos(k), Type: Direct, Tasks: map[string]*Task{}, Inbound: map[string][]string{}}
 	ps := l.pairs(n, "workflow "+wf.Name)
