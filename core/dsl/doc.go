@@ -1,6 +1,6 @@
 // Package dsl loads, validates and compiles workflow definitions written in
-// OpenStack Mistral's v2 language: single workflows and workbooks with ad-
-// hoc actions. The result is a compiled graph the engine uses directly:
+// OpenStack Mistral's v2 language: single workflows and workbooks with
+// ad-hoc actions. The result is a compiled graph the engine uses directly:
 // every expression is compiled once here, never on the engine's hot path.
 //
 // Loading goes in one pass from YAML to a Document. Load (or LoadWith, which
