@@ -1,7 +1,3 @@
-// Package dsl loads, validates and compiles workflow definitions written in
-// OpenStack Mistral's v2 language: single workflows and workbooks with
-// ad-hoc actions. The result is a compiled graph the engine uses directly:
-// every expression is compiled once here, never on the engine's hot path.
 package dsl
 
 import "github.com/lazyflow/lazyflow/core/expr"

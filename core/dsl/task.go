@@ -42,8 +42,37 @@ func (l *loader) taskDefaults(wf *Workflow, n *yaml.Node) *taskDefaults {
 	return d
 }
 
+// task reads one task: its attributes with the defaults merged in, then
+// what it calls and with what input, then every other attribute in
+// taskAttrOrder. It returns nil when the task cannot be read at all.
 func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Task {
 	t := &Task{Name: k.Value, Pos: l.pos(k)}
+	n = l.taskMapping(t, k, n)
+	if n == nil {
+		return nil
+	}
+	attrs, attrKeys := l.taskKeys(wf, t, n)
+	if defaults != nil {
+		l.applyTaskDefaults(wf, t, defaults, &attrs, &attrKeys)
+	}
+	l.taskCall(t, &attrs, &attrKeys)
+	for _, a := range taskAttrOrder {
+		if v := attrs[a.i]; v != nil {
+			l.taskAttr(t, a.key, v)
+		}
+	}
+	// A task inherits defaults that name itself; Mistral drops such self-references.
+	t.Requires = removeString(t.Requires, t.Name)
+	if defaults != nil {
+		dropDefaultSelfTransitions(t, defaults, &attrKeys)
+	}
+	return t
+}
+
+// taskMapping checks the task's name and returns its attributes' mapping
+// (an empty one for a task written with nothing after its name), or nil
+// when the task is not a mapping or has no name.
+func (l *loader) taskMapping(t *Task, k, n *yaml.Node) *yaml.Node {
 	if t.Name == "" {
 		l.errf(k, "a task has an empty name")
 		return nil
@@ -58,12 +87,17 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 		l.errf(n, "task %q must be a mapping of attributes, not %s", t.Name, describe(n))
 		return nil
 	}
+	return n
+}
+
+// taskKeys reads the task's own attributes, reporting unknown keys and
+// keys of the other workflow type. attrs holds each attribute's value and
+// attrKeys the node it was set from.
+func (l *loader) taskKeys(wf *Workflow, t *Task, n *yaml.Node) (attrs, attrKeys taskAttrs) {
 	what := fmt.Sprintf("task %q", t.Name)
-	ps := l.pairs(n, what)
 	// Arrays indexed by taskKeys rather than maps: a large workflow reads
 	// thousands of tasks, and two small maps each were a good part of it.
-	var attrs, attrKeys taskAttrs
-	for _, p := range ps {
+	for _, p := range l.pairs(n, what) {
 		key := p.k.Value
 		switch {
 		case !contains(taskKeys, key):
@@ -79,23 +113,32 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 		attrs.set(key, p.v)
 		attrKeys.set(key, p.k)
 	}
-	if defaults != nil {
-		for key, v := range defaults.nodes {
-			if attrs.get(key) != nil {
-				continue
-			}
-			if wf.Type == Reverse && contains(directOnlyTaskKeys, key) {
-				continue
-			}
-			attrs.set(key, v)
-			attrKeys.set(key, v)
-		}
-		// requires from defaults add to the task's own list (Mistral unions them).
-		if dn, ok := defaults.nodes["requires"]; ok && wf.Type == Reverse && attrKeys.get("requires") != dn {
-			t.Requires = append(t.Requires, l.stringList(dn, "requires")...)
-		}
-	}
+	return attrs, attrKeys
+}
 
+// applyTaskDefaults fills the attributes the task does not set from
+// task-defaults. Such an attribute's key node is the default's value node,
+// which is how later steps tell an inherited attribute from the task's own.
+func (l *loader) applyTaskDefaults(wf *Workflow, t *Task, defaults *taskDefaults, attrs, attrKeys *taskAttrs) {
+	for key, v := range defaults.nodes {
+		if attrs.get(key) != nil {
+			continue
+		}
+		if wf.Type == Reverse && contains(directOnlyTaskKeys, key) {
+			continue
+		}
+		attrs.set(key, v)
+		attrKeys.set(key, v)
+	}
+	// requires from defaults add to the task's own list (Mistral unions them).
+	if dn, ok := defaults.nodes["requires"]; ok && wf.Type == Reverse && attrKeys.get("requires") != dn {
+		t.Requires = append(t.Requires, l.stringList(dn, "requires")...)
+	}
+}
+
+// taskCall reads what the task runs (action or workflow, with inline
+// parameters) and its input, into which the inline parameters merge.
+func (l *loader) taskCall(t *Task, attrs, attrKeys *taskAttrs) {
 	if attrs.get("action") != nil && attrs.get("workflow") != nil {
 		l.errf(attrKeys.get("workflow"), "task %q has both action and workflow: a task runs one or the other", t.Name)
 	}
@@ -112,133 +155,169 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 		// Mistral runs std.noop for a task with neither action nor workflow.
 		t.Action = "std.noop"
 	}
-	if in := attrs.get("input"); in != nil {
-		switch {
-		case in.Kind == yaml.MappingNode:
-			m, _ := l.plain(in).(map[string]any)
-			for key, v := range inline {
-				if _, dup := m[key]; !dup {
-					m[key] = v
-				}
-			}
-			t.Input = l.compileValue(in, m)
-		case in.Kind == yaml.ScalarNode && in.Tag == "!!str" && isExprString(in.Value):
-			if len(inline) > 0 {
-				l.errf(in, "task %q gives input both inline and as an expression; use one", t.Name)
-			}
-			t.Input = l.compile(in)
-		case in.Kind == yaml.ScalarNode && in.Tag == "!!str":
-			// Mistral's string input: inline parameters (error_data={x: 1}).
-			params, err := parseParams(in.Value)
-			if err != nil {
-				l.errf(in, "input of task %q: %v", t.Name, err)
-				break
-			}
-			for key, v := range inline {
-				if _, dup := params[key]; !dup {
-					params[key] = v
-				}
-			}
-			t.Input = l.compileValue(in, params)
-		case in.Kind == yaml.ScalarNode && in.Tag == "!!null":
-		default:
-			l.errf(in, "input of task %q must be a mapping of names to values or an expression, not %s", t.Name, describe(in))
-		}
+	in := attrs.get("input")
+	if in != nil {
+		t.Input = l.taskInput(t, in, inline)
 	}
 	if t.Input == nil && len(inline) > 0 {
 		t.Input = l.compileValue(inlineNode, inline)
 	}
-	if in := attrs.get("input"); t.Input == nil && (len(inline) > 0 || in != nil && in.Tag != "!!null") {
+	if t.Input == nil && (len(inline) > 0 || in != nil && in.Tag != "!!null") {
 		l.markBroken(t) // its error is reported; a "missing input" would be false
 	}
+}
 
-	for _, a := range taskAttrOrder {
-		key, v := a.key, attrs[a.i]
-		if v == nil {
-			continue
+// taskInput reads input: a mapping, one expression, or Mistral's string of
+// inline parameters. Inline parameters of the callee fill the names input
+// does not give; nil when there is no input or it has an error.
+func (l *loader) taskInput(t *Task, in *yaml.Node, inline map[string]any) *expr.Value {
+	switch {
+	case in.Kind == yaml.MappingNode:
+		m, _ := l.plain(in).(map[string]any)
+		return l.compileValue(in, withInline(m, inline))
+	case in.Kind == yaml.ScalarNode && in.Tag == "!!str" && isExprString(in.Value):
+		if len(inline) > 0 {
+			l.errf(in, "task %q gives input both inline and as an expression; use one", t.Name)
 		}
-		switch key {
-		case "description":
-			t.Description = v.Value
-		case "tags":
-			t.Tags = l.stringList(v, "tags")
-		case "publish":
-			t.Publish, t.PublishGlobal, t.PublishAtomic = l.publish(v, "publish")
-			if t.PublishAtomic != nil {
-				l.warnf(v, "atomic publish of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
-			}
-		case "publish-on-error":
-			t.PublishOnError, t.PublishOnErrorGlobal, t.PublishOnErrorAtomic = l.publish(v, "publish-on-error")
-			if t.PublishOnErrorAtomic != nil {
-				l.warnf(v, "atomic publish-on-error of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
-			}
-		case "publish-on-skip":
-			t.PublishOnSkip, _, _ = l.publish(v, "publish-on-skip")
-		case "with-items":
-			t.WithItems = l.withItems(v)
-		case "concurrency":
-			t.Concurrency = l.intPolicy(v, "concurrency")
-		case "retry":
-			t.Retry = l.retry(v)
-		case "timeout":
-			t.Timeout = l.intPolicy(v, "timeout")
-		case "wait-before":
-			t.WaitBefore = l.intPolicy(v, "wait-before")
-		case "wait-after":
-			t.WaitAfter = l.intPolicy(v, "wait-after")
-		case "pause-before":
-			t.PauseBefore = l.boolPolicy(v, "pause-before")
-		case "keep-result":
-			t.KeepResult = l.boolPolicy(v, "keep-result")
-		case "safe-rerun":
-			sr := l.boolPolicy(v, "safe-rerun")
-			if sr != nil && sr.IsConst() {
-				t.SafeRerun, _ = sr.Source().(bool)
-			} else {
-				t.SafeRerunExpr = sr
-			}
-		case "fail-on":
-			t.FailOn = l.condPolicy(v, "fail-on")
-		case "target":
-			if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-				l.errf(v, "target must be text or an expression, not %s", describe(v))
-				continue
-			}
-			t.Target = l.compile(v)
-		case "on-success":
-			var pub, glob *expr.Value
-			t.OnSuccess, pub, glob = l.transitions(v, key, t.Name)
-			t.Publish, t.PublishGlobal = mergePublish(t.Publish, pub), mergePublish(t.PublishGlobal, glob)
-		case "on-error":
-			var pub, glob *expr.Value
-			t.OnError, pub, glob = l.transitions(v, key, t.Name)
-			t.PublishOnError, t.PublishOnErrorGlobal = mergePublish(t.PublishOnError, pub), mergePublish(t.PublishOnErrorGlobal, glob)
-		case "on-complete":
-			t.OnComplete, t.PublishOnComplete, t.PublishOnCompleteGlobal = l.transitions(v, key, t.Name)
-		case "on-skip":
-			t.OnSkip, _, _ = l.transitions(v, key, t.Name)
-		case "join":
-			t.joinPos = l.pos(v)
-			l.join(t, v)
-		case "requires":
-			t.requiresPos = l.pos(v)
-			for _, r := range l.stringList(v, "requires") {
-				if r != t.Name && !contains(t.Requires, r) {
-					t.Requires = append(t.Requires, r)
-				}
-			}
+		return l.compile(in)
+	case in.Kind == yaml.ScalarNode && in.Tag == "!!str":
+		// Mistral's string input: inline parameters (error_data={x: 1}).
+		params, err := parseParams(in.Value)
+		if err != nil {
+			l.errf(in, "input of task %q: %v", t.Name, err)
+			return nil
+		}
+		return l.compileValue(in, withInline(params, inline))
+	case in.Kind == yaml.ScalarNode && in.Tag == "!!null":
+		return nil
+	default:
+		l.errf(in, "input of task %q must be a mapping of names to values or an expression, not %s", t.Name, describe(in))
+		return nil
+	}
+}
+
+// withInline adds to input the inline parameters it does not give itself:
+// input's own value wins.
+func withInline(input, inline map[string]any) map[string]any {
+	for key, v := range inline {
+		if _, dup := input[key]; !dup {
+			input[key] = v
 		}
 	}
-	// A task inherits defaults that name itself; Mistral drops such self-references.
-	t.Requires = removeString(t.Requires, t.Name)
-	if defaults != nil {
-		for key, list := range map[string]*[]Transition{"on-success": &t.OnSuccess, "on-error": &t.OnError, "on-complete": &t.OnComplete, "on-skip": &t.OnSkip} {
-			if dn, ok := defaults.nodes[key]; ok && attrKeys.get(key) == dn {
-				*list = dropSelf(*list, t.Name)
+	return input
+}
+
+// taskAttr reads one attribute other than action, workflow and input.
+func (l *loader) taskAttr(t *Task, key string, v *yaml.Node) {
+	switch key {
+	case "description":
+		t.Description = v.Value
+	case "tags":
+		t.Tags = l.stringList(v, "tags")
+	case "publish", "publish-on-error", "publish-on-skip":
+		l.taskPublish(t, key, v)
+	case "with-items":
+		t.WithItems = l.withItems(v)
+	case "on-success", "on-error", "on-complete", "on-skip":
+		l.taskTransitions(t, key, v)
+	case "join":
+		t.joinPos = l.pos(v)
+		l.join(t, v)
+	case "requires":
+		t.requiresPos = l.pos(v)
+		for _, r := range l.stringList(v, "requires") {
+			if r != t.Name && !contains(t.Requires, r) {
+				t.Requires = append(t.Requires, r)
 			}
 		}
+	default:
+		l.taskPolicy(t, key, v)
 	}
-	return t
+}
+
+// taskPublish reads publish, publish-on-error or publish-on-skip.
+func (l *loader) taskPublish(t *Task, key string, v *yaml.Node) {
+	switch key {
+	case "publish":
+		t.Publish, t.PublishGlobal, t.PublishAtomic = l.publish(v, "publish")
+		if t.PublishAtomic != nil {
+			l.warnf(v, "atomic publish of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
+		}
+	case "publish-on-error":
+		t.PublishOnError, t.PublishOnErrorGlobal, t.PublishOnErrorAtomic = l.publish(v, "publish-on-error")
+		if t.PublishOnErrorAtomic != nil {
+			l.warnf(v, "atomic publish-on-error of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
+		}
+	case "publish-on-skip":
+		t.PublishOnSkip, _, _ = l.publish(v, "publish-on-skip")
+	}
+}
+
+// taskTransitions reads an on-clause. The publish of its advanced form
+// merges into the task's publish of the same outcome, which taskAttrOrder
+// reads first.
+func (l *loader) taskTransitions(t *Task, key string, v *yaml.Node) {
+	switch key {
+	case "on-success":
+		var pub, glob *expr.Value
+		t.OnSuccess, pub, glob = l.transitions(v, key, t.Name)
+		t.Publish, t.PublishGlobal = mergePublish(t.Publish, pub), mergePublish(t.PublishGlobal, glob)
+	case "on-error":
+		var pub, glob *expr.Value
+		t.OnError, pub, glob = l.transitions(v, key, t.Name)
+		t.PublishOnError, t.PublishOnErrorGlobal = mergePublish(t.PublishOnError, pub), mergePublish(t.PublishOnErrorGlobal, glob)
+	case "on-complete":
+		t.OnComplete, t.PublishOnComplete, t.PublishOnCompleteGlobal = l.transitions(v, key, t.Name)
+	case "on-skip":
+		t.OnSkip, _, _ = l.transitions(v, key, t.Name)
+	}
+}
+
+// taskPolicy reads a policy attribute: retry, timeouts and waits,
+// concurrency, pause-before, keep-result, safe-rerun, fail-on, target.
+func (l *loader) taskPolicy(t *Task, key string, v *yaml.Node) {
+	switch key {
+	case "concurrency":
+		t.Concurrency = l.intPolicy(v, "concurrency")
+	case "retry":
+		t.Retry = l.retry(v)
+	case "timeout":
+		t.Timeout = l.intPolicy(v, "timeout")
+	case "wait-before":
+		t.WaitBefore = l.intPolicy(v, "wait-before")
+	case "wait-after":
+		t.WaitAfter = l.intPolicy(v, "wait-after")
+	case "pause-before":
+		t.PauseBefore = l.boolPolicy(v, "pause-before")
+	case "keep-result":
+		t.KeepResult = l.boolPolicy(v, "keep-result")
+	case "safe-rerun":
+		sr := l.boolPolicy(v, "safe-rerun")
+		if sr != nil && sr.IsConst() {
+			t.SafeRerun, _ = sr.Source().(bool)
+		} else {
+			t.SafeRerunExpr = sr
+		}
+	case "fail-on":
+		t.FailOn = l.condPolicy(v, "fail-on")
+	case "target":
+		if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+			l.errf(v, "target must be text or an expression, not %s", describe(v))
+			return
+		}
+		t.Target = l.compile(v)
+	}
+}
+
+// dropDefaultSelfTransitions removes, from the on-clauses the task
+// inherits from task-defaults, the transitions to the task itself, as
+// Mistral does.
+func dropDefaultSelfTransitions(t *Task, defaults *taskDefaults, attrKeys *taskAttrs) {
+	for key, list := range map[string]*[]Transition{"on-success": &t.OnSuccess, "on-error": &t.OnError, "on-complete": &t.OnComplete, "on-skip": &t.OnSkip} {
+		if dn, ok := defaults.nodes[key]; ok && attrKeys.get(key) == dn {
+			*list = dropSelf(*list, t.Name)
+		}
+	}
 }
 
 // taskAttrOrder is the order task attributes are read in, with each one's
@@ -306,6 +385,7 @@ func (l *loader) callee(t *Task, n *yaml.Node, what string) (string, map[string]
 	return name, params
 }
 
+// markBroken records that t's input had an error already reported.
 func (l *loader) markBroken(t *Task) {
 	if l.broken == nil {
 		l.broken = map[*Task]bool{}
@@ -336,31 +416,7 @@ func removeString(list []string, s string) []string {
 	return out
 }
 
-// mergePublish combines the task's publish with the publish of an advanced
-// on-clause; keys of the on-clause win, as they are the more specific.
-func mergePublish(a, b *expr.Value) *expr.Value {
-	if b == nil {
-		return a
-	}
-	if a == nil {
-		return b
-	}
-	am, _ := a.Source().(map[string]any)
-	bm, _ := b.Source().(map[string]any)
-	m := map[string]any{}
-	for k, v := range am {
-		m[k] = v
-	}
-	for k, v := range bm {
-		m[k] = v
-	}
-	c, err := expr.Compile(m)
-	if err != nil {
-		return a // both halves compiled already, so this cannot happen
-	}
-	return c
-}
-
+// join reads join: all, one, or a number of incoming tasks.
 func (l *loader) join(t *Task, v *yaml.Node) {
 	if v.Kind == yaml.ScalarNode {
 		switch {
@@ -380,41 +436,10 @@ func (l *loader) join(t *Task, v *yaml.Node) {
 	l.errf(v, "join must be all, one or a number of tasks (1 or more), not %s", describe(v))
 }
 
-// publish reads a publish map, plain or in the branch/global/atomic form.
-func (l *loader) publish(v *yaml.Node, what string) (branch, global, atomic *expr.Value) {
-	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
-		return nil, nil, nil
-	}
-	if v.Kind != yaml.MappingNode {
-		l.errf(v, "%s must be a mapping of variable names to values, not %s", what, describe(v))
-		return nil, nil, nil
-	}
-	ps := l.pairs(v, what)
-	scoped := len(ps) > 0
-	for _, p := range ps {
-		if !contains(publishKeys, p.k.Value) || p.v.Kind != yaml.MappingNode {
-			scoped = false
-		}
-	}
-	if !scoped {
-		return l.compile(v), nil, nil
-	}
-	for _, p := range ps {
-		c := l.compile(p.v)
-		switch p.k.Value {
-		case ScopeBranch:
-			branch = c
-		case ScopeGlobal:
-			global = c
-		case ScopeAtomic:
-			atomic = c
-		}
-	}
-	return branch, global, atomic
-}
-
 var withItemsRe = regexp.MustCompile(`(?s)^\s*([\w-]+)\s+in\s+(.+?)\s*$`)
 
+// withItems reads with-items: one "x in <list>" clause or a list of them,
+// each list an expression or a [list] written inline.
 func (l *loader) withItems(v *yaml.Node) []WithItem {
 	var entries []*yaml.Node
 	switch v.Kind {
@@ -479,210 +504,4 @@ func (l *loader) withItems(v *yaml.Node) []WithItem {
 		}
 	}
 	return out
-}
-
-func (l *loader) retry(v *yaml.Node) *Retry {
-	r := &Retry{}
-	hasCount := false
-	switch {
-	case v.Kind == yaml.MappingNode:
-		ps := l.pairs(v, "retry")
-		l.checkKeys(ps, retryKeys, "retry")
-		for _, p := range ps {
-			switch p.k.Value {
-			case "count":
-				hasCount = true
-				r.Count = l.intPolicy(p.v, "retry count")
-			case "delay":
-				r.Delay = l.secondsPolicy(p.v, "retry delay")
-			case "break-on":
-				r.BreakOn = l.condPolicy(p.v, "retry break-on")
-			case "continue-on":
-				r.ContinueOn = l.condPolicy(p.v, "retry continue-on")
-			}
-		}
-	case v.Kind == yaml.ScalarNode && v.Tag == "!!str":
-		// Mistral's one-line form: retry: count=3 delay=10 break-on=<% ... %>
-		params, err := parseParams(v.Value)
-		if err != nil {
-			l.errf(v, "retry: %v", err)
-			return nil
-		}
-		for key, val := range params {
-			n := &yaml.Node{Kind: yaml.ScalarNode, Line: v.Line, Column: v.Column}
-			n.Value = fmt.Sprint(val)
-			switch val.(type) {
-			case int64:
-				n.Tag = "!!int"
-			case bool:
-				n.Tag = "!!bool"
-			case float64:
-				n.Tag = "!!float"
-			default:
-				n.Tag = "!!str"
-			}
-			switch key {
-			case "count":
-				hasCount = true
-				r.Count = l.intPolicy(n, "retry count")
-			case "delay":
-				r.Delay = l.secondsPolicy(n, "retry delay")
-			case "break-on":
-				r.BreakOn = l.condPolicy(n, "retry break-on")
-			case "continue-on":
-				r.ContinueOn = l.condPolicy(n, "retry continue-on")
-			default:
-				l.errf(v, "unknown retry setting %q%s", key, suggest(key, retryKeys))
-			}
-		}
-	default:
-		l.errf(v, "retry must be a mapping with count, delay, break-on, continue-on, not %s", describe(v))
-		return nil
-	}
-	if !hasCount {
-		l.errf(v, "retry needs count: the number of extra attempts")
-	}
-	return r
-}
-
-// transitions reads on-success / on-error / on-complete in every form
-// Mistral accepts. It also returns the publish of the advanced form.
-func (l *loader) transitions(v *yaml.Node, what, task string) (list []Transition, branch, global *expr.Value) {
-	switch v.Kind {
-	case yaml.ScalarNode:
-		if v.Tag == "!!null" {
-			return nil, nil, nil
-		}
-		if tr, ok := l.transition(v, v.Value, nil, what); ok {
-			list = append(list, tr)
-		}
-	case yaml.SequenceNode:
-		list = l.transitionList(v.Content, what)
-	case yaml.MappingNode:
-		ps := l.pairs(v, what)
-		advanced := len(ps) > 0
-		for _, p := range ps {
-			if p.k.Value != "publish" && p.k.Value != "next" {
-				advanced = false
-			}
-		}
-		if !advanced {
-			if len(ps) != 1 {
-				l.errf(v, "%s must be a task name, a list, a single \"task: <%% condition %%>\" or a mapping with publish and next", what)
-				return nil, nil, nil
-			}
-			if tr, ok := l.transition(ps[0].k, ps[0].k.Value, ps[0].v, what); ok {
-				list = append(list, tr)
-			}
-			return list, nil, nil
-		}
-		for _, p := range ps {
-			switch p.k.Value {
-			case "publish":
-				var atomic *expr.Value
-				branch, global, atomic = l.publish(p.v, what+" publish")
-				if atomic != nil {
-					// Mistral parses atomic publish and ignores it (a TODO there).
-					l.warnf(p.v, "atomic publish in %s is ignored, as Mistral ignores it; use branch or global", what)
-				}
-			case "next":
-				switch p.v.Kind {
-				case yaml.SequenceNode:
-					list = l.transitionList(p.v.Content, what)
-				default:
-					sub, _, _ := l.transitions(p.v, what, task)
-					list = sub
-				}
-			}
-		}
-	default:
-		l.errf(v, "%s must be a task name or a list of them", what)
-	}
-	return list, branch, global
-}
-
-func (l *loader) transitionList(items []*yaml.Node, what string) []Transition {
-	var list []Transition
-	for _, it := range items {
-		it = l.deref(it)
-		if it == nil {
-			continue
-		}
-		switch {
-		case it.Kind == yaml.ScalarNode && it.Tag != "!!null":
-			if tr, ok := l.transition(it, it.Value, nil, what); ok {
-				list = append(list, tr)
-			}
-		case it.Kind == yaml.MappingNode && len(it.Content) == 2:
-			k := it.Content[0]
-			if tr, ok := l.transition(k, k.Value, l.deref(it.Content[1]), what); ok {
-				list = append(list, tr)
-			}
-		default:
-			l.errf(it, "each entry of %s must be a task name or a single \"task: <%% condition %%>\"", what)
-		}
-	}
-	return list
-}
-
-var funcCmdRe = regexp.MustCompile(`(?s)^(\w+)\((.*)\)$`)
-
-func funcCmdMatch(text string) []string {
-	if !strings.HasSuffix(text, ")") {
-		return nil
-	}
-	return funcCmdRe.FindStringSubmatch(text)
-}
-
-// transition parses one entry: "task", "fail msg='x'", "fail(msg='x')",
-// optionally with a condition node.
-func (l *loader) transition(at *yaml.Node, text string, cond *yaml.Node, what string) (Transition, bool) {
-	tr := Transition{Pos: l.pos(at)}
-	text = strings.TrimSpace(text)
-	name, rest := text, ""
-	// The regexp can only match text ending in ")"; testing that first keeps
-	// it off the common path (a plain task name).
-	if m := funcCmdMatch(text); m != nil && contains(commands, m[1]) {
-		name, rest = m[1], m[2]
-	} else if i := strings.IndexAny(text, " \t"); i >= 0 {
-		name, rest = text[:i], strings.TrimSpace(text[i+1:])
-	}
-	if name == "" {
-		l.errf(at, "%s has an empty task name", what)
-		return tr, false
-	}
-	if contains(commands, name) {
-		tr.Command = name
-		if rest != "" {
-			params, err := parseParams(rest)
-			if err != nil {
-				l.errf(at, "%s: %v", what, err)
-				return tr, false
-			}
-			for k, v := range params {
-				if k != "msg" {
-					l.errf(at, "engine command %s takes only msg, not %q", name, k)
-					continue
-				}
-				tr.Msg = l.compileValue(at, v)
-			}
-		}
-	} else {
-		if rest != "" {
-			l.errf(at, "%q is not a task name: task names have no spaces, and only fail, succeed and pause take parameters", text)
-			return tr, false
-		}
-		tr.Task = name
-	}
-	if cond != nil && !(cond.Kind == yaml.ScalarNode && cond.Tag == "!!null") {
-		switch {
-		case cond.Kind == yaml.ScalarNode && cond.Tag == "!!str" && isExprString(cond.Value):
-			tr.Condition = l.compile(cond)
-		case cond.Kind == yaml.ScalarNode && cond.Tag == "!!bool":
-			tr.Condition = expr.Const(scalar(cond))
-		default:
-			l.errf(cond, "the condition of %q in %s must be an expression like <%% $.ok %%>, not %s", text, what, describe(cond))
-		}
-	}
-	return tr, true
 }

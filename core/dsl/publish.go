@@ -1,0 +1,65 @@
+package dsl
+
+import (
+	"gopkg.in/yaml.v3"
+
+	"github.com/lazyflow/lazyflow/core/expr"
+)
+
+// publish reads a publish map, plain or in the branch/global/atomic form.
+func (l *loader) publish(v *yaml.Node, what string) (branch, global, atomic *expr.Value) {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return nil, nil, nil
+	}
+	if v.Kind != yaml.MappingNode {
+		l.errf(v, "%s must be a mapping of variable names to values, not %s", what, describe(v))
+		return nil, nil, nil
+	}
+	ps := l.pairs(v, what)
+	scoped := len(ps) > 0
+	for _, p := range ps {
+		if !contains(publishKeys, p.k.Value) || p.v.Kind != yaml.MappingNode {
+			scoped = false
+		}
+	}
+	if !scoped {
+		return l.compile(v), nil, nil
+	}
+	for _, p := range ps {
+		c := l.compile(p.v)
+		switch p.k.Value {
+		case ScopeBranch:
+			branch = c
+		case ScopeGlobal:
+			global = c
+		case ScopeAtomic:
+			atomic = c
+		}
+	}
+	return branch, global, atomic
+}
+
+// mergePublish combines the task's publish with the publish of an advanced
+// on-clause; keys of the on-clause win, as they are the more specific.
+func mergePublish(a, b *expr.Value) *expr.Value {
+	if b == nil {
+		return a
+	}
+	if a == nil {
+		return b
+	}
+	am, _ := a.Source().(map[string]any)
+	bm, _ := b.Source().(map[string]any)
+	m := map[string]any{}
+	for k, v := range am {
+		m[k] = v
+	}
+	for k, v := range bm {
+		m[k] = v
+	}
+	c, err := expr.Compile(m)
+	if err != nil {
+		return a // both halves compiled already, so this cannot happen
+	}
+	return c
+}
