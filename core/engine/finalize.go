@@ -114,7 +114,7 @@ func (b *builder) markOutlive(from int) {
 // forever. Now every task that has not started an action yet (created in
 // this plan, unclaimed, delayed, idle) becomes CANCELLED and its commands are
 // withdrawn; a task whose action a runner already claimed stays RUNNING until
-// its result arrives (Complete records it, see lateResult). Each cancelled
+// its result arrives (TaskComplete records it, see lateResult). Each cancelled
 // task's unit of work ends, so Active still returns to zero. It reads every
 // task record, which is fine: it runs at most once per execution.
 func (b *builder) endLiveTasks() error {

@@ -216,10 +216,10 @@ func (b *builder) runAttempt(rec *Task, t *dsl.Task) error {
 	if err == nil {
 		return nil
 	}
-	return b.settle(rec, t, Result{Exec: rec.Exec, Task: rec.Key, Slot: -1, Attempt: rec.Attempt, Error: err.Error()})
+	return b.settleResult(rec, t, Result{Exec: rec.Exec, Task: rec.Key, Slot: -1, Attempt: rec.Attempt, Error: err.Error()})
 }
 
 func (b *builder) failTaskAtStart(rec *Task, err error) error {
 	rec.State = Running
-	return b.settle(rec, b.wf.Tasks[rec.Name], Result{Exec: rec.Exec, Task: rec.Key, Slot: -1, Attempt: rec.Attempt, Error: err.Error()})
+	return b.settleResult(rec, b.wf.Tasks[rec.Name], Result{Exec: rec.Exec, Task: rec.Key, Slot: -1, Attempt: rec.Attempt, Error: err.Error()})
 }

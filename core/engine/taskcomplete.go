@@ -7,8 +7,8 @@ import (
 	"github.com/lazyflow/lazyflow/core/dsl"
 )
 
-// Complete applies the result of one action attempt.
-func (e *Engine) Complete(ctx context.Context, r Reader, res Result) (*Plan, error) {
+// TaskComplete applies the result of one action attempt.
+func (e *Engine) TaskComplete(ctx context.Context, r Reader, res Result) (*Plan, error) {
 	b, err := e.load(ctx, r, res.Exec)
 	if err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func (e *Engine) Complete(ctx context.Context, r Reader, res Result) (*Plan, err
 	if rec.State != Running || rec.Attempt != res.Attempt || rec.Pending != "" {
 		return &Plan{Duplicate: true, Commands: rec.Outbox, CheckFinal: rec.State.Terminal()}, nil
 	}
-	if err := b.settle(rec, t, res); err != nil {
+	if err := b.settleResult(rec, t, res); err != nil {
 		return nil, err
 	}
 	if !rec.State.Terminal() {
@@ -141,10 +141,10 @@ func (b *builder) lateResult(rec *Task, res Result) (*Plan, error) {
 		PutTask{Task: &t, IfVersion: rec.Version}}}, nil
 }
 
-// settle handles a plain task's attempt result: retry, wait-after, or
+// settleResult handles a plain task's attempt result: retry, wait-after, or
 // finish. Like every step below it, it changes rec and leaves writing it to
 // the operation that loaded or created it.
-func (b *builder) settle(rec *Task, t *dsl.Task, res Result) error {
+func (b *builder) settleResult(rec *Task, t *dsl.Task, res Result) error {
 	ok := res.OK
 	output := res.Output
 	errMsg := res.Error

@@ -92,7 +92,7 @@ func (e *Engine) Fire(ctx context.Context, r Reader, tm Timer) (*Plan, error) {
 		if tm.Kind == TimerWatchdog && rec.Deadline > tm.Due && tm.Due > 0 {
 			return b.rearm(tm, rec.Deadline), nil
 		}
-		if err := b.settle(rec, t, Result{Exec: tm.Exec, Task: tm.Task, Slot: -1, Attempt: tm.Attempt, Error: msg,
+		if err := b.settleResult(rec, t, Result{Exec: tm.Exec, Task: tm.Task, Slot: -1, Attempt: tm.Attempt, Error: msg,
 			Interrupted: tm.Kind == TimerWatchdog}); err != nil {
 			return nil, err
 		}
