@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/expr"
 )
 
 // TaskComplete applies the result of one action attempt.
@@ -206,4 +207,183 @@ func (b *builder) settleResult(rec *Task, t *dsl.Task, res Result) error {
 		}
 	}
 	return b.finishTask(rec, t, ok, errMsg)
+}
+
+// finishTask ends a task: it records the outcome, publishes into the
+// branch and the workflow's variables, follows the transitions and ends the
+// task's unit of work. The outcome may still turn to an error on the way (a
+// publish or a transition condition that cannot be evaluated).
+func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) error {
+	b.finishing = rec.Key
+	defer func() { b.finishing = "" }()
+	rec.Finished = b.now
+	rec.Pending = ""
+	ectx := b.scopeWith(rec.Ctx, rec, resultOf(ok, rec.Result, errMsg))
+	out := &outbound{ctx: rec.Ctx}
+	// Successors started in this step see this task finished (task(name)
+	// reads it here: it is committed together with them).
+	b.setLive(rec)
+	b.markBranchRun(rec, out)
+	b.publish(rec, t, ok, errMsg, ectx, out)
+	ok = rec.State == Success
+	s := &transitionStep{rec: rec, t: t, out: out.ctx, ok: ok, scheduled: map[string]bool{}}
+	s.ectx = b.scopeWith(out.ctx, rec, resultOf(ok, rec.Result, rec.StateInfo))
+	next := b.nextTransitions(rec, t, ok)
+	mark := len(b.cmds)
+	s.opsMark = len(b.ops)
+	if err := b.followTransitions(s, next); err != nil {
+		return err
+	}
+	b.endBranchUnit(s)
+	rec.Outbox = append([]Command(nil), b.cmds[mark:]...)
+	return nil
+}
+
+// outbound is the context a finishing task passes on: its start context
+// until something is published into it (then a copy), as most tasks
+// publish nothing.
+type outbound struct {
+	ctx   map[string]any
+	owned bool
+}
+
+// own makes ctx a copy this step may change.
+func (o *outbound) own() {
+	if !o.owned {
+		o.ctx, o.owned = copyMap(o.ctx), true
+	}
+}
+
+// merge publishes m into the context and counts the publication of its keys.
+func (o *outbound) merge(m map[string]any) {
+	o.own()
+	for k, x := range m {
+		o.ctx[k] = x
+	}
+	bumpVersions(o.ctx, m)
+}
+
+// markBranchRun records in the outbound context which run of a task in a
+// cycle the branch came through: the record key of the task's latest run,
+// so task(name) finds it, and round 1 of a join in a cycle (later rounds'
+// arrivals carry their round). Workflows without cycles carry neither.
+func (b *builder) markBranchRun(rec *Task, out *outbound) {
+	if rec.Key != rec.Name || out.ctx[keysKey] != nil {
+		keys := map[string]any{}
+		if m, ok := out.ctx[keysKey].(map[string]any); ok {
+			for k, v := range m {
+				keys[k] = v
+			}
+		}
+		keys[rec.Name] = rec.Key
+		out.own()
+		out.ctx[keysKey] = keys
+	}
+	if rec.Fired && joinInCycle(b.wf, rec.Name) && !knowsRound(out.ctx, rec.Name) {
+		out.own()
+		out.ctx[roundsKey] = roundsWith(out.ctx, rec.Name, 1)
+	}
+}
+
+// publish sets rec's outcome and applies the task's publish clauses for it
+// in Mistral's order: branch publish (or publish-on-error), then
+// publish-on-complete, then the global ones; then keep-result. A branch
+// publish that cannot be evaluated fails the task.
+func (b *builder) publish(rec *Task, t *dsl.Task, ok bool, errMsg string, ectx *scope, out *outbound) {
+	pub, glob := t.Publish, t.PublishGlobal
+	if !ok {
+		pub, glob = t.PublishOnError, t.PublishOnErrorGlobal
+	}
+	if ok {
+		rec.State = Success
+		rec.StateInfo = ""
+	} else {
+		rec.State = Error
+		rec.StateInfo = errMsg
+	}
+	ok = b.publishBranch(rec, t, pub, ok, ectx, out)
+	b.publishGlobal(rec, t, glob, ok, ectx)
+	if t.KeepResult != nil {
+		if keep, err := truth(t.KeepResult, ectx); err == nil && !keep {
+			rec.Result, rec.HasResult = nil, false
+		}
+	}
+}
+
+// publishBranch publishes pub, then publish-on-complete, into the outbound
+// context and rec.Published; it returns false when either failed (rec is
+// then in ERROR).
+func (b *builder) publishBranch(rec *Task, t *dsl.Task, pub *expr.Value, ok bool, ectx *scope, out *outbound) bool {
+	if pub != nil {
+		v, err := ectx.eval(pub)
+		if err != nil {
+			ok = false
+			rec.State, rec.StateInfo = Error, fmt.Sprintf("publish of task %s: %v", t.Name, err)
+		} else if m, isMap := v.(map[string]any); isMap {
+			rec.Published = m
+			out.merge(m)
+		}
+	}
+	if t.PublishOnComplete != nil && rec.State == outcomeState(ok) {
+		// publish-on-complete (Mistral's advanced on-complete form) applies
+		// after the success or error publish, whatever the outcome.
+		if v, err := ectx.eval(t.PublishOnComplete); err != nil {
+			ok = false
+			rec.State, rec.StateInfo = Error, fmt.Sprintf("publish on complete of task %s: %v", t.Name, err)
+		} else if m, isMap := v.(map[string]any); isMap {
+			if rec.Published == nil {
+				rec.Published = map[string]any{}
+			}
+			for k, x := range m {
+				rec.Published[k] = x
+			}
+			out.merge(m)
+		}
+	}
+	return ok
+}
+
+// publishGlobal publishes into the workflow's variables: the on-complete
+// global publish, then glob.
+func (b *builder) publishGlobal(rec *Task, t *dsl.Task, glob *expr.Value, ok bool, ectx *scope) {
+	if t.PublishOnCompleteGlobal != nil {
+		if glob == nil {
+			glob = t.PublishOnCompleteGlobal
+		} else if v, err := ectx.eval(t.PublishOnCompleteGlobal); err == nil {
+			if m, isMap := v.(map[string]any); isMap && len(m) > 0 {
+				b.setVars(m)
+			}
+		}
+	}
+	if glob != nil && rec.State == outcomeState(ok) {
+		if v, err := ectx.eval(glob); err == nil {
+			if m, isMap := v.(map[string]any); isMap && len(m) > 0 {
+				b.setVars(m)
+				if rec.Published == nil {
+					rec.Published = map[string]any{}
+				}
+				for k, x := range m {
+					rec.Published[k] = x
+				}
+			}
+		}
+	}
+}
+
+// outcomeState is the state a task ends in when ok says whether it succeeded.
+func outcomeState(ok bool) State {
+	if ok {
+		return Success
+	}
+	return Error
+}
+
+// setVars publishes m into the workflow's variables (the head's Vars, a copy).
+func (b *builder) setVars(m map[string]any) {
+	vars := copyMap(b.head.Vars)
+	for k, x := range m {
+		vars[k] = x
+	}
+	b.head.Vars = vars
+	b.putHead = true
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/lazyflow/lazyflow/core/dsl"
 )
 
 // Fire handles a timer coming back.
@@ -25,82 +27,115 @@ func (e *Engine) Fire(ctx context.Context, r Reader, tm Timer) (*Plan, error) {
 	t := b.wf.Tasks[rec.Name]
 	switch tm.Kind {
 	case TimerWaitBefore, TimerRetry:
-		if rec.State != RunningDelayed || rec.Pending != string(tm.Kind) || rec.Attempt != tm.Attempt {
-			return &Plan{}, nil
-		}
-		if b.head.State == Paused {
-			return &Plan{}, nil // Resume picks delayed tasks up again
-		}
-		if tm.Kind == TimerWaitBefore {
-			if err := b.run(rec, t); err != nil {
-				return nil, err
-			}
-		} else {
-			rec.State, rec.Pending = Running, ""
-			if err := b.runAttempt(rec, t); err != nil {
-				return nil, err
-			}
-		}
-		rec.Outbox = clone(b.cmds)
-		b.putTask(rec)
+		return b.fireDelay(rec, t, tm)
 	case TimerWaitAfter:
-		if rec.State != RunningDelayed || rec.Pending != string(TimerWaitAfter) || rec.Attempt != tm.Attempt {
-			return &Plan{}, nil
-		}
-		if err := b.finishTask(rec, t, true, ""); err != nil {
-			return nil, err
-		}
-		rec.Outbox = clone(b.cmds)
-		b.putTask(rec)
+		return b.fireWaitAfter(rec, t, tm)
 	case TimerTimeout:
-		// The timer names the run it bounds by its due time; a rerun or a
-		// later run of the task set another.
-		if rec.TimeoutAt == 0 || tm.Due != rec.TimeoutAt || (rec.State != Running && rec.State != RunningDelayed) {
-			return &Plan{}, nil
-		}
-		msg := fmt.Sprintf("task %s timed out (timeout policy)", rec.Name)
-		rec.Result, rec.HasResult = msg, true
-		if err := b.finishTask(rec, t, false, msg); err != nil {
-			return nil, err
-		}
-		rec.Outbox = clone(b.cmds)
-		b.putTask(rec)
+		return b.fireTimeout(rec, t, tm)
 	case TimerWatchdog:
-		msg := fmt.Sprintf("task %s timed out (timeout policy)", rec.Name)
-		if tm.Kind == TimerWatchdog {
-			msg = fmt.Sprintf("action of task %s did not report within %d s; its runner is presumed lost", rec.Name, b.e.ActionDeadline)
-		}
 		if tm.Slot >= 0 {
-			slot, err := r.Slot(ctx, tm.Exec, tm.Task, tm.Slot)
-			if err != nil {
-				return nil, fmt.Errorf("load slot %d of %s: %w", tm.Slot, tm.Task, err)
-			}
-			if slot == nil || slot.State != Running || slot.Attempt != tm.Attempt || rec.State != Running {
-				return &Plan{}, nil
-			}
-			if tm.Kind == TimerWatchdog && slot.Deadline > tm.Due && tm.Due > 0 {
-				return b.rearm(tm, slot.Deadline), nil
-			}
-			if err := b.itemResult(rec, t, slot, Result{Exec: tm.Exec, Task: tm.Task, Slot: tm.Slot, Attempt: tm.Attempt, Error: msg}); err != nil {
-				return nil, err
-			}
-			break
+			return b.fireItemWatchdog(ctx, r, rec, t, tm)
 		}
-		if rec.State != Running || rec.Attempt != tm.Attempt || rec.Items > 0 {
-			return &Plan{}, nil
-		}
-		if tm.Kind == TimerWatchdog && rec.Deadline > tm.Due && tm.Due > 0 {
-			return b.rearm(tm, rec.Deadline), nil
-		}
-		if err := b.settleResult(rec, t, Result{Exec: tm.Exec, Task: tm.Task, Slot: -1, Attempt: tm.Attempt, Error: msg,
-			Interrupted: tm.Kind == TimerWatchdog}); err != nil {
-			return nil, err
-		}
-		rec.Outbox = clone(b.cmds)
-		b.putTask(rec)
+		return b.fireWatchdog(rec, t, tm)
 	default:
 		return nil, fmt.Errorf("timer of unknown kind %q: %w", tm.Kind, ErrInvalidInput)
 	}
+}
+
+// fireDelay runs the attempt a wait-before or retry delay held back, unless
+// the task moved on or the execution is paused.
+func (b *builder) fireDelay(rec *Task, t *dsl.Task, tm Timer) (*Plan, error) {
+	if rec.State != RunningDelayed || rec.Pending != string(tm.Kind) || rec.Attempt != tm.Attempt {
+		return &Plan{}, nil
+	}
+	if b.head.State == Paused {
+		return &Plan{}, nil // Resume picks delayed tasks up again
+	}
+	if tm.Kind == TimerWaitBefore {
+		if err := b.run(rec, t); err != nil {
+			return nil, err
+		}
+	} else {
+		rec.State, rec.Pending = Running, ""
+		if err := b.runAttempt(rec, t); err != nil {
+			return nil, err
+		}
+	}
+	rec.Outbox = clone(b.cmds)
+	b.putTask(rec)
+	return b.plan(), nil
+}
+
+// fireWaitAfter finishes a task that succeeded and waited its wait-after.
+func (b *builder) fireWaitAfter(rec *Task, t *dsl.Task, tm Timer) (*Plan, error) {
+	if rec.State != RunningDelayed || rec.Pending != string(TimerWaitAfter) || rec.Attempt != tm.Attempt {
+		return &Plan{}, nil
+	}
+	if err := b.finishTask(rec, t, true, ""); err != nil {
+		return nil, err
+	}
+	rec.Outbox = clone(b.cmds)
+	b.putTask(rec)
+	return b.plan(), nil
+}
+
+// fireTimeout fails the run of a task its timeout policy bounds.
+func (b *builder) fireTimeout(rec *Task, t *dsl.Task, tm Timer) (*Plan, error) {
+	// The timer names the run it bounds by its due time; a rerun or a
+	// later run of the task set another.
+	if rec.TimeoutAt == 0 || tm.Due != rec.TimeoutAt || (rec.State != Running && rec.State != RunningDelayed) {
+		return &Plan{}, nil
+	}
+	msg := fmt.Sprintf("task %s timed out (timeout policy)", rec.Name)
+	rec.Result, rec.HasResult = msg, true
+	if err := b.finishTask(rec, t, false, msg); err != nil {
+		return nil, err
+	}
+	rec.Outbox = clone(b.cmds)
+	b.putTask(rec)
+	return b.plan(), nil
+}
+
+// watchdogMessage is the error of an attempt whose runner did not report.
+func (b *builder) watchdogMessage(rec *Task) string {
+	return fmt.Sprintf("action of task %s did not report within %d s; its runner is presumed lost", rec.Name, b.e.ActionDeadline)
+}
+
+// fireItemWatchdog fails a with-items item whose runner did not report by
+// its deadline, or arms the watchdog again if a heartbeat moved it later.
+func (b *builder) fireItemWatchdog(ctx context.Context, r Reader, rec *Task, t *dsl.Task, tm Timer) (*Plan, error) {
+	slot, err := r.Slot(ctx, tm.Exec, tm.Task, tm.Slot)
+	if err != nil {
+		return nil, fmt.Errorf("load slot %d of %s: %w", tm.Slot, tm.Task, err)
+	}
+	if slot == nil || slot.State != Running || slot.Attempt != tm.Attempt || rec.State != Running {
+		return &Plan{}, nil
+	}
+	if slot.Deadline > tm.Due && tm.Due > 0 {
+		return b.rearm(tm, slot.Deadline), nil
+	}
+	if err := b.itemResult(rec, t, slot, Result{Exec: tm.Exec, Task: tm.Task, Slot: tm.Slot, Attempt: tm.Attempt, Error: b.watchdogMessage(rec)}); err != nil {
+		return nil, err
+	}
+	return b.plan(), nil
+}
+
+// fireWatchdog settles an attempt whose runner did not report by its
+// deadline as interrupted (retry may run it again), or arms the watchdog
+// again if a heartbeat moved the deadline later.
+func (b *builder) fireWatchdog(rec *Task, t *dsl.Task, tm Timer) (*Plan, error) {
+	if rec.State != Running || rec.Attempt != tm.Attempt || rec.Items > 0 {
+		return &Plan{}, nil
+	}
+	if rec.Deadline > tm.Due && tm.Due > 0 {
+		return b.rearm(tm, rec.Deadline), nil
+	}
+	if err := b.settleResult(rec, t, Result{Exec: tm.Exec, Task: tm.Task, Slot: -1, Attempt: tm.Attempt, Error: b.watchdogMessage(rec),
+		Interrupted: true}); err != nil {
+		return nil, err
+	}
+	rec.Outbox = clone(b.cmds)
+	b.putTask(rec)
 	return b.plan(), nil
 }
 
