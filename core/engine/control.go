@@ -217,7 +217,7 @@ func (b *builder) resume() (*Plan, error) {
 			}
 			rec.Outbox = clone(b.cmds[mark:])
 			b.putTask(rec)
-		case rec.State == RunningDelayed && (rec.Pending == string(TimerRetry) || rec.Pending == string(TimerWaitBefore)):
+		case rec.State == RunningDelayed && (rec.Pending == PendingRetry || rec.Pending == PendingWaitBefore):
 			// Its timer may have come back while paused and been dropped.
 			b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: -1,
 				Attempt: rec.Attempt, Timer: TimerKind(rec.Pending), Delay: 0})

@@ -97,7 +97,7 @@ func (b *builder) markOutlive(from int) {
 			continue
 		}
 		t, d := pt.Task, b.wf.Tasks[pt.Task.Name]
-		if d == nil || d.Action == "" || len(d.WithItems) > 0 || t.State != Running || t.Pending != "" ||
+		if d == nil || d.Action == "" || len(d.WithItems) > 0 || t.State != Running || t.Pending != PendingNone ||
 			t.Items > 0 || t.Claimed >= t.Attempt {
 			continue
 		}
@@ -126,7 +126,7 @@ func (b *builder) endLiveTasks() error {
 		return nil
 	}
 	cancel := func(t *Task) {
-		t.State, t.StateInfo, t.Pending, t.Outbox = Cancelled, "execution ended before this task finished", "", nil
+		t.State, t.StateInfo, t.Pending, t.Outbox = Cancelled, "execution ended before this task finished", PendingNone, nil
 		t.Finished = b.now
 		b.add.Active--
 	}
@@ -154,7 +154,7 @@ func (b *builder) endLiveTasks() error {
 		if planned[t.Key] || t.Key == b.finishing || t.State.Terminal() || t.State == Waiting && !t.Fired {
 			continue
 		}
-		if t.State == Running && t.Pending == "" && t.Items == 0 && t.Claimed >= t.Attempt {
+		if t.State == Running && t.Pending == PendingNone && t.Items == 0 && t.Claimed >= t.Attempt {
 			continue // its claimed action will report
 		}
 		cancel(t)

@@ -70,14 +70,14 @@ func (b *builder) begin(rec *Task, t *dsl.Task) error {
 		rec.State = Idle
 		return nil
 	}
-	if t.PauseBefore != nil && rec.Pending != "paused" {
+	if t.PauseBefore != nil && rec.Pending != PendingPaused {
 		v, err := truth(t.PauseBefore, b.scope(rec.Ctx, rec))
 		if err != nil {
 			return b.failTaskAtStart(rec, fmt.Errorf("pause-before: %w", err))
 		}
 		if v {
 			rec.State = Idle
-			rec.Pending = "paused"
+			rec.Pending = PendingPaused
 			return b.pauseHead(fmt.Sprintf("paused before task %s", rec.Name))
 		}
 	}
@@ -88,7 +88,7 @@ func (b *builder) begin(rec *Task, t *dsl.Task) error {
 		}
 		if secs > 0 {
 			rec.State = RunningDelayed
-			rec.Pending = string(TimerWaitBefore)
+			rec.Pending = PendingWaitBefore
 			b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: -1,
 				Attempt: rec.Attempt, Timer: TimerWaitBefore, Delay: secs})
 			return nil
@@ -100,7 +100,7 @@ func (b *builder) begin(rec *Task, t *dsl.Task) error {
 // run dispatches a task's work: its items, its sub-workflow or its action.
 func (b *builder) run(rec *Task, t *dsl.Task) error {
 	rec.State = Running
-	rec.Pending = ""
+	rec.Pending = PendingNone
 	if t.Timeout != nil {
 		// Mistral's timeout bounds the task as a whole: its retries and,
 		// for with-items, all its items.

@@ -53,7 +53,7 @@ func (e *Engine) TaskComplete(ctx context.Context, r Reader, res Result) (*Plan,
 		}
 		return b.plan(), nil
 	}
-	if rec.State != Running || rec.Attempt != res.Attempt || rec.Pending != "" {
+	if rec.State != Running || rec.Attempt != res.Attempt || rec.Pending != PendingNone {
 		return &Plan{Duplicate: true, Commands: rec.Outbox, CheckFinal: rec.State.Terminal()}, nil
 	}
 	if err := b.settleResult(rec, t, res); err != nil {
@@ -112,7 +112,7 @@ func (b *builder) lateResult(rec *Task, res Result) (*Plan, error) {
 		}
 		return &Plan{Ops: []Op{PutSlot{Slot: &s, IfVersion: slot.Version}}}, nil
 	}
-	if rec.State != Running || rec.Attempt != res.Attempt || rec.Pending != "" || rec.Items > 0 {
+	if rec.State != Running || rec.Attempt != res.Attempt || rec.Pending != PendingNone || rec.Items > 0 {
 		// A result delivered again: the step that ended the execution may
 		// have died before it sent the actions started with the end.
 		var again []Command
@@ -185,7 +185,7 @@ func (b *builder) settleResult(rec *Task, t *dsl.Task, res Result) error {
 		rec.Attempt++
 		if delay > 0 {
 			rec.State = RunningDelayed
-			rec.Pending = string(TimerRetry)
+			rec.Pending = PendingRetry
 			b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: -1,
 				Attempt: rec.Attempt, Timer: TimerRetry, Delay: delay})
 			return nil
@@ -200,7 +200,7 @@ func (b *builder) settleResult(rec *Task, t *dsl.Task, res Result) error {
 		secs, err := b.seconds(t.WaitAfter, rec)
 		if err == nil && secs > 0 {
 			rec.State = RunningDelayed
-			rec.Pending = string(TimerWaitAfter)
+			rec.Pending = PendingWaitAfter
 			b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: -1,
 				Attempt: rec.Attempt, Timer: TimerWaitAfter, Delay: secs})
 			return nil
@@ -217,7 +217,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 	b.finishing = rec.Key
 	defer func() { b.finishing = "" }()
 	rec.Finished = b.now
-	rec.Pending = ""
+	rec.Pending = PendingNone
 	ectx := b.scopeWith(rec.Ctx, rec, resultOf(ok, rec.Result, errMsg))
 	out := &outbound{ctx: rec.Ctx}
 	// Successors started in this step see this task finished (task(name)

@@ -45,7 +45,7 @@ func (e *Engine) Fire(ctx context.Context, r Reader, tm Timer) (*Plan, error) {
 // fireDelay runs the attempt a wait-before or retry delay held back, unless
 // the task moved on or the execution is paused.
 func (b *builder) fireDelay(rec *Task, t *dsl.Task, tm Timer) (*Plan, error) {
-	if rec.State != RunningDelayed || rec.Pending != string(tm.Kind) || rec.Attempt != tm.Attempt {
+	if rec.State != RunningDelayed || rec.Pending != Pending(tm.Kind) || rec.Attempt != tm.Attempt {
 		return &Plan{}, nil
 	}
 	if b.head.State == Paused {
@@ -56,7 +56,7 @@ func (b *builder) fireDelay(rec *Task, t *dsl.Task, tm Timer) (*Plan, error) {
 			return nil, err
 		}
 	} else {
-		rec.State, rec.Pending = Running, ""
+		rec.State, rec.Pending = Running, PendingNone
 		if err := b.runAttempt(rec, t); err != nil {
 			return nil, err
 		}
@@ -68,7 +68,7 @@ func (b *builder) fireDelay(rec *Task, t *dsl.Task, tm Timer) (*Plan, error) {
 
 // fireWaitAfter finishes a task that succeeded and waited its wait-after.
 func (b *builder) fireWaitAfter(rec *Task, t *dsl.Task, tm Timer) (*Plan, error) {
-	if rec.State != RunningDelayed || rec.Pending != string(TimerWaitAfter) || rec.Attempt != tm.Attempt {
+	if rec.State != RunningDelayed || rec.Pending != PendingWaitAfter || rec.Attempt != tm.Attempt {
 		return &Plan{}, nil
 	}
 	if err := b.finishTask(rec, t, true, ""); err != nil {
@@ -177,7 +177,7 @@ func (e *Engine) Heartbeat(ctx context.Context, r Reader, execID, key string, sl
 		}
 		return b.plan(), nil
 	}
-	if rec.Attempt != attempt || rec.Pending != "" {
+	if rec.Attempt != attempt || rec.Pending != PendingNone {
 		return nil, stale
 	}
 	if rec.Deadline < until {
