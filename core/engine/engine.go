@@ -259,7 +259,7 @@ func (b *builder) liveTask(key string) *Task {
 }
 
 // putTask writes rec, conditional on the version it was read at (0: new).
-// Fix: a with-items task's outbox keeps only its own commands, not one per
+// A with-items task's outbox keeps only its own commands, not one per
 // item (each item's commands live on its slot), so the task record, read
 // and rewritten on every item's completion, stays small.
 func (b *builder) putTask(rec *Task) {

@@ -109,10 +109,10 @@ func (b *builder) markOutlive(from int) {
 }
 
 // endLiveTasks is called when the execution ends while work is still live
-// (a fail/succeed command with branches running, a cancel). Fix: before, the
-// runners then dropped the unclaimed actions and their tasks stayed RUNNING
-// forever. Now every task that has not started an action yet (created in
-// this plan, unclaimed, delayed, idle) becomes CANCELLED and its commands are
+// (a fail/succeed command with branches running, a cancel). Runners drop
+// the unclaimed actions of an ended execution, so no task may be left
+// RUNNING waiting for them: every task that has not started an action yet
+// (created in this plan, unclaimed, delayed, idle) becomes CANCELLED and its commands are
 // withdrawn; a task whose action a runner already claimed stays RUNNING until
 // its result arrives (TaskComplete records it, see lateResult). Each cancelled
 // task's unit of work ends, so Active still returns to zero. It reads every
@@ -224,11 +224,10 @@ func (e *Engine) Finalize(ctx context.Context, r Reader, execID string) (*Plan, 
 		unsatisfied = append(unsatisfied, rec)
 	}
 	if len(unsatisfied) > 0 {
-		// Fix: a join that can never be satisfied now fails as an ordinary
-		// task error (Mistral: "join can never be satisfied"), so its
+		// A join that can never be satisfied fails as an ordinary task
+		// error (Mistral: "join can never be satisfied"), so its
 		// publish-on-error, on-error and on-complete apply and a handled
-		// failure no longer fails the workflow. Before, it was marked ERROR
-		// directly and always counted as unhandled.
+		// failure does not fail the workflow.
 		for _, rec := range unsatisfied {
 			t := b.wf.Tasks[rec.Name]
 			rec.Fired = true
@@ -266,7 +265,7 @@ func (e *Engine) Finalize(ctx context.Context, r Reader, execID string) (*Plan, 
 	}
 	final := mergeBranches(ends)
 	if b.head.Errors > 0 {
-		// Fix: with several unhandled errors, the state_info names the one
+		// With several unhandled errors, the state_info names the one
 		// of the smallest task key, not the first to arrive, so the outcome
 		// does not depend on the order results came in.
 		info, key := b.head.ErrorInfo, ""

@@ -212,10 +212,9 @@ func (b *builder) startWindow(rec *Task, t *dsl.Task, items *itemList, i int) in
 	return failed
 }
 
-// itemList is the evaluated with-items lists of a task. Fix: item variables
-// are set only for the items a step touches (straight into $, see data),
-// where before every completion built a map for every item, which made one
-// item's completion cost grow with the number of items.
+// itemList is the evaluated with-items lists of a task. Item variables are
+// set only for the items a step touches (straight into $, see data), so one
+// item's completion does not cost more as the number of items grows.
 type itemList struct {
 	vars  []string
 	lists [][]any

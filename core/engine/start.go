@@ -33,7 +33,7 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 		head.Root = head.ID
 	}
 	if wf.Type == dsl.Reverse && head.Target == "" {
-		// Fix: Mistral calls a reverse sub-workflow with its target among the
+		// Mistral calls a reverse sub-workflow with its target among the
 		// call's parameters (workflow: wf1 ... task_name='task2'); it is a
 		// parameter, not an input of the sub-workflow.
 		if name, ok := sp.Input["task_name"].(string); ok {

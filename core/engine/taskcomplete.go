@@ -19,7 +19,7 @@ func (e *Engine) TaskComplete(ctx context.Context, r Reader, res Result) (*Plan,
 		return nil, fmt.Errorf("load task %s of %s: %w", res.Task, res.Exec, err)
 	}
 	if b.head.State.Terminal() {
-		// Fix: the execution ended (a fail/succeed command, a cancel) while
+		// The execution ended (a fail/succeed command, a cancel) while
 		// this action ran. Its outcome is still recorded on its task, as in
 		// Mistral, so no task stays RUNNING in a finished execution; nothing
 		// follows from it (no transitions, no counters).
