@@ -497,10 +497,24 @@ func TestJoinFiresOnceInAnyOrder(t *testing.T) {
 				if rec := h.task("j"); rec == nil || rec.State != engine.Waiting || rec.Pending != engine.PendingJoin || rec.Arrived != int64(i+1) {
 					t.Fatalf("%v: join record after %d arrivals: %s", order, i+1, js(rec))
 				}
+				// A check without Need (an older outbox) counts the
+				// arrivals itself.
+				p := h.do("check join", func() (*engine.Plan, error) { return h.e.CheckJoin(h.ctx, h.st, planExec, "j", name, 0) })
+				if len(p.Ops) != 0 || len(p.Commands) != 0 {
+					t.Fatalf("%v: join fired by a check after %d arrivals: %s", order, i+1, js(p.Commands))
+				}
 			}
 		}
 		if fired != 1 {
 			t.Fatalf("%v: join fired %d times", order, fired)
+		}
+		// A check delivered again for an arrival that did not fire it
+		// changes nothing.
+		for _, from := range order[:2] {
+			p := h.do("check join again", func() (*engine.Plan, error) { return h.e.CheckJoin(h.ctx, h.st, planExec, "j", from, 3) })
+			if len(p.Ops) != 0 || len(p.Commands) != 0 {
+				t.Fatalf("%v: check from %s after firing: %d ops, %s", order, from, len(p.Ops), js(p.Commands))
+			}
 		}
 		rec := h.task("j")
 		if !rec.Fired || rec.Ctx["from_a"] != int64(1) || rec.Ctx["from_b"] != int64(2) {
@@ -691,5 +705,31 @@ func TestPendingEncoding(t *testing.T) {
 	}
 	if b, _ := json.Marshal(engine.Task{}); strings.Contains(string(b), "pending") {
 		t.Errorf("no wait encodes as %s", b)
+	}
+}
+
+// A task named by both on-success and on-complete is one successor.
+func TestSuccessorNamedTwiceStartsOnce(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-success: [b]
+      on-complete: [b]
+    b:
+      action: std.noop
+`)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	p := h.result(a, true, nil, "")
+	only(t, p.Commands, engine.RunAction)
+	puts := 0
+	for _, op := range p.Ops {
+		if put, ok := op.(engine.PutTask); ok && put.Task.Key == "b" {
+			puts++
+		}
+	}
+	if puts != 1 {
+		t.Fatalf("b written %d times", puts)
 	}
 }
