@@ -648,7 +648,7 @@ ok:
 		// The result that ended the execution, delivered again (the step
 		// may have died before sending): notify's action is sent again, and
 		// its claim keeps it from running twice.
-		p, err := h.Engine.Complete(ctx, h.Store, engine.Result{Exec: e.ID, Task: "work", Slot: -1, Attempt: 1, Error: "again"})
+		p, err := h.Engine.TaskComplete(ctx, h.Store, engine.Result{Exec: e.ID, Task: "work", Slot: -1, Attempt: 1, Error: "again"})
 		if err != nil || !p.Duplicate {
 			t.Fatalf("redelivered result: %+v %v", p, err)
 		}

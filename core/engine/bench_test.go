@@ -1,6 +1,6 @@
 package engine_test
 
-// Benchmarks of one task completion (engine.Complete plus the commit into
+// Benchmarks of one task completion (engine.TaskComplete plus the commit into
 // the kvstore memory store, plus the join / with-items check it triggers) on
 // a chain, a fan-out with a join, and a with-items task, at several sizes.
 // Each benchmark first advances the execution halfway (untimed), so the

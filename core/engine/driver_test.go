@@ -130,7 +130,7 @@ func (d *driver) start(ctx context.Context, id, wf string, input map[string]any)
 
 func (d *driver) complete(ctx context.Context, c engine.Command, output any) ([]engine.Command, error) {
 	return d.step(ctx, func() (*engine.Plan, error) {
-		return d.e.Complete(ctx, d.r, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: true, Output: output})
+		return d.e.TaskComplete(ctx, d.r, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: true, Output: output})
 	})
 }
 

@@ -27,7 +27,7 @@ func itemsRun(t *testing.T, d *driver, src string, input map[string]any, fail fu
 		if fail != nil && fail(c) {
 			res.OK, res.Output, res.Error = false, nil, "boom"
 		}
-		more, err := d.step(ctx, func() (*engine.Plan, error) { return d.e.Complete(ctx, d.r, res) })
+		more, err := d.step(ctx, func() (*engine.Plan, error) { return d.e.TaskComplete(ctx, d.r, res) })
 		if err != nil {
 			t.Fatal(err)
 		}

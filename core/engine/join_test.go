@@ -47,7 +47,7 @@ wf:
 	hc := &headCounter{Reader: d.r}
 	var fired []engine.Command
 	for i, c := range runs {
-		p, err := d.e.Complete(ctx, d.r, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: true})
+		p, err := d.e.TaskComplete(ctx, d.r, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: true})
 		if err != nil {
 			t.Fatal(err)
 		}

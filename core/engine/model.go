@@ -64,6 +64,22 @@ type Execution struct {
 	Updated        time.Time `json:"updated"`
 }
 
+// Pending is why a task waits: what a RUNNING_DELAYED task's next step
+// waits for, or that a WAITING record is a join gathering arrivals. The
+// delays carry the name of the timer that ends them, so a timer fires only
+// the wait it was set for. Stored as is (a JSON string).
+type Pending string
+
+// Why a task waits.
+const (
+	PendingNone       Pending = ""                       // not waiting
+	PendingWaitBefore Pending = Pending(TimerWaitBefore) // wait-before delay, then the first attempt
+	PendingRetry      Pending = Pending(TimerRetry)      // retry delay, then the next attempt
+	PendingWaitAfter  Pending = Pending(TimerWaitAfter)  // wait-after delay, then the task finishes
+	PendingPaused     Pending = "paused"                 // held by its own pause-before until Resume
+	PendingJoin       Pending = "join"                   // a join record waiting for its branches (written by stores)
+)
+
 // Task is one task execution. A task that runs again in a cycle gets a new
 // record with a new key (name, name#2, ...).
 type Task struct {
@@ -84,9 +100,9 @@ type Task struct {
 	Deadline int64 `json:"deadline,omitempty"`
 	// TimeoutAt (unix milliseconds) is when the task's timeout policy ends
 	// this run; its timer carries the same value.
-	TimeoutAt int64  `json:"timeout_at,omitempty"`
-	Seq       int64  `json:"seq"`
-	Pending   string `json:"pending,omitempty"` // why a RUNNING_DELAYED/WAITING task waits (wait-before, retry, wait-after, join)
+	TimeoutAt int64   `json:"timeout_at,omitempty"`
+	Seq       int64   `json:"seq"`
+	Pending   Pending `json:"pending,omitempty"` // why a RUNNING_DELAYED/WAITING task waits
 
 	// with-items
 	Items       int   `json:"items,omitempty"`

@@ -505,14 +505,14 @@ var ErrPoison = errors.New("unprocessable message")
 
 // HandleResult applies one action result.
 func (s *Service) HandleResult(ctx context.Context, r engine.Result) error {
-	_, err := s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.Complete(ctx, s.reader(), r) })
+	_, err := s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.TaskComplete(ctx, s.reader(), r) })
 	if errors.Is(err, store.ErrTooLarge) && r.OK {
 		// A result the store cannot hold fails its task with a clear error;
 		// retrying the same message would only fail the same way.
 		s.Log.Warn("result too large for the store; failing the task", "execution_id", r.Exec, "task", r.Task, "err", err)
 		r.OK, r.Output = false, nil
 		r.Error = fmt.Sprintf("the action's result is too large to store: %v", err)
-		_, err = s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.Complete(ctx, s.reader(), r) })
+		_, err = s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.TaskComplete(ctx, s.reader(), r) })
 	}
 	if errors.Is(err, engine.ErrNotFound) {
 		return fmt.Errorf("%w: %w", ErrPoison, err)

@@ -578,7 +578,7 @@ func testClaimTask(t *testing.T, s store.Store) {
 	}{{engine.Paused, ""}, {engine.Idle, ""}, {engine.Success, ""}, {engine.RunningDelayed, "retry"}, {engine.Running, "wait_after"}} {
 		k := "t-" + strings.ToLower(string(c.state)) + c.pending
 		tk := newTask("e1", k)
-		tk.State, tk.Pending = c.state, c.pending
+		tk.State, tk.Pending = c.state, engine.Pending(c.pending)
 		commit(t, s, engine.PutTask{Task: tk})
 		mustRefuse(fmt.Sprintf("claim of a %s task pending %q", c.state, c.pending), claim(k, 1))
 	}

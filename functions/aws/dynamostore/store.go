@@ -364,7 +364,7 @@ func (s *Store) plan(ctx context.Context, op engine.Op) (*write, error) {
 			item["attempt"], item["claimed"] = avN(int64(t.Attempt)), avN(int64(t.Claimed))
 			item["done"], item["failed"] = avN(t.Done), avN(t.Failed)
 			if t.Pending != "" {
-				item["pnd"] = avS(t.Pending)
+				item["pnd"] = avS(string(t.Pending))
 			}
 			return &write{what: what, put: &types.Put{TableName: s.table, Item: item,
 				ConditionExpression: aws.String("attribute_not_exists(pk)")}}, nil
@@ -374,7 +374,7 @@ func (s *Store) plan(ctx context.Context, op engine.Op) (*write, error) {
 			":att": avN(int64(t.Attempt)), ":done": avN(t.Done), ":failed": avN(t.Failed), ":zero": zero, ":ifv": avN(o.IfVersion)}
 		if t.Pending != "" {
 			expr += ", pnd = :pnd"
-			vals[":pnd"] = avS(t.Pending)
+			vals[":pnd"] = avS(string(t.Pending))
 		} else {
 			expr += " REMOVE pnd"
 		}

@@ -265,7 +265,7 @@ func execView(e *engine.Execution) Execution {
 
 func taskView(t *engine.Task) Task {
 	v := Task{ID: t.Exec + "/" + t.Key, Name: t.Name, Key: t.Key, State: t.State, StateInfo: t.StateInfo, Published: t.Published,
-		Attempt: t.Attempt, Items: t.Items, Done: t.Done, Failed: t.Failed, Waiting: t.Pending, Started: t.Started}
+		Attempt: t.Attempt, Items: t.Items, Done: t.Done, Failed: t.Failed, Waiting: string(t.Pending), Started: t.Started}
 	if t.HasResult {
 		v.Result = t.Result
 	}

@@ -1,0 +1,735 @@
+package engine_test
+
+// Tests of the plans the engine returns for Start, TaskComplete, Fire,
+// Pause, Resume and Cancel: the commands and records a host relies on. A
+// planHost commits each plan into the kvstore memory store and carries out
+// the engine's own follow-ups (join and with-items checks, finalisation)
+// only when a test asks it to.
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/store/kvstore"
+)
+
+const planExec = "ex-1"
+
+type planHost struct {
+	t   *testing.T
+	ctx context.Context
+	e   *engine.Engine
+	st  *kvstore.Store
+}
+
+func newPlanHost(t *testing.T, src string) *planHost {
+	t.Helper()
+	doc, err := dsl.Load("plan.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	return &planHost{t: t, ctx: context.Background(), e: &engine.Engine{Defs: oneDoc{doc}}, st: kvstore.NewMemory()}
+}
+
+// do computes one step and commits its ops.
+func (h *planHost) do(what string, fn func() (*engine.Plan, error)) *engine.Plan {
+	h.t.Helper()
+	p, err := fn()
+	if err != nil {
+		h.t.Fatalf("%s: %v", what, err)
+	}
+	if len(p.Ops) > 0 {
+		if err := h.st.Commit(h.ctx, p.Ops); err != nil {
+			h.t.Fatalf("%s: commit: %v", what, err)
+		}
+	}
+	return p
+}
+
+// follow carries out the engine's follow-ups of p (join and with-items
+// checks, finalisation) and returns every other command p and they gave.
+func (h *planHost) follow(p *engine.Plan) []engine.Command {
+	h.t.Helper()
+	var out []engine.Command
+	for _, c := range p.Commands {
+		switch c.Kind {
+		case engine.CheckJoin:
+			out = append(out, h.follow(h.do("check join", func() (*engine.Plan, error) {
+				return h.e.CheckJoin(h.ctx, h.st, c.Exec, c.Task, c.From, c.Need)
+			}))...)
+		case engine.CheckItems:
+			out = append(out, h.follow(h.do("check items", func() (*engine.Plan, error) {
+				return h.e.CheckItems(h.ctx, h.st, c.Exec, c.Task)
+			}))...)
+		default:
+			out = append(out, c)
+		}
+	}
+	if p.CheckFinal {
+		if hd := h.head(); hd.State == engine.Running && hd.Active == 0 {
+			out = append(out, h.follow(h.do("finalize", func() (*engine.Plan, error) {
+				return h.e.Finalize(h.ctx, h.st, planExec)
+			}))...)
+		}
+	}
+	return out
+}
+
+func (h *planHost) start(wf string, input map[string]any) *engine.Plan {
+	h.t.Helper()
+	return h.do("start", func() (*engine.Plan, error) {
+		return h.e.Start(h.ctx, h.st, engine.StartParams{ID: planExec, DefID: "plan", Workflow: wf, Input: input})
+	})
+}
+
+// result delivers the outcome of the attempt c asked for.
+func (h *planHost) result(c engine.Command, ok bool, output any, errMsg string) *engine.Plan {
+	h.t.Helper()
+	return h.do("task complete "+c.Task, func() (*engine.Plan, error) {
+		return h.e.TaskComplete(h.ctx, h.st, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: ok, Output: output, Error: errMsg})
+	})
+}
+
+func (h *planHost) fire(c engine.Command) *engine.Plan {
+	h.t.Helper()
+	return h.do("fire "+string(c.Timer), func() (*engine.Plan, error) {
+		return h.e.Fire(h.ctx, h.st, engine.Timer{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, Kind: c.Timer, Due: c.Due})
+	})
+}
+
+func (h *planHost) head() *engine.Execution {
+	h.t.Helper()
+	hd, err := h.st.Execution(h.ctx, planExec)
+	if err != nil || hd == nil {
+		h.t.Fatalf("head: %v %v", hd, err)
+	}
+	return hd
+}
+
+func (h *planHost) task(key string) *engine.Task {
+	h.t.Helper()
+	rec, err := h.st.Task(h.ctx, planExec, key)
+	if err != nil {
+		h.t.Fatalf("task %s: %v", key, err)
+	}
+	return rec
+}
+
+// runs is the run-action commands among cmds, by task key.
+func runs(cmds []engine.Command) map[string]engine.Command {
+	out := map[string]engine.Command{}
+	for _, c := range cmds {
+		if c.Kind == engine.RunAction {
+			out[c.Task+slotSuffix(c.Slot)] = c
+		}
+	}
+	return out
+}
+
+func slotSuffix(i int) string {
+	if i < 0 {
+		return ""
+	}
+	return "/" + string(rune('0'+i))
+}
+
+func only(t *testing.T, cmds []engine.Command, kind engine.CommandKind) engine.Command {
+	t.Helper()
+	var found []engine.Command
+	for _, c := range cmds {
+		if c.Kind == kind {
+			found = append(found, c)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one %s command, got %d in %s", kind, len(found), js(cmds))
+	}
+	return found[0]
+}
+
+func keys(m map[string]engine.Command) string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return strings.Join(sortStrings(ks), ",")
+}
+
+func sortStrings(s []string) []string {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s
+}
+
+const routingSrc = `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-success: [ok]
+      on-error: [handle]
+      on-complete: [always]
+    ok:
+      action: std.noop
+    handle:
+      action: std.noop
+    always:
+      action: std.noop
+`
+
+// On success the successors are on-success then on-complete; on-error's
+// are not started.
+func TestSuccessFollowsOnSuccessAndOnComplete(t *testing.T) {
+	h := newPlanHost(t, routingSrc)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	p := h.result(a, true, "fine", "")
+	if got := keys(runs(p.Commands)); got != "always,ok" {
+		t.Fatalf("runs after success: %s", got)
+	}
+	if rec := h.task("a"); rec.State != engine.Success || rec.Result != "fine" {
+		t.Fatalf("a: %s %v", rec.State, rec.Result)
+	}
+	if h.task("handle") != nil {
+		t.Fatal("on-error successor created after a success")
+	}
+}
+
+// On error the successors are on-error then on-complete, and the error
+// counts as handled: the workflow does not fail.
+func TestErrorFollowsOnErrorAndIsHandled(t *testing.T) {
+	h := newPlanHost(t, routingSrc)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	p := h.result(a, false, nil, "boom")
+	if got := keys(runs(p.Commands)); got != "always,handle" {
+		t.Fatalf("runs after error: %s", got)
+	}
+	if rec := h.task("a"); rec.State != engine.Error || rec.StateInfo != "boom" {
+		t.Fatalf("a: %s %q", rec.State, rec.StateInfo)
+	}
+	for _, c := range runs(p.Commands) {
+		h.follow(h.result(c, true, nil, ""))
+	}
+	if hd := h.head(); hd.State != engine.Success || hd.Errors != 0 {
+		t.Fatalf("head: %s errors=%d", hd.State, hd.Errors)
+	}
+}
+
+// An error no clause handles ends its branch and fails the workflow with
+// Mistral's state_info.
+func TestUnhandledErrorFailsWorkflow(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-success: [b]
+    b:
+      action: std.noop
+`)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	cmds := h.follow(h.result(a, false, nil, "boom"))
+	if len(runs(cmds)) != 0 {
+		t.Fatalf("successor started after an unhandled error: %s", js(cmds))
+	}
+	only(t, cmds, engine.Finished)
+	hd := h.head()
+	if hd.State != engine.Error || hd.StateInfo != "failure caused by error in task 'a': boom" {
+		t.Fatalf("head: %s %q", hd.State, hd.StateInfo)
+	}
+}
+
+// Transition conditions see the published context; only the transitions
+// whose condition holds are taken.
+func TestTransitionConditions(t *testing.T) {
+	src := `version: '2.0'
+wf:
+  input: [x]
+  tasks:
+    a:
+      action: std.noop
+      on-complete:
+        - big: <% $.x > 1 %>
+        - small: <% $.x <= 1 %>
+        - also: <% $.x > 0 %>
+    big:
+      action: std.noop
+    small:
+      action: std.noop
+    also:
+      action: std.noop
+`
+	for x, want := range map[int64]string{2: "also,big", 1: "also,small"} {
+		h := newPlanHost(t, src)
+		a := only(t, h.start("wf", map[string]any{"x": x}).Commands, engine.RunAction)
+		if got := keys(runs(h.result(a, true, nil, "").Commands)); got != want {
+			t.Errorf("x=%d: runs %s, want %s", x, got, want)
+		}
+	}
+}
+
+// A condition that cannot be evaluated fails the task, and the failure is
+// unhandled (no transition was taken).
+func TestBrokenConditionFailsTask(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-success:
+        - b: <% $.missing.deeper > 1 %>
+    b:
+      action: std.noop
+`)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	p := h.result(a, true, nil, "")
+	if len(runs(p.Commands)) != 0 {
+		t.Fatalf("runs: %s", js(p.Commands))
+	}
+	rec := h.task("a")
+	if rec.State != engine.Error || !strings.HasPrefix(rec.StateInfo, "condition of transition b of task a") {
+		t.Fatalf("a: %s %q", rec.State, rec.StateInfo)
+	}
+	if hd := h.head(); hd.Errors != 1 {
+		t.Fatalf("errors counted: %d", hd.Errors)
+	}
+}
+
+// publish writes into the branch context the successors start with and
+// into the task's Published; global publishes go to the workflow's vars.
+func TestPublishIntoContext(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      publish:
+        branch:
+          r: <% task().result.v %>
+        global:
+          g: <% task().result.v + 1 %>
+      on-success: [b]
+    b:
+      action: std.echo output=<% $.r %>
+`)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	p := h.result(a, true, map[string]any{"v": int64(41)}, "")
+	b := only(t, p.Commands, engine.RunAction)
+	if b.Input["output"] != int64(41) {
+		t.Fatalf("b's input: %s", js(b.Input))
+	}
+	if rec := h.task("a"); rec.Published["r"] != int64(41) || rec.Published["g"] != int64(42) {
+		t.Fatalf("a published %s", js(rec.Published))
+	}
+	if rec := h.task("b"); rec.Ctx["r"] != int64(41) {
+		t.Fatalf("b's context %s", js(rec.Ctx))
+	}
+	if hd := h.head(); hd.Vars["g"] != int64(42) {
+		t.Fatalf("vars %s", js(hd.Vars))
+	}
+}
+
+// retry: count is the number of extra attempts, each after a retry timer
+// of the policy's delay; the attempt after the last fails the task.
+func TestRetryCountAndDelay(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      retry:
+        count: 2
+        delay: 5
+`)
+	c := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	for attempt := 1; attempt <= 3; attempt++ {
+		if c.Attempt != attempt {
+			t.Fatalf("run for attempt %d, want %d", c.Attempt, attempt)
+		}
+		p := h.result(c, false, nil, "boom")
+		if attempt == 3 {
+			if len(runs(p.Commands)) != 0 || len(p.Commands) != len(runs(p.Commands)) {
+				t.Fatalf("attempt after the last retry: %s", js(p.Commands))
+			}
+			if rec := h.task("a"); rec.State != engine.Error {
+				t.Fatalf("a after the retries: %s", rec.State)
+			}
+			return
+		}
+		tm := only(t, p.Commands, engine.StartTimer)
+		if tm.Timer != engine.TimerRetry || tm.Delay != 5 || tm.Attempt != attempt+1 {
+			t.Fatalf("retry timer: %s", js(tm))
+		}
+		rec := h.task("a")
+		if rec.State != engine.RunningDelayed || rec.Pending != engine.PendingRetry {
+			t.Fatalf("a waiting for its retry: %s %q", rec.State, rec.Pending)
+		}
+		if len(runs(p.Commands)) != 0 {
+			t.Fatal("attempt run before its delay")
+		}
+		c = only(t, h.fire(tm).Commands, engine.RunAction)
+	}
+}
+
+// A timer for a wait the task no longer has (a retry timer delivered twice)
+// changes nothing.
+func TestStaleTimerIsNoop(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      retry:
+        count: 1
+        delay: 1
+`)
+	c := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	tm := only(t, h.result(c, false, nil, "boom").Commands, engine.StartTimer)
+	h.fire(tm)
+	if p := h.fire(tm); len(p.Ops) != 0 || len(p.Commands) != 0 {
+		t.Fatalf("second delivery of the retry timer: %d ops, %s", len(p.Ops), js(p.Commands))
+	}
+}
+
+// wait-after holds the successors until its timer fires.
+func TestWaitAfterHoldsSuccessors(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      wait-after: 3
+      on-success: [b]
+    b:
+      action: std.noop
+`)
+	c := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	p := h.result(c, true, nil, "")
+	tm := only(t, p.Commands, engine.StartTimer)
+	if tm.Timer != engine.TimerWaitAfter || tm.Delay != 3 || len(runs(p.Commands)) != 0 {
+		t.Fatalf("after a's result: %s", js(p.Commands))
+	}
+	if rec := h.task("a"); rec.State != engine.RunningDelayed || rec.Pending != engine.PendingWaitAfter {
+		t.Fatalf("a: %s %q", rec.State, rec.Pending)
+	}
+	if got := keys(runs(h.fire(tm).Commands)); got != "b" {
+		t.Fatalf("runs after wait-after: %s", got)
+	}
+	if rec := h.task("a"); rec.State != engine.Success || rec.Pending != engine.PendingNone {
+		t.Fatalf("a after wait-after: %s %q", rec.State, rec.Pending)
+	}
+}
+
+// A result delivered again, or for an attempt the task is not waiting on,
+// writes nothing; the duplicate repeats the outbox of the step it repeats.
+func TestDuplicateResultIsNoop(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-success: [b]
+    b:
+      action: std.noop
+`)
+	c := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	first := h.result(c, true, nil, "")
+	again := h.result(c, true, nil, "")
+	if !again.Duplicate || len(again.Ops) != 0 {
+		t.Fatalf("duplicate: duplicate=%v ops=%d", again.Duplicate, len(again.Ops))
+	}
+	if js(again.Commands) != js(first.Commands) {
+		t.Fatalf("duplicate's commands %s, want the first step's %s", js(again.Commands), js(first.Commands))
+	}
+	b := only(t, first.Commands, engine.RunAction)
+	stale := b
+	stale.Attempt = 2
+	if p := h.result(stale, false, nil, "late"); !p.Duplicate || len(p.Ops) != 0 {
+		t.Fatalf("result for an attempt not running: duplicate=%v ops=%d", p.Duplicate, len(p.Ops))
+	}
+	if rec := h.task("b"); rec.State != engine.Running {
+		t.Fatalf("b after a stale result: %s", rec.State)
+	}
+}
+
+const joinSrc = `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      publish: {from_a: 1}
+      on-success: [j]
+    b:
+      action: std.noop
+      publish: {from_b: 2}
+      on-success: [j]
+    c:
+      action: std.noop
+      on-success: [j]
+    j:
+      join: all
+      action: std.noop
+`
+
+// A join fires exactly once, after its last branch arrived, whatever the
+// order of arrival, with the branches' contexts merged.
+func TestJoinFiresOnceInAnyOrder(t *testing.T) {
+	for _, order := range [][]string{{"a", "b", "c"}, {"a", "c", "b"}, {"b", "a", "c"}, {"b", "c", "a"}, {"c", "a", "b"}, {"c", "b", "a"}} {
+		h := newPlanHost(t, joinSrc)
+		started := runs(h.start("wf", nil).Commands)
+		fired := 0
+		for i, name := range order {
+			cmds := h.follow(h.result(started[name], true, nil, ""))
+			rs := runs(cmds)
+			if _, ok := rs["j"]; ok {
+				fired++
+				if i != len(order)-1 {
+					t.Fatalf("%v: join fired after %d arrivals", order, i+1)
+				}
+			}
+			if i < len(order)-1 {
+				if rec := h.task("j"); rec == nil || rec.State != engine.Waiting || rec.Pending != engine.PendingJoin || rec.Arrived != int64(i+1) {
+					t.Fatalf("%v: join record after %d arrivals: %s", order, i+1, js(rec))
+				}
+				// A check without Need (an older outbox) counts the
+				// arrivals itself.
+				p := h.do("check join", func() (*engine.Plan, error) { return h.e.CheckJoin(h.ctx, h.st, planExec, "j", name, 0) })
+				if len(p.Ops) != 0 || len(p.Commands) != 0 {
+					t.Fatalf("%v: join fired by a check after %d arrivals: %s", order, i+1, js(p.Commands))
+				}
+			}
+		}
+		if fired != 1 {
+			t.Fatalf("%v: join fired %d times", order, fired)
+		}
+		// A check delivered again for an arrival that did not fire it
+		// changes nothing.
+		for _, from := range order[:2] {
+			p := h.do("check join again", func() (*engine.Plan, error) { return h.e.CheckJoin(h.ctx, h.st, planExec, "j", from, 3) })
+			if len(p.Ops) != 0 || len(p.Commands) != 0 {
+				t.Fatalf("%v: check from %s after firing: %d ops, %s", order, from, len(p.Ops), js(p.Commands))
+			}
+		}
+		rec := h.task("j")
+		if !rec.Fired || rec.Ctx["from_a"] != int64(1) || rec.Ctx["from_b"] != int64(2) {
+			t.Fatalf("%v: fired join %s", order, js(rec))
+		}
+	}
+}
+
+// with-items runs at most concurrency items at a time, starts the next
+// item as one finishes, and collects the results in item order.
+func TestWithItemsConcurrency(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    t:
+      with-items: x in <% [10, 20, 30, 40, 50] %>
+      concurrency: 2
+      action: std.echo output=<% $.x %>
+`)
+	running := runs(h.start("wf", nil).Commands)
+	if got := keys(running); got != "t/0,t/1" {
+		t.Fatalf("first window: %s", got)
+	}
+	done := 0
+	for len(running) > 0 {
+		if len(running) > 2 {
+			t.Fatalf("%d items running at once: %s", len(running), keys(running))
+		}
+		// Finish the highest running item first, out of order.
+		var last string
+		for k := range running {
+			if k > last {
+				last = k
+			}
+		}
+		c := running[last]
+		delete(running, last)
+		for k, n := range runs(h.follow(h.result(c, true, c.Input["output"], ""))) {
+			if _, dup := running[k]; dup {
+				t.Fatalf("item %s started twice", k)
+			}
+			running[k] = n
+		}
+		done++
+	}
+	if done != 5 {
+		t.Fatalf("%d items ran", done)
+	}
+	rec := h.task("t")
+	if rec.State != engine.Success || js(rec.Result) != "[10,20,30,40,50]" {
+		t.Fatalf("t: %s %s", rec.State, js(rec.Result))
+	}
+	if hd := h.head(); hd.State != engine.Success {
+		t.Fatalf("head: %s", hd.State)
+	}
+}
+
+// The fail and succeed engine commands end the workflow in that state
+// with the task's outbound context, the message as state_info.
+func TestEngineCommands(t *testing.T) {
+	src := `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-success:
+        - fail
+      on-error:
+        - succeed: <% true %>
+        - never
+    never:
+      action: std.noop
+`
+	h := newPlanHost(t, src)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	p := h.result(a, true, nil, "")
+	only(t, h.follow(p), engine.Finished)
+	if hd := h.head(); hd.State != engine.Error || hd.StateInfo != "failed by task a (fail command)" {
+		t.Fatalf("after fail: %s %q", hd.State, hd.StateInfo)
+	}
+
+	h = newPlanHost(t, src)
+	a = only(t, h.start("wf", nil).Commands, engine.RunAction)
+	p = h.result(a, false, nil, "boom")
+	if len(runs(p.Commands)) != 0 {
+		t.Fatalf("a transition after succeed was taken: %s", js(p.Commands))
+	}
+	only(t, h.follow(p), engine.Finished)
+	if hd := h.head(); hd.State != engine.Success || hd.Errors != 0 {
+		t.Fatalf("after succeed: %s errors=%d", hd.State, hd.Errors)
+	}
+}
+
+// fail with a message uses it as the workflow's state_info; a fail after
+// an error names the error when no message is given.
+func TestFailCommandMessage(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-error:
+        - fail
+`)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	h.follow(h.result(a, false, nil, "boom"))
+	if hd := h.head(); hd.State != engine.Error || hd.StateInfo != "failed by task a: boom" {
+		t.Fatalf("head: %s %q", hd.State, hd.StateInfo)
+	}
+}
+
+// Pause holds delayed work: a wait-before timer arriving while paused does
+// nothing, and Resume sends the timer again.
+func TestPauseThenResume(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      wait-before: 2
+`)
+	tm := only(t, h.start("wf", nil).Commands, engine.StartTimer)
+	if tm.Timer != engine.TimerWaitBefore || tm.Delay != 2 {
+		t.Fatalf("wait-before timer: %s", js(tm))
+	}
+	h.do("pause", func() (*engine.Plan, error) { return h.e.Pause(h.ctx, h.st, planExec) })
+	if hd := h.head(); hd.State != engine.Paused {
+		t.Fatalf("after pause: %s", hd.State)
+	}
+	if p := h.fire(tm); len(p.Ops) != 0 || len(p.Commands) != 0 {
+		t.Fatalf("timer while paused: %d ops, %s", len(p.Ops), js(p.Commands))
+	}
+	p := h.do("resume", func() (*engine.Plan, error) { return h.e.Resume(h.ctx, h.st, planExec) })
+	if hd := h.head(); hd.State != engine.Running {
+		t.Fatalf("after resume: %s", hd.State)
+	}
+	again := only(t, p.Commands, engine.StartTimer)
+	if again.Timer != engine.TimerWaitBefore || again.Attempt != tm.Attempt || again.Task != "a" {
+		t.Fatalf("timer sent again: %s", js(again))
+	}
+	run := only(t, h.fire(again).Commands, engine.RunAction)
+	if run.Task != "a" || run.Attempt != 1 {
+		t.Fatalf("run after resume: %s", js(run))
+	}
+}
+
+// Cancel ends the execution as CANCELLED at once; a task whose action no
+// runner claimed is cancelled with it, and a late result starts nothing.
+func TestCancel(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-success: [b]
+    b:
+      action: std.noop
+`)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	p := h.do("cancel", func() (*engine.Plan, error) { return h.e.Cancel(h.ctx, h.st, planExec) })
+	only(t, p.Commands, engine.Finished)
+	if hd := h.head(); hd.State != engine.Cancelled {
+		t.Fatalf("head: %s", hd.State)
+	}
+	if rec := h.task("a"); rec.State != engine.Cancelled {
+		t.Fatalf("unclaimed a: %s", rec.State)
+	}
+	late := h.result(a, true, nil, "")
+	if len(runs(late.Commands)) != 0 || h.task("b") != nil {
+		t.Fatalf("late result after cancel started work: %s", js(late.Commands))
+	}
+}
+
+// Task.Pending is stored as the plain JSON string it always was.
+func TestPendingEncoding(t *testing.T) {
+	for p, want := range map[engine.Pending]string{
+		engine.PendingRetry: "retry", engine.PendingWaitBefore: "wait_before", engine.PendingWaitAfter: "wait_after",
+		engine.PendingPaused: "paused", engine.PendingJoin: "join",
+	} {
+		b, err := json.Marshal(engine.Task{Pending: p})
+		if err != nil || !strings.Contains(string(b), `"pending":"`+want+`"`) {
+			t.Errorf("%q encodes as %s (%v)", p, b, err)
+		}
+		var back engine.Task
+		if err := engine.Decode(b, &back); err != nil || back.Pending != p {
+			t.Errorf("%s decodes as %q (%v)", b, back.Pending, err)
+		}
+	}
+	if b, _ := json.Marshal(engine.Task{}); strings.Contains(string(b), "pending") {
+		t.Errorf("no wait encodes as %s", b)
+	}
+}
+
+// A task named by both on-success and on-complete is one successor.
+func TestSuccessorNamedTwiceStartsOnce(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-success: [b]
+      on-complete: [b]
+    b:
+      action: std.noop
+`)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	p := h.result(a, true, nil, "")
+	only(t, p.Commands, engine.RunAction)
+	puts := 0
+	for _, op := range p.Ops {
+		if put, ok := op.(engine.PutTask); ok && put.Task.Key == "b" {
+			puts++
+		}
+	}
+	if puts != 1 {
+		t.Fatalf("b written %d times", puts)
+	}
+}
