@@ -98,8 +98,8 @@ func (s *Service) recover(ctx context.Context, id string, before time.Time) erro
 				// An item running a sub-workflow is never claimed: its start
 				// is sent again (idempotent by the child's id), not an action.
 				var again []engine.Command
-				for _, c := range sl.Outbox {
-					if c.Kind == engine.StartWorkflow && c.Slot == sl.Index && c.Attempt == sl.Attempt {
+				for _, c := range engine.AttemptCommands(t, sl, sl.Attempt) {
+					if c.Kind == engine.StartWorkflow {
 						again = append(again, c)
 					}
 				}

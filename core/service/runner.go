@@ -103,19 +103,16 @@ func (s *Service) fillCommand(ctx context.Context, c *engine.Command) error {
 	if err != nil || t == nil {
 		return fmt.Errorf("load task %s of %s: %v", c.Task, c.Exec, err)
 	}
-	outbox := t.Outbox
+	var sl *engine.Slot
 	if c.Slot >= 0 {
-		sl, err := s.Store.Slot(ctx, c.Exec, c.Task, c.Slot)
+		sl, err = s.Store.Slot(ctx, c.Exec, c.Task, c.Slot)
 		if err != nil || sl == nil {
 			return fmt.Errorf("load item %d of %s: %v", c.Slot, c.Task, err)
 		}
-		outbox = append(append([]engine.Command(nil), sl.Outbox...), outbox...)
 	}
-	for _, o := range outbox {
-		if o.Kind == engine.RunAction && o.Task == c.Task && o.Slot == c.Slot && o.Attempt == c.Attempt {
-			*c = o
-			return nil
-		}
+	if o, ok := engine.AttemptAction(t, sl, c.Attempt); ok {
+		*c = o
+		return nil
 	}
 	return fmt.Errorf("%w: no pending action for %s/%s item %d attempt %d", ErrPoison, c.Exec, c.Task, c.Slot, c.Attempt)
 }
