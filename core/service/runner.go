@@ -11,7 +11,6 @@ import (
 	"github.com/lazyflow/lazyflow/core/actions"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
-	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // RunTask is the runner's side: check the attempt is still wanted, claim it,
@@ -21,12 +20,10 @@ func (s *Service) RunTask(ctx context.Context, body []byte) error {
 	if err := decodeJSON(body, &c); err != nil || c.Kind != engine.RunAction {
 		return fmt.Errorf("%w: decode task message: %v", ErrPoison, err)
 	}
-	return s.RunCommand(ctx, c)
+	return s.runCommand(ctx, c)
 }
 
-// RunCommand is RunTask for a run-action command already decoded (from a
-// LocalSender).
-func (s *Service) RunCommand(ctx context.Context, c engine.Command) error {
+func (s *Service) runCommand(ctx context.Context, c engine.Command) error {
 	st, ok, err := store.ReadStatus(ctx, s.Store, c.Exec)
 	if err != nil {
 		return fmt.Errorf("load execution %s: %w", c.Exec, err)
@@ -85,10 +82,6 @@ func (s *Service) logAction(ctx context.Context, c engine.Command, msg string, e
 
 // SendResult puts a result on the result queue.
 func (s *Service) SendResult(ctx context.Context, r engine.Result) error {
-	if l, ok := s.Results.(LocalSender); ok {
-		r.Output = value.Normalize(r.Output) // what the JSON round trip would have made of it
-		return l.SendValue(ctx, Message{Result: &r}, 0)
-	}
 	body, err := json.Marshal(Message{Result: &r})
 	if err != nil {
 		// An output that cannot be encoded is the action's error, not a lost result.

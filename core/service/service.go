@@ -26,14 +26,6 @@ type Sender interface {
 	Send(ctx context.Context, body []byte, delay time.Duration) error
 }
 
-// LocalSender is a Sender whose consumer runs in the same process and takes
-// messages as values (RunCommand, HandleMessageValue): the service hands it
-// the value and skips the JSON encoding a real queue needs.
-type LocalSender interface {
-	Sender
-	SendValue(ctx context.Context, msg any, delay time.Duration) error
-}
-
 // decodeJSON decodes a queue message keeping whole numbers whole, as the
 // store does: an action's output 3 must stay 3, not become 3.0.
 func decodeJSON(body []byte, v any) error {

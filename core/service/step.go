@@ -20,12 +20,10 @@ func (s *Service) HandleMessage(ctx context.Context, body []byte) error {
 	if err := decodeJSON(body, &m); err != nil {
 		return fmt.Errorf("%w: decode result message: %v", ErrPoison, err)
 	}
-	return s.HandleMessageValue(ctx, m)
+	return s.handleMessage(ctx, m)
 }
 
-// HandleMessageValue handles a result-queue message already decoded (from a
-// LocalSender).
-func (s *Service) HandleMessageValue(ctx context.Context, m Message) error {
+func (s *Service) handleMessage(ctx context.Context, m Message) error {
 	switch {
 	case m.Result != nil:
 		return s.HandleResult(ctx, *m.Result)
@@ -121,9 +119,6 @@ func (s *Service) carry(ctx context.Context, execID string, p *engine.Plan) erro
 func (s *Service) command(ctx context.Context, c engine.Command) error {
 	switch c.Kind {
 	case engine.RunAction:
-		if l, ok := s.Tasks.(LocalSender); ok {
-			return l.SendValue(ctx, c, 0)
-		}
 		body, err := json.Marshal(c)
 		if err != nil {
 			return fmt.Errorf("encode action of task %s: %w", c.Task, err)
@@ -211,9 +206,6 @@ func (s *Service) sendTimer(ctx context.Context, t engine.Timer, d time.Duration
 	m := Message{Timer: &t}
 	if d > MaxDelay {
 		d, m.Due = MaxDelay, due
-	}
-	if l, ok := s.Results.(LocalSender); ok {
-		return l.SendValue(ctx, m, d)
 	}
 	body, err := json.Marshal(m)
 	if err != nil {
