@@ -38,7 +38,7 @@ func (s *Service) Callback(ctx context.Context, token string, ok bool, output an
 	if err := s.attemptRunning(ctx, c); err != nil {
 		return err
 	}
-	return s.HandleResult(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: ok, Output: output, Error: errMsg})
+	return s.TaskComplete(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: ok, Output: output, Error: errMsg})
 }
 
 // Heartbeat keeps a delegate action's attempt alive: its watchdog deadline

@@ -16,7 +16,7 @@ func (s *Service) DeadLetter(ctx context.Context, body []byte) error {
 	var c engine.Command
 	if json.Unmarshal(body, &c) == nil && c.Kind == engine.RunAction && c.Exec != "" {
 		s.Log.Error("action message dead-lettered", "execution_id", c.Exec, "task", c.Task, "attempt", c.Attempt)
-		return s.HandleResult(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt,
+		return s.TaskComplete(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt,
 			Error: "the action's message could not be processed and was moved to the dead-letter queue"})
 	}
 	var m Message

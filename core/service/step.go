@@ -26,7 +26,7 @@ func (s *Service) HandleMessage(ctx context.Context, body []byte) error {
 func (s *Service) handleMessage(ctx context.Context, m Message) error {
 	switch {
 	case m.Result != nil:
-		return s.HandleResult(ctx, *m.Result)
+		return s.TaskComplete(ctx, *m.Result)
 	case m.Timer != nil:
 		if !m.Due.IsZero() {
 			if left := time.Until(m.Due); left > time.Second {
@@ -43,8 +43,12 @@ func (s *Service) handleMessage(ctx context.Context, m Message) error {
 // (or let it reach the dead-letter queue) instead of retrying.
 var ErrPoison = errors.New("unprocessable message")
 
-// HandleResult applies one action result.
-func (s *Service) HandleResult(ctx context.Context, r engine.Result) error {
+// TaskComplete is the result step: it applies one result of a task's
+// attempt (an action's, a sub-workflow's end, a delegate's callback, or the
+// error result of a dead-lettered action) as one engine step, committed
+// conditionally and then carried out. A result for an execution that no
+// longer exists is ErrPoison: no retry can apply it.
+func (s *Service) TaskComplete(ctx context.Context, r engine.Result) error {
 	_, err := s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.Complete(ctx, s.reader(), r) })
 	if errors.Is(err, store.ErrTooLarge) && r.OK {
 		// A result the store cannot hold fails its task with a clear error;
@@ -150,7 +154,7 @@ func (s *Service) command(ctx context.Context, c engine.Command) error {
 			// error result of the parent's task. Any other failure (the child
 			// exists but a send failed, the store was unavailable) is retried
 			// with the message.
-			return s.HandleResult(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt,
+			return s.TaskComplete(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt,
 				Error: fmt.Sprintf("start sub-workflow %s: %v", c.Workflow, err)})
 		}
 		return err
@@ -185,7 +189,7 @@ func (s *Service) command(ctx context.Context, c engine.Command) error {
 		if c.Result == nil {
 			return nil
 		}
-		return s.HandleResult(ctx, *c.Result)
+		return s.TaskComplete(ctx, *c.Result)
 	case engine.Finished:
 		e, err := s.Store.Execution(ctx, c.Exec)
 		if err != nil {
