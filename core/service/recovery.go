@@ -87,30 +87,38 @@ func (s *Service) recover(ctx context.Context, id string, before time.Time) erro
 			}
 		}
 		if t.State == engine.Running && t.Items > 0 {
-			slots, err := s.Store.Slots(ctx, id, t.Key)
-			if err != nil {
+			if err := s.recoverItems(ctx, id, t); err != nil {
 				return err
-			}
-			for _, sl := range slots {
-				if sl.State != engine.Running || sl.Claimed >= sl.Attempt {
-					continue
-				}
-				// An item running a sub-workflow is never claimed: its start
-				// is sent again (idempotent by the child's id), not an action.
-				var again []engine.Command
-				for _, c := range engine.AttemptCommands(t, sl, sl.Attempt) {
-					if c.Kind == engine.StartWorkflow {
-						again = append(again, c)
-					}
-				}
-				if len(again) == 0 {
-					again = []engine.Command{{Kind: engine.RunAction, Exec: id, Task: t.Key, Slot: sl.Index, Attempt: sl.Attempt}}
-				}
-				if err := s.carry(ctx, id, &engine.Plan{Commands: again}); err != nil {
-					return err
-				}
 			}
 		}
 	}
 	return s.checkFinal(ctx, id)
+}
+
+// recoverItems re-sends the unclaimed items of a running with-items task.
+func (s *Service) recoverItems(ctx context.Context, id string, t *engine.Task) error {
+	slots, err := s.Store.Slots(ctx, id, t.Key)
+	if err != nil {
+		return fmt.Errorf("recover items of %s/%s: %w", id, t.Key, err)
+	}
+	for _, sl := range slots {
+		if sl.State != engine.Running || sl.Claimed >= sl.Attempt {
+			continue
+		}
+		// An item running a sub-workflow is never claimed: its start
+		// is sent again (idempotent by the child's id), not an action.
+		var again []engine.Command
+		for _, c := range engine.AttemptCommands(t, sl, sl.Attempt) {
+			if c.Kind == engine.StartWorkflow {
+				again = append(again, c)
+			}
+		}
+		if len(again) == 0 {
+			again = []engine.Command{{Kind: engine.RunAction, Exec: id, Task: t.Key, Slot: sl.Index, Attempt: sl.Attempt}}
+		}
+		if err := s.carry(ctx, id, &engine.Plan{Commands: again}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,6 +3,26 @@
 // writes (reloading and recomputing on a conflict), and then carries out the
 // plan's commands over queues. The Lambda functions and the embedded local
 // mode are thin adapters over this package, so both behave the same.
+//
+// How a result travels: a runner takes a run-action message from the task
+// queue (RunTask), claims the attempt, runs the action and puts the result
+// on the result queue (SendResult). The engine host takes that message
+// (HandleMessage) and calls TaskComplete, the result step: the engine reads
+// the records it needs and returns a plan, the records to write and the
+// commands that follow. The plan is committed as one conditional write; if
+// another step changed a record first, the commit conflicts and the step is
+// computed again from the new state, so no result is applied twice or lost.
+// Only after the commit are the plan's commands carried out (carry): the
+// next tasks' run-action messages, timers, sub-workflow starts, the parent's
+// report. A host that dies between commit and carry loses nothing: the
+// commands stay in the records' outboxes and recovery (Recover, Sweep)
+// sends them again, and runners claim each attempt once.
+//
+// Files by role: service.go (Service, New, queues and messages),
+// definitions.go, executions.go (Start), control.go (pause, resume, cancel,
+// rerun), step.go (applying and carrying out engine plans, TaskComplete),
+// runner.go, callbacks.go (delegate actions), recovery.go (Recover, Sweep,
+// Purge), deadletter.go, queries.go (reads for front ends).
 package service
 
 import (

@@ -140,51 +140,15 @@ func (s *Service) command(ctx context.Context, c engine.Command) error {
 		_, err := s.apply(ctx, c.Exec, "items", func() (*engine.Plan, error) { return s.Engine.CheckItems(ctx, s.reader(), c.Exec, c.Task) })
 		return err
 	case engine.StartWorkflow:
-		root := c.Exec
-		if head, err := s.Store.Execution(ctx, c.Exec); err == nil && head != nil && head.Root != "" {
-			root = head.Root
-		}
-		defID, err := s.calleeDef(ctx, c.DefID, c.Workflow)
-		if err == nil {
-			_, _, err = s.startID(ctx, c.ChildID, engine.StartParams{ID: c.ChildID, DefID: defID, Workflow: c.Workflow,
-				Input: c.Input, Parent: c.Exec, ParentTask: c.Task, ParentAttempt: c.Attempt, ParentSlot: c.Slot, Root: root})
-		}
-		if errors.Is(err, errStartRefused) || errors.Is(err, store.ErrNotFound) {
-			// A child that cannot start (unknown workflow, bad input) is an
-			// error result of the parent's task. Any other failure (the child
-			// exists but a send failed, the store was unavailable) is retried
-			// with the message.
-			return s.TaskComplete(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt,
-				Error: fmt.Sprintf("start sub-workflow %s: %v", c.Workflow, err)})
-		}
-		return err
+		return s.startChild(ctx, c)
 	case engine.CancelWorkflow:
 		_, err := s.apply(ctx, c.Exec, "cancel", func() (*engine.Plan, error) { return s.Engine.Cancel(ctx, s.reader(), c.Exec) })
-		if errors.Is(err, engine.ErrInvalidState) || errors.Is(err, engine.ErrNotFound) {
-			return nil // already finished, or never started
-		}
-		return err
+		return ignoreNotRunning(err) // already finished, or never started
 	case engine.PauseWorkflow:
 		_, err := s.apply(ctx, c.Exec, "pause", func() (*engine.Plan, error) { return s.Engine.PauseWith(ctx, s.reader(), c.Exec, c.From) })
-		if errors.Is(err, engine.ErrInvalidState) || errors.Is(err, engine.ErrNotFound) {
-			return nil // not running: paused already, finished, or never started
-		}
-		return err
+		return ignoreNotRunning(err) // paused already, finished, or never started
 	case engine.ResumeWorkflow:
-		_, err := s.apply(ctx, c.Exec, "resume", func() (*engine.Plan, error) {
-			if c.From != "" {
-				return s.Engine.ResumeAfterChild(ctx, s.reader(), c.Exec)
-			}
-			return s.Engine.Resume(ctx, s.reader(), c.Exec)
-		})
-		if errors.Is(err, engine.ErrInvalidState) || errors.Is(err, engine.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		// As Service.Resume does: runners dropped its actions while paused.
-		return s.Recover(ctx, c.Exec)
+		return s.resumeWorkflow(ctx, c)
 	case engine.ReportParent:
 		if c.Result == nil {
 			return nil
@@ -204,6 +168,56 @@ func (s *Service) command(ctx context.Context, c engine.Command) error {
 		return nil
 	}
 	return fmt.Errorf("unknown command %q", c.Kind)
+}
+
+// ignoreNotRunning drops the error of a control step whose execution is
+// not in a state it applies to (or does not exist): the command asked for
+// something that has already happened or can no longer matter.
+func ignoreNotRunning(err error) error {
+	if errors.Is(err, engine.ErrInvalidState) || errors.Is(err, engine.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// startChild starts the sub-workflow a StartWorkflow command names, under
+// its deterministic id, so a re-sent command finds the child it started.
+func (s *Service) startChild(ctx context.Context, c engine.Command) error {
+	root := c.Exec
+	if head, err := s.Store.Execution(ctx, c.Exec); err == nil && head != nil && head.Root != "" {
+		root = head.Root
+	}
+	defID, err := s.calleeDef(ctx, c.DefID, c.Workflow)
+	if err == nil {
+		_, _, err = s.startID(ctx, c.ChildID, engine.StartParams{ID: c.ChildID, DefID: defID, Workflow: c.Workflow,
+			Input: c.Input, Parent: c.Exec, ParentTask: c.Task, ParentAttempt: c.Attempt, ParentSlot: c.Slot, Root: root})
+	}
+	if errors.Is(err, errStartRefused) || errors.Is(err, store.ErrNotFound) {
+		// A child that cannot start (unknown workflow, bad input) is an
+		// error result of the parent's task. Any other failure (the child
+		// exists but a send failed, the store was unavailable) is retried
+		// with the message.
+		return s.TaskComplete(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt,
+			Error: fmt.Sprintf("start sub-workflow %s: %v", c.Workflow, err)})
+	}
+	return err
+}
+
+// resumeWorkflow resumes an execution on a command: a parent resumed with
+// its paused child (From set: the child ended or resumed), or a child
+// resumed with its parent.
+func (s *Service) resumeWorkflow(ctx context.Context, c engine.Command) error {
+	_, err := s.apply(ctx, c.Exec, "resume", func() (*engine.Plan, error) {
+		if c.From != "" {
+			return s.Engine.ResumeAfterChild(ctx, s.reader(), c.Exec)
+		}
+		return s.Engine.Resume(ctx, s.reader(), c.Exec)
+	})
+	if err != nil {
+		return ignoreNotRunning(err)
+	}
+	// As Service.Resume does: runners dropped its actions while paused.
+	return s.Recover(ctx, c.Exec)
 }
 
 func (s *Service) sendTimer(ctx context.Context, t engine.Timer, d time.Duration, due time.Time) error {

@@ -3,6 +3,15 @@
 // callbacks. The API Lambda function (behind API Gateway) and the local
 // all-in-one serve the same Handler, so both answer identically.
 //
+// The API depends only on the Service interface below, never on a store or
+// the engine: every change it asks for is an engine step the service
+// commits conditionally. A delegate action's callback is a result like any
+// other: POST /callbacks/{token} becomes Service.Callback, which checks the
+// token and calls TaskComplete, the result step that runners' results reach
+// through the result queue (queue message → Service.TaskComplete → engine
+// plan → conditional Commit → carry the plan's commands, the next tasks'
+// messages). The response (202) means that step committed.
+//
 // Every error has one shape, {"error": {"code", "message", "field"}}, bodies
 // are size-limited, no panic reaches a client, and the routes are exactly
 // those of the embedded OpenAPI document (a test holds them together).
