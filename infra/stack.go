@@ -430,7 +430,7 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 // engine, which commit with transactions, hold ConditionCheckItem beside their writes, and no
 // function holds DeleteItem; only the sweeper deletes (expired executions, with
 // BatchWriteItem), the table's TTL being the backstop. dlq runs engine steps
-// (HandleResult for a dead task, Fail for a dead result or timer), so it holds the engine's.
+// (TaskComplete for a dead task, Fail for a dead result or timer), so it holds the engine's.
 // The sweeper lists RUNNING executions (a state-only listing, which reads the byState index
 // alone), re-sends actions and runs engine steps to finalise (which may start a child
 // workflow's execution), so it holds the engine's item and send grants without BatchGetItem,

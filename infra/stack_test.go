@@ -786,7 +786,7 @@ func TestFunctionPermissionsExact(t *testing.T) {
 	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"} {
 		want["api"][a] = []string{id("Table")}
 	}
-	// dlq runs engine steps (HandleResult, Fail), so it holds exactly the engine's table grants.
+	// dlq runs engine steps (TaskComplete, Fail), so it holds exactly the engine's table grants.
 	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem", "dynamodb:Query"} {
 		want["engine"][a] = []string{id("Table")}
 		want["dlq"][a] = []string{id("Table")}

@@ -269,7 +269,7 @@ func outliving(ts []*engine.Task) bool {
 		if t.State != engine.Running {
 			continue
 		}
-		for _, c := range t.Outbox {
+		for _, c := range engine.AttemptCommands(t, nil, t.Attempt) {
 			if c.PastEnd {
 				return true
 			}

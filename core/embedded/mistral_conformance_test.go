@@ -366,7 +366,7 @@ func doStep(ctx context.Context, h *embedded.Host, id string, s step) error {
 		}); err != nil {
 			return err
 		}
-		return h.HandleResult(ctx, engine.Result{Exec: id, Task: rec.Key, Slot: -1, Attempt: rec.Attempt,
+		return h.TaskComplete(ctx, engine.Result{Exec: id, Task: rec.Key, Slot: -1, Attempt: rec.Attempt,
 			OK: s.Complete.Error == "", Output: value.Normalize(s.Complete.Output), Error: s.Complete.Error})
 	case s.CompleteItems != nil:
 		return completeItems(ctx, h, id, s.CompleteItems)
@@ -621,7 +621,7 @@ func completeItems(ctx context.Context, h *embedded.Host, id string, ci *itemsOu
 		if want := min(ci.Concurrency, len(ci.Outputs)-i); ci.Concurrency > 0 && running != want {
 			return fmt.Errorf("%d items of %s running before item %d completes, want %d (concurrency)", running, ci.Task, i, want)
 		}
-		if err := h.HandleResult(ctx, engine.Result{Exec: id, Task: key, Slot: i, Attempt: 1, OK: true, Output: value.Normalize(out)}); err != nil {
+		if err := h.TaskComplete(ctx, engine.Result{Exec: id, Task: key, Slot: i, Attempt: 1, OK: true, Output: value.Normalize(out)}); err != nil {
 			return err
 		}
 	}

@@ -410,12 +410,13 @@ func interrupted(ctx context.Context, s *service.Service, reg *actions.Registry,
 			continue
 		}
 		type attempt struct {
-			slot, n, claimed int
-			outbox           []engine.Command
+			slot    *engine.Slot // nil: the task's own attempt
+			n       int
+			claimed int
 		}
 		var cands []attempt
 		if t.Items == 0 {
-			cands = append(cands, attempt{-1, t.Attempt, t.Claimed, t.Outbox})
+			cands = append(cands, attempt{nil, t.Attempt, t.Claimed})
 		} else {
 			slots, err := s.Store.Slots(ctx, id, t.Key)
 			if err != nil {
@@ -423,15 +424,19 @@ func interrupted(ctx context.Context, s *service.Service, reg *actions.Registry,
 			}
 			for _, sl := range slots {
 				if sl.State == engine.Running {
-					cands = append(cands, attempt{sl.Index, sl.Attempt, sl.Claimed, append(append([]engine.Command(nil), sl.Outbox...), t.Outbox...)})
+					cands = append(cands, attempt{sl, sl.Attempt, sl.Claimed})
 				}
 			}
 		}
 		for _, a := range cands {
-			if a.n == 0 || a.claimed < a.n || isDelegate(reg, a.outbox, t.Key, a.slot, a.n) {
+			if a.n == 0 || a.claimed < a.n || isDelegate(reg, t, a.slot, a.n) {
 				continue
 			}
-			body, err := json.Marshal(service.Message{Result: &engine.Result{Exec: id, Task: t.Key, Slot: a.slot, Attempt: a.n,
+			slot := -1
+			if a.slot != nil {
+				slot = a.slot.Index
+			}
+			body, err := json.Marshal(service.Message{Result: &engine.Result{Exec: id, Task: t.Key, Slot: slot, Attempt: a.n,
 				Error:       fmt.Sprintf("the action of task %s (attempt %d) was interrupted: lazyflow stopped while it ran", t.Name, a.n),
 				Interrupted: true}})
 			if err != nil {
@@ -446,11 +451,9 @@ func interrupted(ctx context.Context, s *service.Service, reg *actions.Registry,
 	return n, nil
 }
 
-func isDelegate(reg *actions.Registry, outbox []engine.Command, task string, slot, attempt int) bool {
-	for _, c := range outbox {
-		if c.Kind == engine.RunAction && c.Task == task && c.Slot == slot && c.Attempt == attempt {
-			return reg.IsAsync(c.Action)
-		}
-	}
-	return false
+// isDelegate reports whether an attempt runs a delegate action, whose
+// result arrives through its callback rather than from a runner.
+func isDelegate(reg *actions.Registry, t *engine.Task, sl *engine.Slot, attempt int) bool {
+	c, ok := engine.AttemptAction(t, sl, attempt)
+	return ok && reg.IsAsync(c.Action)
 }

@@ -3,8 +3,9 @@
 //
 //	engine  the service host over the in-memory store, driven by a plain
 //	        in-process loop instead of queues and worker pools, messages
-//	        passed as values (service.LocalSender): what the lazy engine, its
-//	        conditional commits and the runner's claims cost, and nothing else.
+//	        JSON-encoded as a queue carries them: what the lazy engine, its
+//	        conditional commits, the runner's claims and the messages'
+//	        encoding cost, and nothing else.
 //	bolt    the embedded host (runners, engine workers, in-memory queues) over
 //	        the durable bbolt store in a temporary file, as `lazyflow serve` runs.
 //	cli     `lazyflow run FILE --json` as a child process (embedded host over
@@ -306,12 +307,13 @@ func registry() (*actions.Registry, *flaky) {
 var quiet = slog.New(slog.DiscardHandler)
 
 // loop is the engine mode's transport: two in-process FIFOs instead of
-// queues, holding messages as values (service.LocalSender), so nothing but
-// the service's own work is timed. Delayed messages (timers) wait in a list
-// until due.
+// queues, holding the encoded messages the service sends through its
+// Sender interface, so nothing but the service's own work (and the
+// encoding every queue needs) is timed. Delayed messages (timers) wait in a
+// list until due.
 type loop struct {
-	tasks   fifo[engine.Command]
-	results fifo[service.Message]
+	tasks   fifo[[]byte]
+	results fifo[[]byte]
 	delayed []delayed
 }
 
@@ -342,8 +344,8 @@ func (q *fifo[T]) pop() T {
 }
 
 type delayed struct {
-	due time.Time
-	msg service.Message
+	due  time.Time
+	body []byte
 }
 
 type sender struct {
@@ -352,27 +354,17 @@ type sender struct {
 	c    *counts
 }
 
-func (s sender) Send(context.Context, []byte, time.Duration) error {
-	return fmt.Errorf("lfbench: the in-process loop takes values only")
-}
-
-func (s sender) SendValue(_ context.Context, msg any, d time.Duration) error {
-	if s.task {
+func (s sender) Send(_ context.Context, body []byte, d time.Duration) error {
+	switch {
+	case s.task:
 		s.c.TaskMsgs++
-	} else {
+		s.l.tasks.push(body)
+	case d > 0:
 		s.c.Results++
-	}
-	switch m := msg.(type) {
-	case engine.Command:
-		s.l.tasks.push(m)
-	case service.Message:
-		if d > 0 {
-			s.l.delayed = append(s.l.delayed, delayed{time.Now().Add(d), m})
-		} else {
-			s.l.results.push(m)
-		}
+		s.l.delayed = append(s.l.delayed, delayed{time.Now().Add(d), body})
 	default:
-		return fmt.Errorf("lfbench: unexpected message %T", msg)
+		s.c.Results++
+		s.l.results.push(body)
 	}
 	return nil
 }
@@ -405,13 +397,11 @@ func runEngine(ctx context.Context, file string, src []byte, wf string, input ma
 		}
 		switch {
 		case l.results.len() > 0:
-			m := l.results.pop()
-			if err := svc.HandleMessageValue(ctx, m); err != nil {
+			if err := svc.HandleMessage(ctx, l.results.pop()); err != nil {
 				return 0, 0, fmt.Errorf("handle result: %w", err)
 			}
 		case l.tasks.len() > 0:
-			m := l.tasks.pop()
-			if err := svc.RunCommand(ctx, m); err != nil {
+			if err := svc.RunTask(ctx, l.tasks.pop()); err != nil {
 				return 0, 0, fmt.Errorf("run task: %w", err)
 			}
 		case len(l.delayed) > 0:
@@ -422,7 +412,7 @@ func runEngine(ctx context.Context, file string, src []byte, wf string, input ma
 				}
 			}
 			time.Sleep(time.Until(l.delayed[next].due))
-			l.results.push(l.delayed[next].msg)
+			l.results.push(l.delayed[next].body)
 			l.delayed = append(l.delayed[:next], l.delayed[next+1:]...)
 		default:
 			return 0, 0, fmt.Errorf("execution %s: nothing left to do but not finished", ex.ID)

@@ -130,7 +130,7 @@ func testFanIn(t *testing.T, st store.Store, opt Options) {
 			t.Fatalf("start: %v", err)
 		}
 		ids = append(ids, e.ID)
-		if err := svc.HandleResult(ctx, engine.Result{Exec: e.ID, Task: "start", Slot: -1, Attempt: 1, OK: true}); err != nil {
+		if err := svc.TaskComplete(ctx, engine.Result{Exec: e.ID, Task: "start", Slot: -1, Attempt: 1, OK: true}); err != nil {
 			t.Fatalf("result of start: %v", err)
 		}
 	}
@@ -154,7 +154,7 @@ func testFanIn(t *testing.T, st store.Store, opt Options) {
 		go func() {
 			defer wg.Done()
 			for r := range work {
-				if err := svc.HandleResult(ctx, r); err != nil {
+				if err := svc.TaskComplete(ctx, r); err != nil {
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("result of %s/%s: %w", r.Exec, r.Task, err))
 					mu.Unlock()
@@ -202,7 +202,7 @@ func testFanIn(t *testing.T, st store.Store, opt Options) {
 				t.Fatalf("execution %s: the join's context has v%d = %v, want %d", id, i, j.Ctx[fmt.Sprintf("v%d", i)], i)
 			}
 		}
-		if err := svc.HandleResult(ctx, engine.Result{Exec: id, Task: "join", Slot: -1, Attempt: 1, OK: true}); err != nil {
+		if err := svc.TaskComplete(ctx, engine.Result{Exec: id, Task: "join", Slot: -1, Attempt: 1, OK: true}); err != nil {
 			t.Fatalf("result of join: %v", err)
 		}
 		h := head(t, st, id)
@@ -275,7 +275,7 @@ func testJoinRounds(t *testing.T, st store.Store) {
 		for _, c := range pending {
 			r := engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: true}
 			for i := 0; i < 2; i++ {
-				if err := svc.HandleResult(ctx, r); err != nil {
+				if err := svc.TaskComplete(ctx, r); err != nil {
 					t.Fatalf("result of %s (delivery %d): %v", c.Task, i+1, err)
 				}
 			}

@@ -12,7 +12,7 @@ import (
 	"github.com/lazyflow/lazyflow/functions/aws/dynamostore"
 )
 
-// BenchmarkCompletion measures one task completion (HandleResult: load,
+// BenchmarkCompletion measures one task completion (TaskComplete: load,
 // decide, commit, enqueue) against DynamoDB Local, on a chain and on a
 // fan-in at 10, 100 and 1,000 tasks, and reports per completion: DynamoDB
 // requests, consumed RCU/WCU, bytes written and p50/p99 latency. Run with
@@ -50,7 +50,7 @@ func benchShape(b *testing.B, shape string, n int) {
 		complete := func(task string, measure bool) {
 			before := st.Stats.Snapshot()
 			t0 := time.Now()
-			if err := svc.HandleResult(ctx, engine.Result{Exec: e.ID, Task: task, Slot: -1, Attempt: 1, OK: true, Output: task}); err != nil {
+			if err := svc.TaskComplete(ctx, engine.Result{Exec: e.ID, Task: task, Slot: -1, Attempt: 1, OK: true, Output: task}); err != nil {
 				b.Fatal(err)
 			}
 			if measure {

@@ -42,7 +42,7 @@ func crashChild() int {
 	st := dynamostore.New(ddbClient(os.Getenv("CRASH_ENDPOINT")), dynamostore.Options{Table: os.Getenv("CRASH_TABLE")})
 	svc, _, _ := storetest.NewService(st)
 	svc.Tasks, svc.Results = blockingSender{}, blockingSender{}
-	if err := svc.HandleResult(context.Background(), r); err != nil {
+	if err := svc.TaskComplete(context.Background(), r); err != nil {
 		fmt.Fprintln(os.Stderr, "crash child:", err)
 		return 3
 	}
@@ -134,7 +134,7 @@ func TestCrashBetweenCommitAndEnqueue(t *testing.T) {
 	// Redelivery to a fresh host, then the runner loop to the end; every
 	// result is delivered twice.
 	svc2, tasks2, _ := storetest.NewService(st)
-	if err := svc2.HandleResult(ctx, *res); err != nil {
+	if err := svc2.TaskComplete(ctx, *res); err != nil {
 		t.Fatal(err)
 	}
 	done := 0
@@ -146,7 +146,7 @@ func TestCrashBetweenCommitAndEnqueue(t *testing.T) {
 		for _, c := range cmds[done:] {
 			if r := run(c); r != nil {
 				for i := 0; i < 2; i++ {
-					if err := svc2.HandleResult(ctx, *r); err != nil {
+					if err := svc2.TaskComplete(ctx, *r); err != nil {
 						t.Fatal(err)
 					}
 				}

@@ -75,7 +75,7 @@ func (a *API) registerWorkflows(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []WorkflowSummary{}
 	for _, n := range names {
-		d, err := a.svc.Store.Definition(r.Context(), n)
+		d, err := a.svc.Workflow(r.Context(), n)
 		if err != nil {
 			return fmt.Errorf("read back workflow %s: %w", n, err)
 		}
@@ -100,7 +100,7 @@ func summary(d *engine.Definition) WorkflowSummary {
 }
 
 func (a *API) listWorkflows(w http.ResponseWriter, r *http.Request) error {
-	defs, err := a.svc.Store.ListDefinitions(r.Context())
+	defs, err := a.svc.Workflows(r.Context())
 	if err != nil {
 		return fmt.Errorf("list workflows: %w", err)
 	}
@@ -115,7 +115,7 @@ func (a *API) listWorkflows(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) getWorkflow(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	d, err := a.svc.Store.Definition(r.Context(), name)
+	d, err := a.svc.Workflow(r.Context(), name)
 	if err != nil || d == nil {
 		if err == nil || errors.Is(err, store.ErrNotFound) {
 			return errf(http.StatusNotFound, CodeNotFound, "name", "workflow %q is not registered", name)
@@ -182,7 +182,7 @@ func (a *API) startExecution(w http.ResponseWriter, r *http.Request) error {
 	if len(key) > MaxIdempotencyKey {
 		return errf(http.StatusBadRequest, CodeBadRequest, "Idempotency-Key", "the Idempotency-Key header is longer than %d characters", MaxIdempotencyKey)
 	}
-	if _, err := a.svc.Store.Definition(r.Context(), req.Workflow); err != nil {
+	if _, err := a.svc.Workflow(r.Context(), req.Workflow); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return errf(http.StatusNotFound, CodeNotFound, "workflow", "workflow %q is not registered", req.Workflow)
 		}
@@ -208,7 +208,7 @@ func (a *API) startExecution(w http.ResponseWriter, r *http.Request) error {
 	v := execView(e)
 	if v.Input == nil {
 		// A repeat found the stored head, which keeps the input beside it.
-		if v.Input, err = a.svc.Store.Input(r.Context(), e.ID); err != nil {
+		if v.Input, err = a.svc.ExecutionInput(r.Context(), e.ID); err != nil {
 			return fmt.Errorf("load input of %s: %w", e.ID, err)
 		}
 	}
@@ -278,7 +278,7 @@ func taskView(t *engine.Task) Task {
 
 func (a *API) loadExecution(r *http.Request, id string) (*engine.Execution, error) {
 	info(r).exec = id
-	e, err := a.svc.Store.Execution(r.Context(), id)
+	e, err := a.svc.Execution(r.Context(), id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("load execution %s: %w", id, err)
 	}
@@ -293,12 +293,12 @@ func (a *API) getExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tasks, err := a.svc.Store.Tasks(r.Context(), e.ID)
+	tasks, err := a.svc.ExecutionTasks(r.Context(), e.ID)
 	if err != nil {
 		return fmt.Errorf("load tasks of %s: %w", e.ID, err)
 	}
 	// The input is kept beside the head; the list view leaves it out.
-	if e.Input, err = a.svc.Store.Input(r.Context(), e.ID); err != nil {
+	if e.Input, err = a.svc.ExecutionInput(r.Context(), e.ID); err != nil {
 		return fmt.Errorf("load input of %s: %w", e.ID, err)
 	}
 	if e.Input == nil {
@@ -344,7 +344,7 @@ func (a *API) listExecutions(w http.ResponseWriter, r *http.Request) error {
 		}
 		p.Limit = n
 	}
-	page, err := a.svc.Store.ListExecutions(r.Context(), p)
+	page, err := a.svc.ListExecutions(r.Context(), p)
 	if err != nil {
 		if p.Cursor != "" && !errors.Is(err, store.ErrUnavailable) {
 			return errf(http.StatusBadRequest, CodeBadRequest, "cursor", "cursor is not valid: %v", err)
@@ -465,7 +465,7 @@ type callbackRequest struct {
 // verifyToken checks a callback token before anything else is read, so a
 // forged one learns nothing and changes nothing.
 func (a *API) verifyToken(r *http.Request) (callback.Claims, error) {
-	c, err := callback.Verify(a.svc.CallbackKey, r.PathValue("token"), time.Now())
+	c, err := a.svc.VerifyCallback(r.PathValue("token"))
 	if err != nil {
 		return c, classify(err, "token")
 	}
@@ -524,8 +524,8 @@ func (a *API) heartbeat(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	extend := 300 * time.Second
-	if d := a.svc.Engine.ActionDeadline; d > 0 {
-		extend = time.Duration(d) * time.Second
+	if d := a.svc.ActionDeadline(); d > 0 {
+		extend = d
 	}
 	if req.Extend != nil {
 		if *req.Extend <= 0 || *req.Extend > 7*24*3600 {
@@ -538,20 +538,4 @@ func (a *API) heartbeat(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted"})
 	return nil
-}
-
-func (a *API) attemptRunning(r *http.Request, c callback.Claims) (bool, error) {
-	ctx := r.Context()
-	if c.Slot >= 0 {
-		sl, err := a.svc.Store.Slot(ctx, c.Exec, c.Task, c.Slot)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return false, fmt.Errorf("load item %d of %s/%s: %w", c.Slot, c.Exec, c.Task, err)
-		}
-		return sl != nil && sl.State == engine.Running && sl.Attempt == c.Attempt, nil
-	}
-	t, err := a.svc.Store.Task(ctx, c.Exec, c.Task)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return false, fmt.Errorf("load task %s/%s: %w", c.Exec, c.Task, err)
-	}
-	return t != nil && t.State == engine.Running && t.Attempt == c.Attempt, nil
 }

@@ -3,6 +3,15 @@
 // callbacks. The API Lambda function (behind API Gateway) and the local
 // all-in-one serve the same Handler, so both answer identically.
 //
+// The API depends only on the Service interface below, never on a store or
+// the engine: every change it asks for is an engine step the service
+// commits conditionally. A delegate action's callback is a result like any
+// other: POST /callbacks/{token} becomes Service.Callback, which checks the
+// token and calls TaskComplete, the result step that runners' results reach
+// through the result queue (queue message → Service.TaskComplete → engine
+// plan → conditional Commit → carry the plan's commands, the next tasks'
+// messages). The response (202) means that step committed.
+//
 // Every error has one shape, {"error": {"code", "message", "field"}}, bodies
 // are size-limited, no panic reaches a client, and the routes are exactly
 // those of the embedded OpenAPI document (a test holds them together).
@@ -20,7 +29,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lazyflow/lazyflow/core/callback"
+	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/store"
 )
 
 // DefaultMaxBody is the largest request body accepted unless Options says otherwise.
@@ -34,9 +47,41 @@ type Options struct {
 	Log     *slog.Logger
 }
 
+// Service is what the API needs of the workflow service, implemented by
+// *service.Service. The API reads and changes executions only through it,
+// never through a store or the engine, so every change it makes goes
+// through the service's conditional commits.
+type Service interface {
+	// definitions
+	RegisterWarn(ctx context.Context, file string, source []byte) ([]string, dsl.Errors, error)
+	Workflow(ctx context.Context, name string) (*engine.Definition, error)
+	Workflows(ctx context.Context) ([]*engine.Definition, error)
+
+	// executions
+	Start(ctx context.Context, r service.StartRequest) (*engine.Execution, bool, error)
+	Execution(ctx context.Context, id string) (*engine.Execution, error)
+	ExecutionInput(ctx context.Context, id string) (map[string]any, error)
+	ExecutionTasks(ctx context.Context, id string) ([]*engine.Task, error)
+	ListExecutions(ctx context.Context, p store.ListParams) (*store.ExecutionPage, error)
+	Pause(ctx context.Context, id string) (*engine.Execution, error)
+	Resume(ctx context.Context, id string) (*engine.Execution, error)
+	Cancel(ctx context.Context, id string) (*engine.Execution, error)
+	Rerun(ctx context.Context, id, task string) (*engine.Execution, error)
+
+	// delegate actions
+	VerifyCallback(token string) (callback.Claims, error)
+	Callback(ctx context.Context, token string, ok bool, output any, errMsg string) error
+	Heartbeat(ctx context.Context, token string, extend time.Duration) error
+	ActionDeadline() time.Duration
+
+	Logger() *slog.Logger
+}
+
+var _ Service = (*service.Service)(nil)
+
 // API is the HTTP handler.
 type API struct {
-	svc    *service.Service
+	svc    Service
 	opt    Options
 	mux    *http.ServeMux
 	routes []Route
@@ -50,12 +95,12 @@ type Route struct {
 }
 
 // New returns the API over svc.
-func New(svc *service.Service, opt Options) *API {
+func New(svc Service, opt Options) *API {
 	if opt.MaxBody <= 0 {
 		opt.MaxBody = DefaultMaxBody
 	}
 	if opt.Log == nil {
-		opt.Log = svc.Log
+		opt.Log = svc.Logger()
 	}
 	if opt.Log == nil {
 		opt.Log = slog.Default()

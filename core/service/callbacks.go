@@ -1,0 +1,79 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/actions"
+	"github.com/lazyflow/lazyflow/core/callback"
+	"github.com/lazyflow/lazyflow/core/engine"
+)
+
+func (s *Service) callbackFor(c engine.Command) (actions.Callback, error) {
+	if len(s.CallbackKey) == 0 {
+		return actions.Callback{}, errors.New("delegate actions need a callback key (LAZYFLOW_CALLBACK_KEY or the deployment secret)")
+	}
+	exp := time.Now().Add(s.CallbackTTL).Unix()
+	tok, err := callback.Sign(s.CallbackKey, callback.Claims{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, Expires: exp})
+	if err != nil {
+		return actions.Callback{}, err
+	}
+	return actions.Callback{URL: s.CallbackURL + tok, Token: tok, Expires: exp}, nil
+}
+
+// Callback errors.
+var (
+	ErrCallbackRejected = errors.New("callback rejected")
+	ErrCallbackStale    = errors.New("callback for an attempt that is no longer running")
+)
+
+// Callback completes a delegate action from a signed token.
+func (s *Service) Callback(ctx context.Context, token string, ok bool, output any, errMsg string) error {
+	c, err := callback.Verify(s.CallbackKey, token, time.Now())
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCallbackRejected, err)
+	}
+	if err := s.attemptRunning(ctx, c); err != nil {
+		return err
+	}
+	return s.TaskComplete(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: ok, Output: output, Error: errMsg})
+}
+
+// Heartbeat keeps a delegate action's attempt alive: its watchdog deadline
+// moves to now+extend. A stale attempt gets ErrCallbackStale.
+func (s *Service) Heartbeat(ctx context.Context, token string, extend time.Duration) error {
+	c, err := callback.Verify(s.CallbackKey, token, time.Now())
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrCallbackRejected, err)
+	}
+	_, err = s.apply(ctx, c.Exec, "heartbeat", func() (*engine.Plan, error) {
+		return s.Engine.Heartbeat(ctx, s.reader(), c.Exec, c.Task, c.Slot, c.Attempt, extend)
+	})
+	if errors.Is(err, engine.ErrInvalidState) || errors.Is(err, engine.ErrNotFound) {
+		return fmt.Errorf("%w: %v", ErrCallbackStale, err)
+	}
+	return err
+}
+
+func (s *Service) attemptRunning(ctx context.Context, c callback.Claims) error {
+	if c.Slot >= 0 {
+		sl, err := s.Store.Slot(ctx, c.Exec, c.Task, c.Slot)
+		if err != nil {
+			return err
+		}
+		if sl == nil || sl.State != engine.Running || sl.Attempt != c.Attempt {
+			return ErrCallbackStale
+		}
+		return nil
+	}
+	t, err := s.Store.Task(ctx, c.Exec, c.Task)
+	if err != nil {
+		return err
+	}
+	if t == nil || t.State != engine.Running || t.Attempt != c.Attempt {
+		return ErrCallbackStale
+	}
+	return nil
+}

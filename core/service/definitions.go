@@ -1,0 +1,103 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/store"
+)
+
+// Register validates a workflow file and stores every workflow in it under
+// its name. It returns the names registered.
+func (s *Service) Register(ctx context.Context, file string, source []byte) ([]string, error) {
+	names, _, err := s.RegisterWarn(ctx, file, source)
+	return names, err
+}
+
+// RegisterWarn is Register that also returns the document's warnings
+// (accepted, as Mistral accepts them, but likely mistakes).
+func (s *Service) RegisterWarn(ctx context.Context, file string, source []byte) ([]string, dsl.Errors, error) {
+	names, doc, err := s.register(ctx, file, source)
+	if doc == nil {
+		return names, nil, err
+	}
+	return names, doc.Warnings, err
+}
+
+func (s *Service) register(ctx context.Context, file string, source []byte) ([]string, *dsl.Document, error) {
+	// The registry checks the calls of the actions it knows; a stored
+	// definition is loaded again without it, so it never stops loading.
+	doc, err := dsl.LoadWith(file, source, dsl.Options{Actions: s.Actions})
+	if err != nil {
+		return nil, nil, err
+	}
+	id := engine.DefID(source)
+	s.defs.Store(id, doc)
+	now := time.Now().UTC()
+	var names []string
+	for _, name := range doc.Order {
+		all := []string{name}
+		if doc.Name != "" {
+			// Mistral names a workbook's workflows wb.wf; the short name works too.
+			all = append(all, doc.Name+"."+name)
+		}
+		for i, n := range all {
+			if doc.Name != "" && i == 0 {
+				// The short name is a convenience Mistral does not have: it
+				// must not replace a workflow registered on its own.
+				taken, err := s.standalone(ctx, n, id)
+				if err != nil {
+					return names, doc, err
+				}
+				if taken {
+					doc.Warnings = append(doc.Warnings, &dsl.Error{Pos: doc.Workflows[name].Pos,
+						Msg: fmt.Sprintf("workflow %q is registered as %s.%s only: a workflow registered on its own already has the name %q", name, doc.Name, name, name)})
+					continue
+				}
+			}
+			def := &engine.Definition{Name: n, DefID: id, Source: string(source), Created: now, Updated: now}
+			if err := s.Store.PutDefinition(ctx, def); err != nil {
+				return names, doc, fmt.Errorf("store workflow %s: %w", n, err)
+			}
+			names = append(names, n)
+		}
+	}
+	return names, doc, nil
+}
+
+// standalone reports whether name is taken by a definition other than id
+// that is not a workbook (a workflow registered on its own).
+func (s *Service) standalone(ctx context.Context, name, id string) (bool, error) {
+	cur, err := s.Store.Definition(ctx, name)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (cur == nil || cur.DefID == id) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up workflow %s: %w", name, err)
+	}
+	doc, err := defs{s}.Doc(ctx, cur.DefID) // parsed once, cached
+	if err != nil {
+		return false, nil // not loadable any more: replacing it loses nothing
+	}
+	return doc.Name == "", nil
+}
+
+// calleeDef is the definition a sub-workflow runs: the parent's own file when
+// it defines the callee, else the callee's current registered definition, as
+// Mistral resolves sub-workflows by name among all registered workflows.
+func (s *Service) calleeDef(ctx context.Context, parentDef, workflow string) (string, error) {
+	if doc, err := (defs{s}).Doc(ctx, parentDef); err == nil {
+		if _, err := doc.Workflow(workflow); err == nil {
+			return parentDef, nil
+		}
+	}
+	def, err := s.Store.Definition(ctx, workflow)
+	if err != nil {
+		return "", err
+	}
+	return def.DefID, nil
+}

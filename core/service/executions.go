@@ -1,0 +1,107 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+// StartRequest asks for a new execution.
+type StartRequest struct {
+	Workflow       string
+	Input          map[string]any
+	Env            map[string]any
+	Target         string // reverse workflows
+	IdempotencyKey string
+	// DefID pins a definition (used for sub-workflows); default: the current one of Workflow.
+	DefID string
+}
+
+// Start starts an execution. With an idempotency key the execution id is
+// derived from the key, so a repeated request finds the first execution
+// (created=false) instead of making a second one.
+func (s *Service) Start(ctx context.Context, r StartRequest) (exec *engine.Execution, created bool, err error) {
+	defID := r.DefID
+	if defID == "" {
+		def, err := s.Store.Definition(ctx, r.Workflow)
+		if err != nil {
+			return nil, false, err
+		}
+		defID = def.DefID
+	}
+	id := newID()
+	// Go callers pass ints and nested typed maps; the engine sees only JSON-like values.
+	input, _ := value.Normalize(r.Input).(map[string]any)
+	env, _ := value.Normalize(r.Env).(map[string]any)
+	sp := engine.StartParams{ID: id, DefID: defID, Workflow: r.Workflow, Input: input,
+		Env: env, Target: r.Target, IdempotencyKey: r.IdempotencyKey}
+	if r.IdempotencyKey != "" {
+		sp.ID = "ex-" + hashKey(r.Workflow+"\x00"+r.IdempotencyKey)
+		// encoding/json sorts map keys, so equal requests hash equal.
+		req, _ := json.Marshal([]any{r.Workflow, input, env, r.Target})
+		sp.RequestHash = hashKey(string(req))
+		cur, err := s.Store.Execution(ctx, sp.ID)
+		if err != nil {
+			return nil, false, err
+		}
+		if cur != nil && cur.RequestHash != sp.RequestHash {
+			return nil, false, fmt.Errorf("%w: execution %s was started with this key and a different request", ErrIdempotencyMismatch, cur.ID)
+		}
+	}
+	return s.startID(ctx, sp.ID, sp)
+}
+
+func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams) (*engine.Execution, bool, error) {
+	if cur, err := s.Store.Execution(ctx, id); err != nil {
+		return nil, false, err
+	} else if cur != nil {
+		// A repeat: make sure its first tasks were sent (the first request
+		// may have died between its commit and its sends), and that a
+		// finished sub-workflow's parent heard of its end.
+		if err := s.carry(ctx, id, &engine.Plan{Commands: engine.ParentReport(cur)}); err != nil {
+			return cur, false, err
+		}
+		return cur, false, s.Recover(ctx, id)
+	}
+	p, err := s.Engine.Start(ctx, s.reader(), sp)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %w", errStartRefused, err)
+	}
+	if err := s.Store.Commit(ctx, p.Ops); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			cur, gerr := s.Store.Execution(ctx, id)
+			if gerr == nil && cur != nil {
+				return cur, false, nil
+			}
+		}
+		return nil, false, fmt.Errorf("commit start of %s: %w", id, err)
+	}
+	s.step("start", len(p.Ops))
+	s.Log.Info("execution started", "execution_id", id, "workflow", sp.Workflow)
+	if err := s.carry(ctx, id, p); err != nil {
+		return p.Exec, true, err
+	}
+	return p.Exec, true, nil
+}
+
+// errStartRefused marks an execution the engine would not start (unknown
+// workflow, bad input): no retry can change that.
+var errStartRefused = errors.New("execution refused")
+
+// ErrIdempotencyMismatch: an idempotency key was reused for a different request.
+var ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
+
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "ex-" + hex.EncodeToString(b[:])
+}
+
+func hashKey(s string) string { return engine.DefID([]byte(s)) }

@@ -1,0 +1,246 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/store"
+)
+
+// HandleMessage handles one result-queue message. An error means the message
+// should come back (the step did not commit).
+func (s *Service) HandleMessage(ctx context.Context, body []byte) error {
+	var m Message
+	if err := decodeJSON(body, &m); err != nil {
+		return fmt.Errorf("%w: decode result message: %v", ErrPoison, err)
+	}
+	return s.handleMessage(ctx, m)
+}
+
+func (s *Service) handleMessage(ctx context.Context, m Message) error {
+	switch {
+	case m.Result != nil:
+		return s.TaskComplete(ctx, *m.Result)
+	case m.Timer != nil:
+		if !m.Due.IsZero() {
+			if left := time.Until(m.Due); left > time.Second {
+				return s.sendTimer(ctx, *m.Timer, left, m.Due)
+			}
+		}
+		_, err := s.apply(ctx, m.Timer.Exec, "timer", func() (*engine.Plan, error) { return s.Engine.Fire(ctx, s.reader(), *m.Timer) })
+		return err
+	}
+	return fmt.Errorf("%w: result message has neither result nor timer", ErrPoison)
+}
+
+// ErrPoison marks a message that can never be processed; hosts delete it
+// (or let it reach the dead-letter queue) instead of retrying.
+var ErrPoison = errors.New("unprocessable message")
+
+// TaskComplete is the result step: it applies one result of a task's
+// attempt (an action's, a sub-workflow's end, a delegate's callback, or the
+// error result of a dead-lettered action) as one engine step, committed
+// conditionally and then carried out. A result for an execution that no
+// longer exists is ErrPoison: no retry can apply it.
+func (s *Service) TaskComplete(ctx context.Context, r engine.Result) error {
+	_, err := s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.TaskComplete(ctx, s.reader(), r) })
+	if errors.Is(err, store.ErrTooLarge) && r.OK {
+		// A result the store cannot hold fails its task with a clear error;
+		// retrying the same message would only fail the same way.
+		s.Log.Warn("result too large for the store; failing the task", "execution_id", r.Exec, "task", r.Task, "err", err)
+		r.OK, r.Output = false, nil
+		r.Error = fmt.Sprintf("the action's result is too large to store: %v", err)
+		_, err = s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.TaskComplete(ctx, s.reader(), r) })
+	}
+	if errors.Is(err, engine.ErrNotFound) {
+		return fmt.Errorf("%w: %w", ErrPoison, err)
+	}
+	return err
+}
+
+// apply runs one engine step to a committed plan and carries it out.
+func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error)) (*engine.Plan, error) {
+	for round := 0; ; round++ {
+		p, err := fn()
+		if err != nil {
+			return nil, err
+		}
+		if len(p.Ops) > 0 {
+			err = s.Store.Commit(ctx, p.Ops)
+			if errors.Is(err, store.ErrConflict) && round < s.MaxConflicts {
+				backoff(ctx, round)
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s for execution %s: commit: %w", kind, execID, err)
+			}
+			s.step(kind, len(p.Ops))
+		}
+		return p, s.carry(ctx, execID, p)
+	}
+}
+
+func (s *Service) step(kind string, ops int) {
+	if s.OnStep != nil {
+		s.OnStep(kind, ops)
+	}
+}
+
+// backoff sleeps a jittered, growing, bounded time before a recompute.
+func backoff(ctx context.Context, round int) {
+	max := int64(1) << min(round, 7) // up to 128 ms
+	n, _ := rand.Int(rand.Reader, big.NewInt(max*1000))
+	t := time.NewTimer(time.Duration(n.Int64()) * time.Microsecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// carry carries out a committed plan's commands.
+func (s *Service) carry(ctx context.Context, execID string, p *engine.Plan) error {
+	var errs []error
+	for _, c := range p.Commands {
+		if err := s.command(ctx, c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if p.CheckFinal {
+		if err := s.checkFinal(ctx, execID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Service) command(ctx context.Context, c engine.Command) error {
+	switch c.Kind {
+	case engine.RunAction:
+		body, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("encode action of task %s: %w", c.Task, err)
+		}
+		return s.Tasks.Send(ctx, body, 0)
+	case engine.StartTimer:
+		d := time.Duration(c.Delay * float64(time.Second))
+		return s.sendTimer(ctx, engine.Timer{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, Kind: c.Timer, Due: c.Due}, d, time.Now().Add(d))
+	case engine.CheckJoin:
+		_, err := s.apply(ctx, c.Exec, "join", func() (*engine.Plan, error) {
+			return s.Engine.CheckJoin(ctx, s.reader(), c.Exec, c.Task, c.From, c.Need)
+		})
+		return err
+	case engine.CheckItems:
+		_, err := s.apply(ctx, c.Exec, "items", func() (*engine.Plan, error) { return s.Engine.CheckItems(ctx, s.reader(), c.Exec, c.Task) })
+		return err
+	case engine.StartWorkflow:
+		return s.startChild(ctx, c)
+	case engine.CancelWorkflow:
+		_, err := s.apply(ctx, c.Exec, "cancel", func() (*engine.Plan, error) { return s.Engine.Cancel(ctx, s.reader(), c.Exec) })
+		return ignoreNotRunning(err) // already finished, or never started
+	case engine.PauseWorkflow:
+		_, err := s.apply(ctx, c.Exec, "pause", func() (*engine.Plan, error) { return s.Engine.PauseWith(ctx, s.reader(), c.Exec, c.From) })
+		return ignoreNotRunning(err) // paused already, finished, or never started
+	case engine.ResumeWorkflow:
+		return s.resumeWorkflow(ctx, c)
+	case engine.ReportParent:
+		if c.Result == nil {
+			return nil
+		}
+		return s.TaskComplete(ctx, *c.Result)
+	case engine.Finished:
+		e, err := s.Store.Execution(ctx, c.Exec)
+		if err != nil {
+			return err
+		}
+		if e != nil {
+			s.Log.Info("execution finished", "execution_id", e.ID, "workflow", e.Workflow, "state", e.State, "state_info", e.StateInfo)
+			if s.OnFinished != nil {
+				s.OnFinished(e)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown command %q", c.Kind)
+}
+
+// ignoreNotRunning drops the error of a control step whose execution is
+// not in a state it applies to (or does not exist): the command asked for
+// something that has already happened or can no longer matter.
+func ignoreNotRunning(err error) error {
+	if errors.Is(err, engine.ErrInvalidState) || errors.Is(err, engine.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// startChild starts the sub-workflow a StartWorkflow command names, under
+// its deterministic id, so a re-sent command finds the child it started.
+func (s *Service) startChild(ctx context.Context, c engine.Command) error {
+	root := c.Exec
+	if head, err := s.Store.Execution(ctx, c.Exec); err == nil && head != nil && head.Root != "" {
+		root = head.Root
+	}
+	defID, err := s.calleeDef(ctx, c.DefID, c.Workflow)
+	if err == nil {
+		_, _, err = s.startID(ctx, c.ChildID, engine.StartParams{ID: c.ChildID, DefID: defID, Workflow: c.Workflow,
+			Input: c.Input, Parent: c.Exec, ParentTask: c.Task, ParentAttempt: c.Attempt, ParentSlot: c.Slot, Root: root})
+	}
+	if errors.Is(err, errStartRefused) || errors.Is(err, store.ErrNotFound) {
+		// A child that cannot start (unknown workflow, bad input) is an
+		// error result of the parent's task. Any other failure (the child
+		// exists but a send failed, the store was unavailable) is retried
+		// with the message.
+		return s.TaskComplete(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt,
+			Error: fmt.Sprintf("start sub-workflow %s: %v", c.Workflow, err)})
+	}
+	return err
+}
+
+// resumeWorkflow resumes an execution on a command: a parent resumed with
+// its paused child (From set: the child ended or resumed), or a child
+// resumed with its parent.
+func (s *Service) resumeWorkflow(ctx context.Context, c engine.Command) error {
+	_, err := s.apply(ctx, c.Exec, "resume", func() (*engine.Plan, error) {
+		if c.From != "" {
+			return s.Engine.ResumeAfterChild(ctx, s.reader(), c.Exec)
+		}
+		return s.Engine.Resume(ctx, s.reader(), c.Exec)
+	})
+	if err != nil {
+		return ignoreNotRunning(err)
+	}
+	// As Service.Resume does: runners dropped its actions while paused.
+	return s.Recover(ctx, c.Exec)
+}
+
+func (s *Service) sendTimer(ctx context.Context, t engine.Timer, d time.Duration, due time.Time) error {
+	m := Message{Timer: &t}
+	if d > MaxDelay {
+		d, m.Due = MaxDelay, due
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return s.Results.Send(ctx, body, d)
+}
+
+// checkFinal finalises an execution whose work count reached zero.
+func (s *Service) checkFinal(ctx context.Context, id string) error {
+	st, ok, err := store.ReadStatus(ctx, s.Store, id)
+	if err != nil {
+		return fmt.Errorf("check end of %s: %w", id, err)
+	}
+	if !ok || st.State != engine.Running || st.Active != 0 {
+		return nil
+	}
+	_, err = s.apply(ctx, id, "finalize", func() (*engine.Plan, error) { return s.Engine.Finalize(ctx, s.reader(), id) })
+	return err
+}
