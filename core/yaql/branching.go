@@ -6,9 +6,9 @@ import "github.com/lazyflow/lazyflow/core/value"
 // (standard_library/branching.py, system.py). They bind no receiver: each
 // reads c.method itself.
 var branchingFuncs = []fn{
-	{names: []string{"switch"}, form: function, kw: kwRead, call: bSwitch},
+	{names: []string{"switch"}, form: function, kw: true, call: bSwitch},
 	{names: []string{"coalesce"}, form: function, call: bCoalesce},
-	{names: []string{"let"}, form: function, kw: kwRead, call: bLet},
+	{names: []string{"let"}, form: function, kw: true, call: bLet},
 }
 
 // bSwitch evaluates conditions in order and returns the value of the first

@@ -17,7 +17,7 @@ var collectionFuncs = []fn{
 	{names: []string{"isEmpty", "isEmptyString"}, recv: kAny, call: bIsEmpty},
 	{names: []string{"toList"}, recv: kAny, call: bToList},
 	// list(a, b) builds a list; x.list() is x.toList().
-	{names: []string{"list"}, form: function, kw: kwRead, call: bList},
+	{names: []string{"list"}, form: function, kw: true, call: bList},
 	{names: []string{"range"}, form: function, arity: between(1, 3), call: bRange},
 	{names: []string{"first"}, recv: kList, params: []param{lambda}, call: bFirst},
 	{names: []string{"last"}, recv: kList, params: []param{lambda}, call: bLast},

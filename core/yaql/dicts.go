@@ -16,11 +16,11 @@ var dictFuncs = []fn{
 	{names: []string{"containsValue"}, recv: kDict, params: []param{val(kAny)}, call: bContainsValue},
 	// The default is evaluated only when the key is missing.
 	{names: []string{"get"}, recv: kDict, arity: between(1, 2), params: []param{val(kAny), lambda}, call: bGet},
-	{names: []string{"set"}, recv: kDict, kw: kwRead, call: bSet},
-	{names: []string{"dict"}, form: function, kw: kwRead, call: bDict},
+	{names: []string{"set"}, recv: kDict, kw: true, call: bSet},
+	{names: []string{"dict"}, form: function, kw: true, call: bDict},
 	// mergeWith refuses name => value arguments (yaql's custom mergers)
 	// with a message of its own, so it reads them.
-	{names: []string{"mergeWith"}, recv: kAny, kw: kwRead, call: bMergeWith},
+	{names: []string{"mergeWith"}, recv: kAny, kw: true, call: bMergeWith},
 }
 
 func sortedKeys(m map[string]any) []string {

@@ -39,17 +39,6 @@ const (
 	function
 )
 
-// kwPolicy is what a function does with name => value arguments.
-type kwPolicy uint8
-
-const (
-	// kwIgnored: the function does not read them and a call with them is
-	// not refused, which is how Lazyflow has always treated them.
-	kwIgnored kwPolicy = iota
-	// kwRead: the Go function reads c.kw (dict, set, format, switch, let).
-	kwRead
-)
-
 // arity is the number of positional arguments besides the receiver. The
 // zero value checks nothing: most functions ignore extra arguments.
 type arity struct {
@@ -94,8 +83,11 @@ type fn struct {
 	recv   kind // the receiver's kind for methodOrFunc; kNone for function
 	arity  arity
 	params []param
-	kw     kwPolicy
-	call   builtin
+	// kw: the Go function reads name => value arguments (c.kw). Other
+	// rows ignore them rather than refuse them, as Lazyflow always has;
+	// invoke hides them from those rows' Go functions.
+	kw   bool
+	call builtin
 }
 
 // invoke runs the row's checks in the order the error messages pin:
@@ -114,6 +106,9 @@ func (f *fn) invoke(c *callCtx) (any, error) {
 		if err := c.arity(f.arity.min, f.arity.max); err != nil {
 			return nil, err
 		}
+	}
+	if !f.kw {
+		c.kw = nil
 	}
 	for i, p := range f.params {
 		if p.kind == kLambda {
@@ -195,6 +190,9 @@ func table(groups ...[]fn) map[string]*fn {
 			f := &g[i]
 			if len(f.params) > maxParams {
 				panic("yaql: " + f.names[0] + " has more than maxParams params")
+			}
+			if (f.form == function) != (f.recv == kNone) {
+				panic("yaql: " + f.names[0] + " must bind a receiver of a kind exactly when it is methodOrFunc")
 			}
 			for _, n := range f.names {
 				if _, dup := out[n]; dup {

@@ -25,7 +25,7 @@ var stringFuncs = []fn{
 	{names: []string{"substring"}, recv: kString, params: []param{optInt(0), optInt(-1)}, call: bSubstring},
 	// replace also applies to a regex and to a list, by the receiver.
 	{names: []string{"replace"}, recv: kAny, call: bReplace},
-	{names: []string{"format"}, recv: kString, kw: kwRead, call: bFormat},
+	{names: []string{"format"}, recv: kString, kw: true, call: bFormat},
 	// list.join(sep) and sep.join(list) are both yaql.
 	{names: []string{"join"}, recv: kAny, arity: exactly(1), params: []param{val(kAny)}, call: bJoin},
 }
