@@ -72,6 +72,16 @@ var lambda = param{kind: kLambda}
 func (c *callCtx) param(i int) any      { return c.vals[i] }
 func (c *callCtx) paramInt(i int) int64 { return c.ints[i] }
 
+func (c *callCtx) paramString(i int) string {
+	s, _ := c.vals[i].(string)
+	return s
+}
+
+func (c *callCtx) paramList(i int) []any {
+	l, _ := c.vals[i].([]any)
+	return l
+}
+
 // maxParams bounds a row's params, which live in callCtx's arrays so that
 // a call allocates nothing for them.
 const maxParams = 3
@@ -170,16 +180,6 @@ func (c *callCtx) recvString() string {
 func (c *callCtx) recvDict() map[string]any {
 	m, _ := c.recv.(map[string]any)
 	return m
-}
-
-func (c *callCtx) paramString(i int) string {
-	s, _ := c.vals[i].(string)
-	return s
-}
-
-func (c *callCtx) paramList(i int) []any {
-	l, _ := c.vals[i].([]any)
-	return l
 }
 
 // table builds the name => row map from the rows of each file.
