@@ -15,7 +15,7 @@ FUNCTIONS := api engine runner dlq sweeper
 FUZZTIME ?= 30000x
 ENV_FILE := .cache/localstack/env
 
-.PHONY: run build build-lambdas cli test test-unit test-fuzz test-infra test-e2e emulator-install \
+.PHONY: run build build-lambdas cli lint test test-unit test-fuzz test-infra test-e2e emulator-install \
         synth deploy local-up local-down bench bench-smoke fmt vet clean
 
 run: cli ## serve the API locally (embedded durable store and queues)
@@ -50,6 +50,19 @@ emulator-install:
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(MAKE) --no-print-directory lint
+
+# The shape the code keeps (README: "Working on the code"): staticcheck clean, go.mod tidy, no
+# function over cyclomatic complexity 40 and no source file over 1,000 lines in core/, functions/
+# and cmd/. The tools are pinned Go modules, run from the module cache.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
+GOCYCLO     := github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0
+lint:
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) mod tidy -diff
+	$(GO) run $(GOCYCLO) -over 40 -ignore '_test\.go$$' core functions cmd
+	@big=$$(git ls-files 'core/*.go' 'functions/*.go' 'cmd/*.go' | grep -v '_test\.go$$' | xargs wc -l | awk '$$2 != "total" && $$1 > 1000'); \
+	  test -z "$$big" || { echo "source files over 1,000 lines:"; echo "$$big"; exit 1; }
 
 # The packages that talk to the emulator run one at a time: in parallel they load one
 # MiniStack process enough that the SDK's retries of slow calls show up as conflicts.
