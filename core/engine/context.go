@@ -236,10 +236,10 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 		"execution": func(args []any) (any, error) {
 			b.hostCalls++
 			h := b.head
-			// Mistral's 8 keys, with state and workflow_name besides.
+			// Mistral's 8 keys, as its execution() gives them.
 			return map[string]any{
-				"id": h.ID, "name": h.Workflow, "workflow_name": h.Workflow, "input": h.Input,
-				"state": string(h.State), "params": map[string]any{"env": h.Env}, "spec": b.wf.Spec(),
+				"id": h.ID, "name": h.Workflow, "input": h.Input,
+				"params": map[string]any{"env": h.Env}, "spec": b.wf.Spec(),
 				"created_at": mistralTime(h.Created), "updated_at": mistralTime(h.Updated), "root_execution_id": h.Root,
 			}, nil
 		},
