@@ -6,6 +6,8 @@ package embedded_test
 // every task and of the workflow, and the user-visible state_info text.
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -105,49 +107,10 @@ shape:
         missing: <% task(nope) %>
 `
 
-const fidelityWorkbook = `version: '2.0'
-name: wb
-actions:
-  greet:
-    base: std.echo
-    base-input:
-      output: <% $.who %>
-    input: [who]
-workflows:
-  needs:
-    input: [a]
-    tasks:
-      t:
-        action: std.echo output=<% $.a %>
-  good:
-    tasks:
-      t:
-        action: std.noop
-  bad_sub:
-    tasks:
-      call:
-        workflow: needs
-        on-complete: [c]
-        on-error: [e]
-      c:
-        action: std.noop
-      e:
-        action: std.noop
-  bad_sub_oc:
-    tasks:
-      call:
-        workflow: needs
-        on-complete: [c]
-      c:
-        action: std.noop
-  bad_adhoc:
-    tasks:
-      call:
-        action: greet
-        on-complete: [c]
-      c:
-        action: std.noop
-`
+
+// fidelityWorkbookFile is shared with the CLI's tests: a case's workflow
+// given as a file in testdata is read from there.
+const fidelityWorkbookFile = "../engine/testdata/fidelity/workbook-missing-input.yaml"
 
 // The expectations below are what Mistral 23.0.0 gave for each workflow.
 var fidelityCases = []struct {
@@ -214,24 +177,24 @@ expect:
       missing: null`},
 	// A call without a required input: the workbook loads, its other
 	// workflows run, and the call fails when its task runs.
-	{"a workbook with a bad call runs its other workflows", fidelityWorkbook, `
+	{"a workbook with a bad call runs its other workflows", fidelityWorkbookFile, `
 start: wb.good
 expect:
   state: SUCCESS
   tasks: {t: SUCCESS}`},
-	{"a sub-workflow call without a required input fails its task", fidelityWorkbook, `
+	{"a sub-workflow call without a required input fails its task", fidelityWorkbookFile, `
 start: wb.bad_sub
 expect:
   state: SUCCESS
   tasks: {call: ERROR, c: SUCCESS, e: SUCCESS}
   task_info: {call: "Invalid input [name=needs, class=DirectWorkflowSpec, missing=['a']]"}`},
-	{"a failed sub-workflow call with only on-complete fails the workflow", fidelityWorkbook, `
+	{"a failed sub-workflow call with only on-complete fails the workflow", fidelityWorkbookFile, `
 start: wb.bad_sub_oc
 expect:
   state: ERROR
   state_info: "Invalid input [name=needs, class=DirectWorkflowSpec, missing=['a']]"
   tasks: {call: ERROR, c: SUCCESS}`},
-	{"an ad-hoc action call without a required input fails the workflow at once", fidelityWorkbook, `
+	{"an ad-hoc action call without a required input fails the workflow at once", fidelityWorkbookFile, `
 start: wb.bad_adhoc
 expect:
   state: ERROR
@@ -250,6 +213,13 @@ func TestMistralFidelity(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.Workflow = fc.workflow
+			if strings.HasSuffix(fc.workflow, ".yaml") {
+				src, err := os.ReadFile(fc.workflow)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Workflow = string(src)
+			}
 			runMistralCase(t, &c)
 		})
 	}
