@@ -1,7 +1,7 @@
 // Command lazyflow runs, checks and serves Mistral v2 workflows.
 //
 //	lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json] [--timeout 5m]
-//	lazyflow validate FILE...
+//	lazyflow validate [--strict] FILE...
 //	lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s]
 //
 // Exit status: 0 success, 3 the workflow ended in ERROR or CANCELLED (or
@@ -23,7 +23,7 @@ import (
 
 const usage = `usage:
   lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json] [--timeout 5m]
-  lazyflow validate FILE...
+  lazyflow validate [--strict] FILE...
   lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s]
 `
 
