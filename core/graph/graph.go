@@ -201,7 +201,16 @@ func condition(tr dsl.Transition) string {
 	return fmt.Sprint(tr.Condition.Source())
 }
 
-// Detail is the second line a renderer writes under a node's name.
+// Caption is the second line the SVG writes under a task's name: its
+// detail, marked when the task runs for each item.
+func (n *Node) Caption() string {
+	if n.WithItems {
+		return "with-items · " + n.Detail()
+	}
+	return n.Detail()
+}
+
+// Detail says what a task runs: its action or sub-workflow.
 func (n *Node) Detail() string {
 	switch {
 	case n.Kind == KindCommand:

@@ -184,7 +184,7 @@ func nodeWidth(n *Node) float64 {
 	if n.Kind == KindCommand {
 		return commandW
 	}
-	chars := max(utf8.RuneCountInString(n.Name), utf8.RuneCountInString(n.Detail()))
+	chars := max(utf8.RuneCountInString(n.Name), utf8.RuneCountInString(n.Caption()))
 	return math.Min(maxTaskW, math.Max(minTaskW, float64(chars)*charW+24))
 }
 
@@ -334,6 +334,9 @@ func place(g *Graph, rows [][]*vnode) {
 // selfLoopRoom leaves space on the right for a loop drawn beside a node.
 const selfLoopRoom = 24.0
 
+// backOffset moves an edge that closes a cycle sideways.
+const backOffset = 10.0
+
 func layerY(l int) float64 { return margin + taskH/2 + float64(l)*(taskH+layerGap) }
 
 func align(row []*vnode, adj func(*vnode) []*vnode) {
@@ -392,6 +395,10 @@ func route(g *Graph, chains []chain) {
 			pts = append(pts, Point{v.x, round(y)})
 		}
 		if e.Back {
+			// Beside, not on top of, a forward edge between the same tasks.
+			for i := range pts {
+				pts[i].X += backOffset
+			}
 			for i, j := 0, len(pts)-1; i < j; i, j = i+1, j-1 {
 				pts[i], pts[j] = pts[j], pts[i]
 			}

@@ -132,14 +132,11 @@ func writeNode(b *strings.Builder, n *Node, opt SVGOptions) {
 		name = fmt.Sprintf(`<a href="%s">%s</a>`, attr(opt.WorkflowLink+url.PathEscape(n.Workflow)), name)
 	}
 	b.WriteString(name)
-	detail := n.Detail()
-	if n.WithItems {
-		detail = "with-items · " + detail
-	}
+	detail := n.Caption()
 	fmt.Fprintf(b, `<text class="lf-detail" x="%s" y="%s">%s</text>`, num(x+10), num(y+31), html.EscapeString(clip(detail, fitChars(n.W))))
 	fmt.Fprintf(b, `<text class="lf-state" x="%s" y="%s"></text>`, num(x+10), num(y+43))
 	if n.Join != "" {
-		fmt.Fprintf(b, `<text class="lf-join" x="%s" y="%s" text-anchor="end">join: %s</text>`, num(x+n.W-6), num(y+12), html.EscapeString(n.Join))
+		fmt.Fprintf(b, `<text class="lf-join" x="%s" y="%s" text-anchor="end">join: %s</text>`, num(x+n.W-4), num(y-4), html.EscapeString(n.Join))
 	}
 	b.WriteString("</g>\n")
 }
