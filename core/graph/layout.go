@@ -8,7 +8,7 @@ import (
 
 // Sizes of the drawing, in SVG user units (pixels at 100%).
 const (
-	taskH       = 46.0
+	taskH       = 52.0
 	commandH    = 26.0
 	minTaskW    = 120.0
 	maxTaskW    = 260.0

@@ -127,14 +127,14 @@ func writeNode(b *strings.Builder, n *Node, opt SVGOptions) {
 	b.WriteString(">")
 	fmt.Fprintf(b, `<title>%s</title>`, html.EscapeString(n.Name+tooltip(n)))
 	fmt.Fprintf(b, `<rect x="%s" y="%s" width="%s" height="%s" rx="6"/>`, num(x), num(y), num(n.W), num(n.H))
-	name := fmt.Sprintf(`<text class="lf-name" x="%s" y="%s">%s</text>`, num(x+10), num(y+17), html.EscapeString(clip(n.Name, fitChars(n.W))))
+	name := fmt.Sprintf(`<text class="lf-name" x="%s" y="%s">%s</text>`, num(x+10), num(y+18), html.EscapeString(clip(n.Name, fitChars(n.W))))
 	if n.Workflow != "" && opt.WorkflowLink != "" {
 		name = fmt.Sprintf(`<a href="%s">%s</a>`, attr(opt.WorkflowLink+url.PathEscape(n.Workflow)), name)
 	}
 	b.WriteString(name)
 	detail := n.Caption()
-	fmt.Fprintf(b, `<text class="lf-detail" x="%s" y="%s">%s</text>`, num(x+10), num(y+31), html.EscapeString(clip(detail, fitChars(n.W))))
-	fmt.Fprintf(b, `<text class="lf-state" x="%s" y="%s"></text>`, num(x+10), num(y+43))
+	fmt.Fprintf(b, `<text class="lf-detail" x="%s" y="%s">%s</text>`, num(x+10), num(y+32), html.EscapeString(clip(detail, fitChars(n.W))))
+	fmt.Fprintf(b, `<text class="lf-state" x="%s" y="%s"></text>`, num(x+10), num(y+46))
 	if n.Join != "" {
 		fmt.Fprintf(b, `<text class="lf-join" x="%s" y="%s" text-anchor="end">join: %s</text>`, num(x+n.W-4), num(y-4), html.EscapeString(n.Join))
 	}

@@ -190,7 +190,7 @@ func browser(t *testing.T) *page {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox, // the tier runs as root
-		chromedp.WindowSize(1440, 900),
+		chromedp.WindowSize(1280, 800),
 		chromedp.Flag("disable-dev-shm-usage", true),
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -257,7 +257,7 @@ func (p *page) screenshot(name string) {
 		return
 	}
 	p.do("settle", chromedp.Sleep(300*time.Millisecond))
-	png := get(p, "screenshot "+name, chromedp.FullScreenshot(90))
+	png := get(p, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 		p.t.Fatal(err)
 	}

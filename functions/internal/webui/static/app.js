@@ -74,8 +74,11 @@ function duration(from, to) {
 }
 
 function errorBox(err) {
-  const box = h("div", { class: "errors", role: "alert" }, h("strong", {}, err.message));
-  if (err.problems && err.problems.length) {
+  const many = err.problems && err.problems.length;
+  // The message repeats every problem on one line; the list is easier to read.
+  const head = many ? `The definition has ${err.problems.length} problem(s), at line:column:` : err.message;
+  const box = h("div", { class: "errors", role: "alert" }, h("strong", {}, head));
+  if (many) {
     box.append(h("ul", { class: "problems" }, err.problems.map((p) =>
       h("li", { "data-line": p.line, "data-column": p.column }, `${p.line}:${p.column} `, p.message))));
   }
