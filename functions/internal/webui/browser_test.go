@@ -43,6 +43,12 @@ ui_demo:
       action: std.noop
     notify:
       action: std.echo output=failed
+parent:
+  tasks:
+    call_hello:
+      workflow: hello
+      input:
+        name: Sub, Workflow
 hello:
   input:
     - name: World
@@ -321,6 +327,18 @@ func TestBrowserPages(t *testing.T) {
 		t.Errorf("task details lack the result: %q", detail)
 	}
 	p.screenshot("ui-execution.png")
+
+	// A sub-workflow task links to its workflow, and the sub-execution is listed.
+	parent := s.start(t, "parent", `{}`)
+	s.waitState(t, parent, "SUCCESS")
+	p.open(s.base, "/ui/executions/"+parent)
+	p.do("sub-execution listed", chromedp.WaitVisible(css(`g[data-task="call_hello"][data-state="SUCCESS"] a[href="/ui/workflows/hello"]`)),
+		chromedp.WaitVisible(css(`#sub-executions a`)))
+	sub := get(p, "sub-execution link", chromedp.Text(css("#sub-executions a")))
+	p.open(s.base, "/ui/executions/"+sub)
+	if head := get(p, "sub-execution head", chromedp.Text(css("#exec-head"))); !strings.Contains(head, parent) {
+		t.Errorf("the sub-execution does not name its parent: %q", head)
+	}
 
 	// A running execution: its states, then the buttons pause, resume and cancel it.
 	p.open(s.base, "/ui/executions/"+running)

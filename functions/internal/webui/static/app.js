@@ -301,7 +301,7 @@ async function executionPage(id) {
         h("dt", {}, "state"), h("dd", { id: "exec-state" }, badge(exec.state)),
         exec.state_info ? [h("dt", {}, "state info"), h("dd", {}, exec.state_info)] : null,
         exec.parent ? [h("dt", {}, "parent"), h("dd", {}, h("a", { href: "/ui/executions/" + enc(exec.parent) }, exec.parent), " (task " + (exec.parent_task || "") + ")")] : null,
-        h("dt", {}, "started"), h("dd", {}, time(exec.created), " · took ", duration(exec.created, FINAL.has(exec.state) ? exec.updated : null))),
+        h("dt", {}, "started"), h("dd", {}, time(exec.created), FINAL.has(exec.state) ? " · took " + duration(exec.created, exec.updated) : " · running for " + duration(exec.created))),
       h("p", {}, buttons.pause, buttons.resume, buttons.cancel), msg);
     buttons.pause.disabled = exec.state !== "RUNNING";
     buttons.resume.disabled = exec.state !== "PAUSED";
