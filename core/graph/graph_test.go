@@ -3,8 +3,11 @@ package graph
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
 )
@@ -254,5 +257,63 @@ func TestEmpty(t *testing.T) {
 	var b bytes.Buffer
 	if err := g.SVG(&b, SVGOptions{}); err != nil || !strings.Contains(b.String(), "<svg") {
 		t.Fatalf("empty graph: %v", err)
+	}
+}
+
+func TestCrossingsMatchesPairwiseCount(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 7))
+	for round := 0; round < 200; round++ {
+		rows := [][]*vnode{make([]*vnode, 1+rnd.IntN(6)), make([]*vnode, 1+rnd.IntN(6))}
+		for l, r := range rows {
+			for i := range r {
+				r[i] = &vnode{layer: l, order: i}
+			}
+		}
+		for _, v := range rows[0] {
+			for _, u := range rows[1] {
+				if rnd.IntN(3) == 0 {
+					link(v, u)
+				}
+			}
+		}
+		want := 0
+		type seg struct{ a, b int }
+		var segs []seg
+		for _, v := range rows[0] {
+			for _, u := range v.down {
+				segs = append(segs, seg{v.order, u.order})
+			}
+		}
+		for i := range segs {
+			for j := i + 1; j < len(segs); j++ {
+				if (segs[i].a-segs[j].a)*(segs[i].b-segs[j].b) < 0 {
+					want++
+				}
+			}
+		}
+		if got := crossings(rows); got != want {
+			t.Fatalf("round %d: %d crossings, want %d", round, got, want)
+		}
+	}
+}
+
+func TestLargeGraphLaysOutQuickly(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	var b strings.Builder
+	b.WriteString("version: '2.0'\nbig:\n  tasks:\n")
+	const n = 400
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "    t%d:\n      action: std.noop\n", i)
+		if i < n-1 {
+			fmt.Fprintf(&b, "      on-success: [t%d, t%d]\n", i+1, i+1+rnd.IntN(n-1-i))
+		}
+	}
+	start := time.Now()
+	g := load(t, b.String(), "big")
+	if len(g.Nodes) != n {
+		t.Fatalf("%d nodes", len(g.Nodes))
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("layout of %d tasks took %v", n, d)
 	}
 }

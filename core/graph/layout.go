@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"sort"
 	"unicode/utf8"
 )
@@ -233,49 +235,69 @@ func snapshot(rows [][]*vnode) [][]*vnode {
 }
 
 func sortByBarycentre(row []*vnode, adj func(*vnode) []*vnode) {
-	bc := make(map[*vnode]float64, len(row))
-	for _, v := range row {
-		ns := adj(v)
-		if len(ns) == 0 {
-			bc[v] = float64(v.order) // no neighbours: stay put
-			continue
-		}
-		s := 0.0
-		for _, u := range ns {
-			s += float64(u.order)
-		}
-		bc[v] = s / float64(len(ns))
+	type keyed struct {
+		v     *vnode
+		bc    float64
+		order int
 	}
-	sort.SliceStable(row, func(i, j int) bool { return bc[row[i]] < bc[row[j]] })
+	ks := make([]keyed, len(row))
 	for i, v := range row {
-		v.order = i
+		ks[i] = keyed{v: v, bc: float64(v.order), order: v.order} // no neighbours: stay put
+		if ns := adj(v); len(ns) > 0 {
+			s := 0.0
+			for _, u := range ns {
+				s += float64(u.order)
+			}
+			ks[i].bc = s / float64(len(ns))
+		}
+	}
+	// Ties keep their current order, which makes the sort stable and the
+	// layout deterministic.
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if c := cmp.Compare(a.bc, b.bc); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.order, b.order)
+	})
+	for i, k := range ks {
+		row[i] = k.v
+		k.v.order = i
 	}
 }
 
-// crossings counts pairs of edges between adjacent layers that cross.
+// crossings counts pairs of edges between adjacent layers that cross: with
+// the edges sorted by their upper end, the pairs whose lower ends are in
+// the opposite order (counted with a Fenwick tree, so a wide layer costs
+// n log n rather than n²).
 func crossings(rows [][]*vnode) int {
-	pos := map[*vnode]int{}
-	for _, r := range rows {
-		for i, v := range r {
-			pos[v] = i
-		}
-	}
 	n := 0
+	type seg struct{ a, b int }
+	var segs []seg
 	for l := 0; l+1 < len(rows); l++ {
-		type seg struct{ a, b int }
-		var segs []seg
-		for _, v := range rows[l] {
+		segs = segs[:0]
+		for i, v := range rows[l] {
 			for _, u := range v.down {
 				if u.layer == l+1 {
-					segs = append(segs, seg{pos[v], pos[u]})
+					segs = append(segs, seg{i, u.order})
 				}
 			}
 		}
-		for i := range segs {
-			for j := i + 1; j < len(segs); j++ {
-				if (segs[i].a-segs[j].a)*(segs[i].b-segs[j].b) < 0 {
-					n++
-				}
+		sort.Slice(segs, func(i, j int) bool {
+			if segs[i].a != segs[j].a {
+				return segs[i].a < segs[j].a
+			}
+			return segs[i].b < segs[j].b
+		})
+		tree := make([]int, len(rows[l+1])+1)
+		for k, sg := range segs {
+			// k edges seen so far; subtract those ending at or left of sg.b.
+			le := 0
+			for i := sg.b + 1; i > 0; i -= i & -i {
+				le += tree[i]
+			}
+			n += k - le
+			for i := sg.b + 1; i < len(tree); i += i & -i {
+				tree[i]++
 			}
 		}
 	}
