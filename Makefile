@@ -1,6 +1,6 @@
 # Lazyflow — one Makefile for the whole repository.
 #   make run     the local service on http://127.0.0.1:8080 (embedded store and queues)
-#   make test    every test tier: unit, conformance, fuzz (short), infra, emulator end to end
+#   make test    every test tier: unit, conformance, browser (headless Chromium), fuzz (short), infra, emulator end to end
 # Everything a target needs is installed by the target itself, pinned, into .tools/ and .cache/.
 
 SHELL := /bin/bash
@@ -15,7 +15,7 @@ FUNCTIONS := api engine runner dlq sweeper
 FUZZTIME ?= 30000x
 ENV_FILE := .cache/localstack/env
 
-.PHONY: run build build-lambdas cli lint test test-unit test-fuzz test-infra test-e2e emulator-install \
+.PHONY: run build build-lambdas cli lint test test-unit test-browser ui-screenshots test-fuzz test-infra test-e2e emulator-install \
         synth deploy local-up local-down bench bench-smoke fmt vet clean
 
 run: cli ## serve the API locally (embedded durable store and queues)
@@ -42,7 +42,7 @@ test: emulator-install
 	if [ -z "$${AWS_ENDPOINT_URL:-}" ]; then localstack/up.sh; started=1; fi; \
 	trap '[ $$started = 1 ] && localstack/down.sh' EXIT; \
 	if [ -f $(ENV_FILE) ]; then set -a; . ./$(ENV_FILE); set +a; fi; \
-	$(MAKE) --no-print-directory vet test-unit test-fuzz test-infra test-e2e bench-smoke
+	$(MAKE) --no-print-directory vet test-unit test-browser test-fuzz test-infra test-e2e bench-smoke
 
 emulator-install:
 	localstack/install.sh
@@ -68,8 +68,20 @@ lint:
 # MiniStack process enough that the SDK's retries of slow calls show up as conflicts.
 EMULATOR_PKGS := ./functions/aws/... ./localstack
 test-unit:
-	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e /functions/aws/ -e '/localstack$$')
+	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e /functions/aws/ -e '/localstack$$' -e '/functions/internal/webui$$')
 	$(GO) test -count=1 -timeout 20m -p 1 $(EMULATOR_PKGS)
+
+# The web UI in headless Chromium (Debian's chromium package, installed here when missing)
+# against a real local server.
+WEBUI := ./functions/internal/webui
+test-browser:
+	$(WEBUI)/testdata/install-chromium.sh
+	$(GO) test -count=1 -timeout 10m $(WEBUI)
+
+# The README's screenshots of the UI, taken by the browser tests.
+ui-screenshots:
+	$(WEBUI)/testdata/install-chromium.sh
+	LAZYFLOW_UI_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run Browser $(WEBUI)
 
 # Each fuzz target runs briefly: no input may panic the loader or an expression language.
 test-fuzz:
