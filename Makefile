@@ -15,7 +15,7 @@ FUNCTIONS := api engine runner dlq sweeper
 FUZZTIME ?= 30000x
 ENV_FILE := .cache/localstack/env
 
-.PHONY: run build build-lambdas cli lint test test-unit test-browser ui-screenshots test-fuzz test-infra test-e2e emulator-install \
+.PHONY: run build build-lambdas cli lint test test-unit test-browser ui-screenshots test-fuzz test-infra test-e2e test-mistral emulator-install \
         synth deploy local-up local-down bench bench-smoke fmt vet clean
 
 run: cli ## serve the API locally (embedded durable store and queues)
@@ -42,7 +42,7 @@ test: emulator-install
 	if [ -z "$${AWS_ENDPOINT_URL:-}" ]; then localstack/up.sh; started=1; fi; \
 	trap '[ $$started = 1 ] && localstack/down.sh' EXIT; \
 	if [ -f $(ENV_FILE) ]; then set -a; . ./$(ENV_FILE); set +a; fi; \
-	$(MAKE) --no-print-directory vet test-unit test-browser test-fuzz test-infra test-e2e bench-smoke
+	$(MAKE) --no-print-directory vet test-unit test-browser test-mistral test-fuzz test-infra test-e2e bench-smoke
 
 emulator-install:
 	localstack/install.sh
@@ -92,6 +92,19 @@ test-fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# The differential tier: the real Mistral 23.0.0 (pinned, .tools/mistral-venv) runs the whole
+# corpus in one process, then Lazyflow runs the same cases and a case of compat/baseline.txt
+# that differs fails. The corpus must be what compat/extract.py extracts from that Mistral.
+MISTRAL_OUT := .cache/mistral
+test-mistral:
+	@set -euo pipefail; py="$$(compat/install.sh)"; mkdir -p $(MISTRAL_OUT); \
+	pkg="$$($$py -c 'import mistral, os; print(os.path.dirname(mistral.__file__))')"; \
+	$$py compat/extract.py "$$pkg" $(MISTRAL_OUT)/cases.json; \
+	cmp -s $(MISTRAL_OUT)/cases.json compat/corpus/cases.json || \
+	  { echo "compat/corpus/cases.json differs from what compat/extract.py extracts: copy $(MISTRAL_OUT)/cases.json over it"; exit 1; }; \
+	$$py compat/oracle.py compat/corpus/cases.json $(MISTRAL_OUT)/results.json; \
+	LAZYFLOW_MISTRAL_RESULTS="$(CURDIR)/$(MISTRAL_OUT)/results.json" $(GO) test -count=1 -run '^TestMistralDifferential$$' ./compat
 
 test-infra: build-lambdas
 	cd infra && $(GO) test -count=1 ./...
