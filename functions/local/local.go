@@ -38,6 +38,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/boltstore"
 	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
+	"github.com/lazyflow/lazyflow/functions/internal/mistralapi"
 )
 
 // DefaultAddr is where the API listens unless told otherwise: loopback
@@ -175,7 +176,9 @@ func Serve(ctx context.Context, opt Options) error {
 		log.Error("recovery of running executions incomplete", "err", err)
 	}
 
-	api := httpapi.New(h.Service, httpapi.Options{Log: log, MaxBody: opt.MaxBody})
+	// Lazyflow's own API, and Mistral's v2 under /v2 over the same service.
+	api := mistralapi.Mount(httpapi.New(h.Service, httpapi.Options{Log: log, MaxBody: opt.MaxBody}),
+		mistralapi.New(h.Service, log, opt.MaxBody))
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
