@@ -83,7 +83,6 @@ var clientID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 type startParams struct {
 	env    map[string]any
 	target string
-	id     string
 }
 
 func readParams(params map[string]any) (startParams, error) {
@@ -102,13 +101,8 @@ func readParams(params map[string]any) (startParams, error) {
 				return p, faultf(http.StatusBadRequest, "field \"params.task_name\" must be a string (the task a reverse workflow runs to)")
 			}
 			p.target = s
-		case "execution_id":
-			s, _ := v.(string)
-			p.id = s
-		case "namespace", "notify", "read_only":
-		default:
-			return p, faultf(http.StatusBadRequest, "field \"params.%s\" is not supported (Lazyflow takes env, task_name and execution_id)", k)
 		}
+		// Other params (notify, evaluate_env...) are accepted and not acted on.
 	}
 	return p, nil
 }
@@ -145,9 +139,6 @@ func (a *API) createExecution(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := b.ID
-	if id == "" {
-		id = sp.id
-	}
 	if id != "" && !clientID.MatchString(id) {
 		return faultf(http.StatusBadRequest, "field \"id\" %q must be 1 to 64 letters, digits, '-' or '_' (a UUID fits)", id)
 	}
