@@ -69,7 +69,7 @@ func taskView(e *engine.Execution, t *engine.Task, spec *dsl.Task) map[string]an
 		"workflow_execution_id": t.Exec, "state": string(t.State), "state_info": stateInfo(t.StateInfo),
 		"result": resultText(result), "published": jsonText(t.Published), "published_global": jsonText(nil),
 		"runtime_context": jsonText(map[string]any{"retry_task_policy": map[string]any{"retry_no": t.Attempt - 1}}),
-		"processed": t.State.Terminal(), "reset": false, "env": jsonText(nil), "tags": []string{},
+		"processed":       t.State.Terminal(), "reset": false, "env": jsonText(nil), "tags": []string{},
 		"created_at": mtime(t.Started), "updated_at": mtime(updated), "started_at": mtime(t.Started),
 		"finished_at": mtime(t.Finished), "project_id": project}
 }
