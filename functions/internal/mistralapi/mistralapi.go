@@ -83,7 +83,7 @@ func New(svc Service, log *slog.Logger, maxBody int64) *API {
 
 func (a *API) routes() {
 	a.handle("GET /v2", a.root)
-	a.handle("GET /v2/", a.root)
+	a.handle("GET /v2/{$}", a.root)
 	a.handle("POST /v2/workbooks", a.createWorkbook)
 	a.handle("PUT /v2/workbooks", a.createWorkbook)
 	a.handle("GET /v2/workbooks", a.listWorkbooks)
