@@ -193,6 +193,15 @@ func TestMistralCLI(t *testing.T) {
 	if def := s.must(t, "workbook-get-definition", "demo"); !strings.Contains(def, "name: demo") {
 		t.Fatalf("workbook-get-definition: %s", def)
 	}
+	if wbs := s.list(t, "workbook-list"); len(wbs) != 1 || wbs[0]["Name"] != "demo" {
+		t.Fatalf("workbook-list: %v", wbs)
+	}
+	if wb := s.show(t, "workbook-get", "demo"); wb["Name"] != "demo" {
+		t.Fatalf("workbook-get: %v", wb)
+	}
+	if v := s.show(t, "workflow-validate", "standalone.yaml"); v["Valid"] != true {
+		t.Fatalf("workflow-validate: %v", v)
+	}
 	if l := s.list(t, "workflow-create", "standalone.yaml"); len(l) != 1 || l[0]["Name"] != "standalone" {
 		t.Fatalf("workflow-create: %v", l)
 	}
@@ -230,6 +239,9 @@ func TestMistralCLI(t *testing.T) {
 		t.Errorf("execution-get-input: %s", in)
 	}
 	found := false
+	if l := s.list(t, "execution-list", "--limit", "1"); len(l) != 1 {
+		t.Errorf("execution-list --limit 1: %v", l)
+	}
 	for _, e := range s.list(t, "execution-list") {
 		found = found || e["ID"] == id
 	}
@@ -247,8 +259,25 @@ func TestMistralCLI(t *testing.T) {
 	if r := s.must(t, "task-get-result", task); !strings.Contains(r, "Hello, Ada!") {
 		t.Errorf("task-get-result: %s", r)
 	}
-	if ax := s.list(t, "action-execution-list", task); len(ax) != 1 || ax[0]["Name"] != "std.echo" || ax[0]["State"] != "SUCCESS" {
-		t.Errorf("action-execution-list: %v", ax)
+	if p := s.must(t, "task-get-published", task); !strings.Contains(p, `"greeting": "Hello, Ada!"`) {
+		t.Errorf("task-get-published: %s", p)
+	}
+	ax := s.list(t, "action-execution-list", task)
+	if len(ax) != 1 || ax[0]["Name"] != "std.echo" || ax[0]["State"] != "SUCCESS" {
+		t.Fatalf("action-execution-list: %v", ax)
+	}
+	if got := s.show(t, "action-execution-get", ax[0]["ID"].(string)); got["Task name"] != "greet" {
+		t.Errorf("action-execution-get: %v", got)
+	}
+	if out := s.must(t, "action-execution-get-output", ax[0]["ID"].(string)); !strings.Contains(out, "Hello, Ada!") {
+		t.Errorf("action-execution-get-output: %s", out)
+	}
+	found = false
+	for _, a := range s.list(t, "action-list") {
+		found = found || a["Name"] == "std.mistral_http"
+	}
+	if !found {
+		t.Errorf("action-list has no std.mistral_http")
 	}
 
 	// A reverse workflow runs up to params' task_name.

@@ -123,6 +123,25 @@ func (a *API) register(r *http.Request, data []byte, names []string, create bool
 	return out, nil
 }
 
+// validate is Mistral's validation: 200 with {"valid": false, "error"}
+// for a definition with problems (each at file:line:column).
+func (a *API) validate(w http.ResponseWriter, r *http.Request) error {
+	_, _, err := readDefinition(r)
+	var des dsl.Errors
+	var f *Fault
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]any{"valid": true})
+	case errors.As(err, &des):
+		writeJSON(w, http.StatusOK, map[string]any{"valid": false, "error": des.Error()})
+	case errors.As(err, &f) && f.Status == http.StatusBadRequest:
+		writeJSON(w, http.StatusOK, map[string]any{"valid": false, "error": f.Message})
+	default:
+		return err
+	}
+	return nil
+}
+
 // ---------------------------------------------------------------- workflows
 
 func (a *API) createWorkflows(w http.ResponseWriter, r *http.Request) error {

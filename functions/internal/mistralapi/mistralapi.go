@@ -88,6 +88,8 @@ func (a *API) routes() {
 	a.handle("PUT /v2/workbooks", a.createWorkbook)
 	a.handle("GET /v2/workbooks", a.listWorkbooks)
 	a.handle("GET /v2/workbooks/{name}", a.getWorkbook)
+	a.handle("POST /v2/workbooks/validate", a.validate)
+	a.handle("POST /v2/workflows/validate", a.validate)
 	a.handle("POST /v2/workflows", a.createWorkflows)
 	a.handle("PUT /v2/workflows", a.createWorkflows)
 	a.handle("GET /v2/workflows", a.listWorkflows)

@@ -174,6 +174,13 @@ func TestWorkflowsShapesAndCodes(t *testing.T) {
 	e.wantFault(e.do("POST", "/v2/workflows", "text/plain", "version: '2.0'\nbad:\n  tasks:\n    t:\n      action: std.echo\n      on-success: missing\n"),
 		http.StatusBadRequest, "definition.yaml:")
 	e.wantFault(e.do("POST", "/v2/workflows", "text/plain", "  "), http.StatusBadRequest, "empty")
+	if v := e.do("POST", "/v2/workflows/validate", "text/plain", "version: '2.0'\nbad:\n  tasks:\n    t:\n      action: std.echo\n      on-success: missing\n"); v.body["valid"] != false ||
+		!strings.Contains(v.body["error"].(string), "definition.yaml:6:") {
+		t.Fatalf("validate: %s", v.raw)
+	}
+	if v := e.do("POST", "/v2/workflows/validate", "text/plain", hello); v.body["valid"] != true {
+		t.Fatalf("validate: %s", v.raw)
+	}
 	e.wantFault(e.do("DELETE", "/v2/workflows/hello", "", ""), http.StatusBadRequest, "not supported")
 	if l := e.do("GET", "/v2/workflows", "", ""); len(l.body["workflows"].([]any)) != 1 {
 		t.Fatalf("list: %s", l.raw)

@@ -68,10 +68,10 @@ func taskView(e *engine.Execution, t *engine.Task, spec *dsl.Task) map[string]an
 		"workflow_name": e.Workflow, "workflow_namespace": "", "workflow_id": workflowID(e.Workflow),
 		"workflow_execution_id": t.Exec, "state": string(t.State), "state_info": stateInfo(t.StateInfo),
 		"result": resultText(result), "published": jsonText(t.Published), "published_global": jsonText(nil),
-		"runtime_context": jsonText(map[string]any{"retry_task_policy": map[string]any{"retry_no": t.Attempt - 1}}),
-		"processed":       t.State.Terminal(), "reset": false, "env": jsonText(nil), "tags": []string{},
+		"processed": t.State.Terminal(), "reset": false, "env": jsonText(nil), "tags": []string{},
+		"runtime_context": jsonText(map[string]any{"retry_task_policy": map[string]any{"retry_no": t.Attempt - 1}}), "project_id": project,
 		"created_at": mtime(t.Started), "updated_at": mtime(updated), "started_at": mtime(t.Started),
-		"finished_at": mtime(t.Finished), "project_id": project}
+		"finished_at": mtime(t.Finished)}
 }
 
 // resultText is a result as Mistral shows it: JSON text, "null" for none.
