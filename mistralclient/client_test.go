@@ -185,8 +185,13 @@ func put(t *testing.T, url, body string) int {
 
 func TestMistralCLI(t *testing.T) {
 	s := serve(t)
+	cliDefinitions(t, s)
+	cliExecution(t, s)
+	cliControl(t, s)
+	cliDelegateAndRerun(t, s)
+}
 
-	// Definitions.
+func cliDefinitions(t *testing.T, s *server) {
 	if wb := s.show(t, "workbook-create", "demo.yaml"); wb["Name"] != "demo" {
 		t.Fatalf("workbook-create: %v", wb)
 	}
@@ -227,8 +232,11 @@ func TestMistralCLI(t *testing.T) {
 	if _, err := s.mistral(t, "workflow-get", "nope"); err == nil || !strings.Contains(err.Error(), "Workflow not found") {
 		t.Errorf("workflow-get of an unknown workflow: %v", err)
 	}
+}
 
-	// An execution with input, to its end; its tasks and action executions.
+// An execution with input, to its end; its tasks and action executions; a
+// reverse workflow's task_name.
+func cliExecution(t *testing.T, s *server) {
 	ex := s.show(t, "execution-create", "demo.hello", `{"name": "Ada"}`, "-d", "first")
 	id := ex["ID"].(string)
 	s.waitState(t, id, "SUCCESS")
@@ -280,14 +288,15 @@ func TestMistralCLI(t *testing.T) {
 		t.Errorf("action-list has no std.mistral_http")
 	}
 
-	// A reverse workflow runs up to params' task_name.
 	rev := s.show(t, "execution-create", "demo.rev", "{}", `{"task_name": "b"}`)["ID"].(string)
 	s.waitState(t, rev, "SUCCESS")
 	if got := s.list(t, "task-list", rev); len(got) != 2 {
 		t.Errorf("reverse workflow to b ran %d tasks, want a and b: %v", len(got), got)
 	}
+}
 
-	// Pause, resume, cancel while a delegate holds the task.
+// Pause, resume, cancel while a delegate holds the task.
+func cliControl(t *testing.T, s *server) {
 	hold := s.show(t, "execution-create", "demo.delegated", fmt.Sprintf(`{"url": %q}`, s.delegate.URL))["ID"].(string)
 	s.nextCall(t)
 	if st := s.show(t, "execution-update", hold, "-s", "PAUSED")["State"]; st != "PAUSED" {
@@ -302,9 +311,11 @@ func TestMistralCLI(t *testing.T) {
 	if _, err := s.mistral(t, "execution-update", hold, "-s", "PAUSED"); err == nil {
 		t.Errorf("pausing a cancelled execution succeeded")
 	}
+}
 
-	// A Mistral delegate fails its action; task-rerun runs it again and the
-	// delegate completes it, both through PUT to its Mistral-Callback-URL.
+// A Mistral delegate fails its action; task-rerun runs it again and the
+// delegate completes it, both through PUT to its Mistral-Callback-URL.
+func cliDelegateAndRerun(t *testing.T, s *server) {
 	del := s.show(t, "execution-create", "demo.delegated", fmt.Sprintf(`{"url": %q}`, s.delegate.URL))["ID"].(string)
 	first := s.nextCall(t)
 	if !strings.Contains(first, "/v2/action_executions/") {

@@ -14,6 +14,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/value"
+	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
 )
 
 // executionBody is what POST /v2/executions takes (Mistral's Execution
@@ -222,7 +223,7 @@ func (a *API) getExecution(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// listExecutions pages with the store's cursor as Mistral's marker: the
+// listExecutions pages with the HTTP API's cursor as Mistral's marker: the
 // `next` link carries it, and a marker this API did not give is refused.
 func (a *API) listExecutions(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
@@ -250,7 +251,7 @@ func (a *API) listExecutions(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if m := q.Get("marker"); m != "" {
-		c, ok := decodeMarker(m)
+		c, ok := httpapi.DecodeCursor(m)
 		if !ok {
 			return faultf(http.StatusBadRequest, "query parameter \"marker\" %q is not a marker from this API's \"next\" link", m)
 		}
@@ -273,7 +274,7 @@ func (a *API) listExecutions(w http.ResponseWriter, r *http.Request) error {
 			nq[k] = v
 		}
 		nq.Set("limit", strconv.Itoa(p.Limit))
-		nq.Set("marker", encodeMarker(page.Next))
+		nq.Set("marker", httpapi.EncodeCursor(page.Next))
 		resp["next"] = baseURL(r) + Prefix + "/executions?" + nq.Encode()
 	}
 	writeJSON(w, http.StatusOK, resp)

@@ -22,7 +22,6 @@ package mistralapi
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,11 +31,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lazyflow/lazyflow/core/callback"
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/service"
-	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
 )
 
@@ -204,43 +201,20 @@ func faultf(status int, format string, args ...any) *Fault {
 	return &Fault{Status: status, Message: fmt.Sprintf(format, args...)}
 }
 
-// toFault maps core's errors to Mistral's codes: 400 bad input, 404 not
-// found, 409 a state that does not allow the change.
+// toFault maps core's errors to statuses as the HTTP API does (400 bad
+// input, 404 not found, 409 a state that does not allow the change, 401/403
+// for a callback token), in Mistral's words for an invalid definition.
 func toFault(err error) *Fault {
 	var f *Fault
 	var des dsl.Errors
-	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &f):
 		return f
-	case errors.As(err, &tooBig):
-		return faultf(http.StatusRequestEntityTooLarge, "request body is larger than the limit of %d bytes", tooBig.Limit)
 	case errors.As(err, &des):
 		return faultf(http.StatusBadRequest, "Invalid DSL: %s", des.Error())
-	case errors.Is(err, service.ErrCallbackStale):
-		return faultf(http.StatusConflict, "%v: the action execution was already completed, retried or cancelled; nothing was changed", err)
-	case errors.Is(err, callback.ErrExpired):
-		return faultf(http.StatusUnauthorized, "action execution id (callback token) expired")
-	case errors.Is(err, callback.ErrForged), errors.Is(err, callback.ErrMalformed), errors.Is(err, service.ErrCallbackRejected):
-		return faultf(http.StatusForbidden, "action execution id is not a valid callback token")
-	case errors.Is(err, engine.ErrInvalidState):
-		return faultf(http.StatusConflict, "%v", err)
-	case errors.Is(err, engine.ErrInvalidInput):
-		var ie *engine.InputError
-		if errors.As(err, &ie) {
-			return faultf(http.StatusBadRequest, "Invalid input: %s", ie.Msg)
-		}
-		return faultf(http.StatusBadRequest, "%v", err)
-	case errors.Is(err, store.ErrNotFound):
-		return faultf(http.StatusNotFound, "%v", err)
-	case errors.Is(err, store.ErrTooLarge):
-		return faultf(http.StatusRequestEntityTooLarge, "%v", err)
-	case errors.Is(err, store.ErrConflict):
-		return faultf(http.StatusConflict, "%v; retry the request", err)
-	case errors.Is(err, store.ErrUnavailable):
-		return faultf(http.StatusServiceUnavailable, "the store is unavailable; retry later")
 	}
-	return faultf(http.StatusInternalServerError, "internal error")
+	ae := httpapi.Classify(err)
+	return &Fault{Status: ae.Status, Message: ae.Message}
 }
 
 func (a *API) fault(w http.ResponseWriter, r *http.Request, err error) {
@@ -300,24 +274,4 @@ func baseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
-}
-
-// A store's cursor may hold any bytes; the marker is URL-safe and marked,
-// so one this API did not give is refused rather than read as a key.
-const markerMark = "m1."
-
-func encodeMarker(next string) string {
-	return markerMark + base64.RawURLEncoding.EncodeToString([]byte(next))
-}
-
-func decodeMarker(m string) (string, bool) {
-	rest, ok := strings.CutPrefix(m, markerMark)
-	if !ok {
-		return "", false
-	}
-	b, err := base64.RawURLEncoding.DecodeString(rest)
-	if err != nil || len(b) == 0 {
-		return "", false
-	}
-	return string(b), true
 }

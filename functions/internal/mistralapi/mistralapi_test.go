@@ -274,7 +274,7 @@ func TestDelegateCompletesThroughActionExecutionPut(t *testing.T) {
 	}
 	path := "/v2/action_executions/" + cb.Token
 	e.wantFault(e.do("PUT", path, "application/json", `{"state": "DONE"}`), http.StatusBadRequest, `"state"`)
-	e.wantFault(e.do("PUT", "/v2/action_executions/x"+cb.Token, "application/json", `{"state": "SUCCESS"}`), http.StatusForbidden, "not a valid")
+	e.wantFault(e.do("PUT", "/v2/action_executions/x"+cb.Token, "application/json", `{"state": "SUCCESS"}`), http.StatusForbidden, "not valid")
 	r := e.want(e.do("PUT", path, "application/json", `{"state": "SUCCESS", "output": "{\"answer\": 42}"}`), http.StatusOK, "complete")
 	if r.body["id"] != cb.Token || r.body["state"] != "SUCCESS" {
 		t.Fatalf("completed action execution: %s", r.raw)

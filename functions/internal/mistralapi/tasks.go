@@ -117,13 +117,23 @@ func (a *API) findTask(r *http.Request, id string) (*engine.Execution, *engine.T
 	return nil, nil, faultf(http.StatusNotFound, "Task not found [id=%s]", id)
 }
 
-func (a *API) listTasks(w http.ResponseWriter, r *http.Request) error {
-	exec := r.PathValue("id")
-	if exec == "" {
-		exec = r.URL.Query().Get("workflow_execution_id")
+// parent is the id a list is scoped to: the path's, else the query
+// parameter's; Lazyflow lists tasks and action executions only so scoped.
+func parent(r *http.Request, query, missing string) (string, error) {
+	id := r.PathValue("id")
+	if id == "" {
+		id = r.URL.Query().Get(query)
 	}
-	if exec == "" {
-		return faultf(http.StatusBadRequest, "listing tasks needs an execution: GET /v2/executions/{id}/tasks or ?workflow_execution_id=")
+	if id == "" {
+		return "", faultf(http.StatusBadRequest, "%s", missing)
+	}
+	return id, nil
+}
+
+func (a *API) listTasks(w http.ResponseWriter, r *http.Request) error {
+	exec, err := parent(r, "workflow_execution_id", "listing tasks needs an execution: GET /v2/executions/{id}/tasks or ?workflow_execution_id=")
+	if err != nil {
+		return err
 	}
 	e, tasks, err := a.execTasks(r, exec)
 	if err != nil {
@@ -219,12 +229,9 @@ func actionExecutionView(id string, e *engine.Execution, t *engine.Task, spec *d
 }
 
 func (a *API) listActionExecutions(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	if id == "" {
-		id = r.URL.Query().Get("task_execution_id")
-	}
-	if id == "" {
-		return faultf(http.StatusBadRequest, "listing action executions needs a task: GET /v2/tasks/{id}/action_executions or ?task_execution_id=")
+	id, err := parent(r, "task_execution_id", "listing action executions needs a task: GET /v2/tasks/{id}/action_executions or ?task_execution_id=")
+	if err != nil {
+		return err
 	}
 	e, t, err := a.findTask(r, id)
 	if err != nil {
