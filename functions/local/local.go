@@ -1,6 +1,6 @@
 // Package local runs all of Lazyflow's functions in one process — the HTTP
-// API on localhost, the engine host and the action runners — over the
-// durable embedded store and queues (one bbolt file), so `lazyflow serve` (and `make run`) gives a
+// API (and Mistral's REST API v2 under /v2) on localhost, the engine host
+// and the action runners — over the durable embedded store and queues (one bbolt file), so `lazyflow serve` (and `make run`) gives a
 // working service with one command. Killing and restarting it loses
 // nothing: on start it re-sends the pending work of every running
 // execution, and an action the previous process was running when it died
