@@ -20,7 +20,6 @@
 package mistralapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -254,17 +253,7 @@ func jsonText(v any) string {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"faultstring": "response could not be encoded as JSON", "faultcode": "Server", "debuginfo": null}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	httpapi.WriteJSON(w, status, v, `{"faultstring": "response could not be encoded as JSON", "faultcode": "Server", "debuginfo": null}`+"\n")
 }
 
 // baseURL is the scheme and host the client called, for `next` links.
