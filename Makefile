@@ -1,6 +1,7 @@
 # Lazyflow — one Makefile for the whole repository.
 #   make run     the local service on http://127.0.0.1:8080 (embedded store and queues)
-#   make test    every test tier: unit, conformance, browser (headless Chromium), fuzz (short), infra, emulator end to end
+#   make test    every test tier: unit, conformance, browser (headless Chromium), the Mistral differential
+#                tier, fuzz (short), infra, emulator end to end, the Mistral client against lazyflow serve
 # Everything a target needs is installed by the target itself, pinned, into .tools/ and .cache/.
 
 SHELL := /bin/bash
@@ -15,7 +16,7 @@ FUNCTIONS := api engine runner dlq sweeper
 FUZZTIME ?= 30000x
 ENV_FILE := .cache/localstack/env
 
-.PHONY: run build build-lambdas cli lint test test-unit test-browser ui-screenshots test-fuzz test-infra test-e2e test-mistral emulator-install \
+.PHONY: run build build-lambdas cli lint test test-unit test-browser ui-screenshots test-fuzz test-infra test-e2e test-mistral test-mistralclient emulator-install \
         synth deploy local-up local-down bench bench-smoke fmt vet clean
 
 run: cli ## serve the API locally (embedded durable store and queues)
@@ -42,7 +43,7 @@ test: emulator-install
 	if [ -z "$${AWS_ENDPOINT_URL:-}" ]; then localstack/up.sh; started=1; fi; \
 	trap '[ $$started = 1 ] && localstack/down.sh' EXIT; \
 	if [ -f $(ENV_FILE) ]; then set -a; . ./$(ENV_FILE); set +a; fi; \
-	$(MAKE) --no-print-directory vet test-unit test-browser test-mistral test-fuzz test-infra test-e2e bench-smoke
+	$(MAKE) --no-print-directory vet test-unit test-browser test-mistral test-fuzz test-infra test-e2e test-mistralclient bench-smoke
 
 emulator-install:
 	localstack/install.sh
@@ -109,6 +110,11 @@ test-mistral:
 test-infra: build-lambdas
 	cd infra && $(GO) test -count=1 ./...
 	infra/synth.sh
+
+# The real python-mistralclient (pinned, in .tools/mistralclient-venv) drives lazyflow serve's /v2.
+test-mistralclient:
+	mistralclient/install.sh
+	$(GO) test -count=1 -tags mistralclient -timeout 10m ./mistralclient/
 
 test-e2e:
 	@if [ -d localstack/e2e ]; then $(GO) test -count=1 -tags e2e -timeout 30m ./localstack/e2e/; fi
