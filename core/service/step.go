@@ -49,19 +49,27 @@ var ErrPoison = errors.New("unprocessable message")
 // conditionally and then carried out. A result for an execution that no
 // longer exists is ErrPoison: no retry can apply it.
 func (s *Service) TaskComplete(ctx context.Context, r engine.Result) error {
-	_, err := s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.TaskComplete(ctx, s.reader(), r) })
+	_, err := s.taskComplete(ctx, r)
+	return err
+}
+
+// taskComplete is TaskComplete, returning the plan it committed: its
+// Duplicate tells whether this result was the one applied or one that found
+// the attempt already settled.
+func (s *Service) taskComplete(ctx context.Context, r engine.Result) (*engine.Plan, error) {
+	p, err := s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.TaskComplete(ctx, s.reader(), r) })
 	if errors.Is(err, store.ErrTooLarge) && r.OK {
 		// A result the store cannot hold fails its task with a clear error;
 		// retrying the same message would only fail the same way.
 		s.Log.Warn("result too large for the store; failing the task", "execution_id", r.Exec, "task", r.Task, "err", err)
 		r.OK, r.Output = false, nil
 		r.Error = fmt.Sprintf("the action's result is too large to store: %v", err)
-		_, err = s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.TaskComplete(ctx, s.reader(), r) })
+		p, err = s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.TaskComplete(ctx, s.reader(), r) })
 	}
 	if errors.Is(err, engine.ErrNotFound) {
-		return fmt.Errorf("%w: %w", ErrPoison, err)
+		return p, fmt.Errorf("%w: %w", ErrPoison, err)
 	}
-	return err
+	return p, err
 }
 
 // apply runs one engine step to a committed plan and carries it out.
