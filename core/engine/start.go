@@ -56,7 +56,7 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	if wf.Vars != nil {
 		v, err := b.scope(nil, nil).eval(wf.Vars)
 		if err != nil {
-			return nil, fmt.Errorf("start %s: evaluate vars of workflow %s: %w", sp.ID, wf.Name, err)
+			return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("evaluate vars of workflow %s: %v", wf.Name, err))
 		}
 		if m, ok := v.(map[string]any); ok {
 			head.Vars = m
@@ -106,7 +106,9 @@ func (b *builder) bindInput(in map[string]any) (map[string]any, error) {
 		}
 		v, err := b.rawScope(out, nil).eval(p.Default)
 		if err != nil {
-			return nil, fmt.Errorf("input %q of workflow %s: default: %w", p.Name, b.wf.Name, err)
+			// The default is evaluated over the request's input: a request
+			// it cannot be evaluated over is refused, as a missing input is.
+			return nil, inputErrorf("input %q of workflow %s: default: %v", p.Name, b.wf.Name, err)
 		}
 		out[p.Name] = v
 	}

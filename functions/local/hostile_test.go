@@ -110,3 +110,92 @@ func TestConcurrentCallbacksOverHTTP(t *testing.T) {
 	}
 	s.wait(id, "SUCCESS", 10*time.Second)
 }
+
+const overflows = `
+version: '2.0'
+power:
+  tasks:
+    t:
+      action: std.echo
+      input:
+        output: "{{ 10 ** 1000000000 }}"
+yaqlpower:
+  tasks:
+    t:
+      action: std.echo
+      input:
+        output: <% float('1e308') * 10 %>
+powervars:
+  vars:
+    big: "{{ 10 ** 1000000000 }}"
+  tasks:
+    t:
+      action: std.noop
+longsleep:
+  tasks:
+    t:
+      action: std.sleep seconds=1e300
+longwait:
+  input:
+    - s
+  tasks:
+    t:
+      action: std.noop
+      wait-before: <% $.s %>
+longretry:
+  input:
+    - s
+  tasks:
+    t:
+      action: std.fail
+      retry:
+        count: 1
+        delay: <% $.s %>
+longtimeout:
+  input:
+    - s
+  tasks:
+    t:
+      action: std.noop
+      timeout: <% $.s %>
+`
+
+// An expression whose number overflows fails its task with a message
+// naming the expression; a start never answers 500 for it.
+func TestOverflowingExpressionIsAClearError(t *testing.T) {
+	s := start(t, t.TempDir(), nil)
+	s.register(overflows)
+	for wf, expr := range map[string]string{"power": "10 ** 1000000000", "yaqlpower": "float('1e308') * 10"} {
+		code, out := s.call("POST", "/executions", "application/json", fmt.Sprintf(`{"workflow": %q}`, wf))
+		if code != 201 {
+			t.Fatalf("start %s: %d %v", wf, code, out)
+		}
+		ex := s.wait(out["id"].(string), "ERROR", 10*time.Second)
+		if info, _ := ex["state_info"].(string); !strings.Contains(info, expr) || !strings.Contains(info, "out of range") {
+			t.Fatalf("%s: state_info %q; want it to name %q and the overflow", wf, info, expr)
+		}
+	}
+	code, out := s.call("POST", "/executions", "application/json", `{"workflow": "powervars"}`)
+	if code != 400 || !strings.Contains(fmt.Sprint(out), "10 ** 1000000000") {
+		t.Fatalf("start with overflowing vars: %d %v; want 400 naming the expression", code, out)
+	}
+}
+
+// Durations out of range (std.sleep seconds, wait-before, retry delay,
+// timeout given by expressions) fail the task with a clear error instead
+// of overflowing.
+func TestOutOfRangeDurationsAreAnError(t *testing.T) {
+	s := start(t, t.TempDir(), nil)
+	s.register(overflows)
+	for _, wf := range []string{"longsleep", "longwait", "longretry", "longtimeout"} {
+		in := `{"s": 1e300}`
+		if wf == "longsleep" {
+			in = `{}`
+		}
+		id := s.run(wf, in)
+		ex := s.wait(id, "ERROR", 10*time.Second)
+		if info, _ := ex["state_info"].(string); !strings.Contains(info, "out of range") {
+			t.Fatalf("%s: state_info %q; want an out-of-range duration error", wf, info)
+		}
+	}
+}

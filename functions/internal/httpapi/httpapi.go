@@ -256,6 +256,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		buf.Reset()
 		fmt.Fprintf(&buf, `{"error":{"code":%q,"message":"response could not be encoded as JSON"}}`+"\n", CodeInternal)
+		if sw, ok := w.(*statusWriter); ok {
+			// The request's log line carries the cause at ERROR level.
+			sw.ri.err = &Error{Status: status, Code: CodeInternal, Message: "response could not be encoded as JSON: " + err.Error()}
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", fmt.Sprint(buf.Len()))
