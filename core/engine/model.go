@@ -47,6 +47,9 @@ type Execution struct {
 	ParentAttempt int    `json:"parent_attempt,omitempty"`
 	ParentSlot    int    `json:"parent_slot"` // with-items item of the parent task (-1: none)
 	Root          string `json:"root,omitempty"`
+	// Depth is how many sub-workflow levels lie above this execution (0:
+	// a root); Engine.MaxDepth bounds it.
+	Depth int `json:"depth,omitempty"`
 
 	// Active counts units of work that can still change the execution: task
 	// executions not yet finished plus join arrivals not yet resolved. It is

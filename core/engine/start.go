@@ -22,11 +22,15 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	if err != nil {
 		return nil, fmt.Errorf("start %s: workflow %q is not defined: %w", sp.ID, sp.Workflow, ErrNotFound)
 	}
+	if sp.Depth > e.maxDepth() {
+		return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("sub-workflow %s would be %d levels deep, over the limit of %d nested sub-workflows",
+			sp.Workflow, sp.Depth, e.maxDepth()))
+	}
 	now := e.now()
 	head := &Execution{
 		ID: sp.ID, Workflow: sp.Workflow, DefID: sp.DefID, State: Running,
 		Env: sp.Env, Target: sp.Target, Parent: sp.Parent, ParentTask: sp.ParentTask,
-		ParentAttempt: sp.ParentAttempt, ParentSlot: sp.ParentSlot, Root: sp.Root, IdempotencyKey: sp.IdempotencyKey, RequestHash: sp.RequestHash,
+		ParentAttempt: sp.ParentAttempt, ParentSlot: sp.ParentSlot, Root: sp.Root, Depth: sp.Depth, IdempotencyKey: sp.IdempotencyKey, RequestHash: sp.RequestHash,
 		Created: now, Updated: now,
 	}
 	if head.Root == "" {

@@ -191,14 +191,17 @@ func ignoreNotRunning(err error) error {
 // startChild starts the sub-workflow a StartWorkflow command names, under
 // its deterministic id, so a re-sent command finds the child it started.
 func (s *Service) startChild(ctx context.Context, c engine.Command) error {
-	root := c.Exec
-	if head, err := s.Store.Execution(ctx, c.Exec); err == nil && head != nil && head.Root != "" {
-		root = head.Root
+	root, depth := c.Exec, 1
+	if head, err := s.Store.Execution(ctx, c.Exec); err == nil && head != nil {
+		if head.Root != "" {
+			root = head.Root
+		}
+		depth = head.Depth + 1
 	}
 	defID, err := s.calleeDef(ctx, c.DefID, c.Workflow)
 	if err == nil {
 		_, _, err = s.startID(ctx, c.ChildID, engine.StartParams{ID: c.ChildID, DefID: defID, Workflow: c.Workflow,
-			Input: c.Input, Parent: c.Exec, ParentTask: c.Task, ParentAttempt: c.Attempt, ParentSlot: c.Slot, Root: root})
+			Input: c.Input, Parent: c.Exec, ParentTask: c.Task, ParentAttempt: c.Attempt, ParentSlot: c.Slot, Root: root, Depth: depth})
 	}
 	if errors.Is(err, errStartRefused) || errors.Is(err, store.ErrNotFound) {
 		// A child that cannot start (unknown workflow, bad input) is an

@@ -199,3 +199,47 @@ func TestOutOfRangeDurationsAreAnError(t *testing.T) {
 		}
 	}
 }
+
+// listAll returns every execution the server lists.
+func (s *server) listAll() []map[string]any {
+	s.t.Helper()
+	var all []map[string]any
+	cursor := ""
+	for {
+		_, out := s.call("GET", "/executions?limit=100&cursor="+cursor, "", "")
+		for _, e := range out["executions"].([]any) {
+			all = append(all, e.(map[string]any))
+		}
+		next, _ := out["next_cursor"].(string)
+		if next == "" {
+			return all
+		}
+		cursor = next
+	}
+}
+
+// A workflow that calls itself stops at the sub-workflow depth limit with
+// an error naming it, ids keep their length, and a restart in the middle
+// does not resume it past the limit.
+func TestUnboundedRecursionStops(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, nil)
+	s.register("version: '2.0'\nrecur:\n  tasks:\n    t:\n      workflow: recur\n")
+	id := s.run("recur", `{}`)
+	time.Sleep(200 * time.Millisecond)
+	s.stop()
+	s = start(t, dir, nil)
+	ex := s.wait(id, "ERROR", 60*time.Second)
+	if info, _ := ex["state_info"].(string); !strings.Contains(info, "over the limit of 32 nested sub-workflows") {
+		t.Fatalf("state_info %q; want the depth limit named", info)
+	}
+	all := s.listAll()
+	if len(all) != 33 {
+		t.Fatalf("%d executions; want the root and 32 levels of sub-workflows", len(all))
+	}
+	for _, e := range all {
+		if e["state"] != "ERROR" || len(e["id"].(string)) != len(id) {
+			t.Fatalf("execution %v: want ERROR with an id as long as %s", e, id)
+		}
+	}
+}
