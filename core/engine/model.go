@@ -50,6 +50,9 @@ type Execution struct {
 	// Depth is how many sub-workflow levels lie above this execution (0:
 	// a root); Engine.MaxDepth bounds it.
 	Depth int `json:"depth,omitempty"`
+	// StartsNext is the index of the next page of first tasks to start
+	// (0: all started); see StartPage.
+	StartsNext int `json:"starts_next,omitempty"`
 
 	// Active counts units of work that can still change the execution: task
 	// executions not yet finished plus join arrivals not yet resolved. It is

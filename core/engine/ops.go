@@ -148,6 +148,7 @@ const (
 	TimerWaitAfter  TimerKind = "wait_after"
 	TimerTimeout    TimerKind = "timeout"
 	TimerWatchdog   TimerKind = "watchdog"
+	TimerStartPage  TimerKind = "start_page" // the next page of first tasks (Attempt: its first index)
 )
 
 // Result is the outcome of one action attempt. Errors are ordinary results.

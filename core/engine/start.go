@@ -74,14 +74,9 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 		return nil, fmt.Errorf("start %s: %w", sp.ID, err)
 	}
 	b.graph = g
-	starts := g.starts
-	if wf.Type == dsl.Direct {
-		starts = wf.StartTasks
-	}
-	for _, name := range starts {
-		if err := b.schedule(name, "", nil); err != nil {
-			return nil, err
-		}
+	starts := b.startTasks()
+	if err := b.startPage(0); err != nil {
+		return nil, err
 	}
 	if len(starts) == 0 {
 		b.finish(Success, "", nil)
@@ -91,6 +86,70 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	p.Ops = append(p.Ops, PutInput{Exec: head.ID, Input: input})
 	p.Exec.Version = 1
 	return p, nil
+}
+
+// StartPage is how many first tasks one step starts. A workflow with more
+// starts them a page per step (the start, then a timer per page), so a wide
+// fan-out is many bounded steps rather than one that writes and sends
+// thousands of records before the start can answer.
+const StartPage = 100
+
+func (b *builder) startTasks() []string {
+	if b.wf.Type == dsl.Direct {
+		return b.wf.StartTasks
+	}
+	return b.graph.starts
+}
+
+// startPage schedules the first tasks from index from, at most StartPage
+// of them. While tasks are left it keeps one unit of work open for them
+// (so the execution cannot end in between) and sets a timer for the next
+// page; the head's StartsNext says which page is due.
+func (b *builder) startPage(from int) error {
+	starts := b.startTasks()
+	to := min(from+StartPage, len(starts))
+	for _, name := range starts[from:to] {
+		if err := b.schedule(name, "", nil); err != nil {
+			return err
+		}
+	}
+	switch {
+	case to < len(starts) && from == 0:
+		b.add.Active++ // the pages left
+	case to == len(starts) && from > 0:
+		b.add.Active--
+	}
+	b.head.StartsNext = 0
+	if to < len(starts) {
+		b.head.StartsNext = to
+		b.cmds = append(b.cmds, StartPageCommands(b.head)...)
+	}
+	return nil
+}
+
+// StartPageCommands is the timer of an execution's next page of first
+// tasks, if one is due: a host re-sends it when recovering.
+func StartPageCommands(h *Execution) []Command {
+	if h.StartsNext == 0 || h.State.Terminal() {
+		return nil
+	}
+	return []Command{{Kind: StartTimer, Exec: h.ID, Slot: -1, Attempt: h.StartsNext, Timer: TimerStartPage}}
+}
+
+// fireStartPage starts the page of first tasks timer tm is for. A timer
+// for a page already started re-sends the one for the page now due, in
+// case the step that started it died before sending it.
+func (b *builder) fireStartPage(tm Timer) (*Plan, error) {
+	if b.head.StartsNext != tm.Attempt {
+		return &Plan{Duplicate: true, Commands: StartPageCommands(b.head)}, nil
+	}
+	h := *b.head
+	b.head = &h
+	b.putHead = true
+	if err := b.startPage(tm.Attempt); err != nil {
+		return nil, err
+	}
+	return b.plan(), nil
 }
 
 // bindInput applies declared defaults and rejects unknown or missing inputs.

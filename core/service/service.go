@@ -105,6 +105,7 @@ type Service struct {
 
 	defs   sync.Map // def id -> *dsl.Document
 	inputs inputCache
+	gates  gates
 }
 
 // inputCache keeps executions' inputs, which never change, so an engine step

@@ -75,12 +75,11 @@ func (s *Service) taskComplete(ctx context.Context, r engine.Result) (*engine.Pl
 // apply runs one engine step to a committed plan and carries it out.
 func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error)) (*engine.Plan, error) {
 	for round := 0; ; round++ {
-		p, err := fn()
-		if err != nil {
+		p, err := s.decide(ctx, execID, kind, fn)
+		if p == nil {
 			return nil, err
 		}
 		if len(p.Ops) > 0 {
-			err = s.Store.Commit(ctx, p.Ops)
 			if errors.Is(err, store.ErrConflict) && round < s.MaxConflicts {
 				backoff(ctx, round)
 				continue
@@ -92,6 +91,21 @@ func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*en
 		}
 		return p, s.carry(ctx, execID, p)
 	}
+}
+
+// decide computes one step and commits it inside the execution's gate. It
+// returns a nil plan when the step could not be computed, else the plan and
+// the commit's error.
+func (s *Service) decide(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error)) (*engine.Plan, error) {
+	defer s.gates.enter(execID, kind)()
+	p, err := fn()
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Ops) > 0 {
+		return p, s.Store.Commit(ctx, p.Ops)
+	}
+	return p, nil
 }
 
 func (s *Service) step(kind string, ops int) {
