@@ -243,3 +243,40 @@ func TestUnboundedRecursionStops(t *testing.T) {
 		}
 	}
 }
+
+// A workflow with 10,000 parallel tasks starts at once (its first tasks
+// are started a page at a time), and cancelling it while its tasks
+// complete wins at once: nothing starts after the cancel.
+func TestWideFanOutStartsAndCancels(t *testing.T) {
+	s := start(t, t.TempDir(), nil)
+	var src strings.Builder
+	src.WriteString("version: '2.0'\nwide:\n  tasks:\n")
+	for i := range 10000 {
+		fmt.Fprintf(&src, "    t%d:\n      action: std.sleep seconds=0.01\n", i)
+	}
+	s.register(src.String())
+	began := time.Now()
+	id := s.run("wide", `{}`)
+	if d := time.Since(began); d > 5*time.Second {
+		t.Fatalf("the start answered after %s; want a few seconds at most", d)
+	}
+	time.Sleep(time.Second) // tasks complete meanwhile
+	began = time.Now()
+	code, out := s.call("POST", "/executions/"+id+"/cancel", "application/json", "")
+	if code != 200 || out["state"] != "CANCELLED" {
+		t.Fatalf("cancel: %d %v", code, out)
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Fatalf("the cancel answered after %s", d)
+	}
+	_, ex := s.call("GET", "/executions/"+id, "", "")
+	started := len(ex["tasks"].([]any))
+	if started >= 10000 {
+		t.Fatalf("all %d tasks had started before the cancel; the test proves nothing", started)
+	}
+	time.Sleep(time.Second)
+	_, ex = s.call("GET", "/executions/"+id, "", "")
+	if ex["state"] != "CANCELLED" || len(ex["tasks"].([]any)) != started {
+		t.Fatalf("after the cancel: %v with %d tasks (had %d)", ex["state"], len(ex["tasks"].([]any)), started)
+	}
+}
