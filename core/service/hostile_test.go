@@ -3,7 +3,9 @@ package service_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -164,6 +166,76 @@ func TestConcurrentCallbacksOneAccepted(t *testing.T) {
 			}
 			if task, _ := bt.Store.Task(ctx, e.ID, "ask"); task == nil || task.State != engine.Success {
 				t.Fatalf("task after the callbacks: %+v", task)
+			}
+		})
+	}
+}
+
+// A start with more first tasks than a page starts them a page per step;
+// a page's timer delivered twice starts nothing twice, and the execution
+// ends only when every page ran and every task finished.
+func TestStartPagesRedelivered(t *testing.T) {
+	const n = 2*engine.StartPage + 50
+	var src strings.Builder
+	src.WriteString("version: '2.0'\nwide:\n  tasks:\n")
+	for i := range n {
+		fmt.Fprintf(&src, "    t%d:\n      action: std.noop\n", i)
+	}
+	for name, open := range drivers(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s := service.New(open(), actions.New(), nil)
+			tq, rq := &box{}, &box{}
+			s.Tasks, s.Results = tq, rq
+			if _, err := s.Register(ctx, "wf.yaml", []byte(src.String())); err != nil {
+				t.Fatal(err)
+			}
+			e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wide"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tq.mu.Lock()
+			got := len(tq.msgs)
+			tq.mu.Unlock()
+			if got != engine.StartPage {
+				t.Fatalf("the start sent %d actions; want one page of %d", got, engine.StartPage)
+			}
+			for pages := 0; ; pages++ {
+				if pages > 10 {
+					t.Fatal("pages never end")
+				}
+				msgs := rq.take()
+				if len(msgs) == 0 {
+					break
+				}
+				for _, m := range msgs {
+					for range 2 { // each page's timer arrives twice
+						if err := s.HandleMessage(ctx, m); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				if h, _ := s.Store.Execution(ctx, e.ID); h.State != engine.Running {
+					t.Fatalf("execution %s before its last page started", h.State)
+				}
+			}
+			tasks, _ := s.Store.Tasks(ctx, e.ID)
+			if len(tasks) != n {
+				t.Fatalf("%d tasks started; want %d", len(tasks), n)
+			}
+			for {
+				results := runAll(t, s, tq, rq)
+				if len(results) == 0 {
+					break
+				}
+				for _, m := range results {
+					if err := s.HandleMessage(ctx, m); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if h, _ := s.Store.Execution(ctx, e.ID); h.State != engine.Success {
+				t.Fatalf("execution %s %q; want SUCCESS", h.State, h.StateInfo)
 			}
 		})
 	}
