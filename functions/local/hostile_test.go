@@ -31,6 +31,19 @@ func (s *server) post(path, body string, hdr map[string]string) (int, map[string
 	return resp.StatusCode, out, nil
 }
 
+// race runs f(0) ... f(n-1) at once and waits for them.
+func race(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
+
 // Starts racing on one Idempotency-Key with different bodies each get the
 // execution their own body created, or 409: never another request's.
 func TestIdempotencyKeyRaceOverHTTP(t *testing.T) {
@@ -44,23 +57,17 @@ func TestIdempotencyKeyRaceOverHTTP(t *testing.T) {
 			id   string
 		}
 		answers := make(chan answer, 30)
-		var wg sync.WaitGroup
-		for i := range 30 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				name := fmt.Sprintf("n%d", i%3)
-				code, out, err := s.post("/executions", fmt.Sprintf(`{"workflow": "hello", "input": {"name": %q}}`, name),
-					map[string]string{"Idempotency-Key": key})
-				if err != nil {
-					t.Errorf("start: %v", err)
-					return
-				}
-				id, _ := out["id"].(string)
-				answers <- answer{name, code, id}
-			}()
-		}
-		wg.Wait()
+		race(30, func(i int) {
+			name := fmt.Sprintf("n%d", i%3)
+			code, out, err := s.post("/executions", fmt.Sprintf(`{"workflow": "hello", "input": {"name": %q}}`, name),
+				map[string]string{"Idempotency-Key": key})
+			if err != nil {
+				t.Errorf("start: %v", err)
+				return
+			}
+			id, _ := out["id"].(string)
+			answers <- answer{name, code, id}
+		})
 		close(answers)
 		for a := range answers {
 			switch a.code {
@@ -87,19 +94,13 @@ func TestConcurrentCallbacksOverHTTP(t *testing.T) {
 	id := s.run("delegated", `{}`)
 	cb := <-cbs
 	codes := make(chan int, 20)
-	var wg sync.WaitGroup
-	for i := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			code, _, err := s.post(strings.TrimPrefix(cb.URL, s.url), fmt.Sprintf(`{"state": "SUCCESS", "output": %d}`, i), nil)
-			if err != nil {
-				t.Errorf("callback: %v", err)
-			}
-			codes <- code
-		}()
-	}
-	wg.Wait()
+	race(20, func(i int) {
+		code, _, err := s.post(strings.TrimPrefix(cb.URL, s.url), fmt.Sprintf(`{"state": "SUCCESS", "output": %d}`, i), nil)
+		if err != nil {
+			t.Errorf("callback: %v", err)
+		}
+		codes <- code
+	})
 	close(codes)
 	count := map[int]int{}
 	for c := range codes {
