@@ -68,6 +68,9 @@ type Engine struct {
 	// a workflow that calls itself fails at that depth instead of filling
 	// the store.
 	MaxDepth int
+	// MaxSpawned bounds how many sub-workflow executions one root
+	// execution's tree starts (default DefaultMaxSpawned).
+	MaxSpawned int64
 
 	itemCache itemCache
 }
@@ -105,8 +108,19 @@ type StartParams struct {
 	RequestHash    string
 }
 
-// DefaultMaxDepth is Engine.MaxDepth's default.
-const DefaultMaxDepth = 32
+// DefaultMaxDepth and DefaultMaxSpawned are Engine.MaxDepth's and
+// Engine.MaxSpawned's defaults.
+const (
+	DefaultMaxDepth   = 32
+	DefaultMaxSpawned = 10000
+)
+
+func (e *Engine) maxSpawned() int64 {
+	if e.MaxSpawned > 0 {
+		return e.MaxSpawned
+	}
+	return DefaultMaxSpawned
+}
 
 func (e *Engine) maxDepth() int {
 	if e.MaxDepth > 0 {

@@ -62,6 +62,9 @@ type Execution struct {
 	Errors    int64  `json:"errors"`               // unhandled task errors
 	ErrorInfo string `json:"error_info,omitempty"` // state_info of the first unhandled error
 	Seq       int64  `json:"seq"`                  // task start counter, for ordering
+	// Spawned (a root's) counts the sub-workflow executions started in its
+	// tree; Engine.MaxSpawned bounds it.
+	Spawned int64 `json:"spawned,omitempty"`
 
 	IdempotencyKey string    `json:"idempotency_key,omitempty"`
 	RequestHash    string    `json:"request_hash,omitempty"` // what the idempotent request asked for

@@ -22,9 +22,9 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	if err != nil {
 		return nil, fmt.Errorf("start %s: workflow %q is not defined: %w", sp.ID, sp.Workflow, ErrNotFound)
 	}
-	if sp.Depth > e.maxDepth() {
-		return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("sub-workflow %s would be %d levels deep, over the limit of %d nested sub-workflows",
-			sp.Workflow, sp.Depth, e.maxDepth()))
+	spawn, err := e.spawn(ctx, r, sp)
+	if err != nil {
+		return nil, err
 	}
 	now := e.now()
 	head := &Execution{
@@ -84,8 +84,39 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	p := b.plan()
 	p.Ops[0] = PutExecution{Exec: p.Exec, IfVersion: 0}
 	p.Ops = append(p.Ops, PutInput{Exec: head.ID, Input: input})
+	if spawn != nil {
+		p.Ops = append(p.Ops, *spawn)
+	}
 	p.Exec.Version = 1
 	return p, nil
+}
+
+// spawn checks a sub-workflow start against the limits of its tree and
+// returns the count it adds to its root (nil for a root).
+func (e *Engine) spawn(ctx context.Context, r Reader, sp StartParams) (*AddExecution, error) {
+	if sp.Parent == "" || sp.Root == "" {
+		return nil, nil
+	}
+	if sp.Depth > e.maxDepth() {
+		return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("sub-workflow %s would be %d levels deep, over the limit of %d nested sub-workflows",
+			sp.Workflow, sp.Depth, e.maxDepth()))
+	}
+	root, err := r.Execution(ctx, sp.Root)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: load root execution %s: %w", sp.ID, sp.Root, err)
+	}
+	switch {
+	case root == nil:
+		return nil, nil // deleted: nothing left to count on
+	case root.State.Terminal():
+		return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("root execution %s has ended (%s)", root.ID, root.State))
+	case root.Spawned >= e.maxSpawned():
+		return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("root execution %s has started %d sub-workflow executions, the limit for one execution's tree",
+			root.ID, root.Spawned))
+	}
+	// The add is conditional on the state read, so a start decided before
+	// the root ended or paused conflicts and is decided again.
+	return &AddExecution{ID: root.ID, Spawned: 1, IfState: root.State}, nil
 }
 
 // StartPage is how many first tasks one step starts. A workflow with more

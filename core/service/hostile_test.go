@@ -240,3 +240,69 @@ func TestStartPagesRedelivered(t *testing.T) {
 		})
 	}
 }
+
+// drain runs every action and handles every result and timer until
+// nothing is left to do.
+func drain(t *testing.T, s *service.Service, tq, rq *box) {
+	for range 10000 {
+		msgs := append(runAll(t, s, tq, rq), rq.take()...)
+		if len(msgs) == 0 {
+			return
+		}
+		for _, m := range msgs {
+			if err := s.HandleMessage(context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Fatal("work never ends")
+}
+
+// A recursion that fans out stops at the cap on executions one root's tree
+// may start, with an error naming it.
+func TestSpawnedExecutionsCapped(t *testing.T) {
+	for name, open := range drivers(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s := service.New(open(), actions.New(), nil)
+			s.Engine.MaxSpawned = 20
+			tq, rq := &box{}, &box{}
+			s.Tasks, s.Results = tq, rq
+			src := "version: '2.0'\nrecur:\n  tasks:\n    a:\n      workflow: recur\n    b:\n      workflow: recur\n"
+			if _, err := s.Register(ctx, "wf.yaml", []byte(src)); err != nil {
+				t.Fatal(err)
+			}
+			e, _, err := s.Start(ctx, service.StartRequest{Workflow: "recur"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			drain(t, s, tq, rq)
+			page, err := s.Store.ListExecutions(ctx, store.ListParams{Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(page.Executions); n != 21 {
+				t.Fatalf("%d executions; want the root and the 20 it may start", n)
+			}
+			root, _ := s.Store.Execution(ctx, e.ID)
+			if root.State != engine.Error || root.Spawned != 20 {
+				t.Fatalf("root %s %q spawned %d; want ERROR after 20", root.State, root.StateInfo, root.Spawned)
+			}
+			named := 0
+			for _, x := range page.Executions {
+				if x.State == engine.Running {
+					t.Fatalf("execution %s still RUNNING", x.ID)
+				}
+				tasks, _ := s.Store.Tasks(ctx, x.ID)
+				for _, tk := range tasks {
+					if strings.Contains(tk.StateInfo, "has started 20 sub-workflow executions, the limit for one execution's tree") {
+						named++
+					}
+				}
+			}
+			if named == 0 {
+				t.Fatal("no task error names the limit")
+			}
+		})
+	}
+}

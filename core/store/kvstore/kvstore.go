@@ -240,6 +240,7 @@ func (s *Store) apply(tx Tx, op engine.Op) error {
 			cur.Active += o.Active
 			cur.Errors += o.Errors
 			cur.Seq += o.Seq
+			cur.Spawned += o.Spawned
 			cur.Version++
 			return nil
 		}

@@ -180,7 +180,7 @@ func (s *Store) unblob(ctx context.Context, what string, av types.AttributeValue
 
 func (s *Store) headItem(ctx context.Context, e *engine.Execution, version int64) (map[string]types.AttributeValue, error) {
 	doc := *e
-	doc.Active, doc.Errors, doc.Seq, doc.ErrorInfo, doc.Version = 0, 0, 0, "", 0
+	doc.Active, doc.Errors, doc.Seq, doc.ErrorInfo, doc.Version, doc.Spawned = 0, 0, 0, "", 0, 0
 	doc.Input = nil // its own item (PutInput): the head every step reads stays small
 	raw, err := json.Marshal(&doc)
 	if err != nil {
@@ -195,7 +195,7 @@ func (s *Store) headItem(ctx context.Context, e *engine.Execution, version int64
 	item["d"] = d
 	item["v"] = avN(version)
 	item["st"] = avS(string(e.State))
-	item["active"], item["errors"], item["seq"] = avN(e.Active), avN(e.Errors), avN(e.Seq)
+	item["active"], item["errors"], item["seq"], item["sp"] = avN(e.Active), avN(e.Errors), avN(e.Seq), avN(e.Spawned)
 	if e.ErrorInfo != "" {
 		item["ei"] = avS(e.ErrorInfo)
 	}
@@ -218,6 +218,7 @@ func (s *Store) decodeHead(ctx context.Context, item map[string]types.AttributeV
 		return nil, fmt.Errorf("decode %s: %w", what, err)
 	}
 	e.Version, e.Active, e.Errors, e.Seq = numOf(item["v"]), numOf(item["active"]), numOf(item["errors"]), numOf(item["seq"])
+	e.Spawned = numOf(item["sp"])
 	e.ErrorInfo = strOf(item["ei"])
 	return e, nil
 }
@@ -341,9 +342,9 @@ func (s *Store) plan(ctx context.Context, op engine.Op) (*write, error) {
 		return &write{what: what, put: &types.Put{TableName: s.table, Item: item}}, nil
 
 	case engine.AddExecution:
-		expr := "ADD active :a, errors :e, seq :s, v :one"
+		expr := "ADD active :a, errors :e, seq :s, sp :sp, v :one"
 		vals := map[string]types.AttributeValue{":a": avN(o.Active), ":e": avN(o.Errors), ":s": avN(o.Seq),
-			":one": one, ":st": avS(string(o.IfState))}
+			":sp": avN(o.Spawned), ":one": one, ":st": avS(string(o.IfState))}
 		if o.ErrorInfo != "" {
 			expr += " SET ei = if_not_exists(ei, :ei)"
 			vals[":ei"] = avS(o.ErrorInfo)
