@@ -217,8 +217,7 @@ func (s *Store) decodeHead(ctx context.Context, item map[string]types.AttributeV
 	if err := engine.Decode(raw, e); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", what, err)
 	}
-	e.Version, e.Active, e.Errors, e.Seq = numOf(item["v"]), numOf(item["active"]), numOf(item["errors"]), numOf(item["seq"])
-	e.Spawned = numOf(item["sp"])
+	e.Version, e.Active, e.Errors, e.Seq, e.Spawned = numOf(item["v"]), numOf(item["active"]), numOf(item["errors"]), numOf(item["seq"]), numOf(item["sp"])
 	e.ErrorInfo = strOf(item["ei"])
 	return e, nil
 }
