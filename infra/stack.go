@@ -47,9 +47,13 @@ type LazyflowStackProps struct {
 	Config Config
 }
 
-// routes is the API's route table. Every route but the callbacks needs SigV4 (IAM) signing;
-// callbacks are called by third parties that hold only the signed token in the URL, which the
-// api function verifies, so API Gateway must let them through unauthenticated.
+// routes is the API's route table. Every route that reads or changes data needs SigV4 (IAM)
+// signing. Callbacks are called by third parties that hold only the signed token in the URL,
+// which the api function verifies, so API Gateway must let them through unauthenticated. The
+// browser UI's pages (/, /ui, /ui/{proxy+}) are the same embedded static files for every stack
+// and carry no data, so they are public too; the UI's own data route (/ui/api/, the graph drawn
+// from a stored definition) is the more specific route and keeps IAM, like every API call the
+// page makes.
 var routes = []struct {
 	Method awsapigatewayv2.HttpMethod
 	Path   string
@@ -68,6 +72,10 @@ var routes = []struct {
 	{awsapigatewayv2.HttpMethod_GET, "/openapi.json", true},
 	{awsapigatewayv2.HttpMethod_POST, "/callbacks/{token}", false},
 	{awsapigatewayv2.HttpMethod_POST, "/callbacks/{token}/heartbeat", false},
+	{awsapigatewayv2.HttpMethod_GET, "/", false},
+	{awsapigatewayv2.HttpMethod_GET, "/ui", false},
+	{awsapigatewayv2.HttpMethod_GET, "/ui/{proxy+}", false},
+	{awsapigatewayv2.HttpMethod_GET, "/ui/api/{proxy+}", true},
 }
 
 // accessLogFormat logs the route key, never the path: a callback path carries the bearer token.

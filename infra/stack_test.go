@@ -456,6 +456,10 @@ func TestAPI(t *testing.T) {
 		"GET /openapi.json":                 "AWS_IAM",
 		"POST /callbacks/{token}":           "NONE",
 		"POST /callbacks/{token}/heartbeat": "NONE",
+		"GET /":                             "NONE",
+		"GET /ui":                           "NONE",
+		"GET /ui/{proxy+}":                  "NONE",
+		"GET /ui/api/{proxy+}":              "AWS_IAM",
 	}
 	got := map[string]string{}
 	for id, r := range m["Resources"].(obj) {
