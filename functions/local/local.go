@@ -38,6 +38,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/boltstore"
 	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
+	"github.com/lazyflow/lazyflow/functions/internal/webui"
 )
 
 // DefaultAddr is where the API listens unless told otherwise: loopback
@@ -176,7 +177,7 @@ func Serve(ctx context.Context, opt Options) error {
 	}
 
 	api := httpapi.New(h.Service, httpapi.Options{Log: log, MaxBody: opt.MaxBody})
-	srv := &http.Server{Handler: withUI(api, h.Store, log), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: webui.Mount(api, h.Store, log), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("lazyflow serving", "url", base, "data_dir", opt.DataDir, "openapi", base+"/openapi.json")
