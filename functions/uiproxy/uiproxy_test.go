@@ -19,7 +19,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/lazyflow/lazyflow/functions/internal/uiproxy"
+	"github.com/lazyflow/lazyflow/functions/uiproxy"
 )
 
 const region = "eu-west-1"
