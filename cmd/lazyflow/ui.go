@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
@@ -59,11 +57,7 @@ func cmdUI(ctx context.Context, args []string, stdout, stderr io.Writer) (int, e
 	if signFor == "" {
 		return exitUsage, usageError{fmt.Sprintf("--api %s: the host names no region and the AWS configuration has none; give --region", *api)}
 	}
-	level := slog.LevelInfo
-	if os.Getenv("LAZYFLOW_LOG_LEVEL") == "debug" {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := jsonLogger(stderr)
 	h, err := uiproxy.New(uiproxy.Options{API: *api, Region: signFor, Credentials: cfg.Credentials, Log: log})
 	if err != nil {
 		return exitUsage, usageError{"--api: " + err.Error()}
