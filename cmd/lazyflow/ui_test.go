@@ -69,7 +69,9 @@ func TestUIForwardsWithTheDefaultCredentials(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errs syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"ui", "--api", api.URL, "--region", "us-west-2", "--addr", "127.0.0.1:0"}, &out, &errs) }()
+	go func() {
+		done <- run(ctx, []string{"ui", "--api", api.URL, "--region", "us-west-2", "--addr", "127.0.0.1:0"}, &out, &errs)
+	}()
 	var base string
 	for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := regexp.MustCompile(`is at (http://127\.0\.0\.1:\d+)/ui/`).FindStringSubmatch(out.String()); m != nil {
