@@ -8,6 +8,7 @@ package functions_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -28,6 +29,7 @@ import (
 	"github.com/lazyflow/lazyflow/functions/internal/gateway"
 	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
 	"github.com/lazyflow/lazyflow/functions/internal/sqsbatch"
+	"github.com/lazyflow/lazyflow/functions/internal/webui"
 )
 
 var key = []byte("replay-test-key-0123456789abcdef")
@@ -51,7 +53,8 @@ func newHandlers(t *testing.T) *handlers {
 	h.svc.OnStep = func(kind string, ops int) { h.steps[kind]++ }
 	// The replayed oversized request is 5 KB; the limit is lowered so the
 	// sample stays small (the function itself uses the 1 MiB default).
-	h.api = gateway.Handler(httpapi.New(h.svc, httpapi.Options{MaxBody: 4096}))
+	// As functions/api wires it: the UI beside the API.
+	h.api = gateway.Handler(webui.Mount(httpapi.New(h.svc, httpapi.Options{MaxBody: 4096}), h.svc.Store, log))
 	h.runner = sqsbatch.Handler("runner", h.svc.RunTask, log)
 	h.engine = sqsbatch.Handler("engine", h.svc.HandleMessage, log)
 	h.deadlq = sqsbatch.Handler("dlq", h.svc.DeadLetter, log)
@@ -440,5 +443,49 @@ func TestBatchPanicFailsOneRecord(t *testing.T) {
 	resp, _ = fn(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: "1", Body: "ok"}}})
 	if calls != 0 || len(resp.BatchItemFailures) != 1 {
 		t.Fatalf("near the deadline: calls %d, failures %+v", calls, resp.BatchItemFailures)
+	}
+}
+
+// TestUIEvents replays the browser UI's requests as API Gateway delivers
+// them to the api function: the page and the redirect to it (public
+// routes), and the graph drawn from a registered definition.
+func TestUIEvents(t *testing.T) {
+	h := newHandlers(t)
+	h.call("api/v2/register-workflows-yaml.json", 200)
+	v2 := func(name string) events.APIGatewayV2HTTPResponse {
+		t.Helper()
+		out, err := h.api(context.Background(), h.load(name))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		resp, ok := out.(events.APIGatewayV2HTTPResponse)
+		if !ok {
+			t.Fatalf("%s: response of type %T", name, out)
+		}
+		return resp
+	}
+
+	page := v2("api/v2/get-ui.json")
+	if page.StatusCode != 200 || page.IsBase64Encoded || !strings.HasPrefix(page.Headers["Content-Type"], "text/html") ||
+		!strings.Contains(page.Body, `src="/ui/static/app.js"`) {
+		t.Fatalf("GET /ui/: %d %v %.200s", page.StatusCode, page.Headers, page.Body)
+	}
+	if csp := page.Headers["Content-Security-Policy"]; !strings.Contains(csp, "default-src 'self'") {
+		t.Errorf("GET /ui/: Content-Security-Policy %q", csp)
+	}
+
+	root := v2("api/v2/get-root.json")
+	if root.StatusCode != 302 || root.Headers["Location"] != "/ui/" {
+		t.Fatalf("GET /: %d to %q", root.StatusCode, root.Headers["Location"])
+	}
+
+	// SVG is not text/*: the adapter base64-encodes it and API Gateway decodes it.
+	graph := v2("api/v2/get-ui-graph.json")
+	svg, err := base64.StdEncoding.DecodeString(graph.Body)
+	if graph.StatusCode != 200 || !graph.IsBase64Encoded || err != nil || graph.Headers["Content-Type"] != "image/svg+xml" {
+		t.Fatalf("graph: %d %v base64 %v: %v", graph.StatusCode, graph.Headers, graph.IsBase64Encoded, err)
+	}
+	if !strings.Contains(string(svg), "<svg") || !strings.Contains(string(svg), `data-task="greet"`) {
+		t.Fatalf("graph of hello: %.300s", svg)
 	}
 }

@@ -47,10 +47,14 @@ type LazyflowStackProps struct {
 	Config Config
 }
 
-// routes is the API's route table. Every route but the callbacks needs SigV4 (IAM) signing;
-// callbacks are called by third parties that hold only the signed token in the URL, which the
-// api function verifies, so API Gateway must let them through unauthenticated. Mistral's API
-// v2 is one greedy route under /v2 with IAM, except a delegate's result (PUT
+// routes is the API's route table. Every route that reads or changes data needs SigV4 (IAM)
+// signing. Callbacks are called by third parties that hold only the signed token in the URL,
+// which the api function verifies, so API Gateway must let them through unauthenticated. The
+// browser UI's pages (/, /ui, /ui/{proxy+}) are the same embedded static files for every stack
+// and carry no data, so they are public too; the UI's own data route (/ui/api/, the graph drawn
+// from a stored definition) is the more specific route and keeps IAM, like every API call the
+// page makes.
+// Mistral's API v2 is one greedy route under /v2 with IAM, except a delegate's result (PUT
 // /v2/action_executions/{id}, more specific, so API Gateway picks it): its id is the same
 // signed token.
 var routes = []struct {
@@ -73,6 +77,10 @@ var routes = []struct {
 	{awsapigatewayv2.HttpMethod_POST, "/callbacks/{token}/heartbeat", false},
 	{awsapigatewayv2.HttpMethod_ANY, "/v2/{proxy+}", true},
 	{awsapigatewayv2.HttpMethod_PUT, "/v2/action_executions/{id}", false},
+	{awsapigatewayv2.HttpMethod_GET, "/", false},
+	{awsapigatewayv2.HttpMethod_GET, "/ui", false},
+	{awsapigatewayv2.HttpMethod_GET, "/ui/{proxy+}", false},
+	{awsapigatewayv2.HttpMethod_GET, "/ui/api/{proxy+}", true},
 }
 
 // accessLogFormat logs the route key, never the path: a callback path carries the bearer token.

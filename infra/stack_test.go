@@ -458,6 +458,10 @@ func TestAPI(t *testing.T) {
 		"POST /callbacks/{token}/heartbeat": "NONE",
 		"ANY /v2/{proxy+}":                  "AWS_IAM",
 		"PUT /v2/action_executions/{id}":    "NONE",
+		"GET /":                             "NONE",
+		"GET /ui":                           "NONE",
+		"GET /ui/{proxy+}":                  "NONE",
+		"GET /ui/api/{proxy+}":              "AWS_IAM",
 	}
 	got := map[string]string{}
 	for id, r := range m["Resources"].(obj) {

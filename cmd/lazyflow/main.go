@@ -4,6 +4,7 @@
 //	lazyflow validate [--strict] FILE...
 //	lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s]
 //	lazyflow graph FILE [--workflow NAME] [--format svg|mermaid|dot]
+//	lazyflow ui --api URL [--addr 127.0.0.1:8081] [--profile P] [--region R]
 //
 // Exit status: 0 success, 3 the workflow ended in ERROR or CANCELLED (or
 // PAUSED: nothing in a run can resume it),
@@ -27,6 +28,7 @@ const usage = `usage:
   lazyflow validate [--strict] FILE...
   lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s]
   lazyflow graph FILE [--workflow NAME] [--format svg|mermaid|dot]
+  lazyflow ui --api URL [--addr 127.0.0.1:8081] [--profile P] [--region R]
 `
 
 // Exit codes.
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdServe(ctx, args[1:], stdout, stderr)
 	case "graph":
 		code, err = cmdGraph(args[1:], stdout, stderr)
+	case "ui":
+		code, err = cmdUI(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -34,11 +34,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if *retention < 0 {
 		return exitUsage, usageError{"--retention must not be negative"}
 	}
-	level := slog.LevelInfo
-	if os.Getenv("LAZYFLOW_LOG_LEVEL") == "debug" {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := jsonLogger(stderr)
 	ready := func(url string) {
 		fmt.Fprintf(stdout, "lazyflow: serving on %s (data in %s); Ctrl-C stops\n", url, *data)
 	}
@@ -53,4 +49,14 @@ func randomKey() string {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// jsonLogger logs JSON lines to w, at debug level when LAZYFLOW_LOG_LEVEL
+// says so.
+func jsonLogger(w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	if os.Getenv("LAZYFLOW_LOG_LEVEL") == "debug" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }

@@ -1,6 +1,9 @@
 // Command api is the API Lambda function: API Gateway (HTTP API payload 2.0
-// or REST payload 1.0) in front of Lazyflow's HTTP API and
-// Mistral's REST API v2 (under /v2).
+// or REST payload 1.0) in front of Lazyflow's HTTP API and Mistral's REST
+// API v2 (under /v2), with the browser UI beside them at /ui/ (and /
+// redirecting there), as `lazyflow serve` serves them. API Gateway lets the
+// UI's static pages through unauthenticated; the data they show comes from
+// the IAM-protected routes.
 package main
 
 import (
@@ -13,6 +16,7 @@ import (
 	"github.com/lazyflow/lazyflow/functions/internal/gateway"
 	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
 	"github.com/lazyflow/lazyflow/functions/internal/mistralapi"
+	"github.com/lazyflow/lazyflow/functions/internal/webui"
 )
 
 func main() {
@@ -20,6 +24,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("api: %v", err)
 	}
-	// Lazyflow's own API, and Mistral's v2 under /v2 over the same service.
-	lambda.Start(gateway.Handler(mistralapi.Mount(httpapi.New(svc, httpapi.Options{}), mistralapi.New(svc, nil, 0))))
+	// Lazyflow's own API, Mistral's v2 under /v2 over the same service, and the web UI.
+	api := mistralapi.Mount(httpapi.New(svc, httpapi.Options{}), mistralapi.New(svc, nil, 0))
+	lambda.Start(gateway.Handler(webui.Mount(api, svc.Store, svc.Log)))
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/store/boltstore"
 	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
 	"github.com/lazyflow/lazyflow/functions/internal/mistralapi"
+	"github.com/lazyflow/lazyflow/functions/internal/webui"
 )
 
 // DefaultAddr is where the API listens unless told otherwise: loopback
@@ -179,7 +180,7 @@ func Serve(ctx context.Context, opt Options) error {
 	// Lazyflow's own API, Mistral's v2 under /v2 over the same service, and the web UI.
 	api := mistralapi.Mount(httpapi.New(h.Service, httpapi.Options{Log: log, MaxBody: opt.MaxBody}),
 		mistralapi.New(h.Service, log, opt.MaxBody))
-	srv := &http.Server{Handler: withUI(api, h.Store, log), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: webui.Mount(api, h.Store, log), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("lazyflow serving", "url", base, "data_dir", opt.DataDir, "openapi", base+"/openapi.json")

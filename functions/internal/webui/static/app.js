@@ -35,11 +35,18 @@ function fill(el, ...kids) {
   el.replaceChildren(...present(kids));
 }
 
+// UNSIGNED explains API Gateway's answer to an unsigned call ({"message":
+// "Forbidden"}, no error object): the page was opened straight from a
+// deployed stack, whose data routes need SigV4 signatures.
+const UNSIGNED = "The API refused an unsigned request (HTTP 403): a deployed stack's API needs SigV4 (IAM) " +
+  "signatures. Open this UI with `lazyflow ui --api " + location.origin + "`, which signs each call with your AWS credentials.";
+
 // ApiError carries the API's {"error": {...}} shape.
 class ApiError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
-    super(e.message || "HTTP " + status);
+    const unsigned = status === 403 && !(body && body.error);
+    super(e.message || (unsigned ? UNSIGNED : "HTTP " + status));
     this.status = status;
     this.code = e.code;
     this.problems = e.problems || [];
@@ -96,6 +103,7 @@ function stopLive() {
 
 async function graphSVG(workflow) {
   const resp = await fetch(API + "/ui/api/graph/" + enc(workflow) + ".svg");
+  if (resp.status === 403) return h("p", { class: "errors" }, "graph unavailable: " + UNSIGNED);
   if (!resp.ok) return h("p", { class: "errors" }, "graph unavailable: " + (await resp.text()));
   const holder = h("div", { class: "graph" });
   holder.innerHTML = await resp.text(); // our own server's SVG; every name in it is escaped

@@ -1,4 +1,4 @@
-package local
+package webui_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/functions/internal/webui"
 )
 
 type oneDefinition struct{}
@@ -24,7 +25,7 @@ func (oneDefinition) Definition(ctx context.Context, name string) (*engine.Defin
 
 func TestUIMountedBesideTheAPI(t *testing.T) {
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "api "+r.Method+" "+r.URL.Path) })
-	h := withUI(api, oneDefinition{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := webui.Mount(api, oneDefinition{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	get := func(method, path string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
