@@ -39,6 +39,10 @@ type Outcome struct {
 	Recovered int
 }
 
+// RacingOutput stands for the output of a direct execution whose join of
+// one or 2 makes it depend on which branches arrived first.
+const RacingOutput = "(depends on which branches the join saw first)"
+
 // maxDeliveries bounds one run; a case needs a few hundred at most.
 const maxDeliveries = 20000
 
@@ -338,7 +342,7 @@ func (r *run) check(ctx context.Context, c Case) []string {
 		}
 		output := js(e.Output)
 		if c.RacingJoin && e.Workflow == "wf" {
-			output = "(depends on which branches the join saw first)"
+			output = RacingOutput
 		}
 		head := fmt.Sprintf("%s/%s %s %s", e.Workflow, e.ParentTask, e.State, output)
 		var ts []string

@@ -30,10 +30,25 @@ var joins = []string{"all", "one", "2"}
 // with-items with a concurrency, a flaky action with retries, a delegate
 // completed by callback, a sub-workflow), meeting in a join of kind all,
 // one or 2. The reverse workflow is a random DAG of requires.
-func DrawCase(t *rapid.T) Case {
+func DrawCase(t *rapid.T) Case { return drawCase(t, false) }
+
+// DrawStdCase draws a case whose actions are all built in (std.echo,
+// std.sleep), for a host whose registry the test cannot extend: a
+// `lazyflow serve` process. It has no flaky or delegate tasks.
+func DrawStdCase(t *rapid.T) Case { return drawCase(t, true) }
+
+// echo is the action line of a task echoing v, counted under key k.
+func echo(std bool, k, v string) string {
+	if std {
+		return "std.echo output=" + v
+	}
+	return fmt.Sprintf("chaos.echo k=%s v=%s", k, v)
+}
+
+func drawCase(t *rapid.T, std bool) Case {
 	var b strings.Builder
 	b.WriteString("version: '2.0'\nwf:\n  input:\n    - flag\n  tasks:\n")
-	b.WriteString("    start:\n      action: chaos.echo k=start v=0\n      publish:\n        start: <% task().result %>\n      on-success:\n")
+	b.WriteString("    start:\n      action: " + echo(std, "start", "0") + "\n      publish:\n        start: <% task().result %>\n      on-success:\n")
 	branches := rapid.IntRange(1, 3).Draw(t, "branches")
 	join := ""
 	if branches > 1 {
@@ -55,15 +70,15 @@ func DrawCase(t *rapid.T) Case {
 			// Only a join of all may meet a branch that can fail: which
 			// branches a join of one or 2 counts would otherwise depend
 			// on delivery order, which is the point of the test.
-			body.WriteString(drawTask(t, name, next, join == "" || join == "all"))
+			body.WriteString(drawTask(t, std, name, next, join == "" || join == "all"))
 		}
 	}
 	b.WriteString(body.String())
 	if join != "" {
-		fmt.Fprintf(&b, "    join:\n      join: %s\n      action: chaos.echo k=join v=1\n      publish:\n        joined: <%% task().result %%>\n", join)
+		fmt.Fprintf(&b, "    join:\n      join: %s\n      action: %s\n      publish:\n        joined: <%% task().result %%>\n", join, echo(std, "join", "1"))
 	}
-	b.WriteString("sub:\n  input:\n    - x\n  tasks:\n    s1:\n      action: chaos.echo k=s1 v=<% $.x %>\n      publish:\n        y: <% task().result %>\n")
-	c := Case{Source: b.String() + drawReverse(t), Cancel: rapid.IntRange(0, 3).Draw(t, "cancel") == 0,
+	b.WriteString("sub:\n  input:\n    - x\n  tasks:\n    s1:\n      action: " + echo(std, "s1", "<% $.x %>") + "\n      publish:\n        y: <% task().result %>\n")
+	c := Case{Source: b.String() + drawReverse(t, std), Cancel: rapid.IntRange(0, 3).Draw(t, "cancel") == 0,
 		RacingJoin: join == "one" || join == "2"}
 	if rapid.Bool().Draw(t, "reverse") {
 		c.Target = "target"
@@ -72,17 +87,21 @@ func DrawCase(t *rapid.T) Case {
 }
 
 // drawTask writes one task of the direct workflow going to next on success.
-func drawTask(t *rapid.T, name, next string, mayFail bool) string {
+func drawTask(t *rapid.T, std bool, name, next string, mayFail bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "    %s:\n", name)
 	on := "on-success"
-	switch rapid.IntRange(0, 4).Draw(t, "kind_"+name) {
+	kinds := []int{0, 1, 2, 3, 4}
+	if std {
+		kinds = []int{0, 1, 4, 5}
+	}
+	switch rapid.SampledFrom(kinds).Draw(t, "kind_"+name) {
 	case 0:
-		fmt.Fprintf(&b, "      action: chaos.echo k=%s v=%s\n", name, name)
+		fmt.Fprintf(&b, "      action: %s\n", echo(std, name, name))
 	case 1:
 		items := rapid.IntRange(0, 4).Draw(t, "items_"+name)
 		conc := rapid.IntRange(0, 3).Draw(t, "conc_"+name)
-		fmt.Fprintf(&b, "      with-items: x in <%% range(%d) %%>\n      concurrency: %d\n      action: chaos.echo k=%s v=<%% $.x %%>\n", items, conc, name)
+		fmt.Fprintf(&b, "      with-items: x in <%% range(%d) %%>\n      concurrency: %d\n      action: %s\n", items, conc, echo(std, name, "<% $.x %>"))
 	case 2:
 		retries := rapid.IntRange(0, 2).Draw(t, "retries_"+name)
 		fails := rapid.IntRange(0, retries).Draw(t, "fails_"+name)
@@ -101,6 +120,9 @@ func drawTask(t *rapid.T, name, next string, mayFail bool) string {
 		fmt.Fprintf(&b, "      action: chaos.delegate k=%s v=%s\n", name, name)
 	case 4:
 		fmt.Fprintf(&b, "      workflow: sub x=%s\n", name)
+	case 5:
+		// Slow enough that a kill lands while actions run.
+		b.WriteString("      action: std.sleep seconds=0.2\n")
 	}
 	fmt.Fprintf(&b, "      publish:\n        %s: <%% task().result %%>\n", name)
 	if next != "" {
@@ -111,7 +133,7 @@ func drawTask(t *rapid.T, name, next string, mayFail bool) string {
 
 // drawReverse draws the reverse workflow: tasks r0..rN-1, each requiring a
 // random subset of the earlier ones, and target requiring some of them.
-func drawReverse(t *rapid.T) string {
+func drawReverse(t *rapid.T, std bool) string {
 	var b strings.Builder
 	b.WriteString("rev:\n  type: reverse\n  tasks:\n")
 	n := rapid.IntRange(1, 4).Draw(t, "rev_tasks")
@@ -120,7 +142,7 @@ func drawReverse(t *rapid.T) string {
 		if i == n {
 			name = "target"
 		}
-		fmt.Fprintf(&b, "    %s:\n      action: chaos.echo k=%s v=%s\n      publish:\n        %s: <%% task().result %%>\n", name, name, name, name)
+		fmt.Fprintf(&b, "    %s:\n      action: %s\n      publish:\n        %s: <%% task().result %%>\n", name, echo(std, name, name), name)
 		var req []string
 		for j := 0; j < i; j++ {
 			if rapid.Bool().Draw(t, fmt.Sprintf("req_%s_%d", name, j)) {
