@@ -14,7 +14,13 @@ import (
 // not. counts, when not nil, accumulates what was run and injected.
 func Check(t *rapid.T, newStore func() store.Store, counts *Counts) {
 	c := DrawCase(t)
-	seed := rapid.Uint64().Draw(t, "seed")
+	CheckCase(t, c, rapid.Uint64().Draw(t, "seed"), newStore, counts)
+}
+
+// CheckCase is Check for a given case and fault seed, for drivers too slow
+// for rapid's hundred cases (draw a few with rapid.Custom(DrawCase).Example).
+func CheckCase(t TB, c Case, seed uint64, newStore func() store.Store, counts *Counts) {
+	t.Helper()
 	want := Run(t, Case{Source: c.Source, Target: c.Target, RacingJoin: c.RacingJoin}, newStore(), Quiet())
 	faults := NewSchedule(seed, Rates())
 	got := Run(t, c, newStore(), faults)
