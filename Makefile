@@ -17,7 +17,7 @@ FUZZTIME ?= 30000x
 ENV_FILE := .cache/localstack/env
 
 .PHONY: run build build-lambdas cli lint test test-unit test-browser ui-screenshots test-fuzz test-infra test-e2e test-mistral test-mistralclient emulator-install \
-        synth deploy local-up local-down bench bench-smoke fmt vet clean
+        synth deploy local-up local-down bench bench-smoke chaos fmt vet clean
 
 run: cli ## serve the API locally (embedded durable store and queues)
 	./build/lazyflow serve --addr $(ADDR) --data $(DATA)
@@ -132,6 +132,13 @@ local-up: ## start the emulator (MiniStack + DynamoDB Local), no Docker
 
 local-down:
 	localstack/down.sh
+
+# The chaos soak: the fault-injection suite (core/chaos) for CHAOS_DURATION, its counts in
+# bench/chaos-results.md. make test runs its short form with the other unit tests.
+CHAOS_DURATION ?= 10m
+chaos:
+	CHAOS_DURATION=$(CHAOS_DURATION) CHAOS_ITERATIONS=$(CHAOS_ITERATIONS) CHAOS_RESULTS=$(CURDIR)/bench/chaos-results.md \
+	  $(GO) test -count=1 -timeout 0 -run '^TestChaosSoak$$' -v ./core/chaos
 
 # The benchmark harness on its smallest shapes, once: proves it runs (figures in bench/out/smoke.md).
 bench-smoke:
