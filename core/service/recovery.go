@@ -64,7 +64,9 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration, max int) (int
 }
 
 // recover re-sends unclaimed work; with a non-zero before, only that of tasks
-// started before it (and no timers, whose own delay may be long).
+// started before it, and the timer of a delayed task only once the delay
+// should have ended before it (a timer lost between commit and send would
+// otherwise leave the task delayed for ever).
 func (s *Service) recover(ctx context.Context, id string, before time.Time) error {
 	head, err := s.Store.Execution(ctx, id)
 	if err != nil || head == nil || head.State != engine.Running {
@@ -78,7 +80,7 @@ func (s *Service) recover(ctx context.Context, id string, before time.Time) erro
 		return fmt.Errorf("recover %s: %w", id, err)
 	}
 	for _, t := range tasks {
-		if !before.IsZero() && (!t.Started.Before(before) || t.State == engine.RunningDelayed) {
+		if !before.IsZero() && (!t.Started.Before(before) || t.State == engine.RunningDelayed && !delayOverdue(t, before)) {
 			continue
 		}
 		if t.State == engine.Running && t.Items == 0 && t.Claimed < t.Attempt || t.State == engine.RunningDelayed {
@@ -124,4 +126,18 @@ func (s *Service) recoverItems(ctx context.Context, id string, t *engine.Task) e
 		}
 	}
 	return nil
+}
+
+// delayOverdue reports whether a delayed task's timer should have fired
+// before the cutoff. The delay began at the task's start (wait-before) or
+// later (retry, wait-after), so start + delay is a lower bound of when the
+// timer is due: a timer re-sent from here fires no earlier than the lost one
+// would have, and a duplicate is ignored by the engine.
+func delayOverdue(t *engine.Task, before time.Time) bool {
+	for _, c := range engine.OwnCommands(t) {
+		if c.Kind == engine.StartTimer && t.Started.Add(time.Duration(c.Delay*float64(time.Second))).Before(before) {
+			return true
+		}
+	}
+	return false
 }

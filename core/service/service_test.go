@@ -126,6 +126,48 @@ func TestSweepResendsLostAction(t *testing.T) {
 	}
 }
 
+// A delayed task whose timer was lost between commit and send is not left
+// delayed for ever: once its delay should have ended before the sweep's
+// cutoff, Sweep sends the timer again and the execution finishes.
+func TestSweepResendsLostTimer(t *testing.T) {
+	st := kvstore.NewMemory()
+	h := embedded.New(embedded.Options{Store: st})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	src := "version: '2.0'\nwf:\n  tasks:\n    t1:\n      action: std.noop\n      wait-before: 1\n"
+	if _, err := h.Register(ctx, "wf.yaml", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	// Start with the result queue (timers go there) dropping everything.
+	real := h.Results
+	h.Results = dropAll{}
+	e, _, err := h.Start(ctx, service.StartRequest{Workflow: "wf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Results = real
+	h.Run(ctx)
+	defer h.Close()
+	time.Sleep(1500 * time.Millisecond)
+	if tk, _ := st.Task(ctx, e.ID, "t1"); tk == nil || tk.State != engine.RunningDelayed {
+		t.Fatalf("task before the sweep: %+v; the lost timer should have left it RUNNING_DELAYED", tk)
+	}
+	// The delay ended a moment ago, not an hour ago: nothing is sent yet.
+	if _, err := h.Sweep(ctx, time.Hour, 100); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if tk, _ := st.Task(ctx, e.ID, "t1"); tk.State != engine.RunningDelayed {
+		t.Fatalf("a sweep with a one-hour age resent the timer of a task delayed one second ago: %s", tk.State)
+	}
+	if _, err := h.Sweep(ctx, 0, 100); err != nil {
+		t.Fatal(err)
+	}
+	if e, err = h.Wait(ctx, e.ID, false); err != nil || e.State != engine.Success {
+		t.Fatalf("after the sweep: %v %v", e, err)
+	}
+}
+
 type dropAll struct{}
 
 func (dropAll) Send(context.Context, []byte, time.Duration) error { return nil }
