@@ -67,6 +67,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	if err != nil {
 		return exitUsage, usageError{err.Error()}
 	}
+	if *timeout < 0 || (*timeout == 0 && flagSet(fs, "timeout")) {
+		return exitUsage, usageError{fmt.Sprintf("--timeout %s: must be a positive duration (leave it out for no limit)", *timeout)}
+	}
 	if len(pos) != 1 {
 		return exitUsage, usageError{"run needs exactly one workflow file"}
 	}
@@ -102,9 +105,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	if *wfName == "" && len(doc.Order) > 1 {
 		fmt.Fprintf(stderr, "lazyflow: running %s, the first of the %d workflows in %s (--workflow picks another)\n", wf.Name, len(doc.Order), file)
 	}
+	// A signal or the timeout ends the wait, not the report: what is read
+	// after it uses rctx, which neither cancels.
+	rctx := context.WithoutCancel(ctx)
 	if *timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		ctx, cancel = context.WithTimeoutCause(ctx, *timeout, errTimedOut)
 		defer cancel()
 	}
 
@@ -148,10 +154,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	}
 	close(done)
 	<-stopped
-	if err != nil {
+	stoppedEarly := err != nil && ctx.Err() != nil
+	if err != nil && !stoppedEarly {
 		return exitFailure, fmt.Errorf("execution %s did not finish: %w", exec.ID, err)
 	}
-	tasks, err := st.Tasks(ctx, exec.ID)
+	if stoppedEarly {
+		// The execution is reported as it stands: the store is this
+		// process's memory, so nothing of it outlives the run.
+		if final, err = st.Execution(rctx, exec.ID); err != nil || final == nil {
+			return exitFailure, fmt.Errorf("execution %s: read its state after %v: %w", exec.ID, context.Cause(ctx), err)
+		}
+	}
+	tasks, err := st.Tasks(rctx, exec.ID)
 	if err != nil {
 		return exitFailure, err
 	}
@@ -186,10 +200,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 			fmt.Fprintf(stdout, "output: %s\n", value.JSON(final.Output, 2, false))
 		}
 	}
+	if stoppedEarly {
+		fmt.Fprintf(stderr, "lazyflow: execution %s stopped waiting in state %s: %v\n", final.ID, final.State, context.Cause(ctx))
+		return exitStopped, nil
+	}
 	if final.State == engine.Success {
 		return exitOK, nil
 	}
 	return exitWfError, nil
+}
+
+// errTimedOut is why a run stopped waiting when --timeout expired.
+var errTimedOut = errors.New("--timeout expired")
+
+// flagSet reports whether flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // visible drops join records that never fired and were never resolved:
