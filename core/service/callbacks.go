@@ -57,7 +57,17 @@ func (s *Service) Heartbeat(ctx context.Context, token string, extend time.Durat
 	return err
 }
 
+// attemptRunning refuses a callback for an attempt that is no longer
+// running, or whose execution was cancelled (a cancel ends every attempt,
+// even an item's whose record it does not rewrite).
 func (s *Service) attemptRunning(ctx context.Context, c callback.Claims) error {
+	head, err := s.Store.Execution(ctx, c.Exec)
+	if err != nil {
+		return err
+	}
+	if head == nil || head.State == engine.Cancelled {
+		return ErrCallbackStale
+	}
 	if c.Slot >= 0 {
 		sl, err := s.Store.Slot(ctx, c.Exec, c.Task, c.Slot)
 		if err != nil {
