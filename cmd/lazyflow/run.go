@@ -246,7 +246,7 @@ func readInput(inline, file string) (map[string]any, error) {
 	if len(strings.TrimSpace(string(raw))) == 0 {
 		return map[string]any{}, nil
 	}
-	v, err := value.FromJSON(raw)
+	v, err := value.FromJSONExact(raw)
 	if err != nil {
 		return nil, fmt.Errorf("input is not valid JSON: %v", err)
 	}
