@@ -68,22 +68,29 @@ func (s *Service) attemptRunning(ctx context.Context, c callback.Claims) error {
 	if head == nil || head.State == engine.Cancelled {
 		return ErrCallbackStale
 	}
-	if c.Slot >= 0 {
-		sl, err := s.Store.Slot(ctx, c.Exec, c.Task, c.Slot)
-		if err != nil {
-			return err
-		}
-		if sl == nil || sl.State != engine.Running || sl.Attempt != c.Attempt {
-			return ErrCallbackStale
-		}
-		return nil
-	}
-	t, err := s.Store.Task(ctx, c.Exec, c.Task)
+	live, err := s.attemptLive(ctx, engine.Command{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt})
 	if err != nil {
 		return err
 	}
-	if t == nil || t.State != engine.Running || t.Attempt != c.Attempt {
+	if !live {
 		return ErrCallbackStale
 	}
 	return nil
+}
+
+// attemptLive reports whether the attempt c names is the one its task (or
+// item) is running.
+func (s *Service) attemptLive(ctx context.Context, c engine.Command) (bool, error) {
+	if c.Slot >= 0 {
+		sl, err := s.Store.Slot(ctx, c.Exec, c.Task, c.Slot)
+		if err != nil {
+			return false, err
+		}
+		return sl != nil && sl.State == engine.Running && sl.Attempt == c.Attempt, nil
+	}
+	t, err := s.Store.Task(ctx, c.Exec, c.Task)
+	if err != nil {
+		return false, err
+	}
+	return t != nil && t.State == engine.Running && t.Attempt == c.Attempt, nil
 }

@@ -172,7 +172,8 @@ func Serve(ctx context.Context, opt Options) error {
 	defer cancelRun()
 
 	if err := recoverAll(ctx, h, opt.Actions, opt.Visibility+2*time.Second, log); err != nil {
-		log.Error("recovery of running executions incomplete", "err", err)
+		// The periodic sweep repairs what recovery could not.
+		log.Warn("recovery of running executions incomplete; the sweep retries", "err", err)
 	}
 
 	api := httpapi.New(h.Service, httpapi.Options{Log: log, MaxBody: opt.MaxBody})
@@ -255,7 +256,7 @@ func drainDeadLetters(ctx context.Context, q queue.Queue, s *service.Service, lo
 		}
 		for _, m := range msgs {
 			if err := s.DeadLetter(ctx, m.Body); err != nil {
-				log.Error("dead letter not handled; will retry", "err", err, "receives", m.Receives)
+				log.Warn("dead letter not handled; will retry", "err", err, "receives", m.Receives)
 				_ = q.ChangeVisibility(ctx, m.Receipt, time.Duration(min(m.Receives, 30))*time.Second)
 				continue
 			}
