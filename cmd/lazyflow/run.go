@@ -169,6 +169,22 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	if err != nil {
 		return exitFailure, err
 	}
+	if err := printReport(stdout, *asJSON, final, tasks, seen); err != nil {
+		return exitFailure, err
+	}
+	if stoppedEarly {
+		fmt.Fprintf(stderr, "lazyflow: execution %s stopped waiting in state %s: %v\n", final.ID, final.State, context.Cause(ctx))
+		return exitStopped, nil
+	}
+	if final.State == engine.Success {
+		return exitOK, nil
+	}
+	return exitWfError, nil
+}
+
+// printReport prints the run's end: one JSON object (asJSON), or the task
+// states not yet printed and the execution's state and output.
+func printReport(stdout io.Writer, asJSON bool, final *engine.Execution, tasks []*engine.Task, seen map[string]engine.State) error {
 	rep := report{ID: final.ID, Workflow: final.Workflow, State: final.State, StateInfo: final.StateInfo, Output: final.Output}
 	for _, t := range visible(tasks) {
 		pub := t.Published
@@ -180,34 +196,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	if rep.Tasks == nil {
 		rep.Tasks = []taskReport{}
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false) // expressions hold < and >
-		if err := enc.Encode(rep); err != nil {
-			return exitFailure, err
-		}
-	} else {
-		printProgress(stdout, tasks, seen)
-		fmt.Fprintf(stdout, "execution %s: %s", final.ID, final.State)
-		if final.StateInfo != "" {
-			fmt.Fprintf(stdout, " (%s)", final.StateInfo)
-		}
-		fmt.Fprintln(stdout)
-		if final.State == engine.Paused {
-			fmt.Fprintln(stdout, "the execution paused, and nothing in `lazyflow run` can resume it: run it under `lazyflow serve` and resume it through the API")
-		}
-		if final.Output != nil {
-			fmt.Fprintf(stdout, "output: %s\n", value.JSON(final.Output, 2, false))
-		}
+		return enc.Encode(rep)
 	}
-	if stoppedEarly {
-		fmt.Fprintf(stderr, "lazyflow: execution %s stopped waiting in state %s: %v\n", final.ID, final.State, context.Cause(ctx))
-		return exitStopped, nil
+	printProgress(stdout, tasks, seen)
+	fmt.Fprintf(stdout, "execution %s: %s", final.ID, final.State)
+	if final.StateInfo != "" {
+		fmt.Fprintf(stdout, " (%s)", final.StateInfo)
 	}
-	if final.State == engine.Success {
-		return exitOK, nil
+	fmt.Fprintln(stdout)
+	if final.State == engine.Paused {
+		fmt.Fprintln(stdout, "the execution paused, and nothing in `lazyflow run` can resume it: run it under `lazyflow serve` and resume it through the API")
 	}
-	return exitWfError, nil
+	if final.Output != nil {
+		fmt.Fprintf(stdout, "output: %s\n", value.JSON(final.Output, 2, false))
+	}
+	return nil
 }
 
 // errTimedOut is why a run stopped waiting when --timeout expired.
