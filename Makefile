@@ -1,6 +1,7 @@
 # Lazyflow — one Makefile for the whole repository.
 #   make run     the local service on http://127.0.0.1:8080 (embedded store and queues)
-#   make test    every test tier: unit, conformance, fuzz (short), infra, emulator end to end
+#   make test    every test tier: unit, conformance, browser (headless Chromium), the Mistral differential
+#                tier, fuzz (short), infra, emulator end to end, the Mistral client against lazyflow serve
 # Everything a target needs is installed by the target itself, pinned, into .tools/ and .cache/.
 
 SHELL := /bin/bash
@@ -15,7 +16,7 @@ FUNCTIONS := api engine runner dlq sweeper
 FUZZTIME ?= 30000x
 ENV_FILE := .cache/localstack/env
 
-.PHONY: run build build-lambdas cli test test-unit test-fuzz test-infra test-e2e emulator-install \
+.PHONY: run build build-lambdas cli lint test test-unit test-browser ui-screenshots test-fuzz test-infra test-e2e test-mistral test-mistralclient emulator-install \
         synth deploy local-up local-down bench bench-smoke fmt vet clean
 
 run: cli ## serve the API locally (embedded durable store and queues)
@@ -42,7 +43,7 @@ test: emulator-install
 	if [ -z "$${AWS_ENDPOINT_URL:-}" ]; then localstack/up.sh; started=1; fi; \
 	trap '[ $$started = 1 ] && localstack/down.sh' EXIT; \
 	if [ -f $(ENV_FILE) ]; then set -a; . ./$(ENV_FILE); set +a; fi; \
-	$(MAKE) --no-print-directory vet test-unit test-fuzz test-infra test-e2e bench-smoke
+	$(MAKE) --no-print-directory vet test-unit test-browser test-mistral test-fuzz test-infra test-e2e test-mistralclient bench-smoke
 
 emulator-install:
 	localstack/install.sh
@@ -50,13 +51,38 @@ emulator-install:
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(MAKE) --no-print-directory lint
+
+# The shape the code keeps (README: "Working on the code"): staticcheck clean, go.mod tidy, no
+# function over cyclomatic complexity 40 and no source file over 1,000 lines in core/, functions/
+# and cmd/. The tools are pinned Go modules, run from the module cache.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
+GOCYCLO     := github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0
+lint:
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) mod tidy -diff
+	$(GO) run $(GOCYCLO) -over 40 -ignore '_test\.go$$' core functions cmd
+	@big=$$(git ls-files 'core/*.go' 'functions/*.go' 'cmd/*.go' | grep -v '_test\.go$$' | xargs wc -l | awk '$$2 != "total" && $$1 > 1000'); \
+	  test -z "$$big" || { echo "source files over 1,000 lines:"; echo "$$big"; exit 1; }
 
 # The packages that talk to the emulator run one at a time: in parallel they load one
 # MiniStack process enough that the SDK's retries of slow calls show up as conflicts.
 EMULATOR_PKGS := ./functions/aws/... ./localstack
 test-unit:
-	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e /functions/aws/ -e '/localstack$$')
+	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e /functions/aws/ -e '/localstack$$' -e '/functions/internal/webui$$')
 	$(GO) test -count=1 -timeout 20m -p 1 $(EMULATOR_PKGS)
+
+# The web UI in headless Chromium (Debian's chromium package, installed here when missing)
+# against a real local server.
+WEBUI := ./functions/internal/webui
+test-browser:
+	$(WEBUI)/testdata/install-chromium.sh
+	$(GO) test -count=1 -timeout 10m $(WEBUI)
+
+# The README's screenshots of the UI, taken by the browser tests.
+ui-screenshots:
+	$(WEBUI)/testdata/install-chromium.sh
+	LAZYFLOW_UI_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run Browser $(WEBUI)
 
 # Each fuzz target runs briefly: no input may panic the loader or an expression language.
 test-fuzz:
@@ -68,9 +94,27 @@ test-fuzz:
 	  done; \
 	done
 
+# The differential tier: the real Mistral 23.0.0 (pinned, .tools/mistral-venv) runs the whole
+# corpus in one process, then Lazyflow runs the same cases and a case of compat/baseline.txt
+# that differs fails. The corpus must be what compat/extract.py extracts from that Mistral.
+MISTRAL_OUT := .cache/mistral
+test-mistral:
+	@set -euo pipefail; py="$$(compat/install.sh)"; mkdir -p $(MISTRAL_OUT); \
+	pkg="$$($$py -c 'import mistral, os; print(os.path.dirname(mistral.__file__))')"; \
+	$$py compat/extract.py "$$pkg" $(MISTRAL_OUT)/cases.json; \
+	cmp -s $(MISTRAL_OUT)/cases.json compat/corpus/cases.json || \
+	  { echo "compat/corpus/cases.json differs from what compat/extract.py extracts: copy $(MISTRAL_OUT)/cases.json over it"; exit 1; }; \
+	$$py compat/oracle.py compat/corpus/cases.json $(MISTRAL_OUT)/results.json; \
+	LAZYFLOW_MISTRAL_RESULTS="$(CURDIR)/$(MISTRAL_OUT)/results.json" $(GO) test -count=1 -run '^TestMistralDifferential$$' ./compat
+
 test-infra: build-lambdas
 	cd infra && $(GO) test -count=1 ./...
 	infra/synth.sh
+
+# The real python-mistralclient (pinned, in .tools/mistralclient-venv) drives lazyflow serve's /v2.
+test-mistralclient:
+	mistralclient/install.sh
+	$(GO) test -count=1 -tags mistralclient -timeout 10m ./mistralclient/
 
 test-e2e:
 	@if [ -d localstack/e2e ]; then $(GO) test -count=1 -tags e2e -timeout 30m ./localstack/e2e/; fi

@@ -49,7 +49,10 @@ type LazyflowStackProps struct {
 
 // routes is the API's route table. Every route but the callbacks needs SigV4 (IAM) signing;
 // callbacks are called by third parties that hold only the signed token in the URL, which the
-// api function verifies, so API Gateway must let them through unauthenticated.
+// api function verifies, so API Gateway must let them through unauthenticated. Mistral's API
+// v2 is one greedy route under /v2 with IAM, except a delegate's result (PUT
+// /v2/action_executions/{id}, more specific, so API Gateway picks it): its id is the same
+// signed token.
 var routes = []struct {
 	Method awsapigatewayv2.HttpMethod
 	Path   string
@@ -68,6 +71,8 @@ var routes = []struct {
 	{awsapigatewayv2.HttpMethod_GET, "/openapi.json", true},
 	{awsapigatewayv2.HttpMethod_POST, "/callbacks/{token}", false},
 	{awsapigatewayv2.HttpMethod_POST, "/callbacks/{token}/heartbeat", false},
+	{awsapigatewayv2.HttpMethod_ANY, "/v2/{proxy+}", true},
+	{awsapigatewayv2.HttpMethod_PUT, "/v2/action_executions/{id}", false},
 }
 
 // accessLogFormat logs the route key, never the path: a callback path carries the bearer token.

@@ -456,6 +456,8 @@ func TestAPI(t *testing.T) {
 		"GET /openapi.json":                 "AWS_IAM",
 		"POST /callbacks/{token}":           "NONE",
 		"POST /callbacks/{token}/heartbeat": "NONE",
+		"ANY /v2/{proxy+}":                  "AWS_IAM",
+		"PUT /v2/action_executions/{id}":    "NONE",
 	}
 	got := map[string]string{}
 	for id, r := range m["Resources"].(obj) {

@@ -1,8 +1,9 @@
 // Command lazyflow runs, checks and serves Mistral v2 workflows.
 //
 //	lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json] [--timeout 5m]
-//	lazyflow validate FILE...
+//	lazyflow validate [--strict] FILE...
 //	lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s]
+//	lazyflow graph FILE [--workflow NAME] [--format svg|mermaid|dot]
 //
 // Exit status: 0 success, 3 the workflow ended in ERROR or CANCELLED (or
 // PAUSED: nothing in a run can resume it), 4 a run stopped waiting before
@@ -24,8 +25,9 @@ import (
 
 const usage = `usage:
   lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json] [--timeout 5m]
-  lazyflow validate FILE...
+  lazyflow validate [--strict] FILE...
   lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s]
+  lazyflow graph FILE [--workflow NAME] [--format svg|mermaid|dot]
 `
 
 // Exit codes.
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdValidate(args[1:], stdout, stderr)
 	case "serve":
 		code, err = cmdServe(ctx, args[1:], stdout, stderr)
+	case "graph":
+		code, err = cmdGraph(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

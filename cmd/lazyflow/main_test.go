@@ -156,3 +156,26 @@ func TestValidateOK(t *testing.T) {
 		t.Fatalf("exit %d out %q err %q", code, out, errs)
 	}
 }
+
+// A workbook with calls that lack a required input loads, as in Mistral
+// 23.0.0: validate warns (exit 0), validate --strict refuses it (exit 2,
+// file:line:col), the workbook's other workflows run, and the call fails
+// when its task runs with Mistral's "Invalid input" message.
+func TestMissingCallInputWarnsAndStrict(t *testing.T) {
+	p := "../../core/engine/testdata/fidelity/workbook-missing-input.yaml"
+	code, out, errs := runCLI("validate", p)
+	if code != 0 || !strings.Contains(out, "ok") || !strings.Contains(errs, `workbook-missing-input.yaml:23:7: warning: task "call" calls workflow "needs" without its required input "a"`) {
+		t.Fatalf("validate: exit %d out %q err %q", code, out, errs)
+	}
+	code, _, errs = runCLI("validate", "--strict", p)
+	if code != 2 || !strings.Contains(errs, `workbook-missing-input.yaml:23:7: task "call" calls workflow "needs" without its required input "a"`) {
+		t.Fatalf("validate --strict: exit %d err %q", code, errs)
+	}
+	if code, _, errs = runCLI("run", p, "--workflow", "good"); code != 0 {
+		t.Fatalf("run good: exit %d err %q", code, errs)
+	}
+	code, out, _ = runCLI("run", p, "--workflow", "bad_sub_oc", "--json")
+	if code != 3 || !strings.Contains(out, `Invalid input [name=needs, class=DirectWorkflowSpec, missing=['a']]`) {
+		t.Fatalf("run bad: exit %d out %q", code, out)
+	}
+}

@@ -303,11 +303,25 @@ func printProgress(w io.Writer, ts []*engine.Task, seen map[string]engine.State)
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) (int, error) {
-	if len(args) == 0 {
+	// --strict makes every warning an error: what Mistral accepts but
+	// looks wrong, such as a call without a required input.
+	strict := false
+	var files []string
+	for _, a := range args {
+		switch {
+		case a == "--strict":
+			strict = true
+		case strings.HasPrefix(a, "-"):
+			return exitUsage, usageError{fmt.Sprintf("validate: unknown option %q", a)}
+		default:
+			files = append(files, a)
+		}
+	}
+	if len(files) == 0 {
 		return exitUsage, usageError{"validate needs at least one file"}
 	}
 	code := exitOK
-	for _, file := range args {
+	for _, file := range files {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
@@ -317,6 +331,11 @@ func cmdValidate(args []string, stdout, stderr io.Writer) (int, error) {
 		doc, err := dsl.LoadWith(file, src, dsl.Options{Actions: actions.New()})
 		if err != nil {
 			fmt.Fprintln(stderr, err)
+			code = exitUsage
+			continue
+		}
+		if strict && len(doc.Warnings) > 0 {
+			fmt.Fprintln(stderr, doc.Warnings)
 			code = exitUsage
 			continue
 		}

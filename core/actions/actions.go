@@ -23,6 +23,9 @@ type Callback struct {
 	URL     string
 	Token   string
 	Expires int64
+	// MistralURL is where a Mistral delegate PUTs its result
+	// (…/v2/action_executions/<token>); empty when the host serves no /v2.
+	MistralURL string
 }
 
 // AsyncFunc starts a delegate action. It returns without a result; the

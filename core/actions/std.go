@@ -27,7 +27,11 @@ func registerBuiltins(r *Registry) {
 	// the callback URL in the Mistral-Callback-URL header and returns without
 	// a result; the service it called posts the result to that URL later.
 	r.RegisterAsync("std.mistral_http", func(ctx context.Context, in map[string]any, cb Callback) error {
-		_, err := httpCall(ctx, in, map[string]string{"Mistral-Callback-URL": cb.URL})
+		url := cb.URL
+		if cb.MistralURL != "" {
+			url = cb.MistralURL
+		}
+		_, err := httpCall(ctx, in, map[string]string{"Mistral-Callback-URL": url, "Mistral-Action-Execution-Id": cb.Token})
 		return err
 	})
 	// Mistral's signatures (mistral/actions/std_actions.py): a call with another

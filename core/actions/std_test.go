@@ -58,6 +58,17 @@ func TestStdHTTP(t *testing.T) {
 	if h := <-seen; h != "http://cb/tok" {
 		t.Fatalf("Mistral-Callback-URL header %q", h)
 	}
+	// A host serving Mistral's API v2 hands over its action execution URL,
+	// where a delegate written for Mistral PUTs the result.
+	if _, _, err := r.Run(context.Background(), "std.mistral_http", map[string]any{"url": srv.URL + "/delegate"},
+		func() (Callback, error) {
+			return Callback{URL: "http://h/callbacks/tok", Token: "tok", MistralURL: "http://h/v2/action_executions/tok"}, nil
+		}); err != nil {
+		t.Fatal(err)
+	}
+	if h := <-seen; h != "http://h/v2/action_executions/tok" {
+		t.Fatalf("Mistral-Callback-URL header %q, want the /v2 action execution URL", h)
+	}
 }
 
 func TestPanicBecomesError(t *testing.T) {

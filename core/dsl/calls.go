@@ -61,7 +61,11 @@ func (l *loader) crossChecks(doc *Document) {
 				}
 			}
 			if len(missing) > 0 {
-				l.errs = append(l.errs, &Error{Pos: t.Pos, Msg: fmt.Sprintf("task %q calls %s %q without its required input %s", name, kind, target, quoteList(missing))})
+				// Mistral loads such a call and fails the task when it
+				// runs ("Invalid input"): the engine does the same, so the
+				// rest of the document stays usable.
+				l.warns = append(l.warns, &Error{Pos: t.Pos, Msg: fmt.Sprintf("task %q calls %s %q without its required input %s (the task will fail when it runs)",
+					name, kind, target, quoteList(missing))})
 			}
 		}
 	}

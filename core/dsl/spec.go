@@ -76,6 +76,8 @@ type Workflow struct {
 	// Compiled graph (direct workflows).
 	StartTasks []string            // tasks with no inbound transition, in file order
 	Inbound    map[string][]string // task -> tasks that have a transition to it (deduplicated, file order)
+
+	spec *specView // what Spec shows, built on first use
 }
 
 // Task is one compiled task, with task-defaults already merged in.
@@ -128,7 +130,9 @@ type Task struct {
 	Tags          []string
 	SafeRerunExpr *expr.Value // set when safe-rerun is an expression rather than a literal
 
-	joinPos     Pos // where join is written, for graph errors
+	spec        *specView // what Spec shows, built on first use
+	specType    string    // the workflow's type, which Spec shows
+	joinPos     Pos       // where join is written, for graph errors
 	requiresPos Pos
 }
 

@@ -1,6 +1,7 @@
 package dsl
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -70,5 +71,27 @@ func TestAtomicPublishWarns(t *testing.T) {
 	}
 	if len(doc.Warnings) != 1 || !strings.Contains(doc.Warnings[0].Msg, "atomic publish of task \"a\" is ignored") {
 		t.Fatalf("warnings %v", doc.Warnings)
+	}
+}
+
+// A call of a sub-workflow or ad-hoc action without a required input loads,
+// as in Mistral 23.0.0 (which fails only that task, when it runs), with a
+// warning at the call, so the document's other workflows can run.
+func TestMissingCallInputWarns(t *testing.T) {
+	for file, want := range map[string]string{
+		"missing-subworkflow-input.yaml":  `missing-subworkflow-input.yaml:6:7: task "call" calls workflow "child" without its required input "a" (the task will fail when it runs)`,
+		"missing-adhoc-action-input.yaml": `missing-adhoc-action-input.yaml:13:7: task "hello" calls action "greet" without its required input "name" (the task will fail when it runs)`,
+	} {
+		src, err := os.ReadFile("testdata/warn/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := Load(file, src)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if len(doc.Warnings) != 1 || doc.Warnings[0].Error() != want {
+			t.Errorf("%s: warnings %v, want %s", file, doc.Warnings, want)
+		}
 	}
 }

@@ -203,7 +203,8 @@ func (l *loader) action(k, n *yaml.Node) *Action {
 // tasks make. It returns the workflow, with what could be read, even when
 // its tasks are missing or not a mapping.
 func (l *loader) workflow(k, n *yaml.Node) *Workflow {
-	wf := &Workflow{Name: k.Value, Pos: l.pos(k), Type: Direct, Tasks: map[string]*Task{}, Inbound: map[string][]string{}}
+	wf := &Workflow{Name: k.Value, Pos: l.pos(k), Type: Direct, Tasks: map[string]*Task{}, Inbound: map[string][]string{},
+		spec: &specView{node: n}}
 	l.checkName(k, "workflow", wf.Name)
 	ps := l.pairs(n, "workflow "+wf.Name)
 	l.checkWorkflowKeys(ps, fmt.Sprintf("workflow %q", wf.Name))
@@ -258,6 +259,7 @@ func (l *loader) workflow(k, n *yaml.Node) *Workflow {
 		if t == nil {
 			continue
 		}
+		t.spec, t.specType = &specView{node: p.v}, wf.Type
 		wf.Tasks[t.Name] = t
 		wf.TaskOrder = append(wf.TaskOrder, t.Name)
 		taskNodes[t.Name] = p.k

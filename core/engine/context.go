@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/expr"
@@ -151,12 +152,24 @@ func (b *builder) resultScope(result any, rec *Task) *scope {
 func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 	ctx := b.ctx
 	view := func(t *Task) map[string]any {
+		// Mistral's 11 keys of a task execution, as its task() gives them.
 		m := map[string]any{
 			"id": t.Exec + "/" + t.Key, "name": t.Name, "state": string(t.State),
 			"state_info": nilIfEmpty(t.StateInfo), "result": t.Result, "published": t.Published,
+			"workflow_execution_id": t.Exec, "type": "ACTION", "spec": map[string]any{"name": t.Name},
+			"created_at": mistralTime(t.Started), "updated_at": mistralTime(t.Started),
+		}
+		if !t.Finished.IsZero() {
+			m["updated_at"] = mistralTime(t.Finished)
 		}
 		if m["published"] == nil {
 			m["published"] = map[string]any{}
+		}
+		if d := b.wf.Tasks[t.Name]; d != nil {
+			m["spec"] = d.Spec()
+			if d.Workflow != "" {
+				m["type"] = "WORKFLOW"
+			}
 		}
 		if rec != nil && t.Key == rec.Key && cur != nil {
 			m["state"], m["result"] = string(cur.state), cur.result
@@ -196,7 +209,7 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 				return nil, fmt.Errorf("task(%s): %w", name, err)
 			}
 			if t == nil {
-				return nil, fmt.Errorf("task(%s): no execution of task %q in this workflow execution", name, name)
+				return nil, nil // Mistral's task() of a task that has not run is null
 			}
 			return view(t), nil
 		},
@@ -223,10 +236,11 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 		"execution": func(args []any) (any, error) {
 			b.hostCalls++
 			h := b.head
+			// Mistral's 8 keys, as its execution() gives them.
 			return map[string]any{
-				"id": h.ID, "name": h.Workflow, "workflow_name": h.Workflow, "input": h.Input,
-				"state": string(h.State), "params": map[string]any{"env": h.Env},
-				"created_at": h.Created.Format("2006-01-02 15:04:05"), "root_execution_id": h.Root,
+				"id": h.ID, "name": h.Workflow, "input": h.Input,
+				"params": map[string]any{"env": h.Env}, "spec": b.wf.Spec(),
+				"created_at": mistralTime(h.Created), "updated_at": mistralTime(h.Updated), "root_execution_id": h.Root,
 			}, nil
 		},
 		// global(name) is Mistral's: a variable of the execution's global
@@ -252,6 +266,11 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 			return b.head.Env, nil
 		},
 	}
+}
+
+// mistralTime is a time as Mistral's expression functions show one.
+func mistralTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04:05")
 }
 
 func nilIfEmpty(s string) any {

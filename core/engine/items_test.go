@@ -151,7 +151,7 @@ func TestItemsReadingTasksNotCached(t *testing.T) {
 wf:
   tasks:
     t:
-      with-items: x in <% [execution().state, 1, 2] %>
+      with-items: x in <% [execution().id, 1, 2] %>
       concurrency: 1
       action: std.echo output=<% $.x %>
 `

@@ -73,6 +73,52 @@ type PutSlot struct {
 // PutLeaf records a branch end (idempotent: same Seq, same content).
 type PutLeaf struct{ Leaf *Leaf }
 
+// versionHolds is the condition of the versioned puts: the record's stored
+// version is ifVersion, where 0 means the record must not exist yet.
+func versionHolds(exists bool, stored, ifVersion int64) bool {
+	if !exists {
+		return ifVersion == 0
+	}
+	return stored == ifVersion
+}
+
+// Holds reports whether the op's condition holds against the stored head
+// (nil: absent).
+func (o PutExecution) Holds(stored *Execution) bool {
+	if stored == nil {
+		return versionHolds(false, 0, o.IfVersion)
+	}
+	return versionHolds(true, stored.Version, o.IfVersion)
+}
+
+// Holds reports whether the op's condition holds against the stored task
+// (nil: absent).
+func (o PutTask) Holds(stored *Task) bool {
+	if stored == nil {
+		return versionHolds(false, 0, o.IfVersion)
+	}
+	return versionHolds(true, stored.Version, o.IfVersion)
+}
+
+// Holds reports whether the op's condition holds against the stored slot
+// (nil: absent).
+func (o PutSlot) Holds(stored *Slot) bool {
+	if stored == nil {
+		return versionHolds(false, 0, o.IfVersion)
+	}
+	return versionHolds(true, stored.Version, o.IfVersion)
+}
+
+// Holds reports whether the op's condition holds against the stored head:
+// it exists and is in state IfState.
+func (o AddExecution) Holds(stored *Execution) bool {
+	return stored != nil && stored.State == o.IfState
+}
+
+// Holds reports whether the op's condition holds against the stored task:
+// it exists and is RUNNING.
+func (o AddItems) Holds(stored *Task) bool { return stored != nil && stored.State == Running }
+
 func (PutExecution) op() {}
 func (PutInput) op()     {}
 func (AddExecution) op() {}

@@ -158,6 +158,9 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 		callee = name
 	}
 	if t.Workflow != "" {
+		if err := b.checkSubworkflowInput(callee, input); err != nil {
+			return err
+		}
 		childID := childID(rec.Exec, rec.Key, slot, attempt)
 		b.cmds = append(b.cmds, Command{Kind: StartWorkflow, Exec: rec.Exec, Task: rec.Key, Slot: slot,
 			Attempt: attempt, Workflow: callee, DefID: b.head.DefID, ChildID: childID, Input: input})
@@ -172,6 +175,9 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 		// An ad-hoc action runs its base action with base-input evaluated
 		// over the ad-hoc action's own input; a base that is itself an
 		// ad-hoc action does the same in turn.
+		if missing := missingInput(ad.Input, input); len(missing) > 0 {
+			return b.adhocInputError(t, ad, missing)
+		}
 		adIn := map[string]any{}
 		for _, p := range ad.Input {
 			if v, ok := input[p.Name]; ok {
@@ -182,8 +188,6 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 					return fmt.Errorf("default of input %s of action %s: %w", p.Name, ad.Name, err)
 				}
 				adIn[p.Name] = dv
-			} else {
-				return fmt.Errorf("action %s: missing required input %s", ad.Name, p.Name)
 			}
 		}
 		base := map[string]any{}
@@ -213,7 +217,7 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 // The caller writes rec.
 func (b *builder) runAttempt(rec *Task, t *dsl.Task) error {
 	err := b.dispatch(rec, t, -1, rec.Attempt, nil)
-	if err == nil {
+	if err == nil || b.failRun(rec, err) {
 		return nil
 	}
 	return b.settleResult(rec, t, Result{Exec: rec.Exec, Task: rec.Key, Slot: -1, Attempt: rec.Attempt, Error: err.Error()})

@@ -225,15 +225,25 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 	// reads it here: it is committed together with them).
 	b.setLive(rec)
 	b.markBranchRun(rec, out)
-	b.publish(rec, t, ok, errMsg, ectx, out)
+	published := b.publish(rec, t, ok, errMsg, ectx, out)
 	ok = rec.State == Success
 	s := &transitionStep{rec: rec, t: t, out: out.ctx, ok: ok, scheduled: map[string]bool{}}
-	s.ectx = b.scopeWith(out.ctx, rec, resultOf(ok, rec.Result, rec.StateInfo))
-	next := b.nextTransitions(rec, t, ok)
 	mark := len(b.cmds)
 	s.opsMark = len(b.ops)
-	if err := b.followTransitions(s, next); err != nil {
-		return err
+	if !published {
+		// Mistral fails the task and the whole workflow when a publish
+		// cannot be evaluated: no on-success, on-error or on-complete runs.
+		b.finish(Error, rec.StateInfo, out.ctx)
+		s.ended = true
+	} else {
+		s.ectx = b.scopeWith(out.ctx, rec, resultOf(ok, rec.Result, rec.StateInfo))
+		next := b.nextTransitions(rec, t, ok)
+		if !ok && b.wf.Type != dsl.Reverse {
+			s.handlers = len(t.OnError)
+		}
+		if err := b.followTransitions(s, next); err != nil {
+			return err
+		}
 	}
 	b.endBranchUnit(s)
 	rec.Outbox = append([]Command(nil), b.cmds[mark:]...)
@@ -288,9 +298,10 @@ func (b *builder) markBranchRun(rec *Task, out *outbound) {
 
 // publish sets rec's outcome and applies the task's publish clauses for it
 // in Mistral's order: branch publish (or publish-on-error), then
-// publish-on-complete, then the global ones; then keep-result. A branch
-// publish that cannot be evaluated fails the task.
-func (b *builder) publish(rec *Task, t *dsl.Task, ok bool, errMsg string, ectx *scope, out *outbound) {
+// publish-on-complete, then the global ones; then keep-result. It returns
+// false when a publish could not be evaluated: rec is then in ERROR and
+// nothing later was published.
+func (b *builder) publish(rec *Task, t *dsl.Task, ok bool, errMsg string, ectx *scope, out *outbound) bool {
 	pub, glob := t.Publish, t.PublishGlobal
 	if !ok {
 		pub, glob = t.PublishOnError, t.PublishOnErrorGlobal
@@ -302,36 +313,45 @@ func (b *builder) publish(rec *Task, t *dsl.Task, ok bool, errMsg string, ectx *
 		rec.State = Error
 		rec.StateInfo = errMsg
 	}
-	ok = b.publishBranch(rec, t, pub, ok, ectx, out)
-	b.publishGlobal(rec, t, glob, ok, ectx)
+	if !b.publishBranch(rec, t, pub, ectx, out) || !b.publishGlobal(rec, t, glob, ectx) {
+		return false
+	}
 	if t.KeepResult != nil {
 		if keep, err := truth(t.KeepResult, ectx); err == nil && !keep {
 			rec.Result, rec.HasResult = nil, false
 		}
 	}
+	return true
+}
+
+// publishFailed puts rec in ERROR for a publish clause (what) that could
+// not be evaluated.
+func publishFailed(rec *Task, what string, err error) bool {
+	rec.State, rec.StateInfo = Error, fmt.Sprintf("%s of task %s: %v", what, rec.Name, err)
+	return false
 }
 
 // publishBranch publishes pub, then publish-on-complete, into the outbound
-// context and rec.Published; it returns false when either failed (rec is
-// then in ERROR).
-func (b *builder) publishBranch(rec *Task, t *dsl.Task, pub *expr.Value, ok bool, ectx *scope, out *outbound) bool {
+// context and rec.Published; it returns false when either failed.
+func (b *builder) publishBranch(rec *Task, t *dsl.Task, pub *expr.Value, ectx *scope, out *outbound) bool {
 	if pub != nil {
 		v, err := ectx.eval(pub)
 		if err != nil {
-			ok = false
-			rec.State, rec.StateInfo = Error, fmt.Sprintf("publish of task %s: %v", t.Name, err)
-		} else if m, isMap := v.(map[string]any); isMap {
+			return publishFailed(rec, "publish", err)
+		}
+		if m, isMap := v.(map[string]any); isMap {
 			rec.Published = m
 			out.merge(m)
 		}
 	}
-	if t.PublishOnComplete != nil && rec.State == outcomeState(ok) {
+	if t.PublishOnComplete != nil {
 		// publish-on-complete (Mistral's advanced on-complete form) applies
 		// after the success or error publish, whatever the outcome.
-		if v, err := ectx.eval(t.PublishOnComplete); err != nil {
-			ok = false
-			rec.State, rec.StateInfo = Error, fmt.Sprintf("publish on complete of task %s: %v", t.Name, err)
-		} else if m, isMap := v.(map[string]any); isMap {
+		v, err := ectx.eval(t.PublishOnComplete)
+		if err != nil {
+			return publishFailed(rec, "publish on complete", err)
+		}
+		if m, isMap := v.(map[string]any); isMap {
 			if rec.Published == nil {
 				rec.Published = map[string]any{}
 			}
@@ -341,42 +361,35 @@ func (b *builder) publishBranch(rec *Task, t *dsl.Task, pub *expr.Value, ok bool
 			out.merge(m)
 		}
 	}
-	return ok
+	return true
 }
 
 // publishGlobal publishes into the workflow's variables: the on-complete
-// global publish, then glob.
-func (b *builder) publishGlobal(rec *Task, t *dsl.Task, glob *expr.Value, ok bool, ectx *scope) {
-	if t.PublishOnCompleteGlobal != nil {
-		if glob == nil {
-			glob = t.PublishOnCompleteGlobal
-		} else if v, err := ectx.eval(t.PublishOnCompleteGlobal); err == nil {
-			if m, isMap := v.(map[string]any); isMap && len(m) > 0 {
-				b.setVars(m)
+// global publish, then glob; it returns false when either failed.
+func (b *builder) publishGlobal(rec *Task, t *dsl.Task, glob *expr.Value, ectx *scope) bool {
+	for i, g := range [2]*expr.Value{t.PublishOnCompleteGlobal, glob} {
+		if g == nil {
+			continue
+		}
+		v, err := ectx.eval(g)
+		if err != nil {
+			return publishFailed(rec, "global publish", err)
+		}
+		m, isMap := v.(map[string]any)
+		if !isMap || len(m) == 0 {
+			continue
+		}
+		b.setVars(m)
+		if i == 1 || glob == nil {
+			if rec.Published == nil {
+				rec.Published = map[string]any{}
+			}
+			for k, x := range m {
+				rec.Published[k] = x
 			}
 		}
 	}
-	if glob != nil && rec.State == outcomeState(ok) {
-		if v, err := ectx.eval(glob); err == nil {
-			if m, isMap := v.(map[string]any); isMap && len(m) > 0 {
-				b.setVars(m)
-				if rec.Published == nil {
-					rec.Published = map[string]any{}
-				}
-				for k, x := range m {
-					rec.Published[k] = x
-				}
-			}
-		}
-	}
-}
-
-// outcomeState is the state a task ends in when ok says whether it succeeded.
-func outcomeState(ok bool) State {
-	if ok {
-		return Success
-	}
-	return Error
+	return true
 }
 
 // setVars publishes m into the workflow's variables (the head's Vars, a copy).

@@ -21,6 +21,12 @@ type transitionStep struct {
 	taken     int
 	ended     bool
 	scheduled map[string]bool
+	// handlers is how many of the transitions considered (the first ones)
+	// handle the task's error: its on-error clauses. Taking one of them
+	// handles the error; on-complete runs but does not (Mistral's
+	// handles_error), so the workflow still ends in ERROR.
+	handlers int
+	handled  bool
 }
 
 // nextTransitions lists the transitions to consider after rec ended as ok
@@ -47,7 +53,7 @@ func (b *builder) nextTransitions(rec *Task, t *dsl.Task, ok bool) []dsl.Transit
 // condition that cannot be evaluated (the task then fails) and after a
 // transition that ended the execution.
 func (b *builder) followTransitions(s *transitionStep, next []dsl.Transition) error {
-	for _, tr := range next {
+	for i, tr := range next {
 		if tr.Condition != nil {
 			yes, err := truth(tr.Condition, s.ectx)
 			if err != nil {
@@ -60,6 +66,9 @@ func (b *builder) followTransitions(s *transitionStep, next []dsl.Transition) er
 			}
 		}
 		s.taken++
+		if i < s.handlers {
+			s.handled = true
+		}
 		var err error
 		if tr.Command != "" {
 			err = b.engineCommand(s, tr)
@@ -148,9 +157,9 @@ func (b *builder) scheduleSuccessor(s *transitionStep, tr dsl.Transition) error 
 func (b *builder) endBranchUnit(s *transitionStep) {
 	b.add.Active-- // this task's unit ends
 	leafErr := ""
-	if !s.ok && s.taken == 0 && !s.ended {
-		// Mistral: an error no on-error/on-complete clause handled fails the
-		// workflow once nothing else is running.
+	if !s.ok && !s.handled && !s.ended {
+		// Mistral: an error no on-error clause handled fails the workflow
+		// once nothing else is running, even when on-complete went on.
 		leafErr = fmt.Sprintf("failure caused by error in task '%s': %s", s.rec.Name, s.rec.StateInfo)
 		b.add.Errors++
 		if b.add.ErrorInfo == "" {

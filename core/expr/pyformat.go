@@ -79,10 +79,11 @@ func pyFormat(format string, args []any) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			if conv == 'o' && strings.Contains(spec, "#") {
-				// Python's alternate octal form is 0o, Go's is 0.
-				spec = strings.ReplaceAll(spec, "#", "")
-				fmt.Fprintf(&b, "%s", "0o"+strconv.FormatInt(n, 8))
+			if strings.Contains(spec, "#") {
+				// Python's alternate octal form is 0o, Go's is 0, and Go
+				// counts a zero-padded width without the 0x, so the flags,
+				// width and precision are applied here.
+				b.WriteString(altForm(spec, conv, n))
 				break
 			}
 			fmt.Fprintf(&b, "%"+spec+string(conv), n)
@@ -100,6 +101,54 @@ func pyFormat(format string, args []any) (string, error) {
 		return "", errors.New("not all arguments converted during string formatting")
 	}
 	return b.String(), nil
+}
+
+// altForm is Python's '%#o', '%#x' and '%#X': sign, then 0o/0x/0X, then the
+// digits zero-padded to
+// the precision; the width pads with spaces on the left, on the right for
+// '-', or with zeros between 0o and the digits for '0' (even with a
+// precision, unlike C).
+func altForm(spec string, conv byte, n int64) string {
+	flags := strings.TrimRight(spec, "0123456789.")
+	for len(flags) < len(spec) && spec[len(flags)] == '0' {
+		flags = spec[:len(flags)+1] // a 0 right after the flags is the zero flag
+	}
+	width, prec := 0, 0
+	if w, p, hasPrec := strings.Cut(spec[len(flags):], "."); hasPrec {
+		width, _ = strconv.Atoi(w)
+		prec, _ = strconv.Atoi(p)
+	} else {
+		width, _ = strconv.Atoi(w)
+	}
+	sign, mag := "", uint64(n)
+	switch {
+	case n < 0:
+		sign, mag = "-", uint64(-n)
+	case strings.Contains(flags, "+"):
+		sign = "+"
+	case strings.Contains(flags, " "):
+		sign = " "
+	}
+	prefix, digits := "0o", strconv.FormatUint(mag, 8)
+	switch conv {
+	case 'x':
+		prefix, digits = "0x", strconv.FormatUint(mag, 16)
+	case 'X':
+		prefix, digits = "0X", strings.ToUpper(strconv.FormatUint(mag, 16))
+	}
+	if len(digits) < prec {
+		digits = strings.Repeat("0", prec-len(digits)) + digits
+	}
+	pad := width - len(sign) - len(prefix) - len(digits)
+	switch {
+	case pad <= 0:
+		return sign + prefix + digits
+	case strings.Contains(flags, "-"):
+		return sign + prefix + digits + strings.Repeat(" ", pad)
+	case strings.Contains(flags, "0"):
+		return sign + prefix + strings.Repeat("0", pad) + digits
+	}
+	return strings.Repeat(" ", pad) + sign + prefix + digits
 }
 
 // maxFormatWidth bounds widths and precisions, which would otherwise let

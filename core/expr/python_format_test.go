@@ -24,6 +24,17 @@ func TestPythonFormatting(t *testing.T) {
 		{`{{ '%g' % 3.14159265 }}`, "3.14159"},     // %g's default precision is 6
 		{`{{ '{:g}'.format(0.1234567891) }}`, "0.123457"},
 		{`{{ '%#o' % 8 }}`, "0o10"},
+		{`{{ '%#10o' % 8 }}`, "      0o10"}, // the width counts the 0o prefix
+		{`{{ '%-#10o' % 8 }}`, "0o10      "},
+		{`{{ '%#010o' % 8 }}`, "0o00000010"}, // zeros go between 0o and the digits
+		{`{{ '%#10o' % -8 }}`, "     -0o10"}, // the sign goes before 0o
+		{`{{ '%#+o' % 8 }}`, "+0o10"},
+		{`{{ '%#10.5o' % 8 }}`, "   0o00010"},
+		{`{{ '%#010.5o' % -8 }}`, "-0o0000010"},
+		{`{{ '%#10x' % 8 }}`, "       0x8"},
+		{`{{ '%#010x' % 8 }}`, "0x00000008"},
+		{`{{ '%#-10X' % -255 }}`, "-0XFF     "},
+		{`{{ '%#x' % 0 }}`, "0x0"},
 	}
 	for _, c := range cases {
 		got, err := reviewEval(t, c.expr, map[string]any{})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/actions"
@@ -20,7 +21,20 @@ func (s *Service) callbackFor(c engine.Command) (actions.Callback, error) {
 	if err != nil {
 		return actions.Callback{}, err
 	}
-	return actions.Callback{URL: s.CallbackURL + tok, Token: tok, Expires: exp}, nil
+	cb := actions.Callback{URL: s.CallbackURL + tok, Token: tok, Expires: exp}
+	// Mistral's delegates PUT {state, output} to /v2/action_executions/{id};
+	// the token is that id, so it carries the same signed, expiring claims.
+	if base, ok := strings.CutSuffix(s.CallbackURL, "callbacks/"); ok {
+		cb.MistralURL = base + "v2/action_executions/" + tok
+	}
+	return cb, nil
+}
+
+// CallbackToken signs a token for one action attempt, as a delegate action
+// gets it: Mistral's API shows it as the attempt's action execution id.
+func (s *Service) CallbackToken(exec, task string, slot, attempt int) (string, error) {
+	return callback.Sign(s.CallbackKey, callback.Claims{Exec: exec, Task: task, Slot: slot, Attempt: attempt,
+		Expires: time.Now().Add(s.CallbackTTL).Unix()})
 }
 
 // Callback errors.

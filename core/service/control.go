@@ -26,6 +26,12 @@ func (s *Service) Cancel(ctx context.Context, id string) (*engine.Execution, err
 	return s.control(ctx, id, "cancel", func() (*engine.Plan, error) { return s.Engine.Cancel(ctx, s.reader(), id) })
 }
 
+// Fail ends a running or paused execution as ERROR with reason as its
+// state_info (Mistral's "set the state to ERROR"); an ended one is left as it is.
+func (s *Service) Fail(ctx context.Context, id, reason string) (*engine.Execution, error) {
+	return s.control(ctx, id, "fail", func() (*engine.Plan, error) { return s.Engine.Fail(ctx, s.reader(), id, reason) })
+}
+
 // Rerun runs a failed task of a failed execution again.
 func (s *Service) Rerun(ctx context.Context, id, task string) (*engine.Execution, error) {
 	return s.control(ctx, id, "rerun", func() (*engine.Plan, error) { return s.Engine.Rerun(ctx, s.reader(), id, task) })

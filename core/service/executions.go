@@ -20,6 +20,9 @@ type StartRequest struct {
 	Env            map[string]any
 	Target         string // reverse workflows
 	IdempotencyKey string
+	// ID, when set, is the execution's id (a client-chosen one, as Mistral's
+	// API allows): a repeat with the same id finds the first execution.
+	ID string
 	// DefID pins a definition (used for sub-workflows); default: the current one of Workflow.
 	DefID string
 }
@@ -37,6 +40,9 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (exec *engine.Execu
 		defID = def.DefID
 	}
 	id := newID()
+	if r.ID != "" {
+		id = r.ID
+	}
 	// Go callers pass ints and nested typed maps; the engine sees only JSON-like values.
 	input, _ := value.Normalize(r.Input).(map[string]any)
 	env, _ := value.Normalize(r.Env).(map[string]any)

@@ -60,3 +60,11 @@ func (s *Service) ActionDeadline() time.Duration {
 
 // Logger is the service's logger.
 func (s *Service) Logger() *slog.Logger { return s.Log }
+
+// ActionNames lists the actions the service's runners provide.
+func (s *Service) ActionNames() []string {
+	if s.Actions == nil {
+		return nil
+	}
+	return s.Actions.Names()
+}

@@ -17,7 +17,7 @@ import (
 // instead of being retried forever.
 func TestTooLargeResultFailsTask(t *testing.T) {
 	st := kvstore.NewMemory()
-	st.MaxValue = 64 << 10
+	st.SetMaxValue(64 << 10)
 	reg := actions.New()
 	reg.Register("test.big", func(ctx context.Context, in map[string]any) (any, error) {
 		return strings.Repeat("x", 100<<10), nil

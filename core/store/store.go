@@ -1,8 +1,16 @@
 // Package store defines what Lazyflow needs from a database: the engine's
 // Reader, an atomic conditional Commit of the engine's ops, and the few
-// queries the API and the runners make. Drivers: memstore (tests and
-// `lazyflow run`), boltstore (the durable embedded default) and, outside
-// core, the DynamoDB driver. Every driver passes the suite in storetest.
+// queries the API and the runners make.
+//
+// Hosts use a Store; a database implements the narrower Driver, and Open
+// puts the portable layer (Portable) in front of it, which makes the checks
+// every driver would otherwise repeat (execution ids, list limits and
+// cursors, the purge loop, not-found errors). Every driver keys its records
+// by the one scheme in keys.go and leaves the engine's rules (records.go in
+// package engine) to the engine. Drivers: kvstore's memory driver (tests
+// and `lazyflow run`), boltstore (the durable embedded default) and,
+// outside core, the DynamoDB driver; each constructor returns its driver
+// already opened. Every driver passes the suite in storetest.
 //
 // Drivers return the sentinel errors below, never a raw database error, so
 // hosts can decide what to retry.
@@ -29,7 +37,7 @@ var (
 	ErrUnavailable = errors.New("store unavailable")
 )
 
-// Store is the interface every driver implements.
+// Store is what hosts use: a Driver behind Open.
 type Store interface {
 	engine.Reader
 

@@ -26,6 +26,8 @@ type callCtx struct {
 	args   []evalFn
 	kw     []kwarg
 	child  scope
+	vals   [maxParams]any   // the row's params, evaluated by invoke
+	ints   [maxParams]int64 // the kInt params, converted
 }
 
 func (ev *evaluator) getCall() *callCtx {
@@ -210,7 +212,7 @@ func (c *compiler) call(n *nCall) (evalFn, error) {
 		}
 		cc := ev.getCall()
 		cc.ev, cc.sc, cc.name, cc.method, cc.recv, cc.args, cc.kw = ev, sc, name, recv != nil, rv, args, kws
-		out, err := b(cc)
+		out, err := b.invoke(cc)
 		ev.putCall(cc)
 		return out, err
 	}, nil

@@ -30,6 +30,14 @@
 // Every evaluation is sandboxed: a step budget bounds work (each node, lambda
 // call and produced list element costs a step), strings and lists have
 // maximum sizes, and parse depth is bounded so no input can exhaust the stack.
+//
+// The standard library is a table of signatures (signature.go): each
+// function is a row giving its names, whether it binds a receiver (x.f(a)
+// is f(x, a)), the receiver's kind, its arity and its leading arguments'
+// kinds, and the table machinery checks and converts them before the Go
+// function runs. The rows live beside their functions: queries.go,
+// collections.go, dicts.go, strings.go, regex.go, math.go, branching.go and
+// mistral.go (Mistral's json_*, yaml_* and uuid).
 package yaql
 
 import (

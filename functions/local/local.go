@@ -1,6 +1,6 @@
 // Package local runs all of Lazyflow's functions in one process — the HTTP
-// API on localhost, the engine host and the action runners — over the
-// durable embedded store and queues (one bbolt file), so `lazyflow serve` (and `make run`) gives a
+// API (and Mistral's REST API v2 under /v2) on localhost, the engine host
+// and the action runners — over the durable embedded store and queues (one bbolt file), so `lazyflow serve` (and `make run`) gives a
 // working service with one command. Killing and restarting it loses
 // nothing: on start it re-sends the pending work of every running
 // execution, and an action the previous process was running when it died
@@ -38,6 +38,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/boltstore"
 	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
+	"github.com/lazyflow/lazyflow/functions/internal/mistralapi"
 )
 
 // DefaultAddr is where the API listens unless told otherwise: loopback
@@ -176,8 +177,10 @@ func Serve(ctx context.Context, opt Options) error {
 		log.Warn("recovery of running executions incomplete; the sweep retries", "err", err)
 	}
 
-	api := httpapi.New(h.Service, httpapi.Options{Log: log, MaxBody: opt.MaxBody})
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Lazyflow's own API, Mistral's v2 under /v2 over the same service, and the web UI.
+	api := mistralapi.Mount(httpapi.New(h.Service, httpapi.Options{Log: log, MaxBody: opt.MaxBody}),
+		mistralapi.New(h.Service, log, opt.MaxBody))
+	srv := &http.Server{Handler: withUI(api, h.Store, log), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("lazyflow serving", "url", base, "data_dir", opt.DataDir, "openapi", base+"/openapi.json")

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
@@ -201,8 +202,11 @@ func callbackToken(t *testing.T, raw string) string {
 		t.Fatalf("callback URL %q is not a URL: %v", raw, err)
 	}
 	_, tok, ok := strings.Cut(u.EscapedPath(), "/callbacks/")
+	if !ok {
+		_, tok, ok = strings.Cut(u.EscapedPath(), "/v2/action_executions/")
+	}
 	if !ok || tok == "" || strings.Contains(tok, "/") {
-		t.Fatalf("callback URL %q has no /callbacks/{token} path", raw)
+		t.Fatalf("callback URL %q has no /callbacks/{token} or /v2/action_executions/{token} path", raw)
 	}
 	return tok
 }
@@ -210,8 +214,9 @@ func callbackToken(t *testing.T, raw string) string {
 func TestDelegateCallback(t *testing.T) {
 	name := wf("delegate")
 	// std.mistral_http is Mistral's delegate HTTP action: it calls the URL with the callback
-	// URL in the Mistral-Callback-URL header and returns without a result; the third party
-	// posts the result later.
+	// URL in the Mistral-Callback-URL header (Mistral's /v2/action_executions/{id}, the id
+	// being the callback token) and returns without a result; the third party PUTs the
+	// result there later, unsigned, as a delegate written for Mistral does.
 	register(t, `version: '2.0'
 `+name+`:
   input:
@@ -250,8 +255,8 @@ func TestDelegateCallback(t *testing.T) {
 	h, _ := env.tp.DelegateHeaders(key)
 	cbURL := h.Get("Mistral-Callback-URL")
 	// deploy.sh sets infra's apiBaseUrl, so the URL the third party got is the emulator's.
-	if !strings.HasPrefix(cbURL, env.api.Base+"/callbacks/") {
-		t.Errorf("callback URL %q does not start with the deployed API's %s/callbacks/", cbURL, env.api.Base)
+	if !strings.HasPrefix(cbURL, env.api.Base+"/v2/action_executions/") {
+		t.Errorf("callback URL %q does not start with the deployed API's %s/v2/action_executions/", cbURL, env.api.Base)
 	}
 	tok := callbackToken(t, cbURL)
 
@@ -298,12 +303,12 @@ func TestDelegateCallback(t *testing.T) {
 		t.Fatalf("a forged callback changed the execution: %s, tasks %s", cur.State, TaskSummary(cur))
 	}
 
-	r, err := env.api.Callback(ctx, tok, map[string]any{"state": "SUCCESS", "output": map[string]any{"v": 42}})
+	r, err := env.api.Do(ctx, http.MethodPut, "/v2/action_executions/"+tok, map[string]any{"state": "SUCCESS", "output": map[string]any{"v": 42}}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Status != 202 && r.Status != 200 {
-		t.Fatalf("genuine callback: want 202, got %s", r)
+	if r.Status != 200 {
+		t.Fatalf("genuine PUT to the Mistral-Callback-URL: want 200, got %s", r)
 	}
 	e = waitTerminal(t, e.ID)
 	if e.State != "SUCCESS" || !jsonEqual(e.Output, map[string]any{"answer": map[string]any{"v": 42}}) {
@@ -319,6 +324,27 @@ func TestDelegateCallback(t *testing.T) {
 	}
 	if again, _ := env.api.Get(ctx, e.ID); again.State != "SUCCESS" {
 		t.Errorf("a replayed callback changed the execution to %s", again.State)
+	}
+}
+
+// Mistral's API v2 is served under /v2 behind IAM, as the other management routes.
+func TestMistralAPIv2BehindIAM(t *testing.T) {
+	ctx := context.Background()
+	r, err := env.api.Do(ctx, http.MethodGet, "/v2/workflows", nil, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Workflows []map[string]any `json:"workflows"`
+	}
+	if r.Status != 200 || json.Unmarshal(r.Body, &body) != nil || body.Workflows == nil {
+		t.Fatalf("signed GET /v2/workflows: %s", r)
+	}
+	if r, err = env.api.Do(ctx, http.MethodGet, "/v2/workflows", nil, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != 403 && r.Status != 401 {
+		t.Errorf("unsigned GET /v2/workflows: want 401/403 (IAM), got %s", r)
 	}
 }
 

@@ -3,17 +3,9 @@
 // embedded driver (boltstore) are this package over two backends, so the
 // conditional-write rules live in one place.
 //
-// Layout: every record has a partition key (an execution id, or "~def" /
-// "~exec" for definitions and the execution index) and a sort key:
+// Records are kept under the key scheme of package store (keys.go), plus
+// one partition of this package's own, the execution index:
 //
-//	<exec>  H                     the execution head (without its input)
-//	<exec>  I                     the execution's input, written once
-//	<exec>  T#<task key>          a task execution
-//	<exec>  S#<task key>#<index>  a with-items slot (index zero-padded)
-//	<exec>  L#<seq>#<task key>    a branch end (leaf), for the final context
-//	<exec>  A#<join>\x00<from>    one branch's arrival at a join, with its context
-//	~def    N#<name>              the current definition of a workflow
-//	~def    I#<def id>            a definition by content id
 //	~exec   <inverted time>#<id>  index of executions, newest first
 package kvstore
 
@@ -24,7 +16,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -76,43 +67,43 @@ type Backend interface {
 	Close() error
 }
 
-// Store is store.Store over a Backend.
-type Store struct {
+// driver is the store.Driver over a Backend.
+type driver struct {
 	b Backend
 	c codec
-	// MaxValue is the largest encoded record accepted (default 4 MiB).
-	MaxValue int
+	// maxValue is the largest encoded record accepted (default 4 MiB).
+	maxValue int
+}
+
+// Store is the store.Store over a Backend: the portable layer over this
+// package's driver.
+type Store struct {
+	*store.Portable
+	d *driver
+}
+
+func open(b Backend, c codec) *Store {
+	d := &driver{b: b, c: c, maxValue: 4 << 20}
+	return &Store{Portable: store.Open(d), d: d}
 }
 
 // New wraps a backend that keeps records as JSON bytes.
-func New(b Backend) *Store { return &Store{b: b, c: jsonCodec{}, MaxValue: 4 << 20} }
+func New(b Backend) *Store { return open(b, jsonCodec{}) }
 
-var _ store.Store = (*Store)(nil)
+// SetMaxValue sets the largest encoded record the store accepts (default
+// 4 MiB; 0: no limit).
+func (s *Store) SetMaxValue(n int) { s.d.maxValue = n }
 
-const (
-	defPK   = "~def"
-	indexPK = "~exec"
-	headSK  = "H"
-	inputSK = "I"
+var (
+	_ store.Store        = (*Store)(nil)
+	_ store.StatusReader = (*Store)(nil)
+	_ store.Driver       = (*driver)(nil)
 )
 
-func taskSK(key string) string          { return "T#" + key }
-func slotSK(task string, i int) string  { return "S#" + task + "#" + padded(int64(i), 8) }
-func leafSK(seq int64, t string) string { return "L#" + padded(seq, 12) + "#" + t }
+// The execution index is this package's own: one partition whose sort keys
+// order executions newest first.
+const indexPK = "~exec"
 
-// padded formats n (>= 0) zero-padded to width digits, as %0*d does
-// (fmt.Sprintf was a measurable part of every with-items step).
-func padded(n int64, width int) string {
-	s := strconv.FormatInt(n, 10)
-	if len(s) >= width {
-		return s
-	}
-	return strings.Repeat("0", width-len(s)) + s
-}
-
-// Arrival records sort under their join; "\x00" ends the join key so join
-// "b" never sees the arrivals of a join "b#…".
-func arrivalSK(join, from string) string { return "A#" + join + "\x00" + from }
 func indexSK(e *engine.Execution) string {
 	return fmt.Sprintf("%019d#%s", math.MaxInt64-e.Created.UnixNano(), e.ID)
 }
@@ -120,7 +111,7 @@ func indexSK(e *engine.Execution) string {
 // peek returns the record at pk/sk for reading only: the caller must not
 // change it or keep it past the transaction. Over the memory backend that is
 // the store's own copy, so a check of a version or a state copies nothing.
-func peek[T any](s *Store, tx Tx, pk, sk string) (*T, error) {
+func peek[T any](s *driver, tx Tx, pk, sk string) (*T, error) {
 	raw, err := tx.Get(pk, sk)
 	if err != nil || raw == nil {
 		return nil, err
@@ -138,7 +129,7 @@ func peek[T any](s *Store, tx Tx, pk, sk string) (*T, error) {
 // new version is a shallow copy sharing its maps with the old one: stored
 // records are never changed in place (every write replaces the value and
 // every read copies it), so the two can share what neither changes.
-func bump[T any](s *Store, tx Tx, pk, sk string, fn func(*T) error) (bool, error) {
+func bump[T any](s *driver, tx Tx, pk, sk string, fn func(*T) error) (bool, error) {
 	raw, err := tx.Get(pk, sk)
 	if err != nil || raw == nil {
 		return false, err
@@ -160,7 +151,7 @@ func bump[T any](s *Store, tx Tx, pk, sk string, fn func(*T) error) (bool, error
 	return true, s.put(tx, pk, sk, v)
 }
 
-func decoded[T any](s *Store, pk, sk string, raw any) (*T, error) {
+func decoded[T any](s *driver, pk, sk string, raw any) (*T, error) {
 	v := new(T)
 	if err := s.c.decode(raw, v); err != nil {
 		return nil, fmt.Errorf("decode %s/%s: %w", pk, sk, err)
@@ -168,7 +159,7 @@ func decoded[T any](s *Store, pk, sk string, raw any) (*T, error) {
 	return v, nil
 }
 
-func get[T any](s *Store, tx Tx, pk, sk string) (*T, error) {
+func get[T any](s *driver, tx Tx, pk, sk string) (*T, error) {
 	raw, err := tx.Get(pk, sk)
 	if err != nil || raw == nil {
 		return nil, err
@@ -176,13 +167,13 @@ func get[T any](s *Store, tx Tx, pk, sk string) (*T, error) {
 	return decoded[T](s, pk, sk, raw)
 }
 
-func (s *Store) put(tx Tx, pk, sk string, v any) error {
-	raw, n, err := s.c.encode(v, s.MaxValue)
+func (s *driver) put(tx Tx, pk, sk string, v any) error {
+	raw, n, err := s.c.encode(v, s.maxValue)
 	if err != nil {
 		return fmt.Errorf("encode %s/%s: %w", pk, sk, err)
 	}
-	if s.MaxValue > 0 && n > s.MaxValue {
-		return fmt.Errorf("record %s/%s is %d bytes (limit %d): %w", pk, sk, n, s.MaxValue, store.ErrTooLarge)
+	if s.maxValue > 0 && n > s.maxValue {
+		return fmt.Errorf("record %s/%s is %d bytes (limit %d): %w", pk, sk, n, s.maxValue, store.ErrTooLarge)
 	}
 	return tx.Put(pk, sk, raw)
 }
@@ -191,15 +182,8 @@ func conflict(format string, a ...any) error {
 	return fmt.Errorf(format+": %w", append(a, store.ErrConflict)...)
 }
 
-func validID(id string) error {
-	if id == "" || strings.HasPrefix(id, "~") {
-		return fmt.Errorf("invalid execution id %q: %w", id, engine.ErrInvalidInput)
-	}
-	return nil
-}
-
-// Commit implements store.Store.
-func (s *Store) Commit(ctx context.Context, ops []engine.Op) error {
+// Commit implements store.Driver.
+func (s *driver) Commit(ctx context.Context, ops []engine.Op) error {
 	return s.b.Update(func(tx Tx) error {
 		for _, op := range ops {
 			if err := s.apply(tx, op); err != nil {
@@ -210,146 +194,163 @@ func (s *Store) Commit(ctx context.Context, ops []engine.Op) error {
 	})
 }
 
-func (s *Store) apply(tx Tx, op engine.Op) error {
+func (s *driver) apply(tx Tx, op engine.Op) error {
 	switch o := op.(type) {
 	case engine.PutExecution:
-		if err := validID(o.Exec.ID); err != nil {
-			return err
-		}
-		cur, err := peek[engine.Execution](s, tx, o.Exec.ID, headSK)
-		if err != nil {
-			return err
-		}
-		if cur == nil && o.IfVersion != 0 || cur != nil && cur.Version != o.IfVersion {
-			return conflict("execution %s changed", o.Exec.ID)
-		}
-		e := *o.Exec
-		e.Version = o.IfVersion + 1
-		e.Input = nil // kept in its own record (PutInput)
-		if cur == nil {
-			if err := s.put(tx, indexPK, indexSK(&e), map[string]string{"id": e.ID}); err != nil {
-				return err
-			}
-		}
-		return s.put(tx, e.ID, headSK, &e)
+		return s.putExecution(tx, o)
 	case engine.AddExecution:
-		add := func(cur *engine.Execution) error {
-			if cur.State != o.IfState {
-				return conflict("execution %s is not %s", o.ID, o.IfState)
-			}
-			cur.Active += o.Active
-			cur.Errors += o.Errors
-			cur.Seq += o.Seq
-			cur.Version++
-			return nil
-		}
-		var found bool
-		var err error
-		if o.ErrorInfo == "" {
-			found, err = bump(s, tx, o.ID, headSK, add)
-		} else { // the head may grow: a full rewrite checks its size
-			var cur *engine.Execution
-			if cur, err = get[engine.Execution](s, tx, o.ID, headSK); err == nil && cur != nil {
-				found = true
-				if err = add(cur); err == nil {
-					if cur.ErrorInfo == "" {
-						cur.ErrorInfo = o.ErrorInfo
-					}
-					err = s.put(tx, o.ID, headSK, cur)
-				}
-			}
-		}
-		if err == nil && !found {
-			return conflict("execution %s is not %s", o.ID, o.IfState)
-		}
-		return err
+		return s.addExecution(tx, o)
 	case engine.PutInput:
-		// A leaf's shape (a context map) holds the input, decoded the same way.
-		return s.put(tx, o.Exec, inputSK, &engine.Leaf{Exec: o.Exec, Ctx: o.Input})
+		return s.put(tx, o.Exec, store.InputSK, o.Record())
 	case engine.PutTask:
-		cur, err := peek[engine.Task](s, tx, o.Task.Exec, taskSK(o.Task.Key))
-		if err != nil {
-			return err
-		}
-		if cur == nil && o.IfVersion != 0 || cur != nil && cur.Version != o.IfVersion {
-			return conflict("task %s of %s changed", o.Task.Key, o.Task.Exec)
-		}
-		t := *o.Task
-		t.Version = o.IfVersion + 1
-		if cur != nil && cur.Claimed > t.Claimed {
-			t.Claimed = cur.Claimed // claims are written by runners, not by the engine
-		}
-		return s.put(tx, t.Exec, taskSK(t.Key), &t)
+		return s.putTask(tx, o)
 	case engine.AddItems:
-		notRunning := func() error { return conflict("with-items task %s of %s is not running", o.Key, o.Exec) }
-		found, err := bump(s, tx, o.Exec, taskSK(o.Key), func(cur *engine.Task) error {
-			if cur.State != engine.Running {
-				return notRunning()
-			}
-			cur.Done += o.Done
-			cur.Failed += o.Failed
-			cur.Version++
-			return nil
-		})
-		if err == nil && !found {
-			return notRunning()
-		}
-		return err
+		return s.addItems(tx, o)
 	case engine.PutArrival:
-		sk := arrivalSK(o.Join, o.From)
-		cur, err := tx.Get(o.Exec, sk)
-		if err != nil {
-			return err
-		}
-		if cur != nil {
-			return conflict("branch %s already arrived at join %s of %s", o.From, o.Join, o.Exec)
-		}
-		c := o.Ctx
-		if c == nil {
-			c = map[string]any{}
-		}
-		// An arrival has a leaf's shape: the task it came from and its context.
-		return s.put(tx, o.Exec, sk, &engine.Leaf{Exec: o.Exec, Task: o.From, Ctx: c})
+		return s.putArrival(tx, o)
 	case engine.CountArrival:
-		count := func(cur *engine.Task) error {
-			cur.Arrived++
-			cur.Version++
-			return nil
-		}
-		found, err := bump(s, tx, o.Exec, taskSK(o.Key), count)
-		if err != nil || found {
-			return err
-		}
-		cur := &engine.Task{Exec: o.Exec, Key: o.Key, Name: o.Name, State: engine.Waiting, Pending: "join"}
-		_ = count(cur)
-		return s.put(tx, o.Exec, taskSK(o.Key), cur)
+		return s.countArrival(tx, o)
 	case engine.PutSlot:
-		sk := slotSK(o.Slot.Task, o.Slot.Index)
-		cur, err := peek[engine.Slot](s, tx, o.Slot.Exec, sk)
-		if err != nil {
-			return err
-		}
-		if cur == nil && o.IfVersion != 0 || cur != nil && cur.Version != o.IfVersion {
-			return conflict("item %d of task %s of %s changed", o.Slot.Index, o.Slot.Task, o.Slot.Exec)
-		}
-		sl := *o.Slot
-		sl.Version = o.IfVersion + 1
-		if cur != nil && cur.Claimed > sl.Claimed {
-			sl.Claimed = cur.Claimed
-		}
-		return s.put(tx, sl.Exec, sk, &sl)
+		return s.putSlot(tx, o)
 	case engine.PutLeaf:
-		return s.put(tx, o.Leaf.Exec, leafSK(o.Leaf.Seq, o.Leaf.Task), o.Leaf)
+		return s.put(tx, o.Leaf.Exec, store.LeafSK(o.Leaf.Seq, o.Leaf.Task), o.Leaf)
 	}
 	return fmt.Errorf("unknown op %T", op)
 }
 
-// ClaimAttempt implements store.Store.
-func (s *Store) ClaimAttempt(ctx context.Context, p store.ClaimParams) error {
+func (s *driver) putExecution(tx Tx, o engine.PutExecution) error {
+	cur, err := peek[engine.Execution](s, tx, o.Exec.ID, store.HeadSK)
+	if err != nil {
+		return err
+	}
+	if !o.Holds(cur) {
+		return conflict("execution %s changed", o.Exec.ID)
+	}
+	e := *o.Exec
+	e.Version = o.IfVersion + 1
+	e.Input = nil // kept in its own record (PutInput)
+	if cur == nil {
+		if err := s.put(tx, indexPK, indexSK(&e), map[string]string{"id": e.ID}); err != nil {
+			return err
+		}
+	}
+	return s.put(tx, e.ID, store.HeadSK, &e)
+}
+
+func (s *driver) addExecution(tx Tx, o engine.AddExecution) error {
+	add := func(cur *engine.Execution) error {
+		if !o.Holds(cur) {
+			return conflict("execution %s is not %s", o.ID, o.IfState)
+		}
+		cur.Active += o.Active
+		cur.Errors += o.Errors
+		cur.Seq += o.Seq
+		cur.Version++
+		return nil
+	}
+	var found bool
+	var err error
+	if o.ErrorInfo == "" {
+		found, err = bump(s, tx, o.ID, store.HeadSK, add)
+	} else { // the head may grow: a full rewrite checks its size
+		var cur *engine.Execution
+		if cur, err = get[engine.Execution](s, tx, o.ID, store.HeadSK); err == nil && cur != nil {
+			found = true
+			if err = add(cur); err == nil {
+				if cur.ErrorInfo == "" {
+					cur.ErrorInfo = o.ErrorInfo
+				}
+				err = s.put(tx, o.ID, store.HeadSK, cur)
+			}
+		}
+	}
+	if err == nil && !found {
+		return conflict("execution %s is not %s", o.ID, o.IfState)
+	}
+	return err
+}
+
+func (s *driver) putTask(tx Tx, o engine.PutTask) error {
+	sk := store.TaskSK(o.Task.Key)
+	cur, err := peek[engine.Task](s, tx, o.Task.Exec, sk)
+	if err != nil {
+		return err
+	}
+	if !o.Holds(cur) {
+		return conflict("task %s of %s changed", o.Task.Key, o.Task.Exec)
+	}
+	t := *o.Task
+	t.Version = o.IfVersion + 1
+	t.KeepClaim(cur)
+	return s.put(tx, t.Exec, sk, &t)
+}
+
+func (s *driver) addItems(tx Tx, o engine.AddItems) error {
+	notRunning := func() error { return conflict("with-items task %s of %s is not running", o.Key, o.Exec) }
+	found, err := bump(s, tx, o.Exec, store.TaskSK(o.Key), func(cur *engine.Task) error {
+		if !o.Holds(cur) {
+			return notRunning()
+		}
+		cur.Done += o.Done
+		cur.Failed += o.Failed
+		cur.Version++
+		return nil
+	})
+	if err == nil && !found {
+		return notRunning()
+	}
+	return err
+}
+
+func (s *driver) putArrival(tx Tx, o engine.PutArrival) error {
+	sk := store.ArrivalSK(o.Join, o.From)
+	cur, err := tx.Get(o.Exec, sk)
+	if err != nil {
+		return err
+	}
+	if cur != nil {
+		return conflict("branch %s already arrived at join %s of %s", o.From, o.Join, o.Exec)
+	}
+	return s.put(tx, o.Exec, sk, o.Record())
+}
+
+func (s *driver) countArrival(tx Tx, o engine.CountArrival) error {
+	count := func(cur *engine.Task) error {
+		cur.Arrived++
+		cur.Version++
+		return nil
+	}
+	sk := store.TaskSK(o.Key)
+	found, err := bump(s, tx, o.Exec, sk, count)
+	if err != nil || found {
+		return err
+	}
+	cur := o.JoinRecord()
+	_ = count(cur)
+	return s.put(tx, o.Exec, sk, cur)
+}
+
+func (s *driver) putSlot(tx Tx, o engine.PutSlot) error {
+	sk := store.SlotSK(o.Slot.Task, o.Slot.Index)
+	cur, err := peek[engine.Slot](s, tx, o.Slot.Exec, sk)
+	if err != nil {
+		return err
+	}
+	if !o.Holds(cur) {
+		return conflict("item %d of task %s of %s changed", o.Slot.Index, o.Slot.Task, o.Slot.Exec)
+	}
+	sl := *o.Slot
+	sl.Version = o.IfVersion + 1
+	sl.KeepClaim(cur)
+	return s.put(tx, sl.Exec, sk, &sl)
+}
+
+// ClaimAttempt implements store.Driver.
+func (s *driver) ClaimAttempt(ctx context.Context, p store.ClaimParams) error {
 	return s.b.Update(func(tx Tx) error {
 		if p.Slot >= 0 {
-			ok, err := bump(s, tx, p.Exec, slotSK(p.Task, p.Slot), func(cur *engine.Slot) error {
-				if cur.State != engine.Running || cur.Attempt != p.Attempt || cur.Claimed >= p.Attempt {
+			ok, err := bump(s, tx, p.Exec, store.SlotSK(p.Task, p.Slot), func(cur *engine.Slot) error {
+				if !cur.Claimable(p.Attempt) {
 					return errNotClaimable
 				}
 				cur.Claimed = p.Attempt
@@ -360,8 +361,8 @@ func (s *Store) ClaimAttempt(ctx context.Context, p store.ClaimParams) error {
 			}
 			return err
 		}
-		ok, err := bump(s, tx, p.Exec, taskSK(p.Task), func(cur *engine.Task) error {
-			if cur.State != engine.Running || cur.Pending != "" || cur.Attempt != p.Attempt || cur.Claimed >= p.Attempt {
+		ok, err := bump(s, tx, p.Exec, store.TaskSK(p.Task), func(cur *engine.Task) error {
+			if !cur.Claimable(p.Attempt) {
 				return errNotClaimable
 			}
 			cur.Claimed = p.Attempt
@@ -378,19 +379,19 @@ func (s *Store) ClaimAttempt(ctx context.Context, p store.ClaimParams) error {
 // words only when it happens.
 var errNotClaimable = errors.New("not claimable")
 
-func (s *Store) view(fn func(Tx) error) error { return s.b.View(fn) }
+func (s *driver) view(fn func(Tx) error) error { return s.b.View(fn) }
 
-// Execution implements engine.Reader.
-func (s *Store) Execution(ctx context.Context, id string) (e *engine.Execution, err error) {
-	err = s.view(func(tx Tx) error { e, err = get[engine.Execution](s, tx, id, headSK); return err })
+// Execution implements store.Driver.
+func (s *driver) Execution(ctx context.Context, id string) (e *engine.Execution, err error) {
+	err = s.view(func(tx Tx) error { e, err = get[engine.Execution](s, tx, id, store.HeadSK); return err })
 	return e, err
 }
 
-// ExecutionStatus implements store.StatusReader: over the memory backend it
-// copies nothing.
-func (s *Store) ExecutionStatus(ctx context.Context, id string) (st store.Status, ok bool, err error) {
+// ExecutionStatus implements store.StatusReader, which Portable forwards:
+// over the memory backend it copies nothing.
+func (s *driver) ExecutionStatus(ctx context.Context, id string) (st store.Status, ok bool, err error) {
 	err = s.view(func(tx Tx) error {
-		e, err := peek[engine.Execution](s, tx, id, headSK)
+		e, err := peek[engine.Execution](s, tx, id, store.HeadSK)
 		if e != nil {
 			st, ok = store.Status{State: e.State, Active: e.Active}, true
 		}
@@ -399,10 +400,10 @@ func (s *Store) ExecutionStatus(ctx context.Context, id string) (st store.Status
 	return st, ok, err
 }
 
-// Input implements engine.Reader.
-func (s *Store) Input(ctx context.Context, exec string) (map[string]any, error) {
+// Input implements store.Driver.
+func (s *driver) Input(ctx context.Context, exec string) (map[string]any, error) {
 	var l *engine.Leaf
-	err := s.view(func(tx Tx) (err error) { l, err = get[engine.Leaf](s, tx, exec, inputSK); return err })
+	err := s.view(func(tx Tx) (err error) { l, err = get[engine.Leaf](s, tx, exec, store.InputSK); return err })
 	if err != nil || l == nil {
 		return nil, err
 	}
@@ -412,19 +413,19 @@ func (s *Store) Input(ctx context.Context, exec string) (map[string]any, error) 
 	return l.Ctx, nil
 }
 
-// Task implements engine.Reader.
-func (s *Store) Task(ctx context.Context, exec, key string) (t *engine.Task, err error) {
-	err = s.view(func(tx Tx) error { t, err = get[engine.Task](s, tx, exec, taskSK(key)); return err })
+// Task implements store.Driver.
+func (s *driver) Task(ctx context.Context, exec, key string) (t *engine.Task, err error) {
+	err = s.view(func(tx Tx) error { t, err = get[engine.Task](s, tx, exec, store.TaskSK(key)); return err })
 	return t, err
 }
 
-// Slot implements engine.Reader.
-func (s *Store) Slot(ctx context.Context, exec, task string, i int) (sl *engine.Slot, err error) {
-	err = s.view(func(tx Tx) error { sl, err = get[engine.Slot](s, tx, exec, slotSK(task, i)); return err })
+// Slot implements store.Driver.
+func (s *driver) Slot(ctx context.Context, exec, task string, i int) (sl *engine.Slot, err error) {
+	err = s.view(func(tx Tx) error { sl, err = get[engine.Slot](s, tx, exec, store.SlotSK(task, i)); return err })
 	return sl, err
 }
 
-func scanAll[T any](s *Store, pk, prefix string) ([]*T, error) {
+func scanAll[T any](s *driver, pk, prefix string) ([]*T, error) {
 	var out []*T
 	err := s.view(func(tx Tx) error {
 		return tx.Scan(pk, prefix, func(sk string, raw any) error {
@@ -439,11 +440,10 @@ func scanAll[T any](s *Store, pk, prefix string) ([]*T, error) {
 	return out, err
 }
 
-// Slots implements engine.Reader.
-func (s *Store) Slots(ctx context.Context, exec, task string) ([]*engine.Slot, error) {
-	// Task keys of cycles contain '#' (name#hash), so the prefix of task
-	// "b" also matches the slots of "b#1a2b"; keep only this task's.
-	all, err := scanAll[engine.Slot](s, exec, "S#"+task+"#")
+// Slots implements store.Driver.
+func (s *driver) Slots(ctx context.Context, exec, task string) ([]*engine.Slot, error) {
+	// The prefix also matches the slots of a cycle's "task#…"; keep only this task's.
+	all, err := scanAll[engine.Slot](s, exec, store.SlotPrefix(task))
 	out := all[:0]
 	for _, sl := range all {
 		if sl.Task == task {
@@ -453,16 +453,16 @@ func (s *Store) Slots(ctx context.Context, exec, task string) ([]*engine.Slot, e
 	return out, err
 }
 
-// Tasks implements engine.Reader.
-func (s *Store) Tasks(ctx context.Context, exec string) ([]*engine.Task, error) {
-	ts, err := scanAll[engine.Task](s, exec, "T#")
+// Tasks implements store.Driver.
+func (s *driver) Tasks(ctx context.Context, exec string) ([]*engine.Task, error) {
+	ts, err := scanAll[engine.Task](s, exec, store.TaskPrefix)
 	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Seq < ts[j].Seq })
 	return ts, err
 }
 
-// Arrivals implements engine.Reader.
-func (s *Store) Arrivals(ctx context.Context, exec, join string) (map[string]map[string]any, error) {
-	ls, err := scanAll[engine.Leaf](s, exec, "A#"+join+"\x00")
+// Arrivals implements store.Driver.
+func (s *driver) Arrivals(ctx context.Context, exec, join string) (map[string]map[string]any, error) {
+	ls, err := scanAll[engine.Leaf](s, exec, store.ArrivalPrefix(join))
 	if err != nil {
 		return nil, err
 	}
@@ -476,15 +476,15 @@ func (s *Store) Arrivals(ctx context.Context, exec, join string) (map[string]map
 	return out, nil
 }
 
-// Leaves implements engine.Reader.
-func (s *Store) Leaves(ctx context.Context, exec string) ([]*engine.Leaf, error) {
-	return scanAll[engine.Leaf](s, exec, "L#")
+// Leaves implements store.Driver.
+func (s *driver) Leaves(ctx context.Context, exec string) ([]*engine.Leaf, error) {
+	return scanAll[engine.Leaf](s, exec, store.LeafPrefix)
 }
 
-// PutDefinition implements store.Store.
-func (s *Store) PutDefinition(ctx context.Context, d *engine.Definition) error {
+// PutDefinition implements store.Driver.
+func (s *driver) PutDefinition(ctx context.Context, d *engine.Definition) error {
 	return s.b.Update(func(tx Tx) error {
-		cur, err := get[engine.Definition](s, tx, defPK, "N#"+d.Name)
+		cur, err := get[engine.Definition](s, tx, store.DefPK, store.DefNameSK(d.Name))
 		if err != nil {
 			return err
 		}
@@ -492,42 +492,36 @@ func (s *Store) PutDefinition(ctx context.Context, d *engine.Definition) error {
 		if cur != nil {
 			nd.Created = cur.Created
 		}
-		if err := s.put(tx, defPK, "N#"+d.Name, &nd); err != nil {
+		if err := s.put(tx, store.DefPK, store.DefNameSK(d.Name), &nd); err != nil {
 			return err
 		}
-		return s.put(tx, defPK, "I#"+d.DefID, &nd)
+		return s.put(tx, store.DefPK, store.DefIDSK(d.DefID), &nd)
 	})
 }
 
-// Definition implements store.Store.
-func (s *Store) Definition(ctx context.Context, name string) (d *engine.Definition, err error) {
-	err = s.view(func(tx Tx) error { d, err = get[engine.Definition](s, tx, defPK, "N#"+name); return err })
-	if err == nil && d == nil {
-		err = fmt.Errorf("workflow %q: %w", name, store.ErrNotFound)
-	}
+// Definition implements store.Driver.
+func (s *driver) Definition(ctx context.Context, name string) (d *engine.Definition, err error) {
+	err = s.view(func(tx Tx) error {
+		d, err = get[engine.Definition](s, tx, store.DefPK, store.DefNameSK(name))
+		return err
+	})
 	return d, err
 }
 
-// DefinitionByID implements store.Store.
-func (s *Store) DefinitionByID(ctx context.Context, id string) (d *engine.Definition, err error) {
-	err = s.view(func(tx Tx) error { d, err = get[engine.Definition](s, tx, defPK, "I#"+id); return err })
-	if err == nil && d == nil {
-		err = fmt.Errorf("definition %s: %w", id, store.ErrNotFound)
-	}
+// DefinitionByID implements store.Driver.
+func (s *driver) DefinitionByID(ctx context.Context, id string) (d *engine.Definition, err error) {
+	err = s.view(func(tx Tx) error { d, err = get[engine.Definition](s, tx, store.DefPK, store.DefIDSK(id)); return err })
 	return d, err
 }
 
-// ListDefinitions implements store.Store.
-func (s *Store) ListDefinitions(ctx context.Context) ([]*engine.Definition, error) {
-	return scanAll[engine.Definition](s, defPK, "N#")
+// ListDefinitions implements store.Driver.
+func (s *driver) ListDefinitions(ctx context.Context) ([]*engine.Definition, error) {
+	return scanAll[engine.Definition](s, store.DefPK, store.DefNamePrefix)
 }
 
-// ListExecutions implements store.Store.
-func (s *Store) ListExecutions(ctx context.Context, p store.ListParams) (*store.ExecutionPage, error) {
+// ListExecutions implements store.Driver.
+func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store.ExecutionPage, error) {
 	limit := p.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
 	page := &store.ExecutionPage{}
 	errStop := errors.New("page full")
 	err := s.view(func(tx Tx) error {
@@ -536,7 +530,7 @@ func (s *Store) ListExecutions(ctx context.Context, p store.ListParams) (*store.
 				return nil
 			}
 			id := sk[strings.IndexByte(sk, '#')+1:]
-			e, err := get[engine.Execution](s, tx, id, headSK)
+			e, err := get[engine.Execution](s, tx, id, store.HeadSK)
 			if err != nil || e == nil {
 				return err
 			}
@@ -558,60 +552,58 @@ func (s *Store) ListExecutions(ctx context.Context, p store.ListParams) (*store.
 	return page, err
 }
 
-// PurgeExecutions implements store.Store. It walks the execution index (a
-// local store holds few enough executions for that) and deletes each
-// chosen execution's partition and index entry in one transaction.
-func (s *Store) PurgeExecutions(ctx context.Context, p store.PurgeParams) (int, error) {
-	type victim struct{ id, indexSK string }
-	var old []victim
+// PurgeCandidates implements store.Driver. It walks the execution index (a
+// local store holds few enough executions for that) and yields outside the
+// read transaction, as each delete is a write transaction of its own.
+func (s *driver) PurgeCandidates(ctx context.Context, before time.Time, yield func(string) (bool, error)) error {
+	var old []string
 	err := s.view(func(tx Tx) error {
 		return tx.Scan(indexPK, "", func(sk string, _ any) error {
 			id := sk[strings.IndexByte(sk, '#')+1:]
-			e, err := get[engine.Execution](s, tx, id, headSK)
-			if err != nil || e == nil {
+			e, err := peek[engine.Execution](s, tx, id, store.HeadSK)
+			if err != nil {
 				return err
 			}
-			if e.State.Terminal() && e.Updated.Before(p.Before) {
-				old = append(old, victim{id, sk})
+			if store.Purgeable(e, before) {
+				old = append(old, id)
 			}
 			return nil
 		})
 	})
 	if err != nil {
-		return 0, fmt.Errorf("find executions to purge: %w", err)
+		return fmt.Errorf("find executions to purge: %w", err)
 	}
-	n := 0
-	for i := len(old) - 1; i >= 0 && (p.Max <= 0 || n < p.Max); i-- { // the index is newest first
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
-		v := old[i]
-		err := s.b.Update(func(tx Tx) error {
-			// Checked again inside the transaction: a rerun may have woken it.
-			e, err := get[engine.Execution](s, tx, v.id, headSK)
-			if err != nil || e == nil || !e.State.Terminal() || !e.Updated.Before(p.Before) {
-				return err
-			}
-			var sks []string
-			if err := tx.Scan(v.id, "", func(sk string, _ any) error { sks = append(sks, sk); return nil }); err != nil {
-				return err
-			}
-			for _, sk := range sks {
-				if err := tx.Delete(v.id, sk); err != nil {
-					return err
-				}
-			}
-			n++
-			return tx.Delete(indexPK, v.indexSK)
-		})
-		if err != nil {
-			return n, fmt.Errorf("purge execution %s: %w", v.id, err)
+	for i := len(old) - 1; i >= 0; i-- { // the index is newest first
+		if more, err := yield(old[i]); err != nil || !more {
+			return err
 		}
 	}
-	return n, nil
+	return nil
 }
 
-// Close implements store.Store.
-func (s *Store) Close() error { return s.b.Close() }
+// DeleteExecutionIf implements store.Driver: the head is checked and the
+// execution's partition and index entry deleted in one transaction.
+func (s *driver) DeleteExecutionIf(ctx context.Context, id string, cond func(*engine.Execution) bool) (bool, error) {
+	deleted := false
+	err := s.b.Update(func(tx Tx) error {
+		e, err := get[engine.Execution](s, tx, id, store.HeadSK)
+		if err != nil || e == nil || !cond(e) {
+			return err
+		}
+		var sks []string
+		if err := tx.Scan(id, "", func(sk string, _ any) error { sks = append(sks, sk); return nil }); err != nil {
+			return err
+		}
+		for _, sk := range sks {
+			if err := tx.Delete(id, sk); err != nil {
+				return err
+			}
+		}
+		deleted = true
+		return tx.Delete(indexPK, indexSK(e))
+	})
+	return deleted && err == nil, err
+}
 
-var _ = time.Now
+// Close implements store.Driver.
+func (s *driver) Close() error { return s.b.Close() }

@@ -13,7 +13,7 @@ import (
 // the conditional rules are the same as the durable drivers', without
 // paying for an encoding nobody reads.
 func NewMemory() *Store {
-	return &Store{b: &memBackend{parts: map[string]*partition{}}, c: copyCodec{}, MaxValue: 4 << 20}
+	return open(&memBackend{parts: map[string]*partition{}}, copyCodec{})
 }
 
 type memBackend struct {

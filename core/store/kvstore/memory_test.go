@@ -45,16 +45,3 @@ func TestPartitionIndex(t *testing.T) {
 		}
 	}
 }
-
-func TestSortKeys(t *testing.T) {
-	for _, tc := range []struct{ got, want string }{
-		{slotSK("t", 7), fmt.Sprintf("S#%s#%08d", "t", 7)},
-		{slotSK("a#b", 123456789), fmt.Sprintf("S#%s#%08d", "a#b", 123456789)},
-		{leafSK(42, "x"), fmt.Sprintf("L#%012d#%s", 42, "x")},
-		{leafSK(0, "y"), fmt.Sprintf("L#%012d#%s", 0, "y")},
-	} {
-		if tc.got != tc.want {
-			t.Errorf("got %q, want %q", tc.got, tc.want)
-		}
-	}
-}

@@ -93,6 +93,7 @@ func RunWith(t *testing.T, newStore func(t *testing.T) store.Store, opt Options)
 		{"LargeValues", func(t *testing.T, s store.Store) { testLargeValues(t, s, opt) }},
 		{"ConcurrentCounters", testConcurrentCounters},
 		{"ConcurrentPut", testConcurrentPut},
+		{"Checks", testChecks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

@@ -1,5 +1,5 @@
-// Package dynamostore is Lazyflow's DynamoDB store: store.Store over one
-// table, with the engine's ops mapped to DynamoDB's own conditional writes so
+// Package dynamostore is Lazyflow's DynamoDB store: a store.Driver over one
+// table, behind store.Open's portable checks (New returns both), with the engine's ops mapped to DynamoDB's own conditional writes so
 // that any number of engine hosts can work on one execution at once and the
 // table, not a lock, decides who wins.
 //
@@ -7,7 +7,8 @@
 //
 // One table; key pk (S) + sk (S); TTL attribute ttl; two global secondary
 // indexes with ALL projection: byWorkflow (gsi1pk, gsi1sk) and byState
-// (gsi2pk, gsi2sk). An execution's items share its partition key:
+// (gsi2pk, gsi2sk). Items are keyed by package store's key scheme
+// (core/store/keys.go); an execution's items share its partition key:
 //
 //	pk       sk                    item
 //	<exec>   H                     the head (one per execution)

@@ -114,20 +114,20 @@ func isSizeMessage(m string) bool {
 }
 
 // call runs one write request with the store's retries and accounting.
-func (s *Store) call(ctx context.Context, what string, fn func() ([]types.ConsumedCapacity, error)) error {
+func (s *driver) call(ctx context.Context, what string, fn func() ([]types.ConsumedCapacity, error)) error {
 	return s.request(ctx, what, false, fn)
 }
 
 // read is call for a read request.
-func (s *Store) read(ctx context.Context, what string, fn func() ([]types.ConsumedCapacity, error)) error {
+func (s *driver) read(ctx context.Context, what string, fn func() ([]types.ConsumedCapacity, error)) error {
 	return s.request(ctx, what, true, fn)
 }
 
-func (s *Store) request(ctx context.Context, what string, read bool, fn func() ([]types.ConsumedCapacity, error)) error {
+func (s *driver) request(ctx context.Context, what string, read bool, fn func() ([]types.ConsumedCapacity, error)) error {
 	for try := 0; ; try++ {
-		s.Stats.Requests.Add(1)
+		s.stats.Requests.Add(1)
 		cc, err := fn()
-		s.Stats.addCapacity(cc, read)
+		s.stats.addCapacity(cc, read)
 		if err == nil {
 			return nil
 		}
@@ -137,13 +137,13 @@ func (s *Store) request(ctx context.Context, what string, read bool, fn func() (
 		cl, code := classify(err)
 		switch cl {
 		case conflict:
-			s.Stats.Conflicts.Add(1)
+			s.stats.Conflicts.Add(1)
 			return fmt.Errorf("%s: %s: %w", what, code, store.ErrConflict)
 		case tooLarge:
 			return fmt.Errorf("%s: %s: %w", what, code, store.ErrTooLarge)
 		case retryable:
 			if try < s.opt.MaxRetries {
-				s.Stats.Retries.Add(1)
+				s.stats.Retries.Add(1)
 				s.sleep(ctx, try)
 				continue
 			}
@@ -154,7 +154,7 @@ func (s *Store) request(ctx context.Context, what string, read bool, fn func() (
 }
 
 // sleep waits a jittered, doubling, bounded time (full jitter, cap 2 s).
-func (s *Store) sleep(ctx context.Context, try int) {
+func (s *driver) sleep(ctx context.Context, try int) {
 	ceil := min(25*time.Millisecond<<min(try, 10), 2*time.Second)
 	n, _ := rand.Int(rand.Reader, big.NewInt(int64(ceil)))
 	t := time.NewTimer(time.Duration(n.Int64()))

@@ -51,7 +51,7 @@ func token() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (s *Store) commitLarge(ctx context.Context, ws []*write) error {
+func (s *driver) commitLarge(ctx context.Context, ws []*write) error {
 	var creates, rest []*write
 	for _, w := range ws {
 		if w.put != nil && w.put.ConditionExpression != nil && *w.put.ConditionExpression == "attribute_not_exists(pk)" {
@@ -132,7 +132,7 @@ func (w *write) key() map[string]types.AttributeValue {
 }
 
 // settle clears pv from committed items; a reader does it for any it misses.
-func (s *Store) settle(ctx context.Context, tok string, ws []*write) {
+func (s *driver) settle(ctx context.Context, tok string, ws []*write) {
 	s.each(ws, func(k map[string]types.AttributeValue) {
 		_ = s.call(ctx, "settle provisional item", func() ([]types.ConsumedCapacity, error) {
 			out, err := s.c.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: s.table, Key: k,
@@ -148,11 +148,11 @@ func (s *Store) settle(ctx context.Context, tok string, ws []*write) {
 }
 
 // rollback deletes provisional items of a commit that did not happen.
-func (s *Store) rollback(ctx context.Context, tok string, ws []*write) {
+func (s *driver) rollback(ctx context.Context, tok string, ws []*write) {
 	s.each(ws, func(k map[string]types.AttributeValue) { s.deleteProvisional(ctx, k, tok) })
 }
 
-func (s *Store) deleteProvisional(ctx context.Context, k map[string]types.AttributeValue, tok string) {
+func (s *driver) deleteProvisional(ctx context.Context, k map[string]types.AttributeValue, tok string) {
 	_ = s.call(ctx, "delete provisional item", func() ([]types.ConsumedCapacity, error) {
 		out, err := s.c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: s.table,
 			Key: key(strOf(k["pk"]), strOf(k["sk"])), ConditionExpression: aws.String("pv = :t"),
@@ -165,7 +165,7 @@ func (s *Store) deleteProvisional(ctx context.Context, k map[string]types.Attrib
 	})
 }
 
-func (s *Store) each(ws []*write, fn func(map[string]types.AttributeValue)) {
+func (s *driver) each(ws []*write, fn func(map[string]types.AttributeValue)) {
 	sem := make(chan struct{}, 16)
 	var wg sync.WaitGroup
 	for _, w := range ws {
@@ -180,7 +180,7 @@ func (s *Store) each(ws []*write, fn func(map[string]types.AttributeValue)) {
 	wg.Wait()
 }
 
-func (s *Store) marker(ctx context.Context, exec, tok string) (string, error) {
+func (s *driver) marker(ctx context.Context, exec, tok string) (string, error) {
 	var item map[string]types.AttributeValue
 	err := s.read(ctx, "read commit marker "+tok, func() ([]types.ConsumedCapacity, error) {
 		out, err := s.c.GetItem(ctx, &dynamodb.GetItemInput{TableName: s.table, Key: key(exec, "X#"+tok),
@@ -195,7 +195,7 @@ func (s *Store) marker(ctx context.Context, exec, tok string) (string, error) {
 }
 
 // visible decides whether a read item is part of the committed state.
-func (s *Store) visible(ctx context.Context, item map[string]types.AttributeValue) (bool, error) {
+func (s *driver) visible(ctx context.Context, item map[string]types.AttributeValue) (bool, error) {
 	tok := strOf(item["pv"])
 	if tok == "" {
 		return true, nil

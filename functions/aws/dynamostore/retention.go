@@ -3,6 +3,7 @@ package dynamostore
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,13 +20,12 @@ import (
 // to, so it must not win the race and orphan the execution's other items.
 const ttlGrace = 7 * 24 * time.Hour
 
-// PurgeExecutions implements store.Store: it queries the byState index of
-// each finished state for heads created before p.Before (a head updated
-// before then was created before then), keeps those also updated before it,
-// and deletes each execution's items, its head last.
-func (s *Store) PurgeExecutions(ctx context.Context, p store.PurgeParams) (int, error) {
-	cutoff := p.Before.UTC().Format("2006-01-02T15:04:05.000000000Z")
-	n := 0
+// PurgeCandidates implements store.Driver: it queries the byState index of
+// each finished state for heads created before before (a head updated
+// before then was created before then), oldest first within each state.
+// The index may lag the heads, so it only proposes: the head decides.
+func (s *driver) PurgeCandidates(ctx context.Context, before time.Time, yield func(string) (bool, error)) error {
+	cutoff := before.UTC().Format("2006-01-02T15:04:05.000000000Z")
 	for _, st := range []engine.State{engine.Success, engine.Error, engine.Cancelled} {
 		in := &dynamodb.QueryInput{TableName: s.table, IndexName: aws.String(IndexByState), ScanIndexForward: aws.Bool(true),
 			KeyConditionExpression:    aws.String("gsi2pk = :pk AND gsi2sk < :c"),
@@ -42,31 +42,20 @@ func (s *Store) PurgeExecutions(ctx context.Context, p store.PurgeParams) (int, 
 				return nil, err
 			})
 			if err != nil {
-				return n, err
+				return err
 			}
 			for _, it := range out.Items {
 				if ok, err := s.visible(ctx, it); err != nil {
-					return n, err
+					return err
 				} else if !ok {
 					continue
 				}
 				e, err := s.decodeHead(ctx, it)
 				if err != nil {
-					return n, err
+					return err
 				}
-				// The index is eventually consistent: the head itself decides.
-				cur, err := s.Execution(ctx, e.ID)
-				if err != nil {
-					return n, err
-				}
-				if cur == nil || !cur.State.Terminal() || !cur.Updated.Before(p.Before) {
-					continue
-				}
-				if err := s.DeleteExecution(ctx, e.ID); err != nil {
-					return n, fmt.Errorf("purge: %w", err)
-				}
-				if n++; p.Max > 0 && n >= p.Max {
-					return n, nil
+				if more, err := yield(e.ID); err != nil || !more {
+					return err
 				}
 			}
 			if len(out.LastEvaluatedKey) == 0 {
@@ -75,5 +64,87 @@ func (s *Store) PurgeExecutions(ctx context.Context, p store.PurgeParams) (int, 
 			in.ExclusiveStartKey = out.LastEvaluatedKey
 		}
 	}
-	return n, nil
+	return nil
+}
+
+// DeleteExecutionIf implements store.Driver. The index is eventually
+// consistent, so the head itself, read consistently, decides; its delete
+// comes last.
+func (s *driver) DeleteExecutionIf(ctx context.Context, id string, cond func(*engine.Execution) bool) (bool, error) {
+	cur, err := s.Execution(ctx, id)
+	if err != nil || cur == nil || !cond(cur) {
+		return false, err
+	}
+	if err := s.deleteExecution(ctx, id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// deleteExecution deletes every item of execution id.
+func (s *driver) deleteExecution(ctx context.Context, id string) error {
+	// Every item, commit markers and provisional items included, keys only.
+	var keys []map[string]types.AttributeValue
+	in := &dynamodb.QueryInput{TableName: s.table, ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: aws.String("pk = :pk"), ProjectionExpression: aws.String("pk, sk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": avS(id)},
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal}
+	for {
+		var out *dynamodb.QueryOutput
+		err := s.read(ctx, "list items of "+id, func() ([]types.ConsumedCapacity, error) {
+			var err error
+			out, err = s.c.Query(ctx, in)
+			if out != nil {
+				return caps(out.ConsumedCapacity), err
+			}
+			return nil, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, it := range out.Items {
+			keys = append(keys, key(strOf(it["pk"]), strOf(it["sk"])))
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	// The head goes last: until it is gone, the indexes still find the
+	// execution, so a delete cut short is finished by the next purge.
+	sort.SliceStable(keys, func(i, j int) bool {
+		return strOf(keys[j]["sk"]) == store.HeadSK && strOf(keys[i]["sk"]) != store.HeadSK
+	})
+	for len(keys) > 0 {
+		n := min(len(keys), 25)
+		reqs := make([]types.WriteRequest, n)
+		for i, k := range keys[:n] {
+			reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+		}
+		keys = keys[n:]
+		pending := map[string][]types.WriteRequest{s.opt.Table: reqs}
+		for try := 0; len(pending[s.opt.Table]) > 0; try++ {
+			if try > s.opt.MaxRetries {
+				return fmt.Errorf("delete execution %s: %d deletes left unprocessed: %w", id, len(pending[s.opt.Table]), store.ErrUnavailable)
+			}
+			if try > 0 {
+				s.sleep(ctx, try)
+			}
+			var out *dynamodb.BatchWriteItemOutput
+			err := s.call(ctx, "delete execution "+id, func() ([]types.ConsumedCapacity, error) {
+				var err error
+				out, err = s.c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending,
+					ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+				if out != nil {
+					return out.ConsumedCapacity, err
+				}
+				return nil, err
+			})
+			if err != nil {
+				return err
+			}
+			pending = out.UnprocessedItems
+		}
+	}
+	return nil
 }

@@ -65,6 +65,10 @@ const (
 	CodeInternal         = "internal"
 )
 
+// Classify is the API's error for an error from core (its status and a
+// message fit to show), for front ends that answer in another shape.
+func Classify(err error) *Error { return classify(err, "") }
+
 // classify turns an error from core into the API's error. field is the
 // request field the operation was about, used when the error concerns input.
 func classify(err error, field string) *Error {

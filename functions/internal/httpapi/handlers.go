@@ -333,7 +333,7 @@ func (a *API) listExecutions(w http.ResponseWriter, r *http.Request) error {
 	p := store.ListParams{Workflow: q.Get("workflow"), Limit: 100}
 	if c := q.Get("cursor"); c != "" {
 		var ok bool
-		if p.Cursor, ok = decodeCursor(c); !ok {
+		if p.Cursor, ok = DecodeCursor(c); !ok {
 			return errf(http.StatusBadRequest, CodeBadRequest, "cursor", "cursor %q is not a next_cursor this API gave", c)
 		}
 	}
@@ -365,7 +365,7 @@ func (a *API) listExecutions(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
 		Executions []Execution `json:"executions"`
 		Next       string      `json:"next_cursor,omitempty"`
-	}{Executions: []Execution{}, Next: encodeCursor(page.Next)}
+	}{Executions: []Execution{}, Next: EncodeCursor(page.Next)}
 	for _, e := range page.Executions {
 		out.Executions = append(out.Executions, execView(e))
 	}
@@ -378,14 +378,16 @@ func (a *API) listExecutions(w http.ResponseWriter, r *http.Request) error {
 // marked, so one it did not make is refused rather than read as a key.
 const cursorMark = "c1."
 
-func encodeCursor(next string) string {
+// EncodeCursor makes a store's cursor URL-safe and marked as the API's.
+func EncodeCursor(next string) string {
 	if next == "" {
 		return ""
 	}
 	return cursorMark + base64.RawURLEncoding.EncodeToString([]byte(next))
 }
 
-func decodeCursor(c string) (string, bool) {
+// DecodeCursor reads an EncodeCursor cursor; ok is false for one it did not make.
+func DecodeCursor(c string) (string, bool) {
 	rest, ok := strings.CutPrefix(c, cursorMark)
 	if !ok {
 		return "", false

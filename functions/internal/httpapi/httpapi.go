@@ -267,13 +267,19 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	WriteJSON(w, status, v, fmt.Sprintf(`{"error":{"code":%q,"message":"response could not be encoded as JSON"}}`+"\n", CodeInternal))
+}
+
+// WriteJSON writes v as JSON (HTML characters as they are); if v cannot be
+// encoded it writes failed, an error body of the caller's shape, with 500.
+func WriteJSON(w http.ResponseWriter, status int, v any, failed string) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
 		buf.Reset()
-		fmt.Fprintf(&buf, `{"error":{"code":%q,"message":"response could not be encoded as JSON"}}`+"\n", CodeInternal)
+		buf.WriteString(failed)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", fmt.Sprint(buf.Len()))

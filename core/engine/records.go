@@ -1,0 +1,58 @@
+package engine
+
+// The records below are the engine's: what a store writes for an op that
+// creates a record the engine did not send whole, and when a runner may
+// claim an attempt. Stores call these instead of restating the rules, so a
+// driver written over another database keeps them by construction.
+
+// JoinRecord is the join task a CountArrival creates when it is the first
+// arrival: WAITING on its join, with no arrival counted yet (the store adds
+// the one this op counts). The engine fires it from a later step.
+func (o CountArrival) JoinRecord() *Task {
+	return &Task{Exec: o.Exec, Key: o.Key, Name: o.Name, State: Waiting, Pending: PendingJoin}
+}
+
+// Record is the arrival record a PutArrival writes: a leaf's shape, the task
+// the branch came from and its outbound context (never nil, so an arrival
+// with an empty context reads back as one).
+func (o PutArrival) Record() *Leaf {
+	c := o.Ctx
+	if c == nil {
+		c = map[string]any{}
+	}
+	return &Leaf{Exec: o.Exec, Task: o.From, Ctx: c}
+}
+
+// Record is the input record a PutInput writes: a leaf's shape holds the
+// input map, decoded the same way as any context.
+func (o PutInput) Record() *Leaf { return &Leaf{Exec: o.Exec, Ctx: o.Input} }
+
+// Claimable reports whether a runner may claim attempt of the task: it is
+// RUNNING at that attempt, not waiting for anything (a retry's or wait's
+// timer, a join), and no runner claimed that attempt yet. A claim succeeds
+// once per attempt, so an action delivered twice runs once.
+func (t *Task) Claimable(attempt int) bool {
+	return t.State == Running && t.Pending == "" && t.Attempt == attempt && t.Claimed < attempt
+}
+
+// Claimable reports whether a runner may claim attempt of the with-items
+// slot: it is RUNNING at that attempt and no runner claimed it yet.
+func (s *Slot) Claimable(attempt int) bool {
+	return s.State == Running && s.Attempt == attempt && s.Claimed < attempt
+}
+
+// KeepClaim carries the stored record's claim into t, which replaces it:
+// claims are written by runners, never by the engine, so a write computed
+// from an older read must not take a claim back.
+func (t *Task) KeepClaim(stored *Task) {
+	if stored != nil && stored.Claimed > t.Claimed {
+		t.Claimed = stored.Claimed
+	}
+}
+
+// KeepClaim is Task.KeepClaim for a with-items slot.
+func (s *Slot) KeepClaim(stored *Slot) {
+	if stored != nil && stored.Claimed > s.Claimed {
+		s.Claimed = stored.Claimed
+	}
+}

@@ -1,0 +1,258 @@
+package yaql
+
+import (
+	"sort"
+
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+// dictFuncs read and build dicts (yaql's standard_library/collections.py
+// for dicts). Results never modify the receiver.
+var dictFuncs = []fn{
+	{names: []string{"keys"}, recv: kDict, call: bKeys},
+	{names: []string{"values"}, recv: kDict, call: bValues},
+	{names: []string{"items"}, recv: kDict, call: bItems},
+	{names: []string{"containsKey"}, recv: kDict, params: []param{val(kAny)}, call: bContainsKey},
+	{names: []string{"containsValue"}, recv: kDict, params: []param{val(kAny)}, call: bContainsValue},
+	// The default is evaluated only when the key is missing.
+	{names: []string{"get"}, recv: kDict, arity: between(1, 2), params: []param{val(kAny), lambda}, call: bGet},
+	{names: []string{"set"}, recv: kDict, kw: true, call: bSet},
+	{names: []string{"dict"}, form: function, kw: true, call: bDict},
+	// mergeWith refuses name => value arguments (yaql's custom mergers)
+	// with a message of its own, so it reads them.
+	{names: []string{"mergeWith"}, recv: kAny, kw: true, call: bMergeWith},
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	// Go maps are unordered; sorting keeps results deterministic.
+	sort.Strings(keys)
+	return keys
+}
+
+// dictList is one element per key of the receiver, in key order.
+func (c *callCtx) dictList(elem func(k string, v any) any) (any, error) {
+	m := c.recvDict()
+	out, err := c.newList(len(m))
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range sortedKeys(m) {
+		out = append(out, elem(k, m[k]))
+	}
+	return out, nil
+}
+
+func bKeys(c *callCtx) (any, error) {
+	return c.dictList(func(k string, _ any) any { return k })
+}
+
+func bValues(c *callCtx) (any, error) {
+	return c.dictList(func(_ string, v any) any { return v })
+}
+
+func bItems(c *callCtx) (any, error) {
+	return c.dictList(func(k string, v any) any { return []any{k, v} })
+}
+
+// bContainsKey is false, not an error, for a value that cannot be a key.
+func bContainsKey(c *callCtx) (any, error) {
+	ks, err := dictKey(c.param(0))
+	if err != nil {
+		return false, nil
+	}
+	_, ok := c.recvDict()[ks]
+	return ok, nil
+}
+
+func bContainsValue(c *callCtx) (any, error) {
+	for _, v := range c.recvDict() {
+		if eq, err := c.ev.equal(v, c.param(0)); err != nil || eq {
+			return eq, err
+		}
+	}
+	return false, nil
+}
+
+func bGet(c *callCtx) (any, error) {
+	ks, err := dictKey(c.param(0))
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := c.recvDict()[ks]; ok {
+		return v, nil
+	}
+	return c.argOr(1, nil)
+}
+
+// kwPairs adds each key => value argument to out.
+func (c *callCtx) kwPairs(out map[string]any) error {
+	for _, kw := range c.kw {
+		k, err := kw.key(c.ev, c.sc)
+		if err != nil {
+			return err
+		}
+		ks, err := dictKey(k)
+		if err != nil {
+			return err
+		}
+		v, err := kw.val(c.ev, c.sc)
+		if err != nil {
+			return err
+		}
+		out[ks] = v
+	}
+	return nil
+}
+
+// bSet returns a copy of the dict with keys replaced: set(k, v),
+// set({k => v}) or set(k => v, ...). The receiver is never modified.
+func bSet(c *callCtx) (any, error) {
+	m := c.recvDict()
+	updates := map[string]any{}
+	switch len(c.args) {
+	case 0:
+	case 1:
+		v, err := c.arg(0)
+		if err != nil {
+			return nil, err
+		}
+		d, ok := v.(map[string]any)
+		if !ok {
+			return nil, failf("set() with one argument expects a dict, not a %s", value.TypeName(v))
+		}
+		updates = d
+	case 2:
+		k, err := c.arg(0)
+		if err != nil {
+			return nil, err
+		}
+		ks, err := dictKey(k)
+		if err != nil {
+			return nil, err
+		}
+		v, err := c.arg(1)
+		if err != nil {
+			return nil, err
+		}
+		updates[ks] = v
+	default:
+		return nil, failf("set() takes a key and a value, a dict, or key => value pairs")
+	}
+	if err := c.kwPairs(updates); err != nil {
+		return nil, err
+	}
+	if err := c.ev.checkList(len(m)+len(updates), "set()"); err != nil {
+		return nil, err
+	}
+	out := make(map[string]any, len(m)+len(updates))
+	for k, v := range m {
+		out[k] = v
+	}
+	for k, v := range updates {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// bDict is dict(k => v, ...) or dict(list of [k, v] pairs).
+func bDict(c *callCtx) (any, error) {
+	out := map[string]any{}
+	for i := range c.args {
+		v, err := c.arg(i)
+		if err != nil {
+			return nil, err
+		}
+		var pairs []any
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				out[k] = e
+			}
+			continue
+		case []any:
+			pairs = x
+		default:
+			return nil, failf("dict() expects key => value pairs or a list of pairs, not a %s", value.TypeName(v))
+		}
+		for _, p := range pairs {
+			kv, ok := p.([]any)
+			if !ok || len(kv) != 2 {
+				return nil, failf("dict() expects pairs like [key, value], got a %s", value.TypeName(p))
+			}
+			ks, err := dictKey(kv[0])
+			if err != nil {
+				return nil, err
+			}
+			out[ks] = kv[1]
+		}
+	}
+	if err := c.kwPairs(out); err != nil {
+		return nil, err
+	}
+	return out, c.ev.checkList(len(out), "dict()")
+}
+
+// bMergeWith is yaql's dict.mergeWith(other): a deep merge where dicts
+// merge key by key, lists are joined as by union, and any other value is
+// taken from other. Custom mergers are not supported.
+func bMergeWith(c *callCtx) (any, error) {
+	to, ok := c.recv.(map[string]any)
+	if !ok {
+		return nil, failf("mergeWith() applies to a dict, not %s", value.TypeName(c.recv))
+	}
+	if len(c.args) != 1 || len(c.kw) > 0 {
+		return nil, failf("mergeWith() takes one dict; custom list and item mergers are not supported")
+	}
+	v, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	from, ok := v.(map[string]any)
+	if !ok {
+		return nil, failf("mergeWith() needs a dict to merge, not %s", value.TypeName(v))
+	}
+	return c.ev.merge(to, from, 0)
+}
+
+func (ev *evaluator) merge(to, from map[string]any, depth int) (map[string]any, error) {
+	if depth > 100 {
+		return nil, failf("mergeWith(): dicts nested more than 100 deep")
+	}
+	out := make(map[string]any, len(to)+len(from))
+	for k, v := range to {
+		out[k] = v
+	}
+	for k, fv := range from {
+		tv, both := out[k]
+		if !both {
+			out[k] = fv
+			continue
+		}
+		switch t := tv.(type) {
+		case map[string]any:
+			if f, ok := fv.(map[string]any); ok {
+				m, err := ev.merge(t, f, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				out[k] = m
+				continue
+			}
+		case []any:
+			if f, ok := fv.([]any); ok {
+				u, err := ev.distinct(append(append([]any(nil), t...), f...))
+				if err != nil {
+					return nil, err
+				}
+				out[k] = u
+				continue
+			}
+		}
+		out[k] = fv
+	}
+	return out, ev.charge(len(to) + len(from))
+}

@@ -1,0 +1,130 @@
+package yaql
+
+import (
+	"crypto/rand"
+	"fmt"
+	"reflect"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+// mistralFuncs are Mistral's own functions on values
+// (mistral/utils/expression_utils.py): json_dump, json_parse, yaml_dump,
+// yaml_parse and uuid. task(), execution(), env() and the other functions
+// on an execution's state come from the host as Env.Funcs.
+var mistralFuncs = []fn{
+	{names: []string{"json_dump", "json_pp"}, recv: kAny, call: bJSONDump},
+	{names: []string{"json_parse"}, recv: kString, call: bJSONParse},
+	{names: []string{"yaml_dump"}, recv: kAny, call: bYAMLDump},
+	{names: []string{"yaml_parse"}, recv: kString, call: bYAMLParse},
+	{names: []string{"uuid"}, form: function, call: bUUID},
+}
+
+// bJSONDump is Mistral's json_dump (and the deprecated json_pp): Python's
+// json.dumps(value, indent=4).
+func bJSONDump(c *callCtx) (any, error) {
+	if err := c.ev.charge(1); err != nil {
+		return nil, err
+	}
+	return c.ev.json(c.recv, 4, true, c.name+"()")
+}
+
+// parseText is json_parse and yaml_parse: the receiver, within the string
+// limit, parsed by parse.
+func parseText(c *callCtx, parse func(string) (any, error)) (any, error) {
+	s := c.recvString()
+	if err := c.ev.checkStr(len(s), c.name+"()"); err != nil {
+		return nil, err
+	}
+	v, err := parse(s)
+	if err != nil {
+		return nil, failf("%s(): %v", c.name, err)
+	}
+	return v, nil
+}
+
+func bJSONParse(c *callCtx) (any, error) {
+	return parseText(c, func(s string) (any, error) { return value.FromJSON([]byte(s)) })
+}
+
+// bYAMLDump is Mistral's yaml_dump: the value as block-style YAML.
+func bYAMLDump(c *callCtx) (any, error) {
+	out, err := YAMLDump(c.recv)
+	if err != nil {
+		return nil, failf("yaml_dump(): %v", err)
+	}
+	return out, c.ev.checkStr(len(out), "yaml_dump()")
+}
+
+// YAMLDump is Mistral's yaml_dump, for both expression languages.
+func YAMLDump(v any) (string, error) {
+	b, err := yaml.Marshal(value.Normalize(v))
+	return string(b), err
+}
+
+// YAMLParse is Mistral's yaml_parse, for both expression languages: the
+// document as JSON-like values.
+func YAMLParse(s string) (any, error) {
+	var v any
+	if err := yaml.Unmarshal([]byte(s), &v); err != nil {
+		return nil, err
+	}
+	return plainYAML(reflect.ValueOf(v), 0)
+}
+
+// bYAMLParse is Mistral's yaml_parse.
+func bYAMLParse(c *callCtx) (any, error) { return parseText(c, YAMLParse) }
+
+// plainYAML turns what yaml.v3 decoded into JSON-like values.
+func plainYAML(v reflect.Value, depth int) (any, error) {
+	if depth > 100 {
+		return nil, failf("yaml_parse(): nested more than 100 deep")
+	}
+	if !v.IsValid() {
+		return nil, nil
+	}
+	switch v.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			return nil, nil
+		}
+		return plainYAML(v.Elem(), depth)
+	case reflect.Map:
+		out := make(map[string]any, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			e, err := plainYAML(it.Value(), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[fmt.Sprint(it.Key().Interface())] = e
+		}
+		return out, nil
+	case reflect.Slice:
+		out := make([]any, v.Len())
+		for i := range out {
+			e, err := plainYAML(v.Index(i), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = e
+		}
+		return out, nil
+	}
+	return value.Normalize(v.Interface()), nil
+}
+
+// bUUID is Mistral's uuid(): a random (version 4) UUID. Unlike the other
+// functions it differs at every call; with-items evaluates its list again
+// for every item, so a list built with uuid() is not stable there.
+func bUUID(c *callCtx) (any, error) { return UUID(), nil }
+
+// UUID is a random (version 4) UUID, as Mistral's uuid() makes.
+func UUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,176 @@
+package dynamostore
+
+import (
+	"context"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/store"
+)
+
+func (s *driver) get(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
+	var item map[string]types.AttributeValue
+	err := s.read(ctx, "read "+pk+"/"+sk, func() ([]types.ConsumedCapacity, error) {
+		out, err := s.c.GetItem(ctx, &dynamodb.GetItemInput{TableName: s.table, Key: key(pk, sk), ConsistentRead: aws.Bool(true),
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+		if out != nil {
+			item = out.Item
+			return caps(out.ConsumedCapacity), err
+		}
+		return nil, err
+	})
+	if len(item) == 0 || err != nil {
+		return nil, err
+	}
+	if ok, err := s.visible(ctx, item); !ok || err != nil {
+		return nil, err
+	}
+	return item, nil
+}
+
+// Execution implements store.Driver.
+func (s *driver) Execution(ctx context.Context, id string) (*engine.Execution, error) {
+	item, err := s.get(ctx, id, store.HeadSK)
+	if err != nil || item == nil {
+		return nil, err
+	}
+	return s.decodeHead(ctx, item)
+}
+
+// Input implements store.Driver.
+func (s *driver) Input(ctx context.Context, exec string) (map[string]any, error) {
+	item, err := s.get(ctx, exec, store.InputSK)
+	if err != nil || item == nil {
+		return nil, err
+	}
+	l, err := decodeDoc[engine.Leaf](s, ctx, item)
+	if err != nil {
+		return nil, err
+	}
+	if l.Ctx == nil {
+		return map[string]any{}, nil
+	}
+	return l.Ctx, nil
+}
+
+// Task implements store.Driver.
+func (s *driver) Task(ctx context.Context, exec, k string) (*engine.Task, error) {
+	item, err := s.get(ctx, exec, store.TaskSK(k))
+	if err != nil || item == nil {
+		return nil, err
+	}
+	return s.decodeTask(ctx, item)
+}
+
+// Slot implements store.Driver.
+func (s *driver) Slot(ctx context.Context, exec, task string, i int) (*engine.Slot, error) {
+	item, err := s.get(ctx, exec, store.SlotSK(task, i))
+	if err != nil || item == nil {
+		return nil, err
+	}
+	return s.decodeSlot(ctx, item)
+}
+
+// query reads every item of pk whose sort key starts with prefix, in order.
+func (s *driver) query(ctx context.Context, pk, prefix string, fn func(map[string]types.AttributeValue) error) error {
+	if pk == "" {
+		return nil
+	}
+	in := &dynamodb.QueryInput{TableName: s.table, ConsistentRead: aws.Bool(true),
+		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": avS(pk), ":p": avS(prefix)},
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal}
+	for {
+		var out *dynamodb.QueryOutput
+		err := s.read(ctx, "query "+pk+"/"+prefix, func() ([]types.ConsumedCapacity, error) {
+			var err error
+			out, err = s.c.Query(ctx, in)
+			if out != nil {
+				return caps(out.ConsumedCapacity), err
+			}
+			return nil, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, it := range out.Items {
+			if strOf(it["sk"]) >= "X#" && strOf(it["sk"]) < "X$" {
+				continue // commit markers of large commits
+			}
+			if ok, err := s.visible(ctx, it); err != nil {
+				return err
+			} else if !ok {
+				continue
+			}
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// Slots implements store.Driver.
+func (s *driver) Slots(ctx context.Context, exec, task string) ([]*engine.Slot, error) {
+	var out []*engine.Slot
+	err := s.query(ctx, exec, store.SlotPrefix(task), func(it map[string]types.AttributeValue) error {
+		sl, err := s.decodeSlot(ctx, it)
+		// The prefix of task "b" also matches the slots of "b#1a2b".
+		if err == nil && sl.Task == task {
+			out = append(out, sl)
+		}
+		return err
+	})
+	return out, err
+}
+
+// Tasks implements store.Driver.
+func (s *driver) Tasks(ctx context.Context, exec string) ([]*engine.Task, error) {
+	var out []*engine.Task
+	err := s.query(ctx, exec, store.TaskPrefix, func(it map[string]types.AttributeValue) error {
+		t, err := s.decodeTask(ctx, it)
+		if err == nil {
+			out = append(out, t)
+		}
+		return err
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out, err
+}
+
+// Arrivals implements store.Driver.
+func (s *driver) Arrivals(ctx context.Context, exec, join string) (map[string]map[string]any, error) {
+	out := map[string]map[string]any{}
+	err := s.query(ctx, exec, store.ArrivalPrefix(join), func(it map[string]types.AttributeValue) error {
+		l, err := decodeDoc[engine.Leaf](s, ctx, it)
+		if err != nil {
+			return err
+		}
+		if l.Ctx == nil {
+			l.Ctx = map[string]any{}
+		}
+		out[l.Task] = l.Ctx
+		return nil
+	})
+	return out, err
+}
+
+// Leaves implements store.Driver.
+func (s *driver) Leaves(ctx context.Context, exec string) ([]*engine.Leaf, error) {
+	var out []*engine.Leaf
+	err := s.query(ctx, exec, store.LeafPrefix, func(it map[string]types.AttributeValue) error {
+		l, err := decodeDoc[engine.Leaf](s, ctx, it)
+		if err == nil {
+			out = append(out, l)
+		}
+		return err
+	})
+	return out, err
+}
