@@ -18,14 +18,20 @@ const drainTime = 10 * time.Second
 // and see the reset instead of the 413. A body bigger still, or one that
 // does not end in time, is answered with Connection: close.
 func (a *API) drainRefused(w http.ResponseWriter, body io.ReadCloser) {
+	DrainRefused(w, body, a.opt.MaxDrain)
+}
+
+// DrainRefused is drainRefused for the other API served beside this one
+// (Mistral's /v2), reading at most max bytes.
+func DrainRefused(w http.ResponseWriter, body io.ReadCloser, max int64) {
 	if body == nil {
 		return
 	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(drainTime)) // not every host's writer supports it
-	n, err := io.CopyN(io.Discard, body, a.opt.MaxDrain+1)
+	n, err := io.CopyN(io.Discard, body, max+1)
 	_ = rc.SetReadDeadline(time.Time{})
-	if n > a.opt.MaxDrain || err != nil && !errors.Is(err, io.EOF) {
+	if n > max || err != nil && !errors.Is(err, io.EOF) {
 		w.Header().Set("Connection", "close")
 	}
 }

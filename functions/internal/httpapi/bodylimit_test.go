@@ -31,7 +31,7 @@ func TestTooLargeBodyAnswered413WithoutReset(t *testing.T) {
 		if _, err := conn.Write(chunk); err != nil {
 			t.Fatalf("write after %d of %d bytes: %v (the server reset the connection)", sent, size, err)
 		}
-		time.Sleep(time.Millisecond) // a slow sender: the server answers long before the end
+		time.Sleep(15 * time.Millisecond) // a slow sender: the server answers long before the end
 	}
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)

@@ -12,6 +12,15 @@ import (
 // small body nested thousands deep costs a scan rather than a tree.
 const MaxJSONDepth = 100
 
+// CheckJSON is checkJSON for the other API served beside this one
+// (Mistral's /v2): nil, or an error whose message says what and where.
+func CheckJSON(data []byte) error {
+	if e := checkJSON(data); e != nil {
+		return e
+	}
+	return nil
+}
+
 // checkJSON refuses, before decoding, what decoding would silently alter
 // or pay dearly for: text that is not UTF-8, \u escapes that are not a
 // character (a lone surrogate becomes U+FFFD), and nesting deeper than
