@@ -1,15 +1,12 @@
 package mistralapi_test
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lazyflow/lazyflow/functions/internal/httpapi/httpapitest"
 )
 
 // /v2 bodies get the HTTP API's checks: not UTF-8, nested too deep or an
@@ -28,29 +25,11 @@ func TestV2RefusesHostileJSON(t *testing.T) {
 // A body over /v2's limit is answered 413 to a client still sending it.
 func TestV2TooLargeBodyAnswered413WithoutReset(t *testing.T) {
 	e := newEnv(t)
-	conn, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
+	status, raw, err := httpapitest.SlowPost(strings.TrimPrefix(e.srv.URL, "http://"), "/v2/executions", 4<<20, 15*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	const size = 4 << 20
-	fmt.Fprintf(conn, "POST /v2/executions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", size)
-	chunk := bytes.Repeat([]byte(" "), 64<<10)
-	for sent := 0; sent < size; sent += len(chunk) {
-		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		if _, err := conn.Write(chunk); err != nil {
-			t.Fatalf("write after %d of %d bytes: %v (the server reset the connection)", sent, size, err)
-		}
-		time.Sleep(15 * time.Millisecond)
-	}
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("read the answer: %v", err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(raw), "faultstring") {
-		t.Fatalf("answer %d %s, want a 413 fault", resp.StatusCode, raw)
+	if status != http.StatusRequestEntityTooLarge || !strings.Contains(string(raw), "faultstring") {
+		t.Fatalf("answer %d %s, want a 413 fault", status, raw)
 	}
 }
