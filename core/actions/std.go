@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
@@ -65,6 +67,11 @@ func stdSleep(ctx context.Context, in map[string]any) (any, error) {
 		var err error
 		if secs, err = number(v); err != nil {
 			return nil, fmt.Errorf("std.sleep: seconds: %w", err)
+		}
+		// Converting a huge number to a time.Duration overflows (1e300
+		// seconds became a negative duration: no sleep at all).
+		if secs < 0 || secs > dsl.MaxSeconds || math.IsNaN(secs) {
+			return nil, fmt.Errorf("std.sleep: seconds: %v is out of range: 0 to %d (10 years)", v, dsl.MaxSeconds)
 		}
 	}
 	t := time.NewTimer(time.Duration(secs * float64(time.Second)))

@@ -9,17 +9,57 @@ import (
 	"github.com/lazyflow/lazyflow/core/expr"
 )
 
+// MaxSeconds bounds every duration a workflow gives in seconds (timeout,
+// wait-before, wait-after, retry delay, std.sleep): ten years, far inside
+// what a Go time.Duration or a deadline in Unix milliseconds can hold, so
+// a huge number is an error rather than an overflow.
+const MaxSeconds = 10 * 365 * 24 * 3600
+
 // secondsPolicy reads a policy in seconds: a non-negative number (0.5
-// too) or an expression.
+// too) up to MaxSeconds, or an expression.
 func (l *loader) secondsPolicy(n *yaml.Node, what string) *expr.Value {
+	if l.tooManySeconds(n, what) {
+		return nil
+	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!float" {
-		if f, ok := scalar(n).(float64); ok && f >= 0 && f < 1e15 {
+		if f, ok := scalar(n).(float64); ok && f >= 0 {
 			return expr.Const(f)
 		}
 		l.errf(n, "%s must be a number of seconds (0 or more) or an expression, not %s", what, describe(n))
 		return nil
 	}
 	return l.intPolicy(n, what)
+}
+
+// wholeSecondsPolicy reads a policy in whole seconds up to MaxSeconds, or
+// an expression.
+func (l *loader) wholeSecondsPolicy(n *yaml.Node, what string) *expr.Value {
+	if l.tooManySeconds(n, what) {
+		return nil
+	}
+	return l.intPolicy(n, what)
+}
+
+// tooManySeconds reports (as an error at n) a literal duration above
+// MaxSeconds.
+func (l *loader) tooManySeconds(n *yaml.Node, what string) bool {
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") {
+		return false
+	}
+	var f float64
+	switch v := scalar(n).(type) {
+	case int64:
+		f = float64(v)
+	case float64:
+		f = v
+	default:
+		return false
+	}
+	if f <= MaxSeconds && !math.IsNaN(f) {
+		return false
+	}
+	l.errf(n, "%s of %s seconds is out of range: at most %d (10 years)", what, n.Value, MaxSeconds)
+	return true
 }
 
 // intPolicy reads a policy that must be a non-negative whole number or an expression.

@@ -282,11 +282,11 @@ func (l *loader) taskPolicy(t *Task, key string, v *yaml.Node) {
 	case "retry":
 		t.Retry = l.retry(v)
 	case "timeout":
-		t.Timeout = l.intPolicy(v, "timeout")
+		t.Timeout = l.wholeSecondsPolicy(v, "timeout")
 	case "wait-before":
-		t.WaitBefore = l.intPolicy(v, "wait-before")
+		t.WaitBefore = l.wholeSecondsPolicy(v, "wait-before")
 	case "wait-after":
-		t.WaitAfter = l.intPolicy(v, "wait-after")
+		t.WaitAfter = l.wholeSecondsPolicy(v, "wait-after")
 	case "pause-before":
 		t.PauseBefore = l.boolPolicy(v, "pause-before")
 	case "keep-result":

@@ -334,8 +334,16 @@ func (b *builder) seconds(v *expr.Value, rec *Task) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return inRange(f)
+}
+
+// inRange checks a duration in seconds an expression gave.
+func inRange(f float64) (float64, error) {
 	if f < 0 {
 		return 0, fmt.Errorf("negative duration %v", f)
+	}
+	if f > dsl.MaxSeconds {
+		return 0, fmt.Errorf("%v seconds is out of range: at most %d (10 years)", f, dsl.MaxSeconds)
 	}
 	return f, nil
 }

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -68,7 +70,7 @@ func (b *builder) subWorkflows() ([]string, error) {
 // childrenOf lists the sub-workflow executions task rec is running.
 func (b *builder) childrenOf(rec *Task) ([]string, error) {
 	if rec.Items == 0 {
-		return []string{childID(b.head.ID, rec.Key, -1, rec.Attempt)}, nil
+		return childIDs(b.head.ID, rec.Key, -1, rec.Attempt), nil
 	}
 	slots, err := b.r.Slots(b.ctx, b.head.ID, rec.Key)
 	if err != nil {
@@ -77,15 +79,26 @@ func (b *builder) childrenOf(rec *Task) ([]string, error) {
 	var ids []string
 	for _, s := range slots {
 		if s.State == Running {
-			ids = append(ids, childID(b.head.ID, rec.Key, s.Index, s.Attempt))
+			ids = append(ids, childIDs(b.head.ID, rec.Key, s.Index, s.Attempt)...)
 		}
 	}
 	return ids, nil
 }
 
 // childID is the deterministic id of the sub-workflow one attempt starts.
+// It has the length of any execution id, however deep the sub-workflow.
 func childID(exec, key string, slot, attempt int) string {
-	return exec + "." + shortHash(fmt.Sprintf("%s/%d/%d", key, slot, attempt))
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%s/%d/%d", exec, key, slot, attempt))
+	return "ex-" + hex.EncodeToString(sum[:12])
+}
+
+// childIDs are the ids a sub-workflow of one attempt may have: childID,
+// and the parent's id with a suffix, which sub-workflows started by
+// earlier versions have. Control commands go to both; the one that does
+// not exist ignores them.
+func childIDs(exec, key string, slot, attempt int) []string {
+	legacy := exec + "." + shortHash(fmt.Sprintf("%s/%d/%d", key, slot, attempt))
+	return []string{childID(exec, key, slot, attempt), legacy}
 }
 
 // cancelChildren asks the host to cancel the running sub-workflows of task key.

@@ -64,6 +64,13 @@ type Engine struct {
 	// ActionDeadline is how long, in seconds, an action may run without
 	// reporting before the watchdog fails its attempt (0: no watchdog).
 	ActionDeadline int
+	// MaxDepth bounds how deep sub-workflows nest (default DefaultMaxDepth):
+	// a workflow that calls itself fails at that depth instead of filling
+	// the store.
+	MaxDepth int
+	// MaxSpawned bounds how many sub-workflow executions one root
+	// execution's tree starts (default DefaultMaxSpawned).
+	MaxSpawned int64
 
 	itemCache itemCache
 }
@@ -96,8 +103,30 @@ type StartParams struct {
 	ParentAttempt  int
 	ParentSlot     int // with-items item of the parent task, -1 for none
 	Root           string
+	Depth          int // sub-workflow level: the parent's Depth + 1
 	IdempotencyKey string
 	RequestHash    string
+}
+
+// DefaultMaxDepth and DefaultMaxSpawned are Engine.MaxDepth's and
+// Engine.MaxSpawned's defaults.
+const (
+	DefaultMaxDepth   = 32
+	DefaultMaxSpawned = 10000
+)
+
+func (e *Engine) maxSpawned() int64 {
+	if e.MaxSpawned > 0 {
+		return e.MaxSpawned
+	}
+	return DefaultMaxSpawned
+}
+
+func (e *Engine) maxDepth() int {
+	if e.MaxDepth > 0 {
+		return e.MaxDepth
+	}
+	return DefaultMaxDepth
 }
 
 func (e *Engine) now() time.Time {

@@ -47,6 +47,12 @@ type Execution struct {
 	ParentAttempt int    `json:"parent_attempt,omitempty"`
 	ParentSlot    int    `json:"parent_slot"` // with-items item of the parent task (-1: none)
 	Root          string `json:"root,omitempty"`
+	// Depth is how many sub-workflow levels lie above this execution (0:
+	// a root); Engine.MaxDepth bounds it.
+	Depth int `json:"depth,omitempty"`
+	// StartsNext is the index of the next page of first tasks to start
+	// (0: all started); see StartPage.
+	StartsNext int `json:"starts_next,omitempty"`
 
 	// Active counts units of work that can still change the execution: task
 	// executions not yet finished plus join arrivals not yet resolved. It is
@@ -56,6 +62,9 @@ type Execution struct {
 	Errors    int64  `json:"errors"`               // unhandled task errors
 	ErrorInfo string `json:"error_info,omitempty"` // state_info of the first unhandled error
 	Seq       int64  `json:"seq"`                  // task start counter, for ordering
+	// Spawned (a root's) counts the sub-workflow executions started in its
+	// tree; Engine.MaxSpawned bounds it.
+	Spawned int64 `json:"spawned,omitempty"`
 
 	IdempotencyKey string    `json:"idempotency_key,omitempty"`
 	RequestHash    string    `json:"request_hash,omitempty"` // what the idempotent request asked for

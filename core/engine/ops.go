@@ -24,7 +24,9 @@ type AddExecution struct {
 	Errors    int64
 	ErrorInfo string // set if none is set yet
 	Seq       int64
-	IfState   State
+	// Spawned counts sub-workflow executions started under this root.
+	Spawned int64
+	IfState State
 }
 
 // PutInput writes an execution's input, once, beside its head: the input
@@ -194,6 +196,7 @@ const (
 	TimerWaitAfter  TimerKind = "wait_after"
 	TimerTimeout    TimerKind = "timeout"
 	TimerWatchdog   TimerKind = "watchdog"
+	TimerStartPage  TimerKind = "start_page" // the next page of first tasks (Attempt: its first index)
 )
 
 // Result is the outcome of one action attempt. Errors are ordinary results.

@@ -35,6 +35,9 @@ func (b *builder) shouldRetry(rec *Task, t *dsl.Task, ok bool, output any, errMs
 		}
 	}
 	delay, err := floatOf(t.Retry.Delay, resCtx)
+	if err == nil {
+		delay, err = inRange(delay)
+	}
 	if err != nil {
 		return false, 0, fmt.Errorf("retry delay of task %s: %w", t.Name, err)
 	}

@@ -22,11 +22,15 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	if err != nil {
 		return nil, fmt.Errorf("start %s: workflow %q is not defined: %w", sp.ID, sp.Workflow, ErrNotFound)
 	}
+	spawn, err := e.spawn(ctx, r, sp)
+	if err != nil {
+		return nil, err
+	}
 	now := e.now()
 	head := &Execution{
 		ID: sp.ID, Workflow: sp.Workflow, DefID: sp.DefID, State: Running,
 		Env: sp.Env, Target: sp.Target, Parent: sp.Parent, ParentTask: sp.ParentTask,
-		ParentAttempt: sp.ParentAttempt, ParentSlot: sp.ParentSlot, Root: sp.Root, IdempotencyKey: sp.IdempotencyKey, RequestHash: sp.RequestHash,
+		ParentAttempt: sp.ParentAttempt, ParentSlot: sp.ParentSlot, Root: sp.Root, Depth: sp.Depth, IdempotencyKey: sp.IdempotencyKey, RequestHash: sp.RequestHash,
 		Created: now, Updated: now,
 	}
 	if head.Root == "" {
@@ -56,7 +60,7 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	if wf.Vars != nil {
 		v, err := b.scope(nil, nil).eval(wf.Vars)
 		if err != nil {
-			return nil, fmt.Errorf("start %s: evaluate vars of workflow %s: %w", sp.ID, wf.Name, err)
+			return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("evaluate vars of workflow %s: %v", wf.Name, err))
 		}
 		if m, ok := v.(map[string]any); ok {
 			head.Vars = m
@@ -70,14 +74,9 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 		return nil, fmt.Errorf("start %s: %w", sp.ID, err)
 	}
 	b.graph = g
-	starts := g.starts
-	if wf.Type == dsl.Direct {
-		starts = wf.StartTasks
-	}
-	for _, name := range starts {
-		if err := b.schedule(name, "", nil); err != nil {
-			return nil, err
-		}
+	starts := b.startTasks()
+	if err := b.startPage(0); err != nil {
+		return nil, err
 	}
 	if len(starts) == 0 {
 		b.finish(Success, "", nil)
@@ -85,8 +84,103 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 	p := b.plan()
 	p.Ops[0] = PutExecution{Exec: p.Exec, IfVersion: 0}
 	p.Ops = append(p.Ops, PutInput{Exec: head.ID, Input: input})
+	if spawn != nil {
+		p.Ops = append(p.Ops, *spawn)
+	}
 	p.Exec.Version = 1
 	return p, nil
+}
+
+// spawn checks a sub-workflow start against the limits of its tree and
+// returns the count it adds to its root (nil for a root).
+func (e *Engine) spawn(ctx context.Context, r Reader, sp StartParams) (*AddExecution, error) {
+	if sp.Parent == "" || sp.Root == "" {
+		return nil, nil
+	}
+	if sp.Depth > e.maxDepth() {
+		return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("sub-workflow %s would be %d levels deep, over the limit of %d nested sub-workflows",
+			sp.Workflow, sp.Depth, e.maxDepth()))
+	}
+	root, err := r.Execution(ctx, sp.Root)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: load root execution %s: %w", sp.ID, sp.Root, err)
+	}
+	switch {
+	case root == nil:
+		return nil, nil // deleted: nothing left to count on
+	case root.State.Terminal():
+		return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("root execution %s has ended (%s)", root.ID, root.State))
+	case root.Spawned >= e.maxSpawned():
+		return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("root execution %s has started %d sub-workflow executions, the limit for one execution's tree",
+			root.ID, root.Spawned))
+	}
+	// The add is conditional on the state read, so a start decided before
+	// the root ended or paused conflicts and is decided again.
+	return &AddExecution{ID: root.ID, Spawned: 1, IfState: root.State}, nil
+}
+
+// StartPage is how many first tasks one step starts. A workflow with more
+// starts them a page per step (the start, then a timer per page), so a wide
+// fan-out is many bounded steps rather than one that writes and sends
+// thousands of records before the start can answer.
+const StartPage = 100
+
+func (b *builder) startTasks() []string {
+	if b.wf.Type == dsl.Direct {
+		return b.wf.StartTasks
+	}
+	return b.graph.starts
+}
+
+// startPage schedules the first tasks from index from, at most StartPage
+// of them. While tasks are left it keeps one unit of work open for them
+// (so the execution cannot end in between) and sets a timer for the next
+// page; the head's StartsNext says which page is due.
+func (b *builder) startPage(from int) error {
+	starts := b.startTasks()
+	to := min(from+StartPage, len(starts))
+	for _, name := range starts[from:to] {
+		if err := b.schedule(name, "", nil); err != nil {
+			return err
+		}
+	}
+	switch {
+	case to < len(starts) && from == 0:
+		b.add.Active++ // the pages left
+	case to == len(starts) && from > 0:
+		b.add.Active--
+	}
+	b.head.StartsNext = 0
+	if to < len(starts) {
+		b.head.StartsNext = to
+		b.cmds = append(b.cmds, StartPageCommands(b.head)...)
+	}
+	return nil
+}
+
+// StartPageCommands is the timer of an execution's next page of first
+// tasks, if one is due: a host re-sends it when recovering.
+func StartPageCommands(h *Execution) []Command {
+	if h.StartsNext == 0 || h.State.Terminal() {
+		return nil
+	}
+	return []Command{{Kind: StartTimer, Exec: h.ID, Slot: -1, Attempt: h.StartsNext, Timer: TimerStartPage}}
+}
+
+// fireStartPage starts the page of first tasks timer tm is for. A timer
+// for a page already started re-sends the one for the page now due, in
+// case the step that started it died before sending it.
+func (b *builder) fireStartPage(tm Timer) (*Plan, error) {
+	if b.head.StartsNext != tm.Attempt {
+		return &Plan{Duplicate: true, Commands: StartPageCommands(b.head)}, nil
+	}
+	h := *b.head
+	b.head = &h
+	b.putHead = true
+	if err := b.startPage(tm.Attempt); err != nil {
+		return nil, err
+	}
+	return b.plan(), nil
 }
 
 // bindInput applies declared defaults and rejects unknown or missing inputs.
@@ -106,7 +200,9 @@ func (b *builder) bindInput(in map[string]any) (map[string]any, error) {
 		}
 		v, err := b.rawScope(out, nil).eval(p.Default)
 		if err != nil {
-			return nil, fmt.Errorf("input %q of workflow %s: default: %w", p.Name, b.wf.Name, err)
+			// The default is evaluated over the request's input: a request
+			// it cannot be evaluated over is refused, as a missing input is.
+			return nil, inputErrorf("input %q of workflow %s: default: %v", p.Name, b.wf.Name, err)
 		}
 		out[p.Name] = v
 	}

@@ -17,6 +17,9 @@ func (e *Engine) Fire(ctx context.Context, r Reader, tm Timer) (*Plan, error) {
 	if b.head.State.Terminal() {
 		return &Plan{}, nil
 	}
+	if tm.Kind == TimerStartPage {
+		return b.fireStartPage(tm)
+	}
 	rec, err := r.Task(ctx, tm.Exec, tm.Task)
 	if err != nil {
 		return nil, fmt.Errorf("load task %s of %s: %w", tm.Task, tm.Exec, err)

@@ -17,6 +17,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -399,10 +400,39 @@ func (n *yaqlNode) eval(ctx *Context) (r any, err error) {
 		data = map[string]any{}
 	}
 	r, err = n.e.Eval(&yaql.Env{Data: data, Funcs: ctx.Funcs})
+	if err == nil {
+		err = finite(r)
+	}
 	if err != nil {
 		return nil, &EvalError{Text: n.text, Err: err}
 	}
 	return r, nil
+}
+
+// finite refuses a result holding a number out of float64's range (an
+// overflow such as 10 ** 1000000000 gives +Inf) or NaN: JSON has no such
+// number, so it could be neither stored nor sent to an action, and a
+// duration made of it would overflow.
+func finite(v any) error {
+	switch x := v.(type) {
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return fmt.Errorf("%w: the result is a number out of range (%v)", ErrLimit, x)
+		}
+	case []any:
+		for _, e := range x {
+			if err := finite(e); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if err := finite(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // concatNode interpolates: every part's result is turned into text.

@@ -767,6 +767,9 @@ func (n *jinjaNode) eval(ctx *Context) (r any, err error) {
 			return nil, &EvalError{Text: n.text, Err: unwrapGonja(v)}
 		}
 		out, err := fromGonja(v)
+		if err == nil {
+			err = finite(out)
+		}
 		if err != nil {
 			return nil, &EvalError{Text: n.text, Err: err}
 		}

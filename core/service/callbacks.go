@@ -52,7 +52,17 @@ func (s *Service) Callback(ctx context.Context, token string, ok bool, output an
 	if err := s.attemptRunning(ctx, c); err != nil {
 		return err
 	}
-	return s.TaskComplete(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: ok, Output: output, Error: errMsg})
+	// The read above only turns away most late callbacks early: callbacks
+	// racing for one attempt all pass it. The commit decides: the one whose
+	// result settled the attempt is accepted, the others found it settled.
+	p, err := s.taskComplete(ctx, engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: ok, Output: output, Error: errMsg})
+	if err != nil {
+		return err
+	}
+	if p != nil && p.Duplicate {
+		return ErrCallbackStale
+	}
+	return nil
 }
 
 // Heartbeat keeps a delegate action's attempt alive: its watchdog deadline

@@ -53,21 +53,29 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (exec *engine.Execu
 		// encoding/json sorts map keys, so equal requests hash equal.
 		req, _ := json.Marshal([]any{r.Workflow, input, env, r.Target})
 		sp.RequestHash = hashKey(string(req))
-		cur, err := s.Store.Execution(ctx, sp.ID)
-		if err != nil {
-			return nil, false, err
-		}
-		if cur != nil && cur.RequestHash != sp.RequestHash {
-			return nil, false, fmt.Errorf("%w: execution %s was started with this key and a different request", ErrIdempotencyMismatch, cur.ID)
-		}
 	}
 	return s.startID(ctx, sp.ID, sp)
+}
+
+// sameRequest refuses an execution found under an idempotent start's id
+// that another request created. The head written by the start that won the
+// conditional create holds that request's hash, so every path that finds an
+// existing execution (the first read, or the conflict of a start that lost
+// the race) checks it against its own.
+func sameRequest(cur *engine.Execution, sp engine.StartParams) error {
+	if sp.IdempotencyKey == "" || cur.RequestHash == sp.RequestHash {
+		return nil
+	}
+	return fmt.Errorf("%w: execution %s was started with this key and a different request", ErrIdempotencyMismatch, cur.ID)
 }
 
 func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams) (*engine.Execution, bool, error) {
 	if cur, err := s.Store.Execution(ctx, id); err != nil {
 		return nil, false, err
 	} else if cur != nil {
+		if err := sameRequest(cur, sp); err != nil {
+			return nil, false, err
+		}
 		// A repeat: make sure its first tasks were sent (the first request
 		// may have died between its commit and its sends), and that a
 		// finished sub-workflow's parent heard of its end.
@@ -84,6 +92,9 @@ func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams)
 		if errors.Is(err, store.ErrConflict) {
 			cur, gerr := s.Store.Execution(ctx, id)
 			if gerr == nil && cur != nil {
+				if err := sameRequest(cur, sp); err != nil {
+					return nil, false, err
+				}
 				return cur, false, nil
 			}
 		}

@@ -70,6 +70,9 @@ func (s *Service) recover(ctx context.Context, id string, before time.Time) erro
 	if err != nil || head == nil || head.State != engine.Running {
 		return err
 	}
+	if err := s.carry(ctx, id, &engine.Plan{Commands: engine.StartPageCommands(head)}); err != nil {
+		return err
+	}
 	tasks, err := s.Store.Tasks(ctx, id)
 	if err != nil {
 		return fmt.Errorf("recover %s: %w", id, err)

@@ -242,9 +242,18 @@ child:
 	e, _, err := s.Start(ctx, service.StartRequest{Workflow: "parent"})
 	t.Logf("start err: %v", err)
 	state(t, s, e.ID)
-	state(t, s, e.ID+".9acdd8763096")
+	var c *engine.Execution
+	page, err := s.Store.ListExecutions(ctx, store.ListParams{Workflow: "child"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range page.Executions {
+		if x.Parent == e.ID {
+			c = x
+			state(t, s, c.ID)
+		}
+	}
 	p, _ := s.Store.Execution(ctx, e.ID)
-	c, _ := s.Store.Execution(ctx, e.ID+".9acdd8763096")
 	if p.State == engine.Error && c != nil && c.State == engine.Running {
 		t.Errorf("S4 reproduced: parent %s (%q) while its child %s is %s", p.State, p.StateInfo, c.ID, c.State)
 	}

@@ -40,7 +40,9 @@ func (s *Service) runCommand(ctx context.Context, c engine.Command) error {
 			return err
 		}
 	}
+	leave := s.gates.enter(c.Exec, "claim")
 	err = s.Store.ClaimAttempt(ctx, store.ClaimParams{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt})
+	leave()
 	if errors.Is(err, store.ErrConflict) {
 		s.logAction(ctx, c, "action not run: attempt already claimed or superseded")
 		return nil

@@ -22,7 +22,8 @@
 // definitions.go, executions.go (Start), control.go (pause, resume, cancel,
 // rerun), step.go (applying and carrying out engine plans, TaskComplete),
 // runner.go, callbacks.go (delegate actions), recovery.go (Recover, Sweep,
-// Purge), deadletter.go, queries.go (reads for front ends).
+// Purge), deadletter.go, queries.go (reads for front ends), gate.go (control
+// steps go before an execution's other steps in this process).
 package service
 
 import (
@@ -105,6 +106,7 @@ type Service struct {
 
 	defs   sync.Map // def id -> *dsl.Document
 	inputs inputCache
+	gates  gates
 }
 
 // inputCache keeps executions' inputs, which never change, so an engine step

@@ -54,30 +54,37 @@ var ErrGone = errors.New("the work this message is about has ended")
 // conditionally and then carried out. A result for an execution that no
 // longer exists is ErrPoison: no retry can apply it.
 func (s *Service) TaskComplete(ctx context.Context, r engine.Result) error {
-	_, err := s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.TaskComplete(ctx, s.reader(), r) })
+	_, err := s.taskComplete(ctx, r)
+	return err
+}
+
+// taskComplete is TaskComplete, returning the plan it committed: its
+// Duplicate tells whether this result was the one applied or one that found
+// the attempt already settled.
+func (s *Service) taskComplete(ctx context.Context, r engine.Result) (*engine.Plan, error) {
+	p, err := s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.TaskComplete(ctx, s.reader(), r) })
 	if errors.Is(err, store.ErrTooLarge) && r.OK {
 		// A result the store cannot hold fails its task with a clear error;
 		// retrying the same message would only fail the same way.
 		s.Log.Warn("result too large for the store; failing the task", "execution_id", r.Exec, "task", r.Task, "err", err)
 		r.OK, r.Output = false, nil
 		r.Error = fmt.Sprintf("the action's result is too large to store: %v", err)
-		_, err = s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.TaskComplete(ctx, s.reader(), r) })
+		p, err = s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.TaskComplete(ctx, s.reader(), r) })
 	}
 	if errors.Is(err, engine.ErrNotFound) {
-		return fmt.Errorf("%w: %w: %w", ErrPoison, ErrGone, err)
+		return p, fmt.Errorf("%w: %w: %w", ErrPoison, ErrGone, err)
 	}
-	return err
+	return p, err
 }
 
 // apply runs one engine step to a committed plan and carries it out.
 func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error)) (*engine.Plan, error) {
 	for round := 0; ; round++ {
-		p, err := fn()
-		if err != nil {
+		p, err := s.decide(ctx, execID, kind, fn)
+		if p == nil {
 			return nil, err
 		}
 		if len(p.Ops) > 0 {
-			err = s.Store.Commit(ctx, p.Ops)
 			if errors.Is(err, store.ErrConflict) && round < s.MaxConflicts {
 				backoff(ctx, round)
 				continue
@@ -89,6 +96,21 @@ func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*en
 		}
 		return p, s.carry(ctx, execID, p)
 	}
+}
+
+// decide computes one step and commits it inside the execution's gate. It
+// returns a nil plan when the step could not be computed, else the plan and
+// the commit's error.
+func (s *Service) decide(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error)) (*engine.Plan, error) {
+	defer s.gates.enter(execID, kind)()
+	p, err := fn()
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Ops) > 0 {
+		return p, s.Store.Commit(ctx, p.Ops)
+	}
+	return p, nil
 }
 
 func (s *Service) step(kind string, ops int) {
@@ -188,14 +210,17 @@ func ignoreNotRunning(err error) error {
 // startChild starts the sub-workflow a StartWorkflow command names, under
 // its deterministic id, so a re-sent command finds the child it started.
 func (s *Service) startChild(ctx context.Context, c engine.Command) error {
-	root := c.Exec
-	if head, err := s.Store.Execution(ctx, c.Exec); err == nil && head != nil && head.Root != "" {
-		root = head.Root
+	root, depth := c.Exec, 1
+	if head, err := s.Store.Execution(ctx, c.Exec); err == nil && head != nil {
+		if head.Root != "" {
+			root = head.Root
+		}
+		depth = head.Depth + 1
 	}
 	defID, err := s.calleeDef(ctx, c.DefID, c.Workflow)
 	if err == nil {
 		_, _, err = s.startID(ctx, c.ChildID, engine.StartParams{ID: c.ChildID, DefID: defID, Workflow: c.Workflow,
-			Input: c.Input, Parent: c.Exec, ParentTask: c.Task, ParentAttempt: c.Attempt, ParentSlot: c.Slot, Root: root})
+			Input: c.Input, Parent: c.Exec, ParentTask: c.Task, ParentAttempt: c.Attempt, ParentSlot: c.Slot, Root: root, Depth: depth})
 	}
 	if errors.Is(err, errStartRefused) || errors.Is(err, store.ErrNotFound) {
 		// A child that cannot start (unknown workflow, bad input) is an

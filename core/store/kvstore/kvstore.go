@@ -245,6 +245,7 @@ func (s *driver) addExecution(tx Tx, o engine.AddExecution) error {
 		cur.Active += o.Active
 		cur.Errors += o.Errors
 		cur.Seq += o.Seq
+		cur.Spawned += o.Spawned
 		cur.Version++
 		return nil
 	}

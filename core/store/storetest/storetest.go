@@ -266,6 +266,14 @@ func testAddExecution(t *testing.T, s store.Store) {
 	if got := head(t, s, "e1"); got.Active != 1 || got.Seq != 11 || got.Errors != 0 {
 		t.Fatalf("counters after put then add: %v", counters(got))
 	}
+	// Spawned adds up, and a put keeps the count it read.
+	commit(t, s, engine.AddExecution{ID: "e1", Spawned: 2, IfState: engine.Running})
+	cur = head(t, s, "e1")
+	commit(t, s, engine.PutExecution{Exec: cur, IfVersion: cur.Version})
+	commit(t, s, engine.AddExecution{ID: "e1", Spawned: 1, IfState: engine.Running})
+	if got := head(t, s, "e1"); got.Spawned != 3 {
+		t.Fatalf("spawned %d after adding 2, a put and adding 1; want 3", got.Spawned)
+	}
 }
 
 // testStatus: what a runner and a finaliser read (store.ReadStatus, through

@@ -62,9 +62,9 @@ func (s *driver) plan(ctx context.Context, op engine.Op) (*write, error) {
 		return &write{what: what, put: &types.Put{TableName: s.table, Item: item}}, nil
 
 	case engine.AddExecution:
-		expr := "ADD active :a, errors :e, seq :s, v :one"
+		expr := "ADD active :a, errors :e, seq :s, sp :sp, v :one"
 		vals := map[string]types.AttributeValue{":a": avN(o.Active), ":e": avN(o.Errors), ":s": avN(o.Seq),
-			":one": one, ":st": avS(string(o.IfState))}
+			":sp": avN(o.Spawned), ":one": one, ":st": avS(string(o.IfState))}
 		if o.ErrorInfo != "" {
 			expr += " SET ei = if_not_exists(ei, :ei)"
 			vals[":ei"] = avS(o.ErrorInfo)

@@ -27,7 +27,7 @@
 //
 //	v         N  version; +1 on every change, the condition of versioned puts
 //	st        S  state (head, task, slot), for conditions and the byState index
-//	active, errors, seq   N  head counters (AddExecution is ADD on these)
+//	active, errors, seq, sp   N  head counters (AddExecution is ADD on these)
 //	ei        S  head: first unhandled error (if_not_exists)
 //	attempt, claimed      N  task/slot: current attempt, highest claimed attempt
 //	pnd       S  task: why a task waits (absent when it does not)
@@ -48,7 +48,7 @@
 // lost response would count twice.
 //
 //	PutExecution  PutItem, condition attribute_not_exists(pk) or v = :ifv
-//	AddExecution  UpdateItem ADD active, errors, seq, v; SET ei = if_not_exists(ei); condition st = :ifState
+//	AddExecution  UpdateItem ADD active, errors, seq, sp, v; SET ei = if_not_exists(ei); condition st = :ifState
 //	PutTask       new: PutItem, condition attribute_not_exists(pk);
 //	              else UpdateItem SET d, st, attempt, pnd, done, failed, v; condition v = :ifv
 //	              (claimed and arrived are left to their own writers: a claim is

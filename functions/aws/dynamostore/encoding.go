@@ -84,7 +84,7 @@ func (s *driver) unblob(ctx context.Context, what string, av types.AttributeValu
 
 func (s *driver) headItem(ctx context.Context, e *engine.Execution, version int64) (map[string]types.AttributeValue, error) {
 	doc := *e
-	doc.Active, doc.Errors, doc.Seq, doc.ErrorInfo, doc.Version = 0, 0, 0, "", 0
+	doc.Active, doc.Errors, doc.Seq, doc.ErrorInfo, doc.Version, doc.Spawned = 0, 0, 0, "", 0, 0
 	doc.Input = nil // its own item (PutInput): the head every step reads stays small
 	raw, err := json.Marshal(&doc)
 	if err != nil {
@@ -99,7 +99,7 @@ func (s *driver) headItem(ctx context.Context, e *engine.Execution, version int6
 	item["d"] = d
 	item["v"] = avN(version)
 	item["st"] = avS(string(e.State))
-	item["active"], item["errors"], item["seq"] = avN(e.Active), avN(e.Errors), avN(e.Seq)
+	item["active"], item["errors"], item["seq"], item["sp"] = avN(e.Active), avN(e.Errors), avN(e.Seq), avN(e.Spawned)
 	if e.ErrorInfo != "" {
 		item["ei"] = avS(e.ErrorInfo)
 	}
@@ -121,7 +121,7 @@ func (s *driver) decodeHead(ctx context.Context, item map[string]types.Attribute
 	if err := engine.Decode(raw, e); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", what, err)
 	}
-	e.Version, e.Active, e.Errors, e.Seq = numOf(item["v"]), numOf(item["active"]), numOf(item["errors"]), numOf(item["seq"])
+	e.Version, e.Active, e.Errors, e.Seq, e.Spawned = numOf(item["v"]), numOf(item["active"]), numOf(item["errors"]), numOf(item["seq"]), numOf(item["sp"])
 	e.ErrorInfo = strOf(item["ei"])
 	return e, nil
 }

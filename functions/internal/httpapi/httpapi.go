@@ -280,6 +280,10 @@ func WriteJSON(w http.ResponseWriter, status int, v any, failed string) {
 		status = http.StatusInternalServerError
 		buf.Reset()
 		buf.WriteString(failed)
+		if sw, ok := w.(*statusWriter); ok {
+			// The request's log line carries the cause at ERROR level.
+			sw.ri.err = &Error{Status: status, Code: CodeInternal, Message: "response could not be encoded as JSON: " + err.Error()}
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", fmt.Sprint(buf.Len()))
