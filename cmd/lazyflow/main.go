@@ -7,8 +7,9 @@
 //	lazyflow ui --api URL [--addr 127.0.0.1:8081] [--profile P] [--region R]
 //
 // Exit status: 0 success, 3 the workflow ended in ERROR or CANCELLED (or
-// PAUSED: nothing in a run can resume it),
-// 2 invalid definition or usage, 1 anything else.
+// PAUSED: nothing in a run can resume it), 4 a run stopped waiting before
+// the end (SIGINT, SIGTERM or --timeout; the execution is reported as it
+// stands), 2 invalid definition or usage, 1 anything else.
 package main
 
 import (
@@ -37,14 +38,28 @@ const (
 	exitFailure = 1
 	exitUsage   = 2
 	exitWfError = 3
+	exitStopped = 4
 )
 
 func main() {
 	gctune.Apply(nil, "")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// signalContext ends on SIGINT or SIGTERM, naming the signal as its cause.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if sig, ok := <-ch; ok {
+			cancel(fmt.Errorf("received %v", sig))
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); close(ch); cancel(nil) }
 }
 
 // usageError is a mistake in how the command was called.

@@ -67,6 +67,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	if err != nil {
 		return exitUsage, usageError{err.Error()}
 	}
+	if *timeout < 0 || (*timeout == 0 && flagSet(fs, "timeout")) {
+		return exitUsage, usageError{fmt.Sprintf("--timeout %s: must be a positive duration (leave it out for no limit)", *timeout)}
+	}
 	if len(pos) != 1 {
 		return exitUsage, usageError{"run needs exactly one workflow file"}
 	}
@@ -102,9 +105,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	if *wfName == "" && len(doc.Order) > 1 {
 		fmt.Fprintf(stderr, "lazyflow: running %s, the first of the %d workflows in %s (--workflow picks another)\n", wf.Name, len(doc.Order), file)
 	}
+	// A signal or the timeout ends the wait, not the report: what is read
+	// after it uses rctx, which neither cancels.
+	rctx := context.WithoutCancel(ctx)
 	if *timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		ctx, cancel = context.WithTimeoutCause(ctx, *timeout, errTimedOut)
 		defer cancel()
 	}
 
@@ -148,13 +154,37 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	}
 	close(done)
 	<-stopped
-	if err != nil {
+	stoppedEarly := err != nil && ctx.Err() != nil
+	if err != nil && !stoppedEarly {
 		return exitFailure, fmt.Errorf("execution %s did not finish: %w", exec.ID, err)
 	}
-	tasks, err := st.Tasks(ctx, exec.ID)
+	if stoppedEarly {
+		// The execution is reported as it stands: the store is this
+		// process's memory, so nothing of it outlives the run.
+		if final, err = st.Execution(rctx, exec.ID); err != nil || final == nil {
+			return exitFailure, fmt.Errorf("execution %s: read its state after %v: %w", exec.ID, context.Cause(ctx), err)
+		}
+	}
+	tasks, err := st.Tasks(rctx, exec.ID)
 	if err != nil {
 		return exitFailure, err
 	}
+	if err := printReport(stdout, *asJSON, final, tasks, seen); err != nil {
+		return exitFailure, err
+	}
+	if stoppedEarly {
+		fmt.Fprintf(stderr, "lazyflow: execution %s stopped waiting in state %s: %v\n", final.ID, final.State, context.Cause(ctx))
+		return exitStopped, nil
+	}
+	if final.State == engine.Success {
+		return exitOK, nil
+	}
+	return exitWfError, nil
+}
+
+// printReport prints the run's end: one JSON object (asJSON), or the task
+// states not yet printed and the execution's state and output.
+func printReport(stdout io.Writer, asJSON bool, final *engine.Execution, tasks []*engine.Task, seen map[string]engine.State) error {
 	rep := report{ID: final.ID, Workflow: final.Workflow, State: final.State, StateInfo: final.StateInfo, Output: final.Output}
 	for _, t := range visible(tasks) {
 		pub := t.Published
@@ -166,30 +196,34 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	if rep.Tasks == nil {
 		rep.Tasks = []taskReport{}
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false) // expressions hold < and >
-		if err := enc.Encode(rep); err != nil {
-			return exitFailure, err
-		}
-	} else {
-		printProgress(stdout, tasks, seen)
-		fmt.Fprintf(stdout, "execution %s: %s", final.ID, final.State)
-		if final.StateInfo != "" {
-			fmt.Fprintf(stdout, " (%s)", final.StateInfo)
-		}
-		fmt.Fprintln(stdout)
-		if final.State == engine.Paused {
-			fmt.Fprintln(stdout, "the execution paused, and nothing in `lazyflow run` can resume it: run it under `lazyflow serve` and resume it through the API")
-		}
-		if final.Output != nil {
-			fmt.Fprintf(stdout, "output: %s\n", value.JSON(final.Output, 2, false))
-		}
+		return enc.Encode(rep)
 	}
-	if final.State == engine.Success {
-		return exitOK, nil
+	printProgress(stdout, tasks, seen)
+	fmt.Fprintf(stdout, "execution %s: %s", final.ID, final.State)
+	if final.StateInfo != "" {
+		fmt.Fprintf(stdout, " (%s)", final.StateInfo)
 	}
-	return exitWfError, nil
+	fmt.Fprintln(stdout)
+	if final.State == engine.Paused {
+		fmt.Fprintln(stdout, "the execution paused, and nothing in `lazyflow run` can resume it: run it under `lazyflow serve` and resume it through the API")
+	}
+	if final.Output != nil {
+		fmt.Fprintf(stdout, "output: %s\n", value.JSON(final.Output, 2, false))
+	}
+	return nil
+}
+
+// errTimedOut is why a run stopped waiting when --timeout expired.
+var errTimedOut = errors.New("--timeout expired")
+
+// flagSet reports whether flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // visible drops join records that never fired and were never resolved:
@@ -218,7 +252,7 @@ func readInput(inline, file string) (map[string]any, error) {
 	if len(strings.TrimSpace(string(raw))) == 0 {
 		return map[string]any{}, nil
 	}
-	v, err := value.FromJSON(raw)
+	v, err := value.FromJSONExact(raw)
 	if err != nil {
 		return nil, fmt.Errorf("input is not valid JSON: %v", err)
 	}

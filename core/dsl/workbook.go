@@ -81,6 +81,9 @@ func (l *loader) workbookEntry(doc *Document, p pair) []pair {
 	switch p.k.Value {
 	case "name":
 		doc.Name = l.str(p.v, "workbook name")
+		if p.v.Kind == yaml.ScalarNode && p.v.Tag != "!!null" {
+			l.checkName(p.v, "workbook", doc.Name)
+		}
 	case "description", "tags":
 	case "workflows":
 		if p.v.Kind != yaml.MappingNode {
@@ -145,6 +148,7 @@ func (l *loader) workflows(doc *Document, wfPairs []pair) {
 // base-input merged over them, its input and output.
 func (l *loader) action(k, n *yaml.Node) *Action {
 	a := &Action{Name: k.Value, Pos: l.pos(k)}
+	l.checkName(k, "action", a.Name)
 	if n.Kind != yaml.MappingNode {
 		l.errf(n, "action %q must be a mapping with base", a.Name)
 		return nil
@@ -201,6 +205,7 @@ func (l *loader) action(k, n *yaml.Node) *Action {
 func (l *loader) workflow(k, n *yaml.Node) *Workflow {
 	wf := &Workflow{Name: k.Value, Pos: l.pos(k), Type: Direct, Tasks: map[string]*Task{}, Inbound: map[string][]string{},
 		spec: &specView{node: n}}
+	l.checkName(k, "workflow", wf.Name)
 	ps := l.pairs(n, "workflow "+wf.Name)
 	l.checkWorkflowKeys(ps, fmt.Sprintf("workflow %q", wf.Name))
 	var tasksNode, defaultsNode *yaml.Node

@@ -156,7 +156,7 @@ func (h *Host) loop(ctx, recv context.Context, q queue.Queue, batch int, handle 
 				h.mu.Lock()
 				h.DeadLetters++
 				h.mu.Unlock()
-				h.Log.Error("message given up", "err", err, "receives", m.Receives, "body", truncate(string(m.Body), 300))
+				h.Log.Log(ctx, givenUpLevel(err), "message given up", "err", err, "receives", m.Receives, "body", truncate(string(m.Body), 300))
 				// As the dlq function does on AWS: the attempt or execution the
 				// message was about fails, rather than staying RUNNING forever.
 				if derr := h.Service.DeadLetter(ctx, m.Body); derr != nil {
@@ -169,6 +169,20 @@ func (h *Host) loop(ctx, recv context.Context, q queue.Queue, batch int, handle 
 			}
 		}
 	}
+}
+
+// givenUpLevel is the log level of a message given up with err: INFO when
+// the work it is about is gone (crash recovery re-sends such messages),
+// ERROR when it cannot be read at all, WARN when it kept failing, since
+// DeadLetter then fails its attempt or execution and logs that.
+func givenUpLevel(err error) slog.Level {
+	switch {
+	case errors.Is(err, service.ErrGone):
+		return slog.LevelInfo
+	case errors.Is(err, service.ErrPoison):
+		return slog.LevelError
+	}
+	return slog.LevelWarn
 }
 
 // DeadLetterCount is how many messages were given up on.

@@ -154,8 +154,11 @@ func (b *builder) endLiveTasks() error {
 		if planned[t.Key] || t.Key == b.finishing || t.State.Terminal() || t.State == Waiting && !t.Fired {
 			continue
 		}
-		if t.State == Running && t.Pending == PendingNone && t.Items == 0 && t.Claimed >= t.Attempt {
-			continue // its claimed action will report
+		if b.head.State != Cancelled && t.State == Running && t.Pending == PendingNone && t.Items == 0 && t.Claimed >= t.Attempt {
+			// Its claimed action will report (as in Mistral, it outlives a
+			// fail or succeed); a cancel ends it now, and its late result
+			// is ignored.
+			continue
 		}
 		cancel(t)
 		dropped[t.Key] = true

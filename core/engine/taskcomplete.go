@@ -90,7 +90,8 @@ func (b *builder) adhocOutput(action string, result any, rec *Task) (any, error)
 // lateResult records the result of an attempt that was running when its
 // execution ended.
 func (b *builder) lateResult(rec *Task, res Result) (*Plan, error) {
-	if rec == nil {
+	if rec == nil || b.head.State == Cancelled {
+		// Cancel ended every task and item: a result changes nothing.
 		return &Plan{Duplicate: true}, nil
 	}
 	st, info := Success, ""

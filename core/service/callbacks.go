@@ -81,23 +81,40 @@ func (s *Service) Heartbeat(ctx context.Context, token string, extend time.Durat
 	return err
 }
 
+// attemptRunning refuses a callback for an attempt that is no longer
+// running, or whose execution was cancelled (a cancel ends every attempt,
+// even an item's whose record it does not rewrite).
 func (s *Service) attemptRunning(ctx context.Context, c callback.Claims) error {
-	if c.Slot >= 0 {
-		sl, err := s.Store.Slot(ctx, c.Exec, c.Task, c.Slot)
-		if err != nil {
-			return err
-		}
-		if sl == nil || sl.State != engine.Running || sl.Attempt != c.Attempt {
-			return ErrCallbackStale
-		}
-		return nil
-	}
-	t, err := s.Store.Task(ctx, c.Exec, c.Task)
+	head, err := s.Store.Execution(ctx, c.Exec)
 	if err != nil {
 		return err
 	}
-	if t == nil || t.State != engine.Running || t.Attempt != c.Attempt {
+	if head == nil || head.State == engine.Cancelled {
+		return ErrCallbackStale
+	}
+	live, err := s.attemptLive(ctx, engine.Command{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt})
+	if err != nil {
+		return err
+	}
+	if !live {
 		return ErrCallbackStale
 	}
 	return nil
+}
+
+// attemptLive reports whether the attempt c names is the one its task (or
+// item) is running.
+func (s *Service) attemptLive(ctx context.Context, c engine.Command) (bool, error) {
+	if c.Slot >= 0 {
+		sl, err := s.Store.Slot(ctx, c.Exec, c.Task, c.Slot)
+		if err != nil {
+			return false, err
+		}
+		return sl != nil && sl.State == engine.Running && sl.Attempt == c.Attempt, nil
+	}
+	t, err := s.Store.Task(ctx, c.Exec, c.Task)
+	if err != nil {
+		return false, err
+	}
+	return t != nil && t.State == engine.Running && t.Attempt == c.Attempt, nil
 }

@@ -52,7 +52,7 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration, max int) (int
 			}
 			n++
 			if err := s.recover(ctx, e.ID, before); err != nil {
-				s.Log.Error("sweep: recover failed", "execution_id", e.ID, "err", err)
+				s.Log.Warn("sweep: recover failed; the next sweep retries", "execution_id", e.ID, "err", err)
 			}
 		}
 		if page.Next == "" {

@@ -109,5 +109,5 @@ func (s *Service) fillCommand(ctx context.Context, c *engine.Command) error {
 		*c = o
 		return nil
 	}
-	return fmt.Errorf("%w: no pending action for %s/%s item %d attempt %d", ErrPoison, c.Exec, c.Task, c.Slot, c.Attempt)
+	return fmt.Errorf("%w: %w: no pending action for %s/%s item %d attempt %d", ErrPoison, ErrGone, c.Exec, c.Task, c.Slot, c.Attempt)
 }

@@ -43,6 +43,11 @@ func (s *Service) handleMessage(ctx context.Context, m Message) error {
 // (or let it reach the dead-letter queue) instead of retrying.
 var ErrPoison = errors.New("unprocessable message")
 
+// ErrGone marks (with ErrPoison) a message about work that has ended or no
+// longer exists: recovery after a crash re-sends such messages, so giving
+// one up is routine, not an operator's business.
+var ErrGone = errors.New("the work this message is about has ended")
+
 // TaskComplete is the result step: it applies one result of a task's
 // attempt (an action's, a sub-workflow's end, a delegate's callback, or the
 // error result of a dead-lettered action) as one engine step, committed
@@ -67,7 +72,7 @@ func (s *Service) taskComplete(ctx context.Context, r engine.Result) (*engine.Pl
 		p, err = s.apply(ctx, r.Exec, "result", func() (*engine.Plan, error) { return s.Engine.TaskComplete(ctx, s.reader(), r) })
 	}
 	if errors.Is(err, engine.ErrNotFound) {
-		return p, fmt.Errorf("%w: %w", ErrPoison, err)
+		return p, fmt.Errorf("%w: %w: %w", ErrPoison, ErrGone, err)
 	}
 	return p, err
 }

@@ -18,6 +18,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 )
 
 // Normalize converts v into the canonical JSON-like shape. Numbers become
@@ -156,7 +157,15 @@ func normalizeReflect(v any) any {
 
 // FromJSON decodes JSON text into a value. Integral numbers become int64 so
 // that counters and ids survive a round trip without turning into floats.
-func FromJSON(b []byte) (any, error) {
+func FromJSON(b []byte) (any, error) { return fromJSON(b, false) }
+
+// FromJSONExact is FromJSON for input from outside: an integer no int64
+// holds (a 39-digit id) is a RangeError rather than a float that silently
+// lost its last digits. Stored values keep FromJSON, which reads back the
+// integral floats a float64 prints without an exponent.
+func FromJSONExact(b []byte) (any, error) { return fromJSON(b, true) }
+
+func fromJSON(b []byte, exact bool) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
@@ -166,34 +175,49 @@ func FromJSON(b []byte) (any, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("value: decode JSON: unexpected data after the first value")
 	}
-	return numbersOf(v, "")
+	return numbersOf(v, "", exact)
 }
 
-// RangeError is a JSON number no float64 can hold; At is where it is in
-// the value ("a.b[2]"; empty for the value itself).
-type RangeError struct{ Number, At string }
+// RangeError is a JSON number no float64 can hold, or (Integer) an
+// integer no int64 holds exactly; At is where it is in the value
+// ("a.b[2]"; empty for the value itself).
+type RangeError struct {
+	Number, At string
+	Integer    bool
+}
 
 func (e *RangeError) Error() string {
 	if e.At == "" {
-		return fmt.Sprintf("number %s is out of range", e.Number)
+		return e.Problem()
 	}
-	return fmt.Sprintf("number %s at %s is out of range", e.Number, e.At)
+	return e.Problem() + " (at " + e.At + ")"
+}
+
+// Problem says what is wrong with the number, without where it is.
+func (e *RangeError) Problem() string {
+	if e.Integer {
+		return fmt.Sprintf("integer %s is beyond what is kept exactly (-9223372036854775808 to 9223372036854775807); send it as a string", e.Number)
+	}
+	return fmt.Sprintf("number %s is out of range", e.Number)
 }
 
 // numbersOf replaces json.Number in place; the decoder just built v, so no one
 // else holds a reference to it. A number no float64 can hold (1e400) is an
 // error naming where it is, not a string that later fails far away.
-func numbersOf(v any, at string) (any, error) {
+func numbersOf(v any, at string, exact bool) (any, error) {
 	switch x := v.(type) {
 	case json.Number:
 		n := fromNumber(x)
 		if _, isStr := n.(string); isStr {
 			return nil, &RangeError{Number: string(x), At: at}
 		}
+		if _, isFloat := n.(float64); isFloat && exact && !strings.ContainsAny(string(x), ".eE") {
+			return nil, &RangeError{Number: string(x), At: at, Integer: true}
+		}
 		return n, nil
 	case []any:
 		for i, e := range x {
-			n, err := numbersOf(e, fmt.Sprintf("%s[%d]", at, i))
+			n, err := numbersOf(e, fmt.Sprintf("%s[%d]", at, i), exact)
 			if err != nil {
 				return nil, err
 			}
@@ -205,7 +229,7 @@ func numbersOf(v any, at string) (any, error) {
 			if at != "" {
 				p = at + "." + k
 			}
-			n, err := numbersOf(e, p)
+			n, err := numbersOf(e, p, exact)
 			if err != nil {
 				return nil, err
 			}

@@ -174,7 +174,8 @@ func Serve(ctx context.Context, opt Options) error {
 	defer cancelRun()
 
 	if err := recoverAll(ctx, h, opt.Actions, opt.Visibility+2*time.Second, log); err != nil {
-		log.Error("recovery of running executions incomplete", "err", err)
+		// The periodic sweep repairs what recovery could not.
+		log.Warn("recovery of running executions incomplete; the sweep retries", "err", err)
 	}
 
 	// Lazyflow's own API, Mistral's v2 under /v2 over the same service, and the web UI.
@@ -259,7 +260,7 @@ func drainDeadLetters(ctx context.Context, q queue.Queue, s *service.Service, lo
 		}
 		for _, m := range msgs {
 			if err := s.DeadLetter(ctx, m.Body); err != nil {
-				log.Error("dead letter not handled; will retry", "err", err, "receives", m.Receives)
+				log.Warn("dead letter not handled; will retry", "err", err, "receives", m.Receives)
 				_ = q.ChangeVisibility(ctx, m.Receipt, time.Duration(min(m.Receives, 30))*time.Second)
 				continue
 			}

@@ -140,23 +140,34 @@ func objectField(raw json.RawMessage, field string) (map[string]any, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	v, err := value.FromJSON(raw)
-	var re *value.RangeError
-	if errors.As(err, &re) {
-		at := field
-		if re.At != "" {
-			at += "." + re.At
-		}
-		return nil, errf(http.StatusBadRequest, CodeInvalidInput, at, "field %q: number %s is out of range", at, re.Number)
-	}
+	v, err := exactValue(raw, field)
 	if err != nil {
-		return nil, errf(http.StatusBadRequest, CodeInvalidJSON, field, "field %q: %v", field, err)
+		return nil, err
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, errf(http.StatusBadRequest, CodeInvalidInput, field, "field %q must be a JSON object, not %s", field, value.TypeName(v))
 	}
 	return m, nil
+}
+
+// exactValue decodes a JSON field into a value, refusing a number it
+// cannot keep (out of range, or an integer beyond int64) with an error
+// naming where it is.
+func exactValue(raw json.RawMessage, field string) (any, error) {
+	v, err := value.FromJSONExact(raw)
+	var re *value.RangeError
+	if errors.As(err, &re) {
+		at := field
+		if re.At != "" {
+			at += "." + re.At
+		}
+		return nil, errf(http.StatusBadRequest, CodeInvalidInput, at, "field %q: %s", at, re.Problem())
+	}
+	if err != nil {
+		return nil, errf(http.StatusBadRequest, CodeInvalidJSON, field, "field %q: %v", field, err)
+	}
+	return v, nil
 }
 
 // MaxIdempotencyKey bounds the Idempotency-Key header.
@@ -493,9 +504,9 @@ func (a *API) completeCallback(w http.ResponseWriter, r *http.Request) error {
 	}
 	var out any
 	if len(req.Output) > 0 {
-		v, err := value.FromJSON(req.Output)
+		v, err := exactValue(req.Output, "output")
 		if err != nil {
-			return errf(http.StatusBadRequest, CodeInvalidJSON, "output", "field \"output\": %v", err)
+			return err
 		}
 		out = v
 	}

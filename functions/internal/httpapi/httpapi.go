@@ -44,8 +44,15 @@ type Options struct {
 	// MaxBody bounds request bodies in bytes (default DefaultMaxBody); a
 	// bigger body is refused with 413.
 	MaxBody int64
-	Log     *slog.Logger
+	// MaxDrain bounds how much of a refused (413) body is read and thrown
+	// away so the client, still sending, gets the answer rather than a
+	// reset connection (default DefaultMaxDrain).
+	MaxDrain int64
+	Log      *slog.Logger
 }
+
+// DefaultMaxDrain is the default Options.MaxDrain.
+const DefaultMaxDrain = 16 << 20
 
 // Service is what the API needs of the workflow service, implemented by
 // *service.Service. The API reads and changes executions only through it,
@@ -98,6 +105,9 @@ type Route struct {
 func New(svc Service, opt Options) *API {
 	if opt.MaxBody <= 0 {
 		opt.MaxBody = DefaultMaxBody
+	}
+	if opt.MaxDrain <= 0 {
+		opt.MaxDrain = DefaultMaxDrain
 	}
 	if opt.Log == nil {
 		opt.Log = svc.Logger()
@@ -171,6 +181,7 @@ type reqInfo struct {
 	exec   string
 	task   string
 	err    *Error
+	body   io.ReadCloser // the body before the size limit, to drain a refused one
 }
 
 type infoKey struct{}
@@ -195,6 +206,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (read deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if !w.wrote {
 		w.WriteHeader(http.StatusOK)
@@ -209,6 +223,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
 	sw := &statusWriter{ResponseWriter: w, ri: ri}
 	if r.Body != nil {
+		ri.body = r.Body
 		r.Body = http.MaxBytesReader(sw, r.Body, a.opt.MaxBody)
 	}
 	defer func() {
@@ -244,6 +259,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.Status >= 500 {
 		// The client sees a generic message; the log keeps the cause.
 		a.opt.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err.Error(), "execution_id", ri.exec)
+	}
+	if ae.Status == http.StatusRequestEntityTooLarge {
+		a.drainRefused(w, ri.body)
 	}
 	writeJSON(w, ae.Status, errorBody{Error: ae})
 }
@@ -291,6 +309,9 @@ func decodeJSON(r *http.Request, v any) ([]byte, error) {
 	data, err := readBody(r)
 	if err != nil {
 		return nil, err
+	}
+	if e := checkJSON(data); e != nil {
+		return data, e
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

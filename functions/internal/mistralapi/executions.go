@@ -1,9 +1,11 @@
 package mistralapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -34,13 +36,16 @@ type executionBody struct {
 
 // decodeBody decodes a JSON object body, naming the problem in a 400.
 func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err // too big: a 413
+	}
+	if err := httpapi.CheckJSON(data); err != nil {
+		return faultf(http.StatusBadRequest, "%v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return err
-		}
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &typ) && typ.Field != "" {
 			return faultf(http.StatusBadRequest, "field %q has the wrong type (%s)", typ.Field, typ.Value)
@@ -66,7 +71,14 @@ func objectField(raw json.RawMessage, field string) (map[string]any, error) {
 		}
 		raw = json.RawMessage(text)
 	}
-	v, err := value.FromJSON(raw)
+	if err := httpapi.CheckJSON(raw); err != nil {
+		return nil, faultf(http.StatusBadRequest, "field %q: %v", field, err)
+	}
+	v, err := value.FromJSONExact(raw)
+	var re *value.RangeError
+	if errors.As(err, &re) {
+		return nil, faultf(http.StatusBadRequest, "field %q: %v", field, re)
+	}
 	if err != nil {
 		return nil, faultf(http.StatusBadRequest, "field %q is not a JSON object: %v", field, err)
 	}

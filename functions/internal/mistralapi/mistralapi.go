@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -138,7 +139,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(sw, r.Body, a.maxBody)
+		r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(sw, r.Body, a.maxBody), orig: r.Body}
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -158,10 +159,20 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(sw, r)
 }
 
+// limitedBody is the size-limited body, keeping the original to drain a
+// refused one (see httpapi.DrainRefused).
+type limitedBody struct {
+	io.ReadCloser
+	orig io.ReadCloser
+}
+
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 }
+
+// Unwrap lets http.ResponseController reach the connection (read deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
@@ -224,6 +235,9 @@ func (a *API) fault(w http.ResponseWriter, r *http.Request, err error) {
 	code := "Client"
 	if f.Status >= 500 {
 		code = "Server"
+	}
+	if lb, ok := r.Body.(*limitedBody); ok && f.Status == http.StatusRequestEntityTooLarge {
+		httpapi.DrainRefused(w, lb.orig, httpapi.DefaultMaxDrain)
 	}
 	writeJSON(w, f.Status, map[string]any{"faultstring": f.Message, "faultcode": code, "debuginfo": nil})
 }

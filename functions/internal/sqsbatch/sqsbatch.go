@@ -43,9 +43,13 @@ func Handler(name string, handle Handle, log *slog.Logger) func(context.Context,
 				continue
 			}
 			if err := run(ctx, handle, sqsqueue.DecodeBody(rec.Body)); err != nil {
-				if errors.Is(err, service.ErrPoison) {
+				switch {
+				case errors.Is(err, service.ErrGone):
+					// Routine after a crash: the message's work has ended.
+					l.Info("message about ended work; it will reach the dead-letter queue", "err", err)
+				case errors.Is(err, service.ErrPoison):
 					l.Error("unprocessable message; it will reach the dead-letter queue", "err", err, "body", truncate(rec.Body, 300))
-				} else {
+				default:
 					l.Warn("message failed; it will be redelivered", "err", err)
 				}
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
