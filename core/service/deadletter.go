@@ -47,11 +47,11 @@ func (s *Service) DeadLetter(ctx context.Context, body []byte) error {
 	case m.Result != nil:
 		exec = m.Result.Exec
 		r := m.Result
-		live, err := s.attemptLive(ctx, engine.Command{Exec: r.Exec, Task: r.Task, Slot: r.Slot, Attempt: r.Attempt})
+		ended, err := s.attemptEnded(ctx, engine.Command{Exec: r.Exec, Task: r.Task, Slot: r.Slot, Attempt: r.Attempt})
 		if err != nil {
 			return fmt.Errorf("dead letter for %s/%s: %w", r.Exec, r.Task, err)
 		}
-		if !live {
+		if ended {
 			s.Log.Info("dead-lettered result for an attempt that has ended; nothing to do", "execution_id", r.Exec, "task", r.Task, "attempt", r.Attempt)
 			return nil
 		}
@@ -75,4 +75,23 @@ func (s *Service) DeadLetter(ctx context.Context, body []byte) error {
 		return nil
 	}
 	return err
+}
+
+// attemptEnded reports whether the attempt a result names exists and has
+// ended. A result naming no record at all is not about ended work: it is a
+// message nothing can apply, and failing its execution is what keeps the
+// execution from waiting for it for ever.
+func (s *Service) attemptEnded(ctx context.Context, c engine.Command) (bool, error) {
+	if c.Slot >= 0 {
+		sl, err := s.Store.Slot(ctx, c.Exec, c.Task, c.Slot)
+		if err != nil || sl == nil {
+			return false, err
+		}
+		return sl.State != engine.Running || sl.Attempt != c.Attempt, nil
+	}
+	t, err := s.Store.Task(ctx, c.Exec, c.Task)
+	if err != nil || t == nil {
+		return false, err
+	}
+	return t.State != engine.Running || t.Attempt != c.Attempt, nil
 }

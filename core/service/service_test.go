@@ -171,3 +171,45 @@ func TestSweepResendsLostTimer(t *testing.T) {
 type dropAll struct{}
 
 func (dropAll) Send(context.Context, []byte, time.Duration) error { return nil }
+
+// A dead-lettered result that names no task of its execution is a message
+// nothing can apply: the execution fails naming the dead-letter queue rather
+// than waiting on. One for an attempt that has ended changes nothing.
+func TestDeadLetteredResultForUnknownTaskFailsExecution(t *testing.T) {
+	st := kvstore.NewMemory()
+	h := embedded.New(embedded.Options{Store: st})
+	h.CallbackKey, h.CallbackURL = []byte(strings.Repeat("k", 32)), "http://127.0.0.1:1/callbacks/"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h.Run(ctx)
+	defer h.Close()
+	src := "version: '2.0'\nwf:\n  tasks:\n    wait:\n      action: std.async_noop\n"
+	if _, err := h.Register(ctx, "wf.yaml", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	e, _, err := h.Start(ctx, service.StartRequest{Workflow: "wf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tk, _ := st.Task(ctx, e.ID, "wait"); tk == nil || tk.State != engine.Running || tk.Claimed < 1; tk, _ = st.Task(ctx, e.ID, "wait") {
+		if ctx.Err() != nil {
+			t.Fatal("task wait never ran")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stale := `{"result":{"exec":"` + e.ID + `","task":"wait","slot":-1,"attempt":7,"ok":true}}`
+	if err := h.DeadLetter(ctx, []byte(stale)); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := st.Execution(ctx, e.ID); cur.State != engine.Running {
+		t.Fatalf("a dead-lettered result for an attempt that is not the running one changed the execution: %s", cur.State)
+	}
+	poison := `{"result":{"exec":"` + e.ID + `","task":"no-such-task","slot":-1,"attempt":1,"ok":true}}`
+	if err := h.DeadLetter(ctx, []byte(poison)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.Wait(ctx, e.ID, false)
+	if err != nil || got.State != engine.Error || !strings.Contains(got.StateInfo, "dead-letter") {
+		t.Fatalf("want ERROR naming the dead-letter queue, got %v %q %v", got.State, got.StateInfo, err)
+	}
+}
