@@ -50,9 +50,6 @@ type Service interface {
 	CallbackToken(exec, task string, slot, attempt int) (string, error)
 	// ActionNames lists the action catalogue.
 	ActionNames() []string
-	// DeleteWorkflow and DeleteExecution are the deletes of both APIs.
-	DeleteWorkflow(ctx context.Context, name string) error
-	DeleteExecution(ctx context.Context, id string, force bool) error
 	// Environments are Mistral's named sets of env() variables.
 	Environment(ctx context.Context, name string) (*store.Environment, error)
 	Environments(ctx context.Context) ([]*store.Environment, error)

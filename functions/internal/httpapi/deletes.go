@@ -1,0 +1,46 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/lazyflow/lazyflow/core/store"
+)
+
+// deleteWorkflow removes a workflow from the registered ones (204);
+// executions already running it go on.
+func (a *API) deleteWorkflow(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if err := a.svc.DeleteWorkflow(r.Context(), name); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return errf(http.StatusNotFound, CodeNotFound, "name", "workflow %q is not registered", name)
+		}
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// deleteExecution deletes a finished execution with every record it owns
+// (204); an unfinished one is refused with 409 unless ?force=true.
+func (a *API) deleteExecution(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	force := false
+	if v := r.URL.Query().Get("force"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errf(http.StatusBadRequest, CodeInvalidInput, "force", "query parameter force must be true or false, not %q", v)
+		}
+		force = b
+	}
+	if err := a.svc.DeleteExecution(r.Context(), id, force); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return errf(http.StatusNotFound, CodeNotFound, "id", "execution %q not found", id)
+		}
+		return fmt.Errorf("delete execution: %w", err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
