@@ -27,13 +27,9 @@ func (a *API) deleteWorkflow(w http.ResponseWriter, r *http.Request) error {
 // (204); an unfinished one is refused with 409 unless ?force=true.
 func (a *API) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	force := false
-	if v := r.URL.Query().Get("force"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return errf(http.StatusBadRequest, CodeInvalidInput, "force", "query parameter force must be true or false, not %q", v)
-		}
-		force = b
+	force, err := QueryBool(r, "force")
+	if err != nil {
+		return errf(http.StatusBadRequest, CodeInvalidInput, "force", "%v", err)
 	}
 	if err := a.svc.DeleteExecution(r.Context(), id, force); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -43,4 +39,17 @@ func (a *API) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// QueryBool reads a boolean query parameter (false when absent), for both APIs.
+func QueryBool(r *http.Request, name string) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("query parameter %q must be true or false, not %q", name, v)
+	}
+	return b, nil
 }

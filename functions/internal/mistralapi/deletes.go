@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
 )
 
 // deleteWorkflow is Mistral's workflow-delete (204). A workbook's
@@ -72,17 +73,11 @@ func (a *API) deleteWorkbook(w http.ResponseWriter, r *http.Request) error {
 // client's --force), which cancels it and deletes it.
 func (a *API) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	force := false
-	if v := r.URL.Query().Get("force"); v != "" {
-		switch strings.ToLower(v) {
-		case "true", "1", "yes":
-			force = true
-		case "false", "0", "no":
-		default:
-			return faultf(http.StatusBadRequest, "query parameter \"force\" must be true or false, not %q", v)
-		}
+	force, err := httpapi.QueryBool(r, "force")
+	if err != nil {
+		return faultf(http.StatusBadRequest, "%v", err)
 	}
-	err := a.svc.DeleteExecution(r.Context(), id, force)
+	err = a.svc.DeleteExecution(r.Context(), id, force)
 	if errors.Is(err, engine.ErrInvalidState) {
 		return faultf(http.StatusForbidden, "Only completed executions can be deleted. Use --force to override this. %v", err)
 	}
