@@ -189,6 +189,8 @@ func TestMistralCLI(t *testing.T) {
 	cliExecution(t, s)
 	cliControl(t, s)
 	cliDelegateAndRerun(t, s)
+	cliEnvironments(t, s)
+	cliDeletes(t, s)
 }
 
 func cliDefinitions(t *testing.T, s *server) {
@@ -313,6 +315,77 @@ func cliControl(t *testing.T, s *server) {
 	}
 }
 
+// Environments are created from a file, named in an execution's params
+// and read by env(); update replaces their variables.
+func cliEnvironments(t *testing.T, s *server) {
+	if env := s.show(t, "environment-create", "env.yaml"); env["Name"] != "prod" || env["Description"] != "production" || env["Scope"] != "private" {
+		t.Fatalf("environment-create: %v", env)
+	}
+	if _, err := s.mistral(t, "environment-create", "env.yaml"); err == nil {
+		t.Errorf("environment-create of a duplicate succeeded")
+	}
+	if l := s.list(t, "environment-list"); len(l) != 1 || l[0]["Name"] != "prod" {
+		t.Errorf("environment-list: %v", l)
+	}
+	if env := s.show(t, "environment-update", "env2.yaml"); !strings.Contains(fmt.Sprint(env["Variables"]), "Hey") || env["Description"] != "production" {
+		t.Errorf("environment-update: %v", env)
+	}
+	if env := s.show(t, "environment-get", "prod"); !strings.Contains(fmt.Sprint(env["Variables"]), "Hey") {
+		t.Errorf("environment-get: %v", env)
+	}
+	s.must(t, "workflow-create", "envwf.yaml")
+	ex := s.show(t, "execution-create", "envwf", "{}", `{"env": "prod"}`)["ID"].(string)
+	s.waitState(t, ex, "SUCCESS")
+	if out := s.must(t, "execution-get-output", ex); !strings.Contains(out, `"Hey"`) {
+		t.Errorf("an execution with a named env: output %s", out)
+	}
+	s.must(t, "environment-delete", "prod")
+	if _, err := s.mistral(t, "environment-get", "prod"); err == nil {
+		t.Errorf("environment-get after environment-delete succeeded")
+	}
+}
+
+// Deletes: a finished execution goes, a running one only with --force; a
+// workflow and a workbook (with its workflows) go from the lists.
+func cliDeletes(t *testing.T, s *server) {
+	done := s.list(t, "execution-list", "--limit", "-1")
+	var finished string
+	for _, e := range done {
+		if e["State"] == "SUCCESS" {
+			finished = e["ID"].(string)
+			break
+		}
+	}
+	if finished == "" {
+		t.Fatalf("no finished execution to delete in %v", done)
+	}
+	s.must(t, "execution-delete", finished)
+	if _, err := s.mistral(t, "execution-get", finished); err == nil {
+		t.Errorf("execution-get after execution-delete succeeded")
+	}
+	hold := s.show(t, "execution-create", "demo.delegated", fmt.Sprintf(`{"url": %q}`, s.delegate.URL))["ID"].(string)
+	s.nextCall(t)
+	if _, err := s.mistral(t, "execution-delete", hold); err == nil || !strings.Contains(err.Error(), "Unable to delete") {
+		t.Errorf("execution-delete of a running execution: %v, want a refusal", err)
+	}
+	s.must(t, "execution-delete", "--force", hold)
+	if _, err := s.mistral(t, "execution-get", hold); err == nil {
+		t.Errorf("execution-get after execution-delete --force succeeded")
+	}
+	s.must(t, "workflow-delete", "envwf")
+	s.must(t, "workbook-delete", "demo")
+	for _, wb := range s.list(t, "workbook-list") { // an empty list is one blank row
+		if wb["Name"] == "demo" {
+			t.Errorf("workbook-list after workbook-delete: %v", wb)
+		}
+	}
+	for _, w := range s.list(t, "workflow-list") {
+		if n := w["Name"].(string); n == "envwf" || strings.HasPrefix(n, "demo.") {
+			t.Errorf("workflow %s listed after its delete", n)
+		}
+	}
+}
+
 // A Mistral delegate fails its action; task-rerun runs it again and the
 // delegate completes it, both through PUT to its Mistral-Callback-URL.
 func cliDelegateAndRerun(t *testing.T, s *server) {
@@ -376,6 +449,13 @@ func TestMistralPythonAPI(t *testing.T) {
 		ActionNames []string        `json:"action_names"`
 		Delegated   map[string]any  `json:"delegated_output"`
 		Missing     json.RawMessage `json:"missing"`
+		EnvCreated  map[string]any  `json:"env_created"`
+		EnvNames    []string        `json:"env_names"`
+		EnvUpdated  map[string]any  `json:"env_updated"`
+		EnvOutput   map[string]any  `json:"env_output"`
+		EnvGone     json.RawMessage `json:"env_gone"`
+		ExecGone    json.RawMessage `json:"execution_gone"`
+		Left        []string        `json:"workflows_left"`
 	}
 	if err := json.Unmarshal(out, &seen); err != nil {
 		t.Fatalf("api.py printed %s: %v", out, err)
@@ -397,5 +477,13 @@ func TestMistralPythonAPI(t *testing.T) {
 	}
 	if !strings.Contains(string(seen.Missing), "404") {
 		t.Errorf("get of a missing execution: %s", seen.Missing)
+	}
+	if seen.EnvCreated["greeting"] != "Howdy" || strings.Join(seen.EnvNames, ",") != "py" || seen.EnvUpdated["greeting"] != "Hi" ||
+		seen.EnvOutput["greeting"] != "Hi" || !strings.Contains(string(seen.EnvGone), "404") {
+		t.Errorf("environments: created %v, listed %v, updated %v, execution output %v, after delete %s",
+			seen.EnvCreated, seen.EnvNames, seen.EnvUpdated, seen.EnvOutput, seen.EnvGone)
+	}
+	if !strings.Contains(string(seen.ExecGone), "404") || len(seen.Left) != 0 {
+		t.Errorf("deletes: execution after delete %s, workflows left %v", seen.ExecGone, seen.Left)
 	}
 }

@@ -15,9 +15,12 @@ import (
 
 // StartRequest asks for a new execution.
 type StartRequest struct {
-	Workflow       string
-	Input          map[string]any
-	Env            map[string]any
+	Workflow string
+	Input    map[string]any
+	Env      map[string]any
+	// EnvName names a stored environment whose variables are the env, read
+	// once at start (as Mistral resolves a named env); Env must be empty.
+	EnvName        string
 	Target         string // reverse workflows
 	IdempotencyKey string
 	// ID, when set, is the execution's id (a client-chosen one, as Mistral's
@@ -38,6 +41,16 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (exec *engine.Execu
 			return nil, false, err
 		}
 		defID = def.DefID
+	}
+	if r.EnvName != "" {
+		if len(r.Env) > 0 {
+			return nil, false, fmt.Errorf("%w: give an env by name or as variables, not both", engine.ErrInvalidInput)
+		}
+		env, err := s.Store.Environment(ctx, r.EnvName)
+		if err != nil {
+			return nil, false, fmt.Errorf("env %q: %w", r.EnvName, err)
+		}
+		r.Env = env.Variables
 	}
 	id := newID()
 	if r.ID != "" {

@@ -19,6 +19,7 @@ import (
 //	<exec>  A#<join>\x00<from>    one branch's arrival at a join, with its context
 //	~def    N#<name>              the current definition of a workflow
 //	~def    I#<def id>            a definition by content id
+//	~env    E#<name>              an environment (environments.go)
 //
 // Zero padding keeps string order and numeric order the same, so a prefix
 // scan returns slots by index and leaves by sequence. How a driver indexes
@@ -39,6 +40,16 @@ const (
 	// DefNamePrefix starts the sort key of every definition by name.
 	DefNamePrefix = "N#"
 )
+
+// EnvPK is the partition of environments; like DefPK it starts with "~",
+// which no execution id does.
+const EnvPK = "~env"
+
+// EnvPrefix starts every environment's sort key.
+const EnvPrefix = "E#"
+
+// EnvSK is the sort key of environment name.
+func EnvSK(name string) string { return EnvPrefix + name }
 
 // TaskSK is the sort key of task key.
 func TaskSK(key string) string { return TaskPrefix + key }

@@ -55,6 +55,20 @@ type Driver interface {
 	// rest, so a delete cut short is finished by the next purge.
 	DeleteExecutionIf(ctx context.Context, id string, cond func(*engine.Execution) bool) (bool, error)
 
+	// DeleteDefinition deletes the definition by name of workflow name (not
+	// the one by content id) and reports whether there was one.
+	DeleteDefinition(ctx context.Context, name string) (bool, error)
+
+	// PutEnvironment is Store.PutEnvironment for a valid name, the check
+	// and the write atomic: ErrConflict (create) or ErrNotFound (update).
+	PutEnvironment(ctx context.Context, env *Environment, create bool) error
+	// Environment returns nil, nil when there is no environment name.
+	Environment(ctx context.Context, name string) (*Environment, error)
+	// ListEnvironments returns every environment, by name.
+	ListEnvironments(ctx context.Context) ([]*Environment, error)
+	// DeleteEnvironment deletes environment name and reports whether there was one.
+	DeleteEnvironment(ctx context.Context, name string) (bool, error)
+
 	Close() error
 }
 

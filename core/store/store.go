@@ -70,6 +70,25 @@ type Store interface {
 	// touched, however old.
 	PurgeExecutions(ctx context.Context, p PurgeParams) (int, error)
 
+	// DeleteDefinition removes workflow name's current definition; the
+	// definition stays readable by content id, so executions already
+	// running it go on. ErrNotFound when name has none.
+	DeleteDefinition(ctx context.Context, name string) error
+	// DeleteExecution deletes execution id with every record it owns. An
+	// unfinished execution is refused with ErrConflict unless force is set.
+	DeleteExecution(ctx context.Context, id string, force bool) error
+
+	// PutEnvironment stores an environment. With create set, a name already
+	// stored is refused with ErrConflict; without it, an unknown name is
+	// ErrNotFound. Either way Created is kept from the stored one.
+	PutEnvironment(ctx context.Context, env *Environment, create bool) error
+	// Environment returns environment name, or ErrNotFound.
+	Environment(ctx context.Context, name string) (*Environment, error)
+	// ListEnvironments lists environments by name.
+	ListEnvironments(ctx context.Context) ([]*Environment, error)
+	// DeleteEnvironment deletes environment name, or returns ErrNotFound.
+	DeleteEnvironment(ctx context.Context, name string) error
+
 	Close() error
 }
 

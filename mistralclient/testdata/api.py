@@ -55,4 +55,28 @@ try:
 except Exception as e:  # APIException
     seen["missing"] = [getattr(e, "error_code", None), str(e)]
 
+# Environments: a named env is resolved at start and read by env().
+env = c.environments.create(name="py", variables={"greeting": "Howdy"})
+seen["env_created"] = env.variables
+seen["env_names"] = [e.name for e in c.environments.list()]
+seen["env_updated"] = c.environments.update(name="py", variables={"greeting": "Hi"}).variables
+c.workflows.create("version: '2.0'\nenvwf:\n  output:\n    greeting: <% env().greeting %>\n  tasks:\n    one:\n      action: std.noop\n")
+ex = wait(c.executions.create("envwf", env="py").id, "SUCCESS", "ERROR")
+seen["env_output"] = json.loads(ex.output)
+c.environments.delete("py")
+try:
+    c.environments.get("py")
+except Exception as e:
+    seen["env_gone"] = [getattr(e, "error_code", None), str(e)]
+
+# Deletes: the finished execution, its workflow, the workbook.
+c.executions.delete(ex.id)
+try:
+    c.executions.get(ex.id)
+except Exception as e:
+    seen["execution_gone"] = [getattr(e, "error_code", None), str(e)]
+c.workflows.delete("envwf")
+c.workbooks.delete("demo")
+seen["workflows_left"] = [w.name for w in c.workflows.list()]
+
 print(json.dumps(seen))

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
@@ -39,6 +40,11 @@ func (copyCodec) encode(v any, max int) (any, int, error) {
 		c := *r
 		c.Created, c.Updated = r.Created.Round(0), r.Updated.Round(0)
 		return &c, recordOverhead + len(c.Source), nil
+	case *store.Environment:
+		c := *r
+		c.Variables = copyMap(r.Variables)
+		c.Created, c.Updated = r.Created.Round(0), r.Updated.Round(0)
+		return &c, recordOverhead + len(c.Name) + len(c.Description) + size(c.Variables), nil
 	case map[string]string:
 		c := make(map[string]string, len(r))
 		n := 2
@@ -77,6 +83,12 @@ func (copyCodec) decode(raw, into any) error {
 	case *engine.Definition:
 		if src, ok := raw.(*engine.Definition); ok {
 			*dst = *src
+			return nil
+		}
+	case *store.Environment:
+		if src, ok := raw.(*store.Environment); ok {
+			*dst = *src
+			dst.Variables = copyMap(src.Variables)
 			return nil
 		}
 	}

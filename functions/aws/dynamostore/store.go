@@ -93,12 +93,3 @@ func (s *driver) Close() error { return nil }
 
 // TableName is the table the store uses.
 func (s *Store) TableName() string { return s.d.opt.Table }
-
-// DeleteExecution deletes every item of an execution, whatever its state
-// (an operator's delete; the sweeper's goes through PurgeExecutions).
-func (s *Store) DeleteExecution(ctx context.Context, id string) error {
-	if err := store.ValidID(id); err != nil {
-		return err
-	}
-	return s.d.deleteExecution(ctx, id)
-}

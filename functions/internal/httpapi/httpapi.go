@@ -74,6 +74,8 @@ type Service interface {
 	Resume(ctx context.Context, id string) (*engine.Execution, error)
 	Cancel(ctx context.Context, id string) (*engine.Execution, error)
 	Rerun(ctx context.Context, id, task string) (*engine.Execution, error)
+	DeleteWorkflow(ctx context.Context, name string) error
+	DeleteExecution(ctx context.Context, id string, force bool) error
 
 	// delegate actions
 	VerifyCallback(token string) (callback.Claims, error)
@@ -121,9 +123,11 @@ func New(svc Service, opt Options) *API {
 	a.handle("POST", "/workflows", a.registerWorkflows)
 	a.handle("GET", "/workflows", a.listWorkflows)
 	a.handle("GET", "/workflows/{name}", a.getWorkflow)
+	a.handle("DELETE", "/workflows/{name}", a.deleteWorkflow)
 	a.handle("POST", "/executions", a.startExecution)
 	a.handle("GET", "/executions", a.listExecutions)
 	a.handle("GET", "/executions/{id}", a.getExecution)
+	a.handle("DELETE", "/executions/{id}", a.deleteExecution)
 	a.handle("POST", "/executions/{id}/pause", a.control("pause"))
 	a.handle("POST", "/executions/{id}/resume", a.control("resume"))
 	a.handle("POST", "/executions/{id}/cancel", a.control("cancel"))

@@ -94,8 +94,9 @@ var clientID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // startParams are the params of a new execution Lazyflow acts on.
 type startParams struct {
-	env    map[string]any
-	target string
+	env     map[string]any
+	envName string // a stored environment's name
+	target  string
 }
 
 func readParams(params map[string]any) (startParams, error) {
@@ -103,11 +104,15 @@ func readParams(params map[string]any) (startParams, error) {
 	for k, v := range params {
 		switch k {
 		case "env":
-			m, ok := v.(map[string]any)
-			if !ok && v != nil {
-				return p, faultf(http.StatusBadRequest, "field \"params.env\" must be a JSON object, not %s", value.TypeName(v))
+			switch e := v.(type) {
+			case map[string]any:
+				p.env = e
+			case string:
+				p.envName = e
+			case nil:
+			default:
+				return p, faultf(http.StatusBadRequest, "field \"params.env\" must be a JSON object or an environment's name, not %s", value.TypeName(v))
 			}
-			p.env = m
 		case "task_name":
 			s, ok := v.(string)
 			if !ok {
@@ -155,7 +160,7 @@ func (a *API) createExecution(w http.ResponseWriter, r *http.Request) error {
 	if id != "" && !clientID.MatchString(id) {
 		return faultf(http.StatusBadRequest, "field \"id\" %q must be 1 to 64 letters, digits, '-' or '_' (a UUID fits)", id)
 	}
-	e, created, err := a.svc.Start(r.Context(), service.StartRequest{ID: id, Workflow: def.Name, Input: input, Env: sp.env, Target: sp.target})
+	e, created, err := a.svc.Start(r.Context(), service.StartRequest{ID: id, Workflow: def.Name, Input: input, Env: sp.env, EnvName: sp.envName, Target: sp.target})
 	if err != nil && e == nil {
 		return err
 	}

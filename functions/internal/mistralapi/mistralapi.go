@@ -34,6 +34,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
 )
 
@@ -50,6 +51,11 @@ type Service interface {
 	CallbackToken(exec, task string, slot, attempt int) (string, error)
 	// ActionNames lists the action catalogue.
 	ActionNames() []string
+	// Environments are Mistral's named sets of env() variables.
+	Environment(ctx context.Context, name string) (*store.Environment, error)
+	Environments(ctx context.Context) ([]*store.Environment, error)
+	PutEnvironment(ctx context.Context, env store.Environment, create bool) (*store.Environment, error)
+	DeleteEnvironment(ctx context.Context, name string) error
 }
 
 var _ Service = (*service.Service)(nil)
@@ -105,9 +111,14 @@ func (a *API) routes() {
 	a.handle("PUT /v2/action_executions/{id}", a.completeActionExecution)
 	a.handle("GET /v2/actions", a.listActions)
 	a.handle("GET /v2/actions/{name}", a.getAction)
-	for _, r := range []string{"DELETE /v2/workbooks/{name}", "DELETE /v2/workflows/{id}", "DELETE /v2/executions/{id}"} {
-		a.handle(r, a.noDelete)
-	}
+	a.handle("DELETE /v2/workbooks/{name}", a.deleteWorkbook)
+	a.handle("DELETE /v2/workflows/{id}", a.deleteWorkflow)
+	a.handle("DELETE /v2/executions/{id}", a.deleteExecution)
+	a.handle("POST /v2/environments", a.createEnvironment)
+	a.handle("PUT /v2/environments", a.updateEnvironment)
+	a.handle("GET /v2/environments", a.listEnvironments)
+	a.handle("GET /v2/environments/{name}", a.getEnvironment)
+	a.handle("DELETE /v2/environments/{name}", a.deleteEnvironment)
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.fault(w, r, faultf(http.StatusNotFound, "Lazyflow's Mistral API has no %s %s", r.Method, r.URL.Path))
 	})
@@ -191,10 +202,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (a *API) root(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"uri": baseURL(r) + Prefix})
 	return nil
-}
-
-func (a *API) noDelete(w http.ResponseWriter, r *http.Request) error {
-	return faultf(http.StatusBadRequest, "%s is not supported: Lazyflow keeps registered definitions and deletes finished executions by retention (lazyflow serve --retention, executionRetentionDays on AWS)", r.Method+" "+r.URL.Path)
 }
 
 // ---------------------------------------------------------------- errors

@@ -1,0 +1,54 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
+)
+
+// deleted sends DELETE path and wants 204 with no body.
+func (e *env) deleted(path string) {
+	e.t.Helper()
+	req, err := http.NewRequest("DELETE", e.srv.URL+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		e.t.Fatalf("DELETE %s: status %d, want 204", path, resp.StatusCode)
+	}
+}
+
+func TestDeleteWorkflowAndExecution(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(hello)
+	e.register(delegate)
+	done := e.start("hello", `{"name": "A"}`).body["id"].(string)
+	e.wait(done, engine.Success)
+	running := e.start("delegated", `{}`).body["id"].(string)
+	<-e.cbCh
+
+	e.deleted("/workflows/delegated")
+	wantError(t, e.json("GET", "/workflows/delegated", ""), 404, httpapi.CodeNotFound, "name")
+	wantError(t, e.json("DELETE", "/workflows/delegated", ""), 404, httpapi.CodeNotFound, "name")
+	wantError(t, e.start("delegated", `{}`), 404, httpapi.CodeNotFound, "workflow")
+	// The running execution still has its definition.
+	if r := e.json("GET", "/executions/"+running, ""); r.status != 200 || r.body["state"] != "RUNNING" {
+		t.Fatalf("running execution after its workflow's delete: %d %s", r.status, r.raw)
+	}
+
+	e.deleted("/executions/" + done)
+	wantError(t, e.json("GET", "/executions/"+done, ""), 404, httpapi.CodeNotFound, "id")
+	wantError(t, e.json("DELETE", "/executions/"+done, ""), 404, httpapi.CodeNotFound, "id")
+	wantError(t, e.json("DELETE", "/executions/"+running, ""), 409, httpapi.CodeInvalidState, "")
+	wantError(t, e.json("DELETE", "/executions/"+running+"?force=perhaps", ""), 400, httpapi.CodeInvalidInput, "force")
+	e.wait(running, engine.Running)
+	e.deleted("/executions/" + running + "?force=true")
+	wantError(t, e.json("GET", "/executions/"+running, ""), 404, httpapi.CodeNotFound, "id")
+}
