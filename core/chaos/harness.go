@@ -340,7 +340,7 @@ func (r *run) check(ctx context.Context, c Case) []string {
 		if err != nil {
 			r.t.Fatalf("tasks of %s: %v", e.ID, err)
 		}
-		output := js(e.Output)
+		output := js(errorCause(e, tasks))
 		if c.RacingJoin && e.Workflow == "wf" {
 			output = RacingOutput
 		}
@@ -357,6 +357,35 @@ func (r *run) check(ctx context.Context, c Case) []string {
 	}
 	sort.Strings(lines)
 	return lines
+}
+
+// FirstFailure stands for the engine's own error message of an execution in
+// which several tasks failed: it names the failure that was applied first,
+// and parallel branches may fail in either order.
+const FirstFailure = "(names the first of the failed tasks)"
+
+// errorCause returns the output to compare: an ERROR execution's "result"
+// (the engine's message) is masked when more than one task failed.
+func errorCause(e *engine.Execution, tasks []*engine.Task) any {
+	m, ok := e.Output.(map[string]any)
+	if e.State != engine.Error || !ok {
+		return e.Output
+	}
+	failed := 0
+	for _, t := range tasks {
+		if t.State == engine.Error {
+			failed++
+		}
+	}
+	if _, ok := m["result"]; !ok || failed < 2 {
+		return e.Output
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	out["result"] = FirstFailure
+	return out
 }
 
 func js(v any) string {
