@@ -366,7 +366,7 @@ func (b *builder) publishBranch(rec *Task, t *dsl.Task, pub *expr.Value, ectx *s
 // publishGlobal publishes into the workflow's variables: the on-complete
 // global publish, then glob; it returns false when either failed.
 func (b *builder) publishGlobal(rec *Task, t *dsl.Task, glob *expr.Value, ectx *scope) bool {
-	for i, g := range [2]*expr.Value{t.PublishOnCompleteGlobal, glob} {
+	for _, g := range [2]*expr.Value{t.PublishOnCompleteGlobal, glob} {
 		if g == nil {
 			continue
 		}
@@ -378,15 +378,9 @@ func (b *builder) publishGlobal(rec *Task, t *dsl.Task, glob *expr.Value, ectx *
 		if !isMap || len(m) == 0 {
 			continue
 		}
+		// Mistral 23.0.0 keeps global publishes out of the task's
+		// published values: they live only in the workflow's variables.
 		b.setVars(m)
-		if i == 1 || glob == nil {
-			if rec.Published == nil {
-				rec.Published = map[string]any{}
-			}
-			for k, x := range m {
-				rec.Published[k] = x
-			}
-		}
 	}
 	return true
 }

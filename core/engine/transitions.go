@@ -105,6 +105,13 @@ func (b *builder) engineCommand(s *transitionStep, tr dsl.Transition) error {
 		}
 		b.markOutlive(s.opsMark)
 		b.finish(Error, msg, s.out)
+		if tr.Msg == nil {
+			// Mistral 23.0.0: a fail without msg leaves the output's
+			// result null; the state_info above still says why.
+			if out, ok := b.head.Output.(map[string]any); ok {
+				out["result"] = nil
+			}
+		}
 		s.ended = true
 	case dsl.CmdSucceed:
 		b.markOutlive(s.opsMark)
