@@ -281,6 +281,34 @@ func resultsPath() string {
 	return "mistral-results.json"
 }
 
+// TestMistralCase runs the cases named (comma-separated) in
+// LAZYFLOW_COMPAT_CASE and logs both sides' results, for working on one
+// difference: go test ./compat -run TestMistralCase -v.
+func TestMistralCase(t *testing.T) {
+	names := os.Getenv("LAZYFLOW_COMPAT_CASE")
+	if names == "" {
+		return
+	}
+	var cp corpus
+	readJSON(t, "corpus/cases.json", &cp)
+	var oracle struct {
+		Results map[string]result `json:"results"`
+	}
+	readJSON(t, resultsPath(), &oracle)
+	for _, c := range cp.Cases {
+		if !strings.Contains(","+names+",", ","+c.Name+",") {
+			continue
+		}
+		l := runLazyflow(context.Background(), c)
+		t.Logf("%s\nMistral:  %s\nLazyflow: %s\ndiffers: %q", c.Name, js(oracle.Results[c.Name]), js(l), compare(c, oracle.Results[c.Name], l))
+	}
+}
+
+func js(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
 // TestMistralDifferential runs Lazyflow on every comparable case of the
 // corpus and compares it with Mistral's result. A case baseline.txt lists as
 // agreeing that differs now fails the test; known differences do not.
