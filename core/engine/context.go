@@ -309,13 +309,10 @@ func floatOf(v *expr.Value, c *scope) (float64, error) {
 			return 0, fmt.Errorf("%v is not a usable number", n)
 		}
 		return n, nil
-	case string:
-		var f float64
-		if _, err := fmt.Sscan(n, &f); err == nil {
-			return f, nil
-		}
 	}
-	return 0, fmt.Errorf("expected a number, got %s %v", value.TypeName(x), x)
+	// Mistral 23.0.0 validates policy values against an integer schema:
+	// a string, even "1", fails the task.
+	return 0, fmt.Errorf("expected a number, got %s %q", value.TypeName(x), fmt.Sprint(x))
 }
 
 func intOf(v *expr.Value, c *scope) (int, error) {

@@ -198,7 +198,11 @@ func (b *builder) settleResult(rec *Task, t *dsl.Task, res Result) error {
 	}
 	if ok && t.WaitAfter != nil {
 		secs, err := b.seconds(t.WaitAfter, rec)
-		if err == nil && secs > 0 {
+		if err != nil {
+			// Mistral 23.0.0: a bad wait-after value fails the task.
+			return b.finishTask(rec, t, false, fmt.Sprintf("wait-after: %v", err))
+		}
+		if secs > 0 {
 			rec.State = RunningDelayed
 			rec.Pending = PendingWaitAfter
 			b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: -1,
