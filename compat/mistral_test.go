@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +24,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 var update = flag.Bool("update", false, "rewrite mistral.md and baseline.txt from this run")
@@ -71,6 +74,29 @@ func readJSON(t *testing.T, path string, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("parse %s: %v", path, err)
 	}
+}
+
+// readCorpus reads the cases keeping JSON's integers integers: Mistral's
+// tests pass Python ints, and a workflow that formats one must see 1, not
+// 1.0.
+func readCorpus(t *testing.T) corpus {
+	t.Helper()
+	b, err := os.ReadFile("corpus/cases.json")
+	if err != nil {
+		t.Fatalf("read corpus: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var cp corpus
+	if err := dec.Decode(&cp); err != nil {
+		t.Fatalf("parse corpus: %v", err)
+	}
+	for i := range cp.Cases {
+		c := &cp.Cases[i]
+		c.Input, _ = value.Normalize(c.Input).(map[string]any)
+		c.Params, _ = value.Normalize(c.Params).(map[string]any)
+	}
+	return cp
 }
 
 // plain round-trips v through JSON so both sides compare as JSON values.
@@ -155,7 +181,7 @@ func summarize(ts []taskResult) map[string]*taskSummary {
 			out[t.Name] = s
 		}
 		s.states = append(s.states, t.State)
-		b, _ := json.Marshal(t.Published)
+		b, _ := json.Marshal(masked(t.Published))
 		s.published = append(s.published, string(b))
 	}
 	for _, s := range out {
@@ -233,7 +259,37 @@ func userOutput(r result) any {
 			delete(m, "result")
 		}
 	}
-	return out
+	return masked(out)
+}
+
+// Values that differ at every run on either side: Mistral's UUIDs,
+// Lazyflow's execution and task ids, creation and update timestamps.
+var (
+	volatileID   = regexp.MustCompile(`\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\bex-[0-9a-f]{24}(/[\w.\-\[\]#]+)?`)
+	volatileTime = regexp.MustCompile(`\b\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z?`)
+)
+
+// masked replaces the volatile parts of every string in v with their kind
+// (<id>, <time>), so a case compares the shape of ids and timestamps, not
+// their values.
+func masked(v any) any {
+	switch x := v.(type) {
+	case string:
+		return volatileTime.ReplaceAllString(volatileID.ReplaceAllString(x, "<id>"), "<time>")
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = masked(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = masked(e)
+		}
+		return out
+	}
+	return v
 }
 
 func clip(ss []string) string {
@@ -289,8 +345,7 @@ func TestMistralCase(t *testing.T) {
 	if names == "" {
 		return
 	}
-	var cp corpus
-	readJSON(t, "corpus/cases.json", &cp)
+	cp := readCorpus(t)
 	var oracle struct {
 		Results map[string]result `json:"results"`
 	}
@@ -313,8 +368,7 @@ func js(v any) string {
 // corpus and compares it with Mistral's result. A case baseline.txt lists as
 // agreeing that differs now fails the test; known differences do not.
 func TestMistralDifferential(t *testing.T) {
-	var cp corpus
-	readJSON(t, "corpus/cases.json", &cp)
+	cp := readCorpus(t)
 	var oracle struct {
 		Mistral string            `json:"mistral"`
 		Results map[string]result `json:"results"`

@@ -632,6 +632,24 @@ wf:
 	}
 }
 
+// A msg that is not a string becomes state_info as JSON, as Mistral
+// 23.0.0 writes fail(msg=<% task() %>).
+func TestFailCommandDictMessage(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-complete:
+        - fail(msg=<% dict(k => 1) %>)
+`)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	h.follow(h.result(a, true, nil, ""))
+	if hd := h.head(); hd.State != engine.Error || hd.StateInfo != `{"k":1}` {
+		t.Fatalf("head: %s %q", hd.State, hd.StateInfo)
+	}
+}
+
 // Pause holds delayed work: a wait-before timer arriving while paused does
 // nothing, and Resume sends the timer again.
 func TestPauseThenResume(t *testing.T) {

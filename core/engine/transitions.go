@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
@@ -92,7 +93,7 @@ func (b *builder) engineCommand(s *transitionStep, tr dsl.Transition) error {
 	msg := ""
 	if tr.Msg != nil {
 		if v, err := s.ectx.eval(tr.Msg); err == nil {
-			msg = fmt.Sprint(v)
+			msg = msgText(v)
 		}
 	}
 	switch tr.Command {
@@ -125,6 +126,19 @@ func (b *builder) engineCommand(s *transitionStep, tr dsl.Transition) error {
 		// Taken, so an error it follows counts as handled; does nothing.
 	}
 	return nil
+}
+
+// msgText is a command's msg as state_info: a string as it is, anything
+// else as JSON, as Mistral 23.0.0 writes a dict msg.
+func msgText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
 
 // scheduleSuccessor schedules the task a transition names, once per step,
