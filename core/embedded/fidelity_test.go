@@ -109,7 +109,6 @@ shape:
         missing: <% task(nope) %>
 `
 
-
 // fidelityWorkbookFile is shared with the CLI's tests: a case's workflow
 // given as a file in testdata is read from there.
 const fidelityWorkbookFile = "../engine/testdata/fidelity/workbook-missing-input.yaml"
