@@ -46,6 +46,12 @@ func parseParams(s string) (map[string]any, error) {
 			return nil, fmt.Errorf("expected name=value at %q", clip(s[start:]))
 		}
 		i++ // '='
+		// Mistral 23.0.0 loads `output= "text"`: a space after '=' is
+		// skipped here (Mistral drops such a parameter, which would only
+		// turn a typo into a missing input).
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
 		if i >= len(s) {
 			return nil, fmt.Errorf("%s= has no value", key)
 		}
