@@ -757,3 +757,70 @@ wf:
 		t.Fatalf("b written %d times", puts)
 	}
 }
+
+// Mistral 23.0.0 (task_handler.run_task): an expression of a task's call
+// that cannot be evaluated (its input, its with-items) fails the task and
+// the workflow at once, "Failed to run task [...]", with no on-error or
+// retry. Start tasks after it are not started, so none is left running.
+func TestCallExpressionErrorFailsWorkflow(t *testing.T) {
+	for _, call := range []string{
+		"action: std.echo output=<% $.nope %>",
+		"with-items: x in <% $.nope %>\n      action: std.echo output=<% $.x %>",
+	} {
+		h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      `+call+`
+      retry: {count: 3, delay: 1}
+      on-error: [handler]
+    later:
+      action: std.noop
+    handler:
+      action: std.noop
+`)
+		p := h.start("wf", nil)
+		if len(runs(p.Commands)) != 0 {
+			t.Fatalf("%s: commands %s", call, js(p.Commands))
+		}
+		h.follow(p)
+		hd := h.head()
+		if hd.State != engine.Error || !strings.HasPrefix(hd.StateInfo, "Failed to run task [error=") || !strings.HasSuffix(hd.StateInfo, ", wf=wf, task=a]") {
+			t.Fatalf("%s: head %s %q", call, hd.State, hd.StateInfo)
+		}
+		if rec := h.task("a"); rec == nil || rec.State != engine.Error {
+			t.Fatalf("%s: a %+v", call, rec)
+		}
+		if h.task("handler") != nil || h.task("later") != nil {
+			t.Fatalf("%s: a task ran after the workflow failed", call)
+		}
+	}
+}
+
+// The same for a successor: the transitions after the one whose task
+// failed to run are not followed.
+func TestSuccessorCallExpressionErrorStopsTransitions(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-success: [b, c]
+    b:
+      action: std.echo output=<% $.nope %>
+    c:
+      action: std.noop
+`)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	p := h.result(a, true, nil, "")
+	if len(runs(p.Commands)) != 0 {
+		t.Fatalf("commands %s", js(p.Commands))
+	}
+	h.follow(p)
+	if hd := h.head(); hd.State != engine.Error || !strings.HasSuffix(hd.StateInfo, ", wf=wf, task=b]") {
+		t.Fatalf("head %s %q", hd.State, hd.StateInfo)
+	}
+	if h.task("c") != nil {
+		t.Fatal("c ran after the workflow failed")
+	}
+}

@@ -137,7 +137,7 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 	if t.Input != nil {
 		v, err := ectx.eval(t.Input)
 		if err != nil {
-			return fmt.Errorf("evaluate input of task %s: %w", t.Name, err)
+			return b.runFailed(t, fmt.Errorf("evaluate input of task %s: %w", t.Name, err))
 		}
 		if m, ok := v.(map[string]any); ok {
 			input, evaluated = m, true

@@ -79,6 +79,11 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 		starts = wf.StartTasks
 	}
 	for _, name := range starts {
+		if b.head.State.Terminal() {
+			// A start task that failed to run ended the execution: the
+			// others are not started, so none is left running.
+			break
+		}
 		if err := b.schedule(name, "", nil); err != nil {
 			return nil, err
 		}

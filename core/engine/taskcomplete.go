@@ -218,8 +218,7 @@ func (b *builder) settleResult(rec *Task, t *dsl.Task, res Result) error {
 // task's unit of work. The outcome may still turn to an error on the way (a
 // publish or a transition condition that cannot be evaluated).
 func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) error {
-	b.finishing = rec.Key
-	defer func() { b.finishing = "" }()
+	defer b.markFinishing(rec.Key)()
 	rec.Finished = b.now
 	rec.Pending = PendingNone
 	ectx := b.scopeWith(rec.Ctx, rec, resultOf(ok, rec.Result, errMsg))

@@ -54,6 +54,7 @@ func (b *builder) nextTransitions(rec *Task, t *dsl.Task, ok bool) []dsl.Transit
 // condition that cannot be evaluated (the task then fails) and after a
 // transition that ended the execution.
 func (b *builder) followTransitions(s *transitionStep, next []dsl.Transition) error {
+	running := !b.head.State.Terminal()
 	for i, tr := range next {
 		if tr.Condition != nil {
 			yes, err := truth(tr.Condition, s.ectx)
@@ -79,7 +80,8 @@ func (b *builder) followTransitions(s *transitionStep, next []dsl.Transition) er
 		if err != nil {
 			return err
 		}
-		if s.ended {
+		if s.ended || running && b.head.State.Terminal() {
+			// A successor that failed to run ended the execution too.
 			break
 		}
 	}
