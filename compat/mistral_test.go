@@ -392,6 +392,11 @@ func TestMistralDifferential(t *testing.T) {
 	for _, r := range regressions {
 		t.Errorf("agreed with Mistral, differs now: %s", r)
 	}
+	for _, v := range verdicts {
+		if deliberate[v.c.Name] != "" && v.status != "differ" {
+			t.Errorf("%s is listed as a deliberate difference but is %s now: remove it from deliberate", v.c.Name, v.status)
+		}
+	}
 }
 
 // judge runs the comparable cases, four at a time: the tier's time is
@@ -420,6 +425,9 @@ func judge(t *testing.T, cases []cCase, oracle map[string]result) []verdict {
 			defer func() { <-sem; wg.Done() }()
 			l := runLazyflow(context.Background(), c)
 			if d := compare(c, m, l); len(d) > 0 {
+				if why := deliberate[c.Name]; why != "" {
+					d = append([]string{"deliberate: " + why}, d...)
+				}
 				out[i].status, out[i].why = "differ", d
 			} else {
 				out[i].status = "agree"
