@@ -784,10 +784,7 @@ wf:
 			t.Fatalf("%s: commands %s", call, js(p.Commands))
 		}
 		h.follow(p)
-		hd := h.head()
-		if hd.State != engine.Error || !strings.HasPrefix(hd.StateInfo, "Failed to run task [error=") || !strings.HasSuffix(hd.StateInfo, ", wf=wf, task=a]") {
-			t.Fatalf("%s: head %s %q", call, hd.State, hd.StateInfo)
-		}
+		assertFailedToRun(t, h, "a")
 		if rec := h.task("a"); rec == nil || rec.State != engine.Error {
 			t.Fatalf("%s: a %+v", call, rec)
 		}
@@ -817,10 +814,18 @@ wf:
 		t.Fatalf("commands %s", js(p.Commands))
 	}
 	h.follow(p)
-	if hd := h.head(); hd.State != engine.Error || !strings.HasSuffix(hd.StateInfo, ", wf=wf, task=b]") {
-		t.Fatalf("head %s %q", hd.State, hd.StateInfo)
-	}
+	assertFailedToRun(t, h, "b")
 	if h.task("c") != nil {
 		t.Fatal("c ran after the workflow failed")
+	}
+}
+
+// assertFailedToRun checks that the execution ended ERROR because task
+// could not be run, with Mistral's message.
+func assertFailedToRun(t *testing.T, h *planHost, task string) {
+	t.Helper()
+	hd := h.head()
+	if hd.State != engine.Error || !strings.HasPrefix(hd.StateInfo, "Failed to run task [error=") || !strings.HasSuffix(hd.StateInfo, ", wf=wf, task="+task+"]") {
+		t.Fatalf("head %s %q", hd.State, hd.StateInfo)
 	}
 }
