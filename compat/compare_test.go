@@ -41,12 +41,22 @@ func TestCompareReportsDifferences(t *testing.T) {
 		{"published", plainCase, func(r *result) { r.Tasks[1].Published = map[string]any{"x": 2} }, "task t2: published"},
 		{"output", plainCase, func(r *result) { r.Output = map[string]any{"result": r.StateInfo, "y": 1} }, "output:"},
 		{"user state_info", msgCase, func(r *result) { r.StateInfo = "other" }, "state_info:"},
+		{"volatile ids and times", plainCase, func(r *result) {
+			r.Tasks[1].Published = map[string]any{"x": 1, "id": "ex-0123456789abcdef01234567/t2", "at": "2026-12-04 13:10:50"}
+		}, ""},
+		{"an id where Mistral has none", plainCase, func(r *result) {
+			r.Tasks[1].Published = map[string]any{"x": "ex-0123456789abcdef01234567"}
+		}, "task t2: published"},
 		{"engine state_info", plainCase, func(r *result) { r.StateInfo = "other"; r.Output = map[string]any{"result": "other"} }, ""},
 	}
 	for _, tc := range tests {
+		m := base()
+		if tc.name == "volatile ids and times" {
+			m.Tasks[1].Published = map[string]any{"x": 1, "id": "77225ffb-69d2-47cf-80af-9ba5838bf625", "at": "2026-12-04 12:53:45"}
+		}
 		l := base()
 		tc.change(&l)
-		got := strings.Join(compare(tc.c, base(), l), "; ")
+		got := strings.Join(compare(tc.c, m, l), "; ")
 		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
 			t.Errorf("%s: differences %q, want %q", tc.name, got, tc.want)
 		}

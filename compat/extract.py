@@ -14,6 +14,7 @@ marked not comparable, with the reason: the oracle does not reproduce what the
 test installed. Mistral's tests/resources workbooks join as cases of their own.
 
 Usage: extract.py MISTRAL_PACKAGE_DIR OUT_JSON
+       extract.py --reclassify CASES_JSON   (re-mark the not comparable cases)
 """
 
 import ast
@@ -21,6 +22,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import sys
 
 CREATE = {
@@ -226,7 +228,73 @@ def resource_cases(pkg):
     return out
 
 
+# Std actions Mistral ships that Lazyflow deliberately does not provide
+# (core/dsl/calls.go mistralOnly), with why.
+NOT_PROVIDED = {
+    "std.javascript": "needs a JavaScript engine",
+    "std.js": "needs a JavaScript engine",
+    "std.test_dict": "a test helper of Mistral's",
+    "std.ssh": "needs a host to log in to",
+    "std.ssh_proxied": "needs a host to log in to",
+    "std.email": "needs a mail server",
+    "std.wait_ssh": "needs a host to log in to",
+}
+
+
+def action_file(text):
+    """Reports whether text defines only ad-hoc actions (base: without tasks)."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    if not isinstance(doc, dict):
+        return False
+    entries = [v for k, v in doc.items() if k not in ("version", "name", "description", "tags")]
+    return bool(entries) and all(isinstance(v, dict) and "base" in v and "tasks" not in v for v in entries)
+
+
+def classify(cases):
+    """Marks the cases that are not really comparable, with the reason."""
+    for c in cases:
+        if "not_comparable" in c:
+            continue
+        texts = [d["text"] for d in c["defs"]]
+        if c["name"].startswith("resources.") and texts and action_file(texts[0]):
+            c["not_comparable"] = ("an ad-hoc action definitions file (Mistral's tests load it with "
+                                   "action_service.create_actions), not a workflow to start")
+            continue
+        if any(re.search(r"\{\{\{__\w+__\}\}\}", t) for t in texts):
+            c["not_comparable"] = "a template the test fills in at run time (%s)" % ", ".join(
+                sorted(set(m for t in texts for m in re.findall(r"__\w+__", t))))
+            continue
+        for name, why in sorted(NOT_PROVIDED.items()):
+            if any(re.search(r"\b%s\b(?![.\w])" % re.escape(name), t) for t in texts):
+                c["not_comparable"] = "calls %s, which Lazyflow deliberately does not provide (%s)" % (name, why)
+                break
+
+
+def reclassify(path):
+    """Applies classify to an extracted corpus in place."""
+    with open(path) as f:
+        corpus = json.load(f)
+    classify(corpus["cases"])
+    write(path, corpus["cases"])
+
+
+def write(out_path, cases):
+    with open(out_path, "w") as f:
+        json.dump({"mistral": "23.0.0", "cases": cases}, f, indent=1, sort_keys=True)
+        f.write("\n")
+    comparable = sum(1 for c in cases if "not_comparable" not in c)
+    print("extract: %d cases, %d comparable" % (len(cases), comparable), file=sys.stderr)
+
+
 def main():
+    if sys.argv[1] == "--reclassify":
+        reclassify(sys.argv[2])
+        return
     pkg, out_path = sys.argv[1], sys.argv[2]
     cases = []
     for path in sorted(glob.glob(os.path.join(pkg, "tests", "unit", "engine", "test_*.py"))):
@@ -241,11 +309,8 @@ def main():
         seen.add(h)
         c["input"] = json.loads(json.dumps(c["input"], default=str))
         c["params"] = json.loads(json.dumps(c["params"], default=str))
-    with open(out_path, "w") as f:
-        json.dump({"mistral": "23.0.0", "cases": cases}, f, indent=1, sort_keys=True)
-        f.write("\n")
-    comparable = sum(1 for c in cases if "not_comparable" not in c)
-    print("extract: %d cases, %d comparable" % (len(cases), comparable), file=sys.stderr)
+    classify(cases)
+    write(out_path, cases)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,11 @@ func (l *loader) graph(wf *Workflow, taskNodes map[string]*yaml.Node) {
 		n := len(wf.Inbound[name])
 		switch {
 		case t.Join == JoinNone:
+		case n == 1 && t.Join != JoinOne:
+			// Mistral 23.0.0 runs a join all/N that one task reaches once
+			// that task completes: likely a mistake, so a warning (an error
+			// with validate --strict).
+			l.warns = append(l.warns, &Error{Pos: t.joinPos, Msg: fmt.Sprintf("task %q has join but %s: it runs as soon as that task completes, as in Mistral", name, leadCount(n))})
 		case n < 2 && t.Join != JoinOne:
 			// join: one with a single way in behaves like no join at all, and
 			// Mistral's own test workbooks use it, so only all/N are refused.

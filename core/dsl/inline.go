@@ -24,6 +24,25 @@ func splitInline(s string) (string, map[string]any, error) {
 	return name, params, nil
 }
 
+// leadingExpr splits s, which starts with an expression, into that
+// expression and the text after it; ok is false when the expression is not
+// closed or is not followed by a space.
+func leadingExpr(s string) (head, rest string, ok bool) {
+	closer := "%>"
+	if strings.HasPrefix(s, "{{") {
+		closer = "}}"
+	}
+	j := strings.Index(s, closer)
+	if j < 0 {
+		return "", "", false
+	}
+	end := j + len(closer)
+	if end < len(s) && !isSpace(s[end]) {
+		return "", "", false
+	}
+	return s[:end], strings.TrimSpace(s[end:]), true
+}
+
 // parseParams reads space-separated key=value pairs. A value is a quoted
 // string, an expression (<% %>, {{ }}), a [list] or {map} in YAML flow
 // syntax, or a bare word read as a YAML literal (number, true, null, text).
@@ -46,6 +65,12 @@ func parseParams(s string) (map[string]any, error) {
 			return nil, fmt.Errorf("expected name=value at %q", clip(s[start:]))
 		}
 		i++ // '='
+		// Mistral 23.0.0 loads `output= "text"`: a space after '=' is
+		// skipped here (Mistral drops such a parameter, which would only
+		// turn a typo into a missing input).
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
 		if i >= len(s) {
 			return nil, fmt.Errorf("%s= has no value", key)
 		}

@@ -27,3 +27,18 @@ func TestMistralExamples(t *testing.T) {
 		}
 	}
 }
+
+// Mistral 23.0.0 loads an inline parameter with a space after '='
+// (test_dataflow test_empty_with_items: `std.echo output= "Task 1"`); the
+// value is read as written.
+func TestInlineParamSpaceAfterEquals(t *testing.T) {
+	doc, err := Load("w.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    t1:\n      action: std.echo output= \"Task 1\" n=  2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := doc.Workflows["wf"].Tasks["t1"].Input.Eval(nil)
+	m, _ := v.(map[string]any)
+	if err != nil || m["output"] != "Task 1" || m["n"] != int64(2) {
+		t.Fatalf("input %#v, %v", v, err)
+	}
+}

@@ -368,6 +368,16 @@ func (a *taskAttrs) set(key string, n *yaml.Node) { a[taskKeyIndex[key]] = n }
 func (l *loader) callee(t *Task, n *yaml.Node, what string) (string, map[string]any) {
 	raw := strings.TrimSpace(l.str(n, what))
 	if isExprString(raw) && (strings.HasPrefix(raw, "<%") || strings.HasPrefix(raw, "{{")) {
+		// Mistral 23.0.0: an expression naming the callee may be followed
+		// by inline parameters (`<% $.action %> output=<% $.x %>`).
+		if head, rest, ok := leadingExpr(raw); ok && rest != "" {
+			if params, err := parseParams(rest); err == nil {
+				if c := l.compileValue(n, head); c != nil {
+					t.NameExpr = c
+					return head, params
+				}
+			}
+		}
 		c := l.compile(n)
 		if c != nil && len(c.Expressions()) == 1 {
 			t.NameExpr = c

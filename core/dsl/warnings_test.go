@@ -95,3 +95,21 @@ func TestMissingCallInputWarns(t *testing.T) {
 		}
 	}
 }
+
+// A join all that only one task reaches loads with a warning: Mistral
+// 23.0.0 runs it once that task completes (test_join
+// test_join_saving_task_context_with_all).
+func TestJoinOneInboundWarns(t *testing.T) {
+	src, err := os.ReadFile("testdata/warn/join-single-inbound.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := Load("join-single-inbound.yaml", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `join-single-inbound.yaml:8:13: task "b" has join but only one task leads to it: it runs as soon as that task completes, as in Mistral`
+	if len(doc.Warnings) != 1 || doc.Warnings[0].Error() != want {
+		t.Fatalf("warnings %v, want %s", doc.Warnings, want)
+	}
+}

@@ -104,6 +104,8 @@ shape:
         tskeys: <% tasks().first().keys().orderBy($) %>
         ekeys: <% execution().keys().orderBy($) %>
         etasks: <% execution().spec.tasks.keys().orderBy($) %>
+        eroot: <% execution().root_execution_id %>
+        eparams: <% execution().params.keys().orderBy($) %>
         missing: <% task(nope) %>
 `
 
@@ -173,6 +175,8 @@ expect:
       tskeys: [created_at, id, name, published, result, spec, state, state_info, type, updated_at, workflow_execution_id]
       ekeys: [created_at, id, input, name, params, root_execution_id, spec, updated_at]
       etasks: [t1, t2]
+      eroot: null
+      eparams: [env, namespace]
       missing: null`},
 	// A call without a required input: the workbook loads, its other
 	// workflows run, and the call fails when its task runs.

@@ -70,6 +70,14 @@ func (b *builder) adhocInputError(t *dsl.Task, ad *dsl.Action, missing []string)
 		", wf=" + b.head.Workflow + ", task=" + t.Name + "]"}
 }
 
+// runFailed is the runFailure of task t for err, an expression of its
+// call that could not be evaluated: Mistral 23.0.0 fails the task and the
+// workflow at once ("Failed to run task [error=..., wf=..., task=...]"),
+// with none of the task's transitions or retries.
+func (b *builder) runFailed(t *dsl.Task, err error) error {
+	return &runFailure{msg: "Failed to run task [error=" + err.Error() + ", wf=" + b.head.Workflow + ", task=" + t.Name + "]"}
+}
+
 // failRun ends rec in ERROR with err's message and the execution with it,
 // when err is a runFailure; it reports whether it did. No transition of rec
 // runs. The caller writes rec.
@@ -78,8 +86,7 @@ func (b *builder) failRun(rec *Task, err error) bool {
 	if !errors.As(err, &rf) {
 		return false
 	}
-	b.finishing = rec.Key
-	defer func() { b.finishing = "" }()
+	defer b.markFinishing(rec.Key)()
 	mark := len(b.cmds)
 	rec.State, rec.StateInfo, rec.Pending, rec.Finished = Error, rf.msg, PendingNone, b.now
 	rec.Result, rec.HasResult = rf.msg, true

@@ -236,11 +236,17 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 		"execution": func(args []any) (any, error) {
 			b.hostCalls++
 			h := b.head
-			// Mistral's 8 keys, as its execution() gives them.
+			// Mistral's 8 keys, as its execution() gives them: a top-level
+			// execution has no root_execution_id, and params always hold a
+			// namespace (Lazyflow has only the default one, "").
+			var root any
+			if h.Parent != "" {
+				root = h.Root
+			}
 			return map[string]any{
 				"id": h.ID, "name": h.Workflow, "input": h.Input,
-				"params": map[string]any{"env": h.Env}, "spec": b.wf.Spec(),
-				"created_at": mistralTime(h.Created), "updated_at": mistralTime(h.Updated), "root_execution_id": h.Root,
+				"params": map[string]any{"env": h.Env, "namespace": ""}, "spec": b.wf.Spec(),
+				"created_at": mistralTime(h.Created), "updated_at": mistralTime(h.Updated), "root_execution_id": root,
 			}, nil
 		},
 		// global(name) is Mistral's: a variable of the execution's global
@@ -309,13 +315,10 @@ func floatOf(v *expr.Value, c *scope) (float64, error) {
 			return 0, fmt.Errorf("%v is not a usable number", n)
 		}
 		return n, nil
-	case string:
-		var f float64
-		if _, err := fmt.Sscan(n, &f); err == nil {
-			return f, nil
-		}
 	}
-	return 0, fmt.Errorf("expected a number, got %s %v", value.TypeName(x), x)
+	// Mistral 23.0.0 validates policy values against an integer schema:
+	// a string, even "1", fails the task.
+	return 0, fmt.Errorf("expected a number, got %s %q", value.TypeName(x), fmt.Sprint(x))
 }
 
 func intOf(v *expr.Value, c *scope) (int, error) {

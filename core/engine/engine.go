@@ -147,9 +147,10 @@ type builder struct {
 	graph *graph
 
 	putHead bool // the head is replaced (version-checked) rather than counted
-	// finishing is the task whose end is being decided (finishTask), which
-	// endLiveTasks must leave to its caller.
-	finishing string
+	// finishing holds the tasks whose end is being decided (finishTask, and
+	// failRun of a successor it schedules), which endLiveTasks must leave
+	// to their callers.
+	finishing map[string]bool
 	// outlive holds tasks started in this step before the fail/succeed
 	// command that ends the execution: as in Mistral, their actions run.
 	outlive map[string]bool

@@ -108,6 +108,16 @@ func (b *builder) markOutlive(from int) {
 	}
 }
 
+// markFinishing adds key to the tasks whose end is being decided, until
+// the function it returns runs.
+func (b *builder) markFinishing(key string) func() {
+	if b.finishing == nil {
+		b.finishing = map[string]bool{}
+	}
+	b.finishing[key] = true
+	return func() { delete(b.finishing, key) }
+}
+
 // endLiveTasks is called when the execution ends while work is still live
 // (a fail/succeed command with branches running, a cancel). Runners drop
 // the unclaimed actions of an ended execution, so no task may be left
@@ -118,10 +128,7 @@ func (b *builder) markOutlive(from int) {
 // task's unit of work ends, so Active still returns to zero. It reads every
 // task record, which is fine: it runs at most once per execution.
 func (b *builder) endLiveTasks() error {
-	live := b.head.Active + b.add.Active
-	if b.finishing != "" {
-		live-- // its own unit ends in finishTask
-	}
+	live := b.head.Active + b.add.Active - int64(len(b.finishing)) // their units end in their callers
 	if live <= 0 {
 		return nil
 	}
@@ -133,7 +140,7 @@ func (b *builder) endLiveTasks() error {
 	dropped := map[string]bool{}
 	planned := map[string]bool{}
 	for _, op := range b.ops {
-		if pt, ok := op.(PutTask); ok && pt.Task.Key != b.finishing {
+		if pt, ok := op.(PutTask); ok && !b.finishing[pt.Task.Key] {
 			planned[pt.Task.Key] = true
 			if b.outlive[pt.Task.Key] {
 				pastEnd(pt.Task.Outbox, pt.Task.Key)
@@ -151,7 +158,7 @@ func (b *builder) endLiveTasks() error {
 		return fmt.Errorf("cancel live tasks: %w", err)
 	}
 	for _, t := range stored {
-		if planned[t.Key] || t.Key == b.finishing || t.State.Terminal() || t.State == Waiting && !t.Fired {
+		if planned[t.Key] || b.finishing[t.Key] || t.State.Terminal() || t.State == Waiting && !t.Fired {
 			continue
 		}
 		if b.head.State != Cancelled && t.State == Running && t.Pending == PendingNone && t.Items == 0 && t.Claimed >= t.Attempt {

@@ -150,6 +150,11 @@ func sameData(a, b any) bool {
 func (b *builder) runItems(rec *Task, t *dsl.Task) error {
 	items, err := b.items(rec, t)
 	if err != nil {
+		// Mistral 23.0.0: a with-items expression that cannot be evaluated
+		// fails the task and the workflow at once ("Failed to run task").
+		if b.failRun(rec, b.runFailed(t, err)) {
+			return nil
+		}
 		return b.finishTask(rec, t, false, err.Error())
 	}
 	rec.Items = items.n

@@ -302,7 +302,9 @@ wf:
 }
 
 // publish writes into the branch context the successors start with and
-// into the task's Published; global publishes go to the workflow's vars.
+// into the task's Published; global publishes go to the workflow's vars
+// only, never into Published, as in Mistral 23.0.0 (test_dataflow
+// test_get_published_global).
 func TestPublishIntoContext(t *testing.T) {
 	h := newPlanHost(t, `version: '2.0'
 wf:
@@ -324,7 +326,7 @@ wf:
 	if b.Input["output"] != int64(41) {
 		t.Fatalf("b's input: %s", js(b.Input))
 	}
-	if rec := h.task("a"); rec.Published["r"] != int64(41) || rec.Published["g"] != int64(42) {
+	if rec := h.task("a"); rec.Published["r"] != int64(41) || len(rec.Published) != 1 {
 		t.Fatalf("a published %s", js(rec.Published))
 	}
 	if rec := h.task("b"); rec.Ctx["r"] != int64(41) {
@@ -595,6 +597,10 @@ wf:
 	if hd := h.head(); hd.State != engine.Error || hd.StateInfo != "failed by task a (fail command)" {
 		t.Fatalf("after fail: %s %q", hd.State, hd.StateInfo)
 	}
+	// Mistral 23.0.0: a fail without msg leaves the output's result null.
+	if out, ok := h.head().Output.(map[string]any); !ok || len(out) != 1 || out["result"] != nil {
+		t.Fatalf("output after fail without msg: %s", js(h.head().Output))
+	}
 
 	h = newPlanHost(t, src)
 	a = only(t, h.start("wf", nil).Commands, engine.RunAction)
@@ -622,6 +628,24 @@ wf:
 	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
 	h.follow(h.result(a, false, nil, "boom"))
 	if hd := h.head(); hd.State != engine.Error || hd.StateInfo != "failed by task a: boom" {
+		t.Fatalf("head: %s %q", hd.State, hd.StateInfo)
+	}
+}
+
+// A msg that is not a string becomes state_info as JSON, as Mistral
+// 23.0.0 writes fail(msg=<% task() %>).
+func TestFailCommandDictMessage(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-complete:
+        - fail(msg=<% dict(k => 1) %>)
+`)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	h.follow(h.result(a, true, nil, ""))
+	if hd := h.head(); hd.State != engine.Error || hd.StateInfo != `{"k":1}` {
 		t.Fatalf("head: %s %q", hd.State, hd.StateInfo)
 	}
 }
@@ -731,5 +755,77 @@ wf:
 	}
 	if puts != 1 {
 		t.Fatalf("b written %d times", puts)
+	}
+}
+
+// Mistral 23.0.0 (task_handler.run_task): an expression of a task's call
+// that cannot be evaluated (its input, its with-items) fails the task and
+// the workflow at once, "Failed to run task [...]", with no on-error or
+// retry. Start tasks after it are not started, so none is left running.
+func TestCallExpressionErrorFailsWorkflow(t *testing.T) {
+	for _, call := range []string{
+		"action: std.echo output=<% $.nope %>",
+		"with-items: x in <% $.nope %>\n      action: std.echo output=<% $.x %>",
+	} {
+		h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      `+call+`
+      retry: {count: 3, delay: 1}
+      on-error: [handler]
+    later:
+      action: std.noop
+    handler:
+      action: std.noop
+`)
+		p := h.start("wf", nil)
+		if len(runs(p.Commands)) != 0 {
+			t.Fatalf("%s: commands %s", call, js(p.Commands))
+		}
+		h.follow(p)
+		assertFailedToRun(t, h, "a")
+		if rec := h.task("a"); rec == nil || rec.State != engine.Error {
+			t.Fatalf("%s: a %+v", call, rec)
+		}
+		if h.task("handler") != nil || h.task("later") != nil {
+			t.Fatalf("%s: a task ran after the workflow failed", call)
+		}
+	}
+}
+
+// The same for a successor: the transitions after the one whose task
+// failed to run are not followed.
+func TestSuccessorCallExpressionErrorStopsTransitions(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-success: [b, c]
+    b:
+      action: std.echo output=<% $.nope %>
+    c:
+      action: std.noop
+`)
+	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+	p := h.result(a, true, nil, "")
+	if len(runs(p.Commands)) != 0 {
+		t.Fatalf("commands %s", js(p.Commands))
+	}
+	h.follow(p)
+	assertFailedToRun(t, h, "b")
+	if h.task("c") != nil {
+		t.Fatal("c ran after the workflow failed")
+	}
+}
+
+// assertFailedToRun checks that the execution ended ERROR because task
+// could not be run, with Mistral's message.
+func assertFailedToRun(t *testing.T, h *planHost, task string) {
+	t.Helper()
+	hd := h.head()
+	if hd.State != engine.Error || !strings.HasPrefix(hd.StateInfo, "Failed to run task [error=") || !strings.HasSuffix(hd.StateInfo, ", wf=wf, task="+task+"]") {
+		t.Fatalf("head %s %q", hd.State, hd.StateInfo)
 	}
 }

@@ -12,7 +12,7 @@ func (b *builder) shouldRetry(rec *Task, t *dsl.Task, ok bool, output any, errMs
 	if t.Retry == nil {
 		return false, 0, nil
 	}
-	resCtx := b.scopeWith(rec.Ctx, rec, resultOf(ok, output, errMsg))
+	resCtx := b.retryScope(rec, t, ok, output, errMsg)
 	count, err := intOf(t.Retry.Count, resCtx)
 	if err != nil {
 		return false, 0, fmt.Errorf("retry count of task %s: %w", t.Name, err)
@@ -42,6 +42,32 @@ func (b *builder) shouldRetry(rec *Task, t *dsl.Task, ok bool, output any, errMs
 		return false, 0, fmt.Errorf("retry delay of task %s: %w", t.Name, err)
 	}
 	return true, delay, nil
+}
+
+// retryScope is what the retry policy's expressions see: as in Mistral
+// 23.0.0, the task's outbound context, with what the attempt would
+// publish (publish or publish-on-error). A publish that cannot be
+// evaluated yet leaves the inbound context.
+func (b *builder) retryScope(rec *Task, t *dsl.Task, ok bool, output any, errMsg string) *scope {
+	cur := resultOf(ok, output, errMsg)
+	base := b.scopeWith(rec.Ctx, rec, cur)
+	pub := t.Publish
+	if !ok {
+		pub = t.PublishOnError
+	}
+	if pub == nil {
+		return base
+	}
+	v, err := base.eval(pub)
+	m, isMap := v.(map[string]any)
+	if err != nil || !isMap || len(m) == 0 {
+		return base
+	}
+	ctx := copyMap(rec.Ctx)
+	for k, x := range m {
+		ctx[k] = x
+	}
+	return b.scopeWith(ctx, rec, cur)
 }
 
 // maxReruns bounds safe-rerun, so an action that kills its runner every

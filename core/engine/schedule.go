@@ -81,6 +81,13 @@ func (b *builder) begin(rec *Task, t *dsl.Task) error {
 			return b.pauseHead(fmt.Sprintf("paused before task %s", rec.Name))
 		}
 	}
+	if t.Concurrency != nil && len(t.WithItems) == 0 {
+		// Mistral 23.0.0 checks a task's concurrency policy even where it
+		// has nothing to limit: a bad value fails the task.
+		if _, err := intOf(t.Concurrency, b.scope(rec.Ctx, rec)); err != nil {
+			return b.failTaskAtStart(rec, fmt.Errorf("concurrency: %w", err))
+		}
+	}
 	if t.WaitBefore != nil {
 		secs, err := b.seconds(t.WaitBefore, rec)
 		if err != nil {
@@ -130,7 +137,7 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 	if t.Input != nil {
 		v, err := ectx.eval(t.Input)
 		if err != nil {
-			return fmt.Errorf("evaluate input of task %s: %w", t.Name, err)
+			return b.runFailed(t, fmt.Errorf("evaluate input of task %s: %w", t.Name, err))
 		}
 		if m, ok := v.(map[string]any); ok {
 			input, evaluated = m, true

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/expr"
 )
 
 // Start creates an execution and its first tasks.
@@ -52,6 +53,9 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 		}
 	}
 	b := (&builder{e: e, ctx: ctx, r: r, doc: doc, wf: wf, head: head, now: now, putHead: true}).init()
+	if err := b.evalEnv(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", sp.ID, err)
+	}
 	input, err := b.bindInput(sp.Input)
 	if err != nil {
 		return nil, err
@@ -140,6 +144,11 @@ func (b *builder) startPage(from int) error {
 	starts := b.startTasks()
 	to := min(from+StartPage, len(starts))
 	for _, name := range starts[from:to] {
+		if b.head.State.Terminal() {
+			// A start task that failed to run ended the execution: the
+			// others are not started, so none is left running.
+			return nil
+		}
 		if err := b.schedule(name, "", nil); err != nil {
 			return err
 		}
@@ -224,4 +233,29 @@ func (b *builder) bindInput(in map[string]any) (map[string]any, error) {
 		return nil, inputErrorf("workflow %s: unexpected input %s", b.wf.Name, strings.Join(unknown, ", "))
 	}
 	return out, nil
+}
+
+// evalEnv evaluates the expressions among a top-level execution's env
+// values once, at start, with env() reading the env as given: Mistral
+// 23.0.0 does so by default (evaluate_env). A sub-workflow inherits its
+// parent's env already evaluated.
+func (b *builder) evalEnv() error {
+	if b.head.Parent != "" || len(b.head.Env) == 0 {
+		return nil
+	}
+	v, err := expr.Compile(b.head.Env)
+	if err != nil {
+		return inputErrorf("env: %v", err)
+	}
+	if v.IsConst() {
+		return nil
+	}
+	out, err := b.scope(nil, nil).eval(v)
+	if err != nil {
+		return inputErrorf("evaluate env: %v", err)
+	}
+	if m, ok := out.(map[string]any); ok {
+		b.head.Env = m
+	}
+	return nil
 }

@@ -199,7 +199,11 @@ func (b *builder) settleResult(rec *Task, t *dsl.Task, res Result) error {
 	}
 	if ok && t.WaitAfter != nil {
 		secs, err := b.seconds(t.WaitAfter, rec)
-		if err == nil && secs > 0 {
+		if err != nil {
+			// Mistral 23.0.0: a bad wait-after value fails the task.
+			return b.finishTask(rec, t, false, fmt.Sprintf("wait-after: %v", err))
+		}
+		if secs > 0 {
 			rec.State = RunningDelayed
 			rec.Pending = PendingWaitAfter
 			b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: -1,
@@ -215,8 +219,7 @@ func (b *builder) settleResult(rec *Task, t *dsl.Task, res Result) error {
 // task's unit of work. The outcome may still turn to an error on the way (a
 // publish or a transition condition that cannot be evaluated).
 func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) error {
-	b.finishing = rec.Key
-	defer func() { b.finishing = "" }()
+	defer b.markFinishing(rec.Key)()
 	rec.Finished = b.now
 	rec.Pending = PendingNone
 	ectx := b.scopeWith(rec.Ctx, rec, resultOf(ok, rec.Result, errMsg))
@@ -367,7 +370,7 @@ func (b *builder) publishBranch(rec *Task, t *dsl.Task, pub *expr.Value, ectx *s
 // publishGlobal publishes into the workflow's variables: the on-complete
 // global publish, then glob; it returns false when either failed.
 func (b *builder) publishGlobal(rec *Task, t *dsl.Task, glob *expr.Value, ectx *scope) bool {
-	for i, g := range [2]*expr.Value{t.PublishOnCompleteGlobal, glob} {
+	for _, g := range [2]*expr.Value{t.PublishOnCompleteGlobal, glob} {
 		if g == nil {
 			continue
 		}
@@ -379,15 +382,9 @@ func (b *builder) publishGlobal(rec *Task, t *dsl.Task, glob *expr.Value, ectx *
 		if !isMap || len(m) == 0 {
 			continue
 		}
+		// Mistral 23.0.0 keeps global publishes out of the task's
+		// published values: they live only in the workflow's variables.
 		b.setVars(m)
-		if i == 1 || glob == nil {
-			if rec.Published == nil {
-				rec.Published = map[string]any{}
-			}
-			for k, x := range m {
-				rec.Published[k] = x
-			}
-		}
 	}
 	return true
 }

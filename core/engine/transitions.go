@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
@@ -53,6 +54,7 @@ func (b *builder) nextTransitions(rec *Task, t *dsl.Task, ok bool) []dsl.Transit
 // condition that cannot be evaluated (the task then fails) and after a
 // transition that ended the execution.
 func (b *builder) followTransitions(s *transitionStep, next []dsl.Transition) error {
+	running := !b.head.State.Terminal()
 	for i, tr := range next {
 		if tr.Condition != nil {
 			yes, err := truth(tr.Condition, s.ectx)
@@ -78,7 +80,8 @@ func (b *builder) followTransitions(s *transitionStep, next []dsl.Transition) er
 		if err != nil {
 			return err
 		}
-		if s.ended {
+		if s.ended || running && b.head.State.Terminal() {
+			// A successor that failed to run ended the execution too.
 			break
 		}
 	}
@@ -92,7 +95,7 @@ func (b *builder) engineCommand(s *transitionStep, tr dsl.Transition) error {
 	msg := ""
 	if tr.Msg != nil {
 		if v, err := s.ectx.eval(tr.Msg); err == nil {
-			msg = fmt.Sprint(v)
+			msg = msgText(v)
 		}
 	}
 	switch tr.Command {
@@ -105,6 +108,13 @@ func (b *builder) engineCommand(s *transitionStep, tr dsl.Transition) error {
 		}
 		b.markOutlive(s.opsMark)
 		b.finish(Error, msg, s.out)
+		if tr.Msg == nil {
+			// Mistral 23.0.0: a fail without msg leaves the output's
+			// result null; the state_info above still says why.
+			if out, ok := b.head.Output.(map[string]any); ok {
+				out["result"] = nil
+			}
+		}
 		s.ended = true
 	case dsl.CmdSucceed:
 		b.markOutlive(s.opsMark)
@@ -118,6 +128,19 @@ func (b *builder) engineCommand(s *transitionStep, tr dsl.Transition) error {
 		// Taken, so an error it follows counts as handled; does nothing.
 	}
 	return nil
+}
+
+// msgText is a command's msg as state_info: a string as it is, anything
+// else as JSON, as Mistral 23.0.0 writes a dict msg.
+func msgText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
 
 // scheduleSuccessor schedules the task a transition names, once per step,

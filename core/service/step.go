@@ -211,16 +211,19 @@ func ignoreNotRunning(err error) error {
 // its deterministic id, so a re-sent command finds the child it started.
 func (s *Service) startChild(ctx context.Context, c engine.Command) error {
 	root, depth := c.Exec, 1
+	var env map[string]any
 	if head, err := s.Store.Execution(ctx, c.Exec); err == nil && head != nil {
 		if head.Root != "" {
 			root = head.Root
 		}
 		depth = head.Depth + 1
+		// Mistral 23.0.0 passes the parent's env on to its sub-workflows.
+		env = head.Env
 	}
 	defID, err := s.calleeDef(ctx, c.DefID, c.Workflow)
 	if err == nil {
 		_, _, err = s.startID(ctx, c.ChildID, engine.StartParams{ID: c.ChildID, DefID: defID, Workflow: c.Workflow,
-			Input: c.Input, Parent: c.Exec, ParentTask: c.Task, ParentAttempt: c.Attempt, ParentSlot: c.Slot, Root: root, Depth: depth})
+			Input: c.Input, Env: env, Parent: c.Exec, ParentTask: c.Task, ParentAttempt: c.Attempt, ParentSlot: c.Slot, Root: root, Depth: depth})
 	}
 	if errors.Is(err, errStartRefused) || errors.Is(err, store.ErrNotFound) {
 		// A child that cannot start (unknown workflow, bad input) is an

@@ -16,7 +16,9 @@ var dictFuncs = []fn{
 	{names: []string{"containsValue"}, recv: kDict, params: []param{val(kAny)}, call: bContainsValue},
 	// The default is evaluated only when the key is missing.
 	{names: []string{"get"}, recv: kDict, arity: between(1, 2), params: []param{val(kAny), lambda}, call: bGet},
-	{names: []string{"set"}, recv: kDict, kw: true, call: bSet},
+	// set is yaql's two functions of that name: $dict.set(...) and, called
+	// as a function, set(args...), the set of its arguments.
+	{names: []string{"set"}, form: function, kw: true, call: bSetOrSetOf},
 	{names: []string{"dict"}, form: function, kw: true, call: bDict},
 	// mergeWith refuses name => value arguments (yaql's custom mergers)
 	// with a message of its own, so it reads them.
@@ -106,6 +108,43 @@ func (c *callCtx) kwPairs(out map[string]any) error {
 		out[ks] = v
 	}
 	return nil
+}
+
+// bSetOrSetOf tells the two set functions apart: x.set(...) and
+// set(dict, ...) update a dict; set(a, b, ...) of anything else builds the
+// set of the arguments, as Mistral 23.0.0's yaql does (set(15) is [15]).
+func bSetOrSetOf(c *callCtx) (any, error) {
+	if !c.method && len(c.args) == 0 {
+		return []any{}, nil
+	}
+	if c.method {
+		v, err := c.self()
+		if err != nil {
+			return nil, err
+		}
+		if err := checkKind(c.name, kDict, v); err != nil {
+			return nil, err
+		}
+		return bSet(c)
+	}
+	first, err := c.arg(0)
+	if err != nil {
+		return nil, err
+	}
+	if _, isDict := first.(map[string]any); isDict {
+		// The receiver, already evaluated, bound as c.self() binds it.
+		c.args, c.method, c.recv = c.args[1:], true, first
+		return bSet(c)
+	}
+	vals := []any{first}
+	for i := 1; i < len(c.args); i++ {
+		v, err := c.arg(i)
+		if err != nil {
+			return nil, err
+		}
+		vals = append(vals, v)
+	}
+	return c.ev.distinct(vals)
 }
 
 // bSet returns a copy of the dict with keys replaced: set(k, v),

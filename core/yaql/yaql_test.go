@@ -320,6 +320,12 @@ var cases = []tcase{
 	{expr: "$.get(a)", data: d{"a": 12}, want: 12},
 	{expr: "$.get(b)", data: d{"a": 12}, want: nil},
 	{expr: "$.get(c, 50)", data: d{"a": 12}, want: 50},
+	// Mistral 23.0.0 (test_disabled_yaql_output_conversion): set() as a
+	// function builds the set of its arguments.
+	{expr: "set(15)", want: l(int64(15))},
+	{expr: "set()", want: l()},
+	{expr: "set(1, 2, 1)", want: l(int64(1), int64(2))},
+	{expr: "set($, a, 1)", data: d{"a": 12}, want: d{"a": int64(1)}},
 	{expr: "$.set(a, 99).set(x, null)", data: d{"a": 12, "b c": 44}, want: d{"a": 99, "b c": 44, "x": nil}},
 	{expr: "$.set(dict(a => 55, \"d x\" => 99))", data: d{"a": 12}, want: d{"a": 55, "d x": 99}},
 	{expr: "$.set(a => 55, \"d x\" => 99)", data: d{"a": 12, "b c": 44}, want: d{"a": 55, "b c": 44, "d x": 99}},
