@@ -93,6 +93,7 @@ func Register(r *actions.Registry, c Clients) {
 	for name, p := range Params {
 		r.Declare(name, p)
 	}
+	r.Bind("lambda", c.bindLambda)
 }
 
 // awsError names the action and, for an error AWS answered, its code and

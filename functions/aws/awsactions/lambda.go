@@ -53,6 +53,21 @@ func (c Clients) lambdaInvoke(ctx context.Context, in map[string]any) (any, erro
 	return string(out.Payload), nil
 }
 
+// bindLambda is the "lambda" binder of user actions (POST /actions): the
+// action invokes function target (name or ARN, with :qualifier if any)
+// with its input as payload, exactly as aws.lambda.invoke does.
+func (c Clients) bindLambda(target string) (actions.Func, error) {
+	if target == "" || strings.ContainsAny(target, " \t\n/") {
+		return nil, fmt.Errorf("target %q is not a Lambda function name or ARN", target)
+	}
+	return func(ctx context.Context, in map[string]any) (any, error) {
+		if in == nil {
+			in = map[string]any{}
+		}
+		return c.lambdaInvoke(ctx, map[string]any{"function_name": target, "payload": in})
+	}, nil
+}
+
 // DelegateEvent is what aws.lambda.invoke_delegate sends the function: the
 // task's payload and where to report. The function (or whatever it hands
 // the work to) POSTs {"state": "SUCCESS"|"ERROR", "output": …} to
