@@ -297,3 +297,33 @@ bad:
 		t.Fatalf("want 400 naming the unknown input body and the missing message_body, got %d %s", code, msg)
 	}
 }
+
+// TestUserActionBoundToLambda registers a user action bound to the user's
+// function through POST /actions: workflows call it by its name, are
+// checked against its input names, and get the function's answer.
+func TestUserActionBoundToLambda(t *testing.T) {
+	ctx := testContext(t, 3*time.Minute)
+	fn := deployUserFunction(t, ctx)
+	s := serve(t)
+	if code, out := s.call("POST", "/actions", "application/json",
+		`{"name": "img.double", "kind": "lambda", "target": "`+fn+`", "required": ["n"]}`); code != 200 {
+		t.Fatalf("POST /actions: %d %v", code, out)
+	}
+	if code, out := s.call("POST", "/workflows", "text/yaml", "version: '2.0'\nbad:\n  tasks:\n    t:\n      action: img.double m=1\n"); code != 400 ||
+		!strings.Contains(fmt.Sprint(out), `"m"`) {
+		t.Fatalf("a call with an input the action does not take: want 400 naming m, got %d %v", code, out)
+	}
+	s.register(`
+version: '2.0'
+double:
+  tasks:
+    t:
+      action: img.double n=4
+      publish: {answer: <% task().result %>}
+  output: {answer: <% $.answer %>}
+`)
+	out := s.run("double", map[string]any{}, "SUCCESS")
+	if a := out["output"].(map[string]any)["answer"].(map[string]any); a["doubled"] != float64(8) || a["function"] != fn {
+		t.Fatalf("answer: want doubled=8 from %s, got %v", fn, a)
+	}
+}
