@@ -128,3 +128,27 @@ func TestLambdaInvokeThroughDeployedAPI(t *testing.T) {
 		t.Fatalf("a function error: want ERROR with the function's errorType and errorMessage, got %s; task %+v", e.State, call)
 	}
 }
+
+// TestUserActionThroughDeployedAPI registers a user action bound to the user's function with
+// the signed POST /actions; a workflow calls it by name and the runner function runs it.
+func TestUserActionThroughDeployedAPI(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	deployUserFunction(t, ctx)
+	action := "e2e_" + runID + ".double"
+	r, err := env.api.Do(ctx, "POST", "/actions", map[string]any{"name": action, "kind": "lambda", "target": UserFunction,
+		"required": []string{"n"}}, true, nil)
+	if err := expect(r, err, nil, 200); err != nil {
+		t.Fatalf("POST /actions: %v", err)
+	}
+	name := wf("user_action")
+	register(t, "version: '2.0'\n"+name+":\n  tasks:\n    t:\n      action: "+action+" n=21\n      publish: {doubled: <% task().result.doubled %>}\n  output: {doubled: <% $.doubled %>}\n")
+	e := waitTerminal(t, start(t, name, nil).ID)
+	if e.State != "SUCCESS" || !jsonEqual(e.Output, map[string]any{"doubled": 42}) {
+		t.Fatalf("want SUCCESS with doubled 42 from the user's function, got %s %v; tasks %s", e.State, e.Output, TaskSummary(e))
+	}
+	r, err = env.api.Do(ctx, "DELETE", "/actions/"+action, nil, true, nil)
+	if err := expect(r, err, nil, 200); err != nil {
+		t.Fatalf("DELETE /actions: %v", err)
+	}
+}
