@@ -3,80 +3,32 @@
 package e2e
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/lazyflow/lazyflow/functions/aws/awstest"
 )
 
 // UserFunction is the user's Lambda function the suite calls with the aws.* actions;
 // deploy.sh lists its ARN in userFunctionArns, so the runner's role may invoke it.
 const UserFunction = "lazyflow-e2e-user-fn"
 
-// deployUserFunction builds functions/aws/awsactions/testdata/userfn (a Go function that
-// doubles n, fails on request, and answers a delegate event through its callback URL) and
-// creates it on the emulator as UserFunction, replacing an earlier run's.
+// deployUserFunction creates the user's function (functions/aws/awsactions/testdata/userfn: it
+// doubles n, fails on request, and answers a delegate event through its callback URL) as
+// UserFunction, replacing an earlier run's.
 func deployUserFunction(t *testing.T, ctx context.Context) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "./functions/aws/awsactions/testdata/userfn")
-	cmd.Dir = env.root
-	cmd.Env = append(os.Environ(), "GOARCH="+runtime.GOARCH, "GOOS=linux", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the user's function: %v\n%s", err, out)
-	}
-	code, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	hdr := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	hdr.SetMode(0o755)
-	w, err := zw.CreateHeader(hdr)
-	if err == nil {
-		_, err = w.Write(code)
-	}
-	if err == nil {
-		err = zw.Close()
-	}
-	if err != nil {
-		t.Fatalf("zip bootstrap: %v", err)
-	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lc := lambda.NewFromConfig(cfg)
-	_, _ = lc.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(UserFunction)})
-	arch := lambdatypes.ArchitectureX8664
-	if runtime.GOARCH == "arm64" {
-		arch = lambdatypes.ArchitectureArm64
-	}
-	if _, err := lc.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName:  aws.String(UserFunction),
-		Runtime:       lambdatypes.RuntimeProvidedal2023,
-		Handler:       aws.String("bootstrap"),
-		Role:          aws.String("arn:aws:iam::000000000000:role/user-fn"),
-		Code:          &lambdatypes.FunctionCode{ZipFile: buf.Bytes()},
-		Architectures: []lambdatypes.Architecture{arch},
-		Timeout:       aws.Int32(20),
-	}); err != nil {
-		t.Fatalf("create the user's function: %v", err)
-	}
-	if err := lambda.NewFunctionActiveV2Waiter(lc).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(UserFunction)}, time.Minute); err != nil {
-		t.Fatalf("the user's function never became active: %v", err)
+	if err := awstest.DeployUserFunction(ctx, lambda.NewFromConfig(cfg), env.root, UserFunction); err != nil {
+		t.Fatal(err)
 	}
 }
 
