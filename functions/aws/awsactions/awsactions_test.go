@@ -126,6 +126,15 @@ call:
         answer: <% task().result %>
   output:
     answer: <% $.answer %>
+event:
+  input: [fn, type]
+  tasks:
+    invoke:
+      action: aws.lambda.invoke function_name=<% $.fn %> payload=<% {n => 1} %> invocation_type=<% $.type %>
+      publish:
+        answer: <% task().result %>
+  output:
+    answer: <% $.answer %>
 delegate:
   input: [fn, payload]
   tasks:
@@ -167,6 +176,15 @@ func TestLambdaInvoke(t *testing.T) {
 	out = s.run("call", map[string]any{"fn": "no-such-function-" + fn, "payload": nil}, "ERROR")
 	if info := stateInfo(out); !strings.Contains(info, "aws.lambda.invoke: ResourceNotFoundException: ") {
 		t.Errorf("state_info of a missing function: want the AWS error code and message, got %q", info)
+	}
+
+	out = s.run("event", map[string]any{"fn": fn, "type": "Event"}, "SUCCESS")
+	if a := out["output"].(map[string]any)["answer"]; a != nil {
+		t.Errorf("an Event invocation has no answer, got %v", a)
+	}
+	out = s.run("event", map[string]any{"fn": fn, "type": "Later"}, "ERROR")
+	if info := stateInfo(out); !strings.Contains(info, `invocation_type must be RequestResponse or Event, not "Later"`) {
+		t.Errorf("state_info of a bad invocation_type: got %q", info)
 	}
 
 	out = s.run("delegate", map[string]any{"fn": fn, "payload": map[string]any{"n": 5}}, "SUCCESS")
