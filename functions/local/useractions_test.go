@@ -96,6 +96,32 @@ thumbs:
 		t.Fatalf("the endpoint got %v, want the task's input once", got)
 	}
 
+	// An ad-hoc action may build on a user action.
+	s.register(`
+version: '2.0'
+name: pics
+actions:
+  avatar:
+    base: img.resize
+    base-input:
+      image: <% $.who %>
+      width: 32
+    input: [who]
+workflows:
+  avatars:
+    tasks:
+      a:
+        action: avatar who=ada
+        publish:
+          url: <% task().result.url %>
+    output:
+      url: <% $.url %>
+`)
+	res = s.wait(s.run("pics.avatars", `{}`), "SUCCESS", 20*time.Second)
+	if url := res["output"].(map[string]any)["url"]; url != "ada-32px.png" {
+		t.Fatalf("ad-hoc action over the user action: output url %v, want ada-32px.png", url)
+	}
+
 	if code, out := s.call("GET", "/actions", "", ""); code != 200 || len(out["actions"].([]any)) != 1 {
 		t.Fatalf("GET /actions: %d %v", code, out)
 	}
