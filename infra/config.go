@@ -356,13 +356,7 @@ func (c Config) Validate() error {
 	if c.SweepEveryMinutes < 1 || c.SweepEveryMinutes > 1440 {
 		bad("sweepEveryMinutes %d must be within 1..1440", c.SweepEveryMinutes)
 	}
-	for _, u := range c.userResources() {
-		for _, arn := range *u.arns {
-			if msg := checkARN(arn, u.service); msg != "" {
-				bad("%s: %q %s", u.key, arn, msg)
-			}
-		}
-	}
+	errs = append(errs, c.userResourceProblems()...)
 	if c.ThrottleRate < 1 || c.ThrottleBurst < 1 {
 		bad("throttleRate %d and throttleBurst %d must be positive", c.ThrottleRate, c.ThrottleBurst)
 	}
@@ -370,6 +364,19 @@ func (c Config) Validate() error {
 		return fmt.Errorf("invalid Lazyflow configuration: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// userResourceProblems checks every ARN of the allow-lists.
+func (c Config) userResourceProblems() []string {
+	var out []string
+	for _, u := range c.userResources() {
+		for _, arn := range *u.arns {
+			if msg := checkARN(arn, u.service); msg != "" {
+				out = append(out, fmt.Sprintf("%s: %q %s", u.key, arn, msg))
+			}
+		}
+	}
+	return out
 }
 
 // splitList reads an allow-list from context: comma- or space-separated text, or a JSON list
