@@ -76,6 +76,32 @@ type Config struct {
 	// is still deployed and can be invoked by hand; emulators may not know AWS::Events::Rule,
 	// and an unknown resource type rolls the whole stack back.
 	SweeperSchedule bool
+
+	// UserFunctions, UserQueues, UserTopics and UserBuses are the ARNs of the user's Lambda
+	// functions, SQS queues, SNS topics and EventBridge buses that workflows may call with the
+	// aws.* actions: the runner's role may invoke, send to, publish to and put events on
+	// exactly these, and nothing when a list is empty.
+	UserFunctions []string
+	UserQueues    []string
+	UserTopics    []string
+	UserBuses     []string
+}
+
+// userResources names the context key, the ARN's service and the runner's IAM action of each
+// allow-list.
+func (c *Config) userResources() []struct {
+	key, service, action string
+	arns                 *[]string
+} {
+	return []struct {
+		key, service, action string
+		arns                 *[]string
+	}{
+		{"userFunctionArns", "lambda", "lambda:InvokeFunction", &c.UserFunctions},
+		{"userQueueArns", "sqs", "sqs:SendMessage", &c.UserQueues},
+		{"userTopicArns", "sns", "sns:Publish", &c.UserTopics},
+		{"userEventBusArns", "events", "events:PutEvents", &c.UserBuses},
+	}
 }
 
 // DefaultConfig is the configuration used for every key the context leaves unset.
@@ -127,6 +153,7 @@ var contextKeys = []string{
 	"engineMaxConcurrency", "runnerMaxConcurrency", "dlqMaxConcurrency", "maxReceiveCount",
 	"retentionDays", "valueRetentionDays", "executionRetentionDays", "logLevel", "throttleRate", "throttleBurst",
 	"apiBaseUrl", "sweepMinAge", "sweepMax", "sweepEveryMinutes", "sweeperSchedule",
+	"userFunctionArns", "userQueueArns", "userTopicArns", "userEventBusArns",
 }
 
 // ConfigFromContext reads the CDK context of node over DefaultConfig and validates the result.
@@ -210,6 +237,11 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	intKey("sweepMinAge", &c.SweepMinAge)
 	intKey("sweepMax", &c.SweepMax)
 	intKey("sweepEveryMinutes", &c.SweepEveryMinutes)
+	for _, u := range c.userResources() {
+		if s, ok := get(u.key); ok {
+			*u.arns = splitList(s)
+		}
+	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("reading CDK context: %s", strings.Join(errs, "; "))
 	}
@@ -324,6 +356,7 @@ func (c Config) Validate() error {
 	if c.SweepEveryMinutes < 1 || c.SweepEveryMinutes > 1440 {
 		bad("sweepEveryMinutes %d must be within 1..1440", c.SweepEveryMinutes)
 	}
+	errs = append(errs, c.userResourceProblems()...)
 	if c.ThrottleRate < 1 || c.ThrottleBurst < 1 {
 		bad("throttleRate %d and throttleBurst %d must be positive", c.ThrottleRate, c.ThrottleBurst)
 	}
@@ -331,6 +364,41 @@ func (c Config) Validate() error {
 		return fmt.Errorf("invalid Lazyflow configuration: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// userResourceProblems checks every ARN of the allow-lists.
+func (c Config) userResourceProblems() []string {
+	var out []string
+	for _, u := range c.userResources() {
+		for _, arn := range *u.arns {
+			if msg := checkARN(arn, u.service); msg != "" {
+				out = append(out, fmt.Sprintf("%s: %q %s", u.key, arn, msg))
+			}
+		}
+	}
+	return out
+}
+
+// splitList reads an allow-list from context: comma- or space-separated text, or a JSON list
+// (which the CDK hands over as a Go slice, printed as "[a b]").
+func splitList(s string) []string {
+	s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "["), "]")
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
+}
+
+// checkARN reports what is wrong with an allow-list entry: not an ARN of the service, or a
+// wildcard, which would grant more than the functions, queues, topics and buses named.
+func checkARN(arn, service string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	switch {
+	case strings.ContainsAny(arn, "*?"):
+		return "has a wildcard; list each ARN"
+	case len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[5] == "":
+		return "is not an ARN (arn:partition:service:region:account:resource)"
+	case parts[2] != service:
+		return fmt.Sprintf("is not a %s ARN", service)
+	}
+	return ""
 }
 
 // retentionDays maps the day counts CloudWatch Logs accepts to the CDK's enum.

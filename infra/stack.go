@@ -65,6 +65,10 @@ var routes = []struct {
 	{awsapigatewayv2.HttpMethod_POST, "/workflows", true},
 	{awsapigatewayv2.HttpMethod_GET, "/workflows", true},
 	{awsapigatewayv2.HttpMethod_GET, "/workflows/{name}", true},
+	{awsapigatewayv2.HttpMethod_POST, "/actions", true},
+	{awsapigatewayv2.HttpMethod_GET, "/actions", true},
+	{awsapigatewayv2.HttpMethod_GET, "/actions/{name}", true},
+	{awsapigatewayv2.HttpMethod_DELETE, "/actions/{name}", true},
 	{awsapigatewayv2.HttpMethod_POST, "/executions", true},
 	{awsapigatewayv2.HttpMethod_GET, "/executions", true},
 	{awsapigatewayv2.HttpMethod_GET, "/executions/{id}", true},
@@ -301,6 +305,11 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 			taskQueue.QueueArn(), resultQueue.QueueArn()) {
 			role.AddToPrincipalPolicy(st)
 		}
+		if name == "runner" {
+			for _, st := range userGrants(cfg) {
+				role.AddToPrincipalPolicy(st)
+			}
+		}
 
 		env := map[string]*string{}
 		for k, v := range commonEnv {
@@ -494,6 +503,25 @@ func permissions(fn string, table *string, indexes []*string, byState *string, o
 		}
 	}
 	return nil
+}
+
+// userGrants lets the runner, which runs the aws.* actions, call exactly the user's resources
+// listed in the configuration: one statement per kind, naming each ARN, none for an empty list.
+func userGrants(cfg Config) []awsiam.PolicyStatement {
+	sids := map[string]string{"lambda": "InvokeUserFunctions", "sqs": "SendToUserQueues", "sns": "PublishToUserTopics",
+		"events": "PutEventsOnUserBuses"}
+	var out []awsiam.PolicyStatement
+	for _, u := range cfg.userResources() {
+		if len(*u.arns) == 0 {
+			continue
+		}
+		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String(sids[u.service]),
+			Actions:   jsii.Strings(u.action),
+			Resources: jsii.Strings(*u.arns...),
+		}))
+	}
+	return out
 }
 
 // valueLifecycle expires large values after ValueRetentionDays (none when 0) and

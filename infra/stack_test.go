@@ -446,6 +446,10 @@ func TestAPI(t *testing.T) {
 		"POST /workflows":                   "AWS_IAM",
 		"GET /workflows":                    "AWS_IAM",
 		"GET /workflows/{name}":             "AWS_IAM",
+		"POST /actions":                     "AWS_IAM",
+		"GET /actions":                      "AWS_IAM",
+		"GET /actions/{name}":               "AWS_IAM",
+		"DELETE /actions/{name}":            "AWS_IAM",
 		"POST /executions":                  "AWS_IAM",
 		"GET /executions":                   "AWS_IAM",
 		"GET /executions/{id}":              "AWS_IAM",
@@ -1190,6 +1194,87 @@ func TestEmulatorShortTimeouts(t *testing.T) {
 		r := r.(obj)
 		if typ := r["Type"]; typ == "AWS::Events::Rule" || typ == "AWS::Lambda::Permission" && props(r)["Principal"] != "apigateway.amazonaws.com" {
 			t.Errorf("local template has %s (%s); sweeperSchedule should default to off", id, typ)
+		}
+	}
+}
+
+// TestUserResourceGrants: the runner, which runs the aws.* actions, may call exactly the
+// functions, queues, topics and buses the configuration lists (one action each, on those ARNs
+// alone), and no other function gets any of them.
+func TestUserResourceGrants(t *testing.T) {
+	fns := "arn:aws:lambda:us-east-1:123456789012:function:resize,arn:aws:lambda:us-east-1:123456789012:function:thumb:live"
+	_, m, err := synth(t, map[string]any{
+		"userFunctionArns": fns,
+		"userQueueArns":    "arn:aws:sqs:us-east-1:123456789012:orders",
+		"userTopicArns":    "arn:aws:sns:us-east-1:123456789012:alerts",
+		"userEventBusArns": "arn:aws:events:us-east-1:123456789012:event-bus/shop",
+	})
+	if err != nil {
+		t.Fatalf("synth: %v", err)
+	}
+	want := map[string][]string{
+		"lambda:InvokeFunction": {"arn:aws:lambda:us-east-1:123456789012:function:resize", "arn:aws:lambda:us-east-1:123456789012:function:thumb:live"},
+		"sqs:SendMessage":       {"arn:aws:sqs:us-east-1:123456789012:orders"},
+		"sns:Publish":           {"arn:aws:sns:us-east-1:123456789012:alerts"},
+		"events:PutEvents":      {"arn:aws:events:us-east-1:123456789012:event-bus/shop"},
+	}
+	runnerRole, _ := onlyResource(t, m, "RunnerRole")
+	got := map[string][]string{}
+	for _, r := range m["Resources"].(obj) {
+		r := r.(obj)
+		if r["Type"] != "AWS::IAM::Policy" {
+			continue
+		}
+		runner := fmt.Sprint(asList(props(r)["Roles"])) == fmt.Sprint([]any{ref(runnerRole)})
+		for _, s := range asList(props(r)["PolicyDocument"].(obj)["Statement"]) {
+			for _, a := range asList(s.(obj)["Action"]) {
+				for _, res := range asList(s.(obj)["Resource"]) {
+					arn, literal := res.(string)
+					if !literal || !strings.HasPrefix(arn, "arn:aws:") {
+						continue // the stack's own resources, checked by TestFunctionPermissionsExact
+					}
+					if !runner {
+						t.Errorf("a role other than the runner's may %s %s", a, arn)
+					}
+					got[a.(string)] = append(got[a.(string)], arn)
+				}
+			}
+		}
+	}
+	for a := range got {
+		sort.Strings(got[a])
+	}
+	gj, _ := json.MarshalIndent(got, "", " ")
+	wj, _ := json.MarshalIndent(want, "", " ")
+	if string(gj) != string(wj) {
+		t.Errorf("runner grants on user resources:\n got %s\nwant %s", gj, wj)
+	}
+	if f := wildcardFindings(m); len(f) > 0 {
+		t.Errorf("wildcards with user resources: %v", f)
+	}
+
+	// With no lists the runner gets none of these actions.
+	_, d := defaultStack(t)
+	for _, s := range allStatements(d) {
+		for _, a := range []string{"lambda:InvokeFunction", "sns:Publish", "events:PutEvents"} {
+			if strings.Contains(fmt.Sprint(s), a) {
+				t.Errorf("default stack grants %s: %v", a, s)
+			}
+		}
+	}
+}
+
+func TestUserResourceListsValidated(t *testing.T) {
+	for key, tc := range map[string]struct{ value, want string }{
+		"userFunctionArns": {"arn:aws:lambda:us-east-1:123456789012:function:*", `userFunctionArns: "arn:aws:lambda:us-east-1:123456789012:function:*" has a wildcard`},
+		"userQueueArns":    {"arn:aws:sns:us-east-1:123456789012:orders", "is not a sqs ARN"},
+		"userTopicArns":    {"alerts", `userTopicArns: "alerts" is not an ARN`},
+		"userEventBusArns": {"arn:aws:events:us-east-1:123456789012:event-bus/shop, arn:aws:events:*:123456789012:event-bus/x", "has a wildcard"},
+	} {
+		app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{key: tc.value}})
+		_, err := ConfigFromContext(app.Node())
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s=%s: got %v, want an error with %q", key, tc.value, err, tc.want)
 		}
 	}
 }

@@ -104,13 +104,15 @@ esac
 #   With 50/100 the 100x20 load test saw engine batches run past 18 s, messages handed back
 #   ("not enough time left") until they reached the DLQ and failed healthy executions; with 5
 #   it finished in under a minute with no redelivery.
+# - userFunctionArns: the user's function the suite's aws.lambda.invoke calls (e2e/awsactions_test.go).
 # - maxReceiveCount 5 (infra's default): one receive too few under load dead-letters a healthy
 #   message; 5 x 10 s still gets a poison message to its DLQ within a minute.
 context=(-c local=1 -c "arch=$arch_cdk" -c "assetDir=$assets" -c "stage=$STAGE"
   -c "apiBaseUrl=$EP/_aws/execute-api"
   -c apiTimeout=20 -c engineTimeout=20 -c runnerTimeout=20 -c dlqTimeout=20
   -c engineMaxConcurrency=5 -c runnerMaxConcurrency=5 -c maxReceiveCount=5
-  -c retentionDays=1 -c logLevel=info)
+  -c retentionDays=1 -c logLevel=info
+  -c "userFunctionArns=arn:aws:lambda:us-east-1:000000000000:function:lazyflow-e2e-user-fn")
 # shellcheck disable=SC2206 # word splitting of the extra context is the point
 [[ -z "${LAZYFLOW_LOCAL_CONTEXT:-}" ]] || context+=(${LAZYFLOW_LOCAL_CONTEXT})
 out="$STATE/cdk.out"

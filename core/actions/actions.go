@@ -41,6 +41,8 @@ type Registry struct {
 	sync   map[string]Func
 	async  map[string]AsyncFunc
 	params map[string]Params
+	// binders make the Func of a user action of each kind (see Bind).
+	binders map[string]Binder
 }
 
 // Params declares an action's input names, so a call with an unknown or a
@@ -53,7 +55,7 @@ type Params struct {
 
 // New returns a registry holding the built-in actions.
 func New() *Registry {
-	r := &Registry{sync: map[string]Func{}, async: map[string]AsyncFunc{}, params: map[string]Params{}}
+	r := &Registry{sync: map[string]Func{}, async: map[string]AsyncFunc{}, params: map[string]Params{}, binders: map[string]Binder{}}
 	registerBuiltins(r)
 	return r
 }
@@ -176,12 +178,7 @@ func (r *Registry) Run(ctx context.Context, name string, input map[string]any, c
 			return nil, false, err
 		}
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			out, async = nil, false
-			err = fmt.Errorf("action %s panicked: %v\n%s", name, p, firstLines(debug.Stack(), 12))
-		}
-	}()
+	defer recoverAction(name, &out, &async, &err)
 	switch {
 	case okSync:
 		out, err = fn(ctx, input)
@@ -194,6 +191,14 @@ func (r *Registry) Run(ctx context.Context, name string, input map[string]any, c
 		return nil, true, afn(ctx, input, c)
 	}
 	return nil, false, fmt.Errorf("action %q: %w", name, ErrUnknownAction)
+}
+
+// recoverAction turns a panic in action name into its error result.
+func recoverAction(name string, out *any, async *bool, err *error) {
+	if p := recover(); p != nil {
+		*out, *async = nil, false
+		*err = fmt.Errorf("action %s panicked: %v\n%s", name, p, firstLines(debug.Stack(), 12))
+	}
 }
 
 func firstLines(b []byte, n int) string {

@@ -18,6 +18,7 @@ import (
 )
 
 func registerBuiltins(r *Registry) {
+	r.Bind("http", bindHTTP)
 	r.Register("std.noop", func(ctx context.Context, in map[string]any) (any, error) { return nil, nil })
 	r.Register("std.echo", func(ctx context.Context, in map[string]any) (any, error) { return in["output"], nil })
 	r.Register("std.fail", stdFail)

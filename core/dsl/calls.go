@@ -88,6 +88,10 @@ func (l *loader) checkCatalog(doc *Document, adhoc []string) {
 			case strings.HasPrefix(action, "std."):
 				l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s calls action %q, which does not exist%s",
 					who, action, suggest(action, l.opt.Actions.Names()))})
+			case strings.HasPrefix(action, "aws."):
+				// The AWS actions exist only where the host can reach AWS.
+				l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s calls action %q, which this host does not provide%s (AWS actions run on the AWS stack, and in lazyflow serve when AWS_REGION is set)",
+					who, action, suggest(action, l.opt.Actions.Names()))})
 			}
 			return
 		}

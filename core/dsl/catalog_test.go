@@ -76,3 +76,25 @@ workflows:
 		t.Fatalf("plain Load: %v", err)
 	}
 }
+
+// An aws.* action the host does not provide (lazyflow serve without an AWS
+// region) is refused at validation, saying where AWS actions run; other
+// unknown names stay run-time matters.
+func TestCatalogRefusesAWSActionsTheHostLacks(t *testing.T) {
+	src := `version: '2.0'
+wf:
+  tasks:
+    a:
+      action: aws.lambda.invoke function_name=f
+      on-success: b
+    b:
+      action: my_pack.thing x=1
+`
+	_, err := dsl.LoadWith("wf.yaml", []byte(src), dsl.Options{Actions: actions.New()})
+	var des dsl.Errors
+	if !errors.As(err, &des) || len(des) != 1 || des[0].Pos.Line != 4 ||
+		!strings.Contains(des[0].Msg, `"aws.lambda.invoke", which this host does not provide`) ||
+		!strings.Contains(des[0].Msg, "AWS_REGION") {
+		t.Fatalf("want one error at line 4 about aws.lambda.invoke, got %v", err)
+	}
+}

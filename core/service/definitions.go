@@ -29,9 +29,10 @@ func (s *Service) RegisterWarn(ctx context.Context, file string, source []byte) 
 }
 
 func (s *Service) register(ctx context.Context, file string, source []byte) ([]string, *dsl.Document, error) {
-	// The registry checks the calls of the actions it knows; a stored
+	// The registry and the user actions check the calls of the actions
+	// they know; a stored
 	// definition is loaded again without it, so it never stops loading.
-	doc, err := dsl.LoadWith(file, source, dsl.Options{Actions: s.Actions})
+	doc, err := dsl.LoadWith(file, source, dsl.Options{Actions: catalog{ctx: ctx, s: s}})
 	if err != nil {
 		return nil, nil, err
 	}

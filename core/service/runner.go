@@ -58,6 +58,11 @@ func (s *Service) runCommand(ctx context.Context, c engine.Command) error {
 	}
 	started := time.Now()
 	out, async, aerr := s.Actions.Run(actx, c.Action, c.Input, func() (actions.Callback, error) { return s.callbackFor(c) })
+	if errors.Is(aerr, actions.ErrUnknownAction) {
+		if uout, ok, uerr := s.runUser(actx, c.Action, c.Input); ok {
+			out, aerr = uout, uerr
+		}
+	}
 	if async && aerr == nil {
 		s.logAction(ctx, c, "delegate action started", slog.Int64("duration_ms", time.Since(started).Milliseconds()))
 		return nil

@@ -36,6 +36,13 @@ type Driver interface {
 	DefinitionByID(ctx context.Context, id string) (*engine.Definition, error)
 	// ListDefinitions is Store.ListDefinitions.
 	ListDefinitions(ctx context.Context) ([]*engine.Definition, error)
+	// PutAction is Store.PutAction, tombstones included.
+	PutAction(ctx context.Context, a *ActionDef) error
+	// Action returns nil, nil when user action name was never stored; a
+	// deleted one comes back with Deleted set.
+	Action(ctx context.Context, name string) (*ActionDef, error)
+	// ListActions lists every user action record, tombstones included.
+	ListActions(ctx context.Context) ([]*ActionDef, error)
 
 	// ListExecutions returns up to p.Limit (1 to MaxListLimit) executions
 	// newest first, filtered, starting after p.Cursor, which is "" or the

@@ -32,6 +32,8 @@ var (
 	ErrNotFound = engine.ErrNotFound
 	// ErrTooLarge: a value exceeds what the store accepts, even offloaded.
 	ErrTooLarge = errors.New("value too large")
+	// ErrInvalidAction: a user action record without a name.
+	ErrInvalidAction = errors.New("invalid action")
 	// ErrUnavailable: the database could not be reached or throttled us past
 	// the retries; the operation may be retried later.
 	ErrUnavailable = errors.New("store unavailable")
@@ -59,6 +61,16 @@ type Store interface {
 	// DefinitionByID returns a definition by content id.
 	DefinitionByID(ctx context.Context, defID string) (*engine.Definition, error)
 	ListDefinitions(ctx context.Context) ([]*engine.Definition, error)
+
+	// PutAction stores a user action under its name, replacing the previous
+	// one (its Created is kept).
+	PutAction(ctx context.Context, a *ActionDef) error
+	// Action returns user action name (ErrNotFound when absent or deleted).
+	Action(ctx context.Context, name string) (*ActionDef, error)
+	// ListActions lists the user actions that are not deleted.
+	ListActions(ctx context.Context) ([]*ActionDef, error)
+	// DeleteAction deletes user action name (ErrNotFound when absent).
+	DeleteAction(ctx context.Context, name string) error
 
 	// ListExecutions lists heads newest first, filtered, one page at a time.
 	ListExecutions(ctx context.Context, p ListParams) (*ExecutionPage, error)

@@ -28,6 +28,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/lazyflow/lazyflow/core/actions"
 	"github.com/lazyflow/lazyflow/core/callback"
 	"github.com/lazyflow/lazyflow/core/embedded"
@@ -37,6 +39,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/boltstore"
+	"github.com/lazyflow/lazyflow/functions/aws/awsactions"
 	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
 	"github.com/lazyflow/lazyflow/functions/internal/mistralapi"
 	"github.com/lazyflow/lazyflow/functions/internal/webui"
@@ -281,6 +284,13 @@ func (opt *Options) defaults() error {
 	}
 	if opt.Actions == nil {
 		opt.Actions = actions.New()
+		if awsactions.Configured(os.Getenv) {
+			cfg, err := config.LoadDefaultConfig(context.Background())
+			if err != nil {
+				return fmt.Errorf("AWS actions: load AWS configuration: %w", err)
+			}
+			awsactions.Register(opt.Actions, awsactions.NewClients(cfg))
+		}
 	}
 	if opt.CallbackBaseURL == "" {
 		opt.CallbackBaseURL = os.Getenv("LAZYFLOW_CALLBACK_BASE_URL")

@@ -2,6 +2,7 @@ package kvstore
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/engine"
@@ -45,6 +46,14 @@ func (copyCodec) encode(v any, max int) (any, int, error) {
 		c.Variables = copyMap(r.Variables)
 		c.Created, c.Updated = r.Created.Round(0), r.Updated.Round(0)
 		return &c, recordOverhead + len(c.Name) + len(c.Description) + size(c.Variables), nil
+	case *store.ActionDef:
+		c := copyAction(r)
+		c.Created, c.Updated = r.Created.Round(0), r.Updated.Round(0)
+		n := recordOverhead + len(c.Name) + len(c.Kind) + len(c.Target) + len(c.Description)
+		for _, p := range append(append([]string(nil), c.Required...), c.Optional...) {
+			n += len(p) + 3
+		}
+		return c, n, nil
 	case map[string]string:
 		c := make(map[string]string, len(r))
 		n := 2
@@ -91,8 +100,20 @@ func (copyCodec) decode(raw, into any) error {
 			dst.Variables = copyMap(src.Variables)
 			return nil
 		}
+	case *store.ActionDef:
+		if src, ok := raw.(*store.ActionDef); ok {
+			*dst = *copyAction(src)
+			return nil
+		}
 	}
 	return fmt.Errorf("memory store holds a %T where a %T was asked for", raw, into)
+}
+
+// copyAction copies the name lists too: the caller may change its slices.
+func copyAction(a *store.ActionDef) *store.ActionDef {
+	c := *a
+	c.Required, c.Optional = slices.Clone(a.Required), slices.Clone(a.Optional)
+	return &c
 }
 
 func copyExecution(e *engine.Execution) *engine.Execution {

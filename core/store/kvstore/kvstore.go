@@ -608,3 +608,32 @@ func (s *driver) DeleteExecutionIf(ctx context.Context, id string, cond func(*en
 
 // Close implements store.Driver.
 func (s *driver) Close() error { return s.b.Close() }
+
+// PutAction implements store.Driver.
+func (s *driver) PutAction(ctx context.Context, a *store.ActionDef) error {
+	return s.b.Update(func(tx Tx) error {
+		cur, err := get[store.ActionDef](s, tx, store.ActionPK, store.ActionSK(a.Name))
+		if err != nil {
+			return err
+		}
+		na := *a
+		if cur != nil && !cur.Deleted {
+			na.Created = cur.Created
+		}
+		return s.put(tx, store.ActionPK, store.ActionSK(a.Name), &na)
+	})
+}
+
+// Action implements store.Driver.
+func (s *driver) Action(ctx context.Context, name string) (a *store.ActionDef, err error) {
+	err = s.view(func(tx Tx) error {
+		a, err = get[store.ActionDef](s, tx, store.ActionPK, store.ActionSK(name))
+		return err
+	})
+	return a, err
+}
+
+// ListActions implements store.Driver.
+func (s *driver) ListActions(ctx context.Context) ([]*store.ActionDef, error) {
+	return scanAll[store.ActionDef](s, store.ActionPK, store.ActionPrefix)
+}

@@ -87,6 +87,7 @@ func RunWith(t *testing.T, newStore func(t *testing.T) store.Store, opt Options)
 		{"ClaimTask", testClaimTask},
 		{"ClaimSlot", testClaimSlot},
 		{"Definitions", testDefinitions},
+		{"Actions", testActions},
 		{"ListExecutions", testListExecutions},
 		{"PurgeExecutions", testPurgeExecutions},
 		{"DeleteExecution", testDeleteExecution},

@@ -1,16 +1,11 @@
 package dynamostore_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/functions/aws/awstest"
 	"github.com/lazyflow/lazyflow/functions/aws/blobstore"
 	"github.com/lazyflow/lazyflow/functions/aws/dynamostore"
 )
@@ -44,79 +40,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("go.mod not found above the test's directory")
-		}
-		dir = parent
-	}
-}
-
-func readEnv(path string) map[string]string {
-	out := map[string]string{}
-	f, err := os.Open(path)
-	if err != nil {
-		return out
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "="); ok {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-func answers(url string) bool {
-	if url == "" {
-		return false
-	}
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return true
-}
-
-// emulators finds DynamoDB Local and MiniStack from .cache/localstack/env,
-// and runs localstack/install.sh and up.sh when either does not answer.
+// emulators finds DynamoDB Local and MiniStack, starting them with the
+// repo's scripts when either does not answer.
 func emulators() error {
-	root, err := repoRoot()
-	if err != nil {
-		return err
-	}
-	envFile := filepath.Join(root, ".cache", "localstack", "env")
-	env := readEnv(envFile)
-	if !answers(env["LAZYFLOW_DDB_LOCAL_ENDPOINT"]) || !answers(env["AWS_ENDPOINT_URL"]+"/_ministack/health") {
-		for _, script := range []string{"install.sh", "up.sh"} {
-			cmd := exec.Command(filepath.Join(root, "localstack", script), "ministack", "ddblocal")
-			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-			if err := cmd.Run(); err != nil {
-				return fmt.Errorf("localstack/%s: %w", script, err)
-			}
-		}
-		env = readEnv(envFile)
-	}
+	env, err := awstest.Emulators("ministack", "ddblocal")
 	ddbLocal, ministack = env["LAZYFLOW_DDB_LOCAL_ENDPOINT"], env["AWS_ENDPOINT_URL"]
-	if !answers(ddbLocal) {
-		return fmt.Errorf("DynamoDB Local does not answer at %q after up.sh", ddbLocal)
-	}
-	if !answers(ministack + "/_ministack/health") {
-		return fmt.Errorf("MiniStack does not answer at %q after up.sh", ministack)
-	}
-	return nil
+	return err
 }
 
 func awsConfig() aws.Config {

@@ -45,6 +45,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/gctune"
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/functions/aws/awsactions"
 	"github.com/lazyflow/lazyflow/functions/aws/sqsqueue"
 )
 
@@ -175,7 +176,11 @@ func Service(ctx context.Context) (*service.Service, error) {
 		return nil, err
 	}
 	q := sqs.NewFromConfig(awsCfg)
-	return Build(c, st, sqsqueue.New(q, c.TaskQueueURL), sqsqueue.New(q, c.ResultQueueURL), key, log), nil
+	svc := Build(c, st, sqsqueue.New(q, c.TaskQueueURL), sqsqueue.New(q, c.ResultQueueURL), key, log)
+	// Every function registers them: the runner runs them, the API checks
+	// workflows' calls against them.
+	awsactions.Register(svc.Actions, awsactions.NewClients(awsCfg))
+	return svc, nil
 }
 
 // Build wires a service from its parts (tests pass memory drivers).

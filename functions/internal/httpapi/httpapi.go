@@ -64,6 +64,12 @@ type Service interface {
 	Workflow(ctx context.Context, name string) (*engine.Definition, error)
 	Workflows(ctx context.Context) ([]*engine.Definition, error)
 
+	// user actions
+	PutAction(ctx context.Context, a store.ActionDef) (*store.ActionDef, error)
+	Action(ctx context.Context, name string) (*store.ActionDef, error)
+	ListActions(ctx context.Context) ([]*store.ActionDef, error)
+	DeleteAction(ctx context.Context, name string) error
+
 	// executions
 	Start(ctx context.Context, r service.StartRequest) (*engine.Execution, bool, error)
 	Execution(ctx context.Context, id string) (*engine.Execution, error)
@@ -124,6 +130,10 @@ func New(svc Service, opt Options) *API {
 	a.handle("GET", "/workflows", a.listWorkflows)
 	a.handle("GET", "/workflows/{name}", a.getWorkflow)
 	a.handle("DELETE", "/workflows/{name}", a.deleteWorkflow)
+	a.handle("POST", "/actions", a.putAction)
+	a.handle("GET", "/actions", a.listActions)
+	a.handle("GET", "/actions/{name}", a.getAction)
+	a.handle("DELETE", "/actions/{name}", a.deleteAction)
 	a.handle("POST", "/executions", a.startExecution)
 	a.handle("GET", "/executions", a.listExecutions)
 	a.handle("GET", "/executions/{id}", a.getExecution)
@@ -145,7 +155,7 @@ func New(svc Service, opt Options) *API {
 // accept, in the API's error shape rather than ServeMux's plain text.
 func (a *API) noRoute(w http.ResponseWriter, r *http.Request) {
 	var allowed []string
-	for _, m := range []string{http.MethodGet, http.MethodPost} {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 		if m == r.Method {
 			continue
 		}
