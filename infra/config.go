@@ -76,6 +76,13 @@ type Config struct {
 	// is still deployed and can be invoked by hand; emulators may not know AWS::Events::Rule,
 	// and an unknown resource type rolls the whole stack back.
 	SweeperSchedule bool
+
+	// RunnerApplies sets LAZYFLOW_RUNNER_APPLIES on the runner: it applies its own results,
+	// and uses the result queue only for large results and when applying fails.
+	RunnerApplies bool
+	// InlineSteps, when not negative, sets LAZYFLOW_INLINE_STEPS: how many std.noop, std.echo
+	// and std.fail actions one invocation runs inline (0: none; negative: the functions' default).
+	InlineSteps int
 }
 
 // DefaultConfig is the configuration used for every key the context leaves unset.
@@ -113,6 +120,7 @@ func DefaultConfig() Config {
 		SweepMax:               1000,
 		SweepEveryMinutes:      5,
 		SweeperSchedule:        true,
+		InlineSteps:            -1,
 	}
 }
 
@@ -126,7 +134,7 @@ var contextKeys = []string{
 	"batchSize", "engineBatchingWindow", "runnerBatchingWindow", "dlqBatchingWindow",
 	"engineMaxConcurrency", "runnerMaxConcurrency", "dlqMaxConcurrency", "maxReceiveCount",
 	"retentionDays", "valueRetentionDays", "executionRetentionDays", "logLevel", "throttleRate", "throttleBurst",
-	"apiBaseUrl", "sweepMinAge", "sweepMax", "sweepEveryMinutes", "sweeperSchedule",
+	"apiBaseUrl", "sweepMinAge", "sweepMax", "sweepEveryMinutes", "sweeperSchedule", "runnerApplies", "inlineSteps",
 }
 
 // ConfigFromContext reads the CDK context of node over DefaultConfig and validates the result.
@@ -174,6 +182,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	// AWS::Events::Rule, and one unknown type rolls the whole stack back.
 	c.SweeperSchedule = !c.Local
 	boolKey("sweeperSchedule", &c.SweeperSchedule)
+	boolKey("runnerApplies", &c.RunnerApplies)
 	if s, ok := get("arch"); ok {
 		c.Arch = s
 	}
@@ -210,6 +219,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	intKey("sweepMinAge", &c.SweepMinAge)
 	intKey("sweepMax", &c.SweepMax)
 	intKey("sweepEveryMinutes", &c.SweepEveryMinutes)
+	intKey("inlineSteps", &c.InlineSteps)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("reading CDK context: %s", strings.Join(errs, "; "))
 	}

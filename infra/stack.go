@@ -242,6 +242,9 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		"LAZYFLOW_LOG_LEVEL":           jsii.String(cfg.LogLevel),
 		"LAZYFLOW_RETENTION_DAYS":      jsii.String(fmt.Sprint(cfg.ExecutionRetentionDays)),
 	}
+	if cfg.InlineSteps >= 0 {
+		commonEnv["LAZYFLOW_INLINE_STEPS"] = jsii.String(fmt.Sprint(cfg.InlineSteps))
+	}
 
 	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
 		ApiName:            jsii.String("lazyflow-" + cfg.Stage),
@@ -309,6 +312,9 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		switch name {
 		case "runner":
 			env["LAZYFLOW_CALLBACK_BASE_URL"] = jsii.String(*apiURL + "callbacks/")
+			if cfg.RunnerApplies {
+				env["LAZYFLOW_RUNNER_APPLIES"] = jsii.String("1")
+			}
 		case "sweeper":
 			env["LAZYFLOW_SWEEP_MIN_AGE"] = jsii.String(fmt.Sprint(cfg.SweepMinAge))
 			env["LAZYFLOW_SWEEP_MAX"] = jsii.String(fmt.Sprint(cfg.SweepMax))

@@ -924,6 +924,7 @@ func TestContextConfiguresStack(t *testing.T) {
 		// local=1 drops the schedule unless it is asked for explicitly.
 		"sweeperSchedule": "1", "sweepEveryMinutes": "1", "sweepMinAge": "30", "sweepMax": "50",
 		"sweeperMemorySize": "128", "sweeperTimeout": "300",
+		"runnerApplies": "1", "inlineSteps": "0",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -943,7 +944,10 @@ func TestContextConfiguresStack(t *testing.T) {
 		return obj{"Fn::Join": []any{"", []any{"http://127.0.0.1:4566/_aws/execute-api/", ref(apiID), suffix}}}
 	}
 	assertJSON(t, "runner callback URL", props(runner)["Environment"].(obj)["Variables"].(obj),
-		obj{"LAZYFLOW_CALLBACK_BASE_URL": local("/callbacks/")})
+		obj{"LAZYFLOW_CALLBACK_BASE_URL": local("/callbacks/"), "LAZYFLOW_RUNNER_APPLIES": "1", "LAZYFLOW_INLINE_STEPS": "0"})
+	if v, ok := props(engine)["Environment"].(obj)["Variables"].(obj)["LAZYFLOW_RUNNER_APPLIES"]; ok {
+		t.Errorf("engine has LAZYFLOW_RUNNER_APPLIES=%v; only the runner applies its own results", v)
+	}
 	assertJSON(t, "ApiUrl output", m["Outputs"].(obj)["ApiUrl"].(obj), obj{"Value": local("/")})
 	_, task := onlyResource(t, m, "TaskQueue")
 	assertJSON(t, "task queue", props(task), obj{"VisibilityTimeout": 1800})
