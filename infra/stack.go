@@ -300,7 +300,7 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 				ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
 			})),
 		}))
-		for _, st := range permissions(name, tableArn, indexArns, byStateArn, s3Objects, secret.SecretArn(),
+		for _, st := range permissions(name, cfg.RunnerApplies, tableArn, indexArns, byStateArn, s3Objects, secret.SecretArn(),
 			taskQueue.QueueArn(), resultQueue.QueueArn()) {
 			role.AddToPrincipalPolicy(st)
 		}
@@ -454,7 +454,7 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 // alone), re-sends actions and runs engine steps to finalise (which may start a child
 // workflow's execution), so it holds the engine's item and send grants without BatchGetItem,
 // which the store never calls, and queries the table and byState only.
-func permissions(fn string, table *string, indexes []*string, byState *string, objects, secret, taskQueue, resultQueue *string) []awsiam.PolicyStatement {
+func permissions(fn string, runnerApplies bool, table *string, indexes []*string, byState *string, objects, secret, taskQueue, resultQueue *string) []awsiam.PolicyStatement {
 	st := func(sid string, actions []string, resources ...*string) awsiam.PolicyStatement {
 		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String(sid),
@@ -475,6 +475,16 @@ func permissions(fn string, table *string, indexes []*string, byState *string, o
 			st("SendTasksAndResults", []string{"sqs:SendMessage"}, taskQueue, resultQueue),
 			readSecret, values,
 		}
+	case "runner":
+		if !runnerApplies {
+			return []awsiam.PolicyStatement{
+				st("TableItems", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, table),
+				st("SendResults", []string{"sqs:SendMessage"}, resultQueue),
+				readSecret, values,
+			}
+		}
+		// A runner that applies its own results runs engine steps: it needs the engine's grants.
+		fallthrough
 	case "engine", "dlq":
 		return []awsiam.PolicyStatement{
 			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
@@ -490,12 +500,6 @@ func permissions(fn string, table *string, indexes []*string, byState *string, o
 				"dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"}, table),
 			st("TableQuery", []string{"dynamodb:Query"}, table, byState),
 			st("SendTasksAndResults", []string{"sqs:SendMessage"}, taskQueue, resultQueue),
-			readSecret, values,
-		}
-	case "runner":
-		return []awsiam.PolicyStatement{
-			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, table),
-			st("SendResults", []string{"sqs:SendMessage"}, resultQueue),
 			readSecret, values,
 		}
 	}

@@ -948,6 +948,28 @@ func TestContextConfiguresStack(t *testing.T) {
 	if v, ok := props(engine)["Environment"].(obj)["Variables"].(obj)["LAZYFLOW_RUNNER_APPLIES"]; ok {
 		t.Errorf("engine has LAZYFLOW_RUNNER_APPLIES=%v; only the runner applies its own results", v)
 	}
+	// A runner that applies its results runs engine steps: it holds the engine's grants.
+	runnerRole := props(runner)["Role"].(obj)["Fn::GetAtt"].([]any)[0].(string)
+	taskQueueID, _ := onlyResource(t, m, "TaskQueue")
+	granted := map[string]map[string]bool{}
+	for _, r := range m["Resources"].(obj) {
+		r := r.(obj)
+		if r["Type"] != "AWS::IAM::Policy" || fmt.Sprint(asList(props(r)["Roles"])) != fmt.Sprint([]any{ref(runnerRole)}) {
+			continue
+		}
+		for _, s := range asList(props(r)["PolicyDocument"].(obj)["Statement"]) {
+			for _, a := range asList(s.(obj)["Action"]) {
+				if granted[a.(string)] == nil {
+					granted[a.(string)] = map[string]bool{}
+				}
+				collectRefs(s.(obj)["Resource"], granted[a.(string)])
+			}
+		}
+	}
+	if !granted["dynamodb:PutItem"][tableID(t, m)] || !granted["dynamodb:ConditionCheckItem"][tableID(t, m)] ||
+		!granted["sqs:SendMessage"][taskQueueID] {
+		t.Errorf("runner with runnerApplies=1 lacks the engine's grants: %v", granted)
+	}
 	assertJSON(t, "ApiUrl output", m["Outputs"].(obj)["ApiUrl"].(obj), obj{"Value": local("/")})
 	_, task := onlyResource(t, m, "TaskQueue")
 	assertJSON(t, "task queue", props(task), obj{"VisibilityTimeout": 1800})
@@ -1196,4 +1218,9 @@ func TestEmulatorShortTimeouts(t *testing.T) {
 			t.Errorf("local template has %s (%s); sweeperSchedule should default to off", id, typ)
 		}
 	}
+}
+
+func tableID(t *testing.T, m map[string]any) string {
+	id, _ := onlyResource(t, m, "Table")
+	return id
 }
