@@ -192,17 +192,25 @@ func TestActionsSentInOneBatch(t *testing.T) {
 	}
 }
 
-// With RunnerApplies, a runner applies its own result: nothing goes to the
-// result queue, and the next action goes straight to the task queue.
-func TestRunnerAppliesOwnResult(t *testing.T) {
-	s, tq, rq := inlineService(t, chain(3, "test.work"))
+// startRunnerApplies starts a chain of n runner actions on a service whose
+// runners apply their own results.
+func startRunnerApplies(t *testing.T, n int) (*service.Service, *box, *box, *engine.Execution) {
+	t.Helper()
+	s, tq, rq := inlineService(t, chain(n, "test.work"))
 	s.Actions.Register("test.work", func(ctx context.Context, in map[string]any) (any, error) { return 1, nil })
 	s.RunnerApplies = true
-	ctx := context.Background()
-	e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
+	e, _, err := s.Start(context.Background(), service.StartRequest{Workflow: "wf"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, tq, rq, e
+}
+
+// With RunnerApplies, a runner applies its own result: nothing goes to the
+// result queue, and the next action goes straight to the task queue.
+func TestRunnerAppliesOwnResult(t *testing.T) {
+	ctx := context.Background()
+	s, tq, rq, e := startRunnerApplies(t, 3)
 	for range 3 {
 		msgs := tq.take()
 		if len(msgs) != 1 {
@@ -228,14 +236,8 @@ func (failingCommits) Commit(context.Context, []engine.Op) error { return store.
 // A runner that cannot apply its result (throttling, a conflict) sends it
 // to the result queue instead of losing it or failing the message.
 func TestRunnerAppliesFallsBackToResultQueue(t *testing.T) {
-	s, tq, rq := inlineService(t, chain(2, "test.work"))
-	s.Actions.Register("test.work", func(ctx context.Context, in map[string]any) (any, error) { return 1, nil })
-	s.RunnerApplies = true
 	ctx := context.Background()
-	e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tq, rq, e := startRunnerApplies(t, 2)
 	msgs := tq.take()
 	good := s.Store
 	s.Store = failingCommits{good}

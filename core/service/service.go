@@ -18,10 +18,17 @@
 // commands stay in the records' outboxes and recovery (Recover, Sweep)
 // sends them again, and runners claim each attempt once.
 //
+// Trivial actions (std.noop, std.echo, std.fail) skip the queues: carry
+// runs them where it is, as a runner would (claim, run), and applies their
+// results at once, within a budget per invocation (InlineSteps). A runner
+// may likewise apply its own result (RunnerApplies); a result applied where
+// it was produced falls back to the result queue when its commit fails.
+//
 // Files by role: service.go (Service, New, queues and messages),
 // definitions.go, executions.go (Start), control.go (pause, resume, cancel,
 // rerun), step.go (applying and carrying out engine plans, TaskComplete),
-// runner.go, callbacks.go (delegate actions), recovery.go (Recover, Sweep,
+// inline.go (trivial actions run inline, results applied where they are
+// produced), runner.go, callbacks.go (delegate actions), recovery.go (Recover, Sweep,
 // Purge), deadletter.go, queries.go (reads for front ends), gate.go (control
 // steps go before an execution's other steps in this process).
 package service
