@@ -228,23 +228,39 @@ func TestRunnerAppliesOwnResult(t *testing.T) {
 	}
 }
 
-// failingCommits fails every commit (a throttled table).
-type failingCommits struct{ store.Store }
+// failingCommits fails every commit with err (a throttled table, a
+// conflicting writer) and counts them.
+type failingCommits struct {
+	store.Store
+	err     error
+	commits int
+}
 
-func (failingCommits) Commit(context.Context, []engine.Op) error { return store.ErrUnavailable }
+func (f *failingCommits) Commit(context.Context, []engine.Op) error { f.commits++; return f.err }
 
 // A runner that cannot apply its result (throttling, a conflict) sends it
-// to the result queue instead of losing it or failing the message.
+// to the result queue, after at most one recompute, instead of losing it or
+// holding the runner in the engine's long conflict loop.
 func TestRunnerAppliesFallsBackToResultQueue(t *testing.T) {
+	for _, cause := range []error{store.ErrUnavailable, store.ErrConflict} {
+		t.Run(cause.Error(), func(t *testing.T) { runnerAppliesFallsBack(t, cause) })
+	}
+}
+
+func runnerAppliesFallsBack(t *testing.T, cause error) {
 	ctx := context.Background()
 	s, tq, rq, e := startRunnerApplies(t, 2)
 	msgs := tq.take()
 	good := s.Store
-	s.Store = failingCommits{good}
+	failing := &failingCommits{Store: good, err: cause}
+	s.Store = failing
 	if err := s.RunTask(ctx, msgs[0]); err != nil {
 		t.Fatalf("runtask: %v; want the result handed to the result queue", err)
 	}
 	s.Store = good
+	if failing.commits > 2 {
+		t.Fatalf("%d commits tried; want at most one recompute before the fallback", failing.commits)
+	}
 	res := rq.take()
 	if len(res) != 1 {
 		t.Fatalf("%d result messages; want the result that could not be applied", len(res))

@@ -79,13 +79,16 @@ func (s *Service) taskComplete(ctx context.Context, r engine.Result) (*engine.Pl
 
 // apply runs one engine step to a committed plan and carries it out.
 func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error)) (*engine.Plan, error) {
+	limit := s.maxConflicts(ctx)
+	// The limit is this step's: the steps its commands set off retry as usual.
+	ctx = context.WithValue(ctx, ownApplyKey{}, nil)
 	for round := 0; ; round++ {
 		p, err := s.decide(ctx, execID, kind, fn)
 		if p == nil {
 			return nil, err
 		}
 		if len(p.Ops) > 0 {
-			if errors.Is(err, store.ErrConflict) && round < s.maxConflicts(ctx) {
+			if errors.Is(err, store.ErrConflict) && round < limit {
 				backoff(ctx, round)
 				continue
 			}
