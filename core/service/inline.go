@@ -25,9 +25,12 @@ const MaxOwnResult = 64 << 10
 
 type inlineBudgetKey struct{}
 
-// withInlineBudget gives ctx the invocation's inline budget unless it has
-// one already: the steps one result, timer or request sets off share it.
-func (s *Service) withInlineBudget(ctx context.Context) context.Context {
+// WithInlineBudget gives ctx an inline budget of InlineSteps unless it has
+// one already: every step carried out under the returned context shares
+// it. Each result, timer or request gets its own otherwise; a host that
+// handles a batch of messages in one invocation (a Lambda function) gives
+// the batch one budget, so the invocation's length stays bounded.
+func (s *Service) WithInlineBudget(ctx context.Context) context.Context {
 	if s.InlineSteps <= 0 || ctx.Value(inlineBudgetKey{}) != nil {
 		return ctx
 	}

@@ -278,3 +278,25 @@ func runnerAppliesFallsBack(t *testing.T, cause error) {
 		t.Fatalf("state %s; want SUCCESS with t2's result applied by its runner", e.State)
 	}
 }
+
+// Steps carried out under one WithInlineBudget context share its budget:
+// a Lambda invocation's batch of messages runs at most InlineSteps inline.
+func TestInlineBudgetSharedByInvocation(t *testing.T) {
+	s, tq, _ := inlineService(t, chain(3, "std.noop"))
+	s.InlineSteps = 4
+	ctx := s.WithInlineBudget(context.Background())
+	first, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := execState(t, s, first.ID).State; st != engine.Success {
+		t.Fatalf("first execution %s; want SUCCESS within the budget", st)
+	}
+	if st, n := execState(t, s, second.ID).State, len(tq.take()); st != engine.Running || n != 1 {
+		t.Fatalf("second execution %s with %d queued actions; want RUNNING with its second task queued", st, n)
+	}
+}

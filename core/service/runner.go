@@ -24,7 +24,7 @@ func (s *Service) RunTask(ctx context.Context, body []byte) error {
 }
 
 func (s *Service) runCommand(ctx context.Context, c engine.Command) error {
-	ctx = s.withInlineBudget(ctx)
+	ctx = s.WithInlineBudget(ctx)
 	res, ok, err := s.runAttempt(ctx, c)
 	if err != nil || !ok {
 		return err

@@ -138,7 +138,7 @@ func backoff(ctx context.Context, round int) {
 // first, in as few sends as the queue allows, then the rest in order, with
 // trivial actions run inline within the invocation's budget.
 func (s *Service) carry(ctx context.Context, execID string, p *engine.Plan) error {
-	ctx = s.withInlineBudget(ctx)
+	ctx = s.WithInlineBudget(ctx)
 	var errs []error
 	var bodies [][]byte
 	rest := make([]engine.Command, 0, len(p.Commands))
