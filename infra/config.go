@@ -77,6 +77,12 @@ type Config struct {
 	// and an unknown resource type rolls the whole stack back.
 	SweeperSchedule bool
 
+	// RunnerApplies sets LAZYFLOW_RUNNER_APPLIES on the runner: it applies its own results,
+	// and uses the result queue only for large results and when applying fails.
+	RunnerApplies bool
+	// InlineSteps, when not negative, sets LAZYFLOW_INLINE_STEPS: how many std.noop, std.echo
+	// and std.fail actions one invocation runs inline (0: none; negative: the functions' default).
+	InlineSteps int
 	// UserFunctions, UserQueues, UserTopics and UserBuses are the ARNs of the user's Lambda
 	// functions, SQS queues, SNS topics and EventBridge buses that workflows may call with the
 	// aws.* actions: the runner's role may invoke, send to, publish to and put events on
@@ -139,6 +145,7 @@ func DefaultConfig() Config {
 		SweepMax:               1000,
 		SweepEveryMinutes:      5,
 		SweeperSchedule:        true,
+		InlineSteps:            -1,
 	}
 }
 
@@ -152,7 +159,7 @@ var contextKeys = []string{
 	"batchSize", "engineBatchingWindow", "runnerBatchingWindow", "dlqBatchingWindow",
 	"engineMaxConcurrency", "runnerMaxConcurrency", "dlqMaxConcurrency", "maxReceiveCount",
 	"retentionDays", "valueRetentionDays", "executionRetentionDays", "logLevel", "throttleRate", "throttleBurst",
-	"apiBaseUrl", "sweepMinAge", "sweepMax", "sweepEveryMinutes", "sweeperSchedule",
+	"apiBaseUrl", "sweepMinAge", "sweepMax", "sweepEveryMinutes", "sweeperSchedule", "runnerApplies", "inlineSteps",
 	"userFunctionArns", "userQueueArns", "userTopicArns", "userEventBusArns",
 }
 
@@ -201,6 +208,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	// AWS::Events::Rule, and one unknown type rolls the whole stack back.
 	c.SweeperSchedule = !c.Local
 	boolKey("sweeperSchedule", &c.SweeperSchedule)
+	boolKey("runnerApplies", &c.RunnerApplies)
 	if s, ok := get("arch"); ok {
 		c.Arch = s
 	}
@@ -242,6 +250,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 			*u.arns = splitList(s)
 		}
 	}
+	intKey("inlineSteps", &c.InlineSteps)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("reading CDK context: %s", strings.Join(errs, "; "))
 	}

@@ -246,6 +246,9 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		"LAZYFLOW_LOG_LEVEL":           jsii.String(cfg.LogLevel),
 		"LAZYFLOW_RETENTION_DAYS":      jsii.String(fmt.Sprint(cfg.ExecutionRetentionDays)),
 	}
+	if cfg.InlineSteps >= 0 {
+		commonEnv["LAZYFLOW_INLINE_STEPS"] = jsii.String(fmt.Sprint(cfg.InlineSteps))
+	}
 
 	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
 		ApiName:            jsii.String("lazyflow-" + cfg.Stage),
@@ -301,7 +304,7 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 				ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
 			})),
 		}))
-		for _, st := range permissions(name, tableArn, indexArns, byStateArn, s3Objects, secret.SecretArn(),
+		for _, st := range permissions(name, cfg.RunnerApplies, tableArn, indexArns, byStateArn, s3Objects, secret.SecretArn(),
 			taskQueue.QueueArn(), resultQueue.QueueArn()) {
 			role.AddToPrincipalPolicy(st)
 		}
@@ -318,6 +321,9 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		switch name {
 		case "runner":
 			env["LAZYFLOW_CALLBACK_BASE_URL"] = jsii.String(*apiURL + "callbacks/")
+			if cfg.RunnerApplies {
+				env["LAZYFLOW_RUNNER_APPLIES"] = jsii.String("1")
+			}
 		case "sweeper":
 			env["LAZYFLOW_SWEEP_MIN_AGE"] = jsii.String(fmt.Sprint(cfg.SweepMinAge))
 			env["LAZYFLOW_SWEEP_MAX"] = jsii.String(fmt.Sprint(cfg.SweepMax))
@@ -449,15 +455,16 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 //
 // There is no IAM action for TransactWriteItems: DynamoDB authorizes each item of a transaction
 // by its own action (PutItem, UpdateItem, ConditionCheckItem, DeleteItem). So the api and the
-// engine, which commit with transactions, hold ConditionCheckItem beside their writes, and no
-// function holds DeleteItem; only the sweeper deletes (expired executions, with
-// BatchWriteItem), the table's TTL being the backstop. dlq runs engine steps
+// engine, which commit with transactions, hold ConditionCheckItem beside their writes. The api
+// deletes what a user asks it to (a workflow, an environment: DeleteItem; an execution:
+// BatchWriteItem); the sweeper deletes expired executions (BatchWriteItem), the table's TTL
+// being the backstop. dlq runs engine steps
 // (TaskComplete for a dead task, Fail for a dead result or timer), so it holds the engine's.
 // The sweeper lists RUNNING executions (a state-only listing, which reads the byState index
 // alone), re-sends actions and runs engine steps to finalise (which may start a child
 // workflow's execution), so it holds the engine's item and send grants without BatchGetItem,
 // which the store never calls, and queries the table and byState only.
-func permissions(fn string, table *string, indexes []*string, byState *string, objects, secret, taskQueue, resultQueue *string) []awsiam.PolicyStatement {
+func permissions(fn string, runnerApplies bool, table *string, indexes []*string, byState *string, objects, secret, taskQueue, resultQueue *string) []awsiam.PolicyStatement {
 	st := func(sid string, actions []string, resources ...*string) awsiam.PolicyStatement {
 		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String(sid),
@@ -472,12 +479,25 @@ func permissions(fn string, table *string, indexes []*string, byState *string, o
 	switch fn {
 	case "api":
 		return []awsiam.PolicyStatement{
+			// DeleteItem: DELETE /workflows/{name} and Mistral's environment-delete remove one
+			// item; BatchWriteItem: DELETE /executions/{id} removes an execution's items as
+			// the sweeper's retention does.
 			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-				"dynamodb:ConditionCheckItem"}, table),
+				"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, table),
 			st("TableQuery", []string{"dynamodb:Query"}, queryAll...),
 			st("SendTasksAndResults", []string{"sqs:SendMessage"}, taskQueue, resultQueue),
 			readSecret, values,
 		}
+	case "runner":
+		if !runnerApplies {
+			return []awsiam.PolicyStatement{
+				st("TableItems", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, table),
+				st("SendResults", []string{"sqs:SendMessage"}, resultQueue),
+				readSecret, values,
+			}
+		}
+		// A runner that applies its own results runs engine steps: it needs the engine's grants.
+		fallthrough
 	case "engine", "dlq":
 		return []awsiam.PolicyStatement{
 			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
@@ -493,12 +513,6 @@ func permissions(fn string, table *string, indexes []*string, byState *string, o
 				"dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"}, table),
 			st("TableQuery", []string{"dynamodb:Query"}, table, byState),
 			st("SendTasksAndResults", []string{"sqs:SendMessage"}, taskQueue, resultQueue),
-			readSecret, values,
-		}
-	case "runner":
-		return []awsiam.PolicyStatement{
-			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, table),
-			st("SendResults", []string{"sqs:SendMessage"}, resultQueue),
 			readSecret, values,
 		}
 	}

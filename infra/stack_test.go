@@ -793,7 +793,10 @@ func TestFunctionPermissionsExact(t *testing.T) {
 	}
 	want := map[string]grants{"api": base("api"), "engine": base("engine"), "runner": base("runner"), "dlq": base("dlq"),
 		"sweeper": base("sweeper")}
-	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"} {
+	// The api deletes what a user asks it to: a workflow or an environment (DeleteItem), an
+	// execution (BatchWriteItem).
+	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query",
+		"dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} {
 		want["api"][a] = []string{id("Table")}
 	}
 	// dlq runs engine steps (TaskComplete, Fail), so it holds exactly the engine's table grants.
@@ -928,6 +931,7 @@ func TestContextConfiguresStack(t *testing.T) {
 		// local=1 drops the schedule unless it is asked for explicitly.
 		"sweeperSchedule": "1", "sweepEveryMinutes": "1", "sweepMinAge": "30", "sweepMax": "50",
 		"sweeperMemorySize": "128", "sweeperTimeout": "300",
+		"runnerApplies": "1", "inlineSteps": "0",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -947,7 +951,32 @@ func TestContextConfiguresStack(t *testing.T) {
 		return obj{"Fn::Join": []any{"", []any{"http://127.0.0.1:4566/_aws/execute-api/", ref(apiID), suffix}}}
 	}
 	assertJSON(t, "runner callback URL", props(runner)["Environment"].(obj)["Variables"].(obj),
-		obj{"LAZYFLOW_CALLBACK_BASE_URL": local("/callbacks/")})
+		obj{"LAZYFLOW_CALLBACK_BASE_URL": local("/callbacks/"), "LAZYFLOW_RUNNER_APPLIES": "1", "LAZYFLOW_INLINE_STEPS": "0"})
+	if v, ok := props(engine)["Environment"].(obj)["Variables"].(obj)["LAZYFLOW_RUNNER_APPLIES"]; ok {
+		t.Errorf("engine has LAZYFLOW_RUNNER_APPLIES=%v; only the runner applies its own results", v)
+	}
+	// A runner that applies its results runs engine steps: it holds the engine's grants.
+	runnerRole := props(runner)["Role"].(obj)["Fn::GetAtt"].([]any)[0].(string)
+	taskQueueID, _ := onlyResource(t, m, "TaskQueue")
+	granted := map[string]map[string]bool{}
+	for _, r := range m["Resources"].(obj) {
+		r := r.(obj)
+		if r["Type"] != "AWS::IAM::Policy" || fmt.Sprint(asList(props(r)["Roles"])) != fmt.Sprint([]any{ref(runnerRole)}) {
+			continue
+		}
+		for _, s := range asList(props(r)["PolicyDocument"].(obj)["Statement"]) {
+			for _, a := range asList(s.(obj)["Action"]) {
+				if granted[a.(string)] == nil {
+					granted[a.(string)] = map[string]bool{}
+				}
+				collectRefs(s.(obj)["Resource"], granted[a.(string)])
+			}
+		}
+	}
+	if !granted["dynamodb:PutItem"][tableID(t, m)] || !granted["dynamodb:ConditionCheckItem"][tableID(t, m)] ||
+		!granted["sqs:SendMessage"][taskQueueID] {
+		t.Errorf("runner with runnerApplies=1 lacks the engine's grants: %v", granted)
+	}
 	assertJSON(t, "ApiUrl output", m["Outputs"].(obj)["ApiUrl"].(obj), obj{"Value": local("/")})
 	_, task := onlyResource(t, m, "TaskQueue")
 	assertJSON(t, "task queue", props(task), obj{"VisibilityTimeout": 1800})
@@ -1277,4 +1306,9 @@ func TestUserResourceListsValidated(t *testing.T) {
 			t.Errorf("%s=%s: got %v, want an error with %q", key, tc.value, err, tc.want)
 		}
 	}
+}
+
+func tableID(t *testing.T, m map[string]any) string {
+	id, _ := onlyResource(t, m, "Table")
+	return id
 }

@@ -43,6 +43,9 @@ type Registry struct {
 	params map[string]Params
 	// binders make the Func of a user action of each kind (see Bind).
 	binders map[string]Binder
+	// trivial names the built-ins that do nothing but return (std.noop,
+	// std.echo, std.fail): a host may run them inline, without a queue hop.
+	trivial map[string]bool
 }
 
 // Params declares an action's input names, so a call with an unknown or a
@@ -55,7 +58,7 @@ type Params struct {
 
 // New returns a registry holding the built-in actions.
 func New() *Registry {
-	r := &Registry{sync: map[string]Func{}, async: map[string]AsyncFunc{}, params: map[string]Params{}, binders: map[string]Binder{}}
+	r := &Registry{sync: map[string]Func{}, async: map[string]AsyncFunc{}, params: map[string]Params{}, binders: map[string]Binder{}, trivial: map[string]bool{}}
 	registerBuiltins(r)
 	return r
 }
@@ -110,6 +113,7 @@ func (r *Registry) Register(name string, fn Func) {
 	r.sync[name] = fn
 	delete(r.async, name)
 	delete(r.params, name)
+	delete(r.trivial, name)
 }
 
 // RegisterAsync adds or replaces a delegate action (see Register).
@@ -119,6 +123,17 @@ func (r *Registry) RegisterAsync(name string, fn AsyncFunc) {
 	r.async[name] = fn
 	delete(r.sync, name)
 	delete(r.params, name)
+	delete(r.trivial, name)
+}
+
+// Trivial reports whether name is one of the built-in actions that only
+// return a value or an error (std.noop, std.echo, std.fail) and has not been
+// replaced: running one costs less than sending it anywhere, so hosts run
+// them inline in the engine step.
+func (r *Registry) Trivial(name string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.trivial[name]
 }
 
 // IsAsync reports whether name is a delegate action.

@@ -22,6 +22,9 @@ func registerBuiltins(r *Registry) {
 	r.Register("std.noop", func(ctx context.Context, in map[string]any) (any, error) { return nil, nil })
 	r.Register("std.echo", func(ctx context.Context, in map[string]any) (any, error) { return in["output"], nil })
 	r.Register("std.fail", stdFail)
+	for _, name := range []string{"std.noop", "std.echo", "std.fail"} {
+		r.trivial[name] = true
+	}
 	r.Register("std.sleep", stdSleep)
 	r.Register("std.http", stdHTTP)
 	// std.async_noop starts nothing: the result comes later through its callback.

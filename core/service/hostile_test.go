@@ -185,6 +185,7 @@ func TestStartPagesRedelivered(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			s := service.New(open(), actions.New(), nil)
+			s.InlineSteps = 0 // the test counts the actions the start sends
 			tq, rq := &box{}, &box{}
 			s.Tasks, s.Results = tq, rq
 			if _, err := s.Register(ctx, "wf.yaml", []byte(src.String())); err != nil {

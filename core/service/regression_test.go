@@ -50,6 +50,8 @@ func (f *flakyStore) Commit(ctx context.Context, ops []engine.Op) error {
 func setup(t *testing.T, src string) (*service.Service, *flakyStore, *box, *box) {
 	fs := &flakyStore{Store: kvstore.NewMemory()}
 	s := service.New(fs, actions.New(), nil)
+	// These tests deliver every message by hand: no action runs inline.
+	s.InlineSteps = 0
 	tq, rq := &box{}, &box{}
 	s.Tasks, s.Results = tq, rq
 	if _, err := s.Register(context.Background(), "wf.yaml", []byte(src)); err != nil {

@@ -24,20 +24,32 @@ func (s *Service) RunTask(ctx context.Context, body []byte) error {
 }
 
 func (s *Service) runCommand(ctx context.Context, c engine.Command) error {
+	ctx = s.WithInlineBudget(ctx)
+	res, ok, err := s.runAttempt(ctx, c)
+	if err != nil || !ok {
+		return err
+	}
+	return s.deliver(ctx, res)
+}
+
+// runAttempt checks the attempt is still wanted, claims it and runs the
+// action. It reports false when there is no result to deliver: the attempt
+// is not to run, or a delegate action will report through its callback.
+func (s *Service) runAttempt(ctx context.Context, c engine.Command) (engine.Result, bool, error) {
 	st, ok, err := store.ReadStatus(ctx, s.Store, c.Exec)
 	if err != nil {
-		return fmt.Errorf("load execution %s: %w", c.Exec, err)
+		return engine.Result{}, false, fmt.Errorf("load execution %s: %w", c.Exec, err)
 	}
 	if !ok || st.State != engine.Running && !(c.PastEnd && st.State.Terminal()) {
 		// Paused: Resume sends it again; finished or gone: nothing to do
 		// (unless the action was started with the end: the claim decides).
 		s.logAction(ctx, c, "action not run: execution not running")
-		return nil
+		return engine.Result{}, false, nil
 	}
 	if c.Action == "" {
 		// A recovery message names only the attempt; its details are on the record.
 		if err := s.fillCommand(ctx, &c); err != nil {
-			return err
+			return engine.Result{}, false, err
 		}
 	}
 	leave := s.gates.enter(c.Exec, "claim")
@@ -45,10 +57,10 @@ func (s *Service) runCommand(ctx context.Context, c engine.Command) error {
 	leave()
 	if errors.Is(err, store.ErrConflict) {
 		s.logAction(ctx, c, "action not run: attempt already claimed or superseded")
-		return nil
+		return engine.Result{}, false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("claim %s/%s attempt %d: %w", c.Exec, c.Task, c.Attempt, err)
+		return engine.Result{}, false, fmt.Errorf("claim %s/%s attempt %d: %w", c.Exec, c.Task, c.Attempt, err)
 	}
 	actx := ctx
 	if c.Deadline > 0 {
@@ -65,14 +77,14 @@ func (s *Service) runCommand(ctx context.Context, c engine.Command) error {
 	}
 	if async && aerr == nil {
 		s.logAction(ctx, c, "delegate action started", slog.Int64("duration_ms", time.Since(started).Milliseconds()))
-		return nil
+		return engine.Result{}, false, nil
 	}
 	res := engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: aerr == nil, Output: out}
 	if aerr != nil {
 		res.Error = aerr.Error()
 	}
 	s.logAction(ctx, c, "action done", slog.Bool("ok", res.OK), slog.Int64("duration_ms", time.Since(started).Milliseconds()))
-	return s.SendResult(ctx, res)
+	return res, true, nil
 }
 
 // logAction logs one line about an action attempt at Info. The attributes

@@ -18,10 +18,17 @@
 // commands stay in the records' outboxes and recovery (Recover, Sweep)
 // sends them again, and runners claim each attempt once.
 //
+// Trivial actions (std.noop, std.echo, std.fail) skip the queues: carry
+// runs them where it is, as a runner would (claim, run), and applies their
+// results at once, within a budget per invocation (InlineSteps). A runner
+// may likewise apply its own result (RunnerApplies); a result applied where
+// it was produced falls back to the result queue when its commit fails.
+//
 // Files by role: service.go (Service, New, queues and messages),
 // definitions.go, executions.go (Start), control.go (pause, resume, cancel,
 // rerun), step.go (applying and carrying out engine plans, TaskComplete),
-// runner.go, callbacks.go (delegate actions), recovery.go (Recover, Sweep,
+// inline.go (trivial actions run inline, results applied where they are
+// produced), runner.go, callbacks.go (delegate actions), recovery.go (Recover, Sweep,
 // Purge), deadletter.go, queries.go (reads for front ends), gate.go (control
 // steps go before an execution's other steps in this process).
 package service
@@ -82,6 +89,13 @@ type Message struct {
 	Due time.Time `json:"due,omitempty"`
 }
 
+// BatchSender is a Sender that sends several messages in fewer requests
+// (SQS's SendMessageBatch); carry uses it when a step sends several actions.
+type BatchSender interface {
+	Sender
+	SendBatch(ctx context.Context, bodies [][]byte) error
+}
+
 // Service hosts the engine over a store and two queues.
 type Service struct {
 	Store   store.Store
@@ -99,6 +113,15 @@ type Service struct {
 
 	// MaxConflicts bounds reload-and-recompute rounds for one step.
 	MaxConflicts int
+	// InlineSteps is how many trivial actions (actions.Registry.Trivial)
+	// one invocation runs inline, with their results applied at once,
+	// before it sends the next to the task queue; 0 sends them all.
+	InlineSteps int
+	// RunnerApplies makes RunTask apply the action's result itself (the
+	// same TaskComplete, with the same conditional writes) instead of
+	// sending it to the result queue, which it still uses for a large
+	// result and when applying fails (conflict, throttling).
+	RunnerApplies bool
 	// OnFinished, if set, is told when an execution reaches a terminal state.
 	OnFinished func(e *engine.Execution)
 	// OnStep, if set, is told of each committed step (for accounting and tests).
@@ -150,7 +173,7 @@ func (s *Service) reader() engine.Reader { return cachedReader{Store: s.Store, c
 
 // New wires a service; the caller sets queues and options.
 func New(st store.Store, reg *actions.Registry, log *slog.Logger) *Service {
-	s := &Service{Store: st, Actions: reg, Log: log, MaxConflicts: 50, CallbackTTL: 24 * time.Hour}
+	s := &Service{Store: st, Actions: reg, Log: log, MaxConflicts: 50, InlineSteps: DefaultInlineSteps, CallbackTTL: 24 * time.Hour}
 	if s.Log == nil {
 		s.Log = slog.Default()
 	}

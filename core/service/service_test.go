@@ -91,6 +91,7 @@ workflows:
 func TestSweepResendsLostAction(t *testing.T) {
 	st := kvstore.NewMemory()
 	h := embedded.New(embedded.Options{Store: st})
+	h.InlineSteps = 0 // the action must go through the task queue to be lost
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := h.Register(ctx, "wf.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    t1:\n      action: std.noop\n")); err != nil {

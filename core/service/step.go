@@ -79,13 +79,16 @@ func (s *Service) taskComplete(ctx context.Context, r engine.Result) (*engine.Pl
 
 // apply runs one engine step to a committed plan and carries it out.
 func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error)) (*engine.Plan, error) {
+	limit := s.maxConflicts(ctx)
+	// The limit is this step's: the steps its commands set off retry as usual.
+	ctx = context.WithValue(ctx, ownApplyKey{}, nil)
 	for round := 0; ; round++ {
 		p, err := s.decide(ctx, execID, kind, fn)
 		if p == nil {
 			return nil, err
 		}
 		if len(p.Ops) > 0 {
-			if errors.Is(err, store.ErrConflict) && round < s.MaxConflicts {
+			if errors.Is(err, store.ErrConflict) && round < limit {
 				backoff(ctx, round)
 				continue
 			}
@@ -131,11 +134,37 @@ func backoff(ctx context.Context, round int) {
 	}
 }
 
-// carry carries out a committed plan's commands.
+// carry carries out a committed plan's commands: the actions for runners
+// first, in as few sends as the queue allows, then the rest in order, with
+// trivial actions run inline within the invocation's budget.
 func (s *Service) carry(ctx context.Context, execID string, p *engine.Plan) error {
+	ctx = s.WithInlineBudget(ctx)
 	var errs []error
+	var bodies [][]byte
+	rest := make([]engine.Command, 0, len(p.Commands))
 	for _, c := range p.Commands {
-		if err := s.command(ctx, c); err != nil {
+		if c.Kind != engine.RunAction || s.inline(ctx, c) {
+			rest = append(rest, c)
+			continue
+		}
+		body, err := json.Marshal(c)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("encode action of task %s: %w", c.Task, err))
+			continue
+		}
+		bodies = append(bodies, body)
+	}
+	if err := s.sendTasks(ctx, bodies); err != nil {
+		errs = append(errs, err)
+	}
+	for _, c := range rest {
+		var err error
+		if c.Kind == engine.RunAction {
+			err = s.runInline(ctx, c)
+		} else {
+			err = s.command(ctx, c)
+		}
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -251,6 +280,21 @@ func (s *Service) resumeWorkflow(ctx context.Context, c engine.Command) error {
 	}
 	// As Service.Resume does: runners dropped its actions while paused.
 	return s.Recover(ctx, c.Exec)
+}
+
+// sendTasks sends run-action messages to the task queue, batched when the
+// queue can.
+func (s *Service) sendTasks(ctx context.Context, bodies [][]byte) error {
+	if b, ok := s.Tasks.(BatchSender); ok && len(bodies) > 1 {
+		return b.SendBatch(ctx, bodies)
+	}
+	var errs []error
+	for _, body := range bodies {
+		if err := s.Tasks.Send(ctx, body, 0); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (s *Service) sendTimer(ctx context.Context, t engine.Timer, d time.Duration, due time.Time) error {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/lazyflow/lazyflow/functions/internal/awshost"
@@ -18,5 +19,9 @@ func main() {
 	if err != nil {
 		log.Fatalf("engine: %v", err)
 	}
-	lambda.Start(sqsbatch.Handler("engine", svc.HandleMessage, svc.Log))
+	handle := sqsbatch.Handler("engine", svc.HandleMessage, svc.Log)
+	// One inline budget per invocation, shared by the messages of its batch.
+	lambda.Start(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		return handle(svc.WithInlineBudget(ctx), ev)
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/lazyflow/lazyflow/functions/internal/awshost"
@@ -19,5 +20,9 @@ func main() {
 	if err != nil {
 		log.Fatalf("runner: %v", err)
 	}
-	lambda.Start(sqsbatch.Handler("runner", svc.RunTask, svc.Log))
+	handle := sqsbatch.Handler("runner", svc.RunTask, svc.Log)
+	// One inline budget per invocation, shared by the messages of its batch.
+	lambda.Start(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		return handle(svc.WithInlineBudget(ctx), ev)
+	})
 }

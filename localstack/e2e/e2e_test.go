@@ -156,8 +156,12 @@ func TestErrorPathHasStateInfo(t *testing.T) {
 	}
 }
 
-func TestRetryThenSuccess(t *testing.T) {
-	name := wf("retry")
+func TestRetryThenSuccess(t *testing.T) { retryThenSuccess(t, "retry") }
+
+// retryThenSuccess runs a task whose action fails twice, with a retry policy: runner results,
+// retry timers and publish all take part.
+func retryThenSuccess(t *testing.T, prefix string) {
+	name := wf(prefix)
 	register(t, `version: '2.0'
 `+name+`:
   input:
@@ -176,7 +180,7 @@ func TestRetryThenSuccess(t *testing.T) {
       publish:
         calls: <% task().result.content.calls %>
 `)
-	key := "retry/" + runID
+	key := prefix + "/" + runID
 	e := start(t, name, map[string]any{"url": env.tp.URL + "/flaky/" + key + "?fail=2"})
 	e = waitTerminal(t, e.ID)
 	if e.State != "SUCCESS" {

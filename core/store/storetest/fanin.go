@@ -92,6 +92,8 @@ func (r *Recorder) Messages() [][]byte {
 // NewService returns a service over st whose queues are Recorders.
 func NewService(st store.Store) (*service.Service, *Recorder, *Recorder) {
 	svc := service.New(st, actions.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// The suites deliver every action's result by hand: none runs inline.
+	svc.InlineSteps = 0
 	tasks, results := &Recorder{}, &Recorder{}
 	svc.Tasks, svc.Results = tasks, results
 	return svc, tasks, results

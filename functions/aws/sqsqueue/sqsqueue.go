@@ -4,7 +4,8 @@
 //
 // SQS's limits show through: a delay is capped at 15 minutes (the service
 // chains longer timers itself), a long poll waits at most 20 seconds, a
-// receive returns at most 10 messages, and a body is at most 256 KiB.
+// receive and a batch send carry at most 10 messages, and a body (and a
+// batch) is at most 256 KiB.
 //
 // SQS accepts only some characters in a body. Lazyflow's messages are JSON
 // and always qualify, so they travel as they are and a Lambda function reads
@@ -44,6 +45,7 @@ const (
 // API is the part of the SQS client the queue uses.
 type API interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
 	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
 	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
@@ -93,6 +95,65 @@ func (q *Queue) Send(ctx context.Context, body []byte, delay time.Duration) erro
 		return fmt.Errorf("sqs send to %s: %w", q.url, err)
 	}
 	return nil
+}
+
+// SendBatch sends bodies, without delay, with SendMessageBatch: up to 10
+// messages and 256 KiB in all per request, so a step that sends several
+// actions pays for one request instead of one each. An entry SQS refuses
+// is sent once more on its own; the error names those that still failed.
+func (q *Queue) SendBatch(ctx context.Context, bodies [][]byte) error {
+	var errs []error
+	var entries []types.SendMessageBatchRequestEntry
+	var texts []string
+	size := 0
+	flush := func() {
+		if len(entries) > 0 {
+			errs = append(errs, q.sendEntries(ctx, entries, texts))
+		}
+		entries, texts, size = nil, nil, 0
+	}
+	for i, body := range bodies {
+		if len(body) > MaxBody {
+			errs = append(errs, fmt.Errorf("sqs send to %s: message %d of %d bytes exceeds SQS's %d", q.url, i, len(body), MaxBody))
+			continue
+		}
+		text := EncodeBody(body)
+		if len(text) > MaxBody {
+			errs = append(errs, fmt.Errorf("sqs send to %s: encoded message %d of %d bytes exceeds SQS's %d", q.url, i, len(text), MaxBody))
+			continue
+		}
+		if len(entries) == MaxBatch || size+len(text) > MaxBody {
+			flush()
+		}
+		entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(len(entries))), MessageBody: aws.String(text)})
+		texts = append(texts, text)
+		size += len(text)
+	}
+	flush()
+	return errors.Join(errs...)
+}
+
+// sendEntries sends one batch; texts[i] is entry i's body, for the entries
+// SQS refuses, which go again one by one.
+func (q *Queue) sendEntries(ctx context.Context, entries []types.SendMessageBatchRequestEntry, texts []string) error {
+	out, err := q.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.url), Entries: entries})
+	if err != nil {
+		return fmt.Errorf("sqs batch send of %d to %s: %w", len(entries), q.url, err)
+	}
+	var errs []error
+	for _, f := range out.Failed {
+		i, convErr := strconv.Atoi(aws.ToString(f.Id))
+		if convErr != nil || i < 0 || i >= len(texts) {
+			errs = append(errs, fmt.Errorf("sqs batch send to %s: unknown failed entry %q", q.url, aws.ToString(f.Id)))
+			continue
+		}
+		_, err := q.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.url), MessageBody: aws.String(texts[i])})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sqs send to %s (batch entry refused: %s %s): %w", q.url,
+				aws.ToString(f.Code), aws.ToString(f.Message), err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Receive implements queue.Queue with long polling (wait rounds up to whole

@@ -255,3 +255,88 @@ func TestBodiesSQSRefusesRoundTrip(t *testing.T) {
 		t.Fatal("JSON body was encoded")
 	}
 }
+
+// countingAPI counts the SQS requests that send.
+type countingAPI struct {
+	*sqs.Client
+	batches, singles atomic.Int64
+}
+
+func (c *countingAPI) SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	c.singles.Add(1)
+	return c.Client.SendMessage(ctx, in, opts...)
+}
+
+func (c *countingAPI) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	c.batches.Add(1)
+	return c.Client.SendMessageBatch(ctx, in, opts...)
+}
+
+// receiveAll receives until want distinct bodies arrived.
+func receiveAll(t *testing.T, ctx context.Context, q *sqsqueue.Queue, want int) map[string]bool {
+	t.Helper()
+	got := map[string]bool{}
+	for len(got) < want {
+		msgs, err := q.Receive(ctx, 10, 2*time.Second)
+		if err != nil || len(msgs) == 0 {
+			t.Fatalf("received %d of %d: %v", len(got), want, err)
+		}
+		for _, m := range msgs {
+			got[string(m.Body)] = true
+			if err := q.Delete(ctx, m.Receipt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return got
+}
+
+// SendBatch sends 10 messages per request, splits batches at SQS's 256 KiB
+// payload limit, and every body arrives as sent.
+func TestSendBatch(t *testing.T) {
+	ctx := ctxFor(t)
+	plain, client := newQueue(t, "batch", 30)
+	api := &countingAPI{Client: client}
+	q := sqsqueue.New(api, plain.URL())
+	var bodies [][]byte
+	for i := range 23 {
+		bodies = append(bodies, []byte(fmt.Sprintf(`{"n": %d}`, i)))
+	}
+	bodies = append(bodies, []byte("\x01 not SQS text"))
+	if err := q.SendBatch(ctx, bodies); err != nil {
+		t.Fatal(err)
+	}
+	if b, s := api.batches.Load(), api.singles.Load(); b != 3 || s != 0 {
+		t.Fatalf("%d batch and %d single requests for 24 messages; want 3 and 0", b, s)
+	}
+	got := receiveAll(t, ctx, q, len(bodies))
+	for _, b := range bodies {
+		if !got[string(b)] {
+			t.Fatalf("body %q missing; got %v", b, got)
+		}
+	}
+	// Three bodies of 100 KiB: two fit in one request's 256 KiB, the third
+	// goes in a second.
+	api.batches.Store(0)
+	big := make([][]byte, 3)
+	for i := range big {
+		big[i] = []byte(fmt.Sprintf(`{"n": %d, "pad": %q}`, i, strings.Repeat("x", 100<<10)))
+	}
+	if err := q.SendBatch(ctx, big); err != nil {
+		t.Fatal(err)
+	}
+	if b := api.batches.Load(); b != 2 {
+		t.Fatalf("%d batch requests for 300 KiB; want 2", b)
+	}
+	if got := receiveAll(t, ctx, q, 3); len(got) != 3 {
+		t.Fatalf("got %d of 3 large bodies", len(got))
+	}
+	// A body SQS can never take is refused by name; the others are sent.
+	err := q.SendBatch(ctx, [][]byte{[]byte(`"ok"`), make([]byte, sqsqueue.MaxBody+1)})
+	if err == nil || !strings.Contains(err.Error(), "message 1") {
+		t.Fatalf("err %v; want one naming message 1", err)
+	}
+	if got := receiveAll(t, ctx, q, 1); !got[`"ok"`] {
+		t.Fatalf("got %v; want the good body", got)
+	}
+}

@@ -13,6 +13,10 @@
 //	LAZYFLOW_CALLBACK_BASE_URL    the API's URL for callbacks, ending in /callbacks/
 //	LAZYFLOW_ACTION_DEADLINE      seconds an action may run before the watchdog fails it
 //	LAZYFLOW_LOG_LEVEL            debug, info (default), warn or error
+//	LAZYFLOW_INLINE_STEPS         std.noop, std.echo and std.fail actions one invocation runs
+//	                              inline before queueing the next (default 32; 0: none)
+//	LAZYFLOW_RUNNER_APPLIES       1: the runner applies its own results, using the result
+//	                              queue for large ones and when applying fails (default 0)
 //	LAZYFLOW_SWEEP_MIN_AGE        sweeper: seconds a task must have been started before its
 //	                              unclaimed action is sent again (default 120)
 //	LAZYFLOW_SWEEP_MAX            sweeper: most RUNNING executions one sweep looks at (default 1000)
@@ -65,6 +69,9 @@ type Config struct {
 	SweepMax    int
 	// Retention is how long finished executions are kept (0: forever).
 	Retention time.Duration
+	// InlineSteps and RunnerApplies are the service's fields of those names.
+	InlineSteps   int
+	RunnerApplies bool
 }
 
 // Sweeper defaults: two minutes is well past a normal commit-to-claim delay, so a
@@ -91,6 +98,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		SweepMinAge:       DefaultSweepMinAge,
 		SweepMax:          DefaultSweepMax,
 		Retention:         DefaultRetention,
+		InlineSteps:       service.DefaultInlineSteps,
 	}
 	var errs []error
 	for name, v := range map[string]string{"LAZYFLOW_TABLE": c.Table, "LAZYFLOW_TASK_QUEUE_URL": c.TaskQueueURL,
@@ -132,6 +140,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("LAZYFLOW_RETENTION_DAYS must be a whole number of days (0: keep everything), not %q", s))
 		}
 		c.Retention = time.Duration(n) * 24 * time.Hour
+	}
+	if s := getenv("LAZYFLOW_INLINE_STEPS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("LAZYFLOW_INLINE_STEPS must be a whole number (0: none inline), not %q", s))
+		}
+		c.InlineSteps = n
+	}
+	switch s := getenv("LAZYFLOW_RUNNER_APPLIES"); s {
+	case "", "0", "false":
+	case "1", "true":
+		c.RunnerApplies = true
+	default:
+		errs = append(errs, fmt.Errorf("LAZYFLOW_RUNNER_APPLIES must be 1 or 0, not %q", s))
 	}
 	if s := getenv("LAZYFLOW_LOG_LEVEL"); s != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
@@ -183,12 +205,16 @@ func Service(ctx context.Context) (*service.Service, error) {
 	return svc, nil
 }
 
+// The task queue sends a step's actions in batches.
+var _ service.BatchSender = (*sqsqueue.Queue)(nil)
+
 // Build wires a service from its parts (tests pass memory drivers).
 func Build(c Config, st store.Store, tasks, results service.Sender, key []byte, log *slog.Logger) *service.Service {
 	svc := service.New(st, actions.New(), log)
 	svc.Tasks, svc.Results = tasks, results
 	svc.CallbackKey, svc.CallbackURL = key, c.CallbackBaseURL
 	svc.Engine.ActionDeadline = c.ActionDeadline
+	svc.InlineSteps, svc.RunnerApplies = c.InlineSteps, c.RunnerApplies
 	return svc
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/functions/internal/awshost"
 )
 
@@ -146,5 +147,28 @@ func TestFromEnvRetention(t *testing.T) {
 	env["LAZYFLOW_RETENTION_DAYS"] = "-3"
 	if _, err := awshost.FromEnv(envOf(env)); err == nil || !strings.Contains(err.Error(), "LAZYFLOW_RETENTION_DAYS") {
 		t.Fatalf("a negative retention: error %v", err)
+	}
+}
+
+func TestFromEnvInlineAndRunnerApplies(t *testing.T) {
+	env := map[string]string{"LAZYFLOW_TABLE": "t", "LAZYFLOW_TASK_QUEUE_URL": "tq", "LAZYFLOW_RESULT_QUEUE_URL": "rq",
+		"LAZYFLOW_CALLBACK_KEY": strings.Repeat("k", 32)}
+	c, err := awshost.FromEnv(envOf(env))
+	if err != nil || c.InlineSteps != service.DefaultInlineSteps || c.RunnerApplies {
+		t.Fatalf("defaults: inline %d, runner applies %v, %v", c.InlineSteps, c.RunnerApplies, err)
+	}
+	env["LAZYFLOW_INLINE_STEPS"], env["LAZYFLOW_RUNNER_APPLIES"] = "0", "1"
+	c, err = awshost.FromEnv(envOf(env))
+	if err != nil || c.InlineSteps != 0 || !c.RunnerApplies {
+		t.Fatalf("set: inline %d, runner applies %v, %v", c.InlineSteps, c.RunnerApplies, err)
+	}
+	svc := awshost.Build(c, nil, nil, nil, nil, nil)
+	if svc.InlineSteps != 0 || !svc.RunnerApplies {
+		t.Fatalf("service: inline %d, runner applies %v", svc.InlineSteps, svc.RunnerApplies)
+	}
+	env["LAZYFLOW_INLINE_STEPS"], env["LAZYFLOW_RUNNER_APPLIES"] = "-1", "maybe"
+	_, err = awshost.FromEnv(envOf(env))
+	if err == nil || !strings.Contains(err.Error(), "LAZYFLOW_INLINE_STEPS") || !strings.Contains(err.Error(), "LAZYFLOW_RUNNER_APPLIES") {
+		t.Fatalf("bad values: error %v; want both named", err)
 	}
 }
