@@ -32,6 +32,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/lazyflow/lazyflow/core/internal/boltgroup"
 	"github.com/lazyflow/lazyflow/core/queue"
 )
 
@@ -52,6 +53,7 @@ type Queue struct {
 	msgs []byte // bucket names
 	due  []byte
 	n    *notifier
+	w    *boltgroup.Writer // shared with the store in the same file
 	// closed is closed by Close to wake receivers.
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -96,7 +98,7 @@ func New(db *bolt.DB, name string, opt Options) (*Queue, error) {
 		opt.Now = time.Now
 	}
 	q := &Queue{db: db, name: name, opt: opt, msgs: []byte("queue:" + name), due: []byte("due:" + name),
-		n: notifierFor(db, name), closed: make(chan struct{})}
+		n: notifierFor(db, name), w: boltgroup.For(db), closed: make(chan struct{})}
 	names := [][]byte{q.msgs, q.due}
 	if opt.DLQ != "" {
 		names = append(names, []byte("queue:"+opt.DLQ), []byte("due:"+opt.DLQ))
@@ -179,13 +181,37 @@ func (q *Queue) Send(ctx context.Context, body []byte, delay time.Duration) erro
 	if q.isClosed() {
 		return queue.ErrClosed
 	}
-	if err := q.db.Update(func(tx *bolt.Tx) error {
+	if err := q.w.Update(func(tx *bolt.Tx) error {
 		return put(tx, q.msgs, q.due, body, q.opt.Now().Add(delay).UnixNano(), q.opt.Now().UnixNano())
-	}); err != nil {
+	}, q.n.wake); err != nil {
 		return fmt.Errorf("send to queue %s: %w", q.name, err)
 	}
-	q.n.wake()
 	return nil
+}
+
+// Stage puts a message on queue name inside tx, a write transaction of the
+// file that holds the queue, so a store commit can send with its records
+// (a transactional outbox). Once tx has committed, call Wake.
+func Stage(tx *bolt.Tx, name string, body []byte, delay time.Duration) error {
+	msgs, due := []byte("queue:"+name), []byte("due:"+name)
+	if tx.Bucket(msgs) == nil || tx.Bucket(due) == nil {
+		return fmt.Errorf("no queue %q in %s", name, tx.DB().Path())
+	}
+	now := time.Now()
+	return put(tx, msgs, due, body, now.Add(delay).UnixNano(), now.UnixNano())
+}
+
+// Wake tells the receivers of queue name in db that messages were staged.
+func Wake(db *bolt.DB, name string) { notifierFor(db, name).wake() }
+
+// Exists reports whether db holds queue name.
+func Exists(db *bolt.DB, name string) bool {
+	found := false
+	_ = db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket([]byte("queue:"+name)) != nil && tx.Bucket([]byte("due:"+name)) != nil
+		return nil
+	})
+	return found
 }
 
 func put(tx *bolt.Tx, msgsName, dueName, body []byte, visible, now int64) error {
@@ -258,7 +284,7 @@ func max64(a, b time.Duration) time.Duration {
 // take receives up to max visible messages in one transaction. next is when
 // the first hidden message becomes visible (0: none).
 func (q *Queue) take(max int) (out []queue.Message, next int64, moved bool, err error) {
-	err = q.db.Update(func(tx *bolt.Tx) error {
+	err = q.w.Update(func(tx *bolt.Tx) error {
 		out, next, moved = nil, 0, false
 		msgs, due := tx.Bucket(q.msgs), tx.Bucket(q.due)
 		now := q.opt.Now().UnixNano()
@@ -319,7 +345,7 @@ func (q *Queue) take(max int) (out []queue.Message, next int64, moved bool, err 
 				Body: r.Body, Receipt: r.Receipt, Receives: r.Receives})
 		}
 		return nil
-	})
+	}, nil)
 	return out, next, moved, err
 }
 
@@ -357,8 +383,12 @@ func (q *Queue) current(tx *bolt.Tx, rc string) ([]byte, *record, error) {
 // Delete implements queue.Queue. A stale receipt deletes nothing and is not
 // an error, as in SQS.
 func (q *Queue) Delete(ctx context.Context, rc string) error {
-	err := q.db.Update(func(tx *bolt.Tx) error {
+	stale := false
+	err := q.w.Update(func(tx *bolt.Tx) error {
 		id, r, err := q.current(tx, rc)
+		if stale = errors.Is(err, errStale); stale {
+			return nil // nothing to do; not a failure of the group
+		}
 		if err != nil {
 			return err
 		}
@@ -366,10 +396,7 @@ func (q *Queue) Delete(ctx context.Context, rc string) error {
 			return err
 		}
 		return tx.Bucket(q.msgs).Delete(id)
-	})
-	if errors.Is(err, errStale) {
-		return nil
-	}
+	}, nil)
 	if err != nil {
 		return fmt.Errorf("delete from queue %s: %w", q.name, err)
 	}
@@ -378,7 +405,7 @@ func (q *Queue) Delete(ctx context.Context, rc string) error {
 
 // ChangeVisibility implements queue.Queue.
 func (q *Queue) ChangeVisibility(ctx context.Context, rc string, d time.Duration) error {
-	err := q.db.Update(func(tx *bolt.Tx) error {
+	err := q.w.Update(func(tx *bolt.Tx) error {
 		id, r, err := q.current(tx, rc)
 		if err != nil {
 			return err
@@ -396,7 +423,7 @@ func (q *Queue) ChangeVisibility(ctx context.Context, rc string, d time.Duration
 			return err
 		}
 		return due.Put(dueKey(r.Visible, id), nil)
-	})
+	}, nil)
 	if err != nil {
 		return fmt.Errorf("change visibility in queue %s: %w", q.name, err)
 	}
@@ -423,6 +450,7 @@ func (q *Queue) Close() error {
 			notifiersMu.Lock()
 			delete(notifiers, q.db)
 			notifiersMu.Unlock()
+			boltgroup.Forget(q.db)
 			err = q.db.Close()
 		}
 	})

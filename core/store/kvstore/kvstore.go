@@ -608,3 +608,44 @@ func (s *driver) DeleteExecutionIf(ctx context.Context, id string, cond func(*en
 
 // Close implements store.Driver.
 func (s *driver) Close() error { return s.b.Close() }
+
+// OutboxBackend is a backend whose database also holds queues, so a
+// transaction can send messages with its writes (boltstore with boltqueue).
+type OutboxBackend interface {
+	Backend
+	// UpdateSending is Update that also sends msgs if fn succeeds, in the
+	// same atomic transaction.
+	UpdateSending(fn func(Tx) error, msgs []store.Outgoing) error
+	// HasQueue reports whether the database holds queue.
+	HasQueue(queue string) bool
+}
+
+var _ store.Outbox = (*Store)(nil)
+
+// CanSend implements store.Outbox: only a backend holding the queue can.
+func (s *Store) CanSend(queue string) bool {
+	ob, ok := s.d.b.(OutboxBackend)
+	return ok && ob.HasQueue(queue)
+}
+
+// CommitSending implements store.Outbox.
+func (s *Store) CommitSending(ctx context.Context, ops []engine.Op, msgs []store.Outgoing) error {
+	if len(msgs) == 0 {
+		return s.Commit(ctx, ops)
+	}
+	ob, ok := s.d.b.(OutboxBackend)
+	if !ok {
+		return fmt.Errorf("commit with messages: this store's backend holds no queues")
+	}
+	if err := store.CheckOps(ops); err != nil {
+		return err
+	}
+	return ob.UpdateSending(func(tx Tx) error {
+		for _, op := range ops {
+			if err := s.d.apply(tx, op); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, msgs)
+}
