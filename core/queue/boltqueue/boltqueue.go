@@ -242,7 +242,16 @@ func (q *Queue) Receive(ctx context.Context, max int, wait time.Duration) ([]que
 			return nil, queue.ErrClosed
 		}
 		woken := q.n.wait()
-		out, next, moved, err := q.take(max)
+		// A send wakes every receiver of the queue; a read-only look first
+		// keeps those that would find nothing out of the write transactions.
+		var (
+			out   []queue.Message
+			moved bool
+		)
+		next, visible, err := q.peek()
+		if err == nil && visible {
+			out, next, moved, err = q.take(max)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("receive from queue %s: %w", q.name, err)
 		}
@@ -279,6 +288,23 @@ func max64(a, b time.Duration) time.Duration {
 		return a
 	}
 	return b
+}
+
+// peek reports, without writing, whether a message is visible, and if not
+// when the first hidden one becomes visible (0: none).
+func (q *Queue) peek() (next int64, visible bool, err error) {
+	err = q.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(q.due).Cursor().First()
+		if k == nil {
+			return nil
+		}
+		v := int64(binary.BigEndian.Uint64(k[:8]))
+		if visible = v <= q.opt.Now().UnixNano(); !visible {
+			next = v
+		}
+		return nil
+	})
+	return next, visible, err
 }
 
 // take receives up to max visible messages in one transaction. next is when
