@@ -50,6 +50,9 @@ func TestCommitSendingIsAtomic(t *testing.T) {
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("second create: %v, want a conflict", err)
 	}
+	if n, err := q.Len(); err != nil || n != 1 {
+		t.Fatalf("queue holds %d messages (%v) after one commit that sent and one that conflicted, want 1", n, err)
+	}
 	// A message to a queue the file does not hold fails the whole commit.
 	e2 := *e
 	e2.ID = "ex-2"
