@@ -184,14 +184,19 @@ func conflict(format string, a ...any) error {
 
 // Commit implements store.Driver.
 func (s *driver) Commit(ctx context.Context, ops []engine.Op) error {
-	return s.b.Update(func(tx Tx) error {
+	return s.b.Update(s.applyAll(ops))
+}
+
+// applyAll is the transaction that applies ops in turn.
+func (s *driver) applyAll(ops []engine.Op) func(Tx) error {
+	return func(tx Tx) error {
 		for _, op := range ops {
 			if err := s.apply(tx, op); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}
 }
 
 func (s *driver) apply(tx Tx, op engine.Op) error {
@@ -640,12 +645,5 @@ func (s *Store) CommitSending(ctx context.Context, ops []engine.Op, msgs []store
 	if err := store.CheckOps(ops); err != nil {
 		return err
 	}
-	return ob.UpdateSending(func(tx Tx) error {
-		for _, op := range ops {
-			if err := s.d.apply(tx, op); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, msgs)
+	return ob.UpdateSending(s.d.applyAll(ops), msgs)
 }
