@@ -117,7 +117,7 @@ func Serve(ctx context.Context, opt Options) error {
 	if err != nil {
 		return fmt.Errorf("open %s (is another lazyflow serving this data directory?): %w", dbPath, err)
 	}
-	defer db.Close()
+	defer boltstore.CloseDB(db)
 	st, err := boltstore.New(db, false)
 	if err != nil {
 		return err

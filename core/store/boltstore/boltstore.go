@@ -57,6 +57,16 @@ func OpenDB(path string) (*bolt.DB, error) {
 	return db, nil
 }
 
+// CloseDB closes a database opened with OpenDB, after every user of it,
+// and drops its group-commit writer.
+func CloseDB(db *bolt.DB) error {
+	boltgroup.Forget(db)
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("close store file: %w", err)
+	}
+	return nil
+}
+
 // New returns a store over an open database. With own set, closing the
 // store closes db; otherwise the caller closes it (after every user of it).
 func New(db *bolt.DB, own bool) (*kvstore.Store, error) {
