@@ -77,6 +77,27 @@ def cell(r):
     return None
 
 
+# Sections of results.md measured outside bench/run (bench/cmd/lfload against
+# a running server, before/after figures of a change) are kept when the file
+# is regenerated: from their heading to the next "## " heading.
+KEPT_HEADINGS = ("## Durable local paths",)
+
+
+def kept_sections(path):
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    kept, keep = [], False
+    for line in lines:
+        if line.startswith("## ") or line.startswith("!["):
+            keep = line.startswith(KEPT_HEADINGS)
+        if keep:
+            kept.append(line)
+    return kept + [""] if kept else []
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
@@ -206,6 +227,7 @@ def main():
         plot(rows, names, a.png)
         w("![per-task overhead against workflow size](overhead.png)")
         w("")
+    out.extend(kept_sections(a.md))
     with open(a.md, "w") as f:
         f.write("\n".join(out))
     print("bench: wrote %s" % a.md, file=sys.stderr)

@@ -101,7 +101,8 @@ func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %w", errStartRefused, err)
 	}
-	if err := s.Store.Commit(ctx, p.Ops); err != nil {
+	sent, err := s.commit(ctx, p)
+	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			cur, gerr := s.Store.Execution(ctx, id)
 			if gerr == nil && cur != nil {
@@ -115,7 +116,7 @@ func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams)
 	}
 	s.step("start", len(p.Ops))
 	s.Log.Info("execution started", "execution_id", id, "workflow", sp.Workflow)
-	if err := s.carry(ctx, id, p); err != nil {
+	if err := s.carryRest(ctx, id, p, sent); err != nil {
 		return p.Exec, true, err
 	}
 	return p.Exec, true, nil

@@ -127,6 +127,7 @@ type Service struct {
 	// OnStep, if set, is told of each committed step (for accounting and tests).
 	OnStep func(kind string, ops int)
 
+	outbox *outbox  // set by UseOutbox
 	defs   sync.Map // def id -> *dsl.Document
 	inputs inputCache
 	gates  gates

@@ -83,7 +83,7 @@ func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*en
 	// The limit is this step's: the steps its commands set off retry as usual.
 	ctx = context.WithValue(ctx, ownApplyKey{}, nil)
 	for round := 0; ; round++ {
-		p, err := s.decide(ctx, execID, kind, fn)
+		p, sent, err := s.decide(ctx, execID, kind, fn)
 		if p == nil {
 			return nil, err
 		}
@@ -97,23 +97,81 @@ func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*en
 			}
 			s.step(kind, len(p.Ops))
 		}
-		return p, s.carry(ctx, execID, p)
+		return p, s.carryRest(ctx, execID, p, sent)
 	}
 }
 
 // decide computes one step and commits it inside the execution's gate. It
-// returns a nil plan when the step could not be computed, else the plan and
-// the commit's error.
-func (s *Service) decide(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error)) (*engine.Plan, error) {
+// returns a nil plan when the step could not be computed, else the plan,
+// whether its messages went with the commit, and the commit's error.
+func (s *Service) decide(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error)) (*engine.Plan, bool, error) {
 	defer s.gates.enter(execID, kind)()
 	p, err := fn()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(p.Ops) > 0 {
-		return p, s.Store.Commit(ctx, p.Ops)
+		sent, err := s.commit(ctx, p)
+		return p, sent, err
 	}
-	return p, nil
+	return p, false, nil
+}
+
+// commit commits a plan's ops. With an outbox (UseOutbox) its run-action
+// messages and timers are committed with them, and sent reports so: they
+// are on their queues exactly when the records are, and carryRest must not
+// send them again.
+func (s *Service) commit(ctx context.Context, p *engine.Plan) (sent bool, err error) {
+	if s.outbox == nil {
+		return false, s.Store.Commit(ctx, p.Ops)
+	}
+	var msgs []store.Outgoing
+	for _, c := range p.Commands {
+		m, ok, err := s.outgoing(c)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			msgs = append(msgs, m)
+		}
+	}
+	return true, s.outbox.store.CommitSending(ctx, p.Ops, msgs)
+}
+
+// outgoing is the message a command sends, if it is one that sends.
+func (s *Service) outgoing(c engine.Command) (store.Outgoing, bool, error) {
+	switch c.Kind {
+	case engine.RunAction:
+		body, err := actionMessage(c)
+		return store.Outgoing{Queue: s.outbox.tasks, Body: body}, err == nil, err
+	case engine.StartTimer:
+		d := time.Duration(c.Delay * float64(time.Second))
+		body, d, err := timerMessage(timerOf(c), d, time.Now().Add(d))
+		if err != nil {
+			return store.Outgoing{}, false, err
+		}
+		return store.Outgoing{Queue: s.outbox.results, Body: body, Delay: d}, true, nil
+	}
+	return store.Outgoing{}, false, nil
+}
+
+// outbox is where a step's messages go with its commit.
+type outbox struct {
+	store          store.Outbox
+	tasks, results string
+}
+
+// UseOutbox commits each step's run-action messages and timers in the
+// transaction of its records (a transactional outbox), on the queues named
+// tasks and results in the store's own database, which must be the queues
+// Tasks and Results consume. It fails if the store cannot (store.Outbox).
+func (s *Service) UseOutbox(tasks, results string) error {
+	ob, ok := s.Store.(store.Outbox)
+	if !ok || !ob.CanSend(tasks) || !ob.CanSend(results) {
+		return fmt.Errorf("use outbox: the store's database does not hold the queues %q and %q", tasks, results)
+	}
+	s.outbox = &outbox{store: ob, tasks: tasks, results: results}
+	return nil
 }
 
 func (s *Service) step(kind string, ops int) {
@@ -138,18 +196,27 @@ func backoff(ctx context.Context, round int) {
 // first, in as few sends as the queue allows, then the rest in order, with
 // trivial actions run inline within the invocation's budget.
 func (s *Service) carry(ctx context.Context, execID string, p *engine.Plan) error {
+	return s.carryRest(ctx, execID, p, false)
+}
+
+// carryRest is carry, leaving out the sends when the commit carried them
+// (the outbox): those actions go through the queue, never inline.
+func (s *Service) carryRest(ctx context.Context, execID string, p *engine.Plan, sent bool) error {
 	ctx = s.WithInlineBudget(ctx)
 	var errs []error
 	var bodies [][]byte
 	rest := make([]engine.Command, 0, len(p.Commands))
 	for _, c := range p.Commands {
+		if sent && (c.Kind == engine.RunAction || c.Kind == engine.StartTimer) {
+			continue
+		}
 		if c.Kind != engine.RunAction || s.inline(ctx, c) {
 			rest = append(rest, c)
 			continue
 		}
-		body, err := json.Marshal(c)
+		body, err := actionMessage(c)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("encode action of task %s: %w", c.Task, err))
+			errs = append(errs, err)
 			continue
 		}
 		bodies = append(bodies, body)
@@ -179,14 +246,14 @@ func (s *Service) carry(ctx context.Context, execID string, p *engine.Plan) erro
 func (s *Service) command(ctx context.Context, c engine.Command) error {
 	switch c.Kind {
 	case engine.RunAction:
-		body, err := json.Marshal(c)
+		body, err := actionMessage(c)
 		if err != nil {
-			return fmt.Errorf("encode action of task %s: %w", c.Task, err)
+			return err
 		}
 		return s.Tasks.Send(ctx, body, 0)
 	case engine.StartTimer:
 		d := time.Duration(c.Delay * float64(time.Second))
-		return s.sendTimer(ctx, engine.Timer{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, Kind: c.Timer, Due: c.Due}, d, time.Now().Add(d))
+		return s.sendTimer(ctx, timerOf(c), d, time.Now().Add(d))
 	case engine.CheckJoin:
 		_, err := s.apply(ctx, c.Exec, "join", func() (*engine.Plan, error) {
 			return s.Engine.CheckJoin(ctx, s.reader(), c.Exec, c.Task, c.From, c.Need)
@@ -298,15 +365,38 @@ func (s *Service) sendTasks(ctx context.Context, bodies [][]byte) error {
 }
 
 func (s *Service) sendTimer(ctx context.Context, t engine.Timer, d time.Duration, due time.Time) error {
+	body, d, err := timerMessage(t, d, due)
+	if err != nil {
+		return err
+	}
+	return s.Results.Send(ctx, body, d)
+}
+
+// actionMessage is the task-queue message of a RunAction command.
+func actionMessage(c engine.Command) ([]byte, error) {
+	body, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("encode action of task %s: %w", c.Task, err)
+	}
+	return body, nil
+}
+
+func timerOf(c engine.Command) engine.Timer {
+	return engine.Timer{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, Kind: c.Timer, Due: c.Due}
+}
+
+// timerMessage is the result-queue message of timer t due in d (at due),
+// and the delay to send it with: at most MaxDelay, the rest chained.
+func timerMessage(t engine.Timer, d time.Duration, due time.Time) ([]byte, time.Duration, error) {
 	m := Message{Timer: &t}
 	if d > MaxDelay {
 		d, m.Due = MaxDelay, due
 	}
 	body, err := json.Marshal(m)
 	if err != nil {
-		return err
+		return nil, 0, fmt.Errorf("encode timer of task %s: %w", t.Task, err)
 	}
-	return s.Results.Send(ctx, body, d)
+	return body, d, nil
 }
 
 // checkFinal finalises an execution whose work count reached zero.

@@ -152,6 +152,15 @@ func (p *Portable) Commit(ctx context.Context, ops []engine.Op) error {
 	if len(ops) == 0 {
 		return nil
 	}
+	if err := CheckOps(ops); err != nil {
+		return err
+	}
+	return p.d.Commit(ctx, ops)
+}
+
+// CheckOps makes Commit's checks of a list of ops (known ops, valid
+// execution ids), for drivers that commit ops by another way (Outbox).
+func CheckOps(ops []engine.Op) error {
 	for _, op := range ops {
 		id, known := opExec(op)
 		if !known {
@@ -161,7 +170,7 @@ func (p *Portable) Commit(ctx context.Context, ops []engine.Op) error {
 			return fmt.Errorf("commit %T: %w", op, err)
 		}
 	}
-	return p.d.Commit(ctx, ops)
+	return nil
 }
 
 // ClaimAttempt implements Store.

@@ -71,7 +71,12 @@ type Options struct {
 	// MaxReceives moves a message that failed this many times to its
 	// dead-letter queue (default 5).
 	MaxReceives int
-	Runners     int
+	// Runners is how many actions run at once (default 64) and Engines how
+	// many engine steps (default 16). Over the durable file most of a
+	// worker's time is the wait for its group's fsync, so more workers
+	// make bigger groups, not more disk work.
+	Runners int
+	Engines int
 	// MaxBody bounds request bodies (default httpapi.DefaultMaxBody).
 	MaxBody int64
 	// ShutdownTimeout bounds the wait for in-flight requests (default 10s).
@@ -115,7 +120,7 @@ func Serve(ctx context.Context, opt Options) error {
 	if err != nil {
 		return fmt.Errorf("open %s (is another lazyflow serving this data directory?): %w", dbPath, err)
 	}
-	defer db.Close()
+	defer boltstore.CloseDB(db)
 	st, err := boltstore.New(db, false)
 	if err != nil {
 		return err
@@ -159,11 +164,16 @@ func Serve(ctx context.Context, opt Options) error {
 	h := embedded.New(embedded.Options{Store: st, Actions: opt.Actions, Log: log,
 		Tasks:   &guarded{Queue: qs["tasks"], stopping: runCtx},
 		Results: &guarded{Queue: qs["results"], stopping: runCtx},
-		Runners: opt.Runners, Visibility: opt.Visibility,
+		Runners: opt.Runners, Engines: opt.Engines, Visibility: opt.Visibility,
 		// The queues count receives and dead-letter; the host must not give up first.
 		MaxReceives: math.MaxInt32})
 	h.CallbackKey = key
 	h.CallbackURL = opt.CallbackBaseURL
+	// A step's records and the messages it sends commit in one transaction
+	// of the shared file: no message without its state, nor the reverse.
+	if err := h.UseOutbox("tasks", "results"); err != nil {
+		return err
+	}
 	h.Run(runCtx)
 	defer h.Close()
 	var background sync.WaitGroup
@@ -303,6 +313,12 @@ func (opt *Options) defaults() error {
 	}
 	if opt.MaxReceives <= 0 {
 		opt.MaxReceives = 5
+	}
+	if opt.Runners <= 0 {
+		opt.Runners = 64
+	}
+	if opt.Engines <= 0 {
+		opt.Engines = 16
 	}
 	if opt.DrainTimeout <= 0 {
 		opt.DrainTimeout = 25 * time.Second

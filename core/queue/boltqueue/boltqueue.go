@@ -32,6 +32,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/lazyflow/lazyflow/core/internal/boltgroup"
 	"github.com/lazyflow/lazyflow/core/queue"
 )
 
@@ -52,6 +53,7 @@ type Queue struct {
 	msgs []byte // bucket names
 	due  []byte
 	n    *notifier
+	w    *boltgroup.Writer // shared with the store in the same file
 	// closed is closed by Close to wake receivers.
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -96,7 +98,7 @@ func New(db *bolt.DB, name string, opt Options) (*Queue, error) {
 		opt.Now = time.Now
 	}
 	q := &Queue{db: db, name: name, opt: opt, msgs: []byte("queue:" + name), due: []byte("due:" + name),
-		n: notifierFor(db, name), closed: make(chan struct{})}
+		n: notifierFor(db, name), w: boltgroup.For(db), closed: make(chan struct{})}
 	names := [][]byte{q.msgs, q.due}
 	if opt.DLQ != "" {
 		names = append(names, []byte("queue:"+opt.DLQ), []byte("due:"+opt.DLQ))
@@ -179,13 +181,37 @@ func (q *Queue) Send(ctx context.Context, body []byte, delay time.Duration) erro
 	if q.isClosed() {
 		return queue.ErrClosed
 	}
-	if err := q.db.Update(func(tx *bolt.Tx) error {
+	if err := q.w.Update(func(tx *bolt.Tx) error {
 		return put(tx, q.msgs, q.due, body, q.opt.Now().Add(delay).UnixNano(), q.opt.Now().UnixNano())
-	}); err != nil {
+	}, q.n.wake); err != nil {
 		return fmt.Errorf("send to queue %s: %w", q.name, err)
 	}
-	q.n.wake()
 	return nil
+}
+
+// Stage puts a message on queue name inside tx, a write transaction of the
+// file that holds the queue, so a store commit can send with its records
+// (a transactional outbox). Once tx has committed, call Wake.
+func Stage(tx *bolt.Tx, name string, body []byte, delay time.Duration) error {
+	msgs, due := []byte("queue:"+name), []byte("due:"+name)
+	if tx.Bucket(msgs) == nil || tx.Bucket(due) == nil {
+		return fmt.Errorf("no queue %q in %s", name, tx.DB().Path())
+	}
+	now := time.Now()
+	return put(tx, msgs, due, body, now.Add(delay).UnixNano(), now.UnixNano())
+}
+
+// Wake tells the receivers of queue name in db that messages were staged.
+func Wake(db *bolt.DB, name string) { notifierFor(db, name).wake() }
+
+// Exists reports whether db holds queue name.
+func Exists(db *bolt.DB, name string) bool {
+	found := false
+	_ = db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket([]byte("queue:"+name)) != nil && tx.Bucket([]byte("due:"+name)) != nil
+		return nil
+	})
+	return found
 }
 
 func put(tx *bolt.Tx, msgsName, dueName, body []byte, visible, now int64) error {
@@ -216,7 +242,16 @@ func (q *Queue) Receive(ctx context.Context, max int, wait time.Duration) ([]que
 			return nil, queue.ErrClosed
 		}
 		woken := q.n.wait()
-		out, next, moved, err := q.take(max)
+		// A send wakes every receiver of the queue; a read-only look first
+		// keeps those that would find nothing out of the write transactions.
+		var (
+			out   []queue.Message
+			moved bool
+		)
+		next, visible, err := q.peek()
+		if err == nil && visible {
+			out, next, moved, err = q.take(max)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("receive from queue %s: %w", q.name, err)
 		}
@@ -255,10 +290,27 @@ func max64(a, b time.Duration) time.Duration {
 	return b
 }
 
+// peek reports, without writing, whether a message is visible, and if not
+// when the first hidden one becomes visible (0: none).
+func (q *Queue) peek() (next int64, visible bool, err error) {
+	err = q.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(q.due).Cursor().First()
+		if k == nil {
+			return nil
+		}
+		v := int64(binary.BigEndian.Uint64(k[:8]))
+		if visible = v <= q.opt.Now().UnixNano(); !visible {
+			next = v
+		}
+		return nil
+	})
+	return next, visible, err
+}
+
 // take receives up to max visible messages in one transaction. next is when
 // the first hidden message becomes visible (0: none).
 func (q *Queue) take(max int) (out []queue.Message, next int64, moved bool, err error) {
-	err = q.db.Update(func(tx *bolt.Tx) error {
+	err = q.w.Update(func(tx *bolt.Tx) error {
 		out, next, moved = nil, 0, false
 		msgs, due := tx.Bucket(q.msgs), tx.Bucket(q.due)
 		now := q.opt.Now().UnixNano()
@@ -319,7 +371,7 @@ func (q *Queue) take(max int) (out []queue.Message, next int64, moved bool, err 
 				Body: r.Body, Receipt: r.Receipt, Receives: r.Receives})
 		}
 		return nil
-	})
+	}, nil)
 	return out, next, moved, err
 }
 
@@ -357,8 +409,12 @@ func (q *Queue) current(tx *bolt.Tx, rc string) ([]byte, *record, error) {
 // Delete implements queue.Queue. A stale receipt deletes nothing and is not
 // an error, as in SQS.
 func (q *Queue) Delete(ctx context.Context, rc string) error {
-	err := q.db.Update(func(tx *bolt.Tx) error {
+	stale := false
+	err := q.w.Update(func(tx *bolt.Tx) error {
 		id, r, err := q.current(tx, rc)
+		if stale = errors.Is(err, errStale); stale {
+			return nil // nothing to do; not a failure of the group
+		}
 		if err != nil {
 			return err
 		}
@@ -366,10 +422,7 @@ func (q *Queue) Delete(ctx context.Context, rc string) error {
 			return err
 		}
 		return tx.Bucket(q.msgs).Delete(id)
-	})
-	if errors.Is(err, errStale) {
-		return nil
-	}
+	}, nil)
 	if err != nil {
 		return fmt.Errorf("delete from queue %s: %w", q.name, err)
 	}
@@ -378,7 +431,7 @@ func (q *Queue) Delete(ctx context.Context, rc string) error {
 
 // ChangeVisibility implements queue.Queue.
 func (q *Queue) ChangeVisibility(ctx context.Context, rc string, d time.Duration) error {
-	err := q.db.Update(func(tx *bolt.Tx) error {
+	err := q.w.Update(func(tx *bolt.Tx) error {
 		id, r, err := q.current(tx, rc)
 		if err != nil {
 			return err
@@ -396,7 +449,7 @@ func (q *Queue) ChangeVisibility(ctx context.Context, rc string, d time.Duration
 			return err
 		}
 		return due.Put(dueKey(r.Visible, id), nil)
-	})
+	}, nil)
 	if err != nil {
 		return fmt.Errorf("change visibility in queue %s: %w", q.name, err)
 	}
@@ -423,6 +476,7 @@ func (q *Queue) Close() error {
 			notifiersMu.Lock()
 			delete(notifiers, q.db)
 			notifiersMu.Unlock()
+			boltgroup.Forget(q.db)
 			err = q.db.Close()
 		}
 	})

@@ -17,11 +17,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/lazyflow/lazyflow/core/internal/boltgroup"
+	"github.com/lazyflow/lazyflow/core/queue/boltqueue"
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
 )
@@ -56,6 +57,16 @@ func OpenDB(path string) (*bolt.DB, error) {
 	return db, nil
 }
 
+// CloseDB closes a database opened with OpenDB, after every user of it,
+// and drops its group-commit writer.
+func CloseDB(db *bolt.DB) error {
+	boltgroup.Forget(db)
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("close store file: %w", err)
+	}
+	return nil
+}
+
 // New returns a store over an open database. With own set, closing the
 // store closes db; otherwise the caller closes it (after every user of it).
 func New(db *bolt.DB, own bool) (*kvstore.Store, error) {
@@ -65,31 +76,25 @@ func New(db *bolt.DB, own bool) (*kvstore.Store, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("prepare store bucket in %s: %w", db.Path(), err)
 	}
-	return kvstore.New(&backend{db: db, own: own}), nil
+	return kvstore.New(newBackend(db, own)), nil
 }
 
 // backend runs kvstore's transactions over bbolt. Read-write transactions
-// from concurrent callers are group-committed: while one bbolt transaction
-// commits (its fsync is most of its cost), the calls that arrive queue up,
-// and the next transaction runs them all, one after another, and commits
-// once. Each call's writes are staged in its own overlay and reach the
-// bbolt transaction only if the call succeeds, so a call that fails (a
-// conflict) leaves no trace and does not fail the others: the group is
-// equivalent to running its calls one by one. A lone caller commits at once.
+// go through the file's group-commit writer (package boltgroup), which they
+// share with the queues in the same file, so concurrent store commits and
+// queue operations are committed, and fsynced, together. Each call's writes
+// are staged in its own overlay and reach the bbolt transaction only if the
+// call succeeds, so a call that fails (a conflict) leaves no trace and does
+// not fail the others: the group is equivalent to running its calls one by
+// one. A lone caller commits at once.
 type backend struct {
 	db  *bolt.DB
 	own bool
-
-	mu      sync.Mutex
-	busy    bool    // a group is committing
-	pending []*call // waiting for the next group
-	groups  int     // bbolt transactions committed (tests)
+	w   *boltgroup.Writer
 }
 
-type call struct {
-	fn   func(kvstore.Tx) error
-	err  error
-	done chan bool // false: finished (err is set); true: lead the next group
+func newBackend(db *bolt.DB, own bool) *backend {
+	return &backend{db: db, own: own, w: boltgroup.For(db)}
 }
 
 func key(pk, sk string) []byte {
@@ -203,76 +208,51 @@ func (o *overlay) Scan(pk, prefix string, fn func(sk string, v any) error) error
 	return nil
 }
 
-func (b *backend) Update(fn func(kvstore.Tx) error) error {
-	c := &call{fn: fn, done: make(chan bool, 1)}
-	b.mu.Lock()
-	b.pending = append(b.pending, c)
-	lead := !b.busy
-	b.busy = true
-	b.mu.Unlock()
-	if !lead && !<-c.done {
-		return c.err
-	}
-	b.mu.Lock()
-	group := b.pending
-	b.pending = nil
-	b.mu.Unlock()
-	b.commit(group)
-	for _, g := range group {
-		if g != c {
-			g.done <- false
-		}
-	}
-	b.mu.Lock()
-	if len(b.pending) > 0 {
-		next := b.pending[0]
-		b.mu.Unlock()
-		next.done <- true // busy stays set: leadership passes on
-	} else {
-		b.busy = false
-		b.mu.Unlock()
-	}
-	return c.err
-}
+func (b *backend) Update(fn func(kvstore.Tx) error) error { return b.UpdateSending(fn, nil) }
 
-// commit runs a group's calls in one bbolt transaction. A call's own error
-// stays its own; a failure of bbolt itself (disk full, closed database)
-// fails every call that had succeeded, marked unavailable.
-func (b *backend) commit(group []*call) {
-	err := b.db.Update(func(btx *bolt.Tx) error {
+// UpdateSending implements kvstore.OutboxBackend: msgs are put on their
+// queues (boltqueue, in this file) in the transaction that commits fn's
+// writes, and only if fn succeeds: the step's records and the messages it
+// sends are durable together or not at all.
+func (b *backend) UpdateSending(fn func(kvstore.Tx) error, msgs []store.Outgoing) error {
+	var own error
+	err := b.w.Update(func(btx *bolt.Tx) error {
 		bk := btx.Bucket(bucket)
 		if bk == nil {
 			return fmt.Errorf("store bucket missing in %s", b.db.Path())
 		}
-		for _, c := range group {
-			o := &overlay{tx: tx{bk}, writes: map[string][]byte{}}
-			if c.err = run(c.fn, o); c.err != nil {
-				continue
+		o := &overlay{tx: tx{bk}, writes: map[string][]byte{}}
+		if own = run(fn, o); own != nil {
+			return nil // nothing staged reaches the file; the group goes on
+		}
+		for k, v := range o.writes {
+			var err error
+			if v == nil {
+				err = bk.Delete([]byte(k))
+			} else {
+				err = bk.Put([]byte(k), v)
 			}
-			for k, v := range o.writes {
-				var err error
-				if v == nil {
-					err = bk.Delete([]byte(k))
-				} else {
-					err = bk.Put([]byte(k), v)
-				}
-				if err != nil {
-					return fmt.Errorf("write %q: %w", k, err)
-				}
+			if err != nil {
+				return fmt.Errorf("write %q: %w", k, err)
+			}
+		}
+		for _, m := range msgs {
+			if err := boltqueue.Stage(btx, m.Queue, m.Body, m.Delay); err != nil {
+				return fmt.Errorf("send to queue %s: %w", m.Queue, err)
 			}
 		}
 		return nil
-	})
-	b.mu.Lock()
-	b.groups++
-	b.mu.Unlock()
-	if err != nil {
-		for _, c := range group {
-			if c.err == nil {
-				c.err = fmt.Errorf("store file %s: %w: %v", b.db.Path(), store.ErrUnavailable, err)
+	}, func() {
+		if own == nil {
+			for _, m := range msgs {
+				boltqueue.Wake(b.db, m.Queue)
 			}
 		}
+	})
+	if err != nil {
+		return fmt.Errorf("store file %s: %w: %v", b.db.Path(), store.ErrUnavailable, err)
 	}
+	return own
 }
 
 // run calls fn, turning a panic into that call's error: the leader runs
@@ -285,6 +265,9 @@ func run(fn func(kvstore.Tx) error, t kvstore.Tx) (err error) {
 	}()
 	return fn(t)
 }
+
+// HasQueue implements kvstore.OutboxBackend.
+func (b *backend) HasQueue(name string) bool { return boltqueue.Exists(b.db, name) }
 
 func (b *backend) View(fn func(kvstore.Tx) error) error {
 	var inner error
@@ -306,6 +289,7 @@ func (b *backend) Close() error {
 	if !b.own {
 		return nil
 	}
+	boltgroup.Forget(b.db)
 	if err := b.db.Close(); err != nil {
 		return fmt.Errorf("close store file: %w", err)
 	}

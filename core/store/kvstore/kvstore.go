@@ -184,14 +184,19 @@ func conflict(format string, a ...any) error {
 
 // Commit implements store.Driver.
 func (s *driver) Commit(ctx context.Context, ops []engine.Op) error {
-	return s.b.Update(func(tx Tx) error {
+	return s.b.Update(s.applyAll(ops))
+}
+
+// applyAll is the transaction that applies ops in turn.
+func (s *driver) applyAll(ops []engine.Op) func(Tx) error {
+	return func(tx Tx) error {
 		for _, op := range ops {
 			if err := s.apply(tx, op); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}
 }
 
 func (s *driver) apply(tx Tx, op engine.Op) error {
@@ -636,4 +641,38 @@ func (s *driver) Action(ctx context.Context, name string) (a *store.ActionDef, e
 // ListActions implements store.Driver.
 func (s *driver) ListActions(ctx context.Context) ([]*store.ActionDef, error) {
 	return scanAll[store.ActionDef](s, store.ActionPK, store.ActionPrefix)
+}
+
+// OutboxBackend is a backend whose database also holds queues, so a
+// transaction can send messages with its writes (boltstore with boltqueue).
+type OutboxBackend interface {
+	Backend
+	// UpdateSending is Update that also sends msgs if fn succeeds, in the
+	// same atomic transaction.
+	UpdateSending(fn func(Tx) error, msgs []store.Outgoing) error
+	// HasQueue reports whether the database holds queue.
+	HasQueue(queue string) bool
+}
+
+var _ store.Outbox = (*Store)(nil)
+
+// CanSend implements store.Outbox: only a backend holding the queue can.
+func (s *Store) CanSend(queue string) bool {
+	ob, ok := s.d.b.(OutboxBackend)
+	return ok && ob.HasQueue(queue)
+}
+
+// CommitSending implements store.Outbox.
+func (s *Store) CommitSending(ctx context.Context, ops []engine.Op, msgs []store.Outgoing) error {
+	if len(msgs) == 0 {
+		return s.Commit(ctx, ops)
+	}
+	ob, ok := s.d.b.(OutboxBackend)
+	if !ok {
+		return fmt.Errorf("commit with messages: this store's backend holds no queues")
+	}
+	if err := store.CheckOps(ops); err != nil {
+		return err
+	}
+	return ob.UpdateSending(s.d.applyAll(ops), msgs)
 }
