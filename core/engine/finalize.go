@@ -125,11 +125,6 @@ func (b *builder) endLiveTasks() error {
 	if live <= 0 {
 		return nil
 	}
-	cancel := func(t *Task) {
-		t.State, t.StateInfo, t.Pending, t.Outbox = Cancelled, "execution ended before this task finished", PendingNone, nil
-		t.Finished = b.now
-		b.add.Active--
-	}
 	dropped := map[string]bool{}
 	planned := map[string]bool{}
 	for _, op := range b.ops {
@@ -141,7 +136,7 @@ func (b *builder) endLiveTasks() error {
 				continue
 			}
 			if t := pt.Task; !t.State.Terminal() && !(t.State == Waiting && !t.Fired) && t.Claimed < t.Attempt {
-				cancel(t)
+				b.endTask(t)
 				dropped[t.Key] = true
 			}
 		}
@@ -160,7 +155,7 @@ func (b *builder) endLiveTasks() error {
 			// is ignored.
 			continue
 		}
-		cancel(t)
+		b.endTask(t)
 		dropped[t.Key] = true
 		b.putTask(t)
 	}
@@ -180,6 +175,14 @@ func (b *builder) endLiveTasks() error {
 		}
 	}
 	return nil
+}
+
+// endTask ends live task t (not yet written) as CANCELLED with its
+// execution, withdrawing its commands; its unit of work ends.
+func (b *builder) endTask(t *Task) {
+	t.State, t.StateInfo, t.Pending, t.Outbox = Cancelled, "execution ended before this task finished", PendingNone, nil
+	t.Finished = b.now
+	b.add.Active--
 }
 
 // pastEnd lets the runner run task key's action although the execution has
