@@ -12,6 +12,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/actions"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/service/servicetest"
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/boltstore"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
@@ -304,5 +305,14 @@ func TestSpawnedExecutionsCapped(t *testing.T) {
 				t.Fatal("no task error names the limit")
 			}
 		})
+	}
+}
+
+// Two service instances over one store, as two processes: a cancel lands
+// within a bounded number of commits while the other streams completions,
+// and the cancelled execution's tasks all end.
+func TestCancelWinsAcrossInstances(t *testing.T) {
+	for name, open := range drivers(t) {
+		t.Run(name, func(t *testing.T) { servicetest.CancelUnderLoad(t, open(), 1000) })
 	}
 }
