@@ -316,3 +316,43 @@ func TestCancelWinsAcrossInstances(t *testing.T) {
 		t.Run(name, func(t *testing.T) { servicetest.CancelUnderLoad(t, open(), 1000) })
 	}
 }
+
+// A cancel's page of live tasks lost between commit and send is sent again
+// by the sweep, so no task stays RUNNING in the cancelled execution.
+func TestSweepResendsLostCancelPage(t *testing.T) {
+	ctx := context.Background()
+	s := service.New(kvstore.NewMemory(), actions.New(), nil)
+	tq, rq := &box{}, &box{}
+	s.Tasks, s.Results = tq, rq
+	src := "version: '2.0'\nwf:\n  tasks:\n    a:\n      action: std.noop\n    b:\n      action: std.noop\n"
+	if _, err := s.Register(ctx, "wf.yaml", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tq.take()
+	rq.fail = 1 // the page's timer is lost
+	_, _ = s.Cancel(ctx, e.ID)
+	if h, _ := s.Store.Execution(ctx, e.ID); h.State != engine.Cancelled {
+		t.Fatalf("after cancel: %s", h.State)
+	}
+	drain(t, s, tq, rq)
+	if tasks, _ := s.Store.Tasks(ctx, e.ID); tasks[0].State != engine.Running {
+		t.Fatalf("the lost page ended task %s: %s", tasks[0].Key, tasks[0].State)
+	}
+	if _, err := s.Sweep(ctx, 0, 100); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, s, tq, rq)
+	tasks, _ := s.Store.Tasks(ctx, e.ID)
+	for _, tk := range tasks {
+		if tk.State != engine.Cancelled {
+			t.Fatalf("task %s %s after the sweep", tk.Key, tk.State)
+		}
+	}
+	if h, _ := s.Store.Execution(ctx, e.ID); h.Active != 0 {
+		t.Fatalf("active %d after the sweep", h.Active)
+	}
+}
