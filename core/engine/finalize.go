@@ -265,9 +265,11 @@ func (e *Engine) Finalize(ctx context.Context, r Reader, execID string) (*Plan, 
 		return nil, fmt.Errorf("load branch ends of %s: %w", execID, err)
 	}
 	sort.Slice(leaves, func(i, j int) bool { return leaves[i].Seq < leaves[j].Seq })
-	ends := make([]map[string]any, len(leaves))
-	for i, l := range leaves {
-		ends[i] = l.Ctx
+	ends := make([]map[string]any, 0, len(leaves))
+	for _, l := range leaves {
+		if !l.ErrorOnly {
+			ends = append(ends, l.Ctx)
+		}
 	}
 	final := mergeBranches(ends)
 	if b.head.Errors > 0 {
