@@ -143,6 +143,16 @@ func (e *Engine) PauseWith(ctx context.Context, r Reader, execID, from string) (
 	if b.head.State != Running {
 		return nil, fmt.Errorf("pause execution %s in state %s: %w", execID, b.head.State, ErrInvalidState)
 	}
+	// The pause spreads only while from is still paused: a resume of from
+	// may have overtaken it, and a pause applied after that resume would
+	// hold this execution (and, spreading back, from) for ever.
+	src, err := r.Execution(ctx, from)
+	if err != nil {
+		return nil, fmt.Errorf("pause execution %s with %s: %w", execID, from, err)
+	}
+	if src == nil || src.State != Paused {
+		return nil, fmt.Errorf("pause execution %s with %s, which is not paused: %w", execID, from, ErrInvalidState)
+	}
 	info := PausedWithChild + from
 	if b.head.Parent == from {
 		info = "paused with its parent " + from
