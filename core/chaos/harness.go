@@ -298,12 +298,16 @@ func (r *run) control(ctx context.Context, op string) {
 	}
 }
 
-// recoverRunning calls Recover on every execution still running and
+// recoverRunning calls Recover on every execution still running (or
+// cancelled with live work) and
 // returns how many there were.
 func (r *run) recoverRunning(ctx context.Context) int {
 	n := 0
 	for _, e := range r.executions(ctx) {
-		if e.State == engine.Running {
+		// A cancelled execution still counting live work has pages of
+		// tasks to end (engine.EndTasksCommands), which a lost send of
+		// Sweep's leaves for the next sweep.
+		if e.State == engine.Running || e.State == engine.Cancelled && e.Active > 0 {
 			n++
 			// An injected fault may fail it; the loop comes back here.
 			_ = r.engines[0].Recover(ctx, e.ID)

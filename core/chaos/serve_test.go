@@ -31,11 +31,25 @@ func TestChaosServeKill9(t *testing.T) {
 	if n := envInt(t, "CHAOS_SERVE_CASES"); n > 0 {
 		cases, kills = n, n
 	}
+	c := serveKill9(t, buildLazyflow(t), 0, cases, kills)
+	t.Logf("executions=%d kills=%d lost=0 stuck=0", c.Executions, c.Kills)
+}
+
+// buildLazyflow builds the lazyflow command into a temporary directory.
+func buildLazyflow(t *testing.T) string {
 	bin := filepath.Join(t.TempDir(), "lazyflow")
 	build := exec.Command("go", "build", "-o", bin, "github.com/lazyflow/lazyflow/cmd/lazyflow")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build lazyflow: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// serveKill9 runs cases generated workflows (from the first-th on) on one
+// `lazyflow serve` process over a fresh data directory, kills it kills
+// times and restarts it, and fails t unless every execution ends as in a
+// fault-free run. It returns what it did.
+func serveKill9(t *testing.T, bin string, first, cases, kills int) chaos.Kill9Counts {
 	srv := &server{t: t, bin: bin, data: t.TempDir()}
 	srv.start()
 	defer srv.kill()
@@ -47,7 +61,7 @@ func TestChaosServeKill9(t *testing.T) {
 		want       []string
 	}
 	var all []started
-	for i := 0; i < cases; i++ {
+	for i := first; i < first+cases; i++ {
 		c := gen.Example(i)
 		prefix := fmt.Sprintf("c%d_", i)
 		src := rename(c.Source, prefix)
@@ -89,7 +103,7 @@ func TestChaosServeKill9(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	t.Logf("executions=%d kills=%d lost=0 stuck=0", len(all), kills)
+	return chaos.Kill9Counts{Kills: kills, Restarts: kills, Executions: len(all)}
 }
 
 // rename gives a case's workflows names of their own, so cases share one server.

@@ -12,7 +12,8 @@ import (
 )
 
 // TestChaosSoak is `make chaos`: the suite's cases for CHAOS_DURATION (or
-// CHAOS_ITERATIONS cases) on the memory and bolt drivers, its counts
+// CHAOS_ITERATIONS cases) on the memory and bolt drivers, then kill -9
+// cycles of `lazyflow serve` for a fifth as long again, its counts
 // written to CHAOS_RESULTS. `make test` runs the short suite instead.
 func TestChaosSoak(t *testing.T) {
 	dur, err := time.ParseDuration(os.Getenv("CHAOS_DURATION"))
@@ -36,8 +37,17 @@ func TestChaosSoak(t *testing.T) {
 	for name, c := range counts {
 		t.Logf("%s: %s", name, c.String())
 	}
+	// kill -9 cycles of a served process, for a fifth of the soak's time
+	// (at least one round of 6 cases and 5 kills).
+	var kill chaos.Kill9Counts
+	bin := buildLazyflow(t)
+	soak, killFrom := time.Since(started), time.Now()
+	for round := 0; round == 0 || time.Since(killFrom) < soak/5; round++ {
+		kill.Add(serveKill9(t, bin, 6*round, 6, 5))
+	}
+	t.Logf("kill -9: kills=%d restarts=%d executions=%d lost=0 stuck=0", kill.Kills, kill.Restarts, kill.Executions)
 	if path := os.Getenv("CHAOS_RESULTS"); path != "" {
-		if err := chaos.WriteResults(path, time.Since(started), counts); err != nil {
+		if err := chaos.WriteResults(path, time.Since(started), counts, kill); err != nil {
 			t.Fatal(err)
 		}
 	}

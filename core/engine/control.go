@@ -126,6 +126,7 @@ func (e *Engine) Pause(ctx context.Context, r Reader, execID string) (*Plan, err
 	if b.head.State != Running {
 		return nil, fmt.Errorf("pause execution %s in state %s: %w", execID, b.head.State, ErrInvalidState)
 	}
+	b.control = true
 	if err := b.pauseHead("paused by request"); err != nil {
 		return nil, err
 	}
@@ -142,10 +143,21 @@ func (e *Engine) PauseWith(ctx context.Context, r Reader, execID, from string) (
 	if b.head.State != Running {
 		return nil, fmt.Errorf("pause execution %s in state %s: %w", execID, b.head.State, ErrInvalidState)
 	}
+	// The pause spreads only while from is still paused: a resume of from
+	// may have overtaken it, and a pause applied after that resume would
+	// hold this execution (and, spreading back, from) for ever.
+	src, err := r.Execution(ctx, from)
+	if err != nil {
+		return nil, fmt.Errorf("pause execution %s with %s: %w", execID, from, err)
+	}
+	if src == nil || src.State != Paused {
+		return nil, fmt.Errorf("pause execution %s with %s, which is not paused: %w", execID, from, ErrInvalidState)
+	}
 	info := PausedWithChild + from
 	if b.head.Parent == from {
 		info = "paused with its parent " + from
 	}
+	b.control = true
 	if err := b.pauseHead(info); err != nil {
 		return nil, err
 	}
@@ -200,7 +212,7 @@ func (b *builder) resume() (*Plan, error) {
 	h := *b.head
 	h.State, h.StateInfo = Running, ""
 	b.head = &h
-	b.putHead = true
+	b.putHead, b.control = true, true
 	kids, err := b.subWorkflows()
 	if err != nil {
 		return nil, fmt.Errorf("resume sub-workflows of %s: %w", execID, err)
@@ -255,10 +267,10 @@ func (e *Engine) Cancel(ctx context.Context, r Reader, execID string) (*Plan, er
 	h := *b.head
 	h.State, h.StateInfo = Cancelled, "cancelled by request"
 	b.head = &h
-	b.putHead = true
-	if err := b.endLiveTasks(); err != nil {
-		return nil, err
-	}
+	b.putHead, b.control = true, true
+	// The head alone: a write of live tasks could conflict with their
+	// completions; they are ended by the pages this command starts.
+	b.cmds = append(b.cmds, EndTasksCommands(&h)...)
 	b.cmds = append(b.cmds, Command{Kind: Finished, Exec: execID, Slot: -1})
 	b.cmds = append(b.cmds, ParentReport(&h)...)
 	b.cmds = append(b.cmds, resumeParent(&h)...)
@@ -294,7 +306,7 @@ func (e *Engine) Rerun(ctx context.Context, r Reader, execID, key string) (*Plan
 	}
 	h.Active++
 	b.head = &h
-	b.putHead = true
+	b.putHead, b.control = true, true
 	rec.State, rec.StateInfo, rec.Outbox = Running, "", nil
 	rec.Attempt++
 	rec.Finished = time.Time{}

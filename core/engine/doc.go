@@ -37,6 +37,8 @@
 // planning), start.go, schedule.go (starting a task's attempts),
 // taskcomplete.go and retry.go (the chain above), transitions.go, join.go,
 // items.go, timers.go, finalize.go (the execution's end), control.go
-// (pause, resume, cancel, rerun, fail), context.go and branchcontext.go
-// (expression scopes and branch-context bookkeeping).
+// (pause, resume, cancel, rerun, fail; their head write is a SetState),
+// endpages.go (a cancelled execution's live tasks ended page by page),
+// context.go and branchcontext.go (expression scopes and branch-context
+// bookkeeping).
 package engine

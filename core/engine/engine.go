@@ -147,6 +147,10 @@ type builder struct {
 	graph *graph
 
 	putHead bool // the head is replaced (version-checked) rather than counted
+	// control: the head's write is a SetState, conditional on the state
+	// the step was computed for (base's) rather than on its version.
+	control bool
+	base    *Execution // the head as loaded
 	// finishing holds the tasks whose end is being decided (finishTask, and
 	// failRun of a successor it schedules), which endLiveTasks must leave
 	// to their callers.
@@ -200,7 +204,7 @@ func (e *Engine) load(ctx context.Context, r Reader, execID string) (*builder, e
 			return nil, fmt.Errorf("load input of execution %s: %w", execID, err)
 		}
 	}
-	b := (&builder{e: e, ctx: ctx, r: r, head: head, now: e.now()}).init()
+	b := (&builder{e: e, ctx: ctx, r: r, head: head, base: head, now: e.now()}).init()
 	if err := b.resolve(); err != nil {
 		return nil, err
 	}
@@ -238,7 +242,11 @@ func (b *builder) plan() *Plan {
 		}
 		h.Seq += b.add.Seq
 		h.Updated = b.now
-		p.Ops = b.headFirst(PutExecution{Exec: &h, IfVersion: b.head.Version})
+		if b.control {
+			p.Ops = b.headFirst(b.setState(&h))
+		} else {
+			p.Ops = b.headFirst(PutExecution{Exec: &h, IfVersion: b.head.Version})
+		}
 		h.Version++
 		p.Exec = &h
 		p.CheckFinal = h.State == Running && h.Active <= 0
@@ -256,6 +264,14 @@ func (b *builder) plan() *Plan {
 		p.Ops = b.ops
 	}
 	return p
+}
+
+// setState is the SetState that turns the head as loaded into h, which may
+// differ from it only in its state, state info, counters and error info.
+func (b *builder) setState(h *Execution) SetState {
+	return SetState{ID: h.ID, State: h.State, StateInfo: h.StateInfo, IfState: b.base.State,
+		Active: h.Active - b.base.Active, Errors: h.Errors - b.base.Errors, Seq: h.Seq - b.base.Seq,
+		ClearErrorInfo: h.ErrorInfo == "" && b.base.ErrorInfo != "", Updated: h.Updated}
 }
 
 // taskNameOf is the task name of a task record key: name, or name#<hash>

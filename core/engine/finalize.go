@@ -132,11 +132,6 @@ func (b *builder) endLiveTasks() error {
 	if live <= 0 {
 		return nil
 	}
-	cancel := func(t *Task) {
-		t.State, t.StateInfo, t.Pending, t.Outbox = Cancelled, "execution ended before this task finished", PendingNone, nil
-		t.Finished = b.now
-		b.add.Active--
-	}
 	dropped := map[string]bool{}
 	planned := map[string]bool{}
 	for _, op := range b.ops {
@@ -148,7 +143,7 @@ func (b *builder) endLiveTasks() error {
 				continue
 			}
 			if t := pt.Task; !t.State.Terminal() && !(t.State == Waiting && !t.Fired) && t.Claimed < t.Attempt {
-				cancel(t)
+				b.endTask(t)
 				dropped[t.Key] = true
 			}
 		}
@@ -167,7 +162,7 @@ func (b *builder) endLiveTasks() error {
 			// is ignored.
 			continue
 		}
-		cancel(t)
+		b.endTask(t)
 		dropped[t.Key] = true
 		b.putTask(t)
 	}
@@ -187,6 +182,14 @@ func (b *builder) endLiveTasks() error {
 		}
 	}
 	return nil
+}
+
+// endTask ends live task t (not yet written) as CANCELLED with its
+// execution, withdrawing its commands; its unit of work ends.
+func (b *builder) endTask(t *Task) {
+	t.State, t.StateInfo, t.Pending, t.Outbox = Cancelled, "execution ended before this task finished", PendingNone, nil
+	t.Finished = b.now
+	b.add.Active--
 }
 
 // pastEnd lets the runner run task key's action although the execution has
@@ -269,9 +272,11 @@ func (e *Engine) Finalize(ctx context.Context, r Reader, execID string) (*Plan, 
 		return nil, fmt.Errorf("load branch ends of %s: %w", execID, err)
 	}
 	sort.Slice(leaves, func(i, j int) bool { return leaves[i].Seq < leaves[j].Seq })
-	ends := make([]map[string]any, len(leaves))
-	for i, l := range leaves {
-		ends[i] = l.Ctx
+	ends := make([]map[string]any, 0, len(leaves))
+	for _, l := range leaves {
+		if !l.ErrorOnly {
+			ends = append(ends, l.Ctx)
+		}
 	}
 	final := mergeBranches(ends)
 	if b.head.Errors > 0 {

@@ -160,6 +160,11 @@ type Leaf struct {
 	// Error is the state_info of an unhandled task error that ended the
 	// branch; Finalize picks the execution's state_info among these.
 	Error string `json:"error,omitempty"`
+	// ErrorOnly: the branch went on (on-complete) after the unhandled
+	// error; the leaf records the error alone, not a branch end, so the
+	// state_info Finalize picks does not depend on which error arrived
+	// first.
+	ErrorOnly bool `json:"error_only,omitempty"`
 }
 
 // Definition is a stored workflow source (a file that may hold several workflows).

@@ -1,5 +1,7 @@
 package engine
 
+import "time"
+
 // An Op is one conditional write of a commit. A commit's ops succeed or fail
 // together; when any condition fails the whole commit is refused with a
 // conflict, and the host reloads and asks the engine again. The ops are few
@@ -27,6 +29,28 @@ type AddExecution struct {
 	// Spawned counts sub-workflow executions started under this root.
 	Spawned int64
 	IfState State
+}
+
+// SetState moves the head to State (with StateInfo) if its stored state is
+// IfState, without a version check, and adds Active and Errors to its
+// counters: the write of a control operation (cancel, pause, resume, rerun).
+// It touches nothing else of the head, so it does not conflict with the
+// counter adds (AddExecution) that parallel completions make, and a control
+// operation wins however many of them run, in any process. Those
+// completions, computed for the state it replaced, then conflict on their
+// IfState and are computed again against the new state. It bumps the
+// stored version, so a version-checked put computed before it conflicts.
+type SetState struct {
+	ID        string
+	State     State
+	StateInfo string
+	IfState   State
+	Active    int64
+	Errors    int64
+	Seq       int64
+	// ClearErrorInfo forgets the first unhandled error (a rerun).
+	ClearErrorInfo bool
+	Updated        time.Time
 }
 
 // PutInput writes an execution's input, once, beside its head: the input
@@ -117,6 +141,27 @@ func (o AddExecution) Holds(stored *Execution) bool {
 	return stored != nil && stored.State == o.IfState
 }
 
+// Holds reports whether the op's condition holds against the stored head:
+// it exists and is in state IfState.
+func (o SetState) Holds(stored *Execution) bool {
+	return stored != nil && stored.State == o.IfState
+}
+
+// Apply changes stored as the op does (the caller checked Holds).
+func (o SetState) Apply(stored *Execution) {
+	stored.State, stored.StateInfo = o.State, o.StateInfo
+	stored.Active += o.Active
+	stored.Errors += o.Errors
+	stored.Seq += o.Seq
+	if o.ClearErrorInfo {
+		stored.ErrorInfo = ""
+	}
+	if !o.Updated.IsZero() {
+		stored.Updated = o.Updated
+	}
+	stored.Version++
+}
+
 // Holds reports whether the op's condition holds against the stored task:
 // it exists and is RUNNING.
 func (o AddItems) Holds(stored *Task) bool { return stored != nil && stored.State == Running }
@@ -124,6 +169,7 @@ func (o AddItems) Holds(stored *Task) bool { return stored != nil && stored.Stat
 func (PutExecution) op() {}
 func (PutInput) op()     {}
 func (AddExecution) op() {}
+func (SetState) op()     {}
 func (PutTask) op()      {}
 func (AddItems) op()     {}
 func (PutArrival) op()   {}
@@ -197,6 +243,7 @@ const (
 	TimerTimeout    TimerKind = "timeout"
 	TimerWatchdog   TimerKind = "watchdog"
 	TimerStartPage  TimerKind = "start_page" // the next page of first tasks (Attempt: its first index)
+	TimerEndTasks   TimerKind = "end_tasks"  // the next page of a cancelled execution's live tasks (Task: the last key ended)
 )
 
 // Result is the outcome of one action attempt. Errors are ordinary results.

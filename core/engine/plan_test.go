@@ -685,8 +685,9 @@ wf:
 	}
 }
 
-// Cancel ends the execution as CANCELLED at once; a task whose action no
-// runner claimed is cancelled with it, and a late result starts nothing.
+// Cancel ends the execution as CANCELLED at once, writing its head alone;
+// a task whose action no runner claimed is cancelled by the page of live
+// tasks the cancel sends, and a late result starts nothing.
 func TestCancel(t *testing.T) {
 	h := newPlanHost(t, `version: '2.0'
 wf:
@@ -700,9 +701,20 @@ wf:
 	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
 	p := h.do("cancel", func() (*engine.Plan, error) { return h.e.Cancel(h.ctx, h.st, planExec) })
 	only(t, p.Commands, engine.Finished)
+	if len(p.Ops) != 1 {
+		t.Fatalf("cancel writes %d records, want the head alone", len(p.Ops))
+	}
+	if _, ok := p.Ops[0].(engine.SetState); !ok {
+		t.Fatalf("cancel's head write is %T, want SetState", p.Ops[0])
+	}
 	if hd := h.head(); hd.State != engine.Cancelled {
 		t.Fatalf("head: %s", hd.State)
 	}
+	page := only(t, p.Commands, engine.StartTimer)
+	if page.Timer != engine.TimerEndTasks {
+		t.Fatalf("cancel's timer: %s", js(page))
+	}
+	h.fire(page)
 	if rec := h.task("a"); rec.State != engine.Cancelled {
 		t.Fatalf("unclaimed a: %s", rec.State)
 	}

@@ -14,6 +14,9 @@ func (e *Engine) Fire(ctx context.Context, r Reader, tm Timer) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if tm.Kind == TimerEndTasks {
+		return b.fireEndTasks(tm)
+	}
 	if b.head.State.Terminal() {
 		return &Plan{}, nil
 	}

@@ -191,6 +191,8 @@ func (b *builder) endBranchUnit(s *transitionStep) {
 	}
 	if s.taken == 0 && !s.ended {
 		b.ops = append(b.ops, PutLeaf{Leaf: &Leaf{Exec: s.rec.Exec, Seq: s.rec.Seq, Task: s.rec.Key, Ctx: s.out, Error: leafErr}})
+	} else if leafErr != "" && !s.ended {
+		b.ops = append(b.ops, PutLeaf{Leaf: &Leaf{Exec: s.rec.Exec, Seq: s.rec.Seq, Task: s.rec.Key, Error: leafErr, ErrorOnly: true}})
 	}
 }
 

@@ -14,6 +14,9 @@ import (
 // they carry out commands, which may step other executions or this one
 // again); a control step holds it exclusively, and a waiting control step
 // keeps new steps out, so it runs as soon as the steps in flight commit.
+// Across processes, which share no gate, a control step wins because its
+// head write (engine.SetState) does not conflict with the counter adds of
+// completions; the gate spares it the conflicts on other records.
 // Gates are striped by execution id: a fixed set, however many executions.
 type gates [64]sync.RWMutex
 

@@ -12,6 +12,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/actions"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/service/servicetest"
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/boltstore"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
@@ -305,5 +306,92 @@ func TestSpawnedExecutionsCapped(t *testing.T) {
 				t.Fatal("no task error names the limit")
 			}
 		})
+	}
+}
+
+// Two service instances over one store, as two processes: a cancel lands
+// within a bounded number of commits while the other streams completions,
+// and the cancelled execution's tasks all end.
+func TestCancelWinsAcrossInstances(t *testing.T) {
+	for name, open := range drivers(t) {
+		t.Run(name, func(t *testing.T) { servicetest.CancelUnderLoad(t, open(), 1000) })
+	}
+}
+
+// A cancel's page of live tasks lost between commit and send is sent again
+// by the sweep, so no task stays RUNNING in the cancelled execution.
+func TestSweepResendsLostCancelPage(t *testing.T) {
+	ctx := context.Background()
+	s := service.New(kvstore.NewMemory(), actions.New(), nil)
+	s.InlineSteps = 0 // the test delivers the actions itself
+	tq, rq := &box{}, &box{}
+	s.Tasks, s.Results = tq, rq
+	src := "version: '2.0'\nwf:\n  tasks:\n    a:\n      action: std.noop\n    b:\n      action: std.noop\n"
+	if _, err := s.Register(ctx, "wf.yaml", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tq.take()
+	rq.fail = 1 // the page's timer is lost
+	_, _ = s.Cancel(ctx, e.ID)
+	if h, _ := s.Store.Execution(ctx, e.ID); h.State != engine.Cancelled {
+		t.Fatalf("after cancel: %s", h.State)
+	}
+	drain(t, s, tq, rq)
+	if tasks, _ := s.Store.Tasks(ctx, e.ID); tasks[0].State != engine.Running {
+		t.Fatalf("the lost page ended task %s: %s", tasks[0].Key, tasks[0].State)
+	}
+	if _, err := s.Sweep(ctx, 0, 100); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, s, tq, rq)
+	tasks, _ := s.Store.Tasks(ctx, e.ID)
+	for _, tk := range tasks {
+		if tk.State != engine.Cancelled {
+			t.Fatalf("task %s %s after the sweep", tk.Key, tk.State)
+		}
+	}
+	if h, _ := s.Store.Execution(ctx, e.ID); h.Active != 0 {
+		t.Fatalf("active %d after the sweep", h.Active)
+	}
+}
+
+// A pause spreading from a parent that a resume has since overtaken does
+// not pause the sub-workflow: it would stay paused, and pause its parent
+// again, with nothing left to resume them.
+func TestStalePauseFromParentIgnored(t *testing.T) {
+	ctx := context.Background()
+	s := service.New(kvstore.NewMemory(), actions.New(), nil)
+	s.InlineSteps = 0 // the test delivers the actions itself
+	tq, rq := &box{}, &box{}
+	s.Tasks, s.Results = tq, rq
+	src := "version: '2.0'\nparent:\n  tasks:\n    call:\n      workflow: child\nchild:\n  tasks:\n    a:\n      action: std.noop\n"
+	if _, err := s.Register(ctx, "wf.yaml", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := s.Start(ctx, service.StartRequest{Workflow: "parent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.Store.ListExecutions(ctx, store.ListParams{Workflow: "child"})
+	if err != nil || len(page.Executions) != 1 {
+		t.Fatalf("child: %v %v", page, err)
+	}
+	child := page.Executions[0].ID
+	if _, err := s.Pause(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Resume(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The pause's command to the child arrives after the resume's.
+	if _, err := s.Engine.PauseWith(ctx, s.Store, child, p.ID); !errors.Is(err, engine.ErrInvalidState) {
+		t.Fatalf("stale pause from the parent: %v, want ErrInvalidState", err)
+	}
+	if c, _ := s.Store.Execution(ctx, child); c.State != engine.Running {
+		t.Fatalf("child %s after a stale pause", c.State)
 	}
 }

@@ -40,18 +40,36 @@ func (s *Service) Purge(ctx context.Context, retention time.Duration, max int) (
 // on AWS). It returns how many executions it looked at.
 func (s *Service) Sweep(ctx context.Context, minAge time.Duration, max int) (int, error) {
 	before := time.Now().Add(-minAge)
+	n, err := s.sweepState(ctx, engine.Running, max, func(e *engine.Execution) error { return s.recover(ctx, e.ID, before) })
+	if err != nil || n >= max {
+		return n, err
+	}
+	// A cancel ends its live tasks by pages, each sent by the one before;
+	// a page lost between commit and send is sent again while the
+	// execution still counts live work.
+	m, err := s.sweepState(ctx, engine.Cancelled, max-n, func(e *engine.Execution) error {
+		if e.Active <= 0 || e.Updated.After(before) {
+			return nil
+		}
+		return s.carry(ctx, e.ID, &engine.Plan{Commands: engine.EndTasksCommands(e)})
+	})
+	return n + m, err
+}
+
+// sweepState calls fn for at most max executions in state st.
+func (s *Service) sweepState(ctx context.Context, st engine.State, max int, fn func(*engine.Execution) error) (int, error) {
 	n, cursor := 0, ""
 	for n < max {
-		page, err := s.Store.ListExecutions(ctx, store.ListParams{State: engine.Running, Limit: 100, Cursor: cursor})
+		page, err := s.Store.ListExecutions(ctx, store.ListParams{State: st, Limit: 100, Cursor: cursor})
 		if err != nil {
-			return n, fmt.Errorf("sweep: list running executions: %w", err)
+			return n, fmt.Errorf("sweep: list %s executions: %w", st, err)
 		}
 		for _, e := range page.Executions {
 			if n == max {
 				break
 			}
 			n++
-			if err := s.recover(ctx, e.ID, before); err != nil {
+			if err := fn(e); err != nil {
 				s.Log.Warn("sweep: recover failed; the next sweep retries", "execution_id", e.ID, "err", err)
 			}
 		}
@@ -69,8 +87,14 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration, max int) (int
 // otherwise leave the task delayed for ever).
 func (s *Service) recover(ctx context.Context, id string, before time.Time) error {
 	head, err := s.Store.Execution(ctx, id)
-	if err != nil || head == nil || head.State != engine.Running {
+	if err != nil || head == nil {
 		return err
+	}
+	if head.State == engine.Cancelled {
+		return s.carry(ctx, id, &engine.Plan{Commands: engine.EndTasksCommands(head)})
+	}
+	if head.State != engine.Running {
+		return nil
 	}
 	if err := s.carry(ctx, id, &engine.Plan{Commands: engine.StartPageCommands(head)}); err != nil {
 		return err

@@ -30,7 +30,8 @@
 // inline.go (trivial actions run inline, results applied where they are
 // produced), runner.go, callbacks.go (delegate actions), recovery.go (Recover, Sweep,
 // Purge), deadletter.go, queries.go (reads for front ends), gate.go (control
-// steps go before an execution's other steps in this process).
+// steps go before an execution's other steps in this process). Package
+// servicetest holds checks every store driver runs through the service.
 package service
 
 import (

@@ -120,6 +120,8 @@ func opExec(op engine.Op) (string, bool) {
 		return o.Exec.ID, true
 	case engine.AddExecution:
 		return o.ID, true
+	case engine.SetState:
+		return o.ID, true
 	case engine.PutInput:
 		return o.Exec, true
 	case engine.PutTask:

@@ -205,6 +205,8 @@ func (s *driver) apply(tx Tx, op engine.Op) error {
 		return s.putExecution(tx, o)
 	case engine.AddExecution:
 		return s.addExecution(tx, o)
+	case engine.SetState:
+		return s.setState(tx, o)
 	case engine.PutInput:
 		return s.put(tx, o.Exec, store.InputSK, o.Record())
 	case engine.PutTask:
@@ -274,6 +276,20 @@ func (s *driver) addExecution(tx Tx, o engine.AddExecution) error {
 		return conflict("execution %s is not %s", o.ID, o.IfState)
 	}
 	return err
+}
+
+// setState rewrites the head in place: its other fields stay as stored,
+// whatever steps wrote since the control operation read it.
+func (s *driver) setState(tx Tx, o engine.SetState) error {
+	cur, err := get[engine.Execution](s, tx, o.ID, store.HeadSK)
+	if err != nil {
+		return err
+	}
+	if !o.Holds(cur) {
+		return conflict("execution %s is not %s", o.ID, o.IfState)
+	}
+	o.Apply(cur)
+	return s.put(tx, o.ID, store.HeadSK, cur)
 }
 
 func (s *driver) putTask(tx Tx, o engine.PutTask) error {

@@ -76,6 +76,7 @@ func RunWith(t *testing.T, newStore func(t *testing.T) store.Store, opt Options)
 	}{
 		{"PutExecution", testPutExecution},
 		{"AddExecution", testAddExecution},
+		{"SetState", testSetState},
 		{"Status", testStatus},
 		{"CountersIsolate", testCountersIsolate},
 		{"PutTask", testPutTask},

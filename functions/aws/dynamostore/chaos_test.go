@@ -6,6 +6,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/lazyflow/lazyflow/core/chaos"
+	"github.com/lazyflow/lazyflow/core/service/servicetest"
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/functions/aws/dynamostore"
 )
@@ -20,4 +21,11 @@ func TestChaosDynamoDBLocal(t *testing.T) {
 		chaos.CheckCase(t, gen.Example(i), uint64(i), fresh, &counts)
 	}
 	t.Log(counts.String())
+}
+
+// TestCancelWinsAcrossInstancesDynamoDBLocal: two service instances over one
+// table, as two Lambda functions: one streams completions while the other
+// cancels, which lands within servicetest.MaxCancelTries commits.
+func TestCancelWinsAcrossInstancesDynamoDBLocal(t *testing.T) {
+	servicetest.CancelUnderLoad(t, newStore(t, ddbLocal, dynamostore.Options{}), 200)
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -71,6 +72,9 @@ func (s *driver) plan(ctx context.Context, op engine.Op) (*write, error) {
 		}
 		return &write{what: "execution " + o.ID, counter: true, upd: &types.Update{TableName: s.table, Key: key(o.ID, store.HeadSK),
 			UpdateExpression: aws.String(expr), ConditionExpression: aws.String("st = :st"), ExpressionAttributeValues: vals}}, nil
+
+	case engine.SetState:
+		return s.setState(o), nil
 
 	case engine.PutTask:
 		t := o.Task
@@ -177,6 +181,35 @@ func (s *driver) plan(ctx context.Context, op engine.Op) (*write, error) {
 		return &write{what: fmt.Sprintf("branch end %s of %s", l.Task, l.Exec), put: &types.Put{TableName: s.table, Item: item}}, nil
 	}
 	return nil, fmt.Errorf("unknown op %T", op)
+}
+
+// setState changes the head's state attributes, which override the copies
+// in its document (decodeHead), and adds to its counters, on a condition on
+// the state alone: the document, which steps rewrite under a version
+// check, is left as it is.
+func (s *driver) setState(o engine.SetState) *write {
+	set := "SET st = :st, si = :si, gsi2pk = :g2"
+	vals := map[string]types.AttributeValue{":st": avS(string(o.State)), ":si": avS(o.StateInfo),
+		":g2": avS("ST#" + string(o.State)), ":ifst": avS(string(o.IfState)),
+		":a": avN(o.Active), ":e": avN(o.Errors), ":s": avN(o.Seq), ":one": one}
+	if !o.Updated.IsZero() {
+		set += ", ut = :ut"
+		vals[":ut"] = avS(o.Updated.UTC().Format(time.RFC3339Nano))
+	}
+	if o.State.Terminal() && s.opt.Retention > 0 {
+		set += ", #ttl = :ttl"
+		vals[":ttl"] = avN(s.opt.Now().Add(s.opt.Retention + ttlGrace).Unix())
+	}
+	expr := set + " ADD active :a, errors :e, seq :s, v :one"
+	if o.ClearErrorInfo {
+		expr += " REMOVE ei"
+	}
+	u := &types.Update{TableName: s.table, Key: key(o.ID, store.HeadSK),
+		UpdateExpression: aws.String(expr), ConditionExpression: aws.String("st = :ifst"), ExpressionAttributeValues: vals}
+	if strings.Contains(set, "#ttl") {
+		u.ExpressionAttributeNames = map[string]string{"#ttl": "ttl"}
+	}
+	return &write{what: "state of execution " + o.ID, upd: u}
 }
 
 // MaxCommitOps is DynamoDB's limit on the items of one transaction.

@@ -49,6 +49,9 @@
 //
 //	PutExecution  PutItem, condition attribute_not_exists(pk) or v = :ifv
 //	AddExecution  UpdateItem ADD active, errors, seq, sp, v; SET ei = if_not_exists(ei); condition st = :ifState
+//	SetState      UpdateItem SET st, si, gsi2pk, ut (ttl) ADD active, errors, seq, v (REMOVE ei);
+//	              condition st = :ifState; st, si and ut override the document's copies
+//	              (a lone one is a single write: its token tells a retry it landed)
 //	PutTask       new: PutItem, condition attribute_not_exists(pk);
 //	              else UpdateItem SET d, st, attempt, pnd, done, failed, v; condition v = :ifv
 //	              (claimed and arrived are left to their own writers: a claim is

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -123,6 +124,18 @@ func (s *driver) decodeHead(ctx context.Context, item map[string]types.Attribute
 	}
 	e.Version, e.Active, e.Errors, e.Seq, e.Spawned = numOf(item["v"]), numOf(item["active"]), numOf(item["errors"]), numOf(item["seq"]), numOf(item["sp"])
 	e.ErrorInfo = strOf(item["ei"])
+	// A control operation's SetState writes these without the document.
+	if st, ok := item["st"]; ok {
+		e.State = engine.State(strOf(st))
+	}
+	if si, ok := item["si"]; ok {
+		e.StateInfo = strOf(si)
+	}
+	if ut, ok := item["ut"]; ok {
+		if t, err := time.Parse(time.RFC3339Nano, strOf(ut)); err == nil {
+			e.Updated = t
+		}
+	}
 	return e, nil
 }
 
