@@ -24,7 +24,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
 )
 
-var update = flag.Bool("update", false, "rewrite mistral.md and baseline.txt from this run")
+var update = flag.Bool("update", false, "rewrite the tables (mistral.md, expressions.md) and baselines of the tests run")
 
 // caseTimeout bounds one Lazyflow run; the oracle's own bound is 20 s.
 const caseTimeout = 30 * time.Second
