@@ -202,6 +202,7 @@ var exprCauses = []struct {
 	re    *regexp.Regexp
 	cause string
 }{
+	{regexp.MustCompile(`\.od\b|keys\(|values\(|items\(|dictsort`), "dict order (insertion-ordered maps are a separate effort)"},
 	{regexp.MustCompile(`\bset\(|toSet\(`), "YAQL set type (Lazyflow has none)"},
 	{regexp.MustCompile(`"\$python"`), "a Python object with no JSON form (datetime, timespan, regex, range…)"},
 	{regexp.MustCompile(`(?i)datetime|timespan|\bnow\b|\.(year|month|day|hour)\b`), "YAQL datetime/timespan family"},
@@ -211,7 +212,7 @@ var exprCauses = []struct {
 	{regexp.MustCompile(`\*\*`), "power (int result, negative exponent)"},
 	{regexp.MustCompile(`division by zero|ZeroDivision`), "division by zero"},
 	{regexp.MustCompile(`9223372036854775807|9007199254740993|\$\.big|_\.big|10 \*\* 20`), "integers beyond int64"},
-	{regexp.MustCompile(`True|true`), "bool used as a number"},
+	{regexp.MustCompile(`(True|true) [-+*/%]|[-+*/%] (True|true)`), "bool used as a number"},
 	{regexp.MustCompile(`None|null|\.n\b|_\.n |\$\.n `), "None / null handling"},
 	{regexp.MustCompile(`[^\x00-\x7f]`), "strings by code point, Unicode case mapping"},
 	{regexp.MustCompile(`yaml_|json_|str\(`), "Mistral functions (yaml/json/str formatting)"},

@@ -151,6 +151,10 @@ func newJinjaEnv() *exec.Environment {
 		"__lf_mul": binopFunc(tokens.Multiply, "*"),
 		"__lf_mod": binopFunc(tokens.Modulo, "%"),
 		"__lf_cat": binopFunc(tokens.Tilde, "~"),
+		"__lf_sub": binopFunc(tokens.Subtraction, "-"),
+		"__lf_div": binopFunc(tokens.Division, "/"),
+		"__lf_fdiv": binopFunc(tokens.FloorDivision, "//"),
+		"__lf_pow": binopFunc(tokens.Power, "**"),
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
 		"None": nil,
@@ -426,8 +430,9 @@ func rangeFunc(e *exec.Evaluator, params *exec.VarArgs) ([]any, error) {
 	return out, nil
 }
 
-// binopFunc evaluates a +, ~ or * after checking the size of what it would
-// build; the compiled template calls it in place of the operator.
+// binopFunc evaluates a binary operator after checking the size of what it
+// would build, with Python's arithmetic (jinjaarith.go); the compiled
+// template calls it in place of the operator.
 func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) *exec.Value {
 	expr := &nodes.BinaryExpression{
 		Left:     &nodes.Name{Name: &tokens.Token{Type: tokens.Name, Val: "__lf_l"}},
@@ -468,6 +473,9 @@ func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) 
 				return errValue(err)
 			}
 		}
+		if v, ok := pyArith(op, l, r); ok {
+			return v
+		}
 		if op == tokens.Modulo {
 			if v, ok := modOrFormat(l, r); ok {
 				return v
@@ -475,6 +483,9 @@ func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) 
 		}
 		if op == tokens.Multiply {
 			if v, ok := repeatList(l, r); ok {
+				return v
+			}
+			if v, ok := repeatText(l, r); ok {
 				return v
 			}
 		}
@@ -610,8 +621,8 @@ var (
 	forType      = reflect.TypeFor[*controlStructures.ForControlStructure]()
 )
 
-// guardAST rewrites the parsed template in place: every +, ~ and * becomes
-// a call to the size-checking binopFunc, and every for-loop body gets a tick
+// guardAST rewrites the parsed template in place: every arithmetic operator
+// and ~ becomes a call to the size-checking binopFunc, and every for-loop body gets a tick
 // so loops count against the step budget. gonja's node types are plain
 // structs, so a reflective walk reaches expressions inside any statement.
 func guardAST(v reflect.Value, seen map[uintptr]bool) {
@@ -693,6 +704,14 @@ func guardedCall(v reflect.Value) *nodes.Call {
 		name = "__lf_mod"
 	case tokens.Tilde:
 		name = "__lf_cat"
+	case tokens.Subtraction:
+		name = "__lf_sub"
+	case tokens.Division:
+		name = "__lf_div"
+	case tokens.FloorDivision:
+		name = "__lf_fdiv"
+	case tokens.Power:
+		name = "__lf_pow"
 	default:
 		return nil
 	}
