@@ -134,6 +134,8 @@ func newJinjaEnv() *exec.Environment {
 	// gonja's reverse sorts and its format is Go's; Jinja's are Python's.
 	_ = filters.Replace("reverse", guardFilter(reverseFilter, false))
 	_ = filters.Replace("format", guardFilter(formatFilter, false))
+	_ = filters.Replace("default", defaultFilter)
+	_ = filters.Replace("d", defaultFilter)
 
 	methods := exec.Methods{
 		Bool:  builtins.Methods.Bool,
@@ -145,16 +147,17 @@ func newJinjaEnv() *exec.Environment {
 	}
 
 	globals := map[string]any{
-		"range":    rangeFunc,
-		tickName:   tickFunc,
-		"__lf_add": binopFunc(tokens.Addition, "+"),
-		"__lf_mul": binopFunc(tokens.Multiply, "*"),
-		"__lf_mod": binopFunc(tokens.Modulo, "%"),
-		"__lf_cat": binopFunc(tokens.Tilde, "~"),
-		"__lf_sub": binopFunc(tokens.Subtraction, "-"),
-		"__lf_div": binopFunc(tokens.Division, "/"),
+		"range":     rangeFunc,
+		tickName:    tickFunc,
+		"__lf_add":  binopFunc(tokens.Addition, "+"),
+		"__lf_mul":  binopFunc(tokens.Multiply, "*"),
+		"__lf_mod":  binopFunc(tokens.Modulo, "%"),
+		"__lf_cat":  binopFunc(tokens.Tilde, "~"),
+		"__lf_sub":  binopFunc(tokens.Subtraction, "-"),
+		"__lf_div":  binopFunc(tokens.Division, "/"),
 		"__lf_fdiv": binopFunc(tokens.FloorDivision, "//"),
-		"__lf_pow": binopFunc(tokens.Power, "**"),
+		"__lf_pow":  binopFunc(tokens.Power, "**"),
+		strName:     strFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
 		"None": nil,
@@ -171,7 +174,7 @@ func newJinjaEnv() *exec.Environment {
 	return &exec.Environment{
 		Context:           exec.NewContext(globals),
 		Filters:           filters,
-		Tests:             builtins.Tests,
+		Tests:             jinjaTests(),
 		ControlStructures: controls,
 		Methods:           methods,
 	}
@@ -646,6 +649,9 @@ func guardAST(v reflect.Value, seen map[uintptr]bool) {
 			}
 		}
 		guardAST(v.Elem(), seen)
+		if o, ok := v.Interface().(*nodes.Output); ok {
+			wrapOutput(o)
+		}
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
 			f := v.Field(i)
@@ -768,7 +774,7 @@ func (n *jinjaNode) eval(ctx *Context) (r any, err error) {
 			},
 			Loader: &sourceLoader{src: n.text},
 		}
-		expr := n.output.Expression
+		expr := unwrapStr(n.output.Expression)
 		if n.output.Condition != nil {
 			c := ev.Eval(n.output.Condition)
 			if c.IsError() {
@@ -778,7 +784,7 @@ func (n *jinjaNode) eval(ctx *Context) (r any, err error) {
 				if n.output.Alternative == nil {
 					return nil, nil
 				}
-				expr = n.output.Alternative
+				expr = unwrapStr(n.output.Alternative)
 			}
 		}
 		v := ev.Eval(expr)

@@ -136,6 +136,17 @@ var jinjaCases = []jcase{
 	{jinjaDocs + " math", "{{ 3 / 2 }}", nil, 1.5, ""},
 	// Jinja2 computes with Python's int: 2 ** 3 is 8, not 8.0.
 	{jinjaDocs + " math", "{{ 2 ** 3 }}", nil, int64(8), ""},
+	// None is a value, rendered with Python's str() (Jinja2 3.1.6 under StrictUndefined).
+	{"python None renders", "n={{ _.n }}", map[string]any{"n": nil}, "n=None", ""},
+	{"python None renders", "d={{ _.d }}", map[string]any{"d": map[string]any{"y": nil, "s": "it's"}}, `d={'s': "it's", 'y': None}`, ""},
+	{"python None renders", "{{ [none, true, 1.0] }}!", nil, "[None, True, 1.0]!", ""},
+	{"None is defined", "{{ _.n is defined }}", map[string]any{"n": nil}, true, ""},
+	{"None is defined", "{{ _.missing is defined }}", map[string]any{"n": nil}, false, ""},
+	{"None is defined", "{{ _.missing is undefined }}", map[string]any{"n": nil}, true, ""},
+	{"default keeps None", "{{ _.n | default('x') }}", map[string]any{"n": nil}, nil, ""},
+	{"default keeps None", "{{ _.missing | default('x') }}", map[string]any{"n": nil}, "x", ""},
+	{"default keeps None", "{{ _.n | default('x', true) }}", map[string]any{"n": nil}, "x", ""},
+	{"default keeps None", "{{ _.n | d('x') }}", map[string]any{"n": nil}, nil, ""},
 	// Python's arithmetic (Jinja2 3.1.6, compat/expressions.md).
 	{"python floor division", "{{ -7 // 2 }}", nil, int64(-4), ""},
 	{"python floor division", "{{ 2 // -7 }}", nil, int64(-1), ""},
