@@ -134,6 +134,8 @@ func newJinjaEnv() *exec.Environment {
 	// gonja's reverse sorts and its format is Go's; Jinja's are Python's.
 	_ = filters.Replace("reverse", guardFilter(reverseFilter, false))
 	_ = filters.Replace("format", guardFilter(formatFilter, false))
+	_ = filters.Replace("upper", guardFilter(caseFilter(value.Upper), false))
+	_ = filters.Replace("lower", guardFilter(caseFilter(value.Lower), false))
 	_ = filters.Replace("default", defaultFilter)
 	_ = filters.Replace("d", defaultFilter)
 
@@ -158,6 +160,7 @@ func newJinjaEnv() *exec.Environment {
 		"__lf_fdiv": binopFunc(tokens.FloorDivision, "//"),
 		"__lf_pow":  binopFunc(tokens.Power, "**"),
 		strName:     strFunc,
+		itemName:    itemFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
 		"None": nil,
@@ -695,6 +698,9 @@ func replaceBinop(f reflect.Value) {
 func guardedCall(v reflect.Value) *nodes.Call {
 	if v.Kind() != reflect.Interface || v.IsNil() {
 		return nil
+	}
+	if g, ok := v.Interface().(*nodes.GetItem); ok {
+		return itemCall(g)
 	}
 	b, ok := v.Interface().(*nodes.BinaryExpression)
 	if !ok || b.Operator == nil || b.Operator.Token == nil {

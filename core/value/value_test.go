@@ -197,3 +197,22 @@ func TestTypeName(t *testing.T) {
 		t.Error("container type names")
 	}
 }
+
+// Python's str.upper() and str.lower(), as yaql and Jinja2 call them.
+func TestUpperLowerAsPython(t *testing.T) {
+	for _, c := range []struct{ in, upper, lower string }{
+		{"straße", "STRASSE", "straße"},
+		{"ﬁne", "FINE", "ﬁne"},
+		{"ΣΑΣ", "ΣΑΣ", "σας"},
+		{"ΣΑΣ ΟΔΟΣ.", "ΣΑΣ ΟΔΟΣ.", "σας οδος."},
+		{"Σ", "Σ", "σ"},
+		{"héllo", "HÉLLO", "héllo"},
+	} {
+		if got := Upper(c.in); got != c.upper {
+			t.Errorf("Upper(%q) = %q, want %q", c.in, got, c.upper)
+		}
+		if got := Lower(c.in); got != c.lower {
+			t.Errorf("Lower(%q) = %q, want %q", c.in, got, c.lower)
+		}
+	}
+}

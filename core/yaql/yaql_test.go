@@ -125,6 +125,8 @@ var cases = []tcase{
 	{expr: "len(abc)", want: 3},
 	{expr: "qq.toUpper()", want: "QQ"},
 	{expr: "Привет.toUpper()", want: "ПРИВЕТ"},
+	{expr: "'straße'.toUpper()", want: "STRASSE"}, // Python's full case mapping
+	{expr: "'ΣΑΣ'.toLower()", want: "σας"},
 	{expr: "QQ.toLower()", want: "qq"},
 	{expr: "a = a", want: true},
 	{expr: "isString(abc)", want: true},
