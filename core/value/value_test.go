@@ -66,7 +66,12 @@ func TestEqual(t *testing.T) {
 		{int64(1), 1.0, true},
 		{1.0, int64(1), true},
 		{int64(1), 1.5, false},
-		{true, int64(1), false},
+		// yaql 3.2.0 and Jinja2 answer 1 = true and 0 = false with true (Python's bool is an int).
+		{true, int64(1), true},
+		{int64(0), false, true},
+		{true, 1.0, true},
+		{false, int64(2), false},
+		{true, "1", false},
 		{nil, nil, true},
 		{nil, false, false},
 		{"a", "a", true},

@@ -194,7 +194,10 @@ var cases = []tcase{
 	{expr: "$.distinct($[1])", data: l(l("a", 1), l("b", 2), l("c", 1), l("d", 3), l("e", 2)), want: l(l("a", 1), l("b", 2), l("d", 3))},
 	{expr: "[1, 1.0, 2].distinct()", want: l(1, 2)},
 	{expr: "$.any()", data: l(), want: false},
-	{expr: "$.any()", data: l(0), want: false},
+	{expr: "$.any()", data: l(0), want: true}, // yaql 3.2.0: any() without a predicate is "not empty"
+	{expr: "[null, false].any()", want: true},
+	{expr: "1 = true", want: true}, // Python: True == 1
+	{expr: "0 = false", want: true},
 	{expr: "$.all()", data: l(), want: true},
 	{expr: "$.all($ > 1)", data: l(2, 1), want: false},
 	{expr: "$.enumerate(3)", data: l(1, 2, 3), want: l(l(3, 1), l(4, 2), l(5, 3))},
