@@ -163,6 +163,16 @@ var jinjaCases = []jcase{
 	{"python case mapping", "{{ 'straße' | upper }}", nil, "STRASSE", ""},
 	{"python case mapping", "{{ 'ΣΑΣ'.lower() }}", nil, "σας", ""},
 	{"python case mapping", "{{ 'ΣΑΣ' | lower }}", nil, "σας", ""},
+	// Jinja2's tests as Python answers them.
+	{"jinja tests", "{{ 'x' is false }}", nil, false, ""},
+	{"jinja tests", "{{ 0 is false }}", nil, false, ""},
+	{"jinja tests", "{{ false is false }}", nil, true, ""},
+	{"jinja tests", "{{ 1 is true }}", nil, false, ""},
+	{"jinja tests", "{{ 'abc' is sequence }}", nil, true, ""},
+	{"jinja tests", "{{ 7 is odd }}", nil, true, ""},
+	{"jinja tests", "{{ 'ab' is odd }}", nil, nil, "unsupported operand types"},
+	{"jinja tests", "{{ 9 is divisibleby(3) }}", nil, true, ""},
+	{"jinja tests", "{{ [] is divisibleby(3) }}", nil, nil, "unsupported operand types"},
 	// Python's arithmetic (Jinja2 3.1.6, compat/expressions.md).
 	{"python floor division", "{{ -7 // 2 }}", nil, int64(-4), ""},
 	{"python floor division", "{{ 2 // -7 }}", nil, int64(-1), ""},

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -31,7 +32,53 @@ func jinjaTests() *exec.TestSet {
 	_ = tests.Replace("undefined", func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
 		return in.IsError(), nil
 	})
+	// Python's identity tests: only the bools themselves.
+	_ = tests.Replace("true", func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
+		return in.IsBool() && in.Bool(), nil
+	})
+	_ = tests.Replace("false", func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
+		return in.IsBool() && !in.Bool(), nil
+	})
+	_ = tests.Replace("sequence", func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
+		return in.IsString() || in.IsList() || in.IsDict(), nil
+	})
+	// Nothing is Markup: autoescape is off in Mistral.
+	_ = tests.Replace("escaped", func(_ *exec.Context, _ *exec.Value, _ *exec.VarArgs) (bool, error) {
+		return false, nil
+	})
+	_ = tests.Replace("odd", parityTest(1))
+	_ = tests.Replace("even", parityTest(0))
+	_ = tests.Replace("divisibleby", func(_ *exec.Context, in *exec.Value, a *exec.VarArgs) (bool, error) {
+		if len(a.Args) != 1 {
+			return false, errors.New("divisibleby(num) takes one number")
+		}
+		r, ok := pyArith(tokens.Modulo, in, a.Args[0])
+		if !ok {
+			return false, fmt.Errorf("unsupported operand types for %%: %s and %s", pyType(in), pyType(a.Args[0]))
+		}
+		if r.IsError() {
+			return false, unwrapGonja(r)
+		}
+		v, _ := fromGonja(r)
+		return value.Equal(v, int64(0)), nil
+	})
 	return tests
+}
+
+// parityTest is Jinja2's odd (rem 1) or even (rem 0): value % 2 == rem,
+// a type error for anything but a number.
+func parityTest(rem int64) func(*exec.Context, *exec.Value, *exec.VarArgs) (bool, error) {
+	return func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
+		r, ok := pyArith(tokens.Modulo, in, exec.AsValue(2))
+		if !ok {
+			return false, fmt.Errorf("unsupported operand types for %%: %s and int", pyType(in))
+		}
+		if r.IsError() {
+			return false, unwrapGonja(r)
+		}
+		v, _ := fromGonja(r)
+		return value.Equal(v, rem), nil
+	}
 }
 
 // defaultFilter is Jinja2's default(value=”, boolean=false): the value
