@@ -126,6 +126,9 @@ func newJinjaEnv() *exec.Environment {
 		if !ok {
 			continue
 		}
+		if textFilters[name] {
+			f = onText(f)
+		}
 		_ = filters.Register(name, guardFilter(f, sizeArgFilters[name]))
 	}
 	for _, name := range mistralFuncs {

@@ -163,6 +163,10 @@ var jinjaCases = []jcase{
 	{"python case mapping", "{{ 'straße' | upper }}", nil, "STRASSE", ""},
 	{"python case mapping", "{{ 'ΣΑΣ'.lower() }}", nil, "σας", ""},
 	{"python case mapping", "{{ 'ΣΑΣ' | lower }}", nil, "σας", ""},
+	// Text filters take str() of any other value.
+	{"jinja text filters", "{{ [1, none] | capitalize }}", nil, "[1, none]", ""},
+	{"jinja text filters", "{{ 7 | center(5) }}", nil, "  7  ", ""},
+	{"jinja text filters", "{{ [1, 2] | string }}", nil, "[1, 2]", ""},
 	// Jinja2's tests as Python answers them.
 	{"jinja tests", "{{ 'x' is false }}", nil, false, ""},
 	{"jinja tests", "{{ 0 is false }}", nil, false, ""},

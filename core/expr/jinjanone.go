@@ -253,3 +253,25 @@ func pyQuote(s string) string {
 func leftPad(s string, n int) string {
 	return strings.Repeat("0", max(n-len(s), 0)) + s
 }
+
+// textFilters are the Jinja2 filters that take their input as text: Python
+// calls str() on anything else first ([1, 2] | upper is "[1, 2]").
+var textFilters = map[string]bool{
+	"capitalize": true, "center": true, "escape": true, "e": true, "forceescape": true,
+	"indent": true, "replace": true, "safe": true, "string": true, "striptags": true,
+	"title": true, "trim": true, "truncate": true, "wordcount": true, "wordwrap": true,
+}
+
+// onText gives f its input as Python's str() of it.
+func onText(f exec.FilterFunction) exec.FilterFunction {
+	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		if in.IsError() || in.IsString() {
+			return f(e, in, params)
+		}
+		v, err := fromGonja(in)
+		if err != nil {
+			return f(e, in, params)
+		}
+		return f(e, exec.AsValue(pyStr(v)), params)
+	}
+}
