@@ -3,7 +3,6 @@ package compat
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -350,22 +349,7 @@ func judge(t *testing.T, cases []cCase, oracle map[string]result) []verdict {
 
 const baselinePath = "baseline.txt"
 
-func readBaseline(t *testing.T) map[string]bool {
-	b, err := os.ReadFile(baselinePath)
-	if errors.Is(err, os.ErrNotExist) {
-		return map[string]bool{}
-	}
-	if err != nil {
-		t.Fatalf("read %s: %v", baselinePath, err)
-	}
-	out := map[string]bool{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			out[line] = true
-		}
-	}
-	return out
-}
+func readBaseline(t *testing.T) map[string]bool { return readIDs(t, baselinePath) }
 
 func writeBaseline(t *testing.T, vs []verdict) {
 	var b strings.Builder

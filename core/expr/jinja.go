@@ -498,14 +498,20 @@ func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) 
 				return v
 			}
 		}
-		sub := *e
-		env := *e.Environment
-		env.Context = e.Environment.Context.Inherit()
-		env.Context.Set("__lf_l", l)
-		env.Context.Set("__lf_r", r)
-		sub.Environment = &env
-		return sub.Eval(expr)
+		return evalOperands(e, expr, l, r)
 	}
+}
+
+// evalOperands lets gonja evaluate n, an expression over __lf_l and
+// __lf_r, with those bound to already evaluated operands.
+func evalOperands(e *exec.Evaluator, n nodes.Expression, l, r *exec.Value) *exec.Value {
+	sub := *e
+	env := *e.Environment
+	env.Context = e.Environment.Context.Inherit()
+	env.Context.Set("__lf_l", l)
+	env.Context.Set("__lf_r", r)
+	sub.Environment = &env
+	return sub.Eval(n)
 }
 
 // sourceLoader serves the one template source and refuses every other read,
@@ -698,6 +704,13 @@ func replaceBinop(f reflect.Value) {
 	}
 }
 
+// binopNames are the functions the operators are compiled to.
+var binopNames = map[tokens.Type]string{
+	tokens.Addition: "__lf_add", tokens.Multiply: "__lf_mul", tokens.Modulo: "__lf_mod",
+	tokens.Tilde: "__lf_cat", tokens.Subtraction: "__lf_sub", tokens.Division: "__lf_div",
+	tokens.FloorDivision: "__lf_fdiv", tokens.Power: "__lf_pow",
+}
+
 func guardedCall(v reflect.Value) *nodes.Call {
 	if v.Kind() != reflect.Interface || v.IsNil() {
 		return nil
@@ -709,25 +722,8 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	if !ok || b.Operator == nil || b.Operator.Token == nil {
 		return nil
 	}
-	var name string
-	switch b.Operator.Token.Type {
-	case tokens.Addition:
-		name = "__lf_add"
-	case tokens.Multiply:
-		name = "__lf_mul"
-	case tokens.Modulo:
-		name = "__lf_mod"
-	case tokens.Tilde:
-		name = "__lf_cat"
-	case tokens.Subtraction:
-		name = "__lf_sub"
-	case tokens.Division:
-		name = "__lf_div"
-	case tokens.FloorDivision:
-		name = "__lf_fdiv"
-	case tokens.Power:
-		name = "__lf_pow"
-	default:
+	name, ok := binopNames[b.Operator.Token.Type]
+	if !ok {
 		return nil
 	}
 	tok := &tokens.Token{Type: tokens.Name, Val: name, Line: b.Operator.Token.Line, Col: b.Operator.Token.Col, Pos: b.Operator.Token.Pos}

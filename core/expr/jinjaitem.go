@@ -49,13 +49,7 @@ func itemFunc(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 		}
 		return exec.AsValue(string(rs[i]))
 	}
-	sub := *e
-	env := *e.Environment
-	env.Context = e.Environment.Context.Inherit()
-	env.Context.Set("__lf_l", l)
-	env.Context.Set("__lf_r", r)
-	sub.Environment = &env
-	v := sub.Eval(itemExpr)
+	v := evalOperands(e, itemExpr, l, r)
 	if v.IsError() {
 		switch {
 		case l.IsList():
