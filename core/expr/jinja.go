@@ -129,6 +129,9 @@ func newJinjaEnv() *exec.Environment {
 		if textFilters[name] {
 			f = onText(f)
 		}
+		if charFilters[name] {
+			f = onChars(f)
+		}
 		_ = filters.Register(name, guardFilter(f, sizeArgFilters[name]))
 	}
 	for _, name := range mistralFuncs {
@@ -139,6 +142,9 @@ func newJinjaEnv() *exec.Environment {
 	_ = filters.Replace("format", guardFilter(formatFilter, false))
 	_ = filters.Replace("upper", guardFilter(caseFilter(value.Upper), false))
 	_ = filters.Replace("lower", guardFilter(caseFilter(value.Lower), false))
+	_ = filters.Replace("round", guardFilter(roundFilter, false))
+	_ = filters.Replace("wordcount", guardFilter(onText(wordcountFilter), false))
+	_ = filters.Replace("tojson", guardFilter(tojsonFilter, false))
 	_ = filters.Replace("default", defaultFilter)
 	_ = filters.Replace("d", defaultFilter)
 

@@ -167,6 +167,16 @@ var jinjaCases = []jcase{
 	{"jinja text filters", "{{ [1, none] | capitalize }}", nil, "[1, none]", ""},
 	{"jinja text filters", "{{ 7 | center(5) }}", nil, "  7  ", ""},
 	{"jinja text filters", "{{ [1, 2] | string }}", nil, "[1, 2]", ""},
+	// Filters iterating a string see code points; round, wordcount, tojson as Jinja2.
+	{"jinja filters by code point", "{{ 'héllo' | list }}", nil, []any{"h", "é", "l", "l", "o"}, ""},
+	{"jinja filters by code point", "{{ 'wörld' | max }}", nil, "ö", ""},
+	{"jinja filters by code point", "{{ 'éa' | join('-') }}", nil, "é-a", ""},
+	{"jinja round", "{{ 7 | round }}", nil, int64(7), ""},
+	{"jinja round", "{{ 2.5 | round }}", nil, 2.0, ""},
+	{"jinja round", "{{ 2.675 | round(2) }}", nil, 2.67, ""},
+	{"jinja round", "{{ 2.1 | round(0, 'ceil') }}", nil, 3.0, ""},
+	{"jinja wordcount", "{{ 'héllo wörld, 2.5' | wordcount }}", nil, int64(4), ""},
+	{"jinja tojson", "{{ {'b': '<é>', 'a': [1, 2]} | tojson }}", nil, `{"a": [1, 2], "b": "\u003c\u00e9\u003e"}`, ""},
 	// Jinja2's tests as Python answers them.
 	{"jinja tests", "{{ 'x' is false }}", nil, false, ""},
 	{"jinja tests", "{{ 0 is false }}", nil, false, ""},
