@@ -491,6 +491,9 @@ func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) 
 		if v, ok := pyArith(op, l, r); ok {
 			return v
 		}
+		if op == tokens.Tilde {
+			return concatStr(l, r)
+		}
 		if op == tokens.Modulo {
 			if v, ok := modOrFormat(l, r); ok {
 				return v

@@ -177,6 +177,7 @@ var jinjaCases = []jcase{
 	{"jinja round", "{{ 2.1 | round(0, 'ceil') }}", nil, 3.0, ""},
 	{"jinja wordcount", "{{ 'héllo wörld, 2.5' | wordcount }}", nil, int64(4), ""},
 	{"jinja tojson", "{{ {'b': '<é>', 'a': [1, 2]} | tojson }}", nil, `{"a": [1, 2], "b": "\u003c\u00e9\u003e"}`, ""},
+	{"jinja ~ is str()", "{{ 'a' ~ 1 ~ None ~ true ~ [1.0] }}", nil, "a1NoneTrue[1.0]", ""},
 	// Jinja2's tests as Python answers them.
 	{"jinja tests", "{{ 'x' is false }}", nil, false, ""},
 	{"jinja tests", "{{ 0 is false }}", nil, false, ""},

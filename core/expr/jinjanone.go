@@ -271,3 +271,19 @@ func onText(f exec.FilterFunction) exec.FilterFunction {
 		return f(e, exec.AsValue(pyStr(v)), params)
 	}
 }
+
+// concatStr is Jinja2's ~: both operands as Python's str(), joined.
+func concatStr(l, r *exec.Value) *exec.Value {
+	var parts [2]string
+	for i, v := range []*exec.Value{l, r} {
+		if v.IsError() {
+			return v
+		}
+		if s := strFunc(nil, &exec.VarArgs{Args: []*exec.Value{v}}); s.IsString() {
+			parts[i] = s.String()
+		} else {
+			parts[i] = v.String()
+		}
+	}
+	return exec.AsValue(parts[0] + parts[1])
+}
