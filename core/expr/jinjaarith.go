@@ -56,10 +56,10 @@ func pyArith(op tokens.Type, l, r *exec.Value) (*exec.Value, bool) {
 	li, lf, lFloat, lok := pyNum(l)
 	ri, rf, rFloat, rok := pyNum(r)
 	if !lok || !rok {
-		if lok != rok && (l.IsString() || r.IsString() || l.IsList() || r.IsList()) && !sequenceOp(op, l, r) {
-			return errValue(fmt.Errorf("unsupported operand types for %s: %s and %s", sym, pyType(l), pyType(r))), true
+		if l.IsError() || r.IsError() || sequenceOp(op, l, r) {
+			return nil, false
 		}
-		return nil, false
+		return errValue(fmt.Errorf("unsupported operand types for %s: %s and %s", sym, pyType(l), pyType(r))), true
 	}
 	var out any
 	var err error
@@ -80,10 +80,13 @@ func pyArith(op tokens.Type, l, r *exec.Value) (*exec.Value, bool) {
 	return exec.AsValue(out), true
 }
 
-// sequenceOp reports the operators Python defines between a number and a
-// sequence: repetition (str or list times an integer) and % formatting.
+// sequenceOp reports the operators Python defines on operands that are not
+// both numbers: concatenation of two strings or two lists, repetition (str or
+// list times an integer) and % formatting.
 func sequenceOp(op tokens.Type, l, r *exec.Value) bool {
 	switch op {
+	case tokens.Addition:
+		return l.IsString() && r.IsString() || l.IsList() && r.IsList()
 	case tokens.Multiply:
 		return (l.IsString() || l.IsList()) && (r.IsInteger() || r.IsBool()) ||
 			(r.IsString() || r.IsList()) && (l.IsInteger() || l.IsBool())
