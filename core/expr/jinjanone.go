@@ -172,6 +172,7 @@ func pyStr(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
+	v = value.Normalize(v)
 	var b strings.Builder
 	writeRepr(&b, v)
 	return b.String()
