@@ -511,18 +511,6 @@ func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) 
 	}
 }
 
-// evalOperands lets gonja evaluate n, an expression over __lf_l and
-// __lf_r, with those bound to already evaluated operands.
-func evalOperands(e *exec.Evaluator, n nodes.Expression, l, r *exec.Value) *exec.Value {
-	sub := *e
-	env := *e.Environment
-	env.Context = e.Environment.Context.Inherit()
-	env.Context.Set("__lf_l", l)
-	env.Context.Set("__lf_r", r)
-	sub.Environment = &env
-	return sub.Eval(n)
-}
-
 // sourceLoader serves the one template source and refuses every other read,
 // so no template can reach the file system.
 type sourceLoader struct{ src string }
@@ -711,13 +699,6 @@ func replaceBinop(f reflect.Value) {
 	if c := guardedCall(f); c != nil && reflect.TypeOf(c).AssignableTo(f.Type()) {
 		f.Set(reflect.ValueOf(c))
 	}
-}
-
-// binopNames are the functions the operators are compiled to.
-var binopNames = map[tokens.Type]string{
-	tokens.Addition: "__lf_add", tokens.Multiply: "__lf_mul", tokens.Modulo: "__lf_mod",
-	tokens.Tilde: "__lf_cat", tokens.Subtraction: "__lf_sub", tokens.Division: "__lf_div",
-	tokens.FloorDivision: "__lf_fdiv", tokens.Power: "__lf_pow",
 }
 
 func guardedCall(v reflect.Value) *nodes.Call {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/nodes"
 	"github.com/nikolalohinski/gonja/v2/tokens"
 )
 
@@ -214,4 +215,23 @@ func repeatText(l, r *exec.Value) (*exec.Value, bool) {
 	}
 	n, _, _, _ := pyNum(r)
 	return exec.AsValue(strings.Repeat(l.String(), int(max(n, 0)))), true
+}
+
+// binopNames are the functions the operators are compiled to.
+var binopNames = map[tokens.Type]string{
+	tokens.Addition: "__lf_add", tokens.Multiply: "__lf_mul", tokens.Modulo: "__lf_mod",
+	tokens.Tilde: "__lf_cat", tokens.Subtraction: "__lf_sub", tokens.Division: "__lf_div",
+	tokens.FloorDivision: "__lf_fdiv", tokens.Power: "__lf_pow",
+}
+
+// evalOperands lets gonja evaluate n, an expression over __lf_l and
+// __lf_r, with those bound to already evaluated operands.
+func evalOperands(e *exec.Evaluator, n nodes.Expression, l, r *exec.Value) *exec.Value {
+	sub := *e
+	env := *e.Environment
+	env.Context = e.Environment.Context.Inherit()
+	env.Context.Set("__lf_l", l)
+	env.Context.Set("__lf_r", r)
+	sub.Environment = &env
+	return sub.Eval(n)
 }
