@@ -938,7 +938,8 @@ var pureFuncs = map[string]Func{
 		if len(args) != 1 {
 			return nil, errors.New("json_dump takes one argument")
 		}
-		return value.JSON(value.Normalize(args[0]), -1, true), nil
+		// Mistral's json_dump is jsonutils.dumps(data, indent=4) in both languages.
+		return value.JSON(value.Normalize(args[0]), 4, true), nil
 	},
 	"json_pp": func(args []any) (any, error) {
 		if len(args) != 1 {

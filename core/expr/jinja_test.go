@@ -249,8 +249,9 @@ var jinjaCases = []jcase{
 	{jinjaDocs + " dict method", "{{ _.m.get('k') }}", plainData, "v", ""},
 
 	// Mistral's custom functions as globals and filters.
-	{ours + " json_dump", "{{ json_dump(_.m) }}", plainData, `{"k": "v", "n": 2}`, ""},
-	{ours + " json_dump filter", "{{ _.list|json_dump }}", plainData, `[1, 2, 3]`, ""},
+	// Mistral 23.0.0's json_dump is jsonutils.dumps(data, indent=4), as in YAQL.
+	{ours + " json_dump", "{{ json_dump(_.m) }}", plainData, "{\n    \"k\": \"v\",\n    \"n\": 2\n}", ""},
+	{ours + " json_dump filter", "{{ _.list|json_dump }}", plainData, "[\n    1,\n    2,\n    3\n]", ""},
 	{ours + " json_parse", `{{ json_parse('{"a": [1, 2.5]}') }}`, nil, map[string]any{"a": []any{int64(1), 2.5}}, ""},
 	{ours + " json_parse filter", `{{ '[1]'|json_parse }}`, nil, []any{int64(1)}, ""},
 	{ours + " yaml_parse", `{{ yaml_parse('a: 1') }}`, nil, map[string]any{"a": int64(1)}, ""},
