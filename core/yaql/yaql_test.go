@@ -251,6 +251,8 @@ var cases = []tcase{
 	{expr: "round(7)", want: 7},
 	{expr: "yaml_dump({a => 1})", want: "a: 1\n"},
 	{expr: "yaml_parse('a: [1, x]')", want: d{"a": l(1, "x")}},
+	// PyYAML's safe_load reads YAML 1.1: plain yes/no/on/off are booleans, quoted ones strings.
+	{expr: "yaml_parse('a: yes\\nb: \"no\"\\nc: [On, OFF, y]')", want: d{"a": true, "b": "no", "c": l(true, false, "y")}},
 	{expr: "uuid().len()", want: 36},
 	// thenBy / thenByDescending: the examples of yaql's queries.py docstrings.
 	{expr: "[[1, 'c'], [2, 'b'], [3, 'c'], [0, 'd']].orderBy($[1]).thenBy($[0])",
