@@ -1,7 +1,7 @@
 # Lazyflow — one Makefile for the whole repository.
 #   make run     the local service on http://127.0.0.1:8080 (embedded store and queues)
 #   make test    every test tier: unit, conformance, browser (headless Chromium), the Mistral differential
-#                tier, fuzz (short), infra, emulator end to end, the Mistral client against lazyflow serve
+#                tiers (workflows, expressions), fuzz (short), infra, emulator end to end, the Mistral client against lazyflow serve
 # Everything a target needs is installed by the target itself, pinned, into .tools/ and .cache/.
 
 SHELL := /bin/bash
@@ -16,7 +16,7 @@ FUNCTIONS := api engine runner dlq sweeper
 FUZZTIME ?= 30000x
 ENV_FILE := .cache/localstack/env
 
-.PHONY: run build build-lambdas cli lint test test-unit test-browser ui-screenshots test-fuzz test-infra test-e2e test-mistral test-mistralclient emulator-install \
+.PHONY: run build build-lambdas cli lint test test-unit test-browser ui-screenshots test-fuzz test-infra test-e2e test-mistral test-expressions test-mistralclient emulator-install \
         synth deploy local-up local-down bench bench-smoke chaos fmt vet clean
 
 run: cli ## serve the API locally (embedded durable store and queues)
@@ -43,7 +43,7 @@ test: emulator-install
 	if [ -z "$${AWS_ENDPOINT_URL:-}" ]; then localstack/up.sh; started=1; fi; \
 	trap '[ $$started = 1 ] && localstack/down.sh' EXIT; \
 	if [ -f $(ENV_FILE) ]; then set -a; . ./$(ENV_FILE); set +a; fi; \
-	$(MAKE) --no-print-directory vet test-unit test-browser test-mistral test-fuzz test-infra test-e2e test-mistralclient bench-smoke
+	$(MAKE) --no-print-directory vet test-unit test-browser test-mistral test-expressions test-fuzz test-infra test-e2e test-mistralclient bench-smoke
 
 emulator-install:
 	localstack/install.sh
@@ -106,6 +106,19 @@ test-mistral:
 	  { echo "compat/corpus/cases.json differs from what compat/extract.py extracts: copy $(MISTRAL_OUT)/cases.json over it"; exit 1; }; \
 	$$py compat/oracle.py compat/corpus/cases.json $(MISTRAL_OUT)/results.json; \
 	LAZYFLOW_MISTRAL_RESULTS="$(CURDIR)/$(MISTRAL_OUT)/results.json" $(GO) test -count=1 -run '^TestMistralDifferential$$' ./compat
+
+# The expression tier: Mistral 23.0.0's own evaluator (yaql 3.2.0, Jinja2 3.1.6, same pinned venv)
+# runs compat/corpus/expressions.json in one process, then core/expr runs the same cases and a case
+# of compat/expr-baseline.txt that differs fails. The corpus must be what compat/exprcorpus.py builds.
+EXPR_OUT := .cache/expressions
+test-expressions:
+	@set -euo pipefail; py="$$(compat/install.sh)"; mkdir -p $(EXPR_OUT); \
+	yaql="$$($$py -c 'import collections.abc, yaql, os; print(os.path.dirname(yaql.__file__))')"; \
+	$$py compat/exprcorpus.py "$$yaql" $(EXPR_OUT)/expressions.json; \
+	cmp -s $(EXPR_OUT)/expressions.json compat/corpus/expressions.json || \
+	  { echo "compat/corpus/expressions.json differs from what compat/exprcorpus.py builds: copy $(EXPR_OUT)/expressions.json over it"; exit 1; }; \
+	$$py compat/exproracle.py compat/corpus/expressions.json $(EXPR_OUT)/results.json; \
+	LAZYFLOW_EXPR_RESULTS="$(CURDIR)/$(EXPR_OUT)/results.json" $(GO) test -count=1 -run '^TestExpressionDifferential$$' ./compat
 
 test-infra: build-lambdas
 	cd infra && $(GO) test -count=1 ./...

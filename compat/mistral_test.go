@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,7 +26,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
-var update = flag.Bool("update", false, "rewrite mistral.md and baseline.txt from this run")
+var update = flag.Bool("update", false, "rewrite the tables (mistral.md, expressions.md) and baselines of the tests run")
 
 // caseTimeout bounds one Lazyflow run; the oracle's own bound is 20 s.
 const caseTimeout = 30 * time.Second
@@ -440,22 +439,7 @@ func judge(t *testing.T, cases []cCase, oracle map[string]result) []verdict {
 
 const baselinePath = "baseline.txt"
 
-func readBaseline(t *testing.T) map[string]bool {
-	b, err := os.ReadFile(baselinePath)
-	if errors.Is(err, os.ErrNotExist) {
-		return map[string]bool{}
-	}
-	if err != nil {
-		t.Fatalf("read %s: %v", baselinePath, err)
-	}
-	out := map[string]bool{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			out[line] = true
-		}
-	}
-	return out
-}
+func readBaseline(t *testing.T) map[string]bool { return readIDs(t, baselinePath) }
 
 func writeBaseline(t *testing.T, vs []verdict) {
 	var b strings.Builder

@@ -5,6 +5,7 @@
 //	lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s]
 //	lazyflow graph FILE [--workflow NAME] [--format svg|mermaid|dot]
 //	lazyflow ui --api URL [--addr 127.0.0.1:8081] [--profile P] [--region R]
+//	lazyflow eval EXPR [--context JSON | --context-file F] [--json]
 //
 // Exit status: 0 success, 3 the workflow ended in ERROR or CANCELLED (or
 // PAUSED: nothing in a run can resume it), 4 a run stopped waiting before
@@ -30,6 +31,7 @@ const usage = `usage:
   lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s]
   lazyflow graph FILE [--workflow NAME] [--format svg|mermaid|dot]
   lazyflow ui --api URL [--addr 127.0.0.1:8081] [--profile P] [--region R]
+  lazyflow eval EXPR [--context JSON | --context-file F] [--json]
 `
 
 // Exit codes.
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdGraph(args[1:], stdout, stderr)
 	case "ui":
 		code, err = cmdUI(ctx, args[1:], stdout, stderr)
+	case "eval":
+		code, err = cmdEval(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -452,7 +452,7 @@ func (n *concatNode) eval(ctx *Context) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		b.WriteString(toString(r))
+		b.WriteString(pyStr(r)) // Mistral interpolates with Python's str()
 		if b.Len() > DefaultLimits.MaxOutput {
 			return nil, &EvalError{Text: n.text, Err: fmt.Errorf("result longer than %d bytes", DefaultLimits.MaxOutput)}
 		}

@@ -25,7 +25,9 @@ func TestInterpolation(t *testing.T) {
 		{"Hello <% $.name %>!", "Hello Ann!"},
 		{"<% $.x %><% $.x %>", "33"},
 		{"x=<% $.x %>, l=<% $.l %>", "x=3, l=[1, 2]"},
-		{"m: <% $.m %>", `m: {"a": 1}`},
+		// Mistral interpolates with Python's str(): yaql 3.2.0 gives m: {'a': 1}.
+		{"m: <% $.m %>", `m: {'a': 1}`},
+		{"s: <% [$.name, null, 1.0] %>", `s: ['Ann', None, 1.0]`},
 		{"none: <% null %>", "none: None"},
 		{"bool: <% true %>", "bool: True"},
 		{"{{ _.x }}", int64(3)},

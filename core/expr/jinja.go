@@ -126,6 +126,12 @@ func newJinjaEnv() *exec.Environment {
 		if !ok {
 			continue
 		}
+		if textFilters[name] {
+			f = onText(f)
+		}
+		if charFilters[name] {
+			f = onChars(f)
+		}
 		_ = filters.Register(name, guardFilter(f, sizeArgFilters[name]))
 	}
 	for _, name := range mistralFuncs {
@@ -134,6 +140,13 @@ func newJinjaEnv() *exec.Environment {
 	// gonja's reverse sorts and its format is Go's; Jinja's are Python's.
 	_ = filters.Replace("reverse", guardFilter(reverseFilter, false))
 	_ = filters.Replace("format", guardFilter(formatFilter, false))
+	_ = filters.Replace("upper", guardFilter(caseFilter(value.Upper), false))
+	_ = filters.Replace("lower", guardFilter(caseFilter(value.Lower), false))
+	_ = filters.Replace("round", guardFilter(roundFilter, false))
+	_ = filters.Replace("wordcount", guardFilter(onText(wordcountFilter), false))
+	_ = filters.Replace("tojson", guardFilter(tojsonFilter, false))
+	_ = filters.Replace("default", defaultFilter)
+	_ = filters.Replace("d", defaultFilter)
 
 	methods := exec.Methods{
 		Bool:  builtins.Methods.Bool,
@@ -145,12 +158,18 @@ func newJinjaEnv() *exec.Environment {
 	}
 
 	globals := map[string]any{
-		"range":    rangeFunc,
-		tickName:   tickFunc,
-		"__lf_add": binopFunc(tokens.Addition, "+"),
-		"__lf_mul": binopFunc(tokens.Multiply, "*"),
-		"__lf_mod": binopFunc(tokens.Modulo, "%"),
-		"__lf_cat": binopFunc(tokens.Tilde, "~"),
+		"range":     rangeFunc,
+		tickName:    tickFunc,
+		"__lf_add":  binopFunc(tokens.Addition, "+"),
+		"__lf_mul":  binopFunc(tokens.Multiply, "*"),
+		"__lf_mod":  binopFunc(tokens.Modulo, "%"),
+		"__lf_cat":  binopFunc(tokens.Tilde, "~"),
+		"__lf_sub":  binopFunc(tokens.Subtraction, "-"),
+		"__lf_div":  binopFunc(tokens.Division, "/"),
+		"__lf_fdiv": binopFunc(tokens.FloorDivision, "//"),
+		"__lf_pow":  binopFunc(tokens.Power, "**"),
+		strName:     strFunc,
+		itemName:    itemFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
 		"None": nil,
@@ -167,7 +186,7 @@ func newJinjaEnv() *exec.Environment {
 	return &exec.Environment{
 		Context:           exec.NewContext(globals),
 		Filters:           filters,
-		Tests:             builtins.Tests,
+		Tests:             jinjaTests(),
 		ControlStructures: controls,
 		Methods:           methods,
 	}
@@ -426,8 +445,9 @@ func rangeFunc(e *exec.Evaluator, params *exec.VarArgs) ([]any, error) {
 	return out, nil
 }
 
-// binopFunc evaluates a +, ~ or * after checking the size of what it would
-// build; the compiled template calls it in place of the operator.
+// binopFunc evaluates a binary operator after checking the size of what it
+// would build, with Python's arithmetic (jinjaarith.go); the compiled
+// template calls it in place of the operator.
 func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) *exec.Value {
 	expr := &nodes.BinaryExpression{
 		Left:     &nodes.Name{Name: &tokens.Token{Type: tokens.Name, Val: "__lf_l"}},
@@ -468,6 +488,12 @@ func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) 
 				return errValue(err)
 			}
 		}
+		if v, ok := pyArith(op, l, r); ok {
+			return v
+		}
+		if op == tokens.Tilde {
+			return concatStr(l, r)
+		}
 		if op == tokens.Modulo {
 			if v, ok := modOrFormat(l, r); ok {
 				return v
@@ -477,14 +503,11 @@ func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) 
 			if v, ok := repeatList(l, r); ok {
 				return v
 			}
+			if v, ok := repeatText(l, r); ok {
+				return v
+			}
 		}
-		sub := *e
-		env := *e.Environment
-		env.Context = e.Environment.Context.Inherit()
-		env.Context.Set("__lf_l", l)
-		env.Context.Set("__lf_r", r)
-		sub.Environment = &env
-		return sub.Eval(expr)
+		return evalOperands(e, expr, l, r)
 	}
 }
 
@@ -610,8 +633,8 @@ var (
 	forType      = reflect.TypeFor[*controlStructures.ForControlStructure]()
 )
 
-// guardAST rewrites the parsed template in place: every +, ~ and * becomes
-// a call to the size-checking binopFunc, and every for-loop body gets a tick
+// guardAST rewrites the parsed template in place: every arithmetic operator
+// and ~ becomes a call to the size-checking binopFunc, and every for-loop body gets a tick
 // so loops count against the step budget. gonja's node types are plain
 // structs, so a reflective walk reaches expressions inside any statement.
 func guardAST(v reflect.Value, seen map[uintptr]bool) {
@@ -635,6 +658,9 @@ func guardAST(v reflect.Value, seen map[uintptr]bool) {
 			}
 		}
 		guardAST(v.Elem(), seen)
+		if o, ok := v.Interface().(*nodes.Output); ok {
+			wrapOutput(o)
+		}
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
 			f := v.Field(i)
@@ -679,21 +705,15 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	if v.Kind() != reflect.Interface || v.IsNil() {
 		return nil
 	}
+	if g, ok := v.Interface().(*nodes.GetItem); ok {
+		return itemCall(g)
+	}
 	b, ok := v.Interface().(*nodes.BinaryExpression)
 	if !ok || b.Operator == nil || b.Operator.Token == nil {
 		return nil
 	}
-	var name string
-	switch b.Operator.Token.Type {
-	case tokens.Addition:
-		name = "__lf_add"
-	case tokens.Multiply:
-		name = "__lf_mul"
-	case tokens.Modulo:
-		name = "__lf_mod"
-	case tokens.Tilde:
-		name = "__lf_cat"
-	default:
+	name, ok := binopNames[b.Operator.Token.Type]
+	if !ok {
 		return nil
 	}
 	tok := &tokens.Token{Type: tokens.Name, Val: name, Line: b.Operator.Token.Line, Col: b.Operator.Token.Col, Pos: b.Operator.Token.Pos}
@@ -749,7 +769,7 @@ func (n *jinjaNode) eval(ctx *Context) (r any, err error) {
 			},
 			Loader: &sourceLoader{src: n.text},
 		}
-		expr := n.output.Expression
+		expr := unwrapStr(n.output.Expression)
 		if n.output.Condition != nil {
 			c := ev.Eval(n.output.Condition)
 			if c.IsError() {
@@ -759,7 +779,7 @@ func (n *jinjaNode) eval(ctx *Context) (r any, err error) {
 				if n.output.Alternative == nil {
 					return nil, nil
 				}
-				expr = n.output.Alternative
+				expr = unwrapStr(n.output.Alternative)
 			}
 		}
 		v := ev.Eval(expr)
@@ -918,7 +938,8 @@ var pureFuncs = map[string]Func{
 		if len(args) != 1 {
 			return nil, errors.New("json_dump takes one argument")
 		}
-		return value.JSON(value.Normalize(args[0]), -1, true), nil
+		// Mistral's json_dump is jsonutils.dumps(data, indent=4) in both languages.
+		return value.JSON(value.Normalize(args[0]), 4, true), nil
 	},
 	"json_pp": func(args []any) (any, error) {
 		if len(args) != 1 {

@@ -5,15 +5,31 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Python string methods that gonja v2.9.1 gets wrong: count counted the
 // string in itself, replace required its optional count, split required
-// its optional separator. These follow Python.
+// its optional separator, find and rfind counted bytes, upper and lower
+// mapped one rune to one rune, endswith found anything at the end of "",
+// rsplit ignored maxsplit. These follow Python.
 var strMethodFixes = map[string]exec.Method[string]{
 	"format": strFormat,
+	"upper":  func(self string, _ *exec.Value, _ *exec.VarArgs) (any, error) { return value.Upper(self), nil },
+	"lower":  func(self string, _ *exec.Value, _ *exec.VarArgs) (any, error) { return value.Lower(self), nil },
+	"find":   func(self string, _ *exec.Value, a *exec.VarArgs) (any, error) { return findRunes(self, a, false) },
+	"rfind":  func(self string, _ *exec.Value, a *exec.VarArgs) (any, error) { return findRunes(self, a, true) },
+	"endswith": func(self string, _ *exec.Value, a *exec.VarArgs) (any, error) {
+		if len(a.Args) != 1 || !a.Args[0].IsString() {
+			return nil, errors.New("endswith(suffix) needs a string")
+		}
+		return strings.HasSuffix(self, a.Args[0].String()), nil
+	},
+	"rsplit": rsplit,
 	"count": func(self string, _ *exec.Value, a *exec.VarArgs) (any, error) {
 		if len(a.Args) < 1 || len(a.Args) > 3 || !a.Args[0].IsString() {
 			return nil, errors.New("count(sub[, start[, end]]) needs a string to count")
@@ -89,6 +105,78 @@ var strMethodFixes = map[string]exec.Method[string]{
 		}
 		return out, nil
 	},
+}
+
+// findRunes is str.find and str.rfind: the index in code points, -1 when
+// absent.
+func findRunes(self string, a *exec.VarArgs, last bool) (any, error) {
+	if len(a.Args) < 1 || len(a.Args) > 3 || !a.Args[0].IsString() {
+		return nil, errors.New("find(sub[, start[, end]]) needs a string to find")
+	}
+	r := []rune(self)
+	start, end, err := runeRange(a.Args[1:], len(r))
+	if err != nil {
+		return nil, fmt.Errorf("find: %w", err)
+	}
+	in := string(r[start:end])
+	i := strings.Index(in, a.Args[0].String())
+	if last {
+		i = strings.LastIndex(in, a.Args[0].String())
+	}
+	if i < 0 {
+		return -1, nil
+	}
+	return start + utf8.RuneCountInString(in[:i]), nil
+}
+
+// rsplit is str.rsplit(sep=None, maxsplit=-1): splits from the right.
+func rsplit(self string, _ *exec.Value, a *exec.VarArgs) (any, error) {
+	if len(a.Args) > 2 {
+		return nil, errors.New("rsplit([sep[, maxsplit]]) takes at most two arguments")
+	}
+	max := -1
+	if len(a.Args) == 2 {
+		if !a.Args[1].IsInteger() {
+			return nil, errors.New("rsplit: maxsplit must be a whole number")
+		}
+		max = a.Args[1].Integer()
+	}
+	var parts []string
+	if len(a.Args) == 0 || a.Args[0].IsNil() {
+		rest := strings.TrimRightFunc(self, unicode.IsSpace)
+		for rest != "" && (max < 0 || len(parts) < max) {
+			i := strings.LastIndexFunc(rest, unicode.IsSpace)
+			if i < 0 {
+				break
+			}
+			_, w := utf8.DecodeRuneInString(rest[i:])
+			parts = append(parts, rest[i+w:])
+			rest = strings.TrimRightFunc(rest[:i], unicode.IsSpace)
+		}
+		if rest != "" {
+			parts = append(parts, rest)
+		}
+	} else {
+		sep := a.Args[0].String()
+		if !a.Args[0].IsString() || sep == "" {
+			return nil, errors.New("rsplit: the separator must be a non-empty string")
+		}
+		rest := self
+		for max < 0 || len(parts) < max {
+			i := strings.LastIndex(rest, sep)
+			if i < 0 {
+				break
+			}
+			parts = append(parts, rest[i+len(sep):])
+			rest = rest[:i]
+		}
+		parts = append(parts, rest)
+	}
+	out := make([]any, len(parts))
+	for i, p := range parts {
+		out[len(parts)-1-i] = p
+	}
+	return out, nil
 }
 
 // runeRange reads Python's optional start and end (negative from the end).
@@ -227,4 +315,22 @@ func formatSpec(v any, spec string) (string, error) {
 		return s + "%", err
 	}
 	return pyFormat("%"+align+spec+string(conv), []any{v})
+}
+
+// caseFilter is Jinja2's upper or lower filter: the value as text (Python's
+// str()), case changed as Python does.
+func caseFilter(change func(string) string) exec.FilterFunction {
+	return func(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
+		if in.IsError() {
+			return in
+		}
+		if in.IsString() {
+			return exec.AsValue(change(in.String()))
+		}
+		v, err := fromGonja(in)
+		if err != nil {
+			return errValue(err)
+		}
+		return exec.AsValue(change(pyStr(v)))
+	}
 }

@@ -287,23 +287,29 @@ func Truthy(v any) bool {
 	return true
 }
 
-// Equal reports deep equality with Python's numeric rule: an int and a float
-// holding the same number are equal. A bool never equals a number (unlike
-// Python's True == 1), because JSON keeps them apart and a workflow comparing
-// a flag with 1 is almost certainly a mistake that should not pass silently.
+// Equal reports deep equality with Python's numeric rule, which yaql and
+// Jinja2 follow: an int and a float holding the same number are equal, and
+// a bool is the int 0 or 1 (0 = false and 1.0 = true are true).
 func Equal(a, b any) bool {
 	switch x := a.(type) {
 	case nil:
 		return b == nil
 	case bool:
-		y, ok := b.(bool)
-		return ok && x == y
+		switch y := b.(type) {
+		case bool:
+			return x == y
+		case int64, float64:
+			return Equal(int64(b2i(x)), y)
+		}
+		return false
 	case int64:
 		switch y := b.(type) {
 		case int64:
 			return x == y
 		case float64:
 			return intEqFloat(x, y)
+		case bool:
+			return x == int64(b2i(y))
 		}
 		return false
 	case float64:
@@ -312,6 +318,8 @@ func Equal(a, b any) bool {
 			return x == y
 		case int64:
 			return intEqFloat(y, x)
+		case bool:
+			return x == float64(b2i(y))
 		}
 		return false
 	case string:

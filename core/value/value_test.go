@@ -66,7 +66,12 @@ func TestEqual(t *testing.T) {
 		{int64(1), 1.0, true},
 		{1.0, int64(1), true},
 		{int64(1), 1.5, false},
-		{true, int64(1), false},
+		// yaql 3.2.0 and Jinja2 answer 1 = true and 0 = false with true (Python's bool is an int).
+		{true, int64(1), true},
+		{int64(0), false, true},
+		{true, 1.0, true},
+		{false, int64(2), false},
+		{true, "1", false},
 		{nil, nil, true},
 		{nil, false, false},
 		{"a", "a", true},
@@ -195,5 +200,24 @@ func TestTypeName(t *testing.T) {
 	}
 	if TypeName([]any{}) != "list" || TypeName(map[string]any{}) != "dict" {
 		t.Error("container type names")
+	}
+}
+
+// Python's str.upper() and str.lower(), as yaql and Jinja2 call them.
+func TestUpperLowerAsPython(t *testing.T) {
+	for _, c := range []struct{ in, upper, lower string }{
+		{"straße", "STRASSE", "straße"},
+		{"ﬁne", "FINE", "ﬁne"},
+		{"ΣΑΣ", "ΣΑΣ", "σας"},
+		{"ΣΑΣ ΟΔΟΣ.", "ΣΑΣ ΟΔΟΣ.", "σας οδος."},
+		{"Σ", "Σ", "σ"},
+		{"héllo", "HÉLLO", "héllo"},
+	} {
+		if got := Upper(c.in); got != c.upper {
+			t.Errorf("Upper(%q) = %q, want %q", c.in, got, c.upper)
+		}
+		if got := Lower(c.in); got != c.lower {
+			t.Errorf("Lower(%q) = %q, want %q", c.in, got, c.lower)
+		}
 	}
 }

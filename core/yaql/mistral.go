@@ -67,11 +67,38 @@ func YAMLDump(v any) (string, error) {
 // YAMLParse is Mistral's yaml_parse, for both expression languages: the
 // document as JSON-like values.
 func YAMLParse(s string) (any, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(s), &doc); err != nil {
+		return nil, err
+	}
+	yaml11Bools(&doc, 0)
 	var v any
-	if err := yaml.Unmarshal([]byte(s), &v); err != nil {
+	if err := doc.Decode(&v); err != nil {
 		return nil, err
 	}
 	return plainYAML(reflect.ValueOf(v), 0)
+}
+
+// yaml11Words are the plain scalars YAML 1.1, and so PyYAML's safe_load
+// that Mistral's yaml_parse is, reads as booleans; YAML 1.2 reads them as
+// strings.
+var yaml11Words = map[string]string{
+	"yes": "true", "Yes": "true", "YES": "true", "on": "true", "On": "true", "ON": "true",
+	"no": "false", "No": "false", "NO": "false", "off": "false", "Off": "false", "OFF": "false",
+}
+
+func yaml11Bools(n *yaml.Node, depth int) {
+	if depth > 100 {
+		return
+	}
+	if n.Kind == yaml.ScalarNode && n.Style == 0 && n.Tag == "!!str" {
+		if b, ok := yaml11Words[n.Value]; ok {
+			n.Tag, n.Value = "!!bool", b
+		}
+	}
+	for _, c := range n.Content {
+		yaml11Bools(c, depth+1)
+	}
 }
 
 // bYAMLParse is Mistral's yaml_parse.

@@ -161,7 +161,14 @@ func (c *callCtx) quantify(want bool) (any, error) {
 	return !want, nil
 }
 
-func bAny(c *callCtx) (any, error) { return c.quantify(true) }
+// bAny without a predicate is yaql's "the collection is not empty", falsy
+// elements included.
+func bAny(c *callCtx) (any, error) {
+	if len(c.args) == 0 && len(c.kw) == 0 {
+		return len(c.recvList()) > 0, nil
+	}
+	return c.quantify(true)
+}
 func bAll(c *callCtx) (any, error) { return c.quantify(false) }
 
 func bCount(c *callCtx) (any, error) {

@@ -40,12 +40,12 @@ func bStr(c *callCtx) (any, error) {
 
 func bToUpper(c *callCtx) (any, error) {
 	s := c.recvString()
-	return strings.ToUpper(s), c.ev.checkStr(len(s), "toUpper()")
+	return value.Upper(s), c.ev.checkStr(len(s), "toUpper()")
 }
 
 func bToLower(c *callCtx) (any, error) {
 	s := c.recvString()
-	return strings.ToLower(s), c.ev.checkStr(len(s), "toLower()")
+	return value.Lower(s), c.ev.checkStr(len(s), "toLower()")
 }
 
 func stringChars(c *callCtx, s string) ([]any, error) {

@@ -125,6 +125,8 @@ var cases = []tcase{
 	{expr: "len(abc)", want: 3},
 	{expr: "qq.toUpper()", want: "QQ"},
 	{expr: "Привет.toUpper()", want: "ПРИВЕТ"},
+	{expr: "'straße'.toUpper()", want: "STRASSE"}, // Python's full case mapping
+	{expr: "'ΣΑΣ'.toLower()", want: "σας"},
 	{expr: "QQ.toLower()", want: "qq"},
 	{expr: "a = a", want: true},
 	{expr: "isString(abc)", want: true},
@@ -192,7 +194,10 @@ var cases = []tcase{
 	{expr: "$.distinct($[1])", data: l(l("a", 1), l("b", 2), l("c", 1), l("d", 3), l("e", 2)), want: l(l("a", 1), l("b", 2), l("d", 3))},
 	{expr: "[1, 1.0, 2].distinct()", want: l(1, 2)},
 	{expr: "$.any()", data: l(), want: false},
-	{expr: "$.any()", data: l(0), want: false},
+	{expr: "$.any()", data: l(0), want: true}, // yaql 3.2.0: any() without a predicate is "not empty"
+	{expr: "[null, false].any()", want: true},
+	{expr: "1 = true", want: true}, // Python: True == 1
+	{expr: "0 = false", want: true},
 	{expr: "$.all()", data: l(), want: true},
 	{expr: "$.all($ > 1)", data: l(2, 1), want: false},
 	{expr: "$.enumerate(3)", data: l(1, 2, 3), want: l(l(3, 1), l(4, 2), l(5, 3))},
@@ -246,6 +251,8 @@ var cases = []tcase{
 	{expr: "round(7)", want: 7},
 	{expr: "yaml_dump({a => 1})", want: "a: 1\n"},
 	{expr: "yaml_parse('a: [1, x]')", want: d{"a": l(1, "x")}},
+	// PyYAML's safe_load reads YAML 1.1: plain yes/no/on/off are booleans, quoted ones strings.
+	{expr: "yaml_parse('a: yes\\nb: \"no\"\\nc: [On, OFF, y]')", want: d{"a": true, "b": "no", "c": l(true, false, "y")}},
 	{expr: "uuid().len()", want: 36},
 	// thenBy / thenByDescending: the examples of yaql's queries.py docstrings.
 	{expr: "[[1, 'c'], [2, 'b'], [3, 'c'], [0, 'd']].orderBy($[1]).thenBy($[0])",

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/lazyflow/lazyflow/core/expr"
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+// cmdEval evaluates one Mistral string value (a <% %> or {{ }} expression, or
+// text with inline ones) against a context, the way a workflow would: it is
+// how users try an expression before they put it in a definition.
+func cmdEval(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	ctxJSON := fs.String("context", "", "the context ($ in YAQL, _ in Jinja) as JSON")
+	ctxFile := fs.String("context-file", "", "file holding the context as JSON")
+	asJSON := fs.Bool("json", false, "print the result as exactly one JSON document")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage, usageError{err.Error()}
+	}
+	if len(pos) != 1 {
+		return exitUsage, usageError{"eval needs exactly one expression (quote it for the shell)"}
+	}
+	if *ctxJSON != "" && *ctxFile != "" {
+		return exitUsage, usageError{"--context and --context-file cannot be used together"}
+	}
+	root, err := readContext(*ctxJSON, *ctxFile)
+	if err != nil {
+		return exitUsage, usageError{err.Error()}
+	}
+	v, err := expr.Compile(pos[0])
+	if err != nil {
+		return exitUsage, err
+	}
+	ctx := &expr.Context{Root: root, RootSet: true}
+	if m, ok := root.(map[string]any); ok {
+		ctx = &expr.Context{Data: m}
+	}
+	r, err := v.Eval(ctx)
+	if err != nil {
+		var ce *expr.CompileError
+		if errors.As(err, &ce) {
+			return exitUsage, err
+		}
+		return exitFailure, err
+	}
+	fmt.Fprintln(stdout, formatResult(r, *asJSON))
+	return exitOK, nil
+}
+
+// formatResult is a string as it is (what a task would receive) and any
+// other value as JSON; with asJSON, every value is one JSON document.
+func formatResult(r any, asJSON bool) string {
+	if s, ok := r.(string); ok && !asJSON {
+		return s
+	}
+	if asJSON {
+		return value.JSON(r, -1, false)
+	}
+	return value.JSON(r, 2, false)
+}
+
+// readContext reads the evaluation context: any JSON value, an empty object
+// when none is given.
+func readContext(inline, file string) (any, error) {
+	raw, where := []byte(inline), "--context"
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--context-file: %w", err)
+		}
+		raw, where = b, file
+	}
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return map[string]any{}, nil
+	}
+	v, err := value.FromJSONExact(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not valid JSON: %v", where, err)
+	}
+	return v, nil
+}
