@@ -1,6 +1,7 @@
 package yaql
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/lazyflow/lazyflow/core/value"
@@ -143,6 +144,15 @@ func bSetOrSetOf(c *callCtx) (any, error) {
 			return nil, err
 		}
 		vals = append(vals, v)
+	}
+	for _, v := range vals {
+		// A Python set holds hashable values only, as yaql's set() does.
+		switch v.(type) {
+		case []any:
+			return nil, fmt.Errorf("set(): unhashable type: 'list'")
+		case map[string]any:
+			return nil, fmt.Errorf("set(): unhashable type: 'dict'")
+		}
 	}
 	return c.ev.distinct(vals)
 }
