@@ -70,6 +70,39 @@ func (s *Service) register(ctx context.Context, file string, source []byte) ([]s
 	return names, doc, nil
 }
 
+// Unregister removes the workflows that registering file's source stored, each only while
+// its name still holds this source: a name registered since by another source keeps that
+// one. It returns the names removed. Executions already running go on, as with
+// DeleteWorkflow. A deployment calls it when a workflow file leaves the app or changes.
+func (s *Service) Unregister(ctx context.Context, file string, source []byte) ([]string, error) {
+	doc, err := dsl.Load(file, source)
+	if err != nil {
+		return nil, err
+	}
+	id := engine.DefID(source)
+	var removed []string
+	for _, name := range doc.Order {
+		all := []string{name}
+		if doc.Name != "" {
+			all = append(all, doc.Name+"."+name)
+		}
+		for _, n := range all {
+			cur, err := s.Store.Definition(ctx, n)
+			if errors.Is(err, store.ErrNotFound) || err == nil && (cur == nil || cur.DefID != id) {
+				continue
+			}
+			if err != nil {
+				return removed, fmt.Errorf("unregister workflow %s: %w", n, err)
+			}
+			if err := s.DeleteWorkflow(ctx, n); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return removed, err
+			}
+			removed = append(removed, n)
+		}
+	}
+	return removed, nil
+}
+
 // standalone reports whether name is taken by a definition other than id
 // that is not a workbook (a workflow registered on its own).
 func (s *Service) standalone(ctx context.Context, name, id string) (bool, error) {
