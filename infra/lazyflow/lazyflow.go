@@ -22,8 +22,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -141,7 +141,9 @@ type Props struct {
 // Lazyflow is every resource Lazyflow runs on, as one construct, so a CDK app can hold it
 // beside its own resources and let workflows call them (GrantInvoke and the Allow methods).
 type Lazyflow struct {
-	constructs.Construct
+	// Construct holds every resource below. It is a field, not embedded: jsii refuses a Go
+	// struct embedding a construct where a scope is expected, so pass lf.Construct.
+	Construct      constructs.Construct
 	Config         Config
 	Table          awsdynamodb.Table
 	Bucket         awss3.Bucket

@@ -675,7 +675,7 @@ func wildcardResource(res any) bool {
 	if strings.HasSuffix(s, `":log-stream:*"]]}`) && strings.Count(s, "*") == 1 {
 		return false
 	}
-	if regexp.MustCompile(`^\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["Values[0-9A-F]{8}","Arn"\]\},"/\*"\]\]\}$`).MatchString(s) {
+	if regexp.MustCompile(`^\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["[A-Za-z0-9]*Values[0-9A-F]{8}","Arn"\]\},"/\*"\]\]\}$`).MatchString(s) {
 		return false
 	}
 	return true
