@@ -180,16 +180,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (awscdk.
 	if err := CheckAssets(cfg.AssetDir); err != nil {
 		return nil, nil, err
 	}
-	sp := props.StackProps
-	if cfg.Local {
-		// The emulator has no CDK bootstrap roles; the CLI's own credentials publish assets.
-		if sp.Synthesizer == nil {
-			sp.Synthesizer = awscdk.NewCliCredentialsStackSynthesizer(nil)
-		}
-		if sp.Env == nil {
-			sp.Env = &awscdk.Environment{Account: jsii.String(LocalAccount), Region: jsii.String(LocalRegion)}
-		}
-	}
+	sp := ForProfile(cfg, props.StackProps)
 	if sp.Description == nil {
 		sp.Description = jsii.String("Lazyflow workflow service (" + cfg.Stage + ")")
 	}
@@ -200,6 +191,22 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) (awscdk.
 		return nil, nil, err
 	}
 	return stack, lf, nil
+}
+
+// ForProfile fills in what the emulator profile (Config.Local) needs when sp leaves it empty:
+// the CLI's credentials publish assets (an emulator has no CDK bootstrap roles), and the
+// stack lives in LocalAccount and LocalRegion. A stack holding New's construct in an app of
+// one's own uses it too.
+func ForProfile(cfg Config, sp awscdk.StackProps) awscdk.StackProps {
+	if cfg.Local {
+		if sp.Synthesizer == nil {
+			sp.Synthesizer = awscdk.NewCliCredentialsStackSynthesizer(nil)
+		}
+		if sp.Env == nil {
+			sp.Env = &awscdk.Environment{Account: jsii.String(LocalAccount), Region: jsii.String(LocalRegion)}
+		}
+	}
+	return sp
 }
 
 // New defines every resource Lazyflow runs on inside scope, which must be in a stack. It fails
