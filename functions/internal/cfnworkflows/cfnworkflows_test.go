@@ -143,9 +143,9 @@ func TestBrokenWorkflowFailsAndRollsBack(t *testing.T) {
 
 func TestIsEventTellsCustomResourcesFromAPIGateway(t *testing.T) {
 	for raw, want := range map[string]bool{
-		`{"version":"2.0","rawPath":"/workflows","requestContext":{"http":{"method":"GET"}}}`:                 false,
-		`{"RequestType":"Create","ResponseURL":"https://x","ResourceType":"Custom::LazyflowWorkflows"}`:       true,
-		`{"RequestType":"Create","ResponseURL":"https://x","ResourceType":"Custom::SomethingElse"}`:           false,
+		`{"version":"2.0","rawPath":"/workflows","requestContext":{"http":{"method":"GET"}}}`:                false,
+		`{"RequestType":"Create","ResponseURL":"https://x","ResourceType":"Custom::LazyflowWorkflows"}`:      true,
+		`{"RequestType":"Create","ResponseURL":"https://x","ResourceType":"Custom::SomethingElse"}`:          false,
 		`{"RequestType":"Create","ResourceType":"Custom::LazyflowWorkflows","body":"not a custom resource"}`: false,
 	} {
 		if got := IsEvent(json.RawMessage(raw)); got != want {
