@@ -9,6 +9,27 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
+// AppFromArgs makes the CDK app of a main package and reads its Config: the context comes from
+// -c key=value arguments (direct runs) or CDK_CONTEXT_JSON (under the CLI, read by the App), and
+// the cloud assembly goes to $CDK_OUTDIR, or cdk.out when that is unset. The caller defers
+// jsii.Close.
+func AppFromArgs(args []string) (awscdk.App, Config, error) {
+	ctx, err := ParseContextArgs(args)
+	if err != nil {
+		return nil, Config{}, err
+	}
+	props := &awscdk.AppProps{Context: &ctx}
+	if os.Getenv("CDK_OUTDIR") == "" {
+		props.Outdir = jsii.String("cdk.out")
+	}
+	app := awscdk.NewApp(props)
+	cfg, err := ConfigFromContext(app.Node())
+	if err != nil {
+		return nil, Config{}, err
+	}
+	return app, cfg, nil
+}
+
 // StackID names the stack after the stage, so several stages can share one account.
 func StackID(stage string) string { return "Lazyflow-" + stage }
 

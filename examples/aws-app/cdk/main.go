@@ -29,17 +29,8 @@ func main() {
 }
 
 func run(args []string) error {
-	ctx, err := lazyflow.ParseContextArgs(args)
-	if err != nil {
-		return err
-	}
-	props := &awscdk.AppProps{Context: &ctx}
-	if os.Getenv("CDK_OUTDIR") == "" {
-		props.Outdir = jsii.String("cdk.out")
-	}
 	defer jsii.Close()
-	app := awscdk.NewApp(props)
-	cfg, err := lazyflow.ConfigFromContext(app.Node())
+	app, cfg, err := lazyflow.AppFromArgs(args)
 	if err != nil {
 		return err
 	}
