@@ -18,10 +18,12 @@ func AppFromArgs(args []string) (awscdk.App, Config, error) {
 	if err != nil {
 		return nil, Config{}, err
 	}
-	props := &awscdk.AppProps{Context: &ctx}
-	if os.Getenv("CDK_OUTDIR") == "" {
-		props.Outdir = jsii.String("cdk.out")
+	// Set explicitly: jsii's Node process may have started before CDK_OUTDIR was set.
+	outdir := os.Getenv("CDK_OUTDIR")
+	if outdir == "" {
+		outdir = "cdk.out"
 	}
+	props := &awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)}
 	app := awscdk.NewApp(props)
 	cfg, err := ConfigFromContext(app.Node())
 	if err != nil {
