@@ -11,27 +11,19 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/aws/jsii-runtime-go"
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 
 	"github.com/lazyflow/lazyflow/infra/lazyflow"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := lazyflow.Run(os.Args[1:], define); err != nil {
 		fmt.Fprintln(os.Stderr, "lazyflow infra:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
-	defer jsii.Close()
-	app, cfg, err := lazyflow.AppFromArgs(args)
-	if err != nil {
-		return err
-	}
-	if _, _, err := lazyflow.NewStack(app, lazyflow.StackID(cfg.Stage), &lazyflow.StackProps{StackProps: lazyflow.EnvFromCLI(cfg), Config: cfg}); err != nil {
-		return err
-	}
-	app.Synth(nil)
-	return nil
+func define(app awscdk.App, cfg lazyflow.Config) error {
+	_, _, err := lazyflow.NewStack(app, lazyflow.StackID(cfg.Stage), &lazyflow.StackProps{StackProps: lazyflow.EnvFromCLI(cfg), Config: cfg})
+	return err
 }

@@ -41,12 +41,7 @@ func (s *Service) register(ctx context.Context, file string, source []byte) ([]s
 	now := time.Now().UTC()
 	var names []string
 	for _, name := range doc.Order {
-		all := []string{name}
-		if doc.Name != "" {
-			// Mistral names a workbook's workflows wb.wf; the short name works too.
-			all = append(all, doc.Name+"."+name)
-		}
-		for i, n := range all {
+		for i, n := range namesOf(doc, name) {
 			if doc.Name != "" && i == 0 {
 				// The short name is a convenience Mistral does not have: it
 				// must not replace a workflow registered on its own.
@@ -82,11 +77,7 @@ func (s *Service) Unregister(ctx context.Context, file string, source []byte) ([
 	id := engine.DefID(source)
 	var removed []string
 	for _, name := range doc.Order {
-		all := []string{name}
-		if doc.Name != "" {
-			all = append(all, doc.Name+"."+name)
-		}
-		for _, n := range all {
+		for _, n := range namesOf(doc, name) {
 			cur, err := s.Store.Definition(ctx, n)
 			if errors.Is(err, store.ErrNotFound) || err == nil && (cur == nil || cur.DefID != id) {
 				continue
@@ -101,6 +92,15 @@ func (s *Service) Unregister(ctx context.Context, file string, source []byte) ([
 		}
 	}
 	return removed, nil
+}
+
+// namesOf lists the names workflow name of doc is registered under: its own, and in a
+// workbook also wb.name, as Mistral names a workbook's workflows (the short name works too).
+func namesOf(doc *dsl.Document, name string) []string {
+	if doc.Name == "" {
+		return []string{name}
+	}
+	return []string{name, doc.Name + "." + name}
 }
 
 // standalone reports whether name is taken by a definition other than id

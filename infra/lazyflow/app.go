@@ -9,11 +9,23 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// AppFromArgs makes the CDK app of a main package and reads its Config: the context comes from
-// -c key=value arguments (direct runs) or CDK_CONTEXT_JSON (under the CLI, read by the App), and
-// the cloud assembly goes to $CDK_OUTDIR, or cdk.out when that is unset. The caller defers
-// jsii.Close.
-func AppFromArgs(args []string) (awscdk.App, Config, error) {
+// Run is the body of a CDK app's main: it makes the App with the context of args (-c key=value,
+// for direct runs; under the CLI the App reads CDK_CONTEXT_JSON itself), reads its Config,
+// lets define add the stacks, and synthesizes into $CDK_OUTDIR, or cdk.out when that is unset.
+func Run(args []string, define func(app awscdk.App, cfg Config) error) error {
+	defer jsii.Close()
+	app, cfg, err := appFromArgs(args)
+	if err != nil {
+		return err
+	}
+	if err := define(app, cfg); err != nil {
+		return err
+	}
+	app.Synth(nil)
+	return nil
+}
+
+func appFromArgs(args []string) (awscdk.App, Config, error) {
 	ctx, err := ParseContextArgs(args)
 	if err != nil {
 		return nil, Config{}, err

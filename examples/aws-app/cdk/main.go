@@ -28,12 +28,10 @@ func main() {
 	}
 }
 
-func run(args []string) error {
-	defer jsii.Close()
-	app, cfg, err := lazyflow.AppFromArgs(args)
-	if err != nil {
-		return err
-	}
+func run(args []string) error { return lazyflow.Run(args, define) }
+
+// define adds the example's stack to app.
+func define(app awscdk.App, cfg lazyflow.Config) error {
 	fnDir := "../../../build/example-aws-app/function"
 	if v, ok := app.Node().TryGetContext(jsii.String("functionAssetDir")).(string); ok && v != "" {
 		fnDir = v
@@ -82,6 +80,5 @@ func run(args []string) error {
 	for id, v := range map[string]*string{"PricingFunctionName": pricing.FunctionName(), "ShippingQueueUrl": shipping.QueueUrl()} {
 		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: v})
 	}
-	app.Synth(nil)
 	return nil
 }
