@@ -58,6 +58,10 @@ func bLet(c *callCtx) (any, error) {
 	if lc.args, err = c.appendArgs(lc.args, 0); err != nil {
 		return nil, err
 	}
+	// YAQL's $ is $1 where a call set positional arguments.
+	if len(lc.args) > 0 {
+		lc.data, lc.hasData = lc.args[0], true
+	}
 	if len(c.kw) > 0 {
 		lc.vars = make(map[string]any, len(c.kw))
 	}

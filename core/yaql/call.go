@@ -91,6 +91,22 @@ func (c *callCtx) arg(i int) (any, error) {
 	return c.args[i](c.ev, c.sc)
 }
 
+// option is a YAQL parameter that may come positionally, as argument i,
+// or by one of its names (name => value); def when it is absent.
+func (c *callCtx) option(i int, def any, names ...string) (any, error) {
+	if i < len(c.args) {
+		return c.arg(i)
+	}
+	for _, kw := range c.kw {
+		for _, n := range names {
+			if kw.name == n {
+				return kw.val(c.ev, c.sc)
+			}
+		}
+	}
+	return def, nil
+}
+
 func (c *callCtx) argOr(i int, def any) (any, error) {
 	if i >= len(c.args) {
 		return def, nil

@@ -294,6 +294,8 @@ func (c *compiler) unary(n *nUnary) (evalFn, error) {
 				return -t, nil
 			case float64:
 				return -t, nil
+			case timeSpan:
+				return timeSpan{-t.us}, nil
 			}
 			return nil, failf("cannot negate a %s", value.TypeName(v))
 		}, nil
@@ -304,7 +306,7 @@ func (c *compiler) unary(n *nUnary) (evalFn, error) {
 				return nil, err
 			}
 			switch v.(type) {
-			case int64, float64:
+			case int64, float64, timeSpan:
 				return v, nil
 			}
 			return nil, failf("cannot apply unary + to a %s", value.TypeName(v))
@@ -500,6 +502,9 @@ func memberOf(ev *evaluator, v any, name string) (any, error) {
 	case nil:
 		return nil, failf("cannot read key %q of null (use ?. to allow null)", name)
 	}
+	if r, ok, err := timeProperty(v, name); ok {
+		return r, err
+	}
 	return nil, failf("cannot read key %q of a %s", name, value.TypeName(v))
 }
 
@@ -561,18 +566,7 @@ func (c *compiler) index(n *nIndex) (evalFn, error) {
 			}
 			return t[i], nil
 		case string:
-			i, ok := asIndex(k)
-			if !ok {
-				return nil, failf("a string index must be an integer, not a %s", value.TypeName(k))
-			}
-			rs := []rune(t)
-			if i < 0 {
-				i += len(rs)
-			}
-			if i < 0 || i >= len(rs) {
-				return nil, failf("string index %s out of range (length %d)", yaqlStr(k), len(rs))
-			}
-			return string(rs[i]), nil
+			return nil, failf("a string cannot be indexed in YAQL: use substring(%s, 1)", yaqlStr(k))
 		case map[string]any:
 			ks, err := dictKey(k)
 			if err != nil {
@@ -623,6 +617,10 @@ func yaqlStr(v any) string {
 		return x
 	case *regexValue:
 		return x.re.String()
+	case dateTime:
+		return x.pyString()
+	case timeSpan:
+		return x.pyString()
 	}
 	return value.String(v)
 }

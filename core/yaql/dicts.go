@@ -10,20 +10,20 @@ import (
 // dictFuncs read and build dicts (yaql's standard_library/collections.py
 // for dicts). Results never modify the receiver.
 var dictFuncs = []fn{
-	{names: []string{"keys"}, recv: kDict, call: bKeys},
-	{names: []string{"values"}, recv: kDict, call: bValues},
-	{names: []string{"items"}, recv: kDict, call: bItems},
-	{names: []string{"containsKey"}, recv: kDict, params: []param{val(kAny)}, call: bContainsKey},
-	{names: []string{"containsValue"}, recv: kDict, params: []param{val(kAny)}, call: bContainsValue},
+	{names: []string{"keys"}, form: method, recv: kDict, call: bKeys},
+	{names: []string{"values"}, form: method, recv: kDict, call: bValues},
+	{names: []string{"items"}, form: method, recv: kDict, call: bItems},
+	{names: []string{"containsKey"}, form: method, recv: kDict, params: []param{val(kAny)}, call: bContainsKey},
+	{names: []string{"containsValue"}, form: method, recv: kDict, params: []param{val(kAny)}, call: bContainsValue},
 	// The default is evaluated only when the key is missing.
-	{names: []string{"get"}, recv: kDict, arity: between(1, 2), params: []param{val(kAny), lambda}, call: bGet},
+	{names: []string{"get"}, form: method, recv: kDict, arity: between(1, 2), params: []param{val(kAny), lambda}, call: bGet},
 	// set is yaql's two functions of that name: $dict.set(...) and, called
 	// as a function, set(args...), the set of its arguments.
-	{names: []string{"set"}, form: function, kw: true, call: bSetOrSetOf},
+	{names: []string{"set"}, form: function, alsoMethod: true, kw: true, call: bSetOrSetOf},
 	{names: []string{"dict"}, form: function, kw: true, call: bDict},
 	// mergeWith refuses name => value arguments (yaql's custom mergers)
 	// with a message of its own, so it reads them.
-	{names: []string{"mergeWith"}, recv: kAny, kw: true, call: bMergeWith},
+	{names: []string{"mergeWith"}, form: method, recv: kAny, kw: true, call: bMergeWith},
 }
 
 func sortedKeys(m map[string]any) []string {

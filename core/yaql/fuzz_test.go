@@ -19,7 +19,7 @@ func FuzzCompileEval(f *testing.F) {
 	for _, s := range []string{
 		"$.x > 3 and $.y = 'a'", "task(t1).result.items.len()", "let(a => [1, 2]) -> $a[-1]",
 		"range(5).aggregate($1 + $2, 0)", "[regex(a)]", "{a => let(x => 1)}", "'\\u00e9' + `\\``",
-		"$.l.orderBy($).groupBy($ mod 2)", "switch(true => 1)", "'{0:>5}'.format(1)", "-$.n mod 0",
+		"$.l.orderBy($).groupBy($ mod 2)", "switch(true => 1)", "datetime(2015, 9, 29).format('%Y')", "-$.n mod 0",
 		"((((((((((1))))))))))", "$[", "$.", "f(a =>", "{,}", "[,]", "1 -> 2 -> 3", "$?.a?.b",
 	} {
 		f.Add(s)

@@ -11,17 +11,17 @@ import (
 // mathFuncs are yaql's conversions, type tests and number functions
 // (standard_library/math.py, common.py).
 var mathFuncs = []fn{
-	{names: []string{"int"}, recv: kAny, call: bInt},
-	{names: []string{"float"}, recv: kAny, call: bFloat},
-	{names: []string{"bool"}, recv: kAny, call: bBool},
-	{names: []string{"abs"}, recv: kAny, call: bAbs},
-	{names: []string{"round"}, recv: kAny, params: []param{optInt(0)}, call: bRound},
-	{names: []string{"isString"}, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(string); return ok })},
-	{names: []string{"isList"}, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.([]any); return ok })},
-	{names: []string{"isDict"}, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(map[string]any); return ok })},
-	{names: []string{"isInteger"}, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(int64); return ok })},
-	{names: []string{"isNumber"}, recv: kAny, call: typeTest(func(v any) bool { _, ok := toFloat(v); return ok })},
-	{names: []string{"isBoolean"}, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(bool); return ok })},
+	{names: []string{"int"}, form: functionOf, recv: kAny, call: bInt},
+	{names: []string{"float"}, form: functionOf, recv: kAny, call: bFloat},
+	{names: []string{"bool"}, form: functionOf, recv: kAny, call: bBool},
+	{names: []string{"abs"}, form: functionOf, recv: kAny, call: bAbs},
+	{names: []string{"round"}, form: functionOf, recv: kAny, params: []param{optInt(0)}, call: bRound},
+	{names: []string{"isString"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(string); return ok })},
+	{names: []string{"isList"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.([]any); return ok })},
+	{names: []string{"isDict"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(map[string]any); return ok })},
+	{names: []string{"isInteger"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(int64); return ok })},
+	{names: []string{"isNumber"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := toFloat(v); return ok })},
+	{names: []string{"isBoolean"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(bool); return ok })},
 }
 
 func typeTest(test func(any) bool) builtin {

@@ -15,10 +15,10 @@ import (
 // yaml_parse and uuid. task(), execution(), env() and the other functions
 // on an execution's state come from the host as Env.Funcs.
 var mistralFuncs = []fn{
-	{names: []string{"json_dump", "json_pp"}, recv: kAny, call: bJSONDump},
-	{names: []string{"json_parse"}, recv: kString, call: bJSONParse},
-	{names: []string{"yaml_dump"}, recv: kAny, call: bYAMLDump},
-	{names: []string{"yaml_parse"}, recv: kString, call: bYAMLParse},
+	{names: []string{"json_dump", "json_pp"}, form: functionOf, recv: kAny, call: bJSONDump},
+	{names: []string{"json_parse"}, form: functionOf, recv: kString, call: bJSONParse},
+	{names: []string{"yaml_dump"}, form: functionOf, recv: kAny, call: bYAMLDump},
+	{names: []string{"yaml_parse"}, form: functionOf, recv: kString, call: bYAMLParse},
 	{names: []string{"uuid"}, form: function, call: bUUID},
 }
 

@@ -10,30 +10,30 @@ import (
 // filtering, projection, ordering, folding and grouping, most with a lambda
 // evaluated per element.
 var queryFuncs = []fn{
-	{names: []string{"where", "filter"}, recv: kList, arity: exactly(1), params: []param{lambda}, call: bWhere},
-	{names: []string{"select"}, recv: kList, arity: exactly(1), params: []param{lambda}, call: bSelect},
-	{names: []string{"selectMany"}, recv: kList, arity: exactly(1), params: []param{lambda}, call: bSelectMany},
-	{names: []string{"indexWhere"}, recv: kList, params: []param{lambda}, call: bIndexWhere},
-	{names: []string{"takeWhile"}, recv: kList, params: []param{lambda}, call: bTakeWhile},
-	{names: []string{"skipWhile"}, recv: kList, params: []param{lambda}, call: bSkipWhile},
+	{names: []string{"where", "filter"}, form: method, recv: kList, arity: exactly(1), params: []param{lambda}, call: bWhere},
+	{names: []string{"select"}, form: method, recv: kList, arity: exactly(1), params: []param{lambda}, call: bSelect},
+	{names: []string{"selectMany"}, form: method, recv: kList, arity: exactly(1), params: []param{lambda}, call: bSelectMany},
+	{names: []string{"indexWhere"}, form: method, recv: kList, params: []param{lambda}, call: bIndexWhere},
+	{names: []string{"takeWhile"}, form: method, recv: kList, params: []param{lambda}, call: bTakeWhile},
+	{names: []string{"skipWhile"}, form: method, recv: kList, params: []param{lambda}, call: bSkipWhile},
 	{names: []string{"any"}, recv: kList, call: bAny},
 	{names: []string{"all"}, recv: kList, call: bAll},
 	// count(list, lambda) and list.count(lambda) count matches; otherwise
 	// count is len, so the Go function decides which.
-	{names: []string{"count"}, form: function, call: bCount},
+	{names: []string{"count"}, form: method, recv: kList, call: bCount},
 	{names: []string{"distinct", "toSet"}, recv: kList, call: bDistinct},
-	{names: []string{"orderBy", "sort"}, recv: kList, call: bOrderBy(false)},
-	{names: []string{"orderByDescending"}, recv: kList, call: bOrderBy(true)},
-	{names: []string{"thenBy"}, recv: kList, call: bThenBy(false)},
-	{names: []string{"thenByDescending"}, recv: kList, call: bThenBy(true)},
-	{names: []string{"sum"}, recv: kList, params: []param{opt(kAny, int64(0))}, call: bSum},
+	{names: []string{"orderBy", "sort"}, form: method, recv: kList, call: bOrderBy(false)},
+	{names: []string{"orderByDescending"}, form: method, recv: kList, call: bOrderBy(true)},
+	{names: []string{"thenBy"}, form: method, recv: kList, call: bThenBy(false)},
+	{names: []string{"thenByDescending"}, form: method, recv: kList, call: bThenBy(true)},
+	{names: []string{"sum"}, form: method, recv: kList, params: []param{opt(kAny, int64(0))}, call: bSum},
 	// max(a, b) compares two values, list.max(init) folds a list.
-	{names: []string{"max"}, form: function, call: bMax},
-	{names: []string{"min"}, form: function, call: bMin},
+	{names: []string{"max"}, form: function, alsoMethod: true, call: bMax},
+	{names: []string{"min"}, form: function, alsoMethod: true, call: bMin},
 	// The initial value is evaluated before the fold, when it is given.
-	{names: []string{"aggregate", "reduce"}, recv: kList, arity: between(1, 2), params: []param{lambda, opt(kAny, nil)}, call: bAggregate},
-	{names: []string{"toDict"}, recv: kList, arity: between(1, 2), params: []param{lambda, lambda}, call: bToDict},
-	{names: []string{"groupBy"}, recv: kList, arity: between(1, 3), params: []param{lambda, lambda, lambda}, call: bGroupBy},
+	{names: []string{"aggregate", "reduce"}, form: method, recv: kList, arity: between(1, 2), params: []param{lambda, opt(kAny, nil)}, call: bAggregate},
+	{names: []string{"toDict"}, form: method, recv: kList, arity: between(1, 2), params: []param{lambda, lambda}, call: bToDict},
+	{names: []string{"groupBy"}, form: method, recv: kList, arity: between(1, 3), params: []param{lambda, lambda, lambda}, call: bGroupBy},
 }
 
 func bWhere(c *callCtx) (any, error) {

@@ -6,12 +6,12 @@ import "regexp"
 // on Go's RE2 syntax. matches, search and replaceBy take the regex and the
 // string in either order: regex(p).matches(s) or s.matches(p).
 var regexFuncs = []fn{
-	{names: []string{"regex"}, recv: kString, call: bRegex},
-	{names: []string{"matches"}, recv: kAny, params: []param{val(kAny)}, call: bMatches},
-	{names: []string{"search"}, recv: kAny, params: []param{val(kAny)}, call: bSearch},
+	{names: []string{"regex"}, form: functionOf, recv: kString, call: bRegex},
+	{names: []string{"matches"}, form: method, recv: kAny, params: []param{val(kAny)}, call: bMatches},
+	{names: []string{"search"}, form: method, recv: kAny, params: []param{val(kAny)}, call: bSearch},
 	// The count (argument 3) is read after the string and the regex are
 	// checked, and the selector is evaluated per match.
-	{names: []string{"replaceBy"}, recv: kAny, params: []param{val(kAny), lambda}, call: bReplaceBy},
+	{names: []string{"replaceBy"}, form: method, recv: kAny, params: []param{val(kAny), lambda}, call: bReplaceBy},
 }
 
 func bRegex(c *callCtx) (any, error) {

@@ -1,7 +1,6 @@
 package yaql
 
 import (
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -12,22 +11,21 @@ import (
 // stringFuncs are yaql's string functions (standard_library/strings.py),
 // with Python's str semantics where yaql delegates to it.
 var stringFuncs = []fn{
-	{names: []string{"str", "string"}, recv: kAny, call: bStr},
-	{names: []string{"toUpper"}, recv: kString, call: bToUpper},
-	{names: []string{"toLower"}, recv: kString, call: bToLower},
-	{names: []string{"toCharArray"}, recv: kString, call: bToCharArray},
-	{names: []string{"split"}, recv: kString, params: []param{opt(kAny, nil), optInt(-1)}, call: bSplit},
-	{names: []string{"startsWith"}, recv: kString, arity: atLeast(1), call: bStartsWith},
-	{names: []string{"endsWith"}, recv: kString, arity: atLeast(1), call: bEndsWith},
-	{names: []string{"trim"}, recv: kString, params: []param{opt(kString, nil)}, call: bTrim(0)},
-	{names: []string{"trimLeft"}, recv: kString, params: []param{opt(kString, nil)}, call: bTrim(-1)},
-	{names: []string{"trimRight"}, recv: kString, params: []param{opt(kString, nil)}, call: bTrim(1)},
-	{names: []string{"substring"}, recv: kString, params: []param{optInt(0), optInt(-1)}, call: bSubstring},
+	{names: []string{"str", "string"}, form: functionOf, recv: kAny, call: bStr},
+	{names: []string{"toUpper"}, form: method, recv: kString, call: bToUpper},
+	{names: []string{"toLower"}, form: method, recv: kString, call: bToLower},
+	{names: []string{"toCharArray"}, form: method, recv: kString, call: bToCharArray},
+	{names: []string{"split"}, form: method, recv: kString, params: []param{opt(kAny, nil), optInt(-1)}, call: bSplit},
+	{names: []string{"startsWith"}, form: method, recv: kString, arity: atLeast(1), call: bStartsWith},
+	{names: []string{"endsWith"}, form: method, recv: kString, arity: atLeast(1), call: bEndsWith},
+	{names: []string{"trim"}, form: method, recv: kString, params: []param{opt(kString, nil)}, call: bTrim(0)},
+	{names: []string{"trimLeft"}, form: method, recv: kString, params: []param{opt(kString, nil)}, call: bTrim(-1)},
+	{names: []string{"trimRight"}, form: method, recv: kString, params: []param{opt(kString, nil)}, call: bTrim(1)},
+	{names: []string{"substring"}, form: method, recv: kString, params: []param{optInt(0), optInt(-1)}, call: bSubstring},
 	// replace also applies to a regex and to a list, by the receiver.
-	{names: []string{"replace"}, recv: kAny, call: bReplace},
-	{names: []string{"format"}, recv: kString, kw: true, call: bFormat},
+	{names: []string{"replace"}, form: method, recv: kAny, kw: true, call: bReplace},
 	// list.join(sep) and sep.join(list) are both yaql.
-	{names: []string{"join"}, recv: kAny, arity: exactly(1), params: []param{val(kAny)}, call: bJoin},
+	{names: []string{"join"}, form: method, recv: kAny, arity: exactly(1), params: []param{val(kAny)}, call: bJoin},
 }
 
 func bStr(c *callCtx) (any, error) {
@@ -168,6 +166,8 @@ func bReplace(c *callCtx) (any, error) {
 	switch x := c.recv.(type) {
 	case string:
 		return replaceString(c, x)
+	case dateTime:
+		return replaceDatetime(c, x)
 	case *regexValue:
 		s, err := c.strArg(0)
 		if err != nil {
@@ -302,148 +302,3 @@ func bJoin(c *callCtx) (any, error) {
 	return strings.Join(parts, s), c.ev.charge(n / 64)
 }
 
-// bFormat implements Python's str.format for the forms workflows use:
-// {} {0} {name}, {{ and }}, and the specs .Nf, d, s and widths.
-func bFormat(c *callCtx) (any, error) {
-	f := c.recvString()
-	pos := make([]any, len(c.args))
-	var err error
-	for i := range c.args {
-		if pos[i], err = c.arg(i); err != nil {
-			return nil, err
-		}
-	}
-	named := map[string]any{}
-	for _, kw := range c.kw {
-		if kw.name == "" {
-			return nil, failf("format() keyword names must be words")
-		}
-		if named[kw.name], err = kw.val(c.ev, c.sc); err != nil {
-			return nil, err
-		}
-	}
-	var b strings.Builder
-	auto := 0
-	for i := 0; i < len(f); i++ {
-		ch := f[i]
-		if ch == '}' {
-			if i+1 < len(f) && f[i+1] == '}' {
-				i++
-			}
-			b.WriteByte('}')
-			continue
-		}
-		if ch != '{' {
-			b.WriteByte(ch)
-			continue
-		}
-		if i+1 < len(f) && f[i+1] == '{' {
-			b.WriteByte('{')
-			i++
-			continue
-		}
-		end := strings.IndexByte(f[i:], '}')
-		if end < 0 {
-			return nil, failf("format() string has an unclosed {")
-		}
-		field := f[i+1 : i+end]
-		i += end
-		name, spec, _ := strings.Cut(field, ":")
-		v, err := formatField(name, pos, named, &auto)
-		if err != nil {
-			return nil, err
-		}
-		s, err := formatSpec(c.ev, v, spec)
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString(s)
-		if err := c.ev.limitStr(b.Len(), "format()"); err != nil {
-			return nil, err
-		}
-	}
-	return b.String(), c.ev.charge(b.Len() / 64)
-}
-
-// formatField is the value a {name} field refers to: the next positional
-// argument for {}, argument N for {N}, else the named argument.
-func formatField(name string, pos []any, named map[string]any, auto *int) (any, error) {
-	switch {
-	case name == "":
-		if *auto >= len(pos) {
-			return nil, failf("format() has more {} than arguments")
-		}
-		*auto++
-		return pos[*auto-1], nil
-	case name[0] >= '0' && name[0] <= '9':
-		k, err := strconv.Atoi(name)
-		if err != nil || k >= len(pos) {
-			return nil, failf("format() has no argument %s", name)
-		}
-		return pos[k], nil
-	}
-	v, ok := named[name]
-	if !ok {
-		return nil, failf("format() has no argument named %s", name)
-	}
-	return v, nil
-}
-
-func formatSpec(ev *evaluator, v any, spec string) (string, error) {
-	if spec == "" {
-		return ev.display(v)
-	}
-	align := byte(0)
-	if len(spec) > 0 && (spec[0] == '<' || spec[0] == '>' || spec[0] == '^') {
-		align, spec = spec[0], spec[1:]
-	}
-	zero := strings.HasPrefix(spec, "0")
-	i := 0
-	for i < len(spec) && spec[i] >= '0' && spec[i] <= '9' {
-		i++
-	}
-	width, _ := strconv.Atoi(spec[:i])
-	if width > 1000 {
-		return "", failf("format() width %d is too large", width)
-	}
-	rest := spec[i:]
-	var s string
-	switch {
-	case rest == "" || rest == "s" || rest == "d":
-		if rest == "d" {
-			if _, ok := v.(int64); !ok {
-				return "", failf("format() spec d needs an integer, not a %s", value.TypeName(v))
-			}
-		}
-		var err error
-		if s, err = ev.display(v); err != nil {
-			return "", err
-		}
-	case strings.HasPrefix(rest, ".") && strings.HasSuffix(rest, "f"):
-		prec, err := strconv.Atoi(rest[1 : len(rest)-1])
-		f, ok := toFloat(v)
-		if err != nil || !ok || prec > 100 {
-			return "", failf("format() cannot apply spec %q to a %s", spec, value.TypeName(v))
-		}
-		s = strconv.FormatFloat(f, 'f', prec, 64)
-	default:
-		return "", failf("format() spec %q is not supported", spec)
-	}
-	pad := width - utf8.RuneCountInString(s)
-	if pad <= 0 {
-		return s, nil
-	}
-	_, isNum := toFloat(v)
-	switch {
-	case zero && isNum && align == 0:
-		if strings.HasPrefix(s, "-") {
-			return "-" + strings.Repeat("0", pad) + s[1:], nil
-		}
-		return strings.Repeat("0", pad) + s, nil
-	case align == '>' || (align == 0 && isNum):
-		return strings.Repeat(" ", pad) + s, nil
-	case align == '^':
-		return strings.Repeat(" ", pad/2) + s + strings.Repeat(" ", pad-pad/2), nil
-	}
-	return s + strings.Repeat(" ", pad), nil
-}

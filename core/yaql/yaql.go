@@ -251,26 +251,63 @@ func Eval(src string, env *Env) (any, error) {
 }
 
 // exportValue rejects the evaluator's internal values (let contexts, regular
-// expressions), which have no JSON form and would confuse the host. It only
-// runs when the evaluation created one, so ordinary results are not walked.
+// expressions, timespans), which have no JSON form and would confuse the
+// host, and turns datetimes into the text Mistral stores. It only runs when
+// the evaluation created one, so ordinary results are not walked.
 func exportValue(v any) (any, error) {
+	r, _, err := export(v)
+	return r, err
+}
+
+// export is exportValue, and whether it changed v: a container is copied
+// only when something inside it changed.
+func export(v any) (any, bool, error) {
 	switch x := v.(type) {
 	case *letContext:
-		return nil, failf("let(...) must be followed by -> and an expression")
+		return nil, false, failf("let(...) must be followed by -> and an expression")
 	case *regexValue:
-		return nil, failf("a regex(...) value cannot be part of the result of an expression")
+		return nil, false, failf("a regex(...) value cannot be part of the result of an expression")
+	case timeSpan:
+		return nil, false, failf("a timespan cannot be part of the result of an expression: take one of its properties, e.g. .seconds")
+	case dateTime:
+		return x.export(), true, nil
 	case []any:
-		for _, e := range x {
-			if _, err := exportValue(e); err != nil {
-				return nil, err
+		var out []any
+		for i, e := range x {
+			r, changed, err := export(e)
+			if err != nil {
+				return nil, false, err
 			}
+			if changed && out == nil {
+				out = append(make([]any, 0, len(x)), x[:i]...)
+			}
+			if out != nil {
+				out = append(out, r)
+			}
+		}
+		if out != nil {
+			return out, true, nil
 		}
 	case map[string]any:
-		for _, e := range x {
-			if _, err := exportValue(e); err != nil {
-				return nil, err
+		var out map[string]any
+		for k, e := range x {
+			r, changed, err := export(e)
+			if err != nil {
+				return nil, false, err
+			}
+			if changed {
+				if out == nil {
+					out = make(map[string]any, len(x))
+					for k2, e2 := range x {
+						out[k2] = e2
+					}
+				}
+				out[k] = r
 			}
 		}
+		if out != nil {
+			return out, true, nil
+		}
 	}
-	return v, nil
+	return v, false, nil
 }
