@@ -91,6 +91,44 @@ func (c *callCtx) arg(i int) (any, error) {
 	return c.args[i](c.ev, c.sc)
 }
 
+// byName appends, after the positional arguments given, those given by
+// name: YAQL lets any parameter be passed either way. A position before a
+// named one that nobody gave is null, the default of every parameter that
+// rows name.
+func (c *callCtx) byName(names []string) {
+	given := len(c.args)
+	last := -1
+	for k := given; k < len(names); k++ {
+		if c.kwIndex(names[k]) >= 0 {
+			last = k
+		}
+	}
+	if last < 0 {
+		return
+	}
+	// The three-index slice copies: c.args is the compiled call's.
+	args := c.args[:given:given]
+	for k := given; k <= last; k++ {
+		if i := c.kwIndex(names[k]); i >= 0 {
+			args = append(args, c.kw[i].val)
+		} else {
+			args = append(args, evalNull)
+		}
+	}
+	c.args = args
+}
+
+func evalNull(*evaluator, *scope) (any, error) { return nil, nil }
+
+func (c *callCtx) kwIndex(name string) int {
+	for i, kw := range c.kw {
+		if kw.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // option is a YAQL parameter that may come positionally, as argument i,
 // or by one of its names (name => value); def when it is absent.
 func (c *callCtx) option(i int, def any, names ...string) (any, error) {

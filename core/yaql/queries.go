@@ -16,8 +16,8 @@ var queryFuncs = []fn{
 	{names: []string{"indexWhere"}, form: method, recv: kList, params: []param{lambda}, call: bIndexWhere},
 	{names: []string{"takeWhile"}, form: method, recv: kList, params: []param{lambda}, call: bTakeWhile},
 	{names: []string{"skipWhile"}, form: method, recv: kList, params: []param{lambda}, call: bSkipWhile},
-	{names: []string{"any"}, recv: kList, call: bAny},
-	{names: []string{"all"}, recv: kList, call: bAll},
+	{names: []string{"any"}, recv: kList, named: []string{"predicate"}, call: bAny},
+	{names: []string{"all"}, recv: kList, named: []string{"predicate"}, call: bAll},
 	// count(list, lambda) and list.count(lambda) count matches; otherwise
 	// count is len, so the Go function decides which.
 	{names: []string{"count"}, form: method, recv: kList, call: bCount},

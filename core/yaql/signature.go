@@ -102,6 +102,9 @@ type fn struct {
 	// rows ignore them rather than refuse them, as Lazyflow always has;
 	// invoke hides them from those rows' Go functions.
 	kw bool
+	// named are YAQL's names of the positional arguments, in order: a
+	// name => value argument with one of them fills its place.
+	named []string
 	// alsoMethod lets x.f(a) call a function row; the Go function sees
 	// c.method and c.recv as the call gave them (max, min, concat, set).
 	alsoMethod bool
@@ -125,6 +128,9 @@ func (f *fn) invoke(c *callCtx) (any, error) {
 		if err := checkKind(c.name, f.recv, v); err != nil {
 			return nil, err
 		}
+	}
+	if len(f.named) > 0 {
+		c.byName(f.named)
 	}
 	if f.arity.checked {
 		if err := c.arity(f.arity.min, f.arity.max); err != nil {
@@ -223,7 +229,7 @@ func table(groups ...[]fn) map[string]*fn {
 var builtins map[string]*fn
 
 func init() {
-	builtins = table(queryFuncs, collectionFuncs, dictFuncs, stringFuncs, regexFuncs, mathFuncs, branchingFuncs, mistralFuncs, dateTimeFuncs)
+	builtins = table(queryFuncs, collectionFuncs, dictFuncs, stringFuncs, regexFuncs, mathFuncs, branchingFuncs, mistralFuncs, dateTimeFuncs, sequenceFuncs)
 }
 
 func asList(name string, v any) ([]any, error) {

@@ -1,6 +1,7 @@
 package yaql
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,7 +16,10 @@ var stringFuncs = []fn{
 	{names: []string{"toUpper"}, form: method, recv: kString, call: bToUpper},
 	{names: []string{"toLower"}, form: method, recv: kString, call: bToLower},
 	{names: []string{"toCharArray"}, form: method, recv: kString, call: bToCharArray},
-	{names: []string{"split"}, form: method, recv: kString, params: []param{opt(kAny, nil), optInt(-1)}, call: bSplit},
+	{names: []string{"split"}, form: method, recv: kAny, named: []string{"separator", "maxSplits"}, kw: true, call: bSplit},
+	{names: []string{"rightSplit"}, form: method, recv: kString, named: []string{"separator", "maxSplits"}, params: []param{opt(kAny, nil), optInt(-1)}, call: bRightSplit},
+	{names: []string{"norm"}, recv: kAny, params: []param{opt(kAny, nil)}, call: bNorm},
+	{names: []string{"hex"}, form: functionOf, recv: kAny, call: bHex},
 	{names: []string{"startsWith"}, form: method, recv: kString, arity: atLeast(1), call: bStartsWith},
 	{names: []string{"endsWith"}, form: method, recv: kString, arity: atLeast(1), call: bEndsWith},
 	{names: []string{"trim"}, form: method, recv: kString, params: []param{opt(kString, nil)}, call: bTrim(0)},
@@ -62,9 +66,120 @@ func bToCharArray(c *callCtx) (any, error) {
 }
 
 // bSplit follows Python's str.split: without a separator it splits on runs
-// of whitespace; maxSplits limits the number of cuts.
+// of whitespace; maxSplits limits the number of cuts. With a regex (as the
+// receiver or the separator) it is Python's re.split.
 func bSplit(c *callCtx) (any, error) {
+	if _, ok := c.recv.(*regexValue); ok {
+		return splitRegex(c, false)
+	}
+	s, err := asString(c.name, c.recv)
+	if err != nil {
+		return nil, err
+	}
+	sepV, err := c.argOr(0, nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := sepV.(*regexValue); ok {
+		return splitRegex(c, true)
+	}
+	maxV, err := c.argOr(1, nil)
+	if err != nil {
+		return nil, err
+	}
+	maxSplit := int64(-1)
+	if maxV != nil {
+		if maxSplit, err = asInt(c.name, maxV); err != nil {
+			return nil, err
+		}
+	}
+	parts, err := splitString(s, sepV, maxSplit)
+	if err != nil {
+		return nil, err
+	}
+	return c.stringList(parts)
+}
+
+// bRightSplit is Python's str.rsplit.
+func bRightSplit(c *callCtx) (any, error) {
 	s, sepV, maxSplit := c.recvString(), c.param(0), c.paramInt(1)
+	rs := reverseString(s)
+	var rsep any
+	if sepV != nil {
+		sep, err := asString(c.name, sepV)
+		if err != nil {
+			return nil, err
+		}
+		rsep = reverseString(sep)
+	}
+	parts, err := splitString(rs, rsep, maxSplit)
+	if err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
+		parts[i], parts[j] = parts[j], parts[i]
+	}
+	for i := range parts {
+		parts[i] = reverseString(parts[i])
+	}
+	return c.stringList(parts)
+}
+
+func reverseString(s string) string {
+	rs := []rune(s)
+	for i, j := 0, len(rs)-1; i < j; i, j = i+1, j-1 {
+		rs[i], rs[j] = rs[j], rs[i]
+	}
+	return string(rs)
+}
+
+// splitRegex is regex.split(string, maxSplit => n) or
+// string.split(regex, maxSplit => n): Python's re.split, where a maxSplit
+// of 0 (the default) splits at every match.
+func splitRegex(c *callCtx, recvIsString bool) (any, error) {
+	var s, pattern any = c.recv, nil
+	var err error
+	if pattern, err = c.arg(0); err != nil {
+		return nil, err
+	}
+	if !recvIsString {
+		s, pattern = pattern, c.recv
+	}
+	str, err := asString(c.name, s)
+	if err != nil {
+		return nil, err
+	}
+	re := pattern.(*regexValue).re
+	maxV, err := c.option(1, int64(0), "maxSplit", "maxSplits")
+	if err != nil {
+		return nil, err
+	}
+	max, err := asInt(c.name, maxV)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ev.charge(len(str) / 16); err != nil {
+		return nil, err
+	}
+	n := -1
+	if max > 0 {
+		n = int(min(max, int64(len(str)))) + 1
+	}
+	return c.stringList(re.Split(str, n))
+}
+
+func (c *callCtx) stringList(parts []string) (any, error) {
+	out, err := c.newList(len(parts))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range parts {
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func splitString(s string, sepV any, maxSplit int64) ([]string, error) {
 	var parts []string
 	if sepV == nil {
 		parts = strings.Fields(s)
@@ -93,14 +208,44 @@ func bSplit(c *callCtx) (any, error) {
 		}
 		parts = strings.SplitN(s, sep, n)
 	}
-	out, err := c.newList(len(parts))
+	return parts, nil
+}
+
+// bNorm is string.norm(chars => null): the string trimmed, or null when
+// nothing is left.
+func bNorm(c *callCtx) (any, error) {
+	if c.recv == nil {
+		return nil, nil
+	}
+	s, err := asString(c.name, c.recv)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range parts {
-		out = append(out, p)
+	if cv := c.param(0); cv != nil {
+		chars, err := asString(c.name, cv)
+		if err != nil {
+			return nil, err
+		}
+		s = strings.Trim(s, chars)
+	} else {
+		s = strings.TrimSpace(s)
 	}
-	return out, nil
+	if s == "" {
+		return nil, nil
+	}
+	return s, nil
+}
+
+// bHex is Python's hex() of an integer.
+func bHex(c *callCtx) (any, error) {
+	n, ok := c.recv.(int64)
+	if !ok {
+		return nil, failf("hex() expects an integer, not a %s", value.TypeName(c.recv))
+	}
+	if n < 0 {
+		return "-0x" + strconv.FormatUint(uint64(-n), 16), nil
+	}
+	return "0x" + strconv.FormatInt(n, 16), nil
 }
 
 // affix is startsWith and endsWith: whether the receiver has any of the
@@ -173,12 +318,7 @@ func bReplace(c *callCtx) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		repl, err := c.strArg(1)
-		if err != nil {
-			return nil, err
-		}
-		out := x.re.ReplaceAllString(s, pythonGroupRefs(repl))
-		return out, c.ev.checkStr(len(out), "replace()")
+		return replaceRegex(c, x.re, s)
 	case []any:
 		pos, err := c.intArg(0, 0)
 		if err != nil {
@@ -231,6 +371,9 @@ func replaceString(c *callCtx, s string) (any, error) {
 	first, err := c.arg(0)
 	if err != nil {
 		return nil, err
+	}
+	if r, ok := first.(*regexValue); ok {
+		return replaceRegex(c, r.re, s)
 	}
 	if m, ok := first.(map[string]any); ok {
 		count, err := c.intArg(1, -1)
