@@ -142,7 +142,10 @@ func (ev *evaluator) hashKey(v any) (any, error) {
 			return float64(x), nil
 		}
 		return x, nil
-	case nil, bool, string, float64:
+	case bool:
+		// Python's False == 0 and True == 1, so they hash alike.
+		return float64(b2i(x)), nil
+	case nil, string, float64:
 		return v, nil
 	case dateTime:
 		return struct{ instant int64 }{x.t.UnixMicro()}, nil

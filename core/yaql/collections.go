@@ -448,6 +448,10 @@ func span(pos, count int64, n int) (start, end int) {
 func bConcat(c *callCtx) (any, error) {
 	vals := make([]any, 0, len(c.args)+1)
 	if c.method {
+		// YAQL's concat of strings is a function only; lists have both forms.
+		if _, ok := c.recv.([]any); !ok {
+			return nil, failf("unknown method concat() on a %s: concatenate strings with concat(a, b)", value.TypeName(c.recv))
+		}
 		vals = append(vals, c.recv)
 	}
 	vals, err := c.appendArgs(vals, 0)

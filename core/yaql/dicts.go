@@ -1,7 +1,6 @@
 package yaql
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/lazyflow/lazyflow/core/value"
@@ -147,11 +146,8 @@ func bSetOrSetOf(c *callCtx) (any, error) {
 	}
 	for _, v := range vals {
 		// A Python set holds hashable values only, as yaql's set() does.
-		switch v.(type) {
-		case []any:
-			return nil, fmt.Errorf("set(): unhashable type: 'list'")
-		case map[string]any:
-			return nil, fmt.Errorf("set(): unhashable type: 'dict'")
+		if err := hashable("set", v); err != nil {
+			return nil, err
 		}
 	}
 	return c.ev.distinct(vals)

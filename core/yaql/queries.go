@@ -21,12 +21,13 @@ var queryFuncs = []fn{
 	// count(list, lambda) and list.count(lambda) count matches; otherwise
 	// count is len, so the Go function decides which.
 	{names: []string{"count"}, form: method, recv: kList, call: bCount},
-	{names: []string{"distinct", "toSet"}, recv: kList, call: bDistinct},
+	{names: []string{"distinct"}, recv: kList, call: bDistinct},
+	{names: []string{"toSet"}, form: method, recv: kList, arity: exactly(0), call: bToSet},
 	{names: []string{"orderBy", "sort"}, form: method, recv: kList, call: bOrderBy(false)},
 	{names: []string{"orderByDescending"}, form: method, recv: kList, call: bOrderBy(true)},
 	{names: []string{"thenBy"}, form: method, recv: kList, call: bThenBy(false)},
 	{names: []string{"thenByDescending"}, form: method, recv: kList, call: bThenBy(true)},
-	{names: []string{"sum"}, form: method, recv: kList, params: []param{opt(kAny, int64(0))}, call: bSum},
+	{names: []string{"sum"}, form: method, recv: kList, arity: between(0, 1), call: bSum},
 	// max(a, b) compares two values, list.max(init) folds a list.
 	{names: []string{"max"}, form: function, alsoMethod: true, call: bMax},
 	{names: []string{"min"}, form: function, alsoMethod: true, call: bMin},
@@ -225,6 +226,28 @@ func bDistinct(c *callCtx) (any, error) {
 	return out, c.ev.charge(len(l))
 }
 
+// bToSet is the distinct elements, which must be hashable in Python.
+func bToSet(c *callCtx) (any, error) {
+	l := c.recvList()
+	for _, e := range l {
+		if err := hashable(c.name, e); err != nil {
+			return nil, err
+		}
+	}
+	return c.ev.distinct(l)
+}
+
+// hashable fails for what a Python set cannot hold.
+func hashable(name string, v any) error {
+	switch v.(type) {
+	case []any:
+		return failf("%s(): unhashable type: 'list'", name)
+	case map[string]any:
+		return failf("%s(): unhashable type: 'dict'", name)
+	}
+	return nil
+}
+
 func (ev *evaluator) distinct(l []any) (any, error) {
 	seen := make(map[any]struct{}, len(l))
 	out := make([]any, 0, len(l))
@@ -241,9 +264,25 @@ func (ev *evaluator) distinct(l []any) (any, error) {
 	return out, ev.charge(len(l))
 }
 
+// bSum is list.sum([initial]): the elements folded with +, from the first
+// when there is no initial value, as YAQL does (so [].sum() fails and a
+// list of dicts merges them).
 func bSum(c *callCtx) (any, error) {
-	acc := c.param(0)
-	for _, e := range c.recvList() {
+	l := c.recvList()
+	var acc any
+	if len(c.args) > 0 {
+		v, err := c.arg(0)
+		if err != nil {
+			return nil, err
+		}
+		acc = v
+	} else {
+		if len(l) == 0 {
+			return nil, failf("sum() of an empty list needs an initial value, as in sum(0)")
+		}
+		acc, l = l[0], l[1:]
+	}
+	for _, e := range l {
 		var err error
 		if acc, err = opAdd(c.ev, acc, e); err != nil {
 			return nil, err

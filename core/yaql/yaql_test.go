@@ -50,7 +50,13 @@ var cases = []tcase{
 	{expr: "json_dump($)", data: l(1, 2), want: "[\n    1,\n    2\n]"},
 	{expr: "json_dump($)", data: d{"a": "b"}, want: "{\n    \"a\": \"b\"\n}"},
 	{expr: "json_dump($)", data: "Mistral\nis\nawesome", want: `"Mistral\nis\nawesome"`},
-	{expr: "$.my_list.toSet()", data: d{"my_list": l(d{"k1": "v1"}, d{"k11": "v11"}, d{"k1": "v1"})}, want: l(d{"k1": "v1"}, d{"k11": "v11"})},
+	{expr: "$.my_list.distinct()", data: d{"my_list": l(d{"k1": "v1"}, d{"k11": "v11"}, d{"k1": "v1"})}, want: l(d{"k1": "v1"}, d{"k11": "v11"})},
+	// A Python set cannot hold a dict.
+	{expr: "$.my_list.toSet()", data: d{"my_list": l(d{"k1": "v1"})}, err: "toSet(): unhashable type: 'dict'"},
+	{expr: "[null, 0, false, ''].distinct()", want: l(nil, int64(0), "")},
+	{expr: "[].sum()", err: "sum() of an empty list needs an initial value"},
+	{expr: "[{a => 1}, {b => 2}].sum()", want: d{"a": int64(1), "b": int64(2)}},
+	{expr: "'a'.concat('b')", err: "unknown method concat() on a string"},
 	// mistral/tests/unit/expressions/test_yaql_json_serialization.py (json_parse round trip)
 	{expr: "json_parse($)", data: `{"a": [1, 2.5, null, true]}`, want: d{"a": l(1, 2.5, nil, true)}},
 	{expr: "json_parse(json_dump($)) = $", data: d{"a": l(1, d{"b": "c"})}, want: true},
