@@ -114,23 +114,18 @@ func (ev *evaluator) json(v any, indent int, ascii bool, op string) (string, err
 	return s, ev.charge(len(s) / 16)
 }
 
-// str is YAQL's str() (see yaqlStr) within the sandbox limits.
+// str is YAQL's str() within the sandbox limits: containers print as
+// Python's repr, lists as the tuples yaql holds them as ((1, 2)).
 func (ev *evaluator) str(v any) (string, error) {
 	switch v.(type) {
 	case []any, map[string]any:
-		return ev.json(v, -1, false, "str()")
+		s, ok := value.PyReprLimit(v, true, ev.maxStr)
+		if !ok {
+			return "", ev.limitStr(ev.maxStr+1, "str()")
+		}
+		return s, ev.charge(len(s) / 16)
 	}
 	return yaqlStr(v), nil
-}
-
-// display is Python's str() (value.String) within the sandbox limits, for
-// format().
-func (ev *evaluator) display(v any) (string, error) {
-	switch v.(type) {
-	case []any, map[string]any:
-		return ev.json(v, -1, false, "format()")
-	}
-	return value.String(v), nil
 }
 
 // hashKey maps values that are equal (by value.Equal) to equal map keys, for

@@ -57,6 +57,10 @@ var cases = []tcase{
 	{expr: "[].sum()", err: "sum() of an empty list needs an initial value"},
 	{expr: "[{a => 1}, {b => 2}].sum()", want: d{"a": int64(1), "b": int64(2)}},
 	{expr: "'a'.concat('b')", err: "unknown method concat() on a string"},
+	// str() of a container is Python's repr of yaql's tuples and dicts.
+	{expr: "str([1])", want: "(1,)"},
+	{expr: "str({a => [1, 'x', null, true]})", want: "{'a': (1, 'x', None, True)}"},
+	{expr: "[1, [2, []]].join(',')", want: "1,(2, ())"},
 	// mistral/tests/unit/expressions/test_yaql_json_serialization.py (json_parse round trip)
 	{expr: "json_parse($)", data: `{"a": [1, 2.5, null, true]}`, want: d{"a": l(1, 2.5, nil, true)}},
 	{expr: "json_parse(json_dump($)) = $", data: d{"a": l(1, d{"b": "c"})}, want: true},
