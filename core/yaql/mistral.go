@@ -58,12 +58,6 @@ func bYAMLDump(c *callCtx) (any, error) {
 	return out, c.ev.checkStr(len(out), "yaml_dump()")
 }
 
-// YAMLDump is Mistral's yaml_dump, for both expression languages.
-func YAMLDump(v any) (string, error) {
-	b, err := yaml.Marshal(value.Normalize(v))
-	return string(b), err
-}
-
 // YAMLParse is Mistral's yaml_parse, for both expression languages: the
 // document as JSON-like values.
 func YAMLParse(s string) (any, error) {

@@ -444,4 +444,3 @@ func bJoin(c *callCtx) (any, error) {
 	}
 	return strings.Join(parts, s), c.ev.charge(n / 64)
 }
-

@@ -491,3 +491,35 @@ func TestTable(t *testing.T) {
 		}
 	}
 }
+
+// TestYAMLDumpMatchesPyYAML pins yaml_dump to what PyYAML's
+// safe_dump(value, default_flow_style=False) gives, as Mistral calls it.
+func TestYAMLDumpMatchesPyYAML(t *testing.T) {
+	cases := []struct {
+		in   any
+		want string
+	}{
+		{"hello", "hello\n...\n"},
+		{1.0, "1.0\n...\n"},
+		{1e20, "1.0e+20\n...\n"},
+		{"yes", "'yes'\n"},
+		{"123", "'123'\n"},
+		{"", "''\n"},
+		{"a #b", "'a #b'\n"},
+		{"it's", "it's\n...\n"},
+		{"multi\nline", "'multi\n\n  line'\n"},
+		{"héllo", "\"h\\xE9llo\"\n"},
+		{"a\tb", "\"a\\tb\"\n"},
+		{strings.Repeat("x", 100) + " yy", strings.Repeat("x", 100) + "\n  yy\n...\n"},
+		{[]any{}, "[]\n"},
+		{[]any{int64(1), []any{int64(2), int64(3)}, map[string]any{"a": []any{int64(1)}}}, "- 1\n- - 2\n  - 3\n- a:\n  - 1\n"},
+		{map[string]any{"b": map[string]any{"c": []any{map[string]any{"x": int64(1), "y": []any{}}}}, "a": nil}, "a: null\nb:\n  c:\n  - x: 1\n    y: []\n"},
+		{map[string]any{"k y": int64(1), "yes": int64(2), "1": int64(3)}, "'1': 3\nk y: 1\n'yes': 2\n"},
+	}
+	for _, c := range cases {
+		got, err := YAMLDump(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("YAMLDump(%#v) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+}
