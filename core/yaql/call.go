@@ -168,6 +168,14 @@ func (c *callCtx) lambda(i int, item any) (any, error) {
 
 // lambda2 evaluates argument i with $1, $2 bound (and $ = $1).
 func (c *callCtx) lambda2(i int, a, b any) (any, error) {
+	if i >= len(c.args) {
+		return nil, failf("%s() is missing argument %d", c.name, i+1)
+	}
+	return c.apply2(c.args[i], a, b)
+}
+
+// apply2 evaluates f with $1, $2 bound (and $ = $1).
+func (c *callCtx) apply2(f evalFn, a, b any) (any, error) {
 	if err := c.ev.tick(); err != nil {
 		return nil, err
 	}
@@ -176,10 +184,7 @@ func (c *callCtx) lambda2(i int, a, b any) (any, error) {
 	c.child.data = a
 	c.child.argbuf[0], c.child.argbuf[1] = a, b
 	c.child.args = c.child.argbuf[:2]
-	if i >= len(c.args) {
-		return nil, failf("%s() is missing argument %d", c.name, i+1)
-	}
-	return c.args[i](c.ev, &c.child)
+	return f(c.ev, &c.child)
 }
 
 func (c *compiler) call(n *nCall) (evalFn, error) {

@@ -192,7 +192,7 @@ func bGenerate(c *callCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []any
+	out := []any{}
 	for {
 		ok, err := c.lambda(1, cur)
 		if err != nil {
@@ -226,7 +226,7 @@ func bGenerateMany(c *callCtx) (any, error) {
 		return nil, err
 	}
 	queue := []any{first}
-	var out []any
+	out := []any{}
 	for len(queue) > 0 {
 		item := queue[0]
 		queue = queue[1:]

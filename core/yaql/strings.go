@@ -29,7 +29,7 @@ var stringFuncs = []fn{
 	// replace also applies to a regex and to a list, by the receiver.
 	{names: []string{"replace"}, form: method, recv: kAny, kw: true, call: bReplace},
 	// list.join(sep) and sep.join(list) are both yaql.
-	{names: []string{"join"}, form: method, recv: kAny, arity: exactly(1), params: []param{val(kAny)}, call: bJoin},
+	{names: []string{"join"}, form: method, recv: kAny, arity: between(1, 3), params: []param{val(kAny), lambda, lambda}, call: bJoin},
 }
 
 func bStr(c *callCtx) (any, error) {
@@ -419,6 +419,9 @@ func replaceString(c *callCtx, s string) (any, error) {
 // bJoin accepts both spellings YAQL allows: list.join(sep) and
 // sep.join(list).
 func bJoin(c *callCtx) (any, error) {
+	if len(c.args) > 1 {
+		return joinLists(c)
+	}
 	list, sep := c.recv, c.param(0)
 	if _, ok := list.(string); ok {
 		list, sep = sep, list
@@ -443,4 +446,41 @@ func bJoin(c *callCtx) (any, error) {
 		}
 	}
 	return strings.Join(parts, s), c.ev.charge(n / 64)
+}
+
+// joinLists is yaql's list.join(other, predicate, selector): the selector
+// ($1 from the list, $2 from other) of every pair the predicate holds for.
+func joinLists(c *callCtx) (any, error) {
+	if len(c.args) != 3 {
+		return nil, failf("join() of two lists takes the other list, a predicate and a selector")
+	}
+	l, err := asList(c.name, c.recv)
+	if err != nil {
+		return nil, err
+	}
+	other, err := asList(c.name, c.param(0))
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, a := range l {
+		for _, b := range other {
+			ok, err := c.lambda2(1, a, b)
+			if err != nil {
+				return nil, err
+			}
+			if !value.Truthy(ok) {
+				continue
+			}
+			v, err := c.lambda2(2, a, b)
+			if err != nil {
+				return nil, err
+			}
+			if err := c.ev.limitList(len(out)+1, "join()"); err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
