@@ -10,6 +10,8 @@ var branchingFuncs = []fn{
 	{names: []string{"coalesce"}, form: function, call: bCoalesce},
 	{names: []string{"let"}, form: function, kw: true, call: bLet},
 	{names: []string{"with"}, form: function, call: bLet},
+	{names: []string{"def"}, form: function, call: bDef},
+	{names: []string{"call"}, form: function, call: bCall},
 	{names: []string{"unpack"}, form: method, recv: kList, call: bUnpack},
 	{names: []string{"assert"}, form: method, recv: kAny, arity: between(1, 2), params: []param{lambda, opt(kString, "Assertion failed")}, call: bAssert},
 	{names: []string{"selectCase"}, form: function, call: bSelectCase},

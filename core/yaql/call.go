@@ -1,6 +1,8 @@
 package yaql
 
 import (
+	"strconv"
+
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
@@ -255,6 +257,11 @@ func (c *compiler) call(n *nCall) (evalFn, error) {
 				return nil, nil
 			}
 		}
+		if ev.defs {
+			if uf := lookupFunc(sc, name); uf != nil {
+				return uf.call(ev, sc, recv != nil, rv, args)
+			}
+		}
 		if ev.env.Funcs != nil {
 			if f, ok := ev.env.Funcs[name]; ok && f != nil {
 				return callHost(ev, sc, name, f, recv != nil, rv, args, kws, constArgs)
@@ -313,8 +320,131 @@ func callHost(ev *evaluator, sc *scope, name string, f Func, method bool, recv a
 type letContext struct {
 	vars    map[string]any
 	args    []any
+	funcs   map[string]*userFunc
 	data    any
 	hasData bool
+}
+
+// userFunc is a function def(name, body) defines: body evaluated where def
+// was called, with $ and $1 the first argument, $2 the second...
+type userFunc struct {
+	name string
+	body evalFn
+	sc   *scope
+}
+
+func lookupFunc(sc *scope, name string) *userFunc {
+	for s := sc; s != nil; s = s.parent {
+		if f := s.funcs[name]; f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+func (uf *userFunc) call(ev *evaluator, sc *scope, method bool, recv any, args []evalFn) (any, error) {
+	vals := make([]any, 0, len(args)+1)
+	if method {
+		vals = append(vals, recv)
+	}
+	for _, a := range args {
+		v, err := a(ev, sc)
+		if err != nil {
+			return nil, err
+		}
+		vals = append(vals, v)
+	}
+	// The body sees its own name, as yaql registers it in the context the
+	// body runs in.
+	inner := &scope{parent: uf.sc, args: vals, funcs: map[string]*userFunc{uf.name: uf}}
+	if len(vals) > 0 {
+		inner.data = vals[0]
+	}
+	// Recursion would otherwise be bounded by steps only, long after the
+	// Go stack.
+	if ev.calls >= MaxDepth {
+		return nil, &opError{msg: "user functions nested more than " + strconv.Itoa(MaxDepth) + " deep", err: ErrLimit}
+	}
+	ev.calls++
+	defer func() { ev.calls-- }()
+	return uf.body(ev, inner)
+}
+
+// bDef is def(name, body) -> ...: name(args) calls body on the right side.
+func bDef(c *callCtx) (any, error) {
+	if len(c.args) != 2 {
+		return nil, failf("def() takes a name and a body, as in def(sq, $ * $)")
+	}
+	name, err := c.strArg(0)
+	if err != nil {
+		return nil, err
+	}
+	c.ev.internal, c.ev.defs = true, true
+	return &letContext{funcs: map[string]*userFunc{name: {name: name, body: c.args[1], sc: c.sc}}}, nil
+}
+
+// bCall is call(name, args, kwargs[, receiver]): the function name called
+// with the values of the list args and the dict kwargs.
+func bCall(c *callCtx) (any, error) {
+	if len(c.args) < 3 || len(c.args) > 4 {
+		return nil, failf("call() takes a function name, a list of arguments, a dict of named arguments and an optional receiver")
+	}
+	name, err := c.strArg(0)
+	if err != nil {
+		return nil, err
+	}
+	av, err := c.arg(1)
+	if err != nil {
+		return nil, err
+	}
+	list, err := asList(c.name, av)
+	if err != nil {
+		return nil, err
+	}
+	kv, err := c.arg(2)
+	if err != nil {
+		return nil, err
+	}
+	kwargs, ok := kv.(map[string]any)
+	if !ok {
+		return nil, failf("call() expects a dict of named arguments, not a %s", value.TypeName(kv))
+	}
+	args := make([]evalFn, len(list))
+	for i, v := range list {
+		args[i] = constFn(v)
+	}
+	var kws []kwarg
+	for _, k := range sortedKeys(kwargs) {
+		kws = append(kws, kwarg{name: k, key: constFn(k), val: constFn(kwargs[k])})
+	}
+	method, recv := false, any(nil)
+	if len(c.args) == 4 {
+		if recv, err = c.arg(3); err != nil {
+			return nil, err
+		}
+		method = true
+	}
+	if c.ev.defs {
+		if uf := lookupFunc(c.sc, name); uf != nil {
+			return uf.call(c.ev, c.sc, method, recv, args)
+		}
+	}
+	if f := c.ev.env.Funcs[name]; f != nil {
+		return callHost(c.ev, c.sc, name, f, method, recv, args, kws, nil)
+	}
+	b := builtins[name]
+	if b == nil {
+		return nil, failf("call(): unknown function %s()", name)
+	}
+	cc := c.ev.getCall()
+	cc.ev, cc.sc, cc.name, cc.method, cc.recv, cc.args, cc.kw = c.ev, c.sc, name, method, recv, args, kws
+	out, err := b.invoke(cc)
+	c.ev.putCall(cc)
+	return out, err
+}
+
+func constFn(v any) evalFn {
+	return func(*evaluator, *scope) (any, error) { return v, nil }
 }
 
 // forbidden names functions YAQL has but Lazyflow refuses, with the reason.
@@ -322,5 +452,6 @@ var forbidden = map[string]string{
 	"now":      "now() is not available: expressions must be deterministic so the engine can re-evaluate them; take the time from the host (e.g. execution().created_at)",
 	"localNow": "localNow() is not available: expressions must be deterministic",
 	"utcNow":   "utcNow() is not available: expressions must be deterministic",
+	"localtz":  "localtz() is not available: expressions must not depend on the host's time zone; give an offset, e.g. timespan(hours => 2)",
 	"random":   "random() is not available: expressions must be deterministic",
 }

@@ -41,6 +41,7 @@ var collectionFuncs = []fn{
 	{names: []string{"union"}, form: method, recv: kList, call: bUnion},
 	{names: []string{"intersect"}, form: method, recv: kList, params: []param{val(kList)}, call: bIntersect},
 	{names: []string{"difference"}, form: method, recv: kList, params: []param{val(kList)}, call: bDifference},
+	{names: []string{"symmetricDifference"}, form: method, recv: kList, arity: exactly(1), params: []param{val(kList)}, call: bSymmetricDifference},
 }
 
 func bLen(c *callCtx) (any, error) {
@@ -554,6 +555,22 @@ func bIntersect(c *callCtx) (any, error) { return c.setOp(true) }
 
 // bDifference keeps the distinct elements of the list not in the other.
 func bDifference(c *callCtx) (any, error) { return c.setOp(false) }
+
+// bSymmetricDifference is the distinct elements in exactly one of the two
+// lists: the receiver's first.
+func bSymmetricDifference(c *callCtx) (any, error) {
+	left, err := c.setOp(false)
+	if err != nil {
+		return nil, err
+	}
+	l, o := c.recvList(), c.paramList(0)
+	c.recv, c.vals[0] = o, l
+	right, err := c.setOp(false)
+	if err != nil {
+		return nil, err
+	}
+	return c.ev.distinct(append(append([]any(nil), left.([]any)...), right.([]any)...))
+}
 
 func (c *callCtx) setOp(keep bool) (any, error) {
 	l, o := c.recvList(), c.paramList(0)

@@ -20,6 +20,7 @@ type scope struct {
 	args   []any
 	argbuf [2]any
 	vars   map[string]any
+	funcs  map[string]*userFunc // def(name, body) -> ...
 }
 
 func (s *scope) set1(item any) {
@@ -37,6 +38,8 @@ type evaluator struct {
 	maxList     int
 	nullMissing bool
 	internal    bool // a let context or regex was created; check the result
+	defs        bool // def() was called: calls look for user functions first
+	calls       int  // user functions in progress, bounded like the parse depth
 	root        scope
 	free        []*callCtx
 	// orders holds the keys of this evaluation's orderBy results, by their
@@ -47,6 +50,7 @@ type evaluator struct {
 func (ev *evaluator) reset(env *Env) {
 	ev.env = env
 	ev.internal = false
+	ev.defs, ev.calls = false, 0
 	ev.root = scope{}
 	if ev.orders != nil {
 		ev.orders = nil
@@ -350,7 +354,7 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 			if !ok {
 				return nil, failf("the left side of -> must be let(...), not a %s", value.TypeName(a))
 			}
-			child := &scope{parent: sc, data: sc.data, vars: lc.vars, args: lc.args}
+			child := &scope{parent: sc, data: sc.data, vars: lc.vars, args: lc.args, funcs: lc.funcs}
 			if lc.hasData {
 				child.data = lc.data
 			}

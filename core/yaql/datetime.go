@@ -22,6 +22,7 @@ var dateTimeFuncs = []fn{
 	{names: []string{"timespan"}, form: function, kw: true, call: bTimespan},
 	{names: []string{"isDatetime"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(dateTime); return ok })},
 	{names: []string{"isTimespan"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(timeSpan); return ok })},
+	{names: []string{"utctz"}, form: function, arity: exactly(0), call: func(c *callCtx) (any, error) { c.ev.internal = true; return timeSpan{}, nil }},
 	{names: []string{"format"}, form: method, recv: kAny, arity: exactly(1), params: []param{val(kString)}, call: bFormatDatetime},
 }
 
