@@ -277,115 +277,125 @@ func parseISO(s string) (time.Time, error) {
 
 // strptime is Python's datetime.strptime for the common directives.
 func strptime(s, f string) (time.Time, error) {
-	year, month, day, hour, minute, sec, us := 1900, 1, 1, 0, 0, 0, 0
-	pm, ampm := false, false
-	loc := time.UTC
-	bad := func() (time.Time, error) {
-		return time.Time{}, failf("datetime(): %q does not match format %q", s, f)
-	}
-	num := func(max int) (int, bool) {
-		n := 0
-		i := 0
-		for i < max && i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			n = n*10 + int(s[i]-'0')
-			i++
-		}
-		if i == 0 {
-			return 0, false
-		}
-		s = s[i:]
-		return n, true
-	}
+	p := strptimeState{s: s, year: 1900, month: 1, day: 1, loc: time.UTC}
+	bad := failf("datetime(): %q does not match format %q", s, f)
 	for i := 0; i < len(f); i++ {
 		if f[i] != '%' || i+1 == len(f) {
-			if len(s) == 0 || s[0] != f[i] {
-				return bad()
+			if len(p.s) == 0 || p.s[0] != f[i] {
+				return time.Time{}, bad
 			}
-			s = s[1:]
+			p.s = p.s[1:]
 			continue
 		}
 		i++
-		var ok bool
-		switch f[i] {
-		case 'Y':
-			year, ok = num(4)
-		case 'y':
-			year, ok = num(2)
-			if year < 69 {
-				year += 2000
-			} else {
-				year += 1900
-			}
-		case 'm':
-			month, ok = num(2)
-		case 'd':
-			day, ok = num(2)
-		case 'H':
-			hour, ok = num(2)
-		case 'I':
-			hour, ok = num(2)
-			ampm = true
-		case 'M':
-			minute, ok = num(2)
-		case 'S':
-			sec, ok = num(2)
-		case 'f':
-			before := len(s)
-			us, ok = num(6)
-			for n := before - len(s); n < 6; n++ {
-				us *= 10
-			}
-		case 'p':
-			switch {
-			case len(s) >= 2 && strings.EqualFold(s[:2], "AM"):
-				ok = true
-			case len(s) >= 2 && strings.EqualFold(s[:2], "PM"):
-				ok, pm = true, true
-			}
-			if ok {
-				s = s[2:]
-			}
-		case 'b', 'B':
-			for m := time.January; m <= time.December; m++ {
-				name := m.String()
-				if f[i] == 'b' {
-					name = name[:3]
-				}
-				if len(s) >= len(name) && strings.EqualFold(s[:len(name)], name) {
-					month, ok, s = int(m), true, s[len(name):]
-					break
-				}
-			}
-		case 'z':
-			loc, ok = parseOffset(&s)
-		case '%':
-			ok = len(s) > 0 && s[0] == '%'
-			if ok {
-				s = s[1:]
-			}
-		default:
-			return time.Time{}, failf("datetime(): format directive %%%c is not supported", f[i])
+		ok, err := p.directive(f[i])
+		if err != nil {
+			return time.Time{}, err
 		}
 		if !ok {
-			return bad()
+			return time.Time{}, bad
 		}
 	}
-	if s != "" {
-		return time.Time{}, failf("datetime(): unconverted data remains: %s", s)
+	if p.s != "" {
+		return time.Time{}, failf("datetime(): unconverted data remains: %s", p.s)
 	}
-	if ampm {
-		if hour < 1 || hour > 12 {
-			return bad()
+	if p.ampm {
+		if p.hour < 1 || p.hour > 12 {
+			return time.Time{}, bad
 		}
-		hour %= 12
-		if pm {
-			hour += 12
+		p.hour %= 12
+		if p.pm {
+			p.hour += 12
 		}
 	}
-	if month < 1 || month > 12 || day < 1 || day > daysIn(time.Month(month), year) || hour > 23 || minute > 59 || sec > 61 {
-		return bad()
+	if p.month < 1 || p.month > 12 || p.day < 1 || p.day > daysIn(time.Month(p.month), p.year) || p.hour > 23 || p.minute > 59 || p.sec > 61 {
+		return time.Time{}, bad
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, us*1000, loc), nil
+	return time.Date(p.year, time.Month(p.month), p.day, p.hour, p.minute, p.sec, p.us*1000, p.loc), nil
+}
+
+// strptimeState is the text left to parse and the fields read so far.
+type strptimeState struct {
+	s                                       string
+	year, month, day, hour, minute, sec, us int
+	pm, ampm                                bool
+	loc                                     *time.Location
+}
+
+// num reads up to max digits.
+func (p *strptimeState) num(max int) (int, bool) {
+	n, i := 0, 0
+	for i < max && i < len(p.s) && p.s[i] >= '0' && p.s[i] <= '9' {
+		n = n*10 + int(p.s[i]-'0')
+		i++
+	}
+	p.s = p.s[i:]
+	return n, i > 0
+}
+
+// prefix consumes text matched case-insensitively.
+func (p *strptimeState) prefix(text string) bool {
+	if len(p.s) >= len(text) && strings.EqualFold(p.s[:len(text)], text) {
+		p.s = p.s[len(text):]
+		return true
+	}
+	return false
+}
+
+// directive reads one %-directive; false when the text does not match.
+func (p *strptimeState) directive(d byte) (ok bool, err error) {
+	switch d {
+	case 'Y':
+		p.year, ok = p.num(4)
+	case 'y':
+		p.year, ok = p.num(2)
+		if p.year < 69 {
+			p.year += 2000
+		} else {
+			p.year += 1900
+		}
+	case 'm':
+		p.month, ok = p.num(2)
+	case 'd':
+		p.day, ok = p.num(2)
+	case 'H':
+		p.hour, ok = p.num(2)
+	case 'I':
+		p.hour, ok = p.num(2)
+		p.ampm = true
+	case 'M':
+		p.minute, ok = p.num(2)
+	case 'S':
+		p.sec, ok = p.num(2)
+	case 'f':
+		before := len(p.s)
+		p.us, ok = p.num(6)
+		for n := before - len(p.s); n < 6; n++ {
+			p.us *= 10
+		}
+	case 'p':
+		ok = p.prefix("AM")
+		if !ok && p.prefix("PM") {
+			ok, p.pm = true, true
+		}
+	case 'b', 'B':
+		for m := time.January; m <= time.December && !ok; m++ {
+			name := m.String()
+			if d == 'b' {
+				name = name[:3]
+			}
+			if p.prefix(name) {
+				p.month, ok = int(m), true
+			}
+		}
+	case 'z':
+		p.loc, ok = parseOffset(&p.s)
+	case '%':
+		ok = p.prefix("%")
+	default:
+		return false, failf("datetime(): format directive %%%c is not supported", d)
+	}
+	return ok, nil
 }
 
 func parseOffset(s *string) (*time.Location, bool) {

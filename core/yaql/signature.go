@@ -120,7 +120,8 @@ func (f *fn) invoke(c *callCtx) (any, error) {
 	case (f.form == functionOf || f.form == function && !f.alsoMethod) && c.method:
 		return nil, failf("unknown method %s() on a %s: it is a function, call it as %s(x, ...)", c.name, value.TypeName(c.recv), c.name)
 	}
-	if f.form != function {
+	switch f.form {
+	case methodOrFunc, method, functionOf:
 		v, err := c.self()
 		if err != nil {
 			return nil, err
