@@ -290,16 +290,9 @@ func callHost(ev *evaluator, sc *scope, name string, f Func, method bool, recv a
 	}
 	vals := constArgs
 	if vals == nil && (len(args) > 0 || method) {
-		vals = make([]any, 0, len(args)+1)
-		if method {
-			vals = append(vals, recv)
-		}
-		for _, a := range args {
-			v, err := a(ev, sc)
-			if err != nil {
-				return nil, err
-			}
-			vals = append(vals, v)
+		var err error
+		if vals, err = evalArgs(ev, sc, method, recv, args); err != nil {
+			return nil, err
 		}
 	}
 	out, err := f(vals)
@@ -342,7 +335,8 @@ func lookupFunc(sc *scope, name string) *userFunc {
 	return nil
 }
 
-func (uf *userFunc) call(ev *evaluator, sc *scope, method bool, recv any, args []evalFn) (any, error) {
+// evalArgs is a call's values: the receiver, if any, then each argument.
+func evalArgs(ev *evaluator, sc *scope, method bool, recv any, args []evalFn) ([]any, error) {
 	vals := make([]any, 0, len(args)+1)
 	if method {
 		vals = append(vals, recv)
@@ -353,6 +347,14 @@ func (uf *userFunc) call(ev *evaluator, sc *scope, method bool, recv any, args [
 			return nil, err
 		}
 		vals = append(vals, v)
+	}
+	return vals, nil
+}
+
+func (uf *userFunc) call(ev *evaluator, sc *scope, method bool, recv any, args []evalFn) (any, error) {
+	vals, err := evalArgs(ev, sc, method, recv, args)
+	if err != nil {
+		return nil, err
 	}
 	// The body sees its own name, as yaql registers it in the context the
 	// body runs in.

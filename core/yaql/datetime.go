@@ -1,6 +1,7 @@
 package yaql
 
 import (
+	"cmp"
 	"math"
 	"strconv"
 	"strings"
@@ -706,20 +707,10 @@ func compareTime(a, b any) (int, bool) {
 		}
 	case timeSpan:
 		if y, ok := b.(timeSpan); ok {
-			return cmpInt64(x.us, y.us), true
+			return cmp.Compare(x.us, y.us), true
 		}
 	}
 	return 0, false
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // pyString is Python's str() of a datetime ("2006-01-02 15:04:05+00:00",

@@ -79,12 +79,8 @@ func (c *callCtx) stringAndRegex(recvIsString bool) (string, *regexp.Regexp, err
 // the selector sees the match as $ ({value, start, end}) and its groups as
 // $2, $3, ...
 func bSearch(c *callCtx) (any, error) {
-	_, isString := c.recv.(string)
-	str, re, err := c.stringAndRegex(isString)
+	str, re, err := c.searchArgs()
 	if err != nil {
-		return nil, err
-	}
-	if err := c.ev.charge(len(str) / 16); err != nil {
 		return nil, err
 	}
 	loc := re.FindStringSubmatchIndex(str)
@@ -94,14 +90,21 @@ func bSearch(c *callCtx) (any, error) {
 	return c.matchValue(str, loc)
 }
 
-// bSearchAll is regex(p).searchAll(s[, selector]): every match.
-func bSearchAll(c *callCtx) (any, error) {
+// searchArgs is the string and the regex of search and searchAll, in
+// either order, the search paid for.
+func (c *callCtx) searchArgs() (string, *regexp.Regexp, error) {
 	_, isString := c.recv.(string)
 	str, re, err := c.stringAndRegex(isString)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	if err := c.ev.charge(len(str) / 16); err != nil {
+	return str, re, c.ev.charge(len(str) / 16)
+}
+
+// bSearchAll is regex(p).searchAll(s[, selector]): every match.
+func bSearchAll(c *callCtx) (any, error) {
+	str, re, err := c.searchArgs()
+	if err != nil {
 		return nil, err
 	}
 	locs := re.FindAllStringSubmatchIndex(str, -1)
