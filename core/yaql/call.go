@@ -362,15 +362,24 @@ func (uf *userFunc) call(ev *evaluator, sc *scope, method bool, recv any, args [
 	if len(vals) > 0 {
 		inner.data = vals[0]
 	}
-	// Recursion would otherwise be bounded by steps only, long after the
-	// Go stack.
-	if ev.calls >= MaxDepth {
-		return nil, &opError{msg: "user functions nested more than " + strconv.Itoa(MaxDepth) + " deep", err: ErrLimit}
+	if err := ev.enterCall(); err != nil {
+		return nil, err
 	}
-	ev.calls++
-	defer func() { ev.calls-- }()
+	defer ev.leaveCall()
 	return uf.body(ev, inner)
 }
+
+// enterCall bounds the nesting of user functions and call(): recursion
+// would otherwise be bounded by steps only, long after the Go stack.
+func (ev *evaluator) enterCall() error {
+	if ev.calls >= MaxDepth {
+		return &opError{msg: "user functions and call() nested more than " + strconv.Itoa(MaxDepth) + " deep", err: ErrLimit}
+	}
+	ev.calls++
+	return nil
+}
+
+func (ev *evaluator) leaveCall() { ev.calls-- }
 
 // bDef is def(name, body) -> ...: name(args) calls body on the right side.
 func bDef(c *callCtx) (any, error) {
@@ -426,6 +435,10 @@ func bCall(c *callCtx) (any, error) {
 		}
 		method = true
 	}
+	if err := c.ev.enterCall(); err != nil {
+		return nil, err
+	}
+	defer c.ev.leaveCall()
 	if c.ev.defs {
 		if uf := lookupFunc(c.sc, name); uf != nil {
 			return uf.call(c.ev, c.sc, method, recv, args)

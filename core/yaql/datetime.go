@@ -441,20 +441,16 @@ func bTimespan(c *callCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	total := 0.0
+	var us int64
 	for i, v := range vals {
 		n, err := optIntOf("timespan", v, 0)
 		if err != nil {
 			return nil, err
 		}
-		total += float64(n) * float64(timespanUnits[i])
-	}
-	if math.Abs(total) > float64(maxSpanUs) {
-		return nil, failf("timespan out of range")
-	}
-	var us int64
-	for i, v := range vals {
-		n, _ := optIntOf("timespan", v, 0)
+		// Each part within range keeps the products and the sum in int64.
+		if math.Abs(float64(n)*float64(timespanUnits[i])) > float64(maxSpanUs) {
+			return nil, failf("timespan out of range")
+		}
 		us += n * timespanUnits[i]
 	}
 	return newSpan(us)
@@ -651,13 +647,13 @@ func timeOp(op byte, a, b any) (r any, handled bool, err error) {
 	}
 	switch {
 	case op == '+' && aDT && bTS:
-		r, err = newDateTime(da.t.Add(time.Duration(sb.us) * time.Microsecond))
+		r, err = addSpan(da, sb.us)
 	case op == '+' && aTS && bDT:
-		r, err = newDateTime(db.t.Add(time.Duration(sa.us) * time.Microsecond))
+		r, err = addSpan(db, sa.us)
 	case op == '-' && aDT && bTS:
-		r, err = newDateTime(da.t.Add(-time.Duration(sb.us) * time.Microsecond))
+		r, err = addSpan(da, -sb.us)
 	case op == '-' && aDT && bDT:
-		r, err = newSpan(da.t.Sub(db.t).Microseconds())
+		r, err = newSpan(da.t.UnixMicro() - db.t.UnixMicro())
 	case op == '+' && aTS && bTS:
 		r, err = newSpan(sa.us + sb.us)
 	case op == '-' && aTS && bTS:
@@ -677,6 +673,13 @@ func timeOp(op byte, a, b any) (r any, handled bool, err error) {
 		return nil, true, failf("cannot apply %c to %s and %s", op, value.TypeName(a), value.TypeName(b))
 	}
 	return r, true, err
+}
+
+// addSpan adds whole days by the calendar, since a time.Duration holds
+// only 292 years and a timespan may cross all of Python's 9,999.
+func addSpan(d dateTime, us int64) (any, error) {
+	days, rest := us/usPerDay, us%usPerDay
+	return newDateTime(d.t.AddDate(0, 0, int(days)).Add(time.Duration(rest) * time.Microsecond))
 }
 
 func scaleSpan(ts timeSpan, n any, divide bool) (any, error) {

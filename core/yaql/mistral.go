@@ -49,11 +49,11 @@ func bJSONParse(c *callCtx) (any, error) {
 	return parseText(c, func(s string) (any, error) { return value.FromJSON([]byte(s)) })
 }
 
-// bYAMLDump is Mistral's yaml_dump: the value as block-style YAML.
+// bYAMLDump is Mistral's yaml_dump (YAMLDump) within the string limit.
 func bYAMLDump(c *callCtx) (any, error) {
-	out, err := YAMLDump(c.recv)
-	if err != nil {
-		return nil, failf("yaml_dump(): %v", err)
+	out, ok := YAMLDumpLimit(c.recv, c.ev.maxStr)
+	if !ok {
+		return nil, c.ev.limitStr(c.ev.maxStr+1, "yaml_dump()")
 	}
 	return out, c.ev.checkStr(len(out), "yaml_dump()")
 }

@@ -20,17 +20,25 @@ import (
 // quotes, plain and single-quoted text folded past column 80, and a lone
 // plain scalar followed by the "..." document end.
 func YAMLDump(v any) (string, error) {
-	e := yamlEmitter{}
-	v = value.Normalize(v)
+	s, _ := YAMLDumpLimit(value.Normalize(v), math.MaxInt)
+	return s, nil
+}
+
+// YAMLDumpLimit is YAMLDump that gives up, returning false, once the text
+// grows beyond max bytes: values that share sub-lists can stand for far
+// more text than they occupy (see value.JSONLimit). v must be a JSON-like
+// value of package value.
+func YAMLDumpLimit(v any, max int) (string, bool) {
+	e := yamlEmitter{max: max}
 	switch x := v.(type) {
 	case []any:
 		if len(x) == 0 {
-			return "[]\n", nil
+			return "[]\n", true
 		}
 		e.seq(x, 0)
 	case map[string]any:
 		if len(x) == 0 {
-			return "{}\n", nil
+			return "{}\n", true
 		}
 		e.mapping(x, 0)
 	default:
@@ -41,10 +49,18 @@ func YAMLDump(v any) (string, error) {
 			e.b.WriteString("...\n")
 		}
 	}
-	return e.b.String(), nil
+	if e.b.Len() > max {
+		return "", false
+	}
+	return e.b.String(), true
 }
 
-type yamlEmitter struct{ b strings.Builder }
+type yamlEmitter struct {
+	b   strings.Builder
+	max int
+}
+
+func (e *yamlEmitter) full() bool { return e.b.Len() > e.max }
 
 func (e *yamlEmitter) indent(n int) { e.b.WriteString(strings.Repeat(" ", n)) }
 
@@ -52,6 +68,9 @@ func (e *yamlEmitter) indent(n int) { e.b.WriteString(strings.Repeat(" ", n)) }
 // indented it), the others at indent.
 func (e *yamlEmitter) mapping(m map[string]any, indent int) {
 	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if e.full() {
+			return
+		}
 		if i > 0 {
 			e.indent(indent)
 		}
@@ -65,6 +84,9 @@ func (e *yamlEmitter) mapping(m map[string]any, indent int) {
 // seq writes the items, the first on the current line.
 func (e *yamlEmitter) seq(l []any, indent int) {
 	for i, x := range l {
+		if e.full() {
+			return
+		}
 		if i > 0 {
 			e.indent(indent)
 		}
@@ -134,6 +156,8 @@ func yamlScalar(v any, indent int) (string, bool) {
 		return "{}", false
 	case string:
 		return yamlString(x, indent)
+	case dateTime:
+		return x.pyString(), true
 	}
 	return yamlString(value.String(v), indent)
 }

@@ -229,7 +229,7 @@ func (e *Expr) Eval(env *Env) (result any, err error) {
 	}()
 	v, err := e.root(ev, &ev.root)
 	if err == nil && ev.internal {
-		v, err = exportValue(v)
+		v, err = ev.exportValue(v)
 	}
 	if err != nil {
 		var oe *opError
@@ -254,14 +254,14 @@ func Eval(src string, env *Env) (any, error) {
 // expressions, timespans), which have no JSON form and would confuse the
 // host, and turns datetimes into the text Mistral stores. It only runs when
 // the evaluation created one, so ordinary results are not walked.
-func exportValue(v any) (any, error) {
-	r, _, err := export(v)
+func (ev *evaluator) exportValue(v any) (any, error) {
+	r, _, err := ev.export(v)
 	return r, err
 }
 
 // export is exportValue, and whether it changed v: a container is copied
 // only when something inside it changed.
-func export(v any) (any, bool, error) {
+func (ev *evaluator) export(v any) (any, bool, error) {
 	switch x := v.(type) {
 	case *letContext:
 		return nil, false, failf("let(...) must be followed by -> and an expression")
@@ -272,9 +272,14 @@ func export(v any) (any, bool, error) {
 	case dateTime:
 		return x.export(), true, nil
 	case []any:
+		// The walk pays per element: shared sub-lists make a result's
+		// logical size far larger than the steps it took to build.
+		if err := ev.charge(len(x)); err != nil {
+			return nil, false, err
+		}
 		var out []any
 		for i, e := range x {
-			r, changed, err := export(e)
+			r, changed, err := ev.export(e)
 			if err != nil {
 				return nil, false, err
 			}
@@ -289,9 +294,12 @@ func export(v any) (any, bool, error) {
 			return out, true, nil
 		}
 	case map[string]any:
+		if err := ev.charge(len(x)); err != nil {
+			return nil, false, err
+		}
 		var out map[string]any
 		for k, e := range x {
-			r, changed, err := export(e)
+			r, changed, err := ev.export(e)
 			if err != nil {
 				return nil, false, err
 			}
