@@ -25,19 +25,23 @@
 // ...) come from Env.Funcs and override built-ins of the same name. Dict keys
 // are always strings: non-string keys are converted the way json.dumps does
 // (4 -> "4", null -> "null", true -> "true"). Regular expressions use Go's RE2
-// syntax, which has no backreferences but runs in linear time.
+// syntax, which has no backreferences but runs in linear time. Integers
+// are 64-bit: a result beyond that is an error, never a wrapped value.
+// Lists are built whole: yaql's sets are lists, and its infinite sequences
+// (sequence(), cycle(), repeat() without a count) are refused.
 //
 // Every evaluation is sandboxed: a step budget bounds work (each node, lambda
 // call and produced list element costs a step), strings and lists have
 // maximum sizes, and parse depth is bounded so no input can exhaust the stack.
 //
 // The standard library is a table of signatures (signature.go): each
-// function is a row giving its names, whether it binds a receiver (x.f(a)
-// is f(x, a)), the receiver's kind, its arity and its leading arguments'
-// kinds, and the table machinery checks and converts them before the Go
-// function runs. The rows live beside their functions: queries.go,
-// collections.go, dicts.go, strings.go, regex.go, math.go, branching.go and
-// mistral.go (Mistral's json_*, yaml_* and uuid).
+// function is a row giving its names, how yaql lets it be called (as a
+// method x.f(a), a function f(x, a), or both), the receiver's kind, its
+// arity and its leading arguments' kinds, and the table machinery checks
+// and converts them before the Go function runs. The rows live beside their
+// functions: queries.go, sequences.go, collections.go, dicts.go,
+// strings.go, regex.go, math.go, branching.go, datetime.go and mistral.go
+// (Mistral's json_*, yaml_* — pyyaml.go — and uuid).
 package yaql
 
 import (
