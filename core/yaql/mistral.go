@@ -28,7 +28,16 @@ func bJSONDump(c *callCtx) (any, error) {
 	if err := c.ev.charge(1); err != nil {
 		return nil, err
 	}
-	return c.ev.json(c.recv, 4, true, c.name+"()")
+	v := c.recv
+	if c.ev.internal {
+		// Mistral's jsonutils prints a datetime as its stored text and
+		// fails on what it cannot convert (a timespan, a regex).
+		var err error
+		if v, err = c.ev.exportValue(v); err != nil {
+			return nil, err
+		}
+	}
+	return c.ev.json(v, 4, true, c.name+"()")
 }
 
 // parseText is json_parse and yaml_parse: the receiver, within the string

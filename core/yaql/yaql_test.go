@@ -229,6 +229,8 @@ var cases = []tcase{
 	{expr: "datetime(2011, 11, 11) > datetime(2010, 10, 10)", want: true},
 	{expr: "datetime(2011, 11, 11, offset => timespan(hours => 1)) = datetime(2011, 11, 10, 23)", want: true},
 	{expr: "timespan(hours => 1)", err: "a timespan cannot be part of the result"},
+	{expr: "json_dump([datetime(2015, 9, 29)])", want: "[\n    \"2015-09-29T00:00:00.000000\"\n]"},
+	{expr: "json_dump(timespan(hours => 1))", err: "a timespan cannot be part of the result"},
 	{expr: "timespan(days => 99999999)", err: "timespan out of range"},
 	{expr: "datetime(2015, 9, 29).replace(year => 2014, offset => timespan(hours => 2)).offset.minutes", want: 120.0},
 	{expr: "'  x  '.trim()", want: "x"},
