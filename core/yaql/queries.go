@@ -226,6 +226,20 @@ func bDistinct(c *callCtx) (any, error) {
 	return out, c.ev.charge(len(l))
 }
 
+// seed is a fold's start: argument i, or else the receiver's first
+// element, and the elements left to fold.
+func (c *callCtx) seed(i int) (any, []any, error) {
+	l := c.recvList()
+	if i < len(c.args) {
+		v, err := c.arg(i)
+		return v, l, err
+	}
+	if len(l) == 0 {
+		return nil, nil, failf("%s() of an empty list needs an initial value", c.name)
+	}
+	return l[0], l[1:], nil
+}
+
 // bToSet is the distinct elements, which must be hashable in Python.
 func bToSet(c *callCtx) (any, error) {
 	l := c.recvList()
@@ -268,19 +282,9 @@ func (ev *evaluator) distinct(l []any) (any, error) {
 // when there is no initial value, as YAQL does (so [].sum() fails and a
 // list of dicts merges them).
 func bSum(c *callCtx) (any, error) {
-	l := c.recvList()
-	var acc any
-	if len(c.args) > 0 {
-		v, err := c.arg(0)
-		if err != nil {
-			return nil, err
-		}
-		acc = v
-	} else {
-		if len(l) == 0 {
-			return nil, failf("sum() of an empty list needs an initial value, as in sum(0)")
-		}
-		acc, l = l[0], l[1:]
+	acc, l, err := c.seed(0)
+	if err != nil {
+		return nil, err
 	}
 	for _, e := range l {
 		var err error

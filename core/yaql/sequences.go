@@ -155,19 +155,9 @@ func bSplitAt(c *callCtx) (any, error) {
 // bAccumulate is the running fold: seed (or the first element), then
 // each step of the reducer ($1 the total, $2 the element).
 func bAccumulate(c *callCtx) (any, error) {
-	l := c.recvList()
-	var total any
-	if len(c.args) > 1 {
-		v, err := c.arg(1)
-		if err != nil {
-			return nil, err
-		}
-		total = v
-	} else {
-		if len(l) == 0 {
-			return nil, failf("accumulate() of an empty list needs an initial value")
-		}
-		total, l = l[0], l[1:]
+	total, l, err := c.seed(1)
+	if err != nil {
+		return nil, err
 	}
 	out, err := c.newList(len(l) + 1)
 	if err != nil {
