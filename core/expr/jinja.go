@@ -33,9 +33,8 @@ import (
 // What else the sandbox removes: include/import/extends/from/block (file
 // access), macro/call (unbounded recursion), the mutating methods append,
 // update, setdefault, pop and clear and the namespace() global (they can
-// build self-referencing data whose printing never ends), the padding methods
-// (center/ljust/rjust/zfill/expandtabs/format) that allocate a caller-chosen
-// width, and the random filter (evaluation must be deterministic because the
+// build self-referencing data whose printing never ends), format_map, and
+// the random filter (evaluation must be deterministic because the
 // engine may recompute a step).
 type Limits struct {
 	MaxSource int           // longest expression string accepted at compile time, bytes
@@ -152,7 +151,7 @@ func newJinjaEnv() *exec.Environment {
 		Bool:  builtins.Methods.Bool,
 		Int:   builtins.Methods.Int,
 		Float: builtins.Methods.Float,
-		Str:   withMethods(pickMethods(builtins.Methods.Str, "center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map"), strMethodFixes),
+		Str:   withMethods(withMethods(pickMethods(builtins.Methods.Str, "format_map"), strMethodFixes), strPadMethods),
 		Dict:  pickMethods(builtins.Methods.Dict, "update", "setdefault", "pop", "clear"),
 		List:  pickMethods(builtins.Methods.List, "append", "reverse"),
 	}
@@ -173,6 +172,9 @@ func newJinjaEnv() *exec.Environment {
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
 		"None": nil,
+	}
+	for op, name := range compareNames {
+		globals[name] = compareFunc(compareOps[op])
 	}
 	for _, name := range []string{"dict", "cycler", "joiner"} {
 		if f, ok := builtins.GlobalFunctions.Get(name); ok {
@@ -714,7 +716,9 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	}
 	name, ok := binopNames[b.Operator.Token.Type]
 	if !ok {
-		return nil
+		if name, ok = compareNames[b.Operator.Token.Type]; !ok {
+			return nil
+		}
 	}
 	tok := &tokens.Token{Type: tokens.Name, Val: name, Line: b.Operator.Token.Line, Col: b.Operator.Token.Col, Pos: b.Operator.Token.Pos}
 	return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: []nodes.Expression{b.Left, b.Right}, Kwargs: map[string]nodes.Expression{}}

@@ -47,6 +47,7 @@ func jinjaTests() *exec.TestSet {
 	_ = tests.Replace("escaped", func(_ *exec.Context, _ *exec.Value, _ *exec.VarArgs) (bool, error) {
 		return false, nil
 	})
+	compareTests(tests)
 	_ = tests.Replace("odd", parityTest(1))
 	_ = tests.Replace("even", parityTest(0))
 	_ = tests.Replace("divisibleby", func(_ *exec.Context, in *exec.Value, a *exec.VarArgs) (bool, error) {
