@@ -131,6 +131,9 @@ func newJinjaEnv() *exec.Environment {
 		if charFilters[name] {
 			f = onChars(f)
 		}
+		if fix, ok := pyFilterFixes[name]; ok {
+			f = fix(f)
+		}
 		_ = filters.Register(name, guardFilter(f, sizeArgFilters[name]))
 	}
 	for _, name := range mistralFuncs {

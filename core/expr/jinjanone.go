@@ -256,8 +256,8 @@ func leftPad(s string, n int) string {
 // calls str() on anything else first ([1, 2] | upper is "[1, 2]").
 var textFilters = map[string]bool{
 	"capitalize": true, "center": true, "escape": true, "e": true, "forceescape": true,
-	"indent": true, "replace": true, "safe": true, "string": true, "striptags": true,
-	"title": true, "trim": true, "truncate": true, "wordcount": true, "wordwrap": true,
+	"replace": true, "safe": true, "string": true, "striptags": true,
+	"title": true, "trim": true, "wordcount": true,
 }
 
 // onText gives f its input as Python's str() of it.
