@@ -19,7 +19,6 @@ import (
 	"github.com/nikolalohinski/gonja/v2/tokens"
 
 	"github.com/lazyflow/lazyflow/core/value"
-	"github.com/lazyflow/lazyflow/core/yaql"
 
 	controlStructures "github.com/nikolalohinski/gonja/v2/builtins/control_structures"
 )
@@ -336,18 +335,10 @@ func funcFilter(name string) exec.FilterFunction {
 		if in.IsError() {
 			return in
 		}
+		// Mistral's filters are its functions with the piped value as their
+		// context argument, which only the execution-state functions read:
+		// _|task("x") is task("x"), and x|json_dump lacks json_dump's data.
 		args := []any{}
-		// Mistral's filters get the execution context as their first
-		// argument: for the functions that read execution state the piped
-		// value is that context (_|task("x") is task("x")); for the pure data
-		// functions it is the data to work on (_.x|json_dump).
-		if _, pure := pureFuncs[name]; pure {
-			first, err := fromGonja(in)
-			if err != nil {
-				return errValue(err)
-			}
-			args = append(args, first)
-		}
 		if params != nil {
 			for _, a := range params.Args {
 				v, err := fromGonja(a)
@@ -543,6 +534,7 @@ type jinjaNode struct {
 	text   string
 	tmpl   *exec.Template
 	output *nodes.Output // the single {{ }} when the string is exactly one
+	noExpr bool          // only {% %} blocks, which Mistral cannot evaluate
 }
 
 // jinjaCache holds compiled templates by source. Compiled nodes are never
@@ -596,8 +588,12 @@ func compileJinjaUncached(s string) (n *jinjaNode, err error) {
 	}
 	guardAST(reflect.ValueOf(root), map[uintptr]bool{})
 	jn := &jinjaNode{text: s, tmpl: tmpl}
-	if len(root.Nodes) == 1 {
-		if o, ok := root.Nodes[0].(*nodes.Output); ok && strings.HasPrefix(s, "{{") && strings.HasSuffix(s, "}}") {
+	// Mistral's rule: the first {{ }} on one line decides. None at all is an
+	// error; one that is the whole string is evaluated to a typed value.
+	m := jinjaExprRe.FindStringIndex(s)
+	jn.noExpr = m == nil
+	if m != nil && m[0] == 0 && m[1] == len(s) && len(root.Nodes) == 1 {
+		if o, ok := root.Nodes[0].(*nodes.Output); ok {
 			jn.output = o
 		}
 	}
@@ -763,6 +759,9 @@ func (n *jinjaNode) eval(ctx *Context) (r any, err error) {
 			r, err = nil, &EvalError{Text: n.text, Err: fmt.Errorf("internal error in template engine: %v", p)}
 		}
 	}()
+	if n.noExpr {
+		return nil, &EvalError{Text: n.text, Err: errNoJinjaExpr}
+	}
 	dctx, b := n.dataContext(ctx)
 	if n.output != nil {
 		ev := &exec.Evaluator{
@@ -930,62 +929,4 @@ func plain(v reflect.Value, depth int) (any, error) {
 		return s.String(), nil
 	}
 	return nil, fmt.Errorf("expression produced a %s, which is not a data value", v.Type())
-}
-
-// pureFuncs are Mistral's functions that need no host: they work the same in
-// every execution.
-var pureFuncs = map[string]Func{
-	"uuid": func(args []any) (any, error) {
-		if len(args) != 0 {
-			return nil, errors.New("uuid takes no arguments")
-		}
-		return yaql.UUID(), nil
-	},
-	"json_dump": func(args []any) (any, error) {
-		if len(args) != 1 {
-			return nil, errors.New("json_dump takes one argument")
-		}
-		// Mistral's json_dump is jsonutils.dumps(data, indent=4) in both languages.
-		return value.JSON(value.Normalize(args[0]), 4, true), nil
-	},
-	"json_pp": func(args []any) (any, error) {
-		if len(args) != 1 {
-			return nil, errors.New("json_pp takes one argument")
-		}
-		return value.JSON(value.Normalize(args[0]), 4, false), nil
-	},
-	"json_parse": func(args []any) (any, error) {
-		if len(args) != 1 {
-			return nil, errors.New("json_parse takes one argument")
-		}
-		s, ok := args[0].(string)
-		if !ok {
-			return nil, fmt.Errorf("json_parse needs a string, not %T", args[0])
-		}
-		v, err := value.FromJSON([]byte(s))
-		if err != nil {
-			return nil, fmt.Errorf("json_parse: %w", err)
-		}
-		return v, nil
-	},
-	"yaml_dump": func(args []any) (any, error) {
-		if len(args) != 1 {
-			return nil, errors.New("yaml_dump takes one argument")
-		}
-		return yaql.YAMLDump(args[0])
-	},
-	"yaml_parse": func(args []any) (any, error) {
-		if len(args) != 1 {
-			return nil, errors.New("yaml_parse takes one argument")
-		}
-		s, ok := args[0].(string)
-		if !ok {
-			return nil, fmt.Errorf("yaml_parse needs a string, not %T", args[0])
-		}
-		v, err := yaql.YAMLParse(s)
-		if err != nil {
-			return nil, fmt.Errorf("yaml_parse: %w", err)
-		}
-		return v, nil
-	},
 }

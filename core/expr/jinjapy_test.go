@@ -1,0 +1,155 @@
+package expr
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+// Each case was checked against Jinja2 3.1.6 sandboxed as Mistral 23.0.0
+// configures it (compat/exproracle.py evaluates the same way).
+var pyJinjaCases = []struct {
+	expr    string
+	want    any
+	wantErr string // substring; "" means success
+}{
+	// Comparison as Python's.
+	{"{{ 0 == False }}", true, ""},
+	{"{{ [1, 2] < [1, 3] }}", true, ""},
+	{"{{ 'b' > 'a' }}", true, ""},
+	{"{{ 7 < 'ab' }}", nil, "'<' not supported between instances of 'int' and 'str'"},
+	{"{{ None >= 0 }}", nil, "'>=' not supported between instances of 'NoneType' and 'int'"},
+	{"{{ _.m < _.m }}", nil, "not supported between instances of 'dict' and 'dict'"},
+	{"{{ 'ab' is lt(3) }}", nil, "'<' not supported between instances of 'str' and 'int'"},
+	{"{{ 2 is lt(3) }}", true, ""},
+	{"{{ _.names is lower }}", true, ""},
+	{"{{ _.people is lower }}", false, ""},
+	{"{{ _.m is lower }}", true, ""},
+
+	// Filters fail where Python fails on the input type.
+	{"{{ 'x' | abs }}", nil, "bad operand type for abs(): 'str'"},
+	{"{{ -3 | abs }}", int64(3), ""},
+	{"{{ 7 | first }}", nil, "'int' object is not iterable"},
+	{"{{ [] | first }}", nil, "no first item"},
+	{"{{ 2.5 | last }}", nil, "'float' object is not reversible"},
+	{"{{ [] | max }}", nil, "no aggregated item"},
+	{"{{ 7 | length }}", nil, "object of type 'int' has no len()"},
+	{"{{ 'héllo' | length }}", int64(5), ""},
+	{"{{ _.n | join }}", nil, "'NoneType' object is not iterable"},
+	{"{{ 7 | list }}", nil, "'int' object is not iterable"},
+	{"{{ _.list | indent(2) }}", nil, "'list' object has no attribute 'splitlines'"},
+	{"{{ 7 | indent(2) }}", nil, "unsupported operand type(s) for +=: 'int' and 'str'"},
+	{"{{ _.list | wordwrap(5) }}", nil, "has no attribute 'splitlines'"},
+	{"{{ _.list | dictsort }}", nil, "'list' object has no attribute 'items'"},
+	{"{{ _.list | items }}", nil, "item pairs from a mapping"},
+	{"{{ 7 | truncate(5) }}", nil, "object of type 'int' has no len()"},
+	{"{{ _.list | truncate(5) }}", []any{int64(1), int64(2), int64(3)}, ""},
+
+	// Sum, sort, max and min add and compare as Python.
+	{"{{ [1.5, 2.0, -0.5] | sum }}", 3.0, ""},
+	{"{{ _.list | sum(start=10) }}", int64(16), ""},
+	{"{{ 'ab' | sum }}", nil, "unsupported operand type"},
+	{"{{ [[1], [2]] | sum(start=[]) }}", []any{int64(1), int64(2)}, ""},
+	{"{{ _.people | sum(attribute='id') }}", int64(3), ""},
+	{"{{ _.people | sort }}", nil, "'<' not supported between instances of 'dict' and 'dict'"},
+	{"{{ ['b', 'A', 'c'] | sort }}", []any{"A", "b", "c"}, ""},
+	{"{{ ['b', 'A', 'c'] | sort(case_sensitive=true) }}", []any{"A", "b", "c"}, ""},
+	{"{{ [3, 1, 2] | sort(reverse=true) }}", []any{int64(3), int64(2), int64(1)}, ""},
+	{"{{ _.people | sort(attribute='id', reverse=true) | map(attribute='id') | list }}", []any{int64(2), int64(1)}, ""},
+	{"{{ 'ab' | sort(attribute='age') }}", nil, "'str object' has no attribute 'age'"},
+	{"{{ _.people | max(attribute='id') }}", map[string]any{"id": int64(2), "ok": false}, ""},
+	{"{{ _.people | min(attribute='id') }}", map[string]any{"id": int64(1), "ok": true}, ""},
+	{"{{ [1, 'a'] | max }}", nil, "'>' not supported between instances of 'str' and 'int'"},
+
+	// select and reject pass test errors on; attribute tests need the attribute.
+	{"{{ 'ab' | select('odd') | list }}", nil, "%"},
+	{"{{ _.list | select('odd') | list }}", []any{int64(1), int64(3)}, ""},
+	{"{{ _.list | selectattr('age') | list }}", nil, "'int object' has no attribute 'age'"},
+	{"{{ _.people | selectattr('ok') | map(attribute='id') | list }}", []any{int64(1)}, ""},
+	{"{{ _.people | selectattr('nope', 'defined') | list }}", []any{}, ""},
+	{"{{ _.people | rejectattr('nope', 'undefined') | list }}", []any{}, ""},
+	{"{{ 'ab' | groupby('age') }}", nil, "'str object' has no attribute 'age'"},
+
+	// pprint, urlencode and filesizeformat as Jinja2's.
+	{"{{ 'hi' | pprint }}", "'hi'", ""},
+	{"{{ _.list | pprint }}", "[1, 2, 3]", ""},
+	{"{{ [{'name': 'ada', 'age': 36}, {'name': 'bob', 'age': 25}, {'name': 'cy', 'age': 36}] | pprint }}",
+		"[{'age': 36, 'name': 'ada'},\n {'age': 25, 'name': 'bob'},\n {'age': 36, 'name': 'cy'}]", ""},
+	{"{{ [['a b', 1], ['c', 'd&e']] | urlencode }}", "a+b=1&c=d%26e", ""},
+	{"{{ 'a b/c' | urlencode }}", "a%20b/c", ""},
+	{"{{ _.list | urlencode }}", nil, "cannot unpack non-iterable int object"},
+	{"{{ 2.675 | filesizeformat }}", "2 Bytes", ""},
+	{"{{ '2048' | filesizeformat(true) }}", "2.0 KiB", ""},
+	{"{{ 'abc' | filesizeformat }}", nil, "could not convert string to float"},
+
+	// Python's padding and stripping methods.
+	{"{{ 'straße'.center(11, '*') }}", "***straße**", ""},
+	{"{{ 'ǅemo'.center(11, '*') }}", "****ǅemo***", ""},
+	{"{{ 'hi'.ljust(5, '.') ~ '|' ~ 'hi'.rjust(5) }}", "hi...|   hi", ""},
+	{"{{ '-42'.zfill(6) }}", "-00042", ""},
+	{"{{ 'a\\tb\\nc\\td'.expandtabs(4) }}", "a   b\nc   d", ""},
+	{"{{ '  hi  '.lstrip() ~ '|' ~ '  hi  '.rstrip() ~ '|' }}", "hi  |  hi|", ""},
+	{"{{ 'xxhixx'.strip('x') }}", "hi", ""},
+	{"{{ 'héllo'.index('l') }}", int64(2), ""},
+	{"{{ 'hello'.index('z') }}", nil, "substring not found"},
+	{"{{ 'hi'.center(2000000) }}", nil, "sandbox limit"},
+	{"{{ 'hi'.center(3, 'ab') }}", nil, "exactly one character"},
+
+	// Mistral's functions as filters: the piped value is their context.
+	{"{{ _ | json_dump([1]) }}", "[\n    1\n]", ""},
+	{"{{ [1] | json_dump }}", nil, "json_dump takes one argument"},
+}
+
+// pyData is plainData with a list of dicts under a key that is no dict
+// method name (in Jinja2, _.items is the dict's items method).
+var pyData = func() map[string]any {
+	d := map[string]any{"people": []any{map[string]any{"id": int64(1), "ok": true}, map[string]any{"id": int64(2), "ok": false}}}
+	for k, v := range plainData {
+		d[k] = v
+	}
+	return d
+}()
+
+func TestJinjaPythonSemantics(t *testing.T) {
+	for _, c := range pyJinjaCases {
+		t.Run(c.expr, func(t *testing.T) {
+			v, err := Compile(c.expr)
+			if err != nil {
+				t.Fatalf("compile: %v", err)
+			}
+			got, err := v.Eval(&Context{Data: pyData})
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("got %#v, %v; want an error containing %q", got, err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !value.Equal(got, c.want) || value.TypeName(got) != value.TypeName(c.want) {
+				t.Fatalf("got %#v (%s), want %#v (%s)", got, value.TypeName(got), c.want, value.TypeName(c.want))
+			}
+		})
+	}
+}
+
+// A Jinja string is evaluated by its first {{ }} on one line, as Mistral's
+// InlineJinjaEvaluator does.
+func TestJinjaFirstExpressionRule(t *testing.T) {
+	v, err := Compile("{{ _.x\n }}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.IsConst() {
+		t.Fatal("braces that pair only across lines compiled as Jinja; Mistral keeps them as text")
+	}
+	v, err = Compile("{% if _.t %}yes{% endif %}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Eval(&Context{Data: plainData}); err == nil || !strings.Contains(err.Error(), "needs a {{ }}") {
+		t.Fatalf("blocks without a {{ }}: got error %v, want Mistral's failure", err)
+	}
+}
