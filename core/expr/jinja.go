@@ -153,7 +153,7 @@ func newJinjaEnv() *exec.Environment {
 		Bool:  builtins.Methods.Bool,
 		Int:   builtins.Methods.Int,
 		Float: builtins.Methods.Float,
-		Str:   withMethods(withMethods(pickMethods(builtins.Methods.Str, "format_map"), strMethodFixes), strPadMethods),
+		Str:   withMethods(withMethods(withMethods(pickMethods(builtins.Methods.Str, "format_map"), strMethodFixes), strPadMethods), strCaseMethods),
 		Dict:  pickMethods(builtins.Methods.Dict, "update", "setdefault", "pop", "clear"),
 		List:  pickMethods(builtins.Methods.List, "append", "reverse"),
 	}

@@ -96,6 +96,13 @@ var pyJinjaCases = []struct {
 	{"{{ 'hi'.center(2000000) }}", nil, "sandbox limit"},
 	{"{{ 'hi'.center(3, 'ab') }}", nil, "exactly one character"},
 
+	// Python's case methods.
+	{"{{ 'ΣΑΣ'.title() ~ ' ' ~ 'ΣΑΣ'.capitalize() ~ ' ' ~ 'ΣΑΣ'.swapcase() }}", "Σας Σας σας", ""},
+	{"{{ 'ǆemo'.capitalize() ~ ' ' ~ 'ǅemo'.capitalize() ~ ' ' ~ 'ßa'.title() }}", "ǅemo ǅemo Ssa", ""},
+	{"{{ 'straße'.swapcase() }}", "STRASSE", ""},
+	{"{{ 'ǅemo'.islower() }}", false, ""},
+	{"{{ 'ab1'.islower() and 'AB1'.isupper() }}", true, ""},
+
 	// Mistral's functions as filters: the piped value is their context.
 	{"{{ _ | json_dump([1]) }}", "[\n    1\n]", ""},
 	{"{{ [1] | json_dump }}", nil, "json_dump takes one argument"},
