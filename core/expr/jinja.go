@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -31,9 +32,9 @@ import (
 //
 // What else the sandbox removes: include/import/extends/from/block (file
 // access), macro/call (unbounded recursion), the mutating methods append,
-// update, setdefault, pop and clear and the namespace() global (they can
-// build self-referencing data whose printing never ends), format_map, and
-// the random filter (evaluation must be deterministic because the
+// update, setdefault, pop and clear (they can build self-referencing data
+// whose printing never ends; set is checked for that in jinjaset.go),
+// format_map, and the random filter (evaluation must be deterministic because the
 // engine may recompute a step).
 type Limits struct {
 	MaxSource int           // longest expression string accepted at compile time, bytes
@@ -115,6 +116,7 @@ func newJinjaEnv() *exec.Environment {
 			csMap[name] = p
 		}
 	}
+	csMap["set"] = setParser
 	controls := exec.NewControlStructureSet(csMap)
 
 	filters := exec.NewFilterSet(map[string]exec.FilterFunction{})
@@ -170,6 +172,8 @@ func newJinjaEnv() *exec.Environment {
 		"__lf_fdiv": binopFunc(tokens.FloorDivision, "//"),
 		"__lf_pow":  binopFunc(tokens.Power, "**"),
 		strName:     strFunc,
+		"namespace": namespaceFunc,
+		"lipsum":    lipsumFunc,
 		itemName:    itemFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
@@ -666,7 +670,12 @@ func guardAST(v reflect.Value, seen map[uintptr]bool) {
 		for i := 0; i < v.NumField(); i++ {
 			f := v.Field(i)
 			if !f.CanSet() {
-				continue
+				if !f.CanAddr() {
+					continue
+				}
+				// gonja keeps the expressions of statements such as set in
+				// unexported fields; they need Python's operators too.
+				f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 			}
 			guardAST(f, seen)
 			replaceBinop(f)

@@ -103,6 +103,18 @@ var pyJinjaCases = []struct {
 	{"{{ 'ǅemo'.islower() }}", false, ""},
 	{"{{ 'ab1'.islower() and 'AB1'.isupper() }}", true, ""},
 
+	// attr is getattr: data has no attributes but its methods.
+	{"{{ _.m | attr('k') }}", nil, "'dict object' has no attribute 'k'"},
+
+	// namespace() and set as Jinja2's.
+	{"{% set ns = namespace(c=0) %}{% for x in _.list %}{% set ns.c = ns.c + x %}{% endfor %}{{ ns.c }}", "6", ""},
+	{"{{ namespace(a=1).a }}", int64(1), ""},
+	{"{% set x = -7 // 2 %}{{ x }}", "-4", ""},
+	{"{% set _.z = 1 %}{{ _.z }}", nil, "cannot assign attribute on non-namespace object"},
+	{"{% set ns = namespace() %}{% set ns.me = [ns] %}{{ ns }}", nil, "cannot contain itself"},
+	{"{{ lipsum is defined }}", true, ""},
+	{"{{ lipsum() }}", nil, "random"},
+
 	// Mistral's functions as filters: the piped value is their context.
 	{"{{ _ | json_dump([1]) }}", "[\n    1\n]", ""},
 	{"{{ [1] | json_dump }}", nil, "json_dump takes one argument"},
@@ -144,6 +156,22 @@ func TestJinjaPythonSemantics(t *testing.T) {
 
 // A Jinja string is evaluated by its first {{ }} on one line, as Mistral's
 // InlineJinjaEvaluator does.
+// Jinja2 has no assignment to a subscript; gonja's would write into the
+// workflow's context.
+func TestJinjaSetTargets(t *testing.T) {
+	if _, err := Compile("{% set _['z'] = 1 %}{{ _ }}"); err == nil || !strings.Contains(err.Error(), "set can assign only") {
+		t.Fatalf("set to a subscript: got %v, want a compile error", err)
+	}
+	data := map[string]any{"a": int64(1)}
+	v, err := Compile("{% set _.a = 2 %}{{ _.a }}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Eval(&Context{Data: data}); err == nil || data["a"] != int64(1) {
+		t.Fatalf("set on the context: error %v, context %v; want an error and the context unchanged", err, data)
+	}
+}
+
 func TestJinjaFirstExpressionRule(t *testing.T) {
 	v, err := Compile("{{ _.x\n }}")
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 // pyFilterFixes wrap or replace gonja's filter of the same name.
 var pyFilterFixes = map[string]func(exec.FilterFunction) exec.FilterFunction{
 	"abs":            replaced(absFilter),
+	"attr":           replaced(attrFilter),
 	"first":          replaced(firstFilter),
 	"last":           replaced(lastFilter),
 	"length":         replaced(lengthFilter),
@@ -236,6 +237,27 @@ func absFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
 		return exec.AsValue(int(-i))
 	}
 	return exec.AsValue(int(i))
+}
+
+// attrFilter is Jinja2's attr(name): Python's getattr, never an item, so
+// on data it is always undefined (data has only methods as attributes).
+func attrFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+	if in.IsError() {
+		return in
+	}
+	args, err := bindArgs("attr", params, "name")
+	if err != nil {
+		return errValue(err)
+	}
+	name, ok := args["name"]
+	if !ok {
+		return errValue(errors.New("attr needs the attribute's name"))
+	}
+	v, err := fromGonja(in)
+	if err != nil {
+		return errValue(err)
+	}
+	return errValue(undefinedAttr(v, name.String()))
 }
 
 func firstFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
