@@ -31,7 +31,8 @@ import (
 // calls at compile time). The clock is checked at every step too.
 //
 // What else the sandbox removes: include/import/extends/from/block (file
-// access), macro/call (unbounded recursion), the mutating methods append,
+// access), call (macros are allowed, their recursion bounded by
+// maxMacroDepth), the mutating methods append,
 // update, setdefault, pop and clear (they can build self-referencing data
 // whose printing never ends; set is checked for that in jinjaset.go),
 // format_map, and the random filter (evaluation must be deterministic because the
@@ -57,6 +58,7 @@ var ErrLimit = errors.New("expression exceeded a sandbox limit")
 // budget is the per-evaluation cost account, stored in the gonja context.
 type budget struct {
 	steps    int
+	depth    int // macro calls in progress
 	deadline time.Time
 	limits   Limits
 }
@@ -109,7 +111,7 @@ var mistralFuncs = []string{
 }
 
 func newJinjaEnv() *exec.Environment {
-	allowed := []string{"autoescape", "filter", "for", "if", "raw", "set", "with", "do", "break", "continue"}
+	allowed := []string{"autoescape", "filter", "for", "if", "macro", "raw", "set", "with", "do", "break", "continue"}
 	csMap := map[string]parser.ControlStructureParser{}
 	for _, name := range allowed {
 		if p, ok := controlStructures.All.Get(name); ok {
@@ -174,6 +176,8 @@ func newJinjaEnv() *exec.Environment {
 		strName:     strFunc,
 		"namespace": namespaceFunc,
 		"lipsum":    lipsumFunc,
+		enterName:   macroEnter,
+		leaveName:   macroLeave,
 		itemName:    itemFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
@@ -662,6 +666,9 @@ func guardAST(v reflect.Value, seen map[uintptr]bool) {
 				f.BodyWrapper.Nodes = append(f.BodyWrapper.Nodes, tickNode())
 			}
 		}
+		if m, ok := v.Interface().(*nodes.Macro); ok {
+			guardMacro(m)
+		}
 		guardAST(v.Elem(), seen)
 		if o, ok := v.Interface().(*nodes.Output); ok {
 			wrapOutput(o)
@@ -732,8 +739,11 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: []nodes.Expression{b.Left, b.Right}, Kwargs: map[string]nodes.Expression{}}
 }
 
-func tickNode() *nodes.Output {
-	tok := &tokens.Token{Type: tokens.Name, Val: tickName}
+func tickNode() *nodes.Output { return hookNode(tickName) }
+
+// hookNode is a {{ name() }} that renders nothing: a call into the sandbox.
+func hookNode(name string) *nodes.Output {
+	tok := &tokens.Token{Type: tokens.Name, Val: name}
 	return &nodes.Output{Start: tok, End: tok, Expression: &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Kwargs: map[string]nodes.Expression{}}}
 }
 

@@ -340,8 +340,9 @@ func TestJinjaCompileErrors(t *testing.T) {
 		"The value is {{ * }}.", // mistral InlineJinjaEvaluatorTest.test_validate_failed
 		"{{ _.x | }}",
 		"{% if _.x %}no end",
-		"{% macro m() %}{% endmacro %}", // macros are outside the sandbox
-		"{% include 'other.j2' %}",      // no file access
+		"{% call m() %}{% endcall %}", // call blocks are outside the sandbox
+		"{% set _['k'] = 1 %}",        // Jinja2 assigns no subscript
+		"{% include 'other.j2' %}",    // no file access
 		"{% import 'x' as y %}",
 		"{% extends 'base' %}",
 		"<% $.a %> {{ _.b }}", // mixing languages, refused as Mistral does
@@ -371,6 +372,12 @@ func TestJinjaSandbox(t *testing.T) {
 		"{% set a = 'y' * 1000000 %}{{ (a + a)|length }}",
 		"{{ 'x'|center(1000000000) }}",
 		"{{ 'x'|indent(1000000000) }}",
+		"{{ 'x'.center(1000000000) }}",
+		"{{ 'x'.zfill(1000000000) }}",
+		"{{ 'x\t'.expandtabs(1000000000) }}",
+		"{% set a = 'x' * 100000000 %}{{ 1 }}",
+		"{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
+		"{% macro f(n) %}{% for i in range(1000) %}{{ f(n) }}{% endfor %}{% endmacro %}{{ f(1) }}",
 	} {
 		v, err := Compile(s)
 		if err != nil {

@@ -137,7 +137,7 @@ func strFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 
 // wrapOutput makes a {{ }} (and its else branch) render through strFunc.
 func wrapOutput(o *nodes.Output) {
-	if c, ok := o.Expression.(*nodes.Call); ok && (isName(c.Func, tickName) || isName(c.Func, strName)) {
+	if c, ok := o.Expression.(*nodes.Call); ok && (isName(c.Func, tickName) || isName(c.Func, strName) || isName(c.Func, enterName) || isName(c.Func, leaveName)) {
 		return
 	}
 	o.Expression = strCall(o.Expression)
