@@ -186,7 +186,8 @@ func newJinjaEnv() *exec.Environment {
 	for op, name := range compareNames {
 		globals[name] = compareFunc(compareOps[op])
 	}
-	for _, name := range []string{"dict", "cycler", "joiner"} {
+	globals["cycler"] = cyclerFunc
+	for _, name := range []string{"dict", "joiner"} {
 		if f, ok := builtins.GlobalFunctions.Get(name); ok {
 			globals[name] = f
 		}

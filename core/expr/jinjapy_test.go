@@ -113,6 +113,8 @@ var pyJinjaCases = []struct {
 	{"{% set _.z = 1 %}{{ _.z }}", nil, "cannot assign attribute on non-namespace object"},
 	{"{% set ns = namespace() %}{% set ns.me = [ns] %}{{ ns }}", nil, "cannot contain itself"},
 	{"{{ lipsum is defined }}", true, ""},
+	{"{% set c = cycler(1, 'b') %}{{ [c.next(), c.next(), c.current, c.next()] }}", "[1, 'b', 1, 1]", ""},
+	{"{{ cycler(1, 2).next() }}", int64(1), ""},
 	{"{% macro m(a, b='-') %}<{{ a }}{{ b }}>{% endmacro %}{{ m(1) }}{{ m('x', b='y') }}", "<1-><xy>", ""},
 	{"{% macro f(n) %}{% if n > 0 %}{{ n }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(3) }}", "321", ""},
 	{"{{ lipsum() }}", nil, "random"},

@@ -137,9 +137,3 @@ func setParser(p *parser.Parser, args *parser.Parser) (nodes.ControlStructure, e
 	}
 	return nil, fmt.Errorf("set can assign only a name or an attribute of a namespace, not %s", target)
 }
-
-// lipsumFunc stands for Jinja2's lipsum global, which is defined there but
-// whose text is random: evaluation here must be repeatable.
-func lipsumFunc(*exec.Evaluator, *exec.VarArgs) (any, error) {
-	return nil, errors.New("lipsum() makes random text, which Lazyflow does not evaluate: an expression must give the same value every time")
-}
