@@ -70,6 +70,8 @@ var pyJinjaCases = []struct {
 	{"{{ _.people | selectattr('nope', 'defined') | list }}", []any{}, ""},
 	{"{{ _.people | rejectattr('nope', 'undefined') | list }}", []any{}, ""},
 	{"{{ 'ab' | groupby('age') }}", nil, "'str object' has no attribute 'age'"},
+	{"{{ _.list | map(attribute='name') | join(',') }}", nil, "'int object' has no attribute 'name'"},
+	{"{{ _.people | map(attribute='name', default='?') | list }}", []any{"?", "?"}, ""},
 
 	// pprint, urlencode and filesizeformat as Jinja2's.
 	{"{{ 'hi' | pprint }}", "'hi'", ""},

@@ -47,7 +47,7 @@ var pyFilterFixes = map[string]func(exec.FilterFunction) exec.FilterFunction{
 	"batch":          iterableGate,
 	"join":           iterableGate,
 	"list":           iterableGate,
-	"map":            iterableGate,
+	"map":            mapGate,
 	"slice":          iterableGate,
 	"unique":         iterableGate,
 	"groupby":        groupbyGate,
@@ -143,6 +143,29 @@ func groupbyGate(f exec.FilterFunction) exec.FilterFunction {
 			for _, it := range items {
 				if _, err := lookupAttr(it, parts); err != nil {
 					return errValue(err)
+				}
+			}
+		}
+		return f(e, in, params)
+	}
+}
+
+// mapGate refuses map(attribute=…) over an item without the attribute
+// (and no default): Jinja2 yields StrictUndefined there, which fails as
+// soon as it is printed or stored.
+func mapGate(f exec.FilterFunction) exec.FilterFunction {
+	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		items, err := pyItems(in)
+		if err != nil {
+			return errValue(err)
+		}
+		if params != nil && params.KwArgs["default"] == nil {
+			if attr, ok := params.KwArgs["attribute"]; ok {
+				parts := attrParts(attr)
+				for _, it := range items {
+					if _, err := lookupAttr(it, parts); err != nil {
+						return errValue(err)
+					}
 				}
 			}
 		}
