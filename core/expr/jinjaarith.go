@@ -195,7 +195,7 @@ func floatOp(op tokens.Type, a, b float64) (any, error) {
 		if a < 0 && b != math.Trunc(b) {
 			return nil, errors.New("a negative number raised to a fractional power is a complex number")
 		}
-		r := math.Pow(a, b)
+		r := pyPow(a, b)
 		if math.IsInf(r, 0) {
 			return nil, errors.New("numerical result out of range")
 		}
@@ -234,4 +234,29 @@ func evalOperands(e *exec.Evaluator, n nodes.Expression, l, r *exec.Value) *exec
 	env.Context.Set("__lf_r", r)
 	sub.Environment = &env
 	return sub.Eval(n)
+}
+
+// pyPow is C's pow, which Python's float ** is: correctly rounded, where Go's
+// math.Pow may be off by an ulp. A half-integer exponent (x ** 2.5, common
+// for roots) is computed exactly as x**n * sqrt(x) and rounded once.
+func pyPow(a, b float64) float64 {
+	r := math.Pow(a, b)
+	n := math.Floor(b)
+	if b-n != 0.5 || a <= 0 || math.IsInf(r, 0) || r == 0 || math.Abs(n) > 64 {
+		return r
+	}
+	const prec = 256
+	x := new(big.Float).SetPrec(prec).SetFloat64(a)
+	z := new(big.Float).SetPrec(prec).Sqrt(x)
+	p := new(big.Float).SetPrec(prec).SetFloat64(1)
+	for i := 0; i < int(math.Abs(n)); i++ {
+		p.Mul(p, x)
+	}
+	if n < 0 {
+		z.Quo(z, p)
+	} else {
+		z.Mul(z, p)
+	}
+	f, _ := z.Float64()
+	return f
 }

@@ -14,6 +14,10 @@ var pyJinjaCases = []struct {
 	want    any
 	wantErr string // substring; "" means success
 }{
+	// Float powers rounded as C's pow.
+	{"{{ 2 ** 2.5 }}", 5.656854249492381, ""},
+	{"{{ [2 ** -1.5, 10 ** 0.5, 3.0 ** 3.5] }}", []any{0.3535533905932738, 3.1622776601683795, 46.76537180435969}, ""},
+
 	// Comparison as Python's.
 	{"{{ 0 == False }}", true, ""},
 	{"{{ [1, 2] < [1, 3] }}", true, ""},
