@@ -48,6 +48,9 @@ var pyJinjaCases = []struct {
 	{"{{ _.list | dictsort }}", nil, "'list' object has no attribute 'items'"},
 	{"{{ _.list | items }}", nil, "item pairs from a mapping"},
 	{"{{ 7 | truncate(5) }}", nil, "object of type 'int' has no len()"},
+	{"{{ 'abcdef' | truncate(2) }}", nil, "expected length >= 3, got 2"},
+	{"{% for g in _.people | groupby('ok') %}{{ g.grouper }}:{{ g.list | map(attribute='id') | join }} {% endfor %}", "False:2 True:1 ", ""},
+	{"{{ _.people | groupby('ok') | map(attribute='grouper') | list }}", []any{false, true}, ""},
 	{"{{ _.list | truncate(5) }}", []any{int64(1), int64(2), int64(3)}, ""},
 
 	// Sum, sort, max and min add and compare as Python.

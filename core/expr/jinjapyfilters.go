@@ -217,22 +217,34 @@ func noSplitlines(v *exec.Value, appendsNewline bool) error {
 // length + leeway unchanged, cannot slice a longer one, and needs len().
 func truncateGate(f exec.FilterFunction) exec.FilterFunction {
 	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-		if in.IsError() || in.IsString() {
-			return f(e, in, params)
-		}
-		if !in.IsList() && !in.IsDict() {
-			return errValue(fmt.Errorf("object of type '%s' has no len()", pyType(in)))
+		if in.IsError() {
+			return in
 		}
 		args, err := bindArgs("truncate", params, "length", "killwords", "end", "leeway")
 		if err != nil {
 			return errValue(err)
 		}
-		length, leeway := int64(255), int64(5)
+		length, leeway, end := int64(255), int64(5), "..."
 		if v, ok := args["length"]; ok {
 			length, _, _, _ = pyNum(v)
 		}
 		if v, ok := args["leeway"]; ok && !v.IsNil() {
 			leeway, _, _, _ = pyNum(v)
+		}
+		if v, ok := args["end"]; ok {
+			end = v.String()
+		}
+		if n := int64(utf8.RuneCountInString(end)); length < n {
+			return errValue(fmt.Errorf("expected length >= %d, got %d", n, length))
+		}
+		if leeway < 0 {
+			return errValue(fmt.Errorf("expected leeway >= 0, got %d", leeway))
+		}
+		if in.IsString() {
+			return f(e, in, params)
+		}
+		if !in.IsList() && !in.IsDict() {
+			return errValue(fmt.Errorf("object of type '%s' has no len()", pyType(in)))
 		}
 		if int64(in.Len()) <= length+leeway {
 			return in
@@ -348,6 +360,13 @@ func lookupAttr(v any, parts []any) (any, error) {
 				next, ok = x[k]
 			}
 		case []any:
+			// groupby's groups are Python's (grouper, list) named tuples.
+			if g, isStr := p.(string); isStr && len(x) == 2 && (g == "grouper" || g == "list") {
+				next, ok = x[0], true
+				if g == "list" {
+					next = x[1]
+				}
+			}
 			if i, isInt := p.(int64); isInt {
 				if i < 0 {
 					i += int64(len(x))
