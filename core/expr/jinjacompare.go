@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"unicode"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/tokens"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Comparison as Python's: bools are the numbers 0 and 1 (0 == False),
@@ -65,9 +66,9 @@ func pyCompareValues(sym string, l, r *exec.Value) (bool, error) {
 func pyCompare(sym string, a, b any) (bool, error) {
 	switch sym {
 	case "==":
-		return pyEqual(a, b), nil
+		return value.Equal(a, b), nil
 	case "!=":
-		return !pyEqual(a, b), nil
+		return !value.Equal(a, b), nil
 	}
 	c, err := pyOrder(sym, a, b)
 	if err != nil {
@@ -84,146 +85,55 @@ func pyCompare(sym string, a, b any) (bool, error) {
 	return c >= 0, nil
 }
 
-// plainNum is a plain value as a Python number; bools are 0 and 1.
-func plainNum(v any) (f float64, ok bool) {
-	switch x := v.(type) {
-	case bool:
-		if x {
-			return 1, true
-		}
-		return 0, true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
-}
-
-// pyEqual is Python's == on plain values.
-func pyEqual(a, b any) bool {
-	if x, ok := plainNum(a); ok {
-		y, ok := plainNum(b)
-		if ai, bi, ints := plainInts(a, b); ints {
-			return ai == bi
-		}
-		return ok && x == y
-	}
-	switch x := a.(type) {
-	case nil:
-		return b == nil
-	case string:
-		y, ok := b.(string)
-		return ok && x == y
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !pyEqual(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !pyEqual(v, w) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
-// plainInts gives both values as integers when neither is a float, so that
-// large integers compare exactly.
-func plainInts(a, b any) (int64, int64, bool) {
-	toInt := func(v any) (int64, bool) {
-		switch x := v.(type) {
-		case bool:
-			if x {
-				return 1, true
-			}
-			return 0, true
-		case int:
-			return int64(x), true
-		case int64:
-			return x, true
-		}
-		return 0, false
-	}
-	x, ok1 := toInt(a)
-	y, ok2 := toInt(b)
-	return x, y, ok1 && ok2
-}
-
 // pyOrder orders a and b as Python's sym does (-1, 0 or 1), or fails as
-// Python does for values of types that have no order between them.
+// Python does for values of types that have no order between them: None
+// and dicts have none, a bool is the int 0 or 1.
 func pyOrder(sym string, a, b any) (int, error) {
-	if x, ok := plainNum(a); ok {
-		if y, ok := plainNum(b); ok {
-			if ai, bi, ints := plainInts(a, b); ints {
-				return cmpOf(ai < bi, ai > bi), nil
-			}
-			return cmpOf(x < y, x > y), nil
+	x, y := boolAsInt(a), boolAsInt(b)
+	switch x.(type) {
+	case int64, float64:
+		switch y.(type) {
+		case int64, float64:
+			return value.Compare(x, y)
 		}
-	}
-	switch x := a.(type) {
 	case string:
-		if y, ok := b.(string); ok {
-			return strings.Compare(x, y), nil
+		if _, ok := y.(string); ok {
+			return value.Compare(x, y)
 		}
 	case []any:
-		if y, ok := b.([]any); ok {
-			for i := 0; i < len(x) && i < len(y); i++ {
-				if !pyEqual(x[i], y[i]) {
-					return pyOrder(sym, x[i], y[i])
+		if ys, ok := y.([]any); ok {
+			xs := x.([]any)
+			for i := 0; i < len(xs) && i < len(ys); i++ {
+				if !value.Equal(xs[i], ys[i]) {
+					return pyOrder(sym, xs[i], ys[i])
 				}
 			}
-			return cmpOf(len(x) < len(y), len(x) > len(y)), nil
+			return value.Compare(int64(len(xs)), int64(len(ys)))
 		}
 	}
 	return 0, fmt.Errorf("'%s' not supported between instances of '%s' and '%s'", sym, plainType(a), plainType(b))
 }
 
-func cmpOf(less, more bool) int {
-	switch {
-	case less:
-		return -1
-	case more:
-		return 1
+func boolAsInt(v any) any {
+	if b, ok := v.(bool); ok {
+		if b {
+			return int64(1)
+		}
+		return int64(0)
 	}
-	return 0
+	return v
 }
 
 // plainType is the Python type name of a plain value.
 func plainType(v any) string {
-	switch v.(type) {
-	case nil:
+	switch t := value.TypeName(v); t {
+	case "null":
 		return "NoneType"
-	case bool:
-		return "bool"
-	case int, int64:
-		return "int"
-	case float64:
-		return "float"
-	case string:
+	case "string":
 		return "str"
-	case []any:
-		return "list"
-	case map[string]any:
-		return "dict"
+	default:
+		return t
 	}
-	return fmt.Sprintf("%T", v)
 }
 
 // compareTests are Jinja2's comparison tests with Python's comparison.
@@ -262,26 +172,19 @@ func caseTest(is func(string) bool) func(*exec.Context, *exec.Value, *exec.VarAr
 
 // pyIsLower is Python's str.islower: some cased character and no
 // uppercase or titlecase one.
-func pyIsLower(s string) bool {
-	cased := false
-	for _, r := range s {
-		if unicode.IsUpper(r) || unicode.IsTitle(r) {
-			return false
-		}
-		cased = cased || unicode.IsLower(r)
-	}
-	return cased
-}
+func pyIsLower(s string) bool { return pyIsCase(s, unicode.IsLower, unicode.IsUpper) }
 
 // pyIsUpper is Python's str.isupper: some cased character and no
 // lowercase or titlecase one.
-func pyIsUpper(s string) bool {
+func pyIsUpper(s string) bool { return pyIsCase(s, unicode.IsUpper, unicode.IsLower) }
+
+func pyIsCase(s string, is, opposite func(rune) bool) bool {
 	cased := false
 	for _, r := range s {
-		if unicode.IsLower(r) || unicode.IsTitle(r) {
+		if opposite(r) || unicode.IsTitle(r) {
 			return false
 		}
-		cased = cased || unicode.IsUpper(r)
+		cased = cased || is(r)
 	}
 	return cased
 }

@@ -39,11 +39,11 @@ var pyFilterFixes = map[string]func(exec.FilterFunction) exec.FilterFunction{
 	"pprint":         replaced(pprintFilter),
 	"urlencode":      replaced(urlencodeFilter),
 	"truncate":       truncateGate,
-	"indent":         strGate(func(v *exec.Value) error { return noSplitlines(v, true) }),
-	"wordwrap":       strGate(func(v *exec.Value) error { return noSplitlines(v, false) }),
-	"dictsort":       mappingGate,
-	"xmlattr":        mappingGate,
-	"items":          itemsGate,
+	"indent":         gate(isString, func(v *exec.Value) error { return noSplitlines(v, true) }),
+	"wordwrap":       gate(isString, func(v *exec.Value) error { return noSplitlines(v, false) }),
+	"dictsort":       gate(isDict, noItems),
+	"xmlattr":        gate(isDict, noItems),
+	"items":          gate(isDict, func(*exec.Value) error { return errors.New("can only get item pairs from a mapping") }),
 	"batch":          iterableGate,
 	"join":           iterableGate,
 	"list":           iterableGate,
@@ -130,24 +130,31 @@ func iterableGate(f exec.FilterFunction) exec.FilterFunction {
 // default is given: Jinja2 cannot sort its undefined key.
 func groupbyGate(f exec.FilterFunction) exec.FilterFunction {
 	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-		items, err := pyItems(in)
-		if err != nil {
-			return errValue(err)
-		}
 		args, err := bindArgs("groupby", params, "attribute", "default", "case_sensitive")
 		if err != nil {
 			return errValue(err)
 		}
-		if attr, ok := args["attribute"]; ok && args["default"] == nil {
-			parts := attrParts(attr)
-			for _, it := range items {
-				if _, err := lookupAttr(it, parts); err != nil {
-					return errValue(err)
-				}
-			}
+		if err := needAttr(in, args["attribute"], args["default"]); err != nil {
+			return errValue(err)
 		}
 		return f(e, in, params)
 	}
+}
+
+// needAttr fails unless in is iterable and, when an attribute and no
+// default are given, every item has the attribute.
+func needAttr(in, attr, def *exec.Value) error {
+	items, err := pyItems(in)
+	if err != nil || attr == nil || def != nil {
+		return err
+	}
+	parts := attrParts(attr)
+	for _, it := range items {
+		if _, err := lookupAttr(it, parts); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mapGate refuses map(attribute=…) over an item without the attribute
@@ -155,53 +162,35 @@ func groupbyGate(f exec.FilterFunction) exec.FilterFunction {
 // soon as it is printed or stored.
 func mapGate(f exec.FilterFunction) exec.FilterFunction {
 	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-		items, err := pyItems(in)
-		if err != nil {
+		var attr, def *exec.Value
+		if params != nil {
+			attr, def = params.KwArgs["attribute"], params.KwArgs["default"]
+		}
+		if err := needAttr(in, attr, def); err != nil {
 			return errValue(err)
 		}
-		if params != nil && params.KwArgs["default"] == nil {
-			if attr, ok := params.KwArgs["attribute"]; ok {
-				parts := attrParts(attr)
-				for _, it := range items {
-					if _, err := lookupAttr(it, parts); err != nil {
-						return errValue(err)
-					}
-				}
-			}
-		}
 		return f(e, in, params)
 	}
 }
 
-func mappingGate(f exec.FilterFunction) exec.FilterFunction {
-	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-		if !in.IsError() && !in.IsDict() {
-			return errValue(fmt.Errorf("'%s' object has no attribute 'items'", pyType(in)))
-		}
-		return f(e, in, params)
-	}
-}
-
-func itemsGate(f exec.FilterFunction) exec.FilterFunction {
-	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-		if !in.IsError() && !in.IsDict() {
-			return errValue(errors.New("can only get item pairs from a mapping"))
-		}
-		return f(e, in, params)
-	}
-}
-
-// strGate passes only strings to f; refuse says how Python fails on
-// anything else.
-func strGate(refuse func(*exec.Value) error) func(exec.FilterFunction) exec.FilterFunction {
+// gate passes to f only the inputs accept takes; refuse says how Python
+// fails on the others.
+func gate(accept func(*exec.Value) bool, refuse func(*exec.Value) error) func(exec.FilterFunction) exec.FilterFunction {
 	return func(f exec.FilterFunction) exec.FilterFunction {
 		return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-			if !in.IsError() && !in.IsString() {
+			if !in.IsError() && !accept(in) {
 				return errValue(refuse(in))
 			}
 			return f(e, in, params)
 		}
 	}
+}
+
+func isString(v *exec.Value) bool { return v.IsString() }
+func isDict(v *exec.Value) bool   { return v.IsDict() }
+
+func noItems(v *exec.Value) error {
+	return fmt.Errorf("'%s' object has no attribute 'items'", pyType(v))
 }
 
 // noSplitlines is how indent (which first appends "\n") and wordwrap fail
