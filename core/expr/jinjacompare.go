@@ -51,15 +51,30 @@ func pyCompareValues(sym string, l, r *exec.Value) (bool, error) {
 			return false, unwrapGonja(v)
 		}
 	}
-	a, err := fromGonja(l)
+	a, err := scalarOrPlain(l)
 	if err != nil {
 		return false, err
 	}
-	b, err := fromGonja(r)
+	b, err := scalarOrPlain(r)
 	if err != nil {
 		return false, err
 	}
 	return pyCompare(sym, a, b)
+}
+
+// scalarOrPlain is fromGonja without its reflective walk for the numbers
+// and strings most conditions compare.
+func scalarOrPlain(v *exec.Value) (any, error) {
+	if i, f, isFloat, ok := pyNum(v); ok && !v.IsBool() {
+		if isFloat {
+			return f, nil
+		}
+		return i, nil
+	}
+	if v.IsString() {
+		return v.String(), nil
+	}
+	return fromGonja(v)
 }
 
 // pyCompare is Python's a <sym> b on plain values.
