@@ -235,28 +235,3 @@ func evalOperands(e *exec.Evaluator, n nodes.Expression, l, r *exec.Value) *exec
 	sub.Environment = &env
 	return sub.Eval(n)
 }
-
-// pyPow is C's pow, which Python's float ** is: correctly rounded, where Go's
-// math.Pow may be off by an ulp. A half-integer exponent (x ** 2.5, common
-// for roots) is computed exactly as x**n * sqrt(x) and rounded once.
-func pyPow(a, b float64) float64 {
-	r := math.Pow(a, b)
-	n := math.Floor(b)
-	if b-n != 0.5 || a <= 0 || math.IsInf(r, 0) || r == 0 || math.Abs(n) > 64 {
-		return r
-	}
-	const prec = 256
-	x := new(big.Float).SetPrec(prec).SetFloat64(a)
-	z := new(big.Float).SetPrec(prec).Sqrt(x)
-	p := new(big.Float).SetPrec(prec).SetFloat64(1)
-	for i := 0; i < int(math.Abs(n)); i++ {
-		p.Mul(p, x)
-	}
-	if n < 0 {
-		z.Quo(z, p)
-	} else {
-		z.Mul(z, p)
-	}
-	f, _ := z.Float64()
-	return f
-}
