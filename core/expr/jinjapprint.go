@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -159,4 +160,45 @@ func urlQuote(s, safe string) string {
 		}
 	}
 	return b.String()
+}
+
+// htmlEscape is markupsafe's escape, which Jinja2's xmlattr applies.
+var htmlEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
+
+// xmlAttrKeyRe finds what Jinja2 refuses in an attribute name.
+var xmlAttrKeyRe = regexp.MustCompile(`[\s/>=]`)
+
+// xmlattrFilter is Jinja2's xmlattr(d, autospace=True): key="value" pairs
+// of Python's str() of each value, escaped; None values are left out.
+func xmlattrFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+	if in.IsError() {
+		return in
+	}
+	args, err := bindArgs("xmlattr", params, "autospace")
+	if err != nil {
+		return errValue(err)
+	}
+	v, err := fromGonja(in)
+	if err != nil {
+		return errValue(err)
+	}
+	d, ok := v.(map[string]any)
+	if !ok {
+		return errValue(noItems(in))
+	}
+	var items []string
+	for _, k := range sortedKeys(d) {
+		if d[k] == nil {
+			continue
+		}
+		if xmlAttrKeyRe.MatchString(k) {
+			return errValue(fmt.Errorf("invalid character in attribute name: %s", pyQuote(k)))
+		}
+		items = append(items, htmlEscape.Replace(k)+`="`+htmlEscape.Replace(pyStr(d[k]))+`"`)
+	}
+	out := strings.Join(items, " ")
+	if auto, ok := args["autospace"]; (!ok || auto.IsTrue()) && out != "" {
+		out = " " + out
+	}
+	return exec.AsValue(out)
 }

@@ -89,6 +89,8 @@ var pyJinjaCases = []struct {
 	{"{{ [['a b', 1], ['c', 'd&e']] | urlencode }}", "a+b=1&c=d%26e", ""},
 	{"{{ 'a b/c' | urlencode }}", "a%20b/c", ""},
 	{"{{ _.list | urlencode }}", nil, "cannot unpack non-iterable int object"},
+	{"{{ {'a': None, 'b': [True, None], 'c': '<\"x\">'} | xmlattr }}", ` b="[True, None]" c="&lt;&#34;x&#34;&gt;"`, ""},
+	{"{{ {'a b': 1} | xmlattr }}", nil, "invalid character in attribute name"},
 	{"{{ 2.675 | filesizeformat }}", "2 Bytes", ""},
 	{"{{ '2048' | filesizeformat(true) }}", "2.0 KiB", ""},
 	{"{{ 'abc' | filesizeformat }}", nil, "could not convert string to float"},

@@ -42,7 +42,7 @@ var pyFilterFixes = map[string]func(exec.FilterFunction) exec.FilterFunction{
 	"indent":         gate(isString, func(v *exec.Value) error { return noSplitlines(v, true) }),
 	"wordwrap":       gate(isString, func(v *exec.Value) error { return noSplitlines(v, false) }),
 	"dictsort":       gate(isDict, noItems),
-	"xmlattr":        gate(isDict, noItems),
+	"xmlattr":        replaced(xmlattrFilter),
 	"items":          gate(isDict, func(*exec.Value) error { return errors.New("can only get item pairs from a mapping") }),
 	"batch":          iterableGate,
 	"join":           iterableGate,
