@@ -41,9 +41,10 @@ var pyFilterFixes = map[string]func(exec.FilterFunction) exec.FilterFunction{
 	"truncate":       truncateGate,
 	"indent":         gate(isString, func(v *exec.Value) error { return noSplitlines(v, true) }),
 	"wordwrap":       gate(isString, func(v *exec.Value) error { return noSplitlines(v, false) }),
-	"dictsort":       gate(isDict, noItems),
+	"dictsort":       replaced(dictsortFilter),
+	"int":            boolAsIntGate,
 	"xmlattr":        replaced(xmlattrFilter),
-	"items":          gate(isDict, func(*exec.Value) error { return errors.New("can only get item pairs from a mapping") }),
+	"items":          replaced(itemsFilter),
 	"batch":          iterableGate,
 	"join":           iterableGate,
 	"list":           iterableGate,
@@ -243,6 +244,77 @@ func truncateGate(f exec.FilterFunction) exec.FilterFunction {
 		}
 		return errValue(errors.New(`can only concatenate list (not "str") to list`))
 	}
+}
+
+// boolAsIntGate: int(True) is 1 in Python; gonja's int gives 0.
+func boolAsIntGate(f exec.FilterFunction) exec.FilterFunction {
+	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		if in.IsBool() {
+			return exec.AsValue(boolAsInt(in.Bool()))
+		}
+		return f(e, in, params)
+	}
+}
+
+// dictPairs are a dict's [key, value] pairs in Lazyflow's dict order.
+func dictPairs(in *exec.Value) ([]any, error) {
+	if in.IsError() {
+		return nil, unwrapGonja(in)
+	}
+	v, err := fromGonja(in)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := v.(map[string]any)
+	if !ok {
+		return nil, noItems(in)
+	}
+	pairs := make([]any, 0, len(d))
+	for _, k := range sortedKeys(d) {
+		pairs = append(pairs, []any{k, d[k]})
+	}
+	return pairs, nil
+}
+
+func itemsFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
+	if !in.IsError() && !in.IsDict() {
+		return errValue(errors.New("can only get item pairs from a mapping"))
+	}
+	pairs, err := dictPairs(in)
+	if err != nil {
+		return errValue(err)
+	}
+	return exec.AsValue(pairs)
+}
+
+// dictsortFilter is Jinja2's dictsort(value, case_sensitive=False,
+// by='key', reverse=False): the pairs sorted by key or value as sort does.
+func dictsortFilter(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+	args, err := bindArgs("dictsort", params, "case_sensitive", "by", "reverse")
+	if err != nil {
+		return errValue(err)
+	}
+	pairs, err := dictPairs(in)
+	if err != nil {
+		return errValue(err)
+	}
+	pos := "0"
+	if by, ok := args["by"]; ok {
+		switch by.String() {
+		case "key":
+		case "value":
+			pos = "1"
+		default:
+			return errValue(errors.New("you can only sort by either 'key' or 'value'"))
+		}
+	}
+	sortArgs := &exec.VarArgs{KwArgs: map[string]*exec.Value{"attribute": exec.AsValue(pos)}}
+	for _, k := range []string{"case_sensitive", "reverse"} {
+		if v, ok := args[k]; ok {
+			sortArgs.KwArgs[k] = v
+		}
+	}
+	return sortFilter(e, exec.AsValue(pairs), sortArgs)
 }
 
 func absFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
