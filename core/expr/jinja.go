@@ -111,7 +111,8 @@ var mistralFuncs = []string{
 }
 
 func newJinjaEnv() *exec.Environment {
-	allowed := []string{"autoescape", "filter", "for", "if", "macro", "raw", "set", "with", "do", "break", "continue"}
+	// Mistral's environment loads no extensions: no do, break or continue.
+	allowed := []string{"autoescape", "filter", "for", "if", "macro", "raw", "set", "with"}
 	csMap := map[string]parser.ControlStructureParser{}
 	for _, name := range allowed {
 		if p, ok := controlStructures.All.Get(name); ok {
@@ -176,6 +177,7 @@ func newJinjaEnv() *exec.Environment {
 		strName:     strFunc,
 		"namespace": namespaceFunc,
 		"lipsum":    lipsumFunc,
+		notName:     notFunc,
 		enterName:   macroEnter,
 		leaveName:   macroLeave,
 		itemName:    itemFunc,
@@ -725,6 +727,10 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	}
 	if g, ok := v.Interface().(*nodes.GetItem); ok {
 		return itemCall(g)
+	}
+	if n, ok := v.Interface().(*nodes.Negation); ok && n.Operator != nil {
+		tok := &tokens.Token{Type: tokens.Name, Val: notName, Line: n.Operator.Line, Col: n.Operator.Col, Pos: n.Operator.Pos}
+		return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: []nodes.Expression{n.Term}, Kwargs: map[string]nodes.Expression{}}
 	}
 	b, ok := v.Interface().(*nodes.BinaryExpression)
 	if !ok || b.Operator == nil || b.Operator.Token == nil {

@@ -341,8 +341,10 @@ func TestJinjaCompileErrors(t *testing.T) {
 		"{{ _.x | }}",
 		"{% if _.x %}no end",
 		"{% call m() %}{% endcall %}", // call blocks are outside the sandbox
-		"{% set _['k'] = 1 %}",        // Jinja2 assigns no subscript
-		"{% include 'other.j2' %}",    // no file access
+		"{% for x in _.list %}{% break %}{% endfor %}", // Mistral loads no loopcontrols extension
+		"{% do _.list.sort() %}",                       // nor the do extension
+		"{% set _['k'] = 1 %}",                         // Jinja2 assigns no subscript
+		"{% include 'other.j2' %}",                     // no file access
 		"{% import 'x' as y %}",
 		"{% extends 'base' %}",
 		"<% $.a %> {{ _.b }}", // mixing languages, refused as Mistral does

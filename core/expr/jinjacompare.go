@@ -1,9 +1,11 @@
 package expr
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"unicode"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
@@ -167,6 +169,17 @@ func compareTests(tests *exec.TestSet) {
 			_ = tests.Replace(name, test)
 		}
 	}
+	_ = tests.Replace("in", inTest)
+	_ = tests.Replace("number", func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
+		_, _, _, ok := pyNum(in)
+		return ok, nil
+	})
+	_ = tests.Replace("filter", func(e *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) (bool, error) {
+		return in.IsString() && e.Environment.Filters.Exists(in.String()), nil
+	})
+	_ = tests.Replace("test", func(e *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) (bool, error) {
+		return in.IsString() && e.Environment.Tests.Exists(in.String()), nil
+	})
 	// lower and upper test str() of any value, as Jinja2 does.
 	_ = tests.Replace("lower", caseTest(pyIsLower))
 	_ = tests.Replace("upper", caseTest(pyIsUpper))
@@ -206,3 +219,59 @@ func pyIsCase(s string, is, opposite func(rune) bool) bool {
 
 // sortedKeys are a map's keys in the order Lazyflow iterates a dict.
 func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
+
+// notName is the function not compiles to: Python's not gives a bool
+// (gonja's gave 0 for not 1).
+const notName = "__lf_not"
+
+func notFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+	if len(params.Args) != 1 {
+		return errValue(errors.New("internal: not takes one operand"))
+	}
+	v, err := fromGonja(params.Args[0])
+	if err != nil {
+		return errValue(err)
+	}
+	return exec.AsValue(!truthy(v))
+}
+
+// inTest is Python's in, which Jinja2's in operator and test are: a
+// substring, a list item (==), a dict key.
+func inTest(_ *exec.Context, in *exec.Value, a *exec.VarArgs) (bool, error) {
+	if len(a.Args) != 1 {
+		return false, errors.New("in needs one container")
+	}
+	x, err := fromGonja(in)
+	if err != nil {
+		return false, err
+	}
+	c, err := fromGonja(a.Args[0])
+	if err != nil {
+		return false, err
+	}
+	switch seq := c.(type) {
+	case string:
+		s, ok := x.(string)
+		if !ok {
+			return false, fmt.Errorf("'in <string>' requires string as left operand, not %s", plainType(x))
+		}
+		return strings.Contains(seq, s), nil
+	case []any:
+		for _, e := range seq {
+			if value.Equal(x, e) {
+				return true, nil
+			}
+		}
+		return false, nil
+	case map[string]any:
+		switch k := x.(type) {
+		case string:
+			_, ok := seq[k]
+			return ok, nil
+		case []any, map[string]any:
+			return false, fmt.Errorf("unhashable type: '%s'", plainType(x))
+		}
+		return false, nil
+	}
+	return false, fmt.Errorf("argument of type '%s' is not iterable", plainType(c))
+}

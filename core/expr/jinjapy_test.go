@@ -32,6 +32,17 @@ var pyJinjaCases = []struct {
 	{"{{ _.people is lower }}", false, ""},
 	{"{{ _.m is lower }}", true, ""},
 
+	// not, in and the type tests as Python's.
+	{"{{ not 1 }}", false, ""},
+	{"{{ not 0.0 }}", true, ""},
+	{"{{ 1 in _.m }}", false, ""},
+	{"{{ 'k' in _.m and 2 in _.list and 'ell' in 'hello' }}", true, ""},
+	{"{{ 2 not in _.list }}", false, ""},
+	{"{{ 1 in 'abc' }}", nil, "requires string as left operand"},
+	{"{{ 1 in 7 }}", nil, "argument of type 'int' is not iterable"},
+	{"{{ true is number }}", true, ""},
+	{"{{ 'upper' is filter and 'odd' is test and not ('nope' is test) }}", true, ""},
+
 	// Filters fail where Python fails on the input type.
 	{"{{ 'x' | abs }}", nil, "bad operand type for abs(): 'str'"},
 	{"{{ -3 | abs }}", int64(3), ""},
