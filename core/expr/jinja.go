@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"reflect"
 	"strings"
@@ -154,13 +155,17 @@ func newJinjaEnv() *exec.Environment {
 	_ = filters.Replace("default", defaultFilter)
 	_ = filters.Replace("d", defaultFilter)
 
+	strFixes := map[string]exec.Method[string]{}
+	for _, m := range []map[string]exec.Method[string]{strMethodFixes, strPadMethods, strCaseMethods} {
+		maps.Copy(strFixes, m)
+	}
 	methods := exec.Methods{
 		Bool:  builtins.Methods.Bool,
 		Int:   builtins.Methods.Int,
 		Float: builtins.Methods.Float,
-		Str:   withMethods(withMethods(withMethods(pickMethods(builtins.Methods.Str, "format_map"), strMethodFixes), strPadMethods), strCaseMethods),
+		Str:   withMethods(pickMethods(builtins.Methods.Str, "format_map"), strFixes),
 		Dict:  pickMethods(builtins.Methods.Dict, "update", "setdefault", "pop", "clear"),
-		List:  pickMethods(builtins.Methods.List, "append", "reverse"),
+		List:  withMethods(pickMethods(builtins.Methods.List, "append", "reverse"), listMethods),
 	}
 
 	globals := map[string]any{

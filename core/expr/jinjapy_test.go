@@ -121,6 +121,10 @@ var pyJinjaCases = []struct {
 	{"{{ 'xxhixx'.strip('x') }}", "hi", ""},
 	{"{{ 'héllo'.index('l') }}", int64(2), ""},
 	{"{{ 'hello'.index('z') }}", nil, "substring not found"},
+	{"{{ 'abcabc'.rindex('b') }}", int64(4), ""},
+	{"{{ 'hello'.endswith('lo', 0, 5) and 'hello'.startswith(['x', 'h']) and not 'hello'.endswith('l', 2) }}", true, ""},
+	{"{{ [_.list.index(2), _.list.count(3), [1, 1.0, True].count(1)] }}", []any{int64(1), int64(1), int64(3)}, ""},
+	{"{{ _.list.index(9) }}", nil, "9 is not in list"},
 	{"{{ 'hi'.center(2000000) }}", nil, "sandbox limit"},
 	{"{{ 'hi'.center(3, 'ab') }}", nil, "exactly one character"},
 

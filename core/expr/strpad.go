@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Python's padding and stripping string methods, which gonja lacks or
@@ -22,12 +24,98 @@ var strPadMethods = map[string]exec.Method[string]{
 	"strip":      func(s string, _ *exec.Value, a *exec.VarArgs) (any, error) { return strip(s, a, "strip", true, true) },
 	"lstrip":     func(s string, _ *exec.Value, a *exec.VarArgs) (any, error) { return strip(s, a, "lstrip", true, false) },
 	"rstrip":     func(s string, _ *exec.Value, a *exec.VarArgs) (any, error) { return strip(s, a, "rstrip", false, true) },
-	"index": func(s string, _ *exec.Value, a *exec.VarArgs) (any, error) {
-		i, err := findRunes(s, a, false)
-		if err == nil && i == -1 {
-			return nil, errors.New("substring not found")
+	"index":      func(s string, _ *exec.Value, a *exec.VarArgs) (any, error) { return indexRunes(s, a, false) },
+	"rindex":     func(s string, _ *exec.Value, a *exec.VarArgs) (any, error) { return indexRunes(s, a, true) },
+	"endswith":   func(s string, _ *exec.Value, a *exec.VarArgs) (any, error) { return affix(s, a, "endswith") },
+	"startswith": func(s string, _ *exec.Value, a *exec.VarArgs) (any, error) {
+		return affix(s, a, "startswith")
+	},
+}
+
+// indexRunes is str.index and str.rindex: find, failing when absent.
+func indexRunes(s string, a *exec.VarArgs, last bool) (any, error) {
+	i, err := findRunes(s, a, last)
+	if err == nil && i == -1 {
+		return nil, errors.New("substring not found")
+	}
+	return i, err
+}
+
+// affix is str.startswith and str.endswith(affix[, start[, end]]): the
+// affix may be a tuple (a list here) of strings.
+func affix(s string, a *exec.VarArgs, name string) (any, error) {
+	if len(a.Args) < 1 || len(a.Args) > 3 {
+		return nil, fmt.Errorf("%s takes one to three arguments", name)
+	}
+	rs := []rune(s)
+	start, end, err := runeRange(a.Args[1:], len(rs))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	sub := string(rs[start:end])
+	var cands []string
+	v, err := fromGonja(a.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	switch x := v.(type) {
+	case string:
+		cands = []string{x}
+	case []any:
+		for _, c := range x {
+			cs, ok := c.(string)
+			if !ok {
+				return nil, fmt.Errorf("tuple for %s must only contain str, not %s", name, plainType(c))
+			}
+			cands = append(cands, cs)
 		}
-		return i, err
+	default:
+		return nil, fmt.Errorf("%s first arg must be str or a tuple of str, not %s", name, plainType(v))
+	}
+	for _, c := range cands {
+		if name == "endswith" && strings.HasSuffix(sub, c) || name == "startswith" && strings.HasPrefix(sub, c) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// listMethods are Python's list.index and list.count, by ==.
+var listMethods = map[string]exec.Method[[]any]{
+	"count": func(l []any, _ *exec.Value, a *exec.VarArgs) (any, error) {
+		if len(a.Args) != 1 {
+			return nil, errors.New("count() takes exactly one argument")
+		}
+		x, err := fromGonja(a.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, e := range l {
+			if value.Equal(e, x) {
+				n++
+			}
+		}
+		return n, nil
+	},
+	"index": func(l []any, _ *exec.Value, a *exec.VarArgs) (any, error) {
+		if len(a.Args) < 1 || len(a.Args) > 3 {
+			return nil, errors.New("index(value[, start[, stop]]) takes one to three arguments")
+		}
+		x, err := fromGonja(a.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		start, end, err := runeRange(a.Args[1:], len(l))
+		if err != nil {
+			return nil, fmt.Errorf("index: %w", err)
+		}
+		for i := start; i < end; i++ {
+			if value.Equal(l[i], x) {
+				return i, nil
+			}
+		}
+		return nil, fmt.Errorf("%s is not in list", pyStr(x))
 	},
 }
 
