@@ -183,6 +183,7 @@ func newJinjaEnv() *exec.Environment {
 		"namespace": namespaceFunc,
 		"lipsum":    lipsumFunc,
 		notName:     notFunc,
+		iterName:    iterFunc,
 		enterName:   macroEnter,
 		leaveName:   macroLeave,
 		itemName:    itemFunc,
@@ -672,6 +673,9 @@ func guardAST(v reflect.Value, seen map[uintptr]bool) {
 			f := v.Interface().(*controlStructures.ForControlStructure)
 			if f.BodyWrapper != nil {
 				f.BodyWrapper.Nodes = append(f.BodyWrapper.Nodes, tickNode())
+			}
+			if f.ObjectEvaluator != nil {
+				f.ObjectEvaluator = iterCall(f.ObjectEvaluator)
 			}
 		}
 		if m, ok := v.Interface().(*nodes.Macro); ok {

@@ -2,8 +2,11 @@ package expr
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/nodes"
+	"github.com/nikolalohinski/gonja/v2/tokens"
 )
 
 // Jinja2's default globals that gonja lacks or gets wrong.
@@ -39,4 +42,27 @@ func cyclerFunc(_ *exec.Evaluator, params *exec.VarArgs) (any, error) {
 // whose text is random: evaluation here must be repeatable.
 func lipsumFunc(*exec.Evaluator, *exec.VarArgs) (any, error) {
 	return nil, errors.New("lipsum() makes random text, which Lazyflow does not evaluate: an expression must give the same value every time")
+}
+
+// iterName is what a for loop's sequence is passed through: Python's for
+// fails on a value it cannot iterate, where gonja's ran no iteration.
+const iterName = "__lf_iter"
+
+func iterCall(e nodes.Expression) nodes.Expression {
+	tok := &tokens.Token{Type: tokens.Name, Val: iterName}
+	if p := e.Position(); p != nil {
+		tok.Line, tok.Col, tok.Pos = p.Line, p.Col, p.Pos
+	}
+	return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: []nodes.Expression{e}, Kwargs: map[string]nodes.Expression{}}
+}
+
+func iterFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+	if len(params.Args) != 1 {
+		return errValue(fmt.Errorf("internal: %s takes one value", iterName))
+	}
+	v := params.Args[0]
+	if v.IsError() || v.IsString() || v.IsList() || v.IsDict() {
+		return v
+	}
+	return errValue(fmt.Errorf("'%s' object is not iterable", pyType(v)))
 }

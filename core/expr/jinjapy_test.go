@@ -138,6 +138,11 @@ var pyJinjaCases = []struct {
 	// attr is getattr: data has no attributes but its methods.
 	{"{{ _.m | attr('k') }}", nil, "'dict object' has no attribute 'k'"},
 
+	// for iterates what Python iterates.
+	{"{% for x in 5 %}{{ x }}{% endfor %}{{ 1 }}", nil, "'int' object is not iterable"},
+	{"{% for x in _.n %}{{ x }}{% endfor %}{{ 1 }}", nil, "'NoneType' object is not iterable"},
+	{"{% for x in 'hé' %}{{ x }},{% endfor %}{% for k in _.m %}{{ k }}{% endfor %}", "h,é,kn", ""},
+
 	// namespace() and set as Jinja2's.
 	{"{% set ns = namespace(c=0) %}{% for x in _.list %}{% set ns.c = ns.c + x %}{% endfor %}{{ ns.c }}", "6", ""},
 	{"{{ namespace(a=1).a }}", int64(1), ""},
