@@ -45,7 +45,8 @@ func lipsumFunc(*exec.Evaluator, *exec.VarArgs) (any, error) {
 }
 
 // iterName is what a for loop's sequence is passed through: Python's for
-// fails on a value it cannot iterate, where gonja's ran no iteration.
+// fails on a value it cannot iterate, where gonja's ran no iteration, and
+// goes through a string by code point.
 const iterName = "__lf_iter"
 
 func iterCall(e nodes.Expression) nodes.Expression {
@@ -61,7 +62,12 @@ func iterFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 		return errValue(fmt.Errorf("internal: %s takes one value", iterName))
 	}
 	v := params.Args[0]
-	if v.IsError() || v.IsString() || v.IsList() || v.IsDict() {
+	if v.IsString() {
+		// Python iterates code points; gonja would iterate bytes.
+		items, _ := pyItems(v)
+		return exec.AsValue(items)
+	}
+	if v.IsError() || v.IsList() || v.IsDict() {
 		return v
 	}
 	return errValue(fmt.Errorf("'%s' object is not iterable", pyType(v)))
