@@ -738,8 +738,7 @@ func guardedCall(v reflect.Value) *nodes.Call {
 		return itemCall(g)
 	}
 	if n, ok := v.Interface().(*nodes.Negation); ok && n.Operator != nil {
-		tok := &tokens.Token{Type: tokens.Name, Val: notName, Line: n.Operator.Line, Col: n.Operator.Col, Pos: n.Operator.Pos}
-		return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: []nodes.Expression{n.Term}, Kwargs: map[string]nodes.Expression{}}
+		return callTo(notName, n.Operator, n.Term)
 	}
 	b, ok := v.Interface().(*nodes.BinaryExpression)
 	if !ok || b.Operator == nil || b.Operator.Token == nil {
@@ -751,16 +750,15 @@ func guardedCall(v reflect.Value) *nodes.Call {
 			return nil
 		}
 	}
-	tok := &tokens.Token{Type: tokens.Name, Val: name, Line: b.Operator.Token.Line, Col: b.Operator.Token.Col, Pos: b.Operator.Token.Pos}
-	return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: []nodes.Expression{b.Left, b.Right}, Kwargs: map[string]nodes.Expression{}}
+	return callTo(name, b.Operator.Token, b.Left, b.Right)
 }
 
 func tickNode() *nodes.Output { return hookNode(tickName) }
 
 // hookNode is a {{ name() }} that renders nothing: a call into the sandbox.
 func hookNode(name string) *nodes.Output {
-	tok := &tokens.Token{Type: tokens.Name, Val: name}
-	return &nodes.Output{Start: tok, End: tok, Expression: &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Kwargs: map[string]nodes.Expression{}}}
+	c := callTo(name, nil)
+	return &nodes.Output{Start: c.Location, End: c.Location, Expression: c}
 }
 
 func (n *jinjaNode) dataContext(ctx *Context) (*exec.Context, *budget) {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/nodes"
-	"github.com/nikolalohinski/gonja/v2/tokens"
 )
 
 // Jinja2's default globals that gonja lacks or gets wrong.
@@ -49,13 +48,7 @@ func lipsumFunc(*exec.Evaluator, *exec.VarArgs) (any, error) {
 // goes through a string by code point.
 const iterName = "__lf_iter"
 
-func iterCall(e nodes.Expression) nodes.Expression {
-	tok := &tokens.Token{Type: tokens.Name, Val: iterName}
-	if p := e.Position(); p != nil {
-		tok.Line, tok.Col, tok.Pos = p.Line, p.Col, p.Pos
-	}
-	return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: []nodes.Expression{e}, Kwargs: map[string]nodes.Expression{}}
-}
+func iterCall(e nodes.Expression) nodes.Expression { return callTo(iterName, e.Position(), e) }
 
 func iterFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 	if len(params.Args) != 1 {

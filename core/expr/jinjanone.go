@@ -160,12 +160,16 @@ func isName(e nodes.Expression, name string) bool {
 	return ok && n.Name != nil && n.Name.Val == name
 }
 
-func strCall(e nodes.Expression) nodes.Expression {
-	tok := &tokens.Token{Type: tokens.Name, Val: strName}
-	if p := e.Position(); p != nil {
-		tok.Line, tok.Col, tok.Pos = p.Line, p.Col, p.Pos
+func strCall(e nodes.Expression) nodes.Expression { return callTo(strName, e.Position(), e) }
+
+// callTo is a call of the sandbox function name, placed at the source
+// position of at (when known) so errors point into the template.
+func callTo(name string, at *tokens.Token, args ...nodes.Expression) *nodes.Call {
+	tok := &tokens.Token{Type: tokens.Name, Val: name}
+	if at != nil {
+		tok.Line, tok.Col, tok.Pos = at.Line, at.Col, at.Pos
 	}
-	return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: []nodes.Expression{e}, Kwargs: map[string]nodes.Expression{}}
+	return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: args, Kwargs: map[string]nodes.Expression{}}
 }
 
 // pyStr is Python's str() of a JSON-like value.

@@ -118,6 +118,17 @@ func pyItems(in *exec.Value) ([]any, error) {
 	return nil, fmt.Errorf("'%s' object is not iterable", plainType(v))
 }
 
+// itemsAndArgs are a filter's input as Python iterates it and its bound
+// arguments.
+func itemsAndArgs(filter string, in *exec.Value, params *exec.VarArgs, names ...string) ([]any, map[string]*exec.Value, error) {
+	items, err := pyItems(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	args, err := bindArgs(filter, params, names...)
+	return items, args, err
+}
+
 func iterableGate(f exec.FilterFunction) exec.FilterFunction {
 	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
 		if _, err := pyItems(in); err != nil {
@@ -496,11 +507,7 @@ func sortKey(item any, attr *exec.Value, multi, caseSensitive bool) (any, error)
 }
 
 func sortFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-	items, err := pyItems(in)
-	if err != nil {
-		return errValue(err)
-	}
-	args, err := bindArgs("sort", params, "reverse", "case_sensitive", "attribute")
+	items, args, err := itemsAndArgs("sort", in, params, "reverse", "case_sensitive", "attribute")
 	if err != nil {
 		return errValue(err)
 	}
@@ -548,11 +555,7 @@ func sortFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.V
 // key no later item beats, as Python's max and min pick.
 func minMaxFilter(sym string) exec.FilterFunction {
 	return func(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-		items, err := pyItems(in)
-		if err != nil {
-			return errValue(err)
-		}
-		args, err := bindArgs("max/min", params, "case_sensitive", "attribute")
+		items, args, err := itemsAndArgs("max/min", in, params, "case_sensitive", "attribute")
 		if err != nil {
 			return errValue(err)
 		}
@@ -584,11 +587,7 @@ func minMaxFilter(sym string) exec.FilterFunction {
 // sumFilter is Jinja2's sum(iterable, attribute=None, start=0): Python's
 // + from start over the items (or their attribute).
 func sumFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-	items, err := pyItems(in)
-	if err != nil {
-		return errValue(err)
-	}
-	args, err := bindArgs("sum", params, "attribute", "start")
+	items, args, err := itemsAndArgs("sum", in, params, "attribute", "start")
 	if err != nil {
 		return errValue(err)
 	}
