@@ -681,6 +681,9 @@ func guardAST(v reflect.Value, seen map[uintptr]bool) {
 		if m, ok := v.Interface().(*nodes.Macro); ok {
 			guardMacro(m)
 		}
+		if f, ok := v.Interface().(*nodes.FilteredExpression); ok {
+			splitAtDefault(f)
+		}
 		guardAST(v.Elem(), seen)
 		if o, ok := v.Interface().(*nodes.Output); ok {
 			wrapOutput(o)

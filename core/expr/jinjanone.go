@@ -115,6 +115,20 @@ func defaultFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exe
 	return in
 }
 
+// splitAtDefault lets default see what the filters before it give: in
+// Jinja2, x | first | default('d') is 'd' when x is empty (first gives
+// undefined), but gonja stops a filter chain at the first error, so the
+// chain is cut before its last default into an inner filtered expression.
+func splitAtDefault(f *nodes.FilteredExpression) {
+	for i := len(f.Filters) - 1; i > 0; i-- {
+		if name := f.Filters[i].Name; name == "default" || name == "d" {
+			f.Expression = &nodes.FilteredExpression{Expression: f.Expression, Filters: f.Filters[:i]}
+			f.Filters = f.Filters[i:]
+			return
+		}
+	}
+}
+
 // strName is the function every rendered {{ }} goes through.
 const strName = "__lf_str"
 

@@ -135,6 +135,11 @@ var pyJinjaCases = []struct {
 	{"{{ 'ǅemo'.islower() }}", false, ""},
 	{"{{ 'ab1'.islower() and 'AB1'.isupper() }}", true, ""},
 
+	// default takes the undefined that a filter before it gives.
+	{"{{ _.empty | first | default('none') }}", "none", ""},
+	{"{{ _.list | select('gt', 5) | first | d(0) | string | default('x') }}", "0", ""},
+	{"{{ _.m | attr('k') | default('d') }}", "d", ""},
+
 	// attr is getattr: data has no attributes but its methods.
 	{"{{ _.m | attr('k') }}", nil, "'dict object' has no attribute 'k'"},
 
