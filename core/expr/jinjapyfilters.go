@@ -199,7 +199,6 @@ func gate(accept func(*exec.Value) bool, refuse func(*exec.Value) error) func(ex
 }
 
 func isString(v *exec.Value) bool { return v.IsString() }
-func isDict(v *exec.Value) bool   { return v.IsDict() }
 
 func noItems(v *exec.Value) error {
 	return fmt.Errorf("'%s' object has no attribute 'items'", pyType(v))
