@@ -595,7 +595,8 @@ func compileJinjaUncached(s string) (n *jinjaNode, err error) {
 			n, err = nil, fmt.Errorf("jinja parser failed: %v", p)
 		}
 	}()
-	tmpl, err := exec.NewTemplate(rootID, jinjaConfig, &sourceLoader{src: lstripBlocks(s)}, jinjaEnv)
+	src := lstripBlocks(s)
+	tmpl, err := exec.NewTemplate(rootID, jinjaConfig, &sourceLoader{src: src}, jinjaEnv)
 	if err != nil {
 		return nil, cleanJinjaError(err, s)
 	}
@@ -603,7 +604,7 @@ func compileJinjaUncached(s string) (n *jinjaNode, err error) {
 	if root.Parent != nil {
 		return nil, errors.New("template inheritance is not allowed")
 	}
-	guardAST(reflect.ValueOf(root), map[uintptr]bool{})
+	guardAST(reflect.ValueOf(root), &astGuard{seen: map[uintptr]bool{}, src: src})
 	jn := &jinjaNode{text: s, tmpl: tmpl}
 	// Mistral's rule: the first {{ }} on one line decides. None at all is an
 	// error; one that is the whole string is evaluated to a typed value.
@@ -651,24 +652,31 @@ var (
 	forType      = reflect.TypeFor[*controlStructures.ForControlStructure]()
 )
 
+// astGuard is the state of one guardAST walk: the nodes seen and the
+// source the token positions index.
+type astGuard struct {
+	seen map[uintptr]bool
+	src  string
+}
+
 // guardAST rewrites the parsed template in place: every arithmetic operator
 // and ~ becomes a call to the size-checking binopFunc, and every for-loop body gets a tick
 // so loops count against the step budget. gonja's node types are plain
 // structs, so a reflective walk reaches expressions inside any statement.
-func guardAST(v reflect.Value, seen map[uintptr]bool) {
+func guardAST(v reflect.Value, g *astGuard) {
 	switch v.Kind() {
 	case reflect.Interface:
 		if !v.IsNil() {
-			guardAST(v.Elem(), seen)
+			guardAST(v.Elem(), g)
 		}
 	case reflect.Pointer:
-		if v.IsNil() || seen[v.Pointer()] {
+		if v.IsNil() || g.seen[v.Pointer()] {
 			return
 		}
 		if v.Type() == reflect.TypeFor[*tokens.Token]() {
 			return
 		}
-		seen[v.Pointer()] = true
+		g.seen[v.Pointer()] = true
 		if v.Type() == forType {
 			f := v.Interface().(*controlStructures.ForControlStructure)
 			if f.BodyWrapper != nil {
@@ -684,7 +692,10 @@ func guardAST(v reflect.Value, seen map[uintptr]bool) {
 		if f, ok := v.Interface().(*nodes.FilteredExpression); ok {
 			splitAtDefault(f)
 		}
-		guardAST(v.Elem(), seen)
+		if b, ok := v.Interface().(*nodes.BinaryExpression); ok {
+			g.chainComparisons(b)
+		}
+		guardAST(v.Elem(), g)
 		if o, ok := v.Interface().(*nodes.Output); ok {
 			wrapOutput(o)
 		}
@@ -699,24 +710,24 @@ func guardAST(v reflect.Value, seen map[uintptr]bool) {
 				// unexported fields; they need Python's operators too.
 				f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 			}
-			guardAST(f, seen)
+			guardAST(f, g)
 			replaceBinop(f)
 		}
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
-			guardAST(v.Index(i), seen)
+			guardAST(v.Index(i), g)
 			replaceBinop(v.Index(i))
 		}
 	case reflect.Map:
 		if v.Type().Elem() != nodeExprType && v.Type().Elem() != nodeNodeType {
 			for _, k := range v.MapKeys() {
-				guardAST(v.MapIndex(k), seen)
+				guardAST(v.MapIndex(k), g)
 			}
 			return
 		}
 		for _, k := range v.MapKeys() {
 			e := v.MapIndex(k)
-			guardAST(e, seen)
+			guardAST(e, g)
 			if c := guardedCall(e); c != nil {
 				v.SetMapIndex(k, reflect.ValueOf(c))
 			}

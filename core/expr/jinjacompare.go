@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/nodes"
 	"github.com/nikolalohinski/gonja/v2/tokens"
 
 	"github.com/lazyflow/lazyflow/core/value"
@@ -274,4 +275,53 @@ func inTest(_ *exec.Context, in *exec.Value, a *exec.VarArgs) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("argument of type '%s' is not iterable", plainType(c))
+}
+
+// chainComparisons rewrites Python's chained comparison a < b < c, which
+// gonja parses as (a < b) < c, into (a < b) and (b < c); an explicitly
+// parenthesized (a < b) < c is left alone.
+func (g *astGuard) chainComparisons(b *nodes.BinaryExpression) {
+	if !isComparison(b) {
+		return
+	}
+	l, ok := b.Left.(*nodes.BinaryExpression)
+	if !ok || !isComparison(l) && !isChain(l) || g.parenthesized(l, b) {
+		return
+	}
+	g.chainComparisons(l)
+	last := l
+	if isChain(l) {
+		last = l.Right.(*nodes.BinaryExpression)
+	}
+	b.Right = &nodes.BinaryExpression{Left: last.Right, Operator: b.Operator, Right: b.Right}
+	b.Operator = &nodes.BinOperator{Token: &tokens.Token{Type: tokens.And, Val: "and", Line: b.Operator.Token.Line, Col: b.Operator.Token.Col, Pos: b.Operator.Token.Pos}}
+}
+
+func isComparison(b *nodes.BinaryExpression) bool {
+	if b.Operator == nil || b.Operator.Token == nil {
+		return false
+	}
+	_, ok := compareOps[b.Operator.Token.Type]
+	return ok
+}
+
+// isChain is a comparison chain already rewritten: an and whose right side
+// is a comparison and whose rewrite chainComparisons made.
+func isChain(b *nodes.BinaryExpression) bool {
+	if b.Operator == nil || b.Operator.Token == nil || b.Operator.Token.Type != tokens.And {
+		return false
+	}
+	r, ok := b.Right.(*nodes.BinaryExpression)
+	return ok && isComparison(r)
+}
+
+// parenthesized reports whether inner, the left operand of outer, was
+// written in parentheses: a ")" closes between their operators.
+func (g *astGuard) parenthesized(inner, outer *nodes.BinaryExpression) bool {
+	from, to := inner.Operator.Token.Pos, outer.Operator.Token.Pos
+	if from < 0 || to > len(g.src) || from >= to {
+		return true
+	}
+	between := g.src[from:to]
+	return strings.Count(between, ")") > strings.Count(between, "(")
 }
