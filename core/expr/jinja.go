@@ -150,6 +150,7 @@ func newJinjaEnv() *exec.Environment {
 	_ = filters.Replace("upper", guardFilter(caseFilter(value.Upper), false))
 	_ = filters.Replace("lower", guardFilter(caseFilter(value.Lower), false))
 	_ = filters.Replace("round", guardFilter(roundFilter, false))
+	_ = filters.Replace("title", guardFilter(onText(titleFilter), false))
 	_ = filters.Replace("wordcount", guardFilter(onText(wordcountFilter), false))
 	_ = filters.Replace("tojson", guardFilter(tojsonFilter, false))
 	_ = filters.Replace("default", defaultFilter)

@@ -135,6 +135,8 @@ var pyJinjaCases = []struct {
 	{"{{ 'ΣΑΣ'.title() ~ ' ' ~ 'ΣΑΣ'.capitalize() ~ ' ' ~ 'ΣΑΣ'.swapcase() }}", "Σας Σας σας", ""},
 	{"{{ 'ǆemo'.capitalize() ~ ' ' ~ 'ǅemo'.capitalize() ~ ' ' ~ 'ßa'.title() }}", "ǅemo ǅemo Ssa", ""},
 	{"{{ 'straße'.swapcase() }}", "STRASSE", ""},
+	{"{{ \"hello wORLD it's (x-y) [ab] {'k': 1}\" | title }}", "Hello World It's (X-Y) [Ab] {'k': 1}", ""},
+	{"{{ _.m | title }}", "{'k': 'v', 'n': 2}", ""},
 	{"{{ 'ǅemo'.islower() }}", false, ""},
 	{"{{ 'ab1'.islower() and 'AB1'.isupper() }}", true, ""},
 

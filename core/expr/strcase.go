@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 
@@ -91,4 +92,35 @@ func pySwapcase(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// wordStartRe is Jinja2's _word_beginning_split_re: a word starts after
+// these, so in "{'a': 1}" the word is "'a':" and its quote is what is
+// upper-cased.
+var wordStartRe = regexp.MustCompile(`[-\s({\[<]+`)
+
+// titleFilter is Jinja2's title filter (not str.title): each word's first
+// character upper-cased, the rest lowered.
+func titleFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
+	if in.IsError() {
+		return in
+	}
+	s := in.String()
+	var b strings.Builder
+	word := func(w string) {
+		if w == "" {
+			return
+		}
+		rs := []rune(w)
+		b.WriteString(value.Upper(string(rs[0])))
+		b.WriteString(value.Lower(string(rs[1:])))
+	}
+	last := 0
+	for _, m := range wordStartRe.FindAllStringIndex(s, -1) {
+		word(s[last:m[0]])
+		word(s[m[0]:m[1]])
+		last = m[1]
+	}
+	word(s[last:])
+	return exec.AsValue(b.String())
 }
