@@ -114,6 +114,12 @@ var pyJinjaCases = []struct {
 	{"{{ '2048' | filesizeformat(true) }}", "2.0 KiB", ""},
 	{"{{ 'abc' | filesizeformat }}", nil, "could not convert string to float"},
 
+	// printf-style formatting with mapping keys.
+	{"{{ '%(a)s-%(b)05.1f' % {'a': 'x', 'b': 2.25, 'c': 0} }}", "x-002.2", ""},
+	{"{{ '%(a)s' | format(a=1) }}", "1", ""},
+	{"{{ '%(z)s' % {'a': 1} }}", nil, "KeyError: 'z'"},
+	{"{{ '%(a)s' % 1 }}", nil, "format requires a mapping"},
+
 	// Python's padding and stripping methods.
 	{"{{ 'straße'.center(11, '*') }}", "***straße**", ""},
 	{"{{ 'ǅemo'.center(11, '*') }}", "****ǅemo***", ""},
