@@ -1,0 +1,158 @@
+package service_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/lazyflow/lazyflow/core/actions"
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/store"
+)
+
+// hookStore disturbs the first commit that matches when: it runs before
+// first (what another process does between this host's read and its
+// commit), and with loseResponse answers ErrUnavailable though the write
+// took effect.
+type hookStore struct {
+	store.Store
+	mu           sync.Mutex
+	when         func([]engine.Op) bool
+	before       func() error
+	loseResponse bool
+}
+
+func (h *hookStore) Commit(ctx context.Context, ops []engine.Op) error {
+	h.mu.Lock()
+	hit := h.when != nil && h.when(ops)
+	if hit {
+		h.when = nil
+	}
+	h.mu.Unlock()
+	if hit && h.before != nil {
+		if err := h.before(); err != nil {
+			return err
+		}
+	}
+	if err := h.Store.Commit(ctx, ops); err != nil || !hit || !h.loseResponse {
+		return err
+	}
+	return store.ErrUnavailable
+}
+
+// setsState reports whether ops move execution id to state st.
+func setsState(ops []engine.Op, id string, st engine.State) bool {
+	for _, op := range ops {
+		if o, ok := op.(engine.SetState); ok && o.ID == id && o.State == st {
+			return true
+		}
+	}
+	return false
+}
+
+const parentChildSrc = "version: '2.0'\nparent:\n  tasks:\n    call:\n      workflow: child\nchild:\n  tasks:\n    a:\n      action: std.noop\n"
+
+// startParentChild starts the parent workflow on host s and returns the
+// parent's and the child's ids, the child running its action.
+func startParentChild(t *testing.T, s *service.Service) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.Register(ctx, "wf.yaml", []byte(parentChildSrc)); err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := s.Start(ctx, service.StartRequest{Workflow: "parent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.Store.ListExecutions(ctx, store.ListParams{Workflow: "child"})
+	if err != nil || len(page.Executions) != 1 {
+		t.Fatalf("child: %v %v", page, err)
+	}
+	return p.ID, page.Executions[0].ID
+}
+
+func wantStates(t *testing.T, st store.Store, when string, want map[string]engine.State) {
+	t.Helper()
+	for id, w := range want {
+		e, err := st.Execution(context.Background(), id)
+		if err != nil || e == nil {
+			t.Fatalf("%s: read %s: %v", when, id, err)
+		}
+		if e.State != w {
+			t.Fatalf("%s: execution %s is %s (%s), want %s", when, id, e.State, e.StateInfo, w)
+		}
+	}
+}
+
+// A parent's resume that commits between its sub-workflow's read of the
+// parent (paused) and the commit of the sub-workflow's pause, from another
+// process, finds the sub-workflow still running and leaves it; the pause
+// must then not commit, or the sub-workflow stays paused (and pauses its
+// parent again) with nothing left to resume either.
+func TestPauseSpreadOvertakenByResume(t *testing.T) {
+	for name, open := range drivers(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			hs := &hookStore{Store: open()}
+			host := func() (*service.Service, *box, *box) {
+				s := service.New(hs, actions.New(), nil)
+				s.InlineSteps = 0 // the test delivers the actions itself
+				tq, rq := &box{}, &box{}
+				s.Tasks, s.Results = tq, rq
+				return s, tq, rq
+			}
+			s, tq, rq := host()
+			other, _, _ := host()
+			parent, child := startParentChild(t, s)
+			hs.when = func(ops []engine.Op) bool { return setsState(ops, child, engine.Paused) }
+			hs.before = func() error {
+				_, err := other.Resume(ctx, parent)
+				return err
+			}
+			if _, err := s.Pause(ctx, parent); err != nil {
+				t.Fatal(err)
+			}
+			if hs.when != nil {
+				t.Fatal("the pause never reached the sub-workflow")
+			}
+			wantStates(t, hs, "after the overtaken pause", map[string]engine.State{parent: engine.Running, child: engine.Running})
+			drain(t, s, tq, rq)
+			wantStates(t, hs, "at the end", map[string]engine.State{parent: engine.Success, child: engine.Success})
+		})
+	}
+}
+
+// A parent's resume whose spread to its paused sub-workflow is lost (here
+// the write took effect but its response did not arrive, so nothing was
+// carried out; a client's retry is refused, the parent runs) is repaired
+// by the sweep: the parent's re-sent start of the sub-workflow resumes it.
+func TestLostResumeSpreadRepairedBySweep(t *testing.T) {
+	for name, open := range drivers(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			hs := &hookStore{Store: open()}
+			s := service.New(hs, actions.New(), nil)
+			s.InlineSteps = 0 // the test delivers the actions itself
+			tq, rq := &box{}, &box{}
+			s.Tasks, s.Results = tq, rq
+			parent, child := startParentChild(t, s)
+			if _, err := s.Pause(ctx, parent); err != nil {
+				t.Fatal(err)
+			}
+			wantStates(t, hs, "after pause", map[string]engine.State{parent: engine.Paused, child: engine.Paused})
+			hs.when = func(ops []engine.Op) bool { return setsState(ops, parent, engine.Running) }
+			hs.loseResponse = true
+			if _, err := s.Resume(ctx, parent); err == nil {
+				t.Fatal("resume with its write response lost: no error")
+			}
+			wantStates(t, hs, "after the resume", map[string]engine.State{parent: engine.Running, child: engine.Paused})
+			if _, err := s.Sweep(ctx, 0, 100); err != nil {
+				t.Fatal(err)
+			}
+			wantStates(t, hs, "after the sweep", map[string]engine.State{parent: engine.Running, child: engine.Running})
+			drain(t, s, tq, rq)
+			wantStates(t, hs, "at the end", map[string]engine.State{parent: engine.Success, child: engine.Success})
+		})
+	}
+}
