@@ -156,3 +156,112 @@ func TestLostResumeSpreadRepairedBySweep(t *testing.T) {
 		})
 	}
 }
+
+// A resume begins the tasks held while paused in one step. When one of
+// them ends at once (a with-items task over no items) and arrives at a
+// join that fired while paused, and so is held too, the step both counts
+// the arrival on the join's record and starts the join: two writes of one
+// record, which conflicted with each other on every try (DynamoDB refuses
+// them outright), so the resume never landed.
+func TestResumeStartsJoinItsHeldTaskArrivesAt(t *testing.T) {
+	for name, open := range drivers(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			hs := &hookStore{Store: open()}
+			host := func() *service.Service {
+				s := service.New(hs, actions.New(), nil)
+				s.InlineSteps = 0 // the test delivers the actions itself
+				s.MaxConflicts = 3
+				return s
+			}
+			s, other := host(), host()
+			tq, rq := &box{}, &box{}
+			s.Tasks, s.Results = tq, rq
+			other.Tasks, other.Results = tq, rq
+			src := `version: '2.0'
+wf:
+  tasks:
+    start:
+      action: std.noop
+      on-success: [a, c]
+    a:
+      action: std.noop
+      on-success: join
+    c:
+      action: std.noop
+      on-success: b
+    b:
+      with-items: x in <% [] %>
+      action: std.noop
+      on-success: join
+    join:
+      join: one
+      action: std.noop
+`
+			if _, err := s.Register(ctx, "wf.yaml", []byte(src)); err != nil {
+				t.Fatal(err)
+			}
+			e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			deliver := func(msgs [][]byte) {
+				t.Helper()
+				for _, m := range msgs {
+					if err := s.HandleMessage(ctx, m); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			deliver(runAll(t, s, tq, rq)) // start: a and c run
+			results := runAll(t, s, tq, rq)
+			if len(results) != 2 {
+				t.Fatalf("results of a and c: %d", len(results))
+			}
+			// Between a's arrival at the join and the join's firing, the
+			// execution pauses and c's result holds b: the join fires held,
+			// after b.
+			hs.when = func(ops []engine.Op) bool {
+				for _, op := range ops {
+					if o, ok := op.(engine.PutTask); ok && o.Task.Key == "join" && o.Task.Fired {
+						return true
+					}
+				}
+				return false
+			}
+			hs.before = func() error {
+				if _, err := other.Pause(ctx, e.ID); err != nil {
+					return err
+				}
+				return other.HandleMessage(ctx, results[1])
+			}
+			deliver(results[:1])
+			if hs.when != nil {
+				t.Fatal("the join never fired")
+			}
+			tasks, err := hs.Tasks(ctx, e.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			held := 0
+			for _, tk := range tasks {
+				if tk.State == engine.Idle {
+					held++
+				}
+			}
+			if held != 2 {
+				state(t, s, e.ID)
+				t.Fatalf("%d tasks held while paused, want 2 (b and join)", held)
+			}
+			if _, err := s.Resume(ctx, e.ID); err != nil {
+				t.Fatalf("resume: %v", err)
+			}
+			drain(t, s, tq, rq)
+			wantStates(t, hs, "at the end", map[string]engine.State{e.ID: engine.Success})
+			join, err := hs.Task(ctx, e.ID, "join")
+			if err != nil || join == nil || join.State != engine.Success || join.Arrived != 2 {
+				t.Fatalf("join after the end: %+v %v (want SUCCESS, 2 arrivals)", join, err)
+			}
+		})
+	}
+}
