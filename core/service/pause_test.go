@@ -53,6 +53,23 @@ func setsState(ops []engine.Op, id string, st engine.State) bool {
 
 const parentChildSrc = "version: '2.0'\nparent:\n  tasks:\n    call:\n      workflow: child\nchild:\n  tasks:\n    a:\n      action: std.noop\n"
 
+// eachHookStore runs fn over a hookStore on each embedded driver.
+func eachHookStore(t *testing.T, fn func(t *testing.T, hs *hookStore)) {
+	for name, open := range drivers(t) {
+		t.Run(name, func(t *testing.T) { fn(t, &hookStore{Store: open()}) })
+	}
+}
+
+// boxHost is a service over st whose queues are boxes the test delivers
+// from by hand (no action runs inline).
+func boxHost(st store.Store) (*service.Service, *box, *box) {
+	s := service.New(st, actions.New(), nil)
+	s.InlineSteps = 0
+	tq, rq := &box{}, &box{}
+	s.Tasks, s.Results = tq, rq
+	return s, tq, rq
+}
+
 // startParentChild starts the parent workflow on host s and returns the
 // parent's and the child's ids, the child running its action.
 func startParentChild(t *testing.T, s *service.Service) (string, string) {
@@ -70,6 +87,18 @@ func startParentChild(t *testing.T, s *service.Service) (string, string) {
 		t.Fatalf("child: %v %v", page, err)
 	}
 	return p.ID, page.Executions[0].ID
+}
+
+// endsInSuccess delivers everything left and checks that executions ids
+// all end in SUCCESS.
+func endsInSuccess(t *testing.T, s *service.Service, tq, rq *box, ids ...string) {
+	t.Helper()
+	drain(t, s, tq, rq)
+	want := map[string]engine.State{}
+	for _, id := range ids {
+		want[id] = engine.Success
+	}
+	wantStates(t, s.Store, "at the end", want)
 }
 
 func wantStates(t *testing.T, st store.Store, when string, want map[string]engine.State) {
@@ -91,36 +120,25 @@ func wantStates(t *testing.T, st store.Store, when string, want map[string]engin
 // must then not commit, or the sub-workflow stays paused (and pauses its
 // parent again) with nothing left to resume either.
 func TestPauseSpreadOvertakenByResume(t *testing.T) {
-	for name, open := range drivers(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			hs := &hookStore{Store: open()}
-			host := func() (*service.Service, *box, *box) {
-				s := service.New(hs, actions.New(), nil)
-				s.InlineSteps = 0 // the test delivers the actions itself
-				tq, rq := &box{}, &box{}
-				s.Tasks, s.Results = tq, rq
-				return s, tq, rq
-			}
-			s, tq, rq := host()
-			other, _, _ := host()
-			parent, child := startParentChild(t, s)
-			hs.when = func(ops []engine.Op) bool { return setsState(ops, child, engine.Paused) }
-			hs.before = func() error {
-				_, err := other.Resume(ctx, parent)
-				return err
-			}
-			if _, err := s.Pause(ctx, parent); err != nil {
-				t.Fatal(err)
-			}
-			if hs.when != nil {
-				t.Fatal("the pause never reached the sub-workflow")
-			}
-			wantStates(t, hs, "after the overtaken pause", map[string]engine.State{parent: engine.Running, child: engine.Running})
-			drain(t, s, tq, rq)
-			wantStates(t, hs, "at the end", map[string]engine.State{parent: engine.Success, child: engine.Success})
-		})
-	}
+	eachHookStore(t, func(t *testing.T, hs *hookStore) {
+		ctx := context.Background()
+		s, tq, rq := boxHost(hs)
+		other, _, _ := boxHost(hs)
+		parent, child := startParentChild(t, s)
+		hs.when = func(ops []engine.Op) bool { return setsState(ops, child, engine.Paused) }
+		hs.before = func() error {
+			_, err := other.Resume(ctx, parent)
+			return err
+		}
+		if _, err := s.Pause(ctx, parent); err != nil {
+			t.Fatal(err)
+		}
+		if hs.when != nil {
+			t.Fatal("the pause never reached the sub-workflow")
+		}
+		wantStates(t, hs, "after the overtaken pause", map[string]engine.State{parent: engine.Running, child: engine.Running})
+		endsInSuccess(t, s, tq, rq, parent, child)
+	})
 }
 
 // A parent's resume whose spread to its paused sub-workflow is lost (here
@@ -128,33 +146,26 @@ func TestPauseSpreadOvertakenByResume(t *testing.T) {
 // carried out; a client's retry is refused, the parent runs) is repaired
 // by the sweep: the parent's re-sent start of the sub-workflow resumes it.
 func TestLostResumeSpreadRepairedBySweep(t *testing.T) {
-	for name, open := range drivers(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			hs := &hookStore{Store: open()}
-			s := service.New(hs, actions.New(), nil)
-			s.InlineSteps = 0 // the test delivers the actions itself
-			tq, rq := &box{}, &box{}
-			s.Tasks, s.Results = tq, rq
-			parent, child := startParentChild(t, s)
-			if _, err := s.Pause(ctx, parent); err != nil {
-				t.Fatal(err)
-			}
-			wantStates(t, hs, "after pause", map[string]engine.State{parent: engine.Paused, child: engine.Paused})
-			hs.when = func(ops []engine.Op) bool { return setsState(ops, parent, engine.Running) }
-			hs.loseResponse = true
-			if _, err := s.Resume(ctx, parent); err == nil {
-				t.Fatal("resume with its write response lost: no error")
-			}
-			wantStates(t, hs, "after the resume", map[string]engine.State{parent: engine.Running, child: engine.Paused})
-			if _, err := s.Sweep(ctx, 0, 100); err != nil {
-				t.Fatal(err)
-			}
-			wantStates(t, hs, "after the sweep", map[string]engine.State{parent: engine.Running, child: engine.Running})
-			drain(t, s, tq, rq)
-			wantStates(t, hs, "at the end", map[string]engine.State{parent: engine.Success, child: engine.Success})
-		})
-	}
+	eachHookStore(t, func(t *testing.T, hs *hookStore) {
+		ctx := context.Background()
+		s, tq, rq := boxHost(hs)
+		parent, child := startParentChild(t, s)
+		if _, err := s.Pause(ctx, parent); err != nil {
+			t.Fatal(err)
+		}
+		wantStates(t, hs, "after pause", map[string]engine.State{parent: engine.Paused, child: engine.Paused})
+		hs.when = func(ops []engine.Op) bool { return setsState(ops, parent, engine.Running) }
+		hs.loseResponse = true
+		if _, err := s.Resume(ctx, parent); err == nil {
+			t.Fatal("resume with its write response lost: no error")
+		}
+		wantStates(t, hs, "after the resume", map[string]engine.State{parent: engine.Running, child: engine.Paused})
+		if _, err := s.Sweep(ctx, 0, 100); err != nil {
+			t.Fatal(err)
+		}
+		wantStates(t, hs, "after the sweep", map[string]engine.State{parent: engine.Running, child: engine.Running})
+		endsInSuccess(t, s, tq, rq, parent, child)
+	})
 }
 
 // A resume begins the tasks held while paused in one step. When one of
@@ -164,21 +175,13 @@ func TestLostResumeSpreadRepairedBySweep(t *testing.T) {
 // record, which conflicted with each other on every try (DynamoDB refuses
 // them outright), so the resume never landed.
 func TestResumeStartsJoinItsHeldTaskArrivesAt(t *testing.T) {
-	for name, open := range drivers(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			hs := &hookStore{Store: open()}
-			host := func() *service.Service {
-				s := service.New(hs, actions.New(), nil)
-				s.InlineSteps = 0 // the test delivers the actions itself
-				s.MaxConflicts = 3
-				return s
-			}
-			s, other := host(), host()
-			tq, rq := &box{}, &box{}
-			s.Tasks, s.Results = tq, rq
-			other.Tasks, other.Results = tq, rq
-			src := `version: '2.0'
+	eachHookStore(t, func(t *testing.T, hs *hookStore) {
+		ctx := context.Background()
+		s, tq, rq := boxHost(hs)
+		other, _, _ := boxHost(hs)
+		other.Tasks, other.Results = tq, rq
+		s.MaxConflicts = 3 // a resume that cannot land fails soon
+		src := `version: '2.0'
 wf:
   tasks:
     start:
@@ -198,70 +201,68 @@ wf:
       join: one
       action: std.noop
 `
-			if _, err := s.Register(ctx, "wf.yaml", []byte(src)); err != nil {
-				t.Fatal(err)
-			}
-			e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			deliver := func(msgs [][]byte) {
-				t.Helper()
-				for _, m := range msgs {
-					if err := s.HandleMessage(ctx, m); err != nil {
-						t.Fatal(err)
-					}
+		if _, err := s.Register(ctx, "wf.yaml", []byte(src)); err != nil {
+			t.Fatal(err)
+		}
+		e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deliver := func(msgs [][]byte) {
+			t.Helper()
+			for _, m := range msgs {
+				if err := s.HandleMessage(ctx, m); err != nil {
+					t.Fatal(err)
 				}
 			}
-			deliver(runAll(t, s, tq, rq)) // start: a and c run
-			results := runAll(t, s, tq, rq)
-			if len(results) != 2 {
-				t.Fatalf("results of a and c: %d", len(results))
-			}
-			// Between a's arrival at the join and the join's firing, the
-			// execution pauses and c's result holds b: the join fires held,
-			// after b.
-			hs.when = func(ops []engine.Op) bool {
-				for _, op := range ops {
-					if o, ok := op.(engine.PutTask); ok && o.Task.Key == "join" && o.Task.Fired {
-						return true
-					}
-				}
-				return false
-			}
-			hs.before = func() error {
-				if _, err := other.Pause(ctx, e.ID); err != nil {
-					return err
-				}
-				return other.HandleMessage(ctx, results[1])
-			}
-			deliver(results[:1])
-			if hs.when != nil {
-				t.Fatal("the join never fired")
-			}
-			tasks, err := hs.Tasks(ctx, e.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			held := 0
-			for _, tk := range tasks {
-				if tk.State == engine.Idle {
-					held++
+		}
+		deliver(runAll(t, s, tq, rq)) // start: a and c run
+		results := runAll(t, s, tq, rq)
+		if len(results) != 2 {
+			t.Fatalf("results of a and c: %d", len(results))
+		}
+		// Between a's arrival at the join and the join's firing, the
+		// execution pauses and c's result holds b: the join fires held,
+		// after b.
+		hs.when = func(ops []engine.Op) bool {
+			for _, op := range ops {
+				if o, ok := op.(engine.PutTask); ok && o.Task.Key == "join" && o.Task.Fired {
+					return true
 				}
 			}
-			if held != 2 {
-				state(t, s, e.ID)
-				t.Fatalf("%d tasks held while paused, want 2 (b and join)", held)
+			return false
+		}
+		hs.before = func() error {
+			if _, err := other.Pause(ctx, e.ID); err != nil {
+				return err
 			}
-			if _, err := s.Resume(ctx, e.ID); err != nil {
-				t.Fatalf("resume: %v", err)
+			return other.HandleMessage(ctx, results[1])
+		}
+		deliver(results[:1])
+		if hs.when != nil {
+			t.Fatal("the join never fired")
+		}
+		tasks, err := hs.Tasks(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held := 0
+		for _, tk := range tasks {
+			if tk.State == engine.Idle {
+				held++
 			}
-			drain(t, s, tq, rq)
-			wantStates(t, hs, "at the end", map[string]engine.State{e.ID: engine.Success})
-			join, err := hs.Task(ctx, e.ID, "join")
-			if err != nil || join == nil || join.State != engine.Success || join.Arrived != 2 {
-				t.Fatalf("join after the end: %+v %v (want SUCCESS, 2 arrivals)", join, err)
-			}
-		})
-	}
+		}
+		if held != 2 {
+			state(t, s, e.ID)
+			t.Fatalf("%d tasks held while paused, want 2 (b and join)", held)
+		}
+		if _, err := s.Resume(ctx, e.ID); err != nil {
+			t.Fatalf("resume: %v", err)
+		}
+		endsInSuccess(t, s, tq, rq, e.ID)
+		join, err := hs.Task(ctx, e.ID, "join")
+		if err != nil || join == nil || join.State != engine.Success || join.Arrived != 2 {
+			t.Fatalf("join after the end: %+v %v (want SUCCESS, 2 arrivals)", join, err)
+		}
+	})
 }
