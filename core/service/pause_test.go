@@ -266,3 +266,30 @@ wf:
 		}
 	})
 }
+
+// A sub-workflow paused on its own pauses its parent; when the
+// sub-workflow's resume reaches the store but its message to the parent is
+// lost (here the write's response), the sweep resumes the parent, none of
+// whose sub-workflows is paused any more.
+func TestParentLeftPausedBySubWorkflowResumedBySweep(t *testing.T) {
+	eachHookStore(t, func(t *testing.T, hs *hookStore) {
+		ctx := context.Background()
+		s, tq, rq := boxHost(hs)
+		parent, child := startParentChild(t, s)
+		if _, err := s.Pause(ctx, child); err != nil {
+			t.Fatal(err)
+		}
+		wantStates(t, hs, "after the sub-workflow's pause", map[string]engine.State{parent: engine.Paused, child: engine.Paused})
+		hs.when = func(ops []engine.Op) bool { return setsState(ops, child, engine.Running) }
+		hs.loseResponse = true
+		if _, err := s.Resume(ctx, child); err == nil {
+			t.Fatal("resume with its write response lost: no error")
+		}
+		wantStates(t, hs, "after the resume", map[string]engine.State{parent: engine.Paused, child: engine.Running})
+		if _, err := s.Sweep(ctx, 0, 100); err != nil {
+			t.Fatal(err)
+		}
+		wantStates(t, hs, "after the sweep", map[string]engine.State{parent: engine.Running, child: engine.Running})
+		endsInSuccess(t, s, tq, rq, parent, child)
+	})
+}
