@@ -84,9 +84,24 @@ func (s *driver) query(ctx context.Context, pk, prefix string, fn func(map[strin
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": avS(pk), ":p": avS(prefix)},
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal}
+	return s.queryPages(ctx, "query "+pk+"/"+prefix, in, func(it map[string]types.AttributeValue) (bool, error) {
+		if strOf(it["sk"]) >= "X#" && strOf(it["sk"]) < "X$" {
+			return true, nil // commit markers of large commits
+		}
+		if ok, err := s.visible(ctx, it); err != nil || !ok {
+			return err == nil, err
+		}
+		return true, fn(it)
+	})
+}
+
+// queryPages runs in page after page (each read retried as s.read does),
+// handing fn every item until fn says no more, fails, or the pages end.
+// what names the read in errors.
+func (s *driver) queryPages(ctx context.Context, what string, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue) (bool, error)) error {
 	for {
 		var out *dynamodb.QueryOutput
-		err := s.read(ctx, "query "+pk+"/"+prefix, func() ([]types.ConsumedCapacity, error) {
+		err := s.read(ctx, what, func() ([]types.ConsumedCapacity, error) {
 			var err error
 			out, err = s.c.Query(ctx, in)
 			if out != nil {
@@ -98,15 +113,7 @@ func (s *driver) query(ctx context.Context, pk, prefix string, fn func(map[strin
 			return err
 		}
 		for _, it := range out.Items {
-			if strOf(it["sk"]) >= "X#" && strOf(it["sk"]) < "X$" {
-				continue // commit markers of large commits
-			}
-			if ok, err := s.visible(ctx, it); err != nil {
-				return err
-			} else if !ok {
-				continue
-			}
-			if err := fn(it); err != nil {
+			if more, err := fn(it); err != nil || !more {
 				return err
 			}
 		}
