@@ -29,7 +29,7 @@ import (
 // the constructs the grammar can build but that still differ.
 func FuzzExpressionDifferential(f *testing.F) {
 	if testing.Short() {
-		f.Skip("needs Mistral's Python evaluator (compat/install.sh)")
+		f.Skip("needs Mistral's Python evaluator (core/compat/install.sh)")
 	}
 	f.Add([]byte{0}) // <% null %>
 	f.Add([]byte{1}) // {{ None }}
@@ -178,7 +178,7 @@ func startExprOracle(tb testing.TB) *exprOracleProc {
 		install.Stderr = &stderr
 		out, err := install.Output()
 		if err != nil {
-			oracleErr = fmt.Errorf("compat/install.sh: %v\n%s", err, stderr.String())
+			oracleErr = fmt.Errorf("core/compat/install.sh: %v\n%s", err, stderr.String())
 			return
 		}
 		py := strings.TrimSpace(string(out))
