@@ -101,6 +101,7 @@ func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %w", errStartRefused, err)
 	}
+	ctx = s.WithInlineBudget(ctx) // before the commit, which leaves out what runs inline
 	sent, err := s.commit(ctx, p)
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {

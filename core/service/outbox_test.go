@@ -3,14 +3,18 @@ package service_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/actions"
+	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/queue/boltqueue"
 	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/boltstore"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
 )
@@ -47,6 +51,7 @@ func TestOutboxSendsWithTheCommit(t *testing.T) {
 	}
 	s := service.New(st, actions.New(), nil)
 	s.Tasks, s.Results = refusingSender{}, results
+	s.InlineSteps = 0 // std.noop would otherwise run inline, with no message
 	if err := s.UseOutbox("tasks", "results"); err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +89,129 @@ func TestOutboxSendsWithTheCommit(t *testing.T) {
 	}
 	if tk, err := st.Task(ctx, e.ID, "b"); err != nil || tk == nil {
 		t.Fatalf("task b's record: %v, %v", tk, err)
+	}
+}
+
+// outboxService is a service over one bbolt file holding the store and its
+// task and result queues, committing through the outbox, with src
+// registered; claims, when set, stands between the service and the store.
+func outboxService(t *testing.T, src string, claims func(store.ClaimParams) error) (*service.Service, *boltqueue.Queue, *boltqueue.Queue) {
+	t.Helper()
+	db, err := boltstore.OpenDB(filepath.Join(t.TempDir(), "lazyflow.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { boltstore.CloseDB(db) })
+	st, err := boltstore.New(db, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queues := map[string]*boltqueue.Queue{}
+	for _, name := range []string{"tasks", "results"} {
+		if queues[name], err = boltqueue.New(db, name, boltqueue.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var sst store.Store = st
+	if claims != nil {
+		sst = &claimHook{Store: st, claim: claims}
+	}
+	s := service.New(sst, actions.New(), nil)
+	s.Tasks, s.Results = queues["tasks"], queues["results"]
+	if err := s.UseOutbox("tasks", "results"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Register(context.Background(), "wf.yaml", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	return s, queues["tasks"], queues["results"]
+}
+
+// claimHook lets a test fail a claim, as a process that dies before it
+// would leave the attempt: committed, unclaimed, its message never sent.
+type claimHook struct {
+	*kvstore.Store
+	claim func(store.ClaimParams) error
+}
+
+func (h *claimHook) ClaimAttempt(ctx context.Context, p store.ClaimParams) error {
+	if err := h.claim(p); err != nil {
+		return err
+	}
+	return h.Store.ClaimAttempt(ctx, p)
+}
+
+// With the outbox, trivial actions still run inline within the budget: a
+// chain of std.noop longer than the budget puts one message on the task
+// queue per budget's worth of tasks, and none on the result queue.
+func TestOutboxRunsTrivialActionsInline(t *testing.T) {
+	const n = service.DefaultInlineSteps + 8
+	s, tasks, results := outboxService(t, chain(n, "std.noop"), nil)
+	ctx := context.Background()
+	e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := tasks.Receive(ctx, 10, 0)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("after the start the task queue gave %d messages (%v); want 1, the task past the budget", len(msgs), err)
+	}
+	want := fmt.Sprintf(`"task":"t%d"`, service.DefaultInlineSteps+1)
+	if !strings.Contains(string(msgs[0].Body), want) {
+		t.Fatalf("queued %s; want the task after the %d run inline (%s)", msgs[0].Body, service.DefaultInlineSteps, want)
+	}
+	if err := s.RunTask(ctx, msgs[0].Body); err != nil {
+		t.Fatal(err)
+	}
+	res, err := results.Receive(ctx, 10, 0)
+	if err != nil || len(res) != 1 {
+		t.Fatalf("the runner sent %d results (%v); want 1", len(res), err)
+	}
+	if err := s.HandleMessage(ctx, res[0].Body); err != nil {
+		t.Fatal(err)
+	}
+	if st := execState(t, s, e.ID); st.State != engine.Success {
+		t.Fatalf("state %s %q; want SUCCESS, the rest of the chain inline", st.State, st.StateInfo)
+	}
+	for name, q := range map[string]*boltqueue.Queue{"task": tasks, "result": results} {
+		if left, err := q.Receive(ctx, 10, 0); err != nil || len(left) != 0 {
+			t.Fatalf("%d messages left on the %s queue (%v); want none", len(left), name, err)
+		}
+	}
+}
+
+// A trivial action left to run inline has no message in the outbox: if the
+// process stops before it runs, its attempt is committed as pending and
+// unclaimed, and recovery runs it, so the execution still finishes.
+func TestOutboxInlineWorkSurvivesAStop(t *testing.T) {
+	var dead atomic.Bool
+	dead.Store(true)
+	s, tasks, _ := outboxService(t, chain(3, "std.noop"), func(store.ClaimParams) error {
+		if dead.Load() {
+			return errors.New("process stopped")
+		}
+		return nil
+	})
+	ctx := context.Background()
+	e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
+	if err == nil {
+		t.Fatal("start succeeded though the inline claim failed")
+	}
+	if e == nil {
+		t.Fatalf("start did not commit the execution: %v", err)
+	}
+	if n, err := tasks.Len(); err != nil || n != 0 {
+		t.Fatalf("task queue holds %d messages (%v); want none, t1 was left to run inline", n, err)
+	}
+	if st := execState(t, s, e.ID); st.State != engine.Running {
+		t.Fatalf("state %s; want RUNNING with t1 pending", st.State)
+	}
+	dead.Store(false)
+	if err := s.Recover(ctx, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st := execState(t, s, e.ID); st.State != engine.Success {
+		t.Fatalf("after recovery: state %s %q; want SUCCESS", st.State, st.StateInfo)
 	}
 }
 
