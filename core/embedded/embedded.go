@@ -148,8 +148,11 @@ func (h *Host) loop(ctx, recv context.Context, q queue.Queue, batch int, handle 
 			continue
 		}
 		for _, m := range msgs {
-			err := handle(ctx, m.Body)
+			// With an outbox, the handler's last write may delete the message.
+			hctx, ack := service.Consuming(ctx, m.Receipt)
+			err := handle(hctx, m.Body)
 			switch {
+			case err == nil && ack.Done():
 			case err == nil:
 				_ = q.Delete(ctx, m.Receipt)
 			case errors.Is(err, service.ErrPoison) || m.Receives >= h.opt.MaxReceives:

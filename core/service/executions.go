@@ -102,7 +102,7 @@ func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams)
 		return nil, false, fmt.Errorf("%w: %w", errStartRefused, err)
 	}
 	ctx = s.WithInlineBudget(ctx) // before the commit, which leaves out what runs inline
-	sent, err := s.commit(ctx, p)
+	sent, err := s.commit(ctx, p, nil)
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			cur, gerr := s.Store.Execution(ctx, id)

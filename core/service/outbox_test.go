@@ -215,6 +215,59 @@ func TestOutboxInlineWorkSurvivesAStop(t *testing.T) {
 	}
 }
 
+// With the outbox, the write that completes a message's handling deletes
+// the message in its own transaction: the runner's result send deletes the
+// task message, and a result step whose commit sends everything it does
+// deletes the result message. A step with more to carry out after its
+// commit (here the end of the execution) leaves the deletion to the host.
+func TestOutboxAcknowledgesWithTheLastWrite(t *testing.T) {
+	s, tasks, results := outboxService(t, chain(2, "std.noop"), nil)
+	s.InlineSteps = 0
+	ctx := context.Background()
+	e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handle := func(q *boltqueue.Queue, fn func(context.Context, []byte) error) bool {
+		t.Helper()
+		msgs, err := q.Receive(ctx, 1, 0)
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("receive: %d messages, %v", len(msgs), err)
+		}
+		hctx, ack := service.Consuming(ctx, msgs[0].Receipt)
+		if err := fn(hctx, msgs[0].Body); err != nil {
+			t.Fatal(err)
+		}
+		return ack.Done()
+	}
+	length := func(q *boltqueue.Queue) int {
+		t.Helper()
+		n, err := q.Len()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if !handle(tasks, s.RunTask) || length(tasks) != 0 || length(results) != 1 {
+		t.Fatalf("after running t1: task queue %d, result queue %d; want the task message deleted with the result's send",
+			length(tasks), length(results))
+	}
+	if !handle(results, s.HandleMessage) || length(results) != 0 || length(tasks) != 1 {
+		t.Fatalf("after t1's result step: result queue %d, task queue %d; want the result deleted with the commit that sent t2",
+			length(results), length(tasks))
+	}
+	if !handle(tasks, s.RunTask) {
+		t.Fatal("t2's task message was not deleted with its result's send")
+	}
+	if handle(results, s.HandleMessage) || length(results) != 1 {
+		t.Fatalf("the last result step acknowledged its message (queue holds %d) though its commit leaves the end to carry out",
+			length(results))
+	}
+	if st := execState(t, s, e.ID); st.State != engine.Success {
+		t.Fatalf("state %s %q; want SUCCESS", st.State, st.StateInfo)
+	}
+}
+
 // A store whose database holds no queues refuses the outbox by name.
 func TestOutboxNeedsTheQueuesInTheStore(t *testing.T) {
 	s := service.New(kvstore.NewMemory(), actions.New(), nil)

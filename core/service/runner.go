@@ -16,6 +16,7 @@ import (
 // RunTask is the runner's side: check the attempt is still wanted, claim it,
 // run the action, and send its result — success or error — to the engine.
 func (s *Service) RunTask(ctx context.Context, body []byte) error {
+	s.arm(ctx, func(o *outbox) string { return o.tasks })
 	var c engine.Command
 	if err := decodeJSON(body, &c); err != nil || c.Kind != engine.RunAction {
 		return fmt.Errorf("%w: decode task message: %v", ErrPoison, err)
@@ -106,6 +107,16 @@ func (s *Service) SendResult(ctx context.Context, r engine.Result) error {
 		// An output that cannot be encoded is the action's error, not a lost result.
 		body, _ = json.Marshal(Message{Result: &engine.Result{Exec: r.Exec, Task: r.Task, Slot: r.Slot, Attempt: r.Attempt,
 			Error: fmt.Sprintf("action output cannot be encoded as JSON: %v", err)}})
+	}
+	// A result sent once ctx has ended (the host stopping its workers) goes
+	// to the Results sender, which decides whether it is still taken.
+	if ack, _ := takeAck(ctx); ack != nil && ctx.Err() == nil {
+		err := s.outbox.store.CommitSending(ctx, nil, []store.Outgoing{{Queue: s.outbox.results, Body: body}, ack.outgoing()})
+		if err != nil {
+			return fmt.Errorf("send result of %s/%s attempt %d: %w", r.Exec, r.Task, r.Attempt, err)
+		}
+		ack.done = true
+		return nil
 	}
 	return s.Results.Send(ctx, body, 0)
 }

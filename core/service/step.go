@@ -16,6 +16,7 @@ import (
 // HandleMessage handles one result-queue message. An error means the message
 // should come back (the step did not commit).
 func (s *Service) HandleMessage(ctx context.Context, body []byte) error {
+	s.arm(ctx, func(o *outbox) string { return o.results })
 	var m Message
 	if err := decodeJSON(body, &m); err != nil {
 		return fmt.Errorf("%w: decode result message: %v", ErrPoison, err)
@@ -85,8 +86,9 @@ func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*en
 	// The budget is taken before the commit: with an outbox, the commit
 	// leaves out the messages of the actions this step runs inline.
 	ctx = s.WithInlineBudget(ctx)
+	ack, ctx := takeAck(ctx)
 	for round := 0; ; round++ {
-		p, sent, err := s.decide(ctx, execID, kind, fn)
+		p, sent, err := s.decide(ctx, execID, kind, fn, ack)
 		if p == nil {
 			return nil, err
 		}
@@ -107,14 +109,14 @@ func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*en
 // decide computes one step and commits it inside the execution's gate. It
 // returns a nil plan when the step could not be computed, else the plan,
 // what of its commands went with the commit, and the commit's error.
-func (s *Service) decide(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error)) (*engine.Plan, *sentWith, error) {
+func (s *Service) decide(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error), ack *Ack) (*engine.Plan, *sentWith, error) {
 	defer s.gates.enter(execID, kind)()
 	p, err := fn()
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(p.Ops) > 0 {
-		sent, err := s.commit(ctx, p)
+		sent, err := s.commit(ctx, p, ack)
 		return p, sent, err
 	}
 	return p, nil, nil
@@ -143,8 +145,9 @@ func (w *sentWith) carried(i int, c engine.Command) (carry, inline bool) {
 // must not send them again. A trivial action within the inline budget gets
 // no message: it runs here once the commit returns, as it does without an
 // outbox, and if the process dies first its attempt is pending and
-// unclaimed, which recovery (Recover, Sweep) sends again.
-func (s *Service) commit(ctx context.Context, p *engine.Plan) (*sentWith, error) {
+// unclaimed, which recovery (Recover, Sweep) sends again. ack, if not nil,
+// is acknowledged with the commit when the commit leaves nothing to carry.
+func (s *Service) commit(ctx context.Context, p *engine.Plan, ack *Ack) (*sentWith, error) {
 	if s.outbox == nil {
 		return nil, s.Store.Commit(ctx, p.Ops)
 	}
@@ -166,7 +169,17 @@ func (s *Service) commit(ctx context.Context, p *engine.Plan) (*sentWith, error)
 			msgs = append(msgs, m)
 		}
 	}
-	return w, s.outbox.store.CommitSending(ctx, p.Ops, msgs)
+	folded := ack != nil && completes(p, w)
+	if folded {
+		msgs = append(msgs, ack.outgoing())
+	}
+	if err := s.outbox.store.CommitSending(ctx, p.Ops, msgs); err != nil {
+		return w, err
+	}
+	if folded {
+		ack.done = true
+	}
+	return w, nil
 }
 
 // outgoing is the message a command sends, if it is one that sends.
