@@ -167,6 +167,23 @@ func get[T any](s *driver, tx Tx, pk, sk string) (*T, error) {
 	return decoded[T](s, pk, sk, raw)
 }
 
+// read returns a copy of the record at pk/sk in a read of its own. Over the
+// memory backend it passes no function to View: a step reads its records
+// one by one, and each function's closure and captured results would be
+// allocations of their own.
+func read[T any](s *driver, pk, sk string) (*T, error) {
+	if m, ok := s.b.(*memBackend); ok {
+		raw := m.getOne(pk, sk)
+		if raw == nil {
+			return nil, nil
+		}
+		return decoded[T](s, pk, sk, raw)
+	}
+	var v *T
+	err := s.view(func(tx Tx) (err error) { v, err = get[T](s, tx, pk, sk); return err })
+	return v, err
+}
+
 func (s *driver) put(tx Tx, pk, sk string, v any) error {
 	raw, n, err := s.c.encode(v, s.maxValue)
 	if err != nil {
@@ -404,9 +421,8 @@ var errNotClaimable = errors.New("not claimable")
 func (s *driver) view(fn func(Tx) error) error { return s.b.View(fn) }
 
 // Execution implements store.Driver.
-func (s *driver) Execution(ctx context.Context, id string) (e *engine.Execution, err error) {
-	err = s.view(func(tx Tx) error { e, err = get[engine.Execution](s, tx, id, store.HeadSK); return err })
-	return e, err
+func (s *driver) Execution(ctx context.Context, id string) (*engine.Execution, error) {
+	return read[engine.Execution](s, id, store.HeadSK)
 }
 
 // ExecutionStatus implements store.StatusReader, which Portable forwards:
@@ -424,8 +440,7 @@ func (s *driver) ExecutionStatus(ctx context.Context, id string) (st store.Statu
 
 // Input implements store.Driver.
 func (s *driver) Input(ctx context.Context, exec string) (map[string]any, error) {
-	var l *engine.Leaf
-	err := s.view(func(tx Tx) (err error) { l, err = get[engine.Leaf](s, tx, exec, store.InputSK); return err })
+	l, err := read[engine.Leaf](s, exec, store.InputSK)
 	if err != nil || l == nil {
 		return nil, err
 	}
@@ -436,15 +451,13 @@ func (s *driver) Input(ctx context.Context, exec string) (map[string]any, error)
 }
 
 // Task implements store.Driver.
-func (s *driver) Task(ctx context.Context, exec, key string) (t *engine.Task, err error) {
-	err = s.view(func(tx Tx) error { t, err = get[engine.Task](s, tx, exec, store.TaskSK(key)); return err })
-	return t, err
+func (s *driver) Task(ctx context.Context, exec, key string) (*engine.Task, error) {
+	return read[engine.Task](s, exec, store.TaskSK(key))
 }
 
 // Slot implements store.Driver.
-func (s *driver) Slot(ctx context.Context, exec, task string, i int) (sl *engine.Slot, err error) {
-	err = s.view(func(tx Tx) error { sl, err = get[engine.Slot](s, tx, exec, store.SlotSK(task, i)); return err })
-	return sl, err
+func (s *driver) Slot(ctx context.Context, exec, task string, i int) (*engine.Slot, error) {
+	return read[engine.Slot](s, exec, store.SlotSK(task, i))
 }
 
 func scanAll[T any](s *driver, pk, prefix string) ([]*T, error) {
@@ -531,9 +544,8 @@ func (s *driver) Definition(ctx context.Context, name string) (d *engine.Definit
 }
 
 // DefinitionByID implements store.Driver.
-func (s *driver) DefinitionByID(ctx context.Context, id string) (d *engine.Definition, err error) {
-	err = s.view(func(tx Tx) error { d, err = get[engine.Definition](s, tx, store.DefPK, store.DefIDSK(id)); return err })
-	return d, err
+func (s *driver) DefinitionByID(ctx context.Context, id string) (*engine.Definition, error) {
+	return read[engine.Definition](s, store.DefPK, store.DefIDSK(id))
 }
 
 // ListDefinitions implements store.Driver.
