@@ -94,8 +94,8 @@ func TestOutboxSendsWithTheCommit(t *testing.T) {
 
 // outboxService is a service over one bbolt file holding the store and its
 // task and result queues, committing through the outbox, with src
-// registered; claims, when set, stands between the service and the store.
-func outboxService(t *testing.T, src string, claims func(store.ClaimParams) error) (*service.Service, *boltqueue.Queue, *boltqueue.Queue) {
+// registered; commits, when set, is asked before each commit with messages.
+func outboxService(t *testing.T, src string, commits func() error) (*service.Service, *boltqueue.Queue, *boltqueue.Queue) {
 	t.Helper()
 	db, err := boltstore.OpenDB(filepath.Join(t.TempDir(), "lazyflow.db"))
 	if err != nil {
@@ -113,8 +113,8 @@ func outboxService(t *testing.T, src string, claims func(store.ClaimParams) erro
 		}
 	}
 	var sst store.Store = st
-	if claims != nil {
-		sst = &claimHook{Store: st, claim: claims}
+	if commits != nil {
+		sst = &commitHook{Store: st, commit: commits}
 	}
 	s := service.New(sst, actions.New(), nil)
 	s.Tasks, s.Results = queues["tasks"], queues["results"]
@@ -127,18 +127,18 @@ func outboxService(t *testing.T, src string, claims func(store.ClaimParams) erro
 	return s, queues["tasks"], queues["results"]
 }
 
-// claimHook lets a test fail a claim, as a process that dies before it
-// would leave the attempt: committed, unclaimed, its message never sent.
-type claimHook struct {
+// commitHook lets a test fail a commit, as a process that dies before it
+// would leave the step.
+type commitHook struct {
 	*kvstore.Store
-	claim func(store.ClaimParams) error
+	commit func() error
 }
 
-func (h *claimHook) ClaimAttempt(ctx context.Context, p store.ClaimParams) error {
-	if err := h.claim(p); err != nil {
+func (h *commitHook) CommitSending(ctx context.Context, ops []engine.Op, msgs []store.Outgoing) error {
+	if err := h.commit(); err != nil {
 		return err
 	}
-	return h.Store.ClaimAttempt(ctx, p)
+	return h.Store.CommitSending(ctx, ops, msgs)
 }
 
 // With the outbox, trivial actions still run inline within the budget: a
@@ -181,30 +181,36 @@ func TestOutboxRunsTrivialActionsInline(t *testing.T) {
 }
 
 // A trivial action left to run inline has no message in the outbox: if the
-// process stops before it runs, its attempt is committed as pending and
-// unclaimed, and recovery runs it, so the execution still finishes.
+// process stops before its result commits, its attempt is committed as
+// pending and unclaimed, and recovery runs it, so the execution still
+// finishes.
 func TestOutboxInlineWorkSurvivesAStop(t *testing.T) {
+	var commits atomic.Int32
 	var dead atomic.Bool
-	dead.Store(true)
-	s, tasks, _ := outboxService(t, chain(3, "std.noop"), func(store.ClaimParams) error {
-		if dead.Load() {
+	s, tasks, results := outboxService(t, chain(3, "std.noop"), func() error {
+		if commits.Add(1) > 1 && dead.Load() {
 			return errors.New("process stopped")
 		}
 		return nil
 	})
+	// The stopped process cannot hand the result to the queue either.
+	s.Results = refusingSender{}
+	dead.Store(true)
 	ctx := context.Background()
 	e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
 	if err == nil {
-		t.Fatal("start succeeded though the inline claim failed")
+		t.Fatal("start succeeded though t1's result could not be committed or sent")
 	}
 	if e == nil {
 		t.Fatalf("start did not commit the execution: %v", err)
 	}
-	if n, err := tasks.Len(); err != nil || n != 0 {
-		t.Fatalf("task queue holds %d messages (%v); want none, t1 was left to run inline", n, err)
+	for name, q := range map[string]*boltqueue.Queue{"task": tasks, "result": results} {
+		if n, err := q.Len(); err != nil || n != 0 {
+			t.Fatalf("%s queue holds %d messages (%v); want none, t1 was left to run inline", name, n, err)
+		}
 	}
-	if st := execState(t, s, e.ID); st.State != engine.Running {
-		t.Fatalf("state %s; want RUNNING with t1 pending", st.State)
+	if tk, err := s.Store.Task(ctx, e.ID, "t1"); err != nil || tk == nil || tk.State != engine.Running || tk.Claimed != 0 {
+		t.Fatalf("t1: %+v %v; want RUNNING and unclaimed", tk, err)
 	}
 	dead.Store(false)
 	if err := s.Recover(ctx, e.ID); err != nil {

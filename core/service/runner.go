@@ -26,17 +26,18 @@ func (s *Service) RunTask(ctx context.Context, body []byte) error {
 
 func (s *Service) runCommand(ctx context.Context, c engine.Command) error {
 	ctx = s.WithInlineBudget(ctx)
-	res, ok, err := s.runAttempt(ctx, c)
+	res, ok, err := s.runAttempt(ctx, c, true)
 	if err != nil || !ok {
 		return err
 	}
 	return s.deliver(ctx, res)
 }
 
-// runAttempt checks the attempt is still wanted, claims it and runs the
-// action. It reports false when there is no result to deliver: the attempt
-// is not to run, or a delegate action will report through its callback.
-func (s *Service) runAttempt(ctx context.Context, c engine.Command) (engine.Result, bool, error) {
+// runAttempt checks the attempt is still wanted, claims it (if claim) and
+// runs the action. It reports false when there is no result to deliver: the
+// attempt is not to run, or a delegate action will report through its
+// callback.
+func (s *Service) runAttempt(ctx context.Context, c engine.Command, claim bool) (engine.Result, bool, error) {
 	st, ok, err := store.ReadStatus(ctx, s.Store, c.Exec)
 	if err != nil {
 		return engine.Result{}, false, fmt.Errorf("load execution %s: %w", c.Exec, err)
@@ -53,15 +54,17 @@ func (s *Service) runAttempt(ctx context.Context, c engine.Command) (engine.Resu
 			return engine.Result{}, false, err
 		}
 	}
-	leave := s.gates.enter(c.Exec, "claim")
-	err = s.Store.ClaimAttempt(ctx, store.ClaimParams{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt})
-	leave()
-	if errors.Is(err, store.ErrConflict) {
-		s.logAction(ctx, c, "action not run: attempt already claimed or superseded")
-		return engine.Result{}, false, nil
-	}
-	if err != nil {
-		return engine.Result{}, false, fmt.Errorf("claim %s/%s attempt %d: %w", c.Exec, c.Task, c.Attempt, err)
+	if claim {
+		leave := s.gates.enter(c.Exec, "claim")
+		err = s.Store.ClaimAttempt(ctx, store.ClaimParams{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt})
+		leave()
+		if errors.Is(err, store.ErrConflict) {
+			s.logAction(ctx, c, "action not run: attempt already claimed or superseded")
+			return engine.Result{}, false, nil
+		}
+		if err != nil {
+			return engine.Result{}, false, fmt.Errorf("claim %s/%s attempt %d: %w", c.Exec, c.Task, c.Attempt, err)
+		}
 	}
 	actx := ctx
 	if c.Deadline > 0 {
