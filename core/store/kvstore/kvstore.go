@@ -122,6 +122,36 @@ func peek[T any](s *driver, tx Tx, pk, sk string) (*T, error) {
 	return decoded[T](s, pk, sk, raw)
 }
 
+// stamp is what a conditional write of a task or slot checks and keeps of
+// the stored record: its version and its claim.
+type stamp struct {
+	Version int64 `json:"version"`
+	Claimed int   `json:"claimed"`
+}
+
+// peekStamp reads the stamp of the task or slot record at pk/sk (ok false:
+// absent). Over the durable backends it decodes those two fields only:
+// the check runs inside the file's group transaction, where the calls of
+// every step run one after another.
+func peekStamp(tx Tx, pk, sk string) (st stamp, ok bool, err error) {
+	raw, err := tx.Get(pk, sk)
+	if err != nil || raw == nil {
+		return stamp{}, false, err
+	}
+	switch r := raw.(type) {
+	case *engine.Task:
+		return stamp{r.Version, r.Claimed}, true, nil
+	case *engine.Slot:
+		return stamp{r.Version, r.Claimed}, true, nil
+	case []byte:
+		if err := json.Unmarshal(r, &st); err != nil {
+			return stamp{}, false, fmt.Errorf("decode %s/%s: %w", pk, sk, err)
+		}
+		return st, true, nil
+	}
+	return stamp{}, false, fmt.Errorf("decode %s/%s: the backend holds a %T", pk, sk, raw)
+}
+
 // bump rewrites the record at pk/sk with fn's changes to its fixed-size
 // fields (counters, states, versions); fn must not change a map, a slice or
 // a string's length in a way that matters to MaxValue. It reports whether
@@ -311,9 +341,13 @@ func (s *driver) setState(tx Tx, o engine.SetState) error {
 
 func (s *driver) putTask(tx Tx, o engine.PutTask) error {
 	sk := store.TaskSK(o.Task.Key)
-	cur, err := peek[engine.Task](s, tx, o.Task.Exec, sk)
+	st, ok, err := peekStamp(tx, o.Task.Exec, sk)
 	if err != nil {
 		return err
+	}
+	var cur *engine.Task
+	if ok {
+		cur = &engine.Task{Version: st.Version, Claimed: st.Claimed}
 	}
 	if !o.Holds(cur) {
 		return conflict("task %s of %s changed", o.Task.Key, o.Task.Exec)
@@ -371,9 +405,13 @@ func (s *driver) countArrival(tx Tx, o engine.CountArrival) error {
 
 func (s *driver) putSlot(tx Tx, o engine.PutSlot) error {
 	sk := store.SlotSK(o.Slot.Task, o.Slot.Index)
-	cur, err := peek[engine.Slot](s, tx, o.Slot.Exec, sk)
+	st, ok, err := peekStamp(tx, o.Slot.Exec, sk)
 	if err != nil {
 		return err
+	}
+	var cur *engine.Slot
+	if ok {
+		cur = &engine.Slot{Version: st.Version, Claimed: st.Claimed}
 	}
 	if !o.Holds(cur) {
 		return conflict("item %d of task %s of %s changed", o.Slot.Index, o.Slot.Task, o.Slot.Exec)
