@@ -2,6 +2,7 @@ package yaql
 
 import (
 	"github.com/lazyflow/lazyflow/core/value"
+	"math/big"
 )
 
 // Values built by an expression can share sub-lists
@@ -79,9 +80,9 @@ func (ev *evaluator) compare(a, b any) (int, error) {
 		return 1, nil
 	}
 	switch a.(type) {
-	case int64, float64:
+	case int64, float64, *big.Int:
 		switch b.(type) {
-		case int64, float64:
+		case int64, float64, *big.Int:
 			return value.Compare(a, b)
 		}
 	case string:
@@ -142,6 +143,12 @@ func (ev *evaluator) hashKey(v any) (any, error) {
 		return float64(b2i(x)), nil
 	case nil, string, float64:
 		return v, nil
+	case *big.Int:
+		// Equal to a float only when the float holds it exactly.
+		if f, ok := value.BigFloat(x); ok && value.Equal(x, f) {
+			return f, nil
+		}
+		return struct{ digits string }{x.String()}, nil
 	case dateTime:
 		return struct{ instant int64 }{x.t.UnixMicro()}, nil
 	case timeSpan:
@@ -157,6 +164,10 @@ func normalizeNumbers(v any) any {
 	switch x := v.(type) {
 	case int64:
 		return float64(x)
+	case *big.Int:
+		if f, ok := value.BigFloat(x); ok && value.Equal(x, f) {
+			return f
+		}
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {

@@ -2,6 +2,7 @@ package yaql
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 
 	"github.com/lazyflow/lazyflow/core/value"
@@ -293,9 +294,11 @@ func (c *compiler) unary(n *nUnary) (evalFn, error) {
 			switch t := v.(type) {
 			case int64:
 				if t == math.MinInt64 {
-					return nil, failf("integer overflow in -")
+					return intResult(new(big.Int).Neg(big.NewInt(t)))
 				}
 				return -t, nil
+			case *big.Int:
+				return intResult(new(big.Int).Neg(t))
 			case float64:
 				return -t, nil
 			case timeSpan:
@@ -310,7 +313,7 @@ func (c *compiler) unary(n *nUnary) (evalFn, error) {
 				return nil, err
 			}
 			switch v.(type) {
-			case int64, float64, timeSpan:
+			case int64, float64, *big.Int, timeSpan:
 				return v, nil
 			}
 			return nil, failf("cannot apply unary + to a %s", value.TypeName(v))

@@ -70,14 +70,18 @@ func bRepeat(c *callCtx) (any, error) {
 	if len(c.args) == 0 {
 		return nil, failf("repeat() needs a count: Lazyflow has no infinite sequences")
 	}
-	n, err := c.strictInt(0)
+	bn, err := c.strictInt(0)
 	if err != nil {
 		return nil, err
 	}
-	if n < 0 {
+	if bn.Sign() < 0 {
 		return nil, failf("repeat() needs a count of 0 or more: Lazyflow has no infinite sequences")
 	}
-	if err := c.ev.checkList(int(min(n, int64(c.ev.maxList)+1)), "repeat()"); err != nil {
+	n := int64(c.ev.maxList) + 1
+	if bn.IsInt64() {
+		n = min(bn.Int64(), n)
+	}
+	if err := c.ev.checkList(int(n), "repeat()"); err != nil {
 		return nil, err
 	}
 	out := make([]any, n)

@@ -2,6 +2,7 @@ package yaql
 
 import (
 	"math"
+	"math/big"
 
 	"github.com/lazyflow/lazyflow/core/value"
 )
@@ -255,6 +256,8 @@ func asInt(name string, v any) (int64, error) {
 		if x == math.Trunc(x) && math.Abs(x) < 1<<62 {
 			return int64(x), nil
 		}
+	case *big.Int:
+		return 0, failf("%s(): integer %s is too large here", name, x)
 	}
 	return 0, failf("%s() expects an integer, not a %s", name, value.TypeName(v))
 }
