@@ -19,7 +19,7 @@ var collectionFuncs = []fn{
 	// list(a, b) builds a list; x.list() is x.toList().
 	{names: []string{"list"}, form: function, kw: true, call: bList},
 	{names: []string{"range"}, form: function, arity: between(1, 3), call: bRange},
-	{names: []string{"first"}, form: method, recv: kList, params: []param{lambda}, call: bFirst},
+	{names: []string{"first"}, form: method, recv: kList, params: []param{lambda}, lazy: true, call: bFirst},
 	{names: []string{"last"}, form: method, recv: kList, params: []param{lambda}, call: bLast},
 	{names: []string{"single"}, form: method, recv: kList, call: bSingle},
 	{names: []string{"defaultIfEmpty"}, form: method, recv: kList, params: []param{lambda}, call: bDefaultIfEmpty},
@@ -27,7 +27,9 @@ var collectionFuncs = []fn{
 	{names: []string{"indexOf"}, form: method, recv: kAny, params: []param{val(kAny)}, call: bIndexOf},
 	{names: []string{"lastIndexOf"}, form: method, recv: kAny, params: []param{val(kAny)}, call: bLastIndexOf},
 	{names: []string{"skip"}, form: method, recv: kList, params: []param{optInt(0)}, call: bSkip},
-	{names: []string{"take", "limit"}, form: method, recv: kList, params: []param{optInt(0)}, call: bTake},
+	{names: []string{"take", "limit"}, form: method, recv: kList, params: []param{optInt(0)}, lazy: true, call: bTake},
+	{names: []string{"sequence"}, form: function, arity: between(0, 2), named: []string{"start", "step"}, call: bSequence},
+	{names: []string{"cycle"}, form: method, recv: kList, arity: exactly(0), call: bCycle},
 	{names: []string{"slice"}, form: method, recv: kList, params: []param{optInt(1)}, call: bSlice},
 	{names: []string{"flatten"}, form: method, recv: kList, params: []param{optInt(MaxDepth)}, call: bFlatten},
 	{names: []string{"enumerate"}, recv: kList, params: []param{optInt(0)}, call: bEnumerate},
@@ -193,8 +195,13 @@ func (c *callCtx) listEnd(at int) (any, error) {
 	return nil, failf("%s() of an empty list (pass a default: %s(null))", c.name, c.name)
 }
 
-func bFirst(c *callCtx) (any, error) { return c.listEnd(0) }
-func bLast(c *callCtx) (any, error)  { return c.listEnd(-1) }
+func bFirst(c *callCtx) (any, error) {
+	if s, ok := c.recv.(*lazySeq); ok {
+		return s.next(), c.ev.charge(1)
+	}
+	return c.listEnd(0)
+}
+func bLast(c *callCtx) (any, error) { return c.listEnd(-1) }
 
 func bSingle(c *callCtx) (any, error) {
 	l := c.recvList()
@@ -298,6 +305,9 @@ func bSkip(c *callCtx) (any, error) {
 }
 
 func bTake(c *callCtx) (any, error) {
+	if s, ok := c.recv.(*lazySeq); ok {
+		return c.ev.pull(s, c.paramInt(0), c.name+"()")
+	}
 	l := c.recvList()
 	n := clampRange(c.paramInt(0), len(l))
 	return l[:n:n], nil

@@ -434,10 +434,16 @@ func both(ev *evaluator, sc *scope, l, r evalFn) (any, any, error) {
 		return nil, nil, err
 	}
 	a, err := l(ev, sc)
+	if err == nil {
+		a, err = eager(a)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	b, err := r(ev, sc)
+	if err == nil {
+		b, err = eager(b)
+	}
 	return a, b, err
 }
 

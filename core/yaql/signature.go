@@ -109,7 +109,10 @@ type fn struct {
 	// alsoMethod lets x.f(a) call a function row; the Go function sees
 	// c.method and c.recv as the call gave them (max, min, concat, set).
 	alsoMethod bool
-	call       builtin
+	// lazy: the row reads an endless sequence (lazySeq) itself; every
+	// other row refuses one as receiver or argument.
+	lazy bool
+	call builtin
 }
 
 // invoke runs the row's checks in the order the error messages pin:
@@ -121,11 +124,18 @@ func (f *fn) invoke(c *callCtx) (any, error) {
 	case (f.form == functionOf || f.form == function && !f.alsoMethod) && c.method:
 		return nil, failf("unknown method %s() on a %s: it is a function, call it as %s(x, ...)", c.name, value.TypeName(c.recv), c.name)
 	}
+	c.lazy = f.lazy
 	switch f.form {
 	case methodOrFunc, method, functionOf:
 		v, err := c.self()
 		if err != nil {
 			return nil, err
+		}
+		if _, ok := v.(*lazySeq); ok {
+			if f.lazy {
+				break
+			}
+			return nil, errEndless
 		}
 		if err := checkKind(c.name, f.recv, v); err != nil {
 			return nil, err

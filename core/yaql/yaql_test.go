@@ -80,7 +80,6 @@ var cases = []tcase{
 	{expr: "[0, 1, 3, 4, 2].replaceMany(2, [100, 200], 2)", want: l(int64(0), int64(1), int64(100), int64(200), int64(2))},
 	{expr: "[0, 1, 3].insertMany(2, [2, 22])", want: l(int64(0), int64(1), int64(2), int64(22), int64(3))},
 	{expr: "[1, 2, 3].zipLongest([4, 5], default => 100)", want: l(l(int64(1), int64(4)), l(int64(2), int64(5)), l(int64(3), int64(100)))},
-	{expr: "1.repeat()", err: "repeat() needs a count"},
 	{expr: "[[], 0, ''].any(predicate => $)", want: false},
 	{expr: "selectCase(false, true).switchCase(a, b, c)", want: "b"},
 	{expr: "examine(1 > 2, 2 > 1)", want: l(false, true)},
@@ -145,6 +144,15 @@ var cases = []tcase{
 	{expr: "7.5 mod 2", want: 1.5},
 	{expr: "1 / 0", err: "division by zero"},
 	{expr: "1 mod 0", err: "modulo by zero"},
+	{expr: "[sequence().take(3), sequence(start => 3, step => -2).limit(3), 1.repeat().take(2), 'a'.repeat(-1).take(2), [1, 2].cycle().take(5), [].cycle().take(2), sequence(5).first()]", want: l(l(0, 1, 2), l(3, 1, -1), l(1, 1), l("a", "a"), l(1, 2, 1, 2, 1), l(), 5)},
+	// An endless sequence is used up by what reads it, as a Python iterator.
+	{expr: "let(sequence()) -> $.take(2).len() + $.first()", want: 4},
+	{expr: "sequence()", err: "endless sequence"},
+	{expr: "[1.repeat()]", err: "endless sequence"},
+	{expr: "sequence().select($ * 2)", err: "can only be read with take()"},
+	{expr: "sequence().len()", err: "can only be read with take()"},
+	{expr: "sequence() = [1]", err: "endless sequence"},
+	{expr: "sequence().take(100000000)", err: "100000000 items"},
 	{expr: "9223372036854775807 + 1", want: bigInt("9223372036854775808")},
 	{expr: "3037000500 * 3037000500", want: bigInt("9223372037000250000")},
 	// Python's integers have no width; a result that fits int64 again is an int64.
