@@ -261,9 +261,10 @@ func numbersOf(v any, at string, exact bool) (any, error) {
 
 // TypeName names the kind of a value as error messages show it: "null",
 // "bool", "int", "float", "string", "list", "dict"; other Go types are named
-// by their Go type.
+// by their Go type unless they have a TypeName method (the values that
+// live only inside an expression evaluation).
 func TypeName(v any) string {
-	switch v.(type) {
+	switch x := v.(type) {
 	case nil:
 		return "null"
 	case bool:
@@ -278,6 +279,8 @@ func TypeName(v any) string {
 		return "list"
 	case map[string]any:
 		return "dict"
+	case interface{ TypeName() string }:
+		return x.TypeName()
 	}
 	return fmt.Sprintf("%T", v)
 }

@@ -47,6 +47,9 @@ func (ev *evaluator) equal(a, b any) (bool, error) {
 	case dateTime, timeSpan:
 		c, ok := compareTime(a, b)
 		return ok && c == 0, nil
+	case *pySet:
+		y, ok := b.(*pySet)
+		return ok && x.used == y.used && x.subset(y), nil
 	}
 	return value.Equal(a, b), nil
 }

@@ -40,10 +40,10 @@ var collectionFuncs = []fn{
 	// concat(a, b, c) joins strings or lists, by the first value's type.
 	{names: []string{"concat"}, form: function, alsoMethod: true, call: bConcat},
 	{names: []string{"zip"}, form: method, recv: kList, call: bZip},
-	{names: []string{"union"}, form: method, recv: kList, call: bUnion},
-	{names: []string{"intersect"}, form: method, recv: kList, params: []param{val(kList)}, call: bIntersect},
-	{names: []string{"difference"}, form: method, recv: kList, params: []param{val(kList)}, call: bDifference},
-	{names: []string{"symmetricDifference"}, form: method, recv: kList, arity: exactly(1), params: []param{val(kList)}, call: bSymmetricDifference},
+	{names: []string{"union"}, form: method, recv: kList, setRecv: true, call: bUnion},
+	{names: []string{"intersect"}, form: method, recv: kList, params: []param{val(kList)}, setRecv: true, call: bIntersect},
+	{names: []string{"difference"}, form: method, recv: kList, params: []param{val(kList)}, setRecv: true, call: bDifference},
+	{names: []string{"symmetricDifference"}, form: method, recv: kList, arity: exactly(1), params: []param{val(kList)}, setRecv: true, call: bSymmetricDifference},
 }
 
 func bLen(c *callCtx) (any, error) {
@@ -553,6 +553,13 @@ func bUnion(c *callCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := c.recv.(*pySet); ok {
+		others := make([]any, len(lists))
+		for i, l := range lists {
+			others[i] = l
+		}
+		return c.setOperation(others, func(bool, int) bool { return true }, true)
+	}
 	var all []any
 	for _, l := range lists {
 		all = append(all, l...)
@@ -561,14 +568,27 @@ func bUnion(c *callCtx) (any, error) {
 }
 
 // bIntersect keeps the distinct elements of the list found in the other.
-func bIntersect(c *callCtx) (any, error) { return c.setOp(true) }
+func bIntersect(c *callCtx) (any, error) {
+	if _, ok := c.recv.(*pySet); ok {
+		return c.setOperation([]any{c.param(0)}, func(_ bool, n int) bool { return n == 1 }, false)
+	}
+	return c.setOp(true)
+}
 
 // bDifference keeps the distinct elements of the list not in the other.
-func bDifference(c *callCtx) (any, error) { return c.setOp(false) }
+func bDifference(c *callCtx) (any, error) {
+	if _, ok := c.recv.(*pySet); ok {
+		return c.setOperation([]any{c.param(0)}, func(_ bool, n int) bool { return n == 0 }, false)
+	}
+	return c.setOp(false)
+}
 
 // bSymmetricDifference is the distinct elements in exactly one of the two
 // lists: the receiver's first.
 func bSymmetricDifference(c *callCtx) (any, error) {
+	if _, ok := c.recv.(*pySet); ok {
+		return c.setOperation([]any{c.param(0)}, func(inRecv bool, n int) bool { return !inRecv || n == 0 }, true)
+	}
 	left, err := c.setOp(false)
 	if err != nil {
 		return nil, err

@@ -239,7 +239,7 @@ func dictKey(k any) (string, error) {
 	switch x := k.(type) {
 	case string:
 		return x, nil
-	case nil, bool, int64, float64:
+	case nil, bool, int64, float64, *big.Int:
 		return yaqlStr(x), nil
 	}
 	return "", failf("a %s cannot be a dict key", value.TypeName(k))
@@ -397,6 +397,11 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 			if err != nil {
 				return nil, err
 			}
+			if x, ok := a.(*pySet); ok {
+				if y, ok := b.(*pySet); ok {
+					return setOrder(n.op, x, y), nil
+				}
+			}
 			cmp, err := ev.compare(a, b)
 			if err != nil {
 				return nil, err
@@ -404,9 +409,9 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 			return test(cmp), nil
 		}, nil
 	case "in":
-		return binop(l, r, opIn), nil
+		return setBinop(l, r, opIn), nil
 	case "+":
-		return binop(l, r, opAdd), nil
+		return setBinop(l, r, opAdd), nil
 	case "-":
 		return binop(l, r, opSub), nil
 	case "*":
@@ -435,19 +440,36 @@ func both(ev *evaluator, sc *scope, l, r evalFn) (any, any, error) {
 	}
 	a, err := l(ev, sc)
 	if err == nil {
-		a, err = eager(a)
+		err = endless(a)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
 	b, err := r(ev, sc)
 	if err == nil {
-		b, err = eager(b)
+		err = endless(b)
 	}
 	return a, b, err
 }
 
+func endless(v any) error {
+	if _, ok := v.(*lazySeq); ok {
+		return errEndless
+	}
+	return nil
+}
+
+// binop applies op to the operands, sets read as lists.
 func binop(l, r evalFn, op func(ev *evaluator, a, b any) (any, error)) evalFn {
+	return setBinop(l, r, func(ev *evaluator, a, b any) (any, error) {
+		a, _ = eager(a)
+		b, _ = eager(b)
+		return op(ev, a, b)
+	})
+}
+
+// setBinop applies op, which reads sets itself, to the operands.
+func setBinop(l, r evalFn, op func(ev *evaluator, a, b any) (any, error)) evalFn {
 	return func(ev *evaluator, sc *scope) (any, error) {
 		a, b, err := both(ev, sc, l, r)
 		if err != nil {

@@ -10,6 +10,9 @@ type lazySeq struct {
 	next func() any
 }
 
+// TypeName names an endless sequence in error messages.
+func (*lazySeq) TypeName() string { return "endless sequence" }
+
 func (ev *evaluator) newSeq(next func() any) *lazySeq {
 	ev.internal = true
 	return &lazySeq{next: next}
@@ -30,11 +33,15 @@ func (ev *evaluator) pull(s *lazySeq, n int64, op string) ([]any, error) {
 	return out, nil
 }
 
-// eager is v for every reader but take(), limit() and first(): an error
-// for a lazy sequence.
+// eager is v as rows and operators that take neither endless sequences
+// nor sets read it: an error for an endless sequence, a set's elements as a
+// list.
 func eager(v any) (any, error) {
-	if _, ok := v.(*lazySeq); ok {
+	switch x := v.(type) {
+	case *lazySeq:
 		return nil, errEndless
+	case *pySet:
+		return x.list(), nil
 	}
 	return v, nil
 }

@@ -32,6 +32,13 @@ func opAdd(ev *evaluator, a, b any) (any, error) {
 	if r, ok, err := intArith(a, b, (*big.Int).Add); ok {
 		return r, err
 	}
+	if x, ok := a.(*pySet); ok {
+		if y, ok := b.(*pySet); ok {
+			return ev.newSet(append(x.list(), y.list()...))
+		}
+	}
+	a, _ = eager(a)
+	b, _ = eager(b)
 	switch x := a.(type) {
 	case int64:
 		if y, ok := b.(int64); ok {
@@ -258,6 +265,10 @@ func opMod(_ *evaluator, a, b any) (any, error) {
 }
 
 func opIn(ev *evaluator, a, b any) (any, error) {
+	if s, ok := b.(*pySet); ok {
+		return s.has(ev, a)
+	}
+	a, _ = eager(a)
 	switch x := b.(type) {
 	case []any:
 		if err := ev.charge(len(x)); err != nil {

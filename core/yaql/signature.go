@@ -112,7 +112,10 @@ type fn struct {
 	// lazy: the row reads an endless sequence (lazySeq) itself; every
 	// other row refuses one as receiver or argument.
 	lazy bool
-	call builtin
+	// setRecv: the row reads a set receiver (pySet) itself; every other
+	// row reads a set as the list of its elements.
+	setRecv bool
+	call    builtin
 }
 
 // invoke runs the row's checks in the order the error messages pin:
@@ -131,14 +134,23 @@ func (f *fn) invoke(c *callCtx) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := v.(*lazySeq); ok {
-			if f.lazy {
-				break
+		own := false // the row reads this receiver kind itself
+		switch x := v.(type) {
+		case *lazySeq:
+			if !f.lazy {
+				return nil, errEndless
 			}
-			return nil, errEndless
+			own = true
+		case *pySet:
+			if own = f.setRecv; !own {
+				c.recv = x.list()
+				v = c.recv
+			}
 		}
-		if err := checkKind(c.name, f.recv, v); err != nil {
-			return nil, err
+		if !own {
+			if err := checkKind(c.name, f.recv, v); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(f.named) > 0 {
@@ -241,7 +253,7 @@ func table(groups ...[]fn) map[string]*fn {
 var builtins map[string]*fn
 
 func init() {
-	builtins = table(queryFuncs, collectionFuncs, dictFuncs, stringFuncs, regexFuncs, mathFuncs, branchingFuncs, mistralFuncs, dateTimeFuncs, sequenceFuncs)
+	builtins = table(queryFuncs, collectionFuncs, dictFuncs, stringFuncs, regexFuncs, mathFuncs, branchingFuncs, mistralFuncs, dateTimeFuncs, sequenceFuncs, setFuncs)
 }
 
 func asList(name string, v any) ([]any, error) {

@@ -273,6 +273,13 @@ func (ev *evaluator) export(v any) (any, bool, error) {
 		return nil, false, failf("a regex(...) value cannot be part of the result of an expression")
 	case *lazySeq:
 		return nil, false, errEndless
+	case *pySet:
+		l, err := x.export()
+		if err != nil {
+			return nil, false, err
+		}
+		r, _, err := ev.export(l)
+		return r, true, err
 	case timeSpan:
 		return nil, false, failf("a timespan cannot be part of the result of an expression: take one of its properties, e.g. .seconds")
 	case dateTime:

@@ -61,7 +61,7 @@ var cases = []tcase{
 	{expr: "json_dump($)", data: "Mistral\nis\nawesome", want: `"Mistral\nis\nawesome"`},
 	{expr: "$.my_list.distinct()", data: d{"my_list": l(d{"k1": "v1"}, d{"k11": "v11"}, d{"k1": "v1"})}, want: l(d{"k1": "v1"}, d{"k11": "v11"})},
 	// A Python set cannot hold a dict.
-	{expr: "$.my_list.toSet()", data: d{"my_list": l(d{"k1": "v1"})}, err: "toSet(): unhashable type: 'dict'"},
+	{expr: "$.my_list.toSet()", data: d{"my_list": l(d{"k1": "v1"})}, err: "unhashable type: 'dict'"},
 	{expr: "[null, 0, false, ''].distinct()", want: l(nil, int64(0), "")},
 	{expr: "[].sum()", err: "sum() of an empty list needs an initial value"},
 	{expr: "[{a => 1}, {b => 2}].sum()", want: d{"a": int64(1), "b": int64(2)}},
@@ -144,6 +144,18 @@ var cases = []tcase{
 	{expr: "7.5 mod 2", want: 1.5},
 	{expr: "1 / 0", err: "division by zero"},
 	{expr: "1 mod 0", err: "modulo by zero"},
+	// Sets are Python's: elements in CPython's hash-table order, compared by
+	// inclusion, a list in the result.
+	{expr: "[[3, 1, 2].toSet(), [null, 0, false, ''].toSet(), set(1.5, 2, -1, 100), set(true, 1), set(), [1, 2].toSet().select($ * 2)]", want: l(l(1, 2, 3), l(0, "", nil), l(1.5, 2, 100, -1), l(true), l(), l(2, 4))},
+	{expr: "[isSet(set(1, 2)), isSet([1, 2]), isSet({a => 1}), set(2, 1) = set(1, 2), set(1, 2) = [1, 2], set(1, 2) != set(2, 1), 1 in set(1, 2), 3 in set(1, 2), len(set(1, 2, 2))]", want: l(true, false, false, true, false, false, true, false, 2)},
+	{expr: "[set(1, 2) < set(1, 2, 3), set(1, 3) < set(1, 2), set(1, 2) <= set(1, 2), set(1, 2) > set(1), set(1) >= set(2)]", want: l(true, false, true, true, false)},
+	{expr: "[set(1, 2).union(set(3)), set(1, 2).intersect(set(2)), set(1, 2).difference([2]), set(1, 2).symmetricDifference(set(2, 3)), set(3, 1).add(2), set(0, 1, '', [1, 2, 3]).remove('', 0, [1, 2, 3]), set(1, 2) + set(2, 3)]", want: l(l(1, 2, 3), l(2), l(1), l(1, 3), l(1, 2, 3), l(1), l(1, 2, 3))},
+	{expr: "set(0, 1, [1])", err: "unhashable type: 'list'"},
+	{expr: "set(1, 2) < [1, 2, 3]", err: "cannot compare set with list"},
+	{expr: "[1, 2].add(3)", err: "add() expects a set, not a list"},
+	// Mistral stores a non-string key as its JSON text; 0 and false are one Python key.
+	{expr: "[null, 0, false, ''].toDict($, $)", want: d{"null": nil, "0": false, "": ""}},
+	{expr: "[1, 2].toDict($, $ + 1)", want: d{"1": 2, "2": 3}},
 	{expr: "[sequence().take(3), sequence(start => 3, step => -2).limit(3), 1.repeat().take(2), 'a'.repeat(-1).take(2), [1, 2].cycle().take(5), [].cycle().take(2), sequence(5).first()]", want: l(l(0, 1, 2), l(3, 1, -1), l(1, 1), l("a", "a"), l(1, 2, 1, 2, 1), l(), 5)},
 	// An endless sequence is used up by what reads it, as a Python iterator.
 	{expr: "let(sequence()) -> $.take(2).len() + $.first()", want: 4},
