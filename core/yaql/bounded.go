@@ -56,24 +56,9 @@ func (ev *evaluator) equal(a, b any) (bool, error) {
 
 // compare orders two values as YAQL's < does: numbers (not booleans) with
 // numbers, strings with strings, dates with dates, timespans with
-// timespans, and null before anything. Dicts and booleans have no order in
-// YAQL. Lists compare element by element: YAQL orders only sets, by
-// inclusion, and Lazyflow's sets are lists.
+// timespans, and null before anything. Dicts, lists and booleans have no
+// order in YAQL (its operators order sets, by inclusion: setOrder).
 func (ev *evaluator) compare(a, b any) (int, error) {
-	if x, ok := a.([]any); ok {
-		if y, ok := b.([]any); ok {
-			if err := ev.charge(min(len(x), len(y))); err != nil {
-				return 0, err
-			}
-			for i := 0; i < len(x) && i < len(y); i++ {
-				c, err := ev.compare(x[i], y[i])
-				if err != nil || c != 0 {
-					return c, err
-				}
-			}
-			return cmpInt(len(x), len(y)), nil
-		}
-	}
 	switch {
 	case a == nil && b == nil:
 		return 0, nil
@@ -97,16 +82,6 @@ func (ev *evaluator) compare(a, b any) (int, error) {
 		return c, nil
 	}
 	return 0, failf("cannot compare %s with %s", value.TypeName(a), value.TypeName(b))
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // json encodes v within the string limit and pays for the text.
