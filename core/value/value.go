@@ -336,7 +336,8 @@ func Equal(a, b any) bool {
 		case bool:
 			return x == int64(b2i(y))
 		case *big.Int:
-			return false // a *big.Int never holds an int64's value
+			c, _ := cmpBig(y, x)
+			return c == 0
 		}
 		return false
 	case float64:

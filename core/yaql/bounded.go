@@ -1,6 +1,10 @@
 package yaql
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/lazyflow/lazyflow/core/value"
 	"math/big"
 )
@@ -96,6 +100,17 @@ func (ev *evaluator) json(v any, indent int, ascii bool, op string) (string, err
 // str is YAQL's str() within the sandbox limits: containers print as
 // Python's repr, lists as the tuples yaql holds them as ((1, 2)).
 func (ev *evaluator) str(v any) (string, error) {
+	if set, ok := v.(*pySet); ok {
+		// yaql's sets are frozensets: frozenset({1, 2}), frozenset().
+		if set.used == 0 {
+			return "frozenset()", nil
+		}
+		l, err := ev.str(set.list())
+		if err != nil {
+			return "", err
+		}
+		return "frozenset({" + strings.TrimSuffix(l[1:len(l)-1], ",") + "})", nil
+	}
 	switch v.(type) {
 	case []any, map[string]any:
 		s, ok := value.PyReprLimit(v, true, ev.maxStr)
@@ -131,6 +146,19 @@ func (ev *evaluator) hashKey(v any) (any, error) {
 		return struct{ instant int64 }{x.t.UnixMicro()}, nil
 	case timeSpan:
 		return x, nil
+	case *pySet:
+		// Equal sets hold equal elements in any order: the key is their
+		// keys, sorted.
+		keys := make([]string, 0, x.used)
+		for _, e := range x.list() {
+			k, err := ev.hashKey(e)
+			if err != nil {
+				return nil, err
+			}
+			keys = append(keys, fmt.Sprintf("%#v", k))
+		}
+		slices.Sort(keys)
+		return struct{ set string }{strings.Join(keys, "\x00")}, nil
 	}
 	s, err := ev.json(normalizeNumbers(v), -1, false, "distinct()")
 	return struct{ j string }{s}, err
