@@ -176,6 +176,8 @@ var cases = []tcase{
 	{expr: "[99999999999999999999 > 1.5, pow(2, 64) = 18446744073709551616.0, pow(2, 64) + 0.5, isInteger(pow(2, 64)), str(-pow(10, 20)), int('123456789012345678901234567890'), abs(-9223372036854775807 - 1)]", want: l(true, true, 18446744073709551616.0, true, "-100000000000000000000", bigInt("123456789012345678901234567890"), bigInt("9223372036854775808"))},
 	{expr: "[pow(2, 64), 18446744073709551616.0, pow(2, 64) + 1].distinct()", want: l(bigInt("18446744073709551616"), bigInt("18446744073709551617"))},
 	{expr: "float(pow(10, 400))", err: "too large to convert to float"},
+	// json_parse reads numbers as Python's json.loads: digits are an int.
+	{expr: "json_parse('[100000000000000000000, 1e20, 123456789012345678901234567890]')", want: l(bigInt("100000000000000000000"), 1e20, bigInt("123456789012345678901234567890"))},
 	{expr: "(1 + 2) * 3", want: 9},
 	{expr: "2 * 3 + 4 * 5", want: 26},
 	{expr: "1 - 2 - 3", want: -4},
