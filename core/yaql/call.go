@@ -95,7 +95,7 @@ func (c *callCtx) arg(i int) (any, error) {
 	if err != nil || c.lazy {
 		return v, err
 	}
-	return eager(v)
+	return c.ev.eager(v)
 }
 
 // byName appends, after the positional arguments given, those given by
@@ -170,7 +170,11 @@ func (c *callCtx) lambda(i int, item any) (any, error) {
 	if i >= len(c.args) {
 		return nil, failf("%s() is missing argument %d", c.name, i+1)
 	}
-	return c.args[i](c.ev, &c.child)
+	v, err := c.args[i](c.ev, &c.child)
+	if err != nil {
+		return nil, err
+	}
+	return settle(c.ev, v)
 }
 
 // lambda2 evaluates argument i with $1, $2 bound (and $ = $1).
@@ -300,8 +304,9 @@ func callHost(ev *evaluator, sc *scope, name string, f Func, method bool, recv a
 			return nil, err
 		}
 	}
-	for _, v := range vals {
-		if _, err := eager(v); err != nil {
+	for i, v := range vals {
+		var err error
+		if vals[i], err = ev.eager(v); err != nil {
 			return nil, err
 		}
 	}

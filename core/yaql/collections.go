@@ -17,7 +17,7 @@ var collectionFuncs = []fn{
 	{names: []string{"isEmpty", "isEmptyString"}, recv: kAny, kw: true, call: bIsEmpty},
 	{names: []string{"toList"}, form: method, recv: kList, call: bToList},
 	// list(a, b) builds a list; x.list() is x.toList().
-	{names: []string{"list"}, form: function, kw: true, call: bList},
+	{names: []string{"list"}, form: function, kw: true, lazy: true, call: bList},
 	{names: []string{"range"}, form: function, arity: between(1, 3), call: bRange},
 	{names: []string{"first"}, form: method, recv: kList, params: []param{lambda}, lazy: true, call: bFirst},
 	{names: []string{"last"}, form: method, recv: kList, params: []param{lambda}, call: bLast},
@@ -112,16 +112,42 @@ func bList(c *callCtx) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if v, err = c.ev.eager(v); err != nil {
+			return nil, err
+		}
 		if l, ok := v.([]any); ok {
 			return l, nil
 		}
 		return []any{v}, nil
 	}
+	// yaql's list() splices iterators among its arguments:
+	// list(1, range(2)) is [1, 0, 1].
 	out, err := c.newList(len(c.args))
 	if err != nil {
 		return nil, err
 	}
-	return c.appendArgs(out, 0)
+	for i := range c.args {
+		v, err := c.arg(i)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := v.(*lazySeq); !ok {
+			if v, err = c.ev.eager(v); err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+			continue
+		}
+		l, err := c.ev.drain(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l.([]any)...)
+		if err := c.ev.limitList(len(out), "list()"); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // appendArgs appends positional arguments from..len(c.args) to out.
@@ -169,14 +195,17 @@ func bRange(c *callCtx) (any, error) {
 	if n > float64(c.ev.maxList) {
 		return nil, &opError{msg: "range() would build a list of " + strconv.FormatFloat(n, 'f', 0, 64) + " items, more than the limit of " + strconv.Itoa(c.ev.maxList), err: ErrLimit}
 	}
-	out, err := c.newList(int(n))
-	if err != nil {
-		return nil, err
-	}
-	for i, v := 0, start; i < int(n); i, v = i+1, v+step {
-		out = append(out, v)
-	}
-	return out, nil
+	// A Python iterator, as yaql's range() is: reading it uses it up.
+	c.ev.internal = true
+	i, v := 0, start
+	return &lazySeq{next: func() (any, bool) {
+		if i >= int(n) {
+			return nil, false
+		}
+		r := v
+		i, v = i+1, v+step
+		return r, true
+	}}, nil
 }
 
 // listEnd is first() (at 0) and last() (at -1): that element, else the
@@ -197,7 +226,10 @@ func (c *callCtx) listEnd(at int) (any, error) {
 
 func bFirst(c *callCtx) (any, error) {
 	if s, ok := c.recv.(*lazySeq); ok {
-		return s.next(), c.ev.charge(1)
+		if v, ok := s.next(); ok {
+			return v, c.ev.charge(1)
+		}
+		c.recv = []any{}
 	}
 	return c.listEnd(0)
 }

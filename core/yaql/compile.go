@@ -172,6 +172,9 @@ func (c *compiler) node(n node) (evalFn, error) {
 			out := make([]any, len(items))
 			for i, f := range items {
 				v, err := f(ev, sc)
+				if err == nil {
+					v, err = settle(ev, v)
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -206,6 +209,9 @@ func (c *compiler) node(n node) (evalFn, error) {
 					return nil, err
 				}
 				v, err := vals[i](ev, sc)
+				if err == nil {
+					v, err = settle(ev, v)
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -440,30 +446,32 @@ func both(ev *evaluator, sc *scope, l, r evalFn) (any, any, error) {
 	}
 	a, err := l(ev, sc)
 	if err == nil {
-		err = endless(a)
+		a, err = ev.drain(a)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
 	b, err := r(ev, sc)
 	if err == nil {
-		err = endless(b)
+		b, err = ev.drain(b)
 	}
 	return a, b, err
 }
 
-func endless(v any) error {
-	if _, ok := v.(*lazySeq); ok {
-		return errEndless
+// settle is v as a container holds it: a finite sequence as the list of
+// its elements (an endless one stays, and fails when the result leaves).
+func settle(ev *evaluator, v any) (any, error) {
+	if s, ok := v.(*lazySeq); ok && !s.endless {
+		return ev.drain(s)
 	}
-	return nil
+	return v, nil
 }
 
 // binop applies op to the operands, sets read as lists.
 func binop(l, r evalFn, op func(ev *evaluator, a, b any) (any, error)) evalFn {
 	return setBinop(l, r, func(ev *evaluator, a, b any) (any, error) {
-		a, _ = eager(a)
-		b, _ = eager(b)
+		a, _ = ev.eager(a)
+		b, _ = ev.eager(b)
 		return op(ev, a, b)
 	})
 }

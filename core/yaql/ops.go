@@ -37,8 +37,8 @@ func opAdd(ev *evaluator, a, b any) (any, error) {
 			return ev.newSet(append(x.list(), y.list()...))
 		}
 	}
-	a, _ = eager(a)
-	b, _ = eager(b)
+	a, _ = ev.eager(a)
+	b, _ = ev.eager(b)
 	switch x := a.(type) {
 	case int64:
 		if y, ok := b.(int64); ok {
@@ -268,7 +268,7 @@ func opIn(ev *evaluator, a, b any) (any, error) {
 	if s, ok := b.(*pySet); ok {
 		return s.has(ev, a)
 	}
-	a, _ = eager(a)
+	a, _ = ev.eager(a)
 	switch x := b.(type) {
 	case []any:
 		if err := ev.charge(len(x)); err != nil {

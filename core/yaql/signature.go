@@ -137,10 +137,12 @@ func (f *fn) invoke(c *callCtx) (any, error) {
 		own := false // the row reads this receiver kind itself
 		switch x := v.(type) {
 		case *lazySeq:
-			if !f.lazy {
-				return nil, errEndless
+			if own = f.lazy; !own {
+				if c.recv, err = c.ev.drain(x); err != nil {
+					return nil, err
+				}
+				v = c.recv
 			}
-			own = true
 		case *pySet:
 			if own = f.setRecv; !own {
 				c.recv = x.list()

@@ -272,7 +272,12 @@ func (ev *evaluator) export(v any) (any, bool, error) {
 	case *regexValue:
 		return nil, false, failf("a regex(...) value cannot be part of the result of an expression")
 	case *lazySeq:
-		return nil, false, errEndless
+		l, err := ev.drain(x)
+		if err != nil {
+			return nil, false, err
+		}
+		r, _, err := ev.export(l)
+		return r, true, err
 	case *pySet:
 		l, err := x.export()
 		if err != nil {

@@ -161,6 +161,11 @@ var cases = []tcase{
 	{expr: "[null, 0, false, ''].toDict($, $)", want: d{"null": nil, "0": false, "": ""}},
 	{expr: "[1, 2].toDict($, $ + 1)", want: d{"1": 2, "2": 3}},
 	{expr: "[sequence().take(3), sequence(start => 3, step => -2).limit(3), 1.repeat().take(2), 'a'.repeat(-1).take(2), [1, 2].cycle().take(5), [].cycle().take(2), sequence(5).first()]", want: l(l(0, 1, 2), l(3, 1, -1), l(1, 1), l("a", "a"), l(1, 2, 1, 2, 1), l(), 5)},
+	// range() is a Python iterator: reading it uses it up, list() splices it,
+	// a container holds its elements.
+	{expr: "[list(1, '', range(2)), range(3).select(range($)), [range(2), {a => range(1)}], range(2) + [5], 1 in range(3)]", want: l(l(1, "", 0, 1), l(l(), l(0), l(0, 1)), l(l(0, 1), d{"a": l(0)}), l(0, 1, 5), true)},
+	{expr: "let(range(4)) -> $.sum() + $.len()", want: 6},
+	{expr: "let(r => range(3)) -> [$r.first(), $r.take(5), $r.first(null)]", want: l(0, l(1, 2), nil)},
 	// An endless sequence is used up by what reads it, as a Python iterator.
 	{expr: "let(sequence()) -> $.take(2).len() + $.first()", want: 4},
 	{expr: "sequence()", err: "endless sequence"},
