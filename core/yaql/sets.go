@@ -1,7 +1,6 @@
 package yaql
 
 import (
-	"hash/fnv"
 	"math"
 	"math/big"
 
@@ -13,9 +12,8 @@ import (
 // Mistral stores it. Rows marked sets read it as a set; every other reader
 // gets that list. Its elements iterate in the order CPython's hash table
 // gives them, so [3, 1, 2].toSet() is [1, 2, 3] as in Mistral; that order
-// is Python's for numbers, booleans and lists of them. Python randomises
-// string hashes per process, so no order of strings is Mistral's; Lazyflow
-// picks a fixed one.
+// is Python's for numbers, booleans and lists of them, and for strings the
+// one Python gives with hash randomisation off (pyStrHash).
 type pySet struct {
 	table []setSlot // CPython's open-addressing table; a nil key is empty
 	used  int
@@ -167,8 +165,9 @@ func pyHashInt(n int64) uint64 {
 	return uint64(m)
 }
 
-// pyHash is CPython 3.11's hash() for the values a set holds, except
-// strings (randomised per process in Python) and None (its address there).
+// pyHash is CPython 3.11's hash() for the values a set holds; strings as
+// with PYTHONHASHSEED=0, and None, whose hash is its address in CPython,
+// a fixed value.
 func pyHash(v any) (uint64, error) {
 	switch x := v.(type) {
 	case nil:
@@ -183,12 +182,7 @@ func pyHash(v any) (uint64, error) {
 	case float64:
 		return pyHashFloat(x), nil
 	case string:
-		if x == "" {
-			return 0, nil // as in every Python process
-		}
-		h := fnv.New64a()
-		_, _ = h.Write([]byte(x))
-		return h.Sum64() &^ (1 << 63), nil
+		return pyStrHash(x), nil
 	case []any:
 		return pyHashTuple(x)
 	}
@@ -330,6 +324,60 @@ var setFuncs = []fn{
 	{names: []string{"isSet"}, form: functionOf, recv: kAny, setRecv: true, call: typeTest(func(v any) bool { _, ok := v.(*pySet); return ok })},
 	{names: []string{"add"}, form: method, recv: kAny, setRecv: true, call: bSetAdd},
 	{names: []string{"remove"}, form: method, recv: kAny, setRecv: true, call: bSetRemove},
+	{names: []string{"characters"}, form: function, arity: between(0, len(characterSets)), named: characterNames(), call: bCharacters},
+}
+
+// characterSets are the argument names of yaql's characters() and
+// Python's string constants they add; "" marks letters, lowercase and
+// uppercase, which Python 3's string module no longer has.
+var characterSets = []struct{ name, chars string }{
+	{"digits", "0123456789"},
+	{"hexdigits", "0123456789abcdefABCDEF"},
+	{"asciiLowercase", "abcdefghijklmnopqrstuvwxyz"},
+	{"asciiUppercase", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
+	{"asciiLetters", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"},
+	{"letters", ""},
+	{"octdigits", "01234567"},
+	{"punctuation", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"},
+	{"printable", "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ \t\n\r\x0b\x0c"},
+	{"lowercase", ""},
+	{"uppercase", ""},
+	{"whitespace", " \t\n\r\x0b\x0c"},
+}
+
+func characterNames() []string {
+	names := make([]string, len(characterSets))
+	for i, cs := range characterSets {
+		names[i] = cs.name
+	}
+	return names
+}
+
+// bCharacters is characters(digits => true, ...): the distinct characters
+// of the sets asked for, as a list in the order of a Python set of them.
+func bCharacters(c *callCtx) (any, error) {
+	var chars []any
+	for i := range c.args {
+		v, err := c.arg(i)
+		if err != nil {
+			return nil, err
+		}
+		if !value.Truthy(v) {
+			continue
+		}
+		cs := characterSets[i]
+		if cs.chars == "" {
+			return nil, failf("characters(): Python 3 has no string.%s", cs.name)
+		}
+		for _, r := range cs.chars {
+			chars = append(chars, string(r))
+		}
+	}
+	s, err := c.ev.newSet(chars)
+	if err != nil {
+		return nil, err
+	}
+	return s.list(), nil
 }
 
 func (c *callCtx) recvSet() (*pySet, error) {

@@ -151,6 +151,9 @@ var cases = []tcase{
 	{expr: "[set(1, 2) < set(1, 2, 3), set(1, 3) < set(1, 2), set(1, 2) <= set(1, 2), set(1, 2) > set(1), set(1) >= set(2)]", want: l(true, false, true, true, false)},
 	{expr: "[set(1, 2).union(set(3)), set(1, 2).intersect(set(2)), set(1, 2).difference([2]), set(1, 2).symmetricDifference(set(2, 3)), set(3, 1).add(2), set(0, 1, '', [1, 2, 3]).remove('', 0, [1, 2, 3]), set(1, 2) + set(2, 3)]", want: l(l(1, 2, 3), l(2), l(1), l(1, 3), l(1, 2, 3), l(1), l(1, 2, 3))},
 	{expr: "set(0, 1, [1])", err: "unhashable type: 'list'"},
+	// Strings iterate as CPython orders them with PYTHONHASHSEED=0.
+	{expr: "[characters(digits => true), characters(octdigits => true, punctuation => true).len(), characters()]", want: l(l("7", "9", "2", "0", "8", "4", "5", "6", "1", "3"), 40, l())},
+	{expr: "characters(letters => true)", err: "Python 3 has no string.letters"},
 	{expr: "[str(set(2, 1)), str(set()), [set(1, 2), set(2, 1), set(3)].distinct().len()]", want: l("frozenset({1, 2})", "frozenset()", 2)},
 	{expr: "set(1, 2) < [1, 2, 3]", err: "cannot compare set with list"},
 	// yaql orders no lists, neither by operators nor in orderBy() or max().
