@@ -17,7 +17,7 @@ FUZZTIME ?= 30000x
 ENV_FILE := .cache/localstack/env
 
 .PHONY: run build build-lambdas cli lint test test-unit test-browser ui-screenshots test-fuzz test-infra test-e2e test-mistral test-expressions test-mistralclient emulator-install \
-        synth deploy local-up local-down bench bench-smoke chaos fmt vet clean
+        synth deploy local-up local-down bench bench-expr bench-smoke chaos fmt vet clean
 
 run: cli ## serve the API locally (embedded durable store and queues)
 	./build/lazyflow serve --addr $(ADDR) --data $(DATA)
@@ -84,9 +84,10 @@ ui-screenshots:
 	$(WEBUI)/testdata/install-chromium.sh
 	LAZYFLOW_UI_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run Browser $(WEBUI)
 
-# Each fuzz target runs briefly: no input may panic the loader or an expression language.
+# Each fuzz target runs briefly: no input may panic the loader or an expression language, and
+# compat's differential target (core/expr against Mistral's evaluator, from compat/install.sh) must agree.
 test-fuzz:
-	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' core functions 2>/dev/null); do \
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' core functions compat 2>/dev/null); do \
 	  pkg=./$$(dirname $$f); \
 	  for fz in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
 	    echo "fuzz $$pkg $$fz ($(FUZZTIME))"; \
@@ -157,6 +158,10 @@ chaos:
 # The benchmark harness on its smallest shapes, once: proves it runs (figures in bench/out/smoke.md).
 bench-smoke:
 	bench/run --smoke
+
+# Expression evaluation against Mistral's yaql and Jinja2 (bench/expr/run): the ratio in bench/results.md.
+bench-expr:
+	bench/expr/run
 
 bench: ## benchmarks and peer comparison (not part of make test)
 	@if [ -x bench/run ]; then bench/run; else $(GO) test -run '^$$' -bench . -benchmem ./core/...; fi

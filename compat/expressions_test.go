@@ -130,14 +130,7 @@ func TestExpressionDifferential(t *testing.T) {
 	if len(cp.Cases) < minExprCases {
 		t.Fatalf("the corpus has %d cases, fewer than %d", len(cp.Cases), minExprCases)
 	}
-	raw, err := os.ReadFile(exprCorpusPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctxJSON, err := contextJSON(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctxJSON := corpusContext(t)
 	var oracle map[string]exprOracle
 	readJSON(t, exprResultsPath(), &oracle)
 	baseline := readIDs(t, exprBaselinePath)
