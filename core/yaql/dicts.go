@@ -115,7 +115,7 @@ func (c *callCtx) kwPairs(out map[string]any) error {
 // set of the arguments, as Mistral 23.0.0's yaql does (set(15) is [15]).
 func bSetOrSetOf(c *callCtx) (any, error) {
 	if !c.method && len(c.args) == 0 {
-		return []any{}, nil
+		return c.ev.newSet(nil)
 	}
 	if c.method {
 		v, err := c.self()
@@ -144,13 +144,7 @@ func bSetOrSetOf(c *callCtx) (any, error) {
 		}
 		vals = append(vals, v)
 	}
-	for _, v := range vals {
-		// A Python set holds hashable values only, as yaql's set() does.
-		if err := hashable("set", v); err != nil {
-			return nil, err
-		}
-	}
-	return c.ev.distinct(vals)
+	return c.ev.newSet(vals)
 }
 
 // bSet returns a copy of the dict with keys replaced: set(k, v),
