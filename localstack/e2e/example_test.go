@@ -46,7 +46,11 @@ func deployExample(t *testing.T, context string) (Outputs, map[string]string) {
 	if err := deploy.Run(); err != nil {
 		t.Fatalf("deploy the example app: %v", err)
 	}
-	figure("example app (examples/aws-app) deployed with its workflows (%s) in %s", strings.TrimSpace("-c functionAssetDir "+context), time.Since(start).Round(time.Second))
+	how := "deployed with its workflows"
+	if context != "" {
+		how = "deployed again (" + context + ")"
+	}
+	figure("example app (examples/aws-app) %s in %s", how, time.Since(start).Round(time.Second))
 	path := filepath.Join(env.root, ".cache", "localstack", "example-outputs.json")
 	out, err := LoadOutputs(path)
 	if err != nil {
