@@ -184,6 +184,8 @@ func newJinjaEnv() *exec.Environment {
 		"namespace": namespaceFunc,
 		"lipsum":    lipsumFunc,
 		notName:     notFunc,
+		negName:     unaryFunc(true),
+		posName:     unaryFunc(false),
 		iterName:    iterFunc,
 		enterName:   macroEnter,
 		leaveName:   macroLeave,
@@ -754,6 +756,12 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	}
 	if n, ok := v.Interface().(*nodes.Negation); ok && n.Operator != nil {
 		return callTo(notName, n.Operator, n.Term)
+	}
+	if u, ok := v.Interface().(*nodes.UnaryExpression); ok && u.Operator != nil {
+		if u.Negative {
+			return callTo(negName, u.Operator, u.Term)
+		}
+		return callTo(posName, u.Operator, u.Term)
 	}
 	b, ok := v.Interface().(*nodes.BinaryExpression)
 	if !ok || b.Operator == nil || b.Operator.Token == nil {

@@ -35,6 +35,11 @@ var pyJinjaCases = []struct {
 	{"{{ _.people is lower }}", false, ""},
 	{"{{ _.m is lower }}", true, ""},
 
+	// Unary minus and plus as Python's: a bool is an int.
+	{"{{ [-False, -True, +True, -(1 == 2), -1|abs, -2.5] }}", []any{int64(0), int64(-1), int64(1), int64(0), int64(1), -2.5}, ""},
+	{"{{ -'a' }}", nil, "bad operand type for unary -: 'str'"},
+	{"{{ +None }}", nil, "bad operand type for unary +: 'NoneType'"},
+
 	// not, in and the type tests as Python's.
 	{"{{ not 1 }}", false, ""},
 	{"{{ not 0.0 }}", true, ""},
