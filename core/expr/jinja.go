@@ -693,6 +693,7 @@ func guardAST(v reflect.Value, g *astGuard) {
 			guardMacro(m)
 		}
 		if f, ok := v.Interface().(*nodes.FilteredExpression); ok {
+			g.bindFiltersToIn(f)
 			splitAtDefault(f)
 		}
 		if b, ok := v.Interface().(*nodes.BinaryExpression); ok {

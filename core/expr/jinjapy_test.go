@@ -41,6 +41,8 @@ var pyJinjaCases = []struct {
 	{"{{ +None }}", nil, "bad operand type for unary +: 'NoneType'"},
 
 	// not, in and the type tests as Python's.
+	{"{{ [1 in [1]|list, 'a' in 'abc'|upper, 1 not in [1]|list, true and 'B' in 'abc'|upper|trim, 'a' in ')'|upper] }}", []any{true, false, false, true, false}, ""},
+	{"{{ (1 in [1])|string }}", "True", ""},
 	{"{{ not 1 }}", false, ""},
 	{"{{ not 0.0 }}", true, ""},
 	{"{{ 1 in _.m }}", false, ""},
