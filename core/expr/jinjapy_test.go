@@ -158,6 +158,10 @@ var pyJinjaCases = []struct {
 	{"{{ _.list | select('gt', 5) | first | d(0) | string | default('x') }}", "0", ""},
 	{"{{ _.m | attr('k') | default('d') }}", "d", ""},
 
+	// sort compares keys as Jinja2's one-item lists: == before <.
+	{"{{ [[None, None]|sort, [{}, {}]|sort|length] }}", []any{[]any{nil, nil}, int64(2)}, ""},
+	{"{{ [None, 1]|sort }}", nil, "'<' not supported between instances of 'int' and 'NoneType'"},
+
 	// attr is getattr: data has no attributes but its methods.
 	{"{{ _.m | attr('k') }}", nil, "'dict object' has no attribute 'k'"},
 

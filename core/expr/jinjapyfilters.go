@@ -487,6 +487,12 @@ func sortKey(item any, attr *exec.Value, multi, caseSensitive bool) (any, error)
 		}
 		return v
 	}
+	if multi && (attr == nil || attr.IsNil() || !attr.IsString()) {
+		// Jinja2's sort keys are lists even for one attribute, and a list
+		// compares its items with == before <: {{ [None, None]|sort }} works.
+		k, err := sortKey(item, attr, false, caseSensitive)
+		return []any{k}, err
+	}
 	if attr == nil || attr.IsNil() {
 		return fold(item), nil
 	}
