@@ -699,6 +699,9 @@ func guardAST(v reflect.Value, g *astGuard) {
 		if b, ok := v.Interface().(*nodes.BinaryExpression); ok {
 			g.chainComparisons(b)
 		}
+		if c, ok := v.Interface().(*nodes.Call); ok {
+			methodReceiver(c)
+		}
 		guardAST(v.Elem(), g)
 		if o, ok := v.Interface().(*nodes.Output); ok {
 			wrapOutput(o)
@@ -736,6 +739,18 @@ func guardAST(v reflect.Value, g *astGuard) {
 				v.SetMapIndex(k, reflect.ValueOf(c))
 			}
 		}
+	}
+}
+
+// methodReceiver gives a method call on a parenthesized receiver, such as
+// {{ ('ab').upper() }}, the receiver gonja's parser records only for a
+// name or literal: without it the method is "not callable".
+func methodReceiver(c *nodes.Call) {
+	if c.Parent != nil {
+		return
+	}
+	if a, ok := c.Func.(*nodes.GetAttribute); ok && a.Attribute != "" {
+		c.Parent = a.Node
 	}
 }
 

@@ -158,6 +158,9 @@ var pyJinjaCases = []struct {
 	{"{{ _.list | select('gt', 5) | first | d(0) | string | default('x') }}", "0", ""},
 	{"{{ _.m | attr('k') | default('d') }}", "d", ""},
 
+	// A method on a parenthesized receiver.
+	{"{{ [('ab').upper(), ([1, 2]).count(1), (_.names|first).upper(), ('a' ~ 'b').replace('a', 'x')] }}", []any{"AB", int64(1), "B", "xb"}, ""},
+
 	// sort compares keys as Jinja2's one-item lists: == before <.
 	{"{{ [[None, None]|sort, [{}, {}]|sort|length] }}", []any{[]any{nil, nil}, int64(2)}, ""},
 	{"{{ [None, 1]|sort }}", nil, "'<' not supported between instances of 'int' and 'NoneType'"},
