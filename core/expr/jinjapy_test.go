@@ -161,6 +161,9 @@ var pyJinjaCases = []struct {
 	// A method on a parenthesized receiver.
 	{"{{ [('ab').upper(), ([1, 2]).count(1), (_.names|first).upper(), ('a' ~ 'b').replace('a', 'x')] }}", []any{"AB", int64(1), "B", "xb"}, ""},
 
+	// A filter over a dict iterates its keys.
+	{"{{ [{'a': 1, 'b': 2}|reverse|list, {'a': 1, 'b': 2, 'c': 3}|slice(2)|list] }}", []any{[]any{"b", "a"}, []any{[]any{"a", "b"}, []any{"c"}}}, ""},
+
 	// sort compares keys as Jinja2's one-item lists: == before <.
 	{"{{ [[None, None]|sort, [{}, {}]|sort|length] }}", []any{[]any{nil, nil}, int64(2)}, ""},
 	{"{{ [None, 1]|sort }}", nil, "'<' not supported between instances of 'int' and 'NoneType'"},

@@ -131,8 +131,13 @@ func itemsAndArgs(filter string, in *exec.Value, params *exec.VarArgs, names ...
 
 func iterableGate(f exec.FilterFunction) exec.FilterFunction {
 	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-		if _, err := pyItems(in); err != nil {
+		items, err := pyItems(in)
+		if err != nil {
 			return errValue(err)
+		}
+		if in.IsDict() {
+			// gonja's filters would see the dict; Python iterates its keys.
+			in = exec.AsValue(items)
 		}
 		return f(e, in, params)
 	}
