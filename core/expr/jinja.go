@@ -186,6 +186,7 @@ func newJinjaEnv() *exec.Environment {
 		notName:     notFunc,
 		negName:     unaryFunc(true),
 		posName:     unaryFunc(false),
+		testName:    testFunc,
 		iterName:    iterFunc,
 		enterName:   macroEnter,
 		leaveName:   macroLeave,
@@ -772,6 +773,9 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	}
 	if n, ok := v.Interface().(*nodes.Negation); ok && n.Operator != nil {
 		return callTo(notName, n.Operator, n.Term)
+	}
+	if t, ok := v.Interface().(*nodes.TestExpression); ok {
+		return testCall(t)
 	}
 	if u, ok := v.Interface().(*nodes.UnaryExpression); ok && u.Operator != nil {
 		if u.Negative {

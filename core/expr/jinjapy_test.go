@@ -41,6 +41,9 @@ var pyJinjaCases = []struct {
 	{"{{ +None }}", nil, "bad operand type for unary +: 'NoneType'"},
 
 	// not, in and the type tests as Python's.
+	{"{{ (1 // 0) is number }}", nil, "division by zero"},
+	{"{{ not (1 // 0) is not defined }}", nil, "division by zero"},
+	{"{{ [(1 + 1) is divisibleby 2, 'ab'.upper() is string, _.missing is defined, _.n[3] is defined] }}", []any{true, true, false, false}, ""},
 	{"{{ [1 in [1]|list, 'a' in 'abc'|upper, 1 not in [1]|list, true and 'B' in 'abc'|upper|trim, 'a' in ')'|upper] }}", []any{true, false, false, true, false}, ""},
 	{"{{ (1 in [1])|string }}", "True", ""},
 	{"{{ not 1 }}", false, ""},
