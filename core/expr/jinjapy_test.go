@@ -167,6 +167,10 @@ var pyJinjaCases = []struct {
 	// A filter over a dict iterates its keys.
 	{"{{ [{'a': 1, 'b': 2}|reverse|list, {'a': 1, 'b': 2, 'c': 3}|slice(2)|list] }}", []any{[]any{"b", "a"}, []any{[]any{"a", "b"}, []any{"c"}}}, ""},
 
+	// map and select skip a falsy input without iterating it.
+	{"{{ [None|map('abs')|list, 0|select|list, None|rejectattr('a')|list, None|map(attribute='a')|list] }}", []any{[]any{}, []any{}, []any{}, []any{}}, ""},
+	{"{{ 1|map('abs')|list }}", nil, "'int' object is not iterable"},
+
 	// sort compares keys as Jinja2's one-item lists: == before <.
 	{"{{ [[None, None]|sort, [{}, {}]|sort|length] }}", []any{[]any{nil, nil}, int64(2)}, ""},
 	{"{{ [None, 1]|sort }}", nil, "'<' not supported between instances of 'int' and 'NoneType'"},

@@ -183,11 +183,24 @@ func mapGate(f exec.FilterFunction) exec.FilterFunction {
 		if params != nil {
 			attr, def = params.KwArgs["attribute"], params.KwArgs["default"]
 		}
+		if falsy(in) {
+			return exec.AsValue([]any{})
+		}
 		if err := needAttr(in, attr, def); err != nil {
 			return errValue(err)
 		}
 		return f(e, in, params)
 	}
+}
+
+// falsy is a filter input Jinja2's map, select and their kin skip without
+// iterating (they start with "if value:"), so {{ None|map('abs')|list }} is [].
+func falsy(in *exec.Value) bool {
+	if in.IsError() {
+		return false
+	}
+	v, err := fromGonja(in)
+	return err == nil && !truthy(v)
 }
 
 // gate passes to f only the inputs accept takes; refuse says how Python
@@ -636,6 +649,9 @@ func sumFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Va
 // test (or truth) of each item or its attribute, whose errors propagate.
 func selectFilter(reject, byAttr bool) exec.FilterFunction {
 	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		if falsy(in) {
+			return exec.AsValue([]any{})
+		}
 		items, err := pyItems(in)
 		if err != nil {
 			return errValue(err)
