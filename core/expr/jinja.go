@@ -743,18 +743,6 @@ func guardAST(v reflect.Value, g *astGuard) {
 	}
 }
 
-// methodReceiver gives a method call on a parenthesized receiver, such as
-// {{ ('ab').upper() }}, the receiver gonja's parser records only for a
-// name or literal: without it the method is "not callable".
-func methodReceiver(c *nodes.Call) {
-	if c.Parent != nil {
-		return
-	}
-	if a, ok := c.Func.(*nodes.GetAttribute); ok && a.Attribute != "" {
-		c.Parent = a.Node
-	}
-}
-
 func replaceBinop(f reflect.Value) {
 	if f.Kind() != reflect.Interface || !f.CanSet() {
 		return
