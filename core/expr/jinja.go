@@ -184,6 +184,9 @@ func newJinjaEnv() *exec.Environment {
 		"namespace": namespaceFunc,
 		"lipsum":    lipsumFunc,
 		notName:     notFunc,
+		negName:     unaryFunc(true),
+		posName:     unaryFunc(false),
+		testName:    testFunc,
 		iterName:    iterFunc,
 		enterName:   macroEnter,
 		leaveName:   macroLeave,
@@ -691,10 +694,14 @@ func guardAST(v reflect.Value, g *astGuard) {
 			guardMacro(m)
 		}
 		if f, ok := v.Interface().(*nodes.FilteredExpression); ok {
+			g.bindFiltersToIn(f)
 			splitAtDefault(f)
 		}
 		if b, ok := v.Interface().(*nodes.BinaryExpression); ok {
 			g.chainComparisons(b)
+		}
+		if c, ok := v.Interface().(*nodes.Call); ok {
+			methodReceiver(c)
 		}
 		guardAST(v.Elem(), g)
 		if o, ok := v.Interface().(*nodes.Output); ok {
@@ -754,6 +761,15 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	}
 	if n, ok := v.Interface().(*nodes.Negation); ok && n.Operator != nil {
 		return callTo(notName, n.Operator, n.Term)
+	}
+	if t, ok := v.Interface().(*nodes.TestExpression); ok {
+		return testCall(t)
+	}
+	if u, ok := v.Interface().(*nodes.UnaryExpression); ok && u.Operator != nil {
+		if u.Negative {
+			return callTo(negName, u.Operator, u.Term)
+		}
+		return callTo(posName, u.Operator, u.Term)
 	}
 	b, ok := v.Interface().(*nodes.BinaryExpression)
 	if !ok || b.Operator == nil || b.Operator.Token == nil {

@@ -235,3 +235,41 @@ func evalOperands(e *exec.Evaluator, n nodes.Expression, l, r *exec.Value) *exec
 	sub.Environment = &env
 	return sub.Eval(n)
 }
+
+// negName and posName are the functions unary - and + compile to: in
+// Python a bool is an int there too ({{ -True }} is -1, {{ +False }} is 0),
+// and anything but a number is a type error.
+const (
+	negName = "__lf_neg"
+	posName = "__lf_pos"
+)
+
+func unaryFunc(negative bool) func(*exec.Evaluator, *exec.VarArgs) *exec.Value {
+	sym := "+"
+	if negative {
+		sym = "-"
+	}
+	return func(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+		if len(params.Args) != 1 {
+			return errValue(fmt.Errorf("internal: unary %s takes one operand", sym))
+		}
+		v := params.Args[0]
+		if v.IsError() {
+			return v
+		}
+		i, f, isFloat, ok := pyNum(v)
+		switch {
+		case !ok:
+			return errValue(fmt.Errorf("bad operand type for unary %s: '%s'", sym, pyType(v)))
+		case isFloat && negative:
+			return exec.AsValue(-f)
+		case isFloat:
+			return exec.AsValue(f)
+		case !negative:
+			return exec.AsValue(i)
+		case i == math.MinInt64:
+			return errValue(errIntOverflow)
+		}
+		return exec.AsValue(-i)
+	}
+}
