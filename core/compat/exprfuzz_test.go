@@ -34,6 +34,12 @@ func FuzzExpressionDifferential(f *testing.F) {
 	f.Add([]byte{0}) // <% null %>
 	f.Add([]byte{1}) // {{ None }}
 	oracle := startExprOracle(f)
+	// Python takes seconds to import Mistral; pay that here, before the
+	// first input, so a loaded machine cannot make the first input look hung
+	// to the fuzzing coordinator.
+	if _, err := oracle.eval("<% null %>"); err != nil {
+		f.Fatal(err)
+	}
 	ctxJSON := corpusContext(f)
 	f.Fuzz(func(t *testing.T, choices []byte) {
 		g := &exprGen{choices: choices}
