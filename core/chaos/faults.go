@@ -123,9 +123,9 @@ type Counts struct {
 	Executions int
 	Faults     map[string]int
 	Offers     map[string]int // opportunities for each rated fault
-	Lost       int // executions or results missing, or ending other than fault-free
-	Doubled    int // action attempts run more than once
-	Stuck      int // executions or tasks left RUNNING
+	Lost       int            // executions or results missing, or ending other than fault-free
+	Doubled    int            // action attempts run more than once
+	Stuck      int            // executions or tasks left RUNNING
 }
 
 // Add merges one case's figures: the faults injected and the
