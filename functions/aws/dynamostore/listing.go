@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,7 +19,9 @@ var allStates = []engine.State{engine.Idle, engine.Waiting, engine.Running, engi
 // ListExecutions implements store.Driver. With a workflow it queries
 // byWorkflow (and filters on the state); with only a state, byState; with
 // neither, byState once per state, merged. The cursor is the index sort key
-// of the last execution returned; the next page starts below it.
+// of the last execution returned; the next page starts below it. A head
+// that cannot be decoded (store.ErrCorrupt) is left out and logged at ERROR
+// with its execution id and key.
 func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store.ExecutionPage, error) {
 	limit, cursor := p.Limit, p.Cursor
 	type hit struct {
@@ -40,6 +43,13 @@ func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store
 		n := 0
 		return s.queryPages(ctx, "list executions", in, func(it map[string]types.AttributeValue) (bool, error) {
 			e, err := s.visibleHead(ctx, it)
+			if errors.Is(err, store.ErrCorrupt) {
+				// One record that needs repair must not hide every other
+				// execution from the API and from Sweep's recovery.
+				s.opt.Log.Error("dynamostore: execution left out of a list: its head cannot be read and needs repair",
+					"table", s.opt.Table, "execution_id", strOf(it["pk"]), "key", strOf(it["pk"])+"/"+strOf(it["sk"]), "err", err)
+				return true, nil
+			}
 			if err != nil || e == nil {
 				return err == nil, err
 			}
