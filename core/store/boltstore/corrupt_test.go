@@ -99,4 +99,20 @@ func TestCorruptRecords(t *testing.T) {
 			t.Errorf("sweep did not re-send the unclaimed action of %s", id)
 		}
 	}
+
+	// The purge deletes the finished executions it can read and keeps one it
+	// cannot.
+	for _, id := range []string{"old1", "old2"} {
+		e := &engine.Execution{ID: id, Workflow: "old", DefID: "d", State: engine.Success, Root: id, Created: long, Updated: long}
+		if err := st.Commit(ctx, []engine.Op{engine.PutExecution{Exec: e}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plant("old1", store.HeadSK)
+	if n, err := st.PurgeExecutions(ctx, store.PurgeParams{Before: time.Now()}); err != nil || n != 1 {
+		t.Fatalf("purge with a corrupt finished head: %d deleted, %v; want 1", n, err)
+	}
+	if _, err := st.Execution(ctx, "old1"); !errors.Is(err, store.ErrCorrupt) {
+		t.Fatalf("the corrupt head after the purge: %v, want it kept", err)
+	}
 }

@@ -641,14 +641,7 @@ func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store
 			}
 			id := sk[strings.IndexByte(sk, '#')+1:]
 			e, err := get[engine.Execution](s, tx, id, store.HeadSK)
-			if errors.Is(err, store.ErrCorrupt) {
-				// One record that needs repair must not hide every other
-				// execution from the API and from Sweep's recovery.
-				s.log.Error("store: execution left out of a list: its head cannot be read and needs repair",
-					"execution_id", id, "key", id+"/"+store.HeadSK, "err", err)
-				return nil
-			}
-			if err != nil || e == nil {
+			if err = s.skipCorrupt(id, err); err != nil || e == nil {
 				return err
 			}
 			if p.Workflow != "" && e.Workflow != p.Workflow || p.State != "" && e.State != p.State {
@@ -669,6 +662,19 @@ func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store
 	return page, err
 }
 
+// skipCorrupt is nil for the error of a head that cannot be decoded, which
+// it logs at ERROR, naming it: one record that needs repair must not hide
+// every other execution from the API, from Sweep's recovery or from the
+// purge.
+func (s *driver) skipCorrupt(id string, err error) error {
+	if !errors.Is(err, store.ErrCorrupt) {
+		return err
+	}
+	s.log.Error("store: execution skipped by a list or purge: its head cannot be read and needs repair",
+		"execution_id", id, "key", id+"/"+store.HeadSK, "err", err)
+	return nil
+}
+
 // PurgeCandidates implements store.Driver. It walks the execution index (a
 // local store holds few enough executions for that) and yields outside the
 // read transaction, as each delete is a write transaction of its own.
@@ -678,7 +684,7 @@ func (s *driver) PurgeCandidates(ctx context.Context, before time.Time, yield fu
 		return tx.Scan(indexPK, "", func(sk string, _ any) error {
 			id := sk[strings.IndexByte(sk, '#')+1:]
 			e, err := peek[engine.Execution](s, tx, id, store.HeadSK)
-			if err != nil {
+			if err = s.skipCorrupt(id, err); err != nil || e == nil {
 				return err
 			}
 			if store.Purgeable(e, before) {

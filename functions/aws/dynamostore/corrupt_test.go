@@ -54,8 +54,9 @@ func corruptHead(t *testing.T, c *dynamodb.Client, st *dynamostore.Store, id str
 }
 
 // A corrupt head is left out of every list, which still pages through all
-// the others, and is logged at ERROR naming it: one record that needs
-// repair must not hide every RUNNING execution from Sweep or the API.
+// the others, and is logged at ERROR naming it; the purge goes past it too:
+// one record that needs repair must not hide every RUNNING execution from
+// Sweep or the API.
 func TestListSkipsCorruptHead(t *testing.T) {
 	ctx := context.Background()
 	c := ddbClient(ddbLocal)
@@ -100,6 +101,23 @@ func TestListSkipsCorruptHead(t *testing.T) {
 	}
 	if line.Level != "ERROR" || line.Execution != "e3" || line.Key != "e3/"+store.HeadSK {
 		t.Fatalf("log line %q, want ERROR naming execution e3 and its key", first)
+	}
+
+	// The purge deletes the finished executions it can read and keeps one it
+	// cannot.
+	old := now.Add(-time.Hour)
+	for _, id := range []string{"old1", "old2"} {
+		e := &engine.Execution{ID: id, Workflow: "old", DefID: "d", State: engine.Success, Root: id, Created: old, Updated: old}
+		if err := st.Commit(ctx, []engine.Op{engine.PutExecution{Exec: e}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	corruptHead(t, c, st, "old1")
+	if n, err := st.PurgeExecutions(ctx, store.PurgeParams{Before: now}); err != nil || n != 1 {
+		t.Fatalf("purge with a corrupt finished head: %d deleted, %v; want 1", n, err)
+	}
+	if _, err := st.Execution(ctx, "old1"); !errors.Is(err, store.ErrCorrupt) {
+		t.Fatalf("the corrupt head after the purge: %v, want it kept", err)
 	}
 }
 

@@ -43,13 +43,6 @@ func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store
 		n := 0
 		return s.queryPages(ctx, "list executions", in, func(it map[string]types.AttributeValue) (bool, error) {
 			e, err := s.visibleHead(ctx, it)
-			if errors.Is(err, store.ErrCorrupt) {
-				// One record that needs repair must not hide every other
-				// execution from the API and from Sweep's recovery.
-				s.opt.Log.Error("dynamostore: execution left out of a list: its head cannot be read and needs repair",
-					"table", s.opt.Table, "execution_id", strOf(it["pk"]), "key", strOf(it["pk"])+"/"+strOf(it["sk"]), "err", err)
-				return true, nil
-			}
 			if err != nil || e == nil {
 				return err == nil, err
 			}
@@ -93,10 +86,20 @@ func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store
 }
 
 // visibleHead decodes a head the index found, or is nil when the head is a
-// provisional item not (yet) part of the committed state.
+// provisional item not (yet) part of the committed state, or cannot be
+// decoded: one record that needs repair must not hide every other execution
+// from the API, from Sweep's recovery or from the purge, so it is logged
+// at ERROR, naming it, and skipped.
 func (s *driver) visibleHead(ctx context.Context, it map[string]types.AttributeValue) (*engine.Execution, error) {
 	if ok, err := s.visible(ctx, it); err != nil || !ok {
 		return nil, err
 	}
-	return s.decodeHead(ctx, it)
+	e, err := s.decodeHead(ctx, it)
+	if errors.Is(err, store.ErrCorrupt) {
+		pk := strOf(it["pk"])
+		s.opt.Log.Error("dynamostore: execution skipped by a list or purge: its head cannot be read and needs repair",
+			"table", s.opt.Table, "execution_id", pk, "key", pk+"/"+strOf(it["sk"]), "err", err)
+		return nil, nil
+	}
+	return e, err
 }
