@@ -3,7 +3,6 @@ package dynamostore_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/store/storetest"
 	"github.com/lazyflow/lazyflow/functions/aws/blobstore"
 	"github.com/lazyflow/lazyflow/functions/aws/dynamostore"
 )
@@ -33,91 +33,36 @@ func TestCorruptHeadIsErrCorrupt(t *testing.T) {
 	if err := st.Commit(ctx, []engine.Op{engine.PutExecution{Exec: e}}); err != nil {
 		t.Fatal(err)
 	}
-	corruptHead(t, c, st, "e1")
+	corrupt(t, c, st, "e1", store.HeadSK)
 	_, err := st.Execution(ctx, "e1")
 	if !errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrUnavailable) || !strings.Contains(err.Error(), "execution e1") {
 		t.Fatalf("read of a corrupt head: %v, want ErrCorrupt naming execution e1", err)
 	}
 }
 
-// corruptHead overwrites the record of execution id's head with bytes that
-// are not JSON.
-func corruptHead(t *testing.T, c *dynamodb.Client, st *dynamostore.Store, id string) {
+// TestCorruptRecords runs the conformance case for undecodable records,
+// planting text that is not JSON in an item's record attribute.
+func TestCorruptRecords(t *testing.T) {
+	c := ddbClient(ddbLocal)
+	var logs bytes.Buffer
+	st := newStoreWith(t, c, dynamostore.Options{Log: slog.New(slog.NewJSONHandler(&logs, nil))})
+	storetest.Corrupt(t, st, func(pk, sk string) { corrupt(t, c, st, pk, sk) }, &logs)
+	first, _, _ := strings.Cut(logs.String(), "\n")
+	if !strings.Contains(first, `"execution_id":"e3"`) || !strings.Contains(first, `"key":"e3/`+store.HeadSK+`"`) {
+		t.Fatalf("log line %q, want the execution id and key of the corrupt head", first)
+	}
+}
+
+// corrupt overwrites the record attribute of the item at pk/sk with text
+// that is not JSON.
+func corrupt(t *testing.T, c *dynamodb.Client, st *dynamostore.Store, pk, sk string) {
 	t.Helper()
 	_, err := c.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{TableName: aws.String(st.TableName()),
-		Key:                       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: id}, "sk": &types.AttributeValueMemberS{Value: store.HeadSK}},
+		Key:                       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}},
 		UpdateExpression:          aws.String("SET d = :d"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":d": &types.AttributeValueMemberS{Value: "{this record is corrupt"}}})
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-// A corrupt head is left out of every list, which still pages through all
-// the others, and is logged at ERROR naming it; the purge goes past it too:
-// one record that needs repair must not hide every RUNNING execution from
-// Sweep or the API.
-func TestListSkipsCorruptHead(t *testing.T) {
-	ctx := context.Background()
-	c := ddbClient(ddbLocal)
-	var logs bytes.Buffer
-	st := newStoreWith(t, c, dynamostore.Options{Log: slog.New(slog.NewJSONHandler(&logs, nil))})
-	now := time.Now().UTC()
-	for i, id := range []string{"e1", "e2", "e3", "e4"} {
-		at := now.Add(time.Duration(i) * time.Second)
-		e := &engine.Execution{ID: id, Workflow: "wf", DefID: "d", State: engine.Running, Root: id, Created: at, Updated: at}
-		if err := st.Commit(ctx, []engine.Op{engine.PutExecution{Exec: e}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	corruptHead(t, c, st, "e3")
-	for _, p := range []store.ListParams{{State: engine.Running}, {Workflow: "wf"}, {}} {
-		var ids []string
-		for cursor := ""; ; {
-			p.Limit, p.Cursor = 1, cursor
-			page, err := st.ListExecutions(ctx, p)
-			if err != nil {
-				t.Fatalf("list %+v with a corrupt head: %v", p, err)
-			}
-			for _, e := range page.Executions {
-				ids = append(ids, e.ID)
-			}
-			if page.Next == "" {
-				break
-			}
-			cursor = page.Next
-		}
-		if got := strings.Join(ids, ","); got != "e4,e2,e1" {
-			t.Errorf("list %+v: %s, want e4,e2,e1", p, got)
-		}
-	}
-	var line struct {
-		Level, Execution string
-		Key              string
-	}
-	first, _, _ := strings.Cut(logs.String(), "\n")
-	if err := json.Unmarshal([]byte(strings.ReplaceAll(first, "execution_id", "Execution")), &line); err != nil {
-		t.Fatalf("no log line for the corrupt head: %q", logs.String())
-	}
-	if line.Level != "ERROR" || line.Execution != "e3" || line.Key != "e3/"+store.HeadSK {
-		t.Fatalf("log line %q, want ERROR naming execution e3 and its key", first)
-	}
-
-	// The purge deletes the finished executions it can read and keeps one it
-	// cannot.
-	old := now.Add(-time.Hour)
-	for _, id := range []string{"old1", "old2"} {
-		e := &engine.Execution{ID: id, Workflow: "old", DefID: "d", State: engine.Success, Root: id, Created: old, Updated: old}
-		if err := st.Commit(ctx, []engine.Op{engine.PutExecution{Exec: e}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	corruptHead(t, c, st, "old1")
-	if n, err := st.PurgeExecutions(ctx, store.PurgeParams{Before: now}); err != nil || n != 1 {
-		t.Fatalf("purge with a corrupt finished head: %d deleted, %v; want 1", n, err)
-	}
-	if _, err := st.Execution(ctx, "old1"); !errors.Is(err, store.ErrCorrupt) {
-		t.Fatalf("the corrupt head after the purge: %v, want it kept", err)
 	}
 }
 
