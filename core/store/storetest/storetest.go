@@ -6,7 +6,6 @@
 //
 // A driver's test calls Run (or RunWith, to size the large-value tests or
 // the concurrency test) with a constructor that returns an empty store.
-// A driver whose records can be damaged also runs Corrupt.
 package storetest
 
 import (
