@@ -3,6 +3,7 @@ package dynamostore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/functions/aws/blobstore"
 )
 
 // indexSK orders executions by creation in both indexes; the fixed width
@@ -73,8 +75,15 @@ func (s *driver) unblob(ctx context.Context, what string, av types.AttributeValu
 			return nil, fmt.Errorf("%s is offloaded (%q) but no blob store is configured", what, ref)
 		}
 		raw, err := s.opt.Blobs.Get(ctx, ref)
+		if errors.Is(err, blobstore.ErrNotFound) || errors.Is(err, blobstore.ErrMismatch) {
+			// The record points at a value that is gone or damaged:
+			// retrying cannot help.
+			return nil, fmt.Errorf("load offloaded %s: %w: %w", what, store.ErrCorrupt, err)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("load offloaded %s: %w", what, err)
+			// S3 not answering is an outage like DynamoDB not answering:
+			// the caller may retry.
+			return nil, fmt.Errorf("load offloaded %s: %w: %w", what, store.ErrUnavailable, err)
 		}
 		return raw, nil
 	case nil:
