@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"math/big"
 	"reflect"
 	"strings"
 	"sync"
@@ -184,6 +185,7 @@ func newJinjaEnv() *exec.Environment {
 		"namespace": namespaceFunc,
 		"lipsum":    lipsumFunc,
 		notName:     notFunc,
+		negName:     negFunc,
 		iterName:    iterFunc,
 		enterName:   macroEnter,
 		leaveName:   macroLeave,
@@ -755,6 +757,9 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	if n, ok := v.Interface().(*nodes.Negation); ok && n.Operator != nil {
 		return callTo(notName, n.Operator, n.Term)
 	}
+	if u, ok := v.Interface().(*nodes.UnaryExpression); ok && u.Negative && !isNumberLiteral(u.Term) {
+		return callTo(negName, u.Operator, u.Term)
+	}
 	b, ok := v.Interface().(*nodes.BinaryExpression)
 	if !ok || b.Operator == nil || b.Operator.Token == nil {
 		return nil
@@ -894,6 +899,9 @@ func plain(v reflect.Value, depth int) (any, error) {
 	}
 	if !v.IsValid() || !v.CanInterface() {
 		return nil, nil
+	}
+	if b, ok := v.Interface().(*big.Int); ok && b != nil {
+		return b, nil
 	}
 	if d, ok := v.Interface().(*exec.Dict); ok && d != nil {
 		out := make(map[string]any, len(d.Pairs))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
 	"slices"
 	"strings"
 	"unicode"
@@ -109,9 +110,9 @@ func pyCompare(sym string, a, b any) (bool, error) {
 func pyOrder(sym string, a, b any) (int, error) {
 	x, y := boolAsInt(a), boolAsInt(b)
 	switch x.(type) {
-	case int64, float64:
+	case int64, float64, *big.Int:
 		switch y.(type) {
-		case int64, float64:
+		case int64, float64, *big.Int:
 			return value.Compare(x, y)
 		}
 	case string:
