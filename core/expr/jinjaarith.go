@@ -147,7 +147,7 @@ func pyType(v *exec.Value) string {
 	switch {
 	case v.IsBool():
 		return "bool"
-	case v.IsInteger():
+	case v.IsInteger(), isBig(v):
 		return "int"
 	case v.IsFloat():
 		return "float"

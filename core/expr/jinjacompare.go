@@ -174,7 +174,10 @@ func compareTests(tests *exec.TestSet) {
 	_ = tests.Replace("in", inTest)
 	_ = tests.Replace("number", func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
 		_, _, _, ok := pyNum(in)
-		return ok, nil
+		return ok || isBig(in), nil
+	})
+	_ = tests.Replace("integer", func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
+		return in.IsInteger() || isBig(in), nil
 	})
 	_ = tests.Replace("filter", func(e *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) (bool, error) {
 		return in.IsString() && e.Environment.Filters.Exists(in.String()), nil
