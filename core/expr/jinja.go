@@ -893,6 +893,12 @@ func fromGonja(v *exec.Value) (any, error) {
 
 const maxDepth = 200
 
+// isGonjaValue reports a *exec.Value, which has an Error method of its own.
+func isGonjaValue(v reflect.Value) bool {
+	_, ok := v.Interface().(*exec.Value)
+	return ok
+}
+
 func plain(v reflect.Value, depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("%w: value nested deeper than %d levels", ErrLimit, maxDepth)
@@ -927,6 +933,11 @@ func plain(v reflect.Value, depth int) (any, error) {
 			return nil, nil
 		}
 		return plain(reflect.ValueOf(v.Interface().(*exec.Value).Interface()), depth+1)
+	}
+	// An undefined item kept inside a list or dict fails when the value is
+	// stored, as Mistral's to_json_str fails on Jinja2's Undefined.
+	if err, ok := v.Interface().(error); ok && err != nil && !isGonjaValue(v) {
+		return nil, err
 	}
 	switch v.Kind() {
 	case reflect.Interface, reflect.Pointer:

@@ -249,6 +249,8 @@ var jinjaCases = []jcase{
 	{"python big int", "{{ (2 ** 70) is number and (2 ** 70) is integer and (2 ** 70 + 1) is odd }}", nil, true, ""},
 	{"python big int", "{{ [2 ** 70, 1] | sort }}", nil, []any{int64(1), bigInt("1180591620717411303424")}, ""},
 	{"python big int", "x{{ 2 ** 70 }}", nil, "x1180591620717411303424", ""},
+	{"undefined in a value", "{{ _.list | map(attribute='name') }}", plainData, nil, "'int object' has no attribute 'name'"},
+	{"undefined in a value", "{{ [_.nothere] }}", plainData, nil, "nothere"},
 	{"python big int", "{{ 10 ** 1000000000 }}", nil, nil, "digits"},
 	{"python big int", "{{ 10 ** 4300 }}", nil, nil, "digits"},
 	{"python big int", "{{ (10 ** 400) * 1.5 }}", nil, nil, "int too large to convert to float"},
