@@ -893,12 +893,6 @@ func fromGonja(v *exec.Value) (any, error) {
 
 const maxDepth = 200
 
-// isGonjaValue reports a *exec.Value, which has an Error method of its own.
-func isGonjaValue(v reflect.Value) bool {
-	_, ok := v.Interface().(*exec.Value)
-	return ok
-}
-
 func plain(v reflect.Value, depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("%w: value nested deeper than %d levels", ErrLimit, maxDepth)

@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
@@ -235,4 +236,10 @@ func concatStr(l, r *exec.Value) *exec.Value {
 		}
 	}
 	return exec.AsValue(parts[0] + parts[1])
+}
+
+// isGonjaValue reports a *exec.Value, which has an Error method of its own.
+func isGonjaValue(v reflect.Value) bool {
+	_, ok := v.Interface().(*exec.Value)
+	return ok
 }
