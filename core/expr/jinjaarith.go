@@ -310,38 +310,44 @@ func evalOperands(e *exec.Evaluator, n nodes.Expression, l, r *exec.Value) *exec
 	return sub.Eval(n)
 }
 
-// negName is the function unary minus on anything but a number literal
-// compiles to: Python's -x, which gonja's wraps at int64's edge.
-const negName = "__lf_neg"
+// negName and posName are the functions unary - and + compile to: in
+// Python a bool is an int there too ({{ -True }} is -1, {{ +False }} is 0),
+// and anything but a number is a type error.
+const (
+	negName = "__lf_neg"
+	posName = "__lf_pos"
+)
 
-func negFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
-	if len(params.Args) != 1 {
-		return errValue(errors.New("internal: unary minus takes one operand"))
+func unaryFunc(negative bool) func(*exec.Evaluator, *exec.VarArgs) *exec.Value {
+	sym := "+"
+	if negative {
+		sym = "-"
 	}
-	v := params.Args[0]
-	if v.IsError() {
-		return v
+	return func(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+		if len(params.Args) != 1 {
+			return errValue(fmt.Errorf("internal: unary %s takes one operand", sym))
+		}
+		v := params.Args[0]
+		if v.IsError() {
+			return v
+		}
+		_, f, isFloat, ok := pyNum(v)
+		switch {
+		case !ok && !isBig(v):
+			return errValue(fmt.Errorf("bad operand type for unary %s: '%s'", sym, pyType(v)))
+		case isFloat && negative:
+			return exec.AsValue(-f)
+		case isFloat:
+			return exec.AsValue(f)
+		}
+		i, _ := pyInt(v)
+		if negative {
+			i = new(big.Int).Neg(i)
+		}
+		r, err := jinjaInt(i)
+		if err != nil {
+			return errValue(err)
+		}
+		return exec.AsValue(r)
 	}
-	if _, f, isFloat, _ := pyNum(v); isFloat {
-		return exec.AsValue(-f)
-	}
-	i, ok := pyInt(v)
-	if !ok {
-		return errValue(fmt.Errorf("bad operand type for unary -: '%s'", pyType(v)))
-	}
-	r, err := jinjaInt(new(big.Int).Neg(i))
-	if err != nil {
-		return errValue(err)
-	}
-	return exec.AsValue(r)
-}
-
-// isNumberLiteral reports a literal whose negation gonja computes exactly:
-// no int literal is int64's minimum.
-func isNumberLiteral(e nodes.Expression) bool {
-	switch e.(type) {
-	case *nodes.Integer, *nodes.Float:
-		return true
-	}
-	return false
 }

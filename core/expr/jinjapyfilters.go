@@ -132,8 +132,13 @@ func itemsAndArgs(filter string, in *exec.Value, params *exec.VarArgs, names ...
 
 func iterableGate(f exec.FilterFunction) exec.FilterFunction {
 	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-		if _, err := pyItems(in); err != nil {
+		items, err := pyItems(in)
+		if err != nil {
 			return errValue(err)
+		}
+		if in.IsDict() {
+			// gonja's filters would see the dict; Python iterates its keys.
+			in = exec.AsValue(items)
 		}
 		return f(e, in, params)
 	}
@@ -179,11 +184,24 @@ func mapGate(f exec.FilterFunction) exec.FilterFunction {
 		if params != nil {
 			attr, def = params.KwArgs["attribute"], params.KwArgs["default"]
 		}
+		if falsy(in) {
+			return exec.AsValue([]any{})
+		}
 		if err := needAttr(in, attr, def); err != nil {
 			return errValue(err)
 		}
 		return f(e, in, params)
 	}
+}
+
+// falsy is a filter input Jinja2's map, select and their kin skip without
+// iterating (they start with "if value:"), so {{ None|map('abs')|list }} is [].
+func falsy(in *exec.Value) bool {
+	if in.IsError() {
+		return false
+	}
+	v, err := fromGonja(in)
+	return err == nil && !truthy(v)
 }
 
 // gate passes to f only the inputs accept takes; refuse says how Python
@@ -487,6 +505,12 @@ func sortKey(item any, attr *exec.Value, multi, caseSensitive bool) (any, error)
 		}
 		return v
 	}
+	if multi && (attr == nil || attr.IsNil() || !attr.IsString()) {
+		// Jinja2's sort keys are lists even for one attribute, and a list
+		// compares its items with == before <: {{ [None, None]|sort }} works.
+		k, err := sortKey(item, attr, false, caseSensitive)
+		return []any{k}, err
+	}
 	if attr == nil || attr.IsNil() {
 		return fold(item), nil
 	}
@@ -625,6 +649,9 @@ func sumFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Va
 // test (or truth) of each item or its attribute, whose errors propagate.
 func selectFilter(reject, byAttr bool) exec.FilterFunction {
 	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		if falsy(in) {
+			return exec.AsValue([]any{})
+		}
 		items, err := pyItems(in)
 		if err != nil {
 			return errValue(err)

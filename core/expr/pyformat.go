@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -287,7 +288,7 @@ func formatFilter(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec
 	return exec.AsValue(s)
 }
 
-// reverseFilter is Jinja's reverse: the list (or string) backwards.
+// reverseFilter is Jinja's reverse: the list, string or dict keys backwards.
 // gonja's sorted instead.
 func reverseFilter(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
 	if in.IsError() {
@@ -304,6 +305,14 @@ func reverseFilter(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exe
 			out[len(x)-1-i] = e
 		}
 		return exec.AsValue(out)
+	case map[string]any:
+		// A dict reverses its keys, as Python's reversed() of a dict does.
+		keys, err := pyItems(in)
+		if err != nil {
+			return errValue(err)
+		}
+		slices.Reverse(keys)
+		return exec.AsValue(keys)
 	case string:
 		r := []rune(x)
 		for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {

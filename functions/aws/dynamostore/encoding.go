@@ -78,9 +78,9 @@ func (s *driver) unblob(ctx context.Context, what string, av types.AttributeValu
 		}
 		return raw, nil
 	case nil:
-		return nil, fmt.Errorf("%s has no record attribute", what)
+		return nil, fmt.Errorf("%s has no record attribute: %w", what, store.ErrCorrupt)
 	}
-	return nil, fmt.Errorf("%s has a record attribute of type %T", what, av)
+	return nil, fmt.Errorf("%s has a record attribute of type %T: %w", what, av, store.ErrCorrupt)
 }
 
 func (s *driver) headItem(ctx context.Context, e *engine.Execution, version int64) (map[string]types.AttributeValue, error) {
@@ -120,7 +120,7 @@ func (s *driver) decodeHead(ctx context.Context, item map[string]types.Attribute
 	}
 	e := new(engine.Execution)
 	if err := engine.Decode(raw, e); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", what, err)
+		return nil, fmt.Errorf("decode %s: %w: %w", what, store.ErrCorrupt, err)
 	}
 	e.Version, e.Active, e.Errors, e.Seq, e.Spawned = numOf(item["v"]), numOf(item["active"]), numOf(item["errors"]), numOf(item["seq"]), numOf(item["sp"])
 	e.ErrorInfo = strOf(item["ei"])
@@ -159,7 +159,7 @@ func (s *driver) decodeTask(ctx context.Context, item map[string]types.Attribute
 	}
 	t := new(engine.Task)
 	if err := engine.Decode(raw, t); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", what, err)
+		return nil, fmt.Errorf("decode %s: %w: %w", what, store.ErrCorrupt, err)
 	}
 	t.Version, t.Claimed = numOf(item["v"]), int(numOf(item["claimed"]))
 	t.Done, t.Failed = numOf(item["done"]), numOf(item["failed"])
@@ -185,7 +185,7 @@ func (s *driver) decodeSlot(ctx context.Context, item map[string]types.Attribute
 	}
 	sl := new(engine.Slot)
 	if err := engine.Decode(raw, sl); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", what, err)
+		return nil, fmt.Errorf("decode %s: %w: %w", what, store.ErrCorrupt, err)
 	}
 	sl.Version, sl.Claimed = numOf(item["v"]), int(numOf(item["claimed"]))
 	return sl, nil
@@ -199,7 +199,7 @@ func decodeDoc[T any](s *driver, ctx context.Context, item map[string]types.Attr
 	}
 	v := new(T)
 	if err := engine.Decode(raw, v); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", what, err)
+		return nil, fmt.Errorf("decode %s: %w: %w", what, store.ErrCorrupt, err)
 	}
 	return v, nil
 }
