@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
 	"slices"
 	"strings"
 	"unicode"
@@ -109,9 +110,9 @@ func pyCompare(sym string, a, b any) (bool, error) {
 func pyOrder(sym string, a, b any) (int, error) {
 	x, y := boolAsInt(a), boolAsInt(b)
 	switch x.(type) {
-	case int64, float64:
+	case int64, float64, *big.Int:
 		switch y.(type) {
-		case int64, float64:
+		case int64, float64, *big.Int:
 			return value.Compare(x, y)
 		}
 	case string:
@@ -173,7 +174,10 @@ func compareTests(tests *exec.TestSet) {
 	_ = tests.Replace("in", inTest)
 	_ = tests.Replace("number", func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
 		_, _, _, ok := pyNum(in)
-		return ok, nil
+		return ok || isBig(in), nil
+	})
+	_ = tests.Replace("integer", func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
+		return in.IsInteger() || isBig(in), nil
 	})
 	_ = tests.Replace("filter", func(e *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) (bool, error) {
 		return in.IsString() && e.Environment.Filters.Exists(in.String()), nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -349,18 +350,17 @@ func absFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
 	if in.IsError() {
 		return in
 	}
-	i, f, isFloat, ok := pyNum(in)
-	switch {
-	case !ok:
-		return errValue(fmt.Errorf("bad operand type for abs(): '%s'", pyType(in)))
-	case isFloat:
+	if _, f, isFloat, ok := pyNum(in); isFloat {
 		return exec.AsValue(math.Abs(f))
-	case i == math.MinInt64:
-		return errValue(errIntOverflow)
-	case i < 0:
-		return exec.AsValue(int(-i))
+	} else if !ok && !isBig(in) {
+		return errValue(fmt.Errorf("bad operand type for abs(): '%s'", pyType(in)))
 	}
-	return exec.AsValue(int(i))
+	i, _ := pyInt(in)
+	r, err := jinjaInt(new(big.Int).Abs(i))
+	if err != nil {
+		return errValue(err)
+	}
+	return exec.AsValue(r)
 }
 
 // attrFilter is Jinja2's attr(name): Python's getattr, never an item, so
@@ -740,6 +740,12 @@ func filesizeFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *ex
 func pyFloat(in *exec.Value) (float64, error) {
 	if in.IsError() {
 		return 0, unwrapGonja(in)
+	}
+	if b, ok := in.Interface().(*big.Int); ok {
+		if f, ok := value.BigFloat(b); ok {
+			return f, nil
+		}
+		return 0, errIntToFloat
 	}
 	if i, f, isFloat, ok := pyNum(in); ok {
 		if isFloat {

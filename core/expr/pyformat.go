@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,6 +71,10 @@ func pyFormat(format string, args []any) (string, error) {
 			}
 			fmt.Fprintf(&b, "%"+spec+"s", s)
 		case 'd', 'i':
+			if z, ok := a.(*big.Int); ok {
+				fmt.Fprintf(&b, "%"+spec+"d", z) // big.Int formats d with Go's flags, as for int64
+				break
+			}
 			n, err := toInt(a)
 			if err != nil {
 				return "", err
@@ -216,6 +221,11 @@ func toFloat(a any) (float64, error) {
 		return float64(x), nil
 	case float64:
 		return x, nil
+	case *big.Int:
+		if f, ok := value.BigFloat(x); ok {
+			return f, nil
+		}
+		return 0, errIntToFloat
 	}
 	return 0, fmt.Errorf("float format: a number is required, not %s", value.TypeName(a))
 }
