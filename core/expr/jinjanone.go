@@ -140,7 +140,9 @@ func strFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 	}
 	v, err := fromGonja(in)
 	if err != nil {
-		return exec.AsValue(in.String())
+		// A failed item inside a list or dict: fail with its cause rather
+		// than print gonja's internal text for it.
+		return errValue(err)
 	}
 	return exec.AsValue(pyStr(v))
 }

@@ -27,6 +27,11 @@ var pyJinjaCases = []struct {
 	{"{{ [3 > 2 > 1, (3 > 2) > 1, 0 < _.x < 10, 1 < 2 < 3 < 2, 1 == 1.0 == true, 1 < (2) < 3, not 1 < 2 < 3] }}",
 		[]any{true, false, true, false, true, true, false}, ""},
 	{"{{ 0 < _.x + 1 < 5 }}", true, ""},
+
+	// A failed item inside a list fails the expression with its cause, as
+	// Python raises it, rather than printing as internal text.
+	{"x={{ [[1, {}]|sum, 1] }}", nil, "unsupported operand types for +"},
+	{"{{ [([1, {}]|sum)[0], 1] }}", nil, "unsupported operand types for +"},
 	{"{{ None >= 0 }}", nil, "'>=' not supported between instances of 'NoneType' and 'int'"},
 	{"{{ _.m < _.m }}", nil, "not supported between instances of 'dict' and 'dict'"},
 	{"{{ 'ab' is lt(3) }}", nil, "'<' not supported between instances of 'str' and 'int'"},
