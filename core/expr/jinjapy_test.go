@@ -32,6 +32,7 @@ var pyJinjaCases = []struct {
 	// Python raises it, rather than printing as internal text.
 	{"x={{ [[1, {}]|sum, 1] }}", nil, "unsupported operand types for +"},
 	{"{{ [([1, {}]|sum)[0], 1] }}", nil, "unsupported operand types for +"},
+	{"{{ [False * ['a'], True * ['a'], ['b'] * True, 2 * ['c']] }}", []any{[]any{}, []any{"a"}, []any{"b"}, []any{"c", "c"}}, ""},
 	{"{{ None >= 0 }}", nil, "'>=' not supported between instances of 'NoneType' and 'int'"},
 	{"{{ _.m < _.m }}", nil, "not supported between instances of 'dict' and 'dict'"},
 	{"{{ 'ab' is lt(3) }}", nil, "'<' not supported between instances of 'str' and 'int'"},

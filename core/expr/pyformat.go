@@ -325,19 +325,21 @@ func reverseFilter(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exe
 
 // repeatList is list * n (either order), which gonja leaves at 0.
 func repeatList(l, r *exec.Value) (*exec.Value, bool) {
-	if r.IsList() && l.IsInteger() {
+	// A bool counts as 0 or 1, as in Python: False * [1] is [].
+	if r.IsList() && (l.IsInteger() || l.IsBool()) {
 		l, r = r, l
 	}
-	if !l.IsList() || !r.IsInteger() {
+	if !l.IsList() || !(r.IsInteger() || r.IsBool()) {
 		return nil, false
 	}
+	count, _, _, _ := pyNum(r)
 	v, err := fromGonja(l)
 	if err != nil {
 		return errValue(err), true
 	}
 	list, _ := v.([]any)
 	var out []any
-	for i := 0; i < r.Integer(); i++ {
+	for i := int64(0); i < count; i++ {
 		out = append(out, list...)
 	}
 	if out == nil {
