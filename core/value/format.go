@@ -3,7 +3,6 @@ package value
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -31,7 +30,7 @@ func String(v any) string {
 		return strconv.FormatInt(x, 10)
 	case float64:
 		return FormatFloat(x)
-	case []any, map[string]any:
+	case []any, *Map, map[string]any:
 		return JSON(x, -1, false)
 	}
 	n := Normalize(v)
@@ -43,7 +42,7 @@ func String(v any) string {
 
 func isCanonical(v any) bool {
 	switch v.(type) {
-	case nil, bool, int64, float64, string, []any, map[string]any:
+	case nil, bool, int64, float64, string, []any, *Map:
 		return true
 	}
 	return false
@@ -103,9 +102,9 @@ func abs(i int) int {
 // friends are specified by it: with indent < 0 the separators are ", " and
 // ": " on one line; with indent >= 0 every element goes on its own line
 // indented by that many spaces. asciiOnly escapes every non-ASCII character as
-// \uXXXX (Python's default ensure_ascii=True). Dict keys are sorted, since Go
-// maps have no insertion order and output must be deterministic. Values that
-// are not JSON-like are normalised first.
+// \uXXXX (Python's default ensure_ascii=True). Dicts keep their order (a Go
+// map's keys are sorted). Values that are not JSON-like are normalised
+// first.
 func JSON(v any, indent int, asciiOnly bool) string {
 	s, _ := JSONLimit(v, indent, asciiOnly, math.MaxInt)
 	return s
@@ -175,28 +174,25 @@ func (e *jsonEncoder) write(v any, level int) {
 		}
 		newline(b, indent, level)
 		b.WriteByte(']')
-	case map[string]any:
-		if len(x) == 0 {
+	case *Map:
+		if x.Len() == 0 {
 			b.WriteString("{}")
 			return
 		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
 		b.WriteByte('{')
-		for i, k := range keys {
+		for i, k := range x.keys {
 			if i > 0 {
 				sep(b, indent)
 			}
 			newline(b, indent, level+1)
 			writeJSONString(b, k, ascii)
 			b.WriteString(": ")
-			e.write(x[k], level+1)
+			e.write(x.vals[k], level+1)
 		}
 		newline(b, indent, level)
 		b.WriteByte('}')
+	case map[string]any:
+		e.write(MapOf(x), level)
 	default:
 		n := Normalize(v)
 		if isCanonical(n) {

@@ -1,5 +1,6 @@
 // Package value defines the JSON-like values that flow through Lazyflow:
-// nil, bool, int64, float64, string, []any and map[string]any.
+// nil, bool, int64, float64, string, []any and *Map (a dict that keeps
+// insertion order, as Python's does).
 //
 // Workflow inputs, task results, published variables and expression results
 // are all of this shape, so every package can compare, print and test them the
@@ -15,6 +16,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"strconv"
@@ -23,8 +25,9 @@ import (
 
 // Normalize converts v into the canonical JSON-like shape. Numbers become
 // int64 or float64 (an unsigned value that does not fit int64 becomes
-// float64), json.Number becomes int64 when integral, and slices and maps of
-// any element type become []any and map[string]any. Values with no JSON-like
+// float64), json.Number becomes int64 when integral, slices of any element
+// type become []any and maps with string keys become *Map (a Go map's keys
+// sorted, the one deterministic order it has; a *Map keeps its order). Values with no JSON-like
 // form (structs, channels, ...) go through encoding/json, which is also how a
 // host would have serialised them; a value that cannot be marshalled is
 // returned as its fmt %v string so Normalize never fails.
@@ -60,12 +63,17 @@ func Normalize(v any) any {
 			out[i] = Normalize(e)
 		}
 		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = Normalize(e)
+	case *Map:
+		out := &Map{keys: make([]string, 0, x.Len()), vals: make(map[string]any, x.Len())}
+		for k, e := range x.All() {
+			out.keys = append(out.keys, k)
+			out.vals[k] = Normalize(e)
 		}
 		return out
+	case map[string]any:
+		return Normalize(MapOf(x))
+	case Fields:
+		return Normalize(MapOf(x))
 	case []string:
 		out := make([]any, len(x))
 		for i, e := range x {
@@ -77,9 +85,22 @@ func Normalize(v any) any {
 		for k, e := range x {
 			out[k] = e
 		}
-		return out
+		return MapOf(out)
 	}
 	return normalizeReflect(v)
+}
+
+// NormalizeFields normalises the values of a set of named values and keeps
+// it a Go map; nil stays nil.
+func NormalizeFields(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, e := range m {
+		out[k] = Normalize(e)
+	}
+	return out
 }
 
 func fromUint(u uint64) any {
@@ -141,7 +162,7 @@ func normalizeReflect(v any) any {
 			for it.Next() {
 				out[it.Key().String()] = Normalize(it.Value().Interface())
 			}
-			return out
+			return MapOf(out)
 		}
 	}
 	b, err := json.Marshal(v)
@@ -156,7 +177,8 @@ func normalizeReflect(v any) any {
 }
 
 // FromJSON decodes JSON text into a value. Integral numbers become int64 so
-// that counters and ids survive a round trip without turning into floats.
+// that counters and ids survive a round trip without turning into floats, and
+// objects become *Map in document order.
 func FromJSON(b []byte) (any, error) { return fromJSON(b, false) }
 
 // FromJSONExact is FromJSON for input from outside: an integer no int64
@@ -168,11 +190,11 @@ func FromJSONExact(b []byte) (any, error) { return fromJSON(b, true) }
 func fromJSON(b []byte, exact bool) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := decodeOrdered(dec)
+	if err != nil {
 		return nil, fmt.Errorf("value: decode JSON: %w", err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("value: decode JSON: unexpected data after the first value")
 	}
 	return numbersOf(v, "", exact)
@@ -223,8 +245,8 @@ func numbersOf(v any, at string, exact bool) (any, error) {
 			}
 			x[i] = n
 		}
-	case map[string]any:
-		for k, e := range x {
+	case *Map:
+		for k, e := range x.All() {
 			p := k
 			if at != "" {
 				p = at + "." + k
@@ -233,7 +255,7 @@ func numbersOf(v any, at string, exact bool) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			x[k] = n
+			x.vals[k] = n
 		}
 	}
 	return v, nil
@@ -256,7 +278,7 @@ func TypeName(v any) string {
 		return "string"
 	case []any:
 		return "list"
-	case map[string]any:
+	case *Map, map[string]any:
 		return "dict"
 	}
 	return fmt.Sprintf("%T", v)
@@ -279,6 +301,8 @@ func Truthy(v any) bool {
 		return x != ""
 	case []any:
 		return len(x) != 0
+	case *Map:
+		return x.Len() != 0
 	case map[string]any:
 		return len(x) != 0
 	case int:
@@ -336,18 +360,20 @@ func Equal(a, b any) bool {
 			}
 		}
 		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
+	case *Map:
+		y, ok := AsMap(b)
+		if !ok || x.Len() != y.Len() {
 			return false
 		}
-		for k, xv := range x {
-			yv, ok := y[k]
+		for k, xv := range x.All() {
+			yv, ok := y.Get(k)
 			if !ok || !Equal(xv, yv) {
 				return false
 			}
 		}
 		return true
+	case map[string]any:
+		return Equal(MapOf(x), b)
 	}
 	na, nb := Normalize(a), Normalize(b)
 	if reflect.TypeOf(na) != reflect.TypeOf(a) || reflect.TypeOf(nb) != reflect.TypeOf(b) {
