@@ -188,6 +188,10 @@ func (m *Map) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// MarshalYAML gives YAML encoders the keys sorted, as PyYAML's safe_dump
+// (Mistral's yaml_dump) writes them by default.
+func (m *Map) MarshalYAML() (any, error) { return m.GoMap(), nil }
+
 // UnmarshalJSON reads a JSON object keeping its key order, with numbers as
 // FromJSON reads them.
 func (m *Map) UnmarshalJSON(b []byte) error {

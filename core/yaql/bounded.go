@@ -25,16 +25,17 @@ func (ev *evaluator) equal(a, b any) (bool, error) {
 			}
 		}
 		return true, nil
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
+	case *value.Map, map[string]any:
+		xm, _ := value.AsMap(x)
+		y, ok := value.AsMap(b)
+		if !ok || xm.Len() != y.Len() {
 			return false, nil
 		}
-		if err := ev.charge(len(x)); err != nil {
+		if err := ev.charge(xm.Len()); err != nil {
 			return false, err
 		}
-		for k, xv := range x {
-			yv, ok := y[k]
+		for k, xv := range xm.All() {
+			yv, ok := y.Get(k)
 			if !ok {
 				return false, nil
 			}
@@ -91,7 +92,7 @@ func (ev *evaluator) json(v any, indent int, ascii bool, op string) (string, err
 // str is YAQL's str() (see yaqlStr) within the sandbox limits.
 func (ev *evaluator) str(v any) (string, error) {
 	switch v.(type) {
-	case []any, map[string]any:
+	case []any, *value.Map, map[string]any:
 		return ev.json(v, -1, false, "str()")
 	}
 	return yaqlStr(v), nil
@@ -101,7 +102,7 @@ func (ev *evaluator) str(v any) (string, error) {
 // format().
 func (ev *evaluator) display(v any) (string, error) {
 	switch v.(type) {
-	case []any, map[string]any:
+	case []any, *value.Map, map[string]any:
 		return ev.json(v, -1, false, "format()")
 	}
 	return value.String(v), nil
@@ -126,21 +127,10 @@ func (ev *evaluator) hashKey(v any) (any, error) {
 // normalizeNumbers makes 1 and 1.0 print alike inside containers, so their
 // hash keys agree as value.Equal does.
 func normalizeNumbers(v any) any {
-	switch x := v.(type) {
-	case int64:
-		return float64(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalizeNumbers(e)
+	return value.Transform(v, func(x any) any {
+		if i, ok := x.(int64); ok {
+			return float64(i)
 		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = normalizeNumbers(e)
-		}
-		return out
-	}
-	return v
+		return x
+	})
 }

@@ -244,7 +244,7 @@ func callHost(ev *evaluator, sc *scope, name string, f Func, method bool, recv a
 	// top level is normalised so that a large task result is not walked on
 	// every call.
 	switch out.(type) {
-	case nil, bool, int64, float64, string, []any, map[string]any:
+	case nil, bool, int64, float64, string, []any, *value.Map:
 		return out, nil
 	}
 	return value.Normalize(out), nil

@@ -18,7 +18,7 @@ var mathFuncs = []fn{
 	{names: []string{"round"}, recv: kAny, params: []param{optInt(0)}, call: bRound},
 	{names: []string{"isString"}, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(string); return ok })},
 	{names: []string{"isList"}, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.([]any); return ok })},
-	{names: []string{"isDict"}, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(map[string]any); return ok })},
+	{names: []string{"isDict"}, recv: kAny, call: typeTest(value.IsDict)},
 	{names: []string{"isInteger"}, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(int64); return ok })},
 	{names: []string{"isNumber"}, recv: kAny, call: typeTest(func(v any) bool { _, ok := toFloat(v); return ok })},
 	{names: []string{"isBoolean"}, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(bool); return ok })},

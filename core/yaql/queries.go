@@ -319,7 +319,7 @@ func bAggregate(c *callCtx) (any, error) {
 
 func bToDict(c *callCtx) (any, error) {
 	l := c.recvList()
-	out := make(map[string]any, len(l))
+	out := value.NewMap(len(l))
 	for _, e := range l {
 		k, err := c.lambda(0, e)
 		if err != nil {
@@ -335,7 +335,7 @@ func bToDict(c *callCtx) (any, error) {
 				return nil, err
 			}
 		}
-		out[ks] = v
+		out.Set(ks, v)
 	}
 	return out, nil
 }

@@ -1,6 +1,10 @@
 package yaql
 
-import "regexp"
+import (
+	"regexp"
+
+	"github.com/lazyflow/lazyflow/core/value"
+)
 
 // regexFuncs are yaql's regular expressions (standard_library/regex.py),
 // on Go's RE2 syntax. matches, search and replaceBy take the regex and the
@@ -86,7 +90,7 @@ func bReplaceBy(c *callCtx) (any, error) {
 		if count >= 0 && n >= count {
 			break
 		}
-		r, err := c.lambda(1, map[string]any{"value": str[loc[0]:loc[1]], "start": int64(loc[0]), "end": int64(loc[1])})
+		r, err := c.lambda(1, value.MapFromPairs("value", str[loc[0]:loc[1]], "start", int64(loc[0]), "end", int64(loc[1])))
 		if err != nil {
 			return nil, err
 		}

@@ -41,6 +41,8 @@
 package yaql
 
 import (
+	"github.com/lazyflow/lazyflow/core/value"
+
 	"errors"
 	"fmt"
 	"sync"
@@ -265,8 +267,8 @@ func exportValue(v any) (any, error) {
 				return nil, err
 			}
 		}
-	case map[string]any:
-		for _, e := range x {
+	case *value.Map:
+		for _, e := range x.All() {
 			if _, err := exportValue(e); err != nil {
 				return nil, err
 			}
