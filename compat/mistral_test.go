@@ -272,23 +272,12 @@ var (
 // (<id>, <time>), so a case compares the shape of ids and timestamps, not
 // their values.
 func masked(v any) any {
-	switch x := v.(type) {
-	case string:
-		return volatileTime.ReplaceAllString(volatileID.ReplaceAllString(x, "<id>"), "<time>")
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = masked(e)
+	return value.Transform(v, func(x any) any {
+		if s, ok := x.(string); ok {
+			return volatileTime.ReplaceAllString(volatileID.ReplaceAllString(s, "<id>"), "<time>")
 		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = masked(e)
-		}
-		return out
-	}
-	return v
+		return x
+	})
 }
 
 func clip(ss []string) string {

@@ -129,6 +129,9 @@ func newJinjaEnv() *exec.Environment {
 		if textFilters[name] {
 			f = onText(f)
 		}
+		if name == "unique" {
+			f = hashableItems(f)
+		}
 		if charFilters[name] {
 			f = onChars(f)
 		}
@@ -145,6 +148,8 @@ func newJinjaEnv() *exec.Environment {
 	_ = filters.Replace("round", guardFilter(roundFilter, false))
 	_ = filters.Replace("wordcount", guardFilter(onText(wordcountFilter), false))
 	_ = filters.Replace("tojson", guardFilter(tojsonFilter, false))
+	_ = filters.Replace("items", guardFilter(itemsFilter, false))
+	_ = filters.Replace("dictsort", guardFilter(dictsortFilter, false))
 	_ = filters.Replace("default", defaultFilter)
 	_ = filters.Replace("d", defaultFilter)
 
@@ -153,7 +158,7 @@ func newJinjaEnv() *exec.Environment {
 		Int:   builtins.Methods.Int,
 		Float: builtins.Methods.Float,
 		Str:   withMethods(pickMethods(builtins.Methods.Str, "center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map"), strMethodFixes),
-		Dict:  pickMethods(builtins.Methods.Dict, "update", "setdefault", "pop", "clear"),
+		Dict:  withMethods(pickMethods(builtins.Methods.Dict, "update", "setdefault", "pop", "clear"), dictMethodFixes),
 		List:  pickMethods(builtins.Methods.List, "append", "reverse"),
 	}
 
@@ -170,6 +175,7 @@ func newJinjaEnv() *exec.Environment {
 		"__lf_pow":  binopFunc(tokens.Power, "**"),
 		strName:     strFunc,
 		itemName:    itemFunc,
+		dictName:    dictFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
 		"None": nil,
@@ -356,7 +362,7 @@ func funcFilter(name string) exec.FilterFunction {
 		if err != nil {
 			return errValue(fmt.Errorf("%s: %w", name, err))
 		}
-		return exec.AsValue(r)
+		return exec.AsValue(toGonja(r))
 	}
 }
 
@@ -370,7 +376,8 @@ func globalFunc(name string) func(*exec.Evaluator, *exec.VarArgs) (any, error) {
 			}
 			args = append(args, v)
 		}
-		return callMistral(e, name, args)
+		r, err := callMistral(e, name, args)
+		return toGonja(r), err
 	}
 }
 
@@ -390,7 +397,8 @@ func hostGlobal(f Func) func(*exec.Evaluator, *exec.VarArgs) (any, error) {
 			}
 			args = append(args, v)
 		}
-		return f(args)
+		r, err := f(args)
+		return toGonja(r), err
 	}
 }
 
@@ -708,6 +716,9 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	if g, ok := v.Interface().(*nodes.GetItem); ok {
 		return itemCall(g)
 	}
+	if c, ok := v.Interface().(*nodes.Call); ok {
+		return dictCall(c)
+	}
 	b, ok := v.Interface().(*nodes.BinaryExpression)
 	if !ok || b.Operator == nil || b.Operator.Token == nil {
 		return nil
@@ -734,7 +745,7 @@ func (n *jinjaNode) dataContext(ctx *Context) (*exec.Context, *budget) {
 	} else if ctx.Data == nil {
 		d = map[string]any{}
 	}
-	data["_"] = d
+	data["_"] = toGonja(d)
 	for name, f := range ctx.Funcs {
 		if contains(mistralFuncs, name) {
 			continue // reached through globalFunc, which prefers the host version
@@ -744,7 +755,7 @@ func (n *jinjaNode) dataContext(ctx *Context) (*exec.Context, *budget) {
 	// Mistral also exposes these three context entries at the top level.
 	for _, k := range []string{"__env", "__execution", "__task_execution"} {
 		if ctx.Data != nil {
-			data[k] = ctx.Data[k]
+			data[k] = toGonja(ctx.Data[k])
 		}
 	}
 	return exec.NewContext(data), b
@@ -821,6 +832,46 @@ func (w *limitWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
+// toGonja gives a value to gonja: dicts become *exec.Dict, which gonja
+// iterates, prints and compares in insertion order as Jinja2 does with
+// Python's dicts (a Go map it would iterate sorted). Lists are copied only
+// when they hold a dict.
+func toGonja(v any) any {
+	g, _ := gonjaValue(v)
+	return g
+}
+
+// gonjaValue is toGonja, also reporting whether v had to change.
+func gonjaValue(v any) (any, bool) {
+	switch x := v.(type) {
+	case *value.Map:
+		d := &exec.Dict{Pairs: make([]*exec.Pair, 0, x.Len())}
+		for k, e := range x.All() {
+			d.Pairs = append(d.Pairs, &exec.Pair{Key: exec.AsValue(k), Value: exec.AsValue(toGonja(e))})
+		}
+		return d, true
+	case map[string]any:
+		return gonjaValue(value.MapOf(x))
+	case []any:
+		var out []any
+		for i, e := range x {
+			g, changed := gonjaValue(e)
+			if out == nil {
+				if !changed {
+					continue
+				}
+				out = append(make([]any, 0, len(x)), x[:i]...)
+			}
+			out = append(out, g)
+		}
+		if out == nil {
+			return x, false
+		}
+		return out, true
+	}
+	return v, false
+}
+
 // fromGonja turns a template result into a plain JSON-like value.
 func fromGonja(v *exec.Value) (any, error) {
 	if v == nil || v.IsNil() {
@@ -842,7 +893,7 @@ func plain(v reflect.Value, depth int) (any, error) {
 		return nil, nil
 	}
 	if d, ok := v.Interface().(*exec.Dict); ok && d != nil {
-		out := make(map[string]any, len(d.Pairs))
+		out := value.NewMap(len(d.Pairs))
 		for _, p := range d.Pairs {
 			k, err := plain(reflect.ValueOf(p.Key), depth+1)
 			if err != nil {
@@ -856,9 +907,12 @@ func plain(v reflect.Value, depth int) (any, error) {
 			if !ok {
 				ks = toString(k)
 			}
-			out[ks] = e
+			out.Set(ks, e)
 		}
 		return out, nil
+	}
+	if m, ok := v.Interface().(*value.Map); ok {
+		return value.Normalize(m), nil
 	}
 	if v.Type() == reflect.TypeFor[*exec.Value]() {
 		if v.IsNil() {
@@ -917,7 +971,7 @@ func plain(v reflect.Value, depth int) (any, error) {
 			}
 			out[ks] = e
 		}
-		return out, nil
+		return value.MapOf(out), nil
 	}
 	if s, ok := v.Interface().(fmt.Stringer); ok {
 		return s.String(), nil

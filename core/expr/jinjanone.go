@@ -3,8 +3,6 @@ package expr
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -194,14 +192,18 @@ func writeRepr(b *strings.Builder, v any) {
 		}
 		b.WriteByte(']')
 	case map[string]any:
+		writeRepr(b, value.MapOf(x))
+	case *value.Map:
 		b.WriteByte('{')
-		for i, k := range slices.Sorted(maps.Keys(x)) {
+		i := 0
+		for k, e := range x.All() {
 			if i > 0 {
 				b.WriteString(", ")
 			}
+			i++
 			b.WriteString(pyQuote(k))
 			b.WriteString(": ")
-			writeRepr(b, x[k])
+			writeRepr(b, e)
 		}
 		b.WriteByte('}')
 	default:

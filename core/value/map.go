@@ -335,5 +335,27 @@ func Transform(v any, leaf func(any) any) any {
 	return leaf(v)
 }
 
+// SortKeys is a deep copy of v with every dict's keys sorted, for output
+// that Python writes with sort_keys=True (Jinja2's tojson).
+func SortKeys(v any) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = SortKeys(e)
+		}
+		return out
+	case *Map:
+		out := make(map[string]any, x.Len())
+		for k, e := range x.All() {
+			out[k] = SortKeys(e)
+		}
+		return MapOf(out)
+	case map[string]any:
+		return SortKeys(MapOf(x))
+	}
+	return v
+}
+
 // Copy is a deep copy of v's lists and dicts.
 func Copy(v any) any { return Transform(v, func(x any) any { return x }) }
