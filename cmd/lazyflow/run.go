@@ -256,7 +256,7 @@ func readInput(inline, file string) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("input is not valid JSON: %v", err)
 	}
-	m, ok := v.(map[string]any)
+	m, ok := value.AsGoMap(v)
 	if !ok {
 		return nil, fmt.Errorf("input must be a JSON object, not %s", value.TypeName(v))
 	}

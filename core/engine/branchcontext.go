@@ -3,6 +3,8 @@ package engine
 import (
 	"encoding/hex"
 	"sort"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // versionsKey holds, inside a branch context, how many times each key was
@@ -26,7 +28,7 @@ const roundsKey = "__join_rounds"
 func bookkeeping(k string) bool { return k == versionsKey || k == keysKey || k == roundsKey }
 
 func versionOf(ctx map[string]any, k string) int64 {
-	v, _ := ctx[versionsKey].(map[string]any)
+	v, _ := value.AsGoMap(ctx[versionsKey])
 	n, _ := v[k].(int64)
 	if f, ok := v[k].(float64); ok {
 		n = int64(f)
@@ -36,7 +38,7 @@ func versionOf(ctx map[string]any, k string) int64 {
 
 // bumpVersions counts one more publication of each key of pub in ctx.
 func bumpVersions(ctx, pub map[string]any) {
-	old, _ := ctx[versionsKey].(map[string]any)
+	old, _ := value.AsGoMap(ctx[versionsKey])
 	vers := make(map[string]any, len(old)+len(pub))
 	for k, v := range old {
 		vers[k] = v
@@ -61,7 +63,7 @@ func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[s
 		sort.Strings(froms)
 		for _, f := range froms {
 			list = append(list, c[f])
-			if m, ok := c[f][keysKey].(map[string]any); ok {
+			if m, ok := value.AsGoMap(c[f][keysKey]); ok {
 				if n := baseName(f); m[n] == f {
 					if own == nil {
 						own = map[string]any{}
@@ -82,7 +84,7 @@ func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[s
 				continue
 			}
 			if k == roundsKey {
-				if m, ok := v.(map[string]any); ok {
+				if m, ok := value.AsGoMap(v); ok {
 					if rounds == nil {
 						rounds = map[string]any{}
 					}
@@ -98,7 +100,7 @@ func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[s
 			if k == keysKey {
 				// Each branch knows the latest runs on its own path; the
 				// merge knows them all (task(name) after a join).
-				if m, ok := v.(map[string]any); ok {
+				if m, ok := value.AsGoMap(v); ok {
 					if keys == nil {
 						keys = map[string]any{}
 					}

@@ -195,7 +195,7 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 			key := name
 			if rec != nil {
 				// In a cycle, task(name) is the latest run of name on this branch.
-				if m, ok := rec.Ctx[keysKey].(map[string]any); ok {
+				if m, ok := value.AsGoMap(rec.Ctx[keysKey]); ok {
 					if k, ok := m[name].(string); ok {
 						key = k
 					}

@@ -15,6 +15,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 const planExec = "ex-1"
@@ -598,7 +599,7 @@ wf:
 		t.Fatalf("after fail: %s %q", hd.State, hd.StateInfo)
 	}
 	// Mistral 23.0.0: a fail without msg leaves the output's result null.
-	if out, ok := h.head().Output.(map[string]any); !ok || len(out) != 1 || out["result"] != nil {
+	if out, ok := h.head().Output.(*value.Map); !ok || out.Len() != 1 || out.Value("result") != nil {
 		t.Fatalf("output after fail without msg: %s", js(h.head().Output))
 	}
 

@@ -58,23 +58,27 @@ type Sender interface {
 // decodeJSON decodes a queue message keeping whole numbers whole, as the
 // store does: an action's output 3 must stay 3, not become 3.0.
 func decodeJSON(body []byte, v any) error {
+	switch m := v.(type) {
+	case *engine.Command:
+		return engine.DecodeCommand(body, m)
+	case *Message:
+		if err := json.Unmarshal(body, m); err != nil {
+			return err
+		}
+		if m.Result == nil {
+			return nil
+		}
+		doc, err := value.FromJSON(body)
+		if err != nil {
+			return err
+		}
+		res, _ := doc.(*value.Map).Value("result").(*value.Map)
+		m.Result.Output = res.Value("output")
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	switch m := v.(type) {
-	case *Message:
-		if m.Result != nil {
-			m.Result.Output = value.Normalize(m.Result.Output)
-		}
-	case *engine.Command:
-		m.Input, _ = value.Normalize(m.Input).(map[string]any)
-		if m.Result != nil {
-			m.Result.Output = value.Normalize(m.Result.Output)
-		}
-	}
-	return nil
+	return dec.Decode(v)
 }
 
 // MaxDelay is the longest delay one message can carry (SQS: 15 minutes);

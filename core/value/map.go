@@ -222,6 +222,18 @@ func AsMap(v any) (*Map, bool) {
 	return nil, false
 }
 
+// AsGoMap returns v as a Go map (shallow) when it is a dict of either
+// shape, for code that looks names up and never shows them in order.
+func AsGoMap(v any) (map[string]any, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		return x, true
+	case *Map:
+		return x.GoMap(), true
+	}
+	return nil, false
+}
+
 // IsDict reports whether v is a dict (a *Map or a Go map[string]any).
 func IsDict(v any) bool {
 	switch v.(type) {

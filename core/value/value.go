@@ -91,11 +91,8 @@ func Normalize(v any) any {
 }
 
 // NormalizeFields normalises the values of a set of named values and keeps
-// it a Go map; nil stays nil.
+// it a Go map (never nil).
 func NormalizeFields(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
 	out := make(map[string]any, len(m))
 	for k, e := range m {
 		out[k] = Normalize(e)

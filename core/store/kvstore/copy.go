@@ -160,7 +160,7 @@ func copyMap(m map[string]any) map[string]any {
 	if len(m) == 0 {
 		return nil
 	}
-	return value.Normalize(m).(map[string]any)
+	return value.NormalizeFields(m)
 }
 
 func copyCommands(cs []engine.Command) []engine.Command {
@@ -206,6 +206,12 @@ func size(v any) int {
 		n := 2
 		for _, e := range x {
 			n += size(e) + 1
+		}
+		return n
+	case *value.Map:
+		n := 2
+		for k, e := range x.All() {
+			n += len(k) + 4 + size(e)
 		}
 		return n
 	case map[string]any:

@@ -144,7 +144,7 @@ func objectField(raw json.RawMessage, field string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, ok := v.(map[string]any)
+	m, ok := value.AsGoMap(v)
 	if !ok {
 		return nil, errf(http.StatusBadRequest, CodeInvalidInput, field, "field %q must be a JSON object, not %s", field, value.TypeName(v))
 	}
