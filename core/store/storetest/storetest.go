@@ -20,6 +20,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Options sizes the parts of the suite whose cost depends on the driver.
@@ -339,13 +340,23 @@ func testPutTask(t *testing.T, s store.Store) {
 		t.Fatalf("absent task read as %+v", r)
 	}
 	tk := newTask("e1", "t1")
-	tk.Result, tk.HasResult = map[string]any{"out": []any{int64(1), "two"}}, true
+	// Dicts keep their insertion order through a store, as Mistral's
+	// (Python's) do: the result, what the task published, its context.
+	ordered := value.MapFromPairs("zed", int64(1), "out", []any{int64(1), "two", value.MapFromPairs("y", nil, "x", 1.5)}, "alpha", value.NewMap(0))
+	tk.Result, tk.HasResult = ordered, true
+	tk.Published = map[string]any{"p": value.MapFromPairs("b", "1", "a", "2")}
+	tk.Ctx["nested"] = value.MapFromPairs("m", true, "c", false)
+	tk.Outbox[0].Input = map[string]any{"in": value.MapFromPairs("2", int64(2), "1", int64(1))}
 	commit(t, s, engine.PutTask{Task: tk})
 	got := task(t, s, "e1", "t1")
 	if got == nil || got.Version != 1 || got.State != engine.Running || got.Attempt != 1 || got.Name != "t1" ||
 		!reflect.DeepEqual(got.Ctx, tk.Ctx) || !reflect.DeepEqual(got.Result, tk.Result) || !got.HasResult ||
-		len(got.Outbox) != 1 || got.Outbox[0].Action != "std.noop" || !got.Started.Equal(t0) {
+		!reflect.DeepEqual(got.Published, tk.Published) || len(got.Outbox) != 1 || got.Outbox[0].Action != "std.noop" ||
+		!reflect.DeepEqual(got.Outbox[0].Input, tk.Outbox[0].Input) || !got.Started.Equal(t0) {
 		t.Fatalf("round trip: %+v", got)
+	}
+	if js := value.JSON(got.Result, -1, false); js != `{"zed": 1, "out": [1, "two", {"y": null, "x": 1.5}], "alpha": {}}` {
+		t.Fatalf("result order after a round trip: %s", js)
 	}
 	mustConflict(t, s, "create twice", engine.PutTask{Task: newTask("e1", "t1")})
 	got.State, got.Finished = engine.Success, t0.Add(time.Second)
@@ -820,7 +831,7 @@ func testLargeValues(t *testing.T, s store.Store, opt Options) {
 	e.Vars = map[string]any{"big": big}
 	commit(t, s, engine.PutExecution{Exec: e}, engine.PutTask{Task: tk})
 	got := task(t, s, "e1", "big")
-	if m, _ := got.Result.(map[string]any); m == nil || m["blob"] != big || got.Published["copy"] != big {
+	if m, _ := value.AsGoMap(got.Result); m == nil || m["blob"] != big || got.Published["copy"] != big {
 		t.Fatalf("a %d-byte result did not come back intact", opt.Big)
 	}
 	if h := head(t, s, "e1"); h.Vars["big"] != big {
@@ -829,7 +840,7 @@ func testLargeValues(t *testing.T, s store.Store, opt Options) {
 	// An update of an offloaded record replaces it.
 	got.Result = map[string]any{"blob": big[:100]}
 	commit(t, s, engine.PutTask{Task: got, IfVersion: got.Version})
-	if m, _ := task(t, s, "e1", "big").Result.(map[string]any); m == nil || m["blob"] != big[:100] {
+	if m, _ := value.AsGoMap(task(t, s, "e1", "big").Result); m == nil || m["blob"] != big[:100] {
 		t.Fatal("a small update of a large record did not replace it")
 	}
 	// A big join arrival comes back too.

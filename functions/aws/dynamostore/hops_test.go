@@ -18,6 +18,7 @@ import (
 	"github.com/lazyflow/lazyflow/functions/aws/dynamostore"
 	"github.com/lazyflow/lazyflow/functions/aws/sqsqueue"
 	"github.com/lazyflow/lazyflow/functions/internal/awshost"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // The hop harness runs the AWS host (awshost.Build: the service the engine
@@ -172,7 +173,7 @@ func TestRunnerAppliesBothSettings(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHops(t, c, src)
 			e := h.run(t, "chain")
-			out, _ := e.Output.(map[string]any)
+			out, _ := value.AsGoMap(e.Output)
 			if e.State != engine.Success || fmt.Sprint(out["last"]) != "3" {
 				t.Fatalf("%s %q output %v; want SUCCESS with last=3", e.State, e.StateInfo, e.Output)
 			}

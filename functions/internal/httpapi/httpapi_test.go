@@ -22,6 +22,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
 	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 var key = []byte("0123456789abcdef0123456789abcdef")
@@ -109,7 +110,7 @@ func wantError(t *testing.T, r response, status int, code, field string) map[str
 	if r.status != status {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r.raw)
 	}
-	er, ok := r.body["error"].(map[string]any)
+	er, ok := value.AsGoMap(r.body["error"])
 	if !ok {
 		t.Fatalf("no error object: %s", r.raw)
 	}
@@ -363,7 +364,7 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Fatalf("ids %v %v %v", a.body["id"], b.body["id"], c.body["id"])
 	}
 	// The repeat shows the execution as it was started, input included.
-	if in, _ := b.body["input"].(map[string]any); in["name"] != "A" {
+	if in, _ := value.AsGoMap(b.body["input"]); in["name"] != "A" {
 		t.Fatalf("repeat's input %v, want the request's", b.body["input"])
 	}
 	e.wait(a.body["id"].(string), engine.Success)
