@@ -62,7 +62,7 @@ wf:
 	if pick.State != engine.Error || !strings.Contains(pick.StateInfo, "fail-on") {
 		t.Fatalf("pick: %s %q", pick.State, pick.StateInfo)
 	}
-	if _, ok := pick.Published["seen"]; !ok {
+	if !pick.Published.Has("seen") {
 		t.Fatalf("publish-on-complete did not publish: %v", pick.Published)
 	}
 }

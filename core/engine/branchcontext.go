@@ -37,13 +37,13 @@ func versionOf(ctx map[string]any, k string) int64 {
 }
 
 // bumpVersions counts one more publication of each key of pub in ctx.
-func bumpVersions(ctx, pub map[string]any) {
+func bumpVersions(ctx map[string]any, pub []string) {
 	old, _ := value.AsGoMap(ctx[versionsKey])
 	vers := make(map[string]any, len(old)+len(pub))
 	for k, v := range old {
 		vers[k] = v
 	}
-	for k := range pub {
+	for _, k := range pub {
 		vers[k] = versionOf(ctx, k) + 1
 	}
 	ctx[versionsKey] = vers

@@ -162,8 +162,8 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 		if !t.Finished.IsZero() {
 			m["updated_at"] = mistralTime(t.Finished)
 		}
-		if m["published"] == nil {
-			m["published"] = map[string]any{}
+		if t.Published == nil {
+			m["published"] = value.NewMap(0)
 		}
 		if d := b.wf.Tasks[t.Name]; d != nil {
 			m["spec"] = d.Spec()

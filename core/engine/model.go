@@ -97,7 +97,7 @@ type Task struct {
 	State     State          `json:"state"`
 	StateInfo string         `json:"state_info,omitempty"`
 	Ctx       map[string]any `json:"ctx,omitempty"`       // branch-scope data the task started with
-	Published map[string]any `json:"published,omitempty"` // what the task published
+	Published *value.Map     `json:"published,omitempty"` // what the task published, in the clause's order
 	Result    any            `json:"result,omitempty"`
 	HasResult bool           `json:"has_result,omitempty"`
 	Attempt   int            `json:"attempt"`           // current action attempt, from 1
@@ -199,7 +199,8 @@ func Decode(raw []byte, rec any) error {
 		r.Input, r.Vars, r.Env = fieldsOf(doc, "input"), fieldsOf(doc, "vars"), fieldsOf(doc, "env")
 		r.Output = doc.Value("output")
 	case *Task:
-		r.Ctx, r.Published = fieldsOf(doc, "ctx"), fieldsOf(doc, "published")
+		r.Ctx = fieldsOf(doc, "ctx")
+		r.Published, _ = doc.Value("published").(*value.Map)
 		r.Result = doc.Value("result")
 		commandData(r.Outbox, doc.Value("outbox"))
 	case *Slot:

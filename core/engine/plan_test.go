@@ -327,7 +327,7 @@ wf:
 	if b.Input["output"] != int64(41) {
 		t.Fatalf("b's input: %s", js(b.Input))
 	}
-	if rec := h.task("a"); rec.Published["r"] != int64(41) || len(rec.Published) != 1 {
+	if rec := h.task("a"); rec.Published.Value("r") != int64(41) || rec.Published.Len() != 1 {
 		t.Fatalf("a published %s", js(rec.Published))
 	}
 	if rec := h.task("b"); rec.Ctx["r"] != int64(41) {

@@ -270,12 +270,12 @@ func (o *outbound) own() {
 }
 
 // merge publishes m into the context and counts the publication of its keys.
-func (o *outbound) merge(m map[string]any) {
+func (o *outbound) merge(m *value.Map) {
 	o.own()
-	for k, x := range m {
+	for k, x := range m.All() {
 		o.ctx[k] = x
 	}
-	bumpVersions(o.ctx, m)
+	bumpVersions(o.ctx, m.Keys())
 }
 
 // markBranchRun records in the outbound context which run of a task in a
@@ -343,7 +343,7 @@ func (b *builder) publishBranch(rec *Task, t *dsl.Task, pub *expr.Value, ectx *s
 		if err != nil {
 			return publishFailed(rec, "publish", err)
 		}
-		if m, isMap := value.AsGoMap(v); isMap {
+		if m, isMap := value.AsMap(v); isMap {
 			rec.Published = m
 			out.merge(m)
 		}
@@ -355,13 +355,13 @@ func (b *builder) publishBranch(rec *Task, t *dsl.Task, pub *expr.Value, ectx *s
 		if err != nil {
 			return publishFailed(rec, "publish on complete", err)
 		}
-		if m, isMap := value.AsGoMap(v); isMap {
+		if m, isMap := value.AsMap(v); isMap {
 			if rec.Published == nil {
-				rec.Published = map[string]any{}
+				rec.Published = value.NewMap(m.Len())
+			} else {
+				rec.Published = rec.Published.Clone()
 			}
-			for k, x := range m {
-				rec.Published[k] = x
-			}
+			rec.Published.Update(m)
 			out.merge(m)
 		}
 	}

@@ -137,7 +137,11 @@ func copyTask(t *engine.Task) *engine.Task {
 
 func copyTaskTo(c, t *engine.Task) {
 	*c = *t
-	c.Ctx, c.Published = copyMap(t.Ctx), copyMap(t.Published)
+	c.Ctx = copyMap(t.Ctx)
+	if t.Published != nil {
+		// JSON keeps an empty published ({}), as it omits only a nil one.
+		c.Published = value.Normalize(t.Published).(*value.Map)
+	}
 	c.Result = value.Normalize(t.Result)
 	c.Outbox = copyCommands(t.Outbox)
 	c.Started, c.Finished = t.Started.Round(0), t.Finished.Round(0)

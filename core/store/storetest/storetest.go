@@ -344,7 +344,7 @@ func testPutTask(t *testing.T, s store.Store) {
 	// (Python's) do: the result, what the task published, its context.
 	ordered := value.MapFromPairs("zed", int64(1), "out", []any{int64(1), "two", value.MapFromPairs("y", nil, "x", 1.5)}, "alpha", value.NewMap(0))
 	tk.Result, tk.HasResult = ordered, true
-	tk.Published = map[string]any{"p": value.MapFromPairs("b", "1", "a", "2")}
+	tk.Published = value.MapFromPairs("p", value.MapFromPairs("b", "1", "a", "2"), "o", int64(0))
 	tk.Ctx["nested"] = value.MapFromPairs("m", true, "c", false)
 	tk.Outbox[0].Input = map[string]any{"in": value.MapFromPairs("2", int64(2), "1", int64(1))}
 	commit(t, s, engine.PutTask{Task: tk})
@@ -826,12 +826,12 @@ func testLargeValues(t *testing.T, s store.Store, opt Options) {
 	big := strings.Repeat("0123456789abcdef", opt.Big/16+1)[:opt.Big]
 	tk := newTask("e1", "big")
 	tk.Result, tk.HasResult = map[string]any{"blob": big}, true
-	tk.Published = map[string]any{"copy": big}
+	tk.Published = value.MapFromPairs("copy", big)
 	e := newExec("e1")
 	e.Vars = map[string]any{"big": big}
 	commit(t, s, engine.PutExecution{Exec: e}, engine.PutTask{Task: tk})
 	got := task(t, s, "e1", "big")
-	if m, _ := value.AsGoMap(got.Result); m == nil || m["blob"] != big || got.Published["copy"] != big {
+	if m, _ := value.AsGoMap(got.Result); m == nil || m["blob"] != big || got.Published.Value("copy") != big {
 		t.Fatalf("a %d-byte result did not come back intact", opt.Big)
 	}
 	if h := head(t, s, "e1"); h.Vars["big"] != big {

@@ -257,7 +257,7 @@ type Task struct {
 	Key       string         `json:"key"`
 	State     engine.State   `json:"state"`
 	StateInfo string         `json:"state_info,omitempty"`
-	Published map[string]any `json:"published,omitempty"`
+	Published *value.Map     `json:"published,omitempty"`
 	Result    any            `json:"result,omitempty"`
 	Attempt   int            `json:"attempt"`
 	Items     int            `json:"items,omitempty"`
