@@ -25,12 +25,12 @@ import (
 	"github.com/lazyflow/lazyflow/core/queue"
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
 	"github.com/lazyflow/lazyflow/functions/internal/awshost"
 	"github.com/lazyflow/lazyflow/functions/internal/gateway"
 	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
 	"github.com/lazyflow/lazyflow/functions/internal/sqsbatch"
 	"github.com/lazyflow/lazyflow/functions/internal/webui"
-	"github.com/lazyflow/lazyflow/core/value"
 )
 
 var key = []byte("replay-test-key-0123456789abcdef")

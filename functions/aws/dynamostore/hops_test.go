@@ -15,10 +15,10 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/value"
 	"github.com/lazyflow/lazyflow/functions/aws/dynamostore"
 	"github.com/lazyflow/lazyflow/functions/aws/sqsqueue"
 	"github.com/lazyflow/lazyflow/functions/internal/awshost"
-	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // The hop harness runs the AWS host (awshost.Build: the service the engine

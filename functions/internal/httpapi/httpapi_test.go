@@ -21,8 +21,8 @@ import (
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
-	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
 	"github.com/lazyflow/lazyflow/core/value"
+	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
 )
 
 var key = []byte("0123456789abcdef0123456789abcdef")
