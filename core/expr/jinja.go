@@ -832,10 +832,11 @@ func (w *limitWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-// toGonja gives a value to gonja: dicts become *exec.Dict, which gonja
-// iterates, prints and compares in insertion order as Jinja2 does with
-// Python's dicts (a Go map it would iterate sorted). Lists are copied only
-// when they hold a dict.
+// toGonja gives a value to gonja: a *value.Map becomes an *exec.Dict, which
+// gonja iterates, prints and compares in insertion order as Jinja2 does with
+// Python's dicts. A Go map (its keys have no order but sorted, which is how
+// gonja iterates it) stays one, and lists and Go maps are copied only when
+// they hold a *value.Map, so data without one costs nothing.
 func toGonja(v any) any {
 	g, _ := gonjaValue(v)
 	return g
@@ -851,7 +852,24 @@ func gonjaValue(v any) (any, bool) {
 		}
 		return d, true
 	case map[string]any:
-		return gonjaValue(value.MapOf(x))
+		var out map[string]any
+		for k, e := range x {
+			g, changed := gonjaValue(e)
+			if !changed {
+				continue
+			}
+			if out == nil {
+				out = make(map[string]any, len(x))
+				for k2, e2 := range x {
+					out[k2] = e2
+				}
+			}
+			out[k] = g
+		}
+		if out == nil {
+			return x, false
+		}
+		return out, true
 	case []any:
 		var out []any
 		for i, e := range x {

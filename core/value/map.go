@@ -243,38 +243,6 @@ func IsDict(v any) bool {
 	return false
 }
 
-// Fields is a set of named values (a workflow's input, the variables of a
-// context, what a task published) as records hold them: looked up by name,
-// so a Go map, but decoded from JSON so that the dicts inside keep their
-// order.
-type Fields map[string]any
-
-// UnmarshalJSON decodes an object whose values keep their dicts' order.
-func (f *Fields) UnmarshalJSON(b []byte) error {
-	if string(bytes.TrimSpace(b)) == "null" {
-		*f = nil
-		return nil
-	}
-	var m Map
-	if err := m.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	*f = m.vals
-	if *f == nil {
-		*f = Fields{}
-	}
-	return nil
-}
-
-// MarshalJSON writes the keys sorted (a Go map has no other order) and the
-// dicts inside in their order.
-func (f Fields) MarshalJSON() ([]byte, error) {
-	if f == nil {
-		return []byte("null"), nil
-	}
-	return MapOf(f).MarshalJSON()
-}
-
 // decodeOrdered reads one JSON value from dec token by token, so objects
 // become *Map in document order; numbers stay json.Number for numbersOf.
 func decodeOrdered(dec *json.Decoder) (any, error) {

@@ -72,8 +72,6 @@ func Normalize(v any) any {
 		return out
 	case map[string]any:
 		return Normalize(MapOf(x))
-	case Fields:
-		return Normalize(MapOf(x))
 	case []string:
 		out := make([]any, len(x))
 		for i, e := range x {

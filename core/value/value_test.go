@@ -253,25 +253,6 @@ func TestMapKeepsInsertionOrder(t *testing.T) {
 	}
 }
 
-func TestFieldsKeepNestedOrder(t *testing.T) {
-	var rec struct {
-		In Fields `json:"in"`
-	}
-	if err := json.Unmarshal([]byte(`{"in": {"x": {"b": 1, "a": [{"d": 1, "c": 2}]}}}`), &rec); err != nil {
-		t.Fatal(err)
-	}
-	if got := JSON(rec.In["x"], -1, false); got != `{"b": 1, "a": [{"d": 1, "c": 2}]}` {
-		t.Fatalf("nested = %s", got)
-	}
-	raw, err := json.Marshal(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(raw) != `{"in":{"x":{"b":1,"a":[{"d":1,"c":2}]}}}` {
-		t.Fatalf("round trip = %s", raw)
-	}
-}
-
 func TestTransformKeepsOrderAndCopies(t *testing.T) {
 	in := MapFromPairs("b", []any{int64(1)}, "a", "s")
 	out := Transform(in, func(v any) any {

@@ -621,3 +621,52 @@ func TestPanicBecomes500(t *testing.T) {
 		t.Fatalf("server did not survive: %d", r.status)
 	}
 }
+
+// TestExecutionJSONKeepsDictOrder: the API shows a dict in the order its
+// keys were written (the request's JSON, the publish clause, the output
+// clause), as Mistral's API does.
+func TestExecutionJSONKeepsDictOrder(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(`
+version: '2.0'
+ordered:
+  input:
+    - doc
+  output:
+    zulu: <% $.copied %>
+    alpha: <% $.doc.alpha %>
+  tasks:
+    t1:
+      action: std.echo
+      input:
+        output: <% $.doc %>
+      publish:
+        copied: <% task().result %>
+        b: 1
+        a: 2
+`)
+	r := e.start("ordered", `{"doc": {"zeta": 1, "alpha": {"y": 2, "x": 3}, "mid": [{"b": 1, "a": 2}]}}`)
+	if r.status != 201 {
+		t.Fatalf("start: %d %s", r.status, r.raw)
+	}
+	r = e.wait(r.body["id"].(string), engine.Success)
+	v, err := value.FromJSON([]byte(r.raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := v.(*value.Map)
+	doc := `{"zeta": 1, "alpha": {"y": 2, "x": 3}, "mid": [{"b": 1, "a": 2}]}`
+	if got, want := value.JSON(ex.Value("output"), -1, false), `{"zulu": `+doc+`, "alpha": {"y": 2, "x": 3}}`; got != want {
+		t.Errorf("output %s, want %s", got, want)
+	}
+	if got := value.JSON(ex.Value("input").(*value.Map).Value("doc"), -1, false); got != doc {
+		t.Errorf("input %s, want %s", got, doc)
+	}
+	tk := ex.Value("tasks").([]any)[0].(*value.Map)
+	if got, want := value.JSON(tk.Value("published"), -1, false), `{"copied": `+doc+`, "b": 1, "a": 2}`; got != want {
+		t.Errorf("published %s, want %s", got, want)
+	}
+	if got := value.JSON(tk.Value("result"), -1, false); got != doc {
+		t.Errorf("result %s, want %s", got, doc)
+	}
+}
