@@ -65,7 +65,7 @@ func TestDictOrderSurvivesARun(t *testing.T) {
 				t.Fatalf("wait: %v (%+v)", err, e)
 			}
 			want := `{"kept": {"zeta": 1, "alpha": {"y": 2, "x": 3}, "mid": [{"b": 1, "a": 2}]}, ` +
-				`"zulu": ["zeta", "alpha", "mid"], "alpha": "[('zeta', 1), ('alpha', {'y': 2, 'x': 3}), ('mid', [{'b': 1, 'a': 2}])]"}`
+				`"zulu": ["zeta", "alpha", "mid"], "alpha": [["zeta", 1], ["alpha", {"y": 2, "x": 3}], ["mid", [{"b": 1, "a": 2}]]]}`
 			if got := value.JSON(e.Output, -1, false); got != want {
 				t.Fatalf("output\n got %s\nwant %s", got, want)
 			}
