@@ -832,64 +832,6 @@ func (w *limitWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-// toGonja gives a value to gonja: a *value.Map becomes an *exec.Dict, which
-// gonja iterates, prints and compares in insertion order as Jinja2 does with
-// Python's dicts. A Go map (its keys have no order but sorted, which is how
-// gonja iterates it) stays one, and lists and Go maps are copied only when
-// they hold a *value.Map, so data without one costs nothing.
-func toGonja(v any) any {
-	g, _ := gonjaValue(v)
-	return g
-}
-
-// gonjaValue is toGonja, also reporting whether v had to change.
-func gonjaValue(v any) (any, bool) {
-	switch x := v.(type) {
-	case *value.Map:
-		d := &exec.Dict{Pairs: make([]*exec.Pair, 0, x.Len())}
-		for k, e := range x.All() {
-			d.Pairs = append(d.Pairs, &exec.Pair{Key: exec.AsValue(k), Value: exec.AsValue(toGonja(e))})
-		}
-		return d, true
-	case map[string]any:
-		var out map[string]any
-		for k, e := range x {
-			g, changed := gonjaValue(e)
-			if !changed {
-				continue
-			}
-			if out == nil {
-				out = make(map[string]any, len(x))
-				for k2, e2 := range x {
-					out[k2] = e2
-				}
-			}
-			out[k] = g
-		}
-		if out == nil {
-			return x, false
-		}
-		return out, true
-	case []any:
-		var out []any
-		for i, e := range x {
-			g, changed := gonjaValue(e)
-			if out == nil {
-				if !changed {
-					continue
-				}
-				out = append(make([]any, 0, len(x)), x[:i]...)
-			}
-			out = append(out, g)
-		}
-		if out == nil {
-			return x, false
-		}
-		return out, true
-	}
-	return v, false
-}
-
 // fromGonja turns a template result into a plain JSON-like value.
 func fromGonja(v *exec.Value) (any, error) {
 	if v == nil || v.IsNil() {

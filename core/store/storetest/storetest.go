@@ -339,25 +339,15 @@ func testPutTask(t *testing.T, s store.Store) {
 	if r := task(t, s, "e1", "t1"); r != nil {
 		t.Fatalf("absent task read as %+v", r)
 	}
-	tk := newTask("e1", "t1")
-	// Dicts keep their insertion order through a store, as Mistral's
-	// (Python's) do: the result, what the task published, its context.
-	ordered := value.MapFromPairs("zed", int64(1), "out", []any{int64(1), "two", value.MapFromPairs("y", nil, "x", 1.5)}, "alpha", value.NewMap(0))
-	tk.Result, tk.HasResult = ordered, true
-	tk.Published = value.MapFromPairs("p", value.MapFromPairs("b", "1", "a", "2"), "o", int64(0))
-	tk.Ctx["nested"] = value.MapFromPairs("m", true, "c", false)
-	tk.Outbox[0].Input = map[string]any{"in": value.MapFromPairs("2", int64(2), "1", int64(1))}
+	tk := orderedData(newTask("e1", "t1"))
 	commit(t, s, engine.PutTask{Task: tk})
 	got := task(t, s, "e1", "t1")
 	if got == nil || got.Version != 1 || got.State != engine.Running || got.Attempt != 1 || got.Name != "t1" ||
 		!reflect.DeepEqual(got.Ctx, tk.Ctx) || !reflect.DeepEqual(got.Result, tk.Result) || !got.HasResult ||
-		!reflect.DeepEqual(got.Published, tk.Published) || len(got.Outbox) != 1 || got.Outbox[0].Action != "std.noop" ||
-		!reflect.DeepEqual(got.Outbox[0].Input, tk.Outbox[0].Input) || !got.Started.Equal(t0) {
+		len(got.Outbox) != 1 || got.Outbox[0].Action != "std.noop" || !got.Started.Equal(t0) {
 		t.Fatalf("round trip: %+v", got)
 	}
-	if js := value.JSON(got.Result, -1, false); js != `{"zed": 1, "out": [1, "two", {"y": null, "x": 1.5}], "alpha": {}}` {
-		t.Fatalf("result order after a round trip: %s", js)
-	}
+	checkOrderedData(t, got, tk)
 	mustConflict(t, s, "create twice", engine.PutTask{Task: newTask("e1", "t1")})
 	got.State, got.Finished = engine.Success, t0.Add(time.Second)
 	commit(t, s, engine.PutTask{Task: got, IfVersion: 1})
