@@ -227,20 +227,6 @@ func DecodeCommand(raw []byte, c *Command) error {
 	return nil
 }
 
-// DecodeResult decodes a result as Decode decodes records.
-func DecodeResult(raw []byte, r *Result) error {
-	if err := json.Unmarshal(raw, r); err != nil {
-		return err
-	}
-	v, err := value.FromJSON(raw)
-	if err != nil {
-		return err
-	}
-	doc, _ := v.(*value.Map)
-	r.Output = doc.Value("output")
-	return nil
-}
-
 // fieldsOf is member k of doc as a set of named values.
 func fieldsOf(doc *value.Map, k string) map[string]any {
 	m, ok := doc.Value(k).(*value.Map)

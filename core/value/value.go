@@ -57,21 +57,8 @@ func Normalize(v any) any {
 		return float64(x)
 	case json.Number:
 		return fromNumber(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = Normalize(e)
-		}
-		return out
-	case *Map:
-		out := &Map{keys: make([]string, 0, x.Len()), vals: make(map[string]any, x.Len())}
-		for k, e := range x.All() {
-			out.keys = append(out.keys, k)
-			out.vals[k] = Normalize(e)
-		}
-		return out
-	case map[string]any:
-		return Normalize(MapOf(x))
+	case []any, *Map, map[string]any:
+		return Transform(x, Normalize)
 	case []string:
 		out := make([]any, len(x))
 		for i, e := range x {

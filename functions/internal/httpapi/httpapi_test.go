@@ -630,20 +630,14 @@ func TestExecutionJSONKeepsDictOrder(t *testing.T) {
 	e.register(`
 version: '2.0'
 ordered:
-  input:
-    - doc
+  input: [doc]
   output:
-    zulu: <% $.copied %>
-    alpha: <% $.doc.alpha %>
+    zulu: '{{ _.copied }}'
+    alpha: '{{ _.doc.alpha }}'
   tasks:
     t1:
-      action: std.echo
-      input:
-        output: <% $.doc %>
-      publish:
-        copied: <% task().result %>
-        b: 1
-        a: 2
+      action: std.echo output='{{ _.doc }}'
+      publish: {copied: '{{ task().result }}', b: 1, a: 2}
 `)
 	r := e.start("ordered", `{"doc": {"zeta": 1, "alpha": {"y": 2, "x": 3}, "mid": [{"b": 1, "a": 2}]}}`)
 	if r.status != 201 {
