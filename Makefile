@@ -122,6 +122,7 @@ test-expressions:
 
 test-infra: build-lambdas
 	cd infra && $(GO) test -count=1 ./...
+	cd examples/aws-app/cdk && $(GO) test -count=1 ./...
 	infra/synth.sh
 
 # The real python-mistralclient (pinned, in .tools/mistralclient-venv) drives lazyflow serve's /v2.
@@ -164,4 +165,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf build infra/cdk.out
+	rm -rf build infra/cdk.out examples/aws-app/cdk/cdk.out

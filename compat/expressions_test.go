@@ -203,7 +203,9 @@ var exprCauses = []struct {
 	re    *regexp.Regexp
 	cause string
 }{
-	{regexp.MustCompile(`\bset\(|toSet\(`), "YAQL set type (Lazyflow has none)"},
+	{regexp.MustCompile(`\bset\(|toSet\(|isSet\(|characters\(|\] < \[`), "YAQL set type (Lazyflow has none)"},
+	{regexp.MustCompile(`toDict\(`), "dict keys that are not strings (Lazyflow's dict keys are strings)"},
+	{regexp.MustCompile(`<%.*(\brange\(|sequence\(|cycle\(|repeat\(\))`), "YAQL lazy sequences (Lazyflow builds lists whole)"},
 	{regexp.MustCompile(`"\$python"`), "a Python object with no JSON form (datetime, timespan, regex, range…)"},
 	{regexp.MustCompile(`(?i)datetime|timespan|\bnow\b|\.(year|month|day|hour)\b`), "YAQL datetime/timespan family"},
 	{regexp.MustCompile(`(?i)regex|matches|searchAll|\.search\(`), "YAQL regex API"},
@@ -211,7 +213,7 @@ var exprCauses = []struct {
 	{regexp.MustCompile(` // | % | mod `), "floor division / modulo semantics"},
 	{regexp.MustCompile(`\*\*`), "power (int result, negative exponent)"},
 	{regexp.MustCompile(`division by zero|ZeroDivision`), "division by zero"},
-	{regexp.MustCompile(`9223372036854775807|9007199254740993|\$\.big|_\.big|10 \*\* 20`), "integers beyond int64"},
+	{regexp.MustCompile(`922337203685477580[78]|9007199254740993|\$\.big|_\.big|10 \*\* 20`), "integers beyond int64"},
 	{regexp.MustCompile(`(True|true) [-+*/%]|[-+*/%] (True|true)`), "bool used as a number"},
 	{regexp.MustCompile(`None|null|\.n\b|_\.n |\$\.n `), "None / null handling"},
 	{regexp.MustCompile(`[^\x00-\x7f]`), "strings by code point, Unicode case mapping"},

@@ -22,13 +22,24 @@
 #                              is right on AWS but makes every redelivery test wait minutes.
 #   LAZYFLOW_LOCAL_CONTEXT     extra "-c key=value ..." for the synth (overrides the defaults)
 #   LAZYFLOW_ASSET_DIR         use prebuilt binaries from this directory and skip step 1
+#   LAZYFLOW_APP               the CDK app to deploy, a folder holding cdk.json relative to the
+#                              repo (default infra; examples/aws-app/cdk is the example app,
+#                              whose stack holds the Lazyflow construct beside its own resources)
+#   LAZYFLOW_STACK             the stack to deploy (default Lazyflow-$LAZYFLOW_STAGE)
+#   LAZYFLOW_OUTPUTS           file name of the flattened outputs in .cache/localstack
+#                              (default outputs.json)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="$ROOT/.cache/localstack"
 CDK="$ROOT/.tools/cdk/node_modules/.bin/cdk"
 STAGE="${LAZYFLOW_STAGE:-local}"
-STACK="Lazyflow-$STAGE"
+STACK="${LAZYFLOW_STACK:-Lazyflow-$STAGE}"
+APP="${LAZYFLOW_APP:-infra}"
+OUTPUTS="${LAZYFLOW_OUTPUTS:-outputs.json}"
+# Each stack keeps its own cloud assembly and logs, so deploying a second app leaves the first's.
+suffix=""
+[[ "$STACK" == "Lazyflow-$STAGE" ]] || suffix=".$STACK"
 VISIBILITY="${LAZYFLOW_LOCAL_VISIBILITY:-10}"
 ASSETS_BUCKET="cdk-hnb659fds-assets-000000000000-us-east-1"
 
@@ -115,22 +126,23 @@ context=(-c local=1 -c "arch=$arch_cdk" -c "assetDir=$assets" -c "stage=$STAGE"
   -c "userFunctionArns=arn:aws:lambda:us-east-1:000000000000:function:lazyflow-e2e-user-fn")
 # shellcheck disable=SC2206 # word splitting of the extra context is the point
 [[ -z "${LAZYFLOW_LOCAL_CONTEXT:-}" ]] || context+=(${LAZYFLOW_LOCAL_CONTEXT})
-out="$STATE/cdk.out"
+out="$STATE/cdk.out$suffix"
 mkdir -p "$STATE"
 export CDK_DISABLE_CLI_TELEMETRY=1 CDK_DISABLE_VERSION_CHECK=1 CDK_S3_FORCE_PATH_STYLE=1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="${JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION:-20}"
 log "cdk deploy $STACK onto $EP (${context[*]})"
 start=$SECONDS
-(cd "$ROOT/infra" && "$CDK" deploy "$STACK" "${context[@]}" --output "$out" \
+[[ -f "$ROOT/$APP/cdk.json" ]] || die "$APP has no cdk.json (LAZYFLOW_APP must name a CDK app folder)"
+(cd "$ROOT/$APP" && "$CDK" deploy "$STACK" "${context[@]}" --output "$out" \
   --require-approval never --no-notices --progress events \
-  --outputs-file "$STATE/cdk-outputs.json") >"$STATE/deploy.log" 2>&1 || {
-  tail -n 40 "$STATE/deploy.log" >&2
-  die "cdk deploy failed (full log: $STATE/deploy.log)"
+  --outputs-file "$STATE/cdk-outputs$suffix.json") >"$STATE/deploy$suffix.log" 2>&1 || {
+  tail -n 40 "$STATE/deploy$suffix.log" >&2
+  die "cdk deploy failed (full log: $STATE/deploy$suffix.log)"
 }
 log "cdk deploy done in $((SECONDS - start)) s"
 
 # --- 4. outputs ------------------------------------------------------------------------------
-python3 - "$STATE/cdk-outputs.json" "$STACK" "$STATE/outputs.json" <<'PY' || die "reading stack outputs failed"
+python3 - "$STATE/cdk-outputs$suffix.json" "$STACK" "$STATE/$OUTPUTS" <<'PY' || die "reading stack outputs failed"
 import json, sys
 src, stack, dst = sys.argv[1:]
 outs = json.load(open(src)).get(stack)
@@ -145,7 +157,7 @@ json.dump(outs, open(dst + ".tmp", "w"), indent=2, sort_keys=True)
 import os; os.replace(dst + ".tmp", dst)
 PY
 
-out_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$STATE/outputs.json" "$1"; }
+out_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$STATE/$OUTPUTS" "$1"; }
 
 # aws_json TARGET_PREFIX.ACTION JSON: one AWS JSON-protocol call. The emulator does not check
 # signatures, so this stays dependency-free (no AWS CLI); it is for the emulator only.
@@ -199,4 +211,4 @@ print(f"deploy.sh: {url.rsplit('/', 1)[-1]}: visibility {want} s, DLQ after {rp.
 PY
 done
 
-log "stack $STACK deployed; outputs in ${STATE#"$ROOT"/}/outputs.json, API at $EP/_aws/execute-api/$(out_of ApiId)/"
+log "stack $STACK deployed; outputs in ${STATE#"$ROOT"/}/$OUTPUTS, API at $EP/_aws/execute-api/$(out_of ApiId)/"

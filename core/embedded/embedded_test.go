@@ -103,8 +103,9 @@ func TestPoisonTaskMessageFailsExecution(t *testing.T) {
 }
 
 // Whole numbers stay whole across the queues: an action's output 3 comes
-// back as 3 (Mistral prints str(3) as "3"), not as the float 3.0 a plain
-// JSON decode would make of it, and so does an integer action input.
+// back as 3 (Mistral prints str(3) as "3" and str([3, 2]) as yaql's tuple
+// "(3, 2)"), not as the float 3.0 a plain JSON decode would make of it, and
+// so does an integer action input.
 func TestIntegersSurviveTheQueues(t *testing.T) {
 	_, e := run(t, `
 version: '2.0'
@@ -120,7 +121,7 @@ wf:
 		t.Fatalf("state %s (%s)", e.State, e.StateInfo)
 	}
 	out, _ := value.AsGoMap(e.Output)
-	if out["s"] != "3" || out["list"] != "[3, 2]" {
-		t.Fatalf("output %#v, want s \"3\" and list \"[3, 2]\"", e.Output)
+	if out["s"] != "3" || out["list"] != "(3, 2)" {
+		t.Fatalf("output %#v, want s \"3\" and list \"(3, 2)\"", e.Output)
 	}
 }

@@ -3,9 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/exec"
@@ -176,81 +174,9 @@ func pyStr(v any) string {
 	return b.String()
 }
 
-// writeRepr writes Python's repr: dict keys come sorted, as Lazyflow's maps
-// keep no insertion order.
+// writeRepr writes Python's repr.
 func writeRepr(b *strings.Builder, v any) {
-	switch x := v.(type) {
-	case string:
-		b.WriteString(pyQuote(x))
-	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writeRepr(b, e)
-		}
-		b.WriteByte(']')
-	case map[string]any:
-		writeRepr(b, value.MapOf(x))
-	case *value.Map:
-		b.WriteByte('{')
-		i := 0
-		for k, e := range x.All() {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			i++
-			b.WriteString(pyQuote(k))
-			b.WriteString(": ")
-			writeRepr(b, e)
-		}
-		b.WriteByte('}')
-	default:
-		b.WriteString(value.String(x))
-	}
-}
-
-// pyQuote is Python's repr of a str: single quotes unless the text holds a
-// single quote and no double quote; control characters escaped.
-func pyQuote(s string) string {
-	q := byte('\'')
-	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(q):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case !unicode.IsPrint(r) && r != ' ':
-			if r <= 0xffff {
-				b.WriteString(`\u` + leftPad(strconv.FormatInt(int64(r), 16), 4))
-			} else {
-				b.WriteString(`\U` + leftPad(strconv.FormatInt(int64(r), 16), 8))
-			}
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
-}
-
-func leftPad(s string, n int) string {
-	return strings.Repeat("0", max(n-len(s), 0)) + s
+	b.WriteString(value.PyRepr(v, false))
 }
 
 // textFilters are the Jinja2 filters that take their input as text: Python

@@ -41,12 +41,7 @@ func (s *Service) register(ctx context.Context, file string, source []byte) ([]s
 	now := time.Now().UTC()
 	var names []string
 	for _, name := range doc.Order {
-		all := []string{name}
-		if doc.Name != "" {
-			// Mistral names a workbook's workflows wb.wf; the short name works too.
-			all = append(all, doc.Name+"."+name)
-		}
-		for i, n := range all {
+		for i, n := range namesOf(doc, name) {
 			if doc.Name != "" && i == 0 {
 				// The short name is a convenience Mistral does not have: it
 				// must not replace a workflow registered on its own.
@@ -68,6 +63,44 @@ func (s *Service) register(ctx context.Context, file string, source []byte) ([]s
 		}
 	}
 	return names, doc, nil
+}
+
+// Unregister removes the workflows that registering file's source stored, each only while
+// its name still holds this source: a name registered since by another source keeps that
+// one. It returns the names removed. Executions already running go on, as with
+// DeleteWorkflow. A deployment calls it when a workflow file leaves the app or changes.
+func (s *Service) Unregister(ctx context.Context, file string, source []byte) ([]string, error) {
+	doc, err := dsl.Load(file, source)
+	if err != nil {
+		return nil, err
+	}
+	id := engine.DefID(source)
+	var removed []string
+	for _, name := range doc.Order {
+		for _, n := range namesOf(doc, name) {
+			cur, err := s.Store.Definition(ctx, n)
+			if errors.Is(err, store.ErrNotFound) || err == nil && (cur == nil || cur.DefID != id) {
+				continue
+			}
+			if err != nil {
+				return removed, fmt.Errorf("unregister workflow %s: %w", n, err)
+			}
+			if err := s.DeleteWorkflow(ctx, n); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return removed, err
+			}
+			removed = append(removed, n)
+		}
+	}
+	return removed, nil
+}
+
+// namesOf lists the names workflow name of doc is registered under: its own, and in a
+// workbook also wb.name, as Mistral names a workbook's workflows (the short name works too).
+func namesOf(doc *dsl.Document, name string) []string {
+	if doc.Name == "" {
+		return []string{name}
+	}
+	return []string{name, doc.Name + "." + name}
 }
 
 // standalone reports whether name is taken by a definition other than id

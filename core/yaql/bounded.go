@@ -44,10 +44,18 @@ func (ev *evaluator) equal(a, b any) (bool, error) {
 			}
 		}
 		return true, nil
+	case dateTime, timeSpan:
+		c, ok := compareTime(a, b)
+		return ok && c == 0, nil
 	}
 	return value.Equal(a, b), nil
 }
 
+// compare orders two values as YAQL's < does: numbers (not booleans) with
+// numbers, strings with strings, dates with dates, timespans with
+// timespans, and null before anything. Dicts and booleans have no order in
+// YAQL. Lists compare element by element: YAQL orders only sets, by
+// inclusion, and Lazyflow's sets are lists.
 func (ev *evaluator) compare(a, b any) (int, error) {
 	if x, ok := a.([]any); ok {
 		if y, ok := b.([]any); ok {
@@ -63,11 +71,29 @@ func (ev *evaluator) compare(a, b any) (int, error) {
 			return cmpInt(len(x), len(y)), nil
 		}
 	}
-	c, err := value.Compare(a, b)
-	if err != nil {
-		return 0, failf("%s", err.Error())
+	switch {
+	case a == nil && b == nil:
+		return 0, nil
+	case a == nil:
+		return -1, nil
+	case b == nil:
+		return 1, nil
 	}
-	return c, nil
+	switch a.(type) {
+	case int64, float64:
+		switch b.(type) {
+		case int64, float64:
+			return value.Compare(a, b)
+		}
+	case string:
+		if _, ok := b.(string); ok {
+			return value.Compare(a, b)
+		}
+	}
+	if c, ok := compareTime(a, b); ok {
+		return c, nil
+	}
+	return 0, failf("cannot compare %s with %s", value.TypeName(a), value.TypeName(b))
 }
 
 func cmpInt(a, b int) int {
@@ -89,23 +115,18 @@ func (ev *evaluator) json(v any, indent int, ascii bool, op string) (string, err
 	return s, ev.charge(len(s) / 16)
 }
 
-// str is YAQL's str() (see yaqlStr) within the sandbox limits.
+// str is YAQL's str() within the sandbox limits: containers print as
+// Python's repr, lists as the tuples yaql holds them as ((1, 2)).
 func (ev *evaluator) str(v any) (string, error) {
 	switch v.(type) {
 	case []any, *value.Map, map[string]any:
-		return ev.json(v, -1, false, "str()")
+		s, ok := value.PyReprLimit(v, true, ev.maxStr)
+		if !ok {
+			return "", ev.limitStr(ev.maxStr+1, "str()")
+		}
+		return s, ev.charge(len(s) / 16)
 	}
 	return yaqlStr(v), nil
-}
-
-// display is Python's str() (value.String) within the sandbox limits, for
-// format().
-func (ev *evaluator) display(v any) (string, error) {
-	switch v.(type) {
-	case []any, *value.Map, map[string]any:
-		return ev.json(v, -1, false, "format()")
-	}
-	return value.String(v), nil
 }
 
 // hashKey maps values that are equal (by value.Equal) to equal map keys, for
@@ -117,8 +138,15 @@ func (ev *evaluator) hashKey(v any) (any, error) {
 			return float64(x), nil
 		}
 		return x, nil
-	case nil, bool, string, float64:
+	case bool:
+		// Python's False == 0 and True == 1, so they hash alike.
+		return float64(b2i(x)), nil
+	case nil, string, float64:
 		return v, nil
+	case dateTime:
+		return struct{ instant int64 }{x.t.UnixMicro()}, nil
+	case timeSpan:
+		return x, nil
 	}
 	s, err := ev.json(normalizeNumbers(v), -1, false, "distinct()")
 	return struct{ j string }{s}, err

@@ -1,6 +1,8 @@
 package yaql
 
 import (
+	"strconv"
+
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
@@ -91,6 +93,60 @@ func (c *callCtx) arg(i int) (any, error) {
 	return c.args[i](c.ev, c.sc)
 }
 
+// byName appends, after the positional arguments given, those given by
+// name: YAQL lets any parameter be passed either way. A position before a
+// named one that nobody gave is null, the default of every parameter that
+// rows name.
+func (c *callCtx) byName(names []string) {
+	given := len(c.args)
+	last := -1
+	for k := given; k < len(names); k++ {
+		if c.kwIndex(names[k]) >= 0 {
+			last = k
+		}
+	}
+	if last < 0 {
+		return
+	}
+	// The three-index slice copies: c.args is the compiled call's.
+	args := c.args[:given:given]
+	for k := given; k <= last; k++ {
+		if i := c.kwIndex(names[k]); i >= 0 {
+			args = append(args, c.kw[i].val)
+		} else {
+			args = append(args, evalNull)
+		}
+	}
+	c.args = args
+}
+
+func evalNull(*evaluator, *scope) (any, error) { return nil, nil }
+
+func (c *callCtx) kwIndex(name string) int {
+	for i, kw := range c.kw {
+		if kw.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// option is a YAQL parameter that may come positionally, as argument i,
+// or by one of its names (name => value); def when it is absent.
+func (c *callCtx) option(i int, def any, names ...string) (any, error) {
+	if i < len(c.args) {
+		return c.arg(i)
+	}
+	for _, kw := range c.kw {
+		for _, n := range names {
+			if kw.name == n {
+				return kw.val(c.ev, c.sc)
+			}
+		}
+	}
+	return def, nil
+}
+
 func (c *callCtx) argOr(i int, def any) (any, error) {
 	if i >= len(c.args) {
 		return def, nil
@@ -114,6 +170,14 @@ func (c *callCtx) lambda(i int, item any) (any, error) {
 
 // lambda2 evaluates argument i with $1, $2 bound (and $ = $1).
 func (c *callCtx) lambda2(i int, a, b any) (any, error) {
+	if i >= len(c.args) {
+		return nil, failf("%s() is missing argument %d", c.name, i+1)
+	}
+	return c.apply2(c.args[i], a, b)
+}
+
+// apply2 evaluates f with $1, $2 bound (and $ = $1).
+func (c *callCtx) apply2(f evalFn, a, b any) (any, error) {
 	if err := c.ev.tick(); err != nil {
 		return nil, err
 	}
@@ -122,10 +186,7 @@ func (c *callCtx) lambda2(i int, a, b any) (any, error) {
 	c.child.data = a
 	c.child.argbuf[0], c.child.argbuf[1] = a, b
 	c.child.args = c.child.argbuf[:2]
-	if i >= len(c.args) {
-		return nil, failf("%s() is missing argument %d", c.name, i+1)
-	}
-	return c.args[i](c.ev, &c.child)
+	return f(c.ev, &c.child)
 }
 
 func (c *compiler) call(n *nCall) (evalFn, error) {
@@ -196,6 +257,11 @@ func (c *compiler) call(n *nCall) (evalFn, error) {
 				return nil, nil
 			}
 		}
+		if ev.defs {
+			if uf := lookupFunc(sc, name); uf != nil {
+				return uf.call(ev, sc, recv != nil, rv, args)
+			}
+		}
 		if ev.env.Funcs != nil {
 			if f, ok := ev.env.Funcs[name]; ok && f != nil {
 				return callHost(ev, sc, name, f, recv != nil, rv, args, kws, constArgs)
@@ -224,16 +290,9 @@ func callHost(ev *evaluator, sc *scope, name string, f Func, method bool, recv a
 	}
 	vals := constArgs
 	if vals == nil && (len(args) > 0 || method) {
-		vals = make([]any, 0, len(args)+1)
-		if method {
-			vals = append(vals, recv)
-		}
-		for _, a := range args {
-			v, err := a(ev, sc)
-			if err != nil {
-				return nil, err
-			}
-			vals = append(vals, v)
+		var err error
+		if vals, err = evalArgs(ev, sc, method, recv, args); err != nil {
+			return nil, err
 		}
 	}
 	out, err := f(vals)
@@ -254,8 +313,153 @@ func callHost(ev *evaluator, sc *scope, name string, f Func, method bool, recv a
 type letContext struct {
 	vars    map[string]any
 	args    []any
+	funcs   map[string]*userFunc
 	data    any
 	hasData bool
+}
+
+// userFunc is a function def(name, body) defines: body evaluated where def
+// was called, with $ and $1 the first argument, $2 the second...
+type userFunc struct {
+	name string
+	body evalFn
+	sc   *scope
+}
+
+func lookupFunc(sc *scope, name string) *userFunc {
+	for s := sc; s != nil; s = s.parent {
+		if f := s.funcs[name]; f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// evalArgs is a call's values: the receiver, if any, then each argument.
+func evalArgs(ev *evaluator, sc *scope, method bool, recv any, args []evalFn) ([]any, error) {
+	vals := make([]any, 0, len(args)+1)
+	if method {
+		vals = append(vals, recv)
+	}
+	for _, a := range args {
+		v, err := a(ev, sc)
+		if err != nil {
+			return nil, err
+		}
+		vals = append(vals, v)
+	}
+	return vals, nil
+}
+
+func (uf *userFunc) call(ev *evaluator, sc *scope, method bool, recv any, args []evalFn) (any, error) {
+	vals, err := evalArgs(ev, sc, method, recv, args)
+	if err != nil {
+		return nil, err
+	}
+	// The body sees its own name, as yaql registers it in the context the
+	// body runs in.
+	inner := &scope{parent: uf.sc, args: vals, funcs: map[string]*userFunc{uf.name: uf}}
+	if len(vals) > 0 {
+		inner.data = vals[0]
+	}
+	if err := ev.enterCall(); err != nil {
+		return nil, err
+	}
+	defer ev.leaveCall()
+	return uf.body(ev, inner)
+}
+
+// enterCall bounds the nesting of user functions and call(): recursion
+// would otherwise be bounded by steps only, long after the Go stack.
+func (ev *evaluator) enterCall() error {
+	if ev.calls >= MaxDepth {
+		return &opError{msg: "user functions and call() nested more than " + strconv.Itoa(MaxDepth) + " deep", err: ErrLimit}
+	}
+	ev.calls++
+	return nil
+}
+
+func (ev *evaluator) leaveCall() { ev.calls-- }
+
+// bDef is def(name, body) -> ...: name(args) calls body on the right side.
+func bDef(c *callCtx) (any, error) {
+	if len(c.args) != 2 {
+		return nil, failf("def() takes a name and a body, as in def(sq, $ * $)")
+	}
+	name, err := c.strArg(0)
+	if err != nil {
+		return nil, err
+	}
+	c.ev.internal, c.ev.defs = true, true
+	return &letContext{funcs: map[string]*userFunc{name: {name: name, body: c.args[1], sc: c.sc}}}, nil
+}
+
+// bCall is call(name, args, kwargs[, receiver]): the function name called
+// with the values of the list args and the dict kwargs.
+func bCall(c *callCtx) (any, error) {
+	if len(c.args) < 3 || len(c.args) > 4 {
+		return nil, failf("call() takes a function name, a list of arguments, a dict of named arguments and an optional receiver")
+	}
+	name, err := c.strArg(0)
+	if err != nil {
+		return nil, err
+	}
+	av, err := c.arg(1)
+	if err != nil {
+		return nil, err
+	}
+	list, err := asList(c.name, av)
+	if err != nil {
+		return nil, err
+	}
+	kv, err := c.arg(2)
+	if err != nil {
+		return nil, err
+	}
+	kwargs, ok := value.AsMap(kv)
+	if !ok {
+		return nil, failf("call() expects a dict of named arguments, not a %s", value.TypeName(kv))
+	}
+	args := make([]evalFn, len(list))
+	for i, v := range list {
+		args[i] = constFn(v)
+	}
+	var kws []kwarg
+	for k, v := range kwargs.All() {
+		kws = append(kws, kwarg{name: k, key: constFn(k), val: constFn(v)})
+	}
+	method, recv := false, any(nil)
+	if len(c.args) == 4 {
+		if recv, err = c.arg(3); err != nil {
+			return nil, err
+		}
+		method = true
+	}
+	if err := c.ev.enterCall(); err != nil {
+		return nil, err
+	}
+	defer c.ev.leaveCall()
+	if c.ev.defs {
+		if uf := lookupFunc(c.sc, name); uf != nil {
+			return uf.call(c.ev, c.sc, method, recv, args)
+		}
+	}
+	if f := c.ev.env.Funcs[name]; f != nil {
+		return callHost(c.ev, c.sc, name, f, method, recv, args, kws, nil)
+	}
+	b := builtins[name]
+	if b == nil {
+		return nil, failf("call(): unknown function %s()", name)
+	}
+	cc := c.ev.getCall()
+	cc.ev, cc.sc, cc.name, cc.method, cc.recv, cc.args, cc.kw = c.ev, c.sc, name, method, recv, args, kws
+	out, err := b.invoke(cc)
+	c.ev.putCall(cc)
+	return out, err
+}
+
+func constFn(v any) evalFn {
+	return func(*evaluator, *scope) (any, error) { return v, nil }
 }
 
 // forbidden names functions YAQL has but Lazyflow refuses, with the reason.
@@ -263,5 +467,6 @@ var forbidden = map[string]string{
 	"now":      "now() is not available: expressions must be deterministic so the engine can re-evaluate them; take the time from the host (e.g. execution().created_at)",
 	"localNow": "localNow() is not available: expressions must be deterministic",
 	"utcNow":   "utcNow() is not available: expressions must be deterministic",
+	"localtz":  "localtz() is not available: expressions must not depend on the host's time zone; give an offset, e.g. timespan(hours => 2)",
 	"random":   "random() is not available: expressions must be deterministic",
 }

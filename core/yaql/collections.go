@@ -14,33 +14,34 @@ import (
 // concat, range, union and the like.
 var collectionFuncs = []fn{
 	{names: []string{"len"}, recv: kAny, arity: exactly(0), call: bLen},
-	{names: []string{"isEmpty", "isEmptyString"}, recv: kAny, call: bIsEmpty},
-	{names: []string{"toList"}, recv: kAny, call: bToList},
+	{names: []string{"isEmpty", "isEmptyString"}, recv: kAny, kw: true, call: bIsEmpty},
+	{names: []string{"toList"}, form: method, recv: kList, call: bToList},
 	// list(a, b) builds a list; x.list() is x.toList().
 	{names: []string{"list"}, form: function, kw: true, call: bList},
 	{names: []string{"range"}, form: function, arity: between(1, 3), call: bRange},
-	{names: []string{"first"}, recv: kList, params: []param{lambda}, call: bFirst},
-	{names: []string{"last"}, recv: kList, params: []param{lambda}, call: bLast},
-	{names: []string{"single"}, recv: kList, call: bSingle},
-	{names: []string{"defaultIfEmpty"}, recv: kList, params: []param{lambda}, call: bDefaultIfEmpty},
-	{names: []string{"contains"}, recv: kAny, arity: exactly(1), params: []param{val(kAny)}, call: bContains},
-	{names: []string{"indexOf"}, recv: kAny, params: []param{val(kAny)}, call: bIndexOf},
-	{names: []string{"lastIndexOf"}, recv: kAny, params: []param{val(kAny)}, call: bLastIndexOf},
-	{names: []string{"skip"}, recv: kList, params: []param{optInt(0)}, call: bSkip},
-	{names: []string{"take", "limit"}, recv: kList, params: []param{optInt(0)}, call: bTake},
-	{names: []string{"slice"}, recv: kList, params: []param{optInt(1)}, call: bSlice},
-	{names: []string{"flatten"}, recv: kList, params: []param{optInt(MaxDepth)}, call: bFlatten},
+	{names: []string{"first"}, form: method, recv: kList, params: []param{lambda}, call: bFirst},
+	{names: []string{"last"}, form: method, recv: kList, params: []param{lambda}, call: bLast},
+	{names: []string{"single"}, form: method, recv: kList, call: bSingle},
+	{names: []string{"defaultIfEmpty"}, form: method, recv: kList, params: []param{lambda}, call: bDefaultIfEmpty},
+	{names: []string{"contains"}, form: method, recv: kList, arity: exactly(1), params: []param{val(kAny)}, call: bContains},
+	{names: []string{"indexOf"}, form: method, recv: kAny, params: []param{val(kAny)}, call: bIndexOf},
+	{names: []string{"lastIndexOf"}, form: method, recv: kAny, params: []param{val(kAny)}, call: bLastIndexOf},
+	{names: []string{"skip"}, form: method, recv: kList, params: []param{optInt(0)}, call: bSkip},
+	{names: []string{"take", "limit"}, form: method, recv: kList, params: []param{optInt(0)}, call: bTake},
+	{names: []string{"slice"}, form: method, recv: kList, params: []param{optInt(1)}, call: bSlice},
+	{names: []string{"flatten"}, form: method, recv: kList, params: []param{optInt(MaxDepth)}, call: bFlatten},
 	{names: []string{"enumerate"}, recv: kList, params: []param{optInt(0)}, call: bEnumerate},
-	{names: []string{"reverse"}, recv: kList, call: bReverse},
+	{names: []string{"reverse"}, form: method, recv: kList, call: bReverse},
 	{names: []string{"append"}, recv: kList, call: bAppend},
-	{names: []string{"insert"}, recv: kList, params: []param{optInt(0), val(kAny)}, call: bInsert},
-	{names: []string{"delete"}, recv: kAny, call: bDelete},
+	{names: []string{"insert"}, form: method, recv: kList, params: []param{optInt(0), val(kAny)}, call: bInsert},
+	{names: []string{"delete"}, form: method, recv: kAny, call: bDelete},
 	// concat(a, b, c) joins strings or lists, by the first value's type.
-	{names: []string{"concat"}, form: function, call: bConcat},
-	{names: []string{"zip"}, recv: kList, call: bZip},
-	{names: []string{"union"}, recv: kList, call: bUnion},
-	{names: []string{"intersect"}, recv: kList, params: []param{val(kList)}, call: bIntersect},
-	{names: []string{"difference"}, recv: kList, params: []param{val(kList)}, call: bDifference},
+	{names: []string{"concat"}, form: function, alsoMethod: true, call: bConcat},
+	{names: []string{"zip"}, form: method, recv: kList, call: bZip},
+	{names: []string{"union"}, form: method, recv: kList, call: bUnion},
+	{names: []string{"intersect"}, form: method, recv: kList, params: []param{val(kList)}, call: bIntersect},
+	{names: []string{"difference"}, form: method, recv: kList, params: []param{val(kList)}, call: bDifference},
+	{names: []string{"symmetricDifference"}, form: method, recv: kList, arity: exactly(1), params: []param{val(kList)}, call: bSymmetricDifference},
 }
 
 func bLen(c *callCtx) (any, error) {
@@ -59,30 +60,40 @@ func bLen(c *callCtx) (any, error) {
 
 // bIsEmpty follows YAQL: null, "" and whitespace-only strings are empty; so
 // are empty lists and dicts (a Lazyflow extension: YAQL only takes strings).
+// bIsEmpty is string.isEmpty(trimSpaces => true, chars => null): YAQL's
+// isEmpty takes a string or null only; trimSpaces and chars may also come
+// positionally.
 func bIsEmpty(c *callCtx) (any, error) {
-	switch x := c.recv.(type) {
-	case nil:
+	if c.recv == nil {
 		return true, nil
-	case string:
-		return strings.TrimSpace(x) == "", nil
-	case []any:
-		return len(x) == 0, nil
-	case *value.Map:
-		return x.Len() == 0, nil
-	case map[string]any:
-		return len(x) == 0, nil
 	}
-	return false, nil
+	s, err := asString(c.name, c.recv)
+	if err != nil {
+		return nil, err
+	}
+	trimV, err := c.option(0, true, "trimSpaces", "trim")
+	if err != nil {
+		return nil, err
+	}
+	charsV, err := c.option(1, nil, "chars")
+	if err != nil {
+		return nil, err
+	}
+	if !value.Truthy(trimV) {
+		return s == "", nil
+	}
+	if charsV == nil {
+		return strings.TrimSpace(s) == "", nil
+	}
+	chars, err := asString(c.name, charsV)
+	if err != nil {
+		return nil, err
+	}
+	return strings.Trim(s, chars) == "", nil
 }
 
 func bToList(c *callCtx) (any, error) {
-	switch x := c.recv.(type) {
-	case []any:
-		return x, nil
-	case string:
-		return stringChars(c, x)
-	}
-	return []any{c.recv}, nil
+	return c.recvList(), nil
 }
 
 // bList is list(a, b, ...). With a single list argument it returns that
@@ -441,6 +452,10 @@ func span(pos, count int64, n int) (start, end int) {
 func bConcat(c *callCtx) (any, error) {
 	vals := make([]any, 0, len(c.args)+1)
 	if c.method {
+		// YAQL's concat of strings is a function only; lists have both forms.
+		if _, ok := c.recv.([]any); !ok {
+			return nil, failf("unknown method concat() on a %s: concatenate strings with concat(a, b)", value.TypeName(c.recv))
+		}
 		vals = append(vals, c.recv)
 	}
 	vals, err := c.appendArgs(vals, 0)
@@ -543,6 +558,22 @@ func bIntersect(c *callCtx) (any, error) { return c.setOp(true) }
 
 // bDifference keeps the distinct elements of the list not in the other.
 func bDifference(c *callCtx) (any, error) { return c.setOp(false) }
+
+// bSymmetricDifference is the distinct elements in exactly one of the two
+// lists: the receiver's first.
+func bSymmetricDifference(c *callCtx) (any, error) {
+	left, err := c.setOp(false)
+	if err != nil {
+		return nil, err
+	}
+	l, o := c.recvList(), c.paramList(0)
+	c.recv, c.vals[0] = o, l
+	right, err := c.setOp(false)
+	if err != nil {
+		return nil, err
+	}
+	return c.ev.distinct(append(append([]any(nil), left.([]any)...), right.([]any)...))
+}
 
 func (c *callCtx) setOp(keep bool) (any, error) {
 	l, o := c.recvList(), c.paramList(0)

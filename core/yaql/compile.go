@@ -20,6 +20,7 @@ type scope struct {
 	args   []any
 	argbuf [2]any
 	vars   map[string]any
+	funcs  map[string]*userFunc // def(name, body) -> ...
 }
 
 func (s *scope) set1(item any) {
@@ -37,6 +38,8 @@ type evaluator struct {
 	maxList     int
 	nullMissing bool
 	internal    bool // a let context or regex was created; check the result
+	defs        bool // def() was called: calls look for user functions first
+	calls       int  // user functions in progress, bounded like the parse depth
 	root        scope
 	free        []*callCtx
 	// orders holds the keys of this evaluation's orderBy results, by their
@@ -47,6 +50,7 @@ type evaluator struct {
 func (ev *evaluator) reset(env *Env) {
 	ev.env = env
 	ev.internal = false
+	ev.defs, ev.calls = false, 0
 	ev.root = scope{}
 	if ev.orders != nil {
 		ev.orders = nil
@@ -294,6 +298,8 @@ func (c *compiler) unary(n *nUnary) (evalFn, error) {
 				return -t, nil
 			case float64:
 				return -t, nil
+			case timeSpan:
+				return timeSpan{-t.us}, nil
 			}
 			return nil, failf("cannot negate a %s", value.TypeName(v))
 		}, nil
@@ -304,7 +310,7 @@ func (c *compiler) unary(n *nUnary) (evalFn, error) {
 				return nil, err
 			}
 			switch v.(type) {
-			case int64, float64:
+			case int64, float64, timeSpan:
 				return v, nil
 			}
 			return nil, failf("cannot apply unary + to a %s", value.TypeName(v))
@@ -348,7 +354,7 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 			if !ok {
 				return nil, failf("the left side of -> must be let(...), not a %s", value.TypeName(a))
 			}
-			child := &scope{parent: sc, data: sc.data, vars: lc.vars, args: lc.args}
+			child := &scope{parent: sc, data: sc.data, vars: lc.vars, args: lc.args, funcs: lc.funcs}
 			if lc.hasData {
 				child.data = lc.data
 			}
@@ -511,6 +517,9 @@ func memberOf(ev *evaluator, v any, name string) (any, error) {
 	case nil:
 		return nil, failf("cannot read key %q of null (use ?. to allow null)", name)
 	}
+	if r, ok, err := timeProperty(v, name); ok {
+		return r, err
+	}
 	return nil, failf("cannot read key %q of a %s", name, value.TypeName(v))
 }
 
@@ -572,18 +581,7 @@ func (c *compiler) index(n *nIndex) (evalFn, error) {
 			}
 			return t[i], nil
 		case string:
-			i, ok := asIndex(k)
-			if !ok {
-				return nil, failf("a string index must be an integer, not a %s", value.TypeName(k))
-			}
-			rs := []rune(t)
-			if i < 0 {
-				i += len(rs)
-			}
-			if i < 0 || i >= len(rs) {
-				return nil, failf("string index %s out of range (length %d)", yaqlStr(k), len(rs))
-			}
-			return string(rs[i]), nil
+			return nil, failf("a string cannot be indexed in YAQL: use substring(%s, 1)", yaqlStr(k))
 		case *value.Map, map[string]any:
 			ks, err := dictKey(k)
 			if err != nil {
@@ -634,6 +632,10 @@ func yaqlStr(v any) string {
 		return x
 	case *regexValue:
 		return x.re.String()
+	case dateTime:
+		return x.pyString()
+	case timeSpan:
+		return x.pyString()
 	}
 	return value.String(v)
 }

@@ -1,28 +1,26 @@
 package yaql
 
 import (
-	"fmt"
-
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // dictFuncs read and build dicts (yaql's standard_library/collections.py
 // for dicts). Results never modify the receiver.
 var dictFuncs = []fn{
-	{names: []string{"keys"}, recv: kDict, call: bKeys},
-	{names: []string{"values"}, recv: kDict, call: bValues},
-	{names: []string{"items"}, recv: kDict, call: bItems},
-	{names: []string{"containsKey"}, recv: kDict, params: []param{val(kAny)}, call: bContainsKey},
-	{names: []string{"containsValue"}, recv: kDict, params: []param{val(kAny)}, call: bContainsValue},
+	{names: []string{"keys"}, form: method, recv: kDict, call: bKeys},
+	{names: []string{"values"}, form: method, recv: kDict, call: bValues},
+	{names: []string{"items"}, form: method, recv: kDict, call: bItems},
+	{names: []string{"containsKey"}, form: method, recv: kDict, params: []param{val(kAny)}, call: bContainsKey},
+	{names: []string{"containsValue"}, form: method, recv: kDict, params: []param{val(kAny)}, call: bContainsValue},
 	// The default is evaluated only when the key is missing.
-	{names: []string{"get"}, recv: kDict, arity: between(1, 2), params: []param{val(kAny), lambda}, call: bGet},
+	{names: []string{"get"}, form: method, recv: kDict, arity: between(1, 2), params: []param{val(kAny), lambda}, call: bGet},
 	// set is yaql's two functions of that name: $dict.set(...) and, called
 	// as a function, set(args...), the set of its arguments.
-	{names: []string{"set"}, form: function, kw: true, call: bSetOrSetOf},
+	{names: []string{"set"}, form: function, alsoMethod: true, kw: true, call: bSetOrSetOf},
 	{names: []string{"dict"}, form: function, kw: true, call: bDict},
 	// mergeWith refuses name => value arguments (yaql's custom mergers)
 	// with a message of its own, so it reads them.
-	{names: []string{"mergeWith"}, recv: kAny, kw: true, call: bMergeWith},
+	{names: []string{"mergeWith"}, form: method, recv: kAny, kw: true, call: bMergeWith},
 }
 
 // dictList is one element per key of the receiver, in the dict's order.
@@ -135,11 +133,8 @@ func bSetOrSetOf(c *callCtx) (any, error) {
 	}
 	for _, v := range vals {
 		// A Python set holds hashable values only, as yaql's set() does.
-		switch v.(type) {
-		case []any:
-			return nil, fmt.Errorf("set(): unhashable type: 'list'")
-		case *value.Map, map[string]any:
-			return nil, fmt.Errorf("set(): unhashable type: 'dict'")
+		if err := hashable("set", v); err != nil {
+			return nil, err
 		}
 	}
 	return c.ev.distinct(vals)
@@ -227,16 +222,15 @@ func bDict(c *callCtx) (any, error) {
 	return out, c.ev.checkList(out.Len(), "dict()")
 }
 
-// bMergeWith is yaql's dict.mergeWith(other): a deep merge where dicts
-// merge key by key, lists are joined as by union, and any other value is
-// taken from other. Custom mergers are not supported.
+// bMergeWith is yaql's dict.mergeWith(other, listMerger => null,
+// itemMerger => null, maxLevels => 0): a deep merge where dicts merge key
+// by key, lists are merged by listMerger ($1, $2; by default the distinct
+// elements of both) and any other value by itemMerger (by default the
+// other's), maxLevels deep (0 for all).
 func bMergeWith(c *callCtx) (any, error) {
 	to, ok := value.AsMap(c.recv)
 	if !ok {
 		return nil, failf("mergeWith() applies to a dict, not %s", value.TypeName(c.recv))
-	}
-	if len(c.args) != 1 || len(c.kw) > 0 {
-		return nil, failf("mergeWith() takes one dict; custom list and item mergers are not supported")
 	}
 	v, err := c.arg(0)
 	if err != nil {
@@ -246,10 +240,37 @@ func bMergeWith(c *callCtx) (any, error) {
 	if !ok {
 		return nil, failf("mergeWith() needs a dict to merge, not %s", value.TypeName(v))
 	}
-	return c.ev.merge(to, from, 0)
+	m := merger{c: c, list: c.lambdaOf(1, "listMerger"), item: c.lambdaOf(2, "itemMerger")}
+	levels, err := c.option(3, int64(0), "maxLevels")
+	if err != nil {
+		return nil, err
+	}
+	n, err := asInt(c.name, levels)
+	if err != nil {
+		return nil, err
+	}
+	return m.merge(to, from, n, 0)
 }
 
-func (ev *evaluator) merge(to, from *value.Map, depth int) (*value.Map, error) {
+// lambdaOf is argument i, or the name => lambda argument, unevaluated; nil
+// when neither is given.
+func (c *callCtx) lambdaOf(i int, name string) evalFn {
+	if i < len(c.args) {
+		return c.args[i]
+	}
+	if k := c.kwIndex(name); k >= 0 {
+		return c.kw[k].val
+	}
+	return nil
+}
+
+type merger struct {
+	c          *callCtx
+	list, item evalFn
+}
+
+func (m merger) merge(to, from *value.Map, levels int64, depth int) (*value.Map, error) {
+	ev := m.c.ev
 	if depth > 100 {
 		return nil, failf("mergeWith(): dicts nested more than 100 deep")
 	}
@@ -260,26 +281,47 @@ func (ev *evaluator) merge(to, from *value.Map, depth int) (*value.Map, error) {
 			out.Set(k, fv)
 			continue
 		}
-		switch t := tv.(type) {
+		var r any
+		var err error
+		switch fv.(type) {
 		case *value.Map, map[string]any:
-			if f, ok := value.AsMap(fv); ok {
-				tm, _ := value.AsMap(t)
-				m, err := ev.merge(tm, f, depth+1)
-				if err != nil {
+			if levels != 1 {
+				t, ok := value.AsMap(tv)
+				if !ok {
+					return nil, failf("mergeWith(): cannot merge a %s with a dict at key %q", value.TypeName(tv), k)
+				}
+				f, _ := value.AsMap(fv)
+				if r, err = m.merge(t, f, max(levels-1, 0), depth+1); err != nil {
 					return nil, err
 				}
-				out.Set(k, m)
+				out.Set(k, r)
 				continue
 			}
 		case []any:
-			if f, ok := fv.([]any); ok {
-				u, err := ev.distinct(append(append([]any(nil), t...), f...))
+			if levels != 1 {
+				f := fv.([]any)
+				t, ok := tv.([]any)
+				if !ok {
+					return nil, failf("mergeWith(): cannot merge a %s with a list at key %q", value.TypeName(tv), k)
+				}
+				if m.list != nil {
+					r, err = m.c.apply2(m.list, t, f)
+				} else {
+					r, err = ev.distinct(append(append([]any(nil), t...), f...))
+				}
 				if err != nil {
 					return nil, err
 				}
-				out.Set(k, u)
+				out.Set(k, r)
 				continue
 			}
+		}
+		if m.item != nil {
+			if r, err = m.c.apply2(m.item, tv, fv); err != nil {
+				return nil, err
+			}
+			out.Set(k, r)
+			continue
 		}
 		out.Set(k, fv)
 	}

@@ -19,8 +19,10 @@ func FuzzCompileEval(f *testing.F) {
 	for _, s := range []string{
 		"$.x > 3 and $.y = 'a'", "task(t1).result.items.len()", "let(a => [1, 2]) -> $a[-1]",
 		"range(5).aggregate($1 + $2, 0)", "[regex(a)]", "{a => let(x => 1)}", "'\\u00e9' + `\\``",
-		"$.l.orderBy($).groupBy($ mod 2)", "switch(true => 1)", "'{0:>5}'.format(1)", "-$.n mod 0",
+		"$.l.orderBy($).groupBy($ mod 2)", "switch(true => 1)", "datetime(2015, 9, 29).format('%Y')", "-$.n mod 0",
 		"((((((((((1))))))))))", "$[", "$.", "f(a =>", "{,}", "[,]", "1 -> 2 -> 3", "$?.a?.b",
+		"def(f, f($) + 1) -> f(1)", "generate(0, $ < 3, $ + 1)", "timespan(days => 1) * 1e30", "yaml_dump($.m)",
+		"regex('(a)|b').searchAll('ab', $2)", "call(call, [len, [[1]], {}], {})", "[1].mergeWith([2], $1)",
 	} {
 		f.Add(s)
 	}

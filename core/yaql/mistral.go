@@ -15,10 +15,10 @@ import (
 // yaml_parse and uuid. task(), execution(), env() and the other functions
 // on an execution's state come from the host as Env.Funcs.
 var mistralFuncs = []fn{
-	{names: []string{"json_dump", "json_pp"}, recv: kAny, call: bJSONDump},
-	{names: []string{"json_parse"}, recv: kString, call: bJSONParse},
-	{names: []string{"yaml_dump"}, recv: kAny, call: bYAMLDump},
-	{names: []string{"yaml_parse"}, recv: kString, call: bYAMLParse},
+	{names: []string{"json_dump", "json_pp"}, form: functionOf, recv: kAny, call: bJSONDump},
+	{names: []string{"json_parse"}, form: functionOf, recv: kString, call: bJSONParse},
+	{names: []string{"yaml_dump"}, form: functionOf, recv: kAny, call: bYAMLDump},
+	{names: []string{"yaml_parse"}, form: functionOf, recv: kString, call: bYAMLParse},
 	{names: []string{"uuid"}, form: function, call: bUUID},
 }
 
@@ -28,7 +28,16 @@ func bJSONDump(c *callCtx) (any, error) {
 	if err := c.ev.charge(1); err != nil {
 		return nil, err
 	}
-	return c.ev.json(c.recv, 4, true, c.name+"()")
+	v := c.recv
+	if c.ev.internal {
+		// Mistral's jsonutils prints a datetime as its stored text and
+		// fails on what it cannot convert (a timespan, a regex).
+		var err error
+		if v, err = c.ev.exportValue(v); err != nil {
+			return nil, err
+		}
+	}
+	return c.ev.json(v, 4, true, c.name+"()")
 }
 
 // parseText is json_parse and yaml_parse: the receiver, within the string
@@ -49,19 +58,13 @@ func bJSONParse(c *callCtx) (any, error) {
 	return parseText(c, func(s string) (any, error) { return value.FromJSON([]byte(s)) })
 }
 
-// bYAMLDump is Mistral's yaml_dump: the value as block-style YAML.
+// bYAMLDump is Mistral's yaml_dump (YAMLDump) within the string limit.
 func bYAMLDump(c *callCtx) (any, error) {
-	out, err := YAMLDump(c.recv)
-	if err != nil {
-		return nil, failf("yaml_dump(): %v", err)
+	out, ok := YAMLDumpLimit(c.recv, c.ev.maxStr)
+	if !ok {
+		return nil, c.ev.limitStr(c.ev.maxStr+1, "yaml_dump()")
 	}
 	return out, c.ev.checkStr(len(out), "yaml_dump()")
-}
-
-// YAMLDump is Mistral's yaml_dump, for both expression languages.
-func YAMLDump(v any) (string, error) {
-	b, err := yaml.Marshal(value.Normalize(v))
-	return string(b), err
 }
 
 // YAMLParse is Mistral's yaml_parse, for both expression languages: the
@@ -204,7 +207,7 @@ func plainYAML(v reflect.Value, depth int) (any, error) {
 			}
 			out[fmt.Sprint(it.Key().Interface())] = e
 		}
-		return out, nil
+		return value.MapOf(out), nil
 	case reflect.Slice:
 		out := make([]any, v.Len())
 		for i := range out {

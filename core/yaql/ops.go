@@ -61,6 +61,9 @@ func opAdd(ev *evaluator, a, b any) (any, error) {
 		}
 		return nil, typeErr("+", a, b)
 	}
+	if r, ok, err := timeOp('+', a, b); ok {
+		return r, err
+	}
 	fa, ok1 := toFloat(a)
 	fb, ok2 := toFloat(b)
 	if ok1 && ok2 {
@@ -78,6 +81,9 @@ func opSub(_ *evaluator, a, b any) (any, error) {
 			}
 			return s, nil
 		}
+	}
+	if r, ok, err := timeOp('-', a, b); ok {
+		return r, err
 	}
 	fa, ok1 := toFloat(a)
 	fb, ok2 := toFloat(b)
@@ -108,6 +114,22 @@ func opMul(ev *evaluator, a, b any) (any, error) {
 		case string, []any:
 			return repeat(ev, a, y)
 		}
+	}
+	// Python's bool is an int, so YAQL repeats a string or list by one.
+	if x, ok := a.(bool); ok {
+		switch b.(type) {
+		case string, []any:
+			return repeat(ev, b, b2i(x))
+		}
+	}
+	if y, ok := b.(bool); ok {
+		switch a.(type) {
+		case string, []any:
+			return repeat(ev, a, b2i(y))
+		}
+	}
+	if r, ok, err := timeOp('*', a, b); ok {
+		return r, err
 	}
 	fa, ok1 := toFloat(a)
 	fb, ok2 := toFloat(b)
@@ -163,6 +185,9 @@ func opDiv(_ *evaluator, a, b any) (any, error) {
 			}
 			return q, nil
 		}
+	}
+	if r, ok, err := timeOp('/', a, b); ok {
+		return r, err
 	}
 	fa, ok1 := toFloat(a)
 	fb, ok2 := toFloat(b)
@@ -268,4 +293,11 @@ func regexMatch(ev *evaluator, s, pattern any) (bool, error) {
 		return false, err
 	}
 	return re.MatchString(str), nil
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -10,30 +10,31 @@ import (
 // filtering, projection, ordering, folding and grouping, most with a lambda
 // evaluated per element.
 var queryFuncs = []fn{
-	{names: []string{"where", "filter"}, recv: kList, arity: exactly(1), params: []param{lambda}, call: bWhere},
-	{names: []string{"select"}, recv: kList, arity: exactly(1), params: []param{lambda}, call: bSelect},
-	{names: []string{"selectMany"}, recv: kList, arity: exactly(1), params: []param{lambda}, call: bSelectMany},
-	{names: []string{"indexWhere"}, recv: kList, params: []param{lambda}, call: bIndexWhere},
-	{names: []string{"takeWhile"}, recv: kList, params: []param{lambda}, call: bTakeWhile},
-	{names: []string{"skipWhile"}, recv: kList, params: []param{lambda}, call: bSkipWhile},
-	{names: []string{"any"}, recv: kList, call: bAny},
-	{names: []string{"all"}, recv: kList, call: bAll},
+	{names: []string{"where", "filter"}, form: method, recv: kList, arity: exactly(1), params: []param{lambda}, call: bWhere},
+	{names: []string{"select"}, form: method, recv: kList, arity: exactly(1), params: []param{lambda}, call: bSelect},
+	{names: []string{"selectMany"}, form: method, recv: kList, arity: exactly(1), params: []param{lambda}, call: bSelectMany},
+	{names: []string{"indexWhere"}, form: method, recv: kList, params: []param{lambda}, call: bIndexWhere},
+	{names: []string{"takeWhile"}, form: method, recv: kList, params: []param{lambda}, call: bTakeWhile},
+	{names: []string{"skipWhile"}, form: method, recv: kList, params: []param{lambda}, call: bSkipWhile},
+	{names: []string{"any"}, recv: kList, named: []string{"predicate"}, call: bAny},
+	{names: []string{"all"}, recv: kList, named: []string{"predicate"}, call: bAll},
 	// count(list, lambda) and list.count(lambda) count matches; otherwise
 	// count is len, so the Go function decides which.
-	{names: []string{"count"}, form: function, call: bCount},
-	{names: []string{"distinct", "toSet"}, recv: kList, call: bDistinct},
-	{names: []string{"orderBy", "sort"}, recv: kList, call: bOrderBy(false)},
-	{names: []string{"orderByDescending"}, recv: kList, call: bOrderBy(true)},
-	{names: []string{"thenBy"}, recv: kList, call: bThenBy(false)},
-	{names: []string{"thenByDescending"}, recv: kList, call: bThenBy(true)},
-	{names: []string{"sum"}, recv: kList, params: []param{opt(kAny, int64(0))}, call: bSum},
+	{names: []string{"count"}, form: method, recv: kList, call: bCount},
+	{names: []string{"distinct"}, recv: kList, call: bDistinct},
+	{names: []string{"toSet"}, form: method, recv: kList, arity: exactly(0), call: bToSet},
+	{names: []string{"orderBy", "sort"}, form: method, recv: kList, call: bOrderBy(false)},
+	{names: []string{"orderByDescending"}, form: method, recv: kList, call: bOrderBy(true)},
+	{names: []string{"thenBy"}, form: method, recv: kList, call: bThenBy(false)},
+	{names: []string{"thenByDescending"}, form: method, recv: kList, call: bThenBy(true)},
+	{names: []string{"sum"}, form: method, recv: kList, arity: between(0, 1), call: bSum},
 	// max(a, b) compares two values, list.max(init) folds a list.
-	{names: []string{"max"}, form: function, call: bMax},
-	{names: []string{"min"}, form: function, call: bMin},
+	{names: []string{"max"}, form: function, alsoMethod: true, call: bMax},
+	{names: []string{"min"}, form: function, alsoMethod: true, call: bMin},
 	// The initial value is evaluated before the fold, when it is given.
-	{names: []string{"aggregate", "reduce"}, recv: kList, arity: between(1, 2), params: []param{lambda, opt(kAny, nil)}, call: bAggregate},
-	{names: []string{"toDict"}, recv: kList, arity: between(1, 2), params: []param{lambda, lambda}, call: bToDict},
-	{names: []string{"groupBy"}, recv: kList, arity: between(1, 3), params: []param{lambda, lambda, lambda}, call: bGroupBy},
+	{names: []string{"aggregate", "reduce"}, form: method, recv: kList, arity: between(1, 2), params: []param{lambda, opt(kAny, nil)}, call: bAggregate},
+	{names: []string{"toDict"}, form: method, recv: kList, arity: between(1, 2), params: []param{lambda, lambda}, call: bToDict},
+	{names: []string{"groupBy"}, form: method, recv: kList, arity: between(1, 3), params: []param{lambda, lambda, lambda}, call: bGroupBy},
 }
 
 func bWhere(c *callCtx) (any, error) {
@@ -225,6 +226,42 @@ func bDistinct(c *callCtx) (any, error) {
 	return out, c.ev.charge(len(l))
 }
 
+// seed is a fold's start: argument i, or else the receiver's first
+// element, and the elements left to fold.
+func (c *callCtx) seed(i int) (any, []any, error) {
+	l := c.recvList()
+	if i < len(c.args) {
+		v, err := c.arg(i)
+		return v, l, err
+	}
+	if len(l) == 0 {
+		return nil, nil, failf("%s() of an empty list needs an initial value", c.name)
+	}
+	return l[0], l[1:], nil
+}
+
+// bToSet is the distinct elements, which must be hashable in Python.
+func bToSet(c *callCtx) (any, error) {
+	l := c.recvList()
+	for _, e := range l {
+		if err := hashable(c.name, e); err != nil {
+			return nil, err
+		}
+	}
+	return c.ev.distinct(l)
+}
+
+// hashable fails for what a Python set cannot hold.
+func hashable(name string, v any) error {
+	switch v.(type) {
+	case []any:
+		return failf("%s(): unhashable type: 'list'", name)
+	case *value.Map, map[string]any:
+		return failf("%s(): unhashable type: 'dict'", name)
+	}
+	return nil
+}
+
 func (ev *evaluator) distinct(l []any) (any, error) {
 	seen := make(map[any]struct{}, len(l))
 	out := make([]any, 0, len(l))
@@ -241,9 +278,15 @@ func (ev *evaluator) distinct(l []any) (any, error) {
 	return out, ev.charge(len(l))
 }
 
+// bSum is list.sum([initial]): the elements folded with +, from the first
+// when there is no initial value, as YAQL does (so [].sum() fails and a
+// list of dicts merges them).
 func bSum(c *callCtx) (any, error) {
-	acc := c.param(0)
-	for _, e := range c.recvList() {
+	acc, l, err := c.seed(0)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range l {
 		var err error
 		if acc, err = opAdd(c.ev, acc, e); err != nil {
 			return nil, err

@@ -66,8 +66,10 @@ func TestLimitsFailFast(t *testing.T) {
 		// Shared sub-lists: tiny to build, huge to walk.
 		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> json_dump(range(1000).select($b))", Env{}},
 		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> range(100).select($b) = range(100).select($b)", Env{}},
-		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> range(100).select($b).distinct()", Env{}},
+		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> range(100).select($b).orderBy($)", Env{}},
 		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> str(range(100).select($b))", Env{}},
+		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> yaml_dump(range(1000).select($b))", Env{}},
+		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> range(1000).select($b)", Env{}},
 		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> range(100).select($b).orderBy($)", Env{}},
 	}
 	for _, c := range cases {

@@ -33,9 +33,14 @@ type form uint8
 const (
 	// methodOrFunc binds the receiver: x.f(a) and f(x, a) are the same call.
 	methodOrFunc form = iota
-	// function binds no receiver: f(a, b). The Go function sees c.method
-	// and c.recv as the call gave them, for the few that give x.f() a
-	// meaning of their own (count, max, list, concat, coalesce, let).
+	// method binds the receiver but, as in YAQL, only x.f(a) calls it:
+	// f(x, a) is an unknown function.
+	method
+	// functionOf binds its first argument as the receiver but, as in YAQL,
+	// only f(x, a) calls it: x.f(a) is an unknown method.
+	functionOf
+	// function binds no receiver: f(a, b); x.f(a) is an unknown method,
+	// as in YAQL, unless the row says alsoMethod.
 	function
 )
 
@@ -96,14 +101,27 @@ type fn struct {
 	// kw: the Go function reads name => value arguments (c.kw). Other
 	// rows ignore them rather than refuse them, as Lazyflow always has;
 	// invoke hides them from those rows' Go functions.
-	kw   bool
-	call builtin
+	kw bool
+	// named are YAQL's names of the positional arguments, in order: a
+	// name => value argument with one of them fills its place.
+	named []string
+	// alsoMethod lets x.f(a) call a function row; the Go function sees
+	// c.method and c.recv as the call gave them (max, min, concat, set).
+	alsoMethod bool
+	call       builtin
 }
 
 // invoke runs the row's checks in the order the error messages pin:
 // receiver, its kind, arity, then each param in order.
 func (f *fn) invoke(c *callCtx) (any, error) {
-	if f.form == methodOrFunc {
+	switch {
+	case f.form == method && !c.method:
+		return nil, failf("unknown function %s(): it is a method, call it as x.%s(...)", c.name, c.name)
+	case (f.form == functionOf || f.form == function && !f.alsoMethod) && c.method:
+		return nil, failf("unknown method %s() on a %s: it is a function, call it as %s(x, ...)", c.name, value.TypeName(c.recv), c.name)
+	}
+	switch f.form {
+	case methodOrFunc, method, functionOf:
 		v, err := c.self()
 		if err != nil {
 			return nil, err
@@ -111,6 +129,9 @@ func (f *fn) invoke(c *callCtx) (any, error) {
 		if err := checkKind(c.name, f.recv, v); err != nil {
 			return nil, err
 		}
+	}
+	if len(f.named) > 0 {
+		c.byName(f.named)
 	}
 	if f.arity.checked {
 		if err := c.arity(f.arity.min, f.arity.max); err != nil {
@@ -192,7 +213,7 @@ func table(groups ...[]fn) map[string]*fn {
 				panic("yaql: " + f.names[0] + " has more than maxParams params")
 			}
 			if (f.form == function) != (f.recv == kNone) {
-				panic("yaql: " + f.names[0] + " must bind a receiver of a kind exactly when it is methodOrFunc")
+				panic("yaql: " + f.names[0] + " must bind a receiver of a kind exactly when it is a method")
 			}
 			for _, n := range f.names {
 				if _, dup := out[n]; dup {
@@ -209,7 +230,7 @@ func table(groups ...[]fn) map[string]*fn {
 var builtins map[string]*fn
 
 func init() {
-	builtins = table(queryFuncs, collectionFuncs, dictFuncs, stringFuncs, regexFuncs, mathFuncs, branchingFuncs, mistralFuncs)
+	builtins = table(queryFuncs, collectionFuncs, dictFuncs, stringFuncs, regexFuncs, mathFuncs, branchingFuncs, mistralFuncs, dateTimeFuncs, sequenceFuncs)
 }
 
 func asList(name string, v any) ([]any, error) {

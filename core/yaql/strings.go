@@ -12,22 +12,24 @@ import (
 // stringFuncs are yaql's string functions (standard_library/strings.py),
 // with Python's str semantics where yaql delegates to it.
 var stringFuncs = []fn{
-	{names: []string{"str", "string"}, recv: kAny, call: bStr},
-	{names: []string{"toUpper"}, recv: kString, call: bToUpper},
-	{names: []string{"toLower"}, recv: kString, call: bToLower},
-	{names: []string{"toCharArray"}, recv: kString, call: bToCharArray},
-	{names: []string{"split"}, recv: kString, params: []param{opt(kAny, nil), optInt(-1)}, call: bSplit},
-	{names: []string{"startsWith"}, recv: kString, arity: atLeast(1), call: bStartsWith},
-	{names: []string{"endsWith"}, recv: kString, arity: atLeast(1), call: bEndsWith},
-	{names: []string{"trim"}, recv: kString, params: []param{opt(kString, nil)}, call: bTrim(0)},
-	{names: []string{"trimLeft"}, recv: kString, params: []param{opt(kString, nil)}, call: bTrim(-1)},
-	{names: []string{"trimRight"}, recv: kString, params: []param{opt(kString, nil)}, call: bTrim(1)},
-	{names: []string{"substring"}, recv: kString, params: []param{optInt(0), optInt(-1)}, call: bSubstring},
+	{names: []string{"str", "string"}, form: functionOf, recv: kAny, call: bStr},
+	{names: []string{"toUpper"}, form: method, recv: kString, call: bToUpper},
+	{names: []string{"toLower"}, form: method, recv: kString, call: bToLower},
+	{names: []string{"toCharArray"}, form: method, recv: kString, call: bToCharArray},
+	{names: []string{"split"}, form: method, recv: kAny, named: []string{"separator", "maxSplits"}, kw: true, call: bSplit},
+	{names: []string{"rightSplit"}, form: method, recv: kString, named: []string{"separator", "maxSplits"}, params: []param{opt(kAny, nil), optInt(-1)}, call: bRightSplit},
+	{names: []string{"norm"}, recv: kAny, params: []param{opt(kAny, nil)}, call: bNorm},
+	{names: []string{"hex"}, form: functionOf, recv: kAny, call: bHex},
+	{names: []string{"startsWith"}, form: method, recv: kString, arity: atLeast(1), call: bStartsWith},
+	{names: []string{"endsWith"}, form: method, recv: kString, arity: atLeast(1), call: bEndsWith},
+	{names: []string{"trim"}, form: method, recv: kString, params: []param{opt(kString, nil)}, call: bTrim(0)},
+	{names: []string{"trimLeft"}, form: method, recv: kString, params: []param{opt(kString, nil)}, call: bTrim(-1)},
+	{names: []string{"trimRight"}, form: method, recv: kString, params: []param{opt(kString, nil)}, call: bTrim(1)},
+	{names: []string{"substring"}, form: method, recv: kString, params: []param{optInt(0), optInt(-1)}, call: bSubstring},
 	// replace also applies to a regex and to a list, by the receiver.
-	{names: []string{"replace"}, recv: kAny, call: bReplace},
-	{names: []string{"format"}, recv: kString, kw: true, call: bFormat},
+	{names: []string{"replace"}, form: method, recv: kAny, kw: true, call: bReplace},
 	// list.join(sep) and sep.join(list) are both yaql.
-	{names: []string{"join"}, recv: kAny, arity: exactly(1), params: []param{val(kAny)}, call: bJoin},
+	{names: []string{"join"}, form: method, recv: kAny, arity: between(1, 3), params: []param{val(kAny), lambda, lambda}, call: bJoin},
 }
 
 func bStr(c *callCtx) (any, error) {
@@ -64,9 +66,120 @@ func bToCharArray(c *callCtx) (any, error) {
 }
 
 // bSplit follows Python's str.split: without a separator it splits on runs
-// of whitespace; maxSplits limits the number of cuts.
+// of whitespace; maxSplits limits the number of cuts. With a regex (as the
+// receiver or the separator) it is Python's re.split.
 func bSplit(c *callCtx) (any, error) {
+	if _, ok := c.recv.(*regexValue); ok {
+		return splitRegex(c, false)
+	}
+	s, err := asString(c.name, c.recv)
+	if err != nil {
+		return nil, err
+	}
+	sepV, err := c.argOr(0, nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := sepV.(*regexValue); ok {
+		return splitRegex(c, true)
+	}
+	maxV, err := c.argOr(1, nil)
+	if err != nil {
+		return nil, err
+	}
+	maxSplit := int64(-1)
+	if maxV != nil {
+		if maxSplit, err = asInt(c.name, maxV); err != nil {
+			return nil, err
+		}
+	}
+	parts, err := splitString(s, sepV, maxSplit)
+	if err != nil {
+		return nil, err
+	}
+	return c.stringList(parts)
+}
+
+// bRightSplit is Python's str.rsplit.
+func bRightSplit(c *callCtx) (any, error) {
 	s, sepV, maxSplit := c.recvString(), c.param(0), c.paramInt(1)
+	rs := reverseString(s)
+	var rsep any
+	if sepV != nil {
+		sep, err := asString(c.name, sepV)
+		if err != nil {
+			return nil, err
+		}
+		rsep = reverseString(sep)
+	}
+	parts, err := splitString(rs, rsep, maxSplit)
+	if err != nil {
+		return nil, err
+	}
+	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
+		parts[i], parts[j] = parts[j], parts[i]
+	}
+	for i := range parts {
+		parts[i] = reverseString(parts[i])
+	}
+	return c.stringList(parts)
+}
+
+func reverseString(s string) string {
+	rs := []rune(s)
+	for i, j := 0, len(rs)-1; i < j; i, j = i+1, j-1 {
+		rs[i], rs[j] = rs[j], rs[i]
+	}
+	return string(rs)
+}
+
+// splitRegex is regex.split(string, maxSplit => n) or
+// string.split(regex, maxSplit => n): Python's re.split, where a maxSplit
+// of 0 (the default) splits at every match.
+func splitRegex(c *callCtx, recvIsString bool) (any, error) {
+	var s, pattern any = c.recv, nil
+	var err error
+	if pattern, err = c.arg(0); err != nil {
+		return nil, err
+	}
+	if !recvIsString {
+		s, pattern = pattern, c.recv
+	}
+	str, err := asString(c.name, s)
+	if err != nil {
+		return nil, err
+	}
+	re := pattern.(*regexValue).re
+	maxV, err := c.option(1, int64(0), "maxSplit", "maxSplits")
+	if err != nil {
+		return nil, err
+	}
+	max, err := asInt(c.name, maxV)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ev.charge(len(str) / 16); err != nil {
+		return nil, err
+	}
+	n := -1
+	if max > 0 {
+		n = int(min(max, int64(len(str)))) + 1
+	}
+	return c.stringList(re.Split(str, n))
+}
+
+func (c *callCtx) stringList(parts []string) (any, error) {
+	out, err := c.newList(len(parts))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range parts {
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func splitString(s string, sepV any, maxSplit int64) ([]string, error) {
 	var parts []string
 	if sepV == nil {
 		parts = strings.Fields(s)
@@ -95,14 +208,44 @@ func bSplit(c *callCtx) (any, error) {
 		}
 		parts = strings.SplitN(s, sep, n)
 	}
-	out, err := c.newList(len(parts))
+	return parts, nil
+}
+
+// bNorm is string.norm(chars => null): the string trimmed, or null when
+// nothing is left.
+func bNorm(c *callCtx) (any, error) {
+	if c.recv == nil {
+		return nil, nil
+	}
+	s, err := asString(c.name, c.recv)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range parts {
-		out = append(out, p)
+	if cv := c.param(0); cv != nil {
+		chars, err := asString(c.name, cv)
+		if err != nil {
+			return nil, err
+		}
+		s = strings.Trim(s, chars)
+	} else {
+		s = strings.TrimSpace(s)
 	}
-	return out, nil
+	if s == "" {
+		return nil, nil
+	}
+	return s, nil
+}
+
+// bHex is Python's hex() of an integer.
+func bHex(c *callCtx) (any, error) {
+	n, ok := c.recv.(int64)
+	if !ok {
+		return nil, failf("hex() expects an integer, not a %s", value.TypeName(c.recv))
+	}
+	if n < 0 {
+		return "-0x" + strconv.FormatUint(uint64(-n), 16), nil
+	}
+	return "0x" + strconv.FormatInt(n, 16), nil
 }
 
 // affix is startsWith and endsWith: whether the receiver has any of the
@@ -168,17 +311,14 @@ func bReplace(c *callCtx) (any, error) {
 	switch x := c.recv.(type) {
 	case string:
 		return replaceString(c, x)
+	case dateTime:
+		return replaceDatetime(c, x)
 	case *regexValue:
 		s, err := c.strArg(0)
 		if err != nil {
 			return nil, err
 		}
-		repl, err := c.strArg(1)
-		if err != nil {
-			return nil, err
-		}
-		out := x.re.ReplaceAllString(s, pythonGroupRefs(repl))
-		return out, c.ev.checkStr(len(out), "replace()")
+		return replaceRegex(c, x.re, s)
 	case []any:
 		pos, err := c.intArg(0, 0)
 		if err != nil {
@@ -232,6 +372,9 @@ func replaceString(c *callCtx, s string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r, ok := first.(*regexValue); ok {
+		return replaceRegex(c, r.re, s)
+	}
 	if m, ok := value.AsMap(first); ok {
 		count, err := c.intArg(1, -1)
 		if err != nil {
@@ -276,6 +419,9 @@ func replaceString(c *callCtx, s string) (any, error) {
 // bJoin accepts both spellings YAQL allows: list.join(sep) and
 // sep.join(list).
 func bJoin(c *callCtx) (any, error) {
+	if len(c.args) > 1 {
+		return joinLists(c)
+	}
 	list, sep := c.recv, c.param(0)
 	if _, ok := list.(string); ok {
 		list, sep = sep, list
@@ -302,148 +448,39 @@ func bJoin(c *callCtx) (any, error) {
 	return strings.Join(parts, s), c.ev.charge(n / 64)
 }
 
-// bFormat implements Python's str.format for the forms workflows use:
-// {} {0} {name}, {{ and }}, and the specs .Nf, d, s and widths.
-func bFormat(c *callCtx) (any, error) {
-	f := c.recvString()
-	pos := make([]any, len(c.args))
-	var err error
-	for i := range c.args {
-		if pos[i], err = c.arg(i); err != nil {
-			return nil, err
-		}
+// joinLists is yaql's list.join(other, predicate, selector): the selector
+// ($1 from the list, $2 from other) of every pair the predicate holds for.
+func joinLists(c *callCtx) (any, error) {
+	if len(c.args) != 3 {
+		return nil, failf("join() of two lists takes the other list, a predicate and a selector")
 	}
-	named := map[string]any{}
-	for _, kw := range c.kw {
-		if kw.name == "" {
-			return nil, failf("format() keyword names must be words")
-		}
-		if named[kw.name], err = kw.val(c.ev, c.sc); err != nil {
-			return nil, err
-		}
+	l, err := asList(c.name, c.recv)
+	if err != nil {
+		return nil, err
 	}
-	var b strings.Builder
-	auto := 0
-	for i := 0; i < len(f); i++ {
-		ch := f[i]
-		if ch == '}' {
-			if i+1 < len(f) && f[i+1] == '}' {
-				i++
+	other, err := asList(c.name, c.param(0))
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, a := range l {
+		for _, b := range other {
+			ok, err := c.lambda2(1, a, b)
+			if err != nil {
+				return nil, err
 			}
-			b.WriteByte('}')
-			continue
-		}
-		if ch != '{' {
-			b.WriteByte(ch)
-			continue
-		}
-		if i+1 < len(f) && f[i+1] == '{' {
-			b.WriteByte('{')
-			i++
-			continue
-		}
-		end := strings.IndexByte(f[i:], '}')
-		if end < 0 {
-			return nil, failf("format() string has an unclosed {")
-		}
-		field := f[i+1 : i+end]
-		i += end
-		name, spec, _ := strings.Cut(field, ":")
-		v, err := formatField(name, pos, named, &auto)
-		if err != nil {
-			return nil, err
-		}
-		s, err := formatSpec(c.ev, v, spec)
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString(s)
-		if err := c.ev.limitStr(b.Len(), "format()"); err != nil {
-			return nil, err
-		}
-	}
-	return b.String(), c.ev.charge(b.Len() / 64)
-}
-
-// formatField is the value a {name} field refers to: the next positional
-// argument for {}, argument N for {N}, else the named argument.
-func formatField(name string, pos []any, named map[string]any, auto *int) (any, error) {
-	switch {
-	case name == "":
-		if *auto >= len(pos) {
-			return nil, failf("format() has more {} than arguments")
-		}
-		*auto++
-		return pos[*auto-1], nil
-	case name[0] >= '0' && name[0] <= '9':
-		k, err := strconv.Atoi(name)
-		if err != nil || k >= len(pos) {
-			return nil, failf("format() has no argument %s", name)
-		}
-		return pos[k], nil
-	}
-	v, ok := named[name]
-	if !ok {
-		return nil, failf("format() has no argument named %s", name)
-	}
-	return v, nil
-}
-
-func formatSpec(ev *evaluator, v any, spec string) (string, error) {
-	if spec == "" {
-		return ev.display(v)
-	}
-	align := byte(0)
-	if len(spec) > 0 && (spec[0] == '<' || spec[0] == '>' || spec[0] == '^') {
-		align, spec = spec[0], spec[1:]
-	}
-	zero := strings.HasPrefix(spec, "0")
-	i := 0
-	for i < len(spec) && spec[i] >= '0' && spec[i] <= '9' {
-		i++
-	}
-	width, _ := strconv.Atoi(spec[:i])
-	if width > 1000 {
-		return "", failf("format() width %d is too large", width)
-	}
-	rest := spec[i:]
-	var s string
-	switch {
-	case rest == "" || rest == "s" || rest == "d":
-		if rest == "d" {
-			if _, ok := v.(int64); !ok {
-				return "", failf("format() spec d needs an integer, not a %s", value.TypeName(v))
+			if !value.Truthy(ok) {
+				continue
 			}
+			v, err := c.lambda2(2, a, b)
+			if err != nil {
+				return nil, err
+			}
+			if err := c.ev.limitList(len(out)+1, "join()"); err != nil {
+				return nil, err
+			}
+			out = append(out, v)
 		}
-		var err error
-		if s, err = ev.display(v); err != nil {
-			return "", err
-		}
-	case strings.HasPrefix(rest, ".") && strings.HasSuffix(rest, "f"):
-		prec, err := strconv.Atoi(rest[1 : len(rest)-1])
-		f, ok := toFloat(v)
-		if err != nil || !ok || prec > 100 {
-			return "", failf("format() cannot apply spec %q to a %s", spec, value.TypeName(v))
-		}
-		s = strconv.FormatFloat(f, 'f', prec, 64)
-	default:
-		return "", failf("format() spec %q is not supported", spec)
 	}
-	pad := width - utf8.RuneCountInString(s)
-	if pad <= 0 {
-		return s, nil
-	}
-	_, isNum := toFloat(v)
-	switch {
-	case zero && isNum && align == 0:
-		if strings.HasPrefix(s, "-") {
-			return "-" + strings.Repeat("0", pad) + s[1:], nil
-		}
-		return strings.Repeat("0", pad) + s, nil
-	case align == '>' || (align == 0 && isNum):
-		return strings.Repeat(" ", pad) + s, nil
-	case align == '^':
-		return strings.Repeat(" ", pad/2) + s + strings.Repeat(" ", pad-pad/2), nil
-	}
-	return s + strings.Repeat(" ", pad), nil
+	return out, nil
 }

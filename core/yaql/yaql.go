@@ -25,19 +25,23 @@
 // ...) come from Env.Funcs and override built-ins of the same name. Dict keys
 // are always strings: non-string keys are converted the way json.dumps does
 // (4 -> "4", null -> "null", true -> "true"). Regular expressions use Go's RE2
-// syntax, which has no backreferences but runs in linear time.
+// syntax, which has no backreferences but runs in linear time. Integers
+// are 64-bit: a result beyond that is an error, never a wrapped value.
+// Lists are built whole: yaql's sets are lists, and its infinite sequences
+// (sequence(), cycle(), repeat() without a count) are refused.
 //
 // Every evaluation is sandboxed: a step budget bounds work (each node, lambda
 // call and produced list element costs a step), strings and lists have
 // maximum sizes, and parse depth is bounded so no input can exhaust the stack.
 //
 // The standard library is a table of signatures (signature.go): each
-// function is a row giving its names, whether it binds a receiver (x.f(a)
-// is f(x, a)), the receiver's kind, its arity and its leading arguments'
-// kinds, and the table machinery checks and converts them before the Go
-// function runs. The rows live beside their functions: queries.go,
-// collections.go, dicts.go, strings.go, regex.go, math.go, branching.go and
-// mistral.go (Mistral's json_*, yaml_* and uuid).
+// function is a row giving its names, how yaql lets it be called (as a
+// method x.f(a), a function f(x, a), or both), the receiver's kind, its
+// arity and its leading arguments' kinds, and the table machinery checks
+// and converts them before the Go function runs. The rows live beside their
+// functions: queries.go, sequences.go, collections.go, dicts.go,
+// strings.go, regex.go, math.go, branching.go, datetime.go and mistral.go
+// (Mistral's json_*, yaml_* — pyyaml.go — and uuid).
 package yaql
 
 import (
@@ -231,7 +235,7 @@ func (e *Expr) Eval(env *Env) (result any, err error) {
 	}()
 	v, err := e.root(ev, &ev.root)
 	if err == nil && ev.internal {
-		v, err = exportValue(v)
+		v, err = ev.exportValue(v)
 	}
 	if err != nil {
 		var oe *opError
@@ -253,26 +257,70 @@ func Eval(src string, env *Env) (any, error) {
 }
 
 // exportValue rejects the evaluator's internal values (let contexts, regular
-// expressions), which have no JSON form and would confuse the host. It only
-// runs when the evaluation created one, so ordinary results are not walked.
-func exportValue(v any) (any, error) {
+// expressions, timespans), which have no JSON form and would confuse the
+// host, and turns datetimes into the text Mistral stores. It only runs when
+// the evaluation created one, so ordinary results are not walked.
+func (ev *evaluator) exportValue(v any) (any, error) {
+	r, _, err := ev.export(v)
+	return r, err
+}
+
+// export is exportValue, and whether it changed v: a container is copied
+// only when something inside it changed.
+func (ev *evaluator) export(v any) (any, bool, error) {
 	switch x := v.(type) {
 	case *letContext:
-		return nil, failf("let(...) must be followed by -> and an expression")
+		return nil, false, failf("let(...) must be followed by -> and an expression")
 	case *regexValue:
-		return nil, failf("a regex(...) value cannot be part of the result of an expression")
+		return nil, false, failf("a regex(...) value cannot be part of the result of an expression")
+	case timeSpan:
+		return nil, false, failf("a timespan cannot be part of the result of an expression: take one of its properties, e.g. .seconds")
+	case dateTime:
+		return x.export(), true, nil
 	case []any:
-		for _, e := range x {
-			if _, err := exportValue(e); err != nil {
-				return nil, err
+		// The walk pays per element: shared sub-lists make a result's
+		// logical size far larger than the steps it took to build.
+		if err := ev.charge(len(x)); err != nil {
+			return nil, false, err
+		}
+		var out []any
+		for i, e := range x {
+			r, changed, err := ev.export(e)
+			if err != nil {
+				return nil, false, err
+			}
+			if changed && out == nil {
+				out = append(make([]any, 0, len(x)), x[:i]...)
+			}
+			if out != nil {
+				out = append(out, r)
 			}
 		}
+		if out != nil {
+			return out, true, nil
+		}
+	case map[string]any:
+		return ev.export(value.MapOf(x))
 	case *value.Map:
-		for _, e := range x.All() {
-			if _, err := exportValue(e); err != nil {
-				return nil, err
+		if err := ev.charge(x.Len()); err != nil {
+			return nil, false, err
+		}
+		var out *value.Map
+		for k, e := range x.All() {
+			r, changed, err := ev.export(e)
+			if err != nil {
+				return nil, false, err
 			}
+			if changed {
+				if out == nil {
+					out = x.Clone()
+				}
+				out.Set(k, r)
+			}
+		}
+		if out != nil {
+			return out, true, nil
 		}
 	}
-	return v, nil
+	return v, false, nil
 }

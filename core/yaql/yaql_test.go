@@ -50,7 +50,65 @@ var cases = []tcase{
 	{expr: "json_dump($)", data: l(1, 2), want: "[\n    1,\n    2\n]"},
 	{expr: "json_dump($)", data: d{"a": "b"}, want: "{\n    \"a\": \"b\"\n}"},
 	{expr: "json_dump($)", data: "Mistral\nis\nawesome", want: `"Mistral\nis\nawesome"`},
-	{expr: "$.my_list.toSet()", data: d{"my_list": l(d{"k1": "v1"}, d{"k11": "v11"}, d{"k1": "v1"})}, want: l(d{"k1": "v1"}, d{"k11": "v11"})},
+	{expr: "$.my_list.distinct()", data: d{"my_list": l(d{"k1": "v1"}, d{"k11": "v11"}, d{"k1": "v1"})}, want: l(d{"k1": "v1"}, d{"k11": "v11"})},
+	// A Python set cannot hold a dict.
+	{expr: "$.my_list.toSet()", data: d{"my_list": l(d{"k1": "v1"})}, err: "toSet(): unhashable type: 'dict'"},
+	{expr: "[null, 0, false, ''].distinct()", want: l(nil, int64(0), "")},
+	{expr: "[].sum()", err: "sum() of an empty list needs an initial value"},
+	{expr: "[{a => 1}, {b => 2}].sum()", want: d{"a": int64(1), "b": int64(2)}},
+	{expr: "'a'.concat('b')", err: "unknown method concat() on a string"},
+	{expr: "generate(0, $ < 0, $ + 1)", want: l()},
+	{expr: "[1, 2, 3, 4].join([2, 5, 6], $1 > $2, [$1, $2])", want: l(l(int64(3), int64(2)), l(int64(4), int64(2)))},
+	{expr: "[1].join([2], false, 1)", want: l()},
+	{expr: "{a => 1, c => [1, 2]}.mergeWith({b => 2, c => [2, 3]}, $1 + $2, $1)", want: value.MapFromPairs("a", int64(1), "c", l(int64(1), int64(2), int64(2), int64(3)), "b", int64(2))},
+	{expr: "{a => {x => 1}}.mergeWith({a => {y => 2}}, maxLevels => 1)", want: d{"a": d{"y": int64(2)}}},
+	{expr: "{a => 1}.mergeWith({a => [2]})", err: "cannot merge a int with a list"},
+	{expr: "[1, 2, 3].accumulate($1 + $2, 100)", want: l(int64(100), int64(101), int64(103), int64(106))},
+	{expr: "generate(1, $ < 10, $ + 2, $ * 1000)", want: l(int64(1000), int64(3000), int64(5000), int64(7000), int64(9000))},
+	{expr: "generate(0, true, $ + 1)", err: "exceeded the budget"},
+	{expr: "[1, 2, 3, 4, 5, 6, 7].sliceWhere($ mod 3 = 0)", want: l(l(int64(1), int64(2)), l(int64(3)), l(int64(4), int64(5)), l(int64(6)), l(int64(7)))},
+	{expr: "[1, 2, 3, 4, 5, 6, 7].splitWhere($ mod 3 = 0)", want: l(l(int64(1), int64(2)), l(int64(4), int64(5)), l(int64(7)))},
+	{expr: "[0, 1, 3, 4, 2].replaceMany(2, [100, 200], 2)", want: l(int64(0), int64(1), int64(100), int64(200), int64(2))},
+	{expr: "[0, 1, 3].insertMany(2, [2, 22])", want: l(int64(0), int64(1), int64(2), int64(22), int64(3))},
+	{expr: "[1, 2, 3].zipLongest([4, 5], default => 100)", want: l(l(int64(1), int64(4)), l(int64(2), int64(5)), l(int64(3), int64(100)))},
+	{expr: "1.repeat()", err: "repeat() needs a count"},
+	{expr: "[[], 0, ''].any(predicate => $)", want: false},
+	{expr: "selectCase(false, true).switchCase(a, b, c)", want: "b"},
+	{expr: "examine(1 > 2, 2 > 1)", want: l(false, true)},
+	{expr: "[1, 2].unpack(a, b) -> $a + $b", want: int64(3)},
+	{expr: "[1, 2, 3].unpack(a, b)", err: "cannot unpack 3 elements into 2 names"},
+	{expr: "12.assert($ > 20, 'too small')", err: "too small"},
+	{expr: "[bitwiseAnd(6, 12), bitwiseOr(6, 12), bitwiseXor(6, 12), bitwiseNot(6), shiftBitsLeft(8, 2), shiftBitsRight(8, 2)]", want: l(int64(4), int64(14), int64(10), int64(-7), int64(32), int64(2))},
+	{expr: "shiftBitsLeft(1, 64)", err: "does not fit in 64 bits"},
+	{expr: "[pow(3, 2), pow(3, 2, 5), pow(2, -1), pow(-3, 3, -5), sign(-2.5), hex(-255)]", want: l(int64(9), int64(4), 0.5, int64(-2), int64(-1), "-0xff")},
+	{expr: "pow(10, 19)", err: "integer overflow in pow()"},
+	{expr: "regex('A.c', ignoreCase => true).matches('abc')", want: true},
+	{expr: "regex('a(.)c').searchAll('abcadc', [$.start, $2.value])", want: l(l(int64(0), "b"), l(int64(3), "d"))},
+	{expr: "'abcadc'.split(regex('a.'), maxSplit => 1)", want: l("", "cadc")},
+	{expr: "regex('a(.)').replace('abcadc', '<\\1>', count => 1)", want: "<b>cadc"},
+	{expr: "escapeRegex('a.b c')", want: "a\\.b\\ c"},
+	{expr: "'abc     de  f'.rightSplit(maxSplits => 1)", want: l("abc     de", "f")},
+	{expr: "'abc     de  f'.split(maxSplits => 1)", want: l("abc", "de  f")},
+	{expr: "['  abcd '.norm(), 'aaaa'.norm('a')]", want: l("abcd", nil)},
+	{expr: "'abaab'.isEmpty(chars => 'ab')", want: true},
+	{expr: "[1, 2].isEmpty()", err: "isEmpty() expects a string"},
+	{expr: "def(sq, $ * $) -> [1, 2, 3].select(sq($))", want: l(int64(1), int64(4), int64(9))},
+	{expr: "def(add, $1 + $2) -> [add(1, 2), 3.add(4)]", want: l(int64(3), int64(7))},
+	{expr: "def(f, f($)) -> f(1)", err: "nested more than"},
+	{expr: "(datetime(9999, 1, 1) - datetime(1, 1, 1)).days", want: 3651694.0},
+	{expr: "(datetime(1, 1, 1) + timespan(days => 3651694)).year", want: int64(9999)},
+	{expr: "datetime(9999, 12, 31) + timespan(days => 1)", err: "out of range"},
+	{expr: "timespan(days => 100000000000, hours => -2400000000000)", err: "timespan out of range"},
+	{expr: "call(let, [1, 2], {a => 3, b => 4}) -> $1 + $a + $2 + $b", want: int64(10)},
+	{expr: "call(len, [[1, 2]], {})", want: int64(2)},
+	{expr: "call(nope, [], {})", err: "call(): unknown function nope()"},
+	{expr: "set(0, 1, 2).symmetricDifference(set(0, 1, 3))", want: l(int64(2), int64(3))},
+	{expr: "datetime(2015, 9, 29, offset => utctz()).hour", want: int64(0)},
+	{expr: "localtz()", err: "localtz() is not available"},
+	// str() of a container is Python's repr of yaql's tuples and dicts.
+	{expr: "str([1])", want: "(1,)"},
+	{expr: "str({a => [1, 'x', null, true]})", want: "{'a': (1, 'x', None, True)}"},
+	{expr: "[1, [2, []]].join(',')", want: "1,(2, ())"},
 	// mistral/tests/unit/expressions/test_yaql_json_serialization.py (json_parse round trip)
 	{expr: "json_parse($)", data: `{"a": [1, 2.5, null, true]}`, want: d{"a": l(1, 2.5, nil, true)}},
 	{expr: "json_parse(json_dump($)) = $", data: d{"a": l(1, d{"b": "c"})}, want: true},
@@ -152,9 +210,29 @@ var cases = []tcase{
 	{expr: "[text, 1, null, true].select(str($)).join('-')", want: "text-1-null-true"},
 	{expr: "a +b + c", want: "abc"},
 	{expr: "concat(a, b, c)", want: "abc"},
-	{expr: "'{0}->{x}'.format(a, x => b)", want: "a->b"},
-	{expr: "format('{0}->{x}', a, x => b)", want: "a->b"},
-	{expr: "'{:.2f}|{:>4}|{{}}'.format(3.14159, 7)", want: "3.14|   7|{}"},
+	// YAQL 3.2 has no string format(); format() formats a datetime.
+	{expr: "'{0}'.format(a)", err: "format() expects a datetime, not a string"},
+	{expr: "datetime(2006, 11, 21, 16, 30, 5).format('%Y/%m/%d %H:%M:%S %a')", want: "2006/11/21 16:30:05 Tue"},
+	{expr: "let(datetime(2006, 11, 21, 16, 30, offset => timespan(hours => 3))) -> [$.utc.hour, $.offset.hours, $.weekday, $.timestamp]", want: []any{int64(13), 3.0, int64(1), 1164115800.0}},
+	{expr: "datetime('29.8?2015', '%d.%m?%Y').month", want: int64(8)},
+	{expr: "datetime('2015-09-29T10:11:12+02:00').utc.hour", want: int64(8)},
+	{expr: "datetime(2015, 2, 29)", err: "day is out of range for month"},
+	{expr: "datetime(2015, 9, 29, 1, 2, 3, 4)", want: "2015-09-29T01:02:03.000004"},
+	{expr: "[datetime(1256953732)]", want: []any{"2009-10-31T01:48:52.000000"}},
+	{expr: "str(datetime(2015, 9, 29, 1, 2, 3, offset => timespan(hours => -5)))", want: "2015-09-29 01:02:03-05:00"},
+	{expr: "str(timespan(days => -1, seconds => 1, microseconds => 5))", want: "-1 day, 0:00:01.000005"},
+	{expr: "(timespan(days => 1) - timespan(hours => 12)).hours", want: 12.0},
+	{expr: "(datetime(2015, 3, 1) - datetime(2015, 2, 1)).days", want: 28.0},
+	{expr: "(datetime(2015, 3, 1) + timespan(hours => 25)).day", want: int64(2)},
+	{expr: "timespan(hours => 24) / timespan(hours => 16)", want: 1.5},
+	{expr: "(timespan(hours => 1) / 3).microseconds", want: int64(1200000000)},
+	{expr: "datetime(2011, 11, 11) > datetime(2010, 10, 10)", want: true},
+	{expr: "datetime(2011, 11, 11, offset => timespan(hours => 1)) = datetime(2011, 11, 10, 23)", want: true},
+	{expr: "timespan(hours => 1)", err: "a timespan cannot be part of the result"},
+	{expr: "json_dump([datetime(2015, 9, 29)])", want: "[\n    \"2015-09-29T00:00:00.000000\"\n]"},
+	{expr: "json_dump(timespan(hours => 1))", err: "a timespan cannot be part of the result"},
+	{expr: "timespan(days => 99999999)", err: "timespan out of range"},
+	{expr: "datetime(2015, 9, 29).replace(year => 2014, offset => timespan(hours => 2)).offset.minutes", want: 120.0},
 	{expr: "'  x  '.trim()", want: "x"},
 	{expr: "'abxba'.trim(ab)", want: "x"},
 	{expr: "'  x  '.trimLeft()", want: "x  "},
@@ -382,7 +460,12 @@ var cases = []tcase{
 	{expr: "let(x => 1, y => 2) -> $x + $y", want: 3},
 	{expr: "let(2, 3) -> $1 * $2", want: 6},
 	{expr: "let(a => $.x) -> let(b => $a * 2) -> [$a, $b]", data: d{"x": 5}, want: l(5, 10)},
-	{expr: "$.x.let(k => 1) -> $ + $k", data: d{"x": 5}, want: 6},
+	{expr: "$.x.let(k => 1) -> $ + $k", data: d{"x": 5}, err: "unknown method let() on a int: it is a function"},
+	{expr: "$.xs.sum()", data: d{"xs": []any{int64(1), int64(2)}}, want: 3},
+	{expr: "sum([1, 2])", err: "unknown function sum(): it is a method"},
+	{expr: "isString('a')", want: true},
+	{expr: "'a'.isString()", err: "unknown method isString() on a string"},
+	{expr: "{a => 1}.count()", err: "count() expects a list, not a dict"},
 	{expr: "let(x => 1)", err: "must be followed by ->"},
 	{expr: "1 -> 2", err: "left side of -> must be let"},
 	{expr: "$?.a", data: d{"a": 1}, want: 1},
@@ -467,6 +550,38 @@ func TestTable(t *testing.T) {
 		}
 		if want := value.Normalize(c.want); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: got %#v, want %#v", c.expr, got, want)
+		}
+	}
+}
+
+// TestYAMLDumpMatchesPyYAML pins yaml_dump to what PyYAML's
+// safe_dump(value, default_flow_style=False) gives, as Mistral calls it.
+func TestYAMLDumpMatchesPyYAML(t *testing.T) {
+	cases := []struct {
+		in   any
+		want string
+	}{
+		{"hello", "hello\n...\n"},
+		{1.0, "1.0\n...\n"},
+		{1e20, "1.0e+20\n...\n"},
+		{"yes", "'yes'\n"},
+		{"123", "'123'\n"},
+		{"", "''\n"},
+		{"a #b", "'a #b'\n"},
+		{"it's", "it's\n...\n"},
+		{"multi\nline", "'multi\n\n  line'\n"},
+		{"héllo", "\"h\\xE9llo\"\n"},
+		{"a\tb", "\"a\\tb\"\n"},
+		{strings.Repeat("x", 100) + " yy", strings.Repeat("x", 100) + "\n  yy\n...\n"},
+		{[]any{}, "[]\n"},
+		{[]any{int64(1), []any{int64(2), int64(3)}, map[string]any{"a": []any{int64(1)}}}, "- 1\n- - 2\n  - 3\n- a:\n  - 1\n"},
+		{map[string]any{"b": map[string]any{"c": []any{map[string]any{"x": int64(1), "y": []any{}}}}, "a": nil}, "a: null\nb:\n  c:\n  - x: 1\n    y: []\n"},
+		{map[string]any{"k y": int64(1), "yes": int64(2), "1": int64(3)}, "'1': 3\nk y: 1\n'yes': 2\n"},
+	}
+	for _, c := range cases {
+		got, err := YAMLDump(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("YAMLDump(%#v) = %q, %v; want %q", c.in, got, err, c.want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package lazyflow
 
 import (
 	"fmt"
@@ -266,113 +266,151 @@ var stagePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 // name of the key instead of half-way through a CloudFormation rollback.
 func (c Config) Validate() error {
 	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	for _, check := range []func() []string{c.basicProblems, c.functionProblems, c.queueProblems,
+		c.retentionProblems, c.sweepProblems, c.userResourceProblems} {
+		errs = append(errs, check()...)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid Lazyflow configuration: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// problems collects messages for the checks below.
+type problems []string
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+// basicProblems checks the stage, the architecture, the asset directory, the log level, the
+// API's base URL and its throttling.
+func (c Config) basicProblems() []string {
+	var p problems
 	if !stagePattern.MatchString(c.Stage) {
-		bad("stage %q must be 1-20 lowercase letters, digits or '-', starting with a letter", c.Stage)
+		p.add("stage %q must be 1-20 lowercase letters, digits or '-', starting with a letter", c.Stage)
 	}
 	if c.Arch != "arm64" && c.Arch != "x86_64" {
-		bad("arch %q must be arm64 or x86_64", c.Arch)
+		p.add("arch %q must be arm64 or x86_64", c.Arch)
 	}
 	if c.AssetDir == "" {
-		bad("assetDir must not be empty")
+		p.add("assetDir must not be empty")
 	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		p.add("logLevel %q must be debug, info, warn or error", c.LogLevel)
+	}
+	if c.APIBaseURL != "" {
+		if u, err := url.Parse(c.APIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add("apiBaseUrl %q must be an absolute http(s) URL", c.APIBaseURL)
+		}
+	}
+	if c.ThrottleRate < 1 || c.ThrottleBurst < 1 {
+		p.add("throttleRate %d and throttleBurst %d must be positive", c.ThrottleRate, c.ThrottleBurst)
+	}
+	return p
+}
+
+// functionProblems checks each function's sizing against Lambda's limits.
+func (c Config) functionProblems() []string {
+	var p problems
 	for _, name := range FunctionNames {
 		f, ok := c.Functions[name]
 		if !ok {
-			bad("function %q has no configuration", name)
+			p.add("function %q has no configuration", name)
 			continue
 		}
 		if f.MemorySize < 128 || f.MemorySize > 10240 {
-			bad("%sMemorySize %d must be within 128..10240 MiB", name, f.MemorySize)
+			p.add("%sMemorySize %d must be within 128..10240 MiB", name, f.MemorySize)
 		}
 		if f.Timeout < 1 || f.Timeout > 900 {
-			bad("%sTimeout %d must be within 1..900 seconds", name, f.Timeout)
+			p.add("%sTimeout %d must be within 1..900 seconds", name, f.Timeout)
 		}
 		if f.ReservedConcurrency < 0 {
-			bad("%sReservedConcurrency %d must not be negative", name, f.ReservedConcurrency)
+			p.add("%sReservedConcurrency %d must not be negative", name, f.ReservedConcurrency)
 		}
 	}
 	if f := c.Functions["api"]; f.Timeout > 29 {
 		// HTTP APIs time an integration out at 30s; a longer function timeout only hides that.
-		bad("apiTimeout %d must be at most 29 seconds (API Gateway's integration limit)", f.Timeout)
+		p.add("apiTimeout %d must be at most 29 seconds (API Gateway's integration limit)", f.Timeout)
 	}
+	return p
+}
+
+// queueProblems checks the queues and their event source mappings.
+func (c Config) queueProblems() []string {
+	var p problems
 	var noWindow []string
 	for _, cons := range Consumers {
 		name := cons.Name
 		// SQS caps the visibility timeout at 12 hours and the consumed queue's is 6x the
 		// function timeout.
 		if t := c.Functions[name].Timeout; t*6 > 43200 {
-			bad("%sTimeout %d gives a visibility timeout over SQS's 12 hours", name, t)
+			p.add("%sTimeout %d gives a visibility timeout over SQS's 12 hours", name, t)
 		}
 		w := c.BatchingWindow[name]
 		if w < 0 || w > 300 {
-			bad("%sBatchingWindow %d must be within 0..300 seconds", name, w)
+			p.add("%sBatchingWindow %d must be within 0..300 seconds", name, w)
 		}
 		if w == 0 {
 			noWindow = append(noWindow, name)
 		}
 		m := c.MaxConcurrency[name]
 		if m < 2 || m > 1000 {
-			bad("%sMaxConcurrency %d must be within 2..1000", name, m)
+			p.add("%sMaxConcurrency %d must be within 2..1000", name, m)
 		}
 		// Maximum concurrency is per mapping, so a function with two mappings needs room for both.
 		if r := c.Functions[name].ReservedConcurrency; r > 0 && r < cons.Mappings*m {
-			bad("%sReservedConcurrency %d is below %d x %sMaxConcurrency %d; the mappings would be throttled",
+			p.add("%sReservedConcurrency %d is below %d x %sMaxConcurrency %d; the mappings would be throttled",
 				name, r, cons.Mappings, name, m)
 		}
 	}
 	if c.BatchSize < 1 || c.BatchSize > 10000 {
-		bad("batchSize %d must be within 1..10000", c.BatchSize)
+		p.add("batchSize %d must be within 1..10000", c.BatchSize)
 	}
 	if c.BatchSize > 10 && len(noWindow) > 0 {
 		// Lambda refuses a batch size above 10 on a standard queue without a batching window.
-		bad("batchSize %d above 10 needs a batching window of at least 1 second (%s have none)",
+		p.add("batchSize %d above 10 needs a batching window of at least 1 second (%s have none)",
 			c.BatchSize, strings.Join(noWindow, ", "))
 	}
 	if c.MaxReceiveCount < 1 || c.MaxReceiveCount > 1000 {
-		bad("maxReceiveCount %d must be within 1..1000", c.MaxReceiveCount)
+		p.add("maxReceiveCount %d must be within 1..1000", c.MaxReceiveCount)
 	}
+	return p
+}
+
+// retentionProblems checks how long logs, executions and large values are kept.
+func (c Config) retentionProblems() []string {
+	var p problems
 	if _, ok := retentionDays[c.LogRetentionDays]; !ok {
-		bad("retentionDays %d is not a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)", c.LogRetentionDays)
+		p.add("retentionDays %d is not a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)", c.LogRetentionDays)
 	}
 	switch {
 	case c.ExecutionRetentionDays < 0:
-		bad("executionRetentionDays %d must not be negative (0 keeps everything)", c.ExecutionRetentionDays)
+		p.add("executionRetentionDays %d must not be negative (0 keeps everything)", c.ExecutionRetentionDays)
 	case c.ValueRetentionDays < 0:
-		bad("valueRetentionDays %d must not be negative (0: no expiration)", c.ValueRetentionDays)
+		p.add("valueRetentionDays %d must not be negative (0: no expiration)", c.ValueRetentionDays)
 	case c.ExecutionRetentionDays == 0 && c.ValueRetentionDays != 0:
-		bad("valueRetentionDays %d with executionRetentionDays 0: executions kept forever would lose their large values; set valueRetentionDays to 0", c.ValueRetentionDays)
+		p.add("valueRetentionDays %d with executionRetentionDays 0: executions kept forever would lose their large values; set valueRetentionDays to 0", c.ValueRetentionDays)
 	case c.ExecutionRetentionDays > 0 && c.ValueRetentionDays != 0 && c.ValueRetentionDays <= c.ExecutionRetentionDays+7:
-		bad("valueRetentionDays %d must exceed executionRetentionDays + 7 (%d): a stored execution may still read its large values", c.ValueRetentionDays, c.ExecutionRetentionDays+7)
+		p.add("valueRetentionDays %d must exceed executionRetentionDays + 7 (%d): a stored execution may still read its large values", c.ValueRetentionDays, c.ExecutionRetentionDays+7)
 	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("logLevel %q must be debug, info, warn or error", c.LogLevel)
-	}
-	if c.APIBaseURL != "" {
-		if u, err := url.Parse(c.APIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("apiBaseUrl %q must be an absolute http(s) URL", c.APIBaseURL)
-		}
-	}
+	return p
+}
+
+// sweepProblems checks the sweeper's settings.
+func (c Config) sweepProblems() []string {
+	var p problems
 	if c.SweepMinAge < 0 {
-		bad("sweepMinAge %d must not be negative", c.SweepMinAge)
+		p.add("sweepMinAge %d must not be negative", c.SweepMinAge)
 	}
 	if c.SweepMax < 1 {
-		bad("sweepMax %d must be at least 1", c.SweepMax)
+		p.add("sweepMax %d must be at least 1", c.SweepMax)
 	}
 	// EventBridge rates are whole minutes, at least one.
 	if c.SweepEveryMinutes < 1 || c.SweepEveryMinutes > 1440 {
-		bad("sweepEveryMinutes %d must be within 1..1440", c.SweepEveryMinutes)
+		p.add("sweepEveryMinutes %d must be within 1..1440", c.SweepEveryMinutes)
 	}
-	errs = append(errs, c.userResourceProblems()...)
-	if c.ThrottleRate < 1 || c.ThrottleBurst < 1 {
-		bad("throttleRate %d and throttleBurst %d must be positive", c.ThrottleRate, c.ThrottleBurst)
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("invalid Lazyflow configuration: %s", strings.Join(errs, "; "))
-	}
-	return nil
+	return p
 }
 
 // userResourceProblems checks every ARN of the allow-lists.

@@ -1,4 +1,4 @@
-package main
+package lazyflow
 
 import (
 	"errors"
@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -39,13 +40,6 @@ const (
 	IndexByWorkflow = "byWorkflow"
 	IndexByState    = "byState"
 )
-
-// LazyflowStackProps configures NewLazyflowStack. StackProps.Synthesizer and Env are filled in
-// for the emulator when Config.Local is set and they are left empty.
-type LazyflowStackProps struct {
-	awscdk.StackProps
-	Config Config
-}
 
 // routes is the API's route table. Every route that reads or changes data needs SigV4 (IAM)
 // signing. Callbacks are called by third parties that hold only the signed token in the URL,
@@ -128,12 +122,98 @@ func CheckAssets(assetDir string) error {
 	return nil
 }
 
-// NewLazyflowStack defines every resource Lazyflow runs on. It fails, without side effects
-// beyond the constructs already added to scope, when the configuration is invalid or the
-// function binaries have not been built.
-func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStackProps) (awscdk.Stack, error) {
+// StackProps configures NewStack. StackProps.Synthesizer and Env are filled in for the emulator
+// when Config.Local is set and they are left empty.
+type StackProps struct {
+	awscdk.StackProps
+	Config Config
+}
+
+// Props configures New.
+type Props struct {
+	Config Config
+	// OutputPrefix starts the logical id of each stack output (ApiUrl, ApiId, TableName, …).
+	// The outputs keep these exact names, so scripts can read them; two Lazyflow constructs in
+	// one stack need different prefixes.
+	OutputPrefix string
+}
+
+// Lazyflow is every resource Lazyflow runs on, as one construct, so a CDK app can hold it
+// beside its own resources and let workflows call them (GrantInvoke and the Allow methods).
+type Lazyflow struct {
+	// Construct holds every resource below. It is a field, not embedded: jsii refuses a Go
+	// struct embedding a construct where a scope is expected, so pass lf.Construct.
+	Construct      constructs.Construct
+	Config         Config
+	Table          awsdynamodb.Table
+	Bucket         awss3.Bucket
+	CallbackSecret awssecretsmanager.Secret
+	TaskQueue      awssqs.Queue
+	ResultQueue    awssqs.Queue
+	TaskDlq        awssqs.Queue
+	ResultDlq      awssqs.Queue
+	// Functions and Roles are keyed by FunctionNames ("api", "engine", "runner", "dlq", "sweeper").
+	Functions map[string]awslambda.Function
+	Roles     map[string]awsiam.Role
+	API       awsapigatewayv2.HttpApi
+	// APIURL is the API's base URL, ending in "/".
+	APIURL *string
+
+	// userGrants holds the runner's one statement per kind of user resource, created on first
+	// use, so each Grant or Allow call adds resources to it rather than a statement of its own.
+	userGrants map[string]awsiam.PolicyStatement
+}
+
+// NewStack defines a stack holding one Lazyflow construct, as the infra app deploys it. The
+// construct's id is "Default", which the CDK leaves out of logical ids, so the resources keep
+// the ids they have in a stack of their own. It fails, without side effects beyond the
+// constructs already added to scope, when the configuration is invalid or the function
+// binaries have not been built.
+func NewStack(scope constructs.Construct, id string, props *StackProps) (awscdk.Stack, *Lazyflow, error) {
 	if props == nil {
-		props = &LazyflowStackProps{Config: DefaultConfig()}
+		props = &StackProps{Config: DefaultConfig()}
+	}
+	cfg := props.Config
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if err := CheckAssets(cfg.AssetDir); err != nil {
+		return nil, nil, err
+	}
+	sp := ForProfile(cfg, props.StackProps)
+	if sp.Description == nil {
+		sp.Description = jsii.String("Lazyflow workflow service (" + cfg.Stage + ")")
+	}
+	stack := awscdk.NewStack(scope, jsii.String(id), &sp)
+	awscdk.Tags_Of(stack).Add(jsii.String("lazyflow:stage"), jsii.String(cfg.Stage), nil)
+	lf, err := New(stack, "Default", &Props{Config: cfg})
+	if err != nil {
+		return nil, nil, err
+	}
+	return stack, lf, nil
+}
+
+// ForProfile fills in what the emulator profile (Config.Local) needs when sp leaves it empty:
+// the CLI's credentials publish assets (an emulator has no CDK bootstrap roles), and the
+// stack lives in LocalAccount and LocalRegion. A stack holding New's construct in an app of
+// one's own uses it too.
+func ForProfile(cfg Config, sp awscdk.StackProps) awscdk.StackProps {
+	if cfg.Local {
+		if sp.Synthesizer == nil {
+			sp.Synthesizer = awscdk.NewCliCredentialsStackSynthesizer(nil)
+		}
+		if sp.Env == nil {
+			sp.Env = &awscdk.Environment{Account: jsii.String(LocalAccount), Region: jsii.String(LocalRegion)}
+		}
+	}
+	return sp
+}
+
+// New defines every resource Lazyflow runs on inside scope, which must be in a stack. It fails
+// when the configuration is invalid or the function binaries have not been built.
+func New(scope constructs.Construct, id string, props *Props) (*Lazyflow, error) {
+	if props == nil {
+		props = &Props{Config: DefaultConfig()}
 	}
 	cfg := props.Config
 	if err := cfg.Validate(); err != nil {
@@ -142,21 +222,11 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 	if err := CheckAssets(cfg.AssetDir); err != nil {
 		return nil, err
 	}
-	sp := props.StackProps
-	if cfg.Local {
-		// The emulator has no CDK bootstrap roles; the CLI's own credentials publish assets.
-		if sp.Synthesizer == nil {
-			sp.Synthesizer = awscdk.NewCliCredentialsStackSynthesizer(nil)
-		}
-		if sp.Env == nil {
-			sp.Env = &awscdk.Environment{Account: jsii.String(LocalAccount), Region: jsii.String(LocalRegion)}
-		}
-	}
-	if sp.Description == nil {
-		sp.Description = jsii.String("Lazyflow workflow service (" + cfg.Stage + ")")
-	}
-	stack := awscdk.NewStack(scope, jsii.String(id), &sp)
-	awscdk.Tags_Of(stack).Add(jsii.String("lazyflow:stage"), jsii.String(cfg.Stage), nil)
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	lf := &Lazyflow{Construct: c, Config: cfg, Functions: map[string]awslambda.Function{},
+		Roles: map[string]awsiam.Role{}, userGrants: map[string]awsiam.PolicyStatement{}}
+	stack := awscdk.Stack_Of(c)
+	awscdk.Tags_Of(c).Add(jsii.String("lazyflow:stage"), jsii.String(cfg.Stage), nil)
 
 	// Data that outlives a deployment (executions, large values, the token key) is kept when the
 	// stack is deleted, except on an emulator where stacks come and go with the tests.
@@ -165,7 +235,7 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		dataRemoval = awscdk.RemovalPolicy_DESTROY
 	}
 
-	table := awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
+	table := awsdynamodb.NewTable(c, jsii.String("Table"), &awsdynamodb.TableProps{
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
@@ -191,7 +261,7 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 	byStateArn := jsii.String(*tableArn + "/index/" + IndexByState)
 	indexArns := []*string{jsii.String(*tableArn + "/index/" + IndexByWorkflow), byStateArn}
 
-	bucket := awss3.NewBucket(stack, jsii.String("Values"), &awss3.BucketProps{
+	bucket := awss3.NewBucket(c, jsii.String("Values"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL:        jsii.Bool(true),
@@ -200,7 +270,7 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		// No AutoDeleteObjects: it is a CDK custom resource, which emulators cannot run.
 	})
 
-	secret := awssecretsmanager.NewSecret(stack, jsii.String("CallbackSecret"), &awssecretsmanager.SecretProps{
+	secret := awssecretsmanager.NewSecret(c, jsii.String("CallbackSecret"), &awssecretsmanager.SecretProps{
 		Description: jsii.String("Lazyflow " + cfg.Stage + ": HMAC key that signs delegate callback tokens"),
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			PasswordLength:     jsii.Number(64),
@@ -214,12 +284,12 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 	// timeout, so a message is not redelivered while a throttled batch is still being retried.
 	// The dead-letter queues are consumed too (by dlq), so the same rule sets theirs.
 	newQueue := func(name string, consumerTimeout int) (queue, dlq awssqs.Queue) {
-		dlq = awssqs.NewQueue(stack, jsii.String(name+"Dlq"), &awssqs.QueueProps{
+		dlq = awssqs.NewQueue(c, jsii.String(name+"Dlq"), &awssqs.QueueProps{
 			Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
 			RetentionPeriod:   awscdk.Duration_Days(jsii.Number(14)),
 			VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(float64(6 * cfg.Functions["dlq"].Timeout))),
 		})
-		queue = awssqs.NewQueue(stack, jsii.String(name+"Queue"), &awssqs.QueueProps{
+		queue = awssqs.NewQueue(c, jsii.String(name+"Queue"), &awssqs.QueueProps{
 			Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
 			VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(float64(6 * consumerTimeout))),
 			DeadLetterQueue: &awssqs.DeadLetterQueue{
@@ -250,16 +320,16 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		commonEnv["LAZYFLOW_INLINE_STEPS"] = jsii.String(fmt.Sprint(cfg.InlineSteps))
 	}
 
-	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+	api := awsapigatewayv2.NewHttpApi(c, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
 		ApiName:            jsii.String("lazyflow-" + cfg.Stage),
 		Description:        jsii.String("Lazyflow " + cfg.Stage + " API"),
 		CreateDefaultStage: jsii.Bool(false),
 	})
-	accessLogs := awslogs.NewLogGroup(stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+	accessLogs := awslogs.NewLogGroup(c, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		Retention:     retentionDays[cfg.LogRetentionDays],
 		RemovalPolicy: logRemoval(cfg),
 	})
-	apiStage := awsapigatewayv2.NewHttpStage(stack, jsii.String("ApiDefaultStage"), &awsapigatewayv2.HttpStageProps{
+	apiStage := awsapigatewayv2.NewHttpStage(c, jsii.String("ApiDefaultStage"), &awsapigatewayv2.HttpStageProps{
 		HttpApi:    api,
 		StageName:  jsii.String("$default"),
 		AutoDeploy: jsii.Bool(true),
@@ -282,13 +352,13 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 	fns := map[string]awslambda.Function{}
 	for _, name := range FunctionNames {
 		fc := cfg.Functions[name]
-		logGroup := awslogs.NewLogGroup(stack, jsii.String(title(name)+"Logs"), &awslogs.LogGroupProps{
+		logGroup := awslogs.NewLogGroup(c, jsii.String(title(name)+"Logs"), &awslogs.LogGroupProps{
 			Retention:     retentionDays[cfg.LogRetentionDays],
 			RemovalPolicy: logRemoval(cfg),
 		})
 		// An own role instead of the default one: the default attaches the managed
 		// AWSLambdaBasicExecutionRole, which may create any log group and write to any stream.
-		role := awsiam.NewRole(stack, jsii.String(title(name)+"Role"), &awsiam.RoleProps{
+		role := awsiam.NewRole(c, jsii.String(title(name)+"Role"), &awsiam.RoleProps{
 			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 			Description: jsii.String("Lazyflow " + cfg.Stage + " " + name + " function"),
 		})
@@ -308,11 +378,7 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 			taskQueue.QueueArn(), resultQueue.QueueArn()) {
 			role.AddToPrincipalPolicy(st)
 		}
-		if name == "runner" {
-			for _, st := range userGrants(cfg) {
-				role.AddToPrincipalPolicy(st)
-			}
-		}
+		lf.Roles[name] = role
 
 		env := map[string]*string{}
 		for k, v := range commonEnv {
@@ -354,7 +420,7 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 			// nothing in it invokes the sweeper (its schedule does), so it keeps the default.
 			fp.RecursiveLoop = awslambda.RecursiveLoop_ALLOW
 		}
-		fn := awslambda.NewFunction(stack, jsii.String(title(name)+"Function"), fp)
+		fn := awslambda.NewFunction(c, jsii.String(title(name)+"Function"), fp)
 		// The CDK makes a function depend on its whole role construct, so the template repeats
 		// the Role in DependsOn beside the GetAtt; cfn-lint W3005 flags the redundancy. The same
 		// DependsOn also holds the role's policy, which must stay (the event source mapping is
@@ -364,6 +430,10 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 			"config": map[string]any{"ignore_checks": []string{"W3005"}},
 		})
 		fns[name] = fn
+	}
+	lf.Functions = fns
+	for _, u := range cfg.userResources() {
+		lf.allow(u.service, *jsii.Strings(*u.arns...)...)
 	}
 
 	// dlq reads both dead-letter queues: a task message becomes an error result of its attempt,
@@ -386,7 +456,7 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 	// The sweeper re-sends what a lost message left waiting and finalises finished executions
 	// (service.Sweep). Its rule is left out when SweeperSchedule is off (the emulator profile).
 	if cfg.SweeperSchedule {
-		awsevents.NewRule(stack, jsii.String("SweeperSchedule"), &awsevents.RuleProps{
+		awsevents.NewRule(c, jsii.String("SweeperSchedule"), &awsevents.RuleProps{
 			Description: jsii.String("Lazyflow " + cfg.Stage + ": run the sweeper"),
 			Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(float64(cfg.SweepEveryMinutes)))),
 			Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fns["sweeper"], nil)},
@@ -413,7 +483,7 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 	}
 
 	alarm := func(id, desc string, metric awscloudwatch.Metric) {
-		metric.CreateAlarm(stack, jsii.String(id), &awscloudwatch.CreateAlarmOptions{
+		metric.CreateAlarm(c, jsii.String(id), &awscloudwatch.CreateAlarmOptions{
 			AlarmDescription:   jsii.String("Lazyflow " + cfg.Stage + ": " + desc),
 			Threshold:          jsii.Number(0),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
@@ -441,12 +511,16 @@ func NewLazyflowStack(scope constructs.Construct, id string, props *LazyflowStac
 		{"ResultDlqUrl", *resultDlq.QueueUrl(), "result dead-letter queue"},
 		{"CallbackSecretArn", *secret.SecretArn(), "Secrets Manager secret with the callback HMAC key"},
 	} {
-		awscdk.NewCfnOutput(stack, jsii.String(o.id), &awscdk.CfnOutputProps{
+		out := awscdk.NewCfnOutput(c, jsii.String(o.id), &awscdk.CfnOutputProps{
 			Value:       jsii.String(o.value),
 			Description: jsii.String(o.desc),
 		})
+		out.OverrideLogicalId(jsii.String(props.OutputPrefix + o.id))
 	}
-	return stack, nil
+	lf.Table, lf.Bucket, lf.CallbackSecret = table, bucket, secret
+	lf.TaskQueue, lf.ResultQueue, lf.TaskDlq, lf.ResultDlq = taskQueue, resultQueue, taskDlq, resultDlq
+	lf.API, lf.APIURL = api, apiURL
+	return lf, nil
 }
 
 // permissions returns the statements each function needs for what it does, action by action;
@@ -519,23 +593,83 @@ func permissions(fn string, runnerApplies bool, table *string, indexes []*string
 	return nil
 }
 
-// userGrants lets the runner, which runs the aws.* actions, call exactly the user's resources
-// listed in the configuration: one statement per kind, naming each ARN, none for an empty list.
-func userGrants(cfg Config) []awsiam.PolicyStatement {
-	sids := map[string]string{"lambda": "InvokeUserFunctions", "sqs": "SendToUserQueues", "sns": "PublishToUserTopics",
-		"events": "PutEventsOnUserBuses"}
-	var out []awsiam.PolicyStatement
-	for _, u := range cfg.userResources() {
-		if len(*u.arns) == 0 {
-			continue
-		}
-		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String(sids[u.service]),
-			Actions:   jsii.Strings(u.action),
-			Resources: jsii.Strings(*u.arns...),
-		}))
+// userGrantKinds are the runner's IAM action and statement id for each service whose resources
+// the aws.* actions call.
+var userGrantKinds = map[string]struct{ action, sid string }{
+	"lambda": {"lambda:InvokeFunction", "InvokeUserFunctions"},
+	"sqs":    {"sqs:SendMessage", "SendToUserQueues"},
+	"sns":    {"sns:Publish", "PublishToUserTopics"},
+	"events": {"events:PutEvents", "PutEventsOnUserBuses"},
+}
+
+// allow lets the runner, which runs the aws.* actions, call exactly arns of service: one
+// statement per service, naming each ARN, and none until the first ARN.
+func (l *Lazyflow) allow(service string, arns ...*string) {
+	if len(arns) == 0 {
+		return
 	}
-	return out
+	st, ok := l.userGrants[service]
+	if !ok {
+		k := userGrantKinds[service]
+		st = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:     jsii.String(k.sid),
+			Actions: jsii.Strings(k.action),
+		})
+		l.userGrants[service] = st
+		// The policy renders at synth, so resources added to st later still appear in it.
+		l.Roles["runner"].AddToPrincipalPolicy(st)
+	}
+	st.AddResources(arns...)
+}
+
+// GrantInvoke lets workflows call fns with aws.lambda.invoke and aws.lambda.invoke_delegate
+// (and Lambda-bound user actions): the runner's role may invoke exactly these functions, by
+// their unqualified ARNs. A call with a qualifier needs the qualified ARN, through
+// AllowFunctionArns or the userFunctionArns context key.
+func (l *Lazyflow) GrantInvoke(fns ...awslambda.IFunction) {
+	for _, fn := range fns {
+		l.allow("lambda", fn.FunctionArn())
+	}
+}
+
+// AllowFunctionArns is GrantInvoke for functions outside the app, or qualified ARNs
+// (…:function:name:alias). Wildcards are refused, as in userFunctionArns.
+func (l *Lazyflow) AllowFunctionArns(arns ...string) error {
+	return l.allowArns("lambda", "AllowFunctionArns", arns)
+}
+
+// AllowQueues lets workflows send to queues with aws.sqs.send_message.
+func (l *Lazyflow) AllowQueues(queues ...awssqs.IQueue) {
+	for _, q := range queues {
+		l.allow("sqs", q.QueueArn())
+	}
+}
+
+// AllowTopics lets workflows publish to topics with aws.sns.publish.
+func (l *Lazyflow) AllowTopics(topics ...awssns.ITopic) {
+	for _, t := range topics {
+		l.allow("sns", t.TopicArn())
+	}
+}
+
+// AllowEventBuses lets workflows put events on buses with aws.events.put_events.
+func (l *Lazyflow) AllowEventBuses(buses ...awsevents.IEventBus) {
+	for _, b := range buses {
+		l.allow("events", b.EventBusArn())
+	}
+}
+
+// allowArns checks literal ARNs as the context's allow-lists are checked, then grants them.
+func (l *Lazyflow) allowArns(service, method string, arns []string) error {
+	var ptrs []*string
+	for _, arn := range arns {
+		if msg := checkARN(arn, service); msg != "" {
+			return fmt.Errorf("%s: %q %s", method, arn, msg)
+		}
+		ptrs = append(ptrs, jsii.String(arn))
+	}
+	l.allow(service, ptrs...)
+	return nil
 }
 
 // valueLifecycle expires large values after ValueRetentionDays (none when 0) and
