@@ -36,6 +36,11 @@ warnings.simplefilter("ignore")
 logging.disable(logging.CRITICAL)
 
 from mistral import config  # noqa: E402,F401  registers Mistral's yaql options
+# A Mistral server imports its engine (and with it mistral.lang) before the
+# expressions package; importing mistral.expressions first instead hits a
+# circular import that silently leaves Mistral's functions (json_dump, task…)
+# out of the Jinja filters.
+import mistral.engine.engine_server  # noqa: E402,F401
 from mistral.expressions import evaluate  # noqa: E402
 from yaql.language import utils as yaql_utils  # noqa: E402
 

@@ -15,6 +15,8 @@ func FuzzJinja(f *testing.F) {
 		"{{ 'a' * 100000000 }}", "{% for i in range(10) %}{{ i }}{% endfor %}", "{{ _ }}", "{{ _.m|json_dump }}",
 		"{% raw %}{{ x }}{% endraw %}", "{{ loop }}", "{% for x in _.list recursive %}{{ loop(x) }}{% endfor %}",
 		"{{ {'a': _}|tojson }}", "{% set ns = dict(a=1) %}{{ ns }}", "{{ range(3)|batch(2)|list }}",
+		"{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}", "{% set ns = namespace(a=[]) %}{% set ns.a = [ns] %}{{ ns }}",
+		"{{ _.list|sort(attribute='0')|pprint }}", "{{ 'x'.center(99, '*')|urlencode }}", "{{ [[1], 2] < [[1], 'a'] }}",
 	} {
 		f.Add(s)
 	}

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"reflect"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -19,7 +21,6 @@ import (
 	"github.com/nikolalohinski/gonja/v2/tokens"
 
 	"github.com/lazyflow/lazyflow/core/value"
-	"github.com/lazyflow/lazyflow/core/yaql"
 
 	controlStructures "github.com/nikolalohinski/gonja/v2/builtins/control_structures"
 )
@@ -31,11 +32,11 @@ import (
 // calls at compile time). The clock is checked at every step too.
 //
 // What else the sandbox removes: include/import/extends/from/block (file
-// access), macro/call (unbounded recursion), the mutating methods append,
-// update, setdefault, pop and clear and the namespace() global (they can
-// build self-referencing data whose printing never ends), the padding methods
-// (center/ljust/rjust/zfill/expandtabs/format) that allocate a caller-chosen
-// width, and the random filter (evaluation must be deterministic because the
+// access), call (macros are allowed, their recursion bounded by
+// maxMacroDepth), the mutating methods append,
+// update, setdefault, pop and clear (they can build self-referencing data
+// whose printing never ends; set is checked for that in jinjaset.go),
+// format_map, and the random filter (evaluation must be deterministic because the
 // engine may recompute a step).
 type Limits struct {
 	MaxSource int           // longest expression string accepted at compile time, bytes
@@ -58,6 +59,7 @@ var ErrLimit = errors.New("expression exceeded a sandbox limit")
 // budget is the per-evaluation cost account, stored in the gonja context.
 type budget struct {
 	steps    int
+	depth    int // macro calls in progress
 	deadline time.Time
 	limits   Limits
 }
@@ -110,13 +112,15 @@ var mistralFuncs = []string{
 }
 
 func newJinjaEnv() *exec.Environment {
-	allowed := []string{"autoescape", "filter", "for", "if", "raw", "set", "with", "do", "break", "continue"}
+	// Mistral's environment loads no extensions: no do, break or continue.
+	allowed := []string{"autoescape", "filter", "for", "if", "macro", "raw", "set", "with"}
 	csMap := map[string]parser.ControlStructureParser{}
 	for _, name := range allowed {
 		if p, ok := controlStructures.All.Get(name); ok {
 			csMap[name] = p
 		}
 	}
+	csMap["set"] = setParser
 	controls := exec.NewControlStructureSet(csMap)
 
 	filters := exec.NewFilterSet(map[string]exec.FilterFunction{})
@@ -135,6 +139,9 @@ func newJinjaEnv() *exec.Environment {
 		if charFilters[name] {
 			f = onChars(f)
 		}
+		if fix, ok := pyFilterFixes[name]; ok {
+			f = fix(f)
+		}
 		_ = filters.Register(name, guardFilter(f, sizeArgFilters[name]))
 	}
 	for _, name := range mistralFuncs {
@@ -146,20 +153,23 @@ func newJinjaEnv() *exec.Environment {
 	_ = filters.Replace("upper", guardFilter(caseFilter(value.Upper), false))
 	_ = filters.Replace("lower", guardFilter(caseFilter(value.Lower), false))
 	_ = filters.Replace("round", guardFilter(roundFilter, false))
+	_ = filters.Replace("title", guardFilter(onText(titleFilter), false))
 	_ = filters.Replace("wordcount", guardFilter(onText(wordcountFilter), false))
 	_ = filters.Replace("tojson", guardFilter(tojsonFilter, false))
-	_ = filters.Replace("items", guardFilter(itemsFilter, false))
-	_ = filters.Replace("dictsort", guardFilter(dictsortFilter, false))
 	_ = filters.Replace("default", defaultFilter)
 	_ = filters.Replace("d", defaultFilter)
 
+	strFixes := map[string]exec.Method[string]{}
+	for _, m := range []map[string]exec.Method[string]{strMethodFixes, strPadMethods, strCaseMethods} {
+		maps.Copy(strFixes, m)
+	}
 	methods := exec.Methods{
 		Bool:  builtins.Methods.Bool,
 		Int:   builtins.Methods.Int,
 		Float: builtins.Methods.Float,
-		Str:   withMethods(pickMethods(builtins.Methods.Str, "center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map"), strMethodFixes),
+		Str:   withMethods(pickMethods(builtins.Methods.Str, "format_map"), strFixes),
 		Dict:  withMethods(pickMethods(builtins.Methods.Dict, "update", "setdefault", "pop", "clear"), dictMethodFixes),
-		List:  pickMethods(builtins.Methods.List, "append", "reverse"),
+		List:  withMethods(pickMethods(builtins.Methods.List, "append", "reverse"), listMethods),
 	}
 
 	globals := map[string]any{
@@ -174,13 +184,23 @@ func newJinjaEnv() *exec.Environment {
 		"__lf_fdiv": binopFunc(tokens.FloorDivision, "//"),
 		"__lf_pow":  binopFunc(tokens.Power, "**"),
 		strName:     strFunc,
+		"namespace": namespaceFunc,
+		"lipsum":    lipsumFunc,
+		notName:     notFunc,
+		iterName:    iterFunc,
+		enterName:   macroEnter,
+		leaveName:   macroLeave,
 		itemName:    itemFunc,
 		dictName:    dictFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
 		"None": nil,
 	}
-	for _, name := range []string{"dict", "cycler", "joiner"} {
+	for op, name := range compareNames {
+		globals[name] = compareFunc(compareOps[op])
+	}
+	globals["cycler"] = cyclerFunc
+	for _, name := range []string{"dict", "joiner"} {
 		if f, ok := builtins.GlobalFunctions.Get(name); ok {
 			globals[name] = f
 		}
@@ -296,7 +316,7 @@ func guardFilter(f exec.FilterFunction, checkSizeArgs bool) exec.FilterFunction 
 				}
 			}
 		}
-		out := f(e, in, params)
+		out := gonjaResult(f(e, in, params))
 		if b != nil && out != nil && (out.IsString() || out.IsList()) {
 			if err := b.size(out.Len()); err != nil {
 				return errValue(err)
@@ -337,18 +357,10 @@ func funcFilter(name string) exec.FilterFunction {
 		if in.IsError() {
 			return in
 		}
+		// Mistral's filters are its functions with the piped value as their
+		// context argument, which only the execution-state functions read:
+		// _|task("x") is task("x"), and x|json_dump lacks json_dump's data.
 		args := []any{}
-		// Mistral's filters get the execution context as their first
-		// argument: for the functions that read execution state the piped
-		// value is that context (_|task("x") is task("x")); for the pure data
-		// functions it is the data to work on (_.x|json_dump).
-		if _, pure := pureFuncs[name]; pure {
-			first, err := fromGonja(in)
-			if err != nil {
-				return errValue(err)
-			}
-			args = append(args, first)
-		}
 		if params != nil {
 			for _, a := range params.Args {
 				v, err := fromGonja(a)
@@ -546,6 +558,7 @@ type jinjaNode struct {
 	text   string
 	tmpl   *exec.Template
 	output *nodes.Output // the single {{ }} when the string is exactly one
+	noExpr bool          // only {% %} blocks, which Mistral cannot evaluate
 }
 
 // jinjaCache holds compiled templates by source. Compiled nodes are never
@@ -589,7 +602,8 @@ func compileJinjaUncached(s string) (n *jinjaNode, err error) {
 			n, err = nil, fmt.Errorf("jinja parser failed: %v", p)
 		}
 	}()
-	tmpl, err := exec.NewTemplate(rootID, jinjaConfig, &sourceLoader{src: lstripBlocks(s)}, jinjaEnv)
+	src := lstripBlocks(s)
+	tmpl, err := exec.NewTemplate(rootID, jinjaConfig, &sourceLoader{src: src}, jinjaEnv)
 	if err != nil {
 		return nil, cleanJinjaError(err, s)
 	}
@@ -597,10 +611,14 @@ func compileJinjaUncached(s string) (n *jinjaNode, err error) {
 	if root.Parent != nil {
 		return nil, errors.New("template inheritance is not allowed")
 	}
-	guardAST(reflect.ValueOf(root), map[uintptr]bool{})
+	guardAST(reflect.ValueOf(root), &astGuard{seen: map[uintptr]bool{}, src: src})
 	jn := &jinjaNode{text: s, tmpl: tmpl}
-	if len(root.Nodes) == 1 {
-		if o, ok := root.Nodes[0].(*nodes.Output); ok && strings.HasPrefix(s, "{{") && strings.HasSuffix(s, "}}") {
+	// Mistral's rule: the first {{ }} on one line decides. None at all is an
+	// error; one that is the whole string is evaluated to a typed value.
+	m := jinjaExprRe.FindStringIndex(s)
+	jn.noExpr = m == nil
+	if m != nil && m[0] == 0 && m[1] == len(s) && len(root.Nodes) == 1 {
+		if o, ok := root.Nodes[0].(*nodes.Output); ok {
 			jn.output = o
 		}
 	}
@@ -641,31 +659,50 @@ var (
 	forType      = reflect.TypeFor[*controlStructures.ForControlStructure]()
 )
 
+// astGuard is the state of one guardAST walk: the nodes seen and the
+// source the token positions index.
+type astGuard struct {
+	seen map[uintptr]bool
+	src  string
+}
+
 // guardAST rewrites the parsed template in place: every arithmetic operator
 // and ~ becomes a call to the size-checking binopFunc, and every for-loop body gets a tick
 // so loops count against the step budget. gonja's node types are plain
 // structs, so a reflective walk reaches expressions inside any statement.
-func guardAST(v reflect.Value, seen map[uintptr]bool) {
+func guardAST(v reflect.Value, g *astGuard) {
 	switch v.Kind() {
 	case reflect.Interface:
 		if !v.IsNil() {
-			guardAST(v.Elem(), seen)
+			guardAST(v.Elem(), g)
 		}
 	case reflect.Pointer:
-		if v.IsNil() || seen[v.Pointer()] {
+		if v.IsNil() || g.seen[v.Pointer()] {
 			return
 		}
 		if v.Type() == reflect.TypeFor[*tokens.Token]() {
 			return
 		}
-		seen[v.Pointer()] = true
+		g.seen[v.Pointer()] = true
 		if v.Type() == forType {
 			f := v.Interface().(*controlStructures.ForControlStructure)
 			if f.BodyWrapper != nil {
 				f.BodyWrapper.Nodes = append(f.BodyWrapper.Nodes, tickNode())
 			}
+			if f.ObjectEvaluator != nil {
+				f.ObjectEvaluator = iterCall(f.ObjectEvaluator)
+			}
 		}
-		guardAST(v.Elem(), seen)
+		if m, ok := v.Interface().(*nodes.Macro); ok {
+			guardMacro(m)
+		}
+		if f, ok := v.Interface().(*nodes.FilteredExpression); ok {
+			splitAtDefault(f)
+		}
+		if b, ok := v.Interface().(*nodes.BinaryExpression); ok {
+			g.chainComparisons(b)
+		}
+		guardAST(v.Elem(), g)
 		if o, ok := v.Interface().(*nodes.Output); ok {
 			wrapOutput(o)
 		}
@@ -673,26 +710,31 @@ func guardAST(v reflect.Value, seen map[uintptr]bool) {
 		for i := 0; i < v.NumField(); i++ {
 			f := v.Field(i)
 			if !f.CanSet() {
-				continue
+				if !f.CanAddr() {
+					continue
+				}
+				// gonja keeps the expressions of statements such as set in
+				// unexported fields; they need Python's operators too.
+				f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 			}
-			guardAST(f, seen)
+			guardAST(f, g)
 			replaceBinop(f)
 		}
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
-			guardAST(v.Index(i), seen)
+			guardAST(v.Index(i), g)
 			replaceBinop(v.Index(i))
 		}
 	case reflect.Map:
 		if v.Type().Elem() != nodeExprType && v.Type().Elem() != nodeNodeType {
 			for _, k := range v.MapKeys() {
-				guardAST(v.MapIndex(k), seen)
+				guardAST(v.MapIndex(k), g)
 			}
 			return
 		}
 		for _, k := range v.MapKeys() {
 			e := v.MapIndex(k)
-			guardAST(e, seen)
+			guardAST(e, g)
 			if c := guardedCall(e); c != nil {
 				v.SetMapIndex(k, reflect.ValueOf(c))
 			}
@@ -716,6 +758,9 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	if g, ok := v.Interface().(*nodes.GetItem); ok {
 		return itemCall(g)
 	}
+	if n, ok := v.Interface().(*nodes.Negation); ok && n.Operator != nil {
+		return callTo(notName, n.Operator, n.Term)
+	}
 	if c, ok := v.Interface().(*nodes.Call); ok {
 		return dictCall(c)
 	}
@@ -725,15 +770,19 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	}
 	name, ok := binopNames[b.Operator.Token.Type]
 	if !ok {
-		return nil
+		if name, ok = compareNames[b.Operator.Token.Type]; !ok {
+			return nil
+		}
 	}
-	tok := &tokens.Token{Type: tokens.Name, Val: name, Line: b.Operator.Token.Line, Col: b.Operator.Token.Col, Pos: b.Operator.Token.Pos}
-	return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: []nodes.Expression{b.Left, b.Right}, Kwargs: map[string]nodes.Expression{}}
+	return callTo(name, b.Operator.Token, b.Left, b.Right)
 }
 
-func tickNode() *nodes.Output {
-	tok := &tokens.Token{Type: tokens.Name, Val: tickName}
-	return &nodes.Output{Start: tok, End: tok, Expression: &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Kwargs: map[string]nodes.Expression{}}}
+func tickNode() *nodes.Output { return hookNode(tickName) }
+
+// hookNode is a {{ name() }} that renders nothing: a call into the sandbox.
+func hookNode(name string) *nodes.Output {
+	c := callTo(name, nil)
+	return &nodes.Output{Start: c.Location, End: c.Location, Expression: c}
 }
 
 func (n *jinjaNode) dataContext(ctx *Context) (*exec.Context, *budget) {
@@ -767,6 +816,9 @@ func (n *jinjaNode) eval(ctx *Context) (r any, err error) {
 			r, err = nil, &EvalError{Text: n.text, Err: fmt.Errorf("internal error in template engine: %v", p)}
 		}
 	}()
+	if n.noExpr {
+		return nil, &EvalError{Text: n.text, Err: errNoJinjaExpr}
+	}
 	dctx, b := n.dataContext(ctx)
 	if n.output != nil {
 		ev := &exec.Evaluator{
@@ -937,62 +989,4 @@ func plain(v reflect.Value, depth int) (any, error) {
 		return s.String(), nil
 	}
 	return nil, fmt.Errorf("expression produced a %s, which is not a data value", v.Type())
-}
-
-// pureFuncs are Mistral's functions that need no host: they work the same in
-// every execution.
-var pureFuncs = map[string]Func{
-	"uuid": func(args []any) (any, error) {
-		if len(args) != 0 {
-			return nil, errors.New("uuid takes no arguments")
-		}
-		return yaql.UUID(), nil
-	},
-	"json_dump": func(args []any) (any, error) {
-		if len(args) != 1 {
-			return nil, errors.New("json_dump takes one argument")
-		}
-		// Mistral's json_dump is jsonutils.dumps(data, indent=4) in both languages.
-		return value.JSON(value.Normalize(args[0]), 4, true), nil
-	},
-	"json_pp": func(args []any) (any, error) {
-		if len(args) != 1 {
-			return nil, errors.New("json_pp takes one argument")
-		}
-		return value.JSON(value.Normalize(args[0]), 4, false), nil
-	},
-	"json_parse": func(args []any) (any, error) {
-		if len(args) != 1 {
-			return nil, errors.New("json_parse takes one argument")
-		}
-		s, ok := args[0].(string)
-		if !ok {
-			return nil, fmt.Errorf("json_parse needs a string, not %T", args[0])
-		}
-		v, err := value.FromJSON([]byte(s))
-		if err != nil {
-			return nil, fmt.Errorf("json_parse: %w", err)
-		}
-		return v, nil
-	},
-	"yaml_dump": func(args []any) (any, error) {
-		if len(args) != 1 {
-			return nil, errors.New("yaml_dump takes one argument")
-		}
-		return yaql.YAMLDump(args[0])
-	},
-	"yaml_parse": func(args []any) (any, error) {
-		if len(args) != 1 {
-			return nil, errors.New("yaml_parse takes one argument")
-		}
-		s, ok := args[0].(string)
-		if !ok {
-			return nil, fmt.Errorf("yaml_parse needs a string, not %T", args[0])
-		}
-		v, err := yaql.YAMLParse(s)
-		if err != nil {
-			return nil, fmt.Errorf("yaml_parse: %w", err)
-		}
-		return v, nil
-	},
 }

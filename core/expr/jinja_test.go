@@ -244,16 +244,22 @@ var jinjaCases = []jcase{
 	{jinjaDocs + " for over dict items", "{% for k, v in _.m|dictsort %}{{ k }}={{ v }} {% endfor %}", plainData, "k=v n=2 ", ""},
 	{jinjaDocs + " set", "{% set z = _.x + 1 %}{{ z }}", plainData, "4", ""},
 	{jinjaDocs + " range", "{{ range(3)|list }}", nil, []any{int64(0), int64(1), int64(2)}, ""},
-	{jinjaDocs + " if/else", "{% if _.t %}yes{% else %}no{% endif %}", plainData, "yes", ""},
+	{jinjaDocs + " if/else", "{% if _.t %}yes{% else %}no{% endif %} {{ _.x }}", plainData, "yes 3", ""},
+	// Mistral evaluates a Jinja string by its first {{ }}: without one it fails.
+	{ours + " blocks without a {{ }}", "{% if _.t %}yes{% else %}no{% endif %}", plainData, nil, "needs a {{ }} expression"},
+	{ours + " a {{ }} that is not the whole string renders text", "{{ {'a': {'b': 1}} }}", nil, "{'a': {'b': 1}}", ""},
 	{jinjaDocs + " str method", "{{ _.y.upper() }}", plainData, "A", ""},
 	{jinjaDocs + " dict method", "{{ _.m.get('k') }}", plainData, "v", ""},
 
 	// Mistral's custom functions as globals and filters.
 	// Mistral 23.0.0's json_dump is jsonutils.dumps(data, indent=4), as in YAQL.
 	{ours + " json_dump", "{{ json_dump(_.m) }}", plainData, "{\n    \"k\": \"v\",\n    \"n\": 2\n}", ""},
-	{ours + " json_dump filter", "{{ _.list|json_dump }}", plainData, "[\n    1,\n    2,\n    3\n]", ""},
+	// As a filter the piped value is Mistral's context argument, not the data.
+	{ours + " json_dump filter takes its data as an argument", "{{ _|json_dump(_.list) }}", plainData, "[\n    1,\n    2,\n    3\n]", ""},
+	{ours + " json_dump filter without data", "{{ _.list|json_dump }}", plainData, nil, "json_dump takes one argument"},
 	{ours + " json_parse", `{{ json_parse('{"a": [1, 2.5]}') }}`, nil, map[string]any{"a": []any{int64(1), 2.5}}, ""},
-	{ours + " json_parse filter", `{{ '[1]'|json_parse }}`, nil, []any{int64(1)}, ""},
+	{ours + " json_parse filter", `{{ _|json_parse('[1]') }}`, nil, []any{int64(1)}, ""},
+	{ours + " json_parse filter without data", `{{ '[1]'|json_parse }}`, nil, nil, "json_parse takes one argument"},
 	{ours + " yaml_parse", `{{ yaml_parse('a: 1') }}`, nil, map[string]any{"a": int64(1)}, ""},
 	{ours + " host function with args", "{{ task('t1').result }}", nil, "ok", ""},
 	{ours + " host function not from Mistral's list", "{{ double(4) }}", nil, int64(8), ""},
@@ -334,8 +340,11 @@ func TestJinjaCompileErrors(t *testing.T) {
 		"The value is {{ * }}.", // mistral InlineJinjaEvaluatorTest.test_validate_failed
 		"{{ _.x | }}",
 		"{% if _.x %}no end",
-		"{% macro m() %}{% endmacro %}", // macros are outside the sandbox
-		"{% include 'other.j2' %}",      // no file access
+		"{% call m() %}{% endcall %}", // call blocks are outside the sandbox
+		"{% for x in _.list %}{% break %}{% endfor %}", // Mistral loads no loopcontrols extension
+		"{% do _.list.sort() %}",                       // nor the do extension
+		"{% set _['k'] = 1 %}",                         // Jinja2 assigns no subscript
+		"{% include 'other.j2' %}",                     // no file access
 		"{% import 'x' as y %}",
 		"{% extends 'base' %}",
 		"<% $.a %> {{ _.b }}", // mixing languages, refused as Mistral does
@@ -359,12 +368,18 @@ func TestJinjaSandbox(t *testing.T) {
 		"{{ [0] * 2000000000 }}", // mistral's MemoryError example in jinja_expression.py
 		"{{ range(1000000000000) }}",
 		"{{ range(100000000)|list }}",
-		"{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}",
-		"{% for i in range(100000) %}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endfor %}",
+		"{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}{{ 1 }}",
+		"{% for i in range(100000) %}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{% endfor %}{{ 1 }}",
 		"{% set a = 'x' * 1000000 %}{{ (a ~ a)|length }}",
 		"{% set a = 'y' * 1000000 %}{{ (a + a)|length }}",
 		"{{ 'x'|center(1000000000) }}",
 		"{{ 'x'|indent(1000000000) }}",
+		"{{ 'x'.center(1000000000) }}",
+		"{{ 'x'.zfill(1000000000) }}",
+		"{{ 'x\t'.expandtabs(1000000000) }}",
+		"{% set a = 'x' * 100000000 %}{{ 1 }}",
+		"{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
+		"{% macro f(n) %}{% for i in range(1000) %}{{ f(n) }}{% endfor %}{% endmacro %}{{ f(1) }}",
 	} {
 		v, err := Compile(s)
 		if err != nil {

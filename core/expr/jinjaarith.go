@@ -195,7 +195,7 @@ func floatOp(op tokens.Type, a, b float64) (any, error) {
 		if a < 0 && b != math.Trunc(b) {
 			return nil, errors.New("a negative number raised to a fractional power is a complex number")
 		}
-		r := math.Pow(a, b)
+		r := pyPow(a, b)
 		if math.IsInf(r, 0) {
 			return nil, errors.New("numerical result out of range")
 		}

@@ -3,8 +3,8 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
-	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/nodes"
@@ -28,6 +28,19 @@ const dictName = "__lf_dict"
 func toGonja(v any) any {
 	g, _ := gonjaValue(v)
 	return g
+}
+
+// gonjaResult is a filter's result with any *value.Map in it (filters that
+// compute in plain values give them back) made an *exec.Dict.
+func gonjaResult(v *exec.Value) *exec.Value {
+	if v == nil || !v.IsList() && !v.IsDict() || v.IsError() {
+		return v
+	}
+	g, changed := gonjaValue(v.Interface())
+	if !changed {
+		return v
+	}
+	return &exec.Value{Val: reflect.ValueOf(g), Safe: v.Safe}
 }
 
 // gonjaValue is toGonja, also reporting whether v had to change.
@@ -135,7 +148,7 @@ func dictFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 
 // dictUpdate adds the pairs of a mapping, or of a list of [key, value].
 func dictUpdate(d *exec.Dict, from *exec.Value) error {
-	if pairs, ok := dictPairs(from); ok {
+	if pairs, ok := gonjaPairs(from); ok {
 		for _, p := range pairs {
 			dictSet(d, p.Key, p.Value)
 		}
@@ -165,8 +178,8 @@ func dictSet(d *exec.Dict, k, v *exec.Value) {
 	d.Pairs = append(d.Pairs, &exec.Pair{Key: k, Value: v})
 }
 
-// dictPairs are the pairs of a dict in its order (a Go map's sorted).
-func dictPairs(v *exec.Value) ([]*exec.Pair, bool) {
+// gonjaPairs are the pairs of a dict in its order (a Go map's sorted).
+func gonjaPairs(v *exec.Value) ([]*exec.Pair, bool) {
 	if !v.IsDict() {
 		return nil, false
 	}
@@ -193,69 +206,6 @@ func pairList(pairs []*exec.Pair) []any {
 		out[i] = []any{p.Key.Interface(), p.Value.Interface()}
 	}
 	return out
-}
-
-// itemsFilter is Jinja2's items: the pairs of a mapping, in its order.
-func itemsFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
-	if in.IsError() {
-		return in
-	}
-	pairs, ok := dictPairs(in)
-	if !ok {
-		return errValue(errors.New("items: can only get item pairs from a mapping"))
-	}
-	return exec.AsValue(pairList(pairs))
-}
-
-// dictsortFilter is Jinja2's dictsort(case_sensitive=false, by='key',
-// reverse=false).
-func dictsortFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-	if in.IsError() {
-		return in
-	}
-	var caseSensitive, reverse bool
-	by := "key"
-	if err := params.Take(
-		exec.PositionalArgument("case_sensitive", exec.AsValue(false), exec.BoolArgument(&caseSensitive)),
-		exec.PositionalArgument("by", exec.AsValue("key"), exec.StringArgument(&by)),
-		exec.PositionalArgument("reverse", exec.AsValue(false), exec.BoolArgument(&reverse)),
-	); err != nil {
-		return errValue(fmt.Errorf("dictsort: %w", err))
-	}
-	if by != "key" && by != "value" {
-		return errValue(errors.New("dictsort: by must be 'key' or 'value'"))
-	}
-	pairs, ok := dictPairs(in)
-	if !ok {
-		return errValue(fmt.Errorf("%s object has no attribute 'items'", pyType(in)))
-	}
-	pairs = append([]*exec.Pair(nil), pairs...)
-	sortKey := func(p *exec.Pair) any {
-		v := p.Key
-		if by == "value" {
-			v = p.Value
-		}
-		x, _ := fromGonja(v)
-		if s, ok := x.(string); ok && !caseSensitive {
-			return strings.ToLower(s)
-		}
-		return x
-	}
-	var cmpErr error
-	sort.SliceStable(pairs, func(i, j int) bool {
-		c, err := value.Compare(sortKey(pairs[i]), sortKey(pairs[j]))
-		if err != nil && cmpErr == nil {
-			cmpErr = err
-		}
-		if reverse {
-			return c > 0
-		}
-		return c < 0
-	})
-	if cmpErr != nil {
-		return errValue(fmt.Errorf("dictsort: %w", cmpErr))
-	}
-	return exec.AsValue(pairList(pairs))
 }
 
 // dictMethodFixes are the read-only dict methods in the dict's order.
@@ -290,7 +240,7 @@ func methodPairs(name string, self *exec.Value, args *exec.VarArgs) ([]*exec.Pai
 	if err := args.Take(); err != nil {
 		return nil, fmt.Errorf("%s(): %w", name, err)
 	}
-	pairs, _ := dictPairs(self)
+	pairs, _ := gonjaPairs(self)
 	return pairs, nil
 }
 

@@ -29,8 +29,7 @@ func itemCall(g *nodes.GetItem) *nodes.Call {
 	if !ok1 || !ok2 || g.Location == nil {
 		return nil
 	}
-	tok := &tokens.Token{Type: tokens.Name, Val: itemName, Line: g.Location.Line, Col: g.Location.Col, Pos: g.Location.Pos}
-	return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: []nodes.Expression{target, arg}, Kwargs: map[string]nodes.Expression{}}
+	return callTo(itemName, g.Location, target, arg)
 }
 
 func itemFunc(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {

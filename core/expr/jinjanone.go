@@ -43,6 +43,7 @@ func jinjaTests() *exec.TestSet {
 	_ = tests.Replace("escaped", func(_ *exec.Context, _ *exec.Value, _ *exec.VarArgs) (bool, error) {
 		return false, nil
 	})
+	compareTests(tests)
 	_ = tests.Replace("odd", parityTest(1))
 	_ = tests.Replace("even", parityTest(0))
 	_ = tests.Replace("divisibleby", func(_ *exec.Context, in *exec.Value, a *exec.VarArgs) (bool, error) {
@@ -110,6 +111,20 @@ func defaultFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exe
 	return in
 }
 
+// splitAtDefault lets default see what the filters before it give: in
+// Jinja2, x | first | default('d') is 'd' when x is empty (first gives
+// undefined), but gonja stops a filter chain at the first error, so the
+// chain is cut before its last default into an inner filtered expression.
+func splitAtDefault(f *nodes.FilteredExpression) {
+	for i := len(f.Filters) - 1; i > 0; i-- {
+		if name := f.Filters[i].Name; name == "default" || name == "d" {
+			f.Expression = &nodes.FilteredExpression{Expression: f.Expression, Filters: f.Filters[:i]}
+			f.Filters = f.Filters[i:]
+			return
+		}
+	}
+}
+
 // strName is the function every rendered {{ }} goes through.
 const strName = "__lf_str"
 
@@ -132,7 +147,7 @@ func strFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 
 // wrapOutput makes a {{ }} (and its else branch) render through strFunc.
 func wrapOutput(o *nodes.Output) {
-	if c, ok := o.Expression.(*nodes.Call); ok && (isName(c.Func, tickName) || isName(c.Func, strName)) {
+	if c, ok := o.Expression.(*nodes.Call); ok && (isName(c.Func, tickName) || isName(c.Func, strName) || isName(c.Func, enterName) || isName(c.Func, leaveName)) {
 		return
 	}
 	o.Expression = strCall(o.Expression)
@@ -155,12 +170,16 @@ func isName(e nodes.Expression, name string) bool {
 	return ok && n.Name != nil && n.Name.Val == name
 }
 
-func strCall(e nodes.Expression) nodes.Expression {
-	tok := &tokens.Token{Type: tokens.Name, Val: strName}
-	if p := e.Position(); p != nil {
-		tok.Line, tok.Col, tok.Pos = p.Line, p.Col, p.Pos
+func strCall(e nodes.Expression) nodes.Expression { return callTo(strName, e.Position(), e) }
+
+// callTo is a call of the sandbox function name, placed at the source
+// position of at (when known) so errors point into the template.
+func callTo(name string, at *tokens.Token, args ...nodes.Expression) *nodes.Call {
+	tok := &tokens.Token{Type: tokens.Name, Val: name}
+	if at != nil {
+		tok.Line, tok.Col, tok.Pos = at.Line, at.Col, at.Pos
 	}
-	return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: []nodes.Expression{e}, Kwargs: map[string]nodes.Expression{}}
+	return &nodes.Call{Location: tok, Func: &nodes.Name{Name: tok}, Args: args, Kwargs: map[string]nodes.Expression{}}
 }
 
 // pyStr is Python's str() of a JSON-like value.
@@ -183,8 +202,8 @@ func writeRepr(b *strings.Builder, v any) {
 // calls str() on anything else first ([1, 2] | upper is "[1, 2]").
 var textFilters = map[string]bool{
 	"capitalize": true, "center": true, "escape": true, "e": true, "forceescape": true,
-	"indent": true, "replace": true, "safe": true, "string": true, "striptags": true,
-	"title": true, "trim": true, "truncate": true, "wordcount": true, "wordwrap": true,
+	"replace": true, "safe": true, "string": true, "striptags": true,
+	"title": true, "trim": true, "wordcount": true,
 }
 
 // onText gives f its input as Python's str() of it.

@@ -7,8 +7,10 @@ import (
 )
 
 var (
-	yaqlMarker  = regexp.MustCompile(`(?s)<%.*?%>`)
-	jinjaMarker = regexp.MustCompile(`(?s){{.*?}}|{%.*?%}`)
+	yaqlMarker = regexp.MustCompile(`(?s)<%.*?%>`)
+	// Mistral's InlineJinjaEvaluator patterns: a {{ }} or {% %} on one line;
+	// a string whose braces only pair across lines is plain text there.
+	jinjaMarker = regexp.MustCompile(`{{.*?}}|{%.*?%}`)
 )
 
 // toString renders an expression result inside interpolated text, as

@@ -25,6 +25,16 @@ func pyFormat(format string, args []any) (string, error) {
 			continue
 		}
 		j := i + 1
+		key, keyed := "", false
+		if j < len(format) && format[j] == '(' {
+			end := strings.IndexByte(format[j:], ')')
+			if end < 0 {
+				return "", errors.New("incomplete format key")
+			}
+			key, keyed = format[j+1:j+end], true
+			j += end + 1
+		}
+		specStart := j
 		for j < len(format) && strings.IndexByte("#0- +", format[j]) >= 0 {
 			j++
 		}
@@ -34,7 +44,7 @@ func pyFormat(format string, args []any) (string, error) {
 		if j >= len(format) {
 			return "", errors.New("incomplete format")
 		}
-		spec, conv := format[i+1:j], format[j]
+		spec, conv := format[specStart:j], format[j]
 		i = j
 		for _, part := range strings.FieldsFunc(spec, func(r rune) bool { return r < '0' || r > '9' }) {
 			if n, err := strconv.Atoi(part); err != nil || n > maxFormatWidth {
@@ -45,11 +55,10 @@ func pyFormat(format string, args []any) (string, error) {
 			b.WriteByte('%')
 			continue
 		}
-		if next >= len(args) {
-			return "", errors.New("not enough arguments for format string")
+		a, err := formatArg(args, &next, key, keyed)
+		if err != nil {
+			return "", err
 		}
-		a := args[next]
-		next++
 		switch conv {
 		case 's', 'r':
 			s := value.String(a)
@@ -97,10 +106,37 @@ func pyFormat(format string, args []any) (string, error) {
 			return "", fmt.Errorf("unsupported format character %q", conv)
 		}
 	}
-	if next < len(args) {
+	if next >= 0 && next < len(args) {
 		return "", errors.New("not all arguments converted during string formatting")
 	}
 	return b.String(), nil
+}
+
+// formatArg is the value a conversion formats: the next argument, or with a
+// %(key) the key's value in the one dict argument (next becomes -1: a
+// mapping need not be used up).
+func formatArg(args []any, next *int, key string, keyed bool) (any, error) {
+	if keyed {
+		var m *value.Map
+		ok := false
+		if len(args) == 1 {
+			m, ok = value.AsMap(args[0])
+		}
+		if !ok {
+			return nil, errors.New("format requires a mapping")
+		}
+		v, found := m.Get(key)
+		if !found {
+			return nil, fmt.Errorf("KeyError: %s", value.PyQuote(key))
+		}
+		*next = -1
+		return v, nil
+	}
+	if *next < 0 || *next >= len(args) {
+		return nil, errors.New("not enough arguments for format string")
+	}
+	*next++
+	return args[*next-1], nil
 }
 
 // altForm is Python's '%#o', '%#x' and '%#X': sign, then 0o/0x/0X, then the
@@ -218,6 +254,21 @@ func formatFilter(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec
 				return errValue(err)
 			}
 			args = append(args, v)
+		}
+		if len(params.KwArgs) > 0 {
+			// Jinja2 formats with the keyword arguments as one mapping.
+			if len(args) > 0 {
+				return errValue(errors.New("format: can't handle positional and keyword arguments at the same time"))
+			}
+			m := map[string]any{}
+			for k, p := range params.KwArgs {
+				v, err := fromGonja(p)
+				if err != nil {
+					return errValue(err)
+				}
+				m[k] = v
+			}
+			args = []any{m}
 		}
 	}
 	s, err := pyFormat(in.String(), args)

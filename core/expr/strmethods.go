@@ -23,12 +23,6 @@ var strMethodFixes = map[string]exec.Method[string]{
 	"lower":  func(self string, _ *exec.Value, _ *exec.VarArgs) (any, error) { return value.Lower(self), nil },
 	"find":   func(self string, _ *exec.Value, a *exec.VarArgs) (any, error) { return findRunes(self, a, false) },
 	"rfind":  func(self string, _ *exec.Value, a *exec.VarArgs) (any, error) { return findRunes(self, a, true) },
-	"endswith": func(self string, _ *exec.Value, a *exec.VarArgs) (any, error) {
-		if len(a.Args) != 1 || !a.Args[0].IsString() {
-			return nil, errors.New("endswith(suffix) needs a string")
-		}
-		return strings.HasSuffix(self, a.Args[0].String()), nil
-	},
 	"rsplit": rsplit,
 	"count": func(self string, _ *exec.Value, a *exec.VarArgs) (any, error) {
 		if len(a.Args) < 1 || len(a.Args) > 3 || !a.Args[0].IsString() {

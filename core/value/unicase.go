@@ -47,7 +47,7 @@ func Lower(s string) string {
 		switch {
 		case r == 'İ':
 			b.WriteString("i̇")
-		case r == 'Σ' && finalSigma(rs, i):
+		case r == 'Σ' && FinalSigma(rs, i):
 			b.WriteRune('ς')
 		default:
 			b.WriteRune(unicode.ToLower(r))
@@ -56,9 +56,9 @@ func Lower(s string) string {
 	return b.String()
 }
 
-// finalSigma is Unicode's Final_Sigma condition, as Python applies it: a
+// FinalSigma is Unicode's Final_Sigma condition, as Python applies it: a
 // cased letter before (case-ignorable runes skipped) and none after.
-func finalSigma(rs []rune, i int) bool {
+func FinalSigma(rs []rune, i int) bool {
 	before := false
 	for j := i - 1; j >= 0; j-- {
 		if caseIgnorable(rs[j]) {

@@ -339,7 +339,6 @@ func yamlDouble(s string) string {
 	return b.String()
 }
 
-
 // goMap is a dict as a Go map, one level: safe_dump sorts keys, so the
 // order of a *value.Map does not show.
 func goMap(v any) any {

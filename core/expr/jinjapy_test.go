@@ -1,0 +1,247 @@
+package expr
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+// Each case was checked against Jinja2 3.1.6 sandboxed as Mistral 23.0.0
+// configures it (compat/exproracle.py evaluates the same way).
+var pyJinjaCases = []struct {
+	expr    string
+	want    any
+	wantErr string // substring; "" means success
+}{
+	// Float powers rounded as C's pow (Go's math.Pow is often an ulp off).
+	{"{{ 2 ** 2.5 }}", 5.656854249492381, ""},
+	{"{{ [8 ** (1/3), 1.1 ** 100, (-1.5) ** 7, 0.3 ** 25.7] }}", []any{2.0, 13780.61233982238, -17.0859375, 3.647675920706196e-14}, ""},
+	{"{{ [2 ** -1.5, 10 ** 0.5, 3.0 ** 3.5] }}", []any{0.3535533905932738, 3.1622776601683795, 46.76537180435969}, ""},
+
+	// Comparison as Python's.
+	{"{{ 0 == False }}", true, ""},
+	{"{{ [1, 2] < [1, 3] }}", true, ""},
+	{"{{ 'b' > 'a' }}", true, ""},
+	{"{{ 7 < 'ab' }}", nil, "'<' not supported between instances of 'int' and 'str'"},
+	{"{{ [3 > 2 > 1, (3 > 2) > 1, 0 < _.x < 10, 1 < 2 < 3 < 2, 1 == 1.0 == true, 1 < (2) < 3, not 1 < 2 < 3] }}",
+		[]any{true, false, true, false, true, true, false}, ""},
+	{"{{ 0 < _.x + 1 < 5 }}", true, ""},
+	{"{{ None >= 0 }}", nil, "'>=' not supported between instances of 'NoneType' and 'int'"},
+	{"{{ _.m < _.m }}", nil, "not supported between instances of 'dict' and 'dict'"},
+	{"{{ 'ab' is lt(3) }}", nil, "'<' not supported between instances of 'str' and 'int'"},
+	{"{{ 2 is lt(3) }}", true, ""},
+	{"{{ _.names is lower }}", true, ""},
+	{"{{ _.people is lower }}", false, ""},
+	{"{{ _.m is lower }}", true, ""},
+
+	// not, in and the type tests as Python's.
+	{"{{ not 1 }}", false, ""},
+	{"{{ not 0.0 }}", true, ""},
+	{"{{ 1 in _.m }}", false, ""},
+	{"{{ 'k' in _.m and 2 in _.list and 'ell' in 'hello' }}", true, ""},
+	{"{{ 2 not in _.list }}", false, ""},
+	{"{{ 1 in 'abc' }}", nil, "requires string as left operand"},
+	{"{{ 1 in 7 }}", nil, "argument of type 'int' is not iterable"},
+	{"{{ true is number }}", true, ""},
+	{"{{ 'upper' is filter and 'odd' is test and not ('nope' is test) }}", true, ""},
+
+	// Filters fail where Python fails on the input type.
+	{"{{ 'x' | abs }}", nil, "bad operand type for abs(): 'str'"},
+	{"{{ -3 | abs }}", int64(3), ""},
+	{"{{ 7 | first }}", nil, "'int' object is not iterable"},
+	{"{{ [] | first }}", nil, "no first item"},
+	{"{{ 2.5 | last }}", nil, "'float' object is not reversible"},
+	{"{{ [] | max }}", nil, "no aggregated item"},
+	{"{{ 7 | length }}", nil, "object of type 'int' has no len()"},
+	{"{{ 'héllo' | length }}", int64(5), ""},
+	{"{{ _.n | join }}", nil, "'NoneType' object is not iterable"},
+	{"{{ 7 | list }}", nil, "'int' object is not iterable"},
+	{"{{ _.list | indent(2) }}", nil, "'list' object has no attribute 'splitlines'"},
+	{"{{ 7 | indent(2) }}", nil, "unsupported operand type(s) for +=: 'int' and 'str'"},
+	{"{{ _.list | wordwrap(5) }}", nil, "has no attribute 'splitlines'"},
+	{"{{ _.list | dictsort }}", nil, "'list' object has no attribute 'items'"},
+	{"{{ {'b': 1, 'A': 2, 'a': 0} | dictsort }}", []any{[]any{"A", int64(2)}, []any{"a", int64(0)}, []any{"b", int64(1)}}, ""},
+	{"{{ {'b': 1, 'a': 2} | dictsort(by='value', reverse=true) }}", []any{[]any{"a", int64(2)}, []any{"b", int64(1)}}, ""},
+	{"{{ {'a': 1, 'b': 'x'} | dictsort(by='value') }}", nil, "'<' not supported between instances of 'str' and 'int'"},
+	{"{{ _.m | items | list }}", []any{[]any{"k", "v"}, []any{"n", int64(2)}}, ""},
+	{"{{ true | int }}", int64(1), ""},
+	{"{{ _.list | items }}", nil, "item pairs from a mapping"},
+	{"{{ 7 | truncate(5) }}", nil, "object of type 'int' has no len()"},
+	{"{{ 'abcdef' | truncate(2) }}", nil, "expected length >= 3, got 2"},
+	{"{% for g in _.people | groupby('ok') %}{{ g.grouper }}:{{ g.list | map(attribute='id') | join }} {% endfor %}", "False:2 True:1 ", ""},
+	{"{{ _.people | groupby('ok') | map(attribute='grouper') | list }}", []any{false, true}, ""},
+	{"{{ _.list | truncate(5) }}", []any{int64(1), int64(2), int64(3)}, ""},
+
+	// Sum, sort, max and min add and compare as Python.
+	{"{{ [1.5, 2.0, -0.5] | sum }}", 3.0, ""},
+	{"{{ _.list | sum(start=10) }}", int64(16), ""},
+	{"{{ 'ab' | sum }}", nil, "unsupported operand type"},
+	{"{{ [[1], [2]] | sum(start=[]) }}", []any{int64(1), int64(2)}, ""},
+	{"{{ _.people | sum(attribute='id') }}", int64(3), ""},
+	{"{{ _.people | sort }}", nil, "'<' not supported between instances of 'dict' and 'dict'"},
+	{"{{ ['b', 'A', 'c'] | sort }}", []any{"A", "b", "c"}, ""},
+	{"{{ ['b', 'A', 'c'] | sort(case_sensitive=true) }}", []any{"A", "b", "c"}, ""},
+	{"{{ [3, 1, 2] | sort(reverse=true) }}", []any{int64(3), int64(2), int64(1)}, ""},
+	{"{{ _.people | sort(attribute='id', reverse=true) | map(attribute='id') | list }}", []any{int64(2), int64(1)}, ""},
+	{"{{ 'ab' | sort(attribute='age') }}", nil, "'str object' has no attribute 'age'"},
+	{"{{ _.people | max(attribute='id') }}", map[string]any{"id": int64(2), "ok": false}, ""},
+	{"{{ _.people | min(attribute='id') }}", map[string]any{"id": int64(1), "ok": true}, ""},
+	{"{{ [1, 'a'] | max }}", nil, "'>' not supported between instances of 'str' and 'int'"},
+
+	// select and reject pass test errors on; attribute tests need the attribute.
+	{"{{ 'ab' | select('odd') | list }}", nil, "%"},
+	{"{{ _.list | select('odd') | list }}", []any{int64(1), int64(3)}, ""},
+	{"{{ _.list | selectattr('age') | list }}", nil, "'int object' has no attribute 'age'"},
+	{"{{ _.people | selectattr('ok') | map(attribute='id') | list }}", []any{int64(1)}, ""},
+	{"{{ _.people | selectattr('nope', 'defined') | list }}", []any{}, ""},
+	{"{{ _.people | rejectattr('nope', 'undefined') | list }}", []any{}, ""},
+	{"{{ 'ab' | groupby('age') }}", nil, "'str object' has no attribute 'age'"},
+	{"{{ _.list | map(attribute='name') | join(',') }}", nil, "'int object' has no attribute 'name'"},
+	{"{{ _.people | map(attribute='name', default='?') | list }}", []any{"?", "?"}, ""},
+
+	// pprint, urlencode and filesizeformat as Jinja2's.
+	{"{{ 'hi' | pprint }}", "'hi'", ""},
+	{"{{ _.list | pprint }}", "[1, 2, 3]", ""},
+	{"{{ [{'name': 'ada', 'age': 36}, {'name': 'bob', 'age': 25}, {'name': 'cy', 'age': 36}] | pprint }}",
+		"[{'age': 36, 'name': 'ada'},\n {'age': 25, 'name': 'bob'},\n {'age': 36, 'name': 'cy'}]", ""},
+	{"{{ [['a b', 1], ['c', 'd&e']] | urlencode }}", "a+b=1&c=d%26e", ""},
+	{"{{ 'a b/c' | urlencode }}", "a%20b/c", ""},
+	{"{{ _.list | urlencode }}", nil, "cannot unpack non-iterable int object"},
+	{"{{ {'a': None, 'b': [True, None], 'c': '<\"x\">'} | xmlattr }}", ` b="[True, None]" c="&lt;&#34;x&#34;&gt;"`, ""},
+	{"{{ {'a b': 1} | xmlattr }}", nil, "invalid character in attribute name"},
+	{"{{ 2.675 | filesizeformat }}", "2 Bytes", ""},
+	{"{{ '2048' | filesizeformat(true) }}", "2.0 KiB", ""},
+	{"{{ 'abc' | filesizeformat }}", nil, "could not convert string to float"},
+
+	// printf-style formatting with mapping keys.
+	{"{{ '%(a)s-%(b)05.1f' % {'a': 'x', 'b': 2.25, 'c': 0} }}", "x-002.2", ""},
+	{"{{ '%(a)s' | format(a=1) }}", "1", ""},
+	{"{{ '%(z)s' % {'a': 1} }}", nil, "KeyError: 'z'"},
+	{"{{ '%(a)s' % 1 }}", nil, "format requires a mapping"},
+
+	// Python's padding and stripping methods.
+	{"{{ 'straße'.center(11, '*') }}", "***straße**", ""},
+	{"{{ 'ǅemo'.center(11, '*') }}", "****ǅemo***", ""},
+	{"{{ 'hi'.ljust(5, '.') ~ '|' ~ 'hi'.rjust(5) }}", "hi...|   hi", ""},
+	{"{{ '-42'.zfill(6) }}", "-00042", ""},
+	{"{{ 'a\\tb\\nc\\td'.expandtabs(4) }}", "a   b\nc   d", ""},
+	{"{{ '  hi  '.lstrip() ~ '|' ~ '  hi  '.rstrip() ~ '|' }}", "hi  |  hi|", ""},
+	{"{{ 'xxhixx'.strip('x') }}", "hi", ""},
+	{"{{ 'héllo'.index('l') }}", int64(2), ""},
+	{"{{ 'hello'.index('z') }}", nil, "substring not found"},
+	{"{{ 'abcabc'.rindex('b') }}", int64(4), ""},
+	{"{{ 'hello'.endswith('lo', 0, 5) and 'hello'.startswith(['x', 'h']) and not 'hello'.endswith('l', 2) }}", true, ""},
+	{"{{ [_.list.index(2), _.list.count(3), [1, 1.0, True].count(1)] }}", []any{int64(1), int64(1), int64(3)}, ""},
+	{"{{ _.list.index(9) }}", nil, "9 is not in list"},
+	{"{{ 'hi'.center(2000000) }}", nil, "sandbox limit"},
+	{"{{ 'hi'.center(3, 'ab') }}", nil, "exactly one character"},
+
+	// Python's case methods.
+	{"{{ 'ΣΑΣ'.title() ~ ' ' ~ 'ΣΑΣ'.capitalize() ~ ' ' ~ 'ΣΑΣ'.swapcase() }}", "Σας Σας σας", ""},
+	{"{{ 'ǆemo'.capitalize() ~ ' ' ~ 'ǅemo'.capitalize() ~ ' ' ~ 'ßa'.title() }}", "ǅemo ǅemo Ssa", ""},
+	{"{{ 'straße'.swapcase() }}", "STRASSE", ""},
+	{"{{ \"hello wORLD it's (x-y) [ab] {'k': 1}\" | title }}", "Hello World It's (X-Y) [Ab] {'k': 1}", ""},
+	{"{{ _.m | title }}", "{'k': 'v', 'n': 2}", ""},
+	{"{{ 'ǅemo'.islower() }}", false, ""},
+	{"{{ 'ab1'.islower() and 'AB1'.isupper() }}", true, ""},
+
+	// default takes the undefined that a filter before it gives.
+	{"{{ _.empty | first | default('none') }}", "none", ""},
+	{"{{ _.list | select('gt', 5) | first | d(0) | string | default('x') }}", "0", ""},
+	{"{{ _.m | attr('k') | default('d') }}", "d", ""},
+
+	// attr is getattr: data has no attributes but its methods.
+	{"{{ _.m | attr('k') }}", nil, "'dict object' has no attribute 'k'"},
+
+	// for iterates what Python iterates.
+	{"{% for x in 5 %}{{ x }}{% endfor %}{{ 1 }}", nil, "'int' object is not iterable"},
+	{"{% for x in _.n %}{{ x }}{% endfor %}{{ 1 }}", nil, "'NoneType' object is not iterable"},
+	{"{% for x in 'hé' %}{{ x }},{% endfor %}{% for k in _.m %}{{ k }}{% endfor %}", "h,é,kn", ""},
+
+	// namespace() and set as Jinja2's.
+	{"{% set ns = namespace(c=0) %}{% for x in _.list %}{% set ns.c = ns.c + x %}{% endfor %}{{ ns.c }}", "6", ""},
+	{"{{ namespace(a=1).a }}", int64(1), ""},
+	{"{% set x = -7 // 2 %}{{ x }}", "-4", ""},
+	{"{% set _.z = 1 %}{{ _.z }}", nil, "cannot assign attribute on non-namespace object"},
+	{"{% set ns = namespace() %}{% set ns.me = [ns] %}{{ ns }}", nil, "cannot contain itself"},
+	{"{{ lipsum is defined }}", true, ""},
+	{"{% set c = cycler(1, 'b') %}{{ [c.next(), c.next(), c.current, c.next()] }}", "[1, 'b', 1, 1]", ""},
+	{"{{ cycler(1, 2).next() }}", int64(1), ""},
+	{"{% macro m(a, b='-') %}<{{ a }}{{ b }}>{% endmacro %}{{ m(1) }}{{ m('x', b='y') }}", "<1-><xy>", ""},
+	{"{% macro f(n) %}{% if n > 0 %}{{ n }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(3) }}", "321", ""},
+	{"{{ lipsum() }}", nil, "random"},
+
+	// Mistral's functions as filters: the piped value is their context.
+	{"{{ _ | json_dump([1]) }}", "[\n    1\n]", ""},
+	{"{{ [1] | json_dump }}", nil, "json_dump takes one argument"},
+}
+
+// pyData is plainData with a list of dicts under a key that is no dict
+// method name (in Jinja2, _.items is the dict's items method).
+var pyData = func() map[string]any {
+	d := map[string]any{"people": []any{map[string]any{"id": int64(1), "ok": true}, map[string]any{"id": int64(2), "ok": false}}}
+	for k, v := range plainData {
+		d[k] = v
+	}
+	return d
+}()
+
+func TestJinjaPythonSemantics(t *testing.T) {
+	for _, c := range pyJinjaCases {
+		t.Run(c.expr, func(t *testing.T) {
+			v, err := Compile(c.expr)
+			if err != nil {
+				t.Fatalf("compile: %v", err)
+			}
+			got, err := v.Eval(&Context{Data: pyData})
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("got %#v, %v; want an error containing %q", got, err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !value.Equal(got, c.want) || value.TypeName(got) != value.TypeName(c.want) {
+				t.Fatalf("got %#v (%s), want %#v (%s)", got, value.TypeName(got), c.want, value.TypeName(c.want))
+			}
+		})
+	}
+}
+
+// A Jinja string is evaluated by its first {{ }} on one line, as Mistral's
+// InlineJinjaEvaluator does.
+// Jinja2 has no assignment to a subscript; gonja's would write into the
+// workflow's context.
+func TestJinjaSetTargets(t *testing.T) {
+	if _, err := Compile("{% set _['z'] = 1 %}{{ _ }}"); err == nil || !strings.Contains(err.Error(), "set can assign only") {
+		t.Fatalf("set to a subscript: got %v, want a compile error", err)
+	}
+	data := map[string]any{"a": int64(1)}
+	v, err := Compile("{% set _.a = 2 %}{{ _.a }}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Eval(&Context{Data: data}); err == nil || data["a"] != int64(1) {
+		t.Fatalf("set on the context: error %v, context %v; want an error and the context unchanged", err, data)
+	}
+}
+
+func TestJinjaFirstExpressionRule(t *testing.T) {
+	v, err := Compile("{{ _.x\n }}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.IsConst() {
+		t.Fatal("braces that pair only across lines compiled as Jinja; Mistral keeps them as text")
+	}
+	v, err = Compile("{% if _.t %}yes{% endif %}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Eval(&Context{Data: plainData}); err == nil || !strings.Contains(err.Error(), "needs a {{ }}") {
+		t.Fatalf("blocks without a {{ }}: got error %v, want Mistral's failure", err)
+	}
+}
