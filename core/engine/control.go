@@ -155,13 +155,56 @@ func (e *Engine) PauseWith(ctx context.Context, r Reader, execID, from string) (
 	}
 	info := PausedWithChild + from
 	if b.head.Parent == from {
-		info = "paused with its parent " + from
+		info = PausedWithParent + from
 	}
 	b.control = true
 	if err := b.pauseHead(info); err != nil {
 		return nil, err
 	}
+	// The read of from above is not enough: from's resume may commit
+	// between it and this step's commit, and spread to this execution
+	// while it still runs (a no-op), leaving this pause with nothing to
+	// undo it. The commit holds only while from is still paused; a zero
+	// add is that condition (it bumps from's version, which a paused
+	// execution's steps survive by computing again).
+	b.ops = append(b.ops, AddExecution{ID: from, IfState: Paused})
 	return b.plan(), nil
+}
+
+// PausedWithParent starts the state info of a sub-workflow its parent's
+// pause paused: only its parent's resume resumes it.
+const PausedWithParent = "paused with its parent "
+
+// ResumeWithParent resumes a sub-workflow its parent's pause paused if the
+// parent runs again: the parent's resume spreads to it, but that command
+// is carried out after the parent's commit and may be lost (a crash, a
+// lost write response, a store that refused it); hosts call this when
+// they come across such a sub-workflow. Anything else is left as it is.
+func (e *Engine) ResumeWithParent(ctx context.Context, r Reader, execID string) (*Plan, error) {
+	b, err := e.load(ctx, r, execID)
+	if err != nil {
+		return nil, err
+	}
+	h := b.head
+	if h.State != Paused || h.Parent == "" || h.StateInfo != PausedWithParent+h.Parent {
+		return &Plan{}, nil
+	}
+	parent, err := r.Execution(ctx, h.Parent)
+	if err != nil {
+		return nil, fmt.Errorf("resume %s with its parent: load parent %s: %w", execID, h.Parent, err)
+	}
+	if parent == nil || parent.State != Running {
+		return &Plan{}, nil
+	}
+	p, err := b.resume()
+	if err != nil {
+		return nil, err
+	}
+	// Only while the parent runs: a pause of it committed after the read
+	// above spreads here while this is still paused (a no-op) and must not
+	// be overtaken.
+	p.Ops = append(p.Ops, AddExecution{ID: h.Parent, IfState: Running})
+	return p, nil
 }
 
 // ResumeAfterChild resumes an execution a sub-workflow's pause paused, once

@@ -261,6 +261,10 @@ func (r *timedReader) Tasks(ctx context.Context, exec string) ([]*engine.Task, e
 	defer r.since(time.Now())
 	return r.inner.Tasks(ctx, exec)
 }
+func (r *timedReader) TasksAfter(ctx context.Context, exec, after string, limit int) ([]*engine.Task, error) {
+	defer r.since(time.Now())
+	return r.inner.TasksAfter(ctx, exec, after, limit)
+}
 func (r *timedReader) Leaves(ctx context.Context, exec string) ([]*engine.Leaf, error) {
 	defer r.since(time.Now())
 	return r.inner.Leaves(ctx, exec)

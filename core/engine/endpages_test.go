@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -42,8 +43,11 @@ func TestCancelEndsTasksInPages(t *testing.T) {
 		t.Fatalf("head after cancel: %s", hd.State)
 	}
 	pages := 0
+	read := &countingReader{Reader: h.st}
 	for page := only(t, p.Commands, engine.StartTimer); ; pages++ {
-		p = h.fire(page)
+		p = h.do("page", func() (*engine.Plan, error) {
+			return h.e.Fire(h.ctx, read, engine.Timer{Exec: page.Exec, Task: page.Task, Slot: page.Slot, Kind: page.Timer})
+		})
 		if len(p.Ops) > engine.EndTasksPage+1 {
 			t.Fatalf("page %d writes %d records (limit %d)", pages, len(p.Ops), engine.EndTasksPage+1)
 		}
@@ -64,6 +68,11 @@ func TestCancelEndsTasksInPages(t *testing.T) {
 	if pages != 3 {
 		t.Errorf("%d follow-up pages, want 3", pages)
 	}
+	// Each page reads its own part, not every task again: a cancel of
+	// 10,000 tasks would otherwise read 10,000 records per page.
+	if read.tasks > n+2*(pages+1) {
+		t.Errorf("the pages read %d task records in all, for %d tasks", read.tasks, n)
+	}
 	tasks, err := h.st.Tasks(h.ctx, planExec)
 	if err != nil {
 		t.Fatal(err)
@@ -80,4 +89,22 @@ func TestCancelEndsTasksInPages(t *testing.T) {
 	if p := h.fire(engine.EndTasksCommands(&engine.Execution{ID: planExec, State: engine.Cancelled, Active: 1})[0]); len(p.Ops) != 0 {
 		t.Fatalf("page sent again writes %d records", len(p.Ops))
 	}
+}
+
+// countingReader counts the task records read through it in bulk.
+type countingReader struct {
+	engine.Reader
+	tasks int
+}
+
+func (r *countingReader) Tasks(ctx context.Context, exec string) ([]*engine.Task, error) {
+	ts, err := r.Reader.Tasks(ctx, exec)
+	r.tasks += len(ts)
+	return ts, err
+}
+
+func (r *countingReader) TasksAfter(ctx context.Context, exec, after string, limit int) ([]*engine.Task, error) {
+	ts, err := r.Reader.TasksAfter(ctx, exec, after, limit)
+	r.tasks += len(ts)
+	return ts, err
 }

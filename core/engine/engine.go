@@ -28,6 +28,10 @@ type Reader interface {
 	// Tasks returns every task record of an execution (used only on rare
 	// paths: resume, rerun, the tasks() function).
 	Tasks(ctx context.Context, exec string) ([]*Task, error)
+	// TasksAfter returns up to limit task records of an execution whose
+	// keys follow after ("": from the first), in key order: a cancel's
+	// pages read only their own part of a big execution.
+	TasksAfter(ctx context.Context, exec, after string, limit int) ([]*Task, error)
 	Leaves(ctx context.Context, exec string) ([]*Leaf, error)
 }
 
@@ -231,6 +235,7 @@ func (b *builder) resolve() error {
 
 // plan closes the builder into a Plan.
 func (b *builder) plan() *Plan {
+	b.mergeArrivals()
 	p := &b.p
 	p.Commands = b.cmds
 	if b.putHead {
@@ -354,4 +359,60 @@ func copyMap(m map[string]any) map[string]any {
 func DefID(source []byte) string {
 	sum := sha256.Sum256(source)
 	return hex.EncodeToString(sum[:16])
+}
+
+// mergeArrivals makes the arrivals this plan counts at one join record one
+// write of it: a step in which several branches reach a join (with-items
+// tasks over no items end at once), or a resume that starts a join that
+// fired while paused together with a held task that ends at once and
+// arrives there. Two writes of one record in one commit make the later one
+// conflict with the earlier on every try (DynamoDB refuses them outright),
+// so the step could never commit. Arrivals at a record the plan also puts
+// are counted in that put: it holds only against the record as read, so
+// the count is exact; the others are summed into one CountArrival.
+func (b *builder) mergeArrivals() {
+	n := 0
+	for _, op := range b.ops {
+		if _, ok := op.(CountArrival); ok {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	kept := make([]Op, 0, len(b.ops))
+	for _, op := range b.ops {
+		o, ok := op.(CountArrival)
+		switch {
+		case !ok:
+			kept = append(kept, op)
+		case b.countInPut(o):
+		case !countInEarlier(kept, o):
+			kept = append(kept, op)
+		}
+	}
+	b.ops = kept
+}
+
+// countInPut adds o's count to a put of its record in this plan, if any.
+func (b *builder) countInPut(o CountArrival) bool {
+	for _, op := range b.ops {
+		if x, ok := op.(PutTask); ok && x.Task.Exec == o.Exec && x.Task.Key == o.Key {
+			x.Task.Arrived += o.Count()
+			return true
+		}
+	}
+	return false
+}
+
+// countInEarlier adds o's count to a CountArrival of its record in ops, if any.
+func countInEarlier(ops []Op, o CountArrival) bool {
+	for i, op := range ops {
+		if x, ok := op.(CountArrival); ok && x.Exec == o.Exec && x.Key == o.Key {
+			x.N = x.Count() + o.Count()
+			ops[i] = x
+			return true
+		}
+	}
+	return false
 }

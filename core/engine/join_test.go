@@ -128,3 +128,46 @@ wf:
 		t.Fatalf("join context %s", js(rec.Ctx))
 	}
 }
+
+// Branches that end in the step that starts them (with-items over no
+// items) arrive at their join together: the step counts them all in one
+// write of the join record (planHost checks every plan writes a record
+// once; DynamoDB refuses two writes of an item in a transaction, so such a
+// step would never commit), and the join fires once, having counted both.
+func TestArrivalsOfOneStepAreOneWrite(t *testing.T) {
+	h := newPlanHost(t, `version: '2.0'
+wf:
+  tasks:
+    start:
+      action: std.noop
+      on-success: [a, b]
+    a:
+      with-items: x in <% [] %>
+      action: std.noop
+      on-success: j
+    b:
+      with-items: x in <% [] %>
+      action: std.noop
+      on-success: j
+    j:
+      join: all
+      action: std.noop
+`)
+	started := runs(h.start("wf", nil).Commands)
+	p := h.result(started["start"], true, nil, "")
+	counts := 0
+	for _, op := range p.Ops {
+		if _, ok := op.(engine.CountArrival); ok {
+			counts++
+		}
+	}
+	if counts != 1 {
+		t.Fatalf("the step counts the arrivals in %d writes, want 1: %s", counts, js(p.Ops))
+	}
+	if _, ok := runs(h.follow(p))["j"]; !ok {
+		t.Fatal("the join did not fire")
+	}
+	if rec := h.task("j"); rec.Arrived != 2 || !rec.Fired {
+		t.Fatalf("join after both arrivals: %s", js(rec))
+	}
+}

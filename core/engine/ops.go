@@ -83,12 +83,19 @@ type PutArrival struct {
 	Ctx              map[string]any
 }
 
-// CountArrival adds one to the join record's arrival count (creating the
-// record, WAITING, if needed) and bumps its version, so a firing decided on
-// an older count conflicts. It always comes with a PutArrival.
+// CountArrival adds Count() to the join record's arrival count (creating
+// the record, WAITING, if needed) and bumps its version, so a firing
+// decided on an older count conflicts. It comes with a PutArrival per
+// arrival it counts.
 type CountArrival struct {
 	Exec, Key, Name string
+	// N is how many arrivals it counts: several branches of one step that
+	// arrive at one join are one write of its record (0 counts one).
+	N int64
 }
+
+// Count is how many arrivals o counts.
+func (o CountArrival) Count() int64 { return max(o.N, 1) }
 
 // PutSlot writes a with-items slot if its stored version is IfVersion (0: must not exist).
 type PutSlot struct {

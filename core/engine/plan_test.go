@@ -9,6 +9,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -43,6 +44,7 @@ func (h *planHost) do(what string, fn func() (*engine.Plan, error)) *engine.Plan
 	if err != nil {
 		h.t.Fatalf("%s: %v", what, err)
 	}
+	oneWritePerRecord(h.t, what, p.Ops)
 	if len(p.Ops) > 0 {
 		if err := h.st.Commit(h.ctx, p.Ops); err != nil {
 			h.t.Fatalf("%s: commit: %v", what, err)
@@ -840,5 +842,40 @@ func assertFailedToRun(t *testing.T, h *planHost, task string) {
 	hd := h.head()
 	if hd.State != engine.Error || !strings.HasPrefix(hd.StateInfo, "Failed to run task [error=") || !strings.HasSuffix(hd.StateInfo, ", wf=wf, task="+task+"]") {
 		t.Fatalf("head %s %q", hd.State, hd.StateInfo)
+	}
+}
+
+// oneWritePerRecord fails a plan that writes one record twice: a commit
+// cannot (DynamoDB refuses it; elsewhere the later write's condition
+// fails against the earlier), so such a step would never land.
+func oneWritePerRecord(t *testing.T, what string, ops []engine.Op) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, op := range ops {
+		var k string
+		switch o := op.(type) {
+		case engine.PutExecution:
+			k = "head " + o.Exec.ID
+		case engine.AddExecution:
+			k = "head " + o.ID
+		case engine.SetState:
+			k = "head " + o.ID
+		case engine.PutTask:
+			k = "task " + o.Task.Exec + "/" + o.Task.Key
+		case engine.CountArrival:
+			k = "task " + o.Exec + "/" + o.Key
+		case engine.AddItems:
+			k = "task " + o.Exec + "/" + o.Key
+		case engine.PutSlot:
+			k = fmt.Sprintf("slot %s/%s/%d", o.Slot.Exec, o.Slot.Task, o.Slot.Index)
+		case engine.PutArrival:
+			k = "arrival " + o.Exec + "/" + o.Join + "/" + o.From
+		default:
+			continue
+		}
+		if seen[k] {
+			t.Fatalf("%s: the plan writes %s twice: %#v", what, k, ops)
+		}
+		seen[k] = true
 	}
 }

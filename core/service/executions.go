@@ -90,10 +90,17 @@ func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams)
 			return nil, false, err
 		}
 		// A repeat: make sure its first tasks were sent (the first request
-		// may have died between its commit and its sends), and that a
-		// finished sub-workflow's parent heard of its end.
+		// may have died between its commit and its sends), that a
+		// finished sub-workflow's parent heard of its end, and that a
+		// sub-workflow its parent's pause left paused runs with its parent
+		// again (the parent's sweep re-sends this start).
 		if err := s.carry(ctx, id, &engine.Plan{Commands: engine.ParentReport(cur)}); err != nil {
 			return cur, false, err
+		}
+		if cur.State == engine.Paused && cur.Parent != "" {
+			if _, err := s.apply(ctx, id, "resume", func() (*engine.Plan, error) { return s.Engine.ResumeWithParent(ctx, s.reader(), id) }); err != nil {
+				return cur, false, err
+			}
 		}
 		return cur, false, s.Recover(ctx, id)
 	}

@@ -16,7 +16,10 @@ import (
 // keeps new steps out, so it runs as soon as the steps in flight commit.
 // Across processes, which share no gate, a control step wins because its
 // head write (engine.SetState) does not conflict with the counter adds of
-// completions; the gate spares it the conflicts on other records.
+// completions; the gate spares it the conflicts on the other records some
+// control steps write (a resume's held tasks, which an arrival at a held
+// join may bump). Nothing relies on it for correctness: it saves retries,
+// and costs a shared lock per step.
 // Gates are striped by execution id: a fixed set, however many executions.
 type gates [64]sync.RWMutex
 

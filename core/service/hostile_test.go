@@ -364,31 +364,16 @@ func TestSweepResendsLostCancelPage(t *testing.T) {
 // again, with nothing left to resume them.
 func TestStalePauseFromParentIgnored(t *testing.T) {
 	ctx := context.Background()
-	s := service.New(kvstore.NewMemory(), actions.New(), nil)
-	s.InlineSteps = 0 // the test delivers the actions itself
-	tq, rq := &box{}, &box{}
-	s.Tasks, s.Results = tq, rq
-	src := "version: '2.0'\nparent:\n  tasks:\n    call:\n      workflow: child\nchild:\n  tasks:\n    a:\n      action: std.noop\n"
-	if _, err := s.Register(ctx, "wf.yaml", []byte(src)); err != nil {
+	s, _, _ := boxHost(kvstore.NewMemory())
+	parent, child := startParentChild(t, s)
+	if _, err := s.Pause(ctx, parent); err != nil {
 		t.Fatal(err)
 	}
-	p, _, err := s.Start(ctx, service.StartRequest{Workflow: "parent"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, err := s.Store.ListExecutions(ctx, store.ListParams{Workflow: "child"})
-	if err != nil || len(page.Executions) != 1 {
-		t.Fatalf("child: %v %v", page, err)
-	}
-	child := page.Executions[0].ID
-	if _, err := s.Pause(ctx, p.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Resume(ctx, p.ID); err != nil {
+	if _, err := s.Resume(ctx, parent); err != nil {
 		t.Fatal(err)
 	}
 	// The pause's command to the child arrives after the resume's.
-	if _, err := s.Engine.PauseWith(ctx, s.Store, child, p.ID); !errors.Is(err, engine.ErrInvalidState) {
+	if _, err := s.Engine.PauseWith(ctx, s.Store, child, parent); !errors.Is(err, engine.ErrInvalidState) {
 		t.Fatalf("stale pause from the parent: %v, want ErrInvalidState", err)
 	}
 	if c, _ := s.Store.Execution(ctx, child); c.State != engine.Running {

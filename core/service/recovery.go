@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/engine"
@@ -36,8 +37,11 @@ func (s *Service) Purge(ctx context.Context, retention time.Duration, max int) (
 // Sweep repairs what a lost message could leave waiting, where nothing else
 // would: for each RUNNING execution (at most max) it re-sends the actions of
 // tasks started before now-minAge that no runner has claimed, and finalises
-// executions whose work is done. Run it on a schedule (the sweeper function
-// on AWS). It returns how many executions it looked at.
+// executions whose work is done; it re-sends the pages of cancelled
+// executions that still count live work, and resumes a parent that paused
+// with a sub-workflow none of whose sub-workflows is paused any more. Run
+// it on a schedule (the sweeper function on AWS). It returns how many
+// executions it looked at.
 func (s *Service) Sweep(ctx context.Context, minAge time.Duration, max int) (int, error) {
 	before := time.Now().Add(-minAge)
 	n, err := s.sweepState(ctx, engine.Running, max, func(e *engine.Execution) error { return s.recover(ctx, e.ID, before) })
@@ -52,6 +56,19 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration, max int) (int
 			return nil
 		}
 		return s.carry(ctx, e.ID, &engine.Plan{Commands: engine.EndTasksCommands(e)})
+	})
+	n += m
+	if err != nil || n >= max {
+		return n, err
+	}
+	// A sub-workflow's resume (or end) tells a parent that paused with it
+	// by a message after its commit; if that was lost, the parent stays
+	// paused with nothing left to resume it.
+	m, err = s.sweepState(ctx, engine.Paused, max-n, func(e *engine.Execution) error {
+		if !strings.HasPrefix(e.StateInfo, engine.PausedWithChild) || e.Updated.After(before) {
+			return nil
+		}
+		return s.resumeWorkflow(ctx, engine.Command{Kind: engine.ResumeWorkflow, Exec: e.ID, From: strings.TrimPrefix(e.StateInfo, engine.PausedWithChild), Slot: -1})
 	})
 	return n + m, err
 }

@@ -220,6 +220,14 @@ func (p *Portable) Tasks(ctx context.Context, exec string) ([]*engine.Task, erro
 	return p.d.Tasks(ctx, exec)
 }
 
+// TasksAfter implements engine.Reader.
+func (p *Portable) TasksAfter(ctx context.Context, exec, after string, limit int) ([]*engine.Task, error) {
+	if ValidID(exec) != nil || limit <= 0 {
+		return nil, nil
+	}
+	return p.d.TasksAfter(ctx, exec, after, limit)
+}
+
 // Slot implements engine.Reader.
 func (p *Portable) Slot(ctx context.Context, exec, task string, i int) (*engine.Slot, error) {
 	if ValidID(exec) != nil {

@@ -121,6 +121,11 @@ func (s countingStore) Tasks(ctx context.Context, exec string) ([]*engine.Task, 
 	return s.Store.Tasks(ctx, exec)
 }
 
+func (s countingStore) TasksAfter(ctx context.Context, exec, after string, limit int) ([]*engine.Task, error) {
+	s.c.Queries++
+	return s.Store.TasksAfter(ctx, exec, after, limit)
+}
+
 func (s countingStore) Arrivals(ctx context.Context, exec, key string) (map[string]map[string]any, error) {
 	s.c.Queries++
 	return s.Store.Arrivals(ctx, exec, key)

@@ -338,7 +338,7 @@ func (s *driver) putArrival(tx Tx, o engine.PutArrival) error {
 
 func (s *driver) countArrival(tx Tx, o engine.CountArrival) error {
 	count := func(cur *engine.Task) error {
-		cur.Arrived++
+		cur.Arrived += o.Count()
 		cur.Version++
 		return nil
 	}
@@ -480,6 +480,34 @@ func (s *driver) Tasks(ctx context.Context, exec string) ([]*engine.Task, error)
 	ts, err := scanAll[engine.Task](s, exec, store.TaskPrefix)
 	sort.SliceStable(ts, func(i, j int) bool { return ts[i].Seq < ts[j].Seq })
 	return ts, err
+}
+
+// TasksAfter implements store.Driver. The records before after are
+// skipped by key, undecoded.
+func (s *driver) TasksAfter(ctx context.Context, exec, after string, limit int) ([]*engine.Task, error) {
+	var out []*engine.Task
+	from := store.TaskSK(after)
+	errFull := errors.New("page full")
+	err := s.view(func(tx Tx) error {
+		return tx.Scan(exec, store.TaskPrefix, func(sk string, raw any) error {
+			if after != "" && sk <= from {
+				return nil
+			}
+			if len(out) == limit {
+				return errFull
+			}
+			t, err := decoded[engine.Task](s, exec, sk, raw)
+			if err != nil {
+				return err
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	if errors.Is(err, errFull) {
+		err = nil
+	}
+	return out, err
 }
 
 // Arrivals implements store.Driver.

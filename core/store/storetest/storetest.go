@@ -81,6 +81,7 @@ func RunWith(t *testing.T, newStore func(t *testing.T) store.Store, opt Options)
 		{"Status", testStatus},
 		{"CountersIsolate", testCountersIsolate},
 		{"PutTask", testPutTask},
+		{"TasksAfter", testTasksAfter},
 		{"AddItems", testAddItems},
 		{"ArriveJoin", testArriveJoin},
 		{"PutSlot", testPutSlot},

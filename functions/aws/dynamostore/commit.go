@@ -141,8 +141,8 @@ func (s *driver) plan(ctx context.Context, op engine.Op) (*write, error) {
 		}
 		return &write{what: fmt.Sprintf("join %s of %s", o.Key, o.Exec), counter: true, upd: &types.Update{
 			TableName: s.table, Key: key(o.Exec, store.TaskSK(o.Key)),
-			UpdateExpression:          aws.String("SET d = if_not_exists(d, :d) ADD v :one, arrived :one"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":d": d, ":one": one},
+			UpdateExpression:          aws.String("SET d = if_not_exists(d, :d) ADD v :one, arrived :n"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": d, ":one": one, ":n": avN(o.Count())},
 		}}, nil
 
 	case engine.PutSlot:

@@ -60,7 +60,7 @@
 //	AddItems      UpdateItem ADD done, failed, v; condition st = RUNNING
 //	PutArrival    PutItem <exec> / A#<join>\x00<from> holding the branch's context;
 //	              condition attribute_not_exists(pk)
-//	CountArrival  UpdateItem SET d = if_not_exists(d, :waitingRecord) ADD arrived, v
+//	CountArrival  UpdateItem SET d = if_not_exists(d, :waitingRecord) ADD arrived (its count), v
 //	              (the join's context is read from its arrival items once, when it fires)
 //	PutSlot       as PutTask
 //	PutLeaf       PutItem without condition (same step, same leaf)

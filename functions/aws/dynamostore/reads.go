@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -77,6 +78,13 @@ func (s *driver) Slot(ctx context.Context, exec, task string, i int) (*engine.Sl
 
 // query reads every item of pk whose sort key starts with prefix, in order.
 func (s *driver) query(ctx context.Context, pk, prefix string, fn func(map[string]types.AttributeValue) error) error {
+	return s.queryAfter(ctx, pk, prefix, "", 0, fn)
+}
+
+// queryAfter is query from the first sort key after after ("": from the
+// first), reading pages of at most limit items (0: as many as DynamoDB
+// returns); fn returns errStop to end it early.
+func (s *driver) queryAfter(ctx context.Context, pk, prefix, after string, limit int, fn func(map[string]types.AttributeValue) error) error {
 	if pk == "" {
 		return nil
 	}
@@ -84,6 +92,12 @@ func (s *driver) query(ctx context.Context, pk, prefix string, fn func(map[strin
 		KeyConditionExpression:    aws.String("pk = :pk AND begins_with(sk, :p)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": avS(pk), ":p": avS(prefix)},
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal}
+	if after != "" {
+		in.ExclusiveStartKey = key(pk, after)
+	}
+	if limit > 0 {
+		in.Limit = aws.Int32(int32(min(limit, 1000)))
+	}
 	for {
 		var out *dynamodb.QueryOutput
 		err := s.read(ctx, "query "+pk+"/"+prefix, func() ([]types.ConsumedCapacity, error) {
@@ -106,7 +120,9 @@ func (s *driver) query(ctx context.Context, pk, prefix string, fn func(map[strin
 			} else if !ok {
 				continue
 			}
-			if err := fn(it); err != nil {
+			if err := fn(it); errors.Is(err, errStop) {
+				return nil
+			} else if err != nil {
 				return err
 			}
 		}
@@ -142,6 +158,29 @@ func (s *driver) Tasks(ctx context.Context, exec string) ([]*engine.Task, error)
 		return err
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out, err
+}
+
+// errStop ends a queryAfter early.
+var errStop = errors.New("enough read")
+
+// TasksAfter implements store.Driver.
+func (s *driver) TasksAfter(ctx context.Context, exec, after string, limit int) ([]*engine.Task, error) {
+	var out []*engine.Task
+	from := ""
+	if after != "" {
+		from = store.TaskSK(after)
+	}
+	err := s.queryAfter(ctx, exec, store.TaskPrefix, from, limit, func(it map[string]types.AttributeValue) error {
+		t, err := s.decodeTask(ctx, it)
+		if err != nil {
+			return err
+		}
+		if out = append(out, t); len(out) == limit {
+			return errStop
+		}
+		return nil
+	})
 	return out, err
 }
 
