@@ -200,40 +200,27 @@ func gonjaPairs(v *exec.Value) ([]*exec.Pair, bool) {
 	return d.Pairs, true
 }
 
-func pairList(pairs []*exec.Pair) []any {
-	out := make([]any, len(pairs))
-	for i, p := range pairs {
-		out[i] = []any{p.Key.Interface(), p.Value.Interface()}
-	}
-	return out
-}
-
 // dictMethodFixes are the read-only dict methods in the dict's order.
 var dictMethodFixes = map[string]exec.Method[map[string]any]{
-	"keys": func(_ map[string]any, self *exec.Value, args *exec.VarArgs) (any, error) {
-		pairs, err := methodPairs("keys", self, args)
-		out := make([]any, len(pairs))
-		for i, p := range pairs {
-			out[i] = p.Key.Interface()
-		}
-		return out, err
-	},
-	"values": func(_ map[string]any, self *exec.Value, args *exec.VarArgs) (any, error) {
-		pairs, err := methodPairs("values", self, args)
-		out := make([]any, len(pairs))
-		for i, p := range pairs {
-			out[i] = p.Value.Interface()
-		}
-		return out, err
-	},
-	"items": func(_ map[string]any, self *exec.Value, args *exec.VarArgs) (any, error) {
-		pairs, err := methodPairs("items", self, args)
-		return pairList(pairs), err
-	},
+	"keys":   pairMethod("keys", func(p *exec.Pair) any { return p.Key.Interface() }),
+	"values": pairMethod("values", func(p *exec.Pair) any { return p.Value.Interface() }),
+	"items":  pairMethod("items", func(p *exec.Pair) any { return []any{p.Key.Interface(), p.Value.Interface()} }),
 	"copy": func(_ map[string]any, self *exec.Value, args *exec.VarArgs) (any, error) {
 		pairs, err := methodPairs("copy", self, args)
 		return &exec.Dict{Pairs: append([]*exec.Pair(nil), pairs...)}, err
 	},
+}
+
+// pairMethod is a method listing elem of each of the dict's pairs.
+func pairMethod(name string, elem func(*exec.Pair) any) exec.Method[map[string]any] {
+	return func(_ map[string]any, self *exec.Value, args *exec.VarArgs) (any, error) {
+		pairs, err := methodPairs(name, self, args)
+		out := make([]any, len(pairs))
+		for i, p := range pairs {
+			out[i] = elem(p)
+		}
+		return out, err
+	}
 }
 
 func methodPairs(name string, self *exec.Value, args *exec.VarArgs) ([]*exec.Pair, error) {
