@@ -28,9 +28,16 @@ const roundsKey = "__join_rounds"
 func bookkeeping(k string) bool { return k == versionsKey || k == keysKey || k == roundsKey }
 
 func versionOf(ctx map[string]any, k string) int64 {
-	v, _ := value.AsGoMap(ctx[versionsKey])
-	n, _ := v[k].(int64)
-	if f, ok := v[k].(float64); ok {
+	// Read in place: a join asks for every key of every branch.
+	var v any
+	switch m := ctx[versionsKey].(type) {
+	case map[string]any:
+		v = m[k]
+	case *value.Map:
+		v = m.Value(k)
+	}
+	n, _ := v.(int64)
+	if f, ok := v.(float64); ok {
 		n = int64(f)
 	}
 	return n

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/value"
@@ -173,82 +172,4 @@ type Definition struct {
 	Source  string    `json:"source"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
-}
-
-// Decode decodes a record that a store encoded with encoding/json into
-// *Execution, *Task, *Slot, *Leaf or *Definition. The user data in it
-// (inputs, contexts, results, outputs) is read again with value.FromJSON:
-// whole numbers stay int64 (plain json.Unmarshal would turn them into
-// float64, and `str(3)` would then print "3.0") and dicts keep their order.
-func Decode(raw []byte, rec any) error {
-	if err := json.Unmarshal(raw, rec); err != nil {
-		return err
-	}
-	switch rec.(type) {
-	case *Execution, *Task, *Slot, *Leaf:
-	default:
-		return nil
-	}
-	v, err := value.FromJSON(raw)
-	if err != nil {
-		return err
-	}
-	doc, _ := v.(*value.Map)
-	switch r := rec.(type) {
-	case *Execution:
-		r.Input, r.Vars, r.Env = fieldsOf(doc, "input"), fieldsOf(doc, "vars"), fieldsOf(doc, "env")
-		r.Output = doc.Value("output")
-	case *Task:
-		r.Ctx = fieldsOf(doc, "ctx")
-		r.Published, _ = doc.Value("published").(*value.Map)
-		r.Result = doc.Value("result")
-		commandData(r.Outbox, doc.Value("outbox"))
-	case *Slot:
-		r.Result = doc.Value("result")
-		commandData(r.Outbox, doc.Value("outbox"))
-	case *Leaf:
-		r.Ctx = fieldsOf(doc, "ctx")
-	}
-	return nil
-}
-
-// DecodeCommand decodes a command as Decode decodes records.
-func DecodeCommand(raw []byte, c *Command) error {
-	if err := json.Unmarshal(raw, c); err != nil {
-		return err
-	}
-	v, err := value.FromJSON(raw)
-	if err != nil {
-		return err
-	}
-	cs := []Command{*c}
-	commandData(cs, []any{v})
-	*c = cs[0]
-	return nil
-}
-
-// fieldsOf is member k of doc as a set of named values.
-func fieldsOf(doc *value.Map, k string) map[string]any {
-	m, ok := doc.Value(k).(*value.Map)
-	if !ok {
-		return nil
-	}
-	return m.GoMap()
-}
-
-// commandData takes the input and result output of each command from its
-// JSON form.
-func commandData(cs []Command, raw any) {
-	l, _ := raw.([]any)
-	for i := range cs {
-		if i >= len(l) {
-			return
-		}
-		doc, _ := l[i].(*value.Map)
-		cs[i].Input = fieldsOf(doc, "input")
-		if cs[i].Result != nil {
-			res, _ := doc.Value("result").(*value.Map)
-			cs[i].Result.Output = res.Value("output")
-		}
-	}
 }

@@ -47,7 +47,6 @@ import (
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
-	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Sender is the sending side of a queue.
@@ -58,24 +57,6 @@ type Sender interface {
 // decodeJSON decodes a queue message keeping whole numbers whole, as the
 // store does: an action's output 3 must stay 3, not become 3.0.
 func decodeJSON(body []byte, v any) error {
-	switch m := v.(type) {
-	case *engine.Command:
-		return engine.DecodeCommand(body, m)
-	case *Message:
-		if err := json.Unmarshal(body, m); err != nil {
-			return err
-		}
-		if m.Result == nil {
-			return nil
-		}
-		doc, err := value.FromJSON(body)
-		if err != nil {
-			return err
-		}
-		res, _ := doc.(*value.Map).Value("result").(*value.Map)
-		m.Result.Output = res.Value("output")
-		return nil
-	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	return dec.Decode(v)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"sort"
+	"strconv"
 )
 
 // Map is a dict that keeps insertion order, as Python's dict does. Mistral
@@ -244,8 +245,8 @@ func IsDict(v any) bool {
 }
 
 // decodeOrdered reads one JSON value from dec token by token, so objects
-// become *Map in document order; numbers stay json.Number for numbersOf.
-func decodeOrdered(dec *json.Decoder) (any, error) {
+// become *Map in document order.
+func decodeOrdered(dec *json.Decoder, exact bool) (any, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, err
@@ -261,9 +262,9 @@ func decodeOrdered(dec *json.Decoder) (any, error) {
 					return nil, err
 				}
 				k, _ := kt.(string)
-				v, err := decodeOrdered(dec)
+				v, err := decodeOrdered(dec, exact)
 				if err != nil {
-					return nil, err
+					return nil, inside(err, k)
 				}
 				m.Set(k, v)
 			}
@@ -274,9 +275,9 @@ func decodeOrdered(dec *json.Decoder) (any, error) {
 		case '[':
 			l := []any{}
 			for dec.More() {
-				v, err := decodeOrdered(dec)
+				v, err := decodeOrdered(dec, exact)
 				if err != nil {
-					return nil, err
+					return nil, inside(err, "["+strconv.Itoa(len(l))+"]")
 				}
 				l = append(l, v)
 			}
@@ -286,6 +287,8 @@ func decodeOrdered(dec *json.Decoder) (any, error) {
 			return l, nil
 		}
 		return nil, errors.New("unexpected " + t.String())
+	case json.Number:
+		return number(t, exact)
 	}
 	return tok, nil
 }

@@ -15,6 +15,7 @@ package value
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -172,14 +173,30 @@ func FromJSONExact(b []byte) (any, error) { return fromJSON(b, true) }
 func fromJSON(b []byte, exact bool) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
-	v, err := decodeOrdered(dec)
+	var plain any
+	if err := dec.Decode(&plain); err != nil {
+		return nil, fmt.Errorf("value: decode JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("value: decode JSON: unexpected data after the first value")
+	}
+	if orders, err := keyOrders(b); err == nil {
+		return (&ordered{orders: orders, exact: exact}).value(plain)
+	}
+	dec = json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	v, err := decodeOrdered(dec, exact)
+	var re *RangeError
+	if errors.As(err, &re) {
+		return nil, re
+	}
 	if err != nil {
 		return nil, fmt.Errorf("value: decode JSON: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("value: decode JSON: unexpected data after the first value")
 	}
-	return numbersOf(v, "", exact)
+	return v, nil
 }
 
 // RangeError is a JSON number no float64 can hold, or (Integer) an
@@ -205,42 +222,36 @@ func (e *RangeError) Problem() string {
 	return fmt.Sprintf("number %s is out of range", e.Number)
 }
 
-// numbersOf replaces json.Number in place; the decoder just built v, so no one
-// else holds a reference to it. A number no float64 can hold (1e400) is an
-// error naming where it is, not a string that later fails far away.
-func numbersOf(v any, at string, exact bool) (any, error) {
-	switch x := v.(type) {
-	case json.Number:
-		n := fromNumber(x)
-		if _, isStr := n.(string); isStr {
-			return nil, &RangeError{Number: string(x), At: at}
-		}
-		if _, isFloat := n.(float64); isFloat && exact && !strings.ContainsAny(string(x), ".eE") {
-			return nil, &RangeError{Number: string(x), At: at, Integer: true}
-		}
-		return n, nil
-	case []any:
-		for i, e := range x {
-			n, err := numbersOf(e, fmt.Sprintf("%s[%d]", at, i), exact)
-			if err != nil {
-				return nil, err
-			}
-			x[i] = n
-		}
-	case *Map:
-		for k, e := range x.All() {
-			p := k
-			if at != "" {
-				p = at + "." + k
-			}
-			n, err := numbersOf(e, p, exact)
-			if err != nil {
-				return nil, err
-			}
-			x.vals[k] = n
-		}
+// number is a JSON number as a value. A number no float64 can hold (1e400)
+// is an error (its place is filled in by the caller), not a string that
+// later fails far away.
+func number(x json.Number, exact bool) (any, error) {
+	n := fromNumber(x)
+	if _, isStr := n.(string); isStr {
+		return nil, &RangeError{Number: string(x)}
 	}
-	return v, nil
+	if _, isFloat := n.(float64); isFloat && exact && !strings.ContainsAny(string(x), ".eE") {
+		return nil, &RangeError{Number: string(x), Integer: true}
+	}
+	return n, nil
+}
+
+// inside prefixes a RangeError's place with the member or index it is in
+// ("a.b[1]").
+func inside(err error, seg string) error {
+	re, ok := err.(*RangeError)
+	if !ok {
+		return err
+	}
+	switch {
+	case re.At == "":
+		re.At = seg
+	case re.At[0] == '[':
+		re.At = seg + re.At
+	default:
+		re.At = seg + "." + re.At
+	}
+	return re
 }
 
 // TypeName names the kind of a value as error messages show it: "null",

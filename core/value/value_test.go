@@ -269,3 +269,20 @@ func TestTransformKeepsOrderAndCopies(t *testing.T) {
 		t.Fatal("Transform shares lists with its input")
 	}
 }
+
+func TestFromJSONOrderEdgeCases(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"b": "{\"z\": [", "a\"q": {"y": [{}, {"d": 1, "c": 2}], "x": "]}"}, "\u00e9": null}`: `{"b": "{\"z\": [", "a\"q": {"y": [{}, {"d": 1, "c": 2}], "x": "]}"}, "é": null}`,
+		// A repeated key keeps its first place and its last value, as in Python.
+		`{"k": 1, "j": {"y": 1, "x": 2}, "k": {"b": 2, "a": 1}}`: `{"k": {"b": 2, "a": 1}, "j": {"y": 1, "x": 2}}`,
+		` [ {"z": 1e3, "a": -0} ] `:                              `[{"z": 1000.0, "a": 0}]`,
+	} {
+		v, err := FromJSON([]byte(in))
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if got := JSON(v, -1, false); got != want {
+			t.Errorf("%s\n got %s\nwant %s", in, got, want)
+		}
+	}
+}
