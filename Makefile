@@ -17,7 +17,7 @@ FUZZTIME ?= 30000x
 ENV_FILE := .cache/localstack/env
 
 .PHONY: run build build-lambdas cli lint test test-unit test-browser ui-screenshots test-fuzz test-infra test-e2e test-mistral test-expressions test-mistralclient emulator-install \
-        synth deploy local-up local-down bench bench-smoke chaos fmt vet clean
+        synth deploy local-up local-down bench bench-expr bench-smoke chaos fmt vet clean
 
 run: cli ## serve the API locally (embedded durable store and queues)
 	./build/lazyflow serve --addr $(ADDR) --data $(DATA)
@@ -84,7 +84,8 @@ ui-screenshots:
 	$(WEBUI)/testdata/install-chromium.sh
 	LAZYFLOW_UI_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run Browser $(WEBUI)
 
-# Each fuzz target runs briefly: no input may panic the loader or an expression language.
+# Each fuzz target runs briefly: no input may panic the loader or an expression language, and
+# compat's differential target (core/expr against Mistral's evaluator, from core/compat/install.sh) must agree.
 test-fuzz:
 	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' core functions 2>/dev/null); do \
 	  pkg=./$$(dirname $$f); \
@@ -95,30 +96,30 @@ test-fuzz:
 	done
 
 # The differential tier: the real Mistral 23.0.0 (pinned, .tools/mistral-venv) runs the whole
-# corpus in one process, then Lazyflow runs the same cases and a case of compat/baseline.txt
-# that differs fails. The corpus must be what compat/extract.py extracts from that Mistral.
+# corpus in one process, then Lazyflow runs the same cases and a case of core/compat/baseline.txt
+# that differs fails. The corpus must be what core/compat/extract.py extracts from that Mistral.
 MISTRAL_OUT := .cache/mistral
 test-mistral:
-	@set -euo pipefail; py="$$(compat/install.sh)"; mkdir -p $(MISTRAL_OUT); \
+	@set -euo pipefail; py="$$(core/compat/install.sh)"; mkdir -p $(MISTRAL_OUT); \
 	pkg="$$($$py -c 'import mistral, os; print(os.path.dirname(mistral.__file__))')"; \
-	$$py compat/extract.py "$$pkg" $(MISTRAL_OUT)/cases.json; \
-	cmp -s $(MISTRAL_OUT)/cases.json compat/corpus/cases.json || \
-	  { echo "compat/corpus/cases.json differs from what compat/extract.py extracts: copy $(MISTRAL_OUT)/cases.json over it"; exit 1; }; \
-	$$py compat/oracle.py compat/corpus/cases.json $(MISTRAL_OUT)/results.json; \
-	LAZYFLOW_MISTRAL_RESULTS="$(CURDIR)/$(MISTRAL_OUT)/results.json" $(GO) test -count=1 -run '^TestMistralDifferential$$' ./compat
+	$$py core/compat/extract.py "$$pkg" $(MISTRAL_OUT)/cases.json; \
+	cmp -s $(MISTRAL_OUT)/cases.json core/compat/corpus/cases.json || \
+	  { echo "core/compat/corpus/cases.json differs from what core/compat/extract.py extracts: copy $(MISTRAL_OUT)/cases.json over it"; exit 1; }; \
+	$$py core/compat/oracle.py core/compat/corpus/cases.json $(MISTRAL_OUT)/results.json; \
+	LAZYFLOW_MISTRAL_RESULTS="$(CURDIR)/$(MISTRAL_OUT)/results.json" $(GO) test -count=1 -run '^TestMistralDifferential$$' ./core/compat
 
 # The expression tier: Mistral 23.0.0's own evaluator (yaql 3.2.0, Jinja2 3.1.6, same pinned venv)
-# runs compat/corpus/expressions.json in one process, then core/expr runs the same cases and a case
-# of compat/expr-baseline.txt that differs fails. The corpus must be what compat/exprcorpus.py builds.
+# runs core/compat/corpus/expressions.json in one process, then core/expr runs the same cases and a case
+# of core/compat/expr-baseline.txt that differs fails. The corpus must be what core/compat/exprcorpus.py builds.
 EXPR_OUT := .cache/expressions
 test-expressions:
-	@set -euo pipefail; py="$$(compat/install.sh)"; mkdir -p $(EXPR_OUT); \
+	@set -euo pipefail; py="$$(core/compat/install.sh)"; mkdir -p $(EXPR_OUT); \
 	yaql="$$($$py -c 'import collections.abc, yaql, os; print(os.path.dirname(yaql.__file__))')"; \
-	$$py compat/exprcorpus.py "$$yaql" $(EXPR_OUT)/expressions.json; \
-	cmp -s $(EXPR_OUT)/expressions.json compat/corpus/expressions.json || \
-	  { echo "compat/corpus/expressions.json differs from what compat/exprcorpus.py builds: copy $(EXPR_OUT)/expressions.json over it"; exit 1; }; \
-	$$py compat/exproracle.py compat/corpus/expressions.json $(EXPR_OUT)/results.json; \
-	LAZYFLOW_EXPR_RESULTS="$(CURDIR)/$(EXPR_OUT)/results.json" $(GO) test -count=1 -run '^TestExpressionDifferential$$' ./compat
+	$$py core/compat/exprcorpus.py "$$yaql" $(EXPR_OUT)/expressions.json; \
+	cmp -s $(EXPR_OUT)/expressions.json core/compat/corpus/expressions.json || \
+	  { echo "core/compat/corpus/expressions.json differs from what core/compat/exprcorpus.py builds: copy $(EXPR_OUT)/expressions.json over it"; exit 1; }; \
+	$$py core/compat/exproracle.py core/compat/corpus/expressions.json $(EXPR_OUT)/results.json; \
+	LAZYFLOW_EXPR_RESULTS="$(CURDIR)/$(EXPR_OUT)/results.json" $(GO) test -count=1 -run '^TestExpressionDifferential$$' ./core/compat
 
 test-infra: build-lambdas
 	cd infra && $(GO) test -count=1 ./...
@@ -127,8 +128,8 @@ test-infra: build-lambdas
 
 # The real python-mistralclient (pinned, in .tools/mistralclient-venv) drives lazyflow serve's /v2.
 test-mistralclient:
-	mistralclient/install.sh
-	$(GO) test -count=1 -tags mistralclient -timeout 10m ./mistralclient/
+	functions/internal/mistralapi/mistralclient/install.sh
+	$(GO) test -count=1 -tags mistralclient -timeout 10m ./functions/internal/mistralapi/mistralclient/
 
 test-e2e:
 	@if [ -d localstack/e2e ]; then $(GO) test -count=1 -tags e2e -timeout 30m ./localstack/e2e/; fi
@@ -157,6 +158,10 @@ chaos:
 # The benchmark harness on its smallest shapes, once: proves it runs (figures in bench/out/smoke.md).
 bench-smoke:
 	bench/run --smoke
+
+# Expression evaluation against Mistral's yaql and Jinja2 (bench/expr/run): the ratio in bench/results.md.
+bench-expr:
+	bench/expr/run
 
 bench: ## benchmarks and peer comparison (not part of make test)
 	@if [ -x bench/run ]; then bench/run; else $(GO) test -run '^$$' -bench . -benchmem ./core/...; fi

@@ -78,9 +78,9 @@ def cell(r):
 
 
 # Sections of results.md measured outside bench/run (bench/cmd/lfload against
-# a running server, before/after figures of a change) are kept when the file
+# a running server, before/after figures of a change, bench/expr/run) are kept when the file
 # is regenerated: from their heading to the next "## " heading.
-KEPT_HEADINGS = ("## Durable local paths",)
+KEPT_HEADINGS = ("## Durable local paths", "## Expression evaluation")
 
 
 def kept_sections(path):

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/functions/local"
 )
 
@@ -21,6 +22,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	data := fs.String("data", ".lazyflow", "directory for the durable store and the callback key")
 	retention := fs.Duration("retention", 0, "delete finished executions last updated longer ago than this, e.g. 720h (0: keep everything)")
 	drain := fs.Duration("drain", 25*time.Second, "on SIGTERM or Ctrl-C, how long running actions may finish before they are cut short")
+	inline := fs.Int("inline-steps", service.DefaultInlineSteps, "how many std.noop, std.echo and std.fail tasks one step runs in place, with no queue hop (0: none)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitUsage, usageError{err.Error()}
@@ -31,6 +33,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if *drain <= 0 {
 		return exitUsage, usageError{"--drain must be positive"}
 	}
+	if *inline < 0 {
+		return exitUsage, usageError{"--inline-steps must not be negative"}
+	}
 	if *retention < 0 {
 		return exitUsage, usageError{"--retention must not be negative"}
 	}
@@ -39,10 +44,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		fmt.Fprintf(stdout, "lazyflow: serving on %s (data in %s); Ctrl-C stops\n", url, *data)
 	}
 	if err := local.Serve(ctx, local.Options{Addr: *addr, DataDir: *data, Log: log, Retention: *retention, DrainTimeout: *drain,
-		Ready: ready}); err != nil {
+		InlineSteps: inlineOption(*inline), Ready: ready}); err != nil {
 		return exitFailure, err
 	}
 	return exitOK, nil
+}
+
+// inlineOption maps --inline-steps onto local.Options.InlineSteps, whose
+// zero means the default.
+func inlineOption(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 func randomKey() string {

@@ -98,3 +98,10 @@ func TestRunTimeoutMustBePositive(t *testing.T) {
 		}
 	}
 }
+
+func TestServeInlineStepsMustNotBeNegative(t *testing.T) {
+	code, _, errs := runCLI("serve", "--inline-steps", "-1", "--data", t.TempDir())
+	if code != exitUsage || !strings.Contains(errs, "--inline-steps") {
+		t.Errorf("--inline-steps -1: exit %d, stderr %q; want 2 naming --inline-steps", code, errs)
+	}
+}

@@ -147,27 +147,46 @@ func (h *Host) loop(ctx, recv context.Context, q queue.Queue, batch int, handle 
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		for _, m := range msgs {
-			err := handle(ctx, m.Body)
-			switch {
-			case err == nil:
-				_ = q.Delete(ctx, m.Receipt)
-			case errors.Is(err, service.ErrPoison) || m.Receives >= h.opt.MaxReceives:
-				h.mu.Lock()
-				h.DeadLetters++
-				h.mu.Unlock()
-				h.Log.Log(ctx, givenUpLevel(err), "message given up", "err", err, "receives", m.Receives, "body", truncate(string(m.Body), 300))
-				// As the dlq function does on AWS: the attempt or execution the
-				// message was about fails, rather than staying RUNNING forever.
-				if derr := h.Service.DeadLetter(ctx, m.Body); derr != nil {
-					h.Log.Error("dead letter not applied", "err", derr)
-				}
-				_ = q.Delete(ctx, m.Receipt)
-			default:
-				h.Log.Warn("message will be retried", "err", err, "receives", m.Receives)
-				_ = q.ChangeVisibility(ctx, m.Receipt, time.Duration(m.Receives)*50*time.Millisecond)
-			}
+		if len(msgs) == 1 {
+			h.handle(ctx, q, msgs[0], handle)
+			continue
 		}
+		// A result step may run a chain of inline actions: handled one
+		// after another, the batch's last message would wait for all the
+		// chains before it. Steps of one execution handled at once are
+		// ordered by the store's conditional writes, as across workers.
+		var batchWG sync.WaitGroup
+		for _, m := range msgs {
+			batchWG.Add(1)
+			go func() { defer batchWG.Done(); h.handle(ctx, q, m, handle) }()
+		}
+		batchWG.Wait()
+	}
+}
+
+// handle handles one message and settles it with its queue.
+func (h *Host) handle(ctx context.Context, q queue.Queue, m queue.Message, handle func(context.Context, []byte) error) {
+	// With an outbox, the handler's last write may delete the message.
+	hctx, ack := service.Consuming(ctx, m.Receipt)
+	err := handle(hctx, m.Body)
+	switch {
+	case err == nil && ack.Done():
+	case err == nil:
+		_ = q.Delete(ctx, m.Receipt)
+	case errors.Is(err, service.ErrPoison) || m.Receives >= h.opt.MaxReceives:
+		h.mu.Lock()
+		h.DeadLetters++
+		h.mu.Unlock()
+		h.Log.Log(ctx, givenUpLevel(err), "message given up", "err", err, "receives", m.Receives, "body", truncate(string(m.Body), 300))
+		// As the dlq function does on AWS: the attempt or execution the
+		// message was about fails, rather than staying RUNNING forever.
+		if derr := h.Service.DeadLetter(ctx, m.Body); derr != nil {
+			h.Log.Error("dead letter not applied", "err", derr)
+		}
+		_ = q.Delete(ctx, m.Receipt)
+	default:
+		h.Log.Warn("message will be retried", "err", err, "receives", m.Receives)
+		_ = q.ChangeVisibility(ctx, m.Receipt, time.Duration(m.Receives)*50*time.Millisecond)
 	}
 }
 

@@ -615,6 +615,9 @@ ok:
 		state engine.State
 		msg   string
 	}{{"wf", engine.Error, "work failed"}, {"ok", engine.Success, "done"}} {
+		// notify may start before Start returns (its predecessor runs
+		// inline): it must not look at the previous case's execution.
+		execID.Store("")
 		e, _, err := h.Start(ctx, service.StartRequest{Workflow: c.wf})
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -159,16 +160,8 @@ func keys(m map[string]engine.Command) string {
 	for k := range m {
 		ks = append(ks, k)
 	}
-	return strings.Join(sortStrings(ks), ",")
-}
-
-func sortStrings(s []string) []string {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	return s
+	slices.Sort(ks)
+	return strings.Join(ks, ",")
 }
 
 const routingSrc = `version: '2.0'
@@ -187,40 +180,45 @@ wf:
       action: std.noop
 `
 
-// On success the successors are on-success then on-complete; on-error's
-// are not started.
-func TestSuccessFollowsOnSuccessAndOnComplete(t *testing.T) {
-	h := newPlanHost(t, routingSrc)
-	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
-	p := h.result(a, true, "fine", "")
-	if got := keys(runs(p.Commands)); got != "always,ok" {
-		t.Fatalf("runs after success: %s", got)
+// A task's outcome picks its successors: on success on-success then
+// on-complete (on-error's are never created); on error on-error then
+// on-complete, and the error counts as handled, so the workflow succeeds.
+func TestRoutingByOutcome(t *testing.T) {
+	cases := []struct {
+		name         string
+		ok           bool
+		output       any
+		errMsg       string
+		wantRuns     string
+		wantState    engine.State
+		wantResult   any
+		wantInfo     string
+		neverCreated string
+	}{
+		{name: "success", ok: true, output: "fine", wantRuns: "always,ok", wantState: engine.Success, wantResult: "fine", neverCreated: "handle"},
+		{name: "error", errMsg: "boom", wantRuns: "always,handle", wantState: engine.Error, wantResult: "boom", wantInfo: "boom", neverCreated: "ok"},
 	}
-	if rec := h.task("a"); rec.State != engine.Success || rec.Result != "fine" {
-		t.Fatalf("a: %s %v", rec.State, rec.Result)
-	}
-	if h.task("handle") != nil {
-		t.Fatal("on-error successor created after a success")
-	}
-}
-
-// On error the successors are on-error then on-complete, and the error
-// counts as handled: the workflow does not fail.
-func TestErrorFollowsOnErrorAndIsHandled(t *testing.T) {
-	h := newPlanHost(t, routingSrc)
-	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
-	p := h.result(a, false, nil, "boom")
-	if got := keys(runs(p.Commands)); got != "always,handle" {
-		t.Fatalf("runs after error: %s", got)
-	}
-	if rec := h.task("a"); rec.State != engine.Error || rec.StateInfo != "boom" {
-		t.Fatalf("a: %s %q", rec.State, rec.StateInfo)
-	}
-	for _, c := range runs(p.Commands) {
-		h.follow(h.result(c, true, nil, ""))
-	}
-	if hd := h.head(); hd.State != engine.Success || hd.Errors != 0 {
-		t.Fatalf("head: %s errors=%d", hd.State, hd.Errors)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newPlanHost(t, routingSrc)
+			a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+			p := h.result(a, c.ok, c.output, c.errMsg)
+			if got := keys(runs(p.Commands)); got != c.wantRuns {
+				t.Fatalf("runs: %s, want %s", got, c.wantRuns)
+			}
+			if rec := h.task("a"); rec.State != c.wantState || rec.Result != c.wantResult || rec.StateInfo != c.wantInfo {
+				t.Fatalf("a: %s %v %q", rec.State, rec.Result, rec.StateInfo)
+			}
+			for _, s := range runs(p.Commands) {
+				h.follow(h.result(s, true, nil, ""))
+			}
+			if h.task(c.neverCreated) != nil {
+				t.Fatalf("%s created after a %s", c.neverCreated, c.name)
+			}
+			if hd := h.head(); hd.State != engine.Success || hd.Errors != 0 {
+				t.Fatalf("head: %s errors=%d", hd.State, hd.Errors)
+			}
+		})
 	}
 }
 
@@ -617,39 +615,32 @@ wf:
 	}
 }
 
-// fail with a message uses it as the workflow's state_info; a fail after
-// an error names the error when no message is given.
+// A fail command's state_info: after an error without msg it names the
+// error; a msg that is not a string is written as JSON, as Mistral 23.0.0
+// writes fail(msg=<% task() %>).
 func TestFailCommandMessage(t *testing.T) {
-	h := newPlanHost(t, `version: '2.0'
-wf:
-  tasks:
-    a:
-      action: std.noop
-      on-error:
-        - fail
-`)
-	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
-	h.follow(h.result(a, false, nil, "boom"))
-	if hd := h.head(); hd.State != engine.Error || hd.StateInfo != "failed by task a: boom" {
-		t.Fatalf("head: %s %q", hd.State, hd.StateInfo)
+	cases := []struct {
+		name, clause string
+		ok           bool
+		want         string
+	}{
+		{"after an error", "on-error:\n        - fail", false, "failed by task a: boom"},
+		{"dict msg", "on-complete:\n        - fail(msg=<% dict(k => 1) %>)", true, `{"k":1}`},
 	}
-}
-
-// A msg that is not a string becomes state_info as JSON, as Mistral
-// 23.0.0 writes fail(msg=<% task() %>).
-func TestFailCommandDictMessage(t *testing.T) {
-	h := newPlanHost(t, `version: '2.0'
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newPlanHost(t, `version: '2.0'
 wf:
   tasks:
     a:
       action: std.noop
-      on-complete:
-        - fail(msg=<% dict(k => 1) %>)
-`)
-	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
-	h.follow(h.result(a, true, nil, ""))
-	if hd := h.head(); hd.State != engine.Error || hd.StateInfo != `{"k":1}` {
-		t.Fatalf("head: %s %q", hd.State, hd.StateInfo)
+      `+c.clause+"\n")
+			a := only(t, h.start("wf", nil).Commands, engine.RunAction)
+			h.follow(h.result(a, c.ok, nil, "boom"))
+			if hd := h.head(); hd.State != engine.Error || hd.StateInfo != c.want {
+				t.Fatalf("head: %s %q, want ERROR %q", hd.State, hd.StateInfo, c.want)
+			}
+		})
 	}
 }
 

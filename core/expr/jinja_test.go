@@ -188,7 +188,7 @@ var jinjaCases = []jcase{
 	{"jinja tests", "{{ 'ab' is odd }}", nil, nil, "unsupported operand types"},
 	{"jinja tests", "{{ 9 is divisibleby(3) }}", nil, true, ""},
 	{"jinja tests", "{{ [] is divisibleby(3) }}", nil, nil, "unsupported operand types"},
-	// Python's arithmetic (Jinja2 3.1.6, compat/expressions.md).
+	// Python's arithmetic (Jinja2 3.1.6, core/compat/expressions.md).
 	{"python floor division", "{{ -7 // 2 }}", nil, int64(-4), ""},
 	{"python floor division", "{{ 2 // -7 }}", nil, int64(-1), ""},
 	{"python floor division", "{{ 7 // 2.5 }}", nil, 2.0, ""},

@@ -8,7 +8,7 @@ import (
 )
 
 // Each case was checked against Jinja2 3.1.6 sandboxed as Mistral 23.0.0
-// configures it (compat/exproracle.py evaluates the same way).
+// configures it (core/compat/exproracle.py evaluates the same way).
 var pyJinjaCases = []struct {
 	expr    string
 	want    any

@@ -108,7 +108,8 @@ func (s *Service) startID(ctx context.Context, id string, sp engine.StartParams)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %w", errStartRefused, err)
 	}
-	sent, err := s.commit(ctx, p)
+	ctx = s.WithInlineBudget(ctx) // before the commit, which leaves out what runs inline
+	sent, err := s.commit(ctx, p, nil)
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			cur, gerr := s.Store.Execution(ctx, id)

@@ -98,9 +98,15 @@ func (s *Service) deliver(ctx context.Context, r engine.Result) error {
 }
 
 // runInline runs a trivial action's attempt as a runner would (status
-// check, claim, run) and applies its result at once.
+// check, run) and applies its result at once. It does not claim the
+// attempt: a claim is a durable write of its own, there to keep an action
+// from running twice, and a trivial action has no effect to repeat. If
+// another runner runs the same attempt (recovery sent it again), the
+// engine applies one result and finds the other a duplicate; if the
+// process dies before the result commits, the attempt is unclaimed, so
+// recovery runs it again rather than report it interrupted.
 func (s *Service) runInline(ctx context.Context, c engine.Command) error {
-	res, ok, err := s.runAttempt(ctx, c)
+	res, ok, err := s.runAttempt(ctx, c, false)
 	if err != nil || !ok {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 // RunTask is the runner's side: check the attempt is still wanted, claim it,
 // run the action, and send its result — success or error — to the engine.
 func (s *Service) RunTask(ctx context.Context, body []byte) error {
+	s.arm(ctx, func(o *outbox) string { return o.tasks })
 	var c engine.Command
 	if err := decodeJSON(body, &c); err != nil || c.Kind != engine.RunAction {
 		return fmt.Errorf("%w: decode task message: %v", ErrPoison, err)
@@ -25,17 +26,18 @@ func (s *Service) RunTask(ctx context.Context, body []byte) error {
 
 func (s *Service) runCommand(ctx context.Context, c engine.Command) error {
 	ctx = s.WithInlineBudget(ctx)
-	res, ok, err := s.runAttempt(ctx, c)
+	res, ok, err := s.runAttempt(ctx, c, true)
 	if err != nil || !ok {
 		return err
 	}
 	return s.deliver(ctx, res)
 }
 
-// runAttempt checks the attempt is still wanted, claims it and runs the
-// action. It reports false when there is no result to deliver: the attempt
-// is not to run, or a delegate action will report through its callback.
-func (s *Service) runAttempt(ctx context.Context, c engine.Command) (engine.Result, bool, error) {
+// runAttempt checks the attempt is still wanted, claims it (if claim) and
+// runs the action. It reports false when there is no result to deliver: the
+// attempt is not to run, or a delegate action will report through its
+// callback.
+func (s *Service) runAttempt(ctx context.Context, c engine.Command, claim bool) (engine.Result, bool, error) {
 	st, ok, err := store.ReadStatus(ctx, s.Store, c.Exec)
 	if err != nil {
 		return engine.Result{}, false, fmt.Errorf("load execution %s: %w", c.Exec, err)
@@ -52,15 +54,17 @@ func (s *Service) runAttempt(ctx context.Context, c engine.Command) (engine.Resu
 			return engine.Result{}, false, err
 		}
 	}
-	leave := s.gates.enter(c.Exec, "claim")
-	err = s.Store.ClaimAttempt(ctx, store.ClaimParams{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt})
-	leave()
-	if errors.Is(err, store.ErrConflict) {
-		s.logAction(ctx, c, "action not run: attempt already claimed or superseded")
-		return engine.Result{}, false, nil
-	}
-	if err != nil {
-		return engine.Result{}, false, fmt.Errorf("claim %s/%s attempt %d: %w", c.Exec, c.Task, c.Attempt, err)
+	if claim {
+		leave := s.gates.enter(c.Exec, "claim")
+		err = s.Store.ClaimAttempt(ctx, store.ClaimParams{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt})
+		leave()
+		if errors.Is(err, store.ErrConflict) {
+			s.logAction(ctx, c, "action not run: attempt already claimed or superseded")
+			return engine.Result{}, false, nil
+		}
+		if err != nil {
+			return engine.Result{}, false, fmt.Errorf("claim %s/%s attempt %d: %w", c.Exec, c.Task, c.Attempt, err)
+		}
 	}
 	actx := ctx
 	if c.Deadline > 0 {
@@ -106,6 +110,16 @@ func (s *Service) SendResult(ctx context.Context, r engine.Result) error {
 		// An output that cannot be encoded is the action's error, not a lost result.
 		body, _ = json.Marshal(Message{Result: &engine.Result{Exec: r.Exec, Task: r.Task, Slot: r.Slot, Attempt: r.Attempt,
 			Error: fmt.Sprintf("action output cannot be encoded as JSON: %v", err)}})
+	}
+	// A result sent once ctx has ended (the host stopping its workers) goes
+	// to the Results sender, which decides whether it is still taken.
+	if ack, _ := takeAck(ctx); ack != nil && ctx.Err() == nil {
+		err := s.outbox.store.CommitSending(ctx, nil, []store.Outgoing{{Queue: s.outbox.results, Body: body}, ack.outgoing()})
+		if err != nil {
+			return fmt.Errorf("send result of %s/%s attempt %d: %w", r.Exec, r.Task, r.Attempt, err)
+		}
+		ack.done = true
+		return nil
 	}
 	return s.Results.Send(ctx, body, 0)
 }

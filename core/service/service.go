@@ -19,7 +19,7 @@
 // sends them again, and runners claim each attempt once.
 //
 // Trivial actions (std.noop, std.echo, std.fail) skip the queues: carry
-// runs them where it is, as a runner would (claim, run), and applies their
+// runs them where it is, as a runner would but unclaimed, and applies their
 // results at once, within a budget per invocation (InlineSteps). A runner
 // may likewise apply its own result (RunnerApplies); a result applied where
 // it was produced falls back to the result queue when its commit fails.

@@ -16,6 +16,7 @@ import (
 // HandleMessage handles one result-queue message. An error means the message
 // should come back (the step did not commit).
 func (s *Service) HandleMessage(ctx context.Context, body []byte) error {
+	s.arm(ctx, func(o *outbox) string { return o.results })
 	var m Message
 	if err := decodeJSON(body, &m); err != nil {
 		return fmt.Errorf("%w: decode result message: %v", ErrPoison, err)
@@ -82,8 +83,12 @@ func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*en
 	limit := s.maxConflicts(ctx)
 	// The limit is this step's: the steps its commands set off retry as usual.
 	ctx = context.WithValue(ctx, ownApplyKey{}, nil)
+	// The budget is taken before the commit: with an outbox, the commit
+	// leaves out the messages of the actions this step runs inline.
+	ctx = s.WithInlineBudget(ctx)
+	ack, ctx := takeAck(ctx)
 	for round := 0; ; round++ {
-		p, sent, err := s.decide(ctx, execID, kind, fn)
+		p, sent, err := s.decide(ctx, execID, kind, fn, ack)
 		if p == nil {
 			return nil, err
 		}
@@ -103,39 +108,78 @@ func (s *Service) apply(ctx context.Context, execID, kind string, fn func() (*en
 
 // decide computes one step and commits it inside the execution's gate. It
 // returns a nil plan when the step could not be computed, else the plan,
-// whether its messages went with the commit, and the commit's error.
-func (s *Service) decide(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error)) (*engine.Plan, bool, error) {
+// what of its commands went with the commit, and the commit's error.
+func (s *Service) decide(ctx context.Context, execID, kind string, fn func() (*engine.Plan, error), ack *Ack) (*engine.Plan, *sentWith, error) {
 	defer s.gates.enter(execID, kind)()
 	p, err := fn()
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if len(p.Ops) > 0 {
-		sent, err := s.commit(ctx, p)
+		sent, err := s.commit(ctx, p, ack)
 		return p, sent, err
 	}
-	return p, false, nil
+	return p, nil, nil
+}
+
+// sentWith tells carryRest what a commit through the outbox did with the
+// plan's sending commands: those not marked inline went with the commit and
+// must not be sent again; those marked run here.
+type sentWith struct {
+	inline []bool // by command index
+}
+
+// carried reports whether command i of a plan committed as sent is
+// carried out by carryRest, and whether it runs inline.
+func (w *sentWith) carried(i int, c engine.Command) (carry, inline bool) {
+	if w == nil || c.Kind != engine.RunAction && c.Kind != engine.StartTimer {
+		return true, false
+	}
+	in := i < len(w.inline) && w.inline[i]
+	return in, in
 }
 
 // commit commits a plan's ops. With an outbox (UseOutbox) its run-action
-// messages and timers are committed with them, and sent reports so: they
-// are on their queues exactly when the records are, and carryRest must not
-// send them again.
-func (s *Service) commit(ctx context.Context, p *engine.Plan) (sent bool, err error) {
+// messages and timers are committed with them, and the result says so:
+// they are on their queues exactly when the records are, and carryRest
+// must not send them again. A trivial action within the inline budget gets
+// no message: it runs here once the commit returns, as it does without an
+// outbox, and if the process dies first its attempt is pending and
+// unclaimed, which recovery (Recover, Sweep) sends again. ack, if not nil,
+// is acknowledged with the commit when the commit leaves nothing to carry.
+func (s *Service) commit(ctx context.Context, p *engine.Plan, ack *Ack) (*sentWith, error) {
 	if s.outbox == nil {
-		return false, s.Store.Commit(ctx, p.Ops)
+		return nil, s.Store.Commit(ctx, p.Ops)
 	}
 	var msgs []store.Outgoing
-	for _, c := range p.Commands {
+	w := &sentWith{}
+	for i, c := range p.Commands {
+		if s.inline(ctx, c) {
+			if w.inline == nil {
+				w.inline = make([]bool, len(p.Commands))
+			}
+			w.inline[i] = true
+			continue
+		}
 		m, ok, err := s.outgoing(c)
 		if err != nil {
-			return false, err
+			return w, err
 		}
 		if ok {
 			msgs = append(msgs, m)
 		}
 	}
-	return true, s.outbox.store.CommitSending(ctx, p.Ops, msgs)
+	folded := ack != nil && completes(p, w)
+	if folded {
+		msgs = append(msgs, ack.outgoing())
+	}
+	if err := s.outbox.store.CommitSending(ctx, p.Ops, msgs); err != nil {
+		return w, err
+	}
+	if folded {
+		ack.done = true
+	}
+	return w, nil
 }
 
 // outgoing is the message a command sends, if it is one that sends.
@@ -196,21 +240,22 @@ func backoff(ctx context.Context, round int) {
 // first, in as few sends as the queue allows, then the rest in order, with
 // trivial actions run inline within the invocation's budget.
 func (s *Service) carry(ctx context.Context, execID string, p *engine.Plan) error {
-	return s.carryRest(ctx, execID, p, false)
+	return s.carryRest(ctx, execID, p, nil)
 }
 
-// carryRest is carry, leaving out the sends when the commit carried them
-// (the outbox): those actions go through the queue, never inline.
-func (s *Service) carryRest(ctx context.Context, execID string, p *engine.Plan, sent bool) error {
+// carryRest is carry, leaving out the sends the commit carried (the
+// outbox, sent not nil) and running inline the actions it left to this.
+func (s *Service) carryRest(ctx context.Context, execID string, p *engine.Plan, sent *sentWith) error {
 	ctx = s.WithInlineBudget(ctx)
 	var errs []error
 	var bodies [][]byte
 	rest := make([]engine.Command, 0, len(p.Commands))
-	for _, c := range p.Commands {
-		if sent && (c.Kind == engine.RunAction || c.Kind == engine.StartTimer) {
+	for i, c := range p.Commands {
+		carry, inline := sent.carried(i, c)
+		if !carry {
 			continue
 		}
-		if c.Kind != engine.RunAction || s.inline(ctx, c) {
+		if c.Kind != engine.RunAction || inline || sent == nil && s.inline(ctx, c) {
 			rest = append(rest, c)
 			continue
 		}

@@ -9,11 +9,15 @@ import (
 
 // Outgoing is a message a step sends, to a queue that lives in the store's
 // own database (the embedded host's bbolt file holds the store and its
-// queues).
+// queues), or, with Receipt set, the acknowledgement of a message the step
+// consumed from such a queue: the message is deleted in the transaction
+// that commits what handling it produced, so it is redelivered exactly
+// when that did not commit. A stale receipt deletes nothing.
 type Outgoing struct {
-	Queue string // the queue's name in the store's database
-	Body  []byte
-	Delay time.Duration
+	Queue   string // the queue's name in the store's database
+	Body    []byte
+	Delay   time.Duration
+	Receipt string // delete this received message instead of sending Body
 }
 
 // Outbox is a store that commits a step's messages in the transaction that

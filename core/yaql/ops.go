@@ -154,7 +154,12 @@ func repeat(ev *evaluator, v any, n int64) (any, error) {
 		}
 		return strings.Repeat(x, int(n)), nil
 	case []any:
-		if len(x) > 0 && n > int64(ev.maxList/len(x)) {
+		if len(x) == 0 {
+			// Nothing to copy, but the loop below would still run n times
+			// unpaid: [] * 10**12 is [] at once, as in Python.
+			return []any{}, nil
+		}
+		if n > int64(ev.maxList/len(x)) {
 			return nil, ev.checkList(ev.maxList+1, "*")
 		}
 		if err := ev.checkList(len(x)*int(n), "*"); err != nil {

@@ -89,6 +89,18 @@ func TestLimitsFailFast(t *testing.T) {
 	}
 }
 
+// Repeating nothing builds nothing, however large the count: it must not
+// loop the count's times outside the step budget.
+func TestRepeatEmptyListIsEmpty(t *testing.T) {
+	v, err := Eval("[] * 9223372036854775807", &Env{MaxSteps: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := v.([]any); !ok || len(l) != 0 {
+		t.Fatalf("[] * big = %#v, want []", v)
+	}
+}
+
 func TestDeepNestingIsRejectedNotOverflowed(t *testing.T) {
 	for _, src := range []string{
 		strings.Repeat("(", 100000) + "1" + strings.Repeat(")", 100000),

@@ -77,6 +77,11 @@ type Options struct {
 	// make bigger groups, not more disk work.
 	Runners int
 	Engines int
+	// InlineSteps is how many trivial actions (std.noop, std.echo,
+	// std.fail) one step runs where it is, with no queue hop (default
+	// service.DefaultInlineSteps); negative: none, every action goes
+	// through the task queue.
+	InlineSteps int
 	// MaxBody bounds request bodies (default httpapi.DefaultMaxBody).
 	MaxBody int64
 	// ShutdownTimeout bounds the wait for in-flight requests (default 10s).
@@ -169,6 +174,9 @@ func Serve(ctx context.Context, opt Options) error {
 		MaxReceives: math.MaxInt32})
 	h.CallbackKey = key
 	h.CallbackURL = opt.CallbackBaseURL
+	if opt.InlineSteps != 0 {
+		h.Service.InlineSteps = max(opt.InlineSteps, 0)
+	}
 	// A step's records and the messages it sends commit in one transaction
 	// of the shared file: no message without its state, nor the reverse.
 	if err := h.UseOutbox("tasks", "results"); err != nil {

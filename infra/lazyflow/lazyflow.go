@@ -532,8 +532,11 @@ func New(scope constructs.Construct, id string, props *Props) (*Lazyflow, error)
 // engine, which commit with transactions, hold ConditionCheckItem beside their writes. The api
 // deletes what a user asks it to (a workflow, an environment: DeleteItem; an execution:
 // BatchWriteItem); the sweeper deletes expired executions (BatchWriteItem), the table's TTL
-// being the backstop. dlq runs engine steps
-// (TaskComplete for a dead task, Fail for a dead result or timer), so it holds the engine's.
+// being the backstop. Every role that commits also holds DeleteItem: a commit over one
+// transaction's items that fails deletes the records it wrote provisionally, and a reader deletes
+// those of an abandoned commit; left behind, such an item blocks creating its record. dlq runs
+// engine steps (TaskComplete for a dead task, Fail for a dead result or timer), so it holds the
+// engine's.
 // The sweeper lists RUNNING executions (a state-only listing, which reads the byState index
 // alone), re-sends actions and runs engine steps to finalise (which may start a child
 // workflow's execution), so it holds the engine's item and send grants without BatchGetItem,
@@ -575,7 +578,7 @@ func permissions(fn string, runnerApplies bool, table *string, indexes []*string
 	case "engine", "dlq":
 		return []awsiam.PolicyStatement{
 			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-				"dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem"}, table),
+				"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem"}, table),
 			st("TableQuery", []string{"dynamodb:Query"}, queryAll...),
 			st("SendTasksAndResults", []string{"sqs:SendMessage"}, taskQueue, resultQueue),
 			readSecret, values,
@@ -584,7 +587,7 @@ func permissions(fn string, runnerApplies bool, table *string, indexes []*string
 		return []awsiam.PolicyStatement{
 			// BatchWriteItem: PurgeExecutions deletes expired executions' items 25 at a time.
 			st("TableItems", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-				"dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"}, table),
+				"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, table),
 			st("TableQuery", []string{"dynamodb:Query"}, table, byState),
 			st("SendTasksAndResults", []string{"sqs:SendMessage"}, taskQueue, resultQueue),
 			readSecret, values,

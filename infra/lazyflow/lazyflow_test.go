@@ -800,7 +800,9 @@ func TestFunctionPermissionsExact(t *testing.T) {
 		want["api"][a] = []string{id("Table")}
 	}
 	// dlq runs engine steps (TaskComplete, Fail), so it holds exactly the engine's table grants.
-	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem", "dynamodb:Query"} {
+	// DeleteItem: a failed commit over one transaction's items deletes what it wrote provisionally.
+	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+		"dynamodb:BatchGetItem", "dynamodb:Query"} {
 		want["engine"][a] = []string{id("Table")}
 		want["dlq"][a] = []string{id("Table")}
 	}
@@ -808,8 +810,10 @@ func TestFunctionPermissionsExact(t *testing.T) {
 		want["runner"][a] = []string{id("Table")}
 	}
 	// The sweeper lists RUNNING executions, re-sends actions and finalises (engine steps),
-	// and deletes expired executions (BatchWriteItem).
-	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchWriteItem"} {
+	// and deletes expired executions (BatchWriteItem) and what a failed commit wrote provisionally
+	// (DeleteItem).
+	for _, a := range []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query",
+		"dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} {
 		want["sweeper"][a] = []string{id("Table")}
 	}
 	want["sweeper"]["sqs:SendMessage"] = sorted(id("TaskQueue"), id("ResultQueue"))

@@ -386,13 +386,13 @@ func receipt(id []byte) string {
 var errStale = errors.New("receipt is not current")
 
 // current loads the message a receipt names, if the receipt is its latest.
-func (q *Queue) current(tx *bolt.Tx, rc string) ([]byte, *record, error) {
+func current(tx *bolt.Tx, msgs []byte, rc string) ([]byte, *record, error) {
 	idHex, _, ok := strings.Cut(rc, ".")
 	id, err := hex.DecodeString(idHex)
 	if !ok || err != nil || len(id) != 8 {
 		return nil, nil, fmt.Errorf("malformed receipt %q", rc)
 	}
-	raw := tx.Bucket(q.msgs).Get(id)
+	raw := tx.Bucket(msgs).Get(id)
 	if raw == nil {
 		return id, nil, errStale
 	}
@@ -409,30 +409,42 @@ func (q *Queue) current(tx *bolt.Tx, rc string) ([]byte, *record, error) {
 // Delete implements queue.Queue. A stale receipt deletes nothing and is not
 // an error, as in SQS.
 func (q *Queue) Delete(ctx context.Context, rc string) error {
-	stale := false
-	err := q.w.Update(func(tx *bolt.Tx) error {
-		id, r, err := q.current(tx, rc)
-		if stale = errors.Is(err, errStale); stale {
-			return nil // nothing to do; not a failure of the group
-		}
-		if err != nil {
-			return err
-		}
-		if err := tx.Bucket(q.due).Delete(dueKey(r.Visible, id)); err != nil {
-			return err
-		}
-		return tx.Bucket(q.msgs).Delete(id)
-	}, nil)
-	if err != nil {
+	if err := q.w.Update(func(tx *bolt.Tx) error { return del(tx, q.msgs, q.due, rc) }, nil); err != nil {
 		return fmt.Errorf("delete from queue %s: %w", q.name, err)
 	}
 	return nil
 }
 
+// StageDelete deletes the received message receipt rc names from queue
+// name inside tx, a write transaction of the file that holds the queue, so
+// a store commit can acknowledge the message it follows from with its
+// records. A stale receipt deletes nothing and is not an error, as Delete.
+func StageDelete(tx *bolt.Tx, name, rc string) error {
+	msgs, due := []byte("queue:"+name), []byte("due:"+name)
+	if tx.Bucket(msgs) == nil || tx.Bucket(due) == nil {
+		return fmt.Errorf("no queue %q in %s", name, tx.DB().Path())
+	}
+	return del(tx, msgs, due, rc)
+}
+
+func del(tx *bolt.Tx, msgsName, dueName []byte, rc string) error {
+	id, r, err := current(tx, msgsName, rc)
+	if errors.Is(err, errStale) {
+		return nil // nothing to do; not a failure of the group
+	}
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(dueName).Delete(dueKey(r.Visible, id)); err != nil {
+		return err
+	}
+	return tx.Bucket(msgsName).Delete(id)
+}
+
 // ChangeVisibility implements queue.Queue.
 func (q *Queue) ChangeVisibility(ctx context.Context, rc string, d time.Duration) error {
 	err := q.w.Update(func(tx *bolt.Tx) error {
-		id, r, err := q.current(tx, rc)
+		id, r, err := current(tx, q.msgs, rc)
 		if err != nil {
 			return err
 		}

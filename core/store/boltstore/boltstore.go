@@ -237,6 +237,12 @@ func (b *backend) UpdateSending(fn func(kvstore.Tx) error, msgs []store.Outgoing
 			}
 		}
 		for _, m := range msgs {
+			if m.Receipt != "" {
+				if err := boltqueue.StageDelete(btx, m.Queue, m.Receipt); err != nil {
+					return fmt.Errorf("delete from queue %s: %w", m.Queue, err)
+				}
+				continue
+			}
 			if err := boltqueue.Stage(btx, m.Queue, m.Body, m.Delay); err != nil {
 				return fmt.Errorf("send to queue %s: %w", m.Queue, err)
 			}
@@ -245,7 +251,9 @@ func (b *backend) UpdateSending(fn func(kvstore.Tx) error, msgs []store.Outgoing
 	}, func() {
 		if own == nil {
 			for _, m := range msgs {
-				boltqueue.Wake(b.db, m.Queue)
+				if m.Receipt == "" {
+					boltqueue.Wake(b.db, m.Queue)
+				}
 			}
 		}
 	})

@@ -122,6 +122,36 @@ func peek[T any](s *driver, tx Tx, pk, sk string) (*T, error) {
 	return decoded[T](s, pk, sk, raw)
 }
 
+// stamp is what a conditional write of a task or slot checks and keeps of
+// the stored record: its version and its claim.
+type stamp struct {
+	Version int64 `json:"version"`
+	Claimed int   `json:"claimed"`
+}
+
+// peekStamp reads the stamp of the task or slot record at pk/sk (ok false:
+// absent). Over the durable backends it decodes those two fields only:
+// the check runs inside the file's group transaction, where the calls of
+// every step run one after another.
+func peekStamp(tx Tx, pk, sk string) (st stamp, ok bool, err error) {
+	raw, err := tx.Get(pk, sk)
+	if err != nil || raw == nil {
+		return stamp{}, false, err
+	}
+	switch r := raw.(type) {
+	case *engine.Task:
+		return stamp{r.Version, r.Claimed}, true, nil
+	case *engine.Slot:
+		return stamp{r.Version, r.Claimed}, true, nil
+	case []byte:
+		if err := json.Unmarshal(r, &st); err != nil {
+			return stamp{}, false, fmt.Errorf("decode %s/%s: %w", pk, sk, err)
+		}
+		return st, true, nil
+	}
+	return stamp{}, false, fmt.Errorf("decode %s/%s: the backend holds a %T", pk, sk, raw)
+}
+
 // bump rewrites the record at pk/sk with fn's changes to its fixed-size
 // fields (counters, states, versions); fn must not change a map, a slice or
 // a string's length in a way that matters to MaxValue. It reports whether
@@ -165,6 +195,23 @@ func get[T any](s *driver, tx Tx, pk, sk string) (*T, error) {
 		return nil, err
 	}
 	return decoded[T](s, pk, sk, raw)
+}
+
+// read returns a copy of the record at pk/sk in a read of its own. Over the
+// memory backend it passes no function to View: a step reads its records
+// one by one, and each function's closure and captured results would be
+// allocations of their own.
+func read[T any](s *driver, pk, sk string) (*T, error) {
+	if m, ok := s.b.(*memBackend); ok {
+		raw := m.getOne(pk, sk)
+		if raw == nil {
+			return nil, nil
+		}
+		return decoded[T](s, pk, sk, raw)
+	}
+	var v *T
+	err := s.view(func(tx Tx) (err error) { v, err = get[T](s, tx, pk, sk); return err })
+	return v, err
 }
 
 func (s *driver) put(tx Tx, pk, sk string, v any) error {
@@ -294,9 +341,13 @@ func (s *driver) setState(tx Tx, o engine.SetState) error {
 
 func (s *driver) putTask(tx Tx, o engine.PutTask) error {
 	sk := store.TaskSK(o.Task.Key)
-	cur, err := peek[engine.Task](s, tx, o.Task.Exec, sk)
+	st, ok, err := peekStamp(tx, o.Task.Exec, sk)
 	if err != nil {
 		return err
+	}
+	var cur *engine.Task
+	if ok {
+		cur = &engine.Task{Version: st.Version, Claimed: st.Claimed}
 	}
 	if !o.Holds(cur) {
 		return conflict("task %s of %s changed", o.Task.Key, o.Task.Exec)
@@ -354,9 +405,13 @@ func (s *driver) countArrival(tx Tx, o engine.CountArrival) error {
 
 func (s *driver) putSlot(tx Tx, o engine.PutSlot) error {
 	sk := store.SlotSK(o.Slot.Task, o.Slot.Index)
-	cur, err := peek[engine.Slot](s, tx, o.Slot.Exec, sk)
+	st, ok, err := peekStamp(tx, o.Slot.Exec, sk)
 	if err != nil {
 		return err
+	}
+	var cur *engine.Slot
+	if ok {
+		cur = &engine.Slot{Version: st.Version, Claimed: st.Claimed}
 	}
 	if !o.Holds(cur) {
 		return conflict("item %d of task %s of %s changed", o.Slot.Index, o.Slot.Task, o.Slot.Exec)
@@ -404,9 +459,8 @@ var errNotClaimable = errors.New("not claimable")
 func (s *driver) view(fn func(Tx) error) error { return s.b.View(fn) }
 
 // Execution implements store.Driver.
-func (s *driver) Execution(ctx context.Context, id string) (e *engine.Execution, err error) {
-	err = s.view(func(tx Tx) error { e, err = get[engine.Execution](s, tx, id, store.HeadSK); return err })
-	return e, err
+func (s *driver) Execution(ctx context.Context, id string) (*engine.Execution, error) {
+	return read[engine.Execution](s, id, store.HeadSK)
 }
 
 // ExecutionStatus implements store.StatusReader, which Portable forwards:
@@ -424,8 +478,7 @@ func (s *driver) ExecutionStatus(ctx context.Context, id string) (st store.Statu
 
 // Input implements store.Driver.
 func (s *driver) Input(ctx context.Context, exec string) (map[string]any, error) {
-	var l *engine.Leaf
-	err := s.view(func(tx Tx) (err error) { l, err = get[engine.Leaf](s, tx, exec, store.InputSK); return err })
+	l, err := read[engine.Leaf](s, exec, store.InputSK)
 	if err != nil || l == nil {
 		return nil, err
 	}
@@ -436,15 +489,13 @@ func (s *driver) Input(ctx context.Context, exec string) (map[string]any, error)
 }
 
 // Task implements store.Driver.
-func (s *driver) Task(ctx context.Context, exec, key string) (t *engine.Task, err error) {
-	err = s.view(func(tx Tx) error { t, err = get[engine.Task](s, tx, exec, store.TaskSK(key)); return err })
-	return t, err
+func (s *driver) Task(ctx context.Context, exec, key string) (*engine.Task, error) {
+	return read[engine.Task](s, exec, store.TaskSK(key))
 }
 
 // Slot implements store.Driver.
-func (s *driver) Slot(ctx context.Context, exec, task string, i int) (sl *engine.Slot, err error) {
-	err = s.view(func(tx Tx) error { sl, err = get[engine.Slot](s, tx, exec, store.SlotSK(task, i)); return err })
-	return sl, err
+func (s *driver) Slot(ctx context.Context, exec, task string, i int) (*engine.Slot, error) {
+	return read[engine.Slot](s, exec, store.SlotSK(task, i))
 }
 
 func scanAll[T any](s *driver, pk, prefix string) ([]*T, error) {
@@ -559,9 +610,8 @@ func (s *driver) Definition(ctx context.Context, name string) (d *engine.Definit
 }
 
 // DefinitionByID implements store.Driver.
-func (s *driver) DefinitionByID(ctx context.Context, id string) (d *engine.Definition, err error) {
-	err = s.view(func(tx Tx) error { d, err = get[engine.Definition](s, tx, store.DefPK, store.DefIDSK(id)); return err })
-	return d, err
+func (s *driver) DefinitionByID(ctx context.Context, id string) (*engine.Definition, error) {
+	return read[engine.Definition](s, store.DefPK, store.DefIDSK(id))
 }
 
 // ListDefinitions implements store.Driver.

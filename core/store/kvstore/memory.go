@@ -112,6 +112,15 @@ func (t *memTx) Get(pk, sk string) (any, error) {
 	return t.m.get(pk, sk), nil
 }
 
+// getOne reads one record outside a transaction. A stored record is never
+// changed in place (a write replaces it), so the caller may copy it once
+// the lock is released.
+func (m *memBackend) getOne(pk, sk string) any {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.get(pk, sk)
+}
+
 func (m *memBackend) get(pk, sk string) any {
 	if p := m.parts[pk]; p != nil {
 		return p.vals[sk]

@@ -152,10 +152,16 @@ func (s *driver) rollback(ctx context.Context, tok string, ws []*write) {
 	s.each(ws, func(k map[string]types.AttributeValue) { s.deleteProvisional(ctx, k, tok) })
 }
 
+// deleteProvisional removes an item of a commit that did not happen. Its
+// caller has already decided (the commit failed, or the item is not
+// visible), so a failure is logged, not returned: the item stays invisible
+// to readers but keeps its key taken, and a later create of the same record
+// conflicts until the item is gone, so it must not go unnoticed.
 func (s *driver) deleteProvisional(ctx context.Context, k map[string]types.AttributeValue, tok string) {
-	_ = s.call(ctx, "delete provisional item", func() ([]types.ConsumedCapacity, error) {
+	pk, sk := strOf(k["pk"]), strOf(k["sk"])
+	err := s.call(ctx, "delete provisional item "+pk+"/"+sk, func() ([]types.ConsumedCapacity, error) {
 		out, err := s.c.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: s.table,
-			Key: key(strOf(k["pk"]), strOf(k["sk"])), ConditionExpression: aws.String("pv = :t"),
+			Key: key(pk, sk), ConditionExpression: aws.String("pv = :t"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":t": avS(tok)},
 			ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal})
 		if out != nil {
@@ -163,6 +169,12 @@ func (s *driver) deleteProvisional(ctx context.Context, k map[string]types.Attri
 		}
 		return nil, err
 	})
+	// A conflict is an item no longer provisional under tok: settled, or
+	// already deleted. Nothing is left behind then.
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		s.opt.Log.Warn("dynamostore: a provisional item of an abandoned commit was left behind; creating its record conflicts until it is deleted",
+			"table", s.opt.Table, "pk", pk, "sk", sk, "commit", tok, "err", err)
+	}
 }
 
 func (s *driver) each(ws []*write, fn func(map[string]types.AttributeValue)) {

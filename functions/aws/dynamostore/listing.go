@@ -38,42 +38,18 @@ func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store
 			KeyConditionExpression: aws.String(cond), ExpressionAttributeValues: vals, Limit: aws.Int32(int32(limit + 1)),
 			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal}
 		n := 0
-		for {
-			var out *dynamodb.QueryOutput
-			err := s.read(ctx, "list executions", func() ([]types.ConsumedCapacity, error) {
-				var err error
-				out, err = s.c.Query(ctx, in)
-				if out != nil {
-					return caps(out.ConsumedCapacity), err
-				}
-				return nil, err
-			})
-			if err != nil {
-				return err
+		return s.queryPages(ctx, "list executions", in, func(it map[string]types.AttributeValue) (bool, error) {
+			e, err := s.visibleHead(ctx, it)
+			if err != nil || e == nil {
+				return err == nil, err
 			}
-			for _, it := range out.Items {
-				if ok, err := s.visible(ctx, it); err != nil {
-					return err
-				} else if !ok {
-					continue
-				}
-				e, err := s.decodeHead(ctx, it)
-				if err != nil {
-					return err
-				}
-				if p.Workflow != "" && e.Workflow != p.Workflow || p.State != "" && e.State != p.State {
-					continue
-				}
-				hits = append(hits, hit{strOf(it[skName]), e})
-				if n++; n > limit {
-					return nil
-				}
+			if p.Workflow != "" && e.Workflow != p.Workflow || p.State != "" && e.State != p.State {
+				return true, nil
 			}
-			if len(out.LastEvaluatedKey) == 0 {
-				return nil
-			}
-			in.ExclusiveStartKey = out.LastEvaluatedKey
-		}
+			hits = append(hits, hit{strOf(it[skName]), e})
+			n++
+			return n <= limit, nil
+		})
 	}
 	var err error
 	switch {
@@ -104,4 +80,13 @@ func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store
 		page.Executions = append(page.Executions, h.e)
 	}
 	return page, nil
+}
+
+// visibleHead decodes a head the index found, or is nil when the head is a
+// provisional item not (yet) part of the committed state.
+func (s *driver) visibleHead(ctx context.Context, it map[string]types.AttributeValue) (*engine.Execution, error) {
+	if ok, err := s.visible(ctx, it); err != nil || !ok {
+		return nil, err
+	}
+	return s.decodeHead(ctx, it)
 }

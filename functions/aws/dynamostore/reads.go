@@ -98,9 +98,29 @@ func (s *driver) queryAfter(ctx context.Context, pk, prefix, after string, limit
 	if limit > 0 {
 		in.Limit = aws.Int32(int32(min(limit, 1000)))
 	}
+	return s.queryPages(ctx, "query "+pk+"/"+prefix, in, func(it map[string]types.AttributeValue) (bool, error) {
+		if strOf(it["sk"]) >= "X#" && strOf(it["sk"]) < "X$" {
+			return true, nil // commit markers of large commits
+		}
+		if ok, err := s.visible(ctx, it); err != nil || !ok {
+			return err == nil, err
+		}
+		if err := fn(it); errors.Is(err, errStop) {
+			return false, nil
+		} else if err != nil {
+			return false, err
+		}
+		return true, nil
+	})
+}
+
+// queryPages runs in page after page (each read retried as s.read does),
+// handing fn every item until fn says no more, fails, or the pages end.
+// what names the read in errors.
+func (s *driver) queryPages(ctx context.Context, what string, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue) (bool, error)) error {
 	for {
 		var out *dynamodb.QueryOutput
-		err := s.read(ctx, "query "+pk+"/"+prefix, func() ([]types.ConsumedCapacity, error) {
+		err := s.read(ctx, what, func() ([]types.ConsumedCapacity, error) {
 			var err error
 			out, err = s.c.Query(ctx, in)
 			if out != nil {
@@ -112,17 +132,7 @@ func (s *driver) queryAfter(ctx context.Context, pk, prefix, after string, limit
 			return err
 		}
 		for _, it := range out.Items {
-			if strOf(it["sk"]) >= "X#" && strOf(it["sk"]) < "X$" {
-				continue // commit markers of large commits
-			}
-			if ok, err := s.visible(ctx, it); err != nil {
-				return err
-			} else if !ok {
-				continue
-			}
-			if err := fn(it); errors.Is(err, errStop) {
-				return nil
-			} else if err != nil {
+			if more, err := fn(it); err != nil || !more {
 				return err
 			}
 		}

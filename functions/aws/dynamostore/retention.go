@@ -31,37 +31,18 @@ func (s *driver) PurgeCandidates(ctx context.Context, before time.Time, yield fu
 			KeyConditionExpression:    aws.String("gsi2pk = :pk AND gsi2sk < :c"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": avS("ST#" + string(st)), ":c": avS(cutoff)},
 			ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal}
-		for {
-			var out *dynamodb.QueryOutput
-			err := s.read(ctx, "find executions to purge", func() ([]types.ConsumedCapacity, error) {
-				var err error
-				out, err = s.c.Query(ctx, in)
-				if out != nil {
-					return caps(out.ConsumedCapacity), err
-				}
-				return nil, err
-			})
-			if err != nil {
-				return err
+		stop := false
+		err := s.queryPages(ctx, "find executions to purge", in, func(it map[string]types.AttributeValue) (bool, error) {
+			e, err := s.visibleHead(ctx, it)
+			if err != nil || e == nil {
+				return err == nil, err
 			}
-			for _, it := range out.Items {
-				if ok, err := s.visible(ctx, it); err != nil {
-					return err
-				} else if !ok {
-					continue
-				}
-				e, err := s.decodeHead(ctx, it)
-				if err != nil {
-					return err
-				}
-				if more, err := yield(e.ID); err != nil || !more {
-					return err
-				}
-			}
-			if len(out.LastEvaluatedKey) == 0 {
-				break
-			}
-			in.ExclusiveStartKey = out.LastEvaluatedKey
+			more, err := yield(e.ID)
+			stop = !more
+			return more, err
+		})
+		if err != nil || stop {
+			return err
 		}
 	}
 	return nil
@@ -89,26 +70,12 @@ func (s *driver) deleteExecution(ctx context.Context, id string) error {
 		KeyConditionExpression: aws.String("pk = :pk"), ProjectionExpression: aws.String("pk, sk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": avS(id)},
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal}
-	for {
-		var out *dynamodb.QueryOutput
-		err := s.read(ctx, "list items of "+id, func() ([]types.ConsumedCapacity, error) {
-			var err error
-			out, err = s.c.Query(ctx, in)
-			if out != nil {
-				return caps(out.ConsumedCapacity), err
-			}
-			return nil, err
-		})
-		if err != nil {
-			return err
-		}
-		for _, it := range out.Items {
-			keys = append(keys, key(strOf(it["pk"]), strOf(it["sk"])))
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+	err := s.queryPages(ctx, "list items of "+id, in, func(it map[string]types.AttributeValue) (bool, error) {
+		keys = append(keys, key(strOf(it["pk"]), strOf(it["sk"])))
+		return true, nil
+	})
+	if err != nil {
+		return err
 	}
 	// The head goes last: until it is gone, the indexes still find the
 	// execution, so a delete cut short is finished by the next purge.

@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -39,6 +40,10 @@ type Options struct {
 	// MaxRetries bounds the retries of throttled or failed requests (default 6).
 	MaxRetries int
 	Now        func() time.Time
+	// Log receives what the store cannot report to a caller: a clean-up
+	// that failed after the caller's outcome was decided (default
+	// slog.Default()).
+	Log *slog.Logger
 }
 
 // driver is the store.Driver over a DynamoDB table.
@@ -83,6 +88,9 @@ func New(client *dynamodb.Client, opt Options) *Store {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
 	}
 	d := &driver{c: client, opt: opt, table: aws.String(opt.Table)}
 	return &Store{Portable: store.Open(d), d: d, Stats: &d.stats}

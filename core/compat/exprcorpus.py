@@ -8,7 +8,7 @@ collections, ordering), each one a Mistral string value. Cases whose result
 changes from run to run (clocks, random, uuid) are left out.
 
 Usage: exprcorpus.py YAQL_PACKAGE_DIR OUT_JSON
-The output is compat/corpus/expressions.json:
+The output is core/compat/corpus/expressions.json:
 {"context": the data every case sees, "cases": [{"id", "lang", "expr"}]}.
 """
 

@@ -13,6 +13,11 @@ Generators, ranges and sets become lists, as Mistral stores them
 tagged {"$python": type, "repr": ...}. An error gives "error".
 
 Usage: exproracle.py CORPUS_JSON OUT_JSON
+       exproracle.py --serve CORPUS_JSON
+With --serve it answers one expression per line on stdin, each a JSON string,
+with one JSON object per line on stdout (the same result as above), evaluated
+against the corpus context: the differential fuzz target keeps one such
+process for its whole run.
 """
 
 import os
@@ -80,27 +85,44 @@ def key(k):
     return "$key:" + json.dumps(plain(k))
 
 
+def result(expr, context):
+    """One evaluation as {"value", "sorted"} or {"error"}."""
+    ctx = copy.deepcopy(context)
+    signal.alarm(TIMEOUT_S)
+    try:
+        p = plain(evaluate(expr, ctx))
+        return {
+            "value": json.dumps(p, ensure_ascii=False),
+            "sorted": json.dumps(p, ensure_ascii=False, sort_keys=True),
+        }
+    except BaseException as e:  # noqa: B902  every failure is a result
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        return {"error": "%s: %s" % (type(e).__name__, str(e)[:300])}
+    finally:
+        signal.alarm(0)
+
+
+def serve(corpus_path):
+    with open(corpus_path, encoding="utf-8") as f:
+        context = json.load(f)["context"]
+    for line in sys.stdin:
+        out = result(json.loads(line), context)
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
 def main():
+    signal.signal(signal.SIGALRM, on_alarm)
+    if sys.argv[1] == "--serve":
+        serve(sys.argv[2])
+        return
     corpus_path, out_path = sys.argv[1], sys.argv[2]
     with open(corpus_path, encoding="utf-8") as f:
         corpus = json.load(f)
-    signal.signal(signal.SIGALRM, on_alarm)
     results = {}
     for c in corpus["cases"]:
-        ctx = copy.deepcopy(corpus["context"])
-        signal.alarm(TIMEOUT_S)
-        try:
-            p = plain(evaluate(c["expr"], ctx))
-            results[c["id"]] = {
-                "value": json.dumps(p, ensure_ascii=False),
-                "sorted": json.dumps(p, ensure_ascii=False, sort_keys=True),
-            }
-        except BaseException as e:  # noqa: B902  every failure is a result
-            if isinstance(e, KeyboardInterrupt):
-                raise
-            results[c["id"]] = {"error": "%s: %s" % (type(e).__name__, str(e)[:300])}
-        finally:
-            signal.alarm(0)
+        results[c["id"]] = result(c["expr"], corpus["context"])
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump(results, f, ensure_ascii=False, indent=0, sort_keys=True)
         f.write("\n")

@@ -1,7 +1,7 @@
 """Extract the differential corpus from Mistral's own engine unit tests.
 
 Reads mistral/tests/unit/engine/test_*.py of the installed Mistral (run with
-the venv compat/install.sh makes) with the ast module, never importing them:
+the venv core/compat/install.sh makes) with the ast module, never importing them:
 for each test method, the YAML strings it loads (wf_service.create_workflows,
 wb_service.create_workbook_v2, action_service.create_actions, also in setUp)
 and every self.engine.start_workflow call with its workflow name, input and

@@ -21,11 +21,13 @@ import (
 
 // The tier: build lazyflow, serve it on a free port, drive /v2 with the
 // pinned `mistral` command and Python API from .tools/mistralclient-venv
-// (mistralclient/install.sh, which `make test-mistralclient` runs first).
+// (functions/internal/mistralapi/mistralclient/install.sh, which `make test-mistralclient` runs first).
 
-var root = func() string {
+// here is this package's directory; root is the repository's, four levels up.
+var here, root = func() (string, string) {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(filepath.Dir(file))
+	dir := filepath.Dir(file)
+	return dir, filepath.Join(dir, "..", "..", "..", "..")
 }()
 
 func venvBin(name string) string {
@@ -41,7 +43,7 @@ type server struct {
 func serve(t *testing.T) *server {
 	t.Helper()
 	if _, err := os.Stat(venvBin("mistral")); err != nil {
-		t.Fatalf("python-mistralclient is not installed: run mistralclient/install.sh (make test-mistralclient does): %v", err)
+		t.Fatalf("python-mistralclient is not installed: run functions/internal/mistralapi/mistralclient/install.sh (make test-mistralclient does): %v", err)
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "lazyflow")
@@ -97,7 +99,7 @@ func serve(t *testing.T) *server {
 func (s *server) mistral(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(venvBin("mistral"), append([]string{"--os-mistral-url", s.url}, args...)...)
-	cmd.Dir = filepath.Join(root, "mistralclient", "testdata")
+	cmd.Dir = filepath.Join(here, "testdata")
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "OS_") && !strings.HasPrefix(e, "MISTRAL_") {
 			cmd.Env = append(cmd.Env, e)
@@ -428,7 +430,7 @@ func TestMistralPythonAPI(t *testing.T) {
 		for range s.calls { // the delegate takes the call; the script completes it
 		}
 	}()
-	cmd := exec.Command(venvBin("python"), filepath.Join(root, "mistralclient", "testdata", "api.py"), s.url, s.delegate.URL)
+	cmd := exec.Command(venvBin("python"), filepath.Join(here, "testdata", "api.py"), s.url, s.delegate.URL)
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
