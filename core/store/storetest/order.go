@@ -30,3 +30,12 @@ func checkOrderedData(t *testing.T, got, want *engine.Task) {
 		t.Fatalf("result order after a round trip: %s", js)
 	}
 }
+
+// dict is an ordered dict of alternating keys and values.
+func dict(kv ...any) *value.Map { return value.MapFromPairs(kv...) }
+
+// goMap is a dict read back from a store, nil when v is not one.
+func goMap(v any) map[string]any {
+	m, _ := value.AsGoMap(v)
+	return m
+}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
-	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Options sizes the parts of the suite whose cost depends on the driver.
@@ -817,12 +816,12 @@ func testLargeValues(t *testing.T, s store.Store, opt Options) {
 	big := strings.Repeat("0123456789abcdef", opt.Big/16+1)[:opt.Big]
 	tk := newTask("e1", "big")
 	tk.Result, tk.HasResult = map[string]any{"blob": big}, true
-	tk.Published = value.MapFromPairs("copy", big)
+	tk.Published = dict("copy", big)
 	e := newExec("e1")
 	e.Vars = map[string]any{"big": big}
 	commit(t, s, engine.PutExecution{Exec: e}, engine.PutTask{Task: tk})
 	got := task(t, s, "e1", "big")
-	if m, _ := value.AsGoMap(got.Result); m == nil || m["blob"] != big || got.Published.Value("copy") != big {
+	if m := goMap(got.Result); m == nil || m["blob"] != big || got.Published.Value("copy") != big {
 		t.Fatalf("a %d-byte result did not come back intact", opt.Big)
 	}
 	if h := head(t, s, "e1"); h.Vars["big"] != big {
@@ -831,7 +830,7 @@ func testLargeValues(t *testing.T, s store.Store, opt Options) {
 	// An update of an offloaded record replaces it.
 	got.Result = map[string]any{"blob": big[:100]}
 	commit(t, s, engine.PutTask{Task: got, IfVersion: got.Version})
-	if m, _ := value.AsGoMap(task(t, s, "e1", "big").Result); m == nil || m["blob"] != big[:100] {
+	if m := goMap(task(t, s, "e1", "big").Result); m == nil || m["blob"] != big[:100] {
 		t.Fatal("a small update of a large record did not replace it")
 	}
 	// A big join arrival comes back too.
