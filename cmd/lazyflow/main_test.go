@@ -157,6 +157,39 @@ func TestValidateOK(t *testing.T) {
 	}
 }
 
+// validate knows the aws.* actions and their inputs on a machine with no
+// AWS region or credentials: the example app's workflow passes, and a bad
+// call to an AWS action is refused at its position like a std.* one.
+func TestValidateAWSActionsOffline(t *testing.T) {
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_PROFILE"} {
+		t.Setenv(k, "")
+	}
+	code, out, errs := runCLI("validate", "../../examples/aws-app/workflows/order.yaml")
+	if code != 0 || !strings.Contains(out, "order.yaml: ok") {
+		t.Fatalf("validate order.yaml: exit %d out %q err %q", code, out, errs)
+	}
+	p := write(t, `version: '2.0'
+wf:
+  tasks:
+    send:
+      action: aws.sqs.send_message
+      input:
+        message_bodi: hello
+    call:
+      action: aws.lambda.invok function_name=f
+`)
+	code, _, errs = runCLI("validate", p)
+	for _, want := range []string{
+		`wf.yaml:4:5: task "send" gives action "aws.sqs.send_message" the input "message_bodi", which it does not take (did you mean "message_body"?)`,
+		`wf.yaml:4:5: task "send" calls action "aws.sqs.send_message" without its required input "queue_url", "message_body"`,
+		`wf.yaml:8:5: task "call" calls action "aws.lambda.invok", which does not exist (did you mean "aws.lambda.invoke"?)`,
+	} {
+		if code != 2 || !strings.Contains(errs, want) {
+			t.Errorf("validate: exit %d, stderr lacks %q:\n%s", code, want, errs)
+		}
+	}
+}
+
 // A workbook with calls that lack a required input loads, as in Mistral
 // 23.0.0: validate warns (exit 0), validate --strict refuses it (exit 2,
 // file:line:col), the workbook's other workflows run, and the call fails

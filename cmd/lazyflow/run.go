@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/lazyflow/lazyflow/core/actions"
+	"github.com/lazyflow/lazyflow/functions/aws/awsactions"
 	"io"
 	"log/slog"
 	"os"
@@ -328,7 +329,9 @@ func cmdValidate(args []string, stdout, stderr io.Writer) (int, error) {
 			code = exitUsage
 			continue
 		}
-		doc, err := dsl.LoadWith(file, src, dsl.Options{Actions: actions.New()})
+		// Checking a call to an AWS action needs only its name and inputs,
+		// so validate knows them on a machine without AWS.
+		doc, err := dsl.LoadWith(file, src, dsl.Options{Actions: awsactions.Catalog()})
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			code = exitUsage

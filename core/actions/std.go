@@ -192,7 +192,7 @@ func httpCall(ctx context.Context, in map[string]any, extra map[string]string) (
 	}
 	var content any = string(data)
 	if strings.Contains(resp.Header.Get("Content-Type"), "json") {
-		if v, err := value.FromJSON(data); err == nil {
+		if v, err := value.FromJSONExact(data); err == nil {
 			content = v
 		}
 	}

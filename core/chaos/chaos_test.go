@@ -45,13 +45,33 @@ func TestChaosBolt(t *testing.T) {
 	mustHaveMet(t, &counts)
 }
 
-// mustHaveMet fails a run that did not meet every in-process fault: a
-// suite that injects nothing proves nothing.
+// mustHaveMet fails a run that did not meet an in-process fault it gave
+// plenty of chances: a suite that injects nothing proves nothing. A fault
+// few cases could meet (a delegate's duplicate callback) is required only
+// once it had enough opportunities, so the check does not hang on the seed.
 func mustHaveMet(t *testing.T, c *chaos.Counts) {
 	t.Helper()
-	for kind := range chaos.Rates() {
-		if c.Faults[kind] == 0 {
-			t.Errorf("no %q was injected in %d cases", kind, c.Cases)
-		}
+	for _, kind := range c.Unmet(chaos.Rates()) {
+		t.Errorf("no %q was injected in %d cases though it had %d chances", kind, c.Cases, c.Offers[kind])
+	}
+}
+
+// TestUnmetNeedsEnoughChances pins the rule mustHaveMet relies on: a fault
+// never injected fails the suite once it had many opportunities, and not
+// while it had too few to be expected.
+func TestUnmetNeedsEnoughChances(t *testing.T) {
+	rates := map[string]float64{chaos.FaultCallback: 0.3, chaos.FaultControl: 0.03}
+	var c chaos.Counts
+	c.Add(1, nil, map[string]int{chaos.FaultCallback: 10, chaos.FaultControl: 10})
+	if got := c.Unmet(rates); len(got) != 0 {
+		t.Fatalf("10 chances each: unmet %v, want none required", got)
+	}
+	c.Add(1, nil, map[string]int{chaos.FaultCallback: 100, chaos.FaultControl: 100})
+	if got := c.Unmet(rates); len(got) != 1 || got[0] != chaos.FaultCallback {
+		t.Fatalf("110 chances each: unmet %v, want only %q (0.7^110 is negligible, 0.97^110 is not)", got, chaos.FaultCallback)
+	}
+	c.Add(1, map[string]int{chaos.FaultCallback: 1}, map[string]int{chaos.FaultControl: 1000})
+	if got := c.Unmet(rates); len(got) != 1 || got[0] != chaos.FaultControl {
+		t.Fatalf("callback met, control had 1110 chances: unmet %v, want %q", got, chaos.FaultControl)
 	}
 }

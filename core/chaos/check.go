@@ -30,7 +30,7 @@ func CheckCase(t TB, c Case, seed uint64, newStore func() store.Store, counts *C
 		if got.Recovered > 0 {
 			found[NeededRecover] += got.Recovered
 		}
-		counts.Add(len(got.Executions), found)
+		counts.Add(len(got.Executions), found, faults.Offers())
 	}
 }
 

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -37,11 +38,15 @@ type Schedule struct {
 	rng    *rand.Rand
 	rates  map[string]float64
 	counts map[string]int
+	// offers counts the opportunities Hit was asked about, hit or not: a
+	// fault that a case never gave a chance (no delegate, no callback)
+	// cannot be expected to have happened.
+	offers map[string]int
 }
 
 // NewSchedule returns a schedule with the given rates, seeded with seed.
 func NewSchedule(seed uint64, rates map[string]float64) *Schedule {
-	return &Schedule{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), rates: rates, counts: map[string]int{}}
+	return &Schedule{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), rates: rates, counts: map[string]int{}, offers: map[string]int{}}
 }
 
 // Quiet is a schedule that injects nothing: the fault-free run.
@@ -51,6 +56,7 @@ func Quiet() *Schedule { return NewSchedule(1, nil) }
 func (s *Schedule) Hit(kind string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.offers[kind]++
 	r := s.rates[kind]
 	if r <= 0 || s.rng.Float64() >= r {
 		return false
@@ -77,8 +83,19 @@ func (s *Schedule) Intn(n int) int {
 func (s *Schedule) Counts() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.counts))
-	for k, v := range s.counts {
+	return copyCounts(s.counts)
+}
+
+// Offers returns how many opportunities Hit had for each kind.
+func (s *Schedule) Offers() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return copyCounts(s.offers)
+}
+
+func copyCounts(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
 		out[k] = v
 	}
 	return out
@@ -105,23 +122,54 @@ type Counts struct {
 	Cases      int
 	Executions int
 	Faults     map[string]int
-	Lost       int // executions or results missing, or ending other than fault-free
-	Doubled    int // action attempts run more than once
-	Stuck      int // executions or tasks left RUNNING
+	Offers     map[string]int // opportunities for each rated fault
+	Lost       int            // executions or results missing, or ending other than fault-free
+	Doubled    int            // action attempts run more than once
+	Stuck      int            // executions or tasks left RUNNING
 }
 
-// Add merges one case's figures.
-func (c *Counts) Add(executions int, faults map[string]int) {
+// Add merges one case's figures: the faults injected and the
+// opportunities there were for them.
+func (c *Counts) Add(executions int, faults, offers map[string]int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.Cases++
 	c.Executions += executions
 	if c.Faults == nil {
-		c.Faults = map[string]int{}
+		c.Faults, c.Offers = map[string]int{}, map[string]int{}
 	}
 	for k, v := range faults {
 		c.Faults[k] += v
 	}
+	for k, v := range offers {
+		c.Offers[k] += v
+	}
+}
+
+// missChance bounds the chance that a correctly wired fault is never
+// injected over the opportunities Unmet requires: with eight faults per
+// suite run, a sound wiring fails the suite about once in 10^8 runs.
+const missChance = 1e-9
+
+// Unmet lists, sorted, the faults of rates that were never injected though
+// they had so many opportunities that a working injection would have hit
+// at least once but with chance missChance: (1-rate)^offers <= missChance.
+// A fault offered fewer times (a run of few cases, or cases without the
+// task kind it needs) is not required: its absence proves nothing.
+func (c *Counts) Unmet(rates map[string]float64) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for kind, r := range rates {
+		if r <= 0 || c.Faults[kind] > 0 {
+			continue
+		}
+		if float64(c.Offers[kind])*math.Log1p(-r) <= math.Log(missChance) {
+			out = append(out, kind)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // String is a one-line summary.

@@ -54,8 +54,24 @@ type exprVerdict struct {
 	py, lazy string
 }
 
+// scalarKey is a dict key exproracle.py marks as not a string ("$key:3").
+// Mistral stores a result with json.dumps, which writes such a key as its
+// JSON text ("3", "null", "false"), and that text is what Lazyflow's string
+// keys hold; a key json.dumps refuses (a tuple) keeps its mark.
+var scalarKey = regexp.MustCompile(`"\$key:(-?[0-9][^"]*|null|true|false)":`)
+
+// stored is the oracle's JSON text as Mistral stores it.
+func stored(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	r := scalarKey.ReplaceAllString(*s, `"$1":`)
+	return &r
+}
+
 // judgeExpr classifies one case from both sides' outcomes.
 func judgeExpr(o exprOracle, lazy string, lazyErr error) string {
+	o.Value, o.Sorted = stored(o.Value), stored(o.Sorted)
 	switch {
 	case o.Value == nil && o.Error == "":
 		return kindNoOracle

@@ -10,7 +10,9 @@ separators, so 1 and 1.0 differ. "value" keeps dict insertion order, "sorted"
 sorts keys (a case that agrees only sorted differs by dict order alone).
 Generators, ranges and sets become lists, as Mistral stores them
 (mistral_lib.utils.to_json_str); any other Python object JSON cannot hold is
-tagged {"$python": type, "repr": ...}. An error gives "error".
+tagged {"$python": type, "repr": ...}. A Jinja2 Undefined inside a value
+fails as it fails Mistral's to_json_str (a workflow value cannot hold one).
+An error gives "error".
 
 Usage: exproracle.py CORPUS_JSON OUT_JSON
        exproracle.py --serve CORPUS_JSON
@@ -48,6 +50,7 @@ from mistral import config  # noqa: E402,F401  registers Mistral's yaql options
 import mistral.engine.engine_server  # noqa: E402,F401
 from mistral.expressions import evaluate  # noqa: E402
 from yaql.language import utils as yaql_utils  # noqa: E402
+import jinja2  # noqa: E402
 
 TIMEOUT_S = 5
 
@@ -61,6 +64,10 @@ def on_alarm(signum, frame):
 
 
 def plain(v):
+    if isinstance(v, jinja2.Undefined):
+        # to_json_str converts the value with to_primitive, which reads the
+        # Undefined and so raises StrictUndefined's UndefinedError.
+        v._fail_with_undefined_error()
     if isinstance(v, bool) or v is None or isinstance(v, (int, float)):
         return v
     if isinstance(v, str):

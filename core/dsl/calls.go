@@ -86,11 +86,11 @@ func (l *loader) checkCatalog(doc *Document, adhoc []string) {
 			case slices.Contains(mistralOnly, action):
 				l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s calls action %q, a Mistral action Lazyflow does not provide (it has %s)",
 					who, action, quoteList(l.opt.Actions.Names()))})
-			case strings.HasPrefix(action, "std."):
+			case strings.HasPrefix(action, "std."), strings.HasPrefix(action, "aws.") && hasPrefixed(l.opt.Actions.Names(), "aws."):
 				l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s calls action %q, which does not exist%s",
 					who, action, suggest(action, l.opt.Actions.Names()))})
 			case strings.HasPrefix(action, "aws."):
-				// The AWS actions exist only where the host can reach AWS.
+				// The host has no AWS actions: it cannot reach AWS.
 				l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s calls action %q, which this host does not provide%s (AWS actions run on the AWS stack, and in lazyflow serve when AWS_REGION is set)",
 					who, action, suggest(action, l.opt.Actions.Names()))})
 			}
@@ -165,4 +165,9 @@ func sourceDict(v *expr.Value) (map[string]any, bool) {
 		return nil, false
 	}
 	return m.GoMap(), true
+}
+
+// hasPrefixed reports whether a name in names starts with prefix.
+func hasPrefixed(names []string, prefix string) bool {
+	return slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, prefix) })
 }

@@ -87,7 +87,7 @@ leaf:
 	}
 	t.Logf("resume steps %d", resumes.Load())
 	close(gate)
-	ctx2, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx2, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	e, err := h.Wait(ctx2, top.ID, false)
 	if err != nil || e.State != engine.Success {

@@ -2,6 +2,8 @@ package expr
 
 import (
 	"errors"
+	"math"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +28,14 @@ var mistralServers = map[string]any{
 		map[string]any{"name": "ubuntu"},
 		map[string]any{"name": "fedora"},
 	},
+}
+
+func bigInt(s string) *big.Int {
+	b, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		panic("bad test integer " + s)
+	}
+	return b
 }
 
 var plainData = map[string]any{
@@ -205,10 +215,45 @@ var jinjaCases = []jcase{
 	{"python division by zero", "{{ 1 // 0 }}", nil, nil, "division by zero"},
 	{"python division by zero", "{{ 1 % 0 }}", nil, nil, "division by zero"},
 	{"python division by zero", "{{ 1.5 // 0 }}", nil, nil, "division by zero"},
-	{"no wrapping past int64", "{{ 9223372036854775807 + 1 }}", nil, nil, "out of range"},
-	{"no wrapping past int64", "{{ -9223372036854775807 - 2 }}", nil, nil, "out of range"},
-	{"no wrapping past int64", "{{ 9223372036854775807 * 2 }}", nil, nil, "out of range"},
-	{"no wrapping past int64", "{{ 2 ** 64 }}", nil, nil, "out of range"},
+	{"python big int", "{{ 9223372036854775807 + 1 }}", nil, bigInt("9223372036854775808"), ""},
+	{"python big int", "{{ -9223372036854775807 - 2 }}", nil, bigInt("-9223372036854775809"), ""},
+	{"python big int", "{{ 9223372036854775807 * 9223372036854775807 }}", nil, bigInt("85070591730234615847396907784232501249"), ""},
+	{"python big int", "{{ 2 ** 64 }}", nil, bigInt("18446744073709551616"), ""},
+	{"python big int", "{{ 2 ** 64 - 2 ** 64 + 5 }}", nil, int64(5), ""},
+	{"python big int", "{{ 2 ** 100 // 2 ** 98 }}", nil, int64(4), ""},
+	{"python big int", "{{ -(2 ** 70) % 7 }}", nil, int64(5), ""},
+	{"python big int", "{{ 10 ** 400 / 10 ** 399 }}", nil, 10.0, ""},
+	{"python big int", "{{ 2 ** 70 * 0.5 }}", nil, 590295810358705651712.0, ""},
+	{"python big int", "{{ 2 ** -70 }}", nil, math.Pow(2, -70), ""},
+	{"python big int", "{{ 2 ** 70 > 2 ** 69 }}", nil, true, ""},
+	{"python big int", "{{ 2 ** 64 == 2 ** 63 * 2 }}", nil, true, ""},
+	{"python big int", "{{ 2 ** 70 < 1.5 }}", nil, false, ""},
+	{"python big int", "{{ [1, 2 ** 70] | sum }}", nil, bigInt("1180591620717411303425"), ""},
+	{"python big int", "{{ [9007199254740993] | sum }}", nil, int64(9007199254740993), ""},
+	{"python big int", "{{ [2 ** 70, 2] | max }}", nil, bigInt("1180591620717411303424"), ""},
+	{"python big int", "{{ -(2 ** 70) | abs }}", nil, bigInt("1180591620717411303424"), ""},
+	{"python big int", "{{ (2 ** 70) | float }}", nil, 1180591620717411303424.0, ""},
+	{"python big int", "{{ [2 ** 70] }}", nil, []any{bigInt("1180591620717411303424")}, ""},
+	{"python big int", "{{ _.n }}", map[string]any{"n": bigInt("123456789012345678901234567890")}, bigInt("123456789012345678901234567890"), ""},
+	{"python big int", "{{ _.n + 1 }}", map[string]any{"n": bigInt("123456789012345678901234567890")}, bigInt("123456789012345678901234567891"), ""},
+	{"python big int", "{{ json_parse('[123456789012345678901234567890]') }}", nil, []any{bigInt("123456789012345678901234567890")}, ""},
+	{"python big int", "{{ -(-9223372036854775807 - 1) }}", nil, bigInt("9223372036854775808"), ""},
+	{"python big int", "{{ -(2 ** 64) + 2 ** 64 }}", nil, int64(0), ""},
+	{"python unary minus", "{{ -(1.5) }}", nil, -1.5, ""},
+	{"python unary minus", "{{ -_.y }}", plainData, nil, "bad operand type for unary -: 'str'"},
+	{"python big int", "{{ json_parse('18446744073709551616') }}", nil, bigInt("18446744073709551616"), ""},
+	{"python big int", "{{ (2 ** 70) | round }}", nil, bigInt("1180591620717411303424"), ""},
+	{"python big int", "{{ (2 ** 70) | round(1, 'floor') }}", nil, 1180591620717411303424.0, ""},
+	{"python big int", "{{ (2 ** 70) | int }}", nil, bigInt("1180591620717411303424"), ""},
+	{"python big int", "{{ '%d|%5.1f' % (2 ** 70, 2 ** 70) }}", nil, "1180591620717411303424|1180591620717411303424.0", ""},
+	{"python big int", "{{ (2 ** 70) is number and (2 ** 70) is integer and (2 ** 70 + 1) is odd }}", nil, true, ""},
+	{"python big int", "{{ [2 ** 70, 1] | sort }}", nil, []any{int64(1), bigInt("1180591620717411303424")}, ""},
+	{"python big int", "x{{ 2 ** 70 }}", nil, "x1180591620717411303424", ""},
+	{"undefined in a value", "{{ _.list | map(attribute='name') }}", plainData, nil, "'int object' has no attribute 'name'"},
+	{"undefined in a value", "{{ [_.nothere] }}", plainData, nil, "nothere"},
+	{"python big int", "{{ 10 ** 1000000000 }}", nil, nil, "digits"},
+	{"python big int", "{{ 10 ** 4300 }}", nil, nil, "digits"},
+	{"python big int", "{{ (10 ** 400) * 1.5 }}", nil, nil, "int too large to convert to float"},
 	{"python type error", "{{ 7 + 'ab' }}", nil, nil, "unsupported operand types for +: int and str"},
 	{"python type error", "{{ 'ab' - True }}", nil, nil, "unsupported operand types"},
 	{"python type error", "{{ -7 + None }}", nil, nil, "unsupported operand types for +: int and NoneType"},

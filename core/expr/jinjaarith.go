@@ -7,6 +7,8 @@ import (
 	"math/big"
 	"strings"
 
+	"github.com/lazyflow/lazyflow/core/value"
+
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/nodes"
 	"github.com/nikolalohinski/gonja/v2/tokens"
@@ -16,11 +18,8 @@ import (
 // bools are the integers 0 and 1, // and % floor, / always gives a float,
 // int ** non-negative int stays an int, a zero divisor is an error, and a
 // number mixed with text or a list is a type error. Python's integers are
-// unbounded; Lazyflow's are 64-bit, so a result beyond them is an error,
-// never a wrapped value.
-
-// errIntOverflow is an integer result beyond 64 bits.
-var errIntOverflow = errors.New("integer result out of range: Lazyflow's integers are 64-bit (Python's are unbounded)")
+// unbounded; an integer result beyond int64 is a *big.Int, as everywhere in
+// Lazyflow, up to value.MaxIntDigits digits.
 
 // errZeroDivision is Python's ZeroDivisionError.
 var errZeroDivision = errors.New("division by zero")
@@ -41,6 +40,27 @@ func pyNum(v *exec.Value) (i int64, f float64, isFloat, ok bool) {
 	return 0, 0, false, false
 }
 
+// pyInt is an integer operand (a bool is 0 or 1) as a *big.Int, which the
+// caller must not modify; ok is false for anything else.
+func pyInt(v *exec.Value) (*big.Int, bool) {
+	if b, ok := v.Interface().(*big.Int); ok {
+		return b, true
+	}
+	if i, _, isFloat, ok := pyNum(v); ok && !isFloat {
+		return big.NewInt(i), true
+	}
+	return nil, false
+}
+
+// isBig reports a value holding an integer beyond int64.
+func isBig(v *exec.Value) bool {
+	_, ok := v.Interface().(*big.Int)
+	return ok
+}
+
+// errIntToFloat is Python's OverflowError for a float made of a huge integer.
+var errIntToFloat = errors.New("int too large to convert to float")
+
 var opSymbols = map[tokens.Type]string{
 	tokens.Addition: "+", tokens.Subtraction: "-", tokens.Multiply: "*", tokens.Division: "/",
 	tokens.FloorDivision: "//", tokens.Modulo: "%", tokens.Power: "**",
@@ -54,31 +74,57 @@ func pyArith(op tokens.Type, l, r *exec.Value) (*exec.Value, bool) {
 	if !arith {
 		return nil, false
 	}
-	li, lf, lFloat, lok := pyNum(l)
-	ri, rf, rFloat, rok := pyNum(r)
+	_, _, lFloat, lok := pyNum(l)
+	_, _, rFloat, rok := pyNum(r)
+	lok, rok = lok || isBig(l), rok || isBig(r)
 	if !lok || !rok {
 		if l.IsError() || r.IsError() || sequenceOp(op, l, r) {
 			return nil, false
 		}
 		return errValue(fmt.Errorf("unsupported operand types for %s: %s and %s", sym, pyType(l), pyType(r))), true
 	}
-	var out any
-	var err error
-	if lFloat || rFloat || op == tokens.Division {
-		if !lFloat {
-			lf = float64(li)
-		}
-		if !rFloat {
-			rf = float64(ri)
-		}
-		out, err = floatOp(op, lf, rf)
-	} else {
-		out, err = intOp(op, li, ri)
-	}
+	out, err := numOp(op, l, r, lFloat || rFloat)
 	if err != nil {
 		return errValue(err), true
 	}
 	return exec.AsValue(out), true
+}
+
+// numOp is op on two numbers, in floats when either is a float.
+func numOp(op tokens.Type, l, r *exec.Value, inFloats bool) (any, error) {
+	if inFloats {
+		lf, err := pyFloat(l)
+		if err != nil {
+			return nil, err
+		}
+		rf, err := pyFloat(r)
+		if err != nil {
+			return nil, err
+		}
+		return floatOp(op, lf, rf)
+	}
+	x, _ := pyInt(l)
+	y, _ := pyInt(r)
+	if op == tokens.Division {
+		return intDiv(x, y)
+	}
+	return intOp(op, x, y)
+}
+
+// intDiv is int / int in Python: the correctly rounded float of the exact
+// quotient, so 10**400 / 10**399 is 10.0.
+func intDiv(x, y *big.Int) (any, error) {
+	if y.Sign() == 0 {
+		return nil, errZeroDivision
+	}
+	if x.IsInt64() && y.IsInt64() && max(x.BitLen(), y.BitLen()) <= 53 {
+		return float64(x.Int64()) / float64(y.Int64()), nil
+	}
+	f, _ := new(big.Rat).SetFrac(x, y).Float64()
+	if math.IsInf(f, 0) {
+		return nil, errors.New("integer division result too large for a float")
+	}
+	return f, nil
 }
 
 // sequenceOp reports the operators Python defines on operands that are not
@@ -101,7 +147,7 @@ func pyType(v *exec.Value) string {
 	switch {
 	case v.IsBool():
 		return "bool"
-	case v.IsInteger():
+	case v.IsInteger(), isBig(v):
 		return "int"
 	case v.IsFloat():
 		return "float"
@@ -117,8 +163,7 @@ func pyType(v *exec.Value) string {
 	return "object"
 }
 
-func intOp(op tokens.Type, a, b int64) (any, error) {
-	x, y := big.NewInt(a), big.NewInt(b)
+func intOp(op tokens.Type, x, y *big.Int) (any, error) {
 	z := new(big.Int)
 	switch op {
 	case tokens.Addition:
@@ -128,7 +173,7 @@ func intOp(op tokens.Type, a, b int64) (any, error) {
 	case tokens.Multiply:
 		z.Mul(x, y)
 	case tokens.FloorDivision, tokens.Modulo:
-		if b == 0 {
+		if y.Sign() == 0 {
 			return nil, errZeroDivision
 		}
 		q, m := floorDivMod(x, y)
@@ -138,18 +183,47 @@ func intOp(op tokens.Type, a, b int64) (any, error) {
 			z = q
 		}
 	case tokens.Power:
-		if b < 0 {
-			return floatOp(op, float64(a), float64(b))
-		}
-		if b > 64 && (a > 1 || a < -1) {
-			return nil, errIntOverflow
-		}
-		z.Exp(x, y, nil)
+		return intPow(x, y)
 	}
-	if !z.IsInt64() {
-		return nil, errIntOverflow
+	return jinjaInt(z)
+}
+
+// intPow is int ** int: a float for a negative exponent, and a result too
+// large to keep refused before it is computed.
+func intPow(x, y *big.Int) (any, error) {
+	if y.Sign() < 0 {
+		xf, ok := value.BigFloat(x)
+		yf, ok2 := value.BigFloat(y)
+		if !ok || !ok2 {
+			return nil, errIntToFloat
+		}
+		return floatOp(tokens.Power, xf, yf)
 	}
-	return int(z.Int64()), nil
+	if x.CmpAbs(big.NewInt(1)) > 0 {
+		// |x| ** y has at least y * (bits(x) - 1) + 1 bits.
+		minBits := new(big.Int).Mul(y, big.NewInt(int64(x.BitLen()-1)))
+		if minBits.Cmp(big.NewInt(maxIntBits)) > 0 {
+			return nil, value.ErrIntTooLarge
+		}
+	}
+	return jinjaInt(new(big.Int).Exp(x, y, nil))
+}
+
+// maxIntBits is the bit length of 10 ** value.MaxIntDigits, beyond which
+// every integer has too many digits.
+var maxIntBits = int64(math.Ceil(value.MaxIntDigits * math.Log2(10)))
+
+// jinjaInt is an integer result as a template value: int while int64 holds
+// it (gonja's integer kind), the *big.Int beyond.
+func jinjaInt(z *big.Int) (any, error) {
+	v, err := value.IntOf(z)
+	if err != nil {
+		return nil, err
+	}
+	if i, ok := v.(int64); ok {
+		return int(i), nil
+	}
+	return v, nil
 }
 
 // floorDivMod is Python's divmod on integers: the quotient rounds toward
@@ -234,4 +308,46 @@ func evalOperands(e *exec.Evaluator, n nodes.Expression, l, r *exec.Value) *exec
 	env.Context.Set("__lf_r", r)
 	sub.Environment = &env
 	return sub.Eval(n)
+}
+
+// negName and posName are the functions unary - and + compile to: in
+// Python a bool is an int there too ({{ -True }} is -1, {{ +False }} is 0),
+// and anything but a number is a type error.
+const (
+	negName = "__lf_neg"
+	posName = "__lf_pos"
+)
+
+func unaryFunc(negative bool) func(*exec.Evaluator, *exec.VarArgs) *exec.Value {
+	sym := "+"
+	if negative {
+		sym = "-"
+	}
+	return func(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+		if len(params.Args) != 1 {
+			return errValue(fmt.Errorf("internal: unary %s takes one operand", sym))
+		}
+		v := params.Args[0]
+		if v.IsError() {
+			return v
+		}
+		_, f, isFloat, ok := pyNum(v)
+		switch {
+		case !ok && !isBig(v):
+			return errValue(fmt.Errorf("bad operand type for unary %s: '%s'", sym, pyType(v)))
+		case isFloat && negative:
+			return exec.AsValue(-f)
+		case isFloat:
+			return exec.AsValue(f)
+		}
+		i, _ := pyInt(v)
+		if negative {
+			i = new(big.Int).Neg(i)
+		}
+		r, err := jinjaInt(i)
+		if err != nil {
+			return errValue(err)
+		}
+		return exec.AsValue(r)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
 	"slices"
 	"strings"
 	"unicode"
@@ -109,9 +110,9 @@ func pyCompare(sym string, a, b any) (bool, error) {
 func pyOrder(sym string, a, b any) (int, error) {
 	x, y := boolAsInt(a), boolAsInt(b)
 	switch x.(type) {
-	case int64, float64:
+	case int64, float64, *big.Int:
 		switch y.(type) {
-		case int64, float64:
+		case int64, float64, *big.Int:
 			return value.Compare(x, y)
 		}
 	case string:
@@ -173,7 +174,10 @@ func compareTests(tests *exec.TestSet) {
 	_ = tests.Replace("in", inTest)
 	_ = tests.Replace("number", func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
 		_, _, _, ok := pyNum(in)
-		return ok, nil
+		return ok || isBig(in), nil
+	})
+	_ = tests.Replace("integer", func(_ *exec.Context, in *exec.Value, _ *exec.VarArgs) (bool, error) {
+		return in.IsInteger() || isBig(in), nil
 	})
 	_ = tests.Replace("filter", func(e *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) (bool, error) {
 		return in.IsString() && e.Environment.Filters.Exists(in.String()), nil
@@ -325,6 +329,71 @@ func (g *astGuard) parenthesized(inner, outer *nodes.BinaryExpression) bool {
 	if from < 0 || to > len(g.src) || from >= to {
 		return true
 	}
-	between := g.src[from:to]
-	return strings.Count(between, ")") > strings.Count(between, "(")
+	return closesParen(g.src[from:to])
+}
+
+// bindFiltersToIn gives a filter chain written after `A in B` to B, as
+// Jinja2's grammar does ({{ 1 in [1]|list }} is 1 in ([1]|list)); gonja's
+// parser reads in as a test and applies the chain to the whole comparison.
+// A chain after a closing parenthesis, ({{ (1 in [1])|list }}), stays.
+func (g *astGuard) bindFiltersToIn(f *nodes.FilteredExpression) {
+	t := rightmostInTest(f.Expression)
+	if t == nil || len(f.Filters) == 0 || f.Filters[0].Token == nil {
+		return
+	}
+	from, to := t.Test.Token.Pos, f.Filters[0].Token.Pos
+	if from < 0 || to > len(g.src) || from >= to || closesParen(g.src[from:to]) {
+		return
+	}
+	t.Test.Args[0] = &nodes.FilteredExpression{Expression: t.Test.Args[0], Filters: f.Filters}
+	f.Filters = nil
+}
+
+// rightmostInTest is the in test parsed last in e, the one a following
+// filter chain was written after: down the right operands of and/or and
+// through not.
+func rightmostInTest(e nodes.Expression) *nodes.TestExpression {
+	for {
+		switch n := e.(type) {
+		case *nodes.BinaryExpression:
+			e = n.Right
+		case *nodes.Negation:
+			e = n.Term
+		case *nodes.TestExpression:
+			if n.Test == nil || n.Test.Token == nil || n.Test.Name != "in" || len(n.Test.Args) != 1 {
+				return nil
+			}
+			return n
+		default:
+			return nil
+		}
+	}
+}
+
+// closesParen reports whether the source s closes a parenthesis it did not
+// open, ignoring those inside string literals.
+func closesParen(s string) bool {
+	depth := 0
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0 && c == '\\':
+			i++
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth < 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

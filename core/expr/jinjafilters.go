@@ -59,14 +59,20 @@ func roundFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.
 		}
 	}
 	i, f, isFloat, ok := pyNum(in)
-	if !ok {
+	if !ok && !isBig(in) {
 		return errValue(errors.New("round: the value must be a number"))
 	}
 	if !isFloat {
 		if method == "common" {
+			if isBig(in) {
+				return in
+			}
 			return exec.AsValue(int(i))
 		}
-		f = float64(i)
+		var err error
+		if f, err = pyFloat(in); err != nil {
+			return errValue(err)
+		}
 	}
 	switch method {
 	case "common":

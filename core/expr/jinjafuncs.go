@@ -47,7 +47,7 @@ var pureFuncs = map[string]Func{
 		if !ok {
 			return nil, fmt.Errorf("json_parse needs a string, not %T", args[0])
 		}
-		v, err := value.FromJSON([]byte(s))
+		v, err := value.FromJSONExact([]byte(s))
 		if err != nil {
 			return nil, fmt.Errorf("json_parse: %w", err)
 		}

@@ -69,3 +69,15 @@ func pyRepr(v *exec.Value) string {
 	writeRepr(&b, x)
 	return b.String()
 }
+
+// methodReceiver gives a method call on a parenthesized receiver, such as
+// {{ ('ab').upper() }}, the receiver gonja's parser records only for a
+// name or literal: without it the method is "not callable".
+func methodReceiver(c *nodes.Call) {
+	if c.Parent != nil {
+		return
+	}
+	if a, ok := c.Func.(*nodes.GetAttribute); ok && a.Attribute != "" {
+		c.Parent = a.Node
+	}
+}

@@ -235,3 +235,29 @@ func concatStr(l, r *exec.Value) *exec.Value {
 	}
 	return exec.AsValue(parts[0] + parts[1])
 }
+
+// testName is the function a test compiles to when its operand is a call or
+// an operator: Jinja2 raises what those raise before any test runs, while
+// gonja would hand the error to the test as an undefined value
+// ({{ (1 // 0) is number }} would be false). A lookup stays a plain test,
+// since a missing name or key is undefined in Jinja2 and tests see it.
+const testName = "__lf_test"
+
+func testCall(t *nodes.TestExpression) *nodes.Call {
+	c, ok := t.Expression.(*nodes.Call)
+	if !ok || t.Test == nil || isName(c.Func, itemName) {
+		return nil
+	}
+	name := &nodes.String{Location: t.Test.Token, Val: t.Test.Name}
+	call := callTo(testName, t.Test.Token, append([]nodes.Expression{t.Expression, name}, t.Test.Args...)...)
+	call.Kwargs = t.Test.Kwargs
+	return call
+}
+
+func testFunc(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+	if len(params.Args) < 2 || !params.Args[1].IsString() {
+		return errValue(fmt.Errorf("internal: %s needs an operand and a test name", testName))
+	}
+	args := &exec.VarArgs{Args: params.Args[2:], KwArgs: params.KwArgs}
+	return e.ExecuteTestByName(params.Args[1].String(), params.Args[0], args)
+}

@@ -35,7 +35,17 @@ var pyJinjaCases = []struct {
 	{"{{ _.people is lower }}", false, ""},
 	{"{{ _.m is lower }}", true, ""},
 
+	// Unary minus and plus as Python's: a bool is an int.
+	{"{{ [-False, -True, +True, -(1 == 2), -1|abs, -2.5] }}", []any{int64(0), int64(-1), int64(1), int64(0), int64(1), -2.5}, ""},
+	{"{{ -'a' }}", nil, "bad operand type for unary -: 'str'"},
+	{"{{ +None }}", nil, "bad operand type for unary +: 'NoneType'"},
+
 	// not, in and the type tests as Python's.
+	{"{{ (1 // 0) is number }}", nil, "division by zero"},
+	{"{{ not (1 // 0) is not defined }}", nil, "division by zero"},
+	{"{{ [(1 + 1) is divisibleby 2, 'ab'.upper() is string, _.missing is defined, _.n[3] is defined] }}", []any{true, true, false, false}, ""},
+	{"{{ [1 in [1]|list, 'a' in 'abc'|upper, 1 not in [1]|list, true and 'B' in 'abc'|upper|trim, 'a' in ')'|upper] }}", []any{true, false, false, true, false}, ""},
+	{"{{ (1 in [1])|string }}", "True", ""},
 	{"{{ not 1 }}", false, ""},
 	{"{{ not 0.0 }}", true, ""},
 	{"{{ 1 in _.m }}", false, ""},
@@ -150,6 +160,20 @@ var pyJinjaCases = []struct {
 	{"{{ _.empty | first | default('none') }}", "none", ""},
 	{"{{ _.list | select('gt', 5) | first | d(0) | string | default('x') }}", "0", ""},
 	{"{{ _.m | attr('k') | default('d') }}", "d", ""},
+
+	// A method on a parenthesized receiver.
+	{"{{ [('ab').upper(), ([1, 2]).count(1), (_.names|first).upper(), ('a' ~ 'b').replace('a', 'x')] }}", []any{"AB", int64(1), "B", "xb"}, ""},
+
+	// A filter over a dict iterates its keys.
+	{"{{ [{'a': 1, 'b': 2}|reverse|list, {'a': 1, 'b': 2, 'c': 3}|slice(2)|list] }}", []any{[]any{"b", "a"}, []any{[]any{"a", "b"}, []any{"c"}}}, ""},
+
+	// map and select skip a falsy input without iterating it.
+	{"{{ [None|map('abs')|list, 0|select|list, None|rejectattr('a')|list, None|map(attribute='a')|list] }}", []any{[]any{}, []any{}, []any{}, []any{}}, ""},
+	{"{{ 1|map('abs')|list }}", nil, "'int' object is not iterable"},
+
+	// sort compares keys as Jinja2's one-item lists: == before <.
+	{"{{ [[None, None]|sort, [{}, {}]|sort|length] }}", []any{[]any{nil, nil}, int64(2)}, ""},
+	{"{{ [None, 1]|sort }}", nil, "'<' not supported between instances of 'int' and 'NoneType'"},
 
 	// attr is getattr: data has no attributes but its methods.
 	{"{{ _.m | attr('k') }}", nil, "'dict object' has no attribute 'k'"},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,8 +134,13 @@ func itemsAndArgs(filter string, in *exec.Value, params *exec.VarArgs, names ...
 
 func iterableGate(f exec.FilterFunction) exec.FilterFunction {
 	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-		if _, err := pyItems(in); err != nil {
+		items, err := pyItems(in)
+		if err != nil {
 			return errValue(err)
+		}
+		if in.IsDict() {
+			// gonja's filters would see the dict; Python iterates its keys.
+			in = exec.AsValue(items)
 		}
 		return f(e, in, params)
 	}
@@ -180,11 +186,24 @@ func mapGate(f exec.FilterFunction) exec.FilterFunction {
 		if params != nil {
 			attr, def = params.KwArgs["attribute"], params.KwArgs["default"]
 		}
+		if falsy(in) {
+			return exec.AsValue([]any{})
+		}
 		if err := needAttr(in, attr, def); err != nil {
 			return errValue(err)
 		}
 		return f(e, in, params)
 	}
+}
+
+// falsy is a filter input Jinja2's map, select and their kin skip without
+// iterating (they start with "if value:"), so {{ None|map('abs')|list }} is [].
+func falsy(in *exec.Value) bool {
+	if in.IsError() {
+		return false
+	}
+	v, err := fromGonja(in)
+	return err == nil && !truthy(v)
 }
 
 // gate passes to f only the inputs accept takes; refuse says how Python
@@ -333,18 +352,17 @@ func absFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
 	if in.IsError() {
 		return in
 	}
-	i, f, isFloat, ok := pyNum(in)
-	switch {
-	case !ok:
-		return errValue(fmt.Errorf("bad operand type for abs(): '%s'", pyType(in)))
-	case isFloat:
+	if _, f, isFloat, ok := pyNum(in); isFloat {
 		return exec.AsValue(math.Abs(f))
-	case i == math.MinInt64:
-		return errValue(errIntOverflow)
-	case i < 0:
-		return exec.AsValue(int(-i))
+	} else if !ok && !isBig(in) {
+		return errValue(fmt.Errorf("bad operand type for abs(): '%s'", pyType(in)))
 	}
-	return exec.AsValue(int(i))
+	i, _ := pyInt(in)
+	r, err := jinjaInt(new(big.Int).Abs(i))
+	if err != nil {
+		return errValue(err)
+	}
+	return exec.AsValue(r)
 }
 
 // attrFilter is Jinja2's attr(name): Python's getattr, never an item, so
@@ -493,6 +511,12 @@ func sortKey(item any, attr *exec.Value, multi, caseSensitive bool) (any, error)
 		}
 		return v
 	}
+	if multi && (attr == nil || attr.IsNil() || !attr.IsString()) {
+		// Jinja2's sort keys are lists even for one attribute, and a list
+		// compares its items with == before <: {{ [None, None]|sort }} works.
+		k, err := sortKey(item, attr, false, caseSensitive)
+		return []any{k}, err
+	}
 	if attr == nil || attr.IsNil() {
 		return fold(item), nil
 	}
@@ -631,6 +655,9 @@ func sumFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Va
 // test (or truth) of each item or its attribute, whose errors propagate.
 func selectFilter(reject, byAttr bool) exec.FilterFunction {
 	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		if falsy(in) {
+			return exec.AsValue([]any{})
+		}
 		items, err := pyItems(in)
 		if err != nil {
 			return errValue(err)
@@ -719,6 +746,12 @@ func filesizeFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *ex
 func pyFloat(in *exec.Value) (float64, error) {
 	if in.IsError() {
 		return 0, unwrapGonja(in)
+	}
+	if b, ok := in.Interface().(*big.Int); ok {
+		if f, ok := value.BigFloat(b); ok {
+			return f, nil
+		}
+		return 0, errIntToFloat
 	}
 	if i, f, isFloat, ok := pyNum(in); ok {
 		if isFloat {

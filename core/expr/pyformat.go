@@ -3,6 +3,8 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,6 +71,10 @@ func pyFormat(format string, args []any) (string, error) {
 			}
 			fmt.Fprintf(&b, "%"+spec+"s", s)
 		case 'd', 'i':
+			if z, ok := a.(*big.Int); ok {
+				fmt.Fprintf(&b, "%"+spec+"d", z) // big.Int formats d with Go's flags, as for int64
+				break
+			}
 			n, err := toInt(a)
 			if err != nil {
 				return "", err
@@ -216,6 +222,11 @@ func toFloat(a any) (float64, error) {
 		return float64(x), nil
 	case float64:
 		return x, nil
+	case *big.Int:
+		if f, ok := value.BigFloat(x); ok {
+			return f, nil
+		}
+		return 0, errIntToFloat
 	}
 	return 0, fmt.Errorf("float format: a number is required, not %s", value.TypeName(a))
 }
@@ -278,7 +289,7 @@ func formatFilter(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec
 	return exec.AsValue(s)
 }
 
-// reverseFilter is Jinja's reverse: the list (or string) backwards.
+// reverseFilter is Jinja's reverse: the list, string or dict keys backwards.
 // gonja's sorted instead.
 func reverseFilter(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
 	if in.IsError() {
@@ -295,6 +306,14 @@ func reverseFilter(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exe
 			out[len(x)-1-i] = e
 		}
 		return exec.AsValue(out)
+	case *value.Map, map[string]any:
+		// A dict reverses its keys, as Python's reversed() of a dict does.
+		keys, err := pyItems(in)
+		if err != nil {
+			return errValue(err)
+		}
+		slices.Reverse(keys)
+		return exec.AsValue(keys)
 	case string:
 		r := []rune(x)
 		for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {

@@ -115,6 +115,32 @@ func (b *barrierTasks) Task(ctx context.Context, exec, key string) (*engine.Task
 	return t, err
 }
 
+// startDelegate starts a one-task workflow whose delegate action hands its
+// callback token to the returned channel, and runs it until the action is out.
+func startDelegate(t *testing.T, st store.Store) (*service.Service, *engine.Execution, chan string) {
+	t.Helper()
+	ctx := context.Background()
+	reg := actions.New()
+	tokens := make(chan string, 1)
+	reg.RegisterAsync("test.delegate", func(ctx context.Context, in map[string]any, cb actions.Callback) error {
+		tokens <- cb.Token
+		return nil
+	})
+	s := service.New(st, reg, nil)
+	s.CallbackKey = []byte("0123456789abcdef0123456789abcdef")
+	tq, rq := &box{}, &box{}
+	s.Tasks, s.Results = tq, rq
+	if _, err := s.Register(ctx, "wf.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    ask:\n      action: test.delegate\n")); err != nil {
+		t.Fatal(err)
+	}
+	e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runAll(t, s, tq, rq)
+	return s, e, tokens
+}
+
 // Callbacks racing for one delegate attempt: exactly one is accepted, the
 // others are told the attempt was already completed.
 func TestConcurrentCallbacksOneAccepted(t *testing.T) {
@@ -123,24 +149,7 @@ func TestConcurrentCallbacksOneAccepted(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			bt := &barrierTasks{Store: open(), gate: make(chan struct{})}
-			reg := actions.New()
-			tokens := make(chan string, 1)
-			reg.RegisterAsync("test.delegate", func(ctx context.Context, in map[string]any, cb actions.Callback) error {
-				tokens <- cb.Token
-				return nil
-			})
-			s := service.New(bt, reg, nil)
-			s.CallbackKey = []byte("0123456789abcdef0123456789abcdef")
-			tq, rq := &box{}, &box{}
-			s.Tasks, s.Results = tq, rq
-			if _, err := s.Register(ctx, "wf.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    ask:\n      action: test.delegate\n")); err != nil {
-				t.Fatal(err)
-			}
-			e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			runAll(t, s, tq, rq)
+			s, e, tokens := startDelegate(t, bt)
 			tok := <-tokens
 			bt.n = racers
 			errs := make([]error, racers)
@@ -378,5 +387,48 @@ func TestStalePauseFromParentIgnored(t *testing.T) {
 	}
 	if c, _ := s.Store.Execution(ctx, child); c.State != engine.Running {
 		t.Fatalf("child %s after a stale pause", c.State)
+	}
+}
+
+// purgedAfterStatus hides an execution as soon as a read shows it running
+// with no work left: as if another host's step finalised it right then
+// and a sweep with a very short retention purged it, before this host's
+// own check for the end loads it.
+type purgedAfterStatus struct {
+	store.Store
+	mu   sync.Mutex
+	gone map[string]bool
+}
+
+func (p *purgedAfterStatus) Execution(ctx context.Context, id string) (*engine.Execution, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.gone[id] {
+		return nil, nil
+	}
+	e, err := p.Store.Execution(ctx, id)
+	if err == nil && e != nil && e.State == engine.Running && e.Active == 0 {
+		p.gone[id] = true
+	}
+	return e, err
+}
+
+// A callback whose result ends the execution is accepted when the
+// execution is finalised and purged elsewhere between the callback's
+// commit and its own check for the end: the result was applied, so its
+// sender must not be told the work is gone.
+func TestCallbackAcceptedWhenPurgedMeanwhile(t *testing.T) {
+	for name, open := range drivers(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st := &purgedAfterStatus{Store: open(), gone: map[string]bool{}}
+			s, e, tokens := startDelegate(t, st)
+			if err := s.Callback(ctx, <-tokens, true, 1, ""); err != nil {
+				t.Fatalf("callback that ended the execution: %v; want accepted", err)
+			}
+			if task, err := st.Task(ctx, e.ID, "ask"); err != nil || task == nil || task.State != engine.Success {
+				t.Fatalf("task after the callback: %+v, %v; want SUCCESS", task, err)
+			}
+		})
 	}
 }

@@ -37,6 +37,9 @@ var (
 	// ErrUnavailable: the database could not be reached or throttled us past
 	// the retries; the operation may be retried later.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrCorrupt: a stored record cannot be decoded. Retrying does not help;
+	// the record needs repair, so the error names it.
+	ErrCorrupt = errors.New("stored record cannot be read")
 )
 
 // Store is what hosts use: a Driver behind Open.

@@ -3,6 +3,7 @@ package value
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -28,6 +29,8 @@ func String(v any) string {
 		return x
 	case int64:
 		return strconv.FormatInt(x, 10)
+	case *big.Int:
+		return x.String()
 	case float64:
 		return FormatFloat(x)
 	case []any, *Map, map[string]any:
@@ -42,7 +45,7 @@ func String(v any) string {
 
 func isCanonical(v any) bool {
 	switch v.(type) {
-	case nil, bool, int64, float64, string, []any, *Map:
+	case nil, bool, int64, float64, string, []any, *Map, *big.Int:
 		return true
 	}
 	return false
@@ -146,6 +149,8 @@ func (e *jsonEncoder) write(v any, level int) {
 		}
 	case int64:
 		b.WriteString(strconv.FormatInt(x, 10))
+	case *big.Int:
+		b.WriteString(x.String())
 	case float64:
 		switch {
 		case math.IsInf(x, 1):

@@ -1,6 +1,7 @@
 // Package value defines the JSON-like values that flow through Lazyflow:
 // nil, bool, int64, float64, string, []any and *Map (a dict that keeps
-// insertion order, as Python's does).
+// insertion order, as Python's does), and *big.Int for the integers int64
+// does not hold.
 //
 // Workflow inputs, task results, published variables and expression results
 // are all of this shape, so every package can compare, print and test them the
@@ -19,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"reflect"
 	"strconv"
 	"strings"
@@ -35,6 +37,14 @@ import (
 func Normalize(v any) any {
 	switch x := v.(type) {
 	case nil, bool, int64, float64, string:
+		return x
+	case *big.Int:
+		if x == nil {
+			return nil
+		}
+		if x.IsInt64() {
+			return x.Int64()
+		}
 		return x
 	case int:
 		return int64(x)
@@ -94,8 +104,18 @@ func fromUint(u uint64) any {
 }
 
 func fromNumber(n json.Number) any {
+	return numberOf(n, false)
+}
+
+func numberOf(n json.Number, exact bool) any {
 	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
 		return i
+	}
+	if !strings.ContainsAny(string(n), ".eE") {
+		if v, ok := intFromDigits(string(n), exact); ok {
+			return v
+		}
+		return string(n)
 	}
 	if f, err := strconv.ParseFloat(string(n), 64); err == nil {
 		return f
@@ -159,15 +179,17 @@ func normalizeReflect(v any) any {
 	return out
 }
 
-// FromJSON decodes JSON text into a value. Integral numbers become int64 so
-// that counters and ids survive a round trip without turning into floats, and
-// objects become *Map in document order.
+// FromJSON decodes JSON text that Lazyflow wrote (stored values). Integral
+// numbers become int64, or *big.Int beyond it, so that counters and ids
+// survive a round trip without turning into floats; the plain digits
+// encoding/json prints for a float64 from 2^63 to 1e21 read back as that
+// float. Objects become *Map in document order.
 func FromJSON(b []byte) (any, error) { return fromJSON(b, false) }
 
-// FromJSONExact is FromJSON for input from outside: an integer no int64
-// holds (a 39-digit id) is a RangeError rather than a float that silently
-// lost its last digits. Stored values keep FromJSON, which reads back the
-// integral floats a float64 prints without an exponent.
+// FromJSONExact is FromJSON for input from outside: numbers are read as
+// Python's json.loads reads them, so any number without a fraction or
+// exponent is an integer (a 39-digit id is kept exactly). An integer of
+// more than MaxIntDigits digits is a RangeError.
 func FromJSONExact(b []byte) (any, error) { return fromJSON(b, true) }
 
 func fromJSON(b []byte, exact bool) (any, error) {
@@ -200,7 +222,7 @@ func fromJSON(b []byte, exact bool) (any, error) {
 }
 
 // RangeError is a JSON number no float64 can hold, or (Integer) an
-// integer no int64 holds exactly; At is where it is in the value
+// integer of more than MaxIntDigits digits; At is where it is in the value
 // ("a.b[2]"; empty for the value itself).
 type RangeError struct {
 	Number, At string
@@ -217,21 +239,18 @@ func (e *RangeError) Error() string {
 // Problem says what is wrong with the number, without where it is.
 func (e *RangeError) Problem() string {
 	if e.Integer {
-		return fmt.Sprintf("integer %s is beyond what is kept exactly (-9223372036854775808 to 9223372036854775807); send it as a string", e.Number)
+		return fmt.Sprintf("integer %s has more than %d digits; send it as a string", clipDigits(e.Number), MaxIntDigits)
 	}
 	return fmt.Sprintf("number %s is out of range", e.Number)
 }
 
 // number is a JSON number as a value. A number no float64 can hold (1e400)
-// is an error (its place is filled in by the caller), not a string that
-// later fails far away.
+// or an integer of more than MaxIntDigits digits is an error (its place is
+// filled in by the caller), not a string that later fails far away.
 func number(x json.Number, exact bool) (any, error) {
-	n := fromNumber(x)
+	n := numberOf(x, exact)
 	if _, isStr := n.(string); isStr {
-		return nil, &RangeError{Number: string(x)}
-	}
-	if _, isFloat := n.(float64); isFloat && exact && !strings.ContainsAny(string(x), ".eE") {
-		return nil, &RangeError{Number: string(x), Integer: true}
+		return nil, &RangeError{Number: string(x), Integer: !strings.ContainsAny(string(x), ".eE")}
 	}
 	return n, nil
 }
@@ -256,14 +275,15 @@ func inside(err error, seg string) error {
 
 // TypeName names the kind of a value as error messages show it: "null",
 // "bool", "int", "float", "string", "list", "dict"; other Go types are named
-// by their Go type.
+// by their Go type unless they have a TypeName method (the values that
+// live only inside an expression evaluation).
 func TypeName(v any) string {
-	switch v.(type) {
+	switch x := v.(type) {
 	case nil:
 		return "null"
 	case bool:
 		return "bool"
-	case int64, int, int32:
+	case int64, int, int32, *big.Int:
 		return "int"
 	case float64, float32:
 		return "float"
@@ -273,6 +293,8 @@ func TypeName(v any) string {
 		return "list"
 	case *Map, map[string]any:
 		return "dict"
+	case interface{ TypeName() string }:
+		return x.TypeName()
 	}
 	return fmt.Sprintf("%T", v)
 }
@@ -300,6 +322,8 @@ func Truthy(v any) bool {
 		return len(x) != 0
 	case int:
 		return x != 0
+	case *big.Int:
+		return x.Sign() != 0
 	}
 	return true
 }
@@ -327,6 +351,9 @@ func Equal(a, b any) bool {
 			return intEqFloat(x, y)
 		case bool:
 			return x == int64(b2i(y))
+		case *big.Int:
+			c, _ := cmpBig(y, x)
+			return c == 0
 		}
 		return false
 	case float64:
@@ -337,8 +364,14 @@ func Equal(a, b any) bool {
 			return intEqFloat(y, x)
 		case bool:
 			return x == float64(b2i(y))
+		case *big.Int:
+			c, ok := cmpBig(y, x)
+			return ok && c == 0
 		}
 		return false
+	case *big.Int:
+		c, ok := cmpBig(x, b)
+		return ok && c == 0
 	case string:
 		y, ok := b.(string)
 		return ok && x == y
@@ -403,6 +436,13 @@ func Compare(a, b any) (int, error) {
 			return 1, nil
 		}
 	}
+	if y, ok := b.(*big.Int); ok {
+		if _, isBool := a.(bool); !isBool {
+			if c, ok := cmpBig(y, a); ok {
+				return -c, nil
+			}
+		}
+	}
 	switch x := a.(type) {
 	case int64:
 		switch y := b.(type) {
@@ -417,6 +457,12 @@ func Compare(a, b any) (int, error) {
 			return cmpOrdered(x, y), nil
 		case int64:
 			return -cmpIntFloat(y, x), nil
+		}
+	case *big.Int:
+		if _, isBool := b.(bool); !isBool {
+			if c, ok := cmpBig(x, b); ok {
+				return c, nil
+			}
 		}
 	case string:
 		if y, ok := b.(string); ok {

@@ -1,7 +1,12 @@
 package yaql
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/lazyflow/lazyflow/core/value"
+	"math/big"
 )
 
 // Values built by an expression can share sub-lists
@@ -47,30 +52,18 @@ func (ev *evaluator) equal(a, b any) (bool, error) {
 	case dateTime, timeSpan:
 		c, ok := compareTime(a, b)
 		return ok && c == 0, nil
+	case *pySet:
+		y, ok := b.(*pySet)
+		return ok && x.used == y.used && x.subset(y), nil
 	}
 	return value.Equal(a, b), nil
 }
 
 // compare orders two values as YAQL's < does: numbers (not booleans) with
 // numbers, strings with strings, dates with dates, timespans with
-// timespans, and null before anything. Dicts and booleans have no order in
-// YAQL. Lists compare element by element: YAQL orders only sets, by
-// inclusion, and Lazyflow's sets are lists.
+// timespans, and null before anything. Dicts, lists and booleans have no
+// order in YAQL (its operators order sets, by inclusion: setOrder).
 func (ev *evaluator) compare(a, b any) (int, error) {
-	if x, ok := a.([]any); ok {
-		if y, ok := b.([]any); ok {
-			if err := ev.charge(min(len(x), len(y))); err != nil {
-				return 0, err
-			}
-			for i := 0; i < len(x) && i < len(y); i++ {
-				c, err := ev.compare(x[i], y[i])
-				if err != nil || c != 0 {
-					return c, err
-				}
-			}
-			return cmpInt(len(x), len(y)), nil
-		}
-	}
 	switch {
 	case a == nil && b == nil:
 		return 0, nil
@@ -80,9 +73,9 @@ func (ev *evaluator) compare(a, b any) (int, error) {
 		return 1, nil
 	}
 	switch a.(type) {
-	case int64, float64:
+	case int64, float64, *big.Int:
 		switch b.(type) {
-		case int64, float64:
+		case int64, float64, *big.Int:
 			return value.Compare(a, b)
 		}
 	case string:
@@ -94,16 +87,6 @@ func (ev *evaluator) compare(a, b any) (int, error) {
 		return c, nil
 	}
 	return 0, failf("cannot compare %s with %s", value.TypeName(a), value.TypeName(b))
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // json encodes v within the string limit and pays for the text.
@@ -118,6 +101,17 @@ func (ev *evaluator) json(v any, indent int, ascii bool, op string) (string, err
 // str is YAQL's str() within the sandbox limits: containers print as
 // Python's repr, lists as the tuples yaql holds them as ((1, 2)).
 func (ev *evaluator) str(v any) (string, error) {
+	if set, ok := v.(*pySet); ok {
+		// yaql's sets are frozensets: frozenset({1, 2}), frozenset().
+		if set.used == 0 {
+			return "frozenset()", nil
+		}
+		l, err := ev.str(set.list())
+		if err != nil {
+			return "", err
+		}
+		return "frozenset({" + strings.TrimSuffix(l[1:len(l)-1], ",") + "})", nil
+	}
 	switch v.(type) {
 	case []any, *value.Map, map[string]any:
 		s, ok := value.PyReprLimit(v, true, ev.maxStr)
@@ -143,10 +137,29 @@ func (ev *evaluator) hashKey(v any) (any, error) {
 		return float64(b2i(x)), nil
 	case nil, string, float64:
 		return v, nil
+	case *big.Int:
+		// Equal to a float only when the float holds it exactly.
+		if f, ok := value.BigFloat(x); ok && value.Equal(x, f) {
+			return f, nil
+		}
+		return struct{ digits string }{x.String()}, nil
 	case dateTime:
 		return struct{ instant int64 }{x.t.UnixMicro()}, nil
 	case timeSpan:
 		return x, nil
+	case *pySet:
+		// Equal sets hold equal elements in any order: the key is their
+		// keys, sorted.
+		keys := make([]string, 0, x.used)
+		for _, e := range x.list() {
+			k, err := ev.hashKey(e)
+			if err != nil {
+				return nil, err
+			}
+			keys = append(keys, fmt.Sprintf("%#v", k))
+		}
+		slices.Sort(keys)
+		return struct{ set string }{strings.Join(keys, "\x00")}, nil
 	}
 	s, err := ev.json(normalizeNumbers(v), -1, false, "distinct()")
 	return struct{ j string }{s}, err
@@ -156,8 +169,13 @@ func (ev *evaluator) hashKey(v any) (any, error) {
 // hash keys agree as value.Equal does.
 func normalizeNumbers(v any) any {
 	return value.Transform(v, func(x any) any {
-		if i, ok := x.(int64); ok {
-			return float64(i)
+		switch n := x.(type) {
+		case int64:
+			return float64(n)
+		case *big.Int:
+			if f, ok := value.BigFloat(n); ok && value.Equal(n, f) {
+				return f
+			}
 		}
 		return x
 	})

@@ -8,7 +8,7 @@ import "github.com/lazyflow/lazyflow/core/value"
 var branchingFuncs = []fn{
 	{names: []string{"switch"}, form: function, kw: true, call: bSwitch},
 	{names: []string{"coalesce"}, form: function, call: bCoalesce},
-	{names: []string{"let"}, form: function, kw: true, call: bLet},
+	{names: []string{"let"}, form: function, kw: true, lazy: true, call: bLet},
 	{names: []string{"with"}, form: function, call: bLet},
 	{names: []string{"def"}, form: function, call: bDef},
 	{names: []string{"call"}, form: function, call: bCall},

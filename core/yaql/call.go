@@ -30,6 +30,7 @@ type callCtx struct {
 	child  scope
 	vals   [maxParams]any   // the row's params, evaluated by invoke
 	ints   [maxParams]int64 // the kInt params, converted
+	lazy   bool             // the row's lazy: arguments may be endless sequences
 }
 
 func (ev *evaluator) getCall() *callCtx {
@@ -90,7 +91,11 @@ func (c *callCtx) arg(i int) (any, error) {
 	if i >= len(c.args) {
 		return nil, failf("%s() is missing argument %d", c.name, i+1)
 	}
-	return c.args[i](c.ev, c.sc)
+	v, err := c.args[i](c.ev, c.sc)
+	if err != nil || c.lazy {
+		return v, err
+	}
+	return c.ev.eager(v)
 }
 
 // byName appends, after the positional arguments given, those given by
@@ -165,7 +170,11 @@ func (c *callCtx) lambda(i int, item any) (any, error) {
 	if i >= len(c.args) {
 		return nil, failf("%s() is missing argument %d", c.name, i+1)
 	}
-	return c.args[i](c.ev, &c.child)
+	v, err := c.args[i](c.ev, &c.child)
+	if err != nil {
+		return nil, err
+	}
+	return settle(c.ev, v)
 }
 
 // lambda2 evaluates argument i with $1, $2 bound (and $ = $1).
@@ -292,6 +301,12 @@ func callHost(ev *evaluator, sc *scope, name string, f Func, method bool, recv a
 	if vals == nil && (len(args) > 0 || method) {
 		var err error
 		if vals, err = evalArgs(ev, sc, method, recv, args); err != nil {
+			return nil, err
+		}
+	}
+	for i, v := range vals {
+		var err error
+		if vals[i], err = ev.eager(v); err != nil {
 			return nil, err
 		}
 	}

@@ -17,9 +17,9 @@ var collectionFuncs = []fn{
 	{names: []string{"isEmpty", "isEmptyString"}, recv: kAny, kw: true, call: bIsEmpty},
 	{names: []string{"toList"}, form: method, recv: kList, call: bToList},
 	// list(a, b) builds a list; x.list() is x.toList().
-	{names: []string{"list"}, form: function, kw: true, call: bList},
+	{names: []string{"list"}, form: function, kw: true, lazy: true, call: bList},
 	{names: []string{"range"}, form: function, arity: between(1, 3), call: bRange},
-	{names: []string{"first"}, form: method, recv: kList, params: []param{lambda}, call: bFirst},
+	{names: []string{"first"}, form: method, recv: kList, params: []param{lambda}, lazy: true, call: bFirst},
 	{names: []string{"last"}, form: method, recv: kList, params: []param{lambda}, call: bLast},
 	{names: []string{"single"}, form: method, recv: kList, call: bSingle},
 	{names: []string{"defaultIfEmpty"}, form: method, recv: kList, params: []param{lambda}, call: bDefaultIfEmpty},
@@ -27,7 +27,9 @@ var collectionFuncs = []fn{
 	{names: []string{"indexOf"}, form: method, recv: kAny, params: []param{val(kAny)}, call: bIndexOf},
 	{names: []string{"lastIndexOf"}, form: method, recv: kAny, params: []param{val(kAny)}, call: bLastIndexOf},
 	{names: []string{"skip"}, form: method, recv: kList, params: []param{optInt(0)}, call: bSkip},
-	{names: []string{"take", "limit"}, form: method, recv: kList, params: []param{optInt(0)}, call: bTake},
+	{names: []string{"take", "limit"}, form: method, recv: kList, params: []param{optInt(0)}, lazy: true, call: bTake},
+	{names: []string{"sequence"}, form: function, arity: between(0, 2), named: []string{"start", "step"}, call: bSequence},
+	{names: []string{"cycle"}, form: method, recv: kList, arity: exactly(0), call: bCycle},
 	{names: []string{"slice"}, form: method, recv: kList, params: []param{optInt(1)}, call: bSlice},
 	{names: []string{"flatten"}, form: method, recv: kList, params: []param{optInt(MaxDepth)}, call: bFlatten},
 	{names: []string{"enumerate"}, recv: kList, params: []param{optInt(0)}, call: bEnumerate},
@@ -38,10 +40,10 @@ var collectionFuncs = []fn{
 	// concat(a, b, c) joins strings or lists, by the first value's type.
 	{names: []string{"concat"}, form: function, alsoMethod: true, call: bConcat},
 	{names: []string{"zip"}, form: method, recv: kList, call: bZip},
-	{names: []string{"union"}, form: method, recv: kList, call: bUnion},
-	{names: []string{"intersect"}, form: method, recv: kList, params: []param{val(kList)}, call: bIntersect},
-	{names: []string{"difference"}, form: method, recv: kList, params: []param{val(kList)}, call: bDifference},
-	{names: []string{"symmetricDifference"}, form: method, recv: kList, arity: exactly(1), params: []param{val(kList)}, call: bSymmetricDifference},
+	{names: []string{"union"}, form: method, recv: kList, setRecv: true, call: bUnion},
+	{names: []string{"intersect"}, form: method, recv: kList, params: []param{val(kList)}, setRecv: true, call: bIntersect},
+	{names: []string{"difference"}, form: method, recv: kList, params: []param{val(kList)}, setRecv: true, call: bDifference},
+	{names: []string{"symmetricDifference"}, form: method, recv: kList, arity: exactly(1), params: []param{val(kList)}, setRecv: true, call: bSymmetricDifference},
 }
 
 func bLen(c *callCtx) (any, error) {
@@ -112,16 +114,42 @@ func bList(c *callCtx) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if v, err = c.ev.eager(v); err != nil {
+			return nil, err
+		}
 		if l, ok := v.([]any); ok {
 			return l, nil
 		}
 		return []any{v}, nil
 	}
+	// yaql's list() splices iterators among its arguments:
+	// list(1, range(2)) is [1, 0, 1].
 	out, err := c.newList(len(c.args))
 	if err != nil {
 		return nil, err
 	}
-	return c.appendArgs(out, 0)
+	for i := range c.args {
+		v, err := c.arg(i)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := v.(*lazySeq); !ok {
+			if v, err = c.ev.eager(v); err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+			continue
+		}
+		l, err := c.ev.drain(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l.([]any)...)
+		if err := c.ev.limitList(len(out), "list()"); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // appendArgs appends positional arguments from..len(c.args) to out.
@@ -169,14 +197,17 @@ func bRange(c *callCtx) (any, error) {
 	if n > float64(c.ev.maxList) {
 		return nil, &opError{msg: "range() would build a list of " + strconv.FormatFloat(n, 'f', 0, 64) + " items, more than the limit of " + strconv.Itoa(c.ev.maxList), err: ErrLimit}
 	}
-	out, err := c.newList(int(n))
-	if err != nil {
-		return nil, err
-	}
-	for i, v := 0, start; i < int(n); i, v = i+1, v+step {
-		out = append(out, v)
-	}
-	return out, nil
+	// A Python iterator, as yaql's range() is: reading it uses it up.
+	c.ev.internal = true
+	i, v := 0, start
+	return &lazySeq{next: func() (any, bool) {
+		if i >= int(n) {
+			return nil, false
+		}
+		r := v
+		i, v = i+1, v+step
+		return r, true
+	}}, nil
 }
 
 // listEnd is first() (at 0) and last() (at -1): that element, else the
@@ -195,8 +226,16 @@ func (c *callCtx) listEnd(at int) (any, error) {
 	return nil, failf("%s() of an empty list (pass a default: %s(null))", c.name, c.name)
 }
 
-func bFirst(c *callCtx) (any, error) { return c.listEnd(0) }
-func bLast(c *callCtx) (any, error)  { return c.listEnd(-1) }
+func bFirst(c *callCtx) (any, error) {
+	if s, ok := c.recv.(*lazySeq); ok {
+		if v, ok := s.next(); ok {
+			return v, c.ev.charge(1)
+		}
+		c.recv = []any{}
+	}
+	return c.listEnd(0)
+}
+func bLast(c *callCtx) (any, error) { return c.listEnd(-1) }
 
 func bSingle(c *callCtx) (any, error) {
 	l := c.recvList()
@@ -300,6 +339,9 @@ func bSkip(c *callCtx) (any, error) {
 }
 
 func bTake(c *callCtx) (any, error) {
+	if s, ok := c.recv.(*lazySeq); ok {
+		return c.ev.pull(s, c.paramInt(0), c.name+"()")
+	}
 	l := c.recvList()
 	n := clampRange(c.paramInt(0), len(l))
 	return l[:n:n], nil
@@ -546,6 +588,13 @@ func bUnion(c *callCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := c.recv.(*pySet); ok {
+		others := make([]any, len(lists))
+		for i, l := range lists {
+			others[i] = l
+		}
+		return c.setOperation(others, func(bool, int) bool { return true }, true)
+	}
 	var all []any
 	for _, l := range lists {
 		all = append(all, l...)
@@ -554,14 +603,27 @@ func bUnion(c *callCtx) (any, error) {
 }
 
 // bIntersect keeps the distinct elements of the list found in the other.
-func bIntersect(c *callCtx) (any, error) { return c.setOp(true) }
+func bIntersect(c *callCtx) (any, error) {
+	if _, ok := c.recv.(*pySet); ok {
+		return c.setOperation([]any{c.param(0)}, func(_ bool, n int) bool { return n == 1 }, false)
+	}
+	return c.setOp(true)
+}
 
 // bDifference keeps the distinct elements of the list not in the other.
-func bDifference(c *callCtx) (any, error) { return c.setOp(false) }
+func bDifference(c *callCtx) (any, error) {
+	if _, ok := c.recv.(*pySet); ok {
+		return c.setOperation([]any{c.param(0)}, func(_ bool, n int) bool { return n == 0 }, false)
+	}
+	return c.setOp(false)
+}
 
 // bSymmetricDifference is the distinct elements in exactly one of the two
 // lists: the receiver's first.
 func bSymmetricDifference(c *callCtx) (any, error) {
+	if _, ok := c.recv.(*pySet); ok {
+		return c.setOperation([]any{c.param(0)}, func(inRecv bool, n int) bool { return !inRecv || n == 0 }, true)
+	}
 	left, err := c.setOp(false)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package yaql
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 
 	"github.com/lazyflow/lazyflow/core/value"
@@ -171,6 +172,9 @@ func (c *compiler) node(n node) (evalFn, error) {
 			out := make([]any, len(items))
 			for i, f := range items {
 				v, err := f(ev, sc)
+				if err == nil {
+					v, err = settle(ev, v)
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -205,6 +209,9 @@ func (c *compiler) node(n node) (evalFn, error) {
 					return nil, err
 				}
 				v, err := vals[i](ev, sc)
+				if err == nil {
+					v, err = settle(ev, v)
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -238,7 +245,7 @@ func dictKey(k any) (string, error) {
 	switch x := k.(type) {
 	case string:
 		return x, nil
-	case nil, bool, int64, float64:
+	case nil, bool, int64, float64, *big.Int:
 		return yaqlStr(x), nil
 	}
 	return "", failf("a %s cannot be a dict key", value.TypeName(k))
@@ -293,9 +300,11 @@ func (c *compiler) unary(n *nUnary) (evalFn, error) {
 			switch t := v.(type) {
 			case int64:
 				if t == math.MinInt64 {
-					return nil, failf("integer overflow in -")
+					return intResult(new(big.Int).Neg(big.NewInt(t)))
 				}
 				return -t, nil
+			case *big.Int:
+				return intResult(new(big.Int).Neg(t))
 			case float64:
 				return -t, nil
 			case timeSpan:
@@ -310,7 +319,7 @@ func (c *compiler) unary(n *nUnary) (evalFn, error) {
 				return nil, err
 			}
 			switch v.(type) {
-			case int64, float64, timeSpan:
+			case int64, float64, *big.Int, timeSpan:
 				return v, nil
 			}
 			return nil, failf("cannot apply unary + to a %s", value.TypeName(v))
@@ -394,6 +403,11 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 			if err != nil {
 				return nil, err
 			}
+			if x, ok := a.(*pySet); ok {
+				if y, ok := b.(*pySet); ok {
+					return setOrder(n.op, x, y), nil
+				}
+			}
 			cmp, err := ev.compare(a, b)
 			if err != nil {
 				return nil, err
@@ -401,9 +415,9 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 			return test(cmp), nil
 		}, nil
 	case "in":
-		return binop(l, r, opIn), nil
+		return setBinop(l, r, opIn), nil
 	case "+":
-		return binop(l, r, opAdd), nil
+		return setBinop(l, r, opAdd), nil
 	case "-":
 		return binop(l, r, opSub), nil
 	case "*":
@@ -431,14 +445,39 @@ func both(ev *evaluator, sc *scope, l, r evalFn) (any, any, error) {
 		return nil, nil, err
 	}
 	a, err := l(ev, sc)
+	if err == nil {
+		a, err = ev.drain(a)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	b, err := r(ev, sc)
+	if err == nil {
+		b, err = ev.drain(b)
+	}
 	return a, b, err
 }
 
+// settle is v as a container holds it: a finite sequence as the list of
+// its elements (an endless one stays, and fails when the result leaves).
+func settle(ev *evaluator, v any) (any, error) {
+	if s, ok := v.(*lazySeq); ok && !s.endless {
+		return ev.drain(s)
+	}
+	return v, nil
+}
+
+// binop applies op to the operands, sets read as lists.
 func binop(l, r evalFn, op func(ev *evaluator, a, b any) (any, error)) evalFn {
+	return setBinop(l, r, func(ev *evaluator, a, b any) (any, error) {
+		a, _ = ev.eager(a)
+		b, _ = ev.eager(b)
+		return op(ev, a, b)
+	})
+}
+
+// setBinop applies op, which reads sets itself, to the operands.
+func setBinop(l, r evalFn, op func(ev *evaluator, a, b any) (any, error)) evalFn {
 	return func(ev *evaluator, sc *scope) (any, error) {
 		a, b, err := both(ev, sc, l, r)
 		if err != nil {

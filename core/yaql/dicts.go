@@ -102,7 +102,7 @@ func (c *callCtx) kwPairs(out *value.Map) error {
 // set of the arguments, as Mistral 23.0.0's yaql does (set(15) is [15]).
 func bSetOrSetOf(c *callCtx) (any, error) {
 	if !c.method && len(c.args) == 0 {
-		return []any{}, nil
+		return c.ev.newSet(nil)
 	}
 	if c.method {
 		v, err := c.self()
@@ -131,13 +131,7 @@ func bSetOrSetOf(c *callCtx) (any, error) {
 		}
 		vals = append(vals, v)
 	}
-	for _, v := range vals {
-		// A Python set holds hashable values only, as yaql's set() does.
-		if err := hashable("set", v); err != nil {
-			return nil, err
-		}
-	}
-	return c.ev.distinct(vals)
+	return c.ev.newSet(vals)
 }
 
 // bSet returns a copy of the dict with keys replaced: set(k, v),

@@ -2,6 +2,7 @@ package yaql
 
 import (
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -65,6 +66,8 @@ func isPlain(v any, depth int) bool {
 	switch x := v.(type) {
 	case nil, bool, int64, float64, string:
 		return true
+	case *big.Int:
+		return !x.IsInt64()
 	case []any:
 		for _, e := range x {
 			if !isPlain(e, depth+1) {

@@ -1,10 +1,14 @@
 package yaql
 
 import (
+	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 type tokKind uint8
@@ -23,7 +27,7 @@ type token struct {
 	kind tokKind
 	pos  int    // byte offset in the source
 	text string // operator text, identifier, variable name (without $) or decoded string
-	ival int64
+	ival any    // int64, or *big.Int beyond it
 	fval float64
 }
 
@@ -78,9 +82,9 @@ func lex(src string, toks []token) ([]token, error) {
 				}
 				toks = append(toks, token{kind: tFloat, pos: start, text: text, fval: f})
 			} else {
-				n, err := strconv.ParseInt(text, 10, 64)
+				n, err := intLiteral(text)
 				if err != nil {
-					return toks, syntaxErr(src, start, "integer "+text+" does not fit in 64 bits")
+					return toks, syntaxErr(src, start, err.Error())
 				}
 				toks = append(toks, token{kind: tInt, pos: start, text: text, ival: n})
 			}
@@ -212,4 +216,19 @@ func lexString(src string, i int) (string, int, error) {
 		}
 	}
 	return "", 0, syntaxErr(src, start, "unterminated string")
+}
+
+func intLiteral(text string) (any, error) {
+	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+		return n, nil
+	}
+	b, ok := new(big.Int).SetString(text, 10)
+	if !ok {
+		return nil, fmt.Errorf("invalid number %s", text)
+	}
+	v, err := value.IntOf(b)
+	if err != nil {
+		return nil, fmt.Errorf("integer literal of %d digits: %w", len(text), err)
+	}
+	return v, nil
 }

@@ -20,13 +20,13 @@ var mathFuncs = []fn{
 	{names: []string{"isString"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(string); return ok })},
 	{names: []string{"isList"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.([]any); return ok })},
 	{names: []string{"isDict"}, form: functionOf, recv: kAny, call: typeTest(value.IsDict)},
-	{names: []string{"isInteger"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(int64); return ok })},
+	{names: []string{"isInteger"}, form: functionOf, recv: kAny, call: typeTest(isInt)},
 	{names: []string{"isNumber"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := toFloat(v); return ok })},
 	{names: []string{"isBoolean"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(bool); return ok })},
-	{names: []string{"bitwiseAnd"}, form: function, arity: exactly(2), call: bitwise(func(a, b int64) int64 { return a & b })},
-	{names: []string{"bitwiseOr"}, form: function, arity: exactly(2), call: bitwise(func(a, b int64) int64 { return a | b })},
-	{names: []string{"bitwiseXor"}, form: function, arity: exactly(2), call: bitwise(func(a, b int64) int64 { return a ^ b })},
-	{names: []string{"bitwiseNot"}, form: function, arity: exactly(1), call: bitwise(func(a, _ int64) int64 { return ^a })},
+	{names: []string{"bitwiseAnd"}, form: function, arity: exactly(2), call: bitwise((*big.Int).And)},
+	{names: []string{"bitwiseOr"}, form: function, arity: exactly(2), call: bitwise((*big.Int).Or)},
+	{names: []string{"bitwiseXor"}, form: function, arity: exactly(2), call: bitwise((*big.Int).Xor)},
+	{names: []string{"bitwiseNot"}, form: function, arity: exactly(1), call: bitwise(func(z, a, _ *big.Int) *big.Int { return z.Not(a) })},
 	{names: []string{"shiftBitsLeft"}, form: function, arity: exactly(2), call: bShift(true)},
 	{names: []string{"shiftBitsRight"}, form: function, arity: exactly(2), call: bShift(false)},
 	{names: []string{"pow"}, form: function, arity: between(2, 3), call: bPow},
@@ -35,38 +35,42 @@ var mathFuncs = []fn{
 
 // strictInt is an argument YAQL declares int: an integer or a boolean
 // (Python's bool is an int), never a float.
-func (c *callCtx) strictInt(i int) (int64, error) {
+func (c *callCtx) strictInt(i int) (*big.Int, error) {
 	v, err := c.arg(i)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	switch x := v.(type) {
-	case int64:
-		return x, nil
-	case bool:
-		return b2i(x), nil
+	if b, ok := v.(bool); ok {
+		return big.NewInt(b2i(b)), nil
 	}
-	return 0, failf("%s() expects an integer, not a %s", c.name, value.TypeName(v))
+	if n, ok := value.BigInt(v); ok {
+		return n, nil
+	}
+	return nil, failf("%s() expects an integer, not a %s", c.name, value.TypeName(v))
 }
 
-func bitwise(op func(a, b int64) int64) builtin {
+func bitwise(op func(z, a, b *big.Int) *big.Int) builtin {
 	return func(c *callCtx) (any, error) {
 		a, err := c.strictInt(0)
 		if err != nil {
 			return nil, err
 		}
-		var b int64
+		b := new(big.Int)
 		if len(c.args) > 1 {
 			if b, err = c.strictInt(1); err != nil {
 				return nil, err
 			}
 		}
-		return op(a, b), nil
+		return intResult(op(new(big.Int), a, b))
 	}
 }
 
-// bShift is shiftBitsLeft and shiftBitsRight. Python's integers have no
-// width, so a left shift past 64 bits fails rather than wrap.
+// maxIntBits is a bound on the bits of an integer of value.MaxIntDigits
+// digits, checked before a shift or power builds something far larger.
+const maxIntBits = value.MaxIntDigits*10/3 + 64
+
+// bShift is shiftBitsLeft and shiftBitsRight on Python's unbounded
+// integers (a right shift of a negative number rounds down).
 func bShift(left bool) builtin {
 	return func(c *callCtx) (any, error) {
 		a, err := c.strictInt(0)
@@ -77,22 +81,22 @@ func bShift(left bool) builtin {
 		if err != nil {
 			return nil, err
 		}
-		if n < 0 {
+		if n.Sign() < 0 {
 			return nil, failf("%s(): negative shift count", c.name)
 		}
 		if !left {
-			if n > 63 {
-				n = 63
+			if !n.IsInt64() || n.Int64() > int64(a.BitLen()) {
+				return intResult(new(big.Int).Rsh(a, uint(a.BitLen()+1)))
 			}
-			return a >> uint(n), nil
+			return intResult(new(big.Int).Rsh(a, uint(n.Int64())))
 		}
-		if a == 0 {
+		if a.Sign() == 0 {
 			return int64(0), nil
 		}
-		if n > 62 || a<<uint(n)>>uint(n) != a {
-			return nil, failf("integer overflow in %s(%d, %d): the result does not fit in 64 bits", c.name, a, n)
+		if !n.IsInt64() || int64(a.BitLen())+n.Int64() > maxIntBits {
+			return nil, &opError{msg: value.ErrIntTooLarge.Error(), err: ErrLimit}
 		}
-		return a << uint(n), nil
+		return intResult(new(big.Int).Lsh(a, uint(n.Int64())))
 	}
 }
 
@@ -110,22 +114,22 @@ func bPow(c *callCtx) (any, error) {
 		}
 		nums[i] = v
 	}
-	a, aInt := nums[0].(int64)
-	b, bInt := nums[1].(int64)
+	a, aInt := value.BigInt(nums[0])
+	b, bInt := value.BigInt(nums[1])
 	if nums[2] != nil {
-		m, mInt := nums[2].(int64)
+		m, mInt := value.BigInt(nums[2])
 		if !aInt || !bInt || !mInt {
 			return nil, failf("pow() with a modulo needs integers")
 		}
-		if m == 0 {
+		if m.Sign() == 0 {
 			return nil, failf("pow() modulo must not be zero")
 		}
-		if b < 0 {
+		if b.Sign() < 0 {
 			return nil, failf("pow() with a modulo needs a non-negative exponent")
 		}
-		return powMod(a, b, m), nil
+		return powMod(a, b, m)
 	}
-	if aInt && bInt && b >= 0 {
+	if aInt && bInt && b.Sign() >= 0 {
 		return intPow(a, b)
 	}
 	fa, _ := toFloat(nums[0])
@@ -143,46 +147,37 @@ func bPow(c *callCtx) (any, error) {
 	return r, nil
 }
 
-// intPow fails rather than wrap: Python's integers have no width.
-func intPow(a, b int64) (any, error) {
-	r := int64(1)
-	for b > 0 {
-		if b&1 == 1 {
-			p := r * a
-			if a != 0 && (p/a != r || (a == -1 && r == math.MinInt64)) {
-				return nil, failf("integer overflow in pow(): the result does not fit in 64 bits")
-			}
-			r = p
+// intPow refuses, before computing it, a power with more digits than
+// value.MaxIntDigits.
+func intPow(a, b *big.Int) (any, error) {
+	if a.CmpAbs(big.NewInt(1)) <= 0 {
+		if a.Sign() < 0 && b.Bit(0) == 0 {
+			return int64(1), nil
 		}
-		b >>= 1
-		if b > 0 {
-			sq := a * a
-			if a != 0 && sq/a != a {
-				return nil, failf("integer overflow in pow(): the result does not fit in 64 bits")
-			}
-			a = sq
+		if a.Sign() == 0 && b.Sign() == 0 {
+			return int64(1), nil
 		}
+		return intResult(a)
 	}
-	return r, nil
+	if !b.IsInt64() || b.Int64() > maxIntBits || int64(a.BitLen()-1)*b.Int64() > maxIntBits {
+		return nil, &opError{msg: value.ErrIntTooLarge.Error(), err: ErrLimit}
+	}
+	return intResult(new(big.Int).Exp(a, b, nil))
 }
 
 // powMod has the sign of the modulo, as Python's.
-func powMod(a, b, m int64) int64 {
-	mod := new(big.Int).Exp(big.NewInt(a), big.NewInt(b), new(big.Int).Abs(big.NewInt(m)))
-	r := mod.Int64()
-	if r < 0 {
-		r -= m
-		if m < 0 {
-			r += 2 * m
-		}
+func powMod(a, b, m *big.Int) (any, error) {
+	r := new(big.Int).Exp(a, b, new(big.Int).Abs(m))
+	if r.Sign() != 0 && m.Sign() < 0 {
+		r.Add(r, m)
 	}
-	if m < 0 && r > 0 {
-		r += m
-	}
-	return r
+	return intResult(r)
 }
 
 func bSign(c *callCtx) (any, error) {
+	if b, ok := c.recv.(*big.Int); ok {
+		return int64(b.Sign()), nil
+	}
 	f, ok := toFloat(c.recv)
 	if !ok {
 		return nil, failf("sign() expects a number, not a %s", value.TypeName(c.recv))
@@ -209,19 +204,30 @@ func bInt(c *callCtx) (any, error) {
 			return int64(1), nil
 		}
 		return int64(0), nil
-	case int64:
+	case int64, *big.Int:
 		return x, nil
 	case float64:
-		if math.IsNaN(x) || math.Abs(x) >= 9.2e18 {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil, failf("int() cannot convert %s", value.FormatFloat(x))
 		}
-		return int64(x), nil
+		if math.Abs(x) < 9.2e18 {
+			return int64(x), nil
+		}
+		b, _ := big.NewFloat(x).Int(nil)
+		return intResult(b)
 	case string:
-		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-		if err != nil {
+		t := strings.TrimSpace(x)
+		if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+			return n, nil
+		}
+		if len(t) > value.MaxIntDigits+1 {
+			return nil, failf("int() cannot convert a string of more than %d digits", value.MaxIntDigits)
+		}
+		b, ok := new(big.Int).SetString(t, 10)
+		if !ok {
 			return nil, failf("int() cannot convert %q", x)
 		}
-		return n, nil
+		return intResult(b)
 	}
 	return nil, failf("int() cannot convert a %s", value.TypeName(c.recv))
 }
@@ -237,6 +243,12 @@ func bFloat(c *callCtx) (any, error) {
 		return 0.0, nil
 	case int64:
 		return float64(x), nil
+	case *big.Int:
+		f, ok := value.BigFloat(x)
+		if !ok {
+			return nil, failf("float(): integer too large to convert to float")
+		}
+		return f, nil
 	case float64:
 		return x, nil
 	case string:
@@ -253,9 +265,11 @@ func bBool(c *callCtx) (any, error) { return value.Truthy(c.recv), nil }
 
 func bAbs(c *callCtx) (any, error) {
 	switch x := c.recv.(type) {
+	case *big.Int:
+		return intResult(new(big.Int).Abs(x))
 	case int64:
 		if x == math.MinInt64 {
-			return nil, failf("integer overflow in abs()")
+			return intResult(new(big.Int).Neg(big.NewInt(x)))
 		}
 		if x < 0 {
 			return -x, nil
@@ -277,6 +291,11 @@ func bRound(c *callCtx) (any, error) {
 			return x, nil
 		}
 		f = float64(x)
+	case *big.Int:
+		if digits >= 0 {
+			return x, nil
+		}
+		f, _ = value.BigFloat(x)
 	case float64:
 		f = x
 	default:

@@ -55,7 +55,7 @@ func parseText(c *callCtx, parse func(string) (any, error)) (any, error) {
 }
 
 func bJSONParse(c *callCtx) (any, error) {
-	return parseText(c, func(s string) (any, error) { return value.FromJSON([]byte(s)) })
+	return parseText(c, func(s string) (any, error) { return value.FromJSONExact([]byte(s)) })
 }
 
 // bYAMLDump is Mistral's yaml_dump (YAMLDump) within the string limit.

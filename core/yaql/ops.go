@@ -2,6 +2,7 @@ package yaql
 
 import (
 	"math"
+	"math/big"
 	"regexp"
 	"strings"
 
@@ -18,17 +19,32 @@ func toFloat(v any) (float64, bool) {
 		return float64(x), true
 	case float64:
 		return x, true
+	case *big.Int:
+		// Past float64's range this is ±Inf, which the caller's result
+		// check reports as out of range (Python's OverflowError).
+		f, _ := value.BigFloat(x)
+		return f, true
 	}
 	return 0, false
 }
 
 func opAdd(ev *evaluator, a, b any) (any, error) {
+	if r, ok, err := intArith(a, b, (*big.Int).Add); ok {
+		return r, err
+	}
+	if x, ok := a.(*pySet); ok {
+		if y, ok := b.(*pySet); ok {
+			return ev.newSet(append(x.list(), y.list()...))
+		}
+	}
+	a, _ = ev.eager(a)
+	b, _ = ev.eager(b)
 	switch x := a.(type) {
 	case int64:
 		if y, ok := b.(int64); ok {
 			s := x + y
 			if (s > x) != (y > 0) {
-				return nil, failf("integer overflow in %d + %d", x, y)
+				return bigArith(x, y, (*big.Int).Add)
 			}
 			return s, nil
 		}
@@ -73,11 +89,14 @@ func opAdd(ev *evaluator, a, b any) (any, error) {
 }
 
 func opSub(_ *evaluator, a, b any) (any, error) {
+	if r, ok, err := intArith(a, b, (*big.Int).Sub); ok {
+		return r, err
+	}
 	if x, ok := a.(int64); ok {
 		if y, ok := b.(int64); ok {
 			s := x - y
 			if (s < x) != (y > 0) {
-				return nil, failf("integer overflow in %d - %d", x, y)
+				return bigArith(x, y, (*big.Int).Sub)
 			}
 			return s, nil
 		}
@@ -94,13 +113,16 @@ func opSub(_ *evaluator, a, b any) (any, error) {
 }
 
 func opMul(ev *evaluator, a, b any) (any, error) {
+	if r, ok, err := intArith(a, b, (*big.Int).Mul); ok {
+		return r, err
+	}
 	if x, ok := a.(int64); ok {
 		switch y := b.(type) {
 		case int64:
 			if x != 0 && y != 0 {
 				p := x * y
 				if p/y != x || (x == -1 && y == math.MinInt64) || (y == -1 && x == math.MinInt64) {
-					return nil, failf("integer overflow in %d * %d", x, y)
+					return bigArith(x, y, (*big.Int).Mul)
 				}
 				return p, nil
 			}
@@ -176,13 +198,16 @@ func repeat(ev *evaluator, v any, n int64) (any, error) {
 
 // opDiv divides; two ints give floor division as in YAQL (5 / 2 = 2).
 func opDiv(_ *evaluator, a, b any) (any, error) {
+	if isZeroInt(b) && isInt(a) {
+		return nil, failf("division by zero")
+	}
+	if r, ok, err := intArith(a, b, bigFloorDiv); ok {
+		return r, err
+	}
 	if x, ok := a.(int64); ok {
 		if y, ok := b.(int64); ok {
-			if y == 0 {
-				return nil, failf("division by zero")
-			}
 			if x == math.MinInt64 && y == -1 {
-				return nil, failf("integer overflow in %d / %d", x, y)
+				return bigArith(x, y, bigFloorDiv)
 			}
 			q := x / y
 			if (x%y != 0) && ((x < 0) != (y < 0)) {
@@ -207,11 +232,14 @@ func opDiv(_ *evaluator, a, b any) (any, error) {
 
 // opMod follows Python: the result has the sign of the divisor.
 func opMod(_ *evaluator, a, b any) (any, error) {
+	if isZeroInt(b) && isInt(a) {
+		return nil, failf("modulo by zero")
+	}
+	if r, ok, err := intArith(a, b, bigMod); ok {
+		return r, err
+	}
 	if x, ok := a.(int64); ok {
 		if y, ok := b.(int64); ok {
-			if y == 0 {
-				return nil, failf("modulo by zero")
-			}
 			if y == -1 {
 				return int64(0), nil
 			}
@@ -238,6 +266,10 @@ func opMod(_ *evaluator, a, b any) (any, error) {
 }
 
 func opIn(ev *evaluator, a, b any) (any, error) {
+	if s, ok := b.(*pySet); ok {
+		return s.has(ev, a)
+	}
+	a, _ = ev.eager(a)
 	switch x := b.(type) {
 	case []any:
 		if err := ev.charge(len(x)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/big"
 	"regexp"
 	"slices"
 	"strconv"
@@ -148,6 +149,8 @@ func yamlScalar(v any, indent int) (string, bool) {
 		return "false", true
 	case int64:
 		return strconv.FormatInt(x, 10), true
+	case *big.Int:
+		return x.String(), true
 	case float64:
 		return yamlFloat(x), true
 	case []any:

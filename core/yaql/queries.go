@@ -22,7 +22,7 @@ var queryFuncs = []fn{
 	// count is len, so the Go function decides which.
 	{names: []string{"count"}, form: method, recv: kList, call: bCount},
 	{names: []string{"distinct"}, recv: kList, call: bDistinct},
-	{names: []string{"toSet"}, form: method, recv: kList, arity: exactly(0), call: bToSet},
+	{names: []string{"toSet"}, form: method, recv: kList, arity: exactly(0), setRecv: true, call: bToSet},
 	{names: []string{"orderBy", "sort"}, form: method, recv: kList, call: bOrderBy(false)},
 	{names: []string{"orderByDescending"}, form: method, recv: kList, call: bOrderBy(true)},
 	{names: []string{"thenBy"}, form: method, recv: kList, call: bThenBy(false)},
@@ -242,13 +242,10 @@ func (c *callCtx) seed(i int) (any, []any, error) {
 
 // bToSet is the distinct elements, which must be hashable in Python.
 func bToSet(c *callCtx) (any, error) {
-	l := c.recvList()
-	for _, e := range l {
-		if err := hashable(c.name, e); err != nil {
-			return nil, err
-		}
+	if s, ok := c.recv.(*pySet); ok {
+		return s, nil
 	}
-	return c.ev.distinct(l)
+	return c.ev.newSet(c.recvList())
 }
 
 // hashable fails for what a Python set cannot hold.
@@ -363,14 +360,24 @@ func bAggregate(c *callCtx) (any, error) {
 func bToDict(c *callCtx) (any, error) {
 	l := c.recvList()
 	out := value.NewMap(len(l))
+	// Python's 0, 0.0 and False are one key, which keeps the text of the
+	// first; Mistral stores a key as its JSON text (json.dumps).
+	seen := make(map[any]string, len(l))
 	for _, e := range l {
 		k, err := c.lambda(0, e)
 		if err != nil {
 			return nil, err
 		}
-		ks, err := dictKey(k)
+		h, err := c.ev.hashKey(k)
 		if err != nil {
 			return nil, err
+		}
+		ks, ok := seen[h]
+		if !ok {
+			if ks, err = dictKey(k); err != nil {
+				return nil, err
+			}
+			seen[h] = ks
 		}
 		v := e
 		if len(c.args) > 1 {

@@ -64,13 +64,13 @@ func TestLimitsFailFast(t *testing.T) {
 		{"range(30).aggregate($1 + $1, abc)", Env{MaxStringLen: 1 << 10}},
 		{"range(1000).select(range(1000)).flatten().len()", Env{}},
 		// Shared sub-lists: tiny to build, huge to walk.
-		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> json_dump(range(1000).select($b))", Env{}},
-		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> range(100).select($b) = range(100).select($b)", Env{}},
-		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> range(100).select($b).orderBy($)", Env{}},
-		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> str(range(100).select($b))", Env{}},
-		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> yaml_dump(range(1000).select($b))", Env{}},
-		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> range(1000).select($b)", Env{}},
-		{"let(a => range(1000)) -> let(b => range(1000).select($a)) -> range(100).select($b).orderBy($)", Env{}},
+		{"let(a => list(range(1000))) -> let(b => range(1000).select($a)) -> json_dump(range(1000).select($b))", Env{}},
+		{"let(a => list(range(1000))) -> let(b => range(1000).select($a)) -> range(100).select($b) = range(100).select($b)", Env{}},
+		{"let(a => list(range(1000))) -> let(b => range(1000).select($a)) -> range(100).select($b).distinct()", Env{}},
+		{"let(a => list(range(1000))) -> let(b => range(1000).select($a)) -> str(range(100).select($b))", Env{}},
+		{"let(a => list(range(1000))) -> let(b => range(1000).select($a)) -> yaml_dump(range(1000).select($b))", Env{}},
+		{"let(a => list(range(1000))) -> let(b => range(1000).select($a)) -> range(1000).select($b)", Env{}},
+		{"let(a => list(range(1000))) -> let(b => range(1000).select($a)) -> range(100).select($b).toSet()", Env{}},
 	}
 	for _, c := range cases {
 		env := c.env

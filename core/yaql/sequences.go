@@ -1,14 +1,16 @@
 package yaql
 
 import (
+	"math/big"
+
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // sequenceFuncs are the rest of yaql's queries and collections
 // (standard_library/queries.py, collections.py) that build, cut or splice
-// lists. YAQL's infinite iterators (sequence(), repeat() without a count,
-// cycle()) have no equivalent: Lazyflow's lists are built whole, within the
-// sandbox's limits.
+// lists. Lazyflow's lists are built whole, within the sandbox's limits;
+// YAQL's endless iterators (sequence(), repeat() without a count, cycle())
+// are lazySeq.
 var sequenceFuncs = []fn{
 	{names: []string{"zipLongest"}, form: method, recv: kList, kw: true, call: bZipLongest},
 	{names: []string{"repeat"}, form: method, recv: kAny, arity: between(0, 1), named: []string{"times"}, call: bRepeat},
@@ -65,19 +67,25 @@ func bZipLongest(c *callCtx) (any, error) {
 	return out, nil
 }
 
-// bRepeat is value.repeat(times).
+// bRepeat is value.repeat(times), endless without a count.
 func bRepeat(c *callCtx) (any, error) {
-	if len(c.args) == 0 {
-		return nil, failf("repeat() needs a count: Lazyflow has no infinite sequences")
+	var bn *big.Int
+	if len(c.args) > 0 {
+		var err error
+		if bn, err = c.strictInt(0); err != nil {
+			return nil, err
+		}
 	}
-	n, err := c.strictInt(0)
-	if err != nil {
-		return nil, err
+	// yaql's default count, -1, and any negative one repeat endlessly.
+	if bn == nil || bn.Sign() < 0 {
+		v := c.recv
+		return c.ev.newSeq(func() any { return v }), nil
 	}
-	if n < 0 {
-		return nil, failf("repeat() needs a count of 0 or more: Lazyflow has no infinite sequences")
+	n := int64(c.ev.maxList) + 1
+	if bn.IsInt64() {
+		n = min(bn.Int64(), n)
 	}
-	if err := c.ev.checkList(int(min(n, int64(c.ev.maxList)+1)), "repeat()"); err != nil {
+	if err := c.ev.checkList(int(n), "repeat()"); err != nil {
 		return nil, err
 	}
 	out := make([]any, n)

@@ -2,6 +2,7 @@ package yaql
 
 import (
 	"math"
+	"math/big"
 
 	"github.com/lazyflow/lazyflow/core/value"
 )
@@ -108,7 +109,13 @@ type fn struct {
 	// alsoMethod lets x.f(a) call a function row; the Go function sees
 	// c.method and c.recv as the call gave them (max, min, concat, set).
 	alsoMethod bool
-	call       builtin
+	// lazy: the row reads an endless sequence (lazySeq) itself; every
+	// other row refuses one as receiver or argument.
+	lazy bool
+	// setRecv: the row reads a set receiver (pySet) itself; every other
+	// row reads a set as the list of its elements.
+	setRecv bool
+	call    builtin
 }
 
 // invoke runs the row's checks in the order the error messages pin:
@@ -120,14 +127,32 @@ func (f *fn) invoke(c *callCtx) (any, error) {
 	case (f.form == functionOf || f.form == function && !f.alsoMethod) && c.method:
 		return nil, failf("unknown method %s() on a %s: it is a function, call it as %s(x, ...)", c.name, value.TypeName(c.recv), c.name)
 	}
+	c.lazy = f.lazy
 	switch f.form {
 	case methodOrFunc, method, functionOf:
 		v, err := c.self()
 		if err != nil {
 			return nil, err
 		}
-		if err := checkKind(c.name, f.recv, v); err != nil {
-			return nil, err
+		own := false // the row reads this receiver kind itself
+		switch x := v.(type) {
+		case *lazySeq:
+			if own = f.lazy; !own {
+				if c.recv, err = c.ev.drain(x); err != nil {
+					return nil, err
+				}
+				v = c.recv
+			}
+		case *pySet:
+			if own = f.setRecv; !own {
+				c.recv = x.list()
+				v = c.recv
+			}
+		}
+		if !own {
+			if err := checkKind(c.name, f.recv, v); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(f.named) > 0 {
@@ -230,7 +255,7 @@ func table(groups ...[]fn) map[string]*fn {
 var builtins map[string]*fn
 
 func init() {
-	builtins = table(queryFuncs, collectionFuncs, dictFuncs, stringFuncs, regexFuncs, mathFuncs, branchingFuncs, mistralFuncs, dateTimeFuncs, sequenceFuncs)
+	builtins = table(queryFuncs, collectionFuncs, dictFuncs, stringFuncs, regexFuncs, mathFuncs, branchingFuncs, mistralFuncs, dateTimeFuncs, sequenceFuncs, setFuncs)
 }
 
 func asList(name string, v any) ([]any, error) {
@@ -255,6 +280,8 @@ func asInt(name string, v any) (int64, error) {
 		if x == math.Trunc(x) && math.Abs(x) < 1<<62 {
 			return int64(x), nil
 		}
+	case *big.Int:
+		return 0, failf("%s(): integer %s is too large here", name, x)
 	}
 	return 0, failf("%s() expects an integer, not a %s", name, value.TypeName(v))
 }

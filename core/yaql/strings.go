@@ -12,7 +12,7 @@ import (
 // stringFuncs are yaql's string functions (standard_library/strings.py),
 // with Python's str semantics where yaql delegates to it.
 var stringFuncs = []fn{
-	{names: []string{"str", "string"}, form: functionOf, recv: kAny, call: bStr},
+	{names: []string{"str", "string"}, form: functionOf, recv: kAny, setRecv: true, call: bStr},
 	{names: []string{"toUpper"}, form: method, recv: kString, call: bToUpper},
 	{names: []string{"toLower"}, form: method, recv: kString, call: bToLower},
 	{names: []string{"toCharArray"}, form: method, recv: kString, call: bToCharArray},

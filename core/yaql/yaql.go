@@ -273,6 +273,20 @@ func (ev *evaluator) export(v any) (any, bool, error) {
 		return nil, false, failf("let(...) must be followed by -> and an expression")
 	case *regexValue:
 		return nil, false, failf("a regex(...) value cannot be part of the result of an expression")
+	case *lazySeq:
+		l, err := ev.drain(x)
+		if err != nil {
+			return nil, false, err
+		}
+		r, _, err := ev.export(l)
+		return r, true, err
+	case *pySet:
+		l, err := x.export()
+		if err != nil {
+			return nil, false, err
+		}
+		r, _, err := ev.export(l)
+		return r, true, err
 	case timeSpan:
 		return nil, false, failf("a timespan cannot be part of the result of an expression: take one of its properties, e.g. .seconds")
 	case dateTime:

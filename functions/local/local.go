@@ -130,6 +130,7 @@ func Serve(ctx context.Context, opt Options) error {
 	if err != nil {
 		return err
 	}
+	st.SetLog(log)
 	defer st.Close()
 	// The queues share the store's file, so a result or timer sent before a
 	// crash is delivered after the restart. A message that keeps failing

@@ -402,8 +402,8 @@ func TestRetentionPurges(t *testing.T) {
 	<-cbs // its action is out, waiting for the callback
 	done := s.run("delegated", `{}`)
 	cb := <-cbs
-	if code, _ := s.call("POST", cb.URL, "application/json", `{"state": "SUCCESS", "output": 1}`); code != 202 {
-		t.Fatalf("callback: %d", code)
+	if code, out := s.call("POST", cb.URL, "application/json", `{"state": "SUCCESS", "output": 1}`); code != 202 {
+		t.Fatalf("callback for %s: %d %v", done, code, out)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -102,26 +102,43 @@ func TestCrashRecoveryLogsNoError(t *testing.T) {
 		"results":     {`{"result":{"exec":"ex-gone","task":"t","slot":-1,"attempt":1,"ok":true}}`},
 	})
 	s = start(t, dir, reg, logTo)
-	time.Sleep(2 * time.Second) // the dead letters and the result are handled
+	// The dead letters and the result are handled at the server's pace: the
+	// result is given up only after MaxReceives visibility timeouts, which
+	// a loaded machine stretches, so wait for the records, not a fixed time.
+	want := []string{"INFO dead-lettered action message for an attempt that has ended",
+		"INFO dead-lettered result for an attempt that has ended", "INFO message given up err=unprocessable message: the work this message is about has ended"}
+	missing := want
+	for deadline := time.Now().Add(60 * time.Second); len(missing) > 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		missing = missingRecords(rec.lines(), want)
+	}
 	for _, id := range ids {
 		s.wait(id, "SUCCESS", time.Second)
 	}
 	var errs []string
 	for _, l := range rec.lines() {
-		if len(l) >= 5 && l[:5] == "ERROR" {
+		if strings.HasPrefix(l, "ERROR") {
 			errs = append(errs, l)
 		}
 	}
 	if len(errs) > 0 {
 		t.Fatalf("crash recovery logged %d ERROR records:\n%s", len(errs), strings.Join(errs, "\n"))
 	}
-	all := strings.Join(rec.lines(), "\n")
-	for _, want := range []string{"INFO dead-lettered action message for an attempt that has ended",
-		"INFO dead-lettered result for an attempt that has ended", "INFO message given up err=unprocessable message: the work this message is about has ended"} {
-		if !strings.Contains(all, want) {
-			t.Errorf("no record %q", want)
+	for _, m := range missing {
+		t.Errorf("no record %q within 60 s", m)
+	}
+}
+
+// missingRecords returns the entries of want no line contains.
+func missingRecords(lines, want []string) []string {
+	all := strings.Join(lines, "\n")
+	var out []string
+	for _, w := range want {
+		if !strings.Contains(all, w) {
+			out = append(out, w)
 		}
 	}
+	return out
 }
 
 // leftovers puts messages on the queues of a stopped server's data dir.

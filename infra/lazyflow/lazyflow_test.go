@@ -1161,6 +1161,45 @@ func TestReadmeDocumentsContextKeys(t *testing.T) {
 	}
 }
 
+// TestIAMTableMatchesGrants keeps README.md's IAM table to what each role holds on the table:
+// every dynamodb: action a row names, and only those, is granted to that function.
+func TestIAMTableMatchesGrants(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "`dynamodb:GetItem`, `PutItem`, …": the first action names the service, the rest follow it.
+	list := regexp.MustCompile("`dynamodb:(\\w+)`((?:, `\\w+`)*)")
+	name := regexp.MustCompile("`(\\w+)`")
+	s := jsii.String
+	for _, fn := range FunctionNames {
+		row := regexp.MustCompile(`(?m)^\| ` + fn + ` \|.*$`).FindString(string(b))
+		if row == "" {
+			t.Errorf("README.md's IAM table has no row for %s", fn)
+			continue
+		}
+		doc := map[string]bool{}
+		for _, m := range list.FindAllStringSubmatch(row, -1) {
+			doc["dynamodb:"+m[1]] = true
+			for _, n := range name.FindAllStringSubmatch(m[2], -1) {
+				doc["dynamodb:"+n[1]] = true
+			}
+		}
+		granted := map[string]bool{}
+		for _, st := range permissions(fn, false, s("table"), []*string{s("index")}, s("byState"), s("objects"), s("secret"), s("tasks"), s("results")) {
+			for _, a := range *st.Actions() {
+				if strings.HasPrefix(*a, "dynamodb:") {
+					granted[*a] = true
+				}
+			}
+		}
+		got, want := sorted(keys(doc)...), sorted(keys(granted)...)
+		if !slices.Equal(got, want) {
+			t.Errorf("README.md's IAM row for %s lists %v; the role is granted %v", fn, got, want)
+		}
+	}
+}
+
 // TestContextKeysAreRead sets every per-function and per-consumer key to a value Validate
 // rejects: each must then be named in the error, which proves ConfigFromContext reads it (a key
 // listed in contextKeys but never read would pass silently).

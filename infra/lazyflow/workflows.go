@@ -11,7 +11,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/lazyflow/lazyflow/core/actions"
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/functions/aws/awsactions"
 )
@@ -111,9 +110,7 @@ func ValidateWorkflow(file string, src []byte, variables map[string]*string) err
 	if len(missing) > 0 {
 		return fmt.Errorf("%s", strings.Join(missing, "\n"))
 	}
-	reg := actions.New()
-	awsactions.Register(reg, awsactions.Clients{})
-	if _, err := dsl.LoadWith(file, src, dsl.Options{Actions: reg}); err != nil {
+	if _, err := dsl.LoadWith(file, src, dsl.Options{Actions: awsactions.Catalog()}); err != nil {
 		return err
 	}
 	return nil

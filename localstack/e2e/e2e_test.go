@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -626,9 +627,10 @@ func TestPoisonMessageDeadLetters(t *testing.T) {
 }
 
 // setHeadRecord replaces the JSON record (attribute d) of an execution's head item, the way a
-// bad deploy or a hand edit could leave it, and returns the previous value. The layout is the
+// bad deploy or a hand edit could leave it, and returns the item as it was, so the caller can
+// put d back and tell whether anything else wrote to the head meanwhile. The layout is the
 // DynamoDB store's (functions/aws/dynamostore/doc.go: pk=<exec>, sk=H, record JSON in d).
-func setHeadRecord(t *testing.T, exec, d string) string {
+func setHeadRecord(t *testing.T, exec, d string) map[string]ddbtypes.AttributeValue {
 	t.Helper()
 	out, err := env.ddb.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
 		TableName: aws.String(env.out.TableName),
@@ -639,16 +641,57 @@ func setHeadRecord(t *testing.T, exec, d string) string {
 		UpdateExpression:          aws.String("SET d = :d"),
 		ConditionExpression:       aws.String("attribute_exists(d)"),
 		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":d": &ddbtypes.AttributeValueMemberS{Value: d}},
-		ReturnValues:              ddbtypes.ReturnValueUpdatedOld,
+		ReturnValues:              ddbtypes.ReturnValueAllOld,
 	})
 	if err != nil {
 		t.Fatalf("set the head record of %s: %v", exec, err)
 	}
-	old, ok := out.Attributes["d"].(*ddbtypes.AttributeValueMemberS)
-	if !ok {
+	if _, ok := out.Attributes["d"].(*ddbtypes.AttributeValueMemberS); !ok {
 		t.Fatalf("head item of %s has no string attribute d: %v", exec, out.Attributes)
 	}
-	return old.Value
+	return out.Attributes
+}
+
+// itemString shows an item's attributes for a failure message, each value cut short.
+func itemString(item map[string]ddbtypes.AttributeValue) string {
+	keys := make([]string, 0, len(item))
+	for k := range item {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		var v string
+		switch a := item[k].(type) {
+		case *ddbtypes.AttributeValueMemberS:
+			v = a.Value
+		case *ddbtypes.AttributeValueMemberN:
+			v = a.Value
+		default:
+			v = fmt.Sprintf("%T", a)
+		}
+		fmt.Fprintf(&b, " %s=%s", k, truncate(v, 160))
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// executionItems lists every stored item of an execution, for a failure message that must
+// show what GET /executions/{id} could not read.
+func executionItems(exec string) string {
+	out, err := env.ddb.Query(context.Background(), &dynamodb.QueryInput{
+		TableName:                 aws.String(env.out.TableName),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":pk": &ddbtypes.AttributeValueMemberS{Value: exec}},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return fmt.Sprintf("(query the items of %s: %v)", exec, err)
+	}
+	var b strings.Builder
+	for _, it := range out.Items {
+		b.WriteString("\n  " + itemString(it))
+	}
+	return b.String()
 }
 
 // TestEngineFailsMidBatchThenRedeliveryFinishes sends the engine one batch with results for
@@ -664,7 +707,8 @@ func TestEngineFailsMidBatchThenRedeliveryFinishes(t *testing.T) {
 	gt := waitTaskRunning(t, good.ID, "wait")
 	bt := waitTaskRunning(t, bad.ID, "wait")
 
-	orig := setHeadRecord(t, bad.ID, "{this record is corrupt")
+	before := setHeadRecord(t, bad.ID, "{this record is corrupt")
+	orig := before["d"].(*ddbtypes.AttributeValueMemberS).Value
 	restored := false
 	defer func() {
 		if !restored {
@@ -681,9 +725,19 @@ func TestEngineFailsMidBatchThenRedeliveryFinishes(t *testing.T) {
 	if n := env.tp.Hits(badAfter); n != 0 {
 		t.Fatalf("the unreadable execution moved on (%d calls) before it was repaired", n)
 	}
-	setHeadRecord(t, bad.ID, orig)
+	during := setHeadRecord(t, bad.ID, orig)
 	restored = true
-	b := waitTerminal(t, bad.ID)
+	// Nothing may write to a head it cannot read: a write here (a blind state change, a
+	// counter) would leave the restored document out of step with the head's attributes.
+	delete(during, "d")
+	delete(before, "d")
+	if a, b := itemString(before), itemString(during); a != b {
+		t.Errorf("the head of %s changed while its record was unreadable:\n  before: %s\n  after:  %s", bad.ID, a, b)
+	}
+	b, err := env.api.WaitTerminal(context.Background(), bad.ID, finishTimeout)
+	if err != nil {
+		t.Fatalf("repaired execution: %v\nits items:%s", err, executionItems(bad.ID))
+	}
 	if b.State != "SUCCESS" || !jsonEqual(b.Output, map[string]any{"got": "late"}) {
 		t.Fatalf("repaired execution: want SUCCESS got=late after redelivery, got %s (%s) %v; tasks %s", b.State, b.StateInfo, b.Output, TaskSummary(b))
 	}

@@ -25,8 +25,9 @@ const (
 )
 
 // deployExample builds the example's pricing function for this host and deploys the example
-// CDK app with deploy.sh, which reads the app's own stack outputs into example-outputs.json.
-func deployExample(t *testing.T) (Outputs, map[string]string) {
+// CDK app with deploy.sh (context adds "-c key=value" arguments), which reads the app's own
+// stack outputs into example-outputs.json.
+func deployExample(t *testing.T, context string) (Outputs, map[string]string) {
 	t.Helper()
 	fnDir := t.TempDir()
 	build := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", filepath.Join(fnDir, "bootstrap"), "./examples/aws-app/function")
@@ -40,12 +41,16 @@ func deployExample(t *testing.T) (Outputs, map[string]string) {
 	deploy.Stdout, deploy.Stderr = os.Stderr, os.Stderr
 	deploy.Env = append(os.Environ(), "LAZYFLOW_APP=examples/aws-app/cdk", "LAZYFLOW_STAGE="+exampleStage,
 		"LAZYFLOW_STACK="+exampleStack, "LAZYFLOW_OUTPUTS=example-outputs.json",
-		"LAZYFLOW_LOCAL_CONTEXT="+strings.TrimSpace(os.Getenv("LAZYFLOW_LOCAL_CONTEXT")+" -c functionAssetDir="+fnDir))
+		"LAZYFLOW_LOCAL_CONTEXT="+strings.TrimSpace(os.Getenv("LAZYFLOW_LOCAL_CONTEXT")+" -c functionAssetDir="+fnDir+" "+context))
 	start := time.Now()
 	if err := deploy.Run(); err != nil {
 		t.Fatalf("deploy the example app: %v", err)
 	}
-	figure("example app (examples/aws-app) deployed with its workflows in %s", time.Since(start).Round(time.Second))
+	how := "deployed with its workflows"
+	if context != "" {
+		how = "deployed again (" + context + ")"
+	}
+	figure("example app (examples/aws-app) %s in %s", how, time.Since(start).Round(time.Second))
 	path := filepath.Join(env.root, ".cache", "localstack", "example-outputs.json")
 	out, err := LoadOutputs(path)
 	if err != nil {
@@ -75,7 +80,7 @@ func deployExample(t *testing.T) (Outputs, map[string]string) {
 func TestExampleApp(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	out, own := deployExample(t)
+	out, own := deployExample(t, "")
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +125,42 @@ func TestExampleApp(t *testing.T) {
 		}
 	}
 	// Only the approved order reached the app's queue.
-	msg, err := queue.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(own["ShippingQueueUrl"]),
+	if bodies := receiveAll(ctx, t, queue, own["ShippingQueueUrl"]); len(bodies) != 1 || !jsonEqual(json.RawMessage(bodies[0]), map[string]any{"order_id": "A-1", "total": 750}) {
+		t.Fatalf("shipping queue: got %v, want the one approved order {order_id: A-1, total: 750}", bodies)
+	}
+
+	// The Workflows resource's Update: renaming the function replaces it, and the deployment
+	// registers order again with the new name in place of ${PricingFunction}.
+	renamed := "lazyflow-example-pricing-" + runID
+	if _, own2 := deployExample(t, "-c pricingFunctionName="+renamed); own2["PricingFunctionName"] != renamed {
+		t.Fatalf("redeployed with pricingFunctionName=%s, the stack outputs %s", renamed, own2["PricingFunctionName"])
+	}
+	r, err = api.Do(ctx, "GET", "/workflows/order", nil, true, nil)
+	if err := expect(r, err, &def, 200); err != nil {
+		t.Fatalf("order after the redeploy: %v", err)
+	}
+	if body := string(r.Body); !strings.Contains(body, "function_name="+renamed) || strings.Contains(body, own["PricingFunctionName"]) {
+		t.Fatalf("after the redeploy order does not name %s (nor only it, not %s): %s", renamed, own["PricingFunctionName"], truncate(body, 600))
+	}
+	e, status, err := api.Start(ctx, "order", map[string]any{"order_id": "A-3", "quantity": 2, "unit_price": 250}, "")
+	if err != nil || status != 201 {
+		t.Fatalf("start order A-3 after the redeploy: %d %v", status, err)
+	}
+	if e, err = api.WaitTerminal(ctx, e.ID, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.Output.(map[string]any); e.State != "SUCCESS" || got["total"] != 500.0 {
+		t.Fatalf("order A-3 through the renamed function: want SUCCESS with total 500, got %s (%s) %v; tasks %s", e.State, e.StateInfo, e.Output, TaskSummary(e))
+	}
+	if bodies := receiveAll(ctx, t, queue, own["ShippingQueueUrl"]); len(bodies) != 1 || !jsonEqual(json.RawMessage(bodies[0]), map[string]any{"order_id": "A-3", "total": 500}) {
+		t.Fatalf("shipping queue after the redeploy: got %v, want {order_id: A-3, total: 500}", bodies)
+	}
+}
+
+// receiveAll receives (and deletes) the messages waiting on a queue.
+func receiveAll(ctx context.Context, t *testing.T, queue *sqs.Client, url string) []string {
+	t.Helper()
+	msg, err := queue.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url),
 		MaxNumberOfMessages: 10, WaitTimeSeconds: 5})
 	if err != nil {
 		t.Fatal(err)
@@ -128,9 +168,9 @@ func TestExampleApp(t *testing.T) {
 	var bodies []string
 	for _, m := range msg.Messages {
 		bodies = append(bodies, aws.ToString(m.Body))
-		queue.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(own["ShippingQueueUrl"]), ReceiptHandle: m.ReceiptHandle})
+		if _, err := queue.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if len(bodies) != 1 || !jsonEqual(json.RawMessage(bodies[0]), map[string]any{"order_id": "A-1", "total": 750}) {
-		t.Fatalf("shipping queue: got %v, want the one approved order {order_id: A-1, total: 750}", bodies)
-	}
+	return bodies
 }

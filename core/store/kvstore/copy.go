@@ -2,6 +2,7 @@ package kvstore
 
 import (
 	"fmt"
+	"math/big"
 	"slices"
 	"time"
 
@@ -204,6 +205,8 @@ func size(v any) int {
 		return 5
 	case int64, float64:
 		return 8
+	case *big.Int:
+		return x.BitLen()/3 + 2
 	case string:
 		return len(x) + 2
 	case []any:

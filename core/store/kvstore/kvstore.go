@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"sort"
 	"strings"
@@ -73,6 +74,9 @@ type driver struct {
 	c codec
 	// maxValue is the largest encoded record accepted (default 4 MiB).
 	maxValue int
+	// log receives what a caller is not told: an execution left out of a
+	// list because its head cannot be read.
+	log *slog.Logger
 }
 
 // Store is the store.Store over a Backend: the portable layer over this
@@ -83,7 +87,7 @@ type Store struct {
 }
 
 func open(b Backend, c codec) *Store {
-	d := &driver{b: b, c: c, maxValue: 4 << 20}
+	d := &driver{b: b, c: c, maxValue: 4 << 20, log: slog.Default()}
 	return &Store{Portable: store.Open(d), d: d}
 }
 
@@ -93,6 +97,10 @@ func New(b Backend) *Store { return open(b, jsonCodec{}) }
 // SetMaxValue sets the largest encoded record the store accepts (default
 // 4 MiB; 0: no limit).
 func (s *Store) SetMaxValue(n int) { s.d.maxValue = n }
+
+// SetLog sets where the store logs what it cannot report to a caller
+// (default slog.Default()).
+func (s *Store) SetLog(l *slog.Logger) { s.d.log = l }
 
 var (
 	_ store.Store        = (*Store)(nil)
@@ -145,7 +153,7 @@ func peekStamp(tx Tx, pk, sk string) (st stamp, ok bool, err error) {
 		return stamp{r.Version, r.Claimed}, true, nil
 	case []byte:
 		if err := json.Unmarshal(r, &st); err != nil {
-			return stamp{}, false, fmt.Errorf("decode %s/%s: %w", pk, sk, err)
+			return stamp{}, false, fmt.Errorf("decode %s/%s: %w: %w", pk, sk, store.ErrCorrupt, err)
 		}
 		return st, true, nil
 	}
@@ -184,7 +192,7 @@ func bump[T any](s *driver, tx Tx, pk, sk string, fn func(*T) error) (bool, erro
 func decoded[T any](s *driver, pk, sk string, raw any) (*T, error) {
 	v := new(T)
 	if err := s.c.decode(raw, v); err != nil {
-		return nil, fmt.Errorf("decode %s/%s: %w", pk, sk, err)
+		return nil, fmt.Errorf("decode %s/%s: %w: %w", pk, sk, store.ErrCorrupt, err)
 	}
 	return v, nil
 }
@@ -619,7 +627,9 @@ func (s *driver) ListDefinitions(ctx context.Context) ([]*engine.Definition, err
 	return scanAll[engine.Definition](s, store.DefPK, store.DefNamePrefix)
 }
 
-// ListExecutions implements store.Driver.
+// ListExecutions implements store.Driver. A head that cannot be decoded
+// (store.ErrCorrupt) is left out and logged at ERROR with its execution id
+// and key.
 func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store.ExecutionPage, error) {
 	limit := p.Limit
 	page := &store.ExecutionPage{}
@@ -631,7 +641,7 @@ func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store
 			}
 			id := sk[strings.IndexByte(sk, '#')+1:]
 			e, err := get[engine.Execution](s, tx, id, store.HeadSK)
-			if err != nil || e == nil {
+			if err = s.skipCorrupt(id, err); err != nil || e == nil {
 				return err
 			}
 			if p.Workflow != "" && e.Workflow != p.Workflow || p.State != "" && e.State != p.State {
@@ -652,6 +662,19 @@ func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store
 	return page, err
 }
 
+// skipCorrupt is nil for the error of a head that cannot be decoded, which
+// it logs at ERROR, naming it: one record that needs repair must not hide
+// every other execution from the API, from Sweep's recovery or from the
+// purge.
+func (s *driver) skipCorrupt(id string, err error) error {
+	if !errors.Is(err, store.ErrCorrupt) {
+		return err
+	}
+	s.log.Error("store: execution skipped by a list or purge: its head cannot be read and needs repair",
+		"execution_id", id, "key", id+"/"+store.HeadSK, "err", err)
+	return nil
+}
+
 // PurgeCandidates implements store.Driver. It walks the execution index (a
 // local store holds few enough executions for that) and yields outside the
 // read transaction, as each delete is a write transaction of its own.
@@ -661,7 +684,7 @@ func (s *driver) PurgeCandidates(ctx context.Context, before time.Time, yield fu
 		return tx.Scan(indexPK, "", func(sk string, _ any) error {
 			id := sk[strings.IndexByte(sk, '#')+1:]
 			e, err := peek[engine.Execution](s, tx, id, store.HeadSK)
-			if err != nil {
+			if err = s.skipCorrupt(id, err); err != nil || e == nil {
 				return err
 			}
 			if store.Purgeable(e, before) {

@@ -95,7 +95,7 @@ func RunWith(t *testing.T, newStore func(t *testing.T) store.Store, opt Options)
 		{"DeleteExecution", testDeleteExecution},
 		{"DeleteDefinition", testDeleteDefinition},
 		{"Environments", testEnvironments},
-		{"TasksOrder", testTasksOrder},
+		{"TasksOrder", testTasksOrder}, {"Numbers", testNumbers},
 		{"LargeValues", func(t *testing.T, s store.Store) { testLargeValues(t, s, opt) }},
 		{"ConcurrentCounters", testConcurrentCounters},
 		{"ConcurrentPut", testConcurrentPut},

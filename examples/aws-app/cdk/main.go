@@ -5,7 +5,8 @@
 //	cd examples/aws-app/cdk && cdk deploy -c functionAssetDir=<dir holding bootstrap> [-c key=value …]
 //
 // Every context key of infra/ (README "Configuration") configures the Lazyflow construct here
-// too. functionAssetDir defaults to ../../../build/example-aws-app/function.
+// too. functionAssetDir defaults to ../../../build/example-aws-app/function; pricingFunctionName
+// names the pricing function.
 package main
 
 import (
@@ -52,7 +53,15 @@ func define(app awscdk.App, cfg lazyflow.Config) error {
 	if cfg.Arch == "x86_64" {
 		arch = awslambda.Architecture_X86_64()
 	}
+	// pricingFunctionName names the function (CloudFormation makes up a name without it).
+	// Renaming replaces the function, and the deployment registers order again with the new
+	// name in place of ${PricingFunction}.
+	var pricingName *string
+	if v, ok := app.Node().TryGetContext(jsii.String("pricingFunctionName")).(string); ok && v != "" {
+		pricingName = jsii.String(v)
+	}
 	pricing := awslambda.NewFunction(stack, jsii.String("Pricing"), &awslambda.FunctionProps{
+		FunctionName: pricingName,
 		Description:  jsii.String("Example app: prices and approves orders"),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: arch,

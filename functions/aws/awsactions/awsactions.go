@@ -71,6 +71,40 @@ func NewClients(cfg aws.Config) Clients {
 		SNS: sns.NewFromConfig(cfg), Events: eventbridge.NewFromConfig(cfg)}
 }
 
+// ErrNotConfigured is every call's answer from the Offline clients.
+var ErrNotConfigured = errors.New("AWS is not configured on this host (set AWS_REGION and credentials to run AWS actions)")
+
+// offline answers every AWS call with ErrNotConfigured.
+type offline struct{}
+
+func (offline) Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	return nil, ErrNotConfigured
+}
+
+func (offline) SendMessage(context.Context, *sqs.SendMessageInput, ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	return nil, ErrNotConfigured
+}
+
+func (offline) Publish(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	return nil, ErrNotConfigured
+}
+
+func (offline) PutEvents(context.Context, *eventbridge.PutEventsInput, ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+	return nil, ErrNotConfigured
+}
+
+// Catalog is the std.* actions and the AWS actions with their input
+// names, for checking workflows where AWS is out of reach (lazyflow
+// validate, cdk synth): checking a call needs the catalogue, not a region
+// or credentials. Running an AWS action from it fails with
+// ErrNotConfigured.
+func Catalog() *actions.Registry {
+	r := actions.New()
+	o := offline{}
+	Register(r, Clients{Lambda: o, SQS: o, SNS: o, Events: o})
+	return r
+}
+
 // Params are the input names of each action, checked at workflow
 // registration (dsl.ActionCatalog) and again when the action runs.
 var Params = map[string]actions.Params{

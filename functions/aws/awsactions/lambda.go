@@ -47,7 +47,7 @@ func (c Clients) lambdaInvoke(ctx context.Context, in map[string]any) (any, erro
 	if req.InvocationType == types.InvocationTypeEvent || len(out.Payload) == 0 {
 		return nil, nil
 	}
-	if v, err := value.FromJSON(out.Payload); err == nil {
+	if v, err := value.FromJSONExact(out.Payload); err == nil {
 		return v, nil
 	}
 	return string(out.Payload), nil

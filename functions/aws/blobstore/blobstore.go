@@ -29,6 +29,9 @@ import (
 // never written).
 var ErrNotFound = errors.New("value not found in the blob store")
 
+// ErrMismatch: the object read does not match the hash its key names.
+var ErrMismatch = errors.New("value does not match its content hash")
+
 // Store is a bucket (and key prefix) of content-addressed values.
 type Store struct {
 	client *s3.Client
@@ -80,7 +83,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("read value s3://%s/%s: %w", s.bucket, key, err)
 	}
 	if s.Key(data) != key {
-		return nil, fmt.Errorf("value s3://%s/%s does not match its content hash (%d bytes read)", s.bucket, key, len(data))
+		return nil, fmt.Errorf("value s3://%s/%s (%d bytes read): %w", s.bucket, key, len(data), ErrMismatch)
 	}
 	return data, nil
 }

@@ -3,6 +3,7 @@ package dynamostore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/functions/aws/blobstore"
 )
 
 // indexSK orders executions by creation in both indexes; the fixed width
@@ -73,14 +75,21 @@ func (s *driver) unblob(ctx context.Context, what string, av types.AttributeValu
 			return nil, fmt.Errorf("%s is offloaded (%q) but no blob store is configured", what, ref)
 		}
 		raw, err := s.opt.Blobs.Get(ctx, ref)
+		if errors.Is(err, blobstore.ErrNotFound) || errors.Is(err, blobstore.ErrMismatch) {
+			// The record points at a value that is gone or damaged:
+			// retrying cannot help.
+			return nil, fmt.Errorf("load offloaded %s: %w: %w", what, store.ErrCorrupt, err)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("load offloaded %s: %w", what, err)
+			// S3 not answering is an outage like DynamoDB not answering:
+			// the caller may retry.
+			return nil, fmt.Errorf("load offloaded %s: %w: %w", what, store.ErrUnavailable, err)
 		}
 		return raw, nil
 	case nil:
-		return nil, fmt.Errorf("%s has no record attribute", what)
+		return nil, fmt.Errorf("%s has no record attribute: %w", what, store.ErrCorrupt)
 	}
-	return nil, fmt.Errorf("%s has a record attribute of type %T", what, av)
+	return nil, fmt.Errorf("%s has a record attribute of type %T: %w", what, av, store.ErrCorrupt)
 }
 
 func (s *driver) headItem(ctx context.Context, e *engine.Execution, version int64) (map[string]types.AttributeValue, error) {
@@ -120,7 +129,7 @@ func (s *driver) decodeHead(ctx context.Context, item map[string]types.Attribute
 	}
 	e := new(engine.Execution)
 	if err := engine.Decode(raw, e); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", what, err)
+		return nil, fmt.Errorf("decode %s: %w: %w", what, store.ErrCorrupt, err)
 	}
 	e.Version, e.Active, e.Errors, e.Seq, e.Spawned = numOf(item["v"]), numOf(item["active"]), numOf(item["errors"]), numOf(item["seq"]), numOf(item["sp"])
 	e.ErrorInfo = strOf(item["ei"])
@@ -159,7 +168,7 @@ func (s *driver) decodeTask(ctx context.Context, item map[string]types.Attribute
 	}
 	t := new(engine.Task)
 	if err := engine.Decode(raw, t); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", what, err)
+		return nil, fmt.Errorf("decode %s: %w: %w", what, store.ErrCorrupt, err)
 	}
 	t.Version, t.Claimed = numOf(item["v"]), int(numOf(item["claimed"]))
 	t.Done, t.Failed = numOf(item["done"]), numOf(item["failed"])
@@ -185,7 +194,7 @@ func (s *driver) decodeSlot(ctx context.Context, item map[string]types.Attribute
 	}
 	sl := new(engine.Slot)
 	if err := engine.Decode(raw, sl); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", what, err)
+		return nil, fmt.Errorf("decode %s: %w: %w", what, store.ErrCorrupt, err)
 	}
 	sl.Version, sl.Claimed = numOf(item["v"]), int(numOf(item["claimed"]))
 	return sl, nil
@@ -199,7 +208,7 @@ func decodeDoc[T any](s *driver, ctx context.Context, item map[string]types.Attr
 	}
 	v := new(T)
 	if err := engine.Decode(raw, v); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", what, err)
+		return nil, fmt.Errorf("decode %s: %w: %w", what, store.ErrCorrupt, err)
 	}
 	return v, nil
 }

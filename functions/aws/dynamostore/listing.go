@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,7 +19,9 @@ var allStates = []engine.State{engine.Idle, engine.Waiting, engine.Running, engi
 // ListExecutions implements store.Driver. With a workflow it queries
 // byWorkflow (and filters on the state); with only a state, byState; with
 // neither, byState once per state, merged. The cursor is the index sort key
-// of the last execution returned; the next page starts below it.
+// of the last execution returned; the next page starts below it. A head
+// that cannot be decoded (store.ErrCorrupt) is left out and logged at ERROR
+// with its execution id and key.
 func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store.ExecutionPage, error) {
 	limit, cursor := p.Limit, p.Cursor
 	type hit struct {
@@ -83,10 +86,20 @@ func (s *driver) ListExecutions(ctx context.Context, p store.ListParams) (*store
 }
 
 // visibleHead decodes a head the index found, or is nil when the head is a
-// provisional item not (yet) part of the committed state.
+// provisional item not (yet) part of the committed state, or cannot be
+// decoded: one record that needs repair must not hide every other execution
+// from the API, from Sweep's recovery or from the purge, so it is logged
+// at ERROR, naming it, and skipped.
 func (s *driver) visibleHead(ctx context.Context, it map[string]types.AttributeValue) (*engine.Execution, error) {
 	if ok, err := s.visible(ctx, it); err != nil || !ok {
 		return nil, err
 	}
-	return s.decodeHead(ctx, it)
+	e, err := s.decodeHead(ctx, it)
+	if errors.Is(err, store.ErrCorrupt) {
+		pk := strOf(it["pk"])
+		s.opt.Log.Error("dynamostore: execution skipped by a list or purge: its head cannot be read and needs repair",
+			"table", s.opt.Table, "execution_id", pk, "key", pk+"/"+strOf(it["sk"]), "err", err)
+		return nil, nil
+	}
+	return e, err
 }

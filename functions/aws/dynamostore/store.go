@@ -18,6 +18,9 @@ const (
 )
 
 // Blobs keeps values too large for an item (package blobstore over S3).
+// Get wraps blobstore.ErrNotFound or blobstore.ErrMismatch for a value that
+// is gone or damaged (the record needs repair: store.ErrCorrupt); any other
+// error is taken for an outage (store.ErrUnavailable).
 type Blobs interface {
 	Put(ctx context.Context, data []byte) (key string, err error)
 	Get(ctx context.Context, key string) ([]byte, error)

@@ -193,7 +193,7 @@ func Service(ctx context.Context) (*service.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := OpenStore(ctx, awsCfg, c)
+	st, err := OpenStore(ctx, awsCfg, c, log)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package awshost
 
 import (
 	"context"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,8 +16,8 @@ import (
 
 // openStore opens the DynamoDB store, with large values offloaded to
 // LAZYFLOW_BUCKET when it is set.
-func openStore(ctx context.Context, cfg aws.Config, c Config) (store.Store, error) {
-	opt := dynamostore.Options{Table: c.Table, Retention: c.Retention}
+func openStore(ctx context.Context, cfg aws.Config, c Config, log *slog.Logger) (store.Store, error) {
+	opt := dynamostore.Options{Table: c.Table, Retention: c.Retention, Log: log}
 	if c.Retention == 0 {
 		opt.Retention = -1 // keep everything: no TTL either
 	}

@@ -108,6 +108,10 @@ func classify(err error, field string) *Error {
 		return errf(http.StatusRequestEntityTooLarge, CodeTooLarge, field, "%v", err)
 	case errors.Is(err, store.ErrConflict):
 		return errf(http.StatusConflict, CodeConflict, "", "%v; retry the request", err)
+	case errors.Is(err, store.ErrCorrupt):
+		// Which record is unreadable, and why, is what its repair needs;
+		// "internal error" would send the operator to the logs for it.
+		return errf(http.StatusInternalServerError, CodeInternal, "", "%v", err)
 	case errors.Is(err, store.ErrUnavailable):
 		// The cause (a database's own message) is logged, not shown.
 		return errf(http.StatusServiceUnavailable, CodeUnavailable, "", "the store is unavailable; retry later")

@@ -664,3 +664,27 @@ ordered:
 		t.Errorf("result %s, want %s", got, doc)
 	}
 }
+
+// corruptHeadStore is a real memory store whose Execution answers as a
+// driver does for a head record it cannot decode.
+type corruptHeadStore struct{ *kvstore.Store }
+
+func (corruptHeadStore) Execution(_ context.Context, id string) (*engine.Execution, error) {
+	var v map[string]any
+	err := json.Unmarshal([]byte("{this record is corrupt"), &v)
+	return nil, fmt.Errorf("decode execution %s: %w: %w", id, store.ErrCorrupt, err)
+}
+
+// An unreadable stored record is a 500 whose message names the record and
+// why it cannot be read: what its repair needs, visible to the caller
+// without the server's logs.
+func TestCorruptRecordNamedIn500(t *testing.T) {
+	e := newEnv(t, corruptHeadStore{kvstore.NewMemory()})
+	er := wantError(t, e.json("GET", "/executions/e-1", ""), 500, httpapi.CodeInternal, "")
+	msg := er["message"].(string)
+	for _, want := range []string{"decode execution e-1", "stored record cannot be read", "invalid character"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+}

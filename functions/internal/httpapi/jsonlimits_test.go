@@ -27,11 +27,12 @@ func TestJSONBodiesKeptExactlyOrRefused(t *testing.T) {
 		t.Fatalf("message %q", msg)
 	}
 
-	er = wantError(t, start(`{"name": "x", "ids": [1, 123456789012345678901234567890123456789]}`), 400, httpapi.CodeInvalidInput, "input.ids[1]")
-	if msg := er["message"].(string); !strings.Contains(msg, "123456789012345678901234567890123456789") || !strings.Contains(msg, "exactly") {
+	huge := "1" + strings.Repeat("0", 4300)
+	er = wantError(t, start(`{"name": "x", "ids": [1, `+huge+`]}`), 400, httpapi.CodeInvalidInput, "input.ids[1]")
+	if msg := er["message"].(string); !strings.Contains(msg, "10000000000000000000") || !strings.Contains(msg, "4300 digits") {
 		t.Fatalf("message %q", msg)
 	}
-	cbErr := e.json("POST", "/executions", `{"workflow": "hello", "input": {"name": "x"}, "env": {"n": -99999999999999999999}}`)
+	cbErr := e.json("POST", "/executions", `{"workflow": "hello", "input": {"name": "x"}, "env": {"n": -`+huge+`}}`)
 	wantError(t, cbErr, 400, httpapi.CodeInvalidInput, "env.n")
 
 	deep := strings.Repeat("[", 9000) + strings.Repeat("]", 9000)
@@ -40,15 +41,16 @@ func TestJSONBodiesKeptExactlyOrRefused(t *testing.T) {
 		t.Fatalf("message %q does not name the limit", msg)
 	}
 
-	// Within the bounds: kept exactly, surrogate pairs and all.
-	ok := `{"name": "Ada \ud83d\ude00 ✓", "big": 9223372036854775807, "small": -9223372036854775808, "f": 1.5e300, "nest": ` +
+	// Within the bounds: kept exactly, integers beyond int64 (as Python
+	// keeps them) and surrogate pairs and all.
+	ok := `{"name": "Ada \ud83d\ude00 ✓", "big": 123456789012345678901234567890123456789, "small": -9223372036854775808, "f": 1.5e300, "nest": ` +
 		strings.Repeat("[", 90) + strings.Repeat("]", 90) + `}`
 	r := start(ok)
 	if r.status != 201 {
 		t.Fatalf("start: %d %s", r.status, r.raw)
 	}
 	r = e.wait(r.body["id"].(string), engine.Success)
-	for _, want := range []string{`"big":9223372036854775807`, `"small":-9223372036854775808`, "Ada 😀 ✓"} {
+	for _, want := range []string{`"big":123456789012345678901234567890123456789`, `"small":-9223372036854775808`, "Ada 😀 ✓"} {
 		if !strings.Contains(r.raw, want) {
 			t.Fatalf("input not kept exactly (%s): %s", want, r.raw)
 		}

@@ -318,12 +318,12 @@ func outputValue(raw json.RawMessage) (any, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	v, err := value.FromJSON(raw)
+	v, err := value.FromJSONExact(raw)
 	if err != nil {
 		return nil, faultf(http.StatusBadRequest, "field \"output\": %v", err)
 	}
 	if s, ok := v.(string); ok {
-		if parsed, err := value.FromJSON([]byte(s)); err == nil {
+		if parsed, err := value.FromJSONExact([]byte(s)); err == nil {
 			return parsed, nil
 		}
 	}
