@@ -195,6 +195,12 @@ func bCount(c *callCtx) (any, error) {
 
 func (c *callCtx) selfList() ([]any, error) {
 	v, err := c.self()
+	if err == nil {
+		// Rows that are functions first (max, min) get their receiver
+		// here, not through invoke's receiver check: a finite iterator or
+		// a set reads as the list of its elements, as Python's max() does.
+		v, err = c.ev.eager(v)
+	}
 	if err != nil {
 		return nil, err
 	}

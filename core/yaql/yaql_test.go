@@ -167,6 +167,7 @@ var cases = []tcase{
 	// range() is a Python iterator: reading it uses it up, list() splices it,
 	// a container holds its elements.
 	{expr: "[list(1, '', range(2)), range(3).select(range($)), [range(2), {a => range(1)}], range(2) + [5], 1 in range(3)]", want: l(l(1, "", 0, 1), l(l(), l(0), l(0, 1)), l(l(0, 1), d{"a": l(0)}), l(0, 1, 5), true)},
+	{expr: "[range(3).max(), range(1, 4).min(), set(2, 5).max(), range(0).max(7)]", want: l(2, 1, 5, 7)},
 	{expr: "let(range(4)) -> $.sum() + $.len()", want: 6},
 	{expr: "let(r => range(3)) -> [$r.first(), $r.take(5), $r.first(null)]", want: l(0, l(1, 2), nil)},
 	// An endless sequence is used up by what reads it, as a Python iterator.
