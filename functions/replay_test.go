@@ -25,6 +25,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/queue"
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
 	"github.com/lazyflow/lazyflow/functions/internal/awshost"
 	"github.com/lazyflow/lazyflow/functions/internal/gateway"
 	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
@@ -124,7 +125,7 @@ func (h *handlers) call(name string, want int) apiResult {
 func (h *handlers) callError(name string, want int, code, field string) map[string]any {
 	h.t.Helper()
 	r := h.call(name, want)
-	er, _ := r.body["error"].(map[string]any)
+	er, _ := value.AsGoMap(r.body["error"])
 	if er == nil || er["code"] != code || er["message"] == "" {
 		h.t.Fatalf("%s: error %s, want code %s", name, r.raw, code)
 	}

@@ -39,9 +39,10 @@ func cmdEval(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	// $ / _ is the context as given, so its key order shows.
 	ctx := &expr.Context{Root: root, RootSet: true}
-	if m, ok := root.(map[string]any); ok {
-		ctx = &expr.Context{Data: m}
+	if m, ok := value.AsGoMap(root); ok {
+		ctx.Data = m
 	}
 	r, err := v.Eval(ctx)
 	if err != nil {

@@ -212,3 +212,34 @@ func TestMissingCallInputWarnsAndStrict(t *testing.T) {
 		t.Fatalf("run bad: exit %d out %q", code, out)
 	}
 }
+
+// TestRunJSONKeepsDictOrder: run --json shows dicts in the order they were
+// written (the input's JSON, the publish and output clauses), as Mistral.
+func TestRunJSONKeepsDictOrder(t *testing.T) {
+	p := write(t, `version: '2.0'
+wf:
+  input:
+    - doc
+  output:
+    zulu: <% $.doc %>
+    alpha: 1
+  tasks:
+    t1:
+      action: std.noop
+      publish:
+        second: <% $.doc.b %>
+        first: 2
+`)
+	code, out, errs := runCLI("run", p, "--input", `{"doc": {"b": {"y": 1, "x": 2}, "a": 3}}`, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	for _, want := range []string{
+		`"output":{"zulu":{"b":{"y":1,"x":2},"a":3},"alpha":1}`,
+		`"published":{"second":{"y":1,"x":2},"first":2}`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %s: %s", want, out)
+		}
+	}
+}

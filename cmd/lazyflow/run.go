@@ -49,10 +49,10 @@ type report struct {
 }
 
 type taskReport struct {
-	Name      string         `json:"name"`
-	State     engine.State   `json:"state"`
-	StateInfo string         `json:"state_info"`
-	Published map[string]any `json:"published"`
+	Name      string       `json:"name"`
+	State     engine.State `json:"state"`
+	StateInfo string       `json:"state_info"`
+	Published *value.Map   `json:"published"`
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
@@ -190,7 +190,7 @@ func printReport(stdout io.Writer, asJSON bool, final *engine.Execution, tasks [
 	for _, t := range visible(tasks) {
 		pub := t.Published
 		if pub == nil {
-			pub = map[string]any{}
+			pub = value.NewMap(0)
 		}
 		rep.Tasks = append(rep.Tasks, taskReport{Name: t.Name, State: t.State, StateInfo: t.StateInfo, Published: pub})
 	}
@@ -257,7 +257,7 @@ func readInput(inline, file string) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("input is not valid JSON: %v", err)
 	}
-	m, ok := v.(map[string]any)
+	m, ok := value.AsGoMap(v)
 	if !ok {
 		return nil, fmt.Errorf("input must be a JSON object, not %s", value.TypeName(v))
 	}

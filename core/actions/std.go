@@ -117,7 +117,7 @@ func httpCall(ctx context.Context, in map[string]any, extra map[string]string) (
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("std.http: url %q is not an http(s) URL", raw)
 	}
-	if params, ok := in["params"].(map[string]any); ok {
+	if params, ok := value.AsGoMap(in["params"]); ok {
 		q := u.Query()
 		for k, v := range params {
 			q.Set(k, value.String(v))
@@ -163,7 +163,7 @@ func httpCall(ctx context.Context, in map[string]any, extra map[string]string) (
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if h, ok := in["headers"].(map[string]any); ok {
+	if h, ok := value.AsGoMap(in["headers"]); ok {
 		for k, v := range h {
 			req.Header.Set(k, value.String(v))
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 func TestStdHTTP(t *testing.T) {
@@ -35,7 +37,7 @@ func TestStdHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := out.(map[string]any)
-	content := m["content"].(map[string]any)
+	content, _ := value.AsGoMap(m["content"])
 	if m["status"] != int64(200) || content["got"] != int64(3) || content["q"] != "v" || content["h"] != "h1" {
 		t.Fatalf("result %v", m)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // TB is what the harness reports failures to: *testing.T or *rapid.T.
@@ -371,7 +372,7 @@ const FirstFailure = "(names the first of the failed tasks)"
 // errorCause returns the output to compare: an ERROR execution's "result"
 // (the engine's message) is masked when more than one task failed.
 func errorCause(e *engine.Execution, tasks []*engine.Task) any {
-	m, ok := e.Output.(map[string]any)
+	m, ok := value.AsGoMap(e.Output)
 	if e.State != engine.Error || !ok {
 		return e.Output
 	}

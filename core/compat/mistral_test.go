@@ -92,8 +92,8 @@ func readCorpus(t *testing.T) corpus {
 	}
 	for i := range cp.Cases {
 		c := &cp.Cases[i]
-		c.Input, _ = value.Normalize(c.Input).(map[string]any)
-		c.Params, _ = value.Normalize(c.Params).(map[string]any)
+		c.Input, _ = value.AsGoMap(value.Normalize(c.Input))
+		c.Params, _ = value.AsGoMap(value.Normalize(c.Params))
 	}
 	return cp
 }
@@ -129,7 +129,7 @@ func runLazyflow(ctx context.Context, c cCase) result {
 		}
 	}
 	req := service.StartRequest{Workflow: c.Workflow, Input: c.Input}
-	if env, ok := c.Params["env"].(map[string]any); ok {
+	if env, ok := value.AsGoMap(c.Params["env"]); ok {
 		req.Env = env
 	}
 	if tn, ok := c.Params["task_name"].(string); ok {
@@ -253,7 +253,7 @@ func compare(c cCase, m, l result) []string {
 // sides, and only user-written messages are part of the contract.
 func userOutput(r result) any {
 	out := plain(r.Output)
-	if m, ok := out.(map[string]any); ok && r.State == "ERROR" {
+	if m, ok := value.AsGoMap(out); ok && r.State == "ERROR" {
 		if s, ok := m["result"].(string); ok && s == r.StateInfo {
 			delete(m, "result")
 		}
@@ -272,23 +272,12 @@ var (
 // (<id>, <time>), so a case compares the shape of ids and timestamps, not
 // their values.
 func masked(v any) any {
-	switch x := v.(type) {
-	case string:
-		return volatileTime.ReplaceAllString(volatileID.ReplaceAllString(x, "<id>"), "<time>")
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = masked(e)
+	return value.Transform(v, func(x any) any {
+		if s, ok := x.(string); ok {
+			return volatileTime.ReplaceAllString(volatileID.ReplaceAllString(s, "<id>"), "<time>")
 		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = masked(e)
-		}
-		return out
-	}
-	return v
+		return x
+	})
 }
 
 func clip(ss []string) string {

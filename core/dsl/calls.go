@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lazyflow/lazyflow/core/expr"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // crossChecks validates references between workflows and actions of one document.
@@ -50,7 +51,7 @@ func (l *loader) crossChecks(doc *Document) {
 			default:
 				continue
 			}
-			src, ok := t.Input.Source().(map[string]any)
+			src, ok := sourceDict(t.Input)
 			if t.Input != nil && !ok {
 				continue // input is one expression: only known at run time
 			}
@@ -95,7 +96,7 @@ func (l *loader) checkCatalog(doc *Document, adhoc []string) {
 			}
 			return
 		}
-		src, ok := input.Source().(map[string]any)
+		src, ok := sourceDict(input)
 		if !declared || input != nil && !ok {
 			return // takes any input, or its input is one expression
 		}
@@ -155,6 +156,15 @@ func quoteList(names []string) string {
 		q[i] = strconv.Quote(n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// sourceDict is the dict an input was compiled from, when it is one.
+func sourceDict(v *expr.Value) (map[string]any, bool) {
+	m, ok := value.AsMap(v.Source())
+	if !ok {
+		return nil, false
+	}
+	return m.GoMap(), true
 }
 
 // hasPrefixed reports whether a name in names starts with prefix.

@@ -7,6 +7,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lazyflow/lazyflow/core/expr"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // isExprString reports whether a scalar holds an expression.
@@ -89,8 +90,8 @@ func unclosed(v any) (string, bool) {
 		if i := strings.LastIndex(x, "<%"); i >= 0 && !strings.Contains(x[i:], "%>") {
 			return x, true
 		}
-	case map[string]any:
-		for _, e := range x {
+	case *value.Map:
+		for _, e := range x.All() {
 			if s, ok := unclosed(e); ok {
 				return s, true
 			}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // TestMistralExamples loads every example kept from Mistral's documentation
@@ -37,8 +39,8 @@ func TestInlineParamSpaceAfterEquals(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := doc.Workflows["wf"].Tasks["t1"].Input.Eval(nil)
-	m, _ := v.(map[string]any)
-	if err != nil || m["output"] != "Task 1" || m["n"] != int64(2) {
+	m, _ := v.(*value.Map)
+	if err != nil || m.Value("output") != "Task 1" || m.Value("n") != int64(2) {
 		t.Fatalf("input %#v, %v", v, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lazyflow/lazyflow/core/expr"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // publish reads a publish map, plain or in the branch/global/atomic form.
@@ -48,14 +49,11 @@ func mergePublish(a, b *expr.Value) *expr.Value {
 	if a == nil {
 		return b
 	}
-	am, _ := a.Source().(map[string]any)
-	bm, _ := b.Source().(map[string]any)
-	m := map[string]any{}
-	for k, v := range am {
-		m[k] = v
-	}
-	for k, v := range bm {
-		m[k] = v
+	m := value.NewMap(0)
+	for _, src := range []any{a.Source(), b.Source()} {
+		if d, ok := value.AsMap(src); ok {
+			m.Update(d)
+		}
 	}
 	c, err := expr.Compile(m)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lazyflow/lazyflow/core/expr"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // TestSameExpressionInTwoTasks checks that tasks repeating one expression
@@ -41,7 +42,8 @@ wf:
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]any{"r": x, "s": map[int64]string{1: "1-a", 2: "2-b"}[x], "j": x}
+		// In the order the publish clause is written.
+		want := value.MapFromPairs("r", x, "s", map[int64]string{1: "1-a", 2: "2-b"}[x], "j", x)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("publish of %s = %v, want %v", name, got, want)
 		}
@@ -49,7 +51,7 @@ wf:
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(in, map[string]any{"output": x}) {
+		if !reflect.DeepEqual(in, value.MapFromPairs("output", x)) {
 			t.Errorf("input of %s = %v", name, in)
 		}
 	}

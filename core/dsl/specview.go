@@ -4,6 +4,8 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // specView is a definition as Mistral's expression functions show it
@@ -20,8 +22,10 @@ func (s *specView) build(add func(m map[string]any)) map[string]any {
 	s.once.Do(func() {
 		// A fresh loader: the document was loaded, so its aliases expand
 		// within the bound Load enforced.
-		m, _ := (&loader{}).plain(s.node).(map[string]any)
-		if m == nil {
+		var m map[string]any
+		if d, ok := (&loader{}).plain(s.node).(*value.Map); ok {
+			m = d.GoMap()
+		} else {
 			m = map[string]any{}
 		}
 		add(m)

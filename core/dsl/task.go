@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lazyflow/lazyflow/core/expr"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // taskDefaults holds the parsed task-defaults section, applied to every task
@@ -173,7 +174,7 @@ func (l *loader) taskCall(t *Task, attrs, attrKeys *taskAttrs) {
 func (l *loader) taskInput(t *Task, in *yaml.Node, inline map[string]any) *expr.Value {
 	switch {
 	case in.Kind == yaml.MappingNode:
-		m, _ := l.plain(in).(map[string]any)
+		m, _ := l.plain(in).(*value.Map)
 		return l.compileValue(in, withInline(m, inline))
 	case in.Kind == yaml.ScalarNode && in.Tag == "!!str" && isExprString(in.Value):
 		if len(inline) > 0 {
@@ -187,7 +188,7 @@ func (l *loader) taskInput(t *Task, in *yaml.Node, inline map[string]any) *expr.
 			l.errf(in, "input of task %q: %v", t.Name, err)
 			return nil
 		}
-		return l.compileValue(in, withInline(params, inline))
+		return l.compileValue(in, withInline(value.MapOf(params), inline))
 	case in.Kind == yaml.ScalarNode && in.Tag == "!!null":
 		return nil
 	default:
@@ -198,10 +199,13 @@ func (l *loader) taskInput(t *Task, in *yaml.Node, inline map[string]any) *expr.
 
 // withInline adds to input the inline parameters it does not give itself:
 // input's own value wins.
-func withInline(input, inline map[string]any) map[string]any {
-	for key, v := range inline {
-		if _, dup := input[key]; !dup {
-			input[key] = v
+func withInline(input *value.Map, inline map[string]any) *value.Map {
+	if input == nil {
+		input = value.NewMap(len(inline))
+	}
+	for key, v := range value.MapOf(inline).All() {
+		if !input.Has(key) {
+			input.Set(key, v)
 		}
 	}
 	return input

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // What Mistral accepts but looks like a mistake loads, with a warning: an
@@ -38,7 +40,7 @@ wf:
 		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	v, err := doc.Workflows["wf"].Tasks["t1"].Input.Eval(nil)
-	if err != nil || v.(map[string]any)["output"] != "<% $.get('status', 'SUCCESS')" {
+	if err != nil || v.(*value.Map).Value("output") != "<% $.get('status', 'SUCCESS')" {
 		t.Fatalf("input %v, %v: want the text as written", v, err)
 	}
 	_, err = Load("w.yaml", []byte("version: '2.0'\nwf:\n  ouptut: {}\n  tasks:\n    t1:\n      action: std.noop\n"))

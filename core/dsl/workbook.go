@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // loadRoot reads a parsed document: a workbook (name, workflows, actions)
@@ -155,7 +157,7 @@ func (l *loader) action(k, n *yaml.Node) *Action {
 	}
 	ps := l.pairs(n, "action "+a.Name)
 	l.checkKeys(ps, actionKeys, fmt.Sprintf("action %q", a.Name))
-	var baseInput map[string]any
+	var baseInput *value.Map
 	var baseInputNode *yaml.Node
 	hasBase := false
 	for _, p := range ps {
@@ -168,7 +170,7 @@ func (l *loader) action(k, n *yaml.Node) *Action {
 			}
 			a.Base = name
 			if len(params) > 0 {
-				baseInput = params
+				baseInput = value.MapOf(params)
 				baseInputNode = p.v
 			}
 		case "base-input":
@@ -176,13 +178,11 @@ func (l *loader) action(k, n *yaml.Node) *Action {
 				l.errf(p.v, "base-input must be a mapping of parameter names to values")
 				continue
 			}
-			m, _ := l.plain(p.v).(map[string]any)
+			m, _ := l.plain(p.v).(*value.Map)
 			if baseInput == nil {
-				baseInput = map[string]any{}
+				baseInput = value.NewMap(m.Len())
 			}
-			for key, val := range m {
-				baseInput[key] = val
-			}
+			baseInput.Update(m)
 			baseInputNode = p.v
 		case "input":
 			a.Input = l.params(p.v, "input")

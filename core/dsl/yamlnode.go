@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // pair is one key/value of a YAML mapping.
@@ -137,9 +139,11 @@ func (l *loader) plain(n *yaml.Node) any {
 		}
 		return out
 	case yaml.MappingNode:
-		out := map[string]any{}
-		for _, p := range l.pairs(n, "mapping") {
-			out[p.k.Value] = l.plain(p.v)
+		// A mapping keeps the file's order, as Mistral's (a Python dict).
+		ps := l.pairs(n, "mapping")
+		out := value.NewMap(len(ps))
+		for _, p := range ps {
+			out.Set(p.k.Value, l.plain(p.v))
 		}
 		return out
 	case yaml.DocumentNode:

@@ -8,6 +8,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/embedded"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 func run(t *testing.T, src string, wf string, input map[string]any) (*embedded.Host, *engine.Execution) {
@@ -55,7 +56,7 @@ wf:
 	if e.State != engine.Success {
 		t.Fatalf("state %s (%s)", e.State, e.StateInfo)
 	}
-	out, _ := e.Output.(map[string]any)
+	out, _ := value.AsGoMap(e.Output)
 	if out["greeting"] != "Hello, Lazyflow" {
 		t.Fatalf("output %v", e.Output)
 	}
@@ -119,7 +120,7 @@ wf:
 	if e.State != engine.Success {
 		t.Fatalf("state %s (%s)", e.State, e.StateInfo)
 	}
-	out, _ := e.Output.(map[string]any)
+	out, _ := value.AsGoMap(e.Output)
 	if out["s"] != "3" || out["list"] != "(3, 2)" {
 		t.Fatalf("output %#v, want s \"3\" and list \"(3, 2)\"", e.Output)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
 
 	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // fail-on, the noop command, publish-on-complete and a callee named by an
@@ -48,7 +49,7 @@ wf:
 	if e.State != engine.Success {
 		t.Fatalf("state %s %q", e.State, e.StateInfo)
 	}
-	out, _ := e.Output.(map[string]any)
+	out, _ := value.AsGoMap(e.Output)
 	if out["done"] != true {
 		t.Fatalf("output %v", e.Output)
 	}
@@ -61,7 +62,7 @@ wf:
 	if pick.State != engine.Error || !strings.Contains(pick.StateInfo, "fail-on") {
 		t.Fatalf("pick: %s %q", pick.State, pick.StateInfo)
 	}
-	if _, ok := pick.Published["seen"]; !ok {
+	if !pick.Published.Has("seen") {
 		t.Fatalf("publish-on-complete did not publish: %v", pick.Published)
 	}
 }
@@ -94,7 +95,7 @@ wf:
 	if e.State != engine.Success {
 		t.Fatalf("state %s %q", e.State, e.StateInfo)
 	}
-	seen, _ := e.Output.(map[string]any)["seen"].([]any)
+	seen, _ := e.Output.(*value.Map).Value("seen").([]any)
 	if len(seen) != 3 || seen[0] != int64(1) || seen[2] != int64(3) {
 		t.Fatalf("task(count) did not follow the cycle: %v", e.Output)
 	}
@@ -184,7 +185,7 @@ wf:
 	if e.State != engine.Success {
 		t.Fatalf("state %s %q", e.State, e.StateInfo)
 	}
-	out := e.Output.(map[string]any)
+	out, _ := value.AsGoMap(e.Output)
 	if out["rounds"] != int64(3) || fmt.Sprint(out["seen"]) != "[0 1 2]" || fmt.Sprint(out["viaTask"]) != "[0 1 2]" {
 		t.Fatalf("output %v, want 3 rounds seeing a's result of each, also through task(a)", out)
 	}
@@ -263,7 +264,7 @@ wf:
       join: all
       action: std.noop
 `, "wf", nil)
-	if e.State != engine.Success || e.Output.(map[string]any)["k"] != int64(3) {
+	if e.State != engine.Success || e.Output.(*value.Map).Value("k") != int64(3) {
 		t.Fatalf("state %s %q output %v, want SUCCESS with k 3", e.State, e.StateInfo, e.Output)
 	}
 }
@@ -326,7 +327,7 @@ wf:
 		}
 		h.Close()
 		cancel()
-		if e.State != engine.Success || e.Output.(map[string]any)["rounds"] != int64(n) {
+		if e.State != engine.Success || e.Output.(*value.Map).Value("rounds") != int64(n) {
 			t.Fatalf("%d rounds: %s %q output %v", n, e.State, e.StateInfo, e.Output)
 		}
 		perRound[n] = float64(st.n.Load()) / float64(n)
@@ -373,7 +374,7 @@ wf:
 			if e.State != engine.Success {
 				t.Fatalf("state %s %q", e.State, e.StateInfo)
 			}
-			out := e.Output.(map[string]any)
+			out, _ := value.AsGoMap(e.Output)
 			if out["rounds"] != int64(3) {
 				t.Fatalf("output %v, want 3 rounds", out)
 			}
@@ -436,7 +437,7 @@ wf:
         - a: <% $.i < 3 %>
         - b: <% $.i < 3 %>
 `, "wf", nil)
-	if e.State != engine.Success || e.Output.(map[string]any)["rounds"] != int64(3) {
+	if e.State != engine.Success || e.Output.(*value.Map).Value("rounds") != int64(3) {
 		t.Fatalf("state %s %q output %v, want SUCCESS after 3 rounds of j", e.State, e.StateInfo, e.Output)
 	}
 }
@@ -467,7 +468,7 @@ wf:
       action: std.noop
       on-success: [j]
 `, "wf", nil)
-	if e.State != engine.Success || e.Output.(map[string]any)["rounds"] != int64(3) {
+	if e.State != engine.Success || e.Output.(*value.Map).Value("rounds") != int64(3) {
 		t.Fatalf("state %s %q output %v, want SUCCESS after 3 rounds of j", e.State, e.StateInfo, e.Output)
 	}
 }
@@ -513,7 +514,7 @@ wf:
       on-success:
         - a: <% $.i < 3 %>
 `, "wf", nil)
-	if e.State != engine.Success || e.Output.(map[string]any)["rounds"] != int64(3) {
+	if e.State != engine.Success || e.Output.(*value.Map).Value("rounds") != int64(3) {
 		t.Fatalf("state %s %q output %v, want SUCCESS after 3 rounds of j", e.State, e.StateInfo, e.Output)
 	}
 }
@@ -632,7 +633,7 @@ ok:
 		if err != nil || n == nil {
 			t.Fatalf("%s: notify: %v %v", c.wf, n, err)
 		}
-		res, _ := n.Result.(map[string]any)
+		res, _ := value.AsGoMap(n.Result)
 		if n.State != engine.Success || res["sent"] != c.msg || res["after_end"] != string(c.state) {
 			t.Fatalf("%s: notify %s %q result %v; want SUCCESS after the end, sent %q", c.wf, n.State, n.StateInfo, n.Result, c.msg)
 		}
@@ -893,7 +894,7 @@ wf:
 	if e.State != engine.Success {
 		t.Fatalf("state %s %q", e.State, e.StateInfo)
 	}
-	out := e.Output.(map[string]any)
+	out, _ := value.AsGoMap(e.Output)
 	if out["from_task"] != int64(42) || out["jinja"] != int64(42) || out["var"] != "Hello" || out["input"] != "Ann" || out["missing"] != nil {
 		t.Fatalf("output %v", out)
 	}

@@ -463,7 +463,7 @@ func checkExpect(t *testing.T, ctx context.Context, h *embedded.Host, id string,
 		fail("output %s, want %s", js(e.Output), js(x.Output))
 	}
 	if len(x.OutputContains) > 0 {
-		out, _ := jsonRound(e.Output).(map[string]any)
+		out, _ := value.AsGoMap(jsonRound(e.Output))
 		for k, v := range x.OutputContains {
 			if got, ok := out[k]; !ok || !sameValue(got, v) {
 				fail("output[%s] = %s, want %s (output %s)", k, js(got), js(v), js(e.Output))

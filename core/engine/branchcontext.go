@@ -3,6 +3,8 @@ package engine
 import (
 	"encoding/hex"
 	"sort"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // versionsKey holds, inside a branch context, how many times each key was
@@ -26,22 +28,29 @@ const roundsKey = "__join_rounds"
 func bookkeeping(k string) bool { return k == versionsKey || k == keysKey || k == roundsKey }
 
 func versionOf(ctx map[string]any, k string) int64 {
-	v, _ := ctx[versionsKey].(map[string]any)
-	n, _ := v[k].(int64)
-	if f, ok := v[k].(float64); ok {
+	// Read in place: a join asks for every key of every branch.
+	var v any
+	switch m := ctx[versionsKey].(type) {
+	case map[string]any:
+		v = m[k]
+	case *value.Map:
+		v = m.Value(k)
+	}
+	n, _ := v.(int64)
+	if f, ok := v.(float64); ok {
 		n = int64(f)
 	}
 	return n
 }
 
 // bumpVersions counts one more publication of each key of pub in ctx.
-func bumpVersions(ctx, pub map[string]any) {
-	old, _ := ctx[versionsKey].(map[string]any)
+func bumpVersions(ctx map[string]any, pub []string) {
+	old, _ := value.AsGoMap(ctx[versionsKey])
 	vers := make(map[string]any, len(old)+len(pub))
 	for k, v := range old {
 		vers[k] = v
 	}
-	for k := range pub {
+	for _, k := range pub {
 		vers[k] = versionOf(ctx, k) + 1
 	}
 	ctx[versionsKey] = vers
@@ -61,7 +70,7 @@ func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[s
 		sort.Strings(froms)
 		for _, f := range froms {
 			list = append(list, c[f])
-			if m, ok := c[f][keysKey].(map[string]any); ok {
+			if m, ok := value.AsGoMap(c[f][keysKey]); ok {
 				if n := baseName(f); m[n] == f {
 					if own == nil {
 						own = map[string]any{}
@@ -82,7 +91,7 @@ func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[s
 				continue
 			}
 			if k == roundsKey {
-				if m, ok := v.(map[string]any); ok {
+				if m, ok := value.AsGoMap(v); ok {
 					if rounds == nil {
 						rounds = map[string]any{}
 					}
@@ -98,7 +107,7 @@ func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[s
 			if k == keysKey {
 				// Each branch knows the latest runs on its own path; the
 				// merge knows them all (task(name) after a join).
-				if m, ok := v.(map[string]any); ok {
+				if m, ok := value.AsGoMap(v); ok {
 					if keys == nil {
 						keys = map[string]any{}
 					}

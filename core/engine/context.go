@@ -162,8 +162,8 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 		if !t.Finished.IsZero() {
 			m["updated_at"] = mistralTime(t.Finished)
 		}
-		if m["published"] == nil {
-			m["published"] = map[string]any{}
+		if t.Published == nil {
+			m["published"] = value.NewMap(0)
 		}
 		if d := b.wf.Tasks[t.Name]; d != nil {
 			m["spec"] = d.Spec()
@@ -195,7 +195,7 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 			key := name
 			if rec != nil {
 				// In a cycle, task(name) is the latest run of name on this branch.
-				if m, ok := rec.Ctx[keysKey].(map[string]any); ok {
+				if m, ok := value.AsGoMap(rec.Ctx[keysKey]); ok {
 					if k, ok := m[name].(string); ok {
 						key = k
 					}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // finish ends the execution in this plan with state st.
@@ -29,19 +31,22 @@ func (b *builder) finish(st State, info string, final map[string]any) {
 		h.Output = plainCtx(final)
 	}
 	if h.State == Error {
-		out := map[string]any{}
+		// Mistral merges output-on-error into {"result": state_info}, so
+		// result comes first; here the state info keeps the value.
+		out := value.MapFromPairs("result", h.StateInfo)
 		var extra any = plainCtx(final)
 		if b.wf.OutputOnError != nil {
 			if v, err := ectx.eval(b.wf.OutputOnError); err == nil {
 				extra = v
 			}
 		}
-		if m, ok := extra.(map[string]any); ok {
-			for k, v := range m {
-				out[k] = v
+		if m, ok := value.AsMap(extra); ok {
+			for k, v := range m.All() {
+				if k != "result" {
+					out.Set(k, v)
+				}
 			}
 		}
-		out["result"] = h.StateInfo
 		h.Output = out
 	}
 	b.head = &h

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // itemCache keeps the evaluated with-items lists of running tasks. Every
@@ -107,6 +108,18 @@ func sameData(a, b any) bool {
 	switch x := a.(type) {
 	case nil:
 		return b == nil
+	case *value.Map:
+		y, ok := b.(*value.Map)
+		if !ok || x.Len() != y.Len() {
+			return false
+		}
+		for k, xv := range x.All() {
+			yv, ok := y.Get(k)
+			if !ok || !sameData(xv, yv) {
+				return false
+			}
+		}
+		return true
 	case map[string]any:
 		y, ok := b.(map[string]any)
 		if !ok || len(x) != len(y) {

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // joinRound returns the key of the join record that rec, a run of a task
@@ -28,7 +29,7 @@ func (b *builder) joinRound(name string, rec *Task, ctx map[string]any) (string,
 	if !ok || b.graph.joinNeed(b.wf, t) == 0 {
 		return name, 0, "", nil
 	}
-	rounds, _ := ctx[roundsKey].(map[string]any)
+	rounds, _ := value.AsGoMap(ctx[roundsKey])
 	last, ok := rounds[name].(int64)
 	if !ok {
 		join, key, n, err := b.openJoin(name)
@@ -91,7 +92,7 @@ func withRound(ctx map[string]any, name string, n int64) map[string]any {
 // roundsWith is a copy of ctx's join rounds with round n of join name.
 func roundsWith(ctx map[string]any, name string, n int64) map[string]any {
 	rounds := map[string]any{}
-	if m, ok := ctx[roundsKey].(map[string]any); ok {
+	if m, ok := value.AsGoMap(ctx[roundsKey]); ok {
 		for k, v := range m {
 			rounds[k] = v
 		}
@@ -127,7 +128,7 @@ func (b *builder) arrivedFrom(key, task string) (bool, error) {
 // knowsRound reports whether a branch context records a round of join
 // task, which the branch came through.
 func knowsRound(ctx map[string]any, task string) bool {
-	rounds, ok := ctx[roundsKey].(map[string]any)
+	rounds, ok := value.AsGoMap(ctx[roundsKey])
 	return ok && rounds[task] != nil
 }
 

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"bytes"
-	"encoding/json"
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/value"
@@ -98,7 +96,7 @@ type Task struct {
 	State     State          `json:"state"`
 	StateInfo string         `json:"state_info,omitempty"`
 	Ctx       map[string]any `json:"ctx,omitempty"`       // branch-scope data the task started with
-	Published map[string]any `json:"published,omitempty"` // what the task published
+	Published *value.Map     `json:"published,omitempty"` // what the task published, in the clause's order
 	Result    any            `json:"result,omitempty"`
 	HasResult bool           `json:"has_result,omitempty"`
 	Attempt   int            `json:"attempt"`           // current action attempt, from 1
@@ -174,45 +172,4 @@ type Definition struct {
 	Source  string    `json:"source"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
-}
-
-// Decode decodes a record that a store encoded with encoding/json into
-// *Execution, *Task, *Slot, *Leaf or *Definition, keeping whole numbers as
-// int64 (plain json.Unmarshal would turn every number inside results and
-// published values into float64, and `str(3)` would then print "3.0").
-func Decode(raw []byte, rec any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(rec); err != nil {
-		return err
-	}
-	norm := func(m map[string]any) map[string]any {
-		if m == nil {
-			return nil
-		}
-		return value.Normalize(m).(map[string]any)
-	}
-	normCmds := func(cs []Command) {
-		for i := range cs {
-			cs[i].Input = norm(cs[i].Input)
-			if cs[i].Result != nil {
-				cs[i].Result.Output = value.Normalize(cs[i].Result.Output)
-			}
-		}
-	}
-	switch r := rec.(type) {
-	case *Execution:
-		r.Input, r.Vars, r.Env = norm(r.Input), norm(r.Vars), norm(r.Env)
-		r.Output = value.Normalize(r.Output)
-	case *Task:
-		r.Ctx, r.Published = norm(r.Ctx), norm(r.Published)
-		r.Result = value.Normalize(r.Result)
-		normCmds(r.Outbox)
-	case *Slot:
-		r.Result = value.Normalize(r.Result)
-		normCmds(r.Outbox)
-	case *Leaf:
-		r.Ctx = norm(r.Ctx)
-	}
-	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 const planExec = "ex-1"
@@ -326,7 +327,7 @@ wf:
 	if b.Input["output"] != int64(41) {
 		t.Fatalf("b's input: %s", js(b.Input))
 	}
-	if rec := h.task("a"); rec.Published["r"] != int64(41) || len(rec.Published) != 1 {
+	if rec := h.task("a"); rec.Published.Value("r") != int64(41) || rec.Published.Len() != 1 {
 		t.Fatalf("a published %s", js(rec.Published))
 	}
 	if rec := h.task("b"); rec.Ctx["r"] != int64(41) {
@@ -598,7 +599,7 @@ wf:
 		t.Fatalf("after fail: %s %q", hd.State, hd.StateInfo)
 	}
 	// Mistral 23.0.0: a fail without msg leaves the output's result null.
-	if out, ok := h.head().Output.(map[string]any); !ok || len(out) != 1 || out["result"] != nil {
+	if out, ok := h.head().Output.(*value.Map); !ok || out.Len() != 1 || out.Value("result") != nil {
 		t.Fatalf("output after fail without msg: %s", js(h.head().Output))
 	}
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // shouldRetry applies the retry policy. Mistral's count is the number of
@@ -59,7 +60,7 @@ func (b *builder) retryScope(rec *Task, t *dsl.Task, ok bool, output any, errMsg
 		return base
 	}
 	v, err := base.eval(pub)
-	m, isMap := v.(map[string]any)
+	m, isMap := value.AsGoMap(v)
 	if err != nil || !isMap || len(m) == 0 {
 		return base
 	}

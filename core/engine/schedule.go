@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // schedule creates the next task execution of name, reached from the task
@@ -139,7 +140,7 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 		if err != nil {
 			return b.runFailed(t, fmt.Errorf("evaluate input of task %s: %w", t.Name, err))
 		}
-		if m, ok := v.(map[string]any); ok {
+		if m, ok := value.AsGoMap(v); ok {
 			input, evaluated = m, true
 		} else if v != nil {
 			return fmt.Errorf("input of task %s is %T, not a map", t.Name, v)
@@ -203,7 +204,7 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 			if err != nil {
 				return fmt.Errorf("base-input of action %s: %w", ad.Name, err)
 			}
-			if m, ok := v.(map[string]any); ok {
+			if m, ok := value.AsGoMap(v); ok {
 				base = m
 			}
 		}

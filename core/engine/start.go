@@ -8,6 +8,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/expr"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Start creates an execution and its first tasks.
@@ -66,7 +67,7 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 		if err != nil {
 			return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("evaluate vars of workflow %s: %v", wf.Name, err))
 		}
-		if m, ok := v.(map[string]any); ok {
+		if m, ok := value.AsGoMap(v); ok {
 			head.Vars = m
 		}
 	}
@@ -254,7 +255,7 @@ func (b *builder) evalEnv() error {
 	if err != nil {
 		return inputErrorf("evaluate env: %v", err)
 	}
-	if m, ok := out.(map[string]any); ok {
+	if m, ok := value.AsGoMap(out); ok {
 		b.head.Env = m
 	}
 	return nil

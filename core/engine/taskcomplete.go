@@ -6,6 +6,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/expr"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // TaskComplete applies the result of one action attempt.
@@ -269,12 +270,12 @@ func (o *outbound) own() {
 }
 
 // merge publishes m into the context and counts the publication of its keys.
-func (o *outbound) merge(m map[string]any) {
+func (o *outbound) merge(m *value.Map) {
 	o.own()
-	for k, x := range m {
+	for k, x := range m.All() {
 		o.ctx[k] = x
 	}
-	bumpVersions(o.ctx, m)
+	bumpVersions(o.ctx, m.Keys())
 }
 
 // markBranchRun records in the outbound context which run of a task in a
@@ -284,7 +285,7 @@ func (o *outbound) merge(m map[string]any) {
 func (b *builder) markBranchRun(rec *Task, out *outbound) {
 	if rec.Key != rec.Name || out.ctx[keysKey] != nil {
 		keys := map[string]any{}
-		if m, ok := out.ctx[keysKey].(map[string]any); ok {
+		if m, ok := value.AsGoMap(out.ctx[keysKey]); ok {
 			for k, v := range m {
 				keys[k] = v
 			}
@@ -342,7 +343,7 @@ func (b *builder) publishBranch(rec *Task, t *dsl.Task, pub *expr.Value, ectx *s
 		if err != nil {
 			return publishFailed(rec, "publish", err)
 		}
-		if m, isMap := v.(map[string]any); isMap {
+		if m, isMap := value.AsMap(v); isMap {
 			rec.Published = m
 			out.merge(m)
 		}
@@ -354,13 +355,13 @@ func (b *builder) publishBranch(rec *Task, t *dsl.Task, pub *expr.Value, ectx *s
 		if err != nil {
 			return publishFailed(rec, "publish on complete", err)
 		}
-		if m, isMap := v.(map[string]any); isMap {
+		if m, isMap := value.AsMap(v); isMap {
 			if rec.Published == nil {
-				rec.Published = map[string]any{}
+				rec.Published = value.NewMap(m.Len())
+			} else {
+				rec.Published = rec.Published.Clone()
 			}
-			for k, x := range m {
-				rec.Published[k] = x
-			}
+			rec.Published.Update(m)
 			out.merge(m)
 		}
 	}
@@ -378,7 +379,7 @@ func (b *builder) publishGlobal(rec *Task, t *dsl.Task, glob *expr.Value, ectx *
 		if err != nil {
 			return publishFailed(rec, "global publish", err)
 		}
-		m, isMap := v.(map[string]any)
+		m, isMap := value.AsGoMap(v)
 		if !isMap || len(m) == 0 {
 			continue
 		}

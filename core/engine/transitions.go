@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // transitionStep is what following one finished task's transitions needs
@@ -111,8 +112,8 @@ func (b *builder) engineCommand(s *transitionStep, tr dsl.Transition) error {
 		if tr.Msg == nil {
 			// Mistral 23.0.0: a fail without msg leaves the output's
 			// result null; the state_info above still says why.
-			if out, ok := b.head.Output.(map[string]any); ok {
-				out["result"] = nil
+			if out, ok := b.head.Output.(*value.Map); ok {
+				out.Set("result", nil)
 			}
 		}
 		s.ended = true

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/lazyflow/lazyflow/core/value"
 	"github.com/lazyflow/lazyflow/core/yaql"
 )
 
@@ -43,7 +44,7 @@ func TestCompilerShares(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r1 != int64(1) || !reflect.DeepEqual(r2, map[string]any{"k": int64(2), "s": "2-1", "t": "2-2"}) {
+	if r1 != int64(1) || !reflect.DeepEqual(r2, value.MapFromPairs("k", int64(2), "s", "2-1", "t", "2-2")) {
 		t.Errorf("shared expression evaluated to %v and %v", r1, r2)
 	}
 }
@@ -97,14 +98,14 @@ func TestConstantsInsideDynamicValuesAreCopied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.(map[string]any)["c"].(map[string]any)["a"] = int64(99)
-	r.(map[string]any)["l"].([]any)[1].([]any)[0] = int64(99)
+	r.(*value.Map).Value("c").(*value.Map).Set("a", int64(99))
+	r.(*value.Map).Value("l").([]any)[1].([]any)[0] = int64(99)
 	r2, err := v.Eval(ictx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{"d": int64(3), "c": map[string]any{"a": int64(1)}, "l": []any{int64(3), []any{int64(1)}}}
-	if !reflect.DeepEqual(r2, want) {
+	if !reflect.DeepEqual(r2, value.Normalize(want)) {
 		t.Errorf("second evaluation %v, want %v", r2, want)
 	}
 }

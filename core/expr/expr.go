@@ -18,9 +18,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
+	"github.com/lazyflow/lazyflow/core/value"
 	"github.com/lazyflow/lazyflow/core/yaql"
 )
 
@@ -78,7 +78,8 @@ type Value struct {
 }
 
 // Compile compiles a value read from YAML (string, number, bool, nil, []any,
-// map[string]any). The error, if any, is a *CompileError (possibly several
+// *value.Map, whose order the result keeps; a Go map[string]any is read with
+// its keys sorted). The error, if any, is a *CompileError (possibly several
 // joined with errors.Join when more than one string is broken).
 func Compile(v any) (*Value, error) {
 	return compileWith(v, nil)
@@ -160,7 +161,7 @@ func (v *Value) Eval(ctx *Context) (any, error) {
 		return nil, nil
 	}
 	if v.n == nil {
-		return deepCopy(v.src), nil
+		return value.Copy(v.src), nil
 	}
 	if ctx == nil {
 		ctx = &Context{}
@@ -208,17 +209,14 @@ func (c *compiler) compile(v any) node {
 		}
 		return &listNode{items: items, consts: append([]any(nil), x...)}
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		// Sorted so errors and Expressions() come out in a stable order.
-		sort.Strings(keys)
+		return c.compile(value.MapOf(x))
+	case *value.Map:
+		keys := x.Keys()
 		var keyNodes, vals []node
 		dynamic := false
 		for i, k := range keys {
 			kn := c.str(k)
-			vn := c.compile(x[k])
+			vn := c.compile(x.Value(k))
 			if kn != nil {
 				if keyNodes == nil {
 					keyNodes = make([]node, len(keys))
@@ -240,7 +238,7 @@ func (c *compiler) compile(v any) node {
 		m := &mapNode{keys: keys, keyNodes: keyNodes, vals: vals, consts: make([]any, len(keys))}
 		for i, k := range keys {
 			if vals == nil || vals[i] == nil {
-				m.consts[i] = x[k]
+				m.consts[i] = x.Value(k)
 			}
 		}
 		return m
@@ -380,7 +378,7 @@ func compileYAQL(s string, cache *Compiler) (node, error) {
 
 type constNode struct{ v any }
 
-func (n constNode) eval(*Context) (any, error) { return deepCopy(n.v), nil }
+func (n constNode) eval(*Context) (any, error) { return value.Copy(n.v), nil }
 
 type yaqlNode struct {
 	e    *yaql.Expr
@@ -425,8 +423,8 @@ func finite(v any) error {
 				return err
 			}
 		}
-	case map[string]any:
-		for _, e := range x {
+	case *value.Map:
+		for _, e := range x.All() {
 			if err := finite(e); err != nil {
 				return err
 			}
@@ -471,7 +469,7 @@ func (n *listNode) eval(ctx *Context) (any, error) {
 	out := make([]any, len(n.items))
 	for i, e := range n.items {
 		if e == nil {
-			out[i] = deepCopy(n.consts[i])
+			out[i] = value.Copy(n.consts[i])
 			continue
 		}
 		r, err := e.eval(ctx)
@@ -494,7 +492,7 @@ type mapNode struct {
 }
 
 func (n *mapNode) eval(ctx *Context) (any, error) {
-	out := make(map[string]any, len(n.keys))
+	out := value.NewMap(len(n.keys))
 	for i, ks := range n.keys {
 		if n.keyNodes != nil && n.keyNodes[i] != nil {
 			k, err := n.keyNodes[i].eval(ctx)
@@ -513,27 +511,9 @@ func (n *mapNode) eval(ctx *Context) (any, error) {
 				return nil, err
 			}
 		} else {
-			v = deepCopy(n.consts[i])
+			v = value.Copy(n.consts[i])
 		}
-		out[ks] = v
+		out.Set(ks, v)
 	}
 	return out, nil
-}
-
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = deepCopy(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = deepCopy(e)
-		}
-		return out
-	}
-	return v
 }

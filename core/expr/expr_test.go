@@ -65,9 +65,9 @@ func TestConstAndExpressions(t *testing.T) {
 		t.Fatalf("plain data: IsConst=%v Expressions=%v", v.IsConst(), v.Expressions())
 	}
 	got, _ := v.Eval(nil)
-	got.(map[string]any)["b"] = "changed" // callers may modify what they get
+	got.(*value.Map).Set("b", "changed") // callers may modify what they get
 	again, _ := v.Eval(nil)
-	if again.(map[string]any)["b"] != "text" {
+	if again.(*value.Map).Value("b") != "text" {
 		t.Fatal("Eval handed out the compiled constant itself")
 	}
 

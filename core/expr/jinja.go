@@ -132,6 +132,9 @@ func newJinjaEnv() *exec.Environment {
 		if textFilters[name] {
 			f = onText(f)
 		}
+		if name == "unique" {
+			f = hashableItems(f)
+		}
 		if charFilters[name] {
 			f = onChars(f)
 		}
@@ -164,7 +167,7 @@ func newJinjaEnv() *exec.Environment {
 		Int:   builtins.Methods.Int,
 		Float: builtins.Methods.Float,
 		Str:   withMethods(pickMethods(builtins.Methods.Str, "format_map"), strFixes),
-		Dict:  pickMethods(builtins.Methods.Dict, "update", "setdefault", "pop", "clear"),
+		Dict:  withMethods(pickMethods(builtins.Methods.Dict, "update", "setdefault", "pop", "clear"), dictMethodFixes),
 		List:  withMethods(pickMethods(builtins.Methods.List, "append", "reverse"), listMethods),
 	}
 
@@ -190,6 +193,7 @@ func newJinjaEnv() *exec.Environment {
 		enterName:   macroEnter,
 		leaveName:   macroLeave,
 		itemName:    itemFunc,
+		dictName:    dictFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
 		"None": nil,
@@ -314,7 +318,7 @@ func guardFilter(f exec.FilterFunction, checkSizeArgs bool) exec.FilterFunction 
 				}
 			}
 		}
-		out := f(e, in, params)
+		out := gonjaResult(f(e, in, params))
 		if b != nil && out != nil && (out.IsString() || out.IsList()) {
 			if err := b.size(out.Len()); err != nil {
 				return errValue(err)
@@ -372,7 +376,7 @@ func funcFilter(name string) exec.FilterFunction {
 		if err != nil {
 			return errValue(fmt.Errorf("%s: %w", name, err))
 		}
-		return exec.AsValue(r)
+		return exec.AsValue(toGonja(r))
 	}
 }
 
@@ -386,7 +390,8 @@ func globalFunc(name string) func(*exec.Evaluator, *exec.VarArgs) (any, error) {
 			}
 			args = append(args, v)
 		}
-		return callMistral(e, name, args)
+		r, err := callMistral(e, name, args)
+		return toGonja(r), err
 	}
 }
 
@@ -406,7 +411,8 @@ func hostGlobal(f Func) func(*exec.Evaluator, *exec.VarArgs) (any, error) {
 			}
 			args = append(args, v)
 		}
-		return f(args)
+		r, err := f(args)
+		return toGonja(r), err
 	}
 }
 
@@ -770,6 +776,9 @@ func guardedCall(v reflect.Value) *nodes.Call {
 		}
 		return callTo(posName, u.Operator, u.Term)
 	}
+	if c, ok := v.Interface().(*nodes.Call); ok {
+		return dictCall(c)
+	}
 	b, ok := v.Interface().(*nodes.BinaryExpression)
 	if !ok || b.Operator == nil || b.Operator.Token == nil {
 		return nil
@@ -800,7 +809,7 @@ func (n *jinjaNode) dataContext(ctx *Context) (*exec.Context, *budget) {
 	} else if ctx.Data == nil {
 		d = map[string]any{}
 	}
-	data["_"] = d
+	data["_"] = toGonja(d)
 	for name, f := range ctx.Funcs {
 		if contains(mistralFuncs, name) {
 			continue // reached through globalFunc, which prefers the host version
@@ -810,7 +819,7 @@ func (n *jinjaNode) dataContext(ctx *Context) (*exec.Context, *budget) {
 	// Mistral also exposes these three context entries at the top level.
 	for _, k := range []string{"__env", "__execution", "__task_execution"} {
 		if ctx.Data != nil {
-			data[k] = ctx.Data[k]
+			data[k] = toGonja(ctx.Data[k])
 		}
 	}
 	return exec.NewContext(data), b

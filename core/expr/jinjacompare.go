@@ -268,12 +268,15 @@ func inTest(_ *exec.Context, in *exec.Value, a *exec.VarArgs) (bool, error) {
 			}
 		}
 		return false, nil
-	case map[string]any:
+	case *value.Map, map[string]any:
 		switch k := x.(type) {
 		case string:
-			_, ok := seq[k]
-			return ok, nil
-		case []any, map[string]any:
+			if m, isGo := seq.(map[string]any); isGo {
+				_, ok := m[k]
+				return ok, nil
+			}
+			return seq.(*value.Map).Has(k), nil
+		case []any, *value.Map, map[string]any:
 			return false, fmt.Errorf("unhashable type: '%s'", plainType(x))
 		}
 		return false, nil

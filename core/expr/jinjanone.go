@@ -195,8 +195,7 @@ func pyStr(v any) string {
 	return b.String()
 }
 
-// writeRepr writes Python's repr: dict keys come sorted, as Lazyflow's maps
-// keep no insertion order.
+// writeRepr writes Python's repr.
 func writeRepr(b *strings.Builder, v any) {
 	b.WriteString(value.PyRepr(v, false))
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // A template's result leaves gonja as plain JSON-like values: what a
@@ -57,7 +59,7 @@ func plain(v reflect.Value, depth int) (any, error) {
 		return b, nil
 	}
 	if d, ok := v.Interface().(*exec.Dict); ok && d != nil {
-		out := make(map[string]any, len(d.Pairs))
+		out := value.NewMap(len(d.Pairs))
 		for _, p := range d.Pairs {
 			k, err := plain(reflect.ValueOf(p.Key), depth+1)
 			if err != nil {
@@ -71,9 +73,12 @@ func plain(v reflect.Value, depth int) (any, error) {
 			if !ok {
 				ks = toString(k)
 			}
-			out[ks] = e
+			out.Set(ks, e)
 		}
 		return out, nil
+	}
+	if m, ok := v.Interface().(*value.Map); ok {
+		return value.Normalize(m), nil
 	}
 	if v.Type() == reflect.TypeFor[*exec.Value]() {
 		if v.IsNil() {
@@ -137,7 +142,7 @@ func plain(v reflect.Value, depth int) (any, error) {
 			}
 			out[ks] = e
 		}
-		return out, nil
+		return value.MapOf(out), nil
 	}
 	if s, ok := v.Interface().(fmt.Stringer); ok {
 		return s.String(), nil

@@ -27,7 +27,8 @@ func pprintFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Valu
 		return errValue(err)
 	}
 	var b strings.Builder
-	pformat(&b, v, 0, 0)
+	// pprint sorts a dict's keys (sort_dicts=True).
+	pformat(&b, value.SortKeys(v), 0, 0)
 	return exec.AsValue(b.String())
 }
 
@@ -50,6 +51,8 @@ func pformat(b *strings.Builder, v any, indent, allowance int) {
 		b.WriteByte('[')
 		pformatItems(b, x, indent+1, allowance+1)
 		b.WriteByte(']')
+	case *value.Map:
+		pformat(b, x.GoMap(), indent, allowance)
 	case map[string]any:
 		b.WriteByte('{')
 		keys := sortedKeys(x)
@@ -97,6 +100,10 @@ func urlencodeFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.V
 	}
 	var pairs [][2]any
 	switch x := v.(type) {
+	case *value.Map:
+		for k, e := range x.All() {
+			pairs = append(pairs, [2]any{k, e})
+		}
 	case map[string]any:
 		for _, k := range sortedKeys(x) {
 			pairs = append(pairs, [2]any{k, x[k]})
@@ -129,6 +136,8 @@ func unpackPair(item any) ([2]any, error) {
 		for _, r := range x {
 			elems = append(elems, string(r))
 		}
+	case *value.Map:
+		elems = append(elems, anyKeys(x)...)
 	case map[string]any:
 		for _, k := range sortedKeys(x) {
 			elems = append(elems, k)
@@ -184,23 +193,32 @@ func xmlattrFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exe
 	if err != nil {
 		return errValue(err)
 	}
-	d, ok := v.(map[string]any)
+	d, ok := value.AsMap(v)
 	if !ok {
 		return errValue(noItems(in))
 	}
 	var items []string
-	for _, k := range sortedKeys(d) {
-		if d[k] == nil {
+	for k, e := range d.All() {
+		if e == nil {
 			continue
 		}
 		if xmlAttrKeyRe.MatchString(k) {
 			return errValue(fmt.Errorf("invalid character in attribute name: %s", value.PyQuote(k)))
 		}
-		items = append(items, htmlEscape.Replace(k)+`="`+htmlEscape.Replace(pyStr(d[k]))+`"`)
+		items = append(items, htmlEscape.Replace(k)+`="`+htmlEscape.Replace(pyStr(e))+`"`)
 	}
 	out := strings.Join(items, " ")
 	if auto, ok := args["autospace"]; (!ok || auto.IsTrue()) && out != "" {
 		out = " " + out
 	}
 	return exec.AsValue(out)
+}
+
+// anyKeys are a dict's keys in its order, as values.
+func anyKeys(m *value.Map) []any {
+	out := make([]any, 0, m.Len())
+	for k := range m.All() {
+		out = append(out, k)
+	}
+	return out
 }

@@ -108,6 +108,8 @@ func pyItems(in *exec.Value) ([]any, error) {
 		return out, nil
 	case []any:
 		return x, nil
+	case *value.Map:
+		return anyKeys(x), nil
 	case map[string]any:
 		keys := sortedKeys(x)
 		out := make([]any, len(keys))
@@ -285,7 +287,7 @@ func boolAsIntGate(f exec.FilterFunction) exec.FilterFunction {
 	}
 }
 
-// dictPairs are a dict's [key, value] pairs in Lazyflow's dict order.
+// dictPairs are a dict's [key, value] pairs in its order.
 func dictPairs(in *exec.Value) ([]any, error) {
 	if in.IsError() {
 		return nil, unwrapGonja(in)
@@ -294,13 +296,13 @@ func dictPairs(in *exec.Value) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, ok := v.(map[string]any)
+	d, ok := value.AsMap(v)
 	if !ok {
 		return nil, noItems(in)
 	}
-	pairs := make([]any, 0, len(d))
-	for _, k := range sortedKeys(d) {
-		pairs = append(pairs, []any{k, d[k]})
+	pairs := make([]any, 0, d.Len())
+	for k, e := range d.All() {
+		pairs = append(pairs, []any{k, e})
 	}
 	return pairs, nil
 }
@@ -444,6 +446,10 @@ func lookupAttr(v any, parts []any) (any, error) {
 	for _, p := range parts {
 		next, ok := any(nil), false
 		switch x := v.(type) {
+		case *value.Map:
+			if k, isStr := p.(string); isStr {
+				next, ok = x.Get(k)
+			}
 		case map[string]any:
 			if k, isStr := p.(string); isStr {
 				next, ok = x[k]

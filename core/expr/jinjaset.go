@@ -11,6 +11,8 @@ import (
 	"github.com/nikolalohinski/gonja/v2/parser"
 
 	controlStructures "github.com/nikolalohinski/gonja/v2/builtins/control_structures"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Jinja2's {% set %} assigns a name, or an attribute of a namespace()
@@ -35,7 +37,7 @@ func namespaceFunc(_ *exec.Evaluator, params *exec.VarArgs) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, ok := v.(map[string]any)
+		m, ok := value.AsGoMap(v)
 		if !ok {
 			return nil, fmt.Errorf("namespace() needs a dict, not %s", plainType(v))
 		}

@@ -123,14 +123,15 @@ func pyFormat(format string, args []any) (string, error) {
 // mapping need not be used up).
 func formatArg(args []any, next *int, key string, keyed bool) (any, error) {
 	if keyed {
-		m, ok := any(nil), false
+		var m *value.Map
+		ok := false
 		if len(args) == 1 {
-			m, ok = args[0].(map[string]any)
+			m, ok = value.AsMap(args[0])
 		}
 		if !ok {
 			return nil, errors.New("format requires a mapping")
 		}
-		v, found := m.(map[string]any)[key]
+		v, found := m.Get(key)
 		if !found {
 			return nil, fmt.Errorf("KeyError: %s", value.PyQuote(key))
 		}
@@ -305,7 +306,7 @@ func reverseFilter(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exe
 			out[len(x)-1-i] = e
 		}
 		return exec.AsValue(out)
-	case map[string]any:
+	case *value.Map, map[string]any:
 		// A dict reverses its keys, as Python's reversed() of a dict does.
 		keys, err := pyItems(in)
 		if err != nil {

@@ -57,14 +57,14 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (exec *engine.Execu
 		id = r.ID
 	}
 	// Go callers pass ints and nested typed maps; the engine sees only JSON-like values.
-	input, _ := value.Normalize(r.Input).(map[string]any)
-	env, _ := value.Normalize(r.Env).(map[string]any)
+	input := value.NormalizeFields(r.Input)
+	env := value.NormalizeFields(r.Env)
 	sp := engine.StartParams{ID: id, DefID: defID, Workflow: r.Workflow, Input: input,
 		Env: env, Target: r.Target, IdempotencyKey: r.IdempotencyKey}
 	if r.IdempotencyKey != "" {
 		sp.ID = "ex-" + hashKey(r.Workflow+"\x00"+r.IdempotencyKey)
-		// encoding/json sorts map keys, so equal requests hash equal.
-		req, _ := json.Marshal([]any{r.Workflow, input, env, r.Target})
+		// Keys sorted at every level, so equal requests hash equal.
+		req, _ := json.Marshal(value.SortKeys([]any{r.Workflow, input, env, r.Target}))
 		sp.RequestHash = hashKey(string(req))
 	}
 	return s.startID(ctx, sp.ID, sp)

@@ -64,7 +64,7 @@ func TestInlineTrivialChainSendsNothing(t *testing.T) {
 		t.Fatalf("%d task and %d result messages; want none", n, m)
 	}
 	task, err := s.Store.Task(context.Background(), e.ID, "t11")
-	if err != nil || task == nil || task.State != engine.Success || task.Published["r"] != "done" {
+	if err != nil || task == nil || task.State != engine.Success || task.Published.Value("r") != "done" {
 		t.Fatalf("t11: %+v %v; want SUCCESS publishing r=done", task, err)
 	}
 }
@@ -131,7 +131,7 @@ wf:
 		t.Fatalf("execution %s %q, f %s after %d attempts; want SUCCESS, f ERROR after 3", e.State, e.StateInfo, f.State, f.Attempt)
 	}
 	h, _ := s.Store.Task(context.Background(), e.ID, "handled")
-	if h == nil || !strings.Contains(fmt.Sprint(h.Published["why"]), "boom") {
+	if h == nil || !strings.Contains(fmt.Sprint(h.Published.Value("why")), "boom") {
 		t.Fatalf("handled published %v; want f's error", h)
 	}
 	if n, m := len(tq.take()), len(rq.take()); n != 0 || m != 0 {

@@ -47,7 +47,6 @@ import (
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
-	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Sender is the sending side of a queue.
@@ -60,21 +59,7 @@ type Sender interface {
 func decodeJSON(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	switch m := v.(type) {
-	case *Message:
-		if m.Result != nil {
-			m.Result.Output = value.Normalize(m.Result.Output)
-		}
-	case *engine.Command:
-		m.Input, _ = value.Normalize(m.Input).(map[string]any)
-		if m.Result != nil {
-			m.Result.Output = value.Normalize(m.Result.Output)
-		}
-	}
-	return nil
+	return dec.Decode(v)
 }
 
 // MaxDelay is the longest delay one message can carry (SQS: 15 minutes);

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -34,7 +33,7 @@ func String(v any) string {
 		return x.String()
 	case float64:
 		return FormatFloat(x)
-	case []any, map[string]any:
+	case []any, *Map, map[string]any:
 		return JSON(x, -1, false)
 	}
 	n := Normalize(v)
@@ -46,7 +45,7 @@ func String(v any) string {
 
 func isCanonical(v any) bool {
 	switch v.(type) {
-	case nil, bool, int64, float64, string, []any, map[string]any, *big.Int:
+	case nil, bool, int64, float64, string, []any, *Map, *big.Int:
 		return true
 	}
 	return false
@@ -106,9 +105,9 @@ func abs(i int) int {
 // friends are specified by it: with indent < 0 the separators are ", " and
 // ": " on one line; with indent >= 0 every element goes on its own line
 // indented by that many spaces. asciiOnly escapes every non-ASCII character as
-// \uXXXX (Python's default ensure_ascii=True). Dict keys are sorted, since Go
-// maps have no insertion order and output must be deterministic. Values that
-// are not JSON-like are normalised first.
+// \uXXXX (Python's default ensure_ascii=True). Dicts keep their order (a Go
+// map's keys are sorted). Values that are not JSON-like are normalised
+// first.
 func JSON(v any, indent int, asciiOnly bool) string {
 	s, _ := JSONLimit(v, indent, asciiOnly, math.MaxInt)
 	return s
@@ -180,28 +179,25 @@ func (e *jsonEncoder) write(v any, level int) {
 		}
 		newline(b, indent, level)
 		b.WriteByte(']')
-	case map[string]any:
-		if len(x) == 0 {
+	case *Map:
+		if x.Len() == 0 {
 			b.WriteString("{}")
 			return
 		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
 		b.WriteByte('{')
-		for i, k := range keys {
+		for i, k := range x.keys {
 			if i > 0 {
 				sep(b, indent)
 			}
 			newline(b, indent, level+1)
 			writeJSONString(b, k, ascii)
 			b.WriteString(": ")
-			e.write(x[k], level+1)
+			e.write(x.vals[k], level+1)
 		}
 		newline(b, indent, level)
 		b.WriteByte('}')
+	case map[string]any:
+		e.write(MapOf(x), level)
 	default:
 		n := Normalize(v)
 		if isCanonical(n) {

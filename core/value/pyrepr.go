@@ -1,9 +1,7 @@
 package value
 
 import (
-	"maps"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -12,8 +10,7 @@ import (
 // PyRepr is Python's repr() of a JSON-like value, which is what str() of a
 // list or dict gives in Mistral's expressions: None, True, 'text', {'k': v}.
 // With tuples, lists print as Python tuples ((1, 2), (1,), ()), as yaql
-// holds them. Dict keys come sorted, as Lazyflow's maps keep no insertion
-// order.
+// holds them. Dicts keep their order (a Go map's keys come sorted).
 func PyRepr(v any, tuples bool) string {
 	s, _ := PyReprLimit(v, tuples, math.MaxInt)
 	return s
@@ -61,14 +58,16 @@ func (r *reprWriter) write(v any) {
 		}
 		b.WriteString(end)
 	case map[string]any:
+		r.write(MapOf(x))
+	case *Map:
 		b.WriteByte('{')
-		for i, k := range slices.Sorted(maps.Keys(x)) {
+		for i, k := range x.keys {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			b.WriteString(PyQuote(k))
 			b.WriteString(": ")
-			r.write(x[k])
+			r.write(x.vals[k])
 		}
 		b.WriteByte('}')
 	default:

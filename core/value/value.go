@@ -1,6 +1,7 @@
 // Package value defines the JSON-like values that flow through Lazyflow:
-// nil, bool, int64, float64, string, []any and map[string]any, and
-// *big.Int for the integers int64 does not hold.
+// nil, bool, int64, float64, string, []any and *Map (a dict that keeps
+// insertion order, as Python's does), and *big.Int for the integers int64
+// does not hold.
 //
 // Workflow inputs, task results, published variables and expression results
 // are all of this shape, so every package can compare, print and test them the
@@ -15,7 +16,9 @@ package value
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 	"reflect"
@@ -25,8 +28,9 @@ import (
 
 // Normalize converts v into the canonical JSON-like shape. Numbers become
 // int64 or float64 (an unsigned value that does not fit int64 becomes
-// float64), json.Number becomes int64 when integral, and slices and maps of
-// any element type become []any and map[string]any. Values with no JSON-like
+// float64), json.Number becomes int64 when integral, slices of any element
+// type become []any and maps with string keys become *Map (a Go map's keys
+// sorted, the one deterministic order it has; a *Map keeps its order). Values with no JSON-like
 // form (structs, channels, ...) go through encoding/json, which is also how a
 // host would have serialised them; a value that cannot be marshalled is
 // returned as its fmt %v string so Normalize never fails.
@@ -64,18 +68,8 @@ func Normalize(v any) any {
 		return float64(x)
 	case json.Number:
 		return fromNumber(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = Normalize(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = Normalize(e)
-		}
-		return out
+	case []any, *Map, map[string]any:
+		return Transform(x, Normalize)
 	case []string:
 		out := make([]any, len(x))
 		for i, e := range x {
@@ -87,9 +81,19 @@ func Normalize(v any) any {
 		for k, e := range x {
 			out[k] = e
 		}
-		return out
+		return MapOf(out)
 	}
 	return normalizeReflect(v)
+}
+
+// NormalizeFields normalises the values of a set of named values and keeps
+// it a Go map (never nil).
+func NormalizeFields(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, e := range m {
+		out[k] = Normalize(e)
+	}
+	return out
 }
 
 func fromUint(u uint64) any {
@@ -161,7 +165,7 @@ func normalizeReflect(v any) any {
 			for it.Next() {
 				out[it.Key().String()] = Normalize(it.Value().Interface())
 			}
-			return out
+			return MapOf(out)
 		}
 	}
 	b, err := json.Marshal(v)
@@ -179,7 +183,7 @@ func normalizeReflect(v any) any {
 // numbers become int64, or *big.Int beyond it, so that counters and ids
 // survive a round trip without turning into floats; the plain digits
 // encoding/json prints for a float64 from 2^63 to 1e21 read back as that
-// float.
+// float. Objects become *Map in document order.
 func FromJSON(b []byte) (any, error) { return fromJSON(b, false) }
 
 // FromJSONExact is FromJSON for input from outside: numbers are read as
@@ -191,14 +195,30 @@ func FromJSONExact(b []byte) (any, error) { return fromJSON(b, true) }
 func fromJSON(b []byte, exact bool) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	var plain any
+	if err := dec.Decode(&plain); err != nil {
 		return nil, fmt.Errorf("value: decode JSON: %w", err)
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("value: decode JSON: unexpected data after the first value")
 	}
-	return numbersOf(v, "", exact)
+	if orders, err := keyOrders(b); err == nil {
+		return (&ordered{orders: orders, exact: exact}).value(plain)
+	}
+	dec = json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	v, err := decodeOrdered(dec, exact)
+	var re *RangeError
+	if errors.As(err, &re) {
+		return nil, re
+	}
+	if err != nil {
+		return nil, fmt.Errorf("value: decode JSON: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("value: decode JSON: unexpected data after the first value")
+	}
+	return v, nil
 }
 
 // RangeError is a JSON number no float64 can hold, or (Integer) an
@@ -224,39 +244,33 @@ func (e *RangeError) Problem() string {
 	return fmt.Sprintf("number %s is out of range", e.Number)
 }
 
-// numbersOf replaces json.Number in place; the decoder just built v, so no one
-// else holds a reference to it. A number no float64 can hold (1e400) is an
-// error naming where it is, not a string that later fails far away.
-func numbersOf(v any, at string, exact bool) (any, error) {
-	switch x := v.(type) {
-	case json.Number:
-		n := numberOf(x, exact)
-		if _, isStr := n.(string); isStr {
-			return nil, &RangeError{Number: string(x), At: at, Integer: !strings.ContainsAny(string(x), ".eE")}
-		}
-		return n, nil
-	case []any:
-		for i, e := range x {
-			n, err := numbersOf(e, fmt.Sprintf("%s[%d]", at, i), exact)
-			if err != nil {
-				return nil, err
-			}
-			x[i] = n
-		}
-	case map[string]any:
-		for k, e := range x {
-			p := k
-			if at != "" {
-				p = at + "." + k
-			}
-			n, err := numbersOf(e, p, exact)
-			if err != nil {
-				return nil, err
-			}
-			x[k] = n
-		}
+// number is a JSON number as a value. A number no float64 can hold (1e400)
+// or an integer of more than MaxIntDigits digits is an error (its place is
+// filled in by the caller), not a string that later fails far away.
+func number(x json.Number, exact bool) (any, error) {
+	n := numberOf(x, exact)
+	if _, isStr := n.(string); isStr {
+		return nil, &RangeError{Number: string(x), Integer: !strings.ContainsAny(string(x), ".eE")}
 	}
-	return v, nil
+	return n, nil
+}
+
+// inside prefixes a RangeError's place with the member or index it is in
+// ("a.b[1]").
+func inside(err error, seg string) error {
+	re, ok := err.(*RangeError)
+	if !ok {
+		return err
+	}
+	switch {
+	case re.At == "":
+		re.At = seg
+	case re.At[0] == '[':
+		re.At = seg + re.At
+	default:
+		re.At = seg + "." + re.At
+	}
+	return re
 }
 
 // TypeName names the kind of a value as error messages show it: "null",
@@ -277,7 +291,7 @@ func TypeName(v any) string {
 		return "string"
 	case []any:
 		return "list"
-	case map[string]any:
+	case *Map, map[string]any:
 		return "dict"
 	case interface{ TypeName() string }:
 		return x.TypeName()
@@ -302,6 +316,8 @@ func Truthy(v any) bool {
 		return x != ""
 	case []any:
 		return len(x) != 0
+	case *Map:
+		return x.Len() != 0
 	case map[string]any:
 		return len(x) != 0
 	case int:
@@ -370,18 +386,20 @@ func Equal(a, b any) bool {
 			}
 		}
 		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
+	case *Map:
+		y, ok := AsMap(b)
+		if !ok || x.Len() != y.Len() {
 			return false
 		}
-		for k, xv := range x {
-			yv, ok := y[k]
+		for k, xv := range x.All() {
+			yv, ok := y.Get(k)
 			if !ok || !Equal(xv, yv) {
 				return false
 			}
 		}
 		return true
+	case map[string]any:
+		return Equal(MapOf(x), b)
 	}
 	na, nb := Normalize(a), Normalize(b)
 	if reflect.TypeOf(na) != reflect.TypeOf(a) || reflect.TypeOf(nb) != reflect.TypeOf(b) {

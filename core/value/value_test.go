@@ -25,9 +25,10 @@ func TestNormalize(t *testing.T) {
 		{"json.Number float", json.Number("4.5"), 4.5},
 		{"[]string", []string{"a"}, []any{"a"}},
 		{"[]int", []int{1, 2}, []any{int64(1), int64(2)}},
-		{"map[string]int", map[string]int{"a": 1}, map[string]any{"a": int64(1)}},
-		{"nested", map[string]any{"l": []map[string]int{{"n": 1}}}, map[string]any{"l": []any{map[string]any{"n": int64(1)}}}},
-		{"struct via JSON", point{X: 2}, map[string]any{"x": int64(2)}},
+		{"map[string]int", map[string]int{"b": 1, "a": 2}, MapFromPairs("a", int64(2), "b", int64(1))},
+		{"nested", map[string]any{"l": []map[string]int{{"n": 1}}}, MapFromPairs("l", []any{MapFromPairs("n", int64(1))})},
+		{"struct via JSON", point{X: 2}, MapFromPairs("x", int64(2))},
+		{"ordered", MapFromPairs("z", 1, "a", 2), MapFromPairs("z", int64(1), "a", int64(2))},
 		{"nil pointer", (*point)(nil), nil},
 	}
 	for _, c := range cases {
@@ -38,11 +39,11 @@ func TestNormalize(t *testing.T) {
 }
 
 func TestFromJSON(t *testing.T) {
-	got, err := FromJSON([]byte(`{"a": 1, "b": [2.5, 3, null, true, "x"], "c": 1e3}`))
+	got, err := FromJSON([]byte(`{"c": 1e3, "a": 1, "b": [2.5, 3, null, true, "x", {"y": 1, "x": 2}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"a": int64(1), "b": []any{2.5, int64(3), nil, true, "x"}, "c": 1000.0}
+	want := MapFromPairs("c", 1000.0, "a", int64(1), "b", []any{2.5, int64(3), nil, true, "x", MapFromPairs("y", int64(1), "x", int64(2))})
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %#v want %#v", got, want)
 	}
@@ -218,6 +219,70 @@ func TestUpperLowerAsPython(t *testing.T) {
 		}
 		if got := Lower(c.in); got != c.lower {
 			t.Errorf("Lower(%q) = %q, want %q", c.in, got, c.lower)
+		}
+	}
+}
+
+func TestMapKeepsInsertionOrder(t *testing.T) {
+	m := MapFromPairs("b", 1, "a", 2, "c", 3)
+	m.Set("a", 20) // an update keeps the key's place
+	m.Set("d", 4)  // a new key goes last
+	m.Delete("b")
+	if got := m.Keys(); !reflect.DeepEqual(got, []string{"a", "c", "d"}) {
+		t.Fatalf("keys = %v", got)
+	}
+	if got := JSON(m, -1, false); got != `{"a": 20, "c": 3, "d": 4}` {
+		t.Fatalf("JSON = %s", got)
+	}
+	raw, err := json.Marshal(map[string]any{"m": m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(raw) != `{"m":{"a":20,"c":3,"d":4}}` {
+		t.Fatalf("MarshalJSON = %s", raw)
+	}
+	var back struct{ M *Map }
+	if err := json.Unmarshal([]byte(`{"M": {"z": 1, "y": {"q": 2, "p": 3}}}`), &back); err != nil {
+		t.Fatal(err)
+	}
+	if got := JSON(back.M, -1, false); got != `{"z": 1, "y": {"q": 2, "p": 3}}` {
+		t.Fatalf("UnmarshalJSON = %s", got)
+	}
+	if !Equal(MapFromPairs("a", 1, "b", 2), map[string]any{"b": int64(2), "a": 1.0}) {
+		t.Fatal("dicts with the same items in another order are not equal")
+	}
+}
+
+func TestTransformKeepsOrderAndCopies(t *testing.T) {
+	in := MapFromPairs("b", []any{int64(1)}, "a", "s")
+	out := Transform(in, func(v any) any {
+		if s, ok := v.(string); ok {
+			return s + "!"
+		}
+		return v
+	}).(*Map)
+	if got := JSON(out, -1, false); got != `{"b": [1], "a": "s!"}` {
+		t.Fatalf("Transform = %s", got)
+	}
+	out.Value("b").([]any)[0] = int64(9)
+	if in.Value("b").([]any)[0] != int64(1) {
+		t.Fatal("Transform shares lists with its input")
+	}
+}
+
+func TestFromJSONOrderEdgeCases(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"b": "{\"z\": [", "a\"q": {"y": [{}, {"d": 1, "c": 2}], "x": "]}"}, "\u00e9": null}`: `{"b": "{\"z\": [", "a\"q": {"y": [{}, {"d": 1, "c": 2}], "x": "]}"}, "é": null}`,
+		// A repeated key keeps its first place and its last value, as in Python.
+		`{"k": 1, "j": {"y": 1, "x": 2}, "k": {"b": 2, "a": 1}}`: `{"k": {"b": 2, "a": 1}, "j": {"y": 1, "x": 2}}`,
+		` [ {"z": 1e3, "a": -0} ] `:                              `[{"z": 1000.0, "a": 0}]`,
+	} {
+		v, err := FromJSON([]byte(in))
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if got := JSON(v, -1, false); got != want {
+			t.Errorf("%s\n got %s\nwant %s", in, got, want)
 		}
 	}
 }

@@ -30,16 +30,17 @@ func (ev *evaluator) equal(a, b any) (bool, error) {
 			}
 		}
 		return true, nil
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
+	case *value.Map, map[string]any:
+		xm, _ := value.AsMap(x)
+		y, ok := value.AsMap(b)
+		if !ok || xm.Len() != y.Len() {
 			return false, nil
 		}
-		if err := ev.charge(len(x)); err != nil {
+		if err := ev.charge(xm.Len()); err != nil {
 			return false, err
 		}
-		for k, xv := range x {
-			yv, ok := y[k]
+		for k, xv := range xm.All() {
+			yv, ok := y.Get(k)
 			if !ok {
 				return false, nil
 			}
@@ -112,7 +113,7 @@ func (ev *evaluator) str(v any) (string, error) {
 		return "frozenset({" + strings.TrimSuffix(l[1:len(l)-1], ",") + "})", nil
 	}
 	switch v.(type) {
-	case []any, map[string]any:
+	case []any, *value.Map, map[string]any:
 		s, ok := value.PyReprLimit(v, true, ev.maxStr)
 		if !ok {
 			return "", ev.limitStr(ev.maxStr+1, "str()")
@@ -167,25 +168,15 @@ func (ev *evaluator) hashKey(v any) (any, error) {
 // normalizeNumbers makes 1 and 1.0 print alike inside containers, so their
 // hash keys agree as value.Equal does.
 func normalizeNumbers(v any) any {
-	switch x := v.(type) {
-	case int64:
-		return float64(x)
-	case *big.Int:
-		if f, ok := value.BigFloat(x); ok && value.Equal(x, f) {
-			return f
+	return value.Transform(v, func(x any) any {
+		switch n := x.(type) {
+		case int64:
+			return float64(n)
+		case *big.Int:
+			if f, ok := value.BigFloat(n); ok && value.Equal(n, f) {
+				return f
+			}
 		}
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalizeNumbers(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = normalizeNumbers(e)
-		}
-		return out
-	}
-	return v
+		return x
+	})
 }

@@ -318,7 +318,7 @@ func callHost(ev *evaluator, sc *scope, name string, f Func, method bool, recv a
 	// top level is normalised so that a large task result is not walked on
 	// every call.
 	switch out.(type) {
-	case nil, bool, int64, float64, string, []any, map[string]any:
+	case nil, bool, int64, float64, string, []any, *value.Map:
 		return out, nil
 	}
 	return value.Normalize(out), nil
@@ -431,7 +431,7 @@ func bCall(c *callCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	kwargs, ok := kv.(map[string]any)
+	kwargs, ok := value.AsMap(kv)
 	if !ok {
 		return nil, failf("call() expects a dict of named arguments, not a %s", value.TypeName(kv))
 	}
@@ -440,8 +440,8 @@ func bCall(c *callCtx) (any, error) {
 		args[i] = constFn(v)
 	}
 	var kws []kwarg
-	for _, k := range sortedKeys(kwargs) {
-		kws = append(kws, kwarg{name: k, key: constFn(k), val: constFn(kwargs[k])})
+	for k, v := range kwargs.All() {
+		kws = append(kws, kwarg{name: k, key: constFn(k), val: constFn(v)})
 	}
 	method, recv := false, any(nil)
 	if len(c.args) == 4 {

@@ -50,6 +50,8 @@ func bLen(c *callCtx) (any, error) {
 	switch x := c.recv.(type) {
 	case []any:
 		return int64(len(x)), nil
+	case *value.Map:
+		return int64(x.Len()), nil
 	case map[string]any:
 		return int64(len(x)), nil
 	case string:
@@ -438,7 +440,8 @@ func bInsert(c *callCtx) (any, error) {
 // (l.delete(index, count)); the receiver is never modified.
 func bDelete(c *callCtx) (any, error) {
 	switch x := c.recv.(type) {
-	case map[string]any:
+	case *value.Map, map[string]any:
+		d, _ := value.AsMap(x)
 		drop := map[string]bool{}
 		for i := range c.args {
 			k, err := c.arg(i)
@@ -451,13 +454,13 @@ func bDelete(c *callCtx) (any, error) {
 			}
 			drop[ks] = true
 		}
-		out := make(map[string]any, len(x))
-		for k, e := range x {
+		out := value.NewMap(d.Len())
+		for k, e := range d.All() {
 			if !drop[k] {
-				out[k] = e
+				out.Set(k, e)
 			}
 		}
-		return out, c.ev.charge(len(x))
+		return out, c.ev.charge(d.Len())
 	case []any:
 		pos, err := c.intArg(0, 0)
 		if err != nil {

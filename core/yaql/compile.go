@@ -198,7 +198,7 @@ func (c *compiler) node(n node) (evalFn, error) {
 			if err := ev.checkList(len(keys), "dict literal"); err != nil {
 				return nil, err
 			}
-			out := make(map[string]any, len(keys))
+			out := value.NewMap(len(keys))
 			for i := range keys {
 				k, err := keys[i](ev, sc)
 				if err != nil {
@@ -215,7 +215,7 @@ func (c *compiler) node(n node) (evalFn, error) {
 				if err != nil {
 					return nil, err
 				}
-				out[ks] = v
+				out.Set(ks, v)
 			}
 			return out, nil
 		}, nil
@@ -501,15 +501,6 @@ func (c *compiler) member(n *nMember) (evalFn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if m, ok := v.(map[string]any); ok {
-			if r, ok := m[name]; ok {
-				return r, nil
-			}
-			if ev.nullMissing {
-				return nil, nil
-			}
-			return nil, failf("key %q not found in dict (use .get(%s) for optional keys)", name, name)
-		}
 		if v == nil && elvis {
 			return nil, nil
 		}
@@ -517,18 +508,38 @@ func (c *compiler) member(n *nMember) (evalFn, error) {
 	}, nil
 }
 
-// memberOf handles the slow cases of .name: on a list it reads name from
+// lookup reads key k of a dict of either shape.
+func lookup(d any, k string) (any, bool) {
+	if m, ok := d.(map[string]any); ok {
+		r, ok := m[k]
+		return r, ok
+	}
+	return d.(*value.Map).Get(k)
+}
+
+// missingKey is $.name of a dict without it: null where the host asked for
+// that, else an error.
+func missingKey(ev *evaluator, name string) (any, error) {
+	if ev.nullMissing {
+		return nil, nil
+	}
+	return nil, failf("key %q not found in dict (use .get(%s) for optional keys)", name, name)
+}
+
+// memberOf reads .name of a dict, and on a list it reads name from
 // every element, as YAQL does (`$.servers.name` lists the names).
 func memberOf(ev *evaluator, v any, name string) (any, error) {
 	switch x := v.(type) {
+	case *value.Map:
+		if r, ok := x.Get(name); ok {
+			return r, nil
+		}
+		return missingKey(ev, name)
 	case map[string]any:
 		if r, ok := x[name]; ok {
 			return r, nil
 		}
-		if ev.nullMissing {
-			return nil, nil
-		}
-		return nil, failf("key %q not found in dict (use .get(%s) for optional keys)", name, name)
+		return missingKey(ev, name)
 	case []any:
 		if err := ev.checkList(len(x), "."+name); err != nil {
 			return nil, err
@@ -610,12 +621,12 @@ func (c *compiler) index(n *nIndex) (evalFn, error) {
 			return t[i], nil
 		case string:
 			return nil, failf("a string cannot be indexed in YAQL: use substring(%s, 1)", yaqlStr(k))
-		case map[string]any:
+		case *value.Map, map[string]any:
 			ks, err := dictKey(k)
 			if err != nil {
 				return nil, err
 			}
-			if r, ok := t[ks]; ok {
+			if r, ok := lookup(t, ks); ok {
 				return r, nil
 			}
 			if def != nil {

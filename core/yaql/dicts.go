@@ -1,8 +1,6 @@
 package yaql
 
 import (
-	"sort"
-
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
@@ -25,25 +23,15 @@ var dictFuncs = []fn{
 	{names: []string{"mergeWith"}, form: method, recv: kAny, kw: true, call: bMergeWith},
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	// Go maps are unordered; sorting keeps results deterministic.
-	sort.Strings(keys)
-	return keys
-}
-
-// dictList is one element per key of the receiver, in key order.
+// dictList is one element per key of the receiver, in the dict's order.
 func (c *callCtx) dictList(elem func(k string, v any) any) (any, error) {
 	m := c.recvDict()
-	out, err := c.newList(len(m))
+	out, err := c.newList(m.Len())
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range sortedKeys(m) {
-		out = append(out, elem(k, m[k]))
+	for k, v := range m.All() {
+		out = append(out, elem(k, v))
 	}
 	return out, nil
 }
@@ -66,12 +54,11 @@ func bContainsKey(c *callCtx) (any, error) {
 	if err != nil {
 		return false, nil
 	}
-	_, ok := c.recvDict()[ks]
-	return ok, nil
+	return c.recvDict().Has(ks), nil
 }
 
 func bContainsValue(c *callCtx) (any, error) {
-	for _, v := range c.recvDict() {
+	for _, v := range c.recvDict().All() {
 		if eq, err := c.ev.equal(v, c.param(0)); err != nil || eq {
 			return eq, err
 		}
@@ -84,14 +71,14 @@ func bGet(c *callCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := c.recvDict()[ks]; ok {
+	if v, ok := c.recvDict().Get(ks); ok {
 		return v, nil
 	}
 	return c.argOr(1, nil)
 }
 
 // kwPairs adds each key => value argument to out.
-func (c *callCtx) kwPairs(out map[string]any) error {
+func (c *callCtx) kwPairs(out *value.Map) error {
 	for _, kw := range c.kw {
 		k, err := kw.key(c.ev, c.sc)
 		if err != nil {
@@ -105,7 +92,7 @@ func (c *callCtx) kwPairs(out map[string]any) error {
 		if err != nil {
 			return err
 		}
-		out[ks] = v
+		out.Set(ks, v)
 	}
 	return nil
 }
@@ -131,7 +118,7 @@ func bSetOrSetOf(c *callCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, isDict := first.(map[string]any); isDict {
+	if value.IsDict(first) {
 		// The receiver, already evaluated, bound as c.self() binds it.
 		c.args, c.method, c.recv = c.args[1:], true, first
 		return bSet(c)
@@ -151,7 +138,7 @@ func bSetOrSetOf(c *callCtx) (any, error) {
 // set({k => v}) or set(k => v, ...). The receiver is never modified.
 func bSet(c *callCtx) (any, error) {
 	m := c.recvDict()
-	updates := map[string]any{}
+	updates := value.NewMap(0)
 	switch len(c.args) {
 	case 0:
 	case 1:
@@ -159,7 +146,7 @@ func bSet(c *callCtx) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		d, ok := v.(map[string]any)
+		d, ok := value.AsMap(v)
 		if !ok {
 			return nil, failf("set() with one argument expects a dict, not a %s", value.TypeName(v))
 		}
@@ -177,29 +164,24 @@ func bSet(c *callCtx) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		updates[ks] = v
+		updates.Set(ks, v)
 	default:
 		return nil, failf("set() takes a key and a value, a dict, or key => value pairs")
 	}
 	if err := c.kwPairs(updates); err != nil {
 		return nil, err
 	}
-	if err := c.ev.checkList(len(m)+len(updates), "set()"); err != nil {
+	if err := c.ev.checkList(m.Len()+updates.Len(), "set()"); err != nil {
 		return nil, err
 	}
-	out := make(map[string]any, len(m)+len(updates))
-	for k, v := range m {
-		out[k] = v
-	}
-	for k, v := range updates {
-		out[k] = v
-	}
+	out := m.Clone()
+	out.Update(updates)
 	return out, nil
 }
 
 // bDict is dict(k => v, ...) or dict(list of [k, v] pairs).
 func bDict(c *callCtx) (any, error) {
-	out := map[string]any{}
+	out := value.NewMap(0)
 	for i := range c.args {
 		v, err := c.arg(i)
 		if err != nil {
@@ -207,10 +189,9 @@ func bDict(c *callCtx) (any, error) {
 		}
 		var pairs []any
 		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				out[k] = e
-			}
+		case *value.Map, map[string]any:
+			d, _ := value.AsMap(x)
+			out.Update(d)
 			continue
 		case []any:
 			pairs = x
@@ -226,13 +207,13 @@ func bDict(c *callCtx) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			out[ks] = kv[1]
+			out.Set(ks, kv[1])
 		}
 	}
 	if err := c.kwPairs(out); err != nil {
 		return nil, err
 	}
-	return out, c.ev.checkList(len(out), "dict()")
+	return out, c.ev.checkList(out.Len(), "dict()")
 }
 
 // bMergeWith is yaql's dict.mergeWith(other, listMerger => null,
@@ -241,7 +222,7 @@ func bDict(c *callCtx) (any, error) {
 // elements of both) and any other value by itemMerger (by default the
 // other's), maxLevels deep (0 for all).
 func bMergeWith(c *callCtx) (any, error) {
-	to, ok := c.recv.(map[string]any)
+	to, ok := value.AsMap(c.recv)
 	if !ok {
 		return nil, failf("mergeWith() applies to a dict, not %s", value.TypeName(c.recv))
 	}
@@ -249,7 +230,7 @@ func bMergeWith(c *callCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, ok := v.(map[string]any)
+	from, ok := value.AsMap(v)
 	if !ok {
 		return nil, failf("mergeWith() needs a dict to merge, not %s", value.TypeName(v))
 	}
@@ -282,59 +263,61 @@ type merger struct {
 	list, item evalFn
 }
 
-func (m merger) merge(to, from map[string]any, levels int64, depth int) (map[string]any, error) {
+func (m merger) merge(to, from *value.Map, levels int64, depth int) (*value.Map, error) {
 	ev := m.c.ev
 	if depth > 100 {
 		return nil, failf("mergeWith(): dicts nested more than 100 deep")
 	}
-	out := make(map[string]any, len(to)+len(from))
-	for k, v := range to {
-		out[k] = v
-	}
-	for k, fv := range from {
-		tv, both := out[k]
+	out := to.Clone()
+	for k, fv := range from.All() {
+		tv, both := out.Get(k)
 		if !both {
-			out[k] = fv
+			out.Set(k, fv)
 			continue
 		}
+		var r any
 		var err error
-		switch f := fv.(type) {
-		case map[string]any:
+		switch fv.(type) {
+		case *value.Map, map[string]any:
 			if levels != 1 {
-				t, ok := tv.(map[string]any)
+				t, ok := value.AsMap(tv)
 				if !ok {
 					return nil, failf("mergeWith(): cannot merge a %s with a dict at key %q", value.TypeName(tv), k)
 				}
-				out[k], err = m.merge(t, f, max(levels-1, 0), depth+1)
-				if err != nil {
+				f, _ := value.AsMap(fv)
+				if r, err = m.merge(t, f, max(levels-1, 0), depth+1); err != nil {
 					return nil, err
 				}
+				out.Set(k, r)
 				continue
 			}
 		case []any:
 			if levels != 1 {
+				f := fv.([]any)
 				t, ok := tv.([]any)
 				if !ok {
 					return nil, failf("mergeWith(): cannot merge a %s with a list at key %q", value.TypeName(tv), k)
 				}
 				if m.list != nil {
-					out[k], err = m.c.apply2(m.list, t, f)
+					r, err = m.c.apply2(m.list, t, f)
 				} else {
-					out[k], err = ev.distinct(append(append([]any(nil), t...), f...))
+					r, err = ev.distinct(append(append([]any(nil), t...), f...))
 				}
 				if err != nil {
 					return nil, err
 				}
+				out.Set(k, r)
 				continue
 			}
 		}
 		if m.item != nil {
-			if out[k], err = m.c.apply2(m.item, tv, fv); err != nil {
+			if r, err = m.c.apply2(m.item, tv, fv); err != nil {
 				return nil, err
 			}
+			out.Set(k, r)
 			continue
 		}
-		out[k] = fv
+		out.Set(k, fv)
 	}
-	return out, ev.charge(len(to) + len(from))
+	return out, ev.charge(to.Len() + from.Len())
 }

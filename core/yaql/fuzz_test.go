@@ -41,7 +41,7 @@ func FuzzCompileEval(f *testing.F) {
 			}
 			return
 		}
-		env := &Env{Data: data, Funcs: funcs, MaxSteps: 20000, MaxListLen: 5000, MaxStringLen: 1 << 16}
+		env := &Env{Data: value.Normalize(data), Funcs: funcs, MaxSteps: 20000, MaxListLen: 5000, MaxStringLen: 1 << 16}
 		v, err := e.Eval(env)
 		if err != nil {
 			if strings.Contains(err.Error(), "internal error") {
@@ -75,8 +75,8 @@ func isPlain(v any, depth int) bool {
 			}
 		}
 		return true
-	case map[string]any:
-		for _, e := range x {
+	case *value.Map:
+		for _, e := range x.All() {
 			if !isPlain(e, depth+1) {
 				return false
 			}

@@ -19,7 +19,7 @@ var mathFuncs = []fn{
 	{names: []string{"round"}, form: functionOf, recv: kAny, params: []param{optInt(0)}, call: bRound},
 	{names: []string{"isString"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(string); return ok })},
 	{names: []string{"isList"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.([]any); return ok })},
-	{names: []string{"isDict"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(map[string]any); return ok })},
+	{names: []string{"isDict"}, form: functionOf, recv: kAny, call: typeTest(value.IsDict)},
 	{names: []string{"isInteger"}, form: functionOf, recv: kAny, call: typeTest(isInt)},
 	{names: []string{"isNumber"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := toFloat(v); return ok })},
 	{names: []string{"isBoolean"}, form: functionOf, recv: kAny, call: typeTest(func(v any) bool { _, ok := v.(bool); return ok })},

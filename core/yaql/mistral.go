@@ -75,11 +75,88 @@ func YAMLParse(s string) (any, error) {
 		return nil, err
 	}
 	yaml11Bools(&doc, 0)
+	budget := maxYAMLValues
+	return yamlValue(&doc, 0, &budget)
+}
+
+// maxYAMLValues bounds what a document may expand to through aliases.
+const maxYAMLValues = 1 << 20
+
+// yamlValue turns a parsed node into a JSON-like value. Mappings become
+// *value.Map in document order, as PyYAML's safe_load builds a Python dict;
+// merge keys (<<) put the merged entries first, as PyYAML does.
+func yamlValue(n *yaml.Node, depth int, budget *int) (any, error) {
+	if depth > 100 {
+		return nil, failf("yaml_parse(): nested more than 100 deep")
+	}
+	if *budget--; *budget < 0 {
+		return nil, failf("yaml_parse(): the document expands to more than %d values", maxYAMLValues)
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return yamlValue(n.Content[0], depth, budget)
+	case yaml.AliasNode:
+		return yamlValue(n.Alias, depth+1, budget)
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			e, err := yamlValue(c, depth+1, budget)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		return out, nil
+	case yaml.MappingNode:
+		return yamlMapping(n, depth, budget)
+	}
 	var v any
-	if err := doc.Decode(&v); err != nil {
+	if err := n.Decode(&v); err != nil {
 		return nil, err
 	}
-	return plainYAML(reflect.ValueOf(v), 0)
+	return plainYAML(reflect.ValueOf(v), depth)
+}
+
+func yamlMapping(n *yaml.Node, depth int, budget *int) (any, error) {
+	out := value.NewMap(len(n.Content) / 2)
+	var own [][2]*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Tag != "!!merge" {
+			own = append(own, [2]*yaml.Node{k, v})
+			continue
+		}
+		from := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			from = v.Content
+		}
+		for j := len(from) - 1; j >= 0; j-- {
+			m, err := yamlValue(from[j], depth+1, budget)
+			if err != nil {
+				return nil, err
+			}
+			mm, ok := m.(*value.Map)
+			if !ok {
+				return nil, failf("yaml_parse(): a merge key (<<) needs a mapping, not a %s", value.TypeName(m))
+			}
+			out.Update(mm)
+		}
+	}
+	for _, p := range own {
+		k, err := yamlValue(p[0], depth+1, budget)
+		if err != nil {
+			return nil, err
+		}
+		v, err := yamlValue(p[1], depth+1, budget)
+		if err != nil {
+			return nil, err
+		}
+		out.Set(fmt.Sprint(k), v)
+	}
+	return out, nil
 }
 
 // yaml11Words are the plain scalars YAML 1.1, and so PyYAML's safe_load
@@ -130,7 +207,7 @@ func plainYAML(v reflect.Value, depth int) (any, error) {
 			}
 			out[fmt.Sprint(it.Key().Interface())] = e
 		}
-		return out, nil
+		return value.MapOf(out), nil
 	case reflect.Slice:
 		out := make([]any, v.Len())
 		for i := range out {

@@ -65,18 +65,14 @@ func opAdd(ev *evaluator, a, b any) (any, error) {
 			return append(append(out, x...), y...), nil
 		}
 		return nil, typeErr("+", a, b)
-	case map[string]any:
-		if y, ok := b.(map[string]any); ok {
-			if err := ev.checkList(len(x)+len(y), "+"); err != nil {
+	case *value.Map, map[string]any:
+		if y, ok := value.AsMap(b); ok {
+			xm, _ := value.AsMap(x)
+			if err := ev.checkList(xm.Len()+y.Len(), "+"); err != nil {
 				return nil, err
 			}
-			out := make(map[string]any, len(x)+len(y))
-			for k, v := range x {
-				out[k] = v
-			}
-			for k, v := range y {
-				out[k] = v
-			}
+			out := xm.Clone()
+			out.Update(y)
 			return out, nil
 		}
 		return nil, typeErr("+", a, b)

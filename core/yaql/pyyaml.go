@@ -31,7 +31,7 @@ func YAMLDump(v any) (string, error) {
 // value of package value.
 func YAMLDumpLimit(v any, max int) (string, bool) {
 	e := yamlEmitter{max: max}
-	switch x := v.(type) {
+	switch x := goMap(v).(type) {
 	case []any:
 		if len(x) == 0 {
 			return "[]\n", true
@@ -92,7 +92,7 @@ func (e *yamlEmitter) seq(l []any, indent int) {
 			e.indent(indent)
 		}
 		e.b.WriteString("- ")
-		switch y := x.(type) {
+		switch y := goMap(x).(type) {
 		case []any:
 			if len(y) > 0 {
 				e.seq(y, indent+2)
@@ -114,7 +114,7 @@ func (e *yamlEmitter) seq(l []any, indent int) {
 // next lines (a list at the key's own indent, as PyYAML does), scalars and
 // empty collections on the same line.
 func (e *yamlEmitter) value(v any, indent int) {
-	switch x := v.(type) {
+	switch x := goMap(v).(type) {
 	case []any:
 		if len(x) > 0 {
 			e.b.WriteByte('\n')
@@ -139,7 +139,7 @@ func (e *yamlEmitter) value(v any, indent int) {
 // yamlScalar is a scalar as PyYAML writes it, and whether it is plain;
 // indent is where folded lines continue.
 func yamlScalar(v any, indent int) (string, bool) {
-	switch x := v.(type) {
+	switch x := goMap(v).(type) {
 	case nil:
 		return "null", true
 	case bool:
@@ -340,4 +340,13 @@ func yamlDouble(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// goMap is a dict as a Go map, one level: safe_dump sorts keys, so the
+// order of a *value.Map does not show.
+func goMap(v any) any {
+	if m, ok := v.(*value.Map); ok {
+		return m.GoMap()
+	}
+	return v
 }

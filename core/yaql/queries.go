@@ -259,7 +259,7 @@ func hashable(name string, v any) error {
 	switch v.(type) {
 	case []any:
 		return failf("%s(): unhashable type: 'list'", name)
-	case map[string]any:
+	case *value.Map, map[string]any:
 		return failf("%s(): unhashable type: 'dict'", name)
 	}
 	return nil
@@ -365,7 +365,7 @@ func bAggregate(c *callCtx) (any, error) {
 
 func bToDict(c *callCtx) (any, error) {
 	l := c.recvList()
-	out := make(map[string]any, len(l))
+	out := value.NewMap(len(l))
 	// Python's 0, 0.0 and False are one key, which keeps the text of the
 	// first; Mistral stores a key as its JSON text (json.dumps).
 	seen := make(map[any]string, len(l))
@@ -391,7 +391,7 @@ func bToDict(c *callCtx) (any, error) {
 				return nil, err
 			}
 		}
-		out[ks] = v
+		out.Set(ks, v)
 	}
 	return out, nil
 }

@@ -131,10 +131,10 @@ func (c *callCtx) matchValue(str string, loc []int) (any, error) {
 	recs := make([]any, 0, len(loc)/2)
 	for i := 0; i+1 < len(loc); i += 2 {
 		if loc[i] < 0 {
-			recs = append(recs, map[string]any{"value": nil, "start": int64(-1), "end": int64(-1)})
+			recs = append(recs, value.MapFromPairs("value", nil, "start", int64(-1), "end", int64(-1)))
 			continue
 		}
-		recs = append(recs, map[string]any{"value": str[loc[i]:loc[i+1]], "start": int64(runeOffset(str, loc[i])), "end": int64(runeOffset(str, loc[i+1]))})
+		recs = append(recs, value.MapFromPairs("value", str[loc[i]:loc[i+1]], "start", int64(runeOffset(str, loc[i])), "end", int64(runeOffset(str, loc[i+1]))))
 	}
 	if err := c.ev.tick(); err != nil {
 		return nil, err
@@ -223,7 +223,7 @@ func bReplaceBy(c *callCtx) (any, error) {
 		if count >= 0 && n >= count {
 			break
 		}
-		r, err := c.lambda(1, map[string]any{"value": str[loc[0]:loc[1]], "start": int64(loc[0]), "end": int64(loc[1])})
+		r, err := c.lambda(1, value.MapFromPairs("value", str[loc[0]:loc[1]], "start", int64(loc[0]), "end", int64(loc[1])))
 		if err != nil {
 			return nil, err
 		}

@@ -306,19 +306,16 @@ func bInsertMany(c *callCtx) (any, error) {
 // bDeleteAll is dict.deleteAll(keys): a copy without those keys.
 func bDeleteAll(c *callCtx) (any, error) {
 	d := c.recvDict()
-	if err := c.ev.checkList(len(d), "deleteAll()"); err != nil {
+	if err := c.ev.checkList(d.Len(), "deleteAll()"); err != nil {
 		return nil, err
 	}
-	out := make(map[string]any, len(d))
-	for k, v := range d {
-		out[k] = v
-	}
+	out := d.Clone()
 	for _, k := range c.paramList(0) {
 		ks, err := dictKey(k)
 		if err != nil {
 			return nil, err
 		}
-		delete(out, ks)
+		out.Delete(ks)
 	}
 	return out, nil
 }

@@ -205,7 +205,7 @@ func checkKind(name string, k kind, v any) error {
 	case kList:
 		_, err = asList(name, v)
 	case kDict:
-		if _, ok := v.(map[string]any); !ok {
+		if !value.IsDict(v) {
 			err = failf("%s() expects a dict, not a %s", name, value.TypeName(v))
 		}
 	}
@@ -223,8 +223,8 @@ func (c *callCtx) recvString() string {
 	return s
 }
 
-func (c *callCtx) recvDict() map[string]any {
-	m, _ := c.recv.(map[string]any)
+func (c *callCtx) recvDict() *value.Map {
+	m, _ := value.AsMap(c.recv)
 	return m
 }
 

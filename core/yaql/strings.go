@@ -375,14 +375,14 @@ func replaceString(c *callCtx, s string) (any, error) {
 	if r, ok := first.(*regexValue); ok {
 		return replaceRegex(c, r.re, s)
 	}
-	if m, ok := first.(map[string]any); ok {
+	if m, ok := value.AsMap(first); ok {
 		count, err := c.intArg(1, -1)
 		if err != nil {
 			return nil, err
 		}
-		for _, k := range sortedKeys(m) {
+		for k, e := range m.All() {
 			n := replaceCount(count, s)
-			nw, err := c.ev.str(m[k])
+			nw, err := c.ev.str(e)
 			if err != nil {
 				return nil, err
 			}

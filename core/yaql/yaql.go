@@ -45,6 +45,8 @@
 package yaql
 
 import (
+	"github.com/lazyflow/lazyflow/core/value"
+
 	"errors"
 	"fmt"
 	"sync"
@@ -312,23 +314,22 @@ func (ev *evaluator) export(v any) (any, bool, error) {
 			return out, true, nil
 		}
 	case map[string]any:
-		if err := ev.charge(len(x)); err != nil {
+		return ev.export(value.MapOf(x))
+	case *value.Map:
+		if err := ev.charge(x.Len()); err != nil {
 			return nil, false, err
 		}
-		var out map[string]any
-		for k, e := range x {
+		var out *value.Map
+		for k, e := range x.All() {
 			r, changed, err := ev.export(e)
 			if err != nil {
 				return nil, false, err
 			}
 			if changed {
 				if out == nil {
-					out = make(map[string]any, len(x))
-					for k2, e2 := range x {
-						out[k2] = e2
-					}
+					out = x.Clone()
 				}
-				out[k] = r
+				out.Set(k, r)
 			}
 		}
 		if out != nil {

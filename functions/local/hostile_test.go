@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // post sends a JSON body with extra headers and returns status and body.
@@ -74,7 +76,7 @@ func TestIdempotencyKeyRaceOverHTTP(t *testing.T) {
 			case 409:
 			case 200, 201:
 				_, ex := s.call("GET", "/executions/"+a.id, "", "")
-				in, _ := ex["input"].(map[string]any)
+				in, _ := value.AsGoMap(ex["input"])
 				if in["name"] != a.name {
 					t.Fatalf("a start with name %s got execution %s with input %v", a.name, a.id, ex["input"])
 				}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // TestUserActionsOverHTTP registers a user action bound to an HTTP
@@ -40,7 +42,7 @@ func TestUserActionsOverHTTP(t *testing.T) {
 		{`{"kind": "http", "target": "` + endpoint.URL + `"}`, "name", "required"},
 	} {
 		code, out := s.call("POST", "/actions", "application/json", tc.body)
-		e, _ := out["error"].(map[string]any)
+		e, _ := value.AsGoMap(out["error"])
 		if code != 400 || e["field"] != tc.field || !strings.Contains(fmt.Sprint(e["message"]), tc.want) {
 			t.Errorf("POST /actions %s: want 400 on field %s saying %q, got %d %v", tc.body, tc.field, tc.want, code, out)
 		}

@@ -138,7 +138,11 @@ func copyTask(t *engine.Task) *engine.Task {
 
 func copyTaskTo(c, t *engine.Task) {
 	*c = *t
-	c.Ctx, c.Published = copyMap(t.Ctx), copyMap(t.Published)
+	c.Ctx = copyMap(t.Ctx)
+	if t.Published != nil {
+		// JSON keeps an empty published ({}), as it omits only a nil one.
+		c.Published = value.Normalize(t.Published).(*value.Map)
+	}
 	c.Result = value.Normalize(t.Result)
 	c.Outbox = copyCommands(t.Outbox)
 	c.Started, c.Finished = t.Started.Round(0), t.Finished.Round(0)
@@ -161,7 +165,7 @@ func copyMap(m map[string]any) map[string]any {
 	if len(m) == 0 {
 		return nil
 	}
-	return value.Normalize(m).(map[string]any)
+	return value.NormalizeFields(m)
 }
 
 func copyCommands(cs []engine.Command) []engine.Command {
@@ -209,6 +213,12 @@ func size(v any) int {
 		n := 2
 		for _, e := range x {
 			n += size(e) + 1
+		}
+		return n
+	case *value.Map:
+		n := 2
+		for k, e := range x.All() {
+			n += len(k) + 4 + size(e)
 		}
 		return n
 	case map[string]any:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // controlTries bounds the tries of a SetState against a stream of counter
@@ -81,7 +82,7 @@ func testSetState(t *testing.T, s store.Store) {
 	if n := added.Load(); got.Active != 5+n-1 || got.Seq != n {
 		t.Fatalf("counters after %d adds and SetState(active -1): active %d seq %d", n, got.Active, got.Seq)
 	}
-	if m, _ := got.Output.(map[string]any); m["kept"] != "yes" || got.StartsNext != 2 || got.ErrorInfo != "first error" {
+	if m, _ := value.AsGoMap(got.Output); m["kept"] != "yes" || got.StartsNext != 2 || got.ErrorInfo != "first error" {
 		t.Fatalf("SetState changed other fields: output %v starts_next %d error_info %q", got.Output, got.StartsNext, got.ErrorInfo)
 	}
 	mustConflict(t, s, "a completion computed for RUNNING", engine.AddExecution{ID: "e1", Active: -1, IfState: engine.Running})

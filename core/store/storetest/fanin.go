@@ -16,6 +16,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // FanInSource is a workflow "fan" whose task start fans out to n branches
@@ -287,7 +288,7 @@ func testJoinRounds(t *testing.T, st store.Store) {
 	if h.State != engine.Success {
 		t.Fatalf("execution %s %q, want SUCCESS", h.State, h.StateInfo)
 	}
-	out, _ := h.Output.(map[string]any)
+	out, _ := value.AsGoMap(h.Output)
 	if n, _ := asFloat(out["rounds"]); n != 3 || joins != 3 {
 		t.Fatalf("output %v after %d runs of the join, want 3 rounds", h.Output, joins)
 	}

@@ -17,12 +17,12 @@ func testNumbers(t *testing.T, s store.Store) {
 	nums := map[string]any{"id": id, "max": int64(9223372036854775807), "f": 1e20, "half": 0.5, "neg": -18446744073709551616.0}
 	tk := newTask("e1", "n")
 	tk.Result, tk.HasResult = map[string]any{"nums": nums}, true
-	tk.Published = map[string]any{"id": id}
+	tk.Published = dict("id", id)
 	e := newExec("e1")
 	e.Vars = nums
 	commit(t, s, engine.PutExecution{Exec: e}, engine.PutTask{Task: tk})
 	got := task(t, s, "e1", "n")
-	if m, _ := got.Result.(map[string]any); m == nil || !sameNumbers(m["nums"], nums) || !sameNumbers(got.Published["id"], id) {
+	if m := goMap(got.Result); m == nil || !sameNumbers(m["nums"], nums) || !sameNumbers(got.Published.Value("id"), id) {
 		t.Fatalf("result %#v, published %#v: numbers did not come back as they went in", got.Result, got.Published)
 	}
 	if h := head(t, s, "e1"); !sameNumbers(h.Vars, nums) {
@@ -35,10 +35,10 @@ func sameNumbers(a, b any) bool {
 	if !value.Equal(a, b) {
 		return false
 	}
-	switch x := a.(type) {
-	case map[string]any:
+	if x, ok := value.AsGoMap(a); ok {
+		y, _ := value.AsGoMap(b)
 		for k, v := range x {
-			if !sameNumbers(v, b.(map[string]any)[k]) {
+			if !sameNumbers(v, y[k]) {
 				return false
 			}
 		}

@@ -339,8 +339,7 @@ func testPutTask(t *testing.T, s store.Store) {
 	if r := task(t, s, "e1", "t1"); r != nil {
 		t.Fatalf("absent task read as %+v", r)
 	}
-	tk := newTask("e1", "t1")
-	tk.Result, tk.HasResult = map[string]any{"out": []any{int64(1), "two"}}, true
+	tk := orderedData(newTask("e1", "t1"))
 	commit(t, s, engine.PutTask{Task: tk})
 	got := task(t, s, "e1", "t1")
 	if got == nil || got.Version != 1 || got.State != engine.Running || got.Attempt != 1 || got.Name != "t1" ||
@@ -348,6 +347,7 @@ func testPutTask(t *testing.T, s store.Store) {
 		len(got.Outbox) != 1 || got.Outbox[0].Action != "std.noop" || !got.Started.Equal(t0) {
 		t.Fatalf("round trip: %+v", got)
 	}
+	checkOrderedData(t, got, tk)
 	mustConflict(t, s, "create twice", engine.PutTask{Task: newTask("e1", "t1")})
 	got.State, got.Finished = engine.Success, t0.Add(time.Second)
 	commit(t, s, engine.PutTask{Task: got, IfVersion: 1})
@@ -816,12 +816,12 @@ func testLargeValues(t *testing.T, s store.Store, opt Options) {
 	big := strings.Repeat("0123456789abcdef", opt.Big/16+1)[:opt.Big]
 	tk := newTask("e1", "big")
 	tk.Result, tk.HasResult = map[string]any{"blob": big}, true
-	tk.Published = map[string]any{"copy": big}
+	tk.Published = dict("copy", big)
 	e := newExec("e1")
 	e.Vars = map[string]any{"big": big}
 	commit(t, s, engine.PutExecution{Exec: e}, engine.PutTask{Task: tk})
 	got := task(t, s, "e1", "big")
-	if m, _ := got.Result.(map[string]any); m == nil || m["blob"] != big || got.Published["copy"] != big {
+	if m := goMap(got.Result); m == nil || m["blob"] != big || got.Published.Value("copy") != big {
 		t.Fatalf("a %d-byte result did not come back intact", opt.Big)
 	}
 	if h := head(t, s, "e1"); h.Vars["big"] != big {
@@ -830,7 +830,7 @@ func testLargeValues(t *testing.T, s store.Store, opt Options) {
 	// An update of an offloaded record replaces it.
 	got.Result = map[string]any{"blob": big[:100]}
 	commit(t, s, engine.PutTask{Task: got, IfVersion: got.Version})
-	if m, _ := task(t, s, "e1", "big").Result.(map[string]any); m == nil || m["blob"] != big[:100] {
+	if m := goMap(task(t, s, "e1", "big").Result); m == nil || m["blob"] != big[:100] {
 		t.Fatal("a small update of a large record did not replace it")
 	}
 	// A big join arrival comes back too.

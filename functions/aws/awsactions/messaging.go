@@ -41,7 +41,7 @@ func attributes(action string, in map[string]any) (map[string]attribute, error) 
 	if !ok || v == nil {
 		return nil, nil
 	}
-	m, ok := v.(map[string]any)
+	m, ok := value.AsGoMap(v)
 	if !ok {
 		return nil, fmt.Errorf("%s: message_attributes must be an object of names to strings or numbers, not %s", action, value.TypeName(v))
 	}
@@ -196,7 +196,7 @@ func (c Clients) eventsPutEvents(ctx context.Context, in map[string]any) (any, e
 var entryFields = map[string]bool{"source": true, "detail_type": true, "detail": true, "event_bus_name": true, "resources": true}
 
 func eventEntry(action string, i int, e any) (ebtypes.PutEventsRequestEntry, error) {
-	m, ok := e.(map[string]any)
+	m, ok := value.AsGoMap(e)
 	if !ok {
 		return ebtypes.PutEventsRequestEntry{}, fmt.Errorf("%s: entries[%d] must be an object, not %s", action, i, value.TypeName(e))
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/service"
+	"github.com/lazyflow/lazyflow/core/value"
 	"github.com/lazyflow/lazyflow/functions/aws/dynamostore"
 	"github.com/lazyflow/lazyflow/functions/aws/sqsqueue"
 	"github.com/lazyflow/lazyflow/functions/internal/awshost"
@@ -172,7 +173,7 @@ func TestRunnerAppliesBothSettings(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHops(t, c, src)
 			e := h.run(t, "chain")
-			out, _ := e.Output.(map[string]any)
+			out, _ := value.AsGoMap(e.Output)
 			if e.State != engine.Success || fmt.Sprint(out["last"]) != "3" {
 				t.Fatalf("%s %q output %v; want SUCCESS with last=3", e.State, e.StateInfo, e.Output)
 			}

@@ -144,7 +144,7 @@ func objectField(raw json.RawMessage, field string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, ok := v.(map[string]any)
+	m, ok := value.AsGoMap(v)
 	if !ok {
 		return nil, errf(http.StatusBadRequest, CodeInvalidInput, field, "field %q must be a JSON object, not %s", field, value.TypeName(v))
 	}
@@ -252,20 +252,20 @@ type Execution struct {
 
 // Task is a task execution as the API shows it.
 type Task struct {
-	ID        string         `json:"id"` // "<execution id>/<task key>", for POST /tasks/{id}/rerun
-	Name      string         `json:"name"`
-	Key       string         `json:"key"`
-	State     engine.State   `json:"state"`
-	StateInfo string         `json:"state_info,omitempty"`
-	Published map[string]any `json:"published,omitempty"`
-	Result    any            `json:"result,omitempty"`
-	Attempt   int            `json:"attempt"`
-	Items     int            `json:"items,omitempty"`
-	Done      int64          `json:"items_done,omitempty"`
-	Failed    int64          `json:"items_failed,omitempty"`
-	Waiting   string         `json:"waiting_for,omitempty"`
-	Started   time.Time      `json:"started"`
-	Finished  *time.Time     `json:"finished,omitempty"`
+	ID        string       `json:"id"` // "<execution id>/<task key>", for POST /tasks/{id}/rerun
+	Name      string       `json:"name"`
+	Key       string       `json:"key"`
+	State     engine.State `json:"state"`
+	StateInfo string       `json:"state_info,omitempty"`
+	Published *value.Map   `json:"published,omitempty"`
+	Result    any          `json:"result,omitempty"`
+	Attempt   int          `json:"attempt"`
+	Items     int          `json:"items,omitempty"`
+	Done      int64        `json:"items_done,omitempty"`
+	Failed    int64        `json:"items_failed,omitempty"`
+	Waiting   string       `json:"waiting_for,omitempty"`
+	Started   time.Time    `json:"started"`
+	Finished  *time.Time   `json:"finished,omitempty"`
 }
 
 func execView(e *engine.Execution) Execution {

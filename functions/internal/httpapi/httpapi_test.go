@@ -21,6 +21,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
 	"github.com/lazyflow/lazyflow/functions/internal/httpapi"
 )
 
@@ -109,7 +110,7 @@ func wantError(t *testing.T, r response, status int, code, field string) map[str
 	if r.status != status {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r.raw)
 	}
-	er, ok := r.body["error"].(map[string]any)
+	er, ok := value.AsGoMap(r.body["error"])
 	if !ok {
 		t.Fatalf("no error object: %s", r.raw)
 	}
@@ -363,7 +364,7 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Fatalf("ids %v %v %v", a.body["id"], b.body["id"], c.body["id"])
 	}
 	// The repeat shows the execution as it was started, input included.
-	if in, _ := b.body["input"].(map[string]any); in["name"] != "A" {
+	if in, _ := value.AsGoMap(b.body["input"]); in["name"] != "A" {
 		t.Fatalf("repeat's input %v, want the request's", b.body["input"])
 	}
 	e.wait(a.body["id"].(string), engine.Success)
@@ -618,6 +619,49 @@ func TestPanicBecomes500(t *testing.T) {
 	}
 	if r := e.json("GET", "/healthz", ""); r.status != 200 {
 		t.Fatalf("server did not survive: %d", r.status)
+	}
+}
+
+// TestExecutionJSONKeepsDictOrder: the API shows a dict in the order its
+// keys were written (the request's JSON, the publish clause, the output
+// clause), as Mistral's API does.
+func TestExecutionJSONKeepsDictOrder(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(`
+version: '2.0'
+ordered:
+  input: [doc]
+  output:
+    zulu: '{{ _.copied }}'
+    alpha: '{{ _.doc.alpha }}'
+  tasks:
+    t1:
+      action: std.echo output='{{ _.doc }}'
+      publish: {copied: '{{ task().result }}', b: 1, a: 2}
+`)
+	r := e.start("ordered", `{"doc": {"zeta": 1, "alpha": {"y": 2, "x": 3}, "mid": [{"b": 1, "a": 2}]}}`)
+	if r.status != 201 {
+		t.Fatalf("start: %d %s", r.status, r.raw)
+	}
+	r = e.wait(r.body["id"].(string), engine.Success)
+	v, err := value.FromJSON([]byte(r.raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := v.(*value.Map)
+	doc := `{"zeta": 1, "alpha": {"y": 2, "x": 3}, "mid": [{"b": 1, "a": 2}]}`
+	if got, want := value.JSON(ex.Value("output"), -1, false), `{"zulu": `+doc+`, "alpha": {"y": 2, "x": 3}}`; got != want {
+		t.Errorf("output %s, want %s", got, want)
+	}
+	if got := value.JSON(ex.Value("input").(*value.Map).Value("doc"), -1, false); got != doc {
+		t.Errorf("input %s, want %s", got, doc)
+	}
+	tk := ex.Value("tasks").([]any)[0].(*value.Map)
+	if got, want := value.JSON(tk.Value("published"), -1, false), `{"copied": `+doc+`, "b": 1, "a": 2}`; got != want {
+		t.Errorf("published %s, want %s", got, want)
+	}
+	if got := value.JSON(tk.Value("result"), -1, false); got != doc {
+		t.Errorf("result %s, want %s", got, doc)
 	}
 }
 

@@ -82,7 +82,7 @@ func objectField(raw json.RawMessage, field string) (map[string]any, error) {
 	if err != nil {
 		return nil, faultf(http.StatusBadRequest, "field %q is not a JSON object: %v", field, err)
 	}
-	m, ok := v.(map[string]any)
+	m, ok := value.AsGoMap(v)
 	if !ok {
 		return nil, faultf(http.StatusBadRequest, "field %q must be a JSON object, not %s", field, value.TypeName(v))
 	}
@@ -105,8 +105,8 @@ func readParams(params map[string]any) (startParams, error) {
 		switch k {
 		case "env":
 			switch e := v.(type) {
-			case map[string]any:
-				p.env = e
+			case *value.Map, map[string]any:
+				p.env, _ = value.AsGoMap(e)
 			case string:
 				p.envName = e
 			case nil:

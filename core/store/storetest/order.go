@@ -1,0 +1,41 @@
+package storetest
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/value"
+)
+
+// orderedData gives tk dicts whose keys are not in sorted order: a store
+// keeps a dict's insertion order, as Mistral (Python's dicts) does, in the
+// result, what the task published, its context and its commands' input.
+func orderedData(tk *engine.Task) *engine.Task {
+	tk.Result = value.MapFromPairs("zed", int64(1), "out", []any{int64(1), "two", value.MapFromPairs("y", nil, "x", 1.5)}, "alpha", value.NewMap(0))
+	tk.HasResult = true
+	tk.Published = value.MapFromPairs("p", value.MapFromPairs("b", "1", "a", "2"), "o", int64(0))
+	tk.Ctx["nested"] = value.MapFromPairs("m", true, "c", false)
+	tk.Outbox[0].Input = map[string]any{"in": value.MapFromPairs("2", int64(2), "1", int64(1))}
+	return tk
+}
+
+func checkOrderedData(t *testing.T, got, want *engine.Task) {
+	t.Helper()
+	if !reflect.DeepEqual(got.Published, want.Published) || !reflect.DeepEqual(got.Outbox[0].Input, want.Outbox[0].Input) {
+		t.Fatalf("published %s and input %s after a round trip, want %s and %s", value.JSON(got.Published, -1, false),
+			value.JSON(got.Outbox[0].Input, -1, false), value.JSON(want.Published, -1, false), value.JSON(want.Outbox[0].Input, -1, false))
+	}
+	if js := value.JSON(got.Result, -1, false); js != `{"zed": 1, "out": [1, "two", {"y": null, "x": 1.5}], "alpha": {}}` {
+		t.Fatalf("result order after a round trip: %s", js)
+	}
+}
+
+// dict is an ordered dict of alternating keys and values.
+func dict(kv ...any) *value.Map { return value.MapFromPairs(kv...) }
+
+// goMap is a dict read back from a store, nil when v is not one.
+func goMap(v any) map[string]any {
+	m, _ := value.AsGoMap(v)
+	return m
+}
