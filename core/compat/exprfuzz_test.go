@@ -87,6 +87,8 @@ var fuzzExclusions = []struct {
 	{lang: "jinja", mistral: `^[^J]`, lazy: `item, sequence was empty|'__lf_item'`, why: "{{ []|max }} and {{ None[0] }} are Undefined in Jinja2, which a container keeps until it is used: {{ {'b': []|max}|list }} and {{ {'a': None[0]}|list }} are [\"b\"] and [\"a\"]"},
 	{lang: "jinja", mistral: `"\$python"|Undefined`, why: "Jinja2 keeps an Undefined object inside a container: {{ [[]|first] }}, {{ 1 ~ [None[0]] }}"},
 	{lang: "jinja", mistral: `Markup\(`, why: "tojson gives Markup, which Python's repr shows inside a container's text: {{ {'a': None|tojson} }} is \"{'a': Markup('null')}\""},
+	{lang: "jinja", expr: `\[|\|(first|last|max|min)\b`, lazy: `not a data value|__lf_item|sequence was empty|has no element|index out of range`, why: "Jinja2's Undefined (a missing index, first/last/max/min of an empty list) is a value until it is used, which comparisons and tojson may never do: {{ ([None[0], None] == None)|tojson }} is \"false\"; Lazyflow fails where it is made"},
+	{lang: "jinja", expr: `\]\[`, mistral: `^JinjaEvaluationException`, lazy: `^[^e]`, why: "an item of a list literal that fails is kept as a failed value until used, so indexing past it hides the error: {{ [1, None|sum][0] }} is 1 in Lazyflow, an error in Jinja2 (which builds the whole list first)"},
 	{lang: "jinja", expr: `--`, why: "{{ --3 }} is 3 in Jinja2, a syntax error in Lazyflow"},
 	{lang: "jinja", expr: ` (==|!=|in) `, lazy: `__lf_item`, why: "a failed index is an Undefined in Jinja2 until used, and == compares it: {{ 1 == {'a': _.n[0]} }} is false"},
 	{lang: "jinja", expr: ` (==|!=|in) `, mistral: `^false$`, why: "Jinja2 compares an Undefined ({{ 1 == {'a': _.n[3]} }}) where Lazyflow fails"},
