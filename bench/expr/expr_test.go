@@ -26,17 +26,23 @@ func load(tb testing.TB) (map[string]any, []benchCase) {
 	if err != nil {
 		tb.Fatalf("cases.json: %v", err)
 	}
-	doc, ok := v.(map[string]any)
+	doc, ok := v.(*value.Map)
 	if !ok {
 		tb.Fatal("cases.json is not a JSON object")
 	}
-	ctx, _ := doc["context"].(map[string]any)
-	list, _ := doc["cases"].([]any)
+	var ctx map[string]any
+	if m, ok := doc.Value("context").(*value.Map); ok {
+		ctx = m.GoMap()
+	}
+	list, _ := doc.Value("cases").([]any)
 	var cases []benchCase
 	for i, c := range list {
-		m, _ := c.(map[string]any)
-		name, _ := m["name"].(string)
-		src, _ := m["expr"].(string)
+		m, ok := c.(*value.Map)
+		if !ok {
+			tb.Fatalf("cases.json: case %d is not an object", i)
+		}
+		name, _ := m.Value("name").(string)
+		src, _ := m.Value("expr").(string)
 		if name == "" || src == "" {
 			tb.Fatalf("cases.json: case %d needs a name and an expr", i)
 		}
