@@ -16,7 +16,7 @@ func orderedData(tk *engine.Task) *engine.Task {
 	tk.HasResult = true
 	tk.Published = value.MapFromPairs("p", value.MapFromPairs("b", "1", "a", "2"), "o", int64(0))
 	tk.Ctx["nested"] = value.MapFromPairs("m", true, "c", false)
-	tk.Outbox[0].Input = map[string]any{"in": value.MapFromPairs("2", int64(2), "1", int64(1))}
+	tk.Outbox[0].Input = value.MapFromPairs("in", value.MapFromPairs("2", int64(2), "1", int64(1)), "a", int64(0))
 	return tk
 }
 
