@@ -7,7 +7,7 @@ import (
 )
 
 // Decode decodes a record that a store encoded with encoding/json into
-// *Execution, *Task, *Slot, *Leaf or *Definition. The records' user data
+// *Execution, *Task, *Slot, *Leaf, *InputRecord or *Definition. The records' user data
 // (inputs, contexts, results, outputs) is read by value.FromJSON, through
 // the UnmarshalJSON methods below: whole numbers stay int64 (plain
 // json.Unmarshal would turn them into float64, and `str(3)` would then print

@@ -10,7 +10,8 @@ import (
 
 // orderedData gives tk dicts whose keys are not in sorted order: a store
 // keeps a dict's insertion order, as Mistral (Python's dicts) does, in the
-// result, what the task published, its context and its commands' input.
+// result, what the task published, its context and its commands' input
+// (top level included).
 func orderedData(tk *engine.Task) *engine.Task {
 	tk.Result = value.MapFromPairs("zed", int64(1), "out", []any{int64(1), "two", value.MapFromPairs("y", nil, "x", 1.5)}, "alpha", value.NewMap(0))
 	tk.HasResult = true
@@ -19,6 +20,10 @@ func orderedData(tk *engine.Task) *engine.Task {
 	tk.Outbox[0].Input = value.MapFromPairs("in", value.MapFromPairs("2", int64(2), "1", int64(1)), "a", int64(0))
 	return tk
 }
+
+// orderedInput is an execution input whose keys are not in sorted order: a
+// store gives it back in the order the execution was given it.
+func orderedInput() *value.Map { return value.MapFromPairs("n", int64(3), "a", "x") }
 
 func checkOrderedData(t *testing.T, got, want *engine.Task) {
 	t.Helper()

@@ -20,7 +20,6 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
-	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Options sizes the parts of the suite whose cost depends on the driver.
@@ -117,7 +116,7 @@ var t0 = time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)
 
 func newExec(id string) *engine.Execution {
 	return &engine.Execution{ID: id, Workflow: "wf", DefID: "def1", State: engine.Running,
-		Input: value.MapFromPairs("n", int64(3), "a", "x"), Vars: map[string]any{"v": []any{"p", true}},
+		Input: orderedInput(), Vars: map[string]any{"v": []any{"p", true}},
 		Root: id, Created: t0, Updated: t0}
 }
 
