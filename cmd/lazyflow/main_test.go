@@ -243,3 +243,26 @@ wf:
 		}
 	}
 }
+
+// The input given with --input keeps the order it was written in, the
+// workflow's defaults after it, as the execution shows it.
+func TestRunInputKeepsOrder(t *testing.T) {
+	p := write(t, `version: '2.0'
+wf:
+  input:
+    - zed
+    - mid
+    - alpha: 3
+  output: <% execution().input %>
+  tasks:
+    t:
+      action: std.noop
+`)
+	code, out, errs := runCLI("run", p, "--input", `{"mid": 1, "zed": 0}`, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	if want := `"output":{"mid":1,"zed":0,"alpha":3}`; !strings.Contains(out, want) {
+		t.Fatalf("report %s lacks %s", out, want)
+	}
+}

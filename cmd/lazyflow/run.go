@@ -241,7 +241,8 @@ func visible(ts []*engine.Task) []*engine.Task {
 	return out
 }
 
-func readInput(inline, file string) (map[string]any, error) {
+// readInput reads the input with its keys in the order written.
+func readInput(inline, file string) (*value.Map, error) {
 	raw := []byte(inline)
 	if file != "" {
 		b, err := os.ReadFile(file)
@@ -251,13 +252,13 @@ func readInput(inline, file string) (map[string]any, error) {
 		raw = b
 	}
 	if len(strings.TrimSpace(string(raw))) == 0 {
-		return map[string]any{}, nil
+		return value.NewMap(0), nil
 	}
 	v, err := value.FromJSONExact(raw)
 	if err != nil {
 		return nil, fmt.Errorf("input is not valid JSON: %v", err)
 	}
-	m, ok := value.AsGoMap(v)
+	m, ok := value.AsMap(v)
 	if !ok {
 		return nil, fmt.Errorf("input must be a JSON object, not %s", value.TypeName(v))
 	}

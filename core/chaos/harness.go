@@ -89,7 +89,7 @@ func Run(t TB, c Case, st store.Store, faults *Schedule) Outcome {
 	r.engines = []*service.Service{host(true), host(true)}
 	r.runner = host(false)
 	r.retry("register", func() error { _, err := r.engines[0].Register(ctx, "chaos.yaml", []byte(c.Source)); return err })
-	r.start(ctx, service.StartRequest{Workflow: "wf", Input: map[string]any{"flag": true}, IdempotencyKey: "wf"})
+	r.start(ctx, service.StartRequest{Workflow: "wf", Input: value.MapFromPairs("flag", true), IdempotencyKey: "wf"})
 	if c.Target != "" {
 		r.start(ctx, service.StartRequest{Workflow: "rev", Target: c.Target, IdempotencyKey: "rev"})
 	}

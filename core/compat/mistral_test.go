@@ -128,7 +128,7 @@ func runLazyflow(ctx context.Context, c cCase) result {
 			return result{State: "INVALID", StateInfo: err.Error()}
 		}
 	}
-	req := service.StartRequest{Workflow: c.Workflow, Input: c.Input}
+	req := service.StartRequest{Workflow: c.Workflow, Input: value.MapOf(c.Input)}
 	if env, ok := value.AsGoMap(c.Params["env"]); ok {
 		req.Env = env
 	}

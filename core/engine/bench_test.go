@@ -90,7 +90,7 @@ func (p *prepared) next(ctx context.Context) error {
 	}
 	c := p.pending[0]
 	p.pending = p.pending[1:]
-	more, err := p.d.complete(ctx, c, c.Input["output"])
+	more, err := p.d.complete(ctx, c, c.Input.Value("output"))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Calls of a sub-workflow or an ad-hoc action without a required input are
@@ -13,14 +14,24 @@ import (
 
 // missingInput lists the declared inputs without a default that input
 // does not give.
-func missingInput(params []dsl.Param, input map[string]any) []string {
+func missingInput(params []dsl.Param, input *value.Map) []string {
 	var missing []string
 	for _, p := range params {
-		if _, ok := input[p.Name]; !ok && !p.HasDefault {
+		if !input.Has(p.Name) && !p.HasDefault {
 			missing = append(missing, p.Name)
 		}
 	}
 	return missing
+}
+
+// nonEmpty is m, or nil when m is empty: a command's input reads back from
+// a store so (engine.Decode), and a command must compare equal to itself
+// read back.
+func nonEmpty(m *value.Map) *value.Map {
+	if m.Len() == 0 {
+		return nil
+	}
+	return m
 }
 
 // invalidInput is Mistral's message for a call without required inputs:
@@ -32,7 +43,7 @@ func invalidInput(name, class string, missing []string) string {
 // checkSubworkflowInput fails a call of a sub-workflow of this definition
 // that lacks a required input. The task fails as any task does: retry,
 // on-error and on-complete apply (Mistral 23.0.0).
-func (b *builder) checkSubworkflowInput(callee string, input map[string]any) error {
+func (b *builder) checkSubworkflowInput(callee string, input *value.Map) error {
 	sub, err := b.doc.Workflow(callee)
 	if err != nil {
 		return nil // defined elsewhere: its start checks its input

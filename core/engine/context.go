@@ -118,12 +118,12 @@ func callsHost(v *expr.Value) bool {
 // the branch's published values, then the variables of item i of items
 // (later wins, as in Mistral's data flow).
 func (b *builder) data(vars, branch map[string]any, items *itemList, i int) map[string]any {
-	n := len(b.head.Input) + len(vars) + len(branch)
+	n := b.head.Input.Len() + len(vars) + len(branch)
 	if items != nil {
 		n += len(items.vars)
 	}
 	out := make(map[string]any, n)
-	for k, v := range b.head.Input {
+	for k, v := range b.head.Input.All() {
 		out[k] = v
 	}
 	for k, v := range vars {
@@ -263,7 +263,7 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 			if v, ok := b.head.Vars[name]; ok {
 				return v, nil
 			}
-			return b.head.Input[name], nil
+			return b.head.Input.Value(name), nil
 		},
 		"env": func(args []any) (any, error) {
 			if b.head.Env == nil {

@@ -7,7 +7,7 @@ import (
 )
 
 // Decode decodes a record that a store encoded with encoding/json into
-// *Execution, *Task, *Slot, *Leaf or *Definition. The records' user data
+// *Execution, *Task, *Slot, *Leaf, *InputRecord or *Definition. The records' user data
 // (inputs, contexts, results, outputs) is read by value.FromJSON, through
 // the UnmarshalJSON methods below: whole numbers stay int64 (plain
 // json.Unmarshal would turn them into float64, and `str(3)` would then print
@@ -32,6 +32,20 @@ func userFields(raw json.RawMessage) (map[string]any, error) {
 	return m, nil
 }
 
+// orderedFields reads a member holding a set of named values in the order
+// they were written. Absent or empty is nil, as an empty Go map field
+// (omitted when written) reads back, so every store returns the same.
+func orderedFields(raw json.RawMessage) (*value.Map, error) {
+	v, err := userData(raw)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	if m, ok := value.AsMap(v); ok && m.Len() > 0 {
+		return m, nil
+	}
+	return nil, nil
+}
+
 // UnmarshalJSON reads an execution with its data as Decode describes.
 func (e *Execution) UnmarshalJSON(b []byte) error {
 	type plain Execution
@@ -47,7 +61,7 @@ func (e *Execution) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	var err [4]error
-	e.Input, err[0] = userFields(aux.Input)
+	e.Input, err[0] = orderedFields(aux.Input)
 	e.Vars, err[1] = userFields(aux.Vars)
 	e.Env, err[2] = userFields(aux.Env)
 	e.Output, err[3] = userData(aux.Output)
@@ -117,7 +131,7 @@ func (c *Command) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	var err error
-	c.Input, err = userFields(aux.Input)
+	c.Input, err = orderedFields(aux.Input)
 	return err
 }
 

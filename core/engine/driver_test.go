@@ -18,6 +18,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 type oneDoc struct{ doc *dsl.Document }
@@ -42,7 +43,7 @@ func newDriver(tb testing.TB, src string) *driver {
 	}
 	st := kvstore.NewMemory()
 	d := &driver{e: &engine.Engine{Defs: oneDoc{doc}}, st: st}
-	d.r = &timedReader{inner: &inputCache{Store: st, m: map[string]map[string]any{}}, total: &d.readTime}
+	d.r = &timedReader{inner: &inputCache{Store: st, m: map[string]*value.Map{}}, total: &d.readTime}
 	return d
 }
 
@@ -124,7 +125,7 @@ func execOf(p *engine.Plan) string {
 
 func (d *driver) start(ctx context.Context, id, wf string, input map[string]any) ([]engine.Command, error) {
 	return d.step(ctx, func() (*engine.Plan, error) {
-		return d.e.Start(ctx, d.r, engine.StartParams{ID: id, DefID: "bench", Workflow: wf, Input: input})
+		return d.e.Start(ctx, d.r, engine.StartParams{ID: id, DefID: "bench", Workflow: wf, Input: value.MapOf(input)})
 	})
 }
 
@@ -210,10 +211,10 @@ func js(v any) string {
 // service.Service does for every real host.
 type inputCache struct {
 	*kvstore.Store
-	m map[string]map[string]any
+	m map[string]*value.Map
 }
 
-func (c *inputCache) Input(ctx context.Context, exec string) (map[string]any, error) {
+func (c *inputCache) Input(ctx context.Context, exec string) (*value.Map, error) {
 	if in, ok := c.m[exec]; ok {
 		return in, nil
 	}
@@ -237,7 +238,7 @@ func (r *timedReader) Execution(ctx context.Context, id string) (*engine.Executi
 	defer r.since(time.Now())
 	return r.inner.Execution(ctx, id)
 }
-func (r *timedReader) Input(ctx context.Context, exec string) (map[string]any, error) {
+func (r *timedReader) Input(ctx context.Context, exec string) (*value.Map, error) {
 	defer r.since(time.Now())
 	return r.inner.Input(ctx, exec)
 }

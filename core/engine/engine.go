@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/dsl"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Reader is what the engine may read of an execution. A nil record with a nil
@@ -17,7 +18,7 @@ type Reader interface {
 	// Execution returns the head without its input (Input is nil).
 	Execution(ctx context.Context, id string) (*Execution, error)
 	// Input returns an execution's input (immutable: callers may cache it).
-	Input(ctx context.Context, exec string) (map[string]any, error)
+	Input(ctx context.Context, exec string) (*value.Map, error)
 	Task(ctx context.Context, exec, key string) (*Task, error)
 	Slot(ctx context.Context, exec, task string, index int) (*Slot, error)
 	// Slots returns every slot of a with-items task in index order.
@@ -99,7 +100,7 @@ type StartParams struct {
 	ID             string
 	DefID          string
 	Workflow       string
-	Input          map[string]any
+	Input          *value.Map
 	Env            map[string]any
 	Target         string // reverse workflows: task to reach (default: the workflow's last task)
 	Parent         string

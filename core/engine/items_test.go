@@ -23,7 +23,7 @@ func itemsRun(t *testing.T, d *driver, src string, input map[string]any, fail fu
 	for len(pending) > 0 {
 		c := pending[0]
 		pending = pending[1:]
-		res := engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: true, Output: c.Input["output"]}
+		res := engine.Result{Exec: c.Exec, Task: c.Task, Slot: c.Slot, Attempt: c.Attempt, OK: true, Output: c.Input.Value("output")}
 		if fail != nil && fail(c) {
 			res.OK, res.Output, res.Error = false, nil, "boom"
 		}
@@ -40,7 +40,7 @@ func itemsRun(t *testing.T, d *driver, src string, input map[string]any, fail fu
 func inputs(cs []engine.Command) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
-		out[i] = fmt.Sprintf("%s/%d/%d %v", c.Task, c.Slot, c.Attempt, c.Input)
+		out[i] = fmt.Sprintf("%s/%d/%d %v", c.Task, c.Slot, c.Attempt, c.Input.GoMap())
 	}
 	return out
 }
@@ -105,7 +105,7 @@ func TestItemsRerunEvaluatesAgain(t *testing.T) {
 	if ev := d.e.ItemEvaluations() - before; ev != 1 {
 		t.Errorf("rerun evaluated with-items %d times, want once", ev)
 	}
-	if len(runs) != 1 || runs[0].Slot != 3 || runs[0].Input["output"] != int64(30) {
+	if len(runs) != 1 || runs[0].Slot != 3 || runs[0].Input.Value("output") != int64(30) {
 		t.Fatalf("rerun dispatched %v, want item 3 with output 30", inputs(runs))
 	}
 }

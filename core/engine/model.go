@@ -33,7 +33,7 @@ type Execution struct {
 	DefID     string         `json:"def_id"` // content hash of the definition source the execution runs
 	State     State          `json:"state"`
 	StateInfo string         `json:"state_info,omitempty"`
-	Input     map[string]any `json:"input,omitempty"` // kept apart from the head by stores: see PutInput
+	Input     *value.Map     `json:"input,omitempty"` // kept apart from the head by stores: see PutInput
 	Vars      map[string]any `json:"vars,omitempty"`  // workflow vars plus global-scope publishes
 	Env       map[string]any `json:"env,omitempty"`
 	Output    any            `json:"output,omitempty"`

@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/lazyflow/lazyflow/core/value"
+)
 
 // An Op is one conditional write of a commit. A commit's ops succeed or fail
 // together; when any condition fails the whole commit is refused with a
@@ -58,7 +62,7 @@ type SetState struct {
 // and writes stays small however big the input is.
 type PutInput struct {
 	Exec  string
-	Input map[string]any
+	Input *value.Map
 }
 
 // PutTask writes a task record if its stored version is IfVersion (0: must not exist).
@@ -199,9 +203,9 @@ type Command struct {
 	Need int `json:"need,omitempty"`
 
 	// RunAction
-	Action   string         `json:"action,omitempty"`
-	Input    map[string]any `json:"input,omitempty"`
-	Deadline int            `json:"deadline,omitempty"` // seconds the action may run before the watchdog fails it
+	Action   string     `json:"action,omitempty"`
+	Input    *value.Map `json:"input,omitempty"`
+	Deadline int        `json:"deadline,omitempty"` // seconds the action may run before the watchdog fails it
 	// PastEnd: the action runs although the execution has ended, as it was
 	// started in the same step as the fail/succeed command that ended it.
 	PastEnd bool `json:"past_end,omitempty"`

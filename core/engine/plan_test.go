@@ -86,7 +86,7 @@ func (h *planHost) follow(p *engine.Plan) []engine.Command {
 func (h *planHost) start(wf string, input map[string]any) *engine.Plan {
 	h.t.Helper()
 	return h.do("start", func() (*engine.Plan, error) {
-		return h.e.Start(h.ctx, h.st, engine.StartParams{ID: planExec, DefID: "plan", Workflow: wf, Input: input})
+		return h.e.Start(h.ctx, h.st, engine.StartParams{ID: planExec, DefID: "plan", Workflow: wf, Input: value.MapOf(input)})
 	})
 }
 
@@ -324,7 +324,7 @@ wf:
 	a := only(t, h.start("wf", nil).Commands, engine.RunAction)
 	p := h.result(a, true, map[string]any{"v": int64(41)}, "")
 	b := only(t, p.Commands, engine.RunAction)
-	if b.Input["output"] != int64(41) {
+	if b.Input.Value("output") != int64(41) {
 		t.Fatalf("b's input: %s", js(b.Input))
 	}
 	if rec := h.task("a"); rec.Published.Value("r") != int64(41) || rec.Published.Len() != 1 {
@@ -555,7 +555,7 @@ wf:
 		}
 		c := running[last]
 		delete(running, last)
-		for k, n := range runs(h.follow(h.result(c, true, c.Input["output"], ""))) {
+		for k, n := range runs(h.follow(h.result(c, true, c.Input.Value("output"), ""))) {
 			if _, dup := running[k]; dup {
 				t.Fatalf("item %s started twice", k)
 			}

@@ -28,6 +28,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // genWorkflow draws a workflow: a start task fanning out to branches; each
@@ -147,7 +148,7 @@ func runProp(t *rapid.T, src string, flag bool, r *rapid.T) (outcome, *claimCoun
 	if _, err := hosts[0].Register(ctx, "wf.yaml", []byte(src)); err != nil {
 		t.Fatalf("register: %v\n%s", err, src)
 	}
-	e, _, err := hosts[0].Start(ctx, service.StartRequest{Workflow: "wf", Input: map[string]any{"flag": flag}})
+	e, _, err := hosts[0].Start(ctx, service.StartRequest{Workflow: "wf", Input: value.MapOf(map[string]any{"flag": flag})})
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}

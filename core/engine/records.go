@@ -5,6 +5,8 @@ package engine
 // claim an attempt. Stores call these instead of restating the rules, so a
 // driver written over another database keeps them by construction.
 
+import "github.com/lazyflow/lazyflow/core/value"
+
 // JoinRecord is the join task a CountArrival creates when it is the first
 // arrival: WAITING on its join, with no arrival counted yet (the store adds
 // the one this op counts). The engine fires it from a later step.
@@ -23,9 +25,16 @@ func (o PutArrival) Record() *Leaf {
 	return &Leaf{Exec: o.Exec, Task: o.From, Ctx: c}
 }
 
-// Record is the input record a PutInput writes: a leaf's shape holds the
-// input map, decoded the same way as any context.
-func (o PutInput) Record() *Leaf { return &Leaf{Exec: o.Exec, Ctx: o.Input} }
+// InputRecord is the record a PutInput writes. It has a leaf's shape (the
+// input in ctx) so that records written as leaves read the same, and keeps
+// the input's keys in the order the execution was given them.
+type InputRecord struct {
+	Exec  string     `json:"exec"`
+	Input *value.Map `json:"ctx,omitempty"`
+}
+
+// Record is the input record a PutInput writes.
+func (o PutInput) Record() *InputRecord { return &InputRecord{Exec: o.Exec, Input: o.Input} }
 
 // Claimable reports whether a runner may claim attempt of the task: it is
 // RUNNING at that attempt, not waiting for anything (a retry's or wait's

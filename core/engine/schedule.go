@@ -133,21 +133,23 @@ func (b *builder) run(rec *Task, t *dsl.Task) error {
 // turn the failure into an ordinary error result.
 func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *itemList) error {
 	ectx := b.itemScope(rec.Ctx, items, slot, rec)
-	var input map[string]any
+	// The input keeps the order of the task's input clause, as Mistral
+	// passes it on to the action or sub-workflow.
+	var input *value.Map
 	evaluated := false
 	if t.Input != nil {
 		v, err := ectx.eval(t.Input)
 		if err != nil {
 			return b.runFailed(t, fmt.Errorf("evaluate input of task %s: %w", t.Name, err))
 		}
-		if m, ok := value.AsGoMap(v); ok {
-			input, evaluated = m, true
+		if m, ok := value.AsMap(v); ok {
+			input, evaluated = m.Clone(), true
 		} else if v != nil {
 			return fmt.Errorf("input of task %s is %T, not a map", t.Name, v)
 		}
 	}
 	if !evaluated {
-		input = map[string]any{}
+		input = value.NewMap(0)
 	}
 	callee := t.Action
 	if t.Workflow != "" {
@@ -171,7 +173,7 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 		}
 		childID := childID(rec.Exec, rec.Key, slot, attempt)
 		b.cmds = append(b.cmds, Command{Kind: StartWorkflow, Exec: rec.Exec, Task: rec.Key, Slot: slot,
-			Attempt: attempt, Workflow: callee, DefID: b.head.DefID, ChildID: childID, Input: input})
+			Attempt: attempt, Workflow: callee, DefID: b.head.DefID, ChildID: childID, Input: nonEmpty(input)})
 		return nil
 	}
 	action := callee
@@ -188,7 +190,7 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 		}
 		adIn := map[string]any{}
 		for _, p := range ad.Input {
-			if v, ok := input[p.Name]; ok {
+			if v, ok := input.Get(p.Name); ok {
 				adIn[p.Name] = v
 			} else if p.HasDefault {
 				dv, err := b.rawScope(adIn, rec).eval(p.Default)
@@ -198,20 +200,20 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 				adIn[p.Name] = dv
 			}
 		}
-		base := map[string]any{}
+		base := value.NewMap(0)
 		if ad.BaseInput != nil {
 			v, err := b.rawScope(adIn, rec).eval(ad.BaseInput)
 			if err != nil {
 				return fmt.Errorf("base-input of action %s: %w", ad.Name, err)
 			}
-			if m, ok := value.AsGoMap(v); ok {
-				base = m
+			if m, ok := value.AsMap(v); ok {
+				base = m.Clone()
 			}
 		}
 		action, input = ad.Base, base
 	}
 	b.cmds = append(b.cmds, Command{Kind: RunAction, Exec: rec.Exec, Task: rec.Key, Slot: slot,
-		Attempt: attempt, Action: action, Input: input, Deadline: b.e.ActionDeadline})
+		Attempt: attempt, Action: action, Input: nonEmpty(input), Deadline: b.e.ActionDeadline})
 	if b.e.ActionDeadline > 0 {
 		b.cmds = append(b.cmds, Command{Kind: StartTimer, Exec: rec.Exec, Task: rec.Key, Slot: slot,
 			Attempt: attempt, Timer: TimerWatchdog, Delay: float64(b.e.ActionDeadline),

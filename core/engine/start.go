@@ -42,14 +42,10 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 		// Mistral calls a reverse sub-workflow with its target among the
 		// call's parameters (workflow: wf1 ... task_name='task2'); it is a
 		// parameter, not an input of the sub-workflow.
-		if name, ok := sp.Input["task_name"].(string); ok {
+		if name, ok := sp.Input.Value("task_name").(string); ok {
 			head.Target = name
-			in := make(map[string]any, len(sp.Input))
-			for k, v := range sp.Input {
-				if k != "task_name" {
-					in[k] = v
-				}
-			}
+			in := sp.Input.Clone()
+			in.Delete("task_name")
 			sp.Input = in
 		}
 	}
@@ -194,39 +190,41 @@ func (b *builder) fireStartPage(tm Timer) (*Plan, error) {
 }
 
 // bindInput applies declared defaults and rejects unknown or missing inputs.
-func (b *builder) bindInput(in map[string]any) (map[string]any, error) {
-	out := make(map[string]any, len(in))
+// As Mistral's, the input keeps the order it was given in, and the defaults
+// of what it lacks follow in the order the workflow declares them.
+func (b *builder) bindInput(in *value.Map) (*value.Map, error) {
+	out := in.Clone()
+	// A default reads the inputs declared before it.
+	before := make(map[string]any, in.Len())
 	declared := make(map[string]bool, len(b.wf.Input))
 	var missing []string
 	for _, p := range b.wf.Input {
 		declared[p.Name] = true
-		if v, ok := in[p.Name]; ok {
-			out[p.Name] = v
+		if v, ok := in.Get(p.Name); ok {
+			before[p.Name] = v
 			continue
 		}
 		if !p.HasDefault {
 			missing = append(missing, p.Name)
 			continue
 		}
-		v, err := b.rawScope(out, nil).eval(p.Default)
+		v, err := b.rawScope(before, nil).eval(p.Default)
 		if err != nil {
 			// The default is evaluated over the request's input: a request
 			// it cannot be evaluated over is refused, as a missing input is.
 			return nil, inputErrorf("input %q of workflow %s: default: %v", p.Name, b.wf.Name, err)
 		}
-		out[p.Name] = v
+		before[p.Name] = v
+		out.Set(p.Name, v)
 	}
 	if len(missing) > 0 {
 		return nil, inputErrorf("workflow %s: missing required input %s", b.wf.Name, strings.Join(missing, ", "))
 	}
+	// A workflow that declares nothing takes whatever it is given.
 	var unknown []string
-	for k, v := range in {
-		if !declared[k] {
-			if len(b.wf.Input) > 0 {
-				unknown = append(unknown, k)
-				continue
-			}
-			out[k] = v // a workflow that declares nothing takes whatever it is given
+	for _, k := range in.Keys() {
+		if !declared[k] && len(b.wf.Input) > 0 {
+			unknown = append(unknown, k)
 		}
 	}
 	if len(unknown) > 0 {

@@ -16,8 +16,9 @@ import (
 // StartRequest asks for a new execution.
 type StartRequest struct {
 	Workflow string
-	Input    map[string]any
-	Env      map[string]any
+	// Input keeps the order the client gave it in: the execution shows it so.
+	Input *value.Map
+	Env   map[string]any
 	// EnvName names a stored environment whose variables are the env, read
 	// once at start (as Mistral resolves a named env); Env must be empty.
 	EnvName        string
@@ -57,7 +58,10 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (exec *engine.Execu
 		id = r.ID
 	}
 	// Go callers pass ints and nested typed maps; the engine sees only JSON-like values.
-	input := value.NormalizeFields(r.Input)
+	input := value.NewMap(0)
+	if r.Input != nil {
+		input = value.Normalize(r.Input).(*value.Map)
+	}
 	env := value.NormalizeFields(r.Env)
 	sp := engine.StartParams{ID: id, DefID: defID, Workflow: r.Workflow, Input: input,
 		Env: env, Target: r.Target, IdempotencyKey: r.IdempotencyKey}

@@ -16,6 +16,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/boltstore"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // drivers are the embedded store drivers the service runs over.
@@ -71,17 +72,17 @@ func TestIdempotentStartRaceWithDifferentRequest(t *testing.T) {
 			if _, err := s.Register(ctx, "wf.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.noop\n")); err != nil {
 				t.Fatal(err)
 			}
-			first, created, err := s.Start(ctx, service.StartRequest{Workflow: "wf", Input: map[string]any{"n": 1}, IdempotencyKey: "k"})
+			first, created, err := s.Start(ctx, service.StartRequest{Workflow: "wf", Input: value.MapOf(map[string]any{"n": 1}), IdempotencyKey: "k"})
 			if err != nil || !created {
 				t.Fatalf("first start: %v created=%v", err, created)
 			}
 			sr.id, sr.stale = first.ID, 1
-			e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf", Input: map[string]any{"n": 2}, IdempotencyKey: "k"})
+			e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf", Input: value.MapOf(map[string]any{"n": 2}), IdempotencyKey: "k"})
 			if !errors.Is(err, service.ErrIdempotencyMismatch) {
 				t.Fatalf("a different request under the key got %v, %v; want ErrIdempotencyMismatch", e, err)
 			}
 			sr.stale = 1
-			e, created, err = s.Start(ctx, service.StartRequest{Workflow: "wf", Input: map[string]any{"n": 1}, IdempotencyKey: "k"})
+			e, created, err = s.Start(ctx, service.StartRequest{Workflow: "wf", Input: value.MapOf(map[string]any{"n": 1}), IdempotencyKey: "k"})
 			if err != nil || created || e.ID != first.ID {
 				t.Fatalf("the same request again: %v created=%v %v; want the first execution", e, created, err)
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/boltstore"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 type refusingSender struct{}
@@ -59,7 +60,7 @@ func TestOutboxSendsWithTheCommit(t *testing.T) {
 	if _, err := s.Register(ctx, "wf.yaml", []byte(src)); err != nil {
 		t.Fatal(err)
 	}
-	e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf", Input: map[string]any{}})
+	e, _, err := s.Start(ctx, service.StartRequest{Workflow: "wf", Input: value.MapOf(map[string]any{})})
 	if err != nil {
 		t.Fatalf("start with the outbox: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/callback"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // The reads below are what a front end (the HTTP API) shows of the stored
@@ -31,7 +32,7 @@ func (s *Service) Execution(ctx context.Context, id string) (*engine.Execution, 
 }
 
 // ExecutionInput returns an execution's input, kept beside its head.
-func (s *Service) ExecutionInput(ctx context.Context, id string) (map[string]any, error) {
+func (s *Service) ExecutionInput(ctx context.Context, id string) (*value.Map, error) {
 	return s.Store.Input(ctx, id)
 }
 

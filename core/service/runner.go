@@ -73,9 +73,10 @@ func (s *Service) runAttempt(ctx context.Context, c engine.Command, claim bool) 
 		defer cancel()
 	}
 	started := time.Now()
-	out, async, aerr := s.Actions.Run(actx, c.Action, c.Input, func() (actions.Callback, error) { return s.callbackFor(c) })
+	input := c.Input.GoMap()
+	out, async, aerr := s.Actions.Run(actx, c.Action, input, func() (actions.Callback, error) { return s.callbackFor(c) })
 	if errors.Is(aerr, actions.ErrUnknownAction) {
-		if uout, ok, uerr := s.runUser(actx, c.Action, c.Input); ok {
+		if uout, ok, uerr := s.runUser(actx, c.Action, input); ok {
 			out, aerr = uout, uerr
 		}
 	}

@@ -47,6 +47,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Sender is the sending side of a queue.
@@ -124,7 +125,7 @@ type Service struct {
 // list would otherwise pay for the whole list on every item).
 type inputCache struct {
 	mu sync.Mutex
-	m  map[string]map[string]any
+	m  map[string]*value.Map
 }
 
 // maxCachedInputs bounds the cache; when full it starts again empty.
@@ -135,7 +136,7 @@ type cachedReader struct {
 	c *inputCache
 }
 
-func (r cachedReader) Input(ctx context.Context, exec string) (map[string]any, error) {
+func (r cachedReader) Input(ctx context.Context, exec string) (*value.Map, error) {
 	r.c.mu.Lock()
 	in, ok := r.c.m[exec]
 	r.c.mu.Unlock()
@@ -148,7 +149,7 @@ func (r cachedReader) Input(ctx context.Context, exec string) (map[string]any, e
 	}
 	r.c.mu.Lock()
 	if r.c.m == nil || len(r.c.m) >= maxCachedInputs {
-		r.c.m = map[string]map[string]any{}
+		r.c.m = map[string]*value.Map{}
 	}
 	r.c.m[exec] = in
 	r.c.mu.Unlock()

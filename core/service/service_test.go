@@ -11,6 +11,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // A result bigger than the store accepts fails its task with a clear error
@@ -36,7 +37,7 @@ wf:
 	if _, err := h.Register(ctx, "wf.yaml", []byte(src)); err != nil {
 		t.Fatal(err)
 	}
-	e, _, err := h.Start(ctx, service.StartRequest{Workflow: "wf", Input: map[string]any{}})
+	e, _, err := h.Start(ctx, service.StartRequest{Workflow: "wf", Input: value.MapOf(map[string]any{})})
 	if err != nil {
 		t.Fatal(err)
 	}

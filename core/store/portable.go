@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Driver is what a database driver implements: the storage itself, without
@@ -197,7 +198,7 @@ func (p *Portable) ExecutionStatus(ctx context.Context, id string) (Status, bool
 }
 
 // Input implements engine.Reader.
-func (p *Portable) Input(ctx context.Context, exec string) (map[string]any, error) {
+func (p *Portable) Input(ctx context.Context, exec string) (*value.Map, error) {
 	if ValidID(exec) != nil {
 		return nil, nil
 	}

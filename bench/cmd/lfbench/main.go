@@ -48,6 +48,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/store"
 	"github.com/lazyflow/lazyflow/core/store/boltstore"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // result is the line printed for bench/run; the Python peers print the same.
@@ -392,7 +393,7 @@ func runEngine(ctx context.Context, file string, src []byte, wf string, input ma
 	runtime.ReadMemStats(&ms)
 	alloc0 := ms.TotalAlloc
 	t0 := time.Now()
-	ex, _, err := svc.Start(ctx, service.StartRequest{Workflow: wf, Input: input, DefID: engine.DefID(src)})
+	ex, _, err := svc.Start(ctx, service.StartRequest{Workflow: wf, Input: value.MapOf(input), DefID: engine.DefID(src)})
 	if err != nil {
 		return 0, 0, err
 	}
@@ -448,7 +449,7 @@ func runBolt(ctx context.Context, file string, src []byte, wf string, input map[
 	}
 	runtime.GC()
 	t0 := time.Now()
-	ex, _, err := h.Start(ctx, service.StartRequest{Workflow: wf, Input: input, DefID: engine.DefID(src)})
+	ex, _, err := h.Start(ctx, service.StartRequest{Workflow: wf, Input: value.MapOf(input), DefID: engine.DefID(src)})
 	if err != nil {
 		return 0, err
 	}

@@ -34,6 +34,10 @@ func (copyCodec) encode(v any, max int) (any, int, error) {
 	case *engine.Slot:
 		c := copySlot(r)
 		return c, recordOverhead + len(c.StateInfo) + size(c.Result) + commandsSize(c.Outbox), nil
+	case *engine.InputRecord:
+		c := *r
+		c.Input = copyOrdered(r.Input)
+		return &c, recordOverhead + size(c.Input), nil
 	case *engine.Leaf:
 		c := *r
 		c.Ctx = copyMap(r.Ctx)
@@ -84,6 +88,12 @@ func (copyCodec) decode(raw, into any) error {
 			copySlotTo(dst, src)
 			return nil
 		}
+	case *engine.InputRecord:
+		if src, ok := raw.(*engine.InputRecord); ok {
+			*dst = *src
+			dst.Input = copyOrdered(src.Input)
+			return nil
+		}
 	case *engine.Leaf:
 		if src, ok := raw.(*engine.Leaf); ok {
 			*dst = *src
@@ -125,7 +135,7 @@ func copyExecution(e *engine.Execution) *engine.Execution {
 
 func copyExecutionTo(c, e *engine.Execution) {
 	*c = *e
-	c.Input, c.Vars, c.Env = copyMap(e.Input), copyMap(e.Vars), copyMap(e.Env)
+	c.Input, c.Vars, c.Env = copyOrdered(e.Input), copyMap(e.Vars), copyMap(e.Env)
 	c.Output = value.Normalize(e.Output)
 	c.Created, c.Updated = e.Created.Round(0), e.Updated.Round(0)
 }
@@ -168,13 +178,22 @@ func copyMap(m map[string]any) map[string]any {
 	return value.NormalizeFields(m)
 }
 
+// copyOrdered copies an `omitempty` dict field: empty becomes nil, as the
+// JSON codec reads it back (engine.Decode).
+func copyOrdered(m *value.Map) *value.Map {
+	if m.Len() == 0 {
+		return nil
+	}
+	return value.Normalize(m).(*value.Map)
+}
+
 func copyCommands(cs []engine.Command) []engine.Command {
 	if len(cs) == 0 {
 		return nil
 	}
 	out := make([]engine.Command, len(cs))
 	for i, c := range cs {
-		c.Input = copyMap(c.Input)
+		c.Input = copyOrdered(c.Input)
 		if c.Result != nil {
 			r := *c.Result
 			r.Output = value.Normalize(r.Output)

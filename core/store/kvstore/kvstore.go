@@ -22,6 +22,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Tx is one transaction of a backend. Values are opaque to the backend: it
@@ -485,15 +486,15 @@ func (s *driver) ExecutionStatus(ctx context.Context, id string) (st store.Statu
 }
 
 // Input implements store.Driver.
-func (s *driver) Input(ctx context.Context, exec string) (map[string]any, error) {
-	l, err := read[engine.Leaf](s, exec, store.InputSK)
-	if err != nil || l == nil {
+func (s *driver) Input(ctx context.Context, exec string) (*value.Map, error) {
+	r, err := read[engine.InputRecord](s, exec, store.InputSK)
+	if err != nil || r == nil {
 		return nil, err
 	}
-	if l.Ctx == nil {
-		return map[string]any{}, nil
+	if r.Input == nil {
+		return value.NewMap(0), nil
 	}
-	return l.Ctx, nil
+	return r.Input, nil
 }
 
 // Task implements store.Driver.

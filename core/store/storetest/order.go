@@ -10,15 +10,20 @@ import (
 
 // orderedData gives tk dicts whose keys are not in sorted order: a store
 // keeps a dict's insertion order, as Mistral (Python's dicts) does, in the
-// result, what the task published, its context and its commands' input.
+// result, what the task published, its context and its commands' input
+// (top level included).
 func orderedData(tk *engine.Task) *engine.Task {
 	tk.Result = value.MapFromPairs("zed", int64(1), "out", []any{int64(1), "two", value.MapFromPairs("y", nil, "x", 1.5)}, "alpha", value.NewMap(0))
 	tk.HasResult = true
 	tk.Published = value.MapFromPairs("p", value.MapFromPairs("b", "1", "a", "2"), "o", int64(0))
 	tk.Ctx["nested"] = value.MapFromPairs("m", true, "c", false)
-	tk.Outbox[0].Input = map[string]any{"in": value.MapFromPairs("2", int64(2), "1", int64(1))}
+	tk.Outbox[0].Input = value.MapFromPairs("in", value.MapFromPairs("2", int64(2), "1", int64(1)), "a", int64(0))
 	return tk
 }
+
+// orderedInput is an execution input whose keys are not in sorted order: a
+// store gives it back in the order the execution was given it.
+func orderedInput() *value.Map { return value.MapFromPairs("n", int64(3), "a", "x") }
 
 func checkOrderedData(t *testing.T, got, want *engine.Task) {
 	t.Helper()

@@ -116,7 +116,7 @@ var t0 = time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)
 
 func newExec(id string) *engine.Execution {
 	return &engine.Execution{ID: id, Workflow: "wf", DefID: "def1", State: engine.Running,
-		Input: map[string]any{"a": "x", "n": int64(3)}, Vars: map[string]any{"v": []any{"p", true}},
+		Input: orderedInput(), Vars: map[string]any{"v": []any{"p", true}},
 		Root: id, Created: t0, Updated: t0}
 }
 

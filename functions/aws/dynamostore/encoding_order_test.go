@@ -20,7 +20,7 @@ func TestItemEncodingKeepsDictOrder(t *testing.T) {
 	tk := &engine.Task{Exec: "e1", Key: "t1", Name: "t1", State: engine.Success, Result: result, HasResult: true,
 		Ctx:       map[string]any{"in": value.MapFromPairs("b", "1", "a", "2")},
 		Published: value.MapFromPairs("second", int64(2), "first", int64(1)),
-		Outbox:    []engine.Command{{Kind: engine.RunAction, Exec: "e1", Task: "t1", Slot: -1, Input: map[string]any{"q": value.MapFromPairs("2", true, "1", false)}}}}
+		Outbox:    []engine.Command{{Kind: engine.RunAction, Exec: "e1", Task: "t1", Slot: -1, Input: value.MapOf(map[string]any{"q": value.MapFromPairs("2", true, "1", false)})}}}
 	d, err := s.taskDoc(ctx, tk)
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +33,7 @@ func TestItemEncodingKeepsDictOrder(t *testing.T) {
 		"result":       {got.Result, tk.Result},
 		"published":    {got.Published, tk.Published},
 		"context":      {got.Ctx["in"], tk.Ctx["in"]},
-		"action input": {got.Outbox[0].Input["q"], tk.Outbox[0].Input["q"]},
+		"action input": {got.Outbox[0].Input.Value("q"), tk.Outbox[0].Input.Value("q")},
 	} {
 		if g, w := value.JSON(pair[0], -1, false), value.JSON(pair[1], -1, false); g != w {
 			t.Errorf("%s came back as %s, want %s", what, g, w)

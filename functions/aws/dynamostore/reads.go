@@ -11,6 +11,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 func (s *driver) get(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
@@ -43,19 +44,19 @@ func (s *driver) Execution(ctx context.Context, id string) (*engine.Execution, e
 }
 
 // Input implements store.Driver.
-func (s *driver) Input(ctx context.Context, exec string) (map[string]any, error) {
+func (s *driver) Input(ctx context.Context, exec string) (*value.Map, error) {
 	item, err := s.get(ctx, exec, store.InputSK)
 	if err != nil || item == nil {
 		return nil, err
 	}
-	l, err := decodeDoc[engine.Leaf](s, ctx, item)
+	r, err := decodeDoc[engine.InputRecord](s, ctx, item)
 	if err != nil {
 		return nil, err
 	}
-	if l.Ctx == nil {
-		return map[string]any{}, nil
+	if r.Input == nil {
+		return value.NewMap(0), nil
 	}
-	return l.Ctx, nil
+	return r.Input, nil
 }
 
 // Task implements store.Driver.

@@ -135,8 +135,9 @@ type startRequest struct {
 	Target   string          `json:"target"`
 }
 
-// objectField decodes an optional JSON object field into a value map.
-func objectField(raw json.RawMessage, field string) (map[string]any, error) {
+// objectField decodes an optional JSON object field into a dict in the
+// order the client wrote it.
+func objectField(raw json.RawMessage, field string) (*value.Map, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
@@ -144,7 +145,7 @@ func objectField(raw json.RawMessage, field string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, ok := value.AsGoMap(v)
+	m, ok := value.AsMap(v)
 	if !ok {
 		return nil, errf(http.StatusBadRequest, CodeInvalidInput, field, "field %q must be a JSON object, not %s", field, value.TypeName(v))
 	}
@@ -185,9 +186,13 @@ func (a *API) startExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	env, err := objectField(req.Env, "env")
+	envMap, err := objectField(req.Env, "env")
 	if err != nil {
 		return err
+	}
+	var env map[string]any
+	if envMap != nil {
+		env = envMap.GoMap()
 	}
 	key := r.Header.Get("Idempotency-Key")
 	if len(key) > MaxIdempotencyKey {
@@ -224,7 +229,7 @@ func (a *API) startExecution(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if v.Input == nil {
-		v.Input = map[string]any{}
+		v.Input = value.NewMap(0)
 	}
 	w.Header().Set("Location", "/executions/"+e.ID)
 	writeJSON(w, status, v)
@@ -238,7 +243,7 @@ type Execution struct {
 	DefID          string         `json:"def_id"`
 	State          engine.State   `json:"state"`
 	StateInfo      string         `json:"state_info,omitempty"`
-	Input          map[string]any `json:"input,omitzero"` // nil in the list: the input is kept beside the head
+	Input          *value.Map     `json:"input,omitzero"` // nil in the list: the input is kept beside the head
 	Output         any            `json:"output,omitempty"`
 	Env            map[string]any `json:"env,omitempty"`
 	Target         string         `json:"target,omitempty"`
@@ -313,7 +318,7 @@ func (a *API) getExecution(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("load input of %s: %w", e.ID, err)
 	}
 	if e.Input == nil {
-		e.Input = map[string]any{}
+		e.Input = value.NewMap(0)
 	}
 	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].Seq < tasks[j].Seq })
 	v := execView(e)

@@ -34,6 +34,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // DefaultMaxBody is the largest request body accepted unless Options says otherwise.
@@ -73,7 +74,7 @@ type Service interface {
 	// executions
 	Start(ctx context.Context, r service.StartRequest) (*engine.Execution, bool, error)
 	Execution(ctx context.Context, id string) (*engine.Execution, error)
-	ExecutionInput(ctx context.Context, id string) (map[string]any, error)
+	ExecutionInput(ctx context.Context, id string) (*value.Map, error)
 	ExecutionTasks(ctx context.Context, id string) ([]*engine.Task, error)
 	ListExecutions(ctx context.Context, p store.ListParams) (*store.ExecutionPage, error)
 	Pause(ctx context.Context, id string) (*engine.Execution, error)

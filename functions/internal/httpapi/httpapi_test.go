@@ -665,6 +665,62 @@ ordered:
 	}
 }
 
+// TestExecutionInputKeepsTopLevelOrder: the input shows the keys in the
+// order the request gave them, then the defaults of what it lacked in the
+// order the workflow declares them, as Mistral's API does; a sub-workflow
+// sees its input in the order of the calling task's input clause.
+func TestExecutionInputKeepsTopLevelOrder(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(`
+version: '2.0'
+parent:
+  input: [zed, mid, {bee: 2}, {alpha: 3}]
+  output:
+    child_input: <% task(call).result.seen %>
+  tasks:
+    call:
+      workflow: child
+      input: {yak: 1, cow: 2}
+child:
+  input: [cow, yak, {ant: 9}]
+  output:
+    seen: <% execution().input %>
+  tasks:
+    t:
+      action: std.noop
+`)
+	r := e.start("parent", `{"mid": 1, "zed": 0}`)
+	if r.status != 201 {
+		t.Fatalf("start: %d %s", r.status, r.raw)
+	}
+	want := `{"mid": 1, "zed": 0, "bee": 2, "alpha": 3}`
+	if got := orderedMember(t, r.raw, "input"); got != want {
+		t.Errorf("start response input %s, want %s", got, want)
+	}
+	r = e.wait(r.body["id"].(string), engine.Success)
+	if got := orderedMember(t, r.raw, "input"); got != want {
+		t.Errorf("GET input %s, want %s", got, want)
+	}
+	if got, want := orderedMember(t, r.raw, "output"), `{"child_input": {"yak": 1, "cow": 2, "ant": 9}}`; got != want {
+		t.Errorf("output %s, want %s", got, want)
+	}
+}
+
+// orderedMember is member name of the JSON object raw, as JSON in the
+// order its keys were written.
+func orderedMember(t *testing.T, raw, name string) string {
+	t.Helper()
+	v, err := value.FromJSON([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := v.(*value.Map)
+	if !ok {
+		t.Fatalf("not a JSON object: %s", raw)
+	}
+	return value.JSON(m.Value(name), -1, false)
+}
+
 // corruptHeadStore is a real memory store whose Execution answers as a
 // driver does for a head record it cannot decode.
 type corruptHeadStore struct{ *kvstore.Store }

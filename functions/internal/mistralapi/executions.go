@@ -56,8 +56,18 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 // objectField reads a field Mistral sends as JSON text (or a JSON object)
-// holding an object.
+// holding an object, for names looked up.
 func objectField(raw json.RawMessage, field string) (map[string]any, error) {
+	m, err := orderedField(raw, field)
+	if m == nil || err != nil {
+		return nil, err
+	}
+	return m.GoMap(), nil
+}
+
+// orderedField is objectField keeping the object's keys in the order the
+// client wrote them, for a value shown back as it was given.
+func orderedField(raw json.RawMessage, field string) (*value.Map, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
@@ -82,7 +92,7 @@ func objectField(raw json.RawMessage, field string) (map[string]any, error) {
 	if err != nil {
 		return nil, faultf(http.StatusBadRequest, "field %q is not a JSON object: %v", field, err)
 	}
-	m, ok := value.AsGoMap(v)
+	m, ok := value.AsMap(v)
 	if !ok {
 		return nil, faultf(http.StatusBadRequest, "field %q must be a JSON object, not %s", field, value.TypeName(v))
 	}
@@ -144,7 +154,7 @@ func (a *API) createExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	input, err := objectField(b.Input, "input")
+	input, err := orderedField(b.Input, "input")
 	if err != nil {
 		return err
 	}
@@ -234,7 +244,7 @@ func (a *API) getExecution(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("load input of %s: %w", e.ID, err)
 	}
 	if e.Input == nil {
-		e.Input = map[string]any{}
+		e.Input = value.NewMap(0)
 	}
 	writeJSON(w, http.StatusOK, executionView(e, ""))
 	return nil

@@ -340,3 +340,24 @@ func TestRerunOfAFailedDelegateTask(t *testing.T) {
 	e.waitState(ex, "SUCCESS")
 	e.wantFault(e.do("DELETE", "/v2/tasks/"+task["id"].(string), "", ""), http.StatusNotFound, "no DELETE")
 }
+
+// Mistral's API shows an execution's input (JSON text) in the order the
+// client wrote it, the workflow's defaults after it.
+func TestExecutionInputTextKeepsOrder(t *testing.T) {
+	e := newEnv(t)
+	e.want(e.do("POST", "/v2/workflows", "text/plain", `version: '2.0'
+ordered:
+  input: [zed, mid, {alpha: 3}]
+  tasks:
+    t:
+      action: std.noop
+`), http.StatusCreated, "create")
+	body := `{"workflow_name": "ordered", "input": "{\"mid\": 1, \"zed\": 0}", "id": "6f1b2a3c-0000-4000-8000-0000000000a1"}`
+	want := `{"mid":1,"zed":0,"alpha":3}`
+	if r := e.want(e.do("POST", "/v2/executions", "application/json", body), http.StatusCreated, "start"); r.body["input"] != want {
+		t.Fatalf("start input %v, want %s", r.body["input"], want)
+	}
+	if done := e.waitState("6f1b2a3c-0000-4000-8000-0000000000a1", "SUCCESS"); done["input"] != want {
+		t.Fatalf("GET input %v, want %s", done["input"], want)
+	}
+}
