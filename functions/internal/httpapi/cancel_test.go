@@ -31,19 +31,35 @@ func TestCancelEndsTasksAndRefusesLateCallback(t *testing.T) {
 			if r := e.json("POST", "/executions/"+id+"/cancel", ""); r.status != 200 || r.body["state"] != "CANCELLED" {
 				t.Fatalf("cancel: %d %s", r.status, r.raw)
 			}
-			cancelledTasks := func() {
-				t.Helper()
+			// The execution is CANCELLED at once; its tasks end by the
+			// follow-up steps moments later (README: a cancel ends every task).
+			ended := func() (bool, string) {
 				r := e.json("GET", "/executions/"+id, "")
 				if r.body["state"] != string(engine.Cancelled) {
 					t.Fatalf("execution %s", r.raw)
 				}
 				for _, tk := range r.body["tasks"].([]any) {
-					if st := tk.(map[string]any)["state"]; st != string(engine.Cancelled) {
-						t.Fatalf("task in state %v in a cancelled execution: %s", st, r.raw)
+					if tk.(map[string]any)["state"] != string(engine.Cancelled) {
+						return false, r.raw
 					}
 				}
+				return true, r.raw
 			}
-			cancelledTasks()
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				ok, raw := ended()
+				if ok {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("a task is still live 10 s after the cancel: %s", raw)
+				}
+			}
+			cancelledTasks := func() {
+				t.Helper()
+				if ok, raw := ended(); !ok {
+					t.Fatalf("a task is live again in a cancelled execution: %s", raw)
+				}
+			}
 			wantError(t, e.json("POST", "/callbacks/"+tok, `{"state": "SUCCESS", "output": 1}`), 409, httpapi.CodeCallbackStale, "token")
 			time.Sleep(100 * time.Millisecond)
 			cancelledTasks()
