@@ -129,7 +129,7 @@ func runLazyflow(ctx context.Context, c cCase) result {
 		}
 	}
 	req := service.StartRequest{Workflow: c.Workflow, Input: value.MapOf(c.Input)}
-	if env, ok := value.AsGoMap(c.Params["env"]); ok {
+	if env, ok := value.AsMap(c.Params["env"]); ok {
 		req.Env = env
 	}
 	if tn, ok := c.Params["task_name"].(string); ok {

@@ -9,13 +9,13 @@ import (
 
 // schedule creates the next task execution of name, reached from the task
 // record `from` ("" at start) with branch context ctx.
-func (b *builder) schedule(name, from string, ctx map[string]any) error {
+func (b *builder) schedule(name, from string, ctx *value.Map) error {
 	return b.scheduleAt(name, name, from, ctx)
 }
 
 // scheduleAt is schedule with the record key a join arrival counts on:
 // the join's name, or the key of a later round (joinRound).
-func (b *builder) scheduleAt(name, joinKey, from string, ctx map[string]any) error {
+func (b *builder) scheduleAt(name, joinKey, from string, ctx *value.Map) error {
 	t, ok := b.wf.Tasks[name]
 	if !ok {
 		return fmt.Errorf("workflow %s: transition to unknown task %q", b.wf.Name, name)

@@ -63,7 +63,7 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 		if err != nil {
 			return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("evaluate vars of workflow %s: %v", wf.Name, err))
 		}
-		if m, ok := value.AsGoMap(v); ok {
+		if m, ok := value.AsMap(v); ok {
 			head.Vars = m
 		}
 	}
@@ -239,7 +239,7 @@ func (b *builder) bindInput(in *value.Map) (*value.Map, error) {
 // 23.0.0 does so by default (evaluate_env). A sub-workflow inherits its
 // parent's env already evaluated.
 func (b *builder) evalEnv() error {
-	if b.head.Parent != "" || len(b.head.Env) == 0 {
+	if b.head.Parent != "" || b.head.Env.Len() == 0 {
 		return nil
 	}
 	v, err := expr.Compile(b.head.Env)
@@ -253,7 +253,7 @@ func (b *builder) evalEnv() error {
 	if err != nil {
 		return inputErrorf("evaluate env: %v", err)
 	}
-	if m, ok := value.AsGoMap(out); ok {
+	if m, ok := value.AsMap(out); ok {
 		b.head.Env = m
 	}
 	return nil

@@ -200,9 +200,9 @@ func testFanIn(t *testing.T, st store.Store, opt Options) {
 			t.Fatalf("execution %s: join record %+v", id, j)
 		}
 		for i := 0; i < opt.Branches; i++ {
-			v, ok := asFloat(j.Ctx[fmt.Sprintf("v%d", i)])
+			v, ok := asFloat(j.Ctx.Value(fmt.Sprintf("v%d", i)))
 			if !ok || v != float64(i) {
-				t.Fatalf("execution %s: the join's context has v%d = %v, want %d", id, i, j.Ctx[fmt.Sprintf("v%d", i)], i)
+				t.Fatalf("execution %s: the join's context has v%d = %v, want %d", id, i, j.Ctx.Value(fmt.Sprintf("v%d", i)), i)
 			}
 		}
 		if err := svc.TaskComplete(ctx, engine.Result{Exec: id, Task: "join", Slot: -1, Attempt: 1, OK: true}); err != nil {
