@@ -22,16 +22,6 @@ func userData(raw json.RawMessage) (any, error) {
 	return value.FromJSON(raw)
 }
 
-// userFields reads a member holding a set of named values.
-func userFields(raw json.RawMessage) (map[string]any, error) {
-	v, err := userData(raw)
-	if err != nil || v == nil {
-		return nil, err
-	}
-	m, _ := value.AsGoMap(v)
-	return m, nil
-}
-
 // orderedFields reads a member holding a set of named values in the order
 // they were written. Absent or empty is nil, as an empty Go map field
 // (omitted when written) reads back, so every store returns the same.

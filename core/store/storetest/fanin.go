@@ -293,3 +293,18 @@ func testJoinRounds(t *testing.T, st store.Store) {
 		t.Fatalf("output %v after %d runs of the join, want 3 rounds", h.Output, joins)
 	}
 }
+
+// arrive is the pair of ops the engine commits for one branch reaching join key.
+func arrive(exec, key, from string, ctx *value.Map) []engine.Op {
+	return []engine.Op{engine.PutArrival{Exec: exec, Join: key, From: from, Ctx: ctx},
+		engine.CountArrival{Exec: exec, Key: key, Name: key}}
+}
+
+func arrivals(t *testing.T, s store.Store, exec, key string) map[string]*value.Map {
+	t.Helper()
+	a, err := s.Arrivals(ctxBG, exec, key)
+	if err != nil {
+		t.Fatalf("arrivals of %s: %v", key, err)
+	}
+	return a
+}

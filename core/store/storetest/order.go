@@ -39,6 +39,21 @@ func checkOrderedData(t *testing.T, got, want *engine.Task) {
 	}
 }
 
+// orderedHead gives e vars and env whose keys are not in sorted order: a
+// store keeps them in the order they were set, as the execution's input.
+func orderedHead(e *engine.Execution) *engine.Execution {
+	e.Vars = dict("zv", int64(1), "v", []any{"p", true})
+	e.Env = dict("z", "1", "a", dict("y", 2.5, "b", nil))
+	return e
+}
+
+func checkOrderedHead(t *testing.T, got *engine.Execution) {
+	t.Helper()
+	if js := value.JSON(got.Vars, -1, false) + value.JSON(got.Env, -1, false); js != `{"zv": 1, "v": ["p", true]}{"z": "1", "a": {"y": 2.5, "b": null}}` {
+		t.Fatalf("vars and env order after a round trip: %s", js)
+	}
+}
+
 // dict is an ordered dict of alternating keys and values.
 func dict(kv ...any) *value.Map { return value.MapFromPairs(kv...) }
 
