@@ -73,7 +73,7 @@ func (b *builder) scopeWith(branch *value.Map, rec *Task, cur current) *scope {
 
 // rawScope has data as $ (an ad-hoc action's input or base result, the
 // workflow input while defaults are bound).
-func (b *builder) rawScope(data map[string]any, rec *Task) *scope {
+func (b *builder) rawScope(data *value.Map, rec *Task) *scope {
 	return &scope{b: b, rec: rec, raw: true, root: data}
 }
 

@@ -188,16 +188,16 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 		if missing := missingInput(ad.Input, input); len(missing) > 0 {
 			return b.adhocInputError(t, ad, missing)
 		}
-		adIn := map[string]any{}
+		adIn := value.NewMap(len(ad.Input))
 		for _, p := range ad.Input {
 			if v, ok := input.Get(p.Name); ok {
-				adIn[p.Name] = v
+				adIn.Set(p.Name, v)
 			} else if p.HasDefault {
 				dv, err := b.rawScope(adIn, rec).eval(p.Default)
 				if err != nil {
 					return fmt.Errorf("default of input %s of action %s: %w", p.Name, ad.Name, err)
 				}
-				adIn[p.Name] = dv
+				adIn.Set(p.Name, dv)
 			}
 		}
 		base := value.NewMap(0)

@@ -195,13 +195,13 @@ func (b *builder) fireStartPage(tm Timer) (*Plan, error) {
 func (b *builder) bindInput(in *value.Map) (*value.Map, error) {
 	out := in.Clone()
 	// A default reads the inputs declared before it.
-	before := make(map[string]any, in.Len())
+	before := value.NewMap(in.Len())
 	declared := make(map[string]bool, len(b.wf.Input))
 	var missing []string
 	for _, p := range b.wf.Input {
 		declared[p.Name] = true
 		if v, ok := in.Get(p.Name); ok {
-			before[p.Name] = v
+			before.Set(p.Name, v)
 			continue
 		}
 		if !p.HasDefault {
@@ -214,7 +214,7 @@ func (b *builder) bindInput(in *value.Map) (*value.Map, error) {
 			// it cannot be evaluated over is refused, as a missing input is.
 			return nil, inputErrorf("input %q of workflow %s: default: %v", p.Name, b.wf.Name, err)
 		}
-		before[p.Name] = v
+		before.Set(p.Name, v)
 		out.Set(p.Name, v)
 	}
 	if len(missing) > 0 {
