@@ -20,6 +20,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/lazyflow/lazyflow/core/chaos"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // TestChaosServeKill9 runs generated workflows on a real `lazyflow serve`
@@ -207,11 +208,11 @@ func (s *server) execution(id, prefix string, racing bool) (string, bool) {
 	var e struct {
 		Workflow string
 		State    string
-		Output   any
+		Output   json.RawMessage // read in order: the harness's side keeps it
 		Tasks    []struct {
 			Key       string
 			State     string
-			Published map[string]any
+			Published json.RawMessage
 		}
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
@@ -219,11 +220,11 @@ func (s *server) execution(id, prefix string, racing bool) (string, bool) {
 	}
 	var ts []string
 	for _, t := range e.Tasks {
-		ts = append(ts, fmt.Sprintf("%s=%s %s", t.Key, t.State, js(t.Published)))
+		ts = append(ts, fmt.Sprintf("%s=%s %s", t.Key, t.State, js(ordered(t.Published))))
 	}
 	sort.Strings(ts)
 	wf := strings.TrimPrefix(e.Workflow, prefix)
-	output := js(e.Output)
+	output := js(ordered(e.Output))
 	if racing {
 		output = chaos.RacingOutput
 	}
@@ -231,6 +232,12 @@ func (s *server) execution(id, prefix string, racing bool) (string, bool) {
 		return fmt.Sprintf("%s/ %s %s\n  %s", wf, e.State, output, strings.Join(ts, "\n  ")), false
 	}
 	return fmt.Sprintf("%s/ %s %s\n  %s", wf, e.State, output, strings.Join(ts, "\n  ")), true
+}
+
+// ordered reads a JSON value keeping its dicts' order; absent is null.
+func ordered(raw json.RawMessage) any {
+	v, _ := value.FromJSON(raw)
+	return v
 }
 
 func js(v any) string {

@@ -3,7 +3,10 @@
 //
 // The corpus (corpus/cases.json) is extracted by extract.py from Mistral's own
 // engine unit tests and its resources/ workbooks: each case is the YAML a test
-// loads, the workflow it starts and the input and params it passes. oracle.py
+// loads, the workflow it starts and the input and params it passes; the
+// lazyflow.order.* cases are Lazyflow's own (extract.py's ORDER_CASES), for
+// which both sides also write the key order of the output and of the
+// published values (the results' "order"), compared too. oracle.py
 // runs every comparable case on Mistral in one process (SQLite in memory, fake
 // transport, local executor, as Mistral's EngineTestCase) and writes its
 // results in the contract of `lazyflow run --json`; mistral-results.json is

@@ -291,6 +291,90 @@ def write(out_path, cases):
     print("extract: %d cases, %d comparable" % (len(cases), comparable), file=sys.stderr)
 
 
+# Lazyflow's own cases, where the order of a dict's keys is visible: Mistral's
+# tests compare dicts with ==, so none of theirs checks it. "compare_order" asks
+# both sides for the key order of the output and of every task's published
+# values (the oracle's "order"), which the tier then compares too. Only what
+# Mistral orders deterministically is here: the root context $ is a view whose
+# keys() is a set (CPython's hash order, a new one each process), and several
+# branches merge in the order their tasks were created (timing).
+ORDER_CASES = {
+    "publish_then_default_output": """---
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.noop
+      publish:
+        zeta: 1
+        alpha: 2
+        mid: {zz: 1, aa: {y: 1, b: 2}}
+      on-success: t2
+    t2:
+      action: std.echo
+      input:
+        output: {yy: 1, bb: 2}
+      publish:
+        beta: <% task().result %>
+        zeta: 3
+      on-success: t3
+    t3:
+      action: std.noop
+      publish:
+        gamma: <% [$.mid, $.beta] %>
+""",
+    "global_publish_stays_out_of_output": """---
+version: '2.0'
+wf:
+  input:
+    - zin: 1
+    - ain: 2
+  vars:
+    zv: 1
+    av: 2
+  tasks:
+    t1:
+      action: std.noop
+      on-success:
+        publish:
+          branch:
+            zb: <% $.ain %>
+            ab: <% $.zin %>
+          global:
+            zg: 1
+            ag: 2
+        next: t2
+    t2:
+      action: std.noop
+      publish:
+        ab: 3
+        cb: 4
+""",
+    "output_clause": """---
+version: '2.0'
+wf:
+  input:
+    - zin: 1
+  tasks:
+    t1:
+      action: std.echo output="x"
+      publish:
+        pz: <% task().result %>
+        pa: <% $.zin %>
+  output:
+    zo: <% $.pz %>
+    ao: <% $.pa %>
+    nested: {z: 1, a: {y: 1, b: 2}}
+""",
+}
+
+
+def order_cases():
+    return [{"name": "lazyflow.order." + name, "source": "lazyflow/core/compat/extract.py",
+             "defs": [{"kind": "workflows", "text": text}], "workflow": "wf", "input": {}, "params": {},
+             "compare_order": True} for name, text in ORDER_CASES.items()]
+
+
 def main():
     if sys.argv[1] == "--reclassify":
         reclassify(sys.argv[2])
@@ -300,6 +384,7 @@ def main():
     for path in sorted(glob.glob(os.path.join(pkg, "tests", "unit", "engine", "test_*.py"))):
         cases.extend(file_cases(path))
     cases.extend(resource_cases(pkg))
+    cases.extend(order_cases())
     seen = set()
     for c in cases:
         key = json.dumps([c["defs"], c["workflow"], c["input"], c["params"]], sort_keys=True, default=str)

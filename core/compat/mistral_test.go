@@ -47,6 +47,9 @@ type cCase struct {
 	Input         map[string]any `json:"input"`
 	Params        map[string]any `json:"params"`
 	NotComparable string         `json:"not_comparable"`
+	// CompareOrder: the key order of the output and of the published values
+	// is compared too (Lazyflow's own cases, see extract.py).
+	CompareOrder bool `json:"compare_order"`
 }
 
 // result is the contract of `lazyflow run --json`, on both sides.
@@ -55,6 +58,8 @@ type result struct {
 	StateInfo string       `json:"state_info"`
 	Output    any          `json:"output"`
 	Tasks     []taskResult `json:"tasks"`
+	// Order is keyOrder's text, for a case that compares order.
+	Order string `json:"order,omitempty"`
 }
 
 type taskResult struct {
@@ -129,7 +134,7 @@ func runLazyflow(ctx context.Context, c cCase) result {
 		}
 	}
 	req := service.StartRequest{Workflow: c.Workflow, Input: value.MapOf(c.Input)}
-	if env, ok := value.AsGoMap(c.Params["env"]); ok {
+	if env, ok := value.AsMap(c.Params["env"]); ok {
 		req.Env = env
 	}
 	if tn, ok := c.Params["task_name"].(string); ok {
@@ -151,6 +156,7 @@ func runLazyflow(ctx context.Context, c cCase) result {
 		return result{State: "HARNESS_ERROR", StateInfo: err.Error()}
 	}
 	res := result{State: string(final.State), StateInfo: final.StateInfo, Output: plain(final.Output), Tasks: []taskResult{}}
+	var ordered []taskResult
 	for _, tk := range tasks {
 		if tk.State == engine.Waiting && tk.Seq == 0 {
 			continue // a join record that never fired is bookkeeping, as in `lazyflow run`
@@ -160,8 +166,28 @@ func runLazyflow(ctx context.Context, c cCase) result {
 			pub = plain(tk.Published)
 		}
 		res.Tasks = append(res.Tasks, taskResult{Name: tk.Name, State: string(tk.State), StateInfo: tk.StateInfo, Published: pub})
+		ordered = append(ordered, taskResult{Name: tk.Name, Published: tk.Published})
+	}
+	if c.CompareOrder {
+		res.Order = keyOrder(final.Output, ordered)
 	}
 	return res
+}
+
+// keyOrder is the output, then each task's published values (sorted
+// lines), as JSON text with the dicts in their own order: oracle.py's
+// key_order, which Mistral's side of the file keeps as text.
+func keyOrder(output any, tasks []taskResult) string {
+	lines := make([]string, 0, len(tasks))
+	for _, t := range tasks {
+		pub := t.Published
+		if pub == (*value.Map)(nil) {
+			pub = value.NewMap(0)
+		}
+		lines = append(lines, fmt.Sprintf("task %s: %s", t.Name, value.JSON(pub, -1, true)))
+	}
+	sort.Strings(lines)
+	return strings.Join(append([]string{"output: " + value.JSON(output, -1, true)}, lines...), "\n")
 }
 
 // taskSummary is one task name's executions: states and published values,
@@ -241,6 +267,9 @@ func compare(c cCase, m, l result) []string {
 	// A paused execution has no output yet: Mistral shows {}, Lazyflow null.
 	if m.State == l.State && m.State != "PAUSED" && !reflect.DeepEqual(userOutput(m), userOutput(l)) {
 		d = append(d, fmt.Sprintf("output: Mistral %s, Lazyflow %s", short(m.Output), short(l.Output)))
+	}
+	if c.CompareOrder && m.State == l.State && m.Order != l.Order {
+		d = append(d, fmt.Sprintf("key order: Mistral %q, Lazyflow %q", m.Order, l.Order))
 	}
 	if m.State == l.State && m.State == "ERROR" && userStateInfo(c) && m.StateInfo != l.StateInfo {
 		d = append(d, fmt.Sprintf("state_info: Mistral %q, Lazyflow %q", firstLine(m.StateInfo), firstLine(l.StateInfo)))

@@ -8,6 +8,10 @@ contract of `lazyflow run --json`:
 
   {"state", "state_info", "output", "tasks": [{"name", "state", "state_info", "published"}]}
 
+plus, for a case marked "compare_order", "order": the output and every task's
+published values as JSON text in their own key order (the file's keys are
+sorted, which would hide it).
+
 A definition Mistral refuses gives state "INVALID", a start it refuses
 "REFUSED", and a run that does not end within --timeout "TIMEOUT"; the message
 is the state_info.
@@ -100,6 +104,13 @@ def snapshot(ex_id):
         }
 
 
+def key_order(res):
+    """The output, then each task's published values (sorted lines), as JSON
+    text in the dicts' own order; core/compat's keyOrder writes the same."""
+    tasks = sorted("task %s: %s" % (t["name"], json.dumps(t["published"])) for t in res["tasks"])
+    return "\n".join(["output: " + json.dumps(res["output"])] + tasks)
+
+
 def run_case(engine, case):
     wipe()
     try:
@@ -132,6 +143,8 @@ class Oracle(engine_base.EngineTestCase):
             t = time.monotonic()
             try:
                 RESULTS[case["name"]] = run_case(self.engine, case)
+                if case.get("compare_order"):
+                    RESULTS[case["name"]]["order"] = key_order(RESULTS[case["name"]])
             except Exception:
                 RESULTS[case["name"]] = {"state": "ORACLE_ERROR", "state_info": traceback.format_exc()[-500:],
                                          "output": None, "tasks": []}

@@ -6,11 +6,13 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // splitInline splits "std.echo output='hi' x=<% $.y %>" into the name and
 // its parameters, as Mistral's action/workflow shorthand allows.
-func splitInline(s string) (string, map[string]any, error) {
+func splitInline(s string) (string, *value.Map, error) {
 	s = strings.TrimSpace(s)
 	i := strings.IndexAny(s, " \t\n")
 	if i < 0 {
@@ -46,8 +48,8 @@ func leadingExpr(s string) (head, rest string, ok bool) {
 // parseParams reads space-separated key=value pairs. A value is a quoted
 // string, an expression (<% %>, {{ }}), a [list] or {map} in YAML flow
 // syntax, or a bare word read as a YAML literal (number, true, null, text).
-func parseParams(s string) (map[string]any, error) {
-	out := map[string]any{}
+func parseParams(s string) (*value.Map, error) {
+	out := value.NewMap(2)
 	i := 0
 	for {
 		for i < len(s) && isSpace(s[i]) {
@@ -78,10 +80,10 @@ func parseParams(s string) (map[string]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", key, err)
 		}
-		if _, dup := out[key]; dup {
+		if out.Has(key) {
 			return nil, fmt.Errorf("parameter %q is given twice", key)
 		}
-		out[key] = val
+		out.Set(key, val)
 		i = next
 		if i < len(s) && !isSpace(s[i]) {
 			return nil, fmt.Errorf("expected a space after the value of %s, at %q", key, clip(s[i:]))

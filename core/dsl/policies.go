@@ -122,7 +122,7 @@ func (l *loader) retry(v *yaml.Node) *Retry {
 			l.errf(v, "retry: %v", err)
 			return nil
 		}
-		for key, val := range params {
+		for key, val := range params.All() {
 			hasCount = hasCount || key == "count"
 			if !l.retrySetting(r, key, paramNode(v, val)) {
 				l.errf(v, "unknown retry setting %q%s", key, suggest(key, retryKeys))

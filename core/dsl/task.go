@@ -143,7 +143,7 @@ func (l *loader) taskCall(t *Task, attrs, attrKeys *taskAttrs) {
 	if attrs.get("action") != nil && attrs.get("workflow") != nil {
 		l.errf(attrKeys.get("workflow"), "task %q has both action and workflow: a task runs one or the other", t.Name)
 	}
-	var inline map[string]any
+	var inline *value.Map // in the order written, as Mistral's parser reads them
 	var inlineNode *yaml.Node
 	switch {
 	case attrs.get("action") != nil:
@@ -160,10 +160,10 @@ func (l *loader) taskCall(t *Task, attrs, attrKeys *taskAttrs) {
 	if in != nil {
 		t.Input = l.taskInput(t, in, inline)
 	}
-	if t.Input == nil && len(inline) > 0 {
+	if t.Input == nil && inline.Len() > 0 {
 		t.Input = l.compileValue(inlineNode, inline)
 	}
-	if t.Input == nil && (len(inline) > 0 || in != nil && in.Tag != "!!null") {
+	if t.Input == nil && (inline.Len() > 0 || in != nil && in.Tag != "!!null") {
 		l.markBroken(t) // its error is reported; a "missing input" would be false
 	}
 }
@@ -171,13 +171,13 @@ func (l *loader) taskCall(t *Task, attrs, attrKeys *taskAttrs) {
 // taskInput reads input: a mapping, one expression, or Mistral's string of
 // inline parameters. Inline parameters of the callee fill the names input
 // does not give; nil when there is no input or it has an error.
-func (l *loader) taskInput(t *Task, in *yaml.Node, inline map[string]any) *expr.Value {
+func (l *loader) taskInput(t *Task, in *yaml.Node, inline *value.Map) *expr.Value {
 	switch {
 	case in.Kind == yaml.MappingNode:
 		m, _ := l.plain(in).(*value.Map)
 		return l.compileValue(in, withInline(m, inline))
 	case in.Kind == yaml.ScalarNode && in.Tag == "!!str" && isExprString(in.Value):
-		if len(inline) > 0 {
+		if inline.Len() > 0 {
 			l.errf(in, "task %q gives input both inline and as an expression; use one", t.Name)
 		}
 		return l.compile(in)
@@ -188,7 +188,7 @@ func (l *loader) taskInput(t *Task, in *yaml.Node, inline map[string]any) *expr.
 			l.errf(in, "input of task %q: %v", t.Name, err)
 			return nil
 		}
-		return l.compileValue(in, withInline(value.MapOf(params), inline))
+		return l.compileValue(in, withInline(params, inline))
 	case in.Kind == yaml.ScalarNode && in.Tag == "!!null":
 		return nil
 	default:
@@ -199,11 +199,11 @@ func (l *loader) taskInput(t *Task, in *yaml.Node, inline map[string]any) *expr.
 
 // withInline adds to input the inline parameters it does not give itself:
 // input's own value wins.
-func withInline(input *value.Map, inline map[string]any) *value.Map {
+func withInline(input *value.Map, inline *value.Map) *value.Map {
 	if input == nil {
-		input = value.NewMap(len(inline))
+		input = value.NewMap(inline.Len())
 	}
-	for key, v := range value.MapOf(inline).All() {
+	for key, v := range inline.All() {
 		if !input.Has(key) {
 			input.Set(key, v)
 		}
@@ -369,7 +369,7 @@ func (a *taskAttrs) set(key string, n *yaml.Node) { a[taskKeyIndex[key]] = n }
 
 // callee reads action: or workflow:, a name with optional inline
 // parameters, or one expression that names the callee at run time.
-func (l *loader) callee(t *Task, n *yaml.Node, what string) (string, map[string]any) {
+func (l *loader) callee(t *Task, n *yaml.Node, what string) (string, *value.Map) {
 	raw := strings.TrimSpace(l.str(n, what))
 	if isExprString(raw) && (strings.HasPrefix(raw, "<%") || strings.HasPrefix(raw, "{{")) {
 		// Mistral 23.0.0: an expression naming the callee may be followed

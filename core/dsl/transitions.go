@@ -123,7 +123,7 @@ func (l *loader) transition(at *yaml.Node, text string, cond *yaml.Node, what st
 				l.errf(at, "%s: %v", what, err)
 				return tr, false
 			}
-			for k, v := range params {
+			for k, v := range params.All() {
 				if k != "msg" {
 					l.errf(at, "engine command %s takes only msg, not %q", name, k)
 					continue

@@ -169,8 +169,8 @@ func (l *loader) action(k, n *yaml.Node) *Action {
 				l.errf(p.v, "%v", err)
 			}
 			a.Base = name
-			if len(params) > 0 {
-				baseInput = value.MapOf(params)
+			if params.Len() > 0 {
+				baseInput = params
 				baseInputNode = p.v
 			}
 		case "base-input":

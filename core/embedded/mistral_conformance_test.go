@@ -279,7 +279,7 @@ func runMistralCase(t *testing.T, c *mistralCase) {
 	if i := strings.LastIndex(wf, "."); i >= 0 && !contains(names, wf) {
 		wf = wf[i+1:] // workbook workflows are registered by their short name
 	}
-	e, _, err := h.Start(ctx, service.StartRequest{Workflow: wf, Input: value.MapOf(c.Input), Env: c.Env, Target: c.Target})
+	e, _, err := h.Start(ctx, service.StartRequest{Workflow: wf, Input: value.MapOf(c.Input), Env: value.MapOf(c.Env), Target: c.Target})
 	if err != nil {
 		if c.Expect.State == "START_ERROR" {
 			if !strings.Contains(err.Error(), c.Expect.StateInfo) {

@@ -79,3 +79,33 @@ func TestDictOrderSurvivesARun(t *testing.T) {
 		})
 	}
 }
+
+// TestRootOrderThroughARun: std.echo of $ gives the input, then vars, then
+// what the branch published, in that order, and a workflow without an
+// output clause outputs its published values in publication order (a
+// value published again keeping its place).
+func TestRootOrderThroughARun(t *testing.T) {
+	_, e := run(t, `
+version: '2.0'
+wf:
+  input: [ain, zin]
+  vars: {zv: 1, av: 2}
+  tasks:
+    first:
+      action: std.noop
+      publish: {zp: 1, ap: 2}
+      on-success: echo
+    echo:
+      action: std.echo output=<% $ %>
+      publish:
+        seen: <% task().result.keys() %>
+        zp: 3
+`, "wf", map[string]any{"zin": 1, "ain": 2})
+	if e.State != engine.Success {
+		t.Fatalf("state %s %q", e.State, e.StateInfo)
+	}
+	want := `{"zp": 3, "ap": 2, "seen": ["ain", "zin", "zv", "av", "zp", "ap"]}`
+	if got := value.JSON(e.Output, -1, false); got != want {
+		t.Fatalf("output %s, want %s", got, want)
+	}
+}

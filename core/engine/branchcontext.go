@@ -27,10 +27,10 @@ const roundsKey = "__join_rounds"
 // which expressions and outputs never see.
 func bookkeeping(k string) bool { return k == versionsKey || k == keysKey || k == roundsKey }
 
-func versionOf(ctx map[string]any, k string) int64 {
+func versionOf(ctx *value.Map, k string) int64 {
 	// Read in place: a join asks for every key of every branch.
 	var v any
-	switch m := ctx[versionsKey].(type) {
+	switch m := ctx.Value(versionsKey).(type) {
 	case map[string]any:
 		v = m[k]
 	case *value.Map:
@@ -44,25 +44,34 @@ func versionOf(ctx map[string]any, k string) int64 {
 }
 
 // bumpVersions counts one more publication of each key of pub in ctx.
-func bumpVersions(ctx map[string]any, pub []string) {
-	old, _ := value.AsGoMap(ctx[versionsKey])
-	vers := make(map[string]any, len(old)+len(pub))
-	for k, v := range old {
-		vers[k] = v
-	}
+func bumpVersions(ctx *value.Map, pub []string) {
+	vers := copyMap(ctx.Value(versionsKey))
 	for _, k := range pub {
-		vers[k] = versionOf(ctx, k) + 1
+		vers.Set(k, versionOf(ctx, k)+1)
 	}
-	ctx[versionsKey] = vers
+	ctx.Set(versionsKey, vers)
+}
+
+// copyMap is a shallow copy of a dict of either shape, or an empty Map.
+func copyMap(v any) *value.Map {
+	if m, ok := v.(*value.Map); ok && m != nil {
+		return m.Clone()
+	}
+	if m, ok := v.(map[string]any); ok {
+		return value.MapOf(m)
+	}
+	return value.NewMap(2)
 }
 
 // mergeBranches merges branch contexts by version (ties: the later one in
-// key order wins, which keeps the merge independent of arrival order).
-func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[string]any {
-	var list []map[string]any
+// key order wins, which keeps the merge independent of arrival order). A
+// key keeps the place where the first context of ctxs (in key order) set
+// it, as Python's dict merge does.
+func mergeBranches[C map[string]*value.Map | []*value.Map](ctxs C) *value.Map {
+	var list []*value.Map
 	var own map[string]any // arrivals: the arriving run of each branch's own task
 	switch c := any(ctxs).(type) {
-	case map[string]map[string]any:
+	case map[string]*value.Map:
 		froms := make([]string, 0, len(c))
 		for f := range c {
 			froms = append(froms, f)
@@ -70,7 +79,7 @@ func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[s
 		sort.Strings(froms)
 		for _, f := range froms {
 			list = append(list, c[f])
-			if m, ok := value.AsGoMap(c[f][keysKey]); ok {
+			if m, ok := value.AsGoMap(c[f].Value(keysKey)); ok {
 				if n := baseName(f); m[n] == f {
 					if own == nil {
 						own = map[string]any{}
@@ -79,74 +88,82 @@ func mergeBranches[C map[string]map[string]any | []map[string]any](ctxs C) map[s
 				}
 			}
 		}
-	case []map[string]any:
+	case []*value.Map:
 		list = c
 	}
-	out := map[string]any{}
+	return mergeList(list, own)
+}
+
+func mergeList(list []*value.Map, own map[string]any) *value.Map {
+	out := value.NewMap(4)
 	vers := map[string]int64{}
-	var keys, rounds map[string]any
+	var keys, rounds *value.Map
 	for _, ctx := range list {
-		for k, v := range ctx {
-			if k == versionsKey {
-				continue
-			}
-			if k == roundsKey {
-				if m, ok := value.AsGoMap(v); ok {
-					if rounds == nil {
-						rounds = map[string]any{}
-					}
-					for n, r := range m {
-						cur, _ := rounds[n].(int64)
-						if x, ok := r.(int64); ok && x > cur {
-							rounds[n] = r
-						}
-					}
-				}
-				continue
-			}
-			if k == keysKey {
+		for k, v := range ctx.All() {
+			switch k {
+			case versionsKey:
+			case roundsKey:
+				rounds = mergeRounds(rounds, v)
+			case keysKey:
 				// Each branch knows the latest runs on its own path; the
 				// merge knows them all (task(name) after a join).
-				if m, ok := value.AsGoMap(v); ok {
+				if m, ok := value.AsMap(v); ok {
 					if keys == nil {
-						keys = map[string]any{}
+						keys = value.NewMap(m.Len())
 					}
-					for n, key := range m {
-						keys[n] = key
-					}
+					keys.Update(m)
 				}
-				continue
-			}
-			n := versionOf(ctx, k)
-			if _, seen := out[k]; !seen || n >= vers[k] {
-				out[k], vers[k] = v, n
+			default:
+				n := versionOf(ctx, k)
+				if seen := out.Has(k); !seen || n >= vers[k] {
+					out.Set(k, v)
+					vers[k] = n
+				}
 			}
 		}
 	}
-	var kept map[string]any
-	for k, n := range vers {
-		if n > 0 {
+	var kept *value.Map
+	for k := range out.All() {
+		if n := vers[k]; n > 0 {
 			if kept == nil {
-				kept = map[string]any{}
+				kept = value.NewMap(len(vers))
 			}
-			kept[k] = n
+			kept.Set(k, n)
 		}
 	}
 	if kept != nil {
-		out[versionsKey] = kept
+		out.Set(versionsKey, kept)
 	}
 	if keys != nil {
 		// Another branch may carry an older run of a task whose latest run
 		// is the one arriving here: the arriving run wins.
 		for n, k := range own {
-			keys[n] = k
+			keys.Set(n, k)
 		}
-		out[keysKey] = keys
+		out.Set(keysKey, keys)
 	}
 	if rounds != nil {
-		out[roundsKey] = rounds
+		out.Set(roundsKey, rounds)
 	}
 	return out
+}
+
+// mergeRounds keeps the highest round of each join of v in rounds.
+func mergeRounds(rounds *value.Map, v any) *value.Map {
+	m, ok := value.AsMap(v)
+	if !ok {
+		return rounds
+	}
+	if rounds == nil {
+		rounds = value.NewMap(m.Len())
+	}
+	for n, r := range m.All() {
+		cur, _ := rounds.Value(n).(int64)
+		if x, ok := r.(int64); ok && x > cur {
+			rounds.Set(n, r)
+		}
+	}
+	return rounds
 }
 
 // baseName is the task name of a record key name#<12 hex digits> (a run in
@@ -160,12 +177,12 @@ func baseName(key string) string {
 	return key
 }
 
-// plainCtx is a branch context without its bookkeeping.
-func plainCtx(ctx map[string]any) map[string]any {
-	out := make(map[string]any, len(ctx))
-	for k, v := range ctx {
+// plainCtx is a branch context without its bookkeeping, in its order.
+func plainCtx(ctx *value.Map) *value.Map {
+	out := value.NewMap(ctx.Len())
+	for k, v := range ctx.All() {
 		if !bookkeeping(k) {
-			out[k] = v
+			out.Set(k, v)
 		}
 	}
 	return out

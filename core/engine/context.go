@@ -41,12 +41,13 @@ type scope struct {
 	// $ is the workflow input, then vars (as they were when the scope was
 	// made), then branch without its bookkeeping, then the variables of
 	// item index of items; or exactly branch when raw.
-	vars   map[string]any
-	branch map[string]any
+	vars   *value.Map
+	branch *value.Map
 	items  *itemList
 	index  int
 	raw    bool
-	// root, when rootSet, is $ itself (a base action's result).
+	// root, when rootSet, is $ itself (a base action's result, or the
+	// data of a raw scope).
 	root    any
 	rootSet bool
 
@@ -56,24 +57,24 @@ type scope struct {
 
 // scope is the context of task rec (nil outside a task) over $ made of the
 // workflow's data and the branch context.
-func (b *builder) scope(branch map[string]any, rec *Task) *scope {
+func (b *builder) scope(branch *value.Map, rec *Task) *scope {
 	return &scope{b: b, rec: rec, vars: b.head.Vars, branch: branch}
 }
 
 // itemScope is scope with the variables of item i of items (none if nil).
-func (b *builder) itemScope(branch map[string]any, items *itemList, i int, rec *Task) *scope {
+func (b *builder) itemScope(branch *value.Map, items *itemList, i int, rec *Task) *scope {
 	return &scope{b: b, rec: rec, vars: b.head.Vars, branch: branch, items: items, index: i}
 }
 
 // scopeWith is scope for an expression that sees the outcome cur of rec.
-func (b *builder) scopeWith(branch map[string]any, rec *Task, cur current) *scope {
+func (b *builder) scopeWith(branch *value.Map, rec *Task, cur current) *scope {
 	return &scope{b: b, rec: rec, cur: cur, hasCur: true, vars: b.head.Vars, branch: branch}
 }
 
 // rawScope has data as $ (an ad-hoc action's input or base result, the
 // workflow input while defaults are bound).
-func (b *builder) rawScope(data map[string]any, rec *Task) *scope {
-	return &scope{b: b, rec: rec, branch: data, raw: true}
+func (b *builder) rawScope(data *value.Map, rec *Task) *scope {
+	return &scope{b: b, rec: rec, raw: true, root: data}
 }
 
 func (s *scope) eval(v *expr.Value) (any, error) {
@@ -81,8 +82,10 @@ func (s *scope) eval(v *expr.Value) (any, error) {
 		return v.Eval(nil)
 	}
 	if s.c == nil {
-		s.c = &expr.Context{Data: s.branch, Root: s.root, RootSet: s.rootSet}
-		if !s.raw {
+		s.c = &expr.Context{Root: s.root, RootSet: s.rootSet}
+		if s.raw {
+			s.c.Data = s.root
+		} else {
 			s.c.Data = s.b.data(s.vars, s.branch, s.items, s.index)
 		}
 	}
@@ -116,27 +119,27 @@ func callsHost(v *expr.Value) bool {
 
 // data builds $: the workflow input, then vars and global publishes, then
 // the branch's published values, then the variables of item i of items
-// (later wins, as in Mistral's data flow).
-func (b *builder) data(vars, branch map[string]any, items *itemList, i int) map[string]any {
-	n := b.head.Input.Len() + len(vars) + len(branch)
+// (later wins, as in Mistral's data flow). A name keeps the place where it
+// first came, as a Python dict merge keeps it. Mistral has no order here
+// ($ is a view whose keys() is a set, in CPython's hash order, which
+// changes from one process to the next); this is the order of its
+// layers as they are merged.
+func (b *builder) data(vars, branch *value.Map, items *itemList, i int) *value.Map {
+	n := b.head.Input.Len() + vars.Len() + branch.Len()
 	if items != nil {
 		n += len(items.vars)
 	}
-	out := make(map[string]any, n)
-	for k, v := range b.head.Input.All() {
-		out[k] = v
-	}
-	for k, v := range vars {
-		out[k] = v
-	}
-	for k, v := range branch {
+	out := value.NewMap(n)
+	out.Update(b.head.Input)
+	out.Update(vars)
+	for k, v := range branch.All() {
 		if !bookkeeping(k) {
-			out[k] = v
+			out.Set(k, v)
 		}
 	}
 	if items != nil {
 		for j, v := range items.vars {
-			out[v] = items.lists[j][i]
+			out.Set(v, items.lists[j][i])
 		}
 	}
 	return out
@@ -195,7 +198,7 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 			key := name
 			if rec != nil {
 				// In a cycle, task(name) is the latest run of name on this branch.
-				if m, ok := value.AsGoMap(rec.Ctx[keysKey]); ok {
+				if m, ok := value.AsGoMap(rec.Ctx.Value(keysKey)); ok {
 					if k, ok := m[name].(string); ok {
 						key = k
 					}
@@ -260,14 +263,14 @@ func (b *builder) funcs(rec *Task, cur *current) map[string]expr.Func {
 			if !ok {
 				return nil, fmt.Errorf("global() takes a variable name, not %v", args[0])
 			}
-			if v, ok := b.head.Vars[name]; ok {
+			if v, ok := b.head.Vars.Get(name); ok {
 				return v, nil
 			}
 			return b.head.Input.Value(name), nil
 		},
 		"env": func(args []any) (any, error) {
 			if b.head.Env == nil {
-				return map[string]any{}, nil
+				return value.NewMap(0), nil
 			}
 			return b.head.Env, nil
 		},

@@ -22,16 +22,6 @@ func userData(raw json.RawMessage) (any, error) {
 	return value.FromJSON(raw)
 }
 
-// userFields reads a member holding a set of named values.
-func userFields(raw json.RawMessage) (map[string]any, error) {
-	v, err := userData(raw)
-	if err != nil || v == nil {
-		return nil, err
-	}
-	m, _ := value.AsGoMap(v)
-	return m, nil
-}
-
 // orderedFields reads a member holding a set of named values in the order
 // they were written. Absent or empty is nil, as an empty Go map field
 // (omitted when written) reads back, so every store returns the same.
@@ -62,8 +52,8 @@ func (e *Execution) UnmarshalJSON(b []byte) error {
 	}
 	var err [4]error
 	e.Input, err[0] = orderedFields(aux.Input)
-	e.Vars, err[1] = userFields(aux.Vars)
-	e.Env, err[2] = userFields(aux.Env)
+	e.Vars, err[1] = orderedFields(aux.Vars)
+	e.Env, err[2] = orderedFields(aux.Env)
 	e.Output, err[3] = userData(aux.Output)
 	return firstErr(err[:])
 }
@@ -81,7 +71,7 @@ func (t *Task) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	var err [2]error
-	t.Ctx, err[0] = userFields(aux.Ctx)
+	t.Ctx, err[0] = orderedFields(aux.Ctx)
 	t.Result, err[1] = userData(aux.Result)
 	return firstErr(err[:])
 }
@@ -114,7 +104,7 @@ func (l *Leaf) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	var err error
-	l.Ctx, err = userFields(aux.Ctx)
+	l.Ctx, err = orderedFields(aux.Ctx)
 	return err
 }
 

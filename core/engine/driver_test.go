@@ -254,7 +254,7 @@ func (r *timedReader) Slots(ctx context.Context, exec, task string) ([]*engine.S
 	defer r.since(time.Now())
 	return r.inner.Slots(ctx, exec, task)
 }
-func (r *timedReader) Arrivals(ctx context.Context, exec, key string) (map[string]map[string]any, error) {
+func (r *timedReader) Arrivals(ctx context.Context, exec, key string) (map[string]*value.Map, error) {
 	defer r.since(time.Now())
 	return r.inner.Arrivals(ctx, exec, key)
 }

@@ -25,7 +25,7 @@ type Reader interface {
 	Slots(ctx context.Context, exec, task string) ([]*Slot, error)
 	// Arrivals returns the outbound context of every branch that arrived at
 	// join task key, by the key of the task it came from.
-	Arrivals(ctx context.Context, exec, key string) (map[string]map[string]any, error)
+	Arrivals(ctx context.Context, exec, key string) (map[string]*value.Map, error)
 	// Tasks returns every task record of an execution (used only on rare
 	// paths: resume, rerun, the tasks() function).
 	Tasks(ctx context.Context, exec string) ([]*Task, error)
@@ -101,7 +101,7 @@ type StartParams struct {
 	DefID          string
 	Workflow       string
 	Input          *value.Map
-	Env            map[string]any
+	Env            *value.Map
 	Target         string // reverse workflows: task to reach (default: the workflow's last task)
 	Parent         string
 	ParentTask     string
@@ -346,14 +346,6 @@ func OwnCommands(t *Task) []Command {
 func shortHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:6])
-}
-
-func copyMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m)+2)
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // DefID is the content hash that identifies a definition source.

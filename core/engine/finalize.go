@@ -10,7 +10,7 @@ import (
 )
 
 // finish ends the execution in this plan with state st.
-func (b *builder) finish(st State, info string, final map[string]any) {
+func (b *builder) finish(st State, info string, final *value.Map) {
 	h := *b.head
 	h.State = st
 	h.StateInfo = info
@@ -277,13 +277,14 @@ func (e *Engine) Finalize(ctx context.Context, r Reader, execID string) (*Plan, 
 		return nil, fmt.Errorf("load branch ends of %s: %w", execID, err)
 	}
 	sort.Slice(leaves, func(i, j int) bool { return leaves[i].Seq < leaves[j].Seq })
-	ends := make([]map[string]any, 0, len(leaves))
+	ends := make([]*value.Map, 0, len(leaves))
 	for _, l := range leaves {
 		if !l.ErrorOnly {
 			ends = append(ends, l.Ctx)
 		}
 	}
 	final := mergeBranches(ends)
+	final = inTaskOrder(final, leaves)
 	if b.head.Errors > 0 {
 		// With several unhandled errors, the state_info names the one
 		// of the smallest task key, not the first to arrive, so the outcome
@@ -299,4 +300,38 @@ func (e *Engine) Finalize(ctx context.Context, r Reader, execID string) (*Plan, 
 		b.finish(Success, "", final)
 	}
 	return b.plan(), nil
+}
+
+// inTaskOrder is final, merged from the branch ends, with a key where the
+// first end in task key order has it (a Python dict merge: a key keeps its
+// first place, a new one goes last). Mistral merges the ends in the order
+// its end tasks started, the last one first, so there the order depends on
+// which branch was faster; here it does not, as the output's values do not.
+// A single branch's order is Mistral's: its publications in order. Only
+// the order changes: the values stay mergeBranches' choice.
+func inTaskOrder(final *value.Map, leaves []*Leaf) *value.Map {
+	var ends []*Leaf
+	for _, l := range leaves {
+		if !l.ErrorOnly {
+			ends = append(ends, l)
+		}
+	}
+	if len(ends) < 2 {
+		return final
+	}
+	sort.SliceStable(ends, func(i, j int) bool { return ends[i].Task < ends[j].Task })
+	out := value.NewMap(final.Len())
+	for _, l := range ends {
+		for k := range l.Ctx.All() {
+			if v, ok := final.Get(k); ok && !out.Has(k) {
+				out.Set(k, v)
+			}
+		}
+	}
+	for k, v := range final.All() {
+		if !out.Has(k) {
+			out.Set(k, v) // bookkeeping the merge made
+		}
+	}
+	return out
 }

@@ -55,7 +55,7 @@ type itemKey struct {
 // is not the one a fresh evaluation would give.
 type itemEntry struct {
 	list *itemList
-	vars map[string]any
+	vars *value.Map
 }
 
 func keyOf(head *Execution, rec *Task, t *dsl.Task) itemKey {
@@ -63,7 +63,7 @@ func keyOf(head *Execution, rec *Task, t *dsl.Task) itemKey {
 		created: head.Created.UnixNano(), started: rec.Started.UnixNano(), task: t}
 }
 
-func (c *itemCache) get(k itemKey, vars map[string]any) *itemList {
+func (c *itemCache) get(k itemKey, vars *value.Map) *itemList {
 	if c.off {
 		return nil
 	}
@@ -81,7 +81,7 @@ func (c *itemCache) get(k itemKey, vars map[string]any) *itemList {
 	return e.list
 }
 
-func (c *itemCache) put(k itemKey, l *itemList, vars map[string]any) {
+func (c *itemCache) put(k itemKey, l *itemList, vars *value.Map) {
 	if c.off || l.n*len(l.vars) > maxItemValues {
 		return
 	}
@@ -103,7 +103,8 @@ func (c *itemCache) putLocked(k itemKey, e *itemEntry) {
 }
 
 // sameData is strict deep equality of decoded record data (an int and a float
-// of the same value differ: expressions can tell them apart).
+// of the same value differ, and so do dicts in another order: expressions can
+// tell them apart).
 func sameData(a, b any) bool {
 	switch x := a.(type) {
 	case nil:
@@ -113,11 +114,12 @@ func sameData(a, b any) bool {
 		if !ok || x.Len() != y.Len() {
 			return false
 		}
+		ykeys, i := y.Keys(), 0
 		for k, xv := range x.All() {
-			yv, ok := y.Get(k)
-			if !ok || !sameData(xv, yv) {
+			if ykeys[i] != k || !sameData(xv, y.Value(k)) {
 				return false
 			}
+			i++
 		}
 		return true
 	case map[string]any:

@@ -24,12 +24,12 @@ import (
 // A second arrival of one task in a round that has not fired would be
 // counted as another branch (Mistral counts each inbound task once, by its
 // latest run), firing the join early: that fails the execution, saying so.
-func (b *builder) joinRound(name string, rec *Task, ctx map[string]any) (string, int64, string, error) {
+func (b *builder) joinRound(name string, rec *Task, ctx *value.Map) (string, int64, string, error) {
 	t, ok := b.wf.Tasks[name]
 	if !ok || b.graph.joinNeed(b.wf, t) == 0 {
 		return name, 0, "", nil
 	}
-	rounds, _ := value.AsGoMap(ctx[roundsKey])
+	rounds, _ := value.AsGoMap(ctx.Value(roundsKey))
 	last, ok := rounds[name].(int64)
 	if !ok {
 		join, key, n, err := b.openJoin(name)
@@ -83,21 +83,16 @@ func nextRound(name, key string) string { return name + "#" + shortHash(key) }
 // withRound is ctx, copied, recording that the branch reaches round n of
 // join name: the join merges it from its arrivals, and the branches after
 // the join carry it.
-func withRound(ctx map[string]any, name string, n int64) map[string]any {
+func withRound(ctx *value.Map, name string, n int64) *value.Map {
 	out := copyMap(ctx)
-	out[roundsKey] = roundsWith(ctx, name, n)
+	out.Set(roundsKey, roundsWith(ctx, name, n))
 	return out
 }
 
 // roundsWith is a copy of ctx's join rounds with round n of join name.
-func roundsWith(ctx map[string]any, name string, n int64) map[string]any {
-	rounds := map[string]any{}
-	if m, ok := value.AsGoMap(ctx[roundsKey]); ok {
-		for k, v := range m {
-			rounds[k] = v
-		}
-	}
-	rounds[name] = n
+func roundsWith(ctx *value.Map, name string, n int64) *value.Map {
+	rounds := copyMap(ctx.Value(roundsKey))
+	rounds.Set(name, n)
 	return rounds
 }
 
@@ -127,9 +122,9 @@ func (b *builder) arrivedFrom(key, task string) (bool, error) {
 
 // knowsRound reports whether a branch context records a round of join
 // task, which the branch came through.
-func knowsRound(ctx map[string]any, task string) bool {
-	rounds, ok := value.AsGoMap(ctx[roundsKey])
-	return ok && rounds[task] != nil
+func knowsRound(ctx *value.Map, task string) bool {
+	rounds, ok := value.AsMap(ctx.Value(roundsKey))
+	return ok && rounds.Value(task) != nil
 }
 
 // openJoin returns the first round of join name that has not fired, and

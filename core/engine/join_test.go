@@ -124,7 +124,7 @@ wf:
 		t.Fatalf("a late arrival ran %s", js(rs))
 	}
 	rec := h.task("j")
-	if _, seen := rec.Ctx["ra"]; seen || rec.Ctx["rb"] != int64(2) || rec.Ctx["rc"] != int64(3) {
+	if seen := rec.Ctx.Has("ra"); seen || rec.Ctx.Value("rb") != int64(2) || rec.Ctx.Value("rc") != int64(3) {
 		t.Fatalf("join context %s", js(rec.Ctx))
 	}
 }

@@ -28,16 +28,16 @@ func (s State) Terminal() bool { return s == Success || s == Error || s == Cance
 // Execution is the head record of one workflow execution. It stays small: the
 // per-task records live beside it, so a completion never rewrites history.
 type Execution struct {
-	ID        string         `json:"id"`
-	Workflow  string         `json:"workflow"`
-	DefID     string         `json:"def_id"` // content hash of the definition source the execution runs
-	State     State          `json:"state"`
-	StateInfo string         `json:"state_info,omitempty"`
-	Input     *value.Map     `json:"input,omitempty"` // kept apart from the head by stores: see PutInput
-	Vars      map[string]any `json:"vars,omitempty"`  // workflow vars plus global-scope publishes
-	Env       map[string]any `json:"env,omitempty"`
-	Output    any            `json:"output,omitempty"`
-	Target    string         `json:"target,omitempty"` // reverse workflows: the task to reach
+	ID        string     `json:"id"`
+	Workflow  string     `json:"workflow"`
+	DefID     string     `json:"def_id"` // content hash of the definition source the execution runs
+	State     State      `json:"state"`
+	StateInfo string     `json:"state_info,omitempty"`
+	Input     *value.Map `json:"input,omitempty"` // kept apart from the head by stores: see PutInput
+	Vars      *value.Map `json:"vars,omitempty"`  // workflow vars, then global-scope publishes, in the order set
+	Env       *value.Map `json:"env,omitempty"`
+	Output    any        `json:"output,omitempty"`
+	Target    string     `json:"target,omitempty"` // reverse workflows: the task to reach
 
 	// A sub-workflow knows the task that started it, so its end can complete that task.
 	Parent        string `json:"parent,omitempty"`
@@ -90,18 +90,18 @@ const (
 // Task is one task execution. A task that runs again in a cycle gets a new
 // record with a new key (name, name#2, ...).
 type Task struct {
-	Exec      string         `json:"exec"`
-	Key       string         `json:"key"`
-	Name      string         `json:"name"`
-	State     State          `json:"state"`
-	StateInfo string         `json:"state_info,omitempty"`
-	Ctx       map[string]any `json:"ctx,omitempty"`       // branch-scope data the task started with
-	Published *value.Map     `json:"published,omitempty"` // what the task published, in the clause's order
-	Result    any            `json:"result,omitempty"`
-	HasResult bool           `json:"has_result,omitempty"`
-	Attempt   int            `json:"attempt"`           // current action attempt, from 1
-	Claimed   int            `json:"claimed,omitempty"` // highest attempt a runner has claimed
-	Reruns    int            `json:"reruns,omitempty"`  // attempts run again by safe-rerun, not counted by retry
+	Exec      string     `json:"exec"`
+	Key       string     `json:"key"`
+	Name      string     `json:"name"`
+	State     State      `json:"state"`
+	StateInfo string     `json:"state_info,omitempty"`
+	Ctx       *value.Map `json:"ctx,omitempty"`       // branch-scope data the task started with, in publication order
+	Published *value.Map `json:"published,omitempty"` // what the task published, in the clause's order
+	Result    any        `json:"result,omitempty"`
+	HasResult bool       `json:"has_result,omitempty"`
+	Attempt   int        `json:"attempt"`           // current action attempt, from 1
+	Claimed   int        `json:"claimed,omitempty"` // highest attempt a runner has claimed
+	Reruns    int        `json:"reruns,omitempty"`  // attempts run again by safe-rerun, not counted by retry
 	// Deadline (unix milliseconds) is when the running attempt's watchdog may
 	// fail it; a delegate's heartbeat moves it later. 0: as dispatched.
 	Deadline int64 `json:"deadline,omitempty"`
@@ -151,10 +151,10 @@ type Slot struct {
 // Leaf records the outbound context of a task after which its branch ended;
 // the workflow's final context is built from these when it finishes.
 type Leaf struct {
-	Exec string         `json:"exec"`
-	Seq  int64          `json:"seq"`
-	Task string         `json:"task"`
-	Ctx  map[string]any `json:"ctx,omitempty"`
+	Exec string     `json:"exec"`
+	Seq  int64      `json:"seq"`
+	Task string     `json:"task"`
+	Ctx  *value.Map `json:"ctx,omitempty"`
 	// Error is the state_info of an unhandled task error that ended the
 	// branch; Finalize picks the execution's state_info among these.
 	Error string `json:"error,omitempty"`

@@ -84,7 +84,7 @@ type AddItems struct {
 // applied.
 type PutArrival struct {
 	Exec, Join, From string
-	Ctx              map[string]any
+	Ctx              *value.Map
 }
 
 // CountArrival adds Count() to the join record's arrival count (creating

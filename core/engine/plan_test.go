@@ -330,10 +330,10 @@ wf:
 	if rec := h.task("a"); rec.Published.Value("r") != int64(41) || rec.Published.Len() != 1 {
 		t.Fatalf("a published %s", js(rec.Published))
 	}
-	if rec := h.task("b"); rec.Ctx["r"] != int64(41) {
+	if rec := h.task("b"); rec.Ctx.Value("r") != int64(41) {
 		t.Fatalf("b's context %s", js(rec.Ctx))
 	}
-	if hd := h.head(); hd.Vars["g"] != int64(42) {
+	if hd := h.head(); hd.Vars.Value("g") != int64(42) {
 		t.Fatalf("vars %s", js(hd.Vars))
 	}
 }
@@ -520,7 +520,7 @@ func TestJoinFiresOnceInAnyOrder(t *testing.T) {
 			}
 		}
 		rec := h.task("j")
-		if !rec.Fired || rec.Ctx["from_a"] != int64(1) || rec.Ctx["from_b"] != int64(2) {
+		if !rec.Fired || rec.Ctx.Value("from_a") != int64(1) || rec.Ctx.Value("from_b") != int64(2) {
 			t.Fatalf("%v: fired join %s", order, js(rec))
 		}
 	}

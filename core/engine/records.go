@@ -20,7 +20,7 @@ func (o CountArrival) JoinRecord() *Task {
 func (o PutArrival) Record() *Leaf {
 	c := o.Ctx
 	if c == nil {
-		c = map[string]any{}
+		c = value.NewMap(0)
 	}
 	return &Leaf{Exec: o.Exec, Task: o.From, Ctx: c}
 }

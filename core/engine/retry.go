@@ -60,14 +60,12 @@ func (b *builder) retryScope(rec *Task, t *dsl.Task, ok bool, output any, errMsg
 		return base
 	}
 	v, err := base.eval(pub)
-	m, isMap := value.AsGoMap(v)
-	if err != nil || !isMap || len(m) == 0 {
+	m, isMap := value.AsMap(v)
+	if err != nil || !isMap || m.Len() == 0 {
 		return base
 	}
 	ctx := copyMap(rec.Ctx)
-	for k, x := range m {
-		ctx[k] = x
-	}
+	ctx.Update(m)
 	return b.scopeWith(ctx, rec, cur)
 }
 

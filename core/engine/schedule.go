@@ -9,13 +9,13 @@ import (
 
 // schedule creates the next task execution of name, reached from the task
 // record `from` ("" at start) with branch context ctx.
-func (b *builder) schedule(name, from string, ctx map[string]any) error {
+func (b *builder) schedule(name, from string, ctx *value.Map) error {
 	return b.scheduleAt(name, name, from, ctx)
 }
 
 // scheduleAt is schedule with the record key a join arrival counts on:
 // the join's name, or the key of a later round (joinRound).
-func (b *builder) scheduleAt(name, joinKey, from string, ctx map[string]any) error {
+func (b *builder) scheduleAt(name, joinKey, from string, ctx *value.Map) error {
 	t, ok := b.wf.Tasks[name]
 	if !ok {
 		return fmt.Errorf("workflow %s: transition to unknown task %q", b.wf.Name, name)
@@ -188,16 +188,16 @@ func (b *builder) dispatch(rec *Task, t *dsl.Task, slot, attempt int, items *ite
 		if missing := missingInput(ad.Input, input); len(missing) > 0 {
 			return b.adhocInputError(t, ad, missing)
 		}
-		adIn := map[string]any{}
+		adIn := value.NewMap(len(ad.Input))
 		for _, p := range ad.Input {
 			if v, ok := input.Get(p.Name); ok {
-				adIn[p.Name] = v
+				adIn.Set(p.Name, v)
 			} else if p.HasDefault {
 				dv, err := b.rawScope(adIn, rec).eval(p.Default)
 				if err != nil {
 					return fmt.Errorf("default of input %s of action %s: %w", p.Name, ad.Name, err)
 				}
-				adIn[p.Name] = dv
+				adIn.Set(p.Name, dv)
 			}
 		}
 		base := value.NewMap(0)

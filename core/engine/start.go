@@ -63,7 +63,7 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 		if err != nil {
 			return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("evaluate vars of workflow %s: %v", wf.Name, err))
 		}
-		if m, ok := value.AsGoMap(v); ok {
+		if m, ok := value.AsMap(v); ok {
 			head.Vars = m
 		}
 	}
@@ -195,13 +195,13 @@ func (b *builder) fireStartPage(tm Timer) (*Plan, error) {
 func (b *builder) bindInput(in *value.Map) (*value.Map, error) {
 	out := in.Clone()
 	// A default reads the inputs declared before it.
-	before := make(map[string]any, in.Len())
+	before := value.NewMap(in.Len())
 	declared := make(map[string]bool, len(b.wf.Input))
 	var missing []string
 	for _, p := range b.wf.Input {
 		declared[p.Name] = true
 		if v, ok := in.Get(p.Name); ok {
-			before[p.Name] = v
+			before.Set(p.Name, v)
 			continue
 		}
 		if !p.HasDefault {
@@ -214,7 +214,7 @@ func (b *builder) bindInput(in *value.Map) (*value.Map, error) {
 			// it cannot be evaluated over is refused, as a missing input is.
 			return nil, inputErrorf("input %q of workflow %s: default: %v", p.Name, b.wf.Name, err)
 		}
-		before[p.Name] = v
+		before.Set(p.Name, v)
 		out.Set(p.Name, v)
 	}
 	if len(missing) > 0 {
@@ -239,7 +239,7 @@ func (b *builder) bindInput(in *value.Map) (*value.Map, error) {
 // 23.0.0 does so by default (evaluate_env). A sub-workflow inherits its
 // parent's env already evaluated.
 func (b *builder) evalEnv() error {
-	if b.head.Parent != "" || len(b.head.Env) == 0 {
+	if b.head.Parent != "" || b.head.Env.Len() == 0 {
 		return nil
 	}
 	v, err := expr.Compile(b.head.Env)
@@ -253,7 +253,7 @@ func (b *builder) evalEnv() error {
 	if err != nil {
 		return inputErrorf("evaluate env: %v", err)
 	}
-	if m, ok := value.AsGoMap(out); ok {
+	if m, ok := value.AsMap(out); ok {
 		b.head.Env = m
 	}
 	return nil

@@ -258,7 +258,7 @@ func (b *builder) finishTask(rec *Task, t *dsl.Task, ok bool, errMsg string) err
 // until something is published into it (then a copy), as most tasks
 // publish nothing.
 type outbound struct {
-	ctx   map[string]any
+	ctx   *value.Map
 	owned bool
 }
 
@@ -272,9 +272,7 @@ func (o *outbound) own() {
 // merge publishes m into the context and counts the publication of its keys.
 func (o *outbound) merge(m *value.Map) {
 	o.own()
-	for k, x := range m.All() {
-		o.ctx[k] = x
-	}
+	o.ctx.Update(m)
 	bumpVersions(o.ctx, m.Keys())
 }
 
@@ -283,20 +281,15 @@ func (o *outbound) merge(m *value.Map) {
 // so task(name) finds it, and round 1 of a join in a cycle (later rounds'
 // arrivals carry their round). Workflows without cycles carry neither.
 func (b *builder) markBranchRun(rec *Task, out *outbound) {
-	if rec.Key != rec.Name || out.ctx[keysKey] != nil {
-		keys := map[string]any{}
-		if m, ok := value.AsGoMap(out.ctx[keysKey]); ok {
-			for k, v := range m {
-				keys[k] = v
-			}
-		}
-		keys[rec.Name] = rec.Key
+	if rec.Key != rec.Name || out.ctx.Value(keysKey) != nil {
+		keys := copyMap(out.ctx.Value(keysKey))
+		keys.Set(rec.Name, rec.Key)
 		out.own()
-		out.ctx[keysKey] = keys
+		out.ctx.Set(keysKey, keys)
 	}
 	if rec.Fired && joinInCycle(b.wf, rec.Name) && !knowsRound(out.ctx, rec.Name) {
 		out.own()
-		out.ctx[roundsKey] = roundsWith(out.ctx, rec.Name, 1)
+		out.ctx.Set(roundsKey, roundsWith(out.ctx, rec.Name, 1))
 	}
 }
 
@@ -379,8 +372,8 @@ func (b *builder) publishGlobal(rec *Task, t *dsl.Task, glob *expr.Value, ectx *
 		if err != nil {
 			return publishFailed(rec, "global publish", err)
 		}
-		m, isMap := value.AsGoMap(v)
-		if !isMap || len(m) == 0 {
+		m, isMap := value.AsMap(v)
+		if !isMap || m.Len() == 0 {
 			continue
 		}
 		// Mistral 23.0.0 keeps global publishes out of the task's
@@ -390,12 +383,11 @@ func (b *builder) publishGlobal(rec *Task, t *dsl.Task, glob *expr.Value, ectx *
 	return true
 }
 
-// setVars publishes m into the workflow's variables (the head's Vars, a copy).
-func (b *builder) setVars(m map[string]any) {
+// setVars publishes m into the workflow's variables (the head's Vars, a
+// copy): a new name goes last, as Mistral merges it into its context.
+func (b *builder) setVars(m *value.Map) {
 	vars := copyMap(b.head.Vars)
-	for k, x := range m {
-		vars[k] = x
-	}
+	vars.Update(m)
 	b.head.Vars = vars
 	b.putHead = true
 }

@@ -15,9 +15,9 @@ import (
 type transitionStep struct {
 	rec  *Task
 	t    *dsl.Task
-	ectx *scope         // expressions see the task's result and outbound context
-	out  map[string]any // the outbound context successors start with
-	ok   bool           // the task succeeded; a failing condition clears it
+	ectx *scope     // expressions see the task's result and outbound context
+	out  *value.Map // the outbound context successors start with
+	ok   bool       // the task succeeded; a failing condition clears it
 
 	opsMark   int // ops of this step before its transitions: what outliving tasks keep
 	taken     int

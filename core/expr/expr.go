@@ -31,13 +31,34 @@ type Func = yaql.Func
 
 // Context is what an expression sees at evaluation time.
 type Context struct {
-	Data  map[string]any  // $ in YAQL, _ in Jinja
+	// Data is $ in YAQL, _ in Jinja: a *value.Map, whose order keys(),
+	// iteration and printing show, or a map[string]any (its keys sorted).
+	Data  any
 	Funcs map[string]Func // host functions
 	// Root, when RootSet, is $ / _ instead of Data: a value that need not
 	// be a map (an ad-hoc action's output sees its base action's result,
 	// which may be a string).
 	Root    any
 	RootSet bool
+}
+
+// root is $ / _: Root when RootSet, else Data, where a nil dict of
+// either shape is an empty one.
+func (ctx *Context) root() any {
+	if ctx.RootSet {
+		return ctx.Root
+	}
+	switch d := ctx.Data.(type) {
+	case map[string]any:
+		if d != nil {
+			return d
+		}
+	case *value.Map:
+		if d != nil {
+			return d
+		}
+	}
+	return map[string]any{}
 }
 
 // CompileError reports an expression that does not parse. Text is the whole
@@ -391,13 +412,7 @@ func (n *yaqlNode) eval(ctx *Context) (r any, err error) {
 			r, err = nil, &EvalError{Text: n.text, Err: fmt.Errorf("internal error: %v", p)}
 		}
 	}()
-	var data any = ctx.Data
-	if ctx.RootSet {
-		data = ctx.Root
-	} else if ctx.Data == nil {
-		data = map[string]any{}
-	}
-	r, err = n.e.Eval(&yaql.Env{Data: data, Funcs: ctx.Funcs})
+	r, err = n.e.Eval(&yaql.Env{Data: ctx.root(), Funcs: ctx.Funcs})
 	if err == nil {
 		err = finite(r)
 	}

@@ -803,13 +803,7 @@ func hookNode(name string) *nodes.Output {
 func (n *jinjaNode) dataContext(ctx *Context) (*exec.Context, *budget) {
 	b := &budget{limits: DefaultLimits, deadline: time.Now().Add(DefaultLimits.Timeout)}
 	data := map[string]any{budgetKey: b, funcsKey: ctx.Funcs}
-	var d any = ctx.Data
-	if ctx.RootSet {
-		d = ctx.Root
-	} else if ctx.Data == nil {
-		d = map[string]any{}
-	}
-	data["_"] = toGonja(d)
+	data["_"] = toGonja(ctx.root())
 	for name, f := range ctx.Funcs {
 		if contains(mistralFuncs, name) {
 			continue // reached through globalFunc, which prefers the host version
@@ -818,8 +812,10 @@ func (n *jinjaNode) dataContext(ctx *Context) (*exec.Context, *budget) {
 	}
 	// Mistral also exposes these three context entries at the top level.
 	for _, k := range []string{"__env", "__execution", "__task_execution"} {
-		if ctx.Data != nil {
-			data[k] = toGonja(ctx.Data[k])
+		if m, ok := ctx.Data.(map[string]any); ok {
+			data[k] = toGonja(m[k])
+		} else if m, ok := ctx.Data.(*value.Map); ok {
+			data[k] = toGonja(m.Value(k))
 		}
 	}
 	return exec.NewContext(data), b

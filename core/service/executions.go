@@ -18,7 +18,7 @@ type StartRequest struct {
 	Workflow string
 	// Input keeps the order the client gave it in: the execution shows it so.
 	Input *value.Map
-	Env   map[string]any
+	Env   *value.Map // in the order the client gave it, as env() shows it
 	// EnvName names a stored environment whose variables are the env, read
 	// once at start (as Mistral resolves a named env); Env must be empty.
 	EnvName        string
@@ -44,14 +44,14 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (exec *engine.Execu
 		defID = def.DefID
 	}
 	if r.EnvName != "" {
-		if len(r.Env) > 0 {
+		if r.Env.Len() > 0 {
 			return nil, false, fmt.Errorf("%w: give an env by name or as variables, not both", engine.ErrInvalidInput)
 		}
 		env, err := s.Store.Environment(ctx, r.EnvName)
 		if err != nil {
 			return nil, false, fmt.Errorf("env %q: %w", r.EnvName, err)
 		}
-		r.Env = env.Variables
+		r.Env = value.MapOf(env.Variables)
 	}
 	id := newID()
 	if r.ID != "" {
@@ -62,7 +62,10 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (exec *engine.Execu
 	if r.Input != nil {
 		input = value.Normalize(r.Input).(*value.Map)
 	}
-	env := value.NormalizeFields(r.Env)
+	var env *value.Map
+	if r.Env.Len() > 0 {
+		env = value.Normalize(r.Env).(*value.Map)
+	}
 	sp := engine.StartParams{ID: id, DefID: defID, Workflow: r.Workflow, Input: input,
 		Env: env, Target: r.Target, IdempotencyKey: r.IdempotencyKey}
 	if r.IdempotencyKey != "" {

@@ -73,10 +73,10 @@ func (s *Service) runAttempt(ctx context.Context, c engine.Command, claim bool) 
 		defer cancel()
 	}
 	started := time.Now()
-	input := c.Input.GoMap()
-	out, async, aerr := s.Actions.Run(actx, c.Action, input, func() (actions.Callback, error) { return s.callbackFor(c) })
+	out, async, aerr := s.Actions.Run(actx, c.Action, c.Input.GoMap(), func() (actions.Callback, error) { return s.callbackFor(c) })
 	if errors.Is(aerr, actions.ErrUnknownAction) {
-		if uout, ok, uerr := s.runUser(actx, c.Action, input); ok {
+		// A user action sends its whole input as one document: in order.
+		if uout, ok, uerr := s.runUser(actx, c.Action, c.Input); ok {
 			out, aerr = uout, uerr
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // HandleMessage handles one result-queue message. An error means the message
@@ -360,7 +361,7 @@ func ignoreNotRunning(err error) error {
 // its deterministic id, so a re-sent command finds the child it started.
 func (s *Service) startChild(ctx context.Context, c engine.Command) error {
 	root, depth := c.Exec, 1
-	var env map[string]any
+	var env *value.Map
 	if head, err := s.Store.Execution(ctx, c.Exec); err == nil && head != nil {
 		if head.Root != "" {
 			root = head.Root

@@ -12,6 +12,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // User actions are named actions bound to a Lambda function or an HTTP
@@ -140,7 +141,7 @@ func (c catalog) Names() []string {
 
 // runUser runs user action name, or reports ok=false when there is none
 // (the caller then reports the unknown action as before).
-func (s *Service) runUser(ctx context.Context, name string, input map[string]any) (out any, ok bool, err error) {
+func (s *Service) runUser(ctx context.Context, name string, input *value.Map) (out any, ok bool, err error) {
 	a, err := s.Store.Action(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, nil

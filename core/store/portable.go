@@ -246,9 +246,9 @@ func (p *Portable) Slots(ctx context.Context, exec, task string) ([]*engine.Slot
 }
 
 // Arrivals implements engine.Reader.
-func (p *Portable) Arrivals(ctx context.Context, exec, join string) (map[string]map[string]any, error) {
+func (p *Portable) Arrivals(ctx context.Context, exec, join string) (map[string]*value.Map, error) {
 	if ValidID(exec) != nil {
-		return map[string]map[string]any{}, nil
+		return map[string]*value.Map{}, nil
 	}
 	return p.d.Arrivals(ctx, exec, join)
 }

@@ -87,10 +87,14 @@ func (m *Map) Set(k string, v any) {
 	if m.vals == nil {
 		m.vals = map[string]any{}
 	}
-	if _, ok := m.vals[k]; !ok {
+	// One hash operation, not a lookup and then a store: the map grows
+	// exactly when k is new. Building $ for every evaluation sets every
+	// name of the context.
+	n := len(m.vals)
+	m.vals[k] = v
+	if len(m.vals) > n {
 		m.keys = append(m.keys, k)
 	}
-	m.vals[k] = v
 }
 
 // Delete removes k; the other keys keep their order.

@@ -18,14 +18,17 @@ import (
 // calling it with an input it does not take (or without a required one)
 // is refused at registration, a correct one runs it, and after DELETE the
 // action is gone from the list and a new workflow calling it with a bad
-// input is no longer checked against it.
+// input is no longer checked against it. The body it gets is the task's
+// input in the order of its input clause.
 func TestUserActionsOverHTTP(t *testing.T) {
 	var got []map[string]any
+	var bodies []string
 	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in map[string]any
 		b, _ := io.ReadAll(r.Body)
 		_ = json.Unmarshal(b, &in)
 		got = append(got, in)
+		bodies = append(bodies, string(b))
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"url": "%v-%vpx.png"}`, in["image"], in["width"])
 	}))
@@ -84,7 +87,7 @@ version: '2.0'
 thumbs:
   tasks:
     thumb:
-      action: img.resize image=cat width=64
+      action: img.resize width=64 image=cat
       publish:
         url: <% task().result.url %>
   output:
@@ -96,6 +99,9 @@ thumbs:
 	}
 	if len(got) != 1 || got[0]["image"] != "cat" || got[0]["width"] != float64(64) {
 		t.Fatalf("the endpoint got %v, want the task's input once", got)
+	}
+	if bodies[0] != `{"width":64,"image":"cat"}` {
+		t.Fatalf("the endpoint got the body %s, want the task's input in its order", bodies[0])
 	}
 
 	// An ad-hoc action may build on a user action.

@@ -127,7 +127,7 @@ func (s countingStore) TasksAfter(ctx context.Context, exec, after string, limit
 	return s.Store.TasksAfter(ctx, exec, after, limit)
 }
 
-func (s countingStore) Arrivals(ctx context.Context, exec, key string) (map[string]map[string]any, error) {
+func (s countingStore) Arrivals(ctx context.Context, exec, key string) (map[string]*value.Map, error) {
 	s.c.Queries++
 	return s.Store.Arrivals(ctx, exec, key)
 }

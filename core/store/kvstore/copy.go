@@ -40,7 +40,7 @@ func (copyCodec) encode(v any, max int) (any, int, error) {
 		return &c, recordOverhead + size(c.Input), nil
 	case *engine.Leaf:
 		c := *r
-		c.Ctx = copyMap(r.Ctx)
+		c.Ctx = copyOrdered(r.Ctx)
 		return &c, recordOverhead + len(c.Error) + size(c.Ctx), nil
 	case *engine.Definition:
 		c := *r
@@ -97,7 +97,7 @@ func (copyCodec) decode(raw, into any) error {
 	case *engine.Leaf:
 		if src, ok := raw.(*engine.Leaf); ok {
 			*dst = *src
-			dst.Ctx = copyMap(src.Ctx)
+			dst.Ctx = copyOrdered(src.Ctx)
 			return nil
 		}
 	case *engine.Definition:
@@ -135,7 +135,7 @@ func copyExecution(e *engine.Execution) *engine.Execution {
 
 func copyExecutionTo(c, e *engine.Execution) {
 	*c = *e
-	c.Input, c.Vars, c.Env = copyOrdered(e.Input), copyMap(e.Vars), copyMap(e.Env)
+	c.Input, c.Vars, c.Env = copyOrdered(e.Input), copyOrdered(e.Vars), copyOrdered(e.Env)
 	c.Output = value.Normalize(e.Output)
 	c.Created, c.Updated = e.Created.Round(0), e.Updated.Round(0)
 }
@@ -148,7 +148,7 @@ func copyTask(t *engine.Task) *engine.Task {
 
 func copyTaskTo(c, t *engine.Task) {
 	*c = *t
-	c.Ctx = copyMap(t.Ctx)
+	c.Ctx = copyOrdered(t.Ctx)
 	if t.Published != nil {
 		// JSON keeps an empty published ({}), as it omits only a nil one.
 		c.Published = value.Normalize(t.Published).(*value.Map)

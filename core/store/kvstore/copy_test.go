@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // fill sets every field reachable from v to a non-zero value, with the
@@ -65,7 +66,7 @@ func records() []any {
 		fill(reflect.ValueOf(r).Elem(), 3)
 	}
 	// Empty omitempty fields: JSON drops them, so the copy must too.
-	out = append(out, &engine.Task{Ctx: map[string]any{}, Outbox: []engine.Command{}}, &engine.Execution{Vars: map[string]any{}})
+	out = append(out, &engine.Task{Ctx: value.NewMap(0), Outbox: []engine.Command{}}, &engine.Execution{Vars: value.NewMap(0), Env: value.NewMap(0)})
 	return out
 }
 

@@ -571,15 +571,15 @@ func (s *driver) TasksAfter(ctx context.Context, exec, after string, limit int) 
 }
 
 // Arrivals implements store.Driver.
-func (s *driver) Arrivals(ctx context.Context, exec, join string) (map[string]map[string]any, error) {
+func (s *driver) Arrivals(ctx context.Context, exec, join string) (map[string]*value.Map, error) {
 	ls, err := scanAll[engine.Leaf](s, exec, store.ArrivalPrefix(join))
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]map[string]any, len(ls))
+	out := make(map[string]*value.Map, len(ls))
 	for _, l := range ls {
 		if l.Ctx == nil {
-			l.Ctx = map[string]any{}
+			l.Ctx = value.NewMap(0)
 		}
 		out[l.Task] = l.Ctx
 	}

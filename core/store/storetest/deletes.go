@@ -21,7 +21,7 @@ func testDeleteExecution(t *testing.T, s store.Store) {
 		tk.State = engine.Success
 		commit(t, s, engine.PutTask{Task: tk}, engine.PutLeaf{Leaf: &engine.Leaf{Exec: id, Seq: 1, Task: "t1"}})
 		commit(t, s, engine.PutSlot{Slot: &engine.Slot{Exec: id, Task: "t1", Index: 0, State: engine.Success, Attempt: 1}})
-		commit(t, s, arrive(id, "j", "t1", map[string]any{"a": "b"})...)
+		commit(t, s, arrive(id, "j", "t1", dict("a", "b"))...)
 	}
 	gone := func(id string) {
 		t.Helper()

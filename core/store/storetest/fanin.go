@@ -200,9 +200,9 @@ func testFanIn(t *testing.T, st store.Store, opt Options) {
 			t.Fatalf("execution %s: join record %+v", id, j)
 		}
 		for i := 0; i < opt.Branches; i++ {
-			v, ok := asFloat(j.Ctx[fmt.Sprintf("v%d", i)])
+			v, ok := asFloat(j.Ctx.Value(fmt.Sprintf("v%d", i)))
 			if !ok || v != float64(i) {
-				t.Fatalf("execution %s: the join's context has v%d = %v, want %d", id, i, j.Ctx[fmt.Sprintf("v%d", i)], i)
+				t.Fatalf("execution %s: the join's context has v%d = %v, want %d", id, i, j.Ctx.Value(fmt.Sprintf("v%d", i)), i)
 			}
 		}
 		if err := svc.TaskComplete(ctx, engine.Result{Exec: id, Task: "join", Slot: -1, Attempt: 1, OK: true}); err != nil {
@@ -292,4 +292,19 @@ func testJoinRounds(t *testing.T, st store.Store) {
 	if n, _ := asFloat(out["rounds"]); n != 3 || joins != 3 {
 		t.Fatalf("output %v after %d runs of the join, want 3 rounds", h.Output, joins)
 	}
+}
+
+// arrive is the pair of ops the engine commits for one branch reaching join key.
+func arrive(exec, key, from string, ctx *value.Map) []engine.Op {
+	return []engine.Op{engine.PutArrival{Exec: exec, Join: key, From: from, Ctx: ctx},
+		engine.CountArrival{Exec: exec, Key: key, Name: key}}
+}
+
+func arrivals(t *testing.T, s store.Store, exec, key string) map[string]*value.Map {
+	t.Helper()
+	a, err := s.Arrivals(ctxBG, exec, key)
+	if err != nil {
+		t.Fatalf("arrivals of %s: %v", key, err)
+	}
+	return a
 }

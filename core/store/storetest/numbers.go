@@ -19,7 +19,7 @@ func testNumbers(t *testing.T, s store.Store) {
 	tk.Result, tk.HasResult = map[string]any{"nums": nums}, true
 	tk.Published = dict("id", id)
 	e := newExec("e1")
-	e.Vars = nums
+	e.Vars = value.MapOf(nums)
 	commit(t, s, engine.PutExecution{Exec: e}, engine.PutTask{Task: tk})
 	got := task(t, s, "e1", "n")
 	if m := goMap(got.Result); m == nil || !sameNumbers(m["nums"], nums) || !sameNumbers(got.Published.Value("id"), id) {

@@ -16,7 +16,7 @@ func orderedData(tk *engine.Task) *engine.Task {
 	tk.Result = value.MapFromPairs("zed", int64(1), "out", []any{int64(1), "two", value.MapFromPairs("y", nil, "x", 1.5)}, "alpha", value.NewMap(0))
 	tk.HasResult = true
 	tk.Published = value.MapFromPairs("p", value.MapFromPairs("b", "1", "a", "2"), "o", int64(0))
-	tk.Ctx["nested"] = value.MapFromPairs("m", true, "c", false)
+	tk.Ctx = value.MapFromPairs("zk", "v", "nested", value.MapFromPairs("m", true, "c", false), "a", int64(1))
 	tk.Outbox[0].Input = value.MapFromPairs("in", value.MapFromPairs("2", int64(2), "1", int64(1)), "a", int64(0))
 	return tk
 }
@@ -33,6 +33,24 @@ func checkOrderedData(t *testing.T, got, want *engine.Task) {
 	}
 	if js := value.JSON(got.Result, -1, false); js != `{"zed": 1, "out": [1, "two", {"y": null, "x": 1.5}], "alpha": {}}` {
 		t.Fatalf("result order after a round trip: %s", js)
+	}
+	if js := value.JSON(got.Ctx, -1, false); js != `{"zk": "v", "nested": {"m": true, "c": false}, "a": 1}` {
+		t.Fatalf("context order after a round trip: %s", js)
+	}
+}
+
+// orderedHead gives e vars and env whose keys are not in sorted order: a
+// store keeps them in the order they were set, as the execution's input.
+func orderedHead(e *engine.Execution) *engine.Execution {
+	e.Vars = dict("zv", int64(1), "v", []any{"p", true})
+	e.Env = dict("z", "1", "a", dict("y", 2.5, "b", nil))
+	return e
+}
+
+func checkOrderedHead(t *testing.T, got *engine.Execution) {
+	t.Helper()
+	if js := value.JSON(got.Vars, -1, false) + value.JSON(got.Env, -1, false); js != `{"zv": 1, "v": ["p", true]}{"z": "1", "a": {"y": 2.5, "b": null}}` {
+		t.Fatalf("vars and env order after a round trip: %s", js)
 	}
 }
 

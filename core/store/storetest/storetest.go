@@ -20,6 +20,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Options sizes the parts of the suite whose cost depends on the driver.
@@ -116,13 +117,13 @@ var t0 = time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)
 
 func newExec(id string) *engine.Execution {
 	return &engine.Execution{ID: id, Workflow: "wf", DefID: "def1", State: engine.Running,
-		Input: orderedInput(), Vars: map[string]any{"v": []any{"p", true}},
+		Input: orderedInput(), Vars: dict("v", []any{"p", true}),
 		Root: id, Created: t0, Updated: t0}
 }
 
 func newTask(exec, key string) *engine.Task {
 	return &engine.Task{Exec: exec, Key: key, Name: strings.SplitN(key, "#", 2)[0], State: engine.Running,
-		Ctx: map[string]any{"k": "v"}, Attempt: 1, Seq: 1, Started: t0,
+		Ctx: dict("k", "v"), Attempt: 1, Seq: 1, Started: t0,
 		Outbox: []engine.Command{{Kind: engine.RunAction, Exec: exec, Task: key, Slot: -1, Attempt: 1, Action: "std.noop"}}}
 }
 
@@ -186,7 +187,7 @@ func testPutExecution(t *testing.T, s store.Store) {
 	if e := head(t, s, "e1"); e != nil {
 		t.Fatalf("absent execution read as %+v, want nil", e)
 	}
-	e := newExec("e1")
+	e := orderedHead(newExec("e1"))
 	e.Active, e.Seq = 2, 5
 	commit(t, s, engine.PutExecution{Exec: e, IfVersion: 0}, engine.PutInput{Exec: "e1", Input: e.Input})
 	got := head(t, s, "e1")
@@ -194,9 +195,10 @@ func testPutExecution(t *testing.T, s store.Store) {
 		t.Fatalf("after create: %+v, want version 1", got)
 	}
 	if got.Active != 2 || got.Seq != 5 || got.Workflow != "wf" || got.State != engine.Running ||
-		!got.Created.Equal(t0) || !reflect.DeepEqual(got.Vars, e.Vars) {
+		!got.Created.Equal(t0) || !reflect.DeepEqual(got.Vars, e.Vars) || !reflect.DeepEqual(got.Env, e.Env) {
 		t.Fatalf("round trip: got %+v, want %+v", got, e)
 	}
+	checkOrderedHead(t, got)
 	// The input lives beside the head, never in it: the head every step
 	// reads stays small.
 	if got.Input != nil {
@@ -316,10 +318,10 @@ func testCountersIsolate(t *testing.T, s store.Store) {
 	commit(t, s, engine.PutExecution{Exec: newExec("e1")}, engine.PutTask{Task: newTask("e1", "a")})
 	h1 := head(t, s, "e1")
 	commit(t, s, engine.AddExecution{ID: "e1", Active: 1, IfState: engine.Running})
-	h1.Vars["v"] = "changed by a caller"
+	h1.Vars.Set("v", "changed by a caller")
 	h2 := head(t, s, "e1")
-	h2.Vars["w"] = 1
-	if got := head(t, s, "e1"); len(got.Vars) != 1 || got.Active != 1 {
+	h2.Vars.Set("w", 1)
+	if got := head(t, s, "e1"); got.Vars.Len() != 1 || got.Active != 1 {
 		t.Fatalf("head after an add and callers' changes: vars %v active %d", got.Vars, got.Active)
 	}
 	a1 := task(t, s, "e1", "a")
@@ -327,10 +329,11 @@ func testCountersIsolate(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	a2 := task(t, s, "e1", "a")
-	a1.Ctx["k"], a2.Ctx["k2"] = "changed", "added"
+	a1.Ctx.Set("k", "changed")
+	a2.Ctx.Set("k2", "added")
 	a2.Outbox[0].Action = "changed"
 	got := task(t, s, "e1", "a")
-	if got.Claimed != 1 || len(got.Ctx) != 1 || got.Ctx["k"] != "v" || got.Outbox[0].Action != "std.noop" {
+	if got.Claimed != 1 || got.Ctx.Len() != 1 || got.Ctx.Value("k") != "v" || got.Outbox[0].Action != "std.noop" {
 		t.Fatalf("task after a claim and callers' changes: %+v", got)
 	}
 }
@@ -395,32 +398,17 @@ func testAddItems(t *testing.T, s store.Store) {
 	}
 }
 
-// arrive is the pair of ops the engine commits for one branch reaching join key.
-func arrive(exec, key, from string, ctx map[string]any) []engine.Op {
-	return []engine.Op{engine.PutArrival{Exec: exec, Join: key, From: from, Ctx: ctx},
-		engine.CountArrival{Exec: exec, Key: key, Name: key}}
-}
-
-func arrivals(t *testing.T, s store.Store, exec, key string) map[string]map[string]any {
-	t.Helper()
-	a, err := s.Arrivals(ctxBG, exec, key)
-	if err != nil {
-		t.Fatalf("arrivals of %s: %v", key, err)
-	}
-	return a
-}
-
 func testArriveJoin(t *testing.T, s store.Store) {
-	commit(t, s, arrive("e1", "join", "a", map[string]any{"x": int64(1)})...)
+	commit(t, s, arrive("e1", "join", "a", dict("x", int64(1)))...)
 	got := task(t, s, "e1", "join")
 	if got == nil || got.State != engine.Waiting || got.Pending != "join" || got.Name != "join" || got.Version != 1 || got.Arrived != 1 ||
-		!reflect.DeepEqual(arrivals(t, s, "e1", "join"), map[string]map[string]any{"a": {"x": int64(1)}}) {
+		!reflect.DeepEqual(arrivals(t, s, "e1", "join"), map[string]*value.Map{"a": dict("x", int64(1))}) {
 		t.Fatalf("first arrival did not create the join record: %+v", got)
 	}
-	mustConflict(t, s, "same branch twice", arrive("e1", "join", "a", map[string]any{"x": int64(2)})...)
+	mustConflict(t, s, "same branch twice", arrive("e1", "join", "a", dict("x", int64(2)))...)
 	commit(t, s, arrive("e1", "join", "b#12ab", nil)...)
 	got = task(t, s, "e1", "join")
-	want := map[string]map[string]any{"a": {"x": int64(1)}, "b#12ab": {}}
+	want := map[string]*value.Map{"a": dict("x", int64(1)), "b#12ab": dict()}
 	if got.Version != 2 || got.Arrived != 2 || !reflect.DeepEqual(arrivals(t, s, "e1", "join"), want) {
 		t.Fatalf("arrivals %v count %d version %d, want %v, 2, version 2", arrivals(t, s, "e1", "join"), got.Arrived, got.Version, want)
 	}
@@ -433,14 +421,14 @@ func testArriveJoin(t *testing.T, s store.Store) {
 	// arrival after that read makes the put conflict.
 	fire := *got
 	fire.Fired, fire.State, fire.Pending, fire.Attempt = true, engine.Running, "", 1
-	commit(t, s, arrive("e1", "join", "c", map[string]any{"y": "z"})...)
+	commit(t, s, arrive("e1", "join", "c", dict("y", "z"))...)
 	mustConflict(t, s, "fire computed before the last arrival", engine.PutTask{Task: &fire, IfVersion: 2})
 	got = task(t, s, "e1", "join")
 	fire = *got
 	fire.Fired, fire.State, fire.Pending, fire.Attempt = true, engine.Running, "", 1
 	commit(t, s, engine.PutTask{Task: &fire, IfVersion: got.Version})
 	got = task(t, s, "e1", "join")
-	if a := arrivals(t, s, "e1", "join"); !got.Fired || got.State != engine.Running || got.Arrived != 3 || len(a) != 3 || a["c"]["y"] != "z" {
+	if a := arrivals(t, s, "e1", "join"); !got.Fired || got.State != engine.Running || got.Arrived != 3 || len(a) != 3 || a["c"].Value("y") != "z" {
 		t.Fatalf("after fire: %+v %v", got, a)
 	}
 	mustConflict(t, s, "second fire", engine.PutTask{Task: &fire, IfVersion: 3})
@@ -468,16 +456,16 @@ func testPutSlot(t *testing.T, s store.Store) {
 }
 
 func testPutLeaf(t *testing.T, s store.Store) {
-	l := &engine.Leaf{Exec: "e1", Seq: 12, Task: "b", Ctx: map[string]any{"b": int64(2)}}
+	l := &engine.Leaf{Exec: "e1", Seq: 12, Task: "b", Ctx: dict("b", int64(2))}
 	commit(t, s, engine.PutLeaf{Leaf: l})
 	commit(t, s, engine.PutLeaf{Leaf: l}) // a reapplied step writes the same leaf again
-	commit(t, s, engine.PutLeaf{Leaf: &engine.Leaf{Exec: "e1", Seq: 3, Task: "a", Ctx: map[string]any{"a": int64(1)}}})
+	commit(t, s, engine.PutLeaf{Leaf: &engine.Leaf{Exec: "e1", Seq: 3, Task: "a", Ctx: dict("a", int64(1))}})
 	commit(t, s, engine.PutLeaf{Leaf: &engine.Leaf{Exec: "e2", Seq: 1, Task: "x"}})
 	ls, err := s.Leaves(ctxBG, "e1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ls) != 2 || ls[0].Seq != 3 || ls[1].Seq != 12 || ls[1].Ctx["b"] != int64(2) || ls[0].Task != "a" {
+	if len(ls) != 2 || ls[0].Seq != 3 || ls[1].Seq != 12 || ls[1].Ctx.Value("b") != int64(2) || ls[0].Task != "a" {
 		t.Fatalf("leaves %+v, want a(3), b(12)", ls)
 	}
 }
@@ -818,13 +806,13 @@ func testLargeValues(t *testing.T, s store.Store, opt Options) {
 	tk.Result, tk.HasResult = map[string]any{"blob": big}, true
 	tk.Published = dict("copy", big)
 	e := newExec("e1")
-	e.Vars = map[string]any{"big": big}
+	e.Vars = dict("big", big)
 	commit(t, s, engine.PutExecution{Exec: e}, engine.PutTask{Task: tk})
 	got := task(t, s, "e1", "big")
 	if m := goMap(got.Result); m == nil || m["blob"] != big || got.Published.Value("copy") != big {
 		t.Fatalf("a %d-byte result did not come back intact", opt.Big)
 	}
-	if h := head(t, s, "e1"); h.Vars["big"] != big {
+	if h := head(t, s, "e1"); h.Vars.Value("big") != big {
 		t.Fatalf("a %d-byte var did not come back intact", opt.Big)
 	}
 	// An update of an offloaded record replaces it.
@@ -834,8 +822,8 @@ func testLargeValues(t *testing.T, s store.Store, opt Options) {
 		t.Fatal("a small update of a large record did not replace it")
 	}
 	// A big join arrival comes back too.
-	commit(t, s, arrive("e1", "j", "big", map[string]any{"x": big})...)
-	if a := arrivals(t, s, "e1", "j"); a["big"]["x"] != big {
+	commit(t, s, arrive("e1", "j", "big", dict("x", big))...)
+	if a := arrivals(t, s, "e1", "j"); a["big"].Value("x") != big {
 		t.Fatal("a large join arrival did not come back intact")
 	}
 
@@ -934,9 +922,9 @@ func testPurgeExecutions(t *testing.T, s store.Store) {
 		commit(t, s, engine.PutExecution{Exec: e}, engine.PutInput{Exec: id, Input: e.Input})
 		tk := newTask(id, "t1")
 		tk.State = engine.Success
-		commit(t, s, engine.PutTask{Task: tk}, engine.PutLeaf{Leaf: &engine.Leaf{Exec: id, Seq: 1, Task: "t1", Ctx: map[string]any{"x": "y"}}})
+		commit(t, s, engine.PutTask{Task: tk}, engine.PutLeaf{Leaf: &engine.Leaf{Exec: id, Seq: 1, Task: "t1", Ctx: dict("x", "y")}})
 		commit(t, s, engine.PutSlot{Slot: &engine.Slot{Exec: id, Task: "t1", Index: 0, State: engine.Success, Attempt: 1}})
-		commit(t, s, arrive(id, "j", "t1", map[string]any{"a": "b"})...)
+		commit(t, s, arrive(id, "j", "t1", dict("a", "b"))...)
 	}
 	mk("ex-old-done", engine.Success, t0, t0)
 	mk("ex-old-error", engine.Error, t0.Add(time.Second), t0.Add(time.Second))

@@ -56,13 +56,13 @@ func (c Clients) lambdaInvoke(ctx context.Context, in map[string]any) (any, erro
 // bindLambda is the "lambda" binder of user actions (POST /actions): the
 // action invokes function target (name or ARN, with :qualifier if any)
 // with its input as payload, exactly as aws.lambda.invoke does.
-func (c Clients) bindLambda(target string) (actions.Func, error) {
+func (c Clients) bindLambda(target string) (actions.UserFunc, error) {
 	if target == "" || strings.ContainsAny(target, " \t\n/") {
 		return nil, fmt.Errorf("target %q is not a Lambda function name or ARN", target)
 	}
-	return func(ctx context.Context, in map[string]any) (any, error) {
+	return func(ctx context.Context, in *value.Map) (any, error) {
 		if in == nil {
-			in = map[string]any{}
+			in = value.NewMap(0)
 		}
 		return c.lambdaInvoke(ctx, map[string]any{"function_name": target, "payload": in})
 	}, nil

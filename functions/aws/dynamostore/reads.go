@@ -196,15 +196,15 @@ func (s *driver) TasksAfter(ctx context.Context, exec, after string, limit int) 
 }
 
 // Arrivals implements store.Driver.
-func (s *driver) Arrivals(ctx context.Context, exec, join string) (map[string]map[string]any, error) {
-	out := map[string]map[string]any{}
+func (s *driver) Arrivals(ctx context.Context, exec, join string) (map[string]*value.Map, error) {
+	out := map[string]*value.Map{}
 	err := s.query(ctx, exec, store.ArrivalPrefix(join), func(it map[string]types.AttributeValue) error {
 		l, err := decodeDoc[engine.Leaf](s, ctx, it)
 		if err != nil {
 			return err
 		}
 		if l.Ctx == nil {
-			l.Ctx = map[string]any{}
+			l.Ctx = value.NewMap(0)
 		}
 		out[l.Task] = l.Ctx
 		return nil

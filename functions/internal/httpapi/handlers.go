@@ -186,13 +186,9 @@ func (a *API) startExecution(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	envMap, err := objectField(req.Env, "env")
+	env, err := objectField(req.Env, "env")
 	if err != nil {
 		return err
-	}
-	var env map[string]any
-	if envMap != nil {
-		env = envMap.GoMap()
 	}
 	key := r.Header.Get("Idempotency-Key")
 	if len(key) > MaxIdempotencyKey {
@@ -238,21 +234,21 @@ func (a *API) startExecution(w http.ResponseWriter, r *http.Request) error {
 
 // Execution is an execution as the API shows it.
 type Execution struct {
-	ID             string         `json:"id"`
-	Workflow       string         `json:"workflow"`
-	DefID          string         `json:"def_id"`
-	State          engine.State   `json:"state"`
-	StateInfo      string         `json:"state_info,omitempty"`
-	Input          *value.Map     `json:"input,omitzero"` // nil in the list: the input is kept beside the head
-	Output         any            `json:"output,omitempty"`
-	Env            map[string]any `json:"env,omitempty"`
-	Target         string         `json:"target,omitempty"`
-	Parent         string         `json:"parent,omitempty"`
-	ParentTask     string         `json:"parent_task,omitempty"`
-	IdempotencyKey string         `json:"idempotency_key,omitempty"`
-	Created        time.Time      `json:"created"`
-	Updated        time.Time      `json:"updated"`
-	Tasks          []Task         `json:"tasks,omitempty"`
+	ID             string       `json:"id"`
+	Workflow       string       `json:"workflow"`
+	DefID          string       `json:"def_id"`
+	State          engine.State `json:"state"`
+	StateInfo      string       `json:"state_info,omitempty"`
+	Input          *value.Map   `json:"input,omitzero"` // nil in the list: the input is kept beside the head
+	Output         any          `json:"output,omitempty"`
+	Env            *value.Map   `json:"env,omitempty"`
+	Target         string       `json:"target,omitempty"`
+	Parent         string       `json:"parent,omitempty"`
+	ParentTask     string       `json:"parent_task,omitempty"`
+	IdempotencyKey string       `json:"idempotency_key,omitempty"`
+	Created        time.Time    `json:"created"`
+	Updated        time.Time    `json:"updated"`
+	Tasks          []Task       `json:"tasks,omitempty"`
 }
 
 // Task is a task execution as the API shows it.

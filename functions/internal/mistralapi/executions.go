@@ -104,7 +104,7 @@ var clientID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // startParams are the params of a new execution Lazyflow acts on.
 type startParams struct {
-	env     map[string]any
+	env     *value.Map
 	envName string // a stored environment's name
 	target  string
 }
@@ -116,7 +116,7 @@ func readParams(params map[string]any) (startParams, error) {
 		case "env":
 			switch e := v.(type) {
 			case *value.Map, map[string]any:
-				p.env, _ = value.AsGoMap(e)
+				p.env, _ = value.AsMap(e)
 			case string:
 				p.envName = e
 			case nil:
