@@ -70,13 +70,24 @@ func TestRunJSONSignalPrintsReportAndExits4(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), "LAZYFLOW_TEST_RUN_MAIN=1", "LAZYFLOW_TEST_ARGS=run "+write(t, sleepy)+" --json")
-			var out, errb bytes.Buffer
+			// At debug level the run logs "execution started" once its start
+			// is committed: the signal waits for that, not for a guessed
+			// second that a loaded machine can spend starting the process.
+			cmd.Env = append(os.Environ(), "LAZYFLOW_TEST_RUN_MAIN=1", "LAZYFLOW_LOG_LEVEL=debug",
+				"LAZYFLOW_TEST_ARGS=run "+write(t, sleepy)+" --json")
+			var out bytes.Buffer
+			var errb syncBuffer
 			cmd.Stdout, cmd.Stderr = &out, &errb
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(time.Second) // the run is waiting on the sleep
+			for deadline := time.Now().Add(60 * time.Second); !strings.Contains(errb.String(), `msg="execution started"`); time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					_ = cmd.Process.Kill()
+					_ = cmd.Wait()
+					t.Fatalf("the run never started its execution: %s", errb.String())
+				}
+			}
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}

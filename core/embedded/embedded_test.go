@@ -93,7 +93,7 @@ func TestPoisonTaskMessageFailsExecution(t *testing.T) {
 	if err := h.SendResult(ctx, engine.Result{Exec: "ex-missing", Task: "nope", Slot: -1, Attempt: 1, OK: true}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for h.DeadLetterCount() == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

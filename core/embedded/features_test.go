@@ -130,7 +130,7 @@ child:
 	}
 	// Wait for the child to be running.
 	var childID string
-	for i := 0; i < 100 && childID == ""; i++ {
+	for childID == "" && ctx.Err() == nil {
 		page, _ := h.Store.ListExecutions(ctx, store.ListParams{Workflow: "child"})
 		if page != nil && len(page.Executions) == 1 {
 			childID = page.Executions[0].ID
@@ -563,7 +563,7 @@ func TestTasksBeforeEndingCommandRun(t *testing.T) {
 	var execID atomic.Value
 	reg.Register("test.notify", func(ctx context.Context, in map[string]any) (any, error) {
 		// Finish only after the execution ended: proves it ran past the end.
-		for i := 0; i < 500; i++ {
+		for ctx.Err() == nil {
 			if id, _ := execID.Load().(string); id != "" {
 				if e, err := h.Store.Execution(ctx, id); err == nil && e != nil && e.State.Terminal() {
 					return map[string]any{"sent": in["msg"], "after_end": string(e.State)}, nil
@@ -743,7 +743,7 @@ workflows:
 	// children returns parent's sub-workflow executions by workflow name.
 	children := func(t *testing.T, h *embedded.Host, ctx context.Context, parent string, n int) map[string]string {
 		t.Helper()
-		for i := 0; i < 200; i++ {
+		for ctx.Err() == nil {
 			page, err := h.Store.ListExecutions(ctx, store.ListParams{})
 			if err != nil {
 				t.Fatal(err)
@@ -766,7 +766,7 @@ workflows:
 		t.Helper()
 		for _, id := range ids {
 			var e *engine.Execution
-			for i := 0; i < 200; i++ {
+			for ctx.Err() == nil {
 				e, _ = h.Store.Execution(ctx, id)
 				if e != nil && e.State == st {
 					break
@@ -813,8 +813,9 @@ workflows:
 			t.Fatal(err)
 		}
 		want(t, h, ctx, engine.Running, kids["wf2"])
+		// wf3 is still paused, so wf1 stays paused: something that must not
+		// happen, given a window to happen in.
 		time.Sleep(100 * time.Millisecond)
-		// wf3 is still paused, so wf1 stays paused.
 		want(t, h, ctx, engine.Paused, wf1, kids["wf3"])
 		if _, err := h.Resume(ctx, kids["wf3"]); err != nil {
 			t.Fatal(err)

@@ -71,7 +71,7 @@ pub_err_on_error:
 pub_err_parallel:
   tasks:
     t1:
-      action: std.noop
+      action: std.async_noop
       publish:
         x: <% unknown_fn() %>
       on-complete: [c]
@@ -153,7 +153,11 @@ expect:
   absent: [e, c]`},
 	{"a publish error ends the workflow while a branch runs", fidelityPublish, `
 start: pub_err_parallel
-steps: [{wait: ERROR}, {sleep: 1.5}] # slow's action outlives the end and is recorded
+# t1 ends (as a delegate, when told) only once slow's action is claimed: an
+# action not yet claimed is cancelled with the execution (README), and a
+# loaded machine's runner may not have claimed it by then. Claimed, it
+# outlives the end and is recorded.
+steps: [{claimed: slow}, {complete: {task: t1, output: 1}}, {wait: ERROR}, {wait_task: {task: slow, state: SUCCESS}}]
 expect:
   state: ERROR
   tasks: {t1: ERROR, slow: SUCCESS}

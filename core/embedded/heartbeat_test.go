@@ -24,7 +24,9 @@ func TestWatchdogAndHeartbeat(t *testing.T) {
 		})
 		h := embedded.New(embedded.Options{Store: kvstore.NewMemory(), Actions: reg})
 		h.CallbackKey = []byte(strings.Repeat("k", 32))
-		h.Engine.ActionDeadline = 1
+		// Long enough that the first heartbeat, sent as soon as the action
+		// ran, lands before it on a loaded machine too.
+		h.Engine.ActionDeadline = 3
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		h.Run(ctx)
 		src := "version: '2.0'\nwf:\n  tasks:\n    wait:\n      action: test.delegate\n"
@@ -37,13 +39,15 @@ func TestWatchdogAndHeartbeat(t *testing.T) {
 		}
 		tok := <-tokens
 		if beat {
-			for i := 0; i < 3; i++ {
-				if err := h.Heartbeat(ctx, tok, 1500*time.Millisecond); err != nil {
+			// Each beat buys far more than the pause before the next, so a
+			// loaded machine's late beat still lands in time.
+			for i := 0; i < 4; i++ {
+				if err := h.Heartbeat(ctx, tok, 30*time.Second); err != nil {
 					t.Fatalf("heartbeat: %v", err)
 				}
-				time.Sleep(700 * time.Millisecond)
+				time.Sleep(time.Second)
 			}
-			// Past the original 1 s deadline, the attempt still runs.
+			// Past the original 3 s deadline, the attempt still runs.
 			if cur, _ := h.Store.Execution(ctx, e.ID); cur.State != engine.Running {
 				t.Fatalf("with heartbeats: state %s before the callback", cur.State)
 			}

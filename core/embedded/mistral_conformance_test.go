@@ -73,8 +73,11 @@ type mockOutcome struct {
 
 // step is one control action between start and the final expectations.
 type step struct {
-	Wait     string        `yaml:"wait"`      // wait for this execution state
-	WaitTask *taskWait     `yaml:"wait_task"` // wait for a task state
+	Wait     string    `yaml:"wait"`      // wait for this execution state
+	WaitTask *taskWait `yaml:"wait_task"` // wait for a task state
+	// Claimed waits for a runner to have claimed this task's action: a step
+	// that must follow the claim (an end the action outlives) waits for it.
+	Claimed  string        `yaml:"claimed"`
 	Pause    bool          `yaml:"pause"`
 	Resume   bool          `yaml:"resume"`
 	Cancel   bool          `yaml:"cancel"`
@@ -350,20 +353,12 @@ func doStep(ctx context.Context, h *embedded.Host, id string, s step) error {
 		}
 		_, err = h.Rerun(ctx, id, l[len(l)-1].Key)
 		return err
+	case s.Claimed != "":
+		_, err := claimedTask(ctx, h, id, s.Claimed)
+		return err
 	case s.Complete != nil:
-		var rec *engine.Task
-		if err := waitFor(ctx, "async task "+s.Complete.Task+" running", func() (bool, error) {
-			ts, err := tasksByName(ctx, h, id)
-			if err != nil {
-				return false, err
-			}
-			l := ts[s.Complete.Task]
-			if len(l) > 0 && l[len(l)-1].State == engine.Running && l[len(l)-1].Claimed == l[len(l)-1].Attempt {
-				rec = l[len(l)-1]
-				return true, nil
-			}
-			return false, nil
-		}); err != nil {
+		rec, err := claimedTask(ctx, h, id, s.Complete.Task)
+		if err != nil {
 			return err
 		}
 		return h.TaskComplete(ctx, engine.Result{Exec: id, Task: rec.Key, Slot: -1, Attempt: rec.Attempt,
@@ -377,6 +372,25 @@ func doStep(ctx context.Context, h *embedded.Host, id string, s step) error {
 		return nil
 	}
 	return fmt.Errorf("empty step")
+}
+
+// claimedTask waits for task name to be running with its action claimed by
+// a runner, and returns its record.
+func claimedTask(ctx context.Context, h *embedded.Host, id, name string) (*engine.Task, error) {
+	var rec *engine.Task
+	err := waitFor(ctx, "task "+name+" running with its action claimed", func() (bool, error) {
+		ts, err := tasksByName(ctx, h, id)
+		if err != nil {
+			return false, err
+		}
+		l := ts[name]
+		if len(l) > 0 && l[len(l)-1].State == engine.Running && l[len(l)-1].Claimed == l[len(l)-1].Attempt {
+			rec = l[len(l)-1]
+			return true, nil
+		}
+		return false, nil
+	})
+	return rec, err
 }
 
 func waitFor(ctx context.Context, what string, cond func() (bool, error)) error {

@@ -58,7 +58,7 @@ leaf:
 		t.Fatal(err)
 	}
 	var leaves []string
-	for i := 0; i < 200 && len(leaves) < 3; i++ {
+	for len(leaves) < 3 && ctx.Err() == nil {
 		leaves = nil
 		page, _ := h.Store.ListExecutions(ctx, store.ListParams{})
 		for _, e := range page.Executions {
@@ -68,10 +68,15 @@ leaf:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	if len(leaves) < 3 {
+		t.Fatalf("leaf sub-workflows started: %v, want 3", leaves)
+	}
 	if _, err := h.Pause(ctx, leaves[0]); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	// The pause spreads up to top by follow-up steps; resuming top before
+	// it arrived would be refused.
+	rvWait(t, h, ctx, top.ID, engine.Paused, 30*time.Second)
 	page, _ := h.Store.ListExecutions(ctx, store.ListParams{})
 	for _, e := range page.Executions {
 		t.Logf("%s %s %s %q", e.Workflow, e.ID, e.State, e.StateInfo)

@@ -20,7 +20,9 @@ import (
 func reviewHost(t *testing.T, reg *actions.Registry, runners int) (*embedded.Host, context.Context) {
 	t.Helper()
 	h := embedded.New(embedded.Options{Store: kvstore.NewMemory(), Actions: reg, Runners: runners})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	// Bounds every wait of the test (rvWait's too): the generous deadline
+	// of things that will happen, however loaded the machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	h.Run(ctx)
 	t.Cleanup(h.Close)
@@ -44,7 +46,7 @@ func rvWait(t *testing.T, h *embedded.Host, ctx context.Context, id string, st e
 
 func childOf(t *testing.T, h *embedded.Host, ctx context.Context, parent string) string {
 	t.Helper()
-	for i := 0; i < 200; i++ {
+	for ctx.Err() == nil {
 		page, err := h.Store.ListExecutions(ctx, store.ListParams{})
 		if err != nil {
 			t.Fatal(err)
@@ -303,11 +305,18 @@ child:
 		t.Fatal(err)
 	}
 	rvWait(t, h, ctx, child, engine.Cancelled, 30*time.Second)
-	time.Sleep(1 * time.Second)
-	pe, _ := h.Store.Execution(ctx, p.ID)
+	// The parent leaves PAUSED by a follow-up step: wait for it rather than
+	// for a guessed second.
+	var pe *engine.Execution
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		pe, _ = h.Store.Execution(ctx, p.ID)
+		if pe != nil && pe.State != engine.Paused {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("parent still %+v 30 s after its only paused sub-workflow was cancelled", pe)
+		}
+	}
 	call, _ := h.Store.Task(ctx, p.ID, "call")
 	t.Logf("parent %s %q; call %s", pe.State, pe.StateInfo, call.State)
-	if pe.State == engine.Paused {
-		t.Fatalf("parent still %s %q with no paused sub-workflow", pe.State, pe.StateInfo)
-	}
 }

@@ -44,7 +44,7 @@ func dump(t *testing.T, h *embedded.Host, id string) {
 
 // R1: with-items, concurrency 1, the first item's input does not evaluate.
 func TestRegressionItemsDispatchFailStuck(t *testing.T) {
-	h, e, err := runFor(t, nil, 3*time.Second, "wf", nil, `
+	h, e, err := runFor(t, nil, 60*time.Second, "wf", nil, `
 version: '2.0'
 wf:
   tasks:
@@ -57,13 +57,13 @@ wf:
 `)
 	dump(t, h, e.ID)
 	if err != nil {
-		t.Fatalf("R1 reproduced: execution still %s after 3s: %v", e.State, err)
+		t.Fatalf("R1 reproduced: execution still %s after 60 s: %v", e.State, err)
 	}
 }
 
 // R2: with-items over a sub-workflow.
 func TestRegressionItemsSubworkflow(t *testing.T) {
-	h, e, err := runFor(t, nil, 5*time.Second, "wf", nil, `
+	h, e, err := runFor(t, nil, 60*time.Second, "wf", nil, `
 version: '2.0'
 wf:
   tasks:
@@ -99,7 +99,7 @@ sub:
 
 // R3: sub-workflow registered in another file.
 func TestRegressionSubworkflowOtherFile(t *testing.T) {
-	h, e, err := runFor(t, nil, 5*time.Second, "parent", nil, `
+	h, e, err := runFor(t, nil, 60*time.Second, "parent", nil, `
 version: '2.0'
 child:
   tasks:
@@ -120,7 +120,7 @@ parent:
 
 // R4: a task whose on-success and on-complete both name the same task.
 func TestRegressionSameSuccessorTwice(t *testing.T) {
-	h, e, err := runFor(t, nil, 8*time.Second, "wf", nil, `
+	h, e, err := runFor(t, nil, 60*time.Second, "wf", nil, `
 version: '2.0'
 wf:
   tasks:
@@ -141,7 +141,7 @@ wf:
 
 // R4b: same, into a join.
 func TestRegressionSameJoinTwice(t *testing.T) {
-	h, e, err := runFor(t, nil, 8*time.Second, "wf", nil, `
+	h, e, err := runFor(t, nil, 60*time.Second, "wf", nil, `
 version: '2.0'
 wf:
   tasks:
@@ -167,7 +167,7 @@ wf:
 // R5: timeout applies only to the first attempt; a retried attempt that
 // never reports keeps the execution RUNNING.
 func TestRegressionTimeoutRetry(t *testing.T) {
-	h, e, err := runFor(t, nil, 6*time.Second, "wf", nil, `
+	h, e, err := runFor(t, nil, 60*time.Second, "wf", nil, `
 version: '2.0'
 wf:
   tasks:
@@ -180,6 +180,6 @@ wf:
 `)
 	dump(t, h, e.ID)
 	if err != nil {
-		t.Fatalf("R5 reproduced: still %s after 6s with timeout 1s: %v", e.State, err)
+		t.Fatalf("R5 reproduced: still %s after 60 s with timeout 1s: %v", e.State, err)
 	}
 }

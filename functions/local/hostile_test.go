@@ -111,7 +111,7 @@ func TestConcurrentCallbacksOverHTTP(t *testing.T) {
 	if count[202] != 1 || count[409] != 19 {
 		t.Fatalf("answers %v; want one 202 and 19 409", count)
 	}
-	s.wait(id, "SUCCESS", 10*time.Second)
+	s.wait(id, "SUCCESS", 60*time.Second)
 }
 
 const overflows = `
@@ -176,7 +176,7 @@ func TestOverflowingExpressionIsAClearError(t *testing.T) {
 		if code != 201 {
 			t.Fatalf("start %s: %d %v", wf, code, out)
 		}
-		ex := s.wait(out["id"].(string), "ERROR", 10*time.Second)
+		ex := s.wait(out["id"].(string), "ERROR", 60*time.Second)
 		if info, _ := ex["state_info"].(string); !strings.Contains(info, c.expr) || !strings.Contains(info, c.problem) {
 			t.Fatalf("%s: state_info %q; want it to name %q and %q", wf, info, c.expr, c.problem)
 		}
@@ -199,7 +199,7 @@ func TestOutOfRangeDurationsAreAnError(t *testing.T) {
 			in = `{}`
 		}
 		id := s.run(wf, in)
-		ex := s.wait(id, "ERROR", 10*time.Second)
+		ex := s.wait(id, "ERROR", 60*time.Second)
 		if info, _ := ex["state_info"].(string); !strings.Contains(info, "out of range") {
 			t.Fatalf("%s: state_info %q; want an out-of-range duration error", wf, info)
 		}

@@ -46,7 +46,7 @@ func start(t *testing.T, dir string, reg *actions.Registry, tweak ...func(*local
 	case s.url = <-ready:
 	case err := <-s.done:
 		t.Fatalf("Serve ended before listening: %v", err)
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("Serve did not start")
 	}
 	t.Cleanup(s.stop)
@@ -61,7 +61,7 @@ func (s *server) stop() {
 			s.t.Errorf("Serve: %v", err)
 		}
 		s.done <- nil // a second stop returns at once
-	case <-time.After(15 * time.Second):
+	case <-time.After(60 * time.Second):
 		s.t.Fatal("Serve did not stop")
 	}
 }
@@ -119,6 +119,35 @@ func (s *server) wait(id, state string, within time.Duration) map[string]any {
 	}
 }
 
+// napRegistry adds test.nap, std.sleep that first reports when it began:
+// a test stops the server mid-action on that event, where a guessed pause
+// could end on a loaded machine before the runner has claimed the action.
+func napRegistry() (*actions.Registry, chan time.Time) {
+	reg := actions.New()
+	began := make(chan time.Time, 8)
+	reg.Register("test.nap", func(ctx context.Context, in map[string]any) (any, error) {
+		select {
+		case began <- time.Now():
+		default:
+		}
+		out, _, err := reg.Run(ctx, "std.sleep", in, nil)
+		return out, err
+	})
+	return reg, began
+}
+
+// napBegan waits for test.nap to begin; it will, so the wait is generous.
+func napBegan(t *testing.T, began chan time.Time) time.Time {
+	t.Helper()
+	select {
+	case at := <-began:
+		return at
+	case <-time.After(60 * time.Second):
+		t.Fatal("the nap action never began")
+		return time.Time{}
+	}
+}
+
 func delegateRegistry() (*actions.Registry, chan actions.Callback) {
 	reg := actions.New()
 	ch := make(chan actions.Callback, 8)
@@ -158,7 +187,7 @@ func TestServeRunsWorkflowsAndCallbacks(t *testing.T) {
 	s.register(workflows)
 
 	id := s.run("hello", `{"name": "Ada"}`)
-	out := s.wait(id, "SUCCESS", 10*time.Second)
+	out := s.wait(id, "SUCCESS", 60*time.Second)
 	if out["output"].(map[string]any)["greeting"] != "Hello, Ada" {
 		t.Fatalf("output %v", out["output"])
 	}
@@ -179,7 +208,7 @@ func TestServeRunsWorkflowsAndCallbacks(t *testing.T) {
 	if code, out := s.call("POST", cb.URL, "application/json", `{"state": "SUCCESS", "output": 42}`); code != 202 {
 		t.Fatalf("callback: %d %v", code, out)
 	}
-	out = s.wait(id, "SUCCESS", 10*time.Second)
+	out = s.wait(id, "SUCCESS", 60*time.Second)
 	if out["output"].(map[string]any)["answer"] != float64(42) {
 		t.Fatalf("output %v", out["output"])
 	}
@@ -195,7 +224,7 @@ version: '2.0'
 sleepy:
   tasks:
     nap:
-      action: std.sleep seconds=2
+      action: test.nap seconds=2
       retry:
         count: 1
         delay: 0
@@ -214,19 +243,20 @@ sleepy:
 // action again — a second attempt, never the same attempt twice.
 func TestKillAndRestart(t *testing.T) {
 	dir := t.TempDir()
+	reg, began := napRegistry()
 	// No time to drain: the sleep is cut short, as by a kill.
-	s := start(t, dir, nil, func(o *local.Options) { o.DrainTimeout = time.Millisecond })
+	s := start(t, dir, reg, func(o *local.Options) { o.DrainTimeout = time.Millisecond })
 	s.register(sleepy)
 	id := s.run("sleepy", `{}`)
-	// Let the runner claim and begin the sleep, then stop mid-action.
-	time.Sleep(500 * time.Millisecond)
+	// Once the runner has begun the sleep, stop mid-action.
+	napBegan(t, began)
 	if _, out := s.call("GET", "/executions/"+id, "", ""); out["state"] != "RUNNING" {
 		t.Fatalf("before stop: %v", out)
 	}
 	s.stop()
 
-	s2 := start(t, dir, nil)
-	out := s2.wait(id, "SUCCESS", 20*time.Second)
+	s2 := start(t, dir, reg)
+	out := s2.wait(id, "SUCCESS", 60*time.Second)
 	if out["output"].(map[string]any)["said"] != "done" {
 		t.Fatalf("output %v", out["output"])
 	}
@@ -249,26 +279,28 @@ version: '2.0'
 safe:
   tasks:
     nap:
-      action: std.sleep seconds=2
+      action: test.nap seconds=2
       safe-rerun: true
 unsafe:
   tasks:
     nap:
-      action: std.sleep seconds=2
+      action: test.nap seconds=2
 `
 	dir := t.TempDir()
+	reg, began := napRegistry()
 	kill := func(o *local.Options) { o.DrainTimeout = time.Millisecond }
-	s := start(t, dir, nil, kill)
+	s := start(t, dir, reg, kill)
 	s.register(src)
 	safe, unsafe := s.run("safe", `{}`), s.run("unsafe", `{}`)
-	time.Sleep(500 * time.Millisecond)
+	napBegan(t, began)
+	napBegan(t, began)
 	s.stop()
-	s2 := start(t, dir, nil)
-	out := s2.wait(safe, "SUCCESS", 20*time.Second)
+	s2 := start(t, dir, reg)
+	out := s2.wait(safe, "SUCCESS", 60*time.Second)
 	if nap := out["tasks"].([]any)[0].(map[string]any); nap["attempt"] != float64(2) || nap["state"] != "SUCCESS" {
 		t.Fatalf("safe-rerun nap: %v", nap)
 	}
-	out = s2.wait(unsafe, "ERROR", 20*time.Second)
+	out = s2.wait(unsafe, "ERROR", 60*time.Second)
 	if nap := out["tasks"].([]any)[0].(map[string]any); !strings.Contains(fmt.Sprint(nap["state_info"]), "interrupted") {
 		t.Fatalf("nap without safe-rerun: %v", nap)
 	}
@@ -279,20 +311,22 @@ unsafe:
 // a restart continues without an interrupted attempt.
 func TestGracefulStopLetsActionsFinish(t *testing.T) {
 	dir := t.TempDir()
-	s := start(t, dir, nil)
+	reg, began := napRegistry()
+	s := start(t, dir, reg)
 	s.register(sleepy)
 	id := s.run("sleepy", `{}`)
-	time.Sleep(500 * time.Millisecond)
+	napAt := napBegan(t, began)
 	if _, out := s.call("GET", "/executions/"+id, "", ""); out["state"] != "RUNNING" {
 		t.Fatalf("before stop: %v", out)
 	}
-	began := time.Now()
 	s.stop()
-	if d := time.Since(began); d < time.Second {
-		t.Fatalf("stop took %v: it did not wait for the 2 s sleep", d)
+	// Measured from the nap's own start, not the stop's: however late the
+	// stop came, it can only have returned this soon by not waiting.
+	if d := time.Since(napAt); d < 2*time.Second {
+		t.Fatalf("stop returned %v after the 2 s sleep began: it did not wait for it", d)
 	}
-	s2 := start(t, dir, nil)
-	out := s2.wait(id, "SUCCESS", 20*time.Second)
+	s2 := start(t, dir, reg)
+	out := s2.wait(id, "SUCCESS", 60*time.Second)
 	nap := out["tasks"].([]any)[0].(map[string]any)
 	if nap["name"] != "nap" || nap["attempt"] != float64(1) || nap["state"] != "SUCCESS" {
 		t.Fatalf("nap should have finished in its first attempt: %v", nap)
@@ -316,7 +350,7 @@ func TestCallbackURLSurvivesRestart(t *testing.T) {
 	if code, out := s2.call("POST", path, "application/json", `{"state": "SUCCESS", "output": "late"}`); code != 202 {
 		t.Fatalf("callback after restart: %d %v", code, out)
 	}
-	out := s2.wait(id, "SUCCESS", 10*time.Second)
+	out := s2.wait(id, "SUCCESS", 60*time.Second)
 	if out["output"].(map[string]any)["answer"] != "late" {
 		t.Fatalf("output %v", out["output"])
 	}
@@ -365,14 +399,16 @@ func TestPeriodicSweep(t *testing.T) {
 	s.register(workflows)
 	id := s.run("delegated", `{}`)
 	cb := <-cbs
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !slices.Contains(rec.seen(), 1) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no sweep looked at the running execution; sweeps seen: %v", rec.seen())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	// The delegate's claimed attempt was not sent again: still one callback, still RUNNING.
+	// The delegate's claimed attempt was not sent again: still one callback,
+	// still RUNNING. Something that must not happen: a window of a few more
+	// sweeps (50 ms apart) is the chance it gets.
 	select {
 	case extra := <-cbs:
 		t.Fatalf("the sweep re-sent a claimed action (callback %s)", extra.URL)
@@ -381,9 +417,10 @@ func TestPeriodicSweep(t *testing.T) {
 	if code, _ := s.call("POST", cb.URL, "application/json", `{"state": "SUCCESS", "output": 1}`); code != 202 {
 		t.Fatalf("callback: %d", code)
 	}
-	s.wait(id, "SUCCESS", 10*time.Second)
+	s.wait(id, "SUCCESS", 60*time.Second)
 	s.stop()
 	n := len(rec.seen())
+	// Must not happen: a window of four sweep intervals.
 	time.Sleep(200 * time.Millisecond)
 	if after := len(rec.seen()); after != n {
 		t.Fatalf("sweeps went on after Serve returned: %d then %d", n, after)
@@ -405,14 +442,14 @@ func TestRetentionPurges(t *testing.T) {
 	if code, out := s.call("POST", cb.URL, "application/json", `{"state": "SUCCESS", "output": 1}`); code != 202 {
 		t.Fatalf("callback for %s: %d %v", done, code, out)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		code, _ := s.call("GET", "/executions/"+done, "", "")
 		if code == 404 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("finished execution %s still there (HTTP %d) after 10 s with a 1 ns retention", done, code)
+			t.Fatalf("finished execution %s still there (HTTP %d) after 60 s with a 1 ns retention", done, code)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

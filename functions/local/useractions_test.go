@@ -93,7 +93,7 @@ thumbs:
   output:
     url: <% $.url %>
 `)
-	res := s.wait(s.run("thumbs", `{}`), "SUCCESS", 20*time.Second)
+	res := s.wait(s.run("thumbs", `{}`), "SUCCESS", 60*time.Second)
 	if url := res["output"].(map[string]any)["url"]; url != "cat-64px.png" {
 		t.Fatalf("output url %v, want the endpoint's answer cat-64px.png", url)
 	}
@@ -125,7 +125,7 @@ workflows:
     output:
       url: <% $.url %>
 `)
-	res = s.wait(s.run("pics.avatars", `{}`), "SUCCESS", 20*time.Second)
+	res = s.wait(s.run("pics.avatars", `{}`), "SUCCESS", 60*time.Second)
 	if url := res["output"].(map[string]any)["url"]; url != "ada-32px.png" {
 		t.Fatalf("ad-hoc action over the user action: output url %v, want ada-32px.png", url)
 	}
@@ -145,7 +145,7 @@ workflows:
 	if code, out := s.call("GET", "/actions", "", ""); code != 200 || len(out["actions"].([]any)) != 0 {
 		t.Fatalf("GET /actions after DELETE: %d %v", code, out)
 	}
-	res = s.wait(s.run("thumbs", `{}`), "ERROR", 20*time.Second)
+	res = s.wait(s.run("thumbs", `{}`), "ERROR", 60*time.Second)
 	if info := fmt.Sprint(res["tasks"]); !strings.Contains(info, "unknown action") {
 		t.Fatalf("a deleted action: want the task to fail as an unknown action, got %s", info)
 	}

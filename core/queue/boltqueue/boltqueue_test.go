@@ -87,7 +87,7 @@ func TestSurvivesRestart(t *testing.T) {
 	}
 	defer q2.Close()
 	got := map[string]int{}
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for len(got) < 2 && time.Now().Before(deadline) {
 		ms, err := q2.Receive(ctx, 10, time.Second)
 		if err != nil {

@@ -141,7 +141,7 @@ func (e *env) start(wf string, input string, hdr ...string) response {
 
 func (e *env) wait(id string, want engine.State) response {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		r := e.json("GET", "/executions/"+id, "")
 		if r.body["state"] == string(want) {

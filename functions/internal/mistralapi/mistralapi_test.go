@@ -96,12 +96,11 @@ func (e *env) wantFault(r response, status int, contains string) {
 func (e *env) waitState(id, state string) map[string]any {
 	e.t.Helper()
 	var r response
-	for i := 0; i < 200; i++ {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		r = e.do("GET", "/v2/executions/"+id, "", "")
 		if r.body["state"] == state {
 			return r.body
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	e.t.Fatalf("execution %s: %s, want state %s", id, r.raw, state)
 	return nil
