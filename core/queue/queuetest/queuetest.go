@@ -256,48 +256,66 @@ func testDeadLetter(t *testing.T, qs Queues) {
 	}
 	send(t, q, "poison", 0)
 	send(t, q, "fine", 0)
+	// Delivery is at least once: on SQS an SDK retry of a send whose response
+	// was lost enqueues a second copy under its own ID. Each copy of poison
+	// must count its own receives and reach the dead-letter queue.
 	var fine bool
-	receives := 0
+	poison := map[string]int{} // receives by message ID
+	done := func() bool {
+		if !fine || len(poison) == 0 {
+			return false
+		}
+		for _, n := range poison {
+			if n < 2 {
+				return false
+			}
+		}
+		return true
+	}
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	for time.Now().Before(deadline) && !done() {
 		for _, m := range receive(t, q, 10, time.Second) {
 			switch string(m.Body) {
 			case "fine":
 				fine = true
 				_ = q.Delete(bg, m.Receipt)
 			case "poison":
-				receives++
-				if m.Receives != receives {
-					t.Fatalf("receive count %d, want %d", m.Receives, receives)
+				poison[m.ID]++
+				if n := poison[m.ID]; m.Receives != n {
+					t.Fatalf("receive count %d, want %d", m.Receives, n)
 				}
-				if receives > 2 {
-					t.Fatalf("poison received %d times with MaxReceives 2", receives)
+				if poison[m.ID] > 2 {
+					t.Fatalf("poison received %d times with MaxReceives 2", poison[m.ID])
 				}
 				// Not deleted: the host failed on it.
 			}
 		}
-		if fine && receives == 2 {
-			break
-		}
 	}
-	if !fine || receives != 2 {
-		t.Fatalf("fine received %v, poison received %d times", fine, receives)
+	if !done() {
+		t.Fatalf("fine received %v, poison received %v times (by message ID)", fine, poison)
+	}
+	if len(poison) > 1 {
+		t.Logf("poison was delivered as %d copies (at-least-once)", len(poison))
 	}
 	// Like SQS, a driver may move the message when it next comes up for
 	// receiving, so keep the source queue polled while waiting for it.
+	dead := map[string]bool{}
 	deadline = time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, m := range receive(t, q, 10, 500*time.Millisecond) {
 			t.Fatalf("%q received a third time with MaxReceives 2", m.Body)
 		}
-		if ms := receive(t, dlq, 1, 500*time.Millisecond); len(ms) == 1 {
-			if string(ms[0].Body) != "poison" {
-				t.Fatalf("dead letter %q", ms[0].Body)
+		for _, m := range receive(t, dlq, 10, 500*time.Millisecond) {
+			if string(m.Body) != "poison" {
+				t.Fatalf("dead letter %q", m.Body)
 			}
+			dead[m.ID] = true
+		}
+		if len(dead) == len(poison) {
 			return
 		}
 	}
-	t.Fatal("the message never reached the dead-letter queue")
+	t.Fatalf("%d of %d poison copies reached the dead-letter queue", len(dead), len(poison))
 }
 
 func testConcurrent(t *testing.T, q queue.Queue) {
