@@ -7,7 +7,8 @@ import (
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
-// publish reads a publish map, plain or in the branch/global/atomic form.
+// publish reads an on-clause's publish: the branch/global/atomic form, or a
+// plain map of variables (the branch scope).
 func (l *loader) publish(v *yaml.Node, what string) (branch, global, atomic *expr.Value) {
 	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 		return nil, nil, nil
@@ -38,6 +39,29 @@ func (l *loader) publish(v *yaml.Node, what string) (branch, global, atomic *exp
 		}
 	}
 	return branch, global, atomic
+}
+
+// taskPublishMap reads a task's own publish, publish-on-error or
+// publish-on-skip (what). Mistral 23.0.0 takes the whole map as the branch
+// scope (TaskSpec.get_publish wraps it as {'branch': ...}), so branch,
+// global and atomic there are variables of those names, which is seldom
+// what was meant: a mapping under one of them is warned about, naming the
+// on-clause (onClause) where scopes are read.
+func (l *loader) taskPublishMap(v *yaml.Node, what, task, onClause string) *expr.Value {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return nil
+	}
+	if v.Kind != yaml.MappingNode {
+		l.errf(v, "%s must be a mapping of variable names to values, not %s", what, describe(v))
+		return nil
+	}
+	for _, p := range l.pairs(v, what) {
+		if contains(publishKeys, p.k.Value) && p.v.Kind == yaml.MappingNode {
+			l.warnf(p.k, "%s of task %q: %s at the top level is a plain variable named %q in Mistral, not a scope; "+
+				"use %s: {publish: {%s: ...}, next: ...} for scoped publishing", what, task, p.k.Value, p.k.Value, onClause, p.k.Value)
+		}
+	}
+	return l.compile(v)
 }
 
 // mergePublish combines the task's publish with the publish of an advanced

@@ -95,11 +95,9 @@ type Task struct {
 	Input    *expr.Value // map; for the inline form "std.echo output=hi" the parsed parameters are merged here
 
 	Publish              *expr.Value // map: branch-scope publish on success
-	PublishGlobal        *expr.Value // map: global-scope publish on success (publish: {branch:, global:})
-	PublishAtomic        *expr.Value
+	PublishGlobal        *expr.Value // map: global-scope publish on success (on-success: {publish: {global:}})
 	PublishOnError       *expr.Value // map: branch-scope publish on error
 	PublishOnErrorGlobal *expr.Value
-	PublishOnErrorAtomic *expr.Value
 	// Publish of the advanced on-complete form (on-complete: {publish: ..., next: ...}),
 	// applied whatever the outcome, after the success/error publish.
 	PublishOnComplete       *expr.Value

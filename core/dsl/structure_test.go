@@ -25,15 +25,16 @@ wf:
       action: std.echo output="hi there" n=3 flag=true l=[1, 2] e=<% $.x %>
       input:
         extra: 1
-      publish:
-        branch:
-          p: <% task().result %>
-        global:
-          g: 1
       on-success:
-        - b: <% $.x > 1 %>
-        - c
-        - fail msg="stop <% $.x %>": <% $.x < 0 %>
+        publish:
+          branch:
+            p: <% task().result %>
+          global:
+            g: 1
+        next:
+          - b: <% $.x > 1 %>
+          - c
+          - fail msg="stop <% $.x %>": <% $.x < 0 %>
       on-complete:
         publish:
           done: true

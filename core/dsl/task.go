@@ -243,17 +243,11 @@ func (l *loader) taskAttr(t *Task, key string, v *yaml.Node) {
 func (l *loader) taskPublish(t *Task, key string, v *yaml.Node) {
 	switch key {
 	case "publish":
-		t.Publish, t.PublishGlobal, t.PublishAtomic = l.publish(v, "publish")
-		if t.PublishAtomic != nil {
-			l.warnf(v, "atomic publish of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
-		}
+		t.Publish = l.taskPublishMap(v, key, t.Name, "on-success")
 	case "publish-on-error":
-		t.PublishOnError, t.PublishOnErrorGlobal, t.PublishOnErrorAtomic = l.publish(v, "publish-on-error")
-		if t.PublishOnErrorAtomic != nil {
-			l.warnf(v, "atomic publish-on-error of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
-		}
+		t.PublishOnError = l.taskPublishMap(v, key, t.Name, "on-error")
 	case "publish-on-skip":
-		t.PublishOnSkip, _, _ = l.publish(v, "publish-on-skip")
+		t.PublishOnSkip = l.taskPublishMap(v, key, t.Name, "on-skip")
 	}
 }
 

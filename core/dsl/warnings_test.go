@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lazyflow/lazyflow/core/expr"
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
@@ -65,14 +66,62 @@ func TestRetryDelaySeconds(t *testing.T) {
 	}
 }
 
-// Atomic publish is parsed and ignored, as in Mistral, with a warning.
+// An on-clause's atomic publish is parsed and ignored, as in Mistral, with
+// a warning.
 func TestAtomicPublishWarns(t *testing.T) {
-	doc, err := Load("a.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    a:\n      action: std.noop\n      publish:\n        atomic:\n          x: 1\n"))
+	doc, err := Load("a.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    a:\n      action: std.noop\n      on-success:\n        publish:\n          atomic:\n            x: 1\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Warnings) != 1 || !strings.Contains(doc.Warnings[0].Msg, "atomic publish of task \"a\" is ignored") {
+	if len(doc.Warnings) != 1 || !strings.Contains(doc.Warnings[0].Msg, "atomic publish in on-success is ignored") {
 		t.Fatalf("warnings %v", doc.Warnings)
+	}
+}
+
+// A task's own publish, publish-on-error and publish-on-skip are variables
+// whatever their names, as Mistral 23.0.0 publishes them: branch, global and
+// atomic there are plain variables, and one holding a mapping (the scoped
+// form, which only an on-clause reads) is warned about at its place.
+func TestTopLevelPublishScopeNamesArePlainVariables(t *testing.T) {
+	doc, err := Load("p.yaml", []byte(`version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      publish:
+        global: {g: 1}
+        branch: <% 'main' %>
+      publish-on-error:
+        atomic: {x: 1}
+        branch: {b: 2}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := doc.Workflows["wf"].Tasks["a"]
+	if a.PublishGlobal != nil || a.PublishOnErrorGlobal != nil {
+		t.Fatal("a top-level publish gave a global scope")
+	}
+	for what, pair := range map[string][2]any{
+		"publish":          {a.Publish, `{"global": {"g": 1}, "branch": "main"}`},
+		"publish-on-error": {a.PublishOnError, `{"atomic": {"x": 1}, "branch": {"b": 2}}`},
+	} {
+		v, err := pair[0].(*expr.Value).Eval(nil)
+		if got := value.JSON(v, -1, false); err != nil || got != pair[1] {
+			t.Errorf("%s: %s, %v; want %s", what, got, err, pair[1])
+		}
+	}
+	var got []string
+	for _, w := range doc.Warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		`p.yaml:7:9: publish of task "a": global at the top level is a plain variable named "global" in Mistral, not a scope; use on-success: {publish: {global: ...}, next: ...} for scoped publishing`,
+		`p.yaml:10:9: publish-on-error of task "a": atomic at the top level is a plain variable named "atomic" in Mistral, not a scope; use on-error: {publish: {atomic: ...}, next: ...} for scoped publishing`,
+		`p.yaml:11:9: publish-on-error of task "a": branch at the top level is a plain variable named "branch" in Mistral, not a scope; use on-error: {publish: {branch: ...}, next: ...} for scoped publishing`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
