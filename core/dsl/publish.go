@@ -64,24 +64,26 @@ func (l *loader) taskPublishMap(v *yaml.Node, what, task, onClause string) *expr
 	return l.compile(v)
 }
 
-// mergePublish combines the task's publish with the publish of an advanced
-// on-clause; keys of the on-clause win, as they are the more specific.
-func mergePublish(a, b *expr.Value) *expr.Value {
-	if b == nil {
-		return a
+// mergePublish combines the task's publish (own) with the publish of an
+// advanced on-clause as Mistral 23.0.0's DirectWorkflowTaskSpec.get_publish
+// does (merge_dicts(on_clause, own)): the on-clause's names first, the
+// task's own value winning for a name both give.
+func mergePublish(own, onClause *expr.Value) *expr.Value {
+	if onClause == nil {
+		return own
 	}
-	if a == nil {
-		return b
+	if own == nil {
+		return onClause
 	}
 	m := value.NewMap(0)
-	for _, src := range []any{a.Source(), b.Source()} {
+	for _, src := range []any{onClause.Source(), own.Source()} {
 		if d, ok := value.AsMap(src); ok {
-			m.Update(d)
+			mergeDicts(m, d)
 		}
 	}
 	c, err := expr.Compile(m)
 	if err != nil {
-		return a // both halves compiled already, so this cannot happen
+		return own // both halves compiled already, so this cannot happen
 	}
 	return c
 }

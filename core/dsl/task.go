@@ -169,8 +169,8 @@ func (l *loader) taskCall(t *Task, attrs, attrKeys *taskAttrs) {
 }
 
 // taskInput reads input: a mapping, one expression, or Mistral's string of
-// inline parameters. Inline parameters of the callee fill the names input
-// does not give; nil when there is no input or it has an error.
+// inline parameters, into which the inline parameters of the callee merge;
+// nil when there is no input or it has an error.
 func (l *loader) taskInput(t *Task, in *yaml.Node, inline *value.Map) *expr.Value {
 	switch {
 	case in.Kind == yaml.MappingNode:
@@ -197,18 +197,32 @@ func (l *loader) taskInput(t *Task, in *yaml.Node, inline *value.Map) *expr.Valu
 	}
 }
 
-// withInline adds to input the inline parameters it does not give itself:
-// input's own value wins.
+// withInline merges the inline parameters into input as Mistral 23.0.0's
+// TaskSpec does (merge_dicts(input, inline)): an inline parameter wins over
+// the input clause's value of the same name, which keeps its place.
 func withInline(input *value.Map, inline *value.Map) *value.Map {
 	if input == nil {
 		input = value.NewMap(inline.Len())
 	}
-	for key, v := range inline.All() {
-		if !input.Has(key) {
-			input.Set(key, v)
+	return mergeDicts(input, inline)
+}
+
+// mergeDicts merges right into left, which it changes and returns, as
+// mistral_lib's merge_dicts (the merge of Mistral's specs): left's keys keep
+// their places, right's value wins, two dicts under one name merge the same
+// way, right's other keys go last.
+func mergeDicts(left, right *value.Map) *value.Map {
+	for key, v := range right.All() {
+		if l, ok := left.Get(key); ok {
+			lm, lok := l.(*value.Map)
+			rm, rok := v.(*value.Map)
+			if lok && rok {
+				v = mergeDicts(lm.Clone(), rm)
+			}
 		}
+		left.Set(key, v)
 	}
-	return input
+	return left
 }
 
 // taskAttr reads one attribute other than action, workflow and input.
