@@ -442,6 +442,33 @@ wf:
       publish:
         seen: <% [$.x, $.y, $.z, $.get(p), $.get(g)] %>
 """,
+    # On-complete's publish: merged into the task's own publish by branch
+    # only (its global dropped), or taken whole when the task has none.
+    "on_complete_publish_scopes": """---
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.noop
+      publish: {p: 1}
+      on-complete:
+        publish:
+          branch: {c: 1, p: 2}
+          global: {cg: 1}
+        next: t2
+    t2:
+      action: std.fail
+      on-error: noop
+      on-complete:
+        publish:
+          branch: {e: 1}
+          global: {eg: 1}
+        next: t3
+    t3:
+      action: std.noop
+      publish:
+        seen: <% [$.p, $.c, $.get(cg), $.e, $.get(eg)] %>
+""",
     # merge_dicts(input, inline): the input clause's keys in its order, an
     # inline parameter replacing the value of the same name in place, new
     # inline names after.

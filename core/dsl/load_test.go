@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/lazyflow/lazyflow/core/expr"
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
@@ -73,22 +72,18 @@ sub:
 	if err != nil {
 		t.Fatal(err)
 	}
-	for task, want := range map[string]string{
-		"t1": `{"m": 0, "a": 2, "d": {"p": 2, "r": 3, "q": 1}, "z": 1}`,
-		"t2": `{"output": 1, "extra": 3}`,
-	} {
-		v, err := doc.Workflows["wf"].Tasks[task].Input.Eval(nil)
-		if got := value.JSON(v, -1, false); err != nil || got != want {
-			t.Errorf("%s input %s, %v; want %s", task, got, err, want)
-		}
-	}
+	tasks := doc.Workflows["wf"].Tasks
+	checkEvals(t, map[string]evalWant{
+		"t1 input": {tasks["t1"].Input, `{"m": 0, "a": 2, "d": {"p": 2, "r": 3, "q": 1}, "z": 1}`},
+		"t2 input": {tasks["t2"].Input, `{"output": 1, "extra": 3}`},
+	})
 }
 
 // An on-clause's publish merges with the task's own as Mistral 23.0.0's
 // get_publish merges them (merge_dicts(on_clause, own)): the on-clause's
 // names first, the task's own value winning, two dicts merged key by key.
 func TestOnClausePublishMergesUnderTheTasksOwn(t *testing.T) {
-	doc, err := Load("w.yaml", []byte(`version: '2.0'
+	t1, _ := taskOf(t, "w.yaml", `version: '2.0'
 wf:
   tasks:
     t1:
@@ -103,21 +98,9 @@ wf:
         publish: {branch: {e: 2, f: 2}}
     t2:
       action: std.noop
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t1 := doc.Workflows["wf"].Tasks["t1"]
-	for what, c := range map[string]struct {
-		v    *expr.Value
-		want string
-	}{
+`, "t1")
+	checkEvals(t, map[string]evalWant{
 		"publish":          {t1.Publish, `{"x": 1, "z": 2, "n": {"b": 2, "a": 1}, "y": 1}`},
 		"publish-on-error": {t1.PublishOnError, `{"e": 1, "f": 2}`},
-	} {
-		v, err := c.v.Eval(nil)
-		if got := value.JSON(v, -1, false); err != nil || got != c.want {
-			t.Errorf("%s %s, %v; want %s", what, got, err, c.want)
-		}
-	}
+	})
 }

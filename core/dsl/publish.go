@@ -64,26 +64,87 @@ func (l *loader) taskPublishMap(v *yaml.Node, what, task, onClause string) *expr
 	return l.compile(v)
 }
 
-// mergePublish combines the task's publish (own) with the publish of an
-// advanced on-clause as Mistral 23.0.0's DirectWorkflowTaskSpec.get_publish
-// does (merge_dicts(on_clause, own)): the on-clause's names first, the
-// task's own value winning for a name both give.
-func mergePublish(own, onClause *expr.Value) *expr.Value {
-	if onClause == nil {
-		return own
+// clausePublish is the publish of an on-clause's advanced form.
+type clausePublish struct {
+	branch, global *expr.Value
+	at             *yaml.Node // the publish node; nil when the clause has none
+}
+
+// Indexes of Task.clausePub.
+const (
+	onSuccessPub = iota
+	onErrorPub
+	onCompletePub
+)
+
+// mergeClausePublish gives the task its publish for each outcome as Mistral
+// 23.0.0's DirectWorkflowTaskSpec.get_publish builds it: the task's own
+// publish (or publish-on-error) takes on-complete's, and the on-success (or
+// on-error) publish takes the result. Each merge goes only into the scopes
+// the receiving publish has, so Mistral drops a scope the receiver lacks:
+// on-complete's global when the task has its own publish, and everything
+// but the scopes an on-clause's publish names. Lazyflow drops the same and
+// warns, as a workflow seldom means it.
+func (l *loader) mergeClausePublish(t *Task) {
+	t.Publish, t.PublishGlobal = l.outcomePublish(t, t.Publish, onSuccessPub, "on-success", "publish", "succeeds")
+	t.PublishOnError, t.PublishOnErrorGlobal = l.outcomePublish(t, t.PublishOnError, onErrorPub, "on-error", "publish-on-error", "fails")
+}
+
+func (l *loader) outcomePublish(t *Task, own *expr.Value, clause int, onName, ownName, when string) (branch, global *expr.Value) {
+	oc, on := t.clausePub[onCompletePub], t.clausePub[clause]
+	switch {
+	case own != nil:
+		branch = mergePublish(own, oc.branch)
+		if oc.global != nil {
+			l.warnf(oc.at, "when task %q %s, the global publish of its on-complete is dropped, as Mistral drops it beside the task's own %s "+
+				"(it merges only on-complete's branch into it); publish it from %s or give the task no %s", t.Name, when, ownName, onName, ownName)
+		}
+	case oc.at != nil:
+		branch, global = oc.branch, oc.global
 	}
-	if own == nil {
-		return onClause
+	if on.at == nil {
+		return branch, global
+	}
+	if on.branch == nil && branch != nil {
+		l.warnf(on.at, "when task %q %s, its %s publish has no branch, so the task's own %s and on-complete's branch publish are dropped, "+
+			"as Mistral drops them; put them under %s: publish: branch:", t.Name, when, onName, ownName, onName)
+	}
+	if on.global == nil && global != nil {
+		l.warnf(on.at, "when task %q %s, its %s publish has no global, so on-complete's global publish is dropped, as Mistral drops it; "+
+			"put it under %s: publish: global:", t.Name, when, onName, onName)
+	}
+	if on.branch != nil {
+		branch = mergePublish(on.branch, branch)
+	} else {
+		branch = nil
+	}
+	if on.global != nil {
+		global = mergePublish(on.global, global)
+	} else {
+		global = nil
+	}
+	return branch, global
+}
+
+// mergePublish merges the publish over into base as mistral_lib's
+// merge_dicts(base, over), with which Mistral merges publish specs: base's
+// names first, over's value winning for a name both give.
+func mergePublish(base, over *expr.Value) *expr.Value {
+	if over == nil {
+		return base
+	}
+	if base == nil {
+		return over
 	}
 	m := value.NewMap(0)
-	for _, src := range []any{onClause.Source(), own.Source()} {
+	for _, src := range []any{base.Source(), over.Source()} {
 		if d, ok := value.AsMap(src); ok {
 			mergeDicts(m, d)
 		}
 	}
 	c, err := expr.Compile(m)
 	if err != nil {
-		return own // both halves compiled already, so this cannot happen
+		return base // both halves compiled already, so this cannot happen
 	}
 	return c
 }

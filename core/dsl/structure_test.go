@@ -101,7 +101,9 @@ func TestStructure(t *testing.T) {
 	if fail.Command != CmdFail || eval(fail.Msg) != "stop 2" || fail.Condition == nil {
 		t.Fatalf("fail transition %+v", fail)
 	}
-	if len(a.OnComplete) != 1 || a.OnComplete[0].Task != "c" || !value.Equal(eval(a.PublishOnComplete), map[string]any{"done": true}) {
+	// The advanced on-complete's publish goes into the publish of both outcomes.
+	if len(a.OnComplete) != 1 || a.OnComplete[0].Task != "c" || !value.Equal(eval(a.PublishOnError), map[string]any{"done": true}) ||
+		!value.Equal(a.Publish.Source(), value.MapFromPairs("p", "<% task().result %>", "done", true)) {
 		t.Fatalf("advanced on-complete %+v", a.OnComplete)
 	}
 	// task-defaults: on-error and retry come from defaults, timeout is the task's own.

@@ -62,6 +62,7 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 			l.taskAttr(t, a.key, v)
 		}
 	}
+	l.mergeClausePublish(t)
 	// A task inherits defaults that name itself; Mistral drops such self-references.
 	t.Requires = removeString(t.Requires, t.Name)
 	if defaults != nil {
@@ -265,23 +266,18 @@ func (l *loader) taskPublish(t *Task, key string, v *yaml.Node) {
 	}
 }
 
-// taskTransitions reads an on-clause. The publish of its advanced form
-// merges into the task's publish of the same outcome, which taskAttrOrder
-// reads first.
+// taskTransitions reads an on-clause. The publish of its advanced form is
+// kept for mergeClausePublish.
 func (l *loader) taskTransitions(t *Task, key string, v *yaml.Node) {
 	switch key {
 	case "on-success":
-		var pub, glob *expr.Value
-		t.OnSuccess, pub, glob = l.transitions(v, key, t.Name)
-		t.Publish, t.PublishGlobal = mergePublish(t.Publish, pub), mergePublish(t.PublishGlobal, glob)
+		t.OnSuccess, t.clausePub[onSuccessPub] = l.transitions(v, key, t.Name)
 	case "on-error":
-		var pub, glob *expr.Value
-		t.OnError, pub, glob = l.transitions(v, key, t.Name)
-		t.PublishOnError, t.PublishOnErrorGlobal = mergePublish(t.PublishOnError, pub), mergePublish(t.PublishOnErrorGlobal, glob)
+		t.OnError, t.clausePub[onErrorPub] = l.transitions(v, key, t.Name)
 	case "on-complete":
-		t.OnComplete, t.PublishOnComplete, t.PublishOnCompleteGlobal = l.transitions(v, key, t.Name)
+		t.OnComplete, t.clausePub[onCompletePub] = l.transitions(v, key, t.Name)
 	case "on-skip":
-		t.OnSkip, _, _ = l.transitions(v, key, t.Name)
+		t.OnSkip, _ = l.transitions(v, key, t.Name)
 	}
 }
 

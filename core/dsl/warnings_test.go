@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lazyflow/lazyflow/core/expr"
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
@@ -102,15 +101,10 @@ wf:
 	if a.PublishGlobal != nil || a.PublishOnErrorGlobal != nil {
 		t.Fatal("a top-level publish gave a global scope")
 	}
-	for what, pair := range map[string][2]any{
+	checkEvals(t, map[string]evalWant{
 		"publish":          {a.Publish, `{"global": {"g": 1}, "branch": "main"}`},
 		"publish-on-error": {a.PublishOnError, `{"atomic": {"x": 1}, "branch": {"b": 2}}`},
-	} {
-		v, err := pair[0].(*expr.Value).Eval(nil)
-		if got := value.JSON(v, -1, false); err != nil || got != pair[1] {
-			t.Errorf("%s: %s, %v; want %s", what, got, err, pair[1])
-		}
-	}
+	})
 	var got []string
 	for _, w := range doc.Warnings {
 		got = append(got, w.Error())
@@ -162,5 +156,47 @@ func TestJoinOneInboundWarns(t *testing.T) {
 	want := `join-single-inbound.yaml:8:13: task "b" has join but only one task leads to it: it runs as soon as that task completes, as in Mistral`
 	if len(doc.Warnings) != 1 || doc.Warnings[0].Error() != want {
 		t.Fatalf("warnings %v, want %s", doc.Warnings, want)
+	}
+}
+
+// A publish goes only into the scopes of the publish it merges into, as
+// Mistral 23.0.0 merges them (DirectWorkflowTaskSpec.get_publish): beside
+// the task's own publish, on-complete's global is dropped, and an
+// on-clause's publish without a branch drops the task's own publish and
+// on-complete's branch. Each drop loads with a warning at its place.
+func TestClausePublishDropsScopesAsMistral(t *testing.T) {
+	t1, warnings := taskOf(t, "d.yaml", `version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.noop
+      publish: {p: 1}
+      on-success:
+        publish:
+          global: {g: 1}
+        next: t2
+      on-complete:
+        publish:
+          branch: {c: 1}
+          global: {cg: 1}
+    t2:
+      action: std.noop
+`, "t1")
+	checkEvals(t, map[string]evalWant{
+		"success branch": {t1.Publish, "null"},
+		"success global": {t1.PublishGlobal, `{"g": 1}`},
+		"error branch":   {t1.PublishOnError, `{"c": 1}`},
+		"error global":   {t1.PublishOnErrorGlobal, `{"cg": 1}`},
+	})
+	var got []string
+	for _, w := range warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		`d.yaml:9:11: when task "t1" succeeds, its on-success publish has no branch, so the task's own publish and on-complete's branch publish are dropped, as Mistral drops them; put them under on-success: publish: branch:`,
+		`d.yaml:13:11: when task "t1" succeeds, the global publish of its on-complete is dropped, as Mistral drops it beside the task's own publish (it merges only on-complete's branch into it); publish it from on-success or give the task no publish`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
