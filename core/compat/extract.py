@@ -366,6 +366,148 @@ wf:
     ao: <% $.pa %>
     nested: {z: 1, a: {y: 1, b: 2}}
 """,
+    # Mistral's top-level publish is always the branch scope
+    # (TaskSpec.get_publish wraps it as {'branch': ...}): branch, global and
+    # atomic there are plain variable names; only an on-clause's publish is
+    # scoped.
+    "top_level_publish_scope_names": """---
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.noop
+      publish:
+        global:
+          zg: 1
+          ag: <% 1 + 1 %>
+        branch:
+          zb: 3
+      on-success: t2
+    t2:
+      action: std.noop
+      publish:
+        atomic:
+          za: 4
+      on-success: t3
+    t3:
+      action: std.noop
+      publish:
+        seen: <% [$.get(zg), $.get(zb), $.global, $.branch, $.atomic] %>
+""",
+    "top_level_publish_on_error_scope_names": """---
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.fail
+      publish-on-error:
+        global:
+          zg: 1
+        branch:
+          zb: <% task().state %>
+      on-error: t2
+    t2:
+      action: std.noop
+      publish:
+        seen: <% [$.get(zg), $.get(zb), $.global, $.branch] %>
+""",
+    # An on-clause's publish and the task's own (Mistral's
+    # DirectWorkflowTaskSpec.get_publish merges them).
+    "on_clause_publish_merge": """---
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.noop
+      publish:
+        x: 1
+        y: 1
+      on-success:
+        publish:
+          branch:
+            x: 2
+            z: 2
+        next: t2
+    t2:
+      action: std.noop
+      publish:
+        p: 1
+      on-success:
+        publish:
+          global:
+            g: 1
+        next: t3
+    t3:
+      action: std.noop
+      publish:
+        seen: <% [$.x, $.y, $.z, $.get(p), $.get(g)] %>
+""",
+    # On-complete's publish: merged into the task's own publish by branch
+    # only (its global dropped), or taken whole when the task has none.
+    "on_complete_publish_scopes": """---
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.noop
+      publish: {p: 1}
+      on-complete:
+        publish:
+          branch: {c: 1, p: 2}
+          global: {cg: 1}
+        next: t2
+    t2:
+      action: std.fail
+      on-error: noop
+      on-complete:
+        publish:
+          branch: {e: 1}
+          global: {eg: 1}
+        next: t3
+    t3:
+      action: std.noop
+      publish:
+        seen: <% [$.p, $.c, $.get(cg), $.e, $.get(eg)] %>
+""",
+    # merge_dicts(input, inline): the input clause's keys in its order, an
+    # inline parameter replacing the value of the same name in place, new
+    # inline names after.
+    "inline_parameters_over_input": """---
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.echo output=1
+      input:
+        output: 2
+      publish:
+        scalar: <% task().result %>
+      on-success: t2
+    t2:
+      action: std.echo output=[3,1]
+      input:
+        output: {c: 3}
+      publish:
+        merged: <% task().result %>
+      on-success: t3
+    t3:
+      workflow: sub z=1 a=2
+      input:
+        m: 0
+        a: 9
+      publish:
+        sub_input: <% task().result.got %>
+sub:
+  input:
+    - m
+    - a
+    - z
+  tasks:
+    noop:
+      action: std.noop
+  output:
+    got: <% execution().input %>
+""",
 }
 
 

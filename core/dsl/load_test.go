@@ -44,3 +44,63 @@ func TestInlineParamSpaceAfterEquals(t *testing.T) {
 		t.Fatalf("input %#v, %v", v, err)
 	}
 }
+
+// Inline parameters merge into the input clause as Mistral 23.0.0's
+// merge_dicts(input, inline) merges them: the clause's names in its order,
+// an inline value winning over the clause's in that name's place (two dicts
+// merge key by key), the other inline names after. A string input merges
+// the same way.
+func TestInlineParamsWinOverInput(t *testing.T) {
+	doc, err := Load("w.yaml", []byte(`version: '2.0'
+wf:
+  tasks:
+    t1:
+      workflow: "sub z=1 a=2 d={q: 1, p: 2}"
+      input:
+        m: 0
+        a: 9
+        d: {p: 0, r: 3}
+    t2:
+      action: std.echo output=1
+      input: output=2 extra=3
+sub:
+  input: [m, a, z, d]
+  tasks:
+    x:
+      action: std.noop
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := doc.Workflows["wf"].Tasks
+	checkEvals(t, map[string]evalWant{
+		"t1 input": {tasks["t1"].Input, `{"m": 0, "a": 2, "d": {"p": 2, "r": 3, "q": 1}, "z": 1}`},
+		"t2 input": {tasks["t2"].Input, `{"output": 1, "extra": 3}`},
+	})
+}
+
+// An on-clause's publish merges with the task's own as Mistral 23.0.0's
+// get_publish merges them (merge_dicts(on_clause, own)): the on-clause's
+// names first, the task's own value winning, two dicts merged key by key.
+func TestOnClausePublishMergesUnderTheTasksOwn(t *testing.T) {
+	t1, _ := taskOf(t, "w.yaml", `version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.noop
+      publish: {x: 1, y: 1, n: {a: 1}}
+      publish-on-error: {e: 1}
+      on-success:
+        publish:
+          branch: {x: 2, z: 2, n: {b: 2, a: 0}}
+        next: t2
+      on-error:
+        publish: {branch: {e: 2, f: 2}}
+    t2:
+      action: std.noop
+`, "t1")
+	checkEvals(t, map[string]evalWant{
+		"publish":          {t1.Publish, `{"x": 1, "z": 2, "n": {"b": 2, "a": 1}, "y": 1}`},
+		"publish-on-error": {t1.PublishOnError, `{"e": 1, "f": 2}`},
+	})
+}

@@ -56,3 +56,32 @@ wf:
 		}
 	}
 }
+
+// evalWant is what a value evaluates to with no context, as JSON in its own
+// order.
+type evalWant struct {
+	v    *expr.Value
+	json string
+}
+
+// checkEvals evaluates each value and compares it with what is wanted.
+func checkEvals(t *testing.T, wants map[string]evalWant) {
+	t.Helper()
+	for what, w := range wants {
+		v, err := w.v.Eval(nil)
+		if got := value.JSON(v, -1, false); err != nil || got != w.json {
+			t.Errorf("%s: %s, %v; want %s", what, got, err, w.json)
+		}
+	}
+}
+
+// taskOf loads src, which must load, and returns task name of workflow wf
+// with the document's warnings.
+func taskOf(t *testing.T, file, src, name string) (*Task, Errors) {
+	t.Helper()
+	doc, err := Load(file, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc.Workflows["wf"].Tasks[name], doc.Warnings
+}

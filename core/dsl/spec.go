@@ -94,16 +94,18 @@ type Task struct {
 	NameExpr *expr.Value
 	Input    *expr.Value // map; for the inline form "std.echo output=hi" the parsed parameters are merged here
 
-	Publish              *expr.Value // map: branch-scope publish on success
-	PublishGlobal        *expr.Value // map: global-scope publish on success (publish: {branch:, global:})
-	PublishAtomic        *expr.Value
-	PublishOnError       *expr.Value // map: branch-scope publish on error
+	// What the task publishes when it succeeds (Publish, PublishGlobal) or
+	// fails (PublishOnError, PublishOnErrorGlobal), in the branch and in the
+	// workflow's variables: its own publish or publish-on-error merged with
+	// its on-clauses' publishes as Mistral merges them (mergeClausePublish).
+	Publish              *expr.Value
+	PublishGlobal        *expr.Value
+	PublishOnError       *expr.Value
 	PublishOnErrorGlobal *expr.Value
-	PublishOnErrorAtomic *expr.Value
-	// Publish of the advanced on-complete form (on-complete: {publish: ..., next: ...}),
-	// applied whatever the outcome, after the success/error publish.
-	PublishOnComplete       *expr.Value
-	PublishOnCompleteGlobal *expr.Value
+	// clausePub are the publishes of the on-clauses' advanced form
+	// (on-success: {publish: ..., next: ...}), which mergeClausePublish
+	// merges into the four fields above.
+	clausePub [3]clausePublish
 
 	OnSuccess     []Transition
 	OnError       []Transition

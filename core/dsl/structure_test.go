@@ -25,15 +25,16 @@ wf:
       action: std.echo output="hi there" n=3 flag=true l=[1, 2] e=<% $.x %>
       input:
         extra: 1
-      publish:
-        branch:
-          p: <% task().result %>
-        global:
-          g: 1
       on-success:
-        - b: <% $.x > 1 %>
-        - c
-        - fail msg="stop <% $.x %>": <% $.x < 0 %>
+        publish:
+          branch:
+            p: <% task().result %>
+          global:
+            g: 1
+        next:
+          - b: <% $.x > 1 %>
+          - c
+          - fail msg="stop <% $.x %>": <% $.x < 0 %>
       on-complete:
         publish:
           done: true
@@ -100,7 +101,9 @@ func TestStructure(t *testing.T) {
 	if fail.Command != CmdFail || eval(fail.Msg) != "stop 2" || fail.Condition == nil {
 		t.Fatalf("fail transition %+v", fail)
 	}
-	if len(a.OnComplete) != 1 || a.OnComplete[0].Task != "c" || !value.Equal(eval(a.PublishOnComplete), map[string]any{"done": true}) {
+	// The advanced on-complete's publish goes into the publish of both outcomes.
+	if len(a.OnComplete) != 1 || a.OnComplete[0].Task != "c" || !value.Equal(eval(a.PublishOnError), map[string]any{"done": true}) ||
+		!value.Equal(a.Publish.Source(), value.MapFromPairs("p", "<% task().result %>", "done", true)) {
 		t.Fatalf("advanced on-complete %+v", a.OnComplete)
 	}
 	// task-defaults: on-error and retry come from defaults, timeout is the task's own.

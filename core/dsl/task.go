@@ -62,6 +62,7 @@ func (l *loader) task(wf *Workflow, k, n *yaml.Node, defaults *taskDefaults) *Ta
 			l.taskAttr(t, a.key, v)
 		}
 	}
+	l.mergeClausePublish(t)
 	// A task inherits defaults that name itself; Mistral drops such self-references.
 	t.Requires = removeString(t.Requires, t.Name)
 	if defaults != nil {
@@ -169,8 +170,8 @@ func (l *loader) taskCall(t *Task, attrs, attrKeys *taskAttrs) {
 }
 
 // taskInput reads input: a mapping, one expression, or Mistral's string of
-// inline parameters. Inline parameters of the callee fill the names input
-// does not give; nil when there is no input or it has an error.
+// inline parameters, into which the inline parameters of the callee merge;
+// nil when there is no input or it has an error.
 func (l *loader) taskInput(t *Task, in *yaml.Node, inline *value.Map) *expr.Value {
 	switch {
 	case in.Kind == yaml.MappingNode:
@@ -197,18 +198,32 @@ func (l *loader) taskInput(t *Task, in *yaml.Node, inline *value.Map) *expr.Valu
 	}
 }
 
-// withInline adds to input the inline parameters it does not give itself:
-// input's own value wins.
+// withInline merges the inline parameters into input as Mistral 23.0.0's
+// TaskSpec does (merge_dicts(input, inline)): an inline parameter wins over
+// the input clause's value of the same name, which keeps its place.
 func withInline(input *value.Map, inline *value.Map) *value.Map {
 	if input == nil {
 		input = value.NewMap(inline.Len())
 	}
-	for key, v := range inline.All() {
-		if !input.Has(key) {
-			input.Set(key, v)
+	return mergeDicts(input, inline)
+}
+
+// mergeDicts merges right into left, which it changes and returns, as
+// mistral_lib's merge_dicts (the merge of Mistral's specs): left's keys keep
+// their places, right's value wins, two dicts under one name merge the same
+// way, right's other keys go last.
+func mergeDicts(left, right *value.Map) *value.Map {
+	for key, v := range right.All() {
+		if l, ok := left.Get(key); ok {
+			lm, lok := l.(*value.Map)
+			rm, rok := v.(*value.Map)
+			if lok && rok {
+				v = mergeDicts(lm.Clone(), rm)
+			}
 		}
+		left.Set(key, v)
 	}
-	return input
+	return left
 }
 
 // taskAttr reads one attribute other than action, workflow and input.
@@ -243,37 +258,26 @@ func (l *loader) taskAttr(t *Task, key string, v *yaml.Node) {
 func (l *loader) taskPublish(t *Task, key string, v *yaml.Node) {
 	switch key {
 	case "publish":
-		t.Publish, t.PublishGlobal, t.PublishAtomic = l.publish(v, "publish")
-		if t.PublishAtomic != nil {
-			l.warnf(v, "atomic publish of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
-		}
+		t.Publish = l.taskPublishMap(v, key, t.Name, "on-success")
 	case "publish-on-error":
-		t.PublishOnError, t.PublishOnErrorGlobal, t.PublishOnErrorAtomic = l.publish(v, "publish-on-error")
-		if t.PublishOnErrorAtomic != nil {
-			l.warnf(v, "atomic publish-on-error of task %q is ignored, as Mistral ignores it; use branch or global", t.Name)
-		}
+		t.PublishOnError = l.taskPublishMap(v, key, t.Name, "on-error")
 	case "publish-on-skip":
-		t.PublishOnSkip, _, _ = l.publish(v, "publish-on-skip")
+		t.PublishOnSkip = l.taskPublishMap(v, key, t.Name, "on-skip")
 	}
 }
 
-// taskTransitions reads an on-clause. The publish of its advanced form
-// merges into the task's publish of the same outcome, which taskAttrOrder
-// reads first.
+// taskTransitions reads an on-clause. The publish of its advanced form is
+// kept for mergeClausePublish.
 func (l *loader) taskTransitions(t *Task, key string, v *yaml.Node) {
 	switch key {
 	case "on-success":
-		var pub, glob *expr.Value
-		t.OnSuccess, pub, glob = l.transitions(v, key, t.Name)
-		t.Publish, t.PublishGlobal = mergePublish(t.Publish, pub), mergePublish(t.PublishGlobal, glob)
+		t.OnSuccess, t.clausePub[onSuccessPub] = l.transitions(v, key, t.Name)
 	case "on-error":
-		var pub, glob *expr.Value
-		t.OnError, pub, glob = l.transitions(v, key, t.Name)
-		t.PublishOnError, t.PublishOnErrorGlobal = mergePublish(t.PublishOnError, pub), mergePublish(t.PublishOnErrorGlobal, glob)
+		t.OnError, t.clausePub[onErrorPub] = l.transitions(v, key, t.Name)
 	case "on-complete":
-		t.OnComplete, t.PublishOnComplete, t.PublishOnCompleteGlobal = l.transitions(v, key, t.Name)
+		t.OnComplete, t.clausePub[onCompletePub] = l.transitions(v, key, t.Name)
 	case "on-skip":
-		t.OnSkip, _, _ = l.transitions(v, key, t.Name)
+		t.OnSkip, _ = l.transitions(v, key, t.Name)
 	}
 }
 

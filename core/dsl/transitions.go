@@ -11,11 +11,11 @@ import (
 
 // transitions reads on-success / on-error / on-complete in every form
 // Mistral accepts. It also returns the publish of the advanced form.
-func (l *loader) transitions(v *yaml.Node, what, task string) (list []Transition, branch, global *expr.Value) {
+func (l *loader) transitions(v *yaml.Node, what, task string) (list []Transition, pub clausePublish) {
 	switch v.Kind {
 	case yaml.ScalarNode:
 		if v.Tag == "!!null" {
-			return nil, nil, nil
+			return nil, pub
 		}
 		if tr, ok := l.transition(v, v.Value, nil, what); ok {
 			list = append(list, tr)
@@ -33,18 +33,21 @@ func (l *loader) transitions(v *yaml.Node, what, task string) (list []Transition
 		if !advanced {
 			if len(ps) != 1 {
 				l.errf(v, "%s must be a task name, a list, a single \"task: <%% condition %%>\" or a mapping with publish and next", what)
-				return nil, nil, nil
+				return nil, pub
 			}
 			if tr, ok := l.transition(ps[0].k, ps[0].k.Value, ps[0].v, what); ok {
 				list = append(list, tr)
 			}
-			return list, nil, nil
+			return list, pub
 		}
 		for _, p := range ps {
 			switch p.k.Value {
 			case "publish":
 				var atomic *expr.Value
-				branch, global, atomic = l.publish(p.v, what+" publish")
+				pub.branch, pub.global, atomic = l.publish(p.v, what+" publish")
+				if pub.branch != nil || pub.global != nil || atomic != nil {
+					pub.at = p.v
+				}
 				if atomic != nil {
 					// Mistral parses atomic publish and ignores it (a TODO there).
 					l.warnf(p.v, "atomic publish in %s is ignored, as Mistral ignores it; use branch or global", what)
@@ -54,7 +57,7 @@ func (l *loader) transitions(v *yaml.Node, what, task string) (list []Transition
 				case yaml.SequenceNode:
 					list = l.transitionList(p.v.Content, what)
 				default:
-					sub, _, _ := l.transitions(p.v, what, task)
+					sub, _ := l.transitions(p.v, what, task)
 					list = sub
 				}
 			}
@@ -62,7 +65,7 @@ func (l *loader) transitions(v *yaml.Node, what, task string) (list []Transition
 	default:
 		l.errf(v, "%s must be a task name or a list of them", what)
 	}
-	return list, branch, global
+	return list, pub
 }
 
 func (l *loader) transitionList(items []*yaml.Node, what string) []Transition {

@@ -65,14 +65,57 @@ func TestRetryDelaySeconds(t *testing.T) {
 	}
 }
 
-// Atomic publish is parsed and ignored, as in Mistral, with a warning.
+// An on-clause's atomic publish is parsed and ignored, as in Mistral, with
+// a warning.
 func TestAtomicPublishWarns(t *testing.T) {
-	doc, err := Load("a.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    a:\n      action: std.noop\n      publish:\n        atomic:\n          x: 1\n"))
+	doc, err := Load("a.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    a:\n      action: std.noop\n      on-success:\n        publish:\n          atomic:\n            x: 1\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Warnings) != 1 || !strings.Contains(doc.Warnings[0].Msg, "atomic publish of task \"a\" is ignored") {
+	if len(doc.Warnings) != 1 || !strings.Contains(doc.Warnings[0].Msg, "atomic publish in on-success is ignored") {
 		t.Fatalf("warnings %v", doc.Warnings)
+	}
+}
+
+// A task's own publish, publish-on-error and publish-on-skip are variables
+// whatever their names, as Mistral 23.0.0 publishes them: branch, global and
+// atomic there are plain variables, and one holding a mapping (the scoped
+// form, which only an on-clause reads) is warned about at its place.
+func TestTopLevelPublishScopeNamesArePlainVariables(t *testing.T) {
+	doc, err := Load("p.yaml", []byte(`version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      publish:
+        global: {g: 1}
+        branch: <% 'main' %>
+      publish-on-error:
+        atomic: {x: 1}
+        branch: {b: 2}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := doc.Workflows["wf"].Tasks["a"]
+	if a.PublishGlobal != nil || a.PublishOnErrorGlobal != nil {
+		t.Fatal("a top-level publish gave a global scope")
+	}
+	checkEvals(t, map[string]evalWant{
+		"publish":          {a.Publish, `{"global": {"g": 1}, "branch": "main"}`},
+		"publish-on-error": {a.PublishOnError, `{"atomic": {"x": 1}, "branch": {"b": 2}}`},
+	})
+	var got []string
+	for _, w := range doc.Warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		`p.yaml:7:9: publish of task "a": global at the top level is a plain variable named "global" in Mistral, not a scope; use on-success: {publish: {global: ...}, next: ...} for scoped publishing`,
+		`p.yaml:10:9: publish-on-error of task "a": atomic at the top level is a plain variable named "atomic" in Mistral, not a scope; use on-error: {publish: {atomic: ...}, next: ...} for scoped publishing`,
+		`p.yaml:11:9: publish-on-error of task "a": branch at the top level is a plain variable named "branch" in Mistral, not a scope; use on-error: {publish: {branch: ...}, next: ...} for scoped publishing`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -113,5 +156,47 @@ func TestJoinOneInboundWarns(t *testing.T) {
 	want := `join-single-inbound.yaml:8:13: task "b" has join but only one task leads to it: it runs as soon as that task completes, as in Mistral`
 	if len(doc.Warnings) != 1 || doc.Warnings[0].Error() != want {
 		t.Fatalf("warnings %v, want %s", doc.Warnings, want)
+	}
+}
+
+// A publish goes only into the scopes of the publish it merges into, as
+// Mistral 23.0.0 merges them (DirectWorkflowTaskSpec.get_publish): beside
+// the task's own publish, on-complete's global is dropped, and an
+// on-clause's publish without a branch drops the task's own publish and
+// on-complete's branch. Each drop loads with a warning at its place.
+func TestClausePublishDropsScopesAsMistral(t *testing.T) {
+	t1, warnings := taskOf(t, "d.yaml", `version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.noop
+      publish: {p: 1}
+      on-success:
+        publish:
+          global: {g: 1}
+        next: t2
+      on-complete:
+        publish:
+          branch: {c: 1}
+          global: {cg: 1}
+    t2:
+      action: std.noop
+`, "t1")
+	checkEvals(t, map[string]evalWant{
+		"success branch": {t1.Publish, "null"},
+		"success global": {t1.PublishGlobal, `{"g": 1}`},
+		"error branch":   {t1.PublishOnError, `{"c": 1}`},
+		"error global":   {t1.PublishOnErrorGlobal, `{"cg": 1}`},
+	})
+	var got []string
+	for _, w := range warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		`d.yaml:9:11: when task "t1" succeeds, its on-success publish has no branch, so the task's own publish and on-complete's branch publish are dropped, as Mistral drops them; put them under on-success: publish: branch:`,
+		`d.yaml:13:11: when task "t1" succeeds, the global publish of its on-complete is dropped, as Mistral drops it beside the task's own publish (it merges only on-complete's branch into it); publish it from on-success or give the task no publish`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

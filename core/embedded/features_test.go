@@ -880,13 +880,14 @@ wf:
   tasks:
     share:
       action: std.noop
-      publish:
-        branch:
-          id1: <% uuid() %>
-          id2: '{{ uuid() }}'
-        global:
-          shared: 42
-      on-success: read
+      on-success:
+        publish:
+          branch:
+            id1: <% uuid() %>
+            id2: '{{ uuid() }}'
+          global:
+            shared: 42
+        next: read
     read:
       action: std.noop
       publish:

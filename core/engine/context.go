@@ -53,6 +53,11 @@ type scope struct {
 
 	c   *expr.Context // made on first use
 	fns bool
+	// full: c.Data is the whole of $, built once for this scope and kept
+	// for its next evaluations; until then an expression that reads only
+	// $.name gets just the names it reads (picked afresh, from the same
+	// layers, which no step changes while its scopes are in use).
+	full bool
 }
 
 // scope is the context of task rec (nil outside a task) over $ made of the
@@ -84,9 +89,14 @@ func (s *scope) eval(v *expr.Value) (any, error) {
 	if s.c == nil {
 		s.c = &expr.Context{Root: s.root, RootSet: s.rootSet}
 		if s.raw {
-			s.c.Data = s.root
+			s.c.Data, s.full = s.root, true
+		}
+	}
+	if !s.full {
+		if names, ok := v.RootNames(); ok {
+			s.c.Data = s.b.pick(names, s.vars, s.branch, s.items, s.index)
 		} else {
-			s.c.Data = s.b.data(s.vars, s.branch, s.items, s.index)
+			s.c.Data, s.full = s.b.data(s.vars, s.branch, s.items, s.index), true
 		}
 	}
 	if !s.fns && callsHost(v) {
@@ -140,6 +150,33 @@ func (b *builder) data(vars, branch *value.Map, items *itemList, i int) *value.M
 	if items != nil {
 		for j, v := range items.vars {
 			out.Set(v, items.lists[j][i])
+		}
+	}
+	return out
+}
+
+// pick is data with only the given names, each from the layer data would
+// take it from: what an expression that reads $ only as $.name sees of it.
+// It is a Go map, as nothing reads its order.
+func (b *builder) pick(names []string, vars, branch *value.Map, items *itemList, i int) map[string]any {
+	out := make(map[string]any, len(names))
+	for _, k := range names {
+		v, ok := b.head.Input.Get(k)
+		if w, has := vars.Get(k); has {
+			v, ok = w, true
+		}
+		if w, has := branch.Get(k); has && !bookkeeping(k) {
+			v, ok = w, true
+		}
+		if items != nil {
+			for j, name := range items.vars {
+				if name == k {
+					v, ok = items.lists[j][i], true
+				}
+			}
+		}
+		if ok {
+			out[k] = v
 		}
 	}
 	return out

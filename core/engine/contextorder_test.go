@@ -14,10 +14,11 @@ wf:
   tasks:
     first:
       action: my.thing
-      publish:
-        branch: {zpub: 1, apub: 2, zin: again}
-        global: {gz: 1, ga: 2}
-      on-success: [second]
+      on-success:
+        publish:
+          branch: {zpub: 1, apub: 2, zin: again}
+          global: {gz: 1, ga: 2}
+        next: [second]
     second:
       action: my.thing
       input:

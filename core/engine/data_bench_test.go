@@ -10,7 +10,9 @@ import (
 
 // BenchmarkRootData measures what one expression's $ costs: building it
 // from the input, vars and branch context, alone and with a lookup
-// (<% $.b3 %>) evaluated over it. Figures per shape: n names in each layer.
+// evaluated over it: <% $.b1 %> (lookup), which gets only the names it
+// reads, and <% $.get(b1) %> (lookup-whole), which reads $ whole. Figures
+// per shape: n names in each layer.
 func BenchmarkRootData(b *testing.B) {
 	for _, n := range []int{2, 10, 50} {
 		layer := func(p string) *value.Map {
@@ -26,6 +28,10 @@ func BenchmarkRootData(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		whole, err := expr.Compile("<% $.get(b1) %>")
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.Run(fmt.Sprintf("build/%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
@@ -36,6 +42,14 @@ func BenchmarkRootData(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
 				if _, err := bl.scope(branch, nil).eval(lookup); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("lookup-whole/%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := bl.scope(branch, nil).eval(whole); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -121,9 +121,10 @@ wf:
   tasks:
     p:
       action: std.noop
-      publish:
-        global:
-          k: 2
+      on-success:
+        publish:
+          global:
+            k: 2
     t:
       with-items: x in <% [$.k, $.k, $.k] %>
       concurrency: 1

@@ -312,12 +312,13 @@ wf:
   tasks:
     a:
       action: std.noop
-      publish:
-        branch:
-          r: <% task().result.v %>
-        global:
-          g: <% task().result.v + 1 %>
-      on-success: [b]
+      on-success:
+        publish:
+          branch:
+            r: <% task().result.v %>
+          global:
+            g: <% task().result.v + 1 %>
+        next: [b]
     b:
       action: std.echo output=<% $.r %>
 `)

@@ -293,9 +293,9 @@ func (b *builder) markBranchRun(rec *Task, out *outbound) {
 	}
 }
 
-// publish sets rec's outcome and applies the task's publish clauses for it
-// in Mistral's order: branch publish (or publish-on-error), then
-// publish-on-complete, then the global ones; then keep-result. It returns
+// publish sets rec's outcome and applies the task's publish for it (its
+// own merged with its on-clauses' at load, as Mistral merges them): the
+// branch, then the global scope; then keep-result. It returns
 // false when a publish could not be evaluated: rec is then in ERROR and
 // nothing later was published.
 func (b *builder) publish(rec *Task, t *dsl.Task, ok bool, errMsg string, ectx *scope, out *outbound) bool {
@@ -310,7 +310,7 @@ func (b *builder) publish(rec *Task, t *dsl.Task, ok bool, errMsg string, ectx *
 		rec.State = Error
 		rec.StateInfo = errMsg
 	}
-	if !b.publishBranch(rec, t, pub, ectx, out) || !b.publishGlobal(rec, t, glob, ectx) {
+	if !b.publishBranch(rec, pub, ectx, out) || !b.publishGlobal(rec, glob, ectx) {
 		return false
 	}
 	if t.KeepResult != nil {
@@ -328,54 +328,34 @@ func publishFailed(rec *Task, what string, err error) bool {
 	return false
 }
 
-// publishBranch publishes pub, then publish-on-complete, into the outbound
-// context and rec.Published; it returns false when either failed.
-func (b *builder) publishBranch(rec *Task, t *dsl.Task, pub *expr.Value, ectx *scope, out *outbound) bool {
-	if pub != nil {
-		v, err := ectx.eval(pub)
-		if err != nil {
-			return publishFailed(rec, "publish", err)
-		}
-		if m, isMap := value.AsMap(v); isMap {
-			rec.Published = m
-			out.merge(m)
-		}
+// publishBranch publishes pub into the outbound context and
+// rec.Published; it returns false when it failed.
+func (b *builder) publishBranch(rec *Task, pub *expr.Value, ectx *scope, out *outbound) bool {
+	if pub == nil {
+		return true
 	}
-	if t.PublishOnComplete != nil {
-		// publish-on-complete (Mistral's advanced on-complete form) applies
-		// after the success or error publish, whatever the outcome.
-		v, err := ectx.eval(t.PublishOnComplete)
-		if err != nil {
-			return publishFailed(rec, "publish on complete", err)
-		}
-		if m, isMap := value.AsMap(v); isMap {
-			if rec.Published == nil {
-				rec.Published = value.NewMap(m.Len())
-			} else {
-				rec.Published = rec.Published.Clone()
-			}
-			rec.Published.Update(m)
-			out.merge(m)
-		}
+	v, err := ectx.eval(pub)
+	if err != nil {
+		return publishFailed(rec, "publish", err)
+	}
+	if m, isMap := value.AsMap(v); isMap {
+		rec.Published = m
+		out.merge(m)
 	}
 	return true
 }
 
-// publishGlobal publishes into the workflow's variables: the on-complete
-// global publish, then glob; it returns false when either failed.
-func (b *builder) publishGlobal(rec *Task, t *dsl.Task, glob *expr.Value, ectx *scope) bool {
-	for _, g := range [2]*expr.Value{t.PublishOnCompleteGlobal, glob} {
-		if g == nil {
-			continue
-		}
-		v, err := ectx.eval(g)
-		if err != nil {
-			return publishFailed(rec, "global publish", err)
-		}
-		m, isMap := value.AsMap(v)
-		if !isMap || m.Len() == 0 {
-			continue
-		}
+// publishGlobal publishes glob into the workflow's variables; it returns
+// false when it failed.
+func (b *builder) publishGlobal(rec *Task, glob *expr.Value, ectx *scope) bool {
+	if glob == nil {
+		return true
+	}
+	v, err := ectx.eval(glob)
+	if err != nil {
+		return publishFailed(rec, "global publish", err)
+	}
+	if m, isMap := value.AsMap(v); isMap && m.Len() > 0 {
 		// Mistral 23.0.0 keeps global publishes out of the task's
 		// published values: they live only in the workflow's variables.
 		b.setVars(m)

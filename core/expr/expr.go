@@ -96,6 +96,10 @@ type Value struct {
 	src   any
 	n     node     // nil when the value holds no expression
 	exprs []string // every expression string found, in walk order
+	// names and namesOK are RootNames, computed once at compile time as a
+	// Value is shared by concurrent evaluations.
+	names   []string
+	namesOK bool
 }
 
 // Compile compiles a value read from YAML (string, number, bool, nil, []any,
@@ -140,7 +144,8 @@ func compileWith(v any, cache *Compiler) (*Value, error) {
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
 	}
-	return &Value{src: v, n: n, exprs: c.exprs}, nil
+	names, ok := rootNames(c.exprs)
+	return &Value{src: v, n: n, exprs: c.exprs, names: names, namesOK: ok}, nil
 }
 
 // MustCompile is Compile for values known to be valid (tests, built-in defaults).

@@ -51,7 +51,7 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (exec *engine.Execu
 		if err != nil {
 			return nil, false, fmt.Errorf("env %q: %w", r.EnvName, err)
 		}
-		r.Env = value.MapOf(env.Variables)
+		r.Env = env.Variables
 	}
 	id := newID()
 	if r.ID != "" {

@@ -7,17 +7,19 @@ import (
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/engine"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // Environment is a named set of variables an execution may be started
-// with (Mistral's environments): env() reads them.
+// with (Mistral's environments): env() reads them, in the order the client
+// gave them, as Mistral's JSON column keeps them.
 type Environment struct {
-	Name        string         `json:"name"`
-	Description string         `json:"description,omitempty"`
-	Variables   map[string]any `json:"variables,omitempty"`
-	Scope       string         `json:"scope,omitempty"`
-	Created     time.Time      `json:"created"`
-	Updated     time.Time      `json:"updated"`
+	Name        string     `json:"name"`
+	Description string     `json:"description,omitempty"`
+	Variables   *value.Map `json:"variables,omitempty"`
+	Scope       string     `json:"scope,omitempty"`
+	Created     time.Time  `json:"created"`
+	Updated     time.Time  `json:"updated"`
 }
 
 // ValidEnvName refuses a name an environment cannot be kept or found by.

@@ -48,7 +48,7 @@ func (copyCodec) encode(v any, max int) (any, int, error) {
 		return &c, recordOverhead + len(c.Source), nil
 	case *store.Environment:
 		c := *r
-		c.Variables = copyMap(r.Variables)
+		c.Variables = copyOrdered(r.Variables)
 		c.Created, c.Updated = r.Created.Round(0), r.Updated.Round(0)
 		return &c, recordOverhead + len(c.Name) + len(c.Description) + size(c.Variables), nil
 	case *store.ActionDef:
@@ -108,7 +108,7 @@ func (copyCodec) decode(raw, into any) error {
 	case *store.Environment:
 		if src, ok := raw.(*store.Environment); ok {
 			*dst = *src
-			dst.Variables = copyMap(src.Variables)
+			dst.Variables = copyOrdered(src.Variables)
 			return nil
 		}
 	case *store.ActionDef:
@@ -168,14 +168,6 @@ func copySlotTo(c, s *engine.Slot) {
 	*c = *s
 	c.Result = value.Normalize(s.Result)
 	c.Outbox = copyCommands(s.Outbox)
-}
-
-// copyMap copies an `omitempty` map field: empty becomes nil, as after JSON.
-func copyMap(m map[string]any) map[string]any {
-	if len(m) == 0 {
-		return nil
-	}
-	return value.NormalizeFields(m)
 }
 
 // copyOrdered copies an `omitempty` dict field: empty becomes nil, as the

@@ -2,12 +2,12 @@ package storetest
 
 import (
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // testDeleteExecution: a finished execution goes with every record it
@@ -102,7 +102,7 @@ func testEnvironments(t *testing.T, s store.Store) {
 	}
 	later := t0.Add(time.Hour)
 	prod := &store.Environment{Name: "prod", Description: "production", Scope: "private",
-		Variables: map[string]any{"url": "https://x", "n": int64(3), "list": []any{"a", true}}, Created: t0, Updated: t0}
+		Variables: value.MapFromPairs("url", "https://x", "n", int64(3), "list", []any{"a", true}), Created: t0, Updated: t0}
 	if err := s.PutEnvironment(ctxBG, prod, true); err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -113,15 +113,19 @@ func testEnvironments(t *testing.T, s store.Store) {
 		t.Fatalf("update an unknown environment: %v, want ErrNotFound", err)
 	}
 	got, err := s.Environment(ctxBG, "prod")
-	if err != nil || got.Description != "production" || fmt.Sprint(got.Variables) != fmt.Sprint(prod.Variables) || !got.Created.Equal(t0) {
+	// The variables come back in the order given (env() shows them so).
+	if err != nil || got.Description != "production" || !got.Created.Equal(t0) {
 		t.Fatalf("read back: %+v %v", got, err)
 	}
-	upd := &store.Environment{Name: "prod", Description: "new", Scope: "private", Variables: map[string]any{"url": "https://y"}, Created: later, Updated: later}
+	if v, want := value.JSON(got.Variables, -1, false), `{"url": "https://x", "n": 3, "list": ["a", true]}`; v != want {
+		t.Fatalf("variables read back %s, want %s", v, want)
+	}
+	upd := &store.Environment{Name: "prod", Description: "new", Scope: "private", Variables: value.MapFromPairs("url", "https://y"), Created: later, Updated: later}
 	if err := s.PutEnvironment(ctxBG, upd, false); err != nil {
 		t.Fatalf("update: %v", err)
 	}
 	got, err = s.Environment(ctxBG, "prod")
-	if err != nil || got.Description != "new" || got.Variables["url"] != "https://y" || got.Variables["n"] != nil ||
+	if err != nil || got.Description != "new" || got.Variables.Value("url") != "https://y" || got.Variables.Has("n") ||
 		!got.Created.Equal(t0) || !got.Updated.Equal(later) {
 		t.Fatalf("after update: %+v %v (want created kept, variables replaced)", got, err)
 	}

@@ -1,6 +1,8 @@
 package mistralapi_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -110,6 +112,41 @@ func TestEnvironments(t *testing.T) {
 	// An execution started with it keeps the variables it started with.
 	if out := jsonText(t, e.waitState(byName, "SUCCESS")["output"]); out["text"] != "Hey" {
 		t.Fatalf("after the env's delete: output %v", out)
+	}
+}
+
+// A stored environment keeps its variables in the order the client gave
+// them, as Mistral's JSON column does: shown back so, and so in env() of an
+// execution started with it by name.
+func TestEnvironmentKeepsItsOrder(t *testing.T) {
+	e := newEnv(t)
+	body := `{"name": "ordered", "variables": "{\"zeta\": 1, \"alpha\": {\"y\": 1, \"b\": 2}, \"mid\": 3}"}`
+	e.want(e.do("POST", "/v2/environments", "application/json", body), http.StatusCreated, "environment-create")
+	got := e.want(e.do("GET", "/v2/environments/ordered", "", ""), http.StatusOK, "environment-get")
+	var shown struct {
+		Variables json.RawMessage `json:"variables"`
+	}
+	if err := json.Unmarshal([]byte(got.raw), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if v, want := strings.Join(strings.Fields(string(shown.Variables)), ""), `{"zeta":1,"alpha":{"y":1,"b":2},"mid":3}`; v != want {
+		t.Fatalf("variables shown as %s, want %s", v, want)
+	}
+	e.want(e.do("POST", "/v2/workflows", "text/plain", `version: '2.0'
+envkeys:
+  output:
+    keys: <% env().keys() %>
+    params: <% execution().params.env.keys() %>
+  tasks:
+    t:
+      action: std.noop
+`), http.StatusCreated, "create")
+	id := e.want(e.do("POST", "/v2/executions", "application/json", `{"workflow_name": "envkeys", "params": {"env": "ordered"}}`), http.StatusCreated, "start").body["id"].(string)
+	out := jsonText(t, e.waitState(id, "SUCCESS")["output"])
+	for _, k := range []string{"keys", "params"} {
+		if s := fmt.Sprint(out[k]); s != "[zeta alpha mid]" {
+			t.Errorf("%s: %s, want [zeta alpha mid]", k, s)
+		}
 	}
 }
 

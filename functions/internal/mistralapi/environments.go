@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/lazyflow/lazyflow/core/store"
+	"github.com/lazyflow/lazyflow/core/value"
 )
 
 // environmentBody is Mistral's Environment resource as a client sends it;
@@ -20,7 +21,7 @@ type environmentBody struct {
 func environmentView(e *store.Environment) map[string]any {
 	vars := e.Variables
 	if vars == nil {
-		vars = map[string]any{}
+		vars = value.NewMap(0)
 	}
 	scope := e.Scope
 	if scope == "" {
@@ -52,7 +53,7 @@ func (b environmentBody) over(base store.Environment) (store.Environment, error)
 		env.Description = *b.Description
 	}
 	if len(b.Variables) > 0 {
-		vars, err := objectField(b.Variables, "variables")
+		vars, err := orderedField(b.Variables, "variables")
 		if err != nil {
 			return base, err
 		}
