@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -31,41 +35,121 @@ func FuzzExpressionDifferential(f *testing.F) {
 	}
 	f.Add([]byte{0}) // <% null %>
 	f.Add([]byte{1}) // {{ None }}
-	oracle := startExprOracle(f)
+	d := newExprDiffer(f)
+	f.Fuzz(func(t *testing.T, choices []byte) {
+		g := &exprGen{choices: choices}
+		c := g.expression()
+		why, err := d.check(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if why != "" {
+			t.Skipf("%s: known difference: %s", c.Expr, why)
+		}
+	})
+}
+
+// exprDiffer is the judge both the fuzz target and the fixed-seed draws use:
+// one choice stream in, agreement, a known difference or a failure out.
+type exprDiffer struct {
+	oracle  *exprOracleProc
+	ctxJSON []byte
+}
+
+func newExprDiffer(tb testing.TB) *exprDiffer {
+	oracle := startExprOracle(tb)
 	// Python takes seconds to import Mistral; pay that here, before the
 	// first input, so a loaded machine cannot make the first input look hung
 	// to the fuzzing coordinator.
 	if _, err := oracle.eval("<% null %>"); err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
-	ctxJSON := corpusContext(f)
-	f.Fuzz(func(t *testing.T, choices []byte) {
+	return &exprDiffer{oracle: oracle, ctxJSON: corpusContext(tb)}
+}
+
+// check evaluates c on both sides. It returns the reason when the outcomes
+// differ in a way fuzzExclusions accepts, and an error naming the
+// expression and both outcomes when they differ otherwise (or Lazyflow
+// panics).
+func (d *exprDiffer) check(c exprCase) (why string, err error) {
+	o, err := d.oracle.eval(c.Expr)
+	if err != nil {
+		return "", err
+	}
+	lazy, lerr := evalExpr(c, d.ctxJSON)
+	if lerr != nil && strings.HasPrefix(lerr.Error(), "panic:") {
+		return "", fmt.Errorf("%s: Lazyflow %v", c.Expr, lerr)
+	}
+	if judgeExpr(o, lazy, lerr) == kindAgree {
+		return "", nil
+	}
+	py := o.Error
+	if o.Value != nil {
+		py = *o.Value
+	}
+	if lerr != nil {
+		lazy = "error: " + lerr.Error()
+	}
+	if why := excludedExpr(c, py, lazy); why != "" {
+		return why, nil
+	}
+	return "", fmt.Errorf("%s\n  Mistral:  %s\n  Lazyflow: %s", c.Expr, py, lazy)
+}
+
+var (
+	exprDraws = flag.Int("expr-draws", 5000, "distinct expressions TestExpressionDraws draws from the fuzz grammar")
+	exprSeed  = flag.Uint64("expr-seed", 1, "seed of TestExpressionDraws's choice streams")
+)
+
+// TestExpressionDraws is the fuzz target's differential check made
+// repeatable: -expr-draws distinct expressions from choice streams of a PRNG
+// with a fixed seed (-expr-seed), judged as the fuzz target judges them. The
+// same commit always checks the same expressions, so it fails only on a
+// change of Lazyflow (or of the grammar, seed or exclusions), never at
+// random, while `make fuzz-expr` hunts with random mutation. A failure
+// prints the choice stream as a seed file to keep under
+// testdata/fuzz/FuzzExpressionDifferential once it is fixed or excluded.
+func TestExpressionDraws(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs Mistral's Python evaluator (core/compat/install.sh)")
+	}
+	d := newExprDiffer(t)
+	rng := rand.New(rand.NewPCG(*exprSeed, 0))
+	seen := map[string]bool{}
+	known := map[string]int{}
+	failed := 0
+	// A grammar this size cannot run out of distinct expressions, but a
+	// bound on attempts keeps a shrunken grammar from looping forever.
+	for tries := 0; len(seen) < *exprDraws && tries < 100**exprDraws; tries++ {
+		choices := make([]byte, 1+rng.IntN(128))
+		for i := range choices {
+			choices[i] = byte(rng.Uint32())
+		}
 		g := &exprGen{choices: choices}
 		c := g.expression()
-		o, err := oracle.eval(c.Expr)
-		if err != nil {
-			t.Fatal(err)
+		if seen[c.Expr] {
+			continue
 		}
-		lazy, lerr := evalExpr(c, ctxJSON)
-		if lerr != nil && strings.HasPrefix(lerr.Error(), "panic:") {
-			t.Fatalf("%s: Lazyflow %v", c.Expr, lerr)
+		seen[c.Expr] = true
+		why, err := d.check(c)
+		switch {
+		case err != nil:
+			failed++
+			t.Errorf("draw %d (seed %d): %v\n  seed file: go test fuzz v1\n[]byte(%q)", len(seen), *exprSeed, err, choices[:g.next])
+		case why != "":
+			known[why]++
 		}
-		switch judgeExpr(o, lazy, lerr) {
-		case kindAgree:
-			return
-		}
-		py := o.Error
-		if o.Value != nil {
-			py = *o.Value
-		}
-		if lerr != nil {
-			lazy = "error: " + lerr.Error()
-		}
-		if why := excludedExpr(c, py, lazy); why != "" {
-			t.Skipf("%s: known difference: %s", c.Expr, why)
-		}
-		t.Fatalf("%s\n  Mistral:  %s\n  Lazyflow: %s", c.Expr, py, lazy)
-	})
+	}
+	if len(seen) < *exprDraws {
+		t.Errorf("the grammar gave %d distinct expressions, fewer than %d", len(seen), *exprDraws)
+	}
+	skipped := 0
+	for _, why := range slices.Sorted(maps.Keys(known)) {
+		skipped += known[why]
+		t.Logf("%5d known: %s", known[why], why)
+	}
+	t.Logf("seed %d: %d distinct expressions, %d agree, %d known differences, %d new differences",
+		*exprSeed, len(seen), len(seen)-skipped-failed, skipped, failed)
 }
 
 // fuzzExclusions are differences the grammar can reach that others are
