@@ -116,6 +116,13 @@ var pyJinjaCases = []struct {
 	{"{{ _.list | map(attribute='name') | join(',') }}", nil, "'int object' has no attribute 'name'"},
 	{"{{ _.people | map(attribute='name', default='?') | list }}", []any{"?", "?"}, ""},
 
+	// join writes each item (or its attribute) with Python's str().
+	{"{{ [1, {'y': None}, [1.0, True], None] | join(' ') }}", "1 {'y': None} [1.0, True] None", ""},
+	{"{{ [1, 2] | join(None) }}", "1None2", ""},
+	{"{{ _.people | join(', ', attribute='ok') }}", "True, False", ""},
+	{"{{ _.people | join(', ', attribute='nope') }}", nil, "'dict object' has no attribute 'nope'"},
+	{"{{ [1, 2] | join(',', 'a', 3) }}", nil, "at most 2 arguments"},
+
 	// pprint, urlencode and filesizeformat as Jinja2's.
 	{"{{ 'hi' | pprint }}", "'hi'", ""},
 	{"{{ _.list | pprint }}", "[1, 2, 3]", ""},

@@ -47,7 +47,7 @@ var pyFilterFixes = map[string]func(exec.FilterFunction) exec.FilterFunction{
 	"xmlattr":        replaced(xmlattrFilter),
 	"items":          replaced(itemsFilter),
 	"batch":          iterableGate,
-	"join":           iterableGate,
+	"join":           replaced(joinFilter),
 	"list":           iterableGate,
 	"map":            mapGate,
 	"slice":          iterableGate,
@@ -421,6 +421,44 @@ func lengthFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Valu
 		return exec.AsValue(in.Len())
 	}
 	return errValue(fmt.Errorf("object of type '%s' has no len()", pyType(in)))
+}
+
+// joinFilter is Jinja2's join(d='', attribute=None): str(d).join(map(str,
+// items)), so an item that is a dict or a list reads as Python writes it
+// ({'y': None}, not gonja's text).
+func joinFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+	items, args, err := itemsAndArgs("join", in, params, "d", "attribute")
+	if err != nil {
+		return errValue(err)
+	}
+	sep := ""
+	if d, ok := args["d"]; ok {
+		if sep, err = strOf(d); err != nil {
+			return errValue(err)
+		}
+	}
+	parts := make([]string, len(items))
+	for i, item := range items {
+		if attr, ok := args["attribute"]; ok && !attr.IsNil() {
+			if item, err = lookupAttr(item, attrParts(attr)); err != nil {
+				return errValue(err)
+			}
+		}
+		parts[i] = pyStr(item)
+	}
+	return exec.AsValue(strings.Join(parts, sep))
+}
+
+// strOf is Python's str() of a template value.
+func strOf(v *exec.Value) (string, error) {
+	if v.IsString() {
+		return v.String(), nil
+	}
+	p, err := fromGonja(v)
+	if err != nil {
+		return "", err
+	}
+	return pyStr(p), nil
 }
 
 // attrParts is a Jinja2 attribute path: dot-separated, digit parts are
