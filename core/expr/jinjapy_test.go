@@ -116,6 +116,13 @@ var pyJinjaCases = []struct {
 	{"{{ _.list | map(attribute='name') | join(',') }}", nil, "'int object' has no attribute 'name'"},
 	{"{{ _.people | map(attribute='name', default='?') | list }}", []any{"?", "?"}, ""},
 
+	// int truncates a float exactly, past int64 too.
+	{"{{ [1.5e22|int, -1.5e22|int, '1e30'|int, 2.9|int, '12.7'|int, '99999999999999999999'|int] }}", []any{
+		bigInt("15000000000000000000000"), bigInt("-15000000000000000000000"), bigInt("1000000000000000019884624838656"),
+		int64(2), int64(12), bigInt("99999999999999999999")}, ""},
+	{"{{ [(1e308 * 10 - 1e308 * 10)|int, (1e308 * 10 - 1e308 * 10)|int(7)] }}", []any{int64(0), int64(7)}, ""},
+	{"{{ (1e308 * 10)|int }}", nil, "infinity"},
+
 	// join writes each item (or its attribute) with Python's str().
 	{"{{ [1, {'y': None}, [1.0, True], None] | join(' ') }}", "1 {'y': None} [1.0, True] None", ""},
 	{"{{ [1, 2] | join(None) }}", "1None2", ""},

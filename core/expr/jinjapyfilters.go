@@ -43,7 +43,7 @@ var pyFilterFixes = map[string]func(exec.FilterFunction) exec.FilterFunction{
 	"indent":         gate(isString, func(v *exec.Value) error { return noSplitlines(v, true) }),
 	"wordwrap":       gate(isString, func(v *exec.Value) error { return noSplitlines(v, false) }),
 	"dictsort":       replaced(dictsortFilter),
-	"int":            boolAsIntGate,
+	"int":            intGate,
 	"xmlattr":        replaced(xmlattrFilter),
 	"items":          replaced(itemsFilter),
 	"batch":          iterableGate,
@@ -277,14 +277,44 @@ func truncateGate(f exec.FilterFunction) exec.FilterFunction {
 	}
 }
 
-// boolAsIntGate: int(True) is 1 in Python; gonja's int gives 0.
-func boolAsIntGate(f exec.FilterFunction) exec.FilterFunction {
+// intGate is Jinja2's int of what gonja's gets wrong: int(True) is 1 (gonja
+// gives 0), and a float, or text only a float reads, truncates exactly, so
+// one past int64 is a big integer (gonja saturates), infinity is Python's
+// OverflowError and NaN the default.
+func intGate(f exec.FilterFunction) exec.FilterFunction {
 	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
 		if in.IsBool() {
 			return exec.AsValue(boolAsInt(in.Bool()))
 		}
-		return f(e, in, params)
+		x, ok := 0.0, false
+		switch {
+		case in.IsFloat():
+			x, ok = in.Float(), true
+		case in.IsString() && (params == nil || len(params.Args)+len(params.KwArgs) == 0):
+			x, ok = floatText(in.String())
+		}
+		switch {
+		case !ok || (x >= math.MinInt64 && x < math.MaxInt64):
+			return f(e, in, params)
+		case math.IsNaN(x):
+			return f(e, exec.AsValue(nil), params) // the default
+		case math.IsInf(x, 0):
+			return errValue(errors.New("cannot convert float infinity to integer"))
+		}
+		b, _ := big.NewFloat(x).Int(nil)
+		return exec.AsValue(b)
 	}
+}
+
+// floatText is the float Python's float() reads from text that int() does
+// not read (a decimal point or an exponent).
+func floatText(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if !strings.ContainsAny(s, ".eE") || strings.HasPrefix(strings.TrimLeft(s, "+-"), "0x") {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
+	return x, err == nil
 }
 
 // dictPairs are a dict's [key, value] pairs in its order.
