@@ -193,6 +193,7 @@ func newJinjaEnv() *exec.Environment {
 		enterName:   macroEnter,
 		leaveName:   macroLeave,
 		itemName:    itemFunc,
+		listName:    listFunc,
 		dictName:    dictFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
@@ -763,6 +764,9 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	}
 	if g, ok := v.Interface().(*nodes.GetItem); ok {
 		return itemCall(g)
+	}
+	if l, ok := v.Interface().(*nodes.List); ok {
+		return listCall(l)
 	}
 	if n, ok := v.Interface().(*nodes.Negation); ok && n.Operator != nil {
 		return callTo(notName, n.Operator, n.Term)

@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
@@ -80,4 +81,57 @@ func methodReceiver(c *nodes.Call) {
 	if a, ok := c.Func.(*nodes.GetAttribute); ok && a.Attribute != "" {
 		c.Parent = a.Node
 	}
+}
+
+// listName is what a list literal with an operator or call among its items
+// compiles to. Jinja2 evaluates every item while building the list, so an
+// item that raises (an operator, a call) fails the list where it is
+// written, while one that is Undefined (a missing key or index, a filter's
+// undefined) is kept until it is used. gonja keeps both as error values
+// inside the list, which let {{ [None ** 3]|length }} be 1.
+const listName = "__lf_list"
+
+// listCall is __lf_list(the list, the positions of the items that raise).
+func listCall(l *nodes.List) *nodes.Call {
+	args := []nodes.Expression{l}
+	for i, item := range l.Val {
+		if raises(item) {
+			at := &tokens.Token{Type: tokens.Integer, Val: strconv.Itoa(i)}
+			args = append(args, &nodes.Integer{Location: at, Val: i})
+		}
+	}
+	if len(args) == 1 || l.Location == nil {
+		return nil
+	}
+	return callTo(listName, l.Location, args...)
+}
+
+// undefinedFilters are the Jinja2 filters that give Undefined rather than
+// raise: an empty sequence's first, last, min, max or random, a missing
+// attr, and default, which passes an undefined default on.
+var undefinedFilters = map[string]bool{
+	"first": true, "last": true, "min": true, "max": true, "random": true, "attr": true, "default": true, "d": true,
+}
+
+// raises reports a compiled expression whose failure Jinja2 raises: an
+// operator or a call (all compiled to calls) other than a subscript, or a
+// filter chain that does not end in a filter that gives Undefined.
+func raises(e nodes.Expression) bool {
+	switch x := e.(type) {
+	case *nodes.Call:
+		return !isName(x.Func, itemName)
+	case *nodes.FilteredExpression:
+		return len(x.Filters) > 0 && !undefinedFilters[x.Filters[len(x.Filters)-1].Name]
+	}
+	return false
+}
+
+func listFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+	list := params.Args[0]
+	for _, i := range params.Args[1:] {
+		if item := list.Index(i.Integer()); item.IsError() {
+			return item
+		}
+	}
+	return list
 }

@@ -116,6 +116,14 @@ var pyJinjaCases = []struct {
 	{"{{ _.list | map(attribute='name') | join(',') }}", nil, "'int object' has no attribute 'name'"},
 	{"{{ _.people | map(attribute='name', default='?') | list }}", []any{"?", "?"}, ""},
 
+	// A list literal fails on an item that raises (an operator, a call, a
+	// filter) and keeps one that is Undefined until it is used.
+	{"{{ [None ** 3, 1]|length }}", nil, "unsupported operand types for **"},
+	{"{{ [[1 // 0]]|length }}", nil, "division by zero"},
+	{"{{ [1, None|sum][0] }}", nil, "'NoneType' object is not iterable"},
+	{"{{ [_.list + None, 1] and 1 }}", nil, "unsupported operand types for +"},
+	{"{{ [[_.n[0], []|max, []|first|default(3), 'ab'.upper()]|length, [1, _.n[0]][0]] }}", []any{int64(4), int64(1)}, ""},
+
 	// int truncates a float exactly, past int64 too.
 	{"{{ [1.5e22|int, -1.5e22|int, '1e30'|int, 2.9|int, '12.7'|int, '99999999999999999999'|int] }}", []any{
 		bigInt("15000000000000000000000"), bigInt("-15000000000000000000000"), bigInt("1000000000000000019884624838656"),
