@@ -238,16 +238,16 @@ func concatStr(l, r *exec.Value) *exec.Value {
 	return exec.AsValue(parts[0] + parts[1])
 }
 
-// testName is the function a test compiles to when its operand is a call or
-// an operator: Jinja2 raises what those raise before any test runs, while
-// gonja would hand the error to the test as an undefined value
-// ({{ (1 // 0) is number }} would be false). A lookup stays a plain test,
-// since a missing name or key is undefined in Jinja2 and tests see it.
+// testName is the function a test compiles to when its operand raises in
+// Jinja2 (a call, an operator, most filters: see raises): Jinja2 raises
+// before any test runs, while gonja would hand the error to the test as an
+// undefined value ({{ (1 // 0) is number }} would be false). A lookup stays a
+// plain test, since a missing name or key is undefined in Jinja2 and tests
+// see it.
 const testName = "__lf_test"
 
 func testCall(t *nodes.TestExpression) *nodes.Call {
-	c, ok := t.Expression.(*nodes.Call)
-	if !ok || t.Test == nil || isName(c.Func, itemName) {
+	if t.Test == nil || !raises(t.Expression) {
 		return nil
 	}
 	name := &nodes.String{Location: t.Test.Token, Val: t.Test.Name}

@@ -124,6 +124,11 @@ var pyJinjaCases = []struct {
 	{"{{ [_.list + None, 1] and 1 }}", nil, "unsupported operand types for +"},
 	{"{{ [[_.n[0], []|max, []|first|default(3), 'ab'.upper()]|length, [1, _.n[0]][0]] }}", []any{int64(4), int64(1)}, ""},
 
+	// A test on a filter or a list that raises fails; an undefined one is tested.
+	{"{{ 'a'.split('')|join(',') is number }}", nil, "separator"},
+	{"{{ [1 // 0] is defined }}", nil, "division by zero"},
+	{"{{ [[None[0]] is defined, []|first is defined, _.missing|default(1) is number] }}", []any{true, false, true}, ""},
+
 	// int truncates a float exactly, past int64 too.
 	{"{{ [1.5e22|int, -1.5e22|int, '1e30'|int, 2.9|int, '12.7'|int, '99999999999999999999'|int] }}", []any{
 		bigInt("15000000000000000000000"), bigInt("-15000000000000000000000"), bigInt("1000000000000000019884624838656"),
