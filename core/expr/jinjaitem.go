@@ -61,6 +61,19 @@ func itemFunc(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 	return v
 }
 
+// undefinedPrefix starts the text of a subscript's own failure: its target
+// and index were values but the lookup failed, which is Jinja2's Undefined.
+// A test or a list keeps it, while any other failure (of the target itself,
+// say) raises there. gonja flattens a function's error into this text, so
+// the text is what tells them apart.
+const undefinedPrefix = "invalid call to function '" + itemName + "': "
+
+// failed reports a value that Jinja2 would raise where it is made: an error
+// other than an undefined subscript.
+func failed(v *exec.Value) bool {
+	return v.IsError() && !strings.HasPrefix(v.Error(), undefinedPrefix)
+}
+
 func pyRepr(v *exec.Value) string {
 	x, err := fromGonja(v)
 	if err != nil {
@@ -91,7 +104,7 @@ func methodReceiver(c *nodes.Call) {
 // inside the list, which let {{ [None ** 3]|length }} be 1.
 const listName = "__lf_list"
 
-// listCall is __lf_list(the list, the positions of the items that raise).
+// listCall is __lf_list(the list, the positions of the items that may raise).
 func listCall(l *nodes.List) *nodes.Call {
 	args := []nodes.Expression{l}
 	for i, item := range l.Val {
@@ -113,13 +126,15 @@ var undefinedFilters = map[string]bool{
 	"first": true, "last": true, "min": true, "max": true, "random": true, "attr": true, "default": true, "d": true,
 }
 
-// raises reports a compiled expression whose failure Jinja2 raises: an
-// operator or a call (all compiled to calls) other than a subscript, or a
-// filter chain that does not end in a filter that gives Undefined.
+// raises reports a compiled expression whose failure Jinja2 may raise: an
+// operator or a call (all compiled to calls; a subscript raises unless its
+// result is an undefined lookup), a dict literal (which gonja fails on any
+// failed value), or a filter chain that does not end in a filter that gives
+// Undefined.
 func raises(e nodes.Expression) bool {
 	switch x := e.(type) {
-	case *nodes.Call:
-		return !isName(x.Func, itemName)
+	case *nodes.Call, *nodes.Dict:
+		return true
 	case *nodes.FilteredExpression:
 		return len(x.Filters) > 0 && !undefinedFilters[x.Filters[len(x.Filters)-1].Name]
 	}
@@ -129,7 +144,7 @@ func raises(e nodes.Expression) bool {
 func listFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 	list := params.Args[0]
 	for _, i := range params.Args[1:] {
-		if item := list.Index(i.Integer()); item.IsError() {
+		if item := list.Index(i.Integer()); failed(item) {
 			return item
 		}
 	}

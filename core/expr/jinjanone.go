@@ -251,7 +251,10 @@ func testCall(t *nodes.TestExpression) *nodes.Call {
 		return nil
 	}
 	name := &nodes.String{Location: t.Test.Token, Val: t.Test.Name}
-	call := callTo(testName, t.Test.Token, append([]nodes.Expression{t.Expression, name}, t.Test.Args...)...)
+	// The operand goes in a list, which keeps a failed value, so that
+	// testFunc tells an undefined subscript from a failure.
+	operand := &nodes.List{Location: t.Test.Token, Val: []nodes.Expression{t.Expression}}
+	call := callTo(testName, t.Test.Token, append([]nodes.Expression{operand, name}, t.Test.Args...)...)
 	call.Kwargs = t.Test.Kwargs
 	return call
 }
@@ -260,6 +263,10 @@ func testFunc(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 	if len(params.Args) < 2 || !params.Args[1].IsString() {
 		return errValue(fmt.Errorf("internal: %s needs an operand and a test name", testName))
 	}
+	operand := params.Args[0].Index(0)
+	if failed(operand) {
+		return operand
+	}
 	args := &exec.VarArgs{Args: params.Args[2:], KwArgs: params.KwArgs}
-	return e.ExecuteTestByName(params.Args[1].String(), params.Args[0], args)
+	return e.ExecuteTestByName(params.Args[1].String(), operand, args)
 }

@@ -129,6 +129,14 @@ var pyJinjaCases = []struct {
 	{"{{ [1 // 0] is defined }}", nil, "division by zero"},
 	{"{{ [[None[0]] is defined, []|first is defined, _.missing|default(1) is number] }}", []any{true, false, true}, ""},
 
+	// A failed lookup is undefined only where it is made: a subscript of it
+	// raises, as an operator or a dict literal that fails does.
+	{"{{ _.m[3][0] is number }}", nil, "no element 3"},
+	{"{{ [_.m[3][0], 1][1] }}", nil, "no element 3"},
+	{"{{ [_.m[3] is defined, 'ab'[5] is defined, [_.m[3], 1][1]] }}", []any{false, false, int64(1)}, ""},
+	{"{{ {'a': 1 - _.list} is string }}", nil, "unsupported operand types for -"},
+	{"{{ [{'a': 1 - _.list}, 1][1] }}", nil, "unsupported operand types for -"},
+
 	// int truncates a float exactly, past int64 too.
 	{"{{ [1.5e22|int, -1.5e22|int, '1e30'|int, 2.9|int, '12.7'|int, '99999999999999999999'|int] }}", []any{
 		bigInt("15000000000000000000000"), bigInt("-15000000000000000000000"), bigInt("1000000000000000019884624838656"),
