@@ -165,14 +165,15 @@ var fuzzExclusions = []struct {
 	// Accepted by the issue: integers past int64 fail loudly instead of wrapping.
 	{lazy: `Lazyflow's integers are 64-bit|integer overflow`, why: "a result past int64 fails loudly in Lazyflow"},
 	// Python iterators (lazy sequences are a separate effort).
-	{mistral: `object at 0x`, why: "a Python iterator as text: {{ [1]|reverse|capitalize }}, <% str([1].distinct()) %>"},
+	{mistral: `(?i)object.at.0x`, why: "a Python iterator as text (case and spaces as a filter leaves them): {{ [1]|reverse|capitalize }}, <% str([1].distinct()) %>"},
+	{lang: "jinja", mistral: `(?i)reverse\w*iterator`, why: "Jinja2's reverse of a list or dict is an iterator, which has no length, index or count: {{ (_.users|reverse)[0] }}, {{ (_.d|reverse)|length }}"},
 	// Jinja (core/expr).
-	{lang: "jinja", expr: `(\]|\}|\|[a-z]+)\)? is [a-z]+\b`, why: "an error inside a container or from a filter becomes false under `is`: {{ [1 // 0] is defined }}, {{ _.d|random is string }}"},
 	{lang: "jinja", mistral: `^[^J]`, lazy: `item, sequence was empty|'__lf_item'`, why: "{{ []|max }} and {{ None[0] }} are Undefined in Jinja2, which a container keeps until it is used: {{ {'b': []|max}|list }} and {{ {'a': None[0]}|list }} are [\"b\"] and [\"a\"]"},
 	{lang: "jinja", mistral: `"\$python"|Undefined`, why: "Jinja2 keeps an Undefined object inside a container: {{ [[]|first] }}, {{ 1 ~ [None[0]] }}"},
-	{lang: "jinja", mistral: `Markup\(`, why: "tojson gives Markup, which Python's repr shows inside a container's text: {{ {'a': None|tojson} }} is \"{'a': Markup('null')}\""},
+	// Lazyflow has no Markup type: what tojson, safe and escape give is a plain string once it is
+	// inside a container, and Markup's escaping of what is added to it is not reproduced either.
+	{lang: "jinja", mistral: `(?i)markup\(`, why: "tojson gives Markup, which Python's repr shows inside a container's text, in any case a filter leaves it: {{ {'a': None|tojson} }} is \"{'a': Markup('null')}\", {{ {'a': None|tojson}|capitalize }} is \"{'a': markup('null')}\""},
 	{lang: "jinja", expr: `\[|\|(first|last|max|min)\b`, lazy: `not a data value|__lf_item|sequence was empty|has no element|index out of range`, why: "Jinja2's Undefined (a missing index, first/last/max/min of an empty list) is a value until it is used, which comparisons and tojson may never do: {{ ([None[0], None] == None)|tojson }} is \"false\"; Lazyflow fails where it is made"},
-	{lang: "jinja", expr: `\]\[`, mistral: `^JinjaEvaluationException`, lazy: `^[^e]`, why: "an item of a list literal that fails is kept as a failed value until used, so indexing past it hides the error: {{ [1, None|sum][0] }} is 1 in Lazyflow, an error in Jinja2 (which builds the whole list first)"},
 	{lang: "jinja", expr: `--`, why: "{{ --3 }} is 3 in Jinja2, a syntax error in Lazyflow"},
 	{lang: "jinja", expr: ` (==|!=|in) `, lazy: `__lf_item`, why: "a failed index is an Undefined in Jinja2 until used, and == compares it: {{ 1 == {'a': _.n[0]} }} is false"},
 	{lang: "jinja", expr: ` (==|!=|in) `, mistral: `^false$`, why: "Jinja2 compares an Undefined ({{ 1 == {'a': _.n[3]} }}) where Lazyflow fails"},
@@ -183,6 +184,7 @@ var fuzzExclusions = []struct {
 	{lang: "yaql", expr: `(=|!=) .*\.(select|where|orderBy|orderByDescending|distinct|reverse|skip|take)\(|\.(select|where|orderBy|orderByDescending|distinct|reverse|skip|take)\(.* (=|!=) `, why: "query results are lazy in yaql: <% [1].select($) = [1].select($) %> is false (compared by identity)"},
 	{lang: "yaql", mistral: `No (method|function) "len"`, why: "<% [1, 2].orderBy($).len() %> fails in yaql (an ordered query has no len)"},
 	{lang: "yaql", expr: `\.(select|where)\(`, lazy: `^error:`, mistral: `^[^Y]`, why: "query results are lazy in yaql: <% [[1].select($.x), null][1] %> is null (the selector never runs)"},
+	{lang: "yaql", expr: `\b(and|or|not)\b.*\.(select|where|orderBy|orderByDescending|distinct|reverse|skip|take)\(|\.(select|where|orderBy|orderByDescending|distinct|reverse|skip|take)\(.*\b(and|or)\b`, why: "a query result is lazy in yaql, so always true: <% [].select($) and 1 %> is 1, <% not [].select($) %> is false"},
 	{lang: "yaql", expr: `\.take\(0\)`, why: "query results are lazy in yaql: <% [1].select($.x).take(0) %> is [] (the selector never runs)"},
 }
 
