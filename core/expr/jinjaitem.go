@@ -128,12 +128,13 @@ var undefinedFilters = map[string]bool{
 
 // raises reports a compiled expression whose failure Jinja2 may raise: an
 // operator or a call (all compiled to calls; a subscript raises unless its
-// result is an undefined lookup), a dict literal (which gonja fails on any
+// result is an undefined lookup), a slice (Jinja2 compiles it to Python's
+// subscript, not its getitem), a dict literal (which gonja fails on any
 // failed value), or a filter chain that does not end in a filter that gives
 // Undefined.
 func raises(e nodes.Expression) bool {
 	switch x := e.(type) {
-	case *nodes.Call, *nodes.Dict:
+	case *nodes.Call, *nodes.Dict, *nodes.GetSlice:
 		return true
 	case *nodes.FilteredExpression:
 		return len(x.Filters) > 0 && !undefinedFilters[x.Filters[len(x.Filters)-1].Name]

@@ -136,6 +136,8 @@ var pyJinjaCases = []struct {
 	{"{{ [_.m[3] is defined, 'ab'[5] is defined, [_.m[3], 1][1]] }}", []any{false, false, int64(1)}, ""},
 	{"{{ {'a': 1 - _.list} is string }}", nil, "unsupported operand types for -"},
 	{"{{ [{'a': 1 - _.list}, 1][1] }}", nil, "unsupported operand types for -"},
+	{"{{ _.m[0:] is defined }}", nil, "slice"},
+	{"{{ [_.n[1:], 1][1] }}", nil, "slice"},
 
 	// int truncates a float exactly, past int64 too.
 	{"{{ [1.5e22|int, -1.5e22|int, '1e30'|int, 2.9|int, '12.7'|int, '99999999999999999999'|int] }}", []any{
