@@ -238,35 +238,3 @@ func concatStr(l, r *exec.Value) *exec.Value {
 	return exec.AsValue(parts[0] + parts[1])
 }
 
-// testName is the function a test compiles to when its operand raises in
-// Jinja2 (a call, an operator, most filters: see raises): Jinja2 raises
-// before any test runs, while gonja would hand the error to the test as an
-// undefined value ({{ (1 // 0) is number }} would be false). A lookup stays a
-// plain test, since a missing name or key is undefined in Jinja2 and tests
-// see it.
-const testName = "__lf_test"
-
-func testCall(t *nodes.TestExpression) *nodes.Call {
-	if t.Test == nil || !raises(t.Expression) {
-		return nil
-	}
-	name := &nodes.String{Location: t.Test.Token, Val: t.Test.Name}
-	// The operand goes in a list, which keeps a failed value, so that
-	// testFunc tells an undefined subscript from a failure.
-	operand := &nodes.List{Location: t.Test.Token, Val: []nodes.Expression{t.Expression}}
-	call := callTo(testName, t.Test.Token, append([]nodes.Expression{operand, name}, t.Test.Args...)...)
-	call.Kwargs = t.Test.Kwargs
-	return call
-}
-
-func testFunc(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {
-	if len(params.Args) < 2 || !params.Args[1].IsString() {
-		return errValue(fmt.Errorf("internal: %s needs an operand and a test name", testName))
-	}
-	operand := params.Args[0].Index(0)
-	if failed(operand) {
-		return operand
-	}
-	args := &exec.VarArgs{Args: params.Args[2:], KwArgs: params.KwArgs}
-	return e.ExecuteTestByName(params.Args[1].String(), operand, args)
-}

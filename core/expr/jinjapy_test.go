@@ -137,6 +137,10 @@ var pyJinjaCases = []struct {
 	{"{{ {'a': 1 - _.list} is string }}", nil, "unsupported operand types for -"},
 	{"{{ [{'a': 1 - _.list}, 1][1] }}", nil, "unsupported operand types for -"},
 	{"{{ _.m[0:] is defined }}", nil, "slice"},
+	{"{{ (_.m is even) is string }}", nil, "unsupported operand types for %"},
+	{"{{ [None|first, 1]|length }}", nil, "'NoneType' object is not iterable"},
+	{"{{ [[[]|first, 5|attr('x'), []|max]|length, ([]|first) is defined] }}", []any{int64(3), false}, ""},
+	{"{{ [[]|first|string]|length }}", nil, "sequence was empty"},
 	{"{{ [_.n[1:], 1][1] }}", nil, "slice"},
 
 	// int truncates a float exactly, past int64 too.

@@ -1,0 +1,146 @@
+package expr
+
+import (
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/nodes"
+	"github.com/nikolalohinski/gonja/v2/tokens"
+)
+
+// Jinja2 tells two kinds of failure apart where gonja has one error value:
+// a lookup that finds nothing (a missing key or index, an empty sequence's
+// first, last, min or max, a missing attr) is Undefined, a value kept until
+// it is used, while anything else (an operator, a call, most filters, a
+// slice, a lookup on an Undefined) raises where it is evaluated. A list
+// literal and a test are where the difference shows: Jinja2 builds the
+// whole list, so {{ [None ** 3]|length }} fails while {{ [None[0]]|length }}
+// is 1, and {{ _.n[3] is defined }} is false while {{ _.d[3][0] is number }}
+// fails. The compiled template therefore evaluates both through functions
+// that see the failed value and the kind of expression that made it.
+
+// An expression's undefined kind says which failure of it is Undefined:
+const (
+	undefNone   = ""       // every failure raises
+	undefItem   = "item"   // a subscript's own lookup
+	undefFilter = "filter" // first, last, min or max of an empty sequence, a missing attr
+)
+
+// undefinedKind reports whether e may raise, and which of its failures
+// are Undefined. A name or an attribute lookup never raises by itself (its
+// failure is Undefined), and default passes an undefined default on.
+func undefinedKind(e nodes.Expression) (mayRaise bool, kind string) {
+	switch x := e.(type) {
+	case *nodes.Call:
+		if isName(x.Func, itemName) {
+			return true, undefItem
+		}
+		return true, undefNone
+	case *nodes.Dict, *nodes.GetSlice, *nodes.TestExpression:
+		// gonja fails a dict literal on any failed value; Jinja2 compiles a
+		// slice to Python's subscript, not its getitem; a test's own failure
+		// raises.
+		return true, undefNone
+	case *nodes.FilteredExpression:
+		if len(x.Filters) == 0 {
+			return undefinedKind(x.Expression)
+		}
+		switch last := x.Filters[len(x.Filters)-1].Name; {
+		case last == "default" || last == "d":
+			return false, undefNone
+		case undefinedFilterNames[last]:
+			return true, undefFilter
+		}
+		return true, undefNone
+	}
+	return false, undefNone
+}
+
+var undefinedFilterNames = map[string]bool{"first": true, "last": true, "min": true, "max": true, "attr": true}
+
+// The texts of the failures that are Undefined. gonja flattens a function's
+// or a filter's error into text, so the text is what tells them apart.
+var (
+	undefinedItemPrefix = "invalid call to function '" + itemName + "': "
+	undefinedFilterText = regexp.MustCompile(`: invalid call to filter '(?:(?:first|last|min|max)': no (?:first|last|aggregated) item, sequence was empty|attr': '[^']*' has no attribute '[^']*')$`)
+)
+
+// failed reports a value Jinja2 raises where it is made: a failure that is
+// not Undefined for the expression's kind.
+func failed(v *exec.Value, kind string) bool {
+	if !v.IsError() {
+		return false
+	}
+	switch kind {
+	case undefItem:
+		return !strings.HasPrefix(v.Error(), undefinedItemPrefix)
+	case undefFilter:
+		return !undefinedFilterText.MatchString(v.Error())
+	}
+	return true
+}
+
+// listName is what a list literal with an item that may raise compiles to:
+// __lf_list(the list, then each such item's position and undefined kind).
+const listName = "__lf_list"
+
+func listCall(l *nodes.List) *nodes.Call {
+	args := []nodes.Expression{l}
+	for i, item := range l.Val {
+		if mayRaise, kind := undefinedKind(item); mayRaise {
+			at := &tokens.Token{Type: tokens.Integer, Val: strconv.Itoa(i)}
+			args = append(args, &nodes.Integer{Location: at, Val: i}, kindNode(kind, at))
+		}
+	}
+	if len(args) == 1 || l.Location == nil {
+		return nil
+	}
+	return callTo(listName, l.Location, args...)
+}
+
+func kindNode(kind string, at *tokens.Token) *nodes.String {
+	return &nodes.String{Location: &tokens.Token{Type: tokens.String, Val: kind, Line: at.Line, Col: at.Col, Pos: at.Pos}, Val: kind}
+}
+
+func listFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+	list := params.Args[0]
+	for i := 1; i+1 < len(params.Args); i += 2 {
+		if item := list.Index(params.Args[i].Integer()); failed(item, params.Args[i+1].String()) {
+			return item
+		}
+	}
+	return list
+}
+
+// testName is the function a test compiles to when its operand may raise:
+// __lf_test([operand], its undefined kind, the test's name, its arguments).
+// The operand goes in a list, which keeps a failed value, so that testFunc
+// sees it; an Undefined one is handed to the test, as Jinja2 does.
+const testName = "__lf_test"
+
+func testCall(t *nodes.TestExpression) *nodes.Call {
+	mayRaise, kind := undefinedKind(t.Expression)
+	if t.Test == nil || !mayRaise {
+		return nil
+	}
+	name := &nodes.String{Location: t.Test.Token, Val: t.Test.Name}
+	operand := &nodes.List{Location: t.Test.Token, Val: []nodes.Expression{t.Expression}}
+	call := callTo(testName, t.Test.Token, append([]nodes.Expression{operand, kindNode(kind, t.Test.Token), name}, t.Test.Args...)...)
+	call.Kwargs = t.Test.Kwargs
+	return call
+}
+
+func testFunc(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+	if len(params.Args) < 3 || !params.Args[2].IsString() {
+		return errValue(errors.New("internal: " + testName + " needs an operand, its kind and a test name"))
+	}
+	operand := params.Args[0].Index(0)
+	if failed(operand, params.Args[1].String()) {
+		return operand
+	}
+	args := &exec.VarArgs{Args: params.Args[3:], KwArgs: params.KwArgs}
+	return e.ExecuteTestByName(params.Args[2].String(), operand, args)
+}
