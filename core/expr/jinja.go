@@ -194,6 +194,7 @@ func newJinjaEnv() *exec.Environment {
 		leaveName:   macroLeave,
 		itemName:    itemFunc,
 		listName:    listFunc,
+		bigIntName:  bigIntFunc,
 		dictName:    dictFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
@@ -605,7 +606,7 @@ func compileJinjaUncached(s string) (n *jinjaNode, err error) {
 			n, err = nil, fmt.Errorf("jinja parser failed: %v", p)
 		}
 	}()
-	src := lstripBlocks(s)
+	src := bigIntLiterals(lstripBlocks(s))
 	tmpl, err := exec.NewTemplate(rootID, jinjaConfig, &sourceLoader{src: src}, jinjaEnv)
 	if err != nil {
 		return nil, cleanJinjaError(err, s)
