@@ -195,6 +195,7 @@ func newJinjaEnv() *exec.Environment {
 		itemName:    itemFunc,
 		listName:    listFunc,
 		bigIntName:  bigIntFunc,
+		noAttrName:  noAttrFunc,
 		dictName:    dictFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
@@ -615,7 +616,7 @@ func compileJinjaUncached(s string) (n *jinjaNode, err error) {
 	if root.Parent != nil {
 		return nil, errors.New("template inheritance is not allowed")
 	}
-	guardAST(reflect.ValueOf(root), &astGuard{seen: map[uintptr]bool{}, src: src})
+	guardAST(reflect.ValueOf(root), &astGuard{seen: map[uintptr]bool{}, src: src, methods: map[*nodes.GetAttribute]bool{}})
 	jn := &jinjaNode{text: s, tmpl: tmpl}
 	// Mistral's rule: the first {{ }} on one line decides. None at all is an
 	// error; one that is the whole string is evaluated to a typed value.
@@ -666,8 +667,9 @@ var (
 // astGuard is the state of one guardAST walk: the nodes seen and the
 // source the token positions index.
 type astGuard struct {
-	seen map[uintptr]bool
-	src  string
+	seen    map[uintptr]bool
+	src     string
+	methods map[*nodes.GetAttribute]bool // the d.name of a method call d.name()
 }
 
 // guardAST rewrites the parsed template in place: every arithmetic operator
@@ -709,6 +711,12 @@ func guardAST(v reflect.Value, g *astGuard) {
 		}
 		if c, ok := v.Interface().(*nodes.Call); ok {
 			methodReceiver(c)
+			if a, ok := c.Func.(*nodes.GetAttribute); ok {
+				g.methods[a] = true
+			}
+		}
+		if a, ok := v.Interface().(*nodes.GetAttribute); ok && !g.methods[a] {
+			guardDictMethod(a)
 		}
 		guardAST(v.Elem(), g)
 		if o, ok := v.Interface().(*nodes.Output); ok {

@@ -143,6 +143,14 @@ var pyJinjaCases = []struct {
 	{"{{ [[]|first|string]|length }}", nil, "sequence was empty"},
 	{"{{ [_.n[1:], 1][1] }}", nil, "slice"},
 
+	// d.name is a dict's method when a dict method has that name, even when
+	// d has the key; Lazyflow has no method values, so it fails and says
+	// how to get the key. Calls and other names are unchanged.
+	{"{{ {'items': 1}.items }}", nil, "write ['items'] for the key"},
+	{"{{ _.m.values }}", nil, "values method"},
+	{"{{ [{'items': 1}['items'], {'items': 1}.items(), _.m.get('k'), _.m.k] }}", []any{int64(1), []any{[]any{"items", int64(1)}}, "v", "v"}, ""},
+	{"{% set ns = namespace(items=1) %}{% set ns.items = ns.items + 1 %}{{ ns.items }}", "2", ""},
+
 	// Integer literals have no width.
 	{"{{ [99999999999999999999, -99999999999999999999 + 1, 0xFFFFFFFFFFFFFFFFFF, 1_000_000_000_000_000_000_000, 'x99999999999999999999'] }}", []any{
 		bigInt("99999999999999999999"), bigInt("-99999999999999999998"), bigInt("4722366482869645213695"),
