@@ -196,6 +196,7 @@ func newJinjaEnv() *exec.Environment {
 		listName:    listFunc,
 		bigIntName:  bigIntFunc,
 		noAttrName:  noAttrFunc,
+		undefName:   undefFunc,
 		dictName:    dictFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
@@ -721,6 +722,9 @@ func guardAST(v reflect.Value, g *astGuard) {
 		guardAST(v.Elem(), g)
 		if o, ok := v.Interface().(*nodes.Output); ok {
 			wrapOutput(o)
+		}
+		if f, ok := v.Interface().(*nodes.FilteredExpression); ok {
+			guardDefault(f)
 		}
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {

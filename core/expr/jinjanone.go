@@ -99,8 +99,11 @@ func defaultFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exe
 			def = d
 		}
 	}
-	if in.IsError() {
+	if _, undefined := in.Interface().(jinjaUndefined); undefined {
 		return def
+	}
+	if in.IsError() {
+		return in // raised before default (guardDefault)
 	}
 	if boolean {
 		v, err := fromGonja(in)

@@ -151,6 +151,14 @@ var pyJinjaCases = []struct {
 	{"{{ [{'items': 1}['items'], {'items': 1}.items(), _.m.get('k'), _.m.k] }}", []any{int64(1), []any{[]any{"items", int64(1)}}, "v", "v"}, ""},
 	{"{% set ns = namespace(items=1) %}{% set ns.items = ns.items + 1 %}{{ ns.items }}", "2", ""},
 
+	// default replaces only an Undefined: what raises raises first.
+	{"{{ (1 // 0)|default(5) }}", nil, "division by zero"},
+	{"{{ None|first|default(5) }}", nil, "'NoneType' object is not iterable"},
+	{"{{ _.m[3][0]|default(5) }}", nil, "no element 3"},
+	{"{{ _.missing|upper|default(5) }}", nil, "missing"},
+	{"{{ [_.missing|default(5), _.n[3]|d(6), []|first|default(7), _.n|default(8), ''|default(9, true), [1]|first|default(0)] }}",
+		[]any{int64(5), int64(6), int64(7), nil, int64(9), int64(1)}, ""},
+
 	// Integer literals have no width.
 	{"{{ [99999999999999999999, -99999999999999999999 + 1, 0xFFFFFFFFFFFFFFFFFF, 1_000_000_000_000_000_000_000, 'x99999999999999999999'] }}", []any{
 		bigInt("99999999999999999999"), bigInt("-99999999999999999998"), bigInt("4722366482869645213695"),

@@ -144,3 +144,40 @@ func testFunc(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 	args := &exec.VarArgs{Args: params.Args[3:], KwArgs: params.KwArgs}
 	return e.ExecuteTestByName(params.Args[2].String(), operand, args)
 }
+
+// undefName is what the input of a default filter compiles to:
+// __lf_undef([input], may it raise, its undefined kind). Jinja2's default
+// replaces only an Undefined; what raises raises before default runs
+// ({{ (1 // 0)|default(5) }} fails), while gonja hands default every
+// failure. undefFunc passes a value or a raised failure on and turns an
+// Undefined into jinjaUndefined, which only default receives.
+const undefName = "__lf_undef"
+
+// jinjaUndefined is an Undefined on its way into default. It is not an
+// error, so that gonja calls the filter with it.
+type jinjaUndefined struct{}
+
+// guardDefault rewrites the input of a filter chain that starts with
+// default; splitAtDefault has made the last default of a chain the start
+// of one.
+func guardDefault(f *nodes.FilteredExpression) {
+	if len(f.Filters) == 0 || (f.Filters[0].Name != "default" && f.Filters[0].Name != "d") || f.Filters[0].Token == nil {
+		return
+	}
+	at := f.Filters[0].Token
+	mayRaise, kind := undefinedKind(f.Expression)
+	raise := &nodes.Bool{Location: at, Val: mayRaise}
+	in := &nodes.List{Location: at, Val: []nodes.Expression{f.Expression}}
+	f.Expression = callTo(undefName, at, in, raise, kindNode(kind, at))
+}
+
+func undefFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+	if len(params.Args) != 3 {
+		return errValue(errors.New("internal: " + undefName + " needs a value, whether it may raise and its kind"))
+	}
+	in := params.Args[0].Index(0)
+	if !in.IsError() || (params.Args[1].IsTrue() && failed(in, params.Args[2].String())) {
+		return in
+	}
+	return exec.AsValue(jinjaUndefined{})
+}
