@@ -240,4 +240,3 @@ func concatStr(l, r *exec.Value) *exec.Value {
 	}
 	return exec.AsValue(parts[0] + parts[1])
 }
-

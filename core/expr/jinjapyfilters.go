@@ -453,7 +453,7 @@ func lengthFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Valu
 	return errValue(fmt.Errorf("object of type '%s' has no len()", pyType(in)))
 }
 
-// joinFilter is Jinja2's join(d='', attribute=None): str(d).join(map(str,
+// joinFilter is Jinja2's join(d, attribute=None), d empty by default: str(d).join(map(str,
 // items)), so an item that is a dict or a list reads as Python writes it
 // ({'y': None}, not gonja's text).
 func joinFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
