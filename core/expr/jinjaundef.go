@@ -26,14 +26,17 @@ import (
 const (
 	undefNone   = ""       // every failure raises
 	undefItem   = "item"   // a subscript's own lookup
+	undefAttr   = "attr"   // an attribute's own lookup (x.name)
 	undefFilter = "filter" // first, last, min or max of an empty sequence, a missing attr
 )
 
 // undefinedKind reports whether e may raise, and which of its failures
-// are Undefined. A name or an attribute lookup never raises by itself (its
-// failure is Undefined), and default passes an undefined default on.
+// are Undefined. A missing name is Undefined, and default passes an
+// undefined default on.
 func undefinedKind(e nodes.Expression) (mayRaise bool, kind string) {
 	switch x := e.(type) {
+	case *nodes.GetAttribute:
+		return true, undefAttr
 	case *nodes.Call:
 		if isName(x.Func, itemName) {
 			return true, undefItem
@@ -65,7 +68,10 @@ var undefinedFilterNames = map[string]bool{"first": true, "last": true, "min": t
 // or a filter's error into text, so the text is what tells them apart.
 var (
 	undefinedItemPrefix = "invalid call to function '" + itemName + "': "
-	undefinedFilterText = regexp.MustCompile(`: invalid call to filter '(?:(?:first|last|min|max)': no (?:first|last|aggregated) item, sequence was empty|attr': '[^']*' has no attribute '[^']*')$`)
+	// gonja's text for an attribute whose target failed; the target's
+	// failure raises (Jinja2 raises for an attribute of an Undefined).
+	undefinedAttrTargetPrefix = "Unable to evaluate target "
+	undefinedFilterText       = regexp.MustCompile(`: invalid call to filter '(?:(?:first|last|min|max)': no (?:first|last|aggregated) item, sequence was empty|attr': '[^']*' has no attribute '[^']*')$`)
 )
 
 // failed reports a value Jinja2 raises where it is made: a failure that is
@@ -79,6 +85,8 @@ func failed(v *exec.Value, kind string) bool {
 		return !strings.HasPrefix(v.Error(), undefinedItemPrefix)
 	case undefFilter:
 		return !undefinedFilterText.MatchString(v.Error())
+	case undefAttr:
+		return strings.HasPrefix(v.Error(), undefinedAttrTargetPrefix)
 	}
 	return true
 }
