@@ -256,14 +256,11 @@ func floatOp(op tokens.Type, a, b float64) (any, error) {
 		if b == 0 {
 			return nil, errZeroDivision
 		}
-		m := math.Mod(a, b)
-		if m != 0 && (m < 0) != (b < 0) {
-			m += b
-		}
+		div, m := value.FloatDivMod(a, b)
 		if op == tokens.Modulo {
 			return m, nil
 		}
-		return math.Round((a - m) / b), nil
+		return div, nil
 	case tokens.Power:
 		if a == 0 && b < 0 {
 			return nil, fmt.Errorf("%w: 0.0 cannot be raised to a negative power", errZeroDivision)

@@ -162,6 +162,9 @@ var pyJinjaCases = []struct {
 	{"{{ [_.missing|default(5), _.n[3]|d(6), []|first|default(7), _.n|default(8), ''|default(9, true), [1]|first|default(0)] }}",
 		[]any{int64(5), int64(6), int64(7), nil, int64(9), int64(1)}, ""},
 
+	// A zero float remainder has the divisor's sign, as Python's.
+	{"{{ [4.0 % -2, 0.0 // -5, -4.0 % 2]|string }}", "[-0.0, -0.0, 0.0]", ""},
+
 	// Integer literals have no width.
 	{"{{ [99999999999999999999, -99999999999999999999 + 1, 0xFFFFFFFFFFFFFFFFFF, 1_000_000_000_000_000_000_000, 'x99999999999999999999'] }}", []any{
 		bigInt("99999999999999999999"), bigInt("-99999999999999999998"), bigInt("4722366482869645213695"),

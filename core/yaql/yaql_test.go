@@ -141,6 +141,8 @@ var cases = []tcase{
 	{expr: "-20 - +5", want: -25},
 	{expr: "7 mod 3", want: 1},
 	{expr: "-7 mod 3", want: 2},
+	// A zero remainder has the divisor's sign, as Python's.
+	{expr: "[str(4.0 mod -2), str(-4.0 mod 2), str(5.5 mod -2)]", want: l("-0.0", "0.0", "-0.5")},
 	{expr: "7.5 mod 2", want: 1.5},
 	{expr: "1 / 0", err: "division by zero"},
 	{expr: "1 mod 0", err: "modulo by zero"},
