@@ -197,6 +197,7 @@ func newJinjaEnv() *exec.Environment {
 		bigIntName:  bigIntFunc,
 		noAttrName:  noAttrFunc,
 		undefName:   undefFunc,
+		tupleName:   tupleFunc,
 		dictName:    dictFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
@@ -806,7 +807,11 @@ func guardedCall(v reflect.Value) *nodes.Call {
 			return nil
 		}
 	}
-	return callTo(name, b.Operator.Token, b.Left, b.Right)
+	right := b.Right
+	if t, ok := right.(*nodes.Tuple); ok && b.Operator.Token.Type == tokens.Modulo && t.Location != nil {
+		right = callTo(tupleName, t.Location, t.Val...)
+	}
+	return callTo(name, b.Operator.Token, b.Left, right)
 }
 
 func tickNode() *nodes.Output { return hookNode(tickName) }

@@ -73,7 +73,7 @@ var jinjaCases = []jcase{
 	{jinjaDocs, "{{ _.names | reverse | list }}", plainData, []any{"c", "a", "b"}, ""},
 	{jinjaDocs, "{{ 'abc' | reverse }}", plainData, "cba", ""},
 	{jinjaDocs, "{{ '%s items' % _.x }}", plainData, "3 items", ""},
-	{jinjaDocs, "{{ '%s-%d-%.2f' % [_.y, _.x, _.f] }}", plainData, "a-3-1.50", ""},
+	{jinjaDocs, "{{ '%s-%d-%.2f' % (_.y, _.x, _.f) }}", plainData, "a-3-1.50", ""},
 	{jinjaDocs, "{{ '%s, %s' | format(_.y, _.x) }}", plainData, "a, 3", ""},
 	{jinjaDocs, "{{ '%s %s' % [_.x] }}", plainData, nil, "not enough arguments"},
 	{jinjaDocs, "{{ _.list * 2 }}", plainData, []any{int64(1), int64(2), int64(3), int64(1), int64(2), int64(3)}, ""},

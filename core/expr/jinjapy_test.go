@@ -162,6 +162,12 @@ var pyJinjaCases = []struct {
 	{"{{ [_.missing|default(5), _.n[3]|d(6), []|first|default(7), _.n|default(8), ''|default(9, true), [1]|first|default(0)] }}",
 		[]any{int64(5), int64(6), int64(7), nil, int64(9), int64(1)}, ""},
 
+	// % formats a tuple's items; any other value is one argument, and a list
+	// or a dict (which Python takes for a mapping) need not be used up.
+	{"{{ ['%s-%s' % (1, 2), '%s' % [1, 2], 'abc' % [1], 'abc' % {'a': 1}, '%s' % (1,)] }}", []any{"1-2", "[1, 2]", "abc", "abc", "1"}, ""},
+	{"{{ '%s-%s' % [1, 2] }}", nil, "not enough arguments"},
+	{"{{ 'abc' % 5 }}", nil, "not all arguments converted"},
+
 	// A zero float remainder has the divisor's sign, as Python's.
 	{"{{ [4.0 % -2, 0.0 // -5, -4.0 % 2]|string }}", "[-0.0, -0.0, 0.0]", ""},
 
