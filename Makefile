@@ -91,8 +91,9 @@ ui-screenshots:
 # is not mutated here: it still finds a new difference with Mistral about once in tens of thousands
 # of inputs, which would fail a run at random on something the change under test never touched.
 # Instead TestExpressionDraws judges EXPR_DRAWS distinct expressions drawn from the same grammar by
-# a PRNG with a fixed seed (the same ones every run), and the target's seeds (testdata/fuzz, every
-# finding so far) replay.
+# a PRNG with a fixed seed (the same ones every run, so only a change can fail it), and the
+# target's seeds (testdata/fuzz, every finding so far) replay. A plain `go test ./core/compat`
+# (make test-unit) draws the first 5,000 of the same expressions.
 EXPR_DRAWS ?= 20000
 test-fuzz:
 	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' core functions 2>/dev/null); do \
@@ -104,7 +105,7 @@ test-fuzz:
 	  done; \
 	done
 	@echo "draw ./core/compat ($(EXPR_DRAWS) expressions, fixed seed) and replay FuzzExpressionDifferential's seeds"
-	@set -o pipefail; $(GO) test -count=1 -run '^(TestExpressionDraws|FuzzExpressionDifferential)$$' -v ./core/compat -expr-draws $(EXPR_DRAWS) | grep -v -e '^=== RUN' -e '^    --- SKIP' -e '^--- PASS: FuzzExpressionDifferential/'
+	@set -o pipefail; $(GO) test -count=1 -run '^(TestExpressionDraws|FuzzExpressionDifferential)$$' -v ./core/compat -expr-draws $(EXPR_DRAWS) | grep -v -e '^=== RUN' -e '^    --- SKIP' -e '^    --- PASS: FuzzExpressionDifferential/' -e ': known difference: '
 
 # make fuzz-expr hunts with random mutation for as long as FUZZTIME_HUNT. A finding is fixed or
 # excluded with its reason (core/compat/exprfuzz_test.go) and its input kept as a seed
