@@ -178,6 +178,11 @@ var pyJinjaCases = []struct {
 	{"a {{ 99999999999999999999 // 7 }}", "a 14285714285714285714", ""},
 	{"{{ " + strings.Repeat("9", 4301) + " }}", nil, "digits"},
 
+	// float as Python's: a bool is 1.0 or 0.0, text loses its spaces, an
+	// integer too large for a float fails.
+	{"{{ [True|float, False|float, ' 2 '|float, 'x'|float, 99999999999999999999|float] }}", []any{1.0, 0.0, 2.0, 0.0, 1e20}, ""},
+	{"{{ (10 ** 400)|float }}", nil, "too large"},
+
 	// int truncates a float exactly, past int64 too.
 	{"{{ [1.5e22|int, -1.5e22|int, '1e30'|int, 2.9|int, '12.7'|int, '99999999999999999999'|int] }}", []any{
 		bigInt("15000000000000000000000"), bigInt("-15000000000000000000000"), bigInt("1000000000000000019884624838656"),

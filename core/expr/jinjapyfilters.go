@@ -44,6 +44,7 @@ var pyFilterFixes = map[string]func(exec.FilterFunction) exec.FilterFunction{
 	"wordwrap":       gate(isString, func(v *exec.Value) error { return noSplitlines(v, false) }),
 	"dictsort":       replaced(dictsortFilter),
 	"int":            intGate,
+	"float":          floatGate,
 	"xmlattr":        replaced(xmlattrFilter),
 	"items":          replaced(itemsFilter),
 	"batch":          iterableGate,
@@ -303,6 +304,33 @@ func intGate(f exec.FilterFunction) exec.FilterFunction {
 		}
 		b, _ := big.NewFloat(x).Int(nil)
 		return exec.AsValue(b)
+	}
+}
+
+// floatGate is Jinja2's float of what gonja's gets wrong: float(True) is
+// 1.0 (gonja gives 0.0), text is read after stripping its spaces, and an
+// integer too large for a float is Python's OverflowError, which float
+// does not catch.
+func floatGate(f exec.FilterFunction) exec.FilterFunction {
+	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		switch {
+		case in.IsBool() && in.Bool():
+			return exec.AsValue(1.0)
+		case in.IsBool():
+			return exec.AsValue(0.0)
+		case isBig(in):
+			x, ok := value.BigFloat(in.Interface().(*big.Int))
+			if !ok {
+				return errValue(errIntToFloat)
+			}
+			return exec.AsValue(x)
+		case in.IsString():
+			s := strings.TrimSpace(in.String())
+			if x, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64); err == nil && !strings.ContainsAny(s, "xXpP") && !math.IsInf(x, 0) && !math.IsNaN(x) {
+				return exec.AsValue(x)
+			}
+		}
+		return f(e, in, params)
 	}
 }
 
