@@ -2,6 +2,7 @@ package expr
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -113,10 +114,21 @@ func kindNode(kind string, at *tokens.Token) *nodes.String {
 	return &nodes.String{Location: &tokens.Token{Type: tokens.String, Val: kind, Line: at.Line, Col: at.Col, Pos: at.Pos}, Val: kind}
 }
 
+// errInternalArgs is the answer to a template that calls one of these
+// functions itself.
+var errInternalArgs = errors.New("internal: wrong arguments")
+
 func listFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+	if len(params.Args) == 0 || !params.Args[0].IsList() {
+		return errValue(fmt.Errorf("%s: %w", listName, errInternalArgs))
+	}
 	list := params.Args[0]
-	for i := 1; i+1 < len(params.Args); i += 2 {
-		if item := list.Index(params.Args[i].Integer()); failed(item, params.Args[i+1].String()) {
+	for a := 1; a+1 < len(params.Args); a += 2 {
+		at := params.Args[a].Integer()
+		if at < 0 || at >= list.Len() {
+			return errValue(fmt.Errorf("%s: %w", listName, errInternalArgs))
+		}
+		if item := list.Index(at); failed(item, params.Args[a+1].String()) {
 			return item
 		}
 	}
@@ -142,8 +154,8 @@ func testCall(t *nodes.TestExpression) *nodes.Call {
 }
 
 func testFunc(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {
-	if len(params.Args) < 3 || !params.Args[2].IsString() {
-		return errValue(errors.New("internal: " + testName + " needs an operand, its kind and a test name"))
+	if len(params.Args) < 3 || !params.Args[2].IsString() || !oneItem(params.Args[0]) {
+		return errValue(fmt.Errorf("%s: %w", testName, errInternalArgs))
 	}
 	operand := params.Args[0].Index(0)
 	if failed(operand, params.Args[1].String()) {
@@ -180,8 +192,8 @@ func guardDefault(f *nodes.FilteredExpression) {
 }
 
 func undefFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
-	if len(params.Args) != 3 {
-		return errValue(errors.New("internal: " + undefName + " needs a value, whether it may raise and its kind"))
+	if len(params.Args) != 3 || !oneItem(params.Args[0]) {
+		return errValue(fmt.Errorf("%s: %w", undefName, errInternalArgs))
 	}
 	in := params.Args[0].Index(0)
 	if !in.IsError() || (params.Args[1].IsTrue() && failed(in, params.Args[2].String())) {
@@ -189,3 +201,6 @@ func undefFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 	}
 	return exec.AsValue(jinjaUndefined{})
 }
+
+// oneItem reports the one-item list an operand is passed in.
+func oneItem(v *exec.Value) bool { return v.IsList() && v.Len() == 1 }
