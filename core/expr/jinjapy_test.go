@@ -137,6 +137,8 @@ var pyJinjaCases = []struct {
 	{"{{ {'a': 1 - _.list} is string }}", nil, "unsupported operand types for -"},
 	{"{{ [{'a': 1 - _.list}, 1][1] }}", nil, "unsupported operand types for -"},
 	{"{{ _.m[0:] is defined }}", nil, "slice"},
+	{"{{ [None[0:] is string, 5[1:] is defined, (1 + 2)[1:] is defined, [None[1:], 1][1], None[1:]|default(3)] }}", []any{false, false, false, int64(1), int64(3)}, ""},
+	{"{{ (None + 2)[1:] is defined }}", nil, "unsupported operand"},
 	{"{{ (_.m is even) is string }}", nil, "unsupported operand types for %"},
 	{"{{ _.people[5].id is number }}", nil, "no element 5"},
 	{"{{ _.missing.x|default(5) }}", nil, "missing"},

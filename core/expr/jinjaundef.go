@@ -29,6 +29,7 @@ const (
 	undefItem   = "item"   // a subscript's own lookup
 	undefAttr   = "attr"   // an attribute's own lookup (x.name)
 	undefFilter = "filter" // first, last, min or max of an empty sequence, a missing attr
+	undefSlice  = "slice"  // a slice of a constant that cannot be sliced
 )
 
 // undefinedKind reports whether e may raise, and which of its failures
@@ -43,10 +44,17 @@ func undefinedKind(e nodes.Expression) (mayRaise bool, kind string) {
 			return true, undefItem
 		}
 		return true, undefNone
-	case *nodes.Dict, *nodes.GetSlice, *nodes.TestExpression:
-		// gonja fails a dict literal on any failed value; Jinja2 compiles a
-		// slice to Python's subscript, not its getitem; a test's own failure
-		// raises.
+	case *nodes.GetSlice:
+		// Jinja2 compiles a slice to Python's subscript, which raises, but
+		// its optimizer folds a slice of a constant with getitem, which
+		// gives Undefined ({{ None[1:] is defined }} is false).
+		if constant(x.Node) {
+			return true, undefSlice
+		}
+		return true, undefNone
+	case *nodes.Dict, *nodes.TestExpression:
+		// gonja fails a dict literal on any failed value; a test's own
+		// failure raises.
 		return true, undefNone
 	case *nodes.FilteredExpression:
 		if len(x.Filters) == 0 {
@@ -63,6 +71,55 @@ func undefinedKind(e nodes.Expression) (mayRaise bool, kind string) {
 	return false, undefNone
 }
 
+// constant reports an expression Jinja2's optimizer folds: literals, and
+// lists, dicts and operators of them (if the operator fails, Jinja2 does not
+// fold it, but then the slice's target fails, which raises anyway).
+func constant(n nodes.Node) bool {
+	switch x := n.(type) {
+	case *nodes.Integer, *nodes.Float, *nodes.String, *nodes.Bool, *nodes.None:
+		return true
+	case *nodes.Name:
+		return x.Name != nil && constantNames[x.Name.Val]
+	case *nodes.List:
+		return allConstant(x.Val)
+	case *nodes.Tuple:
+		return allConstant(x.Val)
+	case *nodes.Dict:
+		for _, p := range x.Pairs {
+			if !constant(p.Key) || !constant(p.Value) {
+				return false
+			}
+		}
+		return true
+	case *nodes.Call:
+		name, ok := x.Func.(*nodes.Name)
+		return ok && name.Name != nil && operatorNames[name.Name.Val] && allConstant(x.Args)
+	}
+	return false
+}
+
+func allConstant(es []nodes.Expression) bool {
+	for _, e := range es {
+		if !constant(e) {
+			return false
+		}
+	}
+	return true
+}
+
+var constantNames = map[string]bool{"None": true, "none": true, "True": true, "true": true, "False": true, "false": true}
+
+// operatorNames are the functions Jinja's operators compile to.
+var operatorNames = func() map[string]bool {
+	m := map[string]bool{notName: true, negName: true, posName: true}
+	for _, names := range []map[tokens.Type]string{binopNames, compareNames} {
+		for _, n := range names {
+			m[n] = true
+		}
+	}
+	return m
+}()
+
 var undefinedFilterNames = map[string]bool{"first": true, "last": true, "min": true, "max": true, "attr": true}
 
 // The texts of the failures that are Undefined. gonja flattens a function's
@@ -72,7 +129,9 @@ var (
 	// gonja's text for an attribute whose target failed; the target's
 	// failure raises (Jinja2 raises for an attribute of an Undefined).
 	undefinedAttrTargetPrefix = "Unable to evaluate target "
-	undefinedFilterText       = regexp.MustCompile(`: invalid call to filter '(?:(?:first|last|min|max)': no (?:first|last|aggregated) item, sequence was empty|attr': '[^']*' has no attribute '[^']*')$`)
+	// gonja's text for a value that cannot be sliced.
+	undefinedSlicePrefix = "can not slice "
+	undefinedFilterText  = regexp.MustCompile(`: invalid call to filter '(?:(?:first|last|min|max)': no (?:first|last|aggregated) item, sequence was empty|attr': '[^']*' has no attribute '[^']*')$`)
 )
 
 // failed reports a value Jinja2 raises where it is made: a failure that is
@@ -88,6 +147,8 @@ func failed(v *exec.Value, kind string) bool {
 		return !undefinedFilterText.MatchString(v.Error())
 	case undefAttr:
 		return strings.HasPrefix(v.Error(), undefinedAttrTargetPrefix)
+	case undefSlice:
+		return !strings.HasPrefix(v.Error(), undefinedSlicePrefix)
 	}
 	return true
 }
