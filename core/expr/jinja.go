@@ -198,6 +198,7 @@ func newJinjaEnv() *exec.Environment {
 		noAttrName:  noAttrFunc,
 		undefName:   undefFunc,
 		tupleName:   tupleFunc,
+		dictLitName: dictLitFunc,
 		dictName:    dictFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
@@ -781,6 +782,9 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	}
 	if l, ok := v.Interface().(*nodes.List); ok {
 		return listCall(l)
+	}
+	if d, ok := v.Interface().(*nodes.Dict); ok {
+		return dictLitCall(d)
 	}
 	if n, ok := v.Interface().(*nodes.Negation); ok && n.Operator != nil {
 		return callTo(notName, n.Operator, n.Term)

@@ -156,6 +156,13 @@ var pyJinjaCases = []struct {
 	{"{{ [{'items': 1}['items'], {'items': 1}.items(), _.m.get('k'), _.m.k] }}", []any{int64(1), []any{[]any{"items", int64(1)}}, "v", "v"}, ""},
 	{"{% set ns = namespace(items=1) %}{% set ns.items = ns.items + 1 %}{{ ns.items }}", "2", ""},
 
+	// A dict literal keeps an Undefined value until it is used, and fails on
+	// one that raises; a repeated key keeps its place and takes the last value.
+	{"{{ [{'b': []|max}|list, {'a': _.n[0], 'b': 1}|length, {'a': _.missing} is defined, {'a': 1, 'b': 2, 'a': _.n[0]}|list] }}",
+		[]any{[]any{"b"}, int64(2), true, []any{"a", "b"}}, ""},
+	{"{{ {'a': 1 // 0}|list }}", nil, "division by zero"},
+	{"{{ {'a': _.n[0]} }}", nil, "Getitem on None"},
+
 	// default replaces only an Undefined: what raises raises first.
 	{"{{ (1 // 0)|default(5) }}", nil, "division by zero"},
 	{"{{ None|first|default(5) }}", nil, "'NoneType' object is not iterable"},

@@ -96,6 +96,27 @@ func pyItems(in *exec.Value) ([]any, error) {
 	if in.IsError() {
 		return nil, unwrapGonja(in)
 	}
+	if d, ok := in.Interface().(*exec.Dict); ok {
+		// Only the keys, as plain() makes them: a dict literal may hold an
+		// Undefined value.
+		keys := make([]any, 0, len(d.Pairs))
+		seen := make(map[string]bool, len(d.Pairs))
+		for _, p := range d.Pairs {
+			k, err := fromGonja(p.Key)
+			if err != nil {
+				return nil, err
+			}
+			ks, ok := k.(string)
+			if !ok {
+				ks = toString(k)
+			}
+			if !seen[ks] {
+				seen[ks] = true
+				keys = append(keys, ks)
+			}
+		}
+		return keys, nil
+	}
 	v, err := fromGonja(in)
 	if err != nil {
 		return nil, err

@@ -265,3 +265,71 @@ func undefFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 
 // oneItem reports the one-item list an operand is passed in.
 func oneItem(v *exec.Value) bool { return v.IsList() && v.Len() == 1 }
+
+// dictLitName is what a dict literal that is not a constant compiles to:
+// Jinja2's dict keeps an Undefined value until it is used
+// ({{ {'a': None[0]}|list }} is ['a']), while gonja fails the dict on any
+// failed value. __lf_dictlit([k1, v1, k2, v2…], then the position and
+// undefined kind of each key or value that may raise; a key always does,
+// since StrictUndefined cannot be hashed).
+const dictLitName = "__lf_dictlit"
+
+func dictLitCall(d *nodes.Dict) *nodes.Call {
+	if d.Token == nil || constant(d) {
+		return nil
+	}
+	items := &nodes.List{Location: d.Token}
+	args := []nodes.Expression{items}
+	for _, p := range d.Pairs {
+		for j, e := range []nodes.Expression{p.Key, p.Value} {
+			at := &tokens.Token{Type: tokens.Integer, Val: strconv.Itoa(len(items.Val)), Line: d.Token.Line, Col: d.Token.Col, Pos: d.Token.Pos}
+			mayRaise, kind := undefinedKind(e)
+			if j == 0 {
+				mayRaise, kind = true, undefNone
+			}
+			if mayRaise {
+				args = append(args, &nodes.Integer{Location: at, Val: len(items.Val)}, kindNode(kind, at))
+			}
+			items.Val = append(items.Val, e)
+		}
+	}
+	return callTo(dictLitName, d.Token, args...)
+}
+
+func dictLitFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+	if len(params.Args) == 0 || !params.Args[0].IsList() || params.Args[0].Len()%2 != 0 {
+		return errValue(fmt.Errorf("%s: %w", dictLitName, errInternalArgs))
+	}
+	items := params.Args[0]
+	for a := 1; a+1 < len(params.Args); a += 2 {
+		at := params.Args[a].Integer()
+		if at < 0 || at >= items.Len() {
+			return errValue(fmt.Errorf("%s: %w", dictLitName, errInternalArgs))
+		}
+		if item := items.Index(at); failed(item, params.Args[a+1].String()) {
+			return item
+		}
+	}
+	// A repeated key keeps its first place and takes the last value, as in
+	// Python.
+	d := &exec.Dict{Pairs: make([]*exec.Pair, 0, items.Len()/2)}
+	at := make(map[string]int, items.Len()/2)
+	for i := 0; i < items.Len(); i += 2 {
+		k, v := items.Index(i), items.Index(i+1)
+		key, err := fromGonja(k)
+		if err != nil {
+			return errValue(err)
+		}
+		ks, ok := key.(string)
+		if !ok {
+			ks = toString(key)
+		}
+		if j, seen := at[ks]; seen {
+			d.Pairs[j].Value = v
+			continue
+		}
+		at[ks] = len(d.Pairs)
+		d.Pairs = append(d.Pairs, &exec.Pair{Key: k, Value: v})
+	}
+	return exec.AsValue(d)
+}
