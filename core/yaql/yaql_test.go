@@ -178,7 +178,9 @@ var cases = []tcase{
 	{expr: "[1.repeat()]", err: "endless sequence"},
 	{expr: "sequence().select($ * 2)", err: "can only be read with take()"},
 	{expr: "sequence().len()", err: "can only be read with take()"},
-	{expr: "sequence() = [1]", err: "endless sequence"},
+	// A Python iterator equals only itself.
+	{expr: "[sequence() = [1], range(0) = [], range(2) = range(2), range(2) != [0, 1]]", want: l(false, false, false, true)},
+	{expr: "let(range(2)) -> $ = $", want: true},
 	{expr: "sequence().take(100000000)", err: "100000000 items"},
 	{expr: "9223372036854775807 + 1", want: bigInt("9223372036854775808")},
 	{expr: "3037000500 * 3037000500", want: bigInt("9223372037000250000")},
