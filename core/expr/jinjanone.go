@@ -141,13 +141,11 @@ func strFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 	if in.IsError() || in.IsString() || in.IsCallable() {
 		return in
 	}
-	v, err := fromGonja(in)
+	s, err := pyText(in)
 	if err != nil {
-		// A failed item inside a list or dict: fail with its cause rather
-		// than print gonja's internal text for it.
 		return errValue(err)
 	}
-	return exec.AsValue(pyStr(v))
+	return exec.AsValue(s)
 }
 
 // wrapOutput makes a {{ }} (and its else branch) render through strFunc.
@@ -217,11 +215,11 @@ func onText(f exec.FilterFunction) exec.FilterFunction {
 		if in.IsError() || in.IsString() {
 			return f(e, in, params)
 		}
-		v, err := fromGonja(in)
+		s, err := pyText(in)
 		if err != nil {
 			return f(e, in, params)
 		}
-		return f(e, exec.AsValue(pyStr(v)), params)
+		return f(e, exec.AsValue(s), params)
 	}
 }
 

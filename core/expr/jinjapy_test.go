@@ -163,6 +163,10 @@ var pyJinjaCases = []struct {
 	{"{{ {'a': 1 // 0}|list }}", nil, "division by zero"},
 	{"{{ {'a': _.n[0]} }}", nil, "Getitem on None"},
 
+	// str() of a container writes an Undefined item as Undefined.
+	{"{{ [[_.n[0]] ~ '', {'a': []|min}|string, [_.missing]|upper] }}", []any{"[Undefined]", "{'a': Undefined}", "[UNDEFINED]"}, ""},
+	{"x {{ [_.n[0], []|first] }}", "x [Undefined, Undefined]", ""},
+
 	// default replaces only an Undefined: what raises raises first.
 	{"{{ (1 // 0)|default(5) }}", nil, "division by zero"},
 	{"{{ None|first|default(5) }}", nil, "'NoneType' object is not iterable"},
