@@ -48,7 +48,7 @@ func fromGonja(v *exec.Value) (any, error) {
 
 // undefinedMark stands for an Undefined inside a value that is being made
 // text: Python's str() of a list or dict writes an Undefined item as
-// Undefined ({{ [None[0]] ~ '' }} is "[Undefined]"), while storing one fails.
+// Undefined ({{ [None[0]] ~ "" }} is "[Undefined]"), while storing one fails.
 const undefinedMark = "__lf_undefined__"
 
 // pyText is Python's str() of a template value, an Undefined item

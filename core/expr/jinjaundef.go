@@ -179,19 +179,28 @@ func kindNode(kind string, at *tokens.Token) *nodes.String {
 // functions itself.
 var errInternalArgs = errors.New("internal: wrong arguments")
 
+// firstRaised is the first of items, at the positions and undefined kinds
+// listed in pairs, that Jinja2 raises; nil when none does.
+func firstRaised(fn string, items *exec.Value, pairs []*exec.Value) *exec.Value {
+	for a := 0; a+1 < len(pairs); a += 2 {
+		at := pairs[a].Integer()
+		if at < 0 || at >= items.Len() {
+			return errValue(fmt.Errorf("%s: %w", fn, errInternalArgs))
+		}
+		if item := items.Index(at); failed(item, pairs[a+1].String()) {
+			return item
+		}
+	}
+	return nil
+}
+
 func listFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 	if len(params.Args) == 0 || !params.Args[0].IsList() {
 		return errValue(fmt.Errorf("%s: %w", listName, errInternalArgs))
 	}
 	list := params.Args[0]
-	for a := 1; a+1 < len(params.Args); a += 2 {
-		at := params.Args[a].Integer()
-		if at < 0 || at >= list.Len() {
-			return errValue(fmt.Errorf("%s: %w", listName, errInternalArgs))
-		}
-		if item := list.Index(at); failed(item, params.Args[a+1].String()) {
-			return item
-		}
+	if raised := firstRaised(listName, list, params.Args[1:]); raised != nil {
+		return raised
 	}
 	return list
 }
@@ -301,14 +310,8 @@ func dictLitFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 		return errValue(fmt.Errorf("%s: %w", dictLitName, errInternalArgs))
 	}
 	items := params.Args[0]
-	for a := 1; a+1 < len(params.Args); a += 2 {
-		at := params.Args[a].Integer()
-		if at < 0 || at >= items.Len() {
-			return errValue(fmt.Errorf("%s: %w", dictLitName, errInternalArgs))
-		}
-		if item := items.Index(at); failed(item, params.Args[a+1].String()) {
-			return item
-		}
+	if raised := firstRaised(dictLitName, items, params.Args[1:]); raised != nil {
+		return raised
 	}
 	// A repeated key keeps its first place and takes the last value, as in
 	// Python.
