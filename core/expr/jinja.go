@@ -153,6 +153,7 @@ func newJinjaEnv() *exec.Environment {
 	_ = filters.Replace("lower", guardFilter(caseFilter(value.Lower), false))
 	_ = filters.Replace("round", guardFilter(roundFilter, false))
 	_ = filters.Replace("title", guardFilter(onText(titleFilter), false))
+	_ = filters.Replace("capitalize", guardFilter(onText(capitalizeFilter), false))
 	_ = filters.Replace("wordcount", guardFilter(onText(wordcountFilter), false))
 	_ = filters.Replace("tojson", guardFilter(tojsonFilter, false))
 	_ = filters.Replace("default", defaultFilter)

@@ -167,6 +167,9 @@ var pyJinjaCases = []struct {
 	{"{{ [[_.n[0]] ~ '', {'a': []|min}|string, [_.missing]|upper] }}", []any{"[Undefined]", "{'a': Undefined}", "[UNDEFINED]"}, ""},
 	{"x {{ [_.n[0], []|first] }}", "x [Undefined, Undefined]", ""},
 
+	// capitalize is str.capitalize, with Unicode's full mappings.
+	{"{{ ['ß'|capitalize, 'ﬁx'|capitalize, 'hELLO wORLD'|capitalize] }}", []any{"Ss", "Fix", "Hello world"}, ""},
+
 	// default replaces only an Undefined: what raises raises first.
 	{"{{ (1 // 0)|default(5) }}", nil, "division by zero"},
 	{"{{ None|first|default(5) }}", nil, "'NoneType' object is not iterable"},
