@@ -244,10 +244,8 @@ wf:
 	}
 }
 
-// The input given with --input keeps the order it was written in, the
-// workflow's defaults after it, as the execution shows it.
-func TestRunInputKeepsOrder(t *testing.T) {
-	p := write(t, `version: '2.0'
+// inputEcho outputs its execution's input.
+const inputEcho = `version: '2.0'
 wf:
   input:
     - zed
@@ -257,12 +255,40 @@ wf:
   tasks:
     t:
       action: std.noop
-`)
+`
+
+// The input given with --input keeps the order it was written in, the
+// workflow's defaults after it, as the execution shows it.
+func TestRunInputKeepsOrder(t *testing.T) {
+	p := write(t, inputEcho)
 	code, out, errs := runCLI("run", p, "--input", `{"mid": 1, "zed": 0}`, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
 	}
 	if want := `"output":{"mid":1,"zed":0,"alpha":3}`; !strings.Contains(out, want) {
 		t.Fatalf("report %s lacks %s", out, want)
+	}
+}
+
+// --input-file reads YAML as well as JSON, keeping the order of its keys
+// and reading yes as true, as Mistral's client (PyYAML) does.
+func TestRunInputFileYAML(t *testing.T) {
+	p := write(t, inputEcho)
+	in := filepath.Join(t.TempDir(), "input.yaml")
+	if err := os.WriteFile(in, []byte("mid: yes\nzed:\n  - 1\n  - b: 2\n    a: 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI("run", p, "--input-file", in, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	if want := `"output":{"mid":true,"zed":[1,{"b":2,"a":3}],"alpha":3}`; !strings.Contains(out, want) {
+		t.Fatalf("report %s lacks %s", out, want)
+	}
+	if err := os.WriteFile(in, []byte("a: [1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI("run", p, "--input-file", in); code != exitUsage || !strings.Contains(errs, "neither JSON nor YAML") {
+		t.Fatalf("a broken file: exit %d, %s", code, errs)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store/kvstore"
 	"github.com/lazyflow/lazyflow/core/value"
+	"github.com/lazyflow/lazyflow/core/yaql"
 )
 
 // parseInterspersed parses flags that may come before or after positional arguments.
@@ -60,7 +61,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	fs.SetOutput(io.Discard)
 	wfName := fs.String("workflow", "", "workflow to run (default: the file's only or first workflow)")
 	inputJSON := fs.String("input", "", "input as a JSON object")
-	inputFile := fs.String("input-file", "", "file holding the input as a JSON (or YAML) object")
+	inputFile := fs.String("input-file", "", "file holding the input as a JSON or YAML object")
 	target := fs.String("task", "", "target task (reverse workflows)")
 	asJSON := fs.Bool("json", false, "print one JSON object describing the execution")
 	timeout := fs.Duration("timeout", 0, "give up after this long (0: no limit)")
@@ -242,6 +243,9 @@ func visible(ts []*engine.Task) []*engine.Task {
 }
 
 // readInput reads the input with its keys in the order written.
+// readInput reads --input (JSON) or --input-file (JSON or YAML, as
+// Mistral's client reads a file: JSON first, then YAML with PyYAML's
+// booleans); either keeps the order its keys are written in.
 func readInput(inline, file string) (*value.Map, error) {
 	raw := []byte(inline)
 	if file != "" {
@@ -255,12 +259,17 @@ func readInput(inline, file string) (*value.Map, error) {
 		return value.NewMap(0), nil
 	}
 	v, err := value.FromJSONExact(raw)
-	if err != nil {
+	if err != nil && file == "" {
 		return nil, fmt.Errorf("input is not valid JSON: %v", err)
+	}
+	if err != nil {
+		if v, err = yaql.YAMLParse(string(raw)); err != nil {
+			return nil, fmt.Errorf("%s is neither JSON nor YAML: %v", file, err)
+		}
 	}
 	m, ok := value.AsMap(v)
 	if !ok {
-		return nil, fmt.Errorf("input must be a JSON object, not %s", value.TypeName(v))
+		return nil, fmt.Errorf("input must be an object (a mapping), not %s", value.TypeName(v))
 	}
 	return m, nil
 }

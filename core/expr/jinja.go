@@ -153,6 +153,7 @@ func newJinjaEnv() *exec.Environment {
 	_ = filters.Replace("lower", guardFilter(caseFilter(value.Lower), false))
 	_ = filters.Replace("round", guardFilter(roundFilter, false))
 	_ = filters.Replace("title", guardFilter(onText(titleFilter), false))
+	_ = filters.Replace("capitalize", guardFilter(onText(capitalizeFilter), false))
 	_ = filters.Replace("wordcount", guardFilter(onText(wordcountFilter), false))
 	_ = filters.Replace("tojson", guardFilter(tojsonFilter, false))
 	_ = filters.Replace("default", defaultFilter)
@@ -193,6 +194,12 @@ func newJinjaEnv() *exec.Environment {
 		enterName:   macroEnter,
 		leaveName:   macroLeave,
 		itemName:    itemFunc,
+		listName:    listFunc,
+		bigIntName:  bigIntFunc,
+		noAttrName:  noAttrFunc,
+		undefName:   undefFunc,
+		tupleName:   tupleFunc,
+		dictLitName: dictLitFunc,
 		dictName:    dictFunc,
 		// Jinja's null literal, which gonja lacks.
 		"none": nil,
@@ -604,7 +611,7 @@ func compileJinjaUncached(s string) (n *jinjaNode, err error) {
 			n, err = nil, fmt.Errorf("jinja parser failed: %v", p)
 		}
 	}()
-	src := lstripBlocks(s)
+	src := bigIntLiterals(lstripBlocks(s))
 	tmpl, err := exec.NewTemplate(rootID, jinjaConfig, &sourceLoader{src: src}, jinjaEnv)
 	if err != nil {
 		return nil, cleanJinjaError(err, s)
@@ -613,7 +620,7 @@ func compileJinjaUncached(s string) (n *jinjaNode, err error) {
 	if root.Parent != nil {
 		return nil, errors.New("template inheritance is not allowed")
 	}
-	guardAST(reflect.ValueOf(root), &astGuard{seen: map[uintptr]bool{}, src: src})
+	guardAST(reflect.ValueOf(root), &astGuard{seen: map[uintptr]bool{}, src: src, methods: map[*nodes.GetAttribute]bool{}})
 	jn := &jinjaNode{text: s, tmpl: tmpl}
 	// Mistral's rule: the first {{ }} on one line decides. None at all is an
 	// error; one that is the whole string is evaluated to a typed value.
@@ -664,8 +671,9 @@ var (
 // astGuard is the state of one guardAST walk: the nodes seen and the
 // source the token positions index.
 type astGuard struct {
-	seen map[uintptr]bool
-	src  string
+	seen    map[uintptr]bool
+	src     string
+	methods map[*nodes.GetAttribute]bool // the d.name of a method call d.name()
 }
 
 // guardAST rewrites the parsed template in place: every arithmetic operator
@@ -707,10 +715,19 @@ func guardAST(v reflect.Value, g *astGuard) {
 		}
 		if c, ok := v.Interface().(*nodes.Call); ok {
 			methodReceiver(c)
+			if a, ok := c.Func.(*nodes.GetAttribute); ok {
+				g.methods[a] = true
+			}
+		}
+		if a, ok := v.Interface().(*nodes.GetAttribute); ok && !g.methods[a] {
+			guardDictMethod(a)
 		}
 		guardAST(v.Elem(), g)
 		if o, ok := v.Interface().(*nodes.Output); ok {
 			wrapOutput(o)
+		}
+		if f, ok := v.Interface().(*nodes.FilteredExpression); ok {
+			guardDefault(f)
 		}
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
@@ -764,6 +781,12 @@ func guardedCall(v reflect.Value) *nodes.Call {
 	if g, ok := v.Interface().(*nodes.GetItem); ok {
 		return itemCall(g)
 	}
+	if l, ok := v.Interface().(*nodes.List); ok {
+		return listCall(l)
+	}
+	if d, ok := v.Interface().(*nodes.Dict); ok {
+		return dictLitCall(d)
+	}
 	if n, ok := v.Interface().(*nodes.Negation); ok && n.Operator != nil {
 		return callTo(notName, n.Operator, n.Term)
 	}
@@ -789,7 +812,11 @@ func guardedCall(v reflect.Value) *nodes.Call {
 			return nil
 		}
 	}
-	return callTo(name, b.Operator.Token, b.Left, b.Right)
+	right := b.Right
+	if t, ok := right.(*nodes.Tuple); ok && b.Operator.Token.Type == tokens.Modulo && t.Location != nil {
+		right = callTo(tupleName, t.Location, t.Val...)
+	}
+	return callTo(name, b.Operator.Token, b.Left, right)
 }
 
 func tickNode() *nodes.Output { return hookNode(tickName) }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/lazyflow/lazyflow/core/value"
@@ -254,14 +256,11 @@ func floatOp(op tokens.Type, a, b float64) (any, error) {
 		if b == 0 {
 			return nil, errZeroDivision
 		}
-		m := math.Mod(a, b)
-		if m != 0 && (m < 0) != (b < 0) {
-			m += b
-		}
+		div, m := value.FloatDivMod(a, b)
 		if op == tokens.Modulo {
 			return m, nil
 		}
-		return math.Round((a - m) / b), nil
+		return div, nil
 	case tokens.Power:
 		if a == 0 && b < 0 {
 			return nil, fmt.Errorf("%w: 0.0 cannot be raised to a negative power", errZeroDivision)
@@ -350,4 +349,57 @@ func unaryFunc(negative bool) func(*exec.Evaluator, *exec.VarArgs) *exec.Value {
 		}
 		return exec.AsValue(r)
 	}
+}
+
+// bigIntName is what an integer literal past int64 compiles to: gonja's
+// parser reads literals as int64 and refuses a longer one, while Python's
+// literals have no width ({{ 99999999999999999999 }}).
+const bigIntName = "__lf_bigint"
+
+// longIntLiteral is a quick test for text that may hold such a literal.
+var longIntLiteral = regexp.MustCompile(`[0-9][0-9_]{18,}|0[xXoObB][0-9a-fA-F_]{16,}`)
+
+// bigIntLiterals rewrites each integer literal of src that int64 cannot
+// hold into __lf_bigint('literal'). The positions of later tokens in a
+// compile error shift by the added text.
+func bigIntLiterals(src string) string {
+	if !longIntLiteral.MatchString(src) {
+		return src
+	}
+	// Token positions index the lexer's text, which has only \n newlines.
+	norm := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(src)
+	var b strings.Builder
+	last := 0
+	for s := tokens.LexAll(norm, jinjaConfig); !s.End(); s.Next() {
+		t := s.Current()
+		if t.Type != tokens.Integer || t.Pos < last || !strings.HasPrefix(norm[t.Pos:], t.Val) {
+			continue
+		}
+		if _, err := strconv.ParseInt(strings.ReplaceAll(t.Val, "_", ""), 0, 64); err == nil {
+			continue
+		}
+		b.WriteString(norm[last:t.Pos])
+		fmt.Fprintf(&b, "%s('%s')", bigIntName, t.Val)
+		last = t.Pos + len(t.Val)
+	}
+	if last == 0 {
+		return src
+	}
+	b.WriteString(norm[last:])
+	return b.String()
+}
+
+func bigIntFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+	if len(params.Args) != 1 {
+		return errValue(errors.New("internal: " + bigIntName + " needs one literal"))
+	}
+	b, ok := new(big.Int).SetString(params.Args[0].String(), 0)
+	if !ok {
+		return errValue(fmt.Errorf("invalid integer literal %s", params.Args[0].String()))
+	}
+	v, err := value.IntOf(b)
+	if err != nil {
+		return errValue(err)
+	}
+	return exec.AsValue(v)
 }

@@ -245,3 +245,39 @@ func hashableItems(f exec.FilterFunction) exec.FilterFunction {
 		return f(e, in, params)
 	}
 }
+
+// Jinja2 looks an attribute up with getattr before getitem, so d.items is
+// a dict's items method even when d has a key "items", and Mistral stores
+// a method as its text (<built-in method items of dict object at 0x…>).
+// Lazyflow has no method values: d.name for a name of a dict method
+// compiles to a lookup on __lf_noattr(d, 'name'), which fails for a dict
+// and naming d['name'] for the key. A method call (d.items()) is left as
+// it is.
+const noAttrName = "__lf_noattr"
+
+var dictMethodNames = map[string]bool{
+	"clear": true, "copy": true, "fromkeys": true, "get": true, "items": true, "keys": true,
+	"pop": true, "popitem": true, "setdefault": true, "update": true, "values": true,
+}
+
+// guardDictMethod rewrites a (not called) d.name whose name is a dict
+// method's.
+func guardDictMethod(a *nodes.GetAttribute) {
+	target, ok := a.Node.(nodes.Expression)
+	if !ok || !dictMethodNames[a.Attribute] || a.Location == nil {
+		return
+	}
+	name := &nodes.String{Location: a.Location, Val: a.Attribute}
+	a.Node = callTo(noAttrName, a.Location, target, name)
+}
+
+func noAttrFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+	if len(params.Args) != 2 {
+		return errValue(errors.New("internal: " + noAttrName + " needs a value and a name"))
+	}
+	v, name := params.Args[0], params.Args[1].String()
+	if _, isNamespace := v.Interface().(jinjaNamespace); v.IsDict() && !isNamespace {
+		return errValue(fmt.Errorf("'%s' of a dict is its %s method in Jinja2, not its key: write ['%s'] for the key", name, name, name))
+	}
+	return v
+}

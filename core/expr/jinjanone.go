@@ -99,8 +99,11 @@ func defaultFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exe
 			def = d
 		}
 	}
-	if in.IsError() {
+	if _, undefined := in.Interface().(jinjaUndefined); undefined {
 		return def
+	}
+	if in.IsError() {
+		return in // raised before default (guardDefault)
 	}
 	if boolean {
 		v, err := fromGonja(in)
@@ -138,13 +141,11 @@ func strFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 	if in.IsError() || in.IsString() || in.IsCallable() {
 		return in
 	}
-	v, err := fromGonja(in)
+	s, err := pyText(in)
 	if err != nil {
-		// A failed item inside a list or dict: fail with its cause rather
-		// than print gonja's internal text for it.
 		return errValue(err)
 	}
-	return exec.AsValue(pyStr(v))
+	return exec.AsValue(s)
 }
 
 // wrapOutput makes a {{ }} (and its else branch) render through strFunc.
@@ -214,11 +215,11 @@ func onText(f exec.FilterFunction) exec.FilterFunction {
 		if in.IsError() || in.IsString() {
 			return f(e, in, params)
 		}
-		v, err := fromGonja(in)
+		s, err := pyText(in)
 		if err != nil {
 			return f(e, in, params)
 		}
-		return f(e, exec.AsValue(pyStr(v)), params)
+		return f(e, exec.AsValue(s), params)
 	}
 }
 
@@ -236,30 +237,4 @@ func concatStr(l, r *exec.Value) *exec.Value {
 		}
 	}
 	return exec.AsValue(parts[0] + parts[1])
-}
-
-// testName is the function a test compiles to when its operand is a call or
-// an operator: Jinja2 raises what those raise before any test runs, while
-// gonja would hand the error to the test as an undefined value
-// ({{ (1 // 0) is number }} would be false). A lookup stays a plain test,
-// since a missing name or key is undefined in Jinja2 and tests see it.
-const testName = "__lf_test"
-
-func testCall(t *nodes.TestExpression) *nodes.Call {
-	c, ok := t.Expression.(*nodes.Call)
-	if !ok || t.Test == nil || isName(c.Func, itemName) {
-		return nil
-	}
-	name := &nodes.String{Location: t.Test.Token, Val: t.Test.Name}
-	call := callTo(testName, t.Test.Token, append([]nodes.Expression{t.Expression, name}, t.Test.Args...)...)
-	call.Kwargs = t.Test.Kwargs
-	return call
-}
-
-func testFunc(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {
-	if len(params.Args) < 2 || !params.Args[1].IsString() {
-		return errValue(fmt.Errorf("internal: %s needs an operand and a test name", testName))
-	}
-	args := &exec.VarArgs{Args: params.Args[2:], KwArgs: params.KwArgs}
-	return e.ExecuteTestByName(params.Args[1].String(), params.Args[0], args)
 }

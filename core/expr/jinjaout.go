@@ -43,12 +43,30 @@ func fromGonja(v *exec.Value) (any, error) {
 	if v.IsError() {
 		return nil, unwrapGonja(v)
 	}
-	return plain(reflect.ValueOf(v.Interface()), 0)
+	return plain(reflect.ValueOf(v.Interface()), 0, false)
+}
+
+// undefinedMark stands for an Undefined inside a value that is being made
+// text: Python's str() of a list or dict writes an Undefined item as
+// Undefined ({{ [None[0]] ~ "" }} is "[Undefined]"), while storing one fails.
+const undefinedMark = "__lf_undefined__"
+
+// pyText is Python's str() of a template value, an Undefined item
+// written as Undefined.
+func pyText(v *exec.Value) (string, error) {
+	if v.IsString() {
+		return v.String(), nil
+	}
+	p, err := plain(reflect.ValueOf(v.Interface()), 0, true)
+	if err != nil {
+		return "", err
+	}
+	return strings.ReplaceAll(pyStr(p), "'"+undefinedMark+"'", "Undefined"), nil
 }
 
 const maxDepth = 200
 
-func plain(v reflect.Value, depth int) (any, error) {
+func plain(v reflect.Value, depth int, text bool) (any, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("%w: value nested deeper than %d levels", ErrLimit, maxDepth)
 	}
@@ -61,11 +79,11 @@ func plain(v reflect.Value, depth int) (any, error) {
 	if d, ok := v.Interface().(*exec.Dict); ok && d != nil {
 		out := value.NewMap(len(d.Pairs))
 		for _, p := range d.Pairs {
-			k, err := plain(reflect.ValueOf(p.Key), depth+1)
+			k, err := plain(reflect.ValueOf(p.Key), depth+1, text)
 			if err != nil {
 				return nil, err
 			}
-			e, err := plain(reflect.ValueOf(p.Value), depth+1)
+			e, err := plain(reflect.ValueOf(p.Value), depth+1, text)
 			if err != nil {
 				return nil, err
 			}
@@ -84,11 +102,14 @@ func plain(v reflect.Value, depth int) (any, error) {
 		if v.IsNil() {
 			return nil, nil
 		}
-		return plain(reflect.ValueOf(v.Interface().(*exec.Value).Interface()), depth+1)
+		return plain(reflect.ValueOf(v.Interface().(*exec.Value).Interface()), depth+1, text)
 	}
 	// An undefined item kept inside a list or dict fails when the value is
 	// stored, as Mistral's to_json_str fails on Jinja2's Undefined.
 	if err, ok := v.Interface().(error); ok && err != nil && !isGonjaValue(v) {
+		if text && depth > 0 {
+			return undefinedMark, nil
+		}
 		return nil, err
 	}
 	switch v.Kind() {
@@ -96,7 +117,7 @@ func plain(v reflect.Value, depth int) (any, error) {
 		if v.IsNil() {
 			return nil, nil
 		}
-		return plain(v.Elem(), depth+1)
+		return plain(v.Elem(), depth+1, text)
 	case reflect.Bool:
 		return v.Bool(), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -114,7 +135,7 @@ func plain(v reflect.Value, depth int) (any, error) {
 	case reflect.Slice, reflect.Array:
 		out := make([]any, v.Len())
 		for i := range out {
-			e, err := plain(v.Index(i), depth+1)
+			e, err := plain(v.Index(i), depth+1, text)
 			if err != nil {
 				return nil, err
 			}
@@ -130,13 +151,13 @@ func plain(v reflect.Value, depth int) (any, error) {
 			if k.Kind() == reflect.String {
 				ks = k.String()
 			} else {
-				kv, err := plain(k, depth+1)
+				kv, err := plain(k, depth+1, text)
 				if err != nil {
 					return nil, err
 				}
 				ks = toString(kv)
 			}
-			e, err := plain(iter.Value(), depth+1)
+			e, err := plain(iter.Value(), depth+1, text)
 			if err != nil {
 				return nil, err
 			}

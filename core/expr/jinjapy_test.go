@@ -116,6 +116,103 @@ var pyJinjaCases = []struct {
 	{"{{ _.list | map(attribute='name') | join(',') }}", nil, "'int object' has no attribute 'name'"},
 	{"{{ _.people | map(attribute='name', default='?') | list }}", []any{"?", "?"}, ""},
 
+	// A list literal fails on an item that raises (an operator, a call, a
+	// filter) and keeps one that is Undefined until it is used.
+	{"{{ [None ** 3, 1]|length }}", nil, "unsupported operand types for **"},
+	{"{{ [[1 // 0]]|length }}", nil, "division by zero"},
+	{"{{ [1, None|sum][0] }}", nil, "'NoneType' object is not iterable"},
+	{"{{ [_.list + None, 1] and 1 }}", nil, "unsupported operand types for +"},
+	{"{{ [[_.n[0], []|max, []|first|default(3), 'ab'.upper()]|length, [1, _.n[0]][0]] }}", []any{int64(4), int64(1)}, ""},
+
+	// A test on a filter or a list that raises fails; an undefined one is tested.
+	{"{{ 'a'.split('')|join(',') is number }}", nil, "separator"},
+	{"{{ [1 // 0] is defined }}", nil, "division by zero"},
+	{"{{ [[None[0]] is defined, []|first is defined, _.missing|default(1) is number] }}", []any{true, false, true}, ""},
+
+	// A failed lookup is undefined only where it is made: a subscript of it
+	// raises, as an operator or a dict literal that fails does.
+	{"{{ _.m[3][0] is number }}", nil, "no element 3"},
+	{"{{ [_.m[3][0], 1][1] }}", nil, "no element 3"},
+	{"{{ [_.m[3] is defined, 'ab'[5] is defined, [_.m[3], 1][1]] }}", []any{false, false, int64(1)}, ""},
+	{"{{ {'a': 1 - _.list} is string }}", nil, "unsupported operand types for -"},
+	{"{{ [{'a': 1 - _.list}, 1][1] }}", nil, "unsupported operand types for -"},
+	{"{{ _.m[0:] is defined }}", nil, "slice"},
+	{"{{ [None[0:] is string, 5[1:] is defined, (1 + 2)[1:] is defined, [None[1:], 1][1], None[1:]|default(3)] }}", []any{false, false, false, int64(1), int64(3)}, ""},
+	{"{{ (None + 2)[1:] is defined }}", nil, "unsupported operand"},
+	{"{{ (_.m is even) is string }}", nil, "unsupported operand types for %"},
+	{"{{ _.people[5].id is number }}", nil, "no element 5"},
+	{"{{ _.missing.x|default(5) }}", nil, "missing"},
+	{"{{ [_.missing, _.n.x, _.missing is defined, _.n.x is defined, _.n.x|default(5)] | length }}", int64(5), ""},
+	{"{{ [None|first, 1]|length }}", nil, "'NoneType' object is not iterable"},
+	{"{{ [[[]|first, 5|attr('x'), []|max]|length, ([]|first) is defined] }}", []any{int64(3), false}, ""},
+	{"{{ [[]|first|string]|length }}", nil, "sequence was empty"},
+	{"{{ [_.n[1:], 1][1] }}", nil, "slice"},
+
+	// d.name is a dict's method when a dict method has that name, even when
+	// d has the key; Lazyflow has no method values, so it fails and says
+	// how to get the key. Calls and other names are unchanged.
+	{"{{ {'items': 1}.items }}", nil, "write ['items'] for the key"},
+	{"{{ _.m.values }}", nil, "values method"},
+	{"{{ [{'items': 1}['items'], {'items': 1}.items(), _.m.get('k'), _.m.k] }}", []any{int64(1), []any{[]any{"items", int64(1)}}, "v", "v"}, ""},
+	{"{% set ns = namespace(items=1) %}{% set ns.items = ns.items + 1 %}{{ ns.items }}", "2", ""},
+
+	// A dict literal keeps an Undefined value until it is used, and fails on
+	// one that raises; a repeated key keeps its place and takes the last value.
+	{"{{ [{'b': []|max}|list, {'a': _.n[0], 'b': 1}|length, {'a': _.missing} is defined, {'a': 1, 'b': 2, 'a': _.n[0]}|list] }}",
+		[]any{[]any{"b"}, int64(2), true, []any{"a", "b"}}, ""},
+	{"{{ {'a': 1 // 0}|list }}", nil, "division by zero"},
+	{"{{ {'a': _.n[0]} }}", nil, "Getitem on None"},
+
+	// str() of a container writes an Undefined item as Undefined.
+	{"{{ [[_.n[0]] ~ '', {'a': []|min}|string, [_.missing]|upper] }}", []any{"[Undefined]", "{'a': Undefined}", "[UNDEFINED]"}, ""},
+	{"x {{ [_.n[0], []|first] }}", "x [Undefined, Undefined]", ""},
+
+	// capitalize is str.capitalize, with Unicode's full mappings.
+	{"{{ ['ß'|capitalize, 'ﬁx'|capitalize, 'hELLO wORLD'|capitalize] }}", []any{"Ss", "Fix", "Hello world"}, ""},
+
+	// default replaces only an Undefined: what raises raises first.
+	{"{{ (1 // 0)|default(5) }}", nil, "division by zero"},
+	{"{{ None|first|default(5) }}", nil, "'NoneType' object is not iterable"},
+	{"{{ _.m[3][0]|default(5) }}", nil, "no element 3"},
+	{"{{ _.missing|upper|default(5) }}", nil, "missing"},
+	{"{{ [_.missing|default(5), _.n[3]|d(6), []|first|default(7), _.n|default(8), ''|default(9, true), [1]|first|default(0)] }}",
+		[]any{int64(5), int64(6), int64(7), nil, int64(9), int64(1)}, ""},
+
+	// % formats a tuple's items; any other value is one argument, and a list
+	// or a dict (which Python takes for a mapping) need not be used up.
+	{"{{ ['%s-%s' % (1, 2), '%s' % [1, 2], 'abc' % [1], 'abc' % {'a': 1}, '%s' % (1,)] }}", []any{"1-2", "[1, 2]", "abc", "abc", "1"}, ""},
+	{"{{ '%s-%s' % [1, 2] }}", nil, "not enough arguments"},
+	{"{{ 'abc' % 5 }}", nil, "not all arguments converted"},
+
+	// A zero float remainder has the divisor's sign, as Python's.
+	{"{{ [4.0 % -2, 0.0 // -5, -4.0 % 2]|string }}", "[-0.0, -0.0, 0.0]", ""},
+
+	// Integer literals have no width.
+	{"{{ [99999999999999999999, -99999999999999999999 + 1, 0xFFFFFFFFFFFFFFFFFF, 1_000_000_000_000_000_000_000, 'x99999999999999999999'] }}", []any{
+		bigInt("99999999999999999999"), bigInt("-99999999999999999998"), bigInt("4722366482869645213695"),
+		bigInt("1000000000000000000000"), "x99999999999999999999"}, ""},
+	{"a {{ 99999999999999999999 // 7 }}", "a 14285714285714285714", ""},
+	{"{{ " + strings.Repeat("9", 4301) + " }}", nil, "digits"},
+
+	// float as Python's: a bool is 1.0 or 0.0, text loses its spaces, an
+	// integer too large for a float fails.
+	{"{{ [True|float, False|float, ' 2 '|float, 'x'|float, 99999999999999999999|float] }}", []any{1.0, 0.0, 2.0, 0.0, 1e20}, ""},
+	{"{{ (10 ** 400)|float }}", nil, "too large"},
+
+	// int truncates a float exactly, past int64 too.
+	{"{{ [1.5e22|int, -1.5e22|int, '1e30'|int, 2.9|int, '12.7'|int, '99999999999999999999'|int] }}", []any{
+		bigInt("15000000000000000000000"), bigInt("-15000000000000000000000"), bigInt("1000000000000000019884624838656"),
+		int64(2), int64(12), bigInt("99999999999999999999")}, ""},
+	{"{{ [(1e308 * 10 - 1e308 * 10)|int, (1e308 * 10 - 1e308 * 10)|int(7)] }}", []any{int64(0), int64(7)}, ""},
+	{"{{ (1e308 * 10)|int }}", nil, "infinity"},
+
+	// join writes each item (or its attribute) with Python's str().
+	{"{{ [1, {'y': None}, [1.0, True], None] | join(' ') }}", "1 {'y': None} [1.0, True] None", ""},
+	{"{{ [1, 2] | join(None) }}", "1None2", ""},
+	{"{{ _.people | join(', ', attribute='ok') }}", "True, False", ""},
+	{"{{ _.people | join(', ', attribute='nope') }}", nil, "'dict object' has no attribute 'nope'"},
+	{"{{ [1, 2] | join(',', 'a', 3) }}", nil, "at most 2 arguments"},
+
 	// pprint, urlencode and filesizeformat as Jinja2's.
 	{"{{ 'hi' | pprint }}", "'hi'", ""},
 	{"{{ _.list | pprint }}", "[1, 2, 3]", ""},

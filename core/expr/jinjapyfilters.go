@@ -43,11 +43,12 @@ var pyFilterFixes = map[string]func(exec.FilterFunction) exec.FilterFunction{
 	"indent":         gate(isString, func(v *exec.Value) error { return noSplitlines(v, true) }),
 	"wordwrap":       gate(isString, func(v *exec.Value) error { return noSplitlines(v, false) }),
 	"dictsort":       replaced(dictsortFilter),
-	"int":            boolAsIntGate,
+	"int":            intGate,
+	"float":          floatGate,
 	"xmlattr":        replaced(xmlattrFilter),
 	"items":          replaced(itemsFilter),
 	"batch":          iterableGate,
-	"join":           iterableGate,
+	"join":           replaced(joinFilter),
 	"list":           iterableGate,
 	"map":            mapGate,
 	"slice":          iterableGate,
@@ -94,6 +95,27 @@ func argTrue(args map[string]*exec.Value, name string) bool {
 func pyItems(in *exec.Value) ([]any, error) {
 	if in.IsError() {
 		return nil, unwrapGonja(in)
+	}
+	if d, ok := in.Interface().(*exec.Dict); ok {
+		// Only the keys, as plain() makes them: a dict literal may hold an
+		// Undefined value.
+		keys := make([]any, 0, len(d.Pairs))
+		seen := make(map[string]bool, len(d.Pairs))
+		for _, p := range d.Pairs {
+			k, err := fromGonja(p.Key)
+			if err != nil {
+				return nil, err
+			}
+			ks, ok := k.(string)
+			if !ok {
+				ks = toString(k)
+			}
+			if !seen[ks] {
+				seen[ks] = true
+				keys = append(keys, ks)
+			}
+		}
+		return keys, nil
 	}
 	v, err := fromGonja(in)
 	if err != nil {
@@ -277,14 +299,71 @@ func truncateGate(f exec.FilterFunction) exec.FilterFunction {
 	}
 }
 
-// boolAsIntGate: int(True) is 1 in Python; gonja's int gives 0.
-func boolAsIntGate(f exec.FilterFunction) exec.FilterFunction {
+// intGate is Jinja2's int of what gonja's gets wrong: int(True) is 1 (gonja
+// gives 0), and a float, or text only a float reads, truncates exactly, so
+// one past int64 is a big integer (gonja saturates), infinity is Python's
+// OverflowError and NaN the default.
+func intGate(f exec.FilterFunction) exec.FilterFunction {
 	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
 		if in.IsBool() {
 			return exec.AsValue(boolAsInt(in.Bool()))
 		}
+		x, ok := 0.0, false
+		switch {
+		case in.IsFloat():
+			x, ok = in.Float(), true
+		case in.IsString() && (params == nil || len(params.Args)+len(params.KwArgs) == 0):
+			x, ok = floatText(in.String())
+		}
+		switch {
+		case !ok || (x >= math.MinInt64 && x < math.MaxInt64):
+			return f(e, in, params)
+		case math.IsNaN(x):
+			return f(e, exec.AsValue(nil), params) // the default
+		case math.IsInf(x, 0):
+			return errValue(errors.New("cannot convert float infinity to integer"))
+		}
+		b, _ := big.NewFloat(x).Int(nil)
+		return exec.AsValue(b)
+	}
+}
+
+// floatGate is Jinja2's float of what gonja's gets wrong: float(True) is
+// 1.0 (gonja gives 0.0), text is read after stripping its spaces, and an
+// integer too large for a float is Python's OverflowError, which float
+// does not catch.
+func floatGate(f exec.FilterFunction) exec.FilterFunction {
+	return func(e *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+		switch {
+		case in.IsBool() && in.Bool():
+			return exec.AsValue(1.0)
+		case in.IsBool():
+			return exec.AsValue(0.0)
+		case isBig(in):
+			x, ok := value.BigFloat(in.Interface().(*big.Int))
+			if !ok {
+				return errValue(errIntToFloat)
+			}
+			return exec.AsValue(x)
+		case in.IsString():
+			s := strings.TrimSpace(in.String())
+			if x, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64); err == nil && !strings.ContainsAny(s, "xXpP") && !math.IsInf(x, 0) && !math.IsNaN(x) {
+				return exec.AsValue(x)
+			}
+		}
 		return f(e, in, params)
 	}
+}
+
+// floatText is the float Python's float() reads from text that int() does
+// not read (a decimal point or an exponent).
+func floatText(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if !strings.ContainsAny(s, ".eE") || strings.HasPrefix(strings.TrimLeft(s, "+-"), "0x") {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
+	return x, err == nil
 }
 
 // dictPairs are a dict's [key, value] pairs in its order.
@@ -421,6 +500,44 @@ func lengthFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Valu
 		return exec.AsValue(in.Len())
 	}
 	return errValue(fmt.Errorf("object of type '%s' has no len()", pyType(in)))
+}
+
+// joinFilter is Jinja2's join(d, attribute=None), d empty by default: str(d).join(map(str,
+// items)), so an item that is a dict or a list reads as Python writes it
+// ({'y': None}, not gonja's text).
+func joinFilter(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
+	items, args, err := itemsAndArgs("join", in, params, "d", "attribute")
+	if err != nil {
+		return errValue(err)
+	}
+	sep := ""
+	if d, ok := args["d"]; ok {
+		if sep, err = strOf(d); err != nil {
+			return errValue(err)
+		}
+	}
+	parts := make([]string, len(items))
+	for i, item := range items {
+		if attr, ok := args["attribute"]; ok && !attr.IsNil() {
+			if item, err = lookupAttr(item, attrParts(attr)); err != nil {
+				return errValue(err)
+			}
+		}
+		parts[i] = pyStr(item)
+	}
+	return exec.AsValue(strings.Join(parts, sep))
+}
+
+// strOf is Python's str() of a template value.
+func strOf(v *exec.Value) (string, error) {
+	if v.IsString() {
+		return v.String(), nil
+	}
+	p, err := fromGonja(v)
+	if err != nil {
+		return "", err
+	}
+	return pyStr(p), nil
 }
 
 // attrParts is a Jinja2 attribute path: dot-separated, digit parts are

@@ -14,10 +14,17 @@ import (
 )
 
 // Python's printf-style formatting, which Mistral's Jinja (Python) has and
-// gonja does not: 'x=%s' % v, '%s-%d' % [a, b], and the format filter.
+// gonja does not: 'x=%s' % v, '%s-%d' % (a, b), and the format filter.
 // Conversions: s r d i f F e E g G x X o c %, with flags, width and
 // precision.
 func pyFormat(format string, args []any) (string, error) {
+	return pyFormatArgs(format, args, false)
+}
+
+// pyFormatArgs formats args; with mapping, the one argument is a mapping
+// (in Python, any argument but a tuple or a string that has __getitem__: a
+// dict or a list), which need not be used up ('abc' % [1] is 'abc').
+func pyFormatArgs(format string, args []any, mapping bool) (string, error) {
 	var b strings.Builder
 	next := 0
 	for i := 0; i < len(format); i++ {
@@ -112,7 +119,7 @@ func pyFormat(format string, args []any) (string, error) {
 			return "", fmt.Errorf("unsupported format character %q", conv)
 		}
 	}
-	if next >= 0 && next < len(args) {
+	if !mapping && next >= 0 && next < len(args) {
 		return "", errors.New("not all arguments converted during string formatting")
 	}
 	return b.String(), nil
@@ -237,19 +244,46 @@ func modOrFormat(l, r *exec.Value) (*exec.Value, bool) {
 	if !l.IsString() {
 		return nil, false
 	}
-	rv, err := fromGonja(r)
-	if err != nil {
-		return errValue(err), true
+	var args []any
+	mapping := false
+	if t, ok := r.Interface().(pyTuple); ok {
+		args = t
+	} else {
+		rv, err := fromGonja(r)
+		if err != nil {
+			return errValue(err), true
+		}
+		args = []any{rv}
+		switch rv.(type) {
+		case []any, *value.Map:
+			mapping = true
+		}
 	}
-	args := []any{rv}
-	if list, ok := rv.([]any); ok {
-		args = list
-	}
-	s, err := pyFormat(l.String(), args)
+	s, err := pyFormatArgs(l.String(), args, mapping)
 	if err != nil {
 		return errValue(fmt.Errorf("%% formatting: %w", err)), true
 	}
 	return exec.AsValue(s), true
+}
+
+// pyTuple is a tuple literal on the right of %, which formats its items
+// ('%s-%s' % (1, 2)); gonja makes tuples lists, and a list is one argument
+// ('%s' % [1, 2] is '[1, 2]').
+type pyTuple []any
+
+// tupleName is what such a tuple literal compiles to.
+const tupleName = "__lf_tuple"
+
+func tupleFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
+	t := make(pyTuple, len(params.Args))
+	for i, a := range params.Args {
+		v, err := fromGonja(a)
+		if err != nil {
+			return errValue(err)
+		}
+		t[i] = v
+	}
+	return exec.AsValue(t)
 }
 
 // formatFilter is Jinja's format filter: '%s-%s' | format(a, b).

@@ -124,3 +124,12 @@ func titleFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value
 	word(s[last:])
 	return exec.AsValue(b.String())
 }
+
+// capitalizeFilter is Jinja2's capitalize filter, str.capitalize of its
+// text ('ß'|capitalize is 'Ss'; gonja's upper-cased one byte).
+func capitalizeFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
+	if in.IsError() {
+		return in
+	}
+	return exec.AsValue(pyCapitalize(in.String()))
+}

@@ -318,13 +318,10 @@ func caseFilter(change func(string) string) exec.FilterFunction {
 		if in.IsError() {
 			return in
 		}
-		if in.IsString() {
-			return exec.AsValue(change(in.String()))
-		}
-		v, err := fromGonja(in)
+		s, err := pyText(in)
 		if err != nil {
 			return errValue(err)
 		}
-		return exec.AsValue(change(pyStr(v)))
+		return exec.AsValue(change(s))
 	}
 }

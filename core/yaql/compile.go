@@ -369,22 +369,22 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 			}
 			return r(ev, child)
 		}, nil
-	case "=":
+	case "=", "!=":
+		ne := n.op == "!="
 		return func(ev *evaluator, sc *scope) (any, error) {
-			a, b, err := both(ev, sc, l, r)
+			a, b, err := bothLazy(ev, sc, l, r)
 			if err != nil {
 				return nil, err
 			}
-			return ev.equal(a, b)
-		}, nil
-	case "!=":
-		return func(ev *evaluator, sc *scope) (any, error) {
-			a, b, err := both(ev, sc, l, r)
-			if err != nil {
-				return nil, err
+			// A Python iterator (range()) equals only itself: range(0) = []
+			// is false in yaql.
+			_, lazyA := a.(*lazySeq)
+			_, lazyB := b.(*lazySeq)
+			if lazyA || lazyB {
+				return (a == b) != ne, nil
 			}
 			eq, err := ev.equal(a, b)
-			return !eq, err
+			return eq != ne, err
 		}, nil
 	case "<", "<=", ">", ">=":
 		var test func(int) bool
@@ -441,20 +441,26 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 }
 
 func both(ev *evaluator, sc *scope, l, r evalFn) (any, any, error) {
+	a, b, err := bothLazy(ev, sc, l, r)
+	if err == nil {
+		a, err = ev.drain(a)
+	}
+	if err == nil {
+		b, err = ev.drain(b)
+	}
+	return a, b, err
+}
+
+// bothLazy evaluates both operands, leaving a sequence unread.
+func bothLazy(ev *evaluator, sc *scope, l, r evalFn) (any, any, error) {
 	if err := ev.tick(); err != nil {
 		return nil, nil, err
 	}
 	a, err := l(ev, sc)
-	if err == nil {
-		a, err = ev.drain(a)
-	}
 	if err != nil {
 		return nil, nil, err
 	}
 	b, err := r(ev, sc)
-	if err == nil {
-		b, err = ev.drain(b)
-	}
 	return a, b, err
 }
 

@@ -256,10 +256,7 @@ func opMod(_ *evaluator, a, b any) (any, error) {
 		if fb == 0 {
 			return nil, failf("modulo by zero")
 		}
-		m := math.Mod(fa, fb)
-		if m != 0 && (m < 0) != (fb < 0) {
-			m += fb
-		}
+		_, m := value.FloatDivMod(fa, fb)
 		return m, nil
 	}
 	return nil, typeErr("mod", a, b)

@@ -141,6 +141,8 @@ var cases = []tcase{
 	{expr: "-20 - +5", want: -25},
 	{expr: "7 mod 3", want: 1},
 	{expr: "-7 mod 3", want: 2},
+	// A zero remainder has the divisor's sign, as Python's.
+	{expr: "[str(4.0 mod -2), str(-4.0 mod 2), str(5.5 mod -2)]", want: l("-0.0", "0.0", "-0.5")},
 	{expr: "7.5 mod 2", want: 1.5},
 	{expr: "1 / 0", err: "division by zero"},
 	{expr: "1 mod 0", err: "modulo by zero"},
@@ -176,7 +178,9 @@ var cases = []tcase{
 	{expr: "[1.repeat()]", err: "endless sequence"},
 	{expr: "sequence().select($ * 2)", err: "can only be read with take()"},
 	{expr: "sequence().len()", err: "can only be read with take()"},
-	{expr: "sequence() = [1]", err: "endless sequence"},
+	// A Python iterator equals only itself.
+	{expr: "[sequence() = [1], range(0) = [], range(2) = range(2), range(2) != [0, 1]]", want: l(false, false, false, true)},
+	{expr: "let(range(2)) -> $ = $", want: true},
 	{expr: "sequence().take(100000000)", err: "100000000 items"},
 	{expr: "9223372036854775807 + 1", want: bigInt("9223372036854775808")},
 	{expr: "3037000500 * 3037000500", want: bigInt("9223372037000250000")},
