@@ -30,10 +30,7 @@ var (
 // creates them (see TestMissingAssetsFailSynth).
 func placeholderAssets(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "lazyflow-infra-assets-")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := t.TempDir()
 	for _, name := range FunctionNames {
 		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
 			t.Fatal(err)
@@ -58,10 +55,9 @@ func synth(t *testing.T, context map[string]any) (assertions.Template, map[strin
 	if _, ok := ctx["assetDir"]; !ok {
 		ctx["assetDir"] = placeholderAssets(t)
 	}
-	outdir, err := os.MkdirTemp("", "lazyflow-infra-out-")
-	if err != nil {
-		return nil, nil, err
-	}
+	// Synth writes the cloud assembly here and the template is read back in
+	// memory before this returns, so the test's temp dir may go with it.
+	outdir := t.TempDir()
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(outdir)})
 	cfg, err := ConfigFromContext(app.Node())
 	if err != nil {
