@@ -55,11 +55,24 @@ func (l *loader) taskPublishMap(v *yaml.Node, what, task, onClause string) *expr
 		l.errf(v, "%s must be a mapping of variable names to values, not %s", what, describe(v))
 		return nil
 	}
+	if len(v.Content) == 0 {
+		// Mistral's get_publish tests the clause's truth: an empty one is
+		// no publish, so on-complete's global is not dropped beside it.
+		return nil
+	}
 	for _, p := range l.pairs(v, what) {
-		if contains(publishKeys, p.k.Value) && p.v.Kind == yaml.MappingNode {
-			l.warnf(p.k, "%s of task %q: %s at the top level is a plain variable named %q in Mistral, not a scope; "+
-				"use %s: {publish: {%s: ...}, next: ...} for scoped publishing", what, task, p.k.Value, p.k.Value, onClause, p.k.Value)
+		if !contains(publishKeys, p.k.Value) || p.v.Kind != yaml.MappingNode {
+			continue
 		}
+		if onClause == "" {
+			// Nothing of a skip is applied here, so there is no scoped
+			// form to point to.
+			l.warnf(p.k, "%s of task %q: %s at the top level is a plain variable named %q in Mistral, not a scope",
+				what, task, p.k.Value, p.k.Value)
+			continue
+		}
+		l.warnf(p.k, "%s of task %q: %s at the top level is a plain variable named %q in Mistral, not a scope; "+
+			"use %s: {publish: {%s: ...}, next: ...} for scoped publishing", what, task, p.k.Value, p.k.Value, onClause, p.k.Value)
 	}
 	return l.compile(v)
 }

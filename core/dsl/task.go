@@ -262,7 +262,7 @@ func (l *loader) taskPublish(t *Task, key string, v *yaml.Node) {
 	case "publish-on-error":
 		t.PublishOnError = l.taskPublishMap(v, key, t.Name, "on-error")
 	case "publish-on-skip":
-		t.PublishOnSkip = l.taskPublishMap(v, key, t.Name, "on-skip")
+		t.PublishOnSkip = l.taskPublishMap(v, key, t.Name, "")
 	}
 }
 

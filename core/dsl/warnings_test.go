@@ -200,3 +200,25 @@ wf:
 		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// An empty publish is no publish, as Mistral's get_publish tests the
+// clause's truth: on-complete's global is kept beside it, without a warning.
+func TestEmptyOwnPublishKeepsOnCompleteGlobal(t *testing.T) {
+	t1, warnings := taskOf(t, "d.yaml", `version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.noop
+      publish: {}
+      on-complete:
+        publish:
+          global: {g: 2}
+`, "t1")
+	checkEvals(t, map[string]evalWant{
+		"success global": {t1.PublishGlobal, `{"g": 2}`},
+		"error global":   {t1.PublishOnErrorGlobal, `{"g": 2}`},
+	})
+	if len(warnings) != 0 {
+		t.Fatalf("warnings: %v", warnings)
+	}
+}
