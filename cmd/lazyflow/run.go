@@ -242,7 +242,6 @@ func visible(ts []*engine.Task) []*engine.Task {
 	return out
 }
 
-// readInput reads the input with its keys in the order written.
 // readInput reads --input (JSON) or --input-file (JSON or YAML, as
 // Mistral's client reads a file: JSON first, then YAML with PyYAML's
 // booleans); either keeps the order its keys are written in.

@@ -205,6 +205,10 @@ var pyJinjaCases = []struct {
 		int64(2), int64(12), bigInt("99999999999999999999")}, ""},
 	{"{{ [(1e308 * 10 - 1e308 * 10)|int, (1e308 * 10 - 1e308 * 10)|int(7)] }}", []any{int64(0), int64(7)}, ""},
 	{"{{ (1e308 * 10)|int }}", nil, "infinity"},
+	// A base Python's int() refuses: Jinja2 falls back to the text as a
+	// float, or the default (gonja panicked on it).
+	{"{{ ['abc'|int(base=99), '12'|int(base=1), '12'|int(7, 37), 'ff'|int(base=16), '0x1f'|int(base=0)] }}", []any{
+		int64(0), int64(12), int64(12), int64(255), int64(31)}, ""},
 
 	// join writes each item (or its attribute) with Python's str().
 	{"{{ [1, {'y': None}, [1.0, True], None] | join(' ') }}", "1 {'y': None} [1.0, True] None", ""},

@@ -308,6 +308,7 @@ func intGate(f exec.FilterFunction) exec.FilterFunction {
 		if in.IsBool() {
 			return exec.AsValue(boolAsInt(in.Bool()))
 		}
+		params = sanitizeBase(params)
 		x, ok := 0.0, false
 		switch {
 		case in.IsFloat():
@@ -326,6 +327,42 @@ func intGate(f exec.FilterFunction) exec.FilterFunction {
 		b, _ := big.NewFloat(x).Int(nil)
 		return exec.AsValue(b)
 	}
+}
+
+// sanitizeBase replaces a base Python's int() refuses (not 0 or 2 to 36)
+// with 10: Jinja2's int catches that ValueError and reads the text as a
+// float, or gives the default, which is what base 10 does ("abc"|int(base=99)
+// is 0, "12"|int(base=1) is 12). gonja panics on such a base.
+func sanitizeBase(params *exec.VarArgs) *exec.VarArgs {
+	if params == nil {
+		return nil
+	}
+	valid := func(v *exec.Value) bool {
+		if v == nil || !v.IsInteger() {
+			return true // gonja reports a base of the wrong type itself
+		}
+		b := v.Integer()
+		return b == 0 || (b >= 2 && b <= 36)
+	}
+	kw := params.KwArgs["base"]
+	var pos *exec.Value
+	if len(params.Args) > 1 {
+		pos = params.Args[1]
+	}
+	if valid(kw) && valid(pos) {
+		return params
+	}
+	out := &exec.VarArgs{Args: append([]*exec.Value(nil), params.Args...), KwArgs: make(map[string]*exec.Value, len(params.KwArgs))}
+	for k, v := range params.KwArgs {
+		out.KwArgs[k] = v
+	}
+	if !valid(kw) {
+		out.KwArgs["base"] = exec.AsValue(10)
+	}
+	if !valid(pos) {
+		out.Args[1] = exec.AsValue(10)
+	}
+	return out
 }
 
 // floatGate is Jinja2's float of what gonja's gets wrong: float(True) is
