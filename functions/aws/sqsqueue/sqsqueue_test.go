@@ -112,7 +112,7 @@ func TestConformance(t *testing.T) {
 		vis := int(opt.Visibility / time.Second)
 		if opt.MaxReceives == 0 {
 			q, _ := newQueue(t, "suite", vis)
-			return queuetest.Queues{Queue: q}
+			return queuetest.Queues{Queue: q, Duplicates: true}
 		}
 		dlq, client := newQueue(t, "suite-dlq", vis)
 		attrs, err := client.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(dlq.URL()),
@@ -122,7 +122,7 @@ func TestConformance(t *testing.T) {
 		}
 		policy := fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, attrs.Attributes["QueueArn"], opt.MaxReceives)
 		q, _ := createQueue(t, "suite", vis, policy)
-		return queuetest.Queues{Queue: q, DLQ: dlq}
+		return queuetest.Queues{Queue: q, DLQ: dlq, Duplicates: true}
 	})
 }
 
