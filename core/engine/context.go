@@ -155,10 +155,16 @@ func (b *builder) data(vars, branch *value.Map, items *itemList, i int) *value.M
 	return out
 }
 
+// noNames is $ for an expression that reads no name of it.
+var noNames = map[string]any{}
+
 // pick is data with only the given names, each from the layer data would
 // take it from: what an expression that reads $ only as $.name sees of it.
 // It is a Go map, as nothing reads its order.
 func (b *builder) pick(names []string, vars, branch *value.Map, items *itemList, i int) map[string]any {
+	if len(names) == 0 {
+		return noNames // <% task().result %>: no evaluator writes to $
+	}
 	out := make(map[string]any, len(names))
 	for _, k := range names {
 		v, ok := b.head.Input.Get(k)
