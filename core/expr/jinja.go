@@ -209,6 +209,7 @@ func newJinjaEnv() *exec.Environment {
 		globals[name] = compareFunc(compareOps[op])
 	}
 	globals["cycler"] = cyclerFunc
+	globals[attrTestName] = attrTestFunc
 	for _, name := range []string{"dict", "joiner"} {
 		if f, ok := builtins.GlobalFunctions.Get(name); ok {
 			globals[name] = f
