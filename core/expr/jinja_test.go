@@ -69,6 +69,7 @@ const (
 	jinja2Checked = "Jinja2 3.1.6"
 )
 
+var bigData = map[string]any{"big": bigInt("1180591620717411303424"), "nbig": bigInt("-1180591620717411303424")}
 
 var jinjaCases = []jcase{
 	// Python's behaviour, which gonja got wrong (reverse sorted; % and the
@@ -326,6 +327,10 @@ var jinjaCases = []jcase{
 	{jinja2Checked, "{{ _.x.upper is defined }}", plainData, false, ""},
 	{jinja2Checked + ": an attribute of an Undefined raises", "{{ _.zz.upper is defined }}", plainData, nil, "zz"},
 	{ours + " a bare dict method", "{{ _.m.items }}", plainData, nil, "write ['items'] for the key"},
+	// Python's int has no size: %x, %X and %o format one past int64.
+	{jinja2Checked, "{{ '%x|%X|%o' % (_.big, _.big, _.big) }}", bigData, "400000000000000000|400000000000000000|200000000000000000000000", ""},
+	{jinja2Checked, "{{ '%#x|%40x' % (_.nbig, _.big) }}", bigData, "-0x400000000000000000|                      400000000000000000", ""},
+	{jinja2Checked, "{{ '%c' % _.big }}", bigData, nil, "%c arg not in range(0x110000)"},
 
 	// Errors.
 	{ours + " undefined name", "{{ nope }}", nil, nil, "nope"},
