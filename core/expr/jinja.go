@@ -209,6 +209,7 @@ func newJinjaEnv() *exec.Environment {
 		globals[name] = compareFunc(compareOps[op])
 	}
 	globals["cycler"] = cyclerFunc
+	globals[attrTestName] = attrTestFunc
 	for _, name := range []string{"dict", "joiner"} {
 		if f, ok := builtins.GlobalFunctions.Get(name); ok {
 			globals[name] = f
@@ -848,6 +849,21 @@ func (n *jinjaNode) dataContext(ctx *Context) (*exec.Context, *budget) {
 	return exec.NewContext(data), b
 }
 
+// evaluator evaluates the expression of a single {{ }} with data.
+func (n *jinjaNode) evaluator(data *exec.Context) *exec.Evaluator {
+	return &exec.Evaluator{
+		Config: jinjaConfig,
+		Environment: &exec.Environment{
+			Context:           jinjaEnv.Context.Inherit().Update(data),
+			Filters:           jinjaEnv.Filters,
+			Tests:             jinjaEnv.Tests,
+			ControlStructures: jinjaEnv.ControlStructures,
+			Methods:           jinjaEnv.Methods,
+		},
+		Loader: &sourceLoader{src: n.text},
+	}
+}
+
 func (n *jinjaNode) eval(ctx *Context) (r any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -859,17 +875,7 @@ func (n *jinjaNode) eval(ctx *Context) (r any, err error) {
 	}
 	dctx, b := n.dataContext(ctx)
 	if n.output != nil {
-		ev := &exec.Evaluator{
-			Config: jinjaConfig,
-			Environment: &exec.Environment{
-				Context:           jinjaEnv.Context.Inherit().Update(dctx),
-				Filters:           jinjaEnv.Filters,
-				Tests:             jinjaEnv.Tests,
-				ControlStructures: jinjaEnv.ControlStructures,
-				Methods:           jinjaEnv.Methods,
-			},
-			Loader: &sourceLoader{src: n.text},
-		}
+		ev := n.evaluator(dctx)
 		expr := unwrapStr(n.output.Expression)
 		if n.output.Condition != nil {
 			c := ev.Eval(n.output.Condition)

@@ -65,7 +65,11 @@ const (
 	mistralJinja = "mistral/tests/unit/expressions/test_jinja_expression.py"
 	jinjaDocs    = "Jinja2 template designer documentation"
 	ours         = "lazyflow"
+	// Results read from Jinja2 3.1.6 as Mistral 23.0.0 configures it.
+	jinja2Checked = "Jinja2 3.1.6"
 )
+
+var bigData = map[string]any{"big": bigInt("1180591620717411303424"), "nbig": bigInt("-1180591620717411303424")}
 
 var jinjaCases = []jcase{
 	// Python's behaviour, which gonja got wrong (reverse sorted; % and the
@@ -310,6 +314,23 @@ var jinjaCases = []jcase{
 	{ours + " host function not from Mistral's list", "{{ double(4) }}", nil, int64(8), ""},
 	{ours + " top-level __execution", "{{ __execution.id }}", map[string]any{"__execution": map[string]any{"id": "e9"}}, "e9", ""},
 	{ours + " host function error", "{{ task('boom') }}", nil, nil, "no task boom"},
+
+	// A method is an attribute in Jinja2: defined and callable, though
+	// Lazyflow cannot hand the method itself on.
+	{jinja2Checked, "{{ _.y.upper is defined }}", plainData, true, ""},
+	{jinja2Checked, "{{ _.y.upper is callable }}", plainData, true, ""},
+	{jinja2Checked, "{{ _.m.items is defined }}", plainData, true, ""},
+	{jinja2Checked, "{{ _.m.items is undefined }}", plainData, false, ""},
+	{jinja2Checked, "{{ _.list.append is defined }}", plainData, true, ""},
+	{jinja2Checked, "{{ _.y.zz is defined }}", plainData, false, ""},
+	{jinja2Checked, "{{ _.m.k is defined }}", plainData, true, ""},
+	{jinja2Checked, "{{ _.x.upper is defined }}", plainData, false, ""},
+	{jinja2Checked + ": an attribute of an Undefined raises", "{{ _.zz.upper is defined }}", plainData, nil, "zz"},
+	{ours + " a bare dict method", "{{ _.m.items }}", plainData, nil, "write ['items'] for the key"},
+	// Python's int has no size: %x, %X and %o format one past int64.
+	{jinja2Checked, "{{ '%x|%X|%o' % (_.big, _.big, _.big) }}", bigData, "400000000000000000|400000000000000000|200000000000000000000000", ""},
+	{jinja2Checked, "{{ '%#x|%40x' % (_.nbig, _.big) }}", bigData, "-0x400000000000000000|                      400000000000000000", ""},
+	{jinja2Checked, "{{ '%c' % _.big }}", bigData, nil, "%c arg not in range(0x110000)"},
 
 	// Errors.
 	{ours + " undefined name", "{{ nope }}", nil, nil, "nope"},

@@ -212,6 +212,9 @@ func listFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 const testName = "__lf_test"
 
 func testCall(t *nodes.TestExpression) *nodes.Call {
+	if c := attrTestCall(t); c != nil {
+		return c
+	}
 	mayRaise, kind := undefinedKind(t.Expression)
 	if t.Test == nil || !mayRaise {
 		return nil

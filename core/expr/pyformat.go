@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
 
@@ -78,15 +79,11 @@ func pyFormatArgs(format string, args []any, mapping bool) (string, error) {
 			}
 			fmt.Fprintf(&b, "%"+spec+"s", s)
 		case 'd', 'i':
-			if z, ok := a.(*big.Int); ok {
-				fmt.Fprintf(&b, "%"+spec+"d", z) // big.Int formats d with Go's flags, as for int64
-				break
-			}
-			n, err := toInt(a)
+			n, err := intArg(a)
 			if err != nil {
 				return "", err
 			}
-			fmt.Fprintf(&b, "%"+spec+"d", n)
+			fmt.Fprintf(&b, "%"+spec+"d", n) // big.Int formats d with Go's flags, as for int64
 		case 'f', 'F', 'e', 'E', 'g', 'G':
 			f, err := toFloat(a)
 			if err != nil {
@@ -97,7 +94,8 @@ func pyFormatArgs(format string, args []any, mapping bool) (string, error) {
 			}
 			fmt.Fprintf(&b, "%"+spec+string(conv), f)
 		case 'x', 'X', 'o':
-			n, err := toInt(a)
+			// Python's int has no size, so an integer past int64 formats too.
+			n, err := intArg(a)
 			if err != nil {
 				return "", err
 			}
@@ -110,11 +108,14 @@ func pyFormatArgs(format string, args []any, mapping bool) (string, error) {
 			}
 			fmt.Fprintf(&b, "%"+spec+string(conv), n)
 		case 'c':
-			n, err := toInt(a)
+			n, err := intArg(a)
 			if err != nil {
 				return "", err
 			}
-			b.WriteRune(rune(n))
+			if n.Sign() < 0 || n.Cmp(big.NewInt(unicode.MaxRune)) > 0 {
+				return "", errors.New("%c arg not in range(0x110000)")
+			}
+			b.WriteRune(rune(n.Int64()))
 		default:
 			return "", fmt.Errorf("unsupported format character %q", conv)
 		}
@@ -157,7 +158,7 @@ func formatArg(args []any, next *int, key string, keyed bool) (any, error) {
 // the precision; the width pads with spaces on the left, on the right for
 // '-', or with zeros between 0o and the digits for '0' (even with a
 // precision, unlike C).
-func altForm(spec string, conv byte, n int64) string {
+func altForm(spec string, conv byte, n *big.Int) string {
 	flags := strings.TrimRight(spec, "0123456789.")
 	for len(flags) < len(spec) && spec[len(flags)] == '0' {
 		flags = spec[:len(flags)+1] // a 0 right after the flags is the zero flag
@@ -169,21 +170,21 @@ func altForm(spec string, conv byte, n int64) string {
 	} else {
 		width, _ = strconv.Atoi(w)
 	}
-	sign, mag := "", uint64(n)
+	sign, mag := "", new(big.Int).Abs(n)
 	switch {
-	case n < 0:
-		sign, mag = "-", uint64(-n)
+	case n.Sign() < 0:
+		sign = "-"
 	case strings.Contains(flags, "+"):
 		sign = "+"
 	case strings.Contains(flags, " "):
 		sign = " "
 	}
-	prefix, digits := "0o", strconv.FormatUint(mag, 8)
+	prefix, digits := "0o", mag.Text(8)
 	switch conv {
 	case 'x':
-		prefix, digits = "0x", strconv.FormatUint(mag, 16)
+		prefix, digits = "0x", mag.Text(16)
 	case 'X':
-		prefix, digits = "0X", strings.ToUpper(strconv.FormatUint(mag, 16))
+		prefix, digits = "0X", strings.ToUpper(mag.Text(16))
 	}
 	if len(digits) < prec {
 		digits = strings.Repeat("0", prec-len(digits)) + digits
@@ -203,6 +204,18 @@ func altForm(spec string, conv byte, n int64) string {
 // maxFormatWidth bounds widths and precisions, which would otherwise let
 // a short expression build a huge string.
 const maxFormatWidth = 1000
+
+// intArg is an integer conversion's argument as Python's unbounded int.
+func intArg(a any) (*big.Int, error) {
+	if z, ok := a.(*big.Int); ok {
+		return z, nil
+	}
+	n, err := toInt(a)
+	if err != nil {
+		return nil, err
+	}
+	return big.NewInt(n), nil
+}
 
 func toInt(a any) (int64, error) {
 	switch x := a.(type) {
