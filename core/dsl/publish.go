@@ -101,6 +101,9 @@ const (
 func (l *loader) mergeClausePublish(t *Task) {
 	t.Publish, t.PublishGlobal = l.outcomePublish(t, t.Publish, onSuccessPub, "on-success", "publish", "succeeds")
 	t.PublishOnError, t.PublishOnErrorGlobal = l.outcomePublish(t, t.PublishOnError, onErrorPub, "on-error", "publish-on-error", "fails")
+	// Merged: a loaded definition (cached by the engine) need not keep the
+	// YAML nodes the warnings pointed at.
+	t.clausePub = [3]clausePublish{}
 }
 
 func (l *loader) outcomePublish(t *Task, own *expr.Value, clause int, onName, ownName, when string) (branch, global *expr.Value) {

@@ -104,7 +104,7 @@ type Task struct {
 	PublishOnErrorGlobal *expr.Value
 	// clausePub are the publishes of the on-clauses' advanced form
 	// (on-success: {publish: ..., next: ...}), which mergeClausePublish
-	// merges into the four fields above.
+	// merges into the four fields above (and then clears: only loading reads them).
 	clausePub [3]clausePublish
 
 	OnSuccess     []Transition

@@ -114,9 +114,9 @@ func sameData(a, b any) bool {
 		if !ok || x.Len() != y.Len() {
 			return false
 		}
-		ykeys, i := y.Keys(), 0
+		i := 0
 		for k, xv := range x.All() {
-			if ykeys[i] != k || !sameData(xv, y.Value(k)) {
+			if y.Key(i) != k || !sameData(xv, y.Value(k)) {
 				return false
 			}
 			i++

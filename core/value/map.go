@@ -122,6 +122,10 @@ func (m *Map) Keys() []string {
 	return append([]string(nil), m.keys...)
 }
 
+// Key is the i-th key in order (0 ≤ i < Len), for walking two maps in step
+// without copying their keys.
+func (m *Map) Key(i int) string { return m.keys[i] }
+
 // All yields the keys and values in order.
 func (m *Map) All() iter.Seq2[string, any] {
 	return func(yield func(string, any) bool) {
