@@ -18,12 +18,12 @@ import (
 func cmdEval(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	ctxJSON := fs.String("context", "", "the context ($ in YAQL, _ in Jinja) as JSON")
-	ctxFile := fs.String("context-file", "", "file holding the context as JSON")
+	ctxJSON := fs.String("context", "", "the context ($ in YAQL, _ in Jinja) as `JSON` (default {})")
+	ctxFile := fs.String("context-file", "", "`FILE` holding the context as JSON")
 	asJSON := fs.Bool("json", false, "print the result as exactly one JSON document")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return exitUsage, usageError{err.Error()}
+		return exitUsage, err
 	}
 	if len(pos) != 1 {
 		return exitUsage, usageError{"eval needs exactly one expression (quote it for the shell)"}

@@ -95,11 +95,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		err = usageError{fmt.Sprintf("unknown command %q", args[0])}
 	}
+	var help helpError
+	if errors.As(err, &help) {
+		printHelp(stdout, args[0], help.fs)
+		return exitOK
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "lazyflow:", err)
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprint(stderr, usage)
+			// One command's line says more than all six; --help has the rest.
+			u := commandUsage(args[0])
+			fmt.Fprint(stderr, u)
+			if u != usage {
+				fmt.Fprintf(stderr, "(lazyflow %s --help lists its options)\n", args[0])
+			}
 			return exitUsage
 		}
 		if code == 0 {

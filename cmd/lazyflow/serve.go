@@ -18,14 +18,14 @@ import (
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	addr := fs.String("addr", local.DefaultAddr, "address to listen on")
-	data := fs.String("data", ".lazyflow", "directory for the durable store and the callback key")
+	addr := fs.String("addr", local.DefaultAddr, "`HOST:PORT` to listen on (another port when 8080 is taken)")
+	data := fs.String("data", ".lazyflow", "`DIR` for the durable store and the callback key")
 	retention := fs.Duration("retention", 0, "delete finished executions last updated longer ago than this, e.g. 720h (0: keep everything)")
 	drain := fs.Duration("drain", 25*time.Second, "on SIGTERM or Ctrl-C, how long running actions may finish before they are cut short")
 	inline := fs.Int("inline-steps", service.DefaultInlineSteps, "how many std.noop, std.echo and std.fail tasks one step runs in place, with no queue hop (0: none)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return exitUsage, usageError{err.Error()}
+		return exitUsage, err
 	}
 	if len(pos) != 0 {
 		return exitUsage, usageError{"serve takes no arguments"}
