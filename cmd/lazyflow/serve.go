@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/service"
@@ -45,6 +47,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	}
 	if err := local.Serve(ctx, local.Options{Addr: *addr, DataDir: *data, Log: log, Retention: *retention, DrainTimeout: *drain,
 		InlineSteps: inlineOption(*inline), Ready: ready}); err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			// The first thing a second server on one machine meets: say
+			// how to pick another port, here and under make run.
+			err = fmt.Errorf("%w: another program listens there; pick a free port with --addr (e.g. --addr 127.0.0.1:8081, or make run ADDR=127.0.0.1:8081)", err)
+		}
 		return exitFailure, err
 	}
 	return exitOK, nil
