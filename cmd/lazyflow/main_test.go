@@ -350,3 +350,17 @@ func TestValidateCountsInEnglish(t *testing.T) {
 		t.Errorf("validate: %q", out)
 	}
 }
+
+// Every workflow file under examples/ is one the README tells a newcomer to
+// use as it is: each must validate, even with --strict.
+func TestExamplesValidate(t *testing.T) {
+	files, err := filepath.Glob("../../examples/*.yaml")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("examples: %v %v", files, err)
+	}
+	for _, f := range files {
+		if code, _, errs := runCLI("validate", "--strict", f); code != exitOK {
+			t.Errorf("%s: exit %d, stderr %q", f, code, errs)
+		}
+	}
+}
