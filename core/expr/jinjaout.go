@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
@@ -176,3 +177,46 @@ func isGonjaValue(v reflect.Value) bool {
 	_, ok := v.Interface().(*exec.Value)
 	return ok
 }
+
+// internalCall is how gonja names a call of one of the functions Lazyflow
+// compiles Jinja's operators and subscripts to (__lf_add, __lf_item…): a
+// name the user never wrote.
+var internalCall = regexp.MustCompile(`invalid call to function '__lf_\w+': `)
+
+// readableError is what a user reads of a template failure. gonja wraps a
+// failure once per node it passed through and prints each node as a Go
+// value ("unable to evaluate filter &{<Token[Name] Val='first' Pos=7 …> …}"),
+// which says nothing the expression shown beside it does not; the innermost
+// failure is what went wrong.
+func readableError(err error) error {
+	inner := err
+	for {
+		// gonja wraps a failed value itself (an *exec.Value holding the
+		// error) as well as errors.
+		if v, ok := inner.(*exec.Value); ok {
+			if e, ok := v.Interface().(error); ok {
+				inner = e
+				continue
+			}
+		}
+		c, ok := inner.(interface{ Cause() error })
+		if !ok || c.Cause() == nil {
+			break
+		}
+		inner = c.Cause()
+	}
+	msg := internalCall.ReplaceAllString(inner.Error(), "")
+	if msg == inner.Error() {
+		return inner
+	}
+	return &tidyError{msg: msg, err: inner}
+}
+
+// tidyError rewords an error and keeps it for errors.Is and errors.As.
+type tidyError struct {
+	msg string
+	err error
+}
+
+func (e *tidyError) Error() string { return e.msg }
+func (e *tidyError) Unwrap() error { return e.err }
