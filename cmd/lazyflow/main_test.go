@@ -364,3 +364,23 @@ func TestExamplesValidate(t *testing.T) {
 		}
 	}
 }
+
+// A run the workflow refuses to start says which option gives what is
+// missing: the input for a required one, --task for a reverse workflow.
+func TestRunRefusedStartNamesTheOption(t *testing.T) {
+	needsInput := write(t, "version: '2.0'\nwf:\n  input: [name]\n  tasks:\n    a:\n      action: std.noop\n")
+	reverse := write(t, "version: '2.0'\nrev:\n  type: reverse\n  tasks:\n    a:\n      action: std.noop\n    b:\n      action: std.noop\n      requires: [a]\n")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", needsInput}, "missing required input name (workflow wf takes name, given as --input JSON or --input-file PATH)"},
+		{[]string{"run", reverse}, "needs a target task: name the task to reach with --task (one of a, b)"},
+		{[]string{"run", reverse, "--task", "c"}, "name the task to reach with --task (one of a, b)"},
+	} {
+		code, _, errs := runCLI(c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.want) || strings.Contains(errs, ": invalid input") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args[1:], code, errs, c.want)
+		}
+	}
+}

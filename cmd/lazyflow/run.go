@@ -117,7 +117,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	exec, _, err := h.Start(ctx, service.StartRequest{Workflow: wf.Name, Input: input, Target: *target, DefID: engine.DefID(src)})
 	if err != nil {
 		if errors.Is(err, engine.ErrInvalidInput) {
-			return exitUsage, err
+			return exitUsage, refusedStart(err, wf, *target)
 		}
 		return exitFailure, err
 	}
@@ -346,4 +346,27 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// refusedStart is why the workflow refused to start, with the option of
+// this command that gives what was missing or wrong: a newcomer's first run
+// of a workflow with a required input has no --input yet.
+func refusedStart(err error, wf *dsl.Workflow, target string) error {
+	msg := err.Error()
+	var ie *engine.InputError
+	if errors.As(err, &ie) {
+		msg = ie.Msg
+	}
+	switch {
+	case wf.Type == dsl.Reverse && (target == "" || wf.Tasks[target] == nil):
+		return fmt.Errorf("%s: name the task to reach with --task (one of %s)", msg, strings.Join(wf.TaskOrder, ", "))
+	case len(wf.Input) > 0:
+		names := make([]string, len(wf.Input))
+		for i, p := range wf.Input {
+			names[i] = p.Name
+		}
+		return fmt.Errorf("%s (workflow %s takes %s, given as --input JSON or --input-file PATH)", msg, wf.Name, strings.Join(names, ", "))
+	default:
+		return fmt.Errorf("%s (workflow %s takes no input)", msg, wf.Name)
+	}
 }
