@@ -401,7 +401,11 @@ func TestStartErrors(t *testing.T) {
 	wantError(t, e.json("POST", "/executions", ``), 400, httpapi.CodeInvalidJSON, "")
 	wantError(t, e.json("POST", "/executions", `[1]`), 400, httpapi.CodeInvalidJSON, "")
 	wantError(t, e.json("POST", "/executions", `{"workflow": 7}`), 400, httpapi.CodeInvalidJSON, "workflow")
-	wantError(t, e.json("POST", "/executions", `{"workflow": "hello", "inputs": {}}`), 400, httpapi.CodeInvalidJSON, "inputs")
+	// A misspelt field is named, with the fields the body takes.
+	er = wantError(t, e.json("POST", "/executions", `{"workflow": "hello", "inputs": {}}`), 400, httpapi.CodeInvalidJSON, "inputs")
+	if msg := er["message"].(string); !strings.Contains(msg, `"inputs"`) || !strings.Contains(msg, "workflow, input, env, target") {
+		t.Fatalf("an unknown field's message should list the fields the body takes: %v", msg)
+	}
 	wantError(t, e.json("POST", "/executions", `{"input": {}}`), 400, httpapi.CodeInvalidInput, "workflow")
 	wantError(t, e.start("hello", `[1, 2]`), 400, httpapi.CodeInvalidInput, "input")
 	wantError(t, e.json("POST", "/executions", `{"workflow": "hello", "input": {"name": 1}, "env": "x"}`), 400, httpapi.CodeInvalidInput, "env")
