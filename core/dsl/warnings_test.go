@@ -222,3 +222,31 @@ wf:
 		t.Fatalf("warnings: %v", warnings)
 	}
 }
+
+// A call of a workflow the file does not define loads, as in Mistral (it
+// may be registered on its own), but a name one typo away from one the
+// file defines is warned of at the task; other names and names given by an
+// expression are not.
+func TestMisspeltSubWorkflowWarns(t *testing.T) {
+	doc, err := Load("w.yaml", []byte(`version: '2.0'
+main:
+  tasks:
+    a:
+      workflow: sbu
+    b:
+      workflow: billing.charge
+    c:
+      workflow: <% $.callee %>
+sub:
+  tasks:
+    x:
+      action: std.noop
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `w.yaml:4:5: task "a" calls workflow "sbu", which this file does not define (did you mean "sub"?); the task fails when it runs unless a workflow "sbu" is registered`
+	if len(doc.Warnings) != 1 || doc.Warnings[0].Error() != want {
+		t.Fatalf("warnings %v, want only:\n%s", doc.Warnings, want)
+	}
+}
