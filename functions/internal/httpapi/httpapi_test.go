@@ -504,8 +504,8 @@ func TestPauseResumeCancel(t *testing.T) {
 	done := e.start("hello", `{"name": "x"}`).body["id"].(string)
 	e.wait(done, engine.Success)
 	er = wantError(t, e.json("POST", "/executions/"+done+"/pause", ""), 409, httpapi.CodeInvalidState, "")
-	if msg := er["message"].(string); !strings.Contains(msg, "SUCCESS") || !strings.Contains(msg, "needs RUNNING") {
-		t.Fatalf("message %q", msg)
+	if msg := er["message"].(string); !strings.Contains(msg, "SUCCESS") || !strings.Contains(msg, "needs RUNNING") || strings.Count(msg, done) != 1 {
+		t.Fatalf("message %q: want the state and what pause needs, the execution named once", msg)
 	}
 	wantError(t, e.json("POST", "/executions/ex-missing/cancel", ""), 404, httpapi.CodeNotFound, "id")
 }
