@@ -179,9 +179,9 @@ func isGonjaValue(v reflect.Value) bool {
 }
 
 // internalCall is how gonja names a call of one of the functions Lazyflow
-// compiles Jinja's operators and subscripts to (__lf_add, __lf_item…): a
-// name the user never wrote.
-var internalCall = regexp.MustCompile(`invalid call to function '__lf_\w+': `)
+// compiles Jinja's operators and subscripts to (__lf_add, __lf_item…), or
+// the subscript __lf_item evaluates: names the user never wrote.
+var internalCall = regexp.MustCompile(`invalid call to function '__lf_\w+': |unable to evaluate __lf_l\[__lf_r\]: `)
 
 // readableError is what a user reads of a template failure. gonja wraps a
 // failure once per node it passed through and prints each node as a Go

@@ -71,6 +71,8 @@ func TestJinjaErrorsReadable(t *testing.T) {
 		"{{ 1 / 0 }}":                             "division by zero",
 		"{{ None + 1 }}":                          "unsupported operand types for +: NoneType and int",
 		"{{ _.n[5] + 1 }}":                        "list object has no element 5",
+		"{{ None[2] + 1 }}":                       "'NoneType' object is not subscriptable",
+		"{{ 'ab'['x'] + 1 }}":                     "string indices must be integers",
 		"x {% for i in 1/0 %}{{ i }}{% endfor %}": "division by zero",
 	} {
 		_, err := MustCompile(src).Eval(&Context{Data: map[string]any{"n": []any{int64(1)}}})
