@@ -319,6 +319,12 @@ func TestSubcommandHelp(t *testing.T) {
 			}
 		}
 	}
+	if code, out, _ := runCLI("help", "graph"); code != exitOK || !strings.Contains(out, "--format FORMAT") {
+		t.Errorf("help graph: exit %d, %q; want graph --help", code, out)
+	}
+	if code, _, errs := runCLI("help", "frob"); code != exitUsage || !strings.Contains(errs, `unknown command "frob"`) {
+		t.Errorf("help frob: exit %d, stderr %q", code, errs)
+	}
 	if _, out, _ := runCLI("serve", "--help"); !strings.Contains(out, "(default 127.0.0.1:8080)") {
 		t.Errorf("serve --help does not give --addr's default: %q", out)
 	}

@@ -315,7 +315,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) (int, error) {
 	for _, file := range files {
 		src, err := os.ReadFile(file)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
+			fmt.Fprintln(stderr, "lazyflow:", err)
 			code = exitUsage
 			continue
 		}
