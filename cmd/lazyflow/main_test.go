@@ -390,3 +390,12 @@ func TestRunRefusedStartNamesTheOption(t *testing.T) {
 		}
 	}
 }
+
+// --workflow naming no workflow of the file lists the file's workflows,
+// each once.
+func TestRunUnknownWorkflowListsTheFiles(t *testing.T) {
+	code, _, errs := runCLI("run", "../../examples/my_workbook.yaml", "--workflow", "my_wff")
+	if code != exitUsage || !strings.Contains(errs, `no workflow "my_wff" in this definition (it has only "my_wf")`) || strings.Count(errs, `"my_wf"`) != 1 {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}
