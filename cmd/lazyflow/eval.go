@@ -53,6 +53,11 @@ func cmdEval(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitFailure, err
 	}
 	fmt.Fprintln(stdout, formatResult(r, *asJSON))
+	if !strings.Contains(pos[0], "<%") && !strings.Contains(pos[0], "{{") && !strings.Contains(pos[0], "{%") {
+		// Plain text is a valid value and prints as it is, but eval is
+		// called to evaluate: the delimiters were most likely forgotten.
+		fmt.Fprintf(stderr, "lazyflow: note: %q holds no <%% %%> or {{ }}, so it is plain text; to evaluate it, write '<%% %s %%>' (YAQL) or '{{ … }}' (Jinja)\n", pos[0], pos[0])
+	}
 	return exitOK, nil
 }
 
