@@ -250,3 +250,44 @@ sub:
 		t.Fatalf("warnings %v, want only:\n%s", doc.Warnings, want)
 	}
 }
+
+// A publish or output value that reads as an expression without <% %>
+// ($.x, task().result) is kept as text, as Mistral keeps it, with a warning
+// at the value; text that only starts with $ ($5 fee) and an action's input
+// (a JSONPath query is $.a.b) are left alone.
+func TestBareExpressionWarns(t *testing.T) {
+	doc, err := Load("w.yaml", []byte(`version: '2.0'
+wf:
+  output:
+    r: $.x
+    fee: $5 fee
+  tasks:
+    a:
+      action: std.echo output=$.a.b
+      publish:
+        x: task().result
+        y: <% $.z %>
+      on-success:
+        publish:
+          branch:
+            z: $.q
+        next: b
+    b:
+      action: std.noop
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range doc.Warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		`w.yaml:4:8: output of workflow "wf": key "r" is the text "$.x": an expression needs <% %> (<% $.x %>) or {{ }}`,
+		`w.yaml:10:12: publish of task "a": variable "x" is the text "task().result": an expression needs <% %> (<% task().result %>) or {{ }}`,
+		`w.yaml:15:16: on-success publish branch: variable "z" is the text "$.q": an expression needs <% %> (<% $.q %>) or {{ }}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
