@@ -414,6 +414,12 @@ func TestStartErrors(t *testing.T) {
 		t.Fatalf("message should name the missing input and nothing made up: %v", er["message"])
 	}
 	wantError(t, e.start("hello", `{"name": 1, "extra": 2}`), 400, httpapi.CodeInvalidInput, "input")
+	// A misspelt input is both missing and unexpected: both are said, with
+	// the name it was likely meant to be.
+	er = wantError(t, e.start("hello", `{"nme": 1}`), 400, httpapi.CodeInvalidInput, "input")
+	if msg := er["message"].(string); !strings.Contains(msg, "missing required input name; unexpected input nme (did you mean name?)") {
+		t.Fatalf("message %q", msg)
+	}
 	// A number no float can hold is refused where it is, not kept as a string.
 	er = wantError(t, e.start("hello", `{"name": 1e400}`), 400, httpapi.CodeInvalidInput, "input.name")
 	if !strings.Contains(er["message"].(string), "1e400") {
