@@ -184,32 +184,79 @@ func isGonjaValue(v reflect.Value) bool {
 var internalCall = regexp.MustCompile(`invalid call to function '__lf_\w+': |unable to evaluate __lf_l\[__lf_r\]: `)
 
 // readableError is what a user reads of a template failure. gonja wraps a
-// failure once per node it passed through and prints each node as a Go
-// value ("unable to evaluate filter &{<Token[Name] Val='first' Pos=7 …> …}"),
-// which says nothing the expression shown beside it does not; the innermost
-// failure is what went wrong.
+// failure once per node it passed through, and prints most nodes as Go
+// values ("unable to evaluate filter &{<Token[Name] Val='first' Pos=7 …> …}")
+// or as the calls Lazyflow compiles operators to: of the wrappers, only
+// those naming a part of the expression as written (Unable to evaluate
+// _.a.b) are kept, before the innermost failure, which is what went wrong.
 func readableError(err error) error {
-	inner := err
+	var parts []string
+	cur := err
 	for {
-		// gonja wraps a failed value itself (an *exec.Value holding the
-		// error) as well as errors.
-		if v, ok := inner.(*exec.Value); ok {
-			if e, ok := v.Interface().(error); ok {
-				inner = e
-				continue
-			}
-		}
-		c, ok := inner.(interface{ Cause() error })
-		if !ok || c.Cause() == nil {
+		next := gonjaCause(cur)
+		if next == nil {
 			break
 		}
-		inner = c.Cause()
+		own := strings.TrimSuffix(strings.TrimSuffix(cur.Error(), next.Error()), ": ")
+		if namesSource(own) {
+			parts = append(parts, own)
+		}
+		cur = next
 	}
-	msg := internalCall.ReplaceAllString(inner.Error(), "")
-	if msg == inner.Error() {
-		return inner
+	parts = append(parts, dropTargets(internalCall.ReplaceAllString(cur.Error(), "")))
+	msg := strings.Join(parts, ": ")
+	if msg == cur.Error() {
+		return cur
 	}
-	return &tidyError{msg: msg, err: inner}
+	return &tidyError{msg: msg, err: cur}
+}
+
+// dropTargets drops the leading "Unable to evaluate target X: " of a text
+// gonja flattened: what follows says X's own failure, naming it again.
+func dropTargets(msg string) string {
+	for {
+		rest, ok := strings.CutPrefix(msg, "Unable to evaluate target ")
+		if !ok {
+			return msg
+		}
+		i := strings.Index(rest, ": Unable to evaluate ")
+		if i < 0 {
+			return msg
+		}
+		msg = rest[i+2:]
+	}
+}
+
+// gonjaCause is the failure err wraps: gonja wraps a failed value itself
+// (an *exec.Value holding the error) as well as errors. Nil at the end of
+// the chain.
+func gonjaCause(err error) error {
+	if v, ok := err.(*exec.Value); ok {
+		if e, ok := v.Interface().(error); ok {
+			return e
+		}
+		return nil
+	}
+	if c, ok := err.(interface{ Cause() error }); ok {
+		return c.Cause()
+	}
+	return nil
+}
+
+// namesSource reports whether a wrapper's own text names a part of the
+// expression as the user wrote it.
+func namesSource(own string) bool {
+	rest, ok := strings.CutPrefix(strings.ToLower(own), "unable to evaluate ")
+	// "target X" is followed by X's own failure, which names X again.
+	if !ok || rest == "parameters" || strings.HasPrefix(rest, "target ") {
+		return false
+	}
+	for _, mark := range []string{"&{", "token[", "map[", "__lf_", "line="} {
+		if strings.Contains(rest, mark) {
+			return false
+		}
+	}
+	return true
 }
 
 // tidyError rewords an error and keeps it for errors.Is and errors.As.

@@ -68,6 +68,7 @@ func TestJinjaErrorsReadable(t *testing.T) {
 		"{{ _.n | summ }}":                        "filter 'summ' not found",
 		"{{ 7 | first }}":                         "invalid call to filter 'first': 'int' object is not iterable",
 		"{{ _.n | join(1/0) }}":                   "division by zero",
+		"{{ [_.n.a.b] }}":                         "Unable to evaluate _.n.a: attribute 'a' not found",
 		"{{ 1 / 0 }}":                             "division by zero",
 		"{{ None + 1 }}":                          "unsupported operand types for +: NoneType and int",
 		"{{ _.n[5] + 1 }}":                        "list object has no element 5",
