@@ -13,7 +13,7 @@ import (
 // as text), requires in a direct workflow's task-defaults. A key close to a
 // known one is still a misspelling, and an error.
 func TestWarnings(t *testing.T) {
-	doc, err := Load("w.yaml", []byte(`version: '2.0'
+	doc := wantWarnings(t, `version: '2.0'
 wf:
   source: "print('x')"
   task-defaults:
@@ -23,22 +23,9 @@ wf:
       action: std.echo
       input:
         output: <% $.get('status', 'SUCCESS')
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, w := range doc.Warnings {
-		got = append(got, w.Error())
-	}
-	want := []string{
-		`w.yaml:3:3: unknown key "source" in workflow "wf" is ignored (as Mistral ignores it)`,
+`, `w.yaml:3:3: unknown key "source" in workflow "wf" is ignored (as Mistral ignores it)`,
 		`w.yaml:5:5: requires in task-defaults is ignored: workflow "wf" is direct`,
-		`w.yaml:10:9: "<% $.get('status', 'SUCCESS')" has a '<%' with no closing '%>': it is kept as plain text, as Mistral keeps it`,
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+		`w.yaml:10:9: "<% $.get('status', 'SUCCESS')" has a '<%' with no closing '%>': it is kept as plain text, as Mistral keeps it`)
 	v, err := doc.Workflows["wf"].Tasks["t1"].Input.Eval(nil)
 	if err != nil || v.(*value.Map).Value("output") != "<% $.get('status', 'SUCCESS')" {
 		t.Fatalf("input %v, %v: want the text as written", v, err)
@@ -256,7 +243,7 @@ sub:
 // at the value; text that only starts with $ ($5 fee) and an action's input
 // (a JSONPath query is $.a.b) are left alone.
 func TestBareExpressionWarns(t *testing.T) {
-	doc, err := Load("w.yaml", []byte(`version: '2.0'
+	wantWarnings(t, `version: '2.0'
 wf:
   output:
     r: $.x
@@ -274,7 +261,16 @@ wf:
         next: b
     b:
       action: std.noop
-`))
+`, `w.yaml:4:8: output of workflow "wf": key "r" is the text "$.x": an expression needs <% %> (<% $.x %>) or {{ }}`,
+		`w.yaml:10:12: publish of task "a": variable "x" is the text "task().result": an expression needs <% %> (<% task().result %>) or {{ }}`,
+		`w.yaml:15:16: on-success publish branch: variable "z" is the text "$.q": an expression needs <% %> (<% $.q %>) or {{ }}`)
+}
+
+// wantWarnings loads src as w.yaml and wants exactly these warnings, in
+// order.
+func wantWarnings(t *testing.T, src string, want ...string) *Document {
+	t.Helper()
+	doc, err := Load("w.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,12 +278,8 @@ wf:
 	for _, w := range doc.Warnings {
 		got = append(got, w.Error())
 	}
-	want := []string{
-		`w.yaml:4:8: output of workflow "wf": key "r" is the text "$.x": an expression needs <% %> (<% $.x %>) or {{ }}`,
-		`w.yaml:10:12: publish of task "a": variable "x" is the text "task().result": an expression needs <% %> (<% task().result %>) or {{ }}`,
-		`w.yaml:15:16: on-success publish branch: variable "z" is the text "$.q": an expression needs <% %> (<% $.q %>) or {{ }}`,
-	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	return doc
 }
