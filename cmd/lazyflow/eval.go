@@ -18,12 +18,12 @@ import (
 func cmdEval(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	ctxJSON := fs.String("context", "", "the context ($ in YAQL, _ in Jinja) as JSON")
-	ctxFile := fs.String("context-file", "", "file holding the context as JSON")
+	ctxJSON := fs.String("context", "", "the context ($ in YAQL, _ in Jinja) as `JSON` (default {})")
+	ctxFile := fs.String("context-file", "", "`FILE` holding the context as JSON")
 	asJSON := fs.Bool("json", false, "print the result as exactly one JSON document")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return exitUsage, usageError{err.Error()}
+		return exitUsage, err
 	}
 	if len(pos) != 1 {
 		return exitUsage, usageError{"eval needs exactly one expression (quote it for the shell)"}
@@ -53,6 +53,11 @@ func cmdEval(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitFailure, err
 	}
 	fmt.Fprintln(stdout, formatResult(r, *asJSON))
+	if !strings.Contains(pos[0], "<%") && !strings.Contains(pos[0], "{{") && !strings.Contains(pos[0], "{%") {
+		// Plain text is a valid value and prints as it is, but eval is
+		// called to evaluate: the delimiters were most likely forgotten.
+		fmt.Fprintf(stderr, "lazyflow: note: %q holds no <%% %%> or {{ }}, so it is plain text; to evaluate it, write '<%% %s %%>' (YAQL) or '{{ … }}' (Jinja)\n", pos[0], pos[0])
+	}
 	return exitOK, nil
 }
 

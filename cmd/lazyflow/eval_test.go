@@ -80,3 +80,16 @@ func TestEvalErrors(t *testing.T) {
 		}
 	}
 }
+
+// Text without <% %> or {{ }} is a value and prints as it is (exit 0), but
+// what eval was given is most likely an expression without its
+// delimiters: stderr says how to write it. An expression gets no note.
+func TestEvalPlainTextNotesTheDelimiters(t *testing.T) {
+	code, out, errs := runCLI("eval", "$.xs.sum()", "--context", `{"xs": [1, 2]}`)
+	if code != exitOK || out != "$.xs.sum()\n" || !strings.Contains(errs, "'<% $.xs.sum() %>'") {
+		t.Errorf("exit %d, out %q, stderr %q; want the text, and a note naming '<%% $.xs.sum() %%>'", code, out, errs)
+	}
+	if _, _, errs := runCLI("eval", "<% $.xs.sum() %>", "--context", `{"xs": [1, 2]}`); errs != "" {
+		t.Errorf("an expression got a note: %q", errs)
+	}
+}

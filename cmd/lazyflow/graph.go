@@ -16,11 +16,11 @@ import (
 func cmdGraph(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("graph", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	wf := fs.String("workflow", "", "the workflow to draw (default: the first in the file)")
-	format := fs.String("format", "svg", "svg, mermaid or dot")
+	wf := fs.String("workflow", "", "`NAME` of the workflow to draw (default: the first in the file)")
+	format := fs.String("format", "svg", "`FORMAT`: svg, mermaid or dot")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return exitUsage, usageError{err.Error()}
+		return exitUsage, err
 	}
 	if len(pos) != 1 {
 		return exitUsage, usageError{"graph needs exactly one file"}

@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/lazyflow/lazyflow/core/gctune"
@@ -90,16 +91,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "eval":
 		code, err = cmdEval(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
+		if len(args) > 1 && args[1] != "help" && !strings.HasPrefix(args[1], "-") {
+			// help CMD is CMD --help, as in go and git.
+			return run(ctx, []string{args[1], "--help"}, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
 		err = usageError{fmt.Sprintf("unknown command %q", args[0])}
 	}
+	var help helpError
+	if errors.As(err, &help) {
+		printHelp(stdout, args[0], help.fs)
+		return exitOK
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "lazyflow:", err)
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprint(stderr, usage)
+			// One command's line says more than all six; --help has the rest.
+			u := commandUsage(args[0])
+			fmt.Fprint(stderr, u)
+			if u != usage {
+				fmt.Fprintf(stderr, "(lazyflow %s --help lists its options)\n", args[0])
+			}
 			return exitUsage
 		}
 		if code == 0 {

@@ -292,3 +292,110 @@ func TestRunInputFileYAML(t *testing.T) {
 		t.Fatalf("a broken file: exit %d, %s", code, errs)
 	}
 }
+
+// `lazyflow CMD --help` is a request, not a mistake: the command's usage
+// line and every option go to stdout, and the exit status is 0.
+func TestSubcommandHelp(t *testing.T) {
+	for cmd, opts := range map[string][]string{
+		"run":      {"--workflow", "--input", "--input-file", "--task", "--json", "--timeout"},
+		"validate": {"--strict"},
+		"serve":    {"--addr", "--data", "--retention", "--drain", "--inline-steps"},
+		"graph":    {"--workflow", "--format"},
+		"ui":       {"--api", "--addr", "--profile", "--region"},
+		"eval":     {"--context", "--context-file", "--json"},
+	} {
+		for _, h := range []string{"--help", "-h"} {
+			code, out, errs := runCLI(cmd, h)
+			if code != exitOK || errs != "" {
+				t.Errorf("%s %s: exit %d, stderr %q; want 0 and nothing on stderr", cmd, h, code, errs)
+			}
+			if !strings.Contains(out, "lazyflow "+cmd+" ") || strings.Count(out, "lazyflow ") != 1 {
+				t.Errorf("%s %s: want only its own usage line, got %q", cmd, h, out)
+			}
+			for _, o := range opts {
+				if !strings.Contains(out, "  "+o+" ") {
+					t.Errorf("%s %s: option %s not listed in %q", cmd, h, o, out)
+				}
+			}
+		}
+	}
+	if code, out, _ := runCLI("help", "graph"); code != exitOK || !strings.Contains(out, "--format FORMAT") {
+		t.Errorf("help graph: exit %d, %q; want graph --help", code, out)
+	}
+	if code, _, errs := runCLI("help", "frob"); code != exitUsage || !strings.Contains(errs, `unknown command "frob"`) {
+		t.Errorf("help frob: exit %d, stderr %q", code, errs)
+	}
+	if _, out, _ := runCLI("serve", "--help"); !strings.Contains(out, "(default 127.0.0.1:8080)") {
+		t.Errorf("serve --help does not give --addr's default: %q", out)
+	}
+}
+
+// A mistake in a command's options names the command and the option as
+// written (two dashes), and shows that command's usage, not all six.
+func TestUnknownOptionNamesCommand(t *testing.T) {
+	for _, c := range []struct{ args, want string }{
+		{"run ../../examples/hello.yaml --frob", "run: unknown option --frob"},
+		{"validate --frob ../../examples/hello.yaml", "validate: unknown option --frob"},
+		{"eval --context", "eval: option --context needs a value"},
+		{"serve --drain soon", "serve: invalid value \"soon\" for option --drain"},
+	} {
+		code, _, errs := runCLI(strings.Fields(c.args)...)
+		if code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
+		}
+		cmd := strings.Fields(c.args)[0]
+		if !strings.Contains(errs, "lazyflow "+cmd+" ") || strings.Contains(errs, "lazyflow ui ") && cmd != "ui" {
+			t.Errorf("%s: want the command's own usage line, got %q", c.args, errs)
+		}
+	}
+}
+
+func TestValidateCountsInEnglish(t *testing.T) {
+	_, out, _ := runCLI("validate", "../../examples/hello.yaml")
+	if !strings.Contains(out, "ok (1 workflow, 0 actions)") {
+		t.Errorf("validate: %q", out)
+	}
+}
+
+// Every workflow file under examples/ is one the README tells a newcomer to
+// use as it is: each must validate, even with --strict.
+func TestExamplesValidate(t *testing.T) {
+	files, err := filepath.Glob("../../examples/*.yaml")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("examples: %v %v", files, err)
+	}
+	for _, f := range files {
+		if code, _, errs := runCLI("validate", "--strict", f); code != exitOK {
+			t.Errorf("%s: exit %d, stderr %q", f, code, errs)
+		}
+	}
+}
+
+// A run the workflow refuses to start says which option gives what is
+// missing: the input for a required one, --task for a reverse workflow.
+func TestRunRefusedStartNamesTheOption(t *testing.T) {
+	needsInput := write(t, "version: '2.0'\nwf:\n  input: [name]\n  tasks:\n    a:\n      action: std.noop\n")
+	reverse := write(t, "version: '2.0'\nrev:\n  type: reverse\n  tasks:\n    a:\n      action: std.noop\n    b:\n      action: std.noop\n      requires: [a]\n")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", needsInput}, "missing required input name (workflow wf takes name, given as --input JSON or --input-file PATH)"},
+		{[]string{"run", reverse}, "needs a target task: name the task to reach with --task (one of a, b)"},
+		{[]string{"run", reverse, "--task", "c"}, "name the task to reach with --task (one of a, b)"},
+	} {
+		code, _, errs := runCLI(c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.want) || strings.Contains(errs, ": invalid input") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args[1:], code, errs, c.want)
+		}
+	}
+}
+
+// --workflow naming no workflow of the file lists the file's workflows,
+// each once.
+func TestRunUnknownWorkflowListsTheFiles(t *testing.T) {
+	code, _, errs := runCLI("run", "../../examples/my_workbook.yaml", "--workflow", "my_wff")
+	if code != exitUsage || !strings.Contains(errs, `no workflow "my_wff" in this definition (it has only "my_wf")`) || strings.Count(errs, `"my_wf"`) != 1 {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}

@@ -24,21 +24,6 @@ import (
 	"github.com/lazyflow/lazyflow/core/yaql"
 )
 
-// parseInterspersed parses flags that may come before or after positional arguments.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
 // report is the one JSON object `lazyflow run --json` prints.
 type report struct {
 	ID        string       `json:"id"`
@@ -59,15 +44,15 @@ type taskReport struct {
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	wfName := fs.String("workflow", "", "workflow to run (default: the file's only or first workflow)")
-	inputJSON := fs.String("input", "", "input as a JSON object")
-	inputFile := fs.String("input-file", "", "file holding the input as a JSON or YAML object")
-	target := fs.String("task", "", "target task (reverse workflows)")
+	wfName := fs.String("workflow", "", "`NAME` of the workflow to run (default: the file's only or first workflow)")
+	inputJSON := fs.String("input", "", "the input as a `JSON` object")
+	inputFile := fs.String("input-file", "", "`PATH` of a file holding the input as a JSON or YAML object")
+	target := fs.String("task", "", "`TARGET` task (reverse workflows)")
 	asJSON := fs.Bool("json", false, "print one JSON object describing the execution")
-	timeout := fs.Duration("timeout", 0, "give up after this long (0: no limit)")
+	timeout := fs.Duration("timeout", 0, "stop waiting after this long and exit 4 (a positive `duration` such as 5m; leave it out for no limit)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return exitUsage, usageError{err.Error()}
+		return exitUsage, err
 	}
 	if *timeout < 0 || (*timeout == 0 && flagSet(fs, "timeout")) {
 		return exitUsage, usageError{fmt.Sprintf("--timeout %s: must be a positive duration (leave it out for no limit)", *timeout)}
@@ -132,7 +117,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	exec, _, err := h.Start(ctx, service.StartRequest{Workflow: wf.Name, Input: input, Target: *target, DefID: engine.DefID(src)})
 	if err != nil {
 		if errors.Is(err, engine.ErrInvalidInput) {
-			return exitUsage, err
+			return exitUsage, refusedStart(err, wf, *target)
 		}
 		return exitFailure, err
 	}
@@ -313,20 +298,16 @@ func printProgress(w io.Writer, ts []*engine.Task, seen map[string]engine.State)
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
 	// --strict makes every warning an error: what Mistral accepts but
 	// looks wrong, such as a call without a required input.
-	strict := false
-	var files []string
-	for _, a := range args {
-		switch {
-		case a == "--strict":
-			strict = true
-		case strings.HasPrefix(a, "-"):
-			return exitUsage, usageError{fmt.Sprintf("validate: unknown option %q", a)}
-		default:
-			files = append(files, a)
-		}
+	strictFlag := fs.Bool("strict", false, "warnings are errors too")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitUsage, err
 	}
+	strict := *strictFlag
 	if len(files) == 0 {
 		return exitUsage, usageError{"validate needs at least one file"}
 	}
@@ -334,7 +315,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) (int, error) {
 	for _, file := range files {
 		src, err := os.ReadFile(file)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
+			fmt.Fprintln(stderr, "lazyflow:", err)
 			code = exitUsage
 			continue
 		}
@@ -354,7 +335,38 @@ func cmdValidate(args []string, stdout, stderr io.Writer) (int, error) {
 		for _, w := range doc.Warnings {
 			fmt.Fprintf(stderr, "%s: warning: %s\n", w.Pos, w.Msg)
 		}
-		fmt.Fprintf(stdout, "%s: ok (%d workflows, %d actions)\n", file, len(doc.Workflows), len(doc.Actions))
+		fmt.Fprintf(stdout, "%s: ok (%s, %s)\n", file, count(len(doc.Workflows), "workflow"), count(len(doc.Actions), "action"))
 	}
 	return code, nil
+}
+
+// count is "1 workflow", "2 workflows".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// refusedStart is why the workflow refused to start, with the option of
+// this command that gives what was missing or wrong: a newcomer's first run
+// of a workflow with a required input has no --input yet.
+func refusedStart(err error, wf *dsl.Workflow, target string) error {
+	msg := err.Error()
+	var ie *engine.InputError
+	if errors.As(err, &ie) {
+		msg = ie.Msg
+	}
+	switch {
+	case wf.Type == dsl.Reverse && (target == "" || wf.Tasks[target] == nil):
+		return fmt.Errorf("%s: name the task to reach with --task (one of %s)", msg, strings.Join(wf.TaskOrder, ", "))
+	case len(wf.Input) > 0:
+		names := make([]string, len(wf.Input))
+		for i, p := range wf.Input {
+			names[i] = p.Name
+		}
+		return fmt.Errorf("%s (workflow %s takes %s, given as --input JSON or --input-file PATH)", msg, wf.Name, strings.Join(names, ", "))
+	default:
+		return fmt.Errorf("%s (workflow %s takes no input)", msg, wf.Name)
+	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/lazyflow/lazyflow/core/service"
@@ -18,14 +20,14 @@ import (
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	addr := fs.String("addr", local.DefaultAddr, "address to listen on")
-	data := fs.String("data", ".lazyflow", "directory for the durable store and the callback key")
+	addr := fs.String("addr", local.DefaultAddr, "`HOST:PORT` to listen on (another port when 8080 is taken)")
+	data := fs.String("data", ".lazyflow", "`DIR` for the durable store and the callback key")
 	retention := fs.Duration("retention", 0, "delete finished executions last updated longer ago than this, e.g. 720h (0: keep everything)")
 	drain := fs.Duration("drain", 25*time.Second, "on SIGTERM or Ctrl-C, how long running actions may finish before they are cut short")
 	inline := fs.Int("inline-steps", service.DefaultInlineSteps, "how many std.noop, std.echo and std.fail tasks one step runs in place, with no queue hop (0: none)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return exitUsage, usageError{err.Error()}
+		return exitUsage, err
 	}
 	if len(pos) != 0 {
 		return exitUsage, usageError{"serve takes no arguments"}
@@ -45,6 +47,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	}
 	if err := local.Serve(ctx, local.Options{Addr: *addr, DataDir: *data, Log: log, Retention: *retention, DrainTimeout: *drain,
 		InlineSteps: inlineOption(*inline), Ready: ready}); err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			// The first thing a second server on one machine meets: say
+			// how to pick another port, here and under make run.
+			err = fmt.Errorf("%w: another program listens there; pick a free port with --addr (e.g. --addr 127.0.0.1:8081, or make run ADDR=127.0.0.1:8081)", err)
+		}
 		return exitFailure, err
 	}
 	return exitOK, nil

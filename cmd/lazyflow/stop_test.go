@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -114,5 +115,19 @@ func TestServeInlineStepsMustNotBeNegative(t *testing.T) {
 	code, _, errs := runCLI("serve", "--inline-steps", "-1", "--data", t.TempDir())
 	if code != exitUsage || !strings.Contains(errs, "--inline-steps") {
 		t.Errorf("--inline-steps -1: exit %d, stderr %q; want 2 naming --inline-steps", code, errs)
+	}
+}
+
+// A second server on a taken port is the usual first clash on a machine:
+// the error says how to choose another port.
+func TestServePortTakenSaysHowToChooseAnother(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	code, _, errs := runCLI("serve", "--addr", ln.Addr().String(), "--data", t.TempDir())
+	if code != exitFailure || !strings.Contains(errs, "address already in use") || !strings.Contains(errs, "--addr") || !strings.Contains(errs, "make run ADDR=") {
+		t.Errorf("serve on a taken port: exit %d, stderr %q; want 1, naming --addr and make run ADDR=", code, errs)
 	}
 }

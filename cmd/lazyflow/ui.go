@@ -21,13 +21,13 @@ const defaultUIAddr = "127.0.0.1:8081"
 func cmdUI(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("ui", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	api := fs.String("api", "", "the deployed API's URL (the stack's ApiUrl output)")
-	addr := fs.String("addr", defaultUIAddr, "address to listen on")
-	profile := fs.String("profile", "", "AWS profile whose credentials sign the API calls (default: the default chain)")
-	region := fs.String("region", "", "region to sign for (default: from the API's host name, else the profile's)")
+	api := fs.String("api", "", "the deployed API's `URL` (the stack's ApiUrl output)")
+	addr := fs.String("addr", defaultUIAddr, "`HOST:PORT` to listen on")
+	profile := fs.String("profile", "", "AWS `profile` whose credentials sign the API calls (default: the default chain)")
+	region := fs.String("region", "", "`region` to sign for (default: from the API's host name, else the profile's)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return exitUsage, usageError{err.Error()}
+		return exitUsage, err
 	}
 	if len(pos) != 0 {
 		return exitUsage, usageError{"ui takes no arguments"}

@@ -39,6 +39,7 @@ func (l *loader) crossChecks(doc *Document) {
 			case t.Workflow != "":
 				sub := doc.lookupWorkflow(t.Workflow)
 				if sub == nil {
+					l.warnMisspeltWorkflow(doc, name, t)
 					continue
 				}
 				params, kind, target = sub.Input, "workflow", t.Workflow
@@ -70,6 +71,22 @@ func (l *loader) crossChecks(doc *Document) {
 			}
 		}
 	}
+}
+
+// warnMisspeltWorkflow warns of a call of a workflow this document does not
+// define when its name is a typo of one it does. Mistral loads such a call,
+// as the callee may be registered on its own, and the task fails when it
+// runs; a name close to none of the document's is left alone.
+func (l *loader) warnMisspeltWorkflow(doc *Document, task string, t *Task) {
+	if isExprString(t.Workflow) {
+		return
+	}
+	hint := suggest(t.Workflow, doc.Order)
+	if hint == "" {
+		return
+	}
+	l.warns = append(l.warns, &Error{Pos: t.Pos, Msg: fmt.Sprintf("task %q calls workflow %q, which this file does not define%s; the task fails when it runs unless a workflow %q is registered",
+		task, t.Workflow, hint, t.Workflow)})
 }
 
 // checkCatalog checks the calls of actions the catalog knows: every task

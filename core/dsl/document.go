@@ -54,6 +54,10 @@ func (d *Document) Workflow(name string) (*Workflow, error) {
 	if wf := d.lookupWorkflow(name); wf != nil {
 		return wf, nil
 	}
+	if len(d.Order) == 1 {
+		// The one name is already given: a "did you mean" would repeat it.
+		return nil, fmt.Errorf("no workflow %q in this definition (it has only %s)", name, quoteList(d.Order))
+	}
 	return nil, fmt.Errorf("no workflow %q in this definition (it has %s)%s", name, quoteList(d.Order), suggest(name, d.Order))
 }
 

@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -109,5 +110,29 @@ func unclosed(v any) (string, bool) {
 func (l *loader) warnUnclosed(n *yaml.Node, v any) {
 	if s, ok := unclosed(v); ok {
 		l.warnf(n, "%q has a '<%%' with no closing '%%>': it is kept as plain text, as Mistral keeps it", s)
+	}
+}
+
+// bareExpr is a text that reads as an expression written without its
+// delimiters: $.name, $, or a call of Mistral's task(), tasks(),
+// execution() or env(). Mistral keeps it as text, as Lazyflow does.
+var bareExpr = regexp.MustCompile(`^(\$(\.[A-Za-z_].*)?|(task|tasks|execution|env)\(.*)$`)
+
+// warnBareExprs warns of the values of a mapping (a publish, an output)
+// that read as an expression without <% %>: published or output as
+// text, which is seldom meant. Other values (an action's input) may be
+// such text on purpose (a JSONPath query is $.a.b), so only these are
+// checked.
+func (l *loader) warnBareExprs(m *yaml.Node, what string) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		v := m.Content[i+1]
+		if v.Kind != yaml.ScalarNode || v.Tag != "!!str" || !bareExpr.MatchString(v.Value) || isExprString(v.Value) {
+			continue
+		}
+		l.warnf(v, "%s %q is the text %q: an expression needs <%% %%> (<%% %s %%>) or {{ }}",
+			what, m.Content[i].Value, v.Value, v.Value)
 	}
 }

@@ -109,10 +109,33 @@ func (l *loader) load(src []byte) *Document {
 				msg = strings.Replace(msg, ": line "+strconv.Itoa(n)+":", ":", 1)
 			}
 		}
-		l.errs = append(l.errs, &Error{Pos: Pos{File: l.file, Line: line, Column: 1}, Msg: "not valid YAML: " + strings.TrimPrefix(msg, "yaml: ")})
+		col, hint := yamlHint(src, line, msg)
+		l.errs = append(l.errs, &Error{Pos: Pos{File: l.file, Line: line, Column: col}, Msg: "not valid YAML: " + strings.TrimPrefix(msg, "yaml: ") + hint})
 		return nil
 	}
 	return l.loadRoot(root, src)
+}
+
+// yamlHint is the column where line starts (past its indentation) and, for
+// the syntax errors a hand-written file commonly has, what to look at:
+// yaml.v3's texts name the parser's expectation, not the mistake.
+func yamlHint(src []byte, line int, msg string) (int, string) {
+	lines := strings.Split(string(src), "\n")
+	if line < 1 || line > len(lines) {
+		return 1, ""
+	}
+	text := lines[line-1]
+	indent := text[:len(text)-len(strings.TrimLeft(text, " \t"))]
+	col := len(indent) + 1
+	switch {
+	case strings.Contains(indent, "\t"):
+		return col, fmt.Sprintf(" (line %d is indented with a tab: YAML indents with spaces only)", line)
+	case strings.Contains(msg, "did not find expected key"), strings.Contains(msg, "did not find expected '-' indicator"):
+		return col, fmt.Sprintf(" (line %d is indented by %d spaces: does that line up with the keys above it?)", line, len(indent))
+	case strings.Contains(msg, "mapping values are not allowed in this context"):
+		return col, " (a value holding \": \" needs quotes)"
+	}
+	return col, ""
 }
 
 // firstBadLine is the first line whose inclusion makes src fail to parse

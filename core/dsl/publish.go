@@ -1,6 +1,8 @@
 package dsl
 
 import (
+	"strconv"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/lazyflow/lazyflow/core/expr"
@@ -25,9 +27,11 @@ func (l *loader) publish(v *yaml.Node, what string) (branch, global, atomic *exp
 		}
 	}
 	if !scoped {
+		l.warnBareExprs(v, what+": variable")
 		return l.compile(v), nil, nil
 	}
 	for _, p := range ps {
+		l.warnBareExprs(p.v, what+" "+p.k.Value+": variable")
 		c := l.compile(p.v)
 		switch p.k.Value {
 		case ScopeBranch:
@@ -74,6 +78,7 @@ func (l *loader) taskPublishMap(v *yaml.Node, what, task, onClause string) *expr
 		l.warnf(p.k, "%s of task %q: %s at the top level is a plain variable named %q in Mistral, not a scope; "+
 			"use %s: {publish: {%s: ...}, next: ...} for scoped publishing", what, task, p.k.Value, p.k.Value, onClause, p.k.Value)
 	}
+	l.warnBareExprs(v, what+" of task "+strconv.Quote(task)+": variable")
 	return l.compile(v)
 }
 

@@ -13,7 +13,7 @@ import (
 // as text), requires in a direct workflow's task-defaults. A key close to a
 // known one is still a misspelling, and an error.
 func TestWarnings(t *testing.T) {
-	doc, err := Load("w.yaml", []byte(`version: '2.0'
+	doc := wantWarnings(t, `version: '2.0'
 wf:
   source: "print('x')"
   task-defaults:
@@ -23,22 +23,9 @@ wf:
       action: std.echo
       input:
         output: <% $.get('status', 'SUCCESS')
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, w := range doc.Warnings {
-		got = append(got, w.Error())
-	}
-	want := []string{
-		`w.yaml:3:3: unknown key "source" in workflow "wf" is ignored (as Mistral ignores it)`,
+`, `w.yaml:3:3: unknown key "source" in workflow "wf" is ignored (as Mistral ignores it)`,
 		`w.yaml:5:5: requires in task-defaults is ignored: workflow "wf" is direct`,
-		`w.yaml:10:9: "<% $.get('status', 'SUCCESS')" has a '<%' with no closing '%>': it is kept as plain text, as Mistral keeps it`,
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+		`w.yaml:10:9: "<% $.get('status', 'SUCCESS')" has a '<%' with no closing '%>': it is kept as plain text, as Mistral keeps it`)
 	v, err := doc.Workflows["wf"].Tasks["t1"].Input.Eval(nil)
 	if err != nil || v.(*value.Map).Value("output") != "<% $.get('status', 'SUCCESS')" {
 		t.Fatalf("input %v, %v: want the text as written", v, err)
@@ -221,4 +208,78 @@ wf:
 	if len(warnings) != 0 {
 		t.Fatalf("warnings: %v", warnings)
 	}
+}
+
+// A call of a workflow the file does not define loads, as in Mistral (it
+// may be registered on its own), but a name one typo away from one the
+// file defines is warned of at the task; other names and names given by an
+// expression are not.
+func TestMisspeltSubWorkflowWarns(t *testing.T) {
+	doc, err := Load("w.yaml", []byte(`version: '2.0'
+main:
+  tasks:
+    a:
+      workflow: sbu
+    b:
+      workflow: billing.charge
+    c:
+      workflow: <% $.callee %>
+sub:
+  tasks:
+    x:
+      action: std.noop
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `w.yaml:4:5: task "a" calls workflow "sbu", which this file does not define (did you mean "sub"?); the task fails when it runs unless a workflow "sbu" is registered`
+	if len(doc.Warnings) != 1 || doc.Warnings[0].Error() != want {
+		t.Fatalf("warnings %v, want only:\n%s", doc.Warnings, want)
+	}
+}
+
+// A publish or output value that reads as an expression without <% %>
+// ($.x, task().result) is kept as text, as Mistral keeps it, with a warning
+// at the value; text that only starts with $ ($5 fee) and an action's input
+// (a JSONPath query is $.a.b) are left alone.
+func TestBareExpressionWarns(t *testing.T) {
+	wantWarnings(t, `version: '2.0'
+wf:
+  output:
+    r: $.x
+    fee: $5 fee
+  tasks:
+    a:
+      action: std.echo output=$.a.b
+      publish:
+        x: task().result
+        y: <% $.z %>
+      on-success:
+        publish:
+          branch:
+            z: $.q
+        next: b
+    b:
+      action: std.noop
+`, `w.yaml:4:8: output of workflow "wf": key "r" is the text "$.x": an expression needs <% %> (<% $.x %>) or {{ }}`,
+		`w.yaml:10:12: publish of task "a": variable "x" is the text "task().result": an expression needs <% %> (<% task().result %>) or {{ }}`,
+		`w.yaml:15:16: on-success publish branch: variable "z" is the text "$.q": an expression needs <% %> (<% $.q %>) or {{ }}`)
+}
+
+// wantWarnings loads src as w.yaml and wants exactly these warnings, in
+// order.
+func wantWarnings(t *testing.T, src string, want ...string) *Document {
+	t.Helper()
+	doc, err := Load("w.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range doc.Warnings {
+		got = append(got, w.Error())
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	return doc
 }

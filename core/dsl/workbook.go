@@ -225,8 +225,10 @@ func (l *loader) workflow(k, n *yaml.Node) *Workflow {
 		case "input":
 			wf.Input = l.params(p.v, "input")
 		case "output":
+			l.warnBareExprs(p.v, fmt.Sprintf("output of workflow %q: key", wf.Name))
 			wf.Output = l.compile(p.v)
 		case "output-on-error":
+			l.warnBareExprs(p.v, fmt.Sprintf("output-on-error of workflow %q: key", wf.Name))
 			wf.OutputOnError = l.compile(p.v)
 		case "vars":
 			if p.v.Kind != yaml.MappingNode && !(p.v.Kind == yaml.ScalarNode && p.v.Tag == "!!null") {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lazyflow/lazyflow/core/dsl"
 	"github.com/lazyflow/lazyflow/core/expr"
+	typos "github.com/lazyflow/lazyflow/core/internal/suggest"
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
@@ -217,9 +218,6 @@ func (b *builder) bindInput(in *value.Map) (*value.Map, error) {
 		before.Set(p.Name, v)
 		out.Set(p.Name, v)
 	}
-	if len(missing) > 0 {
-		return nil, inputErrorf("workflow %s: missing required input %s", b.wf.Name, strings.Join(missing, ", "))
-	}
 	// A workflow that declares nothing takes whatever it is given.
 	var unknown []string
 	for _, k := range in.Keys() {
@@ -227,9 +225,27 @@ func (b *builder) bindInput(in *value.Map) (*value.Map, error) {
 			unknown = append(unknown, k)
 		}
 	}
+	sort.Strings(unknown)
+	// Both are said at once, as Mistral's "Invalid input" does: a
+	// misspelt input is usually both ("nme" given, "name" missing).
+	var problems []string
+	if len(missing) > 0 {
+		problems = append(problems, "missing required input "+strings.Join(missing, ", "))
+	}
 	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, inputErrorf("workflow %s: unexpected input %s", b.wf.Name, strings.Join(unknown, ", "))
+		names := make([]string, len(b.wf.Input))
+		for i, p := range b.wf.Input {
+			names[i] = p.Name
+		}
+		for i, k := range unknown {
+			if best := typos.Closest(k, names); best != "" {
+				unknown[i] = fmt.Sprintf("%s (did you mean %s?)", k, best)
+			}
+		}
+		problems = append(problems, "unexpected input "+strings.Join(unknown, ", "))
+	}
+	if len(problems) > 0 {
+		return nil, inputErrorf("workflow %s: %s", b.wf.Name, strings.Join(problems, "; "))
 	}
 	return out, nil
 }

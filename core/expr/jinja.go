@@ -869,6 +869,9 @@ func (n *jinjaNode) eval(ctx *Context) (r any, err error) {
 		if p := recover(); p != nil {
 			r, err = nil, &EvalError{Text: n.text, Err: fmt.Errorf("internal error in template engine: %v", p)}
 		}
+		if ee, ok := err.(*EvalError); ok {
+			ee.Err = readableError(ee.Err)
+		}
 	}()
 	if n.noExpr {
 		return nil, &EvalError{Text: n.text, Err: errNoJinjaExpr}

@@ -55,6 +55,12 @@ func itemFunc(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 			return errValue(fmt.Errorf("%s object has no element %s", pyType(l), r.String()))
 		case l.IsDict():
 			return errValue(fmt.Errorf("dict object has no element %s", pyRepr(r)))
+		case l.IsString():
+			return errValue(errors.New("string indices must be integers"))
+		case l.IsNil() || l.IsBool() || l.IsInteger() || l.IsFloat() || isBig(l):
+			// Python's words; gonja's name the subscript this function
+			// evaluates (__lf_l[__lf_r]), which the user never wrote.
+			return errValue(fmt.Errorf("'%s' object is not subscriptable", pyType(l)))
 		}
 	}
 	return v

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
@@ -176,3 +177,93 @@ func isGonjaValue(v reflect.Value) bool {
 	_, ok := v.Interface().(*exec.Value)
 	return ok
 }
+
+// internalCall is how gonja names a call of one of the functions Lazyflow
+// compiles Jinja's operators and subscripts to (__lf_add, __lf_item…), or
+// the subscript __lf_item evaluates: names the user never wrote.
+var internalCall = regexp.MustCompile(`invalid call to function '__lf_\w+': |unable to evaluate __lf_l\[__lf_r\]: `)
+
+// readableError is what a user reads of a template failure. gonja wraps a
+// failure once per node it passed through, and prints most nodes as Go
+// values ("unable to evaluate filter &{<Token[Name] Val='first' Pos=7 …> …}")
+// or as the calls Lazyflow compiles operators to: of the wrappers, only
+// those naming a part of the expression as written (Unable to evaluate
+// _.a.b) are kept, before the innermost failure, which is what went wrong.
+func readableError(err error) error {
+	var parts []string
+	cur := err
+	for {
+		next := gonjaCause(cur)
+		if next == nil {
+			break
+		}
+		own := strings.TrimSuffix(strings.TrimSuffix(cur.Error(), next.Error()), ": ")
+		if namesSource(own) {
+			parts = append(parts, own)
+		}
+		cur = next
+	}
+	parts = append(parts, dropTargets(internalCall.ReplaceAllString(cur.Error(), "")))
+	msg := strings.Join(parts, ": ")
+	if msg == cur.Error() {
+		return cur
+	}
+	return &tidyError{msg: msg, err: cur}
+}
+
+// dropTargets drops the leading "Unable to evaluate target X: " of a text
+// gonja flattened: what follows says X's own failure, naming it again.
+func dropTargets(msg string) string {
+	for {
+		rest, ok := strings.CutPrefix(msg, "Unable to evaluate target ")
+		if !ok {
+			return msg
+		}
+		i := strings.Index(rest, ": Unable to evaluate ")
+		if i < 0 {
+			return msg
+		}
+		msg = rest[i+2:]
+	}
+}
+
+// gonjaCause is the failure err wraps: gonja wraps a failed value itself
+// (an *exec.Value holding the error) as well as errors. Nil at the end of
+// the chain.
+func gonjaCause(err error) error {
+	if v, ok := err.(*exec.Value); ok {
+		if e, ok := v.Interface().(error); ok {
+			return e
+		}
+		return nil
+	}
+	if c, ok := err.(interface{ Cause() error }); ok {
+		return c.Cause()
+	}
+	return nil
+}
+
+// namesSource reports whether a wrapper's own text names a part of the
+// expression as the user wrote it.
+func namesSource(own string) bool {
+	rest, ok := strings.CutPrefix(strings.ToLower(own), "unable to evaluate ")
+	// "target X" is followed by X's own failure, which names X again.
+	if !ok || rest == "parameters" || strings.HasPrefix(rest, "target ") {
+		return false
+	}
+	for _, mark := range []string{"&{", "token[", "map[", "__lf_", "line="} {
+		if strings.Contains(rest, mark) {
+			return false
+		}
+	}
+	return true
+}
+
+// tidyError rewords an error and keeps it for errors.Is and errors.As.
+type tidyError struct {
+	msg string
+	err error
+}
+
+func (e *tidyError) Error() string { return e.msg }
+func (e *tidyError) Unwrap() error { return e.err }

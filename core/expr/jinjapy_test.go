@@ -161,7 +161,7 @@ var pyJinjaCases = []struct {
 	{"{{ [{'b': []|max}|list, {'a': _.n[0], 'b': 1}|length, {'a': _.missing} is defined, {'a': 1, 'b': 2, 'a': _.n[0]}|list] }}",
 		[]any{[]any{"b"}, int64(2), true, []any{"a", "b"}}, ""},
 	{"{{ {'a': 1 // 0}|list }}", nil, "division by zero"},
-	{"{{ {'a': _.n[0]} }}", nil, "Getitem on None"},
+	{"{{ {'a': _.n[0]} }}", nil, "'NoneType' object is not subscriptable"},
 
 	// str() of a container writes an Undefined item as Undefined.
 	{"{{ [[_.n[0]] ~ '', {'a': []|min}|string, [_.missing]|upper] }}", []any{"[Undefined]", "{'a': Undefined}", "[UNDEFINED]"}, ""},

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -55,5 +56,34 @@ func TestUndefinedErrorTextsPinned(t *testing.T) {
 	// target's failure.
 	if v := rawJinjaValue(t, "{{ _.d.zz }}"); !v.IsError() || failed(v, undefAttr) {
 		t.Errorf("{{ _.d.zz }}: want an Undefined attribute, got %q, which starts with %q", v.String(), undefinedAttrTargetPrefix)
+	}
+}
+
+// TestJinjaErrorsReadable: what a user reads of a failed Jinja expression
+// names what went wrong, not gonja's nodes printed as Go values
+// (&{<Token[Name] Val='first' Pos=7 …> first [] map[]}) nor the functions
+// Lazyflow compiles operators to (__lf_div).
+func TestJinjaErrorsReadable(t *testing.T) {
+	for src, want := range map[string]string{
+		"{{ _.n | summ }}":                        "filter 'summ' not found",
+		"{{ 7 | first }}":                         "invalid call to filter 'first': 'int' object is not iterable",
+		"{{ _.n | join(1/0) }}":                   "division by zero",
+		"{{ [_.n.a.b] }}":                         "Unable to evaluate _.n.a: attribute 'a' not found",
+		"{{ 1 / 0 }}":                             "division by zero",
+		"{{ None + 1 }}":                          "unsupported operand types for +: NoneType and int",
+		"{{ _.n[5] + 1 }}":                        "list object has no element 5",
+		"{{ None[2] + 1 }}":                       "'NoneType' object is not subscriptable",
+		"{{ 'ab'['x'] + 1 }}":                     "string indices must be integers",
+		"x {% for i in 1/0 %}{{ i }}{% endfor %}": "division by zero",
+	} {
+		_, err := MustCompile(src).Eval(&Context{Data: map[string]any{"n": []any{int64(1)}}})
+		var ee *EvalError
+		if !errors.As(err, &ee) {
+			t.Errorf("%s: want an EvalError, got %v", src, err)
+			continue
+		}
+		if got := ee.Err.Error(); got != want {
+			t.Errorf("%s: message %q, want %q", src, got, want)
+		}
 	}
 }

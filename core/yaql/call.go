@@ -1,8 +1,12 @@
 package yaql
 
 import (
+	"fmt"
+	"sort"
 	"strconv"
+	"sync"
 
+	typos "github.com/lazyflow/lazyflow/core/internal/suggest"
 	"github.com/lazyflow/lazyflow/core/value"
 )
 
@@ -281,9 +285,9 @@ func (c *compiler) call(n *nCall) (evalFn, error) {
 				return nil, failf("%s", msg)
 			}
 			if recv != nil {
-				return nil, failf("unknown method %s() on a %s", name, value.TypeName(rv))
+				return nil, failf("unknown method %s() on a %s%s", name, value.TypeName(rv), didYouMean(name, ev.env.Funcs))
 			}
-			return nil, failf("unknown function %s()", name)
+			return nil, failf("unknown function %s()%s", name, didYouMean(name, ev.env.Funcs))
 		}
 		cc := ev.getCall()
 		cc.ev, cc.sc, cc.name, cc.method, cc.recv, cc.args, cc.kw = ev, sc, name, recv != nil, rv, args, kws
@@ -464,7 +468,7 @@ func bCall(c *callCtx) (any, error) {
 	}
 	b := builtins[name]
 	if b == nil {
-		return nil, failf("call(): unknown function %s()", name)
+		return nil, failf("call(): unknown function %s()%s", name, didYouMean(name, c.ev.env.Funcs))
 	}
 	cc := c.ev.getCall()
 	cc.ev, cc.sc, cc.name, cc.method, cc.recv, cc.args, cc.kw = c.ev, c.sc, name, method, recv, args, kws
@@ -478,6 +482,50 @@ func constFn(v any) evalFn {
 }
 
 // forbidden names functions YAQL has but Lazyflow refuses, with the reason.
+// builtinNames are the standard library's function names, sorted, so that
+// a suggestion does not depend on map order.
+var builtinNames = sync.OnceValue(func() []string {
+	names := make([]string, 0, len(builtins))
+	for n := range builtins {
+		if isName(n) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+})
+
+// isName reports whether s is a name a user could call (not an operator's
+// row).
+func isName(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// didYouMean is " (did you mean len()?)" for a misspelt function name,
+// naming the nearest built-in or host function, else "": an unknown name
+// fails only when the expression runs, so the message is where a typo is
+// found.
+func didYouMean(name string, host map[string]Func) string {
+	known := builtinNames()
+	if len(host) > 0 {
+		hostNames := make([]string, 0, len(host))
+		for n := range host {
+			hostNames = append(hostNames, n)
+		}
+		sort.Strings(hostNames)
+		known = append(hostNames, known...)
+	}
+	if best := typos.Closest(name, known); best != "" && best != name {
+		return fmt.Sprintf(" (did you mean %s()?)", best)
+	}
+	return ""
+}
+
 var forbidden = map[string]string{
 	"now":      "now() is not available: expressions must be deterministic so the engine can re-evaluate them; take the time from the host (e.g. execution().created_at)",
 	"localNow": "localNow() is not available: expressions must be deterministic",

@@ -571,6 +571,12 @@ var cases = []tcase{
 	{expr: "nosuchfn()", err: "unknown function nosuchfn()"},
 	{expr: "now()", err: "now() is not available"},
 	{expr: "$.foo()", data: d{}, err: "unknown method foo() on a dict"},
+	// A misspelt name fails only when it runs: the message names the
+	// nearest built-in or host function, a host function first.
+	{expr: "$.xs.lenn()", data: d{"xs": l(1)}, err: "unknown method lenn() on a list (did you mean len()?)"},
+	{expr: "$.xs.selct($ + 1)", data: d{"xs": l(1)}, err: "unknown method selct() on a list (did you mean select()?)"},
+	{expr: "taks(t1)", err: "unknown function taks() (did you mean task()?)"},
+	{expr: "call(lenn, [[1]], {})", err: "call(): unknown function lenn() (did you mean len()?)"},
 }
 
 func hostFuncs() map[string]Func {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/lazyflow/lazyflow/core/callback"
@@ -131,8 +132,9 @@ func definitionError(des dsl.Errors) *Error {
 	return e
 }
 
-// jsonError explains a decoding error, naming the field when it is known.
-func jsonError(err error, data []byte) *Error {
+// jsonError explains a decoding error of a body into v, naming the field
+// when it is known.
+func jsonError(err error, data []byte, v any) *Error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var tooBig *http.MaxBytesError
@@ -156,7 +158,8 @@ func jsonError(err error, data []byte) *Error {
 	msg := strings.TrimPrefix(err.Error(), "json: ")
 	if f, ok := strings.CutPrefix(msg, "unknown field "); ok {
 		f = strings.Trim(f, `"`)
-		return errf(http.StatusBadRequest, CodeInvalidJSON, f, "unknown field %q", f)
+		// The fields it takes are what a typo ("inputs", "task") needs.
+		return errf(http.StatusBadRequest, CodeInvalidJSON, f, "unknown field %q (this body takes %s)", f, strings.Join(jsonFields(v), ", "))
 	}
 	return errf(http.StatusBadRequest, CodeInvalidJSON, "", "request body is not valid JSON: %s", msg)
 }
@@ -187,4 +190,28 @@ func lineCol(data []byte, off int64) (int, int) {
 		}
 	}
 	return line, col
+}
+
+// jsonFields are the JSON names of the fields of the struct v points to.
+func jsonFields(v any) []string {
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+	}
+	return names
 }

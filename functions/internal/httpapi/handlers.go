@@ -420,7 +420,7 @@ func (a *API) control(op string) handlerFunc {
 			e, err = a.svc.Cancel(r.Context(), id)
 		}
 		if err != nil && e == nil {
-			return a.controlError(op, cur, err)
+			return a.controlError(r, op, cur, err)
 		}
 		if err != nil {
 			a.opt.Log.Error(op+" committed but sending follow-up messages failed", "execution_id", id, "err", err)
@@ -430,10 +430,16 @@ func (a *API) control(op string) handlerFunc {
 	}
 }
 
-func (a *API) controlError(op string, cur *engine.Execution, err error) error {
+func (a *API) controlError(r *http.Request, op string, cur *engine.Execution, err error) error {
 	if errors.Is(err, engine.ErrInvalidState) {
-		return errf(http.StatusConflict, CodeInvalidState, "", "cannot %s execution %s: it is %s, and %s needs %s (%v)",
-			op, cur.ID, cur.State, op, needs[op], err)
+		// The state that refused the operation may be newer than cur (it
+		// changed meanwhile): read it again rather than repeat the
+		// engine's own words, which say the same with the id twice.
+		if now, lerr := a.loadExecution(r, cur.ID); lerr == nil && now != nil {
+			cur = now
+		}
+		return errf(http.StatusConflict, CodeInvalidState, "", "cannot %s execution %s: it is %s, and %s needs %s",
+			op, cur.ID, cur.State, op, needs[op])
 	}
 	return classify(err, "")
 }
@@ -462,7 +468,7 @@ func (a *API) rerunTask(w http.ResponseWriter, r *http.Request) error {
 			return errf(http.StatusConflict, CodeInvalidState, "task", "cannot rerun task %q of execution %s: only a task that failed (ERROR) can be rerun (%v)",
 				task, exec, err)
 		}
-		return a.controlError("rerun", cur, err)
+		return a.controlError(r, "rerun", cur, err)
 	}
 	writeJSON(w, http.StatusOK, execView(e))
 	return nil

@@ -332,7 +332,7 @@ func decodeJSON(r *http.Request, v any) ([]byte, error) {
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return data, jsonError(err, data)
+		return data, jsonError(err, data, v)
 	}
 	if dec.More() {
 		return data, errf(http.StatusBadRequest, CodeInvalidJSON, "", "request body has data after the JSON object")

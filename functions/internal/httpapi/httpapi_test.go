@@ -401,7 +401,11 @@ func TestStartErrors(t *testing.T) {
 	wantError(t, e.json("POST", "/executions", ``), 400, httpapi.CodeInvalidJSON, "")
 	wantError(t, e.json("POST", "/executions", `[1]`), 400, httpapi.CodeInvalidJSON, "")
 	wantError(t, e.json("POST", "/executions", `{"workflow": 7}`), 400, httpapi.CodeInvalidJSON, "workflow")
-	wantError(t, e.json("POST", "/executions", `{"workflow": "hello", "inputs": {}}`), 400, httpapi.CodeInvalidJSON, "inputs")
+	// A misspelt field is named, with the fields the body takes.
+	er = wantError(t, e.json("POST", "/executions", `{"workflow": "hello", "inputs": {}}`), 400, httpapi.CodeInvalidJSON, "inputs")
+	if msg := er["message"].(string); !strings.Contains(msg, `"inputs"`) || !strings.Contains(msg, "workflow, input, env, target") {
+		t.Fatalf("an unknown field's message should list the fields the body takes: %v", msg)
+	}
 	wantError(t, e.json("POST", "/executions", `{"input": {}}`), 400, httpapi.CodeInvalidInput, "workflow")
 	wantError(t, e.start("hello", `[1, 2]`), 400, httpapi.CodeInvalidInput, "input")
 	wantError(t, e.json("POST", "/executions", `{"workflow": "hello", "input": {"name": 1}, "env": "x"}`), 400, httpapi.CodeInvalidInput, "env")
@@ -410,6 +414,12 @@ func TestStartErrors(t *testing.T) {
 		t.Fatalf("message should name the missing input and nothing made up: %v", er["message"])
 	}
 	wantError(t, e.start("hello", `{"name": 1, "extra": 2}`), 400, httpapi.CodeInvalidInput, "input")
+	// A misspelt input is both missing and unexpected: both are said, with
+	// the name it was likely meant to be.
+	er = wantError(t, e.start("hello", `{"nme": 1}`), 400, httpapi.CodeInvalidInput, "input")
+	if msg := er["message"].(string); !strings.Contains(msg, "missing required input name; unexpected input nme (did you mean name?)") {
+		t.Fatalf("message %q", msg)
+	}
 	// A number no float can hold is refused where it is, not kept as a string.
 	er = wantError(t, e.start("hello", `{"name": 1e400}`), 400, httpapi.CodeInvalidInput, "input.name")
 	if !strings.Contains(er["message"].(string), "1e400") {
@@ -500,8 +510,8 @@ func TestPauseResumeCancel(t *testing.T) {
 	done := e.start("hello", `{"name": "x"}`).body["id"].(string)
 	e.wait(done, engine.Success)
 	er = wantError(t, e.json("POST", "/executions/"+done+"/pause", ""), 409, httpapi.CodeInvalidState, "")
-	if msg := er["message"].(string); !strings.Contains(msg, "SUCCESS") || !strings.Contains(msg, "needs RUNNING") {
-		t.Fatalf("message %q", msg)
+	if msg := er["message"].(string); !strings.Contains(msg, "SUCCESS") || !strings.Contains(msg, "needs RUNNING") || strings.Count(msg, done) != 1 {
+		t.Fatalf("message %q: want the state and what pause needs, the execution named once", msg)
 	}
 	wantError(t, e.json("POST", "/executions/ex-missing/cancel", ""), 404, httpapi.CodeNotFound, "id")
 }
