@@ -68,3 +68,22 @@ func TestLoadPartsRefusesTwiceSoaked(t *testing.T) {
 		t.Fatalf("LoadParts of a missing directory: %s, %v; want nothing added", took, err)
 	}
 }
+
+// TestSoakFromEnvNamesBadSetting: a mistyped soak setting is refused with
+// the variable named, not run as a default-length soak.
+func TestSoakFromEnvNamesBadSetting(t *testing.T) {
+	for name, v := range map[string]string{"CHAOS_DURATION": "ten", "CHAOS_ITERATIONS": "-1", "CHAOS_SEED": "x"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, v)
+			if _, _, err := chaos.SoakFromEnv(); err == nil || !strings.Contains(err.Error(), name) {
+				t.Fatalf("%s=%s: %v, want an error naming %s", name, v, err, name)
+			}
+		})
+	}
+	t.Setenv("CHAOS_ITERATIONS", "2")
+	t.Setenv("CHAOS_SEED", "42")
+	cfg, ok, err := chaos.SoakFromEnv()
+	if err != nil || !ok || cfg.Iterations != 2 || cfg.Seed != 42 {
+		t.Fatalf("CHAOS_ITERATIONS=2 CHAOS_SEED=42: %+v, %v, %v", cfg, ok, err)
+	}
+}

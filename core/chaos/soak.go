@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"testing"
 	"time"
 
 	"pgregory.net/rapid"
@@ -43,6 +44,22 @@ func SoakFromEnv() (cfg SoakConfig, ok bool, err error) {
 		}
 	}
 	return cfg, cfg.Duration > 0 || cfg.Iterations > 0, nil
+}
+
+// SoakOrSkip is a soak test's start: its configuration from the
+// environment, the test skipped when no soak is asked for, and the seed
+// logged so that a whole soak can be replayed.
+func SoakOrSkip(t testing.TB) SoakConfig {
+	t.Helper()
+	cfg, ok, err := SoakFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Skip("the soak runs under make chaos (CHAOS_DURATION or CHAOS_ITERATIONS)")
+	}
+	t.Logf("soak seed %d", cfg.Seed)
+	return cfg
 }
 
 // Soak runs generated cases on every driver of drivers (a maker of fresh

@@ -15,15 +15,8 @@ import (
 // to CHAOS_RESULTS with the rows other packages' soaks (DynamoDB Local)
 // saved in CHAOS_PARTS. `make test` runs the short suite instead.
 func TestChaosSoak(t *testing.T) {
-	cfg, ok, err := chaos.SoakFromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !ok {
-		t.Skip("the soak runs under make chaos (CHAOS_DURATION or CHAOS_ITERATIONS)")
-	}
+	cfg := chaos.SoakOrSkip(t)
 	started := time.Now()
-	t.Logf("seed %d", cfg.Seed)
 	counts := chaos.Soak(t, cfg, map[string]func() store.Store{"memory": memory, "bolt": bolt(t)})
 	for name, c := range counts {
 		t.Logf("%s: %s", name, c.String())

@@ -33,14 +33,7 @@ func TestChaosDynamoDBLocal(t *testing.T) {
 // driver, a fresh table per run. Its counts go to CHAOS_PARTS, from which
 // core/chaos's TestChaosSoak writes them as a row of the results file.
 func TestChaosSoakDynamoDBLocal(t *testing.T) {
-	cfg, ok, err := chaos.SoakFromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !ok {
-		t.Skip("the soak runs under make chaos (CHAOS_DURATION or CHAOS_ITERATIONS)")
-	}
-	t.Logf("seed %d", cfg.Seed)
+	cfg := chaos.SoakOrSkip(t)
 	counts := chaos.Soak(t, cfg, map[string]func() store.Store{soakDriver: soakStores(t)})
 	c := counts[soakDriver]
 	t.Logf("%s: %s", soakDriver, c.String())
