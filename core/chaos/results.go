@@ -90,8 +90,8 @@ const partExt = ".json"
 
 // LoadParts adds the counts SavePart left in dir to perDriver and returns
 // the time their cases took. A missing dir adds nothing; a driver already
-// in perDriver, or a file that is not a part, is an error: a row must not
-// be dropped or merged silently.
+// in perDriver, or a part that does not decode, is an error: a row must
+// not be replaced or dropped silently.
 func LoadParts(dir string, perDriver map[string]*Counts) (time.Duration, error) {
 	if dir == "" {
 		return 0, nil
