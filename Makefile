@@ -167,11 +167,25 @@ local-up: ## start the emulator (MiniStack + DynamoDB Local), no Docker
 local-down:
 	localstack/down.sh
 
-# The chaos soak: the fault-injection suite (core/chaos) for CHAOS_DURATION, its counts in
-# bench/chaos-results.md. make test runs its short form with the other unit tests.
+# The chaos soak: the fault-injection suite (core/chaos) for CHAOS_DURATION per soak, on DynamoDB
+# Local (functions/aws/dynamostore, its row saved to CHAOS_PARTS) and then on memory and bolt with
+# kill -9 cycles of lazyflow serve; core/chaos writes every row to bench/chaos-results.md.
+# The emulator is started (and stopped) as make test does. CHAOS_SEED=n replays from seed n.
+# make test runs the suite's short form with the other unit tests.
 CHAOS_DURATION ?= 10m
+CHAOS_PARTS := $(CURDIR)/.cache/chaos-parts
+CHAOS_ENV = CHAOS_DURATION=$(CHAOS_DURATION) CHAOS_ITERATIONS=$(CHAOS_ITERATIONS) CHAOS_SEED=$(CHAOS_SEED) \
+  CHAOS_PARTS=$(CHAOS_PARTS)
 chaos:
-	CHAOS_DURATION=$(CHAOS_DURATION) CHAOS_ITERATIONS=$(CHAOS_ITERATIONS) CHAOS_RESULTS=$(CURDIR)/bench/chaos-results.md \
+	localstack/install.sh ministack ddblocal
+	@set -euo pipefail; \
+	rm -rf $(CHAOS_PARTS); \
+	started=0; \
+	if [ -z "$${AWS_ENDPOINT_URL:-}" ]; then localstack/up.sh ministack ddblocal; started=1; fi; \
+	trap '[ $$started = 1 ] && localstack/down.sh ministack ddblocal' EXIT; \
+	if [ -f $(ENV_FILE) ]; then set -a; . ./$(ENV_FILE); set +a; fi; \
+	$(CHAOS_ENV) $(GO) test -count=1 -timeout 0 -run '^TestChaosSoakDynamoDBLocal$$' -v ./functions/aws/dynamostore; \
+	$(CHAOS_ENV) CHAOS_RESULTS=$(CURDIR)/bench/chaos-results.md \
 	  $(GO) test -count=1 -timeout 0 -run '^TestChaosSoak$$' -v ./core/chaos
 
 # The benchmark harness on its smallest shapes, once: proves it runs (figures in bench/out/smoke.md).

@@ -21,5 +21,7 @@
 // Files: faults.go (the fault schedule and its counts), store.go (the store
 // wrapper), network.go (queues as pools the harness delivers from),
 // workflows.go (the workflow generator), harness.go (one case: a fault-free
-// run, a faulty run, the comparison), results.go (the soak's results file).
+// run, a faulty run, the comparison), soak.go (the soak every driver's
+// package runs), results.go (the soak's results file, with the rows of
+// drivers soaked outside core/, such as DynamoDB Local).
 package chaos

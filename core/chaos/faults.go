@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Fault kinds, as counted in Counts.
@@ -126,6 +127,13 @@ type Counts struct {
 	Lost       int            // executions or results missing, or ending other than fault-free
 	Doubled    int            // action attempts run more than once
 	Stuck      int            // executions or tasks left RUNNING
+	Elapsed    time.Duration  // the time the cases took, stores made and dropped included
+}
+
+func (c *Counts) addTime(d time.Duration) {
+	c.mu.Lock()
+	c.Elapsed += d
+	c.mu.Unlock()
 }
 
 // Add merges one case's figures: the faults injected and the

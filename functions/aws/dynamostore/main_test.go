@@ -95,16 +95,23 @@ func newStore(t testing.TB, endpoint string, opt dynamostore.Options) *dynamosto
 // newStoreWith is newStore over a client of the caller's.
 func newStoreWith(t testing.TB, c *dynamodb.Client, opt dynamostore.Options) *dynamostore.Store {
 	t.Helper()
-	opt.Table = randomName("lazyflow-test-")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := dynamostore.CreateTable(ctx, c, opt.Table); err != nil {
-		t.Fatalf("create table on %s: %v", aws.ToString(c.Options().BaseEndpoint), err)
-	}
+	opt.Table = createTable(t, c, "lazyflow-test-")
 	t.Cleanup(func() {
 		_, _ = c.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(opt.Table)})
 	})
 	return dynamostore.New(c, opt)
+}
+
+// createTable creates a table named prefix and a random suffix on c's endpoint.
+func createTable(t testing.TB, c *dynamodb.Client, prefix string) string {
+	t.Helper()
+	table := randomName(prefix)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := dynamostore.CreateTable(ctx, c, table); err != nil {
+		t.Fatalf("create table on %s: %v", aws.ToString(c.Options().BaseEndpoint), err)
+	}
+	return table
 }
 
 func startReq(wf string) service.StartRequest { return service.StartRequest{Workflow: wf} }
