@@ -218,10 +218,11 @@ func (b *builder) bindInput(in *value.Map) (*value.Map, error) {
 		before.Set(p.Name, v)
 		out.Set(p.Name, v)
 	}
-	// A workflow that declares nothing takes whatever it is given.
+	// A name the workflow does not declare is refused even when it declares
+	// none, as Mistral 23.0.0's validate_input refuses it.
 	var unknown []string
 	for _, k := range in.Keys() {
-		if !declared[k] && len(b.wf.Input) > 0 {
+		if !declared[k] {
 			unknown = append(unknown, k)
 		}
 	}

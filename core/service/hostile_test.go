@@ -69,7 +69,7 @@ func TestIdempotentStartRaceWithDifferentRequest(t *testing.T) {
 			sr := &staleReads{Store: open()}
 			s := service.New(sr, actions.New(), nil)
 			s.Tasks, s.Results = &box{}, &box{}
-			if _, err := s.Register(ctx, "wf.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    t:\n      action: std.noop\n")); err != nil {
+			if _, err := s.Register(ctx, "wf.yaml", []byte("version: '2.0'\nwf:\n  input: [n]\n  tasks:\n    t:\n      action: std.noop\n")); err != nil {
 				t.Fatal(err)
 			}
 			first, created, err := s.Start(ctx, service.StartRequest{Workflow: "wf", Input: value.MapOf(map[string]any{"n": 1}), IdempotencyKey: "k"})
