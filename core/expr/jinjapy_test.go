@@ -45,6 +45,17 @@ var pyJinjaCases = []struct {
 	{"{{ [-False, -True, +True, -(1 == 2), -1|abs, -2.5] }}", []any{int64(0), int64(-1), int64(1), int64(0), int64(1), -2.5}, ""},
 	{"{{ -'a' }}", nil, "bad operand type for unary -: 'str'"},
 	{"{{ +None }}", nil, "bad operand type for unary +: 'NoneType'"},
+	// Repeated unary operators, which Jinja2 parses as nested ones.
+	{"{{ [--3, - -3, +-3, -+-3, 1 - - -3, ---True, --2 ** 2, - -_.x|abs] }}",
+		[]any{int64(3), int64(3), int64(-3), int64(3), int64(-2), int64(-1), int64(4), int64(3)}, ""},
+	{"{{ --'7'|int }}", nil, "bad operand type for unary -: 'str'"},
+	{"{{ [not not 1, not not [], not not not 0, not not 1 == 2, 1 not in [2]] }}",
+		[]any{true, false, true, false, true}, ""},
+	{"{{ 1 if not not 0 else --4 }}", int64(4), ""},
+	{"{{ --'a' }}", nil, "bad operand type for unary -: 'str'"},
+	{"{{ -+'a' }}", nil, "bad operand type for unary +: 'str'"},
+	{"{{ 1 is not not none }}", nil, "not"},
+	{"{% set x = --5 %}{{ x }}{{ '--' ~ - -1 }}", "5--1", ""},
 
 	// not, in and the type tests as Python's.
 	{"{{ (1 // 0) is number }}", nil, "division by zero"},
