@@ -45,6 +45,10 @@ var pyJinjaCases = []struct {
 	{"{{ [-False, -True, +True, -(1 == 2), -1|abs, -2.5] }}", []any{int64(0), int64(-1), int64(1), int64(0), int64(1), -2.5}, ""},
 	{"{{ -'a' }}", nil, "bad operand type for unary -: 'str'"},
 	{"{{ +None }}", nil, "bad operand type for unary +: 'NoneType'"},
+	// A dict's keys keep their type when it is iterated; equal numbers are one key.
+	{"{{ [{1: 2, '1': 3, 1.0: 4, None: 6, 2.5: 1}|list, {True: 1, 1: 2}|list, {1: 2}|first, {2: 1, 1: 2}|sort] }}",
+		[]any{[]any{int64(1), "1", nil, 2.5}, []any{true}, int64(1), []any{int64(1), int64(2)}}, ""},
+
 	// Repeated unary operators, which Jinja2 parses as nested ones.
 	{"{{ [--3, - -3, +-3, -+-3, 1 - - -3, ---True, --2 ** 2, - -_.x|abs] }}",
 		[]any{int64(3), int64(3), int64(-3), int64(3), int64(-2), int64(-1), int64(4), int64(3)}, ""},
