@@ -158,6 +158,7 @@ func newJinjaEnv() *exec.Environment {
 	_ = filters.Replace("tojson", guardFilter(tojsonFilter, false))
 	_ = filters.Replace("default", defaultFilter)
 	_ = filters.Replace("d", defaultFilter)
+	markupFilters(filters)
 
 	strFixes := map[string]exec.Method[string]{}
 	for _, m := range []map[string]exec.Method[string]{strMethodFixes, strPadMethods, strCaseMethods} {
@@ -518,6 +519,11 @@ func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) 
 				return errValue(err)
 			}
 		}
+		if op == tokens.Addition {
+			if v, ok := markupAdd(l, r); ok {
+				return v
+			}
+		}
 		if v, ok := pyArith(op, l, r); ok {
 			return v
 		}
@@ -534,6 +540,9 @@ func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) 
 				return v
 			}
 			if v, ok := repeatText(l, r); ok {
+				if isMarkup(l) || isMarkup(r) {
+					return exec.AsValue(markup(v.String()))
+				}
 				return v
 			}
 		}
