@@ -71,6 +71,7 @@ var pyJinjaCases = []struct {
 	{"{{ -+'a' }}", nil, "bad operand type for unary +: 'str'"},
 	{"{{ 1 is not not none }}", nil, "not"},
 	{"{% set x = --5 %}{{ x }}{{ '--' ~ - -1 }}", "5--1", ""},
+	{"{% if not not _.x %}a{% elif not not 0 %}b{% endif %}{% for i in [- -1] %}{{ i }}{% endfor %}", "a1", ""},
 
 	// not, in and the type tests as Python's.
 	{"{{ (1 // 0) is number }}", nil, "division by zero"},

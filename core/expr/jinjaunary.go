@@ -2,6 +2,7 @@ package expr
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/nodes"
@@ -90,34 +91,36 @@ func endsOperand(t *tokens.Token) bool {
 	case tokens.Integer, tokens.Float, tokens.String, tokens.RightParenthesis, tokens.RightBracket, tokens.RightBrace:
 		return true
 	case tokens.Name:
-		return t.Val != "if" && t.Val != "else"
+		return t.Val != "if" && t.Val != "elif" && t.Val != "else"
 	}
 	return false
 }
 
 // stackUnary wraps the unary node gonja parsed for the last operator of a
-// run in the operators repeatedUnary removed before it.
+// run in the operators repeatedUnary removed before it, innermost last.
 func (g *astGuard) stackUnary(v any) {
 	switch n := v.(type) {
 	case *nodes.UnaryExpression:
-		if n.Operator == nil || len(g.unary[n.Operator.Pos]) == 0 {
-			return
-		}
-		outer := g.unary[n.Operator.Pos]
-		delete(g.unary, n.Operator.Pos)
-		for k := len(outer) - 1; k >= 0; k-- {
+		for _, op := range g.takeUnary(n.Operator) {
 			n.Term = &nodes.UnaryExpression{Operator: n.Operator, Negative: n.Negative, Term: n.Term}
-			n.Operator, n.Negative = outer[k], outer[k].Type == tokens.Subtraction
+			n.Operator, n.Negative = op, op.Type == tokens.Subtraction
 		}
 	case *nodes.Negation:
-		if n.Operator == nil || len(g.unary[n.Operator.Pos]) == 0 {
-			return
-		}
-		outer := g.unary[n.Operator.Pos]
-		delete(g.unary, n.Operator.Pos)
-		for k := len(outer) - 1; k >= 0; k-- {
+		for _, op := range g.takeUnary(n.Operator) {
 			n.Term = &nodes.Negation{Operator: n.Operator, Term: n.Term}
-			n.Operator = outer[k]
+			n.Operator = op
 		}
 	}
+}
+
+// takeUnary removes and returns the operators recorded before last, from
+// the nearest one out.
+func (g *astGuard) takeUnary(last *tokens.Token) []*tokens.Token {
+	if last == nil {
+		return nil
+	}
+	outer := g.unary[last.Pos]
+	delete(g.unary, last.Pos)
+	slices.Reverse(outer)
+	return outer
 }
