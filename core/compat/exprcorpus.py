@@ -243,6 +243,17 @@ EDGE = [
     ("jinja", "joiner(',')()"), ("jinja", "_.f | int"), ("jinja", "'12' | int + 1"), ("jinja", "'x' | int"),
     ("jinja", "'1e3' | float"), ("jinja", "'0x1A' | int(base=16)"), ("jinja", "1_000"), ("jinja", "0b101"),
     ("jinja", "0o17"), ("jinja", "0x1f"), ("jinja", "1e3"), ("jinja", "-_.i"), ("jinja", "+_.i"),
+    # Repeated unary operators, Markup (tojson, escape, safe), a dict's keys iterated, list() of a query.
+    ("jinja", "--3"), ("jinja", "- -_.i"), ("jinja", "+-_.i"), ("jinja", "1 - - -_.i"), ("jinja", "-+'a'"),
+    ("jinja", "not not _.n"), ("jinja", "not not _.xs"), ("jinja", "[not not not 0, --2 ** 2]"),
+    ("jinja", "{1: 2, 'b': 3} | list"), ("jinja", "{1: 2, 1.0: 3, True: 4} | list | length"),
+    ("jinja", "[_.n | tojson] | string"), ("jinja", "'\"' + (_.d | tojson)"), ("jinja", "(_.n | tojson) + \"'\""),
+    ("jinja", "_.d | tojson | e"), ("jinja", "'<' | e | e"), ("jinja", "'<' | e | forceescape"),
+    ("jinja", "{'a': _.s | e} | string"), ("jinja", "('a' | tojson | upper) + '<'"), ("jinja", "(1 | safe) + '<'"),
+    ("jinja", "[_.d | tojson, '<' | e]"), ("jinja", "\"'\" ~ (_.n | tojson)"), ("jinja", "{'a': _.n | tojson} | capitalize"),
+    ("yaql", "list(1, [2, 3].select($))"), ("yaql", "list($.xs)"), ("yaql", "list([1, 2].select($), [3])"),
+    ("yaql", "list(0, $.xs.orderBy($))"), ("yaql", "list(0, $.users.where($.age > 30).select($.name))"),
+    ("yaql", "list($.xs.where($ > 1))"),
 ]
 
 # Text with inline expressions and Jinja statements.

@@ -158,6 +158,7 @@ func newJinjaEnv() *exec.Environment {
 	_ = filters.Replace("tojson", guardFilter(tojsonFilter, false))
 	_ = filters.Replace("default", defaultFilter)
 	_ = filters.Replace("d", defaultFilter)
+	markupFilters(filters)
 
 	strFixes := map[string]exec.Method[string]{}
 	for _, m := range []map[string]exec.Method[string]{strMethodFixes, strPadMethods, strCaseMethods} {
@@ -518,6 +519,11 @@ func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) 
 				return errValue(err)
 			}
 		}
+		if op == tokens.Addition {
+			if v, ok := markupAdd(l, r); ok {
+				return v
+			}
+		}
 		if v, ok := pyArith(op, l, r); ok {
 			return v
 		}
@@ -534,6 +540,9 @@ func binopFunc(op tokens.Type, sym string) func(*exec.Evaluator, *exec.VarArgs) 
 				return v
 			}
 			if v, ok := repeatText(l, r); ok {
+				if isMarkup(l) || isMarkup(r) {
+					return exec.AsValue(markup(v.String()))
+				}
 				return v
 			}
 		}
@@ -612,16 +621,16 @@ func compileJinjaUncached(s string) (n *jinjaNode, err error) {
 			n, err = nil, fmt.Errorf("jinja parser failed: %v", p)
 		}
 	}()
-	src := bigIntLiterals(lstripBlocks(s))
+	src, unary := repeatedUnary(bigIntLiterals(lstripBlocks(s)))
 	tmpl, err := exec.NewTemplate(rootID, jinjaConfig, &sourceLoader{src: src}, jinjaEnv)
 	if err != nil {
-		return nil, cleanJinjaError(err, s)
+		return nil, cleanJinjaError(err, src, s)
 	}
 	root := tmpl.Root()
 	if root.Parent != nil {
 		return nil, errors.New("template inheritance is not allowed")
 	}
-	guardAST(reflect.ValueOf(root), &astGuard{seen: map[uintptr]bool{}, src: src, methods: map[*nodes.GetAttribute]bool{}})
+	guardAST(reflect.ValueOf(root), &astGuard{seen: map[uintptr]bool{}, src: src, methods: map[*nodes.GetAttribute]bool{}, unary: unary})
 	jn := &jinjaNode{text: s, tmpl: tmpl}
 	// Mistral's rule: the first {{ }} on one line decides. None at all is an
 	// error; one that is the whole string is evaluated to a typed value.
@@ -656,10 +665,13 @@ func lstripBlocks(s string) string {
 }
 
 // cleanJinjaError drops gonja's "failed to parse template '<whole source>'"
-// prefix, since callers already show the source.
-func cleanJinjaError(err error, src string) error {
+// prefix, since callers already show the source. The source gonja parsed may
+// be rewritten (bigIntLiterals, repeatedUnary): either is dropped.
+func cleanJinjaError(err error, srcs ...string) error {
 	msg := err.Error()
-	msg = strings.Replace(msg, "failed to parse template '"+src+"': ", "", 1)
+	for _, src := range srcs {
+		msg = strings.Replace(msg, "failed to parse template '"+src+"': ", "", 1)
+	}
 	return errors.New(msg)
 }
 
@@ -675,6 +687,7 @@ type astGuard struct {
 	seen    map[uintptr]bool
 	src     string
 	methods map[*nodes.GetAttribute]bool // the d.name of a method call d.name()
+	unary   map[int][]*tokens.Token      // repeatedUnary's removed operators
 }
 
 // guardAST rewrites the parsed template in place: every arithmetic operator
@@ -695,6 +708,9 @@ func guardAST(v reflect.Value, g *astGuard) {
 			return
 		}
 		g.seen[v.Pointer()] = true
+		if g.unary != nil {
+			g.stackUnary(v.Interface())
+		}
 		if v.Type() == forType {
 			f := v.Interface().(*controlStructures.ForControlStructure)
 			if f.BodyWrapper != nil {

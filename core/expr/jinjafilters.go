@@ -108,5 +108,5 @@ func tojsonFilter(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Valu
 	if err != nil {
 		return errValue(err)
 	}
-	return exec.AsValue(htmlSafe.Replace(value.JSON(value.SortKeys(v), -1, true)))
+	return exec.AsValue(markup(htmlSafe.Replace(value.JSON(value.SortKeys(v), -1, true))))
 }

@@ -62,10 +62,16 @@ func pyText(v *exec.Value) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return strings.ReplaceAll(pyStr(p), "'"+undefinedMark+"'", "Undefined"), nil
+	out := strings.ReplaceAll(pyStr(p), "'"+undefinedMark+"'", "Undefined")
+	if strings.Contains(out, markupMark) {
+		out = markupRepr(out)
+	}
+	return out, nil
 }
 
 const maxDepth = 200
+
+var markupType = reflect.TypeFor[markup]()
 
 func plain(v reflect.Value, depth int, text bool) (any, error) {
 	if depth > maxDepth {
@@ -112,6 +118,9 @@ func plain(v reflect.Value, depth int, text bool) (any, error) {
 			return undefinedMark, nil
 		}
 		return nil, err
+	}
+	if text && depth > 0 && v.Type() == markupType {
+		return markupMark + v.String(), nil
 	}
 	switch v.Kind() {
 	case reflect.Interface, reflect.Pointer:

@@ -45,6 +45,33 @@ var pyJinjaCases = []struct {
 	{"{{ [-False, -True, +True, -(1 == 2), -1|abs, -2.5] }}", []any{int64(0), int64(-1), int64(1), int64(0), int64(1), -2.5}, ""},
 	{"{{ -'a' }}", nil, "bad operand type for unary -: 'str'"},
 	{"{{ +None }}", nil, "bad operand type for unary +: 'NoneType'"},
+	// Markup (what tojson, safe, escape and forceescape give): a str added to it
+	// is escaped, escape leaves it as it is, a list or dict made text shows it.
+	{`{{ ['"' + (None|tojson), (None|tojson) + "'", {'a': 1}|tojson|e, '<'|e|e, '<'|e|forceescape, 1|safe + '<'] }}`,
+		[]any{"&#34;null", "null&#39;", `{"a": 1}`, "&lt;", "&amp;lt;", "1&lt;"}, ""},
+	{`{{ [('a'|tojson|upper) + '<', ('a'|e)|center(3) + '<', ('a'|e)|title + '<', ('a'|e)|replace('a', 'b') + '<', "'" ~ (None|tojson), ('a'|tojson) * 2 + '<'] }}`,
+		[]any{`"A"&lt;`, " a &lt;", "A<", "b<", "'null", `"a""a"&lt;`}, ""},
+	{"{{ [None|tojson, {'a': 'b'|e}] }}", []any{"null", map[string]any{"a": "b"}}, ""},
+	{"x{{ [None|tojson, {('k'|e): \"it's\"|e}] }}", "x[Markup('null'), {Markup('k'): Markup('it&#39;s')}]", ""},
+	{"{{ {'a': None|tojson}|capitalize }}", "{'a': markup('null')}", ""},
+	{"{{ 'a'|e(1) }}", nil, "unexpected positional argument"},
+
+	// A dict's keys keep their type when it is iterated; equal numbers are one key.
+	{"{{ [{1: 2, '1': 3, 1.0: 4, None: 6, 2.5: 1}|list, {True: 1, 1: 2}|list, {1: 2}|first, {2: 1, 1: 2}|sort] }}",
+		[]any{[]any{int64(1), "1", nil, 2.5}, []any{true}, int64(1), []any{int64(1), int64(2)}}, ""},
+
+	// Repeated unary operators, which Jinja2 parses as nested ones.
+	{"{{ [--3, - -3, +-3, -+-3, 1 - - -3, ---True, --2 ** 2, - -_.x|abs] }}",
+		[]any{int64(3), int64(3), int64(-3), int64(3), int64(-2), int64(-1), int64(4), int64(3)}, ""},
+	{"{{ --'7'|int }}", nil, "bad operand type for unary -: 'str'"},
+	{"{{ [not not 1, not not [], not not not 0, not not 1 == 2, 1 not in [2]] }}",
+		[]any{true, false, true, false, true}, ""},
+	{"{{ 1 if not not 0 else --4 }}", int64(4), ""},
+	{"{{ --'a' }}", nil, "bad operand type for unary -: 'str'"},
+	{"{{ -+'a' }}", nil, "bad operand type for unary +: 'str'"},
+	{"{{ 1 is not not none }}", nil, "not"},
+	{"{% set x = --5 %}{{ x }}{{ '--' ~ - -1 }}", "5--1", ""},
+	{"{% if not not _.x %}a{% elif not not 0 %}b{% endif %}{% for i in [- -1] %}{{ i }}{% endfor %}", "a1", ""},
 
 	// not, in and the type tests as Python's.
 	{"{{ (1 // 0) is number }}", nil, "division by zero"},

@@ -97,8 +97,8 @@ func pyItems(in *exec.Value) ([]any, error) {
 		return nil, unwrapGonja(in)
 	}
 	if d, ok := in.Interface().(*exec.Dict); ok {
-		// Only the keys, as plain() makes them: a dict literal may hold an
-		// Undefined value.
+		// Only the keys, as plain() makes them (a dict literal may hold an
+		// Undefined value), of their own type: {1: 2}|list is [1].
 		keys := make([]any, 0, len(d.Pairs))
 		seen := make(map[string]bool, len(d.Pairs))
 		for _, p := range d.Pairs {
@@ -106,13 +106,9 @@ func pyItems(in *exec.Value) ([]any, error) {
 			if err != nil {
 				return nil, err
 			}
-			ks, ok := k.(string)
-			if !ok {
-				ks = toString(k)
-			}
-			if !seen[ks] {
-				seen[ks] = true
-				keys = append(keys, ks)
+			if id := pyKeyID(k); !seen[id] {
+				seen[id] = true
+				keys = append(keys, k)
 			}
 		}
 		return keys, nil

@@ -3,6 +3,8 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/big"
 	"regexp"
 	"strconv"
 	"strings"
@@ -326,10 +328,7 @@ func dictLitFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 		if err != nil {
 			return errValue(err)
 		}
-		ks, ok := key.(string)
-		if !ok {
-			ks = toString(key)
-		}
+		ks := pyKeyID(key)
 		if j, seen := at[ks]; seen {
 			d.Pairs[j].Value = v
 			continue
@@ -338,4 +337,28 @@ func dictLitFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 		d.Pairs = append(d.Pairs, &exec.Pair{Key: k, Value: v})
 	}
 	return exec.AsValue(d)
+}
+
+// pyKeyID tells dict keys apart as Python's dict does: equal numbers are one
+// key (1, 1.0 and True), a number and its text are two (1 and '1').
+func pyKeyID(k any) string {
+	switch x := k.(type) {
+	case string:
+		return "s" + x
+	case bool:
+		if x {
+			return "n1"
+		}
+		return "n0"
+	case int64:
+		return "n" + strconv.FormatInt(x, 10)
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<63 {
+			return "n" + strconv.FormatInt(int64(x), 10)
+		}
+		return "f" + strconv.FormatFloat(x, 'g', -1, 64)
+	case *big.Int:
+		return "n" + x.String()
+	}
+	return "o" + toString(k)
 }

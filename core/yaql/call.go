@@ -241,6 +241,9 @@ func (c *compiler) call(n *nCall) (evalFn, error) {
 		if err != nil {
 			return nil, err
 		}
+		if n.recv == nil && n.name == "list" && isIteratorCall(a) {
+			f = asIterator(f)
+		}
 		args = append(args, f)
 		switch l := a.(type) {
 		case *nLit:

@@ -109,21 +109,8 @@ func bList(c *callCtx) (any, error) {
 	if err := c.noKw(); err != nil {
 		return nil, err
 	}
-	if len(c.args) == 1 {
-		v, err := c.arg(0)
-		if err != nil {
-			return nil, err
-		}
-		if v, err = c.ev.eager(v); err != nil {
-			return nil, err
-		}
-		if l, ok := v.([]any); ok {
-			return l, nil
-		}
-		return []any{v}, nil
-	}
-	// yaql's list() splices iterators among its arguments:
-	// list(1, range(2)) is [1, 0, 1].
+	// yaql's list() splices iterators among its arguments, and only them:
+	// list(1, range(2)) is [1, 0, 1], list([1, 2]) is [[1, 2]].
 	out, err := c.newList(len(c.args))
 	if err != nil {
 		return nil, err

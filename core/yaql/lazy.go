@@ -104,3 +104,45 @@ func bCycle(c *callCtx) (any, error) {
 		return v
 	}), nil
 }
+
+// iteratorMethods are the yaql methods whose result is a Python iterator
+// (a generator, map or filter object), which list() splices into its
+// arguments: list(0, [1, 2].select($)) is [0, 1, 2], while a list, an
+// orderBy() (an iterable, not an iterator) or toList() stays one element.
+// Lazyflow computes these results as lists, so list() tells them by the
+// call that made them.
+var iteratorMethods = map[string]bool{
+	"select": true, "map": true, "where": true, "filter": true, "distinct": true, "reverse": true,
+	"skip": true, "take": true, "limit": true, "skipWhile": true, "takeWhile": true,
+	"flatten": true, "concat": true, "append": true, "selectMany": true, "enumerate": true,
+	"zip": true, "zipLongest": true, "delete": true, "replace": true, "replaceMany": true,
+	"insertMany": true, "groupBy": true, "join": true, "slice": true, "sliceWhere": true,
+	"splitWhere": true,
+}
+
+// isIteratorCall reports an argument written as a method call whose result
+// is an iterator in yaql.
+func isIteratorCall(n node) bool {
+	call, ok := n.(*nCall)
+	return ok && call.recv != nil && iteratorMethods[call.name]
+}
+
+// asIterator makes f's list result a finite sequence, which list() splices.
+func asIterator(f evalFn) evalFn {
+	return func(ev *evaluator, sc *scope) (any, error) {
+		v, err := f(ev, sc)
+		l, ok := v.([]any)
+		if err != nil || !ok {
+			return v, err
+		}
+		ev.internal = true
+		i := 0
+		return &lazySeq{next: func() (any, bool) {
+			if i >= len(l) {
+				return nil, false
+			}
+			i++
+			return l[i-1], true
+		}}, nil
+	}
+}

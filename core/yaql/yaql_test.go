@@ -428,6 +428,11 @@ var cases = []tcase{
 	// yaql/tests/test_collections.py
 	{expr: "list()", want: l()},
 	{expr: "list(1, 2, list(3, 4))", want: l(1, 2, l(3, 4))},
+	// list() splices what yaql makes an iterator (a query's result) and
+	// nothing else: a list, even of lists, orderBy() and toList() stay one item.
+	{expr: "[list(1, [2, 3].select($)), list([1, 2].where(true), [3]), list([[1], [2]]), list($.l), list(0, [2, 1].orderBy($)), list(0, [1].select($).toList()), list(0, [1].enumerate()), list(set(1))]",
+		data: map[string]any{"l": l(l(1, 2), l(3))},
+		want: l(l(1, 2, 3), l(1, 2, l(3)), l(l(l(1), l(2))), l(l(l(1, 2), l(3))), l(0, l(1, 2)), l(0, l(1)), l(0, l(0, 1)), l(l(1)))},
 	{expr: "[1,[2]][1] + [3, [4]][1]", want: l(2, 4)},
 	{expr: "([1,2] + [3, 4])[1]", want: 2},
 	{expr: "[]", want: l()},
