@@ -123,7 +123,13 @@ func (l *loader) checkCatalog(doc *Document, adhoc []string) {
 			}
 		}
 		if len(missing) > 0 {
-			l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s calls action %q without its required input %s", who, action, quoteList(missing))})
+			why := ""
+			for _, k := range missing {
+				if s := l.ignored[pos][k]; s != "" {
+					why += " (" + s + ")"
+				}
+			}
+			l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s calls action %q without its required input %s%s", who, action, quoteList(missing), why)})
 		}
 	}
 	for _, n := range adhoc {

@@ -3,6 +3,7 @@ package dsl
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lazyflow/lazyflow/core/value"
@@ -45,6 +46,35 @@ func TestInlineParamSpaceAfterEquals(t *testing.T) {
 	}
 }
 
+// An inline value Mistral 23.0.0's pattern does not read (a bare word, a
+// {map}, True, -1) is left out as Mistral leaves it out, with a warning
+// saying how to write it; 1.5 is read as 1, as Mistral reads it. Found by
+// TestWorkflowDraws: `std.echo output=ab` echoed "ab" where Mistral's task
+// fails for want of output.
+func TestInlineParamsMistralDoesNotRead(t *testing.T) {
+	doc, err := Load("w.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    t1:\n"+
+		"      action: 'std.echo output=\"ok\" a=ab b={q: 1} c=True d=-1 e=1.5 f=12 g=null h=[1]'\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEvals(t, map[string]evalWant{
+		"t1 input": {doc.Workflows["wf"].Tasks["t1"].Input, `{"output": "ok", "e": 1, "f": 12, "g": null, "h": [1]}`},
+	})
+	var got []string
+	for _, w := range doc.Warnings {
+		got = append(got, w.Error())
+	}
+	for _, want := range []string{
+		`w.yaml:5:15: task "t1": inline parameter a=ab is ignored, as Mistral 23.0 ignores it: an inline value is quoted text, an expression, a [list], digits, true, false or null; write a='ab' or give it under input:`,
+		`inline parameter b={q: 1} is ignored`, `inline parameter c=True is ignored`, `inline parameter d=-1 is ignored`,
+		`inline parameter e=1.5 is read as e=1, as Mistral 23.0 reads it`,
+	} {
+		if !strings.Contains(strings.Join(got, "\n"), want) {
+			t.Errorf("no warning %q in:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+}
+
 // Inline parameters merge into the input clause as Mistral 23.0.0's
 // merge_dicts(input, inline) merges them: the clause's names in its order,
 // an inline value winning over the clause's in that name's place (two dicts
@@ -74,7 +104,8 @@ sub:
 	}
 	tasks := doc.Workflows["wf"].Tasks
 	checkEvals(t, map[string]evalWant{
-		"t1 input": {tasks["t1"].Input, `{"m": 0, "a": 2, "d": {"p": 2, "r": 3, "q": 1}, "z": 1}`},
+		// Mistral's inline pattern has no {map}: d={q: 1, p: 2} is not read.
+		"t1 input": {tasks["t1"].Input, `{"m": 0, "a": 2, "d": {"p": 0, "r": 3}, "z": 1}`},
 		"t2 input": {tasks["t2"].Input, `{"output": 1, "extra": 3}`},
 	})
 }
