@@ -511,6 +511,44 @@ sub:
 }
 
 
+# Lazyflow's own cases pinning what core/compat's TestWorkflowDraws (random
+# workflows on both sides) found and Lazyflow now does as Mistral does.
+DRAW_CASES = {
+    # Mistral's inline parameter pattern reads quoted text, expressions,
+    # [lists], true/false/null and digits: a bare word, True, -1 or a {map}
+    # is not read (the input's default applies), and 1.5 is read as 1.
+    "inline_values_mistral_does_not_read": """---
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      workflow: 'sub a=ab b=1.5 c=True d=-1 e={q: 1} f=12 g="x y"'
+      publish:
+        got: <% task().result.got %>
+sub:
+  input:
+    - a: dflt
+    - b: 0
+    - c: dflt
+    - d: 0
+    - e: dflt
+    - f: 0
+    - g: dflt
+  tasks:
+    noop:
+      action: std.noop
+  output:
+    got: <% [$.a, $.b, $.c, $.d, $.e, $.f, $.g] %>
+""",
+}
+
+
+def draw_cases():
+    return [{"name": "lazyflow.draw." + name, "source": "lazyflow/core/compat/extract.py",
+             "defs": [{"kind": "workflows", "text": text}], "workflow": "wf", "input": {}, "params": {}}
+            for name, text in DRAW_CASES.items()]
+
+
 def order_cases():
     return [{"name": "lazyflow.order." + name, "source": "lazyflow/core/compat/extract.py",
              "defs": [{"kind": "workflows", "text": text}], "workflow": "wf", "input": {}, "params": {},
@@ -527,6 +565,7 @@ def main():
         cases.extend(file_cases(path))
     cases.extend(resource_cases(pkg))
     cases.extend(order_cases())
+    cases.extend(draw_cases())
     seen = set()
     for c in cases:
         key = json.dumps([c["defs"], c["workflow"], c["input"], c["params"]], sort_keys=True, default=str)

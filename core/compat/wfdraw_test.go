@@ -17,7 +17,7 @@ import (
 )
 
 var (
-	wfDraws = flag.Int("wf-draws", 60, "workflows TestWorkflowDraws draws and runs on Mistral and Lazyflow")
+	wfDraws = flag.Int("wf-draws", 20, "workflows TestWorkflowDraws draws and runs on Mistral and Lazyflow")
 	wfSeed  = flag.Uint64("wf-seed", 1, "seed of TestWorkflowDraws's generator")
 	// Mistral takes ~0.3-1 s a workflow: while working on a difference, keep
 	// its results and judge Lazyflow again without running it.
