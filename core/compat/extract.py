@@ -517,6 +517,21 @@ DRAW_CASES = {
     # Mistral's inline parameter pattern reads quoted text, expressions,
     # [lists], true/false/null and digits: a bare word, True, -1 or a {map}
     # is not read (the input's default applies), and 1.5 is read as 1.
+    # A succeed command evaluates the output while the task completes: an
+    # output that cannot be evaluated fails the workflow and that task.
+    "succeed_output_error_fails_the_task": """---
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.echo output=1
+      publish:
+        a: <% task().result %>
+      on-success:
+        - succeed
+  output:
+    o: <% str($.missing) %>
+""",
     "inline_values_mistral_does_not_read": """---
 version: '2.0'
 wf:
