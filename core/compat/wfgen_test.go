@@ -279,6 +279,7 @@ func (g *wfGen) edge(t *wfTask, clause string, next []string, avail []wfVar, cmd
 		after = append(after, t.bad...)
 	}
 	var pub []string
+	var clauseVars []wfVar
 	if g.chance(30) {
 		for _, scope := range []string{"branch", "global"} {
 			if g.chance(60) {
@@ -289,10 +290,15 @@ func (g *wfGen) edge(t *wfTask, clause string, next []string, avail []wfVar, cmd
 				pub = append(pub, fmt.Sprintf("    %s:", scope), fmt.Sprintf("      %s: %s", pn, g.value(kind, avail)))
 				if scope == "branch" {
 					// A global is read through global(), not $ or _.
-					after = append(after, wfVar{pn, kind})
+					clauseVars = append(clauseVars, wfVar{pn, kind})
 				}
 			}
 		}
+	}
+	if len(pub) > 0 {
+		// With an on-clause publish, what the task's own publish gave is
+		// not in the successors' context (both engines fail reading it).
+		after = append(append([]wfVar(nil), avail...), clauseVars...)
 	}
 	var items []string
 	c, notC := "", ""
