@@ -532,29 +532,6 @@ wf:
   output:
     o: <% str($.missing) %>
 """,
-    "inline_values_mistral_does_not_read": """---
-version: '2.0'
-wf:
-  tasks:
-    t1:
-      workflow: 'sub a=ab b=1.5 c=True d=-1 e={q: 1} f=12 g="x y"'
-      publish:
-        got: <% task().result.got %>
-sub:
-  input:
-    - a: dflt
-    - b: 0
-    - c: dflt
-    - d: 0
-    - e: dflt
-    - f: 0
-    - g: dflt
-  tasks:
-    noop:
-      action: std.noop
-  output:
-    got: <% [$.a, $.b, $.c, $.d, $.e, $.f, $.g] %>
-""",
 }
 
 

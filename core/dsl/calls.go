@@ -123,13 +123,7 @@ func (l *loader) checkCatalog(doc *Document, adhoc []string) {
 			}
 		}
 		if len(missing) > 0 {
-			why := ""
-			for _, k := range missing {
-				if s := l.ignored[pos][k]; s != "" {
-					why += " (" + s + ")"
-				}
-			}
-			l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s calls action %q without its required input %s%s", who, action, quoteList(missing), why)})
+			l.errs = append(l.errs, &Error{Pos: pos, Msg: fmt.Sprintf("%s calls action %q without its required input %s", who, action, quoteList(missing))})
 		}
 	}
 	for _, n := range adhoc {

@@ -9,18 +9,6 @@ import (
 	"github.com/lazyflow/lazyflow/core/dsl"
 )
 
-// A std action's required input given inline in a form Mistral 23.0.0 does
-// not read (output=ab) is missing, and the error says why and how to write it.
-func TestInlineParamMistralDoesNotReadIsMissing(t *testing.T) {
-	_, err := dsl.LoadWith("w.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    t1:\n      action: std.echo output=ab\n"),
-		dsl.Options{Actions: actions.New()})
-	want := `w.yaml:4:5: task "t1" calls action "std.echo" without its required input "output" (inline parameter output=ab is ignored, ` +
-		`as Mistral 23.0 ignores it: an inline value is quoted text, an expression, a [list], digits, true, false or null; write output='ab' or give it under input:)`
-	if err == nil || err.Error() != want {
-		t.Fatalf("error %v\nwant %s", err, want)
-	}
-}
-
 // With the action registry as catalog, calls of std actions are checked
 // at validation, with their place, instead of failing at run time with
 // "Invalid input"; unknown names outside std.* and inputs given as one

@@ -61,11 +61,11 @@ func parseParams(s string) (*value.Map, error) {
 }
 
 // readParams is parseParams; with asMistral, a value Mistral 23.0.0's
-// inline parameter pattern (PARAMS_PTRN) does not match is left out, as
-// Mistral leaves it out, and returned in unread as name=value. Mistral reads
-// a quoted string, an expression, a [list], true, false, null and digits;
-// a bare word (`output=ab`, `-1`, `True`), a {map} or a float it skips, so
-// the action runs without that input.
+// inline parameter pattern (PARAMS_PTRN) does not read whole is returned in
+// unread as name=value too. Mistral reads a quoted string, an expression, a
+// [list], true, false, null and digits; a bare word (`output=ab`, `-1`,
+// `True`) or a {map} it skips, so the action runs without that input, and
+// of 1.5 or 12ab it reads the leading digits.
 func readParams(s string, asMistral bool) (out *value.Map, unread []string, err error) {
 	out = value.NewMap(2)
 	i := 0
@@ -98,20 +98,13 @@ func readParams(s string, asMistral bool) (out *value.Map, unread []string, err 
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", key, err)
 		}
-		switch {
-		case asMistral && !mistralReads(s[i:next]):
+		if asMistral && !mistralReads(s[i:next]) {
 			unread = append(unread, key+"="+s[i:next])
-			if d := leadingDigits(s[i:next]); d != "" && !out.Has(key) {
-				// PARAMS_PTRN's \d+ matches the start of 1.5 or 12ab:
-				// Mistral reads 1 and 12.
-				n, _ := strconv.ParseInt(d, 10, 64)
-				out.Set(key, n)
-			}
-		case out.Has(key):
-			return nil, nil, fmt.Errorf("parameter %q is given twice", key)
-		default:
-			out.Set(key, val)
 		}
+		if out.Has(key) {
+			return nil, nil, fmt.Errorf("parameter %q is given twice", key)
+		}
+		out.Set(key, val)
 		i = next
 		if i < len(s) && !isSpace(s[i]) {
 			return nil, nil, fmt.Errorf("expected a space after the value of %s, at %q", key, clip(s[i:]))

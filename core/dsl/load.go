@@ -67,11 +67,7 @@ type loader struct {
 	warns Errors
 	// broken holds tasks whose input or inline parameters had an error
 	// already reported: checks of their input would only add false ones.
-	broken map[*Task]bool
-	// ignored holds, by task position, the inline parameters Mistral's
-	// pattern does not read (name -> name=value): a missing-input error
-	// then says why the input is missing.
-	ignored  map[Pos]map[string]string
+	broken   map[*Task]bool
 	errs     Errors
 	expanded int
 	// exprs compiles each distinct expression of the document once: large

@@ -46,10 +46,10 @@ func TestInlineParamSpaceAfterEquals(t *testing.T) {
 	}
 }
 
-// An inline value Mistral 23.0.0's pattern does not read (a bare word, a
-// {map}, True, -1) is left out as Mistral leaves it out, with a warning
-// saying how to write it; 1.5 is read as 1, as Mistral reads it. Found by
-// TestWorkflowDraws: `std.echo output=ab` echoed "ab" where Mistral's task
+// An inline value Mistral 23.0.0's pattern does not read whole (a bare
+// word, a {map}, True, -1, 1.5) is read as written, with a warning that
+// Mistral does not read it so and how to write it for both. Found by
+// TestWorkflowDraws: `std.echo output=ab` echoes "ab" where Mistral's task
 // fails for want of output.
 func TestInlineParamsMistralDoesNotRead(t *testing.T) {
 	doc, err := Load("w.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    t1:\n"+
@@ -58,20 +58,24 @@ func TestInlineParamsMistralDoesNotRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkEvals(t, map[string]evalWant{
-		"t1 input": {doc.Workflows["wf"].Tasks["t1"].Input, `{"output": "ok", "e": 1, "f": 12, "g": null, "h": [1]}`},
+		"t1 input": {doc.Workflows["wf"].Tasks["t1"].Input, `{"output": "ok", "a": "ab", "b": {"q": 1}, "c": true, "d": -1, "e": 1.5, "f": 12, "g": null, "h": [1]}`},
 	})
 	var got []string
 	for _, w := range doc.Warnings {
 		got = append(got, w.Error())
 	}
-	for _, want := range []string{
-		`w.yaml:5:15: task "t1": inline parameter a=ab is ignored, as Mistral 23.0 ignores it: an inline value is quoted text, an expression, a [list], digits, true, false or null; write a='ab' or give it under input:`,
-		`inline parameter b={q: 1} is ignored`, `inline parameter c=True is ignored`, `inline parameter d=-1 is ignored`,
-		`inline parameter e=1.5 is read as e=1, as Mistral 23.0 reads it`,
-	} {
-		if !strings.Contains(strings.Join(got, "\n"), want) {
-			t.Errorf("no warning %q in:\n%s", want, strings.Join(got, "\n"))
+	want := []string{
+		`w.yaml:5:15: task "t1": inline parameter a=ab: Mistral 23.0 ignores it (an inline value there is quoted text, an expression, a [list], digits, true, false or null); write a='ab' or give it under input: to run the same on both`,
+		`inline parameter b={q: 1}: Mistral 23.0 ignores it`, `inline parameter c=True: Mistral 23.0 ignores it`,
+		`inline parameter d=-1: Mistral 23.0 ignores it`, `inline parameter e=1.5: Mistral 23.0 reads it as e=1`,
+	}
+	for _, w := range want {
+		if !strings.Contains(strings.Join(got, "\n"), w) {
+			t.Errorf("no warning %q in:\n%s", w, strings.Join(got, "\n"))
 		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d warnings, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
 	}
 }
 
@@ -104,8 +108,7 @@ sub:
 	}
 	tasks := doc.Workflows["wf"].Tasks
 	checkEvals(t, map[string]evalWant{
-		// Mistral's inline pattern has no {map}: d={q: 1, p: 2} is not read.
-		"t1 input": {tasks["t1"].Input, `{"m": 0, "a": 2, "d": {"p": 0, "r": 3}, "z": 1}`},
+		"t1 input": {tasks["t1"].Input, `{"m": 0, "a": 2, "d": {"p": 2, "r": 3, "q": 1}, "z": 1}`},
 		"t2 input": {tasks["t2"].Input, `{"output": 1, "extra": 3}`},
 	})
 }

@@ -398,17 +398,10 @@ func (l *loader) callee(t *Task, n *yaml.Node, what string) (string, *value.Map)
 		l.markBroken(t)
 	}
 	for _, p := range unread {
-		// Mistral 23.0.0 skips what its inline pattern does not match, and
-		// the action then runs without it (or fails for want of it).
+		// Lazyflow reads the value as written; Mistral 23.0.0 skips it (or
+		// reads 1 of 1.5): the same workflow would not run the same there.
 		k, v, _ := strings.Cut(p, "=")
-		if l.ignored == nil {
-			l.ignored = map[Pos]map[string]string{}
-		}
-		if l.ignored[t.Pos] == nil {
-			l.ignored[t.Pos] = map[string]string{}
-		}
-		l.ignored[t.Pos][k] = ignoredInline(p, k, v)
-		l.warnf(n, "task %q: %s", t.Name, l.ignored[t.Pos][k])
+		l.warnf(n, "task %q: %s", t.Name, unreadInline(p, k, v))
 	}
 	if name == "" {
 		l.errf(n, "%s of task %q is empty", what, t.Name)
@@ -416,15 +409,15 @@ func (l *loader) callee(t *Task, n *yaml.Node, what string) (string, *value.Map)
 	return name, params
 }
 
-// ignoredInline says that the inline parameter p (k=v) is ignored and how
-// to write it so that it is read.
-func ignoredInline(p, k, v string) string {
+// unreadInline says that Mistral 23.0.0 does not read the inline
+// parameter p (k=v) as Lazyflow does, and how to write it for both.
+func unreadInline(p, k, v string) string {
+	what := "ignores it"
 	if d := leadingDigits(v); d != "" {
-		return fmt.Sprintf("inline parameter %s is read as %s=%s, as Mistral 23.0 reads it (an inline number is digits); "+
-			"write %s='%s' or give it under input:", p, k, d, k, v)
+		what = "reads it as " + k + "=" + d
 	}
-	return fmt.Sprintf("inline parameter %s is ignored, as Mistral 23.0 ignores it: an inline value is quoted text, "+
-		"an expression, a [list], digits, true, false or null; write %s='%s' or give it under input:", p, k, v)
+	return fmt.Sprintf("inline parameter %s: Mistral 23.0 %s (an inline value there is quoted text, an expression, "+
+		"a [list], digits, true, false or null); write %s='%s' or give it under input: to run the same on both", p, what, k, v)
 }
 
 // markBroken records that t's input had an error already reported.
