@@ -70,7 +70,7 @@ lint:
 # MiniStack process enough that the SDK's retries of slow calls show up as conflicts.
 EMULATOR_PKGS := ./functions/aws/... ./localstack
 test-unit:
-	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e /functions/aws/ -e '/localstack$$' -e '/functions/internal/webui$$')
+	$(GO) test -count=1 -timeout 20m -skip '^TestWorkflowDraws$$' $$($(GO) list ./... | grep -v -e /functions/aws/ -e '/localstack$$' -e '/functions/internal/webui$$')
 	$(GO) test -count=1 -timeout 20m -p 1 $(EMULATOR_PKGS)
 
 # The web UI in headless Chromium (Debian's chromium package, installed here when missing)
@@ -118,6 +118,10 @@ fuzz-expr:
 # corpus in one process, then Lazyflow runs the same cases and a case of core/compat/baseline.txt
 # that differs fails. The corpus must be what core/compat/extract.py extracts from that Mistral.
 MISTRAL_OUT := .cache/mistral
+# TestWorkflowDraws (test-mistral only; test-unit skips it) also runs WF_DRAWS random workflows of
+# core/compat/wfgen_test.go, seed WF_SEED, on Mistral and Lazyflow: Mistral takes 1-5 s a workflow.
+WF_DRAWS ?= 20
+WF_SEED ?= 1
 test-mistral:
 	@set -euo pipefail; py="$$(core/compat/install.sh)"; mkdir -p $(MISTRAL_OUT); \
 	pkg="$$($$py -c 'import mistral, os; print(os.path.dirname(mistral.__file__))')"; \
@@ -125,7 +129,8 @@ test-mistral:
 	cmp -s $(MISTRAL_OUT)/cases.json core/compat/corpus/cases.json || \
 	  { echo "core/compat/corpus/cases.json differs from what core/compat/extract.py extracts: copy $(MISTRAL_OUT)/cases.json over it"; exit 1; }; \
 	$$py core/compat/oracle.py core/compat/corpus/cases.json $(MISTRAL_OUT)/results.json; \
-	LAZYFLOW_MISTRAL_RESULTS="$(CURDIR)/$(MISTRAL_OUT)/results.json" $(GO) test -count=1 -run '^TestMistralDifferential$$' ./core/compat
+	LAZYFLOW_MISTRAL_RESULTS="$(CURDIR)/$(MISTRAL_OUT)/results.json" $(GO) test -count=1 -timeout 20m -run '^(TestMistralDifferential|TestWorkflowDraws)$$' ./core/compat \
+	  -wf-draws $(WF_DRAWS) -wf-seed $(WF_SEED)
 
 # The expression tier: Mistral 23.0.0's own evaluator (yaql 3.2.0, Jinja2 3.1.6, same pinned venv)
 # runs core/compat/corpus/expressions.json in one process, then core/expr runs the same cases and a case

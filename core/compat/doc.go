@@ -10,7 +10,8 @@
 // runs every comparable case on Mistral in one process (SQLite in memory, fake
 // transport, local executor, as Mistral's EngineTestCase) and writes its
 // results in the contract of `lazyflow run --json`; mistral-results.json is
-// the checked-in copy of that run. The Go test runs Lazyflow embedded on the
+// the checked-in copy of that run. The lazyflow.draw.* cases (extract.py's
+// DRAW_CASES) pin what TestWorkflowDraws found. The Go test runs Lazyflow embedded on the
 // same cases and compares state, every task's name/states/count, published
 // values, output and the user-written state_info.
 //

@@ -2,7 +2,6 @@ package compat
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -226,15 +225,11 @@ var (
 // the process does (its stdin closes).
 func startExprOracle(tb testing.TB) *exprOracleProc {
 	oracleOnce.Do(func() {
-		var stderr bytes.Buffer
-		install := exec.Command("./install.sh")
-		install.Stderr = &stderr
-		out, err := install.Output()
+		py, err := oraclePython()
 		if err != nil {
-			oracleErr = fmt.Errorf("core/compat/install.sh: %v\n%s", err, stderr.String())
+			oracleErr = err
 			return
 		}
-		py := strings.TrimSpace(string(out))
 		cmd := exec.Command(py, "exproracle.py", "--serve", exprCorpusPath)
 		cmd.Stderr = os.Stderr
 		in, err := cmd.StdinPipe()

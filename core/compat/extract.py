@@ -511,6 +511,36 @@ sub:
 }
 
 
+# Lazyflow's own cases pinning what core/compat's TestWorkflowDraws (random
+# workflows on both sides) found and Lazyflow now does as Mistral does.
+DRAW_CASES = {
+    # Mistral's inline parameter pattern reads quoted text, expressions,
+    # [lists], true/false/null and digits: a bare word, True, -1 or a {map}
+    # is not read (the input's default applies), and 1.5 is read as 1.
+    # A succeed command evaluates the output while the task completes: an
+    # output that cannot be evaluated fails the workflow and that task.
+    "succeed_output_error_fails_the_task": """---
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.echo output=1
+      publish:
+        a: <% task().result %>
+      on-success:
+        - succeed
+  output:
+    o: <% str($.missing) %>
+""",
+}
+
+
+def draw_cases():
+    return [{"name": "lazyflow.draw." + name, "source": "lazyflow/core/compat/extract.py",
+             "defs": [{"kind": "workflows", "text": text}], "workflow": "wf", "input": {}, "params": {}}
+            for name, text in DRAW_CASES.items()]
+
+
 def order_cases():
     return [{"name": "lazyflow.order." + name, "source": "lazyflow/core/compat/extract.py",
              "defs": [{"kind": "workflows", "text": text}], "workflow": "wf", "input": {}, "params": {},
@@ -527,6 +557,7 @@ def main():
         cases.extend(file_cases(path))
     cases.extend(resource_cases(pkg))
     cases.extend(order_cases())
+    cases.extend(draw_cases())
     seen = set()
     for c in cases:
         key = json.dumps([c["defs"], c["workflow"], c["input"], c["params"]], sort_keys=True, default=str)

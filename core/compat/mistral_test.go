@@ -47,10 +47,10 @@ type cCase struct {
 	Workflow      string         `json:"workflow"`
 	Input         map[string]any `json:"input"`
 	Params        map[string]any `json:"params"`
-	NotComparable string         `json:"not_comparable"`
+	NotComparable string         `json:"not_comparable,omitempty"`
 	// CompareOrder: the key order of the output and of the published values
 	// is compared too (Lazyflow's own cases, see extract.py).
-	CompareOrder bool `json:"compare_order"`
+	CompareOrder bool `json:"compare_order,omitempty"`
 }
 
 // result is the contract of `lazyflow run --json`, on both sides.

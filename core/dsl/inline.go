@@ -13,17 +13,24 @@ import (
 // splitInline splits "std.echo output='hi' x=<% $.y %>" into the name and
 // its parameters, as Mistral's action/workflow shorthand allows.
 func splitInline(s string) (string, *value.Map, error) {
+	name, params, _, err := splitCall(s, false)
+	return name, params, err
+}
+
+// splitCall is splitInline; with asMistral, the parameters Mistral 23.0.0
+// does not read are left out and returned as name=value (see readParams).
+func splitCall(s string, asMistral bool) (string, *value.Map, []string, error) {
 	s = strings.TrimSpace(s)
 	i := strings.IndexAny(s, " \t\n")
 	if i < 0 {
-		return s, nil, nil
+		return s, nil, nil, nil
 	}
 	name, rest := s[:i], strings.TrimSpace(s[i+1:])
-	params, err := parseParams(rest)
+	params, unread, err := readParams(rest, asMistral)
 	if err != nil {
-		return name, nil, fmt.Errorf("parameters of %s: %w", name, err)
+		return name, nil, nil, fmt.Errorf("parameters of %s: %w", name, err)
 	}
-	return name, params, nil
+	return name, params, unread, nil
 }
 
 // leadingExpr splits s, which starts with an expression, into that
@@ -49,14 +56,25 @@ func leadingExpr(s string) (head, rest string, ok bool) {
 // string, an expression (<% %>, {{ }}), a [list] or {map} in YAML flow
 // syntax, or a bare word read as a YAML literal (number, true, null, text).
 func parseParams(s string) (*value.Map, error) {
-	out := value.NewMap(2)
+	params, _, err := readParams(s, false)
+	return params, err
+}
+
+// readParams is parseParams; with asMistral, a value Mistral 23.0.0's
+// inline parameter pattern (PARAMS_PTRN) does not read whole is returned in
+// unread as name=value too. Mistral reads a quoted string, an expression, a
+// [list], true, false, null and digits; a bare word (`output=ab`, `-1`,
+// `True`) or a {map} it skips, so the action runs without that input, and
+// of 1.5 or 12ab it reads the leading digits.
+func readParams(s string, asMistral bool) (out *value.Map, unread []string, err error) {
+	out = value.NewMap(2)
 	i := 0
 	for {
 		for i < len(s) && isSpace(s[i]) {
 			i++
 		}
 		if i >= len(s) {
-			return out, nil
+			return out, unread, nil
 		}
 		start := i
 		for i < len(s) && (isWord(s[i]) || s[i] == '-') {
@@ -64,7 +82,7 @@ func parseParams(s string) (*value.Map, error) {
 		}
 		key := s[start:i]
 		if key == "" || i >= len(s) || s[i] != '=' {
-			return nil, fmt.Errorf("expected name=value at %q", clip(s[start:]))
+			return nil, nil, fmt.Errorf("expected name=value at %q", clip(s[start:]))
 		}
 		i++ // '='
 		// Mistral 23.0.0 loads `output= "text"`: a space after '=' is
@@ -74,21 +92,52 @@ func parseParams(s string) (*value.Map, error) {
 			i++
 		}
 		if i >= len(s) {
-			return nil, fmt.Errorf("%s= has no value", key)
+			return nil, nil, fmt.Errorf("%s= has no value", key)
 		}
 		val, next, err := readValue(s, i)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
+			return nil, nil, fmt.Errorf("%s: %w", key, err)
+		}
+		if asMistral && !mistralReads(s[i:next]) {
+			unread = append(unread, key+"="+s[i:next])
 		}
 		if out.Has(key) {
-			return nil, fmt.Errorf("parameter %q is given twice", key)
+			return nil, nil, fmt.Errorf("parameter %q is given twice", key)
 		}
 		out.Set(key, val)
 		i = next
 		if i < len(s) && !isSpace(s[i]) {
-			return nil, fmt.Errorf("expected a space after the value of %s, at %q", key, clip(s[i:]))
+			return nil, nil, fmt.Errorf("expected a space after the value of %s, at %q", key, clip(s[i:]))
 		}
 	}
+}
+
+// mistralReads reports whether Mistral 23.0.0's PARAMS_PTRN reads the
+// inline value v whole: its alternatives are a quoted string, an
+// expression, a [list], true, false, null and digits.
+func mistralReads(v string) bool {
+	switch {
+	case v == "true" || v == "false" || v == "null":
+		return true
+	case strings.HasPrefix(v, "{{"):
+		return true
+	case strings.ContainsRune("\"'<[", rune(v[0])):
+		return true
+	}
+	_, err := strconv.ParseUint(v, 10, 64)
+	return err == nil && !strings.HasPrefix(v, "+")
+}
+
+// leadingDigits is the digits v starts with, when they fit an int64.
+func leadingDigits(v string) string {
+	j := 0
+	for j < len(v) && v[j] >= '0' && v[j] <= '9' {
+		j++
+	}
+	if _, err := strconv.ParseInt(v[:j], 10, 64); err != nil {
+		return ""
+	}
+	return v[:j]
 }
 
 func readValue(s string, i int) (any, int, error) {

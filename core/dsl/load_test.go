@@ -3,6 +3,7 @@ package dsl
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lazyflow/lazyflow/core/value"
@@ -42,6 +43,39 @@ func TestInlineParamSpaceAfterEquals(t *testing.T) {
 	m, _ := v.(*value.Map)
 	if err != nil || m.Value("output") != "Task 1" || m.Value("n") != int64(2) {
 		t.Fatalf("input %#v, %v", v, err)
+	}
+}
+
+// An inline value Mistral 23.0.0's pattern does not read whole (a bare
+// word, a {map}, True, -1, 1.5) is read as written, with a warning that
+// Mistral does not read it so and how to write it for both. Found by
+// TestWorkflowDraws: `std.echo output=ab` echoes "ab" where Mistral's task
+// fails for want of output.
+func TestInlineParamsMistralDoesNotRead(t *testing.T) {
+	doc, err := Load("w.yaml", []byte("version: '2.0'\nwf:\n  tasks:\n    t1:\n"+
+		"      action: 'std.echo output=\"ok\" a=ab b={q: 1} c=True d=-1 e=1.5 f=12 g=null h=[1]'\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEvals(t, map[string]evalWant{
+		"t1 input": {doc.Workflows["wf"].Tasks["t1"].Input, `{"output": "ok", "a": "ab", "b": {"q": 1}, "c": true, "d": -1, "e": 1.5, "f": 12, "g": null, "h": [1]}`},
+	})
+	var got []string
+	for _, w := range doc.Warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		`w.yaml:5:15: task "t1": inline parameter a=ab: Mistral 23.0 ignores it (an inline value there is quoted text, an expression, a [list], digits, true, false or null); write a='ab' or give it under input: to run the same on both`,
+		`inline parameter b={q: 1}: Mistral 23.0 ignores it`, `inline parameter c=True: Mistral 23.0 ignores it`,
+		`inline parameter d=-1: Mistral 23.0 ignores it`, `inline parameter e=1.5: Mistral 23.0 reads it as e=1`,
+	}
+	for _, w := range want {
+		if !strings.Contains(strings.Join(got, "\n"), w) {
+			t.Errorf("no warning %q in:\n%s", w, strings.Join(got, "\n"))
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d warnings, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
 	}
 }
 

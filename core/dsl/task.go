@@ -392,15 +392,32 @@ func (l *loader) callee(t *Task, n *yaml.Node, what string) (string, *value.Map)
 			return raw, nil
 		}
 	}
-	name, params, err := splitInline(raw)
+	name, params, unread, err := splitCall(raw, true)
 	if err != nil {
 		l.errf(n, "%v", err)
 		l.markBroken(t)
+	}
+	for _, p := range unread {
+		// Lazyflow reads the value as written; Mistral 23.0.0 skips it (or
+		// reads 1 of 1.5): the same workflow would not run the same there.
+		k, v, _ := strings.Cut(p, "=")
+		l.warnf(n, "task %q: %s", t.Name, unreadInline(p, k, v))
 	}
 	if name == "" {
 		l.errf(n, "%s of task %q is empty", what, t.Name)
 	}
 	return name, params
+}
+
+// unreadInline says that Mistral 23.0.0 does not read the inline
+// parameter p (k=v) as Lazyflow does, and how to write it for both.
+func unreadInline(p, k, v string) string {
+	what := "ignores it"
+	if d := leadingDigits(v); d != "" {
+		what = "reads it as " + k + "=" + d
+	}
+	return fmt.Sprintf("inline parameter %s: Mistral 23.0 %s (an inline value there is quoted text, an expression, "+
+		"a [list], digits, true, false or null); write %s='%s' or give it under input: to run the same on both", p, what, k, v)
 }
 
 // markBroken records that t's input had an error already reported.

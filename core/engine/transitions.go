@@ -120,6 +120,12 @@ func (b *builder) engineCommand(s *transitionStep, tr dsl.Transition) error {
 	case dsl.CmdSucceed:
 		b.markOutlive(s.opsMark)
 		b.finish(Success, msg, s.out)
+		if b.head.State == Error {
+			// Mistral 23.0.0 evaluates the output while it completes the
+			// task whose transition said succeed: an output that cannot be
+			// evaluated fails that task too (its publish stays).
+			s.rec.State, s.rec.StateInfo = Error, b.head.StateInfo
+		}
 		s.ended = true
 	case dsl.CmdPause:
 		if err := b.pauseHead(msg); err != nil {
