@@ -250,7 +250,9 @@ wf:
     fee: $5 fee
   tasks:
     a:
-      action: std.echo output=$.a.b
+      action: std.echo
+      input:
+        output: $.a.b
       publish:
         x: task().result
         y: <% $.z %>
@@ -262,8 +264,8 @@ wf:
     b:
       action: std.noop
 `, `w.yaml:4:8: output of workflow "wf": key "r" is the text "$.x": an expression needs <% %> (<% $.x %>) or {{ }}`,
-		`w.yaml:10:12: publish of task "a": variable "x" is the text "task().result": an expression needs <% %> (<% task().result %>) or {{ }}`,
-		`w.yaml:15:16: on-success publish branch: variable "z" is the text "$.q": an expression needs <% %> (<% $.q %>) or {{ }}`)
+		`w.yaml:12:12: publish of task "a": variable "x" is the text "task().result": an expression needs <% %> (<% task().result %>) or {{ }}`,
+		`w.yaml:17:16: on-success publish branch: variable "z" is the text "$.q": an expression needs <% %> (<% $.q %>) or {{ }}`)
 }
 
 // wantWarnings loads src as w.yaml and wants exactly these warnings, in
