@@ -69,7 +69,7 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 		}
 	}
 	if wf.Type == dsl.Reverse && head.Target == "" {
-		return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("reverse workflow %s needs a target task", wf.Name))
+		return nil, fmt.Errorf("start %s: %w", sp.ID, &InputError{Msg: fmt.Sprintf("reverse workflow %s needs a target task", wf.Name), Target: true})
 	}
 	g, err := graphOf(wf, head.Target)
 	if err != nil {
