@@ -376,6 +376,9 @@ func TestExamplesValidate(t *testing.T) {
 func TestRunRefusedStartNamesTheOption(t *testing.T) {
 	needsInput := write(t, "version: '2.0'\nwf:\n  input: [name]\n  tasks:\n    a:\n      action: std.noop\n")
 	reverse := write(t, "version: '2.0'\nrev:\n  type: reverse\n  tasks:\n    a:\n      action: std.noop\n    b:\n      action: std.noop\n      requires: [a]\n")
+	// Its input is checked before its target: given neither, the input is
+	// what is refused, and --task would not give it.
+	reverseInput := write(t, "version: '2.0'\nrev:\n  type: reverse\n  input: [x]\n  tasks:\n    a:\n      action: std.noop\n")
 	for _, c := range []struct {
 		args []string
 		want string
@@ -383,6 +386,8 @@ func TestRunRefusedStartNamesTheOption(t *testing.T) {
 		{[]string{"run", needsInput}, "missing required input name (workflow wf takes name, given as --input JSON or --input-file PATH)"},
 		{[]string{"run", reverse}, "needs a target task: name the task to reach with --task (one of a, b)"},
 		{[]string{"run", reverse, "--task", "c"}, "name the task to reach with --task (one of a, b)"},
+		{[]string{"run", reverseInput}, "missing required input x (workflow rev takes x, given as --input JSON or --input-file PATH)"},
+		{[]string{"run", reverseInput, "--input", `{"x": 1}`}, "needs a target task: name the task to reach with --task (one of a)"},
 	} {
 		code, _, errs := runCLI(c.args...)
 		if code != exitUsage || !strings.Contains(errs, c.want) || strings.Contains(errs, ": invalid input") {

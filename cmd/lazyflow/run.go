@@ -117,7 +117,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, 
 	exec, _, err := h.Start(ctx, service.StartRequest{Workflow: wf.Name, Input: input, Target: *target, DefID: engine.DefID(src)})
 	if err != nil {
 		if errors.Is(err, engine.ErrInvalidInput) {
-			return exitUsage, refusedStart(err, wf, *target)
+			return exitUsage, refusedStart(err, wf)
 		}
 		return exitFailure, err
 	}
@@ -351,14 +351,16 @@ func count(n int, noun string) string {
 // refusedStart is why the workflow refused to start, with the option of
 // this command that gives what was missing or wrong: a newcomer's first run
 // of a workflow with a required input has no --input yet.
-func refusedStart(err error, wf *dsl.Workflow, target string) error {
+func refusedStart(err error, wf *dsl.Workflow) error {
 	msg := err.Error()
 	var ie *engine.InputError
 	if errors.As(err, &ie) {
 		msg = ie.Msg
 	}
+	// The engine checks the input before the target: a reverse workflow
+	// given neither is refused for its input, which --task does not give.
 	switch {
-	case wf.Type == dsl.Reverse && (target == "" || wf.Tasks[target] == nil):
+	case ie != nil && ie.Target:
 		return fmt.Errorf("%s: name the task to reach with --task (one of %s)", msg, strings.Join(wf.TaskOrder, ", "))
 	case len(wf.Input) > 0:
 		names := make([]string, len(wf.Input))

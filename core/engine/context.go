@@ -425,7 +425,7 @@ func graphOf(wf *dsl.Workflow, target string) (*graph, error) {
 		return g.(*graph), nil
 	}
 	if _, ok := wf.Tasks[target]; !ok {
-		return nil, inputErrorf("target task %q is not in workflow %s", target, wf.Name)
+		return nil, &InputError{Msg: fmt.Sprintf("target task %q is not in workflow %s", target, wf.Name), Target: true}
 	}
 	g := &graph{reverse: true, succ: map[string][]string{}, need: map[string]int{}}
 	seen := map[string]int{} // 1 visiting, 2 done

@@ -50,8 +50,12 @@ var (
 
 // InputError is a start request the workflow refuses (missing or unexpected
 // input, a bad target); Msg says why without the ids around it, for users.
-// It is ErrInvalidInput to errors.Is.
-type InputError struct{ Msg string }
+// It is ErrInvalidInput to errors.Is. Target marks a refused target task:
+// the input is checked first, so a caller's remedy depends on which it is.
+type InputError struct {
+	Msg    string
+	Target bool
+}
 
 func (e *InputError) Error() string { return e.Msg + ": invalid input" }
 

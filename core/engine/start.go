@@ -69,7 +69,7 @@ func (e *Engine) Start(ctx context.Context, r Reader, sp StartParams) (*Plan, er
 		}
 	}
 	if wf.Type == dsl.Reverse && head.Target == "" {
-		return nil, fmt.Errorf("start %s: %w", sp.ID, inputErrorf("reverse workflow %s needs a target task", wf.Name))
+		return nil, fmt.Errorf("start %s: %w", sp.ID, &InputError{Msg: fmt.Sprintf("reverse workflow %s needs a target task", wf.Name), Target: true})
 	}
 	g, err := graphOf(wf, head.Target)
 	if err != nil {
@@ -234,9 +234,13 @@ func (b *builder) bindInput(in *value.Map) (*value.Map, error) {
 		problems = append(problems, "missing required input "+strings.Join(missing, ", "))
 	}
 	if len(unknown) > 0 {
-		names := make([]string, len(b.wf.Input))
-		for i, p := range b.wf.Input {
-			names[i] = p.Name
+		// Only an input not given can be the one meant: "y" given beside
+		// "x" is not a typo of "x".
+		var names []string
+		for _, p := range b.wf.Input {
+			if _, given := in.Get(p.Name); !given {
+				names = append(names, p.Name)
+			}
 		}
 		for i, k := range unknown {
 			if best := typos.Closest(k, names); best != "" {

@@ -59,6 +59,9 @@ var pyJinjaCases = []struct {
 	// A dict's keys keep their type when it is iterated; equal numbers are one key.
 	{"{{ [{1: 2, '1': 3, 1.0: 4, None: 6, 2.5: 1}|list, {True: 1, 1: 2}|list, {1: 2}|first, {2: 1, 1: 2}|sort] }}",
 		[]any{[]any{int64(1), "1", nil, 2.5}, []any{true}, int64(1), []any{int64(1), int64(2)}}, ""},
+	// Also in a literal of constants, which gonja would build as two keys.
+	{"{{ [{1: 2, 1.0: 3, True: 4}, {1: 2, 1.0: 3}|length, {'a': 1, 'a': 2}, {2.5: 1, 2.5: 2}] }}",
+		[]any{map[string]any{"1": int64(4)}, int64(1), map[string]any{"a": int64(2)}, map[string]any{"2.5": int64(2)}}, ""},
 
 	// Repeated unary operators, which Jinja2 parses as nested ones.
 	{"{{ [--3, - -3, +-3, -+-3, 1 - - -3, ---True, --2 ** 2, - -_.x|abs] }}",

@@ -289,7 +289,7 @@ func oneItem(v *exec.Value) bool { return v.IsList() && v.Len() == 1 }
 const dictLitName = "__lf_dictlit"
 
 func dictLitCall(d *nodes.Dict) *nodes.Call {
-	if d.Token == nil || constant(d) {
+	if d.Token == nil || constant(d) && textKeys(d) {
 		return nil
 	}
 	items := &nodes.List{Location: d.Token}
@@ -308,6 +308,18 @@ func dictLitCall(d *nodes.Dict) *nodes.Call {
 		}
 	}
 	return callTo(dictLitName, d.Token, args...)
+}
+
+// textKeys reports a dict literal whose keys are all strings: gonja's own
+// dict keeps those apart as Python does, while numbers and booleans need
+// dictLitFunc even when constant ({1: 2, 1.0: 3} is one key).
+func textKeys(d *nodes.Dict) bool {
+	for _, p := range d.Pairs {
+		if _, ok := p.Key.(*nodes.String); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func dictLitFunc(_ *exec.Evaluator, params *exec.VarArgs) *exec.Value {
