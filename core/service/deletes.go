@@ -14,7 +14,7 @@ import (
 // content id, which stays.
 func (s *Service) DeleteWorkflow(ctx context.Context, name string) error {
 	if err := s.Store.DeleteDefinition(ctx, name); err != nil {
-		return fmt.Errorf("delete workflow %s: %w", name, err)
+		return fmt.Errorf("delete workflow %s: %w", name, s.notFoundWorkflow(ctx, name, err))
 	}
 	s.Log.Info("workflow deleted", "workflow", name)
 	return nil

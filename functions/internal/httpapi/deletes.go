@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store"
 )
 
@@ -15,12 +16,22 @@ func (a *API) deleteWorkflow(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	if err := a.svc.DeleteWorkflow(r.Context(), name); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return errf(http.StatusNotFound, CodeNotFound, "name", "workflow %q is not registered", name)
+			return a.unknownWorkflow(r, "name", name, err)
 		}
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// unknownWorkflow is the 404 for workflow name, naming the registered one
+// it likely means: the service's error when err is one, else asked for.
+func (a *API) unknownWorkflow(r *http.Request, field, name string, err error) error {
+	var uw *service.UnknownWorkflowError
+	if !errors.As(err, &uw) {
+		uw = a.svc.UnknownWorkflow(r.Context(), name)
+	}
+	return errf(http.StatusNotFound, CodeNotFound, field, "%s", uw.Error())
 }
 
 // deleteExecution deletes a finished execution with every record it owns

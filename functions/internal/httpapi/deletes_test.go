@@ -52,3 +52,26 @@ func TestDeleteWorkflowAndExecution(t *testing.T) {
 	e.deleted("/executions/" + running + "?force=true")
 	wantError(t, e.json("GET", "/executions/"+running, ""), 404, httpapi.CodeNotFound, "id")
 }
+
+// A workflow name the API does not know gets the registered one it likely
+// means, on every route that takes one; a name near none gets no guess.
+func TestUnknownWorkflowSuggests(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(hello)
+	const want = `workflow "helo" is not registered (did you mean "hello"?)`
+	for _, c := range []struct {
+		r     response
+		field string
+	}{
+		{e.json("GET", "/workflows/helo", ""), "name"},
+		{e.json("DELETE", "/workflows/helo", ""), "name"},
+		{e.start("helo", `{}`), "workflow"},
+	} {
+		if er := wantError(t, c.r, 404, httpapi.CodeNotFound, c.field); er["message"] != want {
+			t.Errorf("message %q, want %q", er["message"], want)
+		}
+	}
+	if er := wantError(t, e.json("GET", "/workflows/zzzzzz", ""), 404, httpapi.CodeNotFound, "name"); er["message"] != `workflow "zzzzzz" is not registered` {
+		t.Errorf("a name near none: message %q", er["message"])
+	}
+}

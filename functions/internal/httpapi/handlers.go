@@ -118,7 +118,7 @@ func (a *API) getWorkflow(w http.ResponseWriter, r *http.Request) error {
 	d, err := a.svc.Workflow(r.Context(), name)
 	if err != nil || d == nil {
 		if err == nil || errors.Is(err, store.ErrNotFound) {
-			return errf(http.StatusNotFound, CodeNotFound, "name", "workflow %q is not registered", name)
+			return a.unknownWorkflow(r, "name", name, err)
 		}
 		return fmt.Errorf("get workflow %s: %w", name, err)
 	}
@@ -196,7 +196,7 @@ func (a *API) startExecution(w http.ResponseWriter, r *http.Request) error {
 	}
 	if _, err := a.svc.Workflow(r.Context(), req.Workflow); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return errf(http.StatusNotFound, CodeNotFound, "workflow", "workflow %q is not registered", req.Workflow)
+			return a.unknownWorkflow(r, "workflow", req.Workflow, err)
 		}
 		return fmt.Errorf("look up workflow %s: %w", req.Workflow, err)
 	}
