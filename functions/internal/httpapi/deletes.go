@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/lazyflow/lazyflow/core/engine"
 	"github.com/lazyflow/lazyflow/core/service"
 	"github.com/lazyflow/lazyflow/core/store"
 )
@@ -45,6 +46,16 @@ func (a *API) deleteExecution(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.DeleteExecution(r.Context(), id, force); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return errf(http.StatusNotFound, CodeNotFound, "id", "execution %q not found", id)
+		}
+		if errors.Is(err, engine.ErrInvalidState) {
+			// Say what to send, not the service's words: the state as
+			// read now, and the query that overrides the refusal.
+			state := "not finished"
+			if e, lerr := a.loadExecution(r, id); lerr == nil {
+				state = string(e.State)
+			}
+			return errf(http.StatusConflict, CodeInvalidState, "", "cannot delete execution %s: it is %s, and only a finished execution can be deleted; DELETE /executions/%s?force=true cancels it and deletes it",
+				id, state, id)
 		}
 		return fmt.Errorf("delete execution: %w", err)
 	}

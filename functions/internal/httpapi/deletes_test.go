@@ -46,7 +46,10 @@ func TestDeleteWorkflowAndExecution(t *testing.T) {
 	e.deleted("/executions/" + done)
 	wantError(t, e.json("GET", "/executions/"+done, ""), 404, httpapi.CodeNotFound, "id")
 	wantError(t, e.json("DELETE", "/executions/"+done, ""), 404, httpapi.CodeNotFound, "id")
-	wantError(t, e.json("DELETE", "/executions/"+running, ""), 409, httpapi.CodeInvalidState, "")
+	er := wantError(t, e.json("DELETE", "/executions/"+running, ""), 409, httpapi.CodeInvalidState, "")
+	if want := "cannot delete execution " + running + ": it is RUNNING, and only a finished execution can be deleted; DELETE /executions/" + running + "?force=true cancels it and deletes it"; er["message"] != want {
+		t.Errorf("409 message %q, want %q", er["message"], want)
+	}
 	wantError(t, e.json("DELETE", "/executions/"+running+"?force=perhaps", ""), 400, httpapi.CodeInvalidInput, "force")
 	e.wait(running, engine.Running)
 	e.deleted("/executions/" + running + "?force=true")
