@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/lazyflow/lazyflow/core/expr"
@@ -19,7 +18,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	ctxJSON := fs.String("context", "", "the context ($ in YAQL, _ in Jinja) as `JSON` (default {})")
-	ctxFile := fs.String("context-file", "", "`FILE` holding the context as JSON")
+	ctxFile := fs.String("context-file", "", "`FILE` holding the context as JSON or YAML")
 	asJSON := fs.Bool("json", false, "print the result as exactly one JSON document")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -73,23 +72,16 @@ func formatResult(r any, asJSON bool) string {
 	return value.JSON(r, 2, false)
 }
 
-// readContext reads the evaluation context: any JSON value, an empty object
-// when none is given.
+// readContext reads the evaluation context as run reads its input (a file
+// may be YAML), but any value may be the context; an empty object when none
+// is given.
 func readContext(inline, file string) (any, error) {
-	raw, where := []byte(inline), "--context"
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("--context-file: %w", err)
-		}
-		raw, where = b, file
-	}
-	if len(strings.TrimSpace(string(raw))) == 0 {
-		return map[string]any{}, nil
-	}
-	v, err := value.FromJSONExact(raw)
+	v, err := readDoc("--context", inline, file)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not valid JSON: %v", where, err)
+		return nil, err
+	}
+	if v == nil {
+		return map[string]any{}, nil
 	}
 	return v, nil
 }

@@ -60,6 +60,29 @@ func TestEvalContextFileAndNonObjectRoot(t *testing.T) {
 	}
 }
 
+// --context-file reads a file as run's --input-file does: JSON first, then
+// YAML with PyYAML's booleans (yes is true), the keys in written order.
+func TestEvalContextFileYAML(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "ctx.yaml")
+	if err := os.WriteFile(p, []byte("ok: yes\nzed: 1\nalpha: [2, 3]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI("eval", "--json", `<% $ %>`, "--context-file", p)
+	if want := `{"ok": true, "zed": 1, "alpha": [2, 3]}`; code != 0 || strings.TrimSpace(out) != want {
+		t.Errorf("YAML --context-file: exit %d, out %q (want %s), stderr %s", code, out, want, errs)
+	}
+	if err := os.WriteFile(p, []byte("a: [1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI("eval", `<% $ %>`, "--context-file", p); code != exitUsage || !strings.Contains(errs, "neither JSON nor YAML") {
+		t.Errorf("a broken file: exit %d, stderr %q", code, errs)
+	}
+	missing := filepath.Join(t.TempDir(), "none.json")
+	if code, _, errs := runCLI("eval", `<% $ %>`, "--context-file", missing); code != exitUsage || !strings.Contains(errs, "--context-file: open "+missing) {
+		t.Errorf("a missing file: exit %d, stderr %q", code, errs)
+	}
+}
+
 func TestEvalErrors(t *testing.T) {
 	cases := []struct {
 		args []string

@@ -2,7 +2,7 @@
 //
 //	lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json] [--timeout 5m]
 //	lazyflow validate [--strict] FILE...
-//	lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s] [--inline-steps 32]
+//	lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s] [--inline-steps 32] [--log-level info]
 //	lazyflow graph FILE [--workflow NAME] [--format svg|mermaid|dot]
 //	lazyflow ui --api URL [--addr 127.0.0.1:8081] [--profile P] [--region R]
 //	lazyflow eval EXPR [--context JSON | --context-file F] [--json]
@@ -29,7 +29,7 @@ import (
 const usage = `usage:
   lazyflow run FILE [--workflow NAME] [--input JSON | --input-file PATH] [--task TARGET] [--json] [--timeout 5m]
   lazyflow validate [--strict] FILE...
-  lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s] [--inline-steps 32]
+  lazyflow serve [--addr 127.0.0.1:8080] [--data DIR] [--retention 720h] [--drain 25s] [--inline-steps 32] [--log-level info]
   lazyflow graph FILE [--workflow NAME] [--format svg|mermaid|dot]
   lazyflow ui --api URL [--addr 127.0.0.1:8081] [--profile P] [--region R]
   lazyflow eval EXPR [--context JSON | --context-file F] [--json]

@@ -299,7 +299,7 @@ func TestSubcommandHelp(t *testing.T) {
 	for cmd, opts := range map[string][]string{
 		"run":      {"--workflow", "--input", "--input-file", "--task", "--json", "--timeout"},
 		"validate": {"--strict"},
-		"serve":    {"--addr", "--data", "--retention", "--drain", "--inline-steps"},
+		"serve":    {"--addr", "--data", "--retention", "--drain", "--inline-steps", "--log-level"},
 		"graph":    {"--workflow", "--format"},
 		"ui":       {"--api", "--addr", "--profile", "--region"},
 		"eval":     {"--context", "--context-file", "--json"},

@@ -227,35 +227,47 @@ func visible(ts []*engine.Task) []*engine.Task {
 	return out
 }
 
-// readInput reads --input (JSON) or --input-file (JSON or YAML, as
-// Mistral's client reads a file: JSON first, then YAML with PyYAML's
-// booleans); either keeps the order its keys are written in.
+// readInput reads --input or --input-file as readDoc does; the input must
+// be an object.
 func readInput(inline, file string) (*value.Map, error) {
-	raw := []byte(inline)
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
-		raw = b
-	}
-	if len(strings.TrimSpace(string(raw))) == 0 {
-		return value.NewMap(0), nil
-	}
-	v, err := value.FromJSONExact(raw)
-	if err != nil && file == "" {
-		return nil, fmt.Errorf("input is not valid JSON: %v", err)
-	}
-	if err != nil {
-		if v, err = yaql.YAMLParse(string(raw)); err != nil {
-			return nil, fmt.Errorf("%s is neither JSON nor YAML: %v", file, err)
-		}
+	v, err := readDoc("--input", inline, file)
+	if err != nil || v == nil {
+		return value.NewMap(0), err
 	}
 	m, ok := value.AsMap(v)
 	if !ok {
 		return nil, fmt.Errorf("input must be an object (a mapping), not %s", value.TypeName(v))
 	}
 	return m, nil
+}
+
+// readDoc reads a value given inline (JSON) or in a file (JSON or YAML, as
+// Mistral's client reads a file: JSON first, then YAML with PyYAML's
+// booleans); either keeps the order its keys are written in. It is nil
+// when nothing, or only blanks, is given. flag is the inline option
+// (--input), FLAG-file the file's, as errors name them.
+func readDoc(flag, inline, file string) (any, error) {
+	raw := []byte(inline)
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("%s-file: %w", flag, err)
+		}
+		raw = b
+	}
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return nil, nil
+	}
+	v, err := value.FromJSONExact(raw)
+	if err != nil && file == "" {
+		return nil, fmt.Errorf("%s is not valid JSON: %v", flag, err)
+	}
+	if err != nil {
+		if v, err = yaql.YAMLParse(string(raw)); err != nil {
+			return nil, fmt.Errorf("%s is neither JSON nor YAML: %v", file, err)
+		}
+	}
+	return v, nil
 }
 
 // progress prints task state changes as they happen.

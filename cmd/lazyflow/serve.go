@@ -24,6 +24,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	data := fs.String("data", ".lazyflow", "`DIR` for the durable store and the callback key")
 	retention := fs.Duration("retention", 0, "delete finished executions last updated longer ago than this, e.g. 720h (0: keep everything)")
 	drain := fs.Duration("drain", 25*time.Second, "on SIGTERM or Ctrl-C, how long running actions may finish before they are cut short")
+	logLevel := fs.String("log-level", defaultLogLevel(), "`LEVEL` of the JSON log on stderr: debug (also every HTTP request), info (requests that fail or take over 1s), warn or error; default from LAZYFLOW_LOG_LEVEL")
 	inline := fs.Int("inline-steps", service.DefaultInlineSteps, "how many std.noop, std.echo and std.fail tasks one step runs in place, with no queue hop (0: none)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -41,7 +42,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if *retention < 0 {
 		return exitUsage, usageError{"--retention must not be negative"}
 	}
-	log := jsonLogger(stderr)
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return exitUsage, usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", *logLevel)}
+	}
+	log := jsonLogger(stderr, level)
 	ready := func(url string) {
 		fmt.Fprintf(stdout, "lazyflow: serving on %s (data in %s); Ctrl-C stops\n", url, *data)
 	}
@@ -72,12 +77,25 @@ func randomKey() string {
 	return hex.EncodeToString(b[:])
 }
 
-// jsonLogger logs JSON lines to w, at debug level when LAZYFLOW_LOG_LEVEL
-// says so.
-func jsonLogger(w io.Writer) *slog.Logger {
-	level := slog.LevelInfo
-	if os.Getenv("LAZYFLOW_LOG_LEVEL") == "debug" {
-		level = slog.LevelDebug
-	}
+// jsonLogger logs JSON lines of level and above to w.
+func jsonLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// defaultLogLevel is LAZYFLOW_LOG_LEVEL (as the Lambda functions read it),
+// info when it is unset.
+func defaultLogLevel() string {
+	if s := os.Getenv("LAZYFLOW_LOG_LEVEL"); s != "" {
+		return s
+	}
+	return "info"
+}
+
+// envLogLevel is defaultLogLevel's level, info when it names none.
+func envLogLevel() slog.Level {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(defaultLogLevel())); err != nil {
+		return slog.LevelInfo
+	}
+	return level
 }

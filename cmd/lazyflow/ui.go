@@ -57,7 +57,7 @@ func cmdUI(ctx context.Context, args []string, stdout, stderr io.Writer) (int, e
 	if signFor == "" {
 		return exitUsage, usageError{fmt.Sprintf("--api %s: the host names no region and the AWS configuration has none; give --region", *api)}
 	}
-	log := jsonLogger(stderr)
+	log := jsonLogger(stderr, envLogLevel())
 	h, err := uiproxy.New(uiproxy.Options{API: *api, Region: signFor, Credentials: cfg.Credentials, Log: log})
 	if err != nil {
 		return exitUsage, usageError{"--api: " + err.Error()}

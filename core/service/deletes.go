@@ -14,7 +14,7 @@ import (
 // content id, which stays.
 func (s *Service) DeleteWorkflow(ctx context.Context, name string) error {
 	if err := s.Store.DeleteDefinition(ctx, name); err != nil {
-		return fmt.Errorf("delete workflow %s: %w", name, err)
+		return fmt.Errorf("delete workflow %s: %w", name, s.notFoundWorkflow(ctx, name, err))
 	}
 	s.Log.Info("workflow deleted", "workflow", name)
 	return nil
@@ -33,7 +33,7 @@ func (s *Service) DeleteExecution(ctx context.Context, id string, force bool) er
 	case e == nil:
 		return fmt.Errorf("execution %s: %w", id, store.ErrNotFound)
 	case !e.State.Terminal() && !force:
-		return fmt.Errorf("execution %s is %s: only a finished execution can be deleted (force deletes it anyway): %w", id, e.State, engine.ErrInvalidState)
+		return fmt.Errorf("execution %s is %s: only a finished execution can be deleted unless forced: %w", id, e.State, engine.ErrInvalidState)
 	case !e.State.Terminal():
 		if _, err := s.Cancel(ctx, id); err != nil {
 			s.Log.Warn("cancel before a forced delete failed; deleting anyway", "execution_id", id, "err", err.Error())

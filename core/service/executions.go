@@ -39,7 +39,7 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (exec *engine.Execu
 	if defID == "" {
 		def, err := s.Store.Definition(ctx, r.Workflow)
 		if err != nil {
-			return nil, false, err
+			return nil, false, s.notFoundWorkflow(ctx, r.Workflow, err)
 		}
 		defID = def.DefID
 	}

@@ -37,6 +37,8 @@ type Driver interface {
 	DefinitionByID(ctx context.Context, id string) (*engine.Definition, error)
 	// ListDefinitions is Store.ListDefinitions.
 	ListDefinitions(ctx context.Context) ([]*engine.Definition, error)
+	// DefinitionNames is Store.DefinitionNames.
+	DefinitionNames(ctx context.Context, limit int) ([]string, error)
 	// PutAction is Store.PutAction, tombstones included.
 	PutAction(ctx context.Context, a *ActionDef) error
 	// Action returns nil, nil when user action name was never stored; a
@@ -290,6 +292,14 @@ func (p *Portable) DefinitionByID(ctx context.Context, id string) (*engine.Defin
 // ListDefinitions implements Store.
 func (p *Portable) ListDefinitions(ctx context.Context) ([]*engine.Definition, error) {
 	return p.d.ListDefinitions(ctx)
+}
+
+// DefinitionNames implements Store.
+func (p *Portable) DefinitionNames(ctx context.Context, limit int) ([]string, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return p.d.DefinitionNames(ctx, limit)
 }
 
 // ListExecutions implements Store. Cursors are opaque to callers: the

@@ -64,6 +64,10 @@ type Store interface {
 	// DefinitionByID returns a definition by content id.
 	DefinitionByID(ctx context.Context, defID string) (*engine.Definition, error)
 	ListDefinitions(ctx context.Context) ([]*engine.Definition, error)
+	// DefinitionNames returns the first limit workflow names in name
+	// order, read from the keys alone (no definition is decoded): it is
+	// cheap enough for an error path, as ListDefinitions is not.
+	DefinitionNames(ctx context.Context, limit int) ([]string, error)
 
 	// PutAction stores a user action under its name, replacing the previous
 	// one (its Created is kept).

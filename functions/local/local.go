@@ -201,9 +201,10 @@ func Serve(ctx context.Context, opt Options) error {
 	}
 
 	// Lazyflow's own API, Mistral's v2 under /v2 over the same service, and the web UI.
-	api := mistralapi.Mount(httpapi.New(h.Service, httpapi.Options{Log: log, MaxBody: opt.MaxBody}),
-		mistralapi.New(h.Service, log, opt.MaxBody))
-	srv := &http.Server{Handler: webui.Mount(api, h.Store, log), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	apiLog := slog.New(requestLog{log.Handler()})
+	api := mistralapi.Mount(httpapi.New(h.Service, httpapi.Options{Log: apiLog, MaxBody: opt.MaxBody}),
+		mistralapi.New(h.Service, apiLog, opt.MaxBody))
+	srv := &http.Server{Handler: webui.Mount(api, h.Store, apiLog), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("lazyflow serving", "url", base, "data_dir", opt.DataDir, "openapi", base+"/openapi.json")

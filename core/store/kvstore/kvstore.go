@@ -628,6 +628,25 @@ func (s *driver) ListDefinitions(ctx context.Context) ([]*engine.Definition, err
 	return scanAll[engine.Definition](s, store.DefPK, store.DefNamePrefix)
 }
 
+// DefinitionNames implements store.Driver.
+func (s *driver) DefinitionNames(ctx context.Context, limit int) ([]string, error) {
+	var names []string
+	errStop := errors.New("enough names")
+	err := s.view(func(tx Tx) error {
+		return tx.Scan(store.DefPK, store.DefNamePrefix, func(sk string, _ any) error {
+			names = append(names, strings.TrimPrefix(sk, store.DefNamePrefix))
+			if len(names) == limit {
+				return errStop
+			}
+			return nil
+		})
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return names, err
+}
+
 // ListExecutions implements store.Driver. A head that cannot be decoded
 // (store.ErrCorrupt) is left out and logged at ERROR with its execution id
 // and key.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,6 +79,17 @@ func testDeleteDefinition(t *testing.T, s store.Store) {
 	if err := s.PutDefinition(ctxBG, &engine.Definition{Name: "other", DefID: "d2", Source: "x", Created: t0, Updated: t0}); err != nil {
 		t.Fatal(err)
 	}
+	// DefinitionNames (a not-found's did-you-mean) reads names in order, at
+	// most limit of them.
+	wantNames := func(limit int, want ...string) {
+		t.Helper()
+		got, err := s.DefinitionNames(ctxBG, limit)
+		if err != nil || strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("DefinitionNames(%d): %q %v, want %q", limit, got, err, want)
+		}
+	}
+	wantNames(10, "other", "wf")
+	wantNames(1, "other")
 	if err := s.DeleteDefinition(ctxBG, "wf"); err != nil {
 		t.Fatalf("DeleteDefinition: %v", err)
 	}
@@ -91,6 +103,7 @@ func testDeleteDefinition(t *testing.T, s store.Store) {
 	if err != nil || len(all) != 1 || all[0].Name != "other" {
 		t.Fatalf("ListDefinitions after delete: %v %v", all, err)
 	}
+	wantNames(10, "other")
 	if err := s.DeleteDefinition(ctxBG, "wf"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("delete it again: %v, want ErrNotFound", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -52,6 +53,20 @@ func (s *driver) Definition(ctx context.Context, name string) (*engine.Definitio
 // DefinitionByID implements store.Driver.
 func (s *driver) DefinitionByID(ctx context.Context, id string) (*engine.Definition, error) {
 	return s.definition(ctx, store.DefIDSK(id))
+}
+
+// DefinitionNames implements store.Driver: one query page of at most
+// limit keys, none decoded.
+func (s *driver) DefinitionNames(ctx context.Context, limit int) ([]string, error) {
+	var names []string
+	err := s.queryAfter(ctx, store.DefPK, store.DefNamePrefix, "", limit, func(it map[string]types.AttributeValue) error {
+		names = append(names, strings.TrimPrefix(strOf(it["sk"]), store.DefNamePrefix))
+		if len(names) == limit {
+			return errStop
+		}
+		return nil
+	})
+	return names, err
 }
 
 // ListDefinitions implements store.Driver.

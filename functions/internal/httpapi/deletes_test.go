@@ -46,9 +46,35 @@ func TestDeleteWorkflowAndExecution(t *testing.T) {
 	e.deleted("/executions/" + done)
 	wantError(t, e.json("GET", "/executions/"+done, ""), 404, httpapi.CodeNotFound, "id")
 	wantError(t, e.json("DELETE", "/executions/"+done, ""), 404, httpapi.CodeNotFound, "id")
-	wantError(t, e.json("DELETE", "/executions/"+running, ""), 409, httpapi.CodeInvalidState, "")
+	er := wantError(t, e.json("DELETE", "/executions/"+running, ""), 409, httpapi.CodeInvalidState, "")
+	if want := "cannot delete execution " + running + ": it is RUNNING, and only a finished execution can be deleted; DELETE /executions/" + running + "?force=true cancels it and deletes it"; er["message"] != want {
+		t.Errorf("409 message %q, want %q", er["message"], want)
+	}
 	wantError(t, e.json("DELETE", "/executions/"+running+"?force=perhaps", ""), 400, httpapi.CodeInvalidInput, "force")
 	e.wait(running, engine.Running)
 	e.deleted("/executions/" + running + "?force=true")
 	wantError(t, e.json("GET", "/executions/"+running, ""), 404, httpapi.CodeNotFound, "id")
+}
+
+// A workflow name the API does not know gets the registered one it likely
+// means, on every route that takes one; a name near none gets no guess.
+func TestUnknownWorkflowSuggests(t *testing.T) {
+	e := newEnv(t, nil)
+	e.register(hello)
+	const want = `workflow "helo" is not registered (did you mean "hello"?)`
+	for _, c := range []struct {
+		r     response
+		field string
+	}{
+		{e.json("GET", "/workflows/helo", ""), "name"},
+		{e.json("DELETE", "/workflows/helo", ""), "name"},
+		{e.start("helo", `{}`), "workflow"},
+	} {
+		if er := wantError(t, c.r, 404, httpapi.CodeNotFound, c.field); er["message"] != want {
+			t.Errorf("message %q, want %q", er["message"], want)
+		}
+	}
+	if er := wantError(t, e.json("GET", "/workflows/zzzzzz", ""), 404, httpapi.CodeNotFound, "name"); er["message"] != `workflow "zzzzzz" is not registered` {
+		t.Errorf("a name near none: message %q", er["message"])
+	}
 }

@@ -118,7 +118,7 @@ func (a *API) getWorkflow(w http.ResponseWriter, r *http.Request) error {
 	d, err := a.svc.Workflow(r.Context(), name)
 	if err != nil || d == nil {
 		if err == nil || errors.Is(err, store.ErrNotFound) {
-			return errf(http.StatusNotFound, CodeNotFound, "name", "workflow %q is not registered", name)
+			return a.unknownWorkflow(r, "name", name, err)
 		}
 		return fmt.Errorf("get workflow %s: %w", name, err)
 	}
@@ -196,7 +196,7 @@ func (a *API) startExecution(w http.ResponseWriter, r *http.Request) error {
 	}
 	if _, err := a.svc.Workflow(r.Context(), req.Workflow); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return errf(http.StatusNotFound, CodeNotFound, "workflow", "workflow %q is not registered", req.Workflow)
+			return a.unknownWorkflow(r, "workflow", req.Workflow, err)
 		}
 		return fmt.Errorf("look up workflow %s: %w", req.Workflow, err)
 	}
@@ -464,14 +464,30 @@ func (a *API) rerunTask(w http.ResponseWriter, r *http.Request) error {
 			return errf(http.StatusNotFound, CodeNotFound, "id", "execution %s has no task %q", exec, task)
 		}
 		if errors.Is(err, engine.ErrInvalidState) && cur.State == engine.Error {
-			// The execution may be rerun; the task may not.
-			return errf(http.StatusConflict, CodeInvalidState, "task", "cannot rerun task %q of execution %s: only a task that failed (ERROR) can be rerun (%v)",
-				task, exec, err)
+			// The execution may be rerun; the task may not. Its state is
+			// read again rather than the engine's words repeated.
+			return errf(http.StatusConflict, CodeInvalidState, "task", "cannot rerun task %q of execution %s: %sonly a task that failed (ERROR) can be rerun",
+				task, exec, a.taskStateClause(r, exec, task))
 		}
 		return a.controlError(r, "rerun", cur, err)
 	}
 	writeJSON(w, http.StatusOK, execView(e))
 	return nil
+}
+
+// taskStateClause is "it is SUCCESS, and " for task key of execution exec,
+// or "" when its state cannot be read (a refusal's answer matters more).
+func (a *API) taskStateClause(r *http.Request, exec, key string) string {
+	ts, err := a.svc.ExecutionTasks(r.Context(), exec)
+	if err != nil {
+		return ""
+	}
+	for _, t := range ts {
+		if t.Key == key {
+			return fmt.Sprintf("it is %s, and ", t.State)
+		}
+	}
+	return ""
 }
 
 // ---------------------------------------------------------------- callbacks

@@ -64,6 +64,9 @@ type Service interface {
 	RegisterWarn(ctx context.Context, file string, source []byte) ([]string, dsl.Errors, error)
 	Workflow(ctx context.Context, name string) (*engine.Definition, error)
 	Workflows(ctx context.Context) ([]*engine.Definition, error)
+	// UnknownWorkflow is the not-found error for a workflow name, with the
+	// registered name it likely means; for not-found paths only.
+	UnknownWorkflow(ctx context.Context, name string) *service.UnknownWorkflowError
 
 	// user actions
 	PutAction(ctx context.Context, a store.ActionDef) (*store.ActionDef, error)

@@ -545,8 +545,9 @@ func TestRerun(t *testing.T) {
 	two := e.start("two", `{}`).body["id"].(string)
 	e.wait(two, engine.Error)
 	er := wantError(t, e.json("POST", "/tasks/"+url.PathEscape(two+"/fine")+"/rerun", ""), 409, httpapi.CodeInvalidState, "task")
-	if msg := er["message"].(string); !strings.Contains(msg, "only a task that failed") || strings.Contains(msg, "needs ERROR") {
-		t.Fatalf("message %q", msg)
+	want := fmt.Sprintf("cannot rerun task \"fine\" of execution %s: it is SUCCESS, and only a task that failed (ERROR) can be rerun", two)
+	if msg := er["message"].(string); msg != want {
+		t.Fatalf("message %q, want %q", msg, want)
 	}
 }
 

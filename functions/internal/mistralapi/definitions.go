@@ -207,7 +207,7 @@ func (a *API) findWorkflow(r *http.Request, ident string) (*engine.Definition, e
 			return d, nil
 		}
 	}
-	return nil, faultf(http.StatusNotFound, "Workflow not found [workflow_identifier=%s]", ident)
+	return nil, faultf(http.StatusNotFound, "Workflow not found [workflow_identifier=%s]%s", ident, a.svc.UnknownWorkflow(r.Context(), ident).DidYouMean())
 }
 
 func (a *API) getWorkflow(w http.ResponseWriter, r *http.Request) error {

@@ -158,3 +158,18 @@ envhello:
     t:
       action: std.noop
 `
+
+// Mistral's not-found fault keeps its text and adds the registered
+// workflow a misspelt name likely means (get, delete and start).
+func TestUnknownWorkflowSuggests(t *testing.T) {
+	e := newEnv(t)
+	e.want(e.do("POST", "/v2/workflows", "text/plain", hello), http.StatusCreated, "create")
+	const want = `Workflow not found [workflow_identifier=helo] (did you mean "hello"?)`
+	e.wantFault(e.do("GET", "/v2/workflows/helo", "", ""), http.StatusNotFound, want)
+	e.wantFault(e.do("DELETE", "/v2/workflows/helo", "", ""), http.StatusNotFound, want)
+	e.wantFault(e.do("POST", "/v2/executions", "application/json", `{"workflow_name": "helo"}`), http.StatusNotFound, want)
+	r := e.do("GET", "/v2/workflows/zzzzzz", "", "")
+	if fs, _ := r.body["faultstring"].(string); fs != "Workflow not found [workflow_identifier=zzzzzz]" {
+		t.Errorf("a name near none: faultstring %q", fs)
+	}
+}

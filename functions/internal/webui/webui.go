@@ -131,7 +131,15 @@ func (h *handler) graph(w http.ResponseWriter, r *http.Request) {
 	}
 	src, err := h.opt.Definitions(r.Context(), name)
 	if errors.Is(err, ErrNoWorkflow) {
-		http.Error(w, fmt.Sprintf("workflow %q is not registered", name), http.StatusNotFound)
+		msg := fmt.Sprintf("workflow %q is not registered", name)
+		if ext := path.Ext(file); ext != "" && file == name {
+			// A dot may be part of a name (wb.one), so an unknown
+			// extension is tried as one; when it is none, x.png was
+			// most likely a graph asked for in a format there is not.
+			base := strings.TrimSuffix(file, ext)
+			msg += fmt.Sprintf(", and %s is not a graph format: ask for %s.svg, %s.mmd (Mermaid) or %s.dot (Graphviz)", ext, base, base, base)
+		}
+		http.Error(w, msg, http.StatusNotFound)
 		return
 	}
 	if err != nil {

@@ -80,6 +80,15 @@ func TestGraphRoute(t *testing.T) {
 			t.Errorf("%s: %d, want %d", path, resp.StatusCode, code)
 		}
 	}
+	// An extension that is no format is tried as part of the name; when
+	// that is not registered either, the 404 lists the formats there are.
+	resp, body = serve(t, defs, "/ui/api/graph/flow.png")
+	if want := `workflow "flow.png" is not registered, and .png is not a graph format: ask for flow.svg, flow.mmd (Mermaid) or flow.dot (Graphviz)`; resp.StatusCode != 404 || strings.TrimSpace(body) != want {
+		t.Errorf("flow.png: %d %q, want 404 %q", resp.StatusCode, body, want)
+	}
+	if resp, body := serve(t, defs, "/ui/api/graph/none.svg"); strings.Contains(body, "format") {
+		t.Errorf("none.svg: %d %q names formats, but .svg is one", resp.StatusCode, body)
+	}
 	if resp, _ := serve(t, nil, "/ui/api/graph/flow.svg"); resp.StatusCode != 501 {
 		t.Errorf("no definition source: %d", resp.StatusCode)
 	}
