@@ -624,7 +624,10 @@ func compileJinjaUncached(s string) (n *jinjaNode, err error) {
 		}
 	}()
 	src, unary := repeatedUnary(bigIntLiterals(lstripBlocks(s)))
-	src, ifs := inlineIf(src)
+	src, ifs, err := inlineIf(src)
+	if err != nil {
+		return nil, err
+	}
 	tmpl, err := exec.NewTemplate(rootID, jinjaConfig, &sourceLoader{src: src}, jinjaEnv)
 	if err != nil {
 		return nil, ifWords(cleanJinjaError(err, src, s), src, ifs)

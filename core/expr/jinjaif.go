@@ -52,10 +52,10 @@ type condParts struct {
 
 // inlineIf returns src with the if and else of every conditional that
 // gonja cannot parse replaced by `or` padded with spaces, and those tokens'
-// positions (true for if, false for else).
-func inlineIf(src string) (string, map[int]bool) {
+// positions (true for if, false for else), or the conditional Jinja2 refuses.
+func inlineIf(src string) (string, map[int]bool, error) {
 	if !maybeInlineIf.MatchString(src) {
-		return src, nil
+		return src, nil, nil
 	}
 	norm := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(src)
 	var toks []*tokens.Token
@@ -74,13 +74,16 @@ func inlineIf(src string) (string, map[int]bool) {
 		for end < len(toks) && toks[end].Type != tokens.VariableEnd && toks[end].Type != tokens.BlockEnd {
 			end++
 		}
-		found := tagConditionals(toks[start:end])
+		found, err := tagConditionals(toks[start:end])
+		if err != nil {
+			return src, nil, err
+		}
 		if toks[start].Type == tokens.VariableBegin && gonjaTakes(toks[start:end], found) {
 			found = nil
 		}
 		for _, t := range found {
 			if t.Pos+len(t.Val) > len(out) || norm[t.Pos:t.Pos+len(t.Val)] != t.Val {
-				return src, nil // positions do not index the text: leave it to the parser
+				return src, nil, nil // positions do not index the text: leave it to the parser
 			}
 			copy(out[t.Pos:], "or"+strings.Repeat(" ", len(t.Val)-2))
 			if marks == nil {
@@ -91,9 +94,9 @@ func inlineIf(src string) (string, map[int]bool) {
 		start = end
 	}
 	if marks == nil {
-		return src, nil
+		return src, nil, nil
 	}
-	return string(out), marks
+	return string(out), marks, nil
 }
 
 var nearOr = regexp.MustCompile(`\(Line: (\d+) Col: (\d+), near "or"\)`)
@@ -131,13 +134,18 @@ func ifWords(err error, src string, ifs map[int]bool) error {
 // tagConditionals returns the if and else tokens of the conditionals in
 // one tag (tag[0] is its {{ or {%). An if is a conditional's when it follows
 // an operand, except the first one after a for tag's in, which filters the
-// loop; an else is one when an if of the same bracket level is open.
+// loop; one outside brackets in an if or elif tag is an error, since
+// Jinja2 parses their test without conditionals; an else is one when an if of the same bracket level is open.
 // Separators (, : =) close the open ifs, so an else never pairs across
 // expressions and gonja reports it.
-func tagConditionals(tag []*tokens.Token) []*tokens.Token {
+func tagConditionals(tag []*tokens.Token) ([]*tokens.Token, error) {
 	var found []*tokens.Token
 	open := []int{0}
-	isFor := len(tag) > 1 && tag[0].Type == tokens.BlockBegin && tag[1].Type == tokens.Name && tag[1].Val == "for"
+	var name string
+	if len(tag) > 1 && tag[0].Type == tokens.BlockBegin && tag[1].Type == tokens.Name {
+		name = tag[1].Val
+	}
+	isFor, ifTag := name == "for", name == "if" || name == "elif"
 	// A for tag's first if after its in, at the top level, filters the loop.
 	const beforeIn, filterNext, filterTaken = 0, 1, 2
 	loop := filterTaken
@@ -163,6 +171,9 @@ func tagConditionals(tag []*tokens.Token) []*tokens.Token {
 		case tokens.Name:
 			switch {
 			case t.Val == "if" && endsOperand(tag[i-1]):
+				if top == 0 && ifTag {
+					return nil, fmt.Errorf("expected the end of the %s tag, got 'if': a conditional in its test needs parentheses, as in Jinja2 (line %d, column %d)", name, t.Line, t.Col)
+				}
 				if loop == filterNext && top == 0 {
 					loop = filterTaken
 					continue
@@ -175,7 +186,7 @@ func tagConditionals(tag []*tokens.Token) []*tokens.Token {
 			}
 		}
 	}
-	return found
+	return found, nil
 }
 
 // gonjaTakes reports whether gonja's own parser reads the conditionals of a

@@ -15,6 +15,9 @@ func TestJinjaConditionalSyntaxErrors(t *testing.T) {
 		{"{{ [1 if] }}", `Line: 1 Col: 7, near "if"`},
 		{"{{ (1 if 0 else) }}", `Line: 1 Col: 16, near ")"`},
 		{"{% set x = [1 if 0 else] %}{{ x }}", `Line: 1 Col: 24, near "]"`},
+		// Jinja2's if and elif tags take a conditional only in parentheses.
+		{"{% if 1 if 1 else 0 %}a{% endif %}{{ 1 }}", "got 'if': a conditional in its test needs parentheses, as in Jinja2 (line 1, column 9)"},
+		{"{% if 0 %}{% elif\n 1 if 1 %}a{% endif %}{{ 1 }}", "end of the elif tag, got 'if': a conditional in its test needs parentheses, as in Jinja2 (line 2, column 4)"},
 	}
 	for _, c := range cases {
 		_, err := Compile(c.src)

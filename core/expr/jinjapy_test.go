@@ -93,7 +93,7 @@ var pyJinjaCases = []struct {
 		[]any{false, true, false, false, int64(5), int64(1)}, ""},
 	{"{{ (1 // 0 if 1) is defined }}", nil, "division by zero"},
 	{"a{{ 1 if 0 }}b{{ 2 if 1 }}", "ab2", ""},
-	{"{% set x = 1 if 0 else 7 %}{% if 1 if 0 else 0 %}a{% elif (0 if 0) is defined %}b{% else %}{{ x }}{% endif %}", "7", ""},
+	{"{% set x = 1 if 0 else 7 %}{% if (1 if 0 else 0) %}a{% elif (0 if 0) is defined %}b{% else %}{{ x }}{% endif %}", "7", ""},
 	{"{% for x in _.list if x > 1 if 1 else 0 %}{{ x }}{% endfor %}{% for x in [1 if 1 else 0, 2] %}{{ x }}{% endfor %}", "2312", ""},
 	{"{% macro m(a=1 if 0 else 2) %}{{ a if a else 'z' }}{% endmacro %}{{ m() }}{{ m(0) }}", "2z", ""},
 
