@@ -267,6 +267,7 @@ EDGE = [
     ("jinja", "(1 if 0) | default(5)"), ("jinja", "[1 if 0] | length"), ("jinja", "(1 // 0 if 1) is defined"),
     ("jinja", "1 if 0 if 1 else 1 else 2"), ("jinja", "[1 if 1 else]"), ("jinja", "{'a': _.d.a if _.d.a > 1}"),
     ("jinja", "x if x is defined else 0"), ("jinja", "1 if _.u else 2 if _.od else 3"),
+    ("jinja", "1 if {} else 2"), ("jinja", "[1 if {} else 2, 3 if [4 if 0] else 5, 6 if dict() else 7]"),
 ]
 
 # Text with inline expressions and Jinja statements.
@@ -287,7 +288,7 @@ INLINE = [
     "{{ _.f }} and {{ _.i / 2 }}", "<% $.i / 2 %> and <% $.f * 2 %>", "{{ 1.0 }} {{ 1e20 }} {{ 1e-5 }}",
     "<% 1.0 %> <% 1e20 %> <% 0.00001 %>", "{{ _.u | upper }} {{ _.s | title }}", "{{ none }}|{{ true }}",
     "<% null %>|<% true %>", "{{ [1, 'a', none, 2.5] }}", "<% [1, 'a', null, 2.5] %>",
-    "a{{ 1 if 0 }}b{{ 2 if 1 }}", "{% set x = 1 if 0 else 7 %}{% if (1 if 0 else 0) %}a{% else %}{{ x }}{% endif %}",
+    "a{{ 1 if 0 }}b{{ 2 if 1 }}{{ 3 if {} else 4 }}", "{% set x = 1 if 0 else 7 %}{% if (1 if 0 else 0) %}a{% else %}{{ x }}{% endif %}",
     "{% if 1 if 1 else 0 %}a{% endif %}{{ 1 }}",
     "{% for x in _.xs if x > 1 if 1 else 0 %}{{ x }}{% endfor %}{% for x in [1 if 1 else 0, 2] %}{{ x }}{% endfor %}",
     "{% macro m(a=1 if 0 else 2) %}{{ a if a else 'z' }}{% endmacro %}{{ m() }}{{ m(0) }}",

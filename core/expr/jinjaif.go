@@ -384,15 +384,26 @@ func condFunc(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 	if cond.IsError() {
 		return cond
 	}
-	v, err := fromGonja(cond)
+	t, err := condTruth(cond)
 	if err != nil {
 		return errValue(err)
 	}
 	switch {
-	case truthy(v):
+	case t:
 		return e.Eval(c.Then)
 	case c.Else != nil:
 		return e.Eval(c.Else)
 	}
 	return errValue(fmt.Errorf(condUndefinedText, c.Line))
+}
+
+// condTruth is Python's bool of a condition. A list is true when
+// it has items, whatever they hold: an Undefined item (`[x if 0]`) makes it
+// no less true in Jinja2, while converting it would fail.
+func condTruth(v *exec.Value) (bool, error) {
+	if v.IsList() {
+		return v.Len() > 0, nil
+	}
+	x, err := fromGonja(v)
+	return truthy(x), err
 }

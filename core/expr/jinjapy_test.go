@@ -92,6 +92,8 @@ var pyJinjaCases = []struct {
 	{"{{ [(1 if 0) is defined, (1 if 1) is defined, ((1 if 0) if 1 else 2) is defined, (_.nope if 1 else 2) is defined, (1 if 0)|default(5), [1 if 0]|length] }}",
 		[]any{false, true, false, false, int64(5), int64(1)}, ""},
 	{"{{ (1 // 0 if 1) is defined }}", nil, "division by zero"},
+	{"{{ 1 if {} else 2 }}", int64(2), ""},
+	{"a{{ 1 if {} else 2 }}{{ [1 if {} else 2, 3 if [4 if 0] else 5, 6 if dict() else 7] }}", "a2[2, 3, 7]", ""},
 	{"a{{ 1 if 0 }}b{{ 2 if 1 }}", "ab2", ""},
 	{"{% set x = 1 if 0 else 7 %}{% if (1 if 0 else 0) %}a{% elif (0 if 0) is defined %}b{% else %}{{ x }}{% endif %}", "7", ""},
 	{"{% for x in _.list if x > 1 if 1 else 0 %}{{ x }}{% endfor %}{% for x in [1 if 1 else 0, 2] %}{{ x }}{% endfor %}", "2312", ""},
