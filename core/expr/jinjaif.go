@@ -15,10 +15,11 @@ import (
 
 // Jinja2's grammar has the conditional `A if C else B` (and `A if C`) as its
 // lowest-precedence expression, allowed wherever an expression is: in a list,
-// a dict, call and filter arguments, a subscript, parentheses, a set or an
-// if tag, and nested on the right (`a if c1 else b if c2 else d`). gonja's
-// parser takes one only at the top of {{ }} and of set. inlineIf rewrites
-// every other `if` and `else` of one into `or`, which has the next lowest
+// a dict, call and filter arguments, a subscript, parentheses (which an if
+// tag's test needs), a set tag, and nested on the right
+// (`a if c1 else b if c2 else d`). gonja's parser takes one only at the top
+// of {{ }} and of set; it keeps a lone one at the top of {{ }}, and inlineIf
+// rewrites every other `if` and `else` of one into `or`, which has the next lowest
 // precedence and keeps token positions; gonja then parses each conditional
 // as one run of or operators, and condExpr splits that run at the rewritten
 // tokens and builds the conditionals by Jinja2's rule (parse_condexpr):
@@ -34,7 +35,7 @@ const (
 
 // condUndefinedText is Jinja2's message for the Undefined a conditional
 // without else gives when its condition is false.
-const condUndefinedText = "the inline if-expression on line %d evaluated to false and no else section was defined."
+const condUndefinedText = "the inline if-expression on line %d evaluated to false and no else section was defined"
 
 var (
 	maybeInlineIf      = regexp.MustCompile(`\bif\b`)

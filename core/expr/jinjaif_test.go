@@ -13,6 +13,7 @@ func TestJinjaConditionalSyntaxErrors(t *testing.T) {
 		{"{{ [1 if 1 else] }}", `Line: 1 Col: 16, near "]"`},
 		{"{{ [1 else 2] }}", `Line: 1 Col: 7, near "else"`},
 		{"{{ [1 if] }}", `Line: 1 Col: 7, near "if"`},
+		{"{% set x = [1,\n  2 if 0,\n 3 if] %}{{ x }}", `Line: 3 Col: 4, near "if"`},
 		{"{{ (1 if 0 else) }}", `Line: 1 Col: 16, near ")"`},
 		{"{% set x = [1 if 0 else] %}{{ x }}", `Line: 1 Col: 24, near "]"`},
 		// Jinja2's if and elif tags take a conditional only in parentheses.

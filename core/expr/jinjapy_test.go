@@ -87,7 +87,7 @@ var pyJinjaCases = []struct {
 	{"{{ 1 if 0 else 1 // 0 if 1 else 5 }}", nil, "division by zero"},
 	{"{{ 1 if _.missing else 2 }}", nil, "missing"},
 	// Without else, a false condition gives Jinja2's Undefined.
-	{"{{ 1 if 0 }}", nil, "the inline if-expression on line 1 evaluated to false and no else section was defined."},
+	{"{{ 1 if 0 }}", nil, "the inline if-expression on line 1 evaluated to false and no else section was defined"},
 	{"{{ (1 if 0) + 1 }}", nil, "the inline if-expression on line 1 evaluated to false"},
 	{"{{ [(1 if 0) is defined, (1 if 1) is defined, ((1 if 0) if 1 else 2) is defined, (_.nope if 1 else 2) is defined, (1 if 0)|default(5), [1 if 0]|length] }}",
 		[]any{false, true, false, false, int64(5), int64(1)}, ""},
