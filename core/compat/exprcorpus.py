@@ -254,6 +254,20 @@ EDGE = [
     ("yaql", "list(1, [2, 3].select($))"), ("yaql", "list($.xs)"), ("yaql", "list([1, 2].select($), [3])"),
     ("yaql", "list(0, $.xs.orderBy($))"), ("yaql", "list(0, $.users.where($.age > 30).select($.name))"),
     ("yaql", "list($.xs.where($ > 1))"),
+    # The conditional expression inside other expressions, nested, lazy, and without else.
+    ("jinja", "[1 if 0 else 2]"), ("jinja", "(1 if _.i else 2) + 1"), ("jinja", "{'a': 1 if [] else 2}"),
+    ("jinja", "_.xs | map('string') | list if _.xs else []"), ("jinja", "_.empty | map('string') | list if _.empty else []"),
+    ("jinja", "1 if 0 else 2 if 0 else 3"), ("jinja", "1 if 1 if 1 else 0"), ("jinja", "0 or 1 if 0 or 0 else 3 or 4"),
+    ("jinja", "not 1 if 0 else 5"), ("jinja", "1 + 1 if 1 else 0"), ("jinja", "1 // 0 if 0 else 4"),
+    ("jinja", "1 if 0 else 1 // 0 if 1 else 5"), ("jinja", "1 if _.missing else 2"), ("jinja", "(1, 2 if 0 else 3)"),
+    ("jinja", "dict(a=1 if 0 else 2)"), ("jinja", "[1, 2][0 if _.n else 1]"), ("jinja", "_.xs[1 if _.t else 0:]"),
+    ("jinja", "'x' | replace('x' if _.s else 'y', 'z')"), ("jinja", "_.s.upper() if _.n is none else 1"),
+    ("jinja", "1 if 0"), ("jinja", "[1 if 0]"), ("jinja", "(1 if 0) + 1"), ("jinja", "(1 if 0) is defined"),
+    ("jinja", "((1 if 0) if 1 else 2) is defined"), ("jinja", "(_.d.zz if 1 else 2) is defined"),
+    ("jinja", "(1 if 0) | default(5)"), ("jinja", "[1 if 0] | length"), ("jinja", "(1 // 0 if 1) is defined"),
+    ("jinja", "1 if 0 if 1 else 1 else 2"), ("jinja", "[1 if 1 else]"), ("jinja", "{'a': _.d.a if _.d.a > 1}"),
+    ("jinja", "x if x is defined else 0"), ("jinja", "1 if _.u else 2 if _.od else 3"),
+    ("jinja", "1 if {} else 2"), ("jinja", "[1 if {} else 2, 3 if [4 if 0] else 5, 6 if dict() else 7]"),
 ]
 
 # Text with inline expressions and Jinja statements.
@@ -274,6 +288,11 @@ INLINE = [
     "{{ _.f }} and {{ _.i / 2 }}", "<% $.i / 2 %> and <% $.f * 2 %>", "{{ 1.0 }} {{ 1e20 }} {{ 1e-5 }}",
     "<% 1.0 %> <% 1e20 %> <% 0.00001 %>", "{{ _.u | upper }} {{ _.s | title }}", "{{ none }}|{{ true }}",
     "<% null %>|<% true %>", "{{ [1, 'a', none, 2.5] }}", "<% [1, 'a', null, 2.5] %>",
+    "a{{ 1 if 0 }}b{{ 2 if 1 }}{{ 3 if {} else 4 }}", "{% set x = 1 if 0 else 7 %}{% if (1 if 0 else 0) %}a{% else %}{{ x }}{% endif %}",
+    "{% if 1 if 1 else 0 %}a{% endif %}{{ 1 }}",
+    "{% for x in _.xs if x > 1 if 1 else 0 %}{{ x }}{% endfor %}{% for x in [1 if 1 else 0, 2] %}{{ x }}{% endfor %}",
+    "{% macro m(a=1 if 0 else 2) %}{{ a if a else 'z' }}{% endmacro %}{{ m() }}{{ m(0) }}",
+    "{% if (0 if 0) is defined %}a{% elif (1 if _.n else 0) %}b{% else %}{{ 'c' if 1 }}{% endif %}",
 ]
 
 

@@ -180,6 +180,7 @@ var jinjaGrammar = exprGrammar{lang: "jinja", open: "{{ ", shut: " }}", rules: m
 		"@list|sort", "@list|sort(reverse=true)", "@list|reverse|list", "@list|unique|list", "(@list + @list)",
 		"@list[@small:]", "@list[::-1]", "range(@small)|list", "@list|map('abs')|list", "@list|select('odd')|list",
 		"@list|reject('even')|list", "_.users|map(attribute='age')|list", "[@int, @int]", "@str.split(@lit)|map('length')|list",
+		"[@int if @bool]", "(@list if @bool else @list)|list",
 	}},
 	"bool": {leaves: []string{"True", "False", "_.t"}, nodes: []string{
 		"(@num == @num)", "(@num != @num)", "(@num < @num)", "(@num >= @num)", "(@str == @str)", "(@str < @str)",
@@ -190,5 +191,7 @@ var jinjaGrammar = exprGrammar{lang: "jinja", open: "{{ ", shut: " }}", rules: m
 		"@list", "@str", "@num", "@bool", "{'a': @any, 'b': @int}", "[@any, @any]", "_.users|map(attribute='name')|list",
 		"_.users|selectattr('age', 'gt', @int)|map(attribute='name')|list", "_.d.get(@lit)", "_.d.c.x", "@any[@small]",
 		"(@any == @any)", "(@any + @any)", "@list|batch(2)|list", "@any|tojson",
+		// Conditionals, one unparenthesized so that where it ends is tested too.
+		"@any if @bool else @any", "(@int if @any else @str)",
 	}},
 }}

@@ -188,6 +188,7 @@ func newJinjaEnv() *exec.Environment {
 		"namespace": namespaceFunc,
 		"lipsum":    lipsumFunc,
 		notName:     notFunc,
+		condName:    condFunc,
 		negName:     unaryFunc(true),
 		posName:     unaryFunc(false),
 		testName:    testFunc,
@@ -578,6 +579,7 @@ type jinjaNode struct {
 	tmpl   *exec.Template
 	output *nodes.Output // the single {{ }} when the string is exactly one
 	noExpr bool          // only {% %} blocks, which Mistral cannot evaluate
+	conds  []*condParts  // the conditionals __lf_if evaluates
 }
 
 // jinjaCache holds compiled templates by source. Compiled nodes are never
@@ -622,16 +624,24 @@ func compileJinjaUncached(s string) (n *jinjaNode, err error) {
 		}
 	}()
 	src, unary := repeatedUnary(bigIntLiterals(lstripBlocks(s)))
+	src, ifs, err := inlineIf(src)
+	if err != nil {
+		return nil, err
+	}
 	tmpl, err := exec.NewTemplate(rootID, jinjaConfig, &sourceLoader{src: src}, jinjaEnv)
 	if err != nil {
-		return nil, cleanJinjaError(err, src, s)
+		return nil, ifWords(cleanJinjaError(err, src, s), src, ifs)
 	}
 	root := tmpl.Root()
 	if root.Parent != nil {
 		return nil, errors.New("template inheritance is not allowed")
 	}
-	guardAST(reflect.ValueOf(root), &astGuard{seen: map[uintptr]bool{}, src: src, methods: map[*nodes.GetAttribute]bool{}, unary: unary})
-	jn := &jinjaNode{text: s, tmpl: tmpl}
+	g := &astGuard{seen: map[uintptr]bool{}, src: src, methods: map[*nodes.GetAttribute]bool{}, unary: unary, ifs: ifs}
+	guardAST(reflect.ValueOf(root), g)
+	if g.err != nil {
+		return nil, g.err
+	}
+	jn := &jinjaNode{text: s, tmpl: tmpl, conds: g.conds}
 	// Mistral's rule: the first {{ }} on one line decides. None at all is an
 	// error; one that is the whole string is evaluated to a typed value.
 	m := jinjaExprRe.FindStringIndex(s)
@@ -688,6 +698,11 @@ type astGuard struct {
 	src     string
 	methods map[*nodes.GetAttribute]bool // the d.name of a method call d.name()
 	unary   map[int][]*tokens.Token      // repeatedUnary's removed operators
+	ifs     map[int]bool                 // inlineIf's rewritten if (true) and else tokens
+	conds   []*condParts                 // the conditionals built so far
+	// condRoot is the conditional that replaces a run of or operators.
+	condRoot map[*nodes.BinaryExpression]nodes.Expression
+	err      error // a conditional gonja parsed but Jinja2 refuses
 }
 
 // guardAST rewrites the parsed template in place: every arithmetic operator
@@ -710,6 +725,9 @@ func guardAST(v reflect.Value, g *astGuard) {
 		g.seen[v.Pointer()] = true
 		if g.unary != nil {
 			g.stackUnary(v.Interface())
+		}
+		if b, ok := v.Interface().(*nodes.BinaryExpression); ok && g.ifs != nil && g.condExpr(b) {
+			return
 		}
 		if v.Type() == forType {
 			f := v.Interface().(*controlStructures.ForControlStructure)
@@ -758,12 +776,16 @@ func guardAST(v reflect.Value, g *astGuard) {
 				f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 			}
 			guardAST(f, g)
-			replaceBinop(f)
+			if !g.replaceCond(f) {
+				replaceBinop(f)
+			}
 		}
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
 			guardAST(v.Index(i), g)
-			replaceBinop(v.Index(i))
+			if !g.replaceCond(v.Index(i)) {
+				replaceBinop(v.Index(i))
+			}
 		}
 	case reflect.Map:
 		if v.Type().Elem() != nodeExprType && v.Type().Elem() != nodeNodeType {
@@ -775,7 +797,9 @@ func guardAST(v reflect.Value, g *astGuard) {
 		for _, k := range v.MapKeys() {
 			e := v.MapIndex(k)
 			guardAST(e, g)
-			if c := guardedCall(e); c != nil {
+			if b, ok := e.Interface().(*nodes.BinaryExpression); ok && g.condRoot[b] != nil {
+				v.SetMapIndex(k, reflect.ValueOf(g.condRoot[b]))
+			} else if c := guardedCall(e); c != nil {
 				v.SetMapIndex(k, reflect.ValueOf(c))
 			}
 		}
@@ -846,7 +870,7 @@ func hookNode(name string) *nodes.Output {
 
 func (n *jinjaNode) dataContext(ctx *Context) (*exec.Context, *budget) {
 	b := &budget{limits: DefaultLimits, deadline: time.Now().Add(DefaultLimits.Timeout)}
-	data := map[string]any{budgetKey: b, funcsKey: ctx.Funcs}
+	data := map[string]any{budgetKey: b, funcsKey: ctx.Funcs, condsKey: n.conds}
 	data["_"] = toGonja(ctx.root())
 	for name, f := range ctx.Funcs {
 		if contains(mistralFuncs, name) {
@@ -903,7 +927,13 @@ func (n *jinjaNode) eval(ctx *Context) (r any, err error) {
 			}
 			if !c.IsTrue() {
 				if n.output.Alternative == nil {
-					return nil, nil
+					// Jinja2's Undefined for `A if C`, which Mistral's
+					// compile_expression cannot return.
+					line := 1
+					if at := n.output.Condition.Position(); at != nil {
+						line = at.Line
+					}
+					return nil, &EvalError{Text: n.text, Err: fmt.Errorf(condUndefinedText, line)}
 				}
 				expr = unwrapStr(n.output.Alternative)
 			}

@@ -154,6 +154,12 @@ func wrapOutput(o *nodes.Output) {
 		return
 	}
 	o.Expression = strCall(o.Expression)
+	if o.Condition != nil {
+		// Python's truth for the condition gonja's parser took at the top
+		// of {{ }}: gonja's own takes an empty dict for true.
+		at := o.Condition.Position()
+		o.Condition = callTo(notName, at, callTo(notName, at, o.Condition))
+	}
 	if o.Alternative != nil {
 		o.Alternative = strCall(o.Alternative)
 	}

@@ -76,6 +76,32 @@ var pyJinjaCases = []struct {
 	{"{% set x = --5 %}{{ x }}{{ '--' ~ - -1 }}", "5--1", ""},
 	{"{% if not not _.x %}a{% elif not not 0 %}b{% endif %}{% for i in [- -1] %}{{ i }}{% endfor %}", "a1", ""},
 
+	// The conditional expression anywhere an expression goes, as Jinja2's
+	// parse_condexpr: A and C are or-chains, B again a conditional; only
+	// the chosen branch is evaluated; C is true as Python's bool says.
+	{"{{ [1 if 0 else 2, (1 if _.x else 2) + 1, {'a': 1 if [] else 2}, _.list|map('string')|list if _.list else []] }}",
+		[]any{int64(2), int64(2), map[string]any{"a": int64(2)}, []any{"1", "2", "3"}}, ""},
+	{"{{ [1 if 0 else 2 if 0 else 3, 0 or 1 if 0 or 0 else 3 or 4, not 1 if 0 else 5, 1 + 1 if 1 else 0] }}",
+		[]any{int64(3), int64(3), int64(5), int64(2)}, ""},
+	{"{{ [1 // 0 if 0 else 4, 4 if 1 else 1 // 0, 1 if 1 if 1 else 0, (1, 2 if 0 else 3), dict(a=1 if 0 else 2)] }}",
+		[]any{int64(4), int64(4), int64(1), []any{int64(1), int64(3)}, map[string]any{"a": int64(2)}}, ""},
+	{"{{ [[1, 2][0 if 1 else 1], _.list[1 if 1 else 0:], 'x'|replace('x' if 1 else 'y', 'z'), _.y if _.n is none else 1] }}",
+		[]any{int64(1), []any{int64(2), int64(3)}, "z", "a"}, ""},
+	{"{{ 1 if 0 else 1 // 0 if 1 else 5 }}", nil, "division by zero"},
+	{"{{ 1 if _.missing else 2 }}", nil, "missing"},
+	// Without else, a false condition gives Jinja2's Undefined.
+	{"{{ 1 if 0 }}", nil, "the inline if-expression on line 1 evaluated to false and no else section was defined"},
+	{"{{ (1 if 0) + 1 }}", nil, "the inline if-expression on line 1 evaluated to false"},
+	{"{{ [(1 if 0) is defined, (1 if 1) is defined, ((1 if 0) if 1 else 2) is defined, (_.nope if 1 else 2) is defined, (1 if 0)|default(5), [1 if 0]|length] }}",
+		[]any{false, true, false, false, int64(5), int64(1)}, ""},
+	{"{{ (1 // 0 if 1) is defined }}", nil, "division by zero"},
+	{"{{ 1 if {} else 2 }}", int64(2), ""},
+	{"a{{ 1 if {} else 2 }}{{ [1 if {} else 2, 3 if [4 if 0] else 5, 6 if dict() else 7] }}", "a2[2, 3, 7]", ""},
+	{"a{{ 1 if 0 }}b{{ 2 if 1 }}", "ab2", ""},
+	{"{% set x = 1 if 0 else 7 %}{% if (1 if 0 else 0) %}a{% elif (0 if 0) is defined %}b{% else %}{{ x }}{% endif %}", "7", ""},
+	{"{% for x in _.list if x > 1 if 1 else 0 %}{{ x }}{% endfor %}{% for x in [1 if 1 else 0, 2] %}{{ x }}{% endfor %}", "2312", ""},
+	{"{% macro m(a=1 if 0 else 2) %}{{ a if a else 'z' }}{% endmacro %}{{ m() }}{{ m(0) }}", "2z", ""},
+
 	// not, in and the type tests as Python's.
 	{"{{ (1 // 0) is number }}", nil, "division by zero"},
 	{"{{ not (1 // 0) is not defined }}", nil, "division by zero"},

@@ -32,6 +32,7 @@ const (
 	undefAttr   = "attr"   // an attribute's own lookup (x.name)
 	undefFilter = "filter" // first, last, min or max of an empty sequence, a missing attr
 	undefSlice  = "slice"  // a slice of a constant that cannot be sliced
+	undefCond   = "cond:"  // a conditional's: its own, then its branches' kind
 )
 
 // undefinedKind reports whether e may raise, and which of its failures
@@ -44,6 +45,11 @@ func undefinedKind(e nodes.Expression) (mayRaise bool, kind string) {
 	case *nodes.Call:
 		if isName(x.Func, itemName) {
 			return true, undefItem
+		}
+		if isName(x.Func, condName) && len(x.Args) == 2 {
+			if k, ok := x.Args[1].(*nodes.String); ok {
+				return true, k.Val
+			}
 		}
 		return true, undefNone
 	case *nodes.GetSlice:
@@ -141,6 +147,9 @@ var (
 func failed(v *exec.Value, kind string) bool {
 	if !v.IsError() {
 		return false
+	}
+	if strings.HasPrefix(kind, undefCond) {
+		return condFailed(v, kind)
 	}
 	switch kind {
 	case undefItem:
