@@ -83,38 +83,7 @@ func plain(v reflect.Value, depth int, text bool) (any, error) {
 		return b, nil
 	}
 	if d, ok := v.Interface().(*exec.Dict); ok && d != nil {
-		out := value.NewMap(len(d.Pairs))
-		var marked map[string]bool
-		for _, p := range d.Pairs {
-			k, err := plain(reflect.ValueOf(p.Key), depth+1, text)
-			if err != nil {
-				return nil, err
-			}
-			e, err := plain(reflect.ValueOf(p.Value), depth+1, text)
-			if err != nil {
-				return nil, err
-			}
-			ks, ok := k.(string)
-			// Python keeps a dict's first key object: {m: 1, 'k': 2} with
-			// m a Markup('k') is {Markup('k'): 2}.
-			if m, isMarkup := k.(markupText); isMarkup {
-				ks, ok = string(m), true
-				if !out.Has(ks) {
-					if marked == nil {
-						marked = map[string]bool{}
-					}
-					marked[ks] = true
-				}
-			}
-			if !ok {
-				ks = toString(k)
-			}
-			out.Set(ks, e)
-		}
-		if marked != nil {
-			return markupKeyDict{out, marked}, nil
-		}
-		return out, nil
+		return plainDict(d, depth, text)
 	}
 	if m, ok := v.Interface().(*value.Map); ok {
 		return value.Normalize(m), nil
@@ -290,3 +259,39 @@ type tidyError struct {
 
 func (e *tidyError) Error() string { return e.msg }
 func (e *tidyError) Unwrap() error { return e.err }
+
+// plainDict is plain() of a Jinja dict.
+func plainDict(d *exec.Dict, depth int, text bool) (any, error) {
+	out := value.NewMap(len(d.Pairs))
+	var marked map[string]bool
+	for _, p := range d.Pairs {
+		k, err := plain(reflect.ValueOf(p.Key), depth+1, text)
+		if err != nil {
+			return nil, err
+		}
+		e, err := plain(reflect.ValueOf(p.Value), depth+1, text)
+		if err != nil {
+			return nil, err
+		}
+		ks, ok := k.(string)
+		// Python keeps a dict's first key object: {m: 1, 'k': 2} with
+		// m a Markup('k') is {Markup('k'): 2}.
+		if m, isMarkup := k.(markupText); isMarkup {
+			ks, ok = string(m), true
+			if !out.Has(ks) {
+				if marked == nil {
+					marked = map[string]bool{}
+				}
+				marked[ks] = true
+			}
+		}
+		if !ok {
+			ks = toString(k)
+		}
+		out.Set(ks, e)
+	}
+	if marked != nil {
+		return markupKeyDict{out, marked}, nil
+	}
+	return out, nil
+}
