@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -145,4 +146,103 @@ func TestHostFuncsReachBothLanguages(t *testing.T) {
 			t.Errorf("%s: got %v, %v", s, got, err)
 		}
 	}
+}
+
+// TestListSplicesAQueryHoweverItArrives pins yaql's list(), checked with
+// Mistral 23.0.0: a query's result is an iterator, which list() splices
+// whether it is written as list()'s argument or reaches it through a
+// variable, switch(), coalesce() or or; a list stays one item.
+func TestListSplicesAQueryHoweverItArrives(t *testing.T) {
+	data := map[string]any{"xs": []any{int64(1), int64(2)}}
+	for _, c := range []struct{ src, want string }{
+		{"<% let(a => $.xs.select($)) -> list($a) %>", `[1,2]`},
+		{"<% list(switch(true => $.xs.select($))) %>", `[1,2]`},
+		{"<% list(coalesce(null, $.xs.select($))) %>", `[1,2]`},
+		{"<% list($.xs.select($) or []) %>", `[1,2]`},
+		{"<% let(a => $.xs) -> list($a) %>", `[[1,2]]`},
+		{"<% list(coalesce(null, $.xs)) %>", `[[1,2]]`},
+	} {
+		v, err := MustCompile(c.src).Eval(&Context{Data: data})
+		if err != nil {
+			t.Errorf("%s: %v, want %s", c.src, err, c.want)
+			continue
+		}
+		got, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != c.want {
+			t.Errorf("%s = %s, want %s (Mistral 23.0.0)", c.src, got, c.want)
+		}
+	}
+}
+
+// TestQueryResultIsAPlainListOutside checks that the iterator mark of a
+// query result never reaches a workflow value, a host function or Jinja:
+// each sees a plain list wherever the result ends up.
+func TestQueryResultIsAPlainListOutside(t *testing.T) {
+	var seen []any
+	funcs := map[string]Func{
+		"keep": func(args []any) (any, error) { seen = append(seen, args...); return args[0], nil },
+	}
+	data := map[string]any{"xs": []any{int64(1), int64(2)}}
+	for _, src := range []string{
+		"<% $.xs.select($) %>",
+		"<% let(a => $.xs.where(true)) -> $a %>",
+		"<% switch(true => $.xs.select($)) %>",
+		"<% coalesce(null, $.xs.select($)) %>",
+		"<% $.xs.select($) or [] %>",
+		"<% dict(a => $.xs.select($)) %>",
+		"<% {a => $.xs.select($)} %>",
+		"<% [$.xs.select($)] %>",
+		"<% keep($.xs.select($)) %>",
+		"<% $.xs.select($).keep() %>",
+		"{{ _.xs | list }}",
+	} {
+		seen = nil
+		v, err := MustCompile(src).Eval(&Context{Data: data, Funcs: funcs})
+		if err != nil {
+			t.Errorf("%s: %v", src, err)
+			continue
+		}
+		for _, x := range append(seen, v) {
+			if !plainJSON(x) {
+				t.Errorf("%s: %#v is not a plain JSON-like value", src, x)
+			}
+		}
+	}
+	// Compared and tested for truth, a query result is its list, as it
+	// was before it carried the mark.
+	for src, want := range map[string]any{
+		"<% $.xs.select($) = [1, 2] %>": true,
+		"<% not [].select($) %>":        true,
+		"<% [].select($) or 5 %>":       int64(5),
+	} {
+		got, err := MustCompile(src).Eval(&Context{Data: data})
+		if err != nil || got != want {
+			t.Errorf("%s = %v, %v; want %v", src, got, err, want)
+		}
+	}
+}
+
+func plainJSON(v any) bool {
+	switch x := v.(type) {
+	case nil, bool, int64, float64, string:
+		return true
+	case []any:
+		for _, e := range x {
+			if !plainJSON(e) {
+				return false
+			}
+		}
+		return true
+	case *value.Map:
+		for _, e := range x.All() {
+			if !plainJSON(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package expr
 import (
 	"strings"
 
+	"github.com/lazyflow/lazyflow/core/value"
 	"github.com/nikolalohinski/gonja/v2/exec"
 )
 
@@ -15,9 +16,40 @@ import (
 // leaves an evaluation: plain() makes it a string, as Mistral stores a str.
 type markup string
 
-// markupMark stands for "a Markup follows" in a value being made text, where
-// plain() gives a string; pyText writes Python's repr of it.
-const markupMark = "__lf_markup__"
+// markupText is a Markup inside a value being made text, where plain()
+// gives no Markup; it is a type, not a mark in the text, so that a user's
+// string can never pass for one.
+type markupText string
+
+// PyRepr is Markup's repr, as a list or dict made text shows it.
+func (m markupText) PyRepr() string { return "Markup(" + value.PyQuote(string(m)) + ")" }
+
+// markupKeyDict is a dict with a Markup key inside a value being made text:
+// a Map's keys are plain strings, so marked names those that are Markups.
+type markupKeyDict struct {
+	m      *value.Map
+	marked map[string]bool
+}
+
+// PyRepr is Python's repr of the dict, its Markup keys as Markup('…').
+func (d markupKeyDict) PyRepr() string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range d.m.Keys() {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if d.marked[k] {
+			b.WriteString(markupText(k).PyRepr())
+		} else {
+			b.WriteString(value.PyQuote(k))
+		}
+		b.WriteString(": ")
+		b.WriteString(value.PyRepr(d.m.Value(k), false))
+	}
+	b.WriteByte('}')
+	return b.String()
+}
 
 var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&#39;", `"`, "&#34;")
 
@@ -116,37 +148,4 @@ func markupAdd(l, r *exec.Value) (*exec.Value, bool) {
 		rs = htmlEscaper.Replace(rs)
 	}
 	return exec.AsValue(markup(ls + rs)), true
-}
-
-// markupRepr rewrites each marked string of a repr as Markup's repr:
-// '__lf_markup__x' becomes Markup('x').
-func markupRepr(s string) string {
-	var b strings.Builder
-	for {
-		at := strings.Index(s, markupMark)
-		if at < 1 || (s[at-1] != '\'' && s[at-1] != '"') {
-			if at < 0 {
-				b.WriteString(s)
-				return b.String()
-			}
-			b.WriteString(s[:at+len(markupMark)])
-			s = s[at+len(markupMark):]
-			continue
-		}
-		q := s[at-1]
-		end := at + len(markupMark)
-		for end < len(s) && s[end] != q {
-			if s[end] == '\\' {
-				end++
-			}
-			end++
-		}
-		b.WriteString(s[:at-1])
-		b.WriteString("Markup(")
-		b.WriteByte(q)
-		b.WriteString(s[at+len(markupMark) : min(end, len(s))])
-		b.WriteByte(q)
-		b.WriteString(")")
-		s = s[min(end+1, len(s)):]
-	}
 }

@@ -45,3 +45,23 @@ func assertPlain(t *testing.T, src string, v reflect.Value) {
 		}
 	}
 }
+
+// TestUserTextIsNeverTakenForMarkup checks that Markup and Undefined are told
+// by type when a list or dict is made text: a user's string that looks like
+// the old internal marks stays as it is (Jinja2 gives the same), while a
+// real Markup or Undefined item, value or key, still shows as one.
+func TestUserTextIsNeverTakenForMarkup(t *testing.T) {
+	data := map[string]any{"s": "__lf_markup__hi", "u": "__lf_undefined__"}
+	for src, want := range map[string]string{
+		"x {{ [_.s] }}":    "x ['__lf_markup__hi']",
+		"x {{ {_.s: 1} }}": "x {'__lf_markup__hi': 1}",
+		"x {{ [_.u] }}":    "x ['__lf_undefined__']",
+		"x {{ [_.s|e] }}":  "x [Markup('__lf_markup__hi')]",
+		"x {{ {('k'|e): 1, 'k': 2, 'j': 'v'|e} }}": "x {Markup('k'): 2, 'j': Markup('v')}",
+	} {
+		got, err := MustCompile(src).Eval(&Context{Data: data})
+		if err != nil || got != want {
+			t.Errorf("%s = %#v, %v; want %q (Jinja2 3.1.6)", src, got, err, want)
+		}
+	}
+}

@@ -47,10 +47,13 @@ func fromGonja(v *exec.Value) (any, error) {
 	return plain(reflect.ValueOf(v.Interface()), 0, false)
 }
 
-// undefinedMark stands for an Undefined inside a value that is being made
-// text: Python's str() of a list or dict writes an Undefined item as
-// Undefined ({{ [None[0]] ~ "" }} is "[Undefined]"), while storing one fails.
-const undefinedMark = "__lf_undefined__"
+// undefinedItem is an Undefined inside a value that is being made text:
+// Python's str() of a list or dict writes an Undefined item as Undefined
+// ({{ [None[0]] ~ "" }} is "[Undefined]"), while storing one fails.
+type undefinedItem struct{}
+
+// PyRepr is Jinja2's repr of an Undefined.
+func (undefinedItem) PyRepr() string { return "Undefined" }
 
 // pyText is Python's str() of a template value, an Undefined item
 // written as Undefined.
@@ -62,11 +65,7 @@ func pyText(v *exec.Value) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out := strings.ReplaceAll(pyStr(p), "'"+undefinedMark+"'", "Undefined")
-	if strings.Contains(out, markupMark) {
-		out = markupRepr(out)
-	}
-	return out, nil
+	return pyStr(p), nil
 }
 
 const maxDepth = 200
@@ -84,23 +83,7 @@ func plain(v reflect.Value, depth int, text bool) (any, error) {
 		return b, nil
 	}
 	if d, ok := v.Interface().(*exec.Dict); ok && d != nil {
-		out := value.NewMap(len(d.Pairs))
-		for _, p := range d.Pairs {
-			k, err := plain(reflect.ValueOf(p.Key), depth+1, text)
-			if err != nil {
-				return nil, err
-			}
-			e, err := plain(reflect.ValueOf(p.Value), depth+1, text)
-			if err != nil {
-				return nil, err
-			}
-			ks, ok := k.(string)
-			if !ok {
-				ks = toString(k)
-			}
-			out.Set(ks, e)
-		}
-		return out, nil
+		return plainDict(d, depth, text)
 	}
 	if m, ok := v.Interface().(*value.Map); ok {
 		return value.Normalize(m), nil
@@ -115,12 +98,12 @@ func plain(v reflect.Value, depth int, text bool) (any, error) {
 	// stored, as Mistral's to_json_str fails on Jinja2's Undefined.
 	if err, ok := v.Interface().(error); ok && err != nil && !isGonjaValue(v) {
 		if text && depth > 0 {
-			return undefinedMark, nil
+			return undefinedItem{}, nil
 		}
 		return nil, err
 	}
 	if text && depth > 0 && v.Type() == markupType {
-		return markupMark + v.String(), nil
+		return markupText(v.String()), nil
 	}
 	switch v.Kind() {
 	case reflect.Interface, reflect.Pointer:
@@ -276,3 +259,39 @@ type tidyError struct {
 
 func (e *tidyError) Error() string { return e.msg }
 func (e *tidyError) Unwrap() error { return e.err }
+
+// plainDict is plain() of a Jinja dict.
+func plainDict(d *exec.Dict, depth int, text bool) (any, error) {
+	out := value.NewMap(len(d.Pairs))
+	var marked map[string]bool
+	for _, p := range d.Pairs {
+		k, err := plain(reflect.ValueOf(p.Key), depth+1, text)
+		if err != nil {
+			return nil, err
+		}
+		e, err := plain(reflect.ValueOf(p.Value), depth+1, text)
+		if err != nil {
+			return nil, err
+		}
+		ks, ok := k.(string)
+		// Python keeps a dict's first key object: {m: 1, 'k': 2} with
+		// m a Markup('k') is {Markup('k'): 2}.
+		if m, isMarkup := k.(markupText); isMarkup {
+			ks, ok = string(m), true
+			if !out.Has(ks) {
+				if marked == nil {
+					marked = map[string]bool{}
+				}
+				marked[ks] = true
+			}
+		}
+		if !ok {
+			ks = toString(k)
+		}
+		out.Set(ks, e)
+	}
+	if marked != nil {
+		return markupKeyDict{out, marked}, nil
+	}
+	return out, nil
+}

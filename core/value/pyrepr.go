@@ -27,6 +27,11 @@ func PyReprLimit(v any, tuples bool, max int) (string, bool) {
 	return r.b.String(), true
 }
 
+// PyReprer is a value that writes its own Python repr: core/expr's
+// Jinja2 Markup and Undefined inside a value being made text, which are no
+// JSON-like value and never leave that text.
+type PyReprer interface{ PyRepr() string }
+
 type reprWriter struct {
 	b      strings.Builder
 	tuples bool
@@ -70,6 +75,8 @@ func (r *reprWriter) write(v any) {
 			r.write(x.vals[k])
 		}
 		b.WriteByte('}')
+	case PyReprer:
+		b.WriteString(x.PyRepr())
 	default:
 		b.WriteString(String(x))
 	}

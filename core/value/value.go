@@ -36,7 +36,7 @@ import (
 // returned as its fmt %v string so Normalize never fails.
 func Normalize(v any) any {
 	switch x := v.(type) {
-	case nil, bool, int64, float64, string:
+	case nil, bool, int64, float64, string, PyReprer:
 		return x
 	case *big.Int:
 		if x == nil {

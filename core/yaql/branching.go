@@ -119,7 +119,7 @@ func bSwitch(c *callCtx) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if value.Truthy(ok) {
+		if value.Truthy(plain(ok)) {
 			return kw.val(c.ev, c.sc)
 		}
 	}
@@ -132,8 +132,10 @@ func bCoalesce(c *callCtx) (any, error) {
 	if c.method && c.recv != nil {
 		return c.recv, nil
 	}
+	// The value is returned as it was made: yaql's coalesce() passes an
+	// iterator on, which list() then splices.
 	for i := range c.args {
-		v, err := c.arg(i)
+		v, err := c.args[i](c.ev, c.sc)
 		if err != nil || v != nil {
 			return v, err
 		}

@@ -149,7 +149,8 @@ func (c *callCtx) option(i int, def any, names ...string) (any, error) {
 	for _, kw := range c.kw {
 		for _, n := range names {
 			if kw.name == n {
-				return kw.val(c.ev, c.sc)
+				v, err := kw.val(c.ev, c.sc)
+				return plain(v), err
 			}
 		}
 	}
@@ -160,7 +161,8 @@ func (c *callCtx) argOr(i int, def any) (any, error) {
 	if i >= len(c.args) {
 		return def, nil
 	}
-	return c.args[i](c.ev, c.sc)
+	v, err := c.args[i](c.ev, c.sc)
+	return plain(v), err
 }
 
 // lambda evaluates argument i with $ and $1 bound to item.
@@ -241,9 +243,6 @@ func (c *compiler) call(n *nCall) (evalFn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if n.recv == nil && n.name == "list" && isIteratorCall(a) {
-			f = asIterator(f)
-		}
 		args = append(args, f)
 		switch l := a.(type) {
 		case *nLit:
@@ -259,6 +258,7 @@ func (c *compiler) call(n *nCall) (evalFn, error) {
 	}
 	name, elvis := n.name, n.elvis
 	b := builtins[name]
+	query := recv != nil && iteratorMethods[name]
 	return func(ev *evaluator, sc *scope) (any, error) {
 		if err := ev.tick(); err != nil {
 			return nil, err
@@ -296,6 +296,9 @@ func (c *compiler) call(n *nCall) (evalFn, error) {
 		cc.ev, cc.sc, cc.name, cc.method, cc.recv, cc.args, cc.kw = ev, sc, name, recv != nil, rv, args, kws
 		out, err := b.invoke(cc)
 		ev.putCall(cc)
+		if query && err == nil {
+			out = ev.markQuery(out)
+		}
 		return out, err
 	}, nil
 }

@@ -289,7 +289,7 @@ func (c *compiler) unary(n *nUnary) (evalFn, error) {
 			if err != nil {
 				return nil, err
 			}
-			return !value.Truthy(v), nil
+			return !value.Truthy(plain(v)), nil
 		}, nil
 	case "-":
 		return func(ev *evaluator, sc *scope) (any, error) {
@@ -297,7 +297,7 @@ func (c *compiler) unary(n *nUnary) (evalFn, error) {
 			if err != nil {
 				return nil, err
 			}
-			switch t := v.(type) {
+			switch t := plain(v).(type) {
 			case int64:
 				if t == math.MinInt64 {
 					return intResult(new(big.Int).Neg(big.NewInt(t)))
@@ -318,7 +318,7 @@ func (c *compiler) unary(n *nUnary) (evalFn, error) {
 			if err != nil {
 				return nil, err
 			}
-			switch v.(type) {
+			switch plain(v).(type) {
 			case int64, float64, *big.Int, timeSpan:
 				return v, nil
 			}
@@ -340,7 +340,7 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 	case "and":
 		return func(ev *evaluator, sc *scope) (any, error) {
 			a, err := l(ev, sc)
-			if err != nil || !value.Truthy(a) {
+			if err != nil || !value.Truthy(plain(a)) {
 				return a, err
 			}
 			return r(ev, sc)
@@ -348,7 +348,7 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 	case "or":
 		return func(ev *evaluator, sc *scope) (any, error) {
 			a, err := l(ev, sc)
-			if err != nil || value.Truthy(a) {
+			if err != nil || value.Truthy(plain(a)) {
 				return a, err
 			}
 			return r(ev, sc)
@@ -377,7 +377,9 @@ func (c *compiler) binary(n *nBinary) (evalFn, error) {
 				return nil, err
 			}
 			// A Python iterator (range()) equals only itself: range(0) = []
-			// is false in yaql.
+			// is false in yaql. A query result compares as its list, as
+			// Lazyflow always has (yaql says false there too).
+			a, b = plain(a), plain(b)
 			_, lazyA := a.(*lazySeq)
 			_, lazyB := b.(*lazySeq)
 			if lazyA || lazyB {
@@ -507,6 +509,7 @@ func (c *compiler) member(n *nMember) (evalFn, error) {
 		if err != nil {
 			return nil, err
 		}
+		v = plain(v)
 		if v == nil && elvis {
 			return nil, nil
 		}
@@ -605,10 +608,12 @@ func (c *compiler) index(n *nIndex) (evalFn, error) {
 		if err != nil {
 			return nil, err
 		}
+		v = plain(v)
 		k, err := key(ev, sc)
 		if err != nil {
 			return nil, err
 		}
+		k = plain(k)
 		switch t := v.(type) {
 		case []any:
 			i, ok := asIndex(k)

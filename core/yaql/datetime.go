@@ -95,7 +95,7 @@ kws:
 				if err != nil {
 					return nil, err
 				}
-				out[i] = v
+				out[i] = plain(v)
 				continue kws
 			}
 		}

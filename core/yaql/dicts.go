@@ -92,7 +92,7 @@ func (c *callCtx) kwPairs(out *value.Map) error {
 		if err != nil {
 			return err
 		}
-		out.Set(ks, v)
+		out.Set(ks, plain(v))
 	}
 	return nil
 }

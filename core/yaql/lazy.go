@@ -10,9 +10,17 @@ import "math"
 // into its arguments, let() binds it as it is; every other reader gets the
 // list of what is left of a finite one (range()'s length is checked when it
 // is made) and an error for an endless one.
+//
+// A query method's result (select(), where(), ...; see iteratorMethods) is
+// a Python iterator in yaql too, but Lazyflow computes it as a list; it is
+// a lazySeq with query set, so that list() splices it however it got there
+// (through let(), switch(), coalesce(), or). Every other reader gets the
+// list, as often as it reads it.
 type lazySeq struct {
 	next    func() (any, bool) // false once a finite sequence has ended
 	endless bool
+	query   []any // a query method's result; next is unused
+	isQuery bool
 }
 
 // TypeName names a sequence in error messages.
@@ -56,6 +64,9 @@ func (ev *evaluator) drain(v any) (any, error) {
 	s, ok := v.(*lazySeq)
 	if !ok {
 		return v, nil
+	}
+	if s.isQuery {
+		return s.query, nil
 	}
 	if s.endless {
 		return nil, errEndless
@@ -109,8 +120,6 @@ func bCycle(c *callCtx) (any, error) {
 // (a generator, map or filter object), which list() splices into its
 // arguments: list(0, [1, 2].select($)) is [0, 1, 2], while a list, an
 // orderBy() (an iterable, not an iterator) or toList() stays one element.
-// Lazyflow computes these results as lists, so list() tells them by the
-// call that made them.
 var iteratorMethods = map[string]bool{
 	"select": true, "map": true, "where": true, "filter": true, "distinct": true, "reverse": true,
 	"skip": true, "take": true, "limit": true, "skipWhile": true, "takeWhile": true,
@@ -120,29 +129,23 @@ var iteratorMethods = map[string]bool{
 	"splitWhere": true,
 }
 
-// isIteratorCall reports an argument written as a method call whose result
-// is an iterator in yaql.
-func isIteratorCall(n node) bool {
-	call, ok := n.(*nCall)
-	return ok && call.recv != nil && iteratorMethods[call.name]
+// markQuery marks a query method's list result as the iterator it is in
+// yaql; the evaluation's result is then exported, which turns it back into
+// the list.
+func (ev *evaluator) markQuery(v any) any {
+	l, ok := v.([]any)
+	if !ok {
+		return v
+	}
+	ev.internal = true
+	return &lazySeq{query: l, isQuery: true}
 }
 
-// asIterator makes f's list result a finite sequence, which list() splices.
-func asIterator(f evalFn) evalFn {
-	return func(ev *evaluator, sc *scope) (any, error) {
-		v, err := f(ev, sc)
-		l, ok := v.([]any)
-		if err != nil || !ok {
-			return v, err
-		}
-		ev.internal = true
-		i := 0
-		return &lazySeq{next: func() (any, bool) {
-			if i >= len(l) {
-				return nil, false
-			}
-			i++
-			return l[i-1], true
-		}}, nil
+// plain is v as a reader that does not take iterators sees it: a query
+// result as its list. Other sequences stay, for the reader's own error.
+func plain(v any) any {
+	if s, ok := v.(*lazySeq); ok && s.isQuery {
+		return s.query
 	}
+	return v
 }

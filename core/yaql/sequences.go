@@ -42,6 +42,7 @@ func bZipLongest(c *callCtx) (any, error) {
 		if def, err = kw.val(c.ev, c.sc); err != nil {
 			return nil, err
 		}
+		def = plain(def)
 	}
 	n := 0
 	for _, l := range lists {

@@ -128,6 +128,10 @@ func (f *fn) invoke(c *callCtx) (any, error) {
 		return nil, failf("unknown method %s() on a %s: it is a function, call it as %s(x, ...)", c.name, value.TypeName(c.recv), c.name)
 	}
 	c.lazy = f.lazy
+	if c.method {
+		// A query result is a list to every row, lazy ones included.
+		c.recv = plain(c.recv)
+	}
 	switch f.form {
 	case methodOrFunc, method, functionOf:
 		v, err := c.self()
