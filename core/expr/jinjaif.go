@@ -41,6 +41,11 @@ var (
 	maybeInlineIf      = regexp.MustCompile(`\bif\b`)
 	condUndefinedStart = strings.SplitN(condUndefinedText, "%d", 2)[0]
 	condCallPrefix     = "invalid call to function '" + condName + "': "
+	// condTestPrefix marks the failure of a conditional's test, which
+	// Jinja2 raises whatever the branches are (bool of an Undefined raises
+	// under Mistral's StrictUndefined too); it reads like gonja's prefix of
+	// an internal call, which user messages drop (internalCall).
+	condTestPrefix = "invalid call to function '__lf_iftest': "
 )
 
 // condParts is one conditional: Else is nil for `A if C`. The fields are
@@ -351,6 +356,9 @@ func condFailed(v *exec.Value, kind string) bool {
 	if strings.HasPrefix(msg, condUndefinedStart) {
 		return false
 	}
+	if strings.HasPrefix(msg, condTestPrefix) {
+		return true
+	}
 	return failed(errValue(errors.New(msg)), strings.TrimPrefix(kind, undefCond))
 }
 
@@ -383,7 +391,7 @@ func condFunc(e *exec.Evaluator, params *exec.VarArgs) *exec.Value {
 	c := conds[params.Args[0].Integer()]
 	cond := e.Eval(c.Cond)
 	if cond.IsError() {
-		return cond
+		return errValue(errors.New(condTestPrefix + cond.Error()))
 	}
 	t, err := condTruth(cond)
 	if err != nil {

@@ -95,6 +95,10 @@ var pyJinjaCases = []struct {
 	{"{{ [(1 if 0) is defined, (1 if 1) is defined, ((1 if 0) if 1 else 2) is defined, (_.nope if 1 else 2) is defined, (1 if 0)|default(5), [1 if 0]|length] }}",
 		[]any{false, true, false, false, int64(5), int64(1)}, ""},
 	{"{{ (1 // 0 if 1) is defined }}", nil, "division by zero"},
+	// A test that fails raises whatever the branches are, also inside a list
+	// a slice then drops from ([X][1:] kept it as an Undefined item).
+	{"{{ ([1 if (1 < [2])][1:])|list }}", nil, "'<' not supported"},
+	{"{{ [_.nope if (1 // 0)]|length }}", nil, "division by zero"},
 	{"{{ 1 if {} else 2 }}", int64(2), ""},
 	{"a{{ 1 if {} else 2 }}{{ [1 if {} else 2, 3 if [4 if 0] else 5, 6 if dict() else 7] }}", "a2[2, 3, 7]", ""},
 	{"a{{ 1 if 0 }}b{{ 2 if 1 }}", "ab2", ""},
